@@ -1,0 +1,144 @@
+"""What the samples themselves say: where someone is speaking, and voiced hesitations.
+
+Whisper's word times are approximate (they come from cross-attention, not from the
+signal) and it leaves silence unmarked, so pauses and speech time are measured here
+from short-time energy with a noise floor that adapts to the recording. Pure
+functions: an array in, a small result out.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+HOP_S = 0.01
+FRAME_S = 0.025
+
+
+@dataclass(frozen=True)
+class ActivityOptions:
+    """Settings for energy-based speech activity.
+
+    Attributes:
+        margin_db: speech must be this much louder than the noise floor.
+        dynamic_range_db: ...and no more than this much quieter than the loud speech,
+            so digital silence (a floor of -inf) does not make every tail "speech".
+        min_speech_s: shorter bursts (clicks, bumps) are not speech.
+        bridge_s: silences shorter than this inside speech are bridged (stop
+            consonants, breaths between syllables).
+        silent_peak_dbfs: a file whose loud frames stay under this level is silent.
+    """
+
+    margin_db: float = 12.0
+    dynamic_range_db: float = 40.0
+    min_speech_s: float = 0.06
+    bridge_s: float = 0.12
+    silent_peak_dbfs: float = -55.0
+
+
+@dataclass(frozen=True)
+class Activity:
+    """Speech activity of one recording.
+
+    Attributes:
+        regions: (start, end) seconds of speech, in order, not overlapping.
+        threshold_dbfs: the level that separated speech from background.
+        noise_floor_dbfs: the estimated background level.
+        frame_db: per-hop level in dBFS (hop :data:`HOP_S`), for later stages.
+    """
+
+    regions: tuple[tuple[float, float], ...]
+    threshold_dbfs: float
+    noise_floor_dbfs: float
+    frame_db: np.ndarray
+
+    @property
+    def speech_s(self) -> float:
+        return float(sum(e - s for s, e in self.regions))
+
+    def speech_between(self, start: float, end: float) -> float:
+        """Seconds of speech inside [start, end]."""
+        total = 0.0
+        for s, e in self.regions:
+            if e <= start:
+                continue
+            if s >= end:
+                break
+            total += min(e, end) - max(s, start)
+        return total
+
+
+def frame_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
+    """Short-time RMS level in dBFS, one value per :data:`HOP_S` hop."""
+    hop = int(round(HOP_S * sample_rate))
+    win = int(round(FRAME_S * sample_rate))
+    n = max(0, 1 + (len(samples) - win) // hop) if len(samples) >= win else 0
+    if n == 0:
+        return np.full(1, -120.0)
+    x = samples.astype(np.float32, copy=False)
+    sq = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
+    starts = np.arange(n) * hop
+    energy = (sq[starts + win] - sq[starts]) / win
+    return (10.0 * np.log10(np.maximum(energy, 1e-12))).astype(np.float32)
+
+
+def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityOptions | None = None) -> Activity:
+    """Find where speech is, from energy against an adaptive noise floor.
+
+    Args:
+        samples: mono float samples.
+        sample_rate: their rate.
+        options: thresholds; defaults if None.
+
+    Returns:
+        An :class:`Activity`; ``regions`` is empty for a silent recording.
+    """
+    opts = options or ActivityOptions()
+    db = frame_levels(samples, sample_rate)
+    floor = float(np.percentile(db, 10))
+    loud = float(np.percentile(db, 99))
+    threshold = max(floor + opts.margin_db, loud - opts.dynamic_range_db)
+    if loud < opts.silent_peak_dbfs or loud < floor + opts.margin_db:
+        return Activity(regions=(), threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
+    active = db > threshold
+    regions = _runs(active)
+    regions = _bridge(regions, int(round(opts.bridge_s / HOP_S)))
+    min_len = int(round(opts.min_speech_s / HOP_S))
+    half = FRAME_S / 2
+    out = tuple(
+        (max(0.0, s * HOP_S + half - HOP_S / 2), e * HOP_S + half + HOP_S / 2)
+        for s, e in regions
+        if e - s >= min_len
+    )
+    return Activity(regions=out, threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
+
+
+def silences(activity: Activity, *, start: float, end: float, min_s: float) -> list[tuple[float, float]]:
+    """Gaps between speech regions inside [start, end] lasting at least ``min_s``."""
+    out = []
+    regions = [r for r in activity.regions if r[1] > start and r[0] < end]
+    for (_, e1), (s2, _) in zip(regions, regions[1:]):
+        if s2 - e1 >= min_s:
+            out.append((e1, s2))
+    return out
+
+
+def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
+    """(start, end) index pairs of the True runs of a boolean array."""
+    if not mask.any():
+        return []
+    edges = np.diff(np.concatenate(([0], mask.astype(np.int8), [0])))
+    starts = np.flatnonzero(edges == 1)
+    ends = np.flatnonzero(edges == -1)
+    return list(zip(starts.tolist(), ends.tolist()))
+
+
+def _bridge(regions: list[tuple[int, int]], max_gap: int) -> list[tuple[int, int]]:
+    merged: list[tuple[int, int]] = []
+    for s, e in regions:
+        if merged and s - merged[-1][1] <= max_gap:
+            merged[-1] = (merged[-1][0], e)
+        else:
+            merged.append((s, e))
+    return merged

@@ -1,0 +1,146 @@
+"""The pipeline: audio -> speech activity -> transcript -> metrics -> STAR.
+
+This is the one place that strings the stages together and times them; each stage
+stays a plain function (or, for the model, one adapter object).
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+import numpy as np
+
+from .acoustics import Activity, speech_activity
+from .audio import SAMPLE_RATE, load_audio
+from .config import Config
+from .fillers import FILLED, Filler, filler_word_indexes, is_filled_pause
+from .metrics import SpeakingMetrics, compute_metrics, hesitation_gaps
+from .models import ResolvedModel, resolve_model
+from .star import StarReport, check_spoken
+from .transcript import Transcript
+
+
+@dataclass(frozen=True)
+class Timings:
+    load_s: float
+    transcribe_s: float
+    analyze_s: float
+    total_s: float
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """Everything starcoach knows about one spoken answer."""
+
+    source: str | None
+    transcript: Transcript
+    activity: Activity
+    metrics: SpeakingMetrics
+    star: StarReport
+    model: ResolvedModel
+    timings: Timings
+    unconfirmed_hesitations: tuple[tuple[float, float], ...] = ()
+
+    @property
+    def no_speech(self) -> bool:
+        return not self.transcript.words
+
+
+def analyze_file(path: str | Path, config: Config, *, model: str | None = None) -> Analysis:
+    """Decode, transcribe and analyse an audio file.
+
+    Args:
+        path: an audio file (wav, flac, mp3, m4a, ogg, ...).
+        config: the loaded configuration.
+        model: a model name or folder; the configured default if None.
+
+    Raises:
+        AudioError: the file cannot be decoded.
+        ModelError: the model cannot be found or loaded.
+    """
+    t0 = time.perf_counter()
+    audio = load_audio(path)
+    resolved = resolve_model(model or config.model, config.paths.models)
+    return analyze_samples(audio.samples, config, resolved, source=str(path), started=t0)
+
+
+def analyze_samples(
+    samples: np.ndarray,
+    config: Config,
+    model: ResolvedModel,
+    *,
+    source: str | None = None,
+    started: float | None = None,
+) -> Analysis:
+    """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
+    from .transcribe import Engine  # the model adapter; heavy imports inside
+
+    t0 = started if started is not None else time.perf_counter()
+    activity = speech_activity(samples, SAMPLE_RATE)
+    t_load = time.perf_counter()
+    transcript = Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE)
+    audio_fillers: tuple[Filler, ...] = ()
+    unconfirmed: tuple[tuple[float, float], ...] = ()
+    engine = None
+    if activity.regions:  # never run the model on silence: it writes words into it
+        engine = Engine(model.path, config.transcribe)
+    t_transcribe = time.perf_counter()
+    if engine is not None:
+        transcript = _drop_unspoken(engine.transcribe(samples), activity)
+        if config.transcribe.recover_fillers and transcript.words:
+            audio_fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
+    t_analyze = time.perf_counter()
+    metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
+    star = check_spoken(
+        transcript.words,
+        duration_s=metrics.speaking_span_s,
+        filler_word_indexes=filler_word_indexes(metrics.fillers),
+        options=config.star,
+    )
+    t_end = time.perf_counter()
+    timings = Timings(
+        load_s=round(t_transcribe - t_load + (t_load - t0), 3),
+        transcribe_s=round(t_analyze - t_transcribe, 3),
+        analyze_s=round(t_end - t_analyze, 4),
+        total_s=round(t_end - t0, 3),
+    )
+    return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
+                    model=model, timings=timings, unconfirmed_hesitations=unconfirmed)
+
+
+def _drop_unspoken(transcript: Transcript, activity: Activity) -> Transcript:
+    """Remove segments laid over silence: Whisper's hallucinations ("Thank you.")."""
+    kept = tuple(
+        s for s in transcript.segments
+        if s.words and activity.speech_between(s.words[0].start, s.words[-1].end) >= 0.1
+    )
+    return replace(transcript, segments=kept)
+
+
+def _recover_fillers(engine, samples: np.ndarray, transcript: Transcript, activity: Activity,
+                     config: Config) -> tuple[tuple[Filler, ...], tuple[tuple[float, float], ...]]:
+    """Filled pauses the model left out: voiced stretches between words, heard alone.
+
+    Whisper drops most "um"s and "uh"s from running speech. Each short voiced
+    stretch the transcript does not account for is cut out and decoded on its own;
+    the ones the model then hears as a filled pause are kept, with the stretch's
+    own times. A stretch it hears as a word is left alone; one it hears as nothing
+    is returned as unconfirmed (it may be a hesitation we could not name).
+    """
+    gaps = hesitation_gaps(transcript, activity, options=config.metrics)
+    if not gaps:
+        return (), ()
+    pad = 0.08
+    pieces = [samples[int(max(0.0, s - pad) * SAMPLE_RATE): int((e + pad) * SAMPLE_RATE)] for s, e in gaps]
+    heard = engine.transcribe_pieces(pieces)
+    out, unconfirmed = [], []
+    for (s, e), words in zip(gaps, heard):
+        tokens = [w.norm for w in words]
+        if tokens and all(is_filled_pause(t) for t in tokens):
+            out.append(Filler(tokens[0], round(s, 3), round(e, 3), FILLED, source="audio"))
+        elif not tokens:
+            unconfirmed.append((round(s, 3), round(e, 3)))
+    return tuple(out), tuple(unconfirmed)
+

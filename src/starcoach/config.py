@@ -1,0 +1,178 @@
+"""The one place that finds starcoach's home and reads ``config.toml``.
+
+Every path the app uses (models, recordings, the database, the user's questions)
+is resolved here, relative to the folder holding ``config.toml``. Setting
+``STARCOACH_HOME`` points the whole app at another folder, which is how tests
+isolate their state.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, get_type_hints
+
+from .errors import ConfigError
+from .metrics import MetricsOptions
+from .star import StarOptions
+from .transcribe import TranscribeOptions
+
+HOME_ENV = "STARCOACH_HOME"
+CONFIG_NAME = "config.toml"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where starcoach keeps things; all absolute."""
+
+    home: Path
+    config_file: Path
+    models: Path
+    recordings: Path
+    database: Path
+    questions: Path | None
+
+
+@dataclass(frozen=True)
+class RecordOptions:
+    """Recording settings.
+
+    Attributes:
+        sample_rate: rate asked of the microphone; takes are stored at this rate.
+        max_seconds: a safety stop for a take nobody ended (0: none).
+        countdown_s: seconds counted down before recording starts (terminal only).
+    """
+
+    sample_rate: int = 16_000
+    max_seconds: float = 600.0
+    countdown_s: int = 3
+
+
+@dataclass(frozen=True)
+class Config:
+    """Everything read from ``config.toml``, with defaults for what it leaves out."""
+
+    paths: Paths
+    model: str = "tiny.en"
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    metrics: MetricsOptions = field(default_factory=MetricsOptions)
+    star: StarOptions = field(default_factory=StarOptions)
+    record: RecordOptions = field(default_factory=RecordOptions)
+
+
+def project_home() -> Path:
+    """The folder starcoach works in.
+
+    ``$STARCOACH_HOME`` if set; otherwise the source checkout this package was
+    installed from (it holds ``config.toml``); otherwise the current folder.
+    """
+    env = os.environ.get(HOME_ENV)
+    if env:
+        return Path(env).expanduser().resolve()
+    checkout = Path(__file__).resolve().parents[2]
+    if (checkout / CONFIG_NAME).is_file() and (checkout / "pyproject.toml").is_file():
+        return checkout
+    return Path.cwd()
+
+
+def load_config(home: Path | None = None) -> Config:
+    """Read ``config.toml`` from the home folder and resolve every path.
+
+    Args:
+        home: the folder holding ``config.toml``; :func:`project_home` if None.
+            A missing ``config.toml`` means all defaults.
+
+    Returns:
+        The :class:`Config`.
+
+    Raises:
+        ConfigError: the file is not valid TOML, or a value has the wrong type.
+    """
+    home = (home or project_home()).resolve()
+    config_file = home / CONFIG_NAME
+    data: dict[str, Any] = {}
+    if config_file.is_file():
+        try:
+            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
+
+    paths_t = _table(data, "paths")
+    model_t = dict(_table(data, "model"))
+    model_name = model_t.pop("name", "tiny.en")
+    if not isinstance(model_name, str) or not model_name:
+        raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
+
+    def where(key: str, default: str) -> Path:
+        value = paths_t.get(key, default)
+        if not isinstance(value, str):
+            raise ConfigError(f"{config_file}: [paths] {key} must be a string")
+        return (home / Path(value).expanduser()).resolve()
+
+    questions = paths_t.get("questions", "")
+    paths = Paths(
+        home=home,
+        config_file=config_file,
+        models=where("models", "models"),
+        recordings=where("recordings", "recordings"),
+        database=where("database", "recordings/starcoach.db"),
+        questions=where("questions", "") if questions else None,
+    )
+    unknown = set(data) - {"paths", "model", "metrics", "star", "record"}
+    if unknown:
+        raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
+    return Config(
+        paths=paths,
+        model=model_name,
+        transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
+        metrics=_fill(MetricsOptions, _table(data, "metrics"), "metrics", config_file),
+        star=_fill(StarOptions, _table(data, "star"), "star", config_file),
+        record=_fill(RecordOptions, _table(data, "record"), "record", config_file),
+    )
+
+
+def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+    value = data.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"[{name}] must be a table")
+    return value
+
+
+def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
+    """Build an options dataclass from a TOML table, checking names and types."""
+    hints = get_type_hints(cls)
+    names = {f.name for f in dataclasses.fields(cls)}
+    kwargs = {}
+    for key, value in values.items():
+        if key not in names:
+            raise ConfigError(f"{source}: [{section}] has no setting named {key!r}")
+        kwargs[key] = _coerce(value, hints[key], f"[{section}] {key}", source)
+    return cls(**kwargs)
+
+
+def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
+    origin = getattr(hint, "__origin__", None)
+    if hint is bool:
+        if isinstance(value, bool):
+            return value
+    elif hint is float:
+        if isinstance(value, (int, float)) and not isinstance(value, bool):
+            return float(value)
+    elif hint is int:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return value
+    elif hint is str:
+        if isinstance(value, str):
+            return value
+    elif origin is tuple:
+        if isinstance(value, list) and all(
+            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
+        ):
+            return tuple(float(v) for v in value)
+    else:  # str | None and the like
+        if value is None or isinstance(value, str):
+            return value or None
+    raise ConfigError(f"{source}: {name} has the wrong type ({value!r})")

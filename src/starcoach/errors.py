@@ -1,0 +1,47 @@
+"""The errors starcoach raises.
+
+Library code raises these; only the CLI turns them into one line on stderr and a
+non-zero exit code. Anything else escaping to the CLI is a bug.
+"""
+
+
+class StarcoachError(Exception):
+    """Base class: a problem the user can act on, described in one line."""
+
+    exit_code = 1
+
+
+class ConfigError(StarcoachError):
+    """config.toml is unreadable or holds a value of the wrong kind."""
+
+
+class AudioError(StarcoachError):
+    """An audio file is missing, empty, corrupt or in a format we cannot decode."""
+
+
+class ModelError(StarcoachError):
+    """A Whisper model cannot be found, assembled, downloaded or loaded."""
+
+
+class InputTextError(StarcoachError):
+    """A written answer cannot be read."""
+
+
+class DeviceError(StarcoachError):
+    """No usable audio device, or the one asked for does not exist."""
+
+
+class RecordingError(StarcoachError):
+    """Recording stopped on a fault (full disk, stream error); captured audio is kept."""
+
+
+class NotFound(StarcoachError):
+    """A take or question id that does not exist."""
+
+
+class StoreError(StarcoachError):
+    """The takes database cannot be opened or written."""
+
+
+class ExportError(StarcoachError):
+    """An export target exists (without --force) or cannot be written."""

@@ -1,0 +1,365 @@
+"""Speaking metrics: pace, pauses, fillers and word habits.
+
+Pure functions of a :class:`Transcript` and, for pauses and hesitations Whisper left
+out, the :class:`Activity` measured from the samples. No files, clock or model here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+
+from .acoustics import Activity, silences
+from .fillers import (DISCOURSE, FILLED, Filler, Repetition, filler_word_indexes, find_fillers,
+                      find_repetitions)
+from .transcript import Transcript, Word
+
+
+@dataclass(frozen=True)
+class MetricsOptions:
+    """Thresholds for the metrics (the ``[metrics]`` table of config.toml).
+
+    Attributes:
+        pause_min_s: a silence between words at least this long is a pause.
+        long_pause_s: a pause at least this long is called out in the report.
+        target_wpm: the comfortable pace band, words per minute (low, high).
+        pace_window_s: length of the windows for pace over time.
+        hesitation_min_s: shortest voiced stretch in a gap that may be a filler.
+        hesitation_max_s: longest such stretch (longer ones are words the
+            recogniser mistimed, not hesitations).
+        hesitation_max_covered: a stretch counts as a gap when recognised words
+            cover at most this share of it.
+    """
+
+    pause_min_s: float = 1.0
+    long_pause_s: float = 2.0
+    target_wpm: tuple[float, float] = (120.0, 160.0)
+    pace_window_s: float = 15.0
+    hesitation_min_s: float = 0.12
+    hesitation_max_s: float = 0.9
+    hesitation_max_covered: float = 0.35
+
+
+@dataclass(frozen=True)
+class Pause:
+    start: float
+    end: float
+    duration_s: float
+    long: bool
+
+
+@dataclass(frozen=True)
+class PaceWindow:
+    start: float
+    end: float
+    wpm: float
+    flag: str  # "slow", "fast" or ""
+
+
+@dataclass(frozen=True)
+class Quantity:
+    text: str
+    start: float
+    end: float
+    kind: str  # "percent", "money", "duration", "number"
+
+
+@dataclass(frozen=True)
+class SpeakingMetrics:
+    """Everything measured about how an answer was spoken.
+
+    Times are seconds from the start of the recording.
+    """
+
+    duration_s: float
+    speech_s: float
+    span_start: float
+    span_end: float
+    content_words: int
+    wpm: float
+    articulation_wpm: float
+    pace: tuple[PaceWindow, ...]
+    pauses: tuple[Pause, ...]
+    fillers: tuple[Filler, ...]
+    repetitions: tuple[Repetition, ...]
+    i_count: int
+    we_count: int
+    hedges: dict[str, int]
+    quantities: tuple[Quantity, ...]
+    options: MetricsOptions = field(default_factory=MetricsOptions)
+
+    @property
+    def speaking_span_s(self) -> float:
+        return max(0.0, self.span_end - self.span_start)
+
+    @property
+    def filler_counts(self) -> dict[str, int]:
+        return dict(Counter(f.text.lower() if f.text != "I mean" else f.text for f in self.fillers).most_common())
+
+    @property
+    def fillers_per_min(self) -> float:
+        span = self.speaking_span_s
+        return len(self.fillers) / (span / 60) if span > 0 else 0.0
+
+    @property
+    def filler_time_s(self) -> float:
+        return sum(f.end - f.start for f in self.fillers)
+
+    @property
+    def long_pauses(self) -> tuple[Pause, ...]:
+        return tuple(p for p in self.pauses if p.long)
+
+
+_I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
+_WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
+_HEDGES = ("i think", "i guess", "i believe", "i feel like", "maybe", "probably", "perhaps", "sort of",
+           "kind of", "just", "might", "somewhat", "a little bit", "hopefully")
+_NUMBER_WORDS = frozenset(
+    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
+    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
+    thousand million billion half twice double triple dozen""".split()
+)
+_DURATION_UNITS = re.compile(r"^(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|sprints?|ms|"
+                             r"milliseconds?|hrs?|mins?)$")
+_MONEY_UNITS = re.compile(r"^(?:dollars?|euros?|pounds?|bucks|k|grand|usd)$")
+_NUMERIC = re.compile(r"^[$€£]?\d[\d,.]*(?:%|k|m|x|ms|s|h)?$")
+
+
+def compute_metrics(
+    transcript: Transcript,
+    activity: Activity,
+    *,
+    audio_fillers: tuple[Filler, ...] = (),
+    options: MetricsOptions | None = None,
+) -> SpeakingMetrics:
+    """Measure pace, pauses, fillers and word habits.
+
+    Args:
+        transcript: the recognised words.
+        activity: speech activity of the same audio (from ``acoustics``).
+        audio_fillers: filled pauses found in the audio that the recogniser left
+            out (see :func:`hesitation_gaps`).
+        options: thresholds; defaults if None.
+
+    Returns:
+        The :class:`SpeakingMetrics`.
+    """
+    opts = options or MetricsOptions()
+    words = transcript.words
+    text_fillers = align_fillers(find_fillers(words), words, activity)
+    fillers = tuple(sorted(text_fillers + list(audio_fillers), key=lambda f: f.start))
+    repetitions = tuple(find_repetitions(words, text_fillers))
+    filler_idx = filler_word_indexes(text_fillers)
+    content = [w for i, w in enumerate(words) if i not in filler_idx]
+
+    span_start, span_end = _speaking_span(words, activity)
+    span = max(span_end - span_start, 1e-9)
+    pauses = tuple(
+        Pause(start=round(s, 3), end=round(e, 3), duration_s=round(e - s, 3), long=e - s >= opts.long_pause_s)
+        for s, e in silences(activity, start=span_start, end=span_end, min_s=opts.pause_min_s)
+    ) if words else ()
+    paused = sum(p.duration_s for p in pauses)
+    n = len(content)
+    wpm = n / (span / 60) if words else 0.0
+    articulation = n / (max(span - paused, 1e-9) / 60) if words else 0.0
+
+    norms = [w.norm for w in content]
+    return SpeakingMetrics(
+        duration_s=transcript.duration_s,
+        speech_s=activity.speech_s,
+        span_start=span_start,
+        span_end=span_end,
+        content_words=n,
+        wpm=wpm,
+        articulation_wpm=articulation,
+        pace=tuple(_pace_windows(content, span_start, span_end, opts)),
+        pauses=pauses,
+        fillers=fillers,
+        repetitions=repetitions,
+        i_count=sum(t in _I_WORDS for t in norms),
+        we_count=sum(t in _WE_WORDS for t in norms),
+        hedges=_hedges(norms),
+        quantities=tuple(find_quantities(content)),
+        options=opts,
+    )
+
+
+def align_fillers(fillers: list[Filler], words: tuple[Word, ...], activity: Activity,
+                  *, reach_s: float = 1.0, max_len_s: float = 1.0) -> list[Filler]:
+    """Move recognised filled pauses onto the speech they were said in.
+
+    Whisper's times for an "uh" are loose: one said just after a long pause is often
+    stamped before it, at the end of the previous sentence, and one opening a
+    sentence is often stamped half a second late. Each filled pause is moved onto
+    the nearest short stretch of speech, within ``reach_s`` of its stamp, that no
+    other word covers; failing that, onto the speech under its stamp. Two filled
+    pauses landing on the same stretch are one hesitation written twice (the more
+    confident spelling is kept). One stamped where the audio holds no speech at all
+    was never said (the prompt can make Whisper write "uh" into silence) and is
+    dropped.
+    """
+    skip = filler_word_indexes(fillers)
+    content = [(w.start, w.end) for i, w in enumerate(words) if i not in skip]
+    placed: dict[tuple[float, float], Filler] = {}
+    out = []
+    for f in fillers:
+        if f.kind != FILLED:
+            out.append(f)
+            continue
+        region = _free_region_near(f, content, activity, reach_s, max_len_s)
+        if region is None:
+            if activity.speech_between(f.start - 0.1, f.end + 0.1) < 0.05:
+                continue  # nobody spoke here
+            region = _overlapping_region(f, activity) or (f.start, f.end)
+            start, end = max(region[0], f.start - 0.3), min(region[1], f.end + 0.3)
+        else:
+            start, end = region
+        moved = Filler(f.text, round(start, 3), round(end, 3), f.kind, f.source, f.word_index)
+        key = (round(start, 2), round(end, 2))
+        if key in placed:
+            other = placed[key]
+            if _confidence(words, f) > _confidence(words, other):
+                out[out.index(other)] = moved
+                placed[key] = moved
+            continue
+        placed[key] = moved
+        out.append(moved)
+    return out
+
+
+def _free_region_near(f: Filler, content, activity: Activity, reach_s: float, max_len_s: float):
+    best, best_cost = None, None
+    mid = (f.start + f.end) / 2
+    for rs, re_ in activity.regions:
+        if re_ < f.start - reach_s or rs > f.end + reach_s or re_ - rs > max_len_s:
+            continue
+        covered = sum(max(0.0, min(re_, ce) - max(rs, cs)) for cs, ce in content)
+        if covered > 0.5 * (re_ - rs):
+            continue
+        cost = abs((rs + re_) / 2 - mid) + covered
+        if best_cost is None or cost < best_cost:
+            best, best_cost = (rs, re_), cost
+    return best
+
+
+def _overlapping_region(f: Filler, activity: Activity):
+    best, best_overlap = None, 0.0
+    for rs, re_ in activity.regions:
+        overlap = min(re_, f.end) - max(rs, f.start)
+        if overlap > best_overlap:
+            best, best_overlap = (rs, re_), overlap
+    return best
+
+
+def _confidence(words: tuple[Word, ...], f: Filler) -> float:
+    return words[f.word_index].probability if 0 <= f.word_index < len(words) else 0.0
+
+
+def hesitation_gaps(
+    transcript: Transcript, activity: Activity, *, options: MetricsOptions | None = None
+) -> list[tuple[float, float]]:
+    """Short voiced stretches that no recognised word accounts for.
+
+    These are where a speaker most likely said "um" or "uh" and the recogniser,
+    trained on cleaned transcripts, left it out. The caller asks the model about
+    each stretch on its own and keeps those it hears as a filled pause.
+    """
+    opts = options or MetricsOptions()
+    words = transcript.words
+    stamped = find_fillers(words)
+    fillers = align_fillers(stamped, words, activity)
+    skip = filler_word_indexes(fillers)
+    spans = [(w.start, w.end) for i, w in enumerate(words) if i not in skip]
+    # A filled pause the recogniser wrote claims both where it was moved and where
+    # it was stamped, so the same "um" is not found a second time in the audio.
+    claimed = [(f.start, f.end) for f in fillers if f.kind == FILLED]
+    claimed += [(f.start - 0.3, f.end + 0.3) for f in stamped if f.kind == FILLED]
+    out = []
+    for rs, re_ in activity.regions:
+        d = re_ - rs
+        if not opts.hesitation_min_s <= d <= opts.hesitation_max_s:
+            continue
+        covered = sum(max(0.0, min(re_, e) - max(rs, s)) for s, e in spans)
+        if covered / d > opts.hesitation_max_covered:
+            continue
+        if any(min(re_, e) - max(rs, s) > 0.3 * d for s, e in claimed):
+            continue
+        out.append((rs, re_))
+    return out
+
+
+def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
+    """Numbers, percentages, money and durations mentioned ("45 minutes", "30%", "$2M")."""
+    out: list[Quantity] = []
+    i = 0
+    words = list(words)
+    while i < len(words):
+        raw = words[i].text.strip().strip(",.;:!?").lower()
+        tok = words[i].norm
+        if _NUMERIC.match(raw) or tok in _NUMBER_WORDS or (raw.startswith("$") and len(raw) > 1):
+            j = i + 1
+            while j < len(words) and (words[j].norm in _NUMBER_WORDS or _NUMERIC.match(words[j].norm)):
+                j += 1
+            unit = words[j].norm if j < len(words) else ""
+            kind = "number"
+            if raw.endswith("%") or unit in ("percent", "percentage"):
+                kind = "percent"
+            elif raw.startswith(("$", "€", "£")) or _MONEY_UNITS.match(unit):
+                kind = "money"
+            elif _DURATION_UNITS.match(unit) or raw.endswith(("ms", "h")):
+                kind = "duration"
+            end = j + 1 if kind in ("duration", "money", "percent") and unit and not raw.endswith("%") else j
+            if tok in ("one",) and kind == "number":  # "one of", "no one": rarely a quantity
+                i += 1
+                continue
+            text = " ".join(w.text.strip(",.;:!?") for w in words[i:end])
+            out.append(Quantity(text=text, start=words[i].start, end=words[end - 1].end, kind=kind))
+            i = end
+            continue
+        i += 1
+    return out
+
+
+def _hedges(norms: list[str]) -> dict[str, int]:
+    joined = " " + " ".join(norms) + " "
+    counts = {h: joined.count(f" {h} ") for h in _HEDGES}
+    return {h: c for h, c in counts.items() if c}
+
+
+def _speaking_span(words: tuple[Word, ...], activity: Activity) -> tuple[float, float]:
+    """First to last spoken word, snapped to where the audio shows speech."""
+    if not words:
+        return 0.0, 0.0
+    start, end = words[0].start, words[-1].end
+    inside = [r for r in activity.regions if r[1] > start - 1.0 and r[0] < end + 1.0]
+    if inside:
+        first = next((r for r in inside if r[1] > start), inside[0])
+        last = next((r for r in reversed(inside) if r[0] < end), inside[-1])
+        start = first[0] if first[0] < words[0].end else start
+        end = last[1] if last[1] > words[-1].start else end
+    return start, end
+
+
+def _pace_windows(content: list[Word], start: float, end: float, opts: MetricsOptions) -> list[PaceWindow]:
+    if end <= start or not content:
+        return []
+    size = opts.pace_window_s
+    n = max(1, round((end - start) / size))
+    size = (end - start) / n
+    low, high = opts.target_wpm
+    out = []
+    for k in range(n):
+        ws, we = start + k * size, start + (k + 1) * size
+        count = sum(ws <= (w.start + w.end) / 2 < we or (k == n - 1 and (w.start + w.end) / 2 >= we)
+                    for w in content)
+        wpm = count / (size / 60)
+        flag = "slow" if wpm < low else "fast" if wpm > high else ""
+        out.append(PaceWindow(start=round(ws, 2), end=round(we, 2), wpm=round(wpm, 1), flag=flag))
+    return out
+
+
+__all__ = [
+    "DISCOURSE", "FILLED", "Filler", "MetricsOptions", "Pause", "PaceWindow", "Quantity", "Repetition",
+    "SpeakingMetrics", "align_fillers", "compute_metrics", "find_quantities", "hesitation_gaps",
+]

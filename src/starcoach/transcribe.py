@@ -1,0 +1,190 @@
+"""The faster-whisper adapter: the only module that imports faster_whisper.
+
+It loads a model once per process, transcribes 16 kHz samples with word
+timestamps and converts the result into our own :class:`Transcript`.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import ModelError
+from .transcript import Segment, Transcript, Word
+
+SAMPLE_RATE = 16_000
+
+
+@dataclass(frozen=True)
+class TranscribeOptions:
+    """Decoding settings (the ``[model]`` table of config.toml).
+
+    Attributes:
+        language: spoken language; answers are English.
+        compute_type: CTranslate2 weight type; int8 is fastest on CPUs.
+        threads: CPU threads; 0 means one per core.
+        beam_size: beam search width.
+        initial_prompt: text the model sees as "previous" words. A short list of
+            filled pauses makes Whisper write the "um"s and "uh"s it otherwise
+            cleans away (measured: filled-pause recall 0.23 -> 0.91 on the dev corpus).
+            Empty for none.
+        condition_on_previous_text: feed each window's text to the next one.
+        no_speech_threshold: Whisper's own skip of windows it judges silent.
+        recover_fillers: look for voiced hesitations in gaps between the words and
+            ask the model about each gap alone (see ``analysis``).
+    """
+
+    language: str = "en"
+    compute_type: str = "int8"
+    threads: int = 0
+    beam_size: int = 5
+    initial_prompt: str = "Um, uh, hmm, er, ah."
+    condition_on_previous_text: bool = True
+    no_speech_threshold: float = 0.6
+    recover_fillers: bool = True
+
+
+_CACHE: dict[tuple[str, str, int], object] = {}
+_LOCK = threading.Lock()
+
+
+class Engine:
+    """A loaded Whisper model.
+
+    Args:
+        model_path: folder of a CTranslate2 Whisper model.
+        options: decoding settings.
+
+    Raises:
+        ModelError: the folder does not hold a loadable model.
+    """
+
+    def __init__(self, model_path: Path, options: TranscribeOptions | None = None):
+        self.options = options or TranscribeOptions()
+        self.model_path = Path(model_path)
+        self._model = _load(self.model_path, self.options)
+
+    def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
+                   condition: bool | None = None) -> Transcript:
+        """Transcribe 16 kHz mono samples.
+
+        Args:
+            samples: float32 samples in [-1, 1].
+            prompt: overrides ``initial_prompt`` when given.
+            fallback: retry a window at higher temperatures when greedy decoding
+                looks wrong (Whisper's default). Off for short clips, where a retry
+                costs much and finds little.
+
+        Returns:
+            The :class:`Transcript`, times in seconds from the first sample.
+        """
+        opts = self.options
+        initial = opts.initial_prompt if prompt is None else prompt
+        segments, _info = self._model.transcribe(
+            samples,
+            language=opts.language,
+            beam_size=opts.beam_size,
+            word_timestamps=True,
+            initial_prompt=initial or None,
+            condition_on_previous_text=opts.condition_on_previous_text if condition is None else condition,
+            no_speech_threshold=opts.no_speech_threshold,
+            temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if fallback else [0.0],
+            vad_filter=False,
+        )
+        out = []
+        for seg in segments:  # the generator does the work here, not at the call above
+            words = tuple(
+                Word(text=w.word.strip(), start=float(w.start), end=float(w.end), probability=float(w.probability))
+                for w in (seg.words or ())
+                if w.word.strip()
+            )
+            out.append(
+                Segment(
+                    start=float(seg.start),
+                    end=float(seg.end),
+                    text=seg.text.strip(),
+                    words=words,
+                    no_speech_prob=float(seg.no_speech_prob),
+                    avg_logprob=float(seg.avg_logprob),
+                )
+            )
+        return Transcript(segments=tuple(out), duration_s=len(samples) / SAMPLE_RATE, language=opts.language)
+
+    def transcribe_pieces(self, pieces: list[np.ndarray], *, gap_s: float = 0.8) -> list[tuple[Word, ...]]:
+        """Transcribe short clips in one pass and say which words each clip holds.
+
+        The clips are laid end to end with ``gap_s`` of silence between them, in
+        buffers under Whisper's 30 s window, so a dozen clips cost one decoder run
+        instead of twelve. A word belongs to the clip its midpoint falls in; words
+        in the silence between clips are dropped.
+
+        Returns:
+            For each clip, its words with times relative to the clip's start.
+        """
+        results: list[list[Word]] = [[] for _ in pieces]
+        gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
+        batch: list[int] = []
+        length = len(gap)
+        for idx, piece in enumerate(pieces):
+            if batch and length + len(piece) + len(gap) > 28 * SAMPLE_RATE:
+                self._decode_batch(pieces, batch, gap, results)
+                batch, length = [], len(gap)
+            batch.append(idx)
+            length += len(piece) + len(gap)
+        if batch:
+            self._decode_batch(pieces, batch, gap, results)
+        return [tuple(r) for r in results]
+
+    def _decode_batch(self, pieces, batch, gap, results) -> None:
+        parts, bounds, t = [gap], [], len(gap) / SAMPLE_RATE
+        for idx in batch:
+            parts.extend([pieces[idx], gap])
+            dur = len(pieces[idx]) / SAMPLE_RATE
+            bounds.append((idx, t, t + dur))
+            t += dur + len(gap) / SAMPLE_RATE
+        transcript = self.transcribe(np.concatenate(parts), fallback=False, condition=False)
+        for w in transcript.words:
+            mid = (w.start + w.end) / 2
+            for idx, s, e in bounds:
+                if s - 0.1 <= mid <= e + 0.1:
+                    results[idx].append(Word(w.text, max(0.0, w.start - s), max(0.0, w.end - s), w.probability))
+                    break
+
+
+def download_model(name: str, dest: Path) -> None:
+    """Download a faster-whisper model by name (``small.en``) or hub id into ``dest``.
+
+    Raises:
+        ModelError: the name is unknown or the download failed (no network).
+    """
+    try:
+        from faster_whisper.utils import available_models, download_model as _download
+    except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
+        raise ModelError(f"faster-whisper is not installed ({exc})") from None
+    if "/" not in name and name not in available_models():
+        raise ModelError(f"unknown model {name!r}")
+    try:
+        _download(name, output_dir=str(dest))
+    except Exception as exc:  # noqa: BLE001 - hub errors come in many types
+        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        raise ModelError(f"cannot download model {name!r} (offline?): {reason}") from None
+
+
+def _load(path: Path, opts: TranscribeOptions):
+    threads = opts.threads or os.cpu_count() or 1
+    key = (str(path), opts.compute_type, threads)
+    with _LOCK:
+        if key in _CACHE:
+            return _CACHE[key]
+        from faster_whisper import WhisperModel  # heavy: only when a model is needed
+
+        try:
+            model = WhisperModel(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
+        except (RuntimeError, ValueError, OSError) as exc:
+            raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+        _CACHE[key] = model
+        return model

@@ -1,0 +1,75 @@
+"""What transcription hands to the analysis stages: words with times."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+_EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
+
+
+@dataclass(frozen=True)
+class Word:
+    """One recognised word.
+
+    Attributes:
+        text: the word as written by the recogniser, punctuation attached ("so,").
+        start: start time in seconds from the start of the audio.
+        end: end time in seconds.
+        probability: the recogniser's confidence, 0..1 (1.0 for typed text).
+    """
+
+    text: str
+    start: float
+    end: float
+    probability: float = 1.0
+
+    @property
+    def norm(self) -> str:
+        """Lower case, without surrounding punctuation ("So," -> "so")."""
+        return _EDGE_PUNCT.sub("", self.text.strip().lower())
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A stretch of words the recogniser decoded together (roughly a sentence)."""
+
+    start: float
+    end: float
+    text: str
+    words: tuple[Word, ...]
+    no_speech_prob: float = 0.0
+    avg_logprob: float = 0.0
+
+
+@dataclass(frozen=True)
+class Transcript:
+    """A transcribed answer.
+
+    Attributes:
+        segments: decoded segments in time order.
+        duration_s: length of the audio the transcript covers.
+        language: language code the model decoded in.
+    """
+
+    segments: tuple[Segment, ...]
+    duration_s: float
+    language: str = "en"
+
+    @property
+    def words(self) -> tuple[Word, ...]:
+        return tuple(w for s in self.segments for w in s.words)
+
+    @property
+    def text(self) -> str:
+        return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    @classmethod
+    def from_words(cls, words: list[Word] | tuple[Word, ...], duration_s: float) -> "Transcript":
+        """A transcript of one segment holding ``words`` (used for typed text and tests)."""
+        words = tuple(words)
+        if not words:
+            return cls(segments=(), duration_s=duration_s)
+        text = " ".join(w.text.strip() for w in words)
+        seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=words)
+        return cls(segments=(seg,), duration_s=duration_s)
