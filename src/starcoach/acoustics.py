@@ -114,6 +114,25 @@ def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityO
     return Activity(regions=out, threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
 
 
+def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:
+    """Trim a word's stamped span so it neither starts nor ends inside a silence.
+
+    Whisper stamps the first word of an answer from 0.0 and stretches words over
+    the pauses around them; the samples say where the voice actually starts and
+    stops. A span with no speech in it at all is returned unchanged.
+    """
+    regions = activity.regions
+    inside = [r for r in regions if r[1] > start and r[0] < end]
+    if not inside:
+        return start, end
+    new_start, new_end = start, end
+    if not any(rs - tolerance <= start <= re_ + tolerance for rs, re_ in regions):
+        new_start = inside[0][0]
+    if not any(rs - tolerance <= end <= re_ + tolerance for rs, re_ in regions):
+        new_end = inside[-1][1]
+    return new_start, max(new_start, new_end)
+
+
 def silences(activity: Activity, *, start: float, end: float, min_s: float) -> list[tuple[float, float]]:
     """Gaps between speech regions inside [start, end] lasting at least ``min_s``."""
     out = []

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .acoustics import Activity, speech_activity
+from .acoustics import Activity, snap_to_speech, speech_activity
 from .audio import SAMPLE_RATE, load_audio
 from .config import Config
 from .fillers import FILLED, Filler, filler_word_indexes, is_filled_pause
@@ -88,7 +88,7 @@ def analyze_samples(
         engine = Engine(model.path, config.transcribe)
     t_transcribe = time.perf_counter()
     if engine is not None:
-        transcript = _drop_unspoken(engine.transcribe(samples), activity)
+        transcript = _fit_to_audio(engine.transcribe(samples), activity)
         if config.transcribe.recover_fillers and transcript.words:
             audio_fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
     t_analyze = time.perf_counter()
@@ -110,13 +110,23 @@ def analyze_samples(
                     model=model, timings=timings, unconfirmed_hesitations=unconfirmed)
 
 
-def _drop_unspoken(transcript: Transcript, activity: Activity) -> Transcript:
-    """Remove segments laid over silence: Whisper's hallucinations ("Thank you.")."""
-    kept = tuple(
-        s for s in transcript.segments
-        if s.words and activity.speech_between(s.words[0].start, s.words[-1].end) >= 0.1
-    )
-    return replace(transcript, segments=kept)
+def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
+    """Drop segments laid over silence and trim word times to the voice.
+
+    A segment with no speech under it is one of Whisper's hallucinations ("Thank
+    you.") and goes; the other words are trimmed so they do not start or end in a
+    silence (see :func:`snap_to_speech`).
+    """
+    kept = []
+    for seg in transcript.segments:
+        if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
+            continue
+        words = []
+        for w in seg.words:
+            start, end = snap_to_speech(w.start, w.end, activity)
+            words.append(replace(w, start=round(start, 3), end=round(end, 3)))
+        kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
+    return replace(transcript, segments=tuple(kept))
 
 
 def _recover_fillers(engine, samples: np.ndarray, transcript: Transcript, activity: Activity,

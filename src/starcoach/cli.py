@@ -79,6 +79,8 @@ def analyze(
         _print_json(analysis_document(result))
     else:
         render_analysis(result, _console())
+    if result.no_speech:
+        _fail(f"no speech found in {file}", 3)
 
 
 @app.command()

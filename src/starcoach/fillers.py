@@ -177,7 +177,7 @@ def _discourse_span(words: list[Word], norms: list[str], i: int) -> int:
     if n == "like":
         if prev == "like":  # "like, like" - the second is a stumble
             return 1
-        if prev in _LIKE_CONTENT_BEFORE:
+        if prev in _LIKE_CONTENT_BEFORE and not comma_before:
             return 0
         if comma_before and comma_after:
             return 1

@@ -309,7 +309,9 @@ def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
                 kind = "money"
             elif _DURATION_UNITS.match(unit) or raw.endswith(("ms", "h")):
                 kind = "duration"
-            end = j + 1 if kind in ("duration", "money", "percent") and unit and not raw.endswith("%") else j
+            has_unit = (unit in ("percent", "percentage") or bool(_MONEY_UNITS.match(unit))
+                        or bool(_DURATION_UNITS.match(unit)))
+            end = j + 1 if has_unit and j < len(words) else j
             if tok in ("one",) and kind == "number":  # "one of", "no one": rarely a quantity
                 i += 1
                 continue

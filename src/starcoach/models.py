@@ -186,6 +186,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     part_files, extra_files = sources[: len(model.parts)], sources[len(model.parts) :]
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{model.name}.", dir=models_dir))
+    tmp.chmod(0o755)
     try:
         digest = hashlib.sha256()
         size = 0
@@ -230,6 +231,7 @@ def _download(name: str, models_dir: Path) -> Path:
     choices = ", ".join(available_names(models_dir)) or "none"
     models_dir.mkdir(parents=True, exist_ok=True)
     tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
+    tmp.chmod(0o755)
     try:
         download_model(name, tmp)
         if not _is_model_dir(tmp):

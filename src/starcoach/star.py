@@ -144,7 +144,8 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
         (_rx(r"(?:reduc|improv|increas|decreas|dropp|cut|grew|grow|rais|lower|boost|halv|doubl|fell|"
              r"fall|shrank|sav|gain|went (?:up|down))\w*"), 1.0, "outcome verb"),
         (re.compile(r", so (?!that\b|i\b|we\b)\w+"), 0.6, "consequence"),
-        (re.compile(r"\bfrom [$]?\d[\w$.,%-]* (?:\w+ )?to [$]?\d|\bby \d[\d.,]*\s?%|\d[\d.,]*\s?%|\bpercent\b|"
+        (re.compile(r"\bfrom [$]?\d[\w$.,%-]* (?:\w+ )?to [$]?\d|\bfrom\b[^.;]{0,40}?\bto (?:zero|one|two|three|"
+                    r"four|five|six|seven|eight|nine|ten|half|under|less than|over|more than)\b|\bzero \w+|\bby \d[\d.,]*\s?%|\d[\d.,]*\s?%|\bpercent\b|"
                     r"\$\d|\bdollars?\b|\b\d+x\b"), 1.3, "number"),
     ],
     "learning": [
@@ -284,7 +285,7 @@ def _require_evidence(path: list[str], whys: list[dict[str, list[str]]]) -> list
 
 # --- sentences ------------------------------------------------------------------
 
-_ABBREV = re.compile(r"\b(?:e\.g|i\.e|vs|etc|dr|mr|mrs|ms|inc|ltd|jr|sr|approx|u\.s|a\.m|p\.m|no)\.$", re.I)
+_ABBREV = re.compile(r"\b(?:e\.g|i\.e|vs|etc|dr|mr|mrs|inc|ltd|jr|sr|approx|u\.s|a\.m|p\.m|no)\.$", re.I)
 
 
 def split_text(text: str) -> list[str]:

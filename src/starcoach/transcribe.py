@@ -167,10 +167,14 @@ def download_model(name: str, dest: Path) -> None:
         raise ModelError(f"faster-whisper is not installed ({exc})") from None
     if "/" not in name and name not in available_models():
         raise ModelError(f"unknown model {name!r}")
+    import warnings
+
     try:
-        _download(name, output_dir=str(dest))
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the hub's deprecation chatter is not for our users
+            _download(name, output_dir=str(dest))
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types
-        reason = str(exc).splitlines()[0][:160] if str(exc) else type(exc).__name__
+        reason = str(exc).splitlines()[0].split(". ")[0][:160] if str(exc) else type(exc).__name__
         raise ModelError(f"cannot download model {name!r} (offline?): {reason}") from None
 
 

@@ -1,0 +1,77 @@
+"""Shared fixtures: every test runs against its own starcoach home in a temp folder.
+
+The model folder is shared by the whole session (assembled once from the bundled
+packages), so tests that run the real model do not copy 75 MB each.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+SAMPLES = ROOT / "samples"
+SHARED = ROOT.parent / "shared"
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture(autouse=True)
+def home(tmp_path, models_dir, monkeypatch) -> Path:
+    """Point STARCOACH_HOME at a fresh folder holding the project's config.toml."""
+    h = tmp_path / "home"
+    h.mkdir()
+    text = (ROOT / "config.toml").read_text()
+    text = text.replace('models = "models"', f'models = "{models_dir}"')
+    (h / "config.toml").write_text(text)
+    monkeypatch.setenv("STARCOACH_HOME", str(h))
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    return h
+
+
+@pytest.fixture
+def config(home):
+    from starcoach.config import load_config
+
+    return load_config()
+
+
+def tone(seconds: float, freq: float = 180.0, level: float = 0.3, rate: int = 16000) -> np.ndarray:
+    """A voiced-like stretch: a harmonic tone with a slow vibrato."""
+    t = np.arange(int(seconds * rate)) / rate
+    f = freq * (1 + 0.02 * np.sin(2 * np.pi * 4 * t))
+    phase = 2 * np.pi * np.cumsum(f) / rate
+    x = sum(np.sin(k * phase) / k for k in range(1, 6))
+    return (level * x / np.max(np.abs(x))).astype(np.float32)
+
+
+def silence(seconds: float, rate: int = 16000, noise: float = 0.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    return (noise * rng.standard_normal(int(seconds * rate))).astype(np.float32)
+
+
+def needs_shared(path: Path) -> Path:
+    if not path.exists():
+        pytest.skip(f"{path} not found (the shared material sits beside the project in CI)")
+    return path
+
+
+@pytest.fixture
+def copy_sample(tmp_path):
+    def _copy(name: str) -> Path:
+        dst = tmp_path / name
+        shutil.copyfile(SAMPLES / name, dst)
+        return dst
+
+    return _copy
+
+
+def pytest_report_header(config):
+    return f"starcoach tests; cores={os.cpu_count()}"

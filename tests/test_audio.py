@@ -1,0 +1,91 @@
+"""Decoding what people actually have, and refusing what is not audio."""
+
+from contextlib import nullcontext
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from starcoach.audio import SAMPLE_RATE, load_audio
+from starcoach.errors import AudioError
+from tests.conftest import SAMPLES
+
+
+def stereo_tone(rate, seconds=2.0, freq=440.0):
+    t = np.arange(int(rate * seconds)) / rate
+    left = 0.5 * np.sin(2 * np.pi * freq * t)
+    return np.stack([left, left], axis=1).astype(np.float32)
+
+
+def encode_with_av(path, codec, rate, x):
+    import av
+
+    with av.open(str(path), "w") as out:
+        stream = out.add_stream(codec, rate=rate)
+        stream.layout = "stereo"
+        frame_size = 1024
+        for i in range(0, len(x), frame_size):
+            chunk = np.ascontiguousarray(x[i:i + frame_size].T)  # planar float; PyAV converts for the codec
+            frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout="stereo")
+            frame.sample_rate = rate
+            for packet in stream.encode(frame):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+
+
+def dominant_freq(samples):
+    spec = np.abs(np.fft.rfft(samples * np.hanning(len(samples))))
+    return np.fft.rfftfreq(len(samples), 1 / SAMPLE_RATE)[np.argmax(spec)]
+
+
+@pytest.mark.parametrize("suffix, codec, rate", [
+    (".wav", None, 44100),
+    (".flac", None, 48000),
+    (".ogg", "libopus", 48000),
+    (".mp3", "libmp3lame", 44100),
+    (".m4a", "aac", 48000),
+])
+def test_formats_rates_and_stereo_become_16k_mono(tmp_path, suffix, codec, rate):
+    x = stereo_tone(rate)
+    path = tmp_path / f"tone{suffix}"
+    if codec is None:
+        sf.write(path, x, rate)
+    else:
+        encode_with_av(path, codec, rate, x)
+    audio = load_audio(path)
+    assert audio.source_rate == rate and audio.source_channels == 2
+    assert audio.samples.dtype == np.float32 and audio.samples.ndim == 1
+    assert audio.duration_s == pytest.approx(2.0, abs=0.1)
+    assert dominant_freq(audio.samples) == pytest.approx(440, abs=5)
+    assert np.abs(audio.samples).max() <= 1.0
+
+
+def _bad(tmp_path, kind):
+    p = tmp_path / "bad.wav"
+    if kind == "missing":
+        return tmp_path / "nope.wav"
+    if kind == "folder":
+        return tmp_path
+    if kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("this is not audio\n" * 20)
+    elif kind == "truncated":
+        p = tmp_path / "cut.flac"
+        p.write_bytes((SAMPLES / "demo-answer.flac").read_bytes()[:200_000])
+    return p
+
+
+@pytest.mark.parametrize("kind, expectation", [
+    ("ok", nullcontext()),
+    ("missing", pytest.raises(AudioError, match="no such file")),
+    ("folder", pytest.raises(AudioError, match="folder")),
+    ("empty", pytest.raises(AudioError, match="empty")),
+    ("text", pytest.raises(AudioError, match="not a readable audio file")),
+    ("truncated", pytest.raises(AudioError, match="truncated or corrupt")),
+])
+def test_bad_input_table(tmp_path, kind, expectation):
+    path = SAMPLES / "short-answer.flac" if kind == "ok" else _bad(tmp_path, kind)
+    with expectation:
+        assert load_audio(path).duration_s > 1.0

@@ -1,0 +1,146 @@
+"""The command line, end to end: the real model on real (synthesized) speech, and bad input."""
+
+import json
+import re
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+from tests.conftest import SAMPLES, SHARED, needs_shared, silence
+
+runner = CliRunner()
+
+
+def run(*args):
+    result = runner.invoke(app, list(map(str, args)))
+    return result
+
+
+def one_line_error(result, code=1):
+    assert result.exit_code == code, (result.exit_code, result.output)
+    assert "Traceback" not in result.output and result.exception is None or isinstance(result.exception, SystemExit)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("starcoach: "), result.stderr
+    return lines[0]
+
+
+@pytest.mark.slow
+def test_analyze_json_on_real_speech():
+    result = run("analyze", SAMPLES / "short-answer.flac", "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    text = doc["transcript"].lower()
+    assert "build time" in text and re.search(r"\b(40|forty)\b", text) and re.search(r"\b(10|ten)\b", text)
+    for key in ("duration_s", "speech_s", "wpm", "transcript", "words", "fillers", "pauses", "star",
+                "timings", "model", "metrics"):
+        assert key in doc
+    assert doc["duration_s"] == pytest.approx(sf.info(SAMPLES / "short-answer.flac").duration, abs=0.01)
+    starts = [w["start"] for w in doc["words"]]
+    assert starts == sorted(starts) and all(w["end"] >= w["start"] for w in doc["words"])
+    assert 0.3 <= starts[0] <= 1.5 and doc["words"][-1]["end"] <= doc["duration_s"]
+    assert 100 < doc["wpm"] < 220
+    assert {"situation", "task", "action", "result", "learning"} <= set(doc["star"])
+    assert doc["model"]["name"] == "tiny.en"
+    assert set(doc["timings"]) == {"load_s", "transcribe_s", "analyze_s", "total_s"}
+    assert doc["metrics"]["quantities"], "the answer names two durations"
+
+
+@pytest.mark.slow
+def test_demo_answer_report_shows_fillers_pause_and_star():
+    result = run("analyze", SAMPLES / "demo-answer.flac", "--json")
+    doc = json.loads(result.stdout)
+    fillers = {f["text"] for f in doc["fillers"]}
+    assert {"um", "uh"} <= fillers
+    long_pauses = [p for p in doc["pauses"] if p["long"]]
+    # 2.4 s of inserted silence plus espeak's own lead-in and tail around it
+    assert len(long_pauses) == 1 and 2.3 <= long_pauses[0]["duration_s"] <= 3.0
+    present = {k for k in ("situation", "task", "action", "result", "learning") if doc["star"][k]["present"]}
+    assert present == {"situation", "task", "action", "result", "learning"}
+    report = run("analyze", SAMPLES / "demo-answer.flac")
+    assert report.exit_code == 0
+    for heading in ("Pace", "Fillers", "Transcript", "STAR structure", "Rating", "SITUATION", "RESULT"):
+        assert heading in report.stdout
+
+
+@pytest.mark.slow
+def test_shared_corpus_answer_has_plausible_word_times():
+    audio = needs_shared(SHARED / "corpus" / "dev" / "seed001-Q91-full.flac")
+    truth = json.loads(audio.with_suffix(".json").read_text())
+    doc = json.loads(run("analyze", audio, "--json").stdout)
+    starts = [w["start"] for w in doc["words"]]
+    assert starts == sorted(starts)
+    assert abs(doc["words"][0]["start"] - truth["sentences"][0]["start_s"]) < 1.0
+    assert abs(doc["words"][-1]["end"] - truth["sentences"][-1]["end_s"]) < 1.0
+    assert abs(doc["wpm"] - truth["wpm_content_over_span"]) / truth["wpm_content_over_span"] < 0.1
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("noise", [0.0, 0.002], ids=["digital-silence", "room-hiss"])
+def test_silence_says_no_speech_and_invents_nothing(tmp_path, noise):
+    path = tmp_path / "silence.wav"
+    sf.write(path, silence(6.0, noise=noise), 16000)  # 6 s, nobody speaking
+    result = run("analyze", path, "--json")
+    line = one_line_error(result, code=3)
+    assert "no speech" in line
+    doc = json.loads(result.stdout)
+    assert doc["no_speech"] is True and doc["words"] == [] and doc["fillers"] == [] and doc["wpm"] == 0
+
+
+def _bad_file(tmp_path, kind):
+    if kind == "missing":
+        return tmp_path / "nope.wav"
+    if kind == "folder":
+        return tmp_path
+    p = tmp_path / ("cut.flac" if kind == "truncated" else "bad.wav")
+    if kind == "empty":
+        p.write_bytes(b"")
+    elif kind == "text":
+        p.write_text("not audio at all\n" * 10)
+    elif kind == "truncated":
+        p.write_bytes((SAMPLES / "demo-answer.flac").read_bytes()[:150_000])
+    return p
+
+
+@pytest.mark.parametrize("kind, message", [
+    ("missing", "no such file"), ("folder", "is a folder"), ("empty", "empty"),
+    ("text", "not a readable audio file"), ("truncated", "truncated or corrupt"),
+])
+def test_bad_audio_gets_one_line(tmp_path, kind, message):
+    line = one_line_error(run("analyze", _bad_file(tmp_path, kind)))
+    assert message in line
+
+
+def test_unknown_model_gets_one_line_naming_the_available_ones():
+    line = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", "no-such-model"))
+    assert "unknown model 'no-such-model'" in line and "tiny.en" in line and "base" in line
+
+
+def test_check_json_on_a_written_answer(tmp_path):
+    story = tmp_path / "story.md"
+    story.write_text("# My story\n\nOur release pipeline failed every Friday. My task was to fix it. "
+                     "I rewrote the deploy script and added a canary stage. "
+                     "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.\n")
+    result = run("check", story, "--json")
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert [s["label"] for s in doc["star"]["sentences"]] == ["situation", "task", "action", "result", "learning"]
+    assert doc["star"]["rating"] >= 8
+    assert [f["code"] for f in doc["star"]["feedback"]] == ["action_short"]  # one sentence of Action
+
+
+@pytest.mark.parametrize("content, message", [
+    (None, "no such file"), (b"", "empty"), (b"\xff\xfe\x00\x01binary", "not a UTF-8 text file"),
+])
+def test_check_bad_text_gets_one_line(tmp_path, content, message):
+    path = tmp_path / "answer.txt"
+    if content is not None:
+        path.write_bytes(content)
+    assert message in one_line_error(run("check", path))
+
+
+def test_models_lists_bundled():
+    result = run("models")
+    assert result.exit_code == 0 and "tiny.en" in result.stdout and "base" in result.stdout

@@ -1,0 +1,122 @@
+"""Pace, pauses, fillers and word habits from transcripts with known timing."""
+
+import numpy as np
+import pytest
+
+from starcoach.acoustics import speech_activity
+from starcoach.fillers import Filler
+from starcoach.metrics import MetricsOptions, align_fillers, compute_metrics, find_quantities, hesitation_gaps
+from starcoach.transcript import Transcript, Word
+from tests.conftest import silence, tone
+
+RATE = 16000
+
+
+def timed_words(spec):
+    """spec: list of (text, start, end)."""
+    return [Word(t, s, e) for t, s, e in spec]
+
+
+def audio_for(words, total):
+    x = silence(total)
+    for w in words:
+        a, b = int(w.start * RATE), int(w.end * RATE)
+        x[a:b] = tone((b - a) / RATE)
+    return x
+
+
+def steady_words(n, start, per_word=0.4, gap=0.05, text="word"):
+    out, t = [], start
+    for i in range(n):
+        out.append(Word(f"{text}{i}", t, t + per_word))
+        t += per_word + gap
+    return out
+
+
+def test_wpm_counts_content_words_over_the_speaking_span():
+    words = steady_words(60, 1.0, per_word=0.45, gap=0.05)  # 60 words in 30 s -> 120 wpm
+    x = audio_for(words, 33)
+    m = compute_metrics(Transcript.from_words(words, 33), speech_activity(x, RATE))
+    assert m.speaking_span_s == pytest.approx(30.0 - 0.05, abs=0.1)
+    assert m.wpm == pytest.approx(120, rel=0.02)
+    assert m.content_words == 60
+
+
+def test_fillers_do_not_count_as_words_and_pauses_come_from_audio():
+    words = steady_words(20, 0.5) + [Word("um,", 10.0, 10.4)] + steady_words(20, 13.0)
+    x = audio_for(words, 23)
+    m = compute_metrics(Transcript.from_words(words, 23), speech_activity(x, RATE))
+    assert m.content_words == 40
+    assert [f.text for f in m.fillers] == ["um"]
+    assert m.fillers[0].start == pytest.approx(10.0, abs=0.05)
+    # silences: 9.47->10.0 (0.5 s, not a pause), 10.4->13.0 (2.6 s, a long pause)
+    assert len(m.pauses) == 1
+    p = m.pauses[0]
+    assert p.start == pytest.approx(10.4, abs=0.05) and p.end == pytest.approx(13.0, abs=0.05) and p.long
+    assert m.articulation_wpm > m.wpm
+
+
+def test_pace_windows_flag_slow_and_fast_stretches():
+    fast = steady_words(50, 0.0, per_word=0.25, gap=0.05)  # 200 wpm for 15 s
+    slow = steady_words(20, 15.0, per_word=0.6, gap=0.15)  # 80 wpm for 15 s
+    words = fast + slow
+    x = audio_for(words, 31)
+    m = compute_metrics(Transcript.from_words(words, 31), speech_activity(x, RATE),
+                        options=MetricsOptions(pace_window_s=15))
+    assert [w.flag for w in m.pace] == ["fast", "slow"]
+
+
+def test_hallucinated_filler_over_silence_is_dropped():
+    words = steady_words(10, 0.5) + [Word("Uh,", 8.0, 8.5)]
+    x = audio_for(steady_words(10, 0.5), 10)  # nothing said at 8 s
+    act = speech_activity(x, RATE)
+    fillers = [Filler("uh", 8.0, 8.5, "filled_pause", word_index=10)]
+    assert align_fillers(fillers, tuple(words), act) == []
+
+
+def test_filler_stamped_before_a_pause_moves_to_where_it_was_said():
+    # "...end. [2 s pause] uh, next..." with Whisper stamping "uh" at the end of the sentence.
+    before = steady_words(8, 0.5)
+    after = steady_words(8, 7.0)
+    said = Word("uh", 6.2, 6.6)
+    x = audio_for(before + [said] + after, 12)
+    stamped = Word("Uh,", 4.2, 5.6)  # stretched over the silence, as Whisper does
+    words = tuple(before + [stamped] + after)
+    out = align_fillers([Filler("uh", 4.2, 5.6, "filled_pause", word_index=8)], words, speech_activity(x, RATE))
+    assert len(out) == 1 and out[0].start == pytest.approx(6.2, abs=0.05)
+
+
+def test_hesitation_gaps_find_voiced_stretches_no_word_covers():
+    before, after = steady_words(5, 0.5), steady_words(5, 4.0)
+    x = audio_for(before + [Word("(uh)", 3.0, 3.4)] + after, 7)
+    gaps = hesitation_gaps(Transcript.from_words(before + after, 7), speech_activity(x, RATE))
+    assert len(gaps) == 1 and gaps[0][0] == pytest.approx(3.0, abs=0.05)
+
+
+def test_i_we_hedges():
+    text = "I think we shipped it and I fixed my bug but maybe we should have waited"
+    words = [Word(t, i * 0.4, i * 0.4 + 0.3) for i, t in enumerate(text.split())]
+    x = audio_for(words, len(words) * 0.4 + 1)
+    m = compute_metrics(Transcript.from_words(words, len(words) * 0.4 + 1), speech_activity(x, RATE))
+    assert (m.i_count, m.we_count) == (3, 2)
+    assert m.hedges == {"i think": 1, "maybe": 1}
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("runtime fell from 45 minutes to 15 minutes", [("45 minutes", "duration"), ("15 minutes", "duration")]),
+    ("tickets dropped 50%", [("50%", "percent")]),
+    ("saved $2M a year", [("$2M", "money")]),
+    ("saved 500 thousand dollars", [("500 thousand dollars", "money")]),
+    ("a 30 percent cut", [("30 percent", "percent")]),
+    ("within two weeks", [("two weeks", "duration")]),
+    ("one of the teams", []),
+    ("nothing measurable", []),
+])
+def test_quantities(text, expected):
+    words = [Word(t, i * 0.4, i * 0.4 + 0.3) for i, t in enumerate(text.split())]
+    assert [(q.text, q.kind) for q in find_quantities(words)] == expected
+
+
+def test_empty_transcript_gives_zeros():
+    m = compute_metrics(Transcript(segments=(), duration_s=5.0), speech_activity(np.zeros(RATE * 5, np.float32), RATE))
+    assert m.wpm == 0 and m.fillers == () and m.pauses == ()

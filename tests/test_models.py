@@ -1,0 +1,87 @@
+"""Model resolution: bundled models assembled atomically, folders, names, offline failures."""
+
+import hashlib
+from dataclasses import replace
+
+import pytest
+
+from starcoach.errors import ModelError
+from starcoach.models import BUNDLED, list_models, materialize, resolve_model
+
+
+def sha256(path):
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while b := f.read(1 << 20):
+            h.update(b)
+    return h.hexdigest()
+
+
+@pytest.fixture
+def mdir(tmp_path):
+    return tmp_path / "models"
+
+
+def test_bundled_tiny_is_assembled_and_verified(mdir):
+    tmp_path = mdir
+    resolved = resolve_model("tiny.en", tmp_path)
+    assert resolved.path == tmp_path / "tiny.en"
+    assert sha256(resolved.path / "model.bin") == BUNDLED["tiny.en"].sha256
+    assert {p.name for p in resolved.path.iterdir()} == {"model.bin", "config.json", "tokenizer.json",
+                                                         "vocabulary.txt"}
+    assert [p.name for p in tmp_path.iterdir()] == ["tiny.en"]  # no temp folder left behind
+    mtime = (resolved.path / "model.bin").stat().st_mtime_ns
+    assert resolve_model("tiny.en", tmp_path).path == resolved.path  # second time: reused, not rebuilt
+    assert (resolved.path / "model.bin").stat().st_mtime_ns == mtime
+
+
+@pytest.mark.slow
+def test_bundled_base_is_assembled_from_two_packages(tmp_path):
+    resolved = resolve_model("base", tmp_path)
+    model_bin = resolved.path / "model.bin"
+    assert model_bin.stat().st_size == 145_217_607
+    assert sha256(model_bin) == BUNDLED["base"].sha256
+    assert (resolved.path / "vocabulary.json").is_file()
+
+
+def test_a_bad_checksum_leaves_no_model_behind(mdir):
+    tmp_path = mdir
+    broken = replace(BUNDLED["tiny.en"], name="tiny-broken", sha256="0" * 64)
+    with pytest.raises(ModelError, match="checksum"):
+        materialize(broken, tmp_path)
+    assert list(tmp_path.iterdir()) == []  # neither a half-written model nor its temp folder
+
+
+def test_a_missing_package_is_named(tmp_path):
+    ghost = replace(BUNDLED["tiny.en"], name="ghost", parts=(("no_such_model_pkg", "model.bin"),))
+    with pytest.raises(ModelError, match="no-such-model-pkg"):
+        materialize(ghost, tmp_path)
+
+
+def test_a_folder_path_is_used_as_is(tmp_path):
+    folder = resolve_model("tiny.en", tmp_path / "models").path
+    assert resolve_model(str(folder), tmp_path / "elsewhere").path == folder.resolve()
+    with pytest.raises(ModelError, match="not a model folder"):
+        resolve_model(str(tmp_path), tmp_path / "models")
+
+
+@pytest.mark.parametrize("name, message", [
+    ("nonsense", "unknown model 'nonsense'"),
+    ("small.en", "cannot download model 'small.en'"),
+])
+def test_other_names_fail_offline_naming_what_is_available(mdir, name, message):
+    tmp_path = mdir
+    with pytest.raises(ModelError) as err:
+        resolve_model(name, tmp_path)
+    text = str(err.value)
+    assert message in text and "available offline: tiny.en, base" in text
+    assert "\n" not in text
+    assert not any(tmp_path.iterdir())
+
+
+def test_list_models_shows_readiness(tmp_path):
+    before = {m.name: m.ready for m in list_models(tmp_path)}
+    assert before == {"tiny.en": False, "base": False}
+    resolve_model("tiny.en", tmp_path)
+    after = {m.name: (m.ready, m.size_bytes) for m in list_models(tmp_path)}
+    assert after["tiny.en"] == (True, 75_537_502) and after["base"][0] is False

@@ -1,0 +1,120 @@
+"""The STAR checker: labels, presence, feedback, and the shared written set."""
+
+import json
+
+import pytest
+
+from starcoach.star import PARTS, check_spoken, check_text, label_sentences, split_text
+from starcoach.transcript import Word
+from tests.conftest import SHARED, needs_shared
+
+NARRATIVE = [
+    ("situation", "At my last company, our mobile app's crash rate doubled after a major release."),
+    ("situation", "Reviews dropped to three stars and support tickets piled up."),
+    ("task", "As the release owner, I was responsible for getting the crash rate back under one percent."),
+    ("action", "First, I grouped the crash reports by device and found most came from older Android phones."),
+    ("action", "I reproduced the crash on a test device and traced it to an image library we had upgraded."),
+    ("action", "I rolled the library back behind a feature flag and added a crash-rate check to our release pipeline."),
+    ("result", "As a result, the crash rate fell from 4 percent to 0.3 percent within a week."),
+    ("result", "Our rating recovered to 4.5 stars the next month."),
+    ("learning", "Looking back, I would stage rollouts to 5 percent of users before every release."),
+]
+
+NOTES = [
+    ("situation", "Sales team was losing deals because quotes took 3 days to prepare."),
+    ("task", "Cut quote turnaround to same day without adding headcount."),
+    ("action", "I mapped the approval steps with the sales leads."),
+    ("action", "Built a pricing template in the CRM and automated the discount approval."),
+    ("action", "I trained 12 account executives on the new flow."),
+    ("result", "Quote time dropped from 3 days to 4 hours."),
+    ("result", "Win rate improved 9% that quarter."),
+]
+
+MESSY = [
+    ("situation", "So we had this legacy billing system that nobody wanted to touch, and it failed every month end."),
+    ("task", "My manager asked me to make month-end close reliable before the audit."),
+    ("action", "I wrote tests around the worst batch job and then I split it into three smaller jobs."),
+    ("action", "Then I set up alerts so the on-call person knew within minutes when a job stalled."),
+    ("result", "Month-end close went from two days of firefighting to zero incidents for six months."),
+]
+
+
+@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY], ids=["narrative", "notes", "messy"])
+def test_labels_follow_the_story(story):
+    labels = [label for label, _ in label_sentences([s for _, s in story])]
+    assert labels == [label for label, _ in story]
+
+
+@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY], ids=["narrative", "notes", "messy"])
+@pytest.mark.parametrize("removed", ["situation", "action", "result"])
+def test_ablated_part_is_reported_missing(story, removed):
+    kept = [s for label, s in story if label != removed and not (removed == "situation" and label == "task")]
+    report = check_text(" ".join(kept))
+    assert not report.parts[removed].present
+    codes = {f.code for f in report.feedback}
+    assert f"missing_{removed}" in codes
+    for label, _ in story:
+        if label not in (removed, "task") and label != "learning":
+            assert report.parts[label].present, label
+
+
+def test_full_answer_feedback_and_rating():
+    report = check_text(" ".join(s for _, s in NARRATIVE))
+    assert all(report.parts[p].present for p in PARTS)
+    assert report.rating >= 8
+    assert "The Result is quantified." in report.strengths
+    assert not any(f.severity == "missing" for f in report.feedback)
+
+
+def test_we_heavy_action_and_unquantified_result_are_flagged():
+    text = ("Our team's dashboard was slow and customers complained. My task was to fix it. "
+            "We profiled the queries. We added caching. We rewrote the slowest report together. "
+            "In the end, customers were much happier.")
+    report = check_text(text)
+    codes = {f.code for f in report.feedback}
+    assert {"action_we", "result_no_number", "missing_learning"} <= codes
+    action = next(f for f in report.feedback if f.code == "action_we")
+    assert action.sentences == report.parts["action"].sentences
+
+
+def test_long_setup_is_flagged():
+    setup = " ".join(["Our company had a very old and complicated billing platform with many parts."] * 5)
+    report = check_text(setup + " My task was to replace it. I migrated the invoices. "
+                                "As a result, billing errors fell 50%.")
+    assert "setup_too_long" in {f.code for f in report.feedback}
+
+
+def test_spoken_answer_uses_times_and_length_target():
+    text = " ".join(s for _, s in NARRATIVE)
+    words, t = [], 0.0
+    for w in text.split():
+        words.append(Word(w, t, t + 0.3))
+        t += 0.35
+    report = check_spoken(words, duration_s=t)
+    assert report.spoken and report.parts["action"].share_time > 0.3
+    assert report.sentences[0].start == 0.0
+    assert "too_short" in {f.code for f in report.feedback}  # ~45 s, under the 90-120 s target
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+    ("Latency fell 99.9% to 3.5 ms. Done.", ["Latency fell 99.9% to 3.5 ms.", "Done."]),
+    ("We used tools, e.g. Kafka. Then I shipped.", ["We used tools, e.g. Kafka.", "Then I shipped."]),
+    ("# Situation\nOur app crashed.\n\n- [ ] Add a number\n## Task\nFix it", ["Our app crashed.", "Fix it"]),
+    ("no punctuation at all", ["no punctuation at all"]),
+])
+def test_split_text(text, expected):
+    assert split_text(text) == expected
+
+
+def test_shared_written_set_every_file_right():
+    folder = needs_shared(SHARED / "star")
+    expected = json.loads((folder / "expected.json").read_text())
+    wrong = {}
+    for name, parts in expected.items():
+        report = check_text((folder / name).read_text())
+        got = {p: report.parts[p].present for p in PARTS}
+        if got != parts:
+            wrong[name] = {p: got[p] for p in PARTS if got[p] != parts[p]}
+    # Measured: 33 of 36 (see the issue note); the test holds that line.
+    assert len(wrong) <= 3, wrong
