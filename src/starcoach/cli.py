@@ -113,6 +113,256 @@ def models() -> None:
     render_models(list_models(cfg.paths.models), cfg.model, _console())
 
 
+def _interactive() -> bool:
+    return sys.stdin.isatty()
+
+
+def _question_from(bank, question: str | None, lp: str | None, random_pick: bool):
+    if question:
+        return bank.get(question)
+    if lp or random_pick:
+        return bank.pick(principle=lp)
+    return None
+
+
+@app.command()
+@handles_errors
+def questions(
+    lp: Optional[str] = typer.Option(None, "--lp", help="Only this Leadership Principle (key, name or prefix)."),
+    theme: Optional[str] = typer.Option(None, "--theme", help="Only this theme (conflict, failure, ...)."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """List practice questions: 16 Leadership Principles, classic themes, and your own."""
+    from .questions import load_bank
+    from .report import render_questions
+
+    bank = load_bank(_config().paths.questions)
+    found = bank.filter(principle=lp, theme=theme)
+    if json_out:
+        _print_json([q.document() for q in found])
+    else:
+        render_questions(found, bank.principles, _console())
+
+
+@app.command()
+@handles_errors
+def devices() -> None:
+    """List audio devices (inputs are microphones)."""
+    from .recorder import list_devices
+    from .report import render_devices
+
+    render_devices(list_devices(), _console())
+
+
+@app.command()
+@handles_errors
+def record(
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Question id (see `questions`)."),
+    lp: Optional[str] = typer.Option(None, "--lp", help="A random question for this Leadership Principle."),
+    random_pick: bool = typer.Option(False, "--random", help="A random question."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", "-s", help="Stop after this many seconds."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device index or name."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),
+) -> None:
+    """Record one answer from the microphone, then show its report.
+
+    Stops on Enter, Ctrl+C or the time limit. When standard input is not a terminal,
+    nothing waits for a key: recording runs until --seconds or the input ends, and
+    the take id is printed last.
+    """
+    from .questions import load_bank
+
+    cfg = _config()
+    bank = load_bank(cfg.paths.questions)
+    q = _question_from(bank, question, lp, random_pick)
+    _record_one(cfg, q, seconds=seconds, device=device, model=model, json_out=json_out)
+
+
+def _record_one(cfg, q, *, seconds, device, model, json_out):
+    from .report import analysis_document_for_take, countdown, live_meter, render_take_result
+    from .session import open_store, recover, record_take
+
+    interactive = _interactive()
+    console = _console()
+    with open_store(cfg) as store:
+        for done in recover(cfg, store, model=model):  # a crash last time: finish that take first
+            typer.echo(f"starcoach: recovered take {done.take_id} from an interrupted recording", err=True)
+        if interactive and not json_out:
+            countdown(q, cfg.record.countdown_s, console)
+        with live_meter(console, enabled=interactive and not json_out) as tick:
+            result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=interactive,
+                                 on_tick=tick, model=model)
+    if json_out and result.document is not None:
+        _print_json(analysis_document_for_take(result))
+    elif result.analysis is not None:
+        render_take_result(result, console)
+    if result.error:
+        typer.echo(f"starcoach: recording stopped: {result.error}; the audio captured so far is kept in "
+                   f"{result.audio_path}", err=True)
+    if not interactive or json_out:
+        typer.echo(str(result.take_id), err=json_out)
+    if result.error:
+        raise typer.Exit(1)
+    return result
+
+
+@app.command()
+@handles_errors
+def practice(
+    lp: Optional[str] = typer.Option(None, "--lp", help="Practise one Leadership Principle."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Start with this question id."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", "-s", help="Time limit per answer."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device index or name."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+) -> None:
+    """The practice loop: question -> record -> report -> retake or next."""
+    from .questions import load_bank
+    from .recorder import find_device
+    from .report import ask_next
+
+    cfg = _config()
+    bank = load_bank(cfg.paths.questions)
+    find_device(device, kind="input")  # no microphone: say so before showing a question
+    q = bank.get(question) if question else bank.pick(principle=lp)
+    console = _console()
+    while True:
+        _record_one(cfg, q, seconds=seconds, device=device, model=model, json_out=False)
+        if not _interactive():
+            return
+        choice = ask_next(q, console)
+        if choice == "quit":
+            return
+        if choice == "next":
+            q = bank.pick(principle=lp)
+
+
+@app.command()
+@handles_errors
+def takes(
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Only takes of this question id."),
+    lp: Optional[str] = typer.Option(None, "--lp", help="Only takes for this Leadership Principle."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """List your takes, oldest first."""
+    from .questions import load_bank
+    from .report import render_takes
+    from .session import open_store
+
+    cfg = _config()
+    principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
+    with open_store(cfg) as store:
+        found = store.list(question_id=question, principle=principle)
+    if json_out:
+        _print_json([t.summary() for t in found])
+    else:
+        render_takes(found, _console())
+
+
+@app.command()
+@handles_errors
+def show(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's full JSON document."),
+) -> None:
+    """Show one take's report again."""
+    from .report import render_document, take_document
+    from .session import open_store
+
+    with open_store(_config()) as store:
+        record_ = store.get(take)
+        doc = store.document(take)
+    full = take_document(record_, doc)
+    if json_out:
+        _print_json(full)
+    else:
+        render_document(full, _console())
+
+
+@app.command()
+@handles_errors
+def play(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    from_s: float = typer.Option(0.0, "--from", help="Start this many seconds in."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Output device index or name."),
+) -> None:
+    """Replay a take through the speakers."""
+    from .recorder import find_device, play as play_audio
+    from .session import open_store
+
+    with open_store(_config()) as store:
+        record_ = store.get(take)
+    out = find_device(device, kind="output")
+    seconds = play_audio(Path(record_.audio_path), start_s=from_s, device=out)
+    typer.echo(f"played {seconds:.1f} s of take {take}", err=True)
+
+
+@app.command()
+@handles_errors
+def delete(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Delete a take and its audio (asks first)."""
+    from .session import open_store
+
+    with open_store(_config()) as store:
+        record_ = store.get(take)
+        if not yes:
+            if not _interactive():
+                _fail(f"not deleting take {take} without confirmation; pass --yes", 2)
+            if not typer.confirm(f"Delete take {take} ({record_.started_at}, {record_.audio_path})?"):
+                raise typer.Exit(1)
+        store.delete(take)
+    Path(record_.audio_path).unlink(missing_ok=True)
+    typer.echo(f"deleted take {take}", err=True)
+
+
+@app.command(name="import")
+@handles_errors
+def import_(
+    file: Path = typer.Argument(..., help="A recording made elsewhere (wav, flac, mp3, m4a, ogg)."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="The question it answers."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),
+) -> None:
+    """Add a recording made elsewhere as a take, and analyse it."""
+    from .questions import load_bank
+    from .report import analysis_document_for_take, render_take_result
+    from .session import import_take, open_store
+
+    cfg = _config()
+    q = load_bank(cfg.paths.questions).get(question) if question else None
+    with open_store(cfg) as store:
+        result = import_take(cfg, store, file, q, model=model)
+    if json_out and result.document is not None:
+        _print_json(analysis_document_for_take(result))
+    elif result.analysis is not None:
+        render_take_result(result, _console())
+    typer.echo(str(result.take_id), err=json_out)
+    if result.error:
+        _fail(result.error)
+
+
+@app.command()
+@handles_errors
+def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis.")) -> None:
+    """Turn recordings cut off by a crash or kill into takes."""
+    from .session import open_store, recover as recover_takes
+
+    cfg = _config()
+    with open_store(cfg) as store:
+        done = recover_takes(cfg, store, model=model)
+    if not done:
+        typer.echo("nothing to recover", err=True)
+    for r in done:
+        if r.error:
+            typer.echo(f"take {r.take_id}: {r.error}", err=True)
+        else:
+            secs = r.recording.duration_s if r.recording else 0.0
+            typer.echo(f"recovered take {r.take_id}: {secs:.1f} s in {r.audio_path}")
+
+
 def main() -> None:
     app()
 

@@ -56,7 +56,7 @@ class Config:
     """Everything read from ``config.toml``, with defaults for what it leaves out."""
 
     paths: Paths
-    model: str = "tiny.en"
+    model: str = "base"
     transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
     star: StarOptions = field(default_factory=StarOptions)
@@ -102,7 +102,7 @@ def load_config(home: Path | None = None) -> Config:
 
     paths_t = _table(data, "paths")
     model_t = dict(_table(data, "model"))
-    model_name = model_t.pop("name", "tiny.en")
+    model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
 

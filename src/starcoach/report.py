@@ -16,6 +16,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from .analysis import Analysis
     from .models import ModelInfo
+    from .store import Take
 
 SCHEMA = 1
 _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result": "magenta",
@@ -124,7 +125,7 @@ def _action_count(star: StarReport, who: str) -> int:
     return sum(len(rx.findall(star.sentences[i].text.lower())) for i in star.parts["action"].sentences)
 
 
-# --- the terminal report --------------------------------------------------------
+# --- the terminal report (rendered from the documents, so `show` and `analyze` match) ---
 
 def _clock(t: float | None) -> str:
     if t is None:
@@ -135,97 +136,115 @@ def _clock(t: float | None) -> str:
 
 def render_analysis(a: "Analysis", console: "Console") -> None:
     """Print the readable report of one spoken answer."""
+    render_document(analysis_document(a), console)
+
+
+def render_document(doc: dict[str, Any], console: "Console") -> None:
+    """Print the readable report from an ``analyze --json`` document."""
     from rich.panel import Panel
     from rich.table import Table
     from rich.text import Text
 
-    m = a.metrics
-    title = a.source or "answer"
-    if a.no_speech:
-        console.print(Panel(f"No speech found in {title} ({a.transcript.duration_s:.1f} s of audio).\n"
-                            "Check that the right microphone is selected and speak closer to it.",
-                            title="starcoach", border_style="red"))
+    title = doc.get("file") or "answer"
+    if doc.get("take"):
+        t = doc["take"]
+        title = f"take {t['id']}" + (f" · {t['question_id']}" if t.get("question_id") else "")
+        if t.get("question_text"):
+            console.print(f"[bold]Q:[/bold] {t['question_text']}")
+    if doc["no_speech"]:
+        console.print(Panel(f"No speech found in {title} ({doc['duration_s']:.1f} s of audio).\n"
+                            "Check that the right microphone is selected (`starcoach devices`) and speak "
+                            "closer to it.", title="starcoach", border_style="red"))
         return
-    low, high = m.options.target_wpm
-    pace_note = "on target" if low <= m.wpm <= high else ("slow" if m.wpm < low else "fast")
+    m = doc["metrics"]
+    low, high = m["target_wpm"]
+    wpm = doc["wpm"]
+    pace_note = "on target" if low <= wpm <= high else ("slow" if wpm < low else "fast")
+    long_pauses = [p for p in doc["pauses"] if p["long"]]
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
     head.add_column()
-    head.add_row("Length", f"{m.speaking_span_s:.0f} s speaking ({a.transcript.duration_s:.0f} s file, "
-                           f"{m.speech_s:.0f} s of voice)")
-    head.add_row("Pace", f"{m.wpm:.0f} words/min ({pace_note}; target {low:.0f}–{high:.0f}), "
-                         f"{m.articulation_wpm:.0f} without pauses")
-    head.add_row("Fillers", f"{len(m.fillers)} ({m.fillers_per_min:.1f}/min)  "
-                            + ", ".join(f"{k} ×{v}" for k, v in m.filler_counts.items())
-                            + (f"  — a lower bound: {len(a.unconfirmed_hesitations)} more voiced hesitation(s) "
-                               "could not be named" if a.unconfirmed_hesitations else ""))
-    head.add_row("Pauses", f"{len(m.pauses)} of ≥{m.options.pause_min_s:g} s, {len(m.long_pauses)} long "
-                           f"(≥{m.options.long_pause_s:g} s)")
-    head.add_row("I / we", f"\"I\" {m.i_count}, \"we\" {m.we_count}")
-    if m.repetitions:
-        head.add_row("Repeats", ", ".join(f"\"{r.text} {r.text}\" at {_clock(r.start)}" for r in m.repetitions[:6]))
-    if m.hedges:
-        head.add_row("Hedges", ", ".join(f"{k} ×{v}" for k, v in m.hedges.items()))
-    head.add_row("Numbers", ", ".join(q.text for q in m.quantities[:10]) or "none — quantify your result")
+    head.add_row("Length", f"{doc['speaking_span_s']:.0f} s speaking ({doc['duration_s']:.0f} s file, "
+                           f"{doc['speech_s']:.0f} s of voice)")
+    head.add_row("Pace", f"{wpm:.0f} words/min ({pace_note}; target {low:.0f}–{high:.0f}), "
+                         f"{m['articulation_wpm']:.0f} without pauses")
+    counts = ", ".join(f"{k} ×{v}" for k, v in m["filler_counts"].items())
+    bound = ""
+    if m["fillers_lower_bound"]:
+        bound = (f"  — a lower bound: {len(m['unconfirmed_hesitations'])} more voiced hesitation(s) "
+                 "could not be named")
+    head.add_row("Fillers", f"{m['filler_count']} ({m['fillers_per_min']:.1f}/min) {counts}{bound}")
+    head.add_row("Pauses", f"{m['pause_count']} pauses, {m['long_pause_count']} long")
+    head.add_row("I / we", f"\"I\" {m['i_count']}, \"we\" {m['we_count']} "
+                           f"(in the Action: \"I\" {m['action_i_count']}, \"we\" {m['action_we_count']})")
+    if m["repetitions"]:
+        head.add_row("Repeats", ", ".join(f"\"{r['text']} {r['text']}\" at {_clock(r['start'])}"
+                                          for r in m["repetitions"][:6]))
+    if m["hedges"]:
+        head.add_row("Hedges", ", ".join(f"{k} ×{v}" for k, v in m["hedges"].items()))
+    head.add_row("Numbers", ", ".join(q["text"] for q in m["quantities"][:10]) or "none — quantify your result")
     console.print(Panel(head, title=f"starcoach · {title}", border_style="bright_blue"))
 
-    # Transcript with fillers marked.
-    filler_idx = filler_word_indexes(m.fillers)
     text = Text()
-    for i, w in enumerate(a.transcript.words):
-        text.append(w.text + " ", style="bold red" if i in filler_idx else None)
+    for w in doc["words"]:
+        text.append(w["text"] + " ", style="bold red" if w["filler"] else None)
     console.print(Panel(text, title="Transcript (fillers in red)", border_style="white"))
 
-    marks = Table(title="Fillers and long pauses", show_edge=False, header_style="bold")
-    marks.add_column("time", justify="right")
-    marks.add_column("what")
-    events = [(f.start, f"{f.text}" + ("  (heard in the audio)" if f.source == "audio" else ""))
-              for f in m.fillers]
-    events += [(p.start, f"[yellow]pause {p.duration_s:.1f} s[/yellow]") for p in m.long_pauses]
-    for t, what in sorted(events):
-        marks.add_row(_clock(t), what)
+    events = [(f["start"], f["text"] + ("  (heard in the audio)" if f["source"] == "audio" else ""))
+              for f in doc["fillers"]]
+    events += [(p["start"], f"[yellow]pause {p['duration_s']:.1f} s[/yellow]") for p in long_pauses]
     if events:
+        marks = Table(title="Fillers and long pauses", show_edge=False, header_style="bold")
+        marks.add_column("time", justify="right")
+        marks.add_column("what")
+        for t, what in sorted(events):
+            marks.add_row(_clock(t), what)
         console.print(marks)
-    slow_fast = [w for w in m.pace if w.flag]
-    if slow_fast:
+    off = [w for w in m["pace"] if w["flag"]]
+    if off:
         console.print("Pace outside the target band: " + ", ".join(
-            f"{_clock(w.start)}–{_clock(w.end)} {w.wpm:.0f} wpm ({w.flag})" for w in slow_fast))
-    render_star(a.star, console)
+            f"{_clock(w['start'])}–{_clock(w['end'])} {w['wpm']:.0f} wpm ({w['flag']})" for w in off))
+    render_star_document(doc["star"], console)
 
 
 def render_star(star: StarReport, console: "Console") -> None:
+    """Print a STAR report (from ``check``)."""
+    render_star_document(star_document(star), console)
+
+
+def render_star_document(star: dict[str, Any], console: "Console") -> None:
     """Print the answer's STAR parts as labelled sections, then the coach's notes."""
     from rich.panel import Panel
     from rich.text import Text
 
     body = Text()
     current = None
-    for s in star.sentences:
-        if s.label != current:
-            current = s.label
-            part = star.parts.get(current)
-            share = ""
-            if part is not None:
-                share = f" · {part.share_words:.0%} of words"
-                if part.share_time is not None:
-                    secs = sum(star.sentences[i].end - star.sentences[i].start for i in part.sentences)
-                    share += f", {secs:.0f} s"
+    sentences = star["sentences"]
+    for s in sentences:
+        if s["label"] != current:
+            current = s["label"]
+            part = star.get(current, {})
+            info = f" · {part.get('share_words', 0):.0%} of words" if part else ""
+            idx = part.get("sentences", []) if part else []
+            if idx and sentences[idx[0]]["start"] is not None:
+                secs = sum(sentences[i]["end"] - sentences[i]["start"] for i in idx)
+                info += f", {secs:.0f} s"
             if body:
                 body.append("\n")
-            body.append(f"{current.upper()}{share}\n", style=f"bold {_PART_STYLE[current]}")
-        when = f"[{_clock(s.start)}] " if s.start is not None else ""
-        body.append(f"  {when}{s.text}\n")
+            body.append(f"{current.upper()}{info}\n", style=f"bold {_PART_STYLE.get(current, 'white')}")
+        when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
+        body.append(f"  {when}{s['text']}\n")
     present = " ".join(
-        f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star.parts[p].present else f"[dim]{p[0].upper()}·[/]"
+        f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
         for p in PARTS
     )
     console.print(Panel(body, title=f"STAR structure  {present}", border_style="green"))
-    lines = [f"[bold]Rating {star.rating}/10[/bold]"]
-    lines += [f"[green]✓[/green] {s}" for s in star.strengths]
-    for f in star.feedback:
-        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]"}.get(f.severity, "[cyan]→[/cyan]")
-        where = f"  (sentences {', '.join(str(i + 1) for i in f.sentences)})" if f.sentences else ""
-        lines.append(f"{mark} {f.message}{where}")
+    lines = [f"[bold]Rating {star['rating']}/10[/bold]"]
+    lines += [f"[green]✓[/green] {s}" for s in star["strengths"]]
+    for f in star["feedback"]:
+        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
+        where = f"  (sentences {', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else ""
+        lines.append(f"{mark} {f['message']}{where}")
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))
 
 
@@ -240,3 +259,128 @@ def render_models(infos: list["ModelInfo"], default: str, console: "Console") ->
         name = m.name + (" (default)" if m.name == default else "")
         table.add_row(name, "yes" if m.ready else "no", size, m.source, str(m.path or ""))
     console.print(table)
+
+
+# --- takes, questions, devices, recording -------------------------------------------
+
+def take_document(take: "Take", analysis: dict[str, Any] | None) -> dict[str, Any]:
+    """``show --json``: the take's ``analyze --json`` document plus the take's own fields."""
+    doc = dict(analysis or {})
+    doc.update(take.summary())
+    doc["take"] = {"id": take.id, "audio_path": take.audio_path, "question_id": take.question_id,
+                   "question_text": take.question_text}
+    if analysis is None:
+        doc.setdefault("no_speech", True)
+        doc.setdefault("duration_s", take.duration_s or 0.0)
+    return doc
+
+
+def analysis_document_for_take(result) -> dict[str, Any]:
+    doc = dict(result.document)
+    doc["take"] = {**doc.get("take", {}), "id": result.take_id, "audio_path": str(result.audio_path)}
+    return doc
+
+
+def render_take_result(result, console: "Console") -> None:
+    render_document(analysis_document_for_take(result), console)
+
+
+def render_takes(takes: list["Take"], console: "Console") -> None:
+    from rich.table import Table
+
+    if not takes:
+        console.print("No takes yet. Record one with `starcoach practice` or `starcoach record`.")
+        return
+    table = Table(header_style="bold")
+    for col in ("id", "when", "question", "length", "wpm", "fillers/min", "STAR", "rating", "status"):
+        table.add_column(col)
+    for t in takes:
+        table.add_row(
+            str(t.id), t.started_at.replace("T", " ")[:16], t.question_id or "-",
+            f"{t.duration_s:.0f} s" if t.duration_s is not None else "-",
+            f"{t.wpm:.0f}" if t.wpm is not None else "-",
+            f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
+            f"{t.star_parts_present}/4" if t.star_parts_present is not None else "-",
+            str(t.star_rating) if t.star_rating is not None else "-",
+            t.status + (f" ({t.overflows} overflows)" if t.overflows else ""),
+        )
+    console.print(table)
+
+
+def render_questions(questions: list, principles: dict[str, str], console: "Console") -> None:
+    from rich.table import Table
+
+    table = Table(header_style="bold", show_lines=False)
+    for col in ("id", "question", "principles"):
+        table.add_column(col)
+    for q in questions:
+        table.add_row(q.id, q.text, ", ".join(principles.get(p, p) for p in q.principles))
+    console.print(table)
+
+
+def render_devices(devices: list, console: "Console") -> None:
+    from rich.table import Table
+
+    if not devices:
+        console.print("No audio devices found.")
+        return
+    table = Table(header_style="bold")
+    for col in ("index", "name", "inputs", "outputs", "rate", "default"):
+        table.add_column(col)
+    for d in devices:
+        default = ", ".join(x for x, y in (("input", d.is_default_input), ("output", d.is_default_output)) if y)
+        table.add_row(str(d.index), d.name, str(d.inputs), str(d.outputs), f"{d.default_rate:.0f}", default)
+    console.print(table)
+    if not any(d.inputs for d in devices):
+        console.print("[red]No input device: connect a microphone.[/red]")
+
+
+def countdown(question, seconds: int, console: "Console") -> None:
+    import time
+
+    if question is not None:
+        console.print(f"\n[bold]{question.text}[/bold]")
+    for n in range(seconds, 0, -1):
+        console.print(f"  recording in {n}…", end="\r")
+        time.sleep(1)
+    console.print("  [green]Recording.[/green] Press Enter to stop (Ctrl+C also stops and keeps the audio).")
+
+
+class _Meter:
+    def __init__(self, console, enabled):
+        self.console, self.enabled, self.live = console, enabled, None
+
+    def __enter__(self):
+        if self.enabled:
+            from rich.live import Live
+
+            self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
+            self.live.__enter__()
+        return self.tick
+
+    def tick(self, recorder) -> None:
+        if self.live is None:
+            return
+        bars = int(min(1.0, recorder.level * 3) * 30)
+        self.live.update(f"  ● {_clock(recorder.elapsed_s)}  [{'green' if bars < 25 else 'red'}]"
+                         f"{'█' * bars}{'·' * (30 - bars)}[/]")
+
+    def __exit__(self, *exc):
+        if self.live is not None:
+            self.live.__exit__(*exc)
+
+
+def live_meter(console: "Console", *, enabled: bool) -> _Meter:
+    """A live timer and input level while recording (terminal only)."""
+    return _Meter(console, enabled)
+
+
+def ask_next(question, console: "Console") -> str:
+    """After a take: retake, next question, follow-up or quit."""
+    from rich.prompt import Prompt
+
+    if question is not None and question.follow_ups:
+        console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + " / ".join(question.follow_ups))
+    choice = Prompt.ask("[r]etake, [n]ext question or [q]uit", choices=["r", "n", "q"], default="r",
+                        console=console)
+    return {"r": "retake", "n": "next", "q": "quit"}[choice]

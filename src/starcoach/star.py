@@ -320,15 +320,23 @@ def split_text(text: str) -> list[str]:
     return out
 
 
-def split_spoken(words: tuple[Word, ...] | list[Word], *, pause_s: float = 0.8,
-                 max_words: int = 45) -> list[tuple[str, float, float, int]]:
+def split_spoken(words: tuple[Word, ...] | list[Word], *, skip: set[int] | frozenset[int] = frozenset(),
+                 pause_s: float = 0.8, max_words: int = 45) -> list[tuple[str, float, float, int]]:
     """Split recognised words into sentences: at end punctuation, else at pauses.
 
+    Args:
+        words: all recognised words, fillers included (their time counts for pauses).
+        skip: indexes of words left out of the sentences' text (fillers).
+        pause_s: a silence this long ends a sentence, unless the word before it
+            ends in a comma (a clause break, not a sentence end).
+        max_words: a sentence this long without punctuation is cut.
+
     Returns:
-        (text, start, end, word count) per sentence.
+        (text, start, end, word count) per sentence, fillers left out.
     """
     out = []
     cur: list[Word] = []
+    prev: Word | None = None
 
     def flush():
         if cur:
@@ -336,8 +344,12 @@ def split_spoken(words: tuple[Word, ...] | list[Word], *, pause_s: float = 0.8,
             cur.clear()
 
     for i, w in enumerate(words):
-        if cur and (w.start - cur[-1].end >= pause_s) and len(cur) >= 3:
+        if (cur and prev is not None and w.start - prev.end >= pause_s and len(cur) >= 3
+                and not prev.text.rstrip().endswith((",", ";", ":"))):
             flush()
+        prev = w
+        if i in skip:
+            continue
         cur.append(w)
         if w.text.rstrip().endswith((".", "?", "!")) and not _ABBREV.search(w.text) or len(cur) >= max_words:
             flush()
@@ -371,8 +383,7 @@ def check_spoken(
         options: settings; defaults if None.
     """
     opts = options or StarOptions()
-    clean = [w for i, w in enumerate(words) if i not in filler_word_indexes]
-    pieces = split_spoken(clean, pause_s=opts.split_pause_s)
+    pieces = split_spoken(words, skip=filler_word_indexes, pause_s=opts.split_pause_s)
     return _report(pieces, spoken=True, duration_s=duration_s, quantified=None, i_we=None, options=opts)
 
 

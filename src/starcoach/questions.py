@@ -1,0 +1,102 @@
+"""The question bank: built-in questions per Leadership Principle and theme, plus the user's.
+
+The user's file (``[paths] questions`` in config.toml) uses the same format as the
+built-in ``data/questions.toml``: ``[[question]]`` tables with ``id``, ``text``,
+``principles``, ``themes`` and ``follow_ups``. A user question with a built-in id
+replaces it.
+"""
+
+from __future__ import annotations
+
+import random
+import tomllib
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+
+from .errors import ConfigError, NotFound
+
+
+@dataclass(frozen=True)
+class Question:
+    id: str
+    text: str
+    principles: tuple[str, ...]
+    themes: tuple[str, ...]
+    follow_ups: tuple[str, ...]
+    builtin: bool = True
+
+    def document(self) -> dict:
+        return {"id": self.id, "text": self.text, "principles": list(self.principles),
+                "themes": list(self.themes), "follow_ups": list(self.follow_ups), "builtin": self.builtin}
+
+
+@dataclass(frozen=True)
+class QuestionBank:
+    questions: tuple[Question, ...]
+    principles: dict[str, str]  # key -> display name
+
+    def get(self, question_id: str) -> Question:
+        for q in self.questions:
+            if q.id == question_id:
+                return q
+        raise NotFound(f"no question with id {question_id!r} (see `starcoach questions`)")
+
+    def filter(self, *, principle: str | None = None, theme: str | None = None) -> list[Question]:
+        out = list(self.questions)
+        if principle:
+            key = self.principle_key(principle)
+            out = [q for q in out if key in q.principles]
+        if theme:
+            out = [q for q in out if theme in q.themes]
+        return out
+
+    def principle_key(self, name: str) -> str:
+        """Accept a key ("dive-deep"), a display name ("Dive Deep") or a unique prefix."""
+        wanted = name.strip().lower().replace(" ", "-").replace(";", "").replace(",", "").replace("'", "")
+        keys = [k for k in self.principles if k == wanted or k.startswith(wanted)]
+        if len(keys) == 1 or wanted in keys:
+            return wanted if wanted in keys else keys[0]
+        known = ", ".join(self.principles)
+        raise NotFound(f"no Leadership Principle matches {name!r}; principles: {known}")
+
+    def pick(self, *, principle: str | None = None, rng: random.Random | None = None) -> Question:
+        pool = self.filter(principle=principle)
+        return (rng or random).choice(pool)
+
+
+def load_bank(user_file: Path | None = None) -> QuestionBank:
+    """The built-in questions plus the user's own.
+
+    Raises:
+        ConfigError: the user's question file is missing or malformed.
+    """
+    data = tomllib.loads(resources.files("starcoach").joinpath("data/questions.toml").read_text("utf-8"))
+    principles = dict(data["principles"])
+    questions = {q["id"]: _question(q, True, "built-in bank") for q in data["question"]}
+    if user_file is not None:
+        if not user_file.is_file():
+            raise ConfigError(f"question file {user_file} (config.toml [paths] questions) does not exist")
+        try:
+            user = tomllib.loads(user_file.read_text("utf-8"))
+        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+            raise ConfigError(f"{user_file}: not valid TOML ({exc})") from None
+        principles.update(user.get("principles", {}))
+        for q in user.get("question", []):
+            question = _question(q, False, str(user_file))
+            questions[question.id] = question
+    return QuestionBank(questions=tuple(questions.values()), principles=principles)
+
+
+def _question(raw: dict, builtin: bool, source: str) -> Question:
+    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("text"), str):
+        raise ConfigError(f"{source}: every [[question]] needs a string id and text")
+
+    def strings(key):
+        value = raw.get(key, [])
+        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+            raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of strings")
+        return tuple(value)
+
+    return Question(id=raw["id"], text=raw["text"], principles=strings("principles"), themes=strings("themes"),
+                    follow_ups=strings("follow_ups"), builtin=builtin)

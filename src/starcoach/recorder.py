@@ -1,0 +1,340 @@
+"""Recording from the microphone: the only module that touches sounddevice.
+
+The pattern of python-sounddevice's ``rec_unlimited.py``: the file is opened before
+the stream starts, the audio callback only copies each block into a queue and
+counts overflows, and a writer thread streams the blocks to a WAV file as they
+arrive. The writer goes straight to the OS (libsndfile does not buffer), so a
+crash or ``kill -9`` loses at most the blocks still queued, a fraction of a second;
+:func:`repair_wav` then fixes the header the dead process never wrote.
+"""
+
+from __future__ import annotations
+
+import queue
+import struct
+import threading
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+from .errors import DeviceError, RecordingError
+
+BLOCK_S = 0.1
+
+
+@dataclass(frozen=True)
+class Device:
+    index: int
+    name: str
+    inputs: int
+    outputs: int
+    default_rate: float
+    is_default_input: bool
+    is_default_output: bool
+
+
+@dataclass(frozen=True)
+class Recording:
+    """What a finished recording left on disk.
+
+    Attributes:
+        path: the WAV file.
+        frames: samples per channel written.
+        sample_rate: its rate.
+        overflows: blocks the stream reported as overflowed (audio lost by the driver).
+        stopped_by: "user" (Enter), "interrupt" (Ctrl+C), "limit", "eof" (input ended)
+            or "error".
+        error: what went wrong when ``stopped_by`` is "error" (disk full, stream fault).
+    """
+
+    path: Path
+    frames: int
+    sample_rate: int
+    overflows: int
+    stopped_by: str
+    error: str | None = None
+
+    @property
+    def duration_s(self) -> float:
+        return self.frames / self.sample_rate
+
+
+def list_devices() -> list[Device]:
+    """Every audio device PortAudio sees.
+
+    Raises:
+        DeviceError: PortAudio itself is missing or cannot start.
+    """
+    sd = _sounddevice()
+    try:
+        devices = sd.query_devices()
+        default_in, default_out = sd.default.device
+    except sd.PortAudioError as exc:
+        raise DeviceError(f"cannot list audio devices: {exc}") from None
+    return [
+        Device(index=i, name=d["name"], inputs=d["max_input_channels"], outputs=d["max_output_channels"],
+               default_rate=d["default_samplerate"], is_default_input=i == default_in,
+               is_default_output=i == default_out)
+        for i, d in enumerate(devices)
+    ]
+
+
+def find_device(spec: str | int | None, *, kind: str = "input") -> int | None:
+    """Resolve ``--device`` (an index or part of a name) to a device index.
+
+    Returns:
+        The index, or None for the system default (which must exist).
+
+    Raises:
+        DeviceError: no such device, or no device of that kind at all.
+    """
+    devices = list_devices()
+    channels = (lambda d: d.inputs) if kind == "input" else (lambda d: d.outputs)
+    usable = [d for d in devices if channels(d) > 0]
+    listing = "; ".join(f"{d.index}: {d.name}" for d in usable) or "none"
+    if not usable:
+        everything = "; ".join(f"{d.index}: {d.name}" for d in devices) or "none at all"
+        raise DeviceError(f"no audio {kind} device found (devices: {everything}). "
+                          + ("Connect a microphone, or analyse a file with `starcoach import FILE`."
+                             if kind == "input" else "Connect speakers or headphones."))
+    if spec is None or spec == "":
+        if not any(d.is_default_input if kind == "input" else d.is_default_output for d in usable):
+            return usable[0].index
+        return None
+    text = str(spec)
+    if text.isdigit():
+        idx = int(text)
+        if any(d.index == idx for d in usable):
+            return idx
+        raise DeviceError(f"no {kind} device with index {idx}; {kind} devices: {listing}")
+    matches = [d for d in usable if text.lower() in d.name.lower()]
+    if len(matches) == 1:
+        return matches[0].index
+    if not matches:
+        raise DeviceError(f"no {kind} device named like {text!r}; {kind} devices: {listing}")
+    raise DeviceError(f"{text!r} matches several {kind} devices ({', '.join(d.name for d in matches)}); "
+                      "give its index")
+
+
+class Recorder:
+    """Record from an input device into a WAV file until told to stop.
+
+    Args:
+        path: the WAV file to write (created; must not exist).
+        device: device index, or None for the default input.
+        sample_rate: samples per second to ask for.
+        max_seconds: stop by itself after this long (0: no limit).
+
+    Use as a context manager, or call :meth:`start` then :meth:`wait` / :meth:`stop`.
+    """
+
+    def __init__(self, path: Path, *, device: int | None = None, sample_rate: int = 16_000,
+                 max_seconds: float = 0.0):
+        self.path = Path(path)
+        self.device = device
+        self.sample_rate = sample_rate
+        self.max_frames = int(max_seconds * sample_rate) if max_seconds else 0
+        self._queue: queue.Queue[np.ndarray | None] = queue.Queue()
+        self._frames = 0
+        self._overflows = 0
+        self._level = 0.0
+        self._stopped = threading.Event()
+        self._stopped_by = "user"
+        self._error: str | None = None
+        self._writer: threading.Thread | None = None
+        self._stream = None
+        self._file = None
+        self._started_at = 0.0
+
+    # --- live figures for the display ---------------------------------------------
+
+    @property
+    def elapsed_s(self) -> float:
+        return self._frames / self.sample_rate
+
+    @property
+    def level(self) -> float:
+        """Peak level of the latest block, 0..1."""
+        return self._level
+
+    @property
+    def stopped(self) -> bool:
+        return self._stopped.is_set()
+
+    # --- life cycle ---------------------------------------------------------------
+
+    def start(self) -> None:
+        """Open the file, then the stream (so no block arrives with nowhere to go).
+
+        Raises:
+            DeviceError: the device cannot be opened.
+            RecordingError: the file cannot be created.
+        """
+        import soundfile as sf
+
+        sd = _sounddevice()
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            self._file = sf.SoundFile(self.path, mode="x", samplerate=self.sample_rate, channels=1,
+                                      format="WAV", subtype="PCM_16")
+        except (OSError, sf.LibsndfileError) as exc:
+            raise RecordingError(f"cannot create {self.path}: {exc}") from None
+        self._writer = threading.Thread(target=self._write_loop, name="starcoach-writer", daemon=True)
+        self._writer.start()
+        try:
+            self._stream = sd.InputStream(samplerate=self.sample_rate, channels=1, dtype="int16",
+                                          device=self.device, blocksize=int(self.sample_rate * BLOCK_S),
+                                          callback=self._callback)
+            self._stream.start()
+        except (sd.PortAudioError, ValueError) as exc:
+            self._queue.put(None)
+            self._writer.join()
+            self._file.close()
+            self.path.unlink(missing_ok=True)
+            raise DeviceError(f"cannot open the input device ({exc}); see `starcoach devices`") from None
+        self._started_at = time.monotonic()
+
+    def _callback(self, indata, frames, time_info, status) -> None:
+        # Runs on PortAudio's thread: copy and hand over, nothing else.
+        if status.input_overflow:
+            self._overflows += 1
+        if not self._stopped.is_set():
+            self._queue.put(indata.copy())
+
+    def _write_loop(self) -> None:
+        while True:
+            block = self._queue.get()
+            if block is None:
+                return
+            if self._error:
+                continue
+            if self.max_frames and self._frames + len(block) > self.max_frames:
+                block = block[: self.max_frames - self._frames]
+            try:
+                self._file.write(block)
+            except Exception as exc:  # noqa: BLE001 - disk full, I/O error: stop, keep what is written
+                self._error = _describe(exc)
+                self._stopped_by = "error"
+                self._stopped.set()
+                continue
+            self._frames += len(block)
+            self._level = float(np.abs(block).max()) / 32768.0 if len(block) else 0.0
+            if self.max_frames and self._frames >= self.max_frames:
+                self._stopped_by = "limit"
+                self._stopped.set()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the recording stops by itself (limit or error). True if it did."""
+        return self._stopped.wait(timeout)
+
+    def stop(self, reason: str | None = None) -> Recording:
+        """Stop the stream, write what is queued, close the file."""
+        if reason and not self._stopped.is_set():
+            self._stopped_by = reason
+        self._stopped.set()
+        if self._stream is not None:
+            try:
+                self._stream.stop()
+                self._stream.close()
+            except Exception:  # noqa: BLE001 - the stream may already be gone; the audio is what matters
+                pass
+            self._stream = None
+        if self._writer is not None:
+            self._queue.put(None)
+            self._writer.join()
+            self._writer = None
+        if self._file is not None:
+            try:
+                self._file.close()
+            except Exception as exc:  # noqa: BLE001 - header not updated (disk full): repaired below
+                self._error = self._error or _describe(exc)
+            self._file = None
+            repair_wav(self.path)
+        return Recording(path=self.path, frames=self._frames, sample_rate=self.sample_rate,
+                         overflows=self._overflows, stopped_by=self._stopped_by, error=self._error)
+
+    def __enter__(self) -> "Recorder":
+        self.start()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._file is not None:
+            self.stop("interrupt" if exc[0] is KeyboardInterrupt else None)
+
+
+def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> float:
+    """Play an audio file from ``start_s`` through an output device; returns seconds played.
+
+    Raises:
+        DeviceError: no output device.
+    """
+    from .audio import load_audio
+
+    sd = _sounddevice()
+    audio = load_audio(path)
+    from .audio import SAMPLE_RATE
+
+    first = int(max(0.0, start_s) * SAMPLE_RATE)
+    data = audio.samples[first:]
+    if not len(data):
+        return 0.0
+    try:
+        sd.play(data, SAMPLE_RATE, device=device, blocking=True)
+    except sd.PortAudioError as exc:
+        raise DeviceError(f"cannot play through the output device ({exc})") from None
+    return len(data) / SAMPLE_RATE
+
+
+def repair_wav(path: Path) -> int:
+    """Make a WAV file whose writer died readable: fix the RIFF and data sizes.
+
+    Everything after the ``data`` chunk header is taken as samples (cut to whole
+    frames). Returns the number of data bytes. A file that is already consistent
+    is left as it is.
+
+    Raises:
+        RecordingError: the file is not a WAV file at all.
+    """
+    with open(path, "r+b") as f:
+        head = f.read(12)
+        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            raise RecordingError(f"{path}: not a WAV file; cannot recover it")
+        size = f.seek(0, 2)
+        pos = 12
+        block_align = 2
+        while pos + 8 <= size:
+            f.seek(pos)
+            cid, clen = struct.unpack("<4sI", f.read(8))
+            if cid == b"fmt ":
+                fmt = f.read(16)
+                if len(fmt) == 16:
+                    block_align = struct.unpack("<HHIIHH", fmt)[4] or 2
+            if cid == b"data":
+                available = size - (pos + 8)
+                data_len = available - available % block_align
+                if clen != data_len:
+                    f.seek(pos + 4)
+                    f.write(struct.pack("<I", data_len))
+                    f.seek(4)
+                    f.write(struct.pack("<I", pos + 8 + data_len - 8))
+                    f.truncate(pos + 8 + data_len)
+                return data_len
+            pos += 8 + clen + (clen & 1)
+    raise RecordingError(f"{path}: no audio data in the file")
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc)
+    if "No space" in text or getattr(exc, "errno", None) == 28:
+        return "the disk is full"
+    return text.splitlines()[0] if text else type(exc).__name__
+
+
+def _sounddevice():
+    try:
+        import sounddevice as sd
+    except OSError as exc:  # PortAudio library missing
+        raise DeviceError(f"PortAudio is not available ({exc}); install libportaudio2") from None
+    return sd
