@@ -7,6 +7,7 @@ packages), so tests that run the real model do not copy 75 MB each.
 from __future__ import annotations
 
 import os
+import subprocess
 import shutil
 from pathlib import Path
 
@@ -75,3 +76,30 @@ def copy_sample(tmp_path):
 
 def pytest_report_header(config):
     return f"starcoach tests; cores={os.cpu_count()}"
+
+
+@pytest.fixture(scope="session")
+def pulse():
+    """A PulseAudio server with a virtual microphone and speakers, for the whole session.
+
+    The test process itself talks to it (CliRunner runs commands in-process), so its
+    XDG_RUNTIME_DIR points there before sounddevice is first imported.
+    """
+    from tests.mic import VirtualAudio
+
+    audio = VirtualAudio()
+    try:
+        audio.start()
+    except (RuntimeError, OSError, subprocess.CalledProcessError) as exc:
+        if os.environ.get("CI"):
+            pytest.fail(f"the virtual microphone could not start: {exc}")
+        pytest.skip(f"no PulseAudio here: {exc}")
+    old = {k: os.environ.get(k) for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")}
+    os.environ.update(XDG_RUNTIME_DIR=audio.env["XDG_RUNTIME_DIR"], PULSE_RUNTIME_PATH=audio.env["PULSE_RUNTIME_PATH"])
+    yield audio
+    for k, v in old.items():
+        if v is None:
+            os.environ.pop(k, None)
+        else:
+            os.environ[k] = v
+    audio.stop()

@@ -179,6 +179,10 @@ def record(
     _record_one(cfg, q, seconds=seconds, device=device, model=model, json_out=json_out)
 
 
+def _announce(take_id: int, path: Path) -> None:
+    typer.echo(f"starcoach: recording take {take_id} to {path}", err=True)
+
+
 def _record_one(cfg, q, *, seconds, device, model, json_out):
     from .report import analysis_document_for_take, countdown, live_meter, render_take_result
     from .session import open_store, recover, record_take
@@ -192,7 +196,7 @@ def _record_one(cfg, q, *, seconds, device, model, json_out):
             countdown(q, cfg.record.countdown_s, console)
         with live_meter(console, enabled=interactive and not json_out) as tick:
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=interactive,
-                                 on_tick=tick, model=model)
+                                 on_tick=tick, on_start=None if interactive else _announce, model=model)
     if json_out and result.document is not None:
         _print_json(analysis_document_for_take(result))
     elif result.analysis is not None:

@@ -215,7 +215,7 @@ class Recorder:
             try:
                 self._file.write(block)
             except Exception as exc:  # noqa: BLE001 - disk full, I/O error: stop, keep what is written
-                self._error = _describe(exc)
+                self._error = _describe(exc, self.path)
                 self._stopped_by = "error"
                 self._stopped.set()
                 continue
@@ -249,7 +249,7 @@ class Recorder:
             try:
                 self._file.close()
             except Exception as exc:  # noqa: BLE001 - header not updated (disk full): repaired below
-                self._error = self._error or _describe(exc)
+                self._error = self._error or _describe(exc, self.path)
             self._file = None
             repair_wav(self.path)
         return Recording(path=self.path, frames=self._frames, sample_rate=self.sample_rate,
@@ -325,10 +325,19 @@ def repair_wav(path: Path) -> int:
     raise RecordingError(f"{path}: no audio data in the file")
 
 
-def _describe(exc: BaseException) -> str:
+def _describe(exc: BaseException, path: Path) -> str:
+    """One line for a write failure. libsndfile says only "System error.", so look at the disk."""
+    import errno
+    import shutil
+
     text = str(exc)
-    if "No space" in text or getattr(exc, "errno", None) == 28:
+    if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in text:
         return "the disk is full"
+    try:
+        if shutil.disk_usage(path.parent).free < 64 * 1024:
+            return "the disk is full"
+    except OSError:
+        pass
     return text.splitlines()[0] if text else type(exc).__name__
 
 

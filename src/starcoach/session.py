@@ -60,6 +60,7 @@ def record_take(
     seconds: float | None = None,
     interactive: bool = True,
     on_tick: Callable[[Recorder], None] | None = None,
+    on_start: Callable[[int, Path], None] | None = None,
     model: str | None = None,
 ) -> TakeResult:
     """Record one answer, then analyse and store it.
@@ -86,6 +87,8 @@ def record_take(
     except StarcoachError:
         store.delete(take_id)
         raise
+    if on_start:
+        on_start(take_id, path)
     reason = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
     recording = recorder.stop(reason)
     return _analyse_and_store(config, store, take_id, path, recording, model=model)

@@ -1,0 +1,104 @@
+"""A virtual microphone and speakers through a real PulseAudio server.
+
+``module-pipe-source`` turns a FIFO into an input device: bytes written to it are
+what the microphone hears. ``module-null-sink`` swallows playback, and its
+``.monitor`` source lets a test hear what was played. PortAudio reaches both
+through ALSA's pulse plugin, so sounddevice runs unmocked.
+"""
+
+from __future__ import annotations
+
+import errno
+import os
+import shutil
+import subprocess
+import tempfile
+import threading
+import time
+from pathlib import Path
+
+import numpy as np
+
+RATE = 16000
+
+
+class VirtualAudio:
+    def __init__(self):
+        self.dir = Path(tempfile.mkdtemp(prefix="starcoach-pulse-"))
+        self.fifo = self.dir / "mic.fifo"
+        self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.dir), PULSE_RUNTIME_PATH=str(self.dir / "pulse"))
+        self.proc = None
+
+    def start(self) -> "VirtualAudio":
+        if not shutil.which("pulseaudio"):
+            raise RuntimeError("pulseaudio is not installed (scripts/setup.sh installs it)")
+        subprocess.run(["pulseaudio", "--daemonize=yes", "--exit-idle-time=-1", "-n", "--disallow-exit",
+                        "--load=module-native-protocol-unix", "--load=module-null-sink sink_name=speakers"],
+                       env=self.env, check=True, capture_output=True)
+        for _ in range(50):
+            if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
+                break
+            time.sleep(0.1)
+        self.pactl("load-module", "module-pipe-source", "source_name=mic", f"file={self.fifo}",
+                   "format=s16le", f"rate={RATE}", "channels=1")
+        self.pactl("set-default-source", "mic")
+        self.pactl("set-default-sink", "speakers")
+        return self
+
+    def pactl(self, *args) -> str:
+        return subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True, text=True).stdout
+
+    def stop(self) -> None:
+        subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True)
+        shutil.rmtree(self.dir, ignore_errors=True)
+
+    def feed(self, samples: np.ndarray, *, lead_s: float = 0.5) -> "Feeder":
+        """Speak ``samples`` (16 kHz float) into the microphone at real-time pace, then silence."""
+        return Feeder(self.fifo, samples, lead_s).start()
+
+    def listen(self, path: Path) -> subprocess.Popen:
+        """Record what the speakers play (16 kHz mono raw s16le) into ``path`` until terminated."""
+        out = open(path, "wb")
+        return subprocess.Popen(["parec", "-d", "speakers.monitor", "--rate=16000", "--channels=1",
+                                 "--format=s16le", "--latency-msec=20"], stdout=out, env=self.env)
+
+
+class Feeder:
+    """Writes to the FIFO like a live microphone: paced, and never silent-by-absence."""
+
+    def __init__(self, fifo: Path, samples: np.ndarray, lead_s: float):
+        pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
+        self.data = bytes(int(lead_s * RATE) * 2) + pcm
+        self.fifo = fifo
+        self.stop_event = threading.Event()
+        self.thread = threading.Thread(target=self._run, daemon=True)
+        self.speech_done = threading.Event()
+
+    def start(self) -> "Feeder":
+        self.thread.start()
+        return self
+
+    def _run(self) -> None:
+        fd = os.open(self.fifo, os.O_WRONLY | os.O_NONBLOCK)
+        try:
+            t0, n, block = time.monotonic(), 0, 3200
+            while not self.stop_event.is_set():
+                chunk = self.data[n:n + block] if n < len(self.data) else bytes(block)
+                if n >= len(self.data):
+                    self.speech_done.set()
+                try:
+                    n += os.write(fd, chunk)
+                except OSError as e:
+                    if e.errno != errno.EAGAIN:
+                        raise
+                    time.sleep(0.01)
+                    continue
+                ahead = t0 + n / (2 * RATE) - time.monotonic()
+                if ahead > 0:
+                    time.sleep(ahead)
+        finally:
+            os.close(fd)
+
+    def stop(self) -> None:
+        self.stop_event.set()
+        self.thread.join(timeout=5)

@@ -1,0 +1,57 @@
+"""The question bank: built-in coverage, filters, and the user's own file."""
+
+import json
+from collections import Counter
+
+import pytest
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+from starcoach.errors import ConfigError
+from starcoach.questions import load_bank
+
+runner = CliRunner()
+THEMES = {"conflict", "tight-deadline", "leading-a-project", "influencing-with-data", "failure",
+          "disagree-and-commit", "difficult-customer", "mentoring"}
+
+
+def test_every_principle_has_three_questions_and_every_question_follow_ups():
+    bank = load_bank()
+    assert len(bank.principles) == 16
+    per = Counter(p for q in bank.questions for p in q.principles)
+    assert all(per[p] >= 3 for p in bank.principles), per
+    assert THEMES <= {t for q in bank.questions for t in q.themes}
+    assert all(2 <= len(q.follow_ups) <= 3 for q in bank.questions)
+    assert len({q.id for q in bank.questions}) == len(bank.questions)
+
+
+@pytest.mark.parametrize("name", ["dive-deep", "Dive Deep", "dive", "Have Backbone; Disagree and Commit"])
+def test_principle_names_are_forgiving(name):
+    bank = load_bank()
+    assert bank.filter(principle=name) and all(
+        bank.principle_key(name) in q.principles for q in bank.filter(principle=name))
+
+
+def test_user_questions_are_added_and_override(home):
+    mine = home / "my-questions.toml"
+    mine.write_text('[[question]]\nid = "mine-1"\ntext = "Tell me about your side project."\n'
+                    'principles = ["think-big"]\nfollow_ups = ["Who uses it?", "What next?"]\n\n'
+                    '[[question]]\nid = "deep-1"\ntext = "My own wording."\n')
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "my-questions.toml"'))
+    result = runner.invoke(app, ["questions", "--json"])
+    assert result.exit_code == 0, result.output
+    by_id = {q["id"]: q for q in json.loads(result.stdout)}
+    assert by_id["mine-1"]["principles"] == ["think-big"] and by_id["mine-1"]["builtin"] is False
+    assert by_id["deep-1"]["text"] == "My own wording."
+    only = json.loads(runner.invoke(app, ["questions", "--lp", "think big", "--json"]).stdout)
+    assert "mine-1" in {q["id"] for q in only}
+
+
+def test_a_broken_user_file_is_one_clear_error(tmp_path):
+    broken = tmp_path / "q.toml"
+    broken.write_text("[[question]]\nid = 3\n")
+    with pytest.raises(ConfigError, match="string id and text"):
+        load_bank(broken)
+    with pytest.raises(ConfigError, match="does not exist"):
+        load_bank(tmp_path / "missing.toml")

@@ -1,0 +1,211 @@
+"""Recording and replay through a real audio stack: PulseAudio's virtual microphone.
+
+Every test here runs ``starcoach`` as a real process (so Ctrl+C and ``kill -9`` are
+real), speaking into the microphone FIFO at real-time pace.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import select
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from starcoach.audio import load_audio
+from starcoach.cli import app
+from tests.conftest import SAMPLES
+
+pytestmark = [pytest.mark.audio, pytest.mark.slow]
+runner = CliRunner()
+
+
+def speech(name="short-answer.flac") -> np.ndarray:
+    return load_audio(SAMPLES / name).samples
+
+
+class Run:
+    """A ``starcoach`` process; waits for it to say it is recording."""
+
+    def __init__(self, *args, env=None, stdin=subprocess.DEVNULL):
+        self.proc = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdin=stdin,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                                     env=env or os.environ.copy())
+        self.err_lines: list[str] = []
+
+    def wait_recording(self, timeout=30.0) -> float:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end:
+            ready, _, _ = select.select([self.proc.stderr], [], [], 0.2)
+            if ready:
+                line = self.proc.stderr.readline()
+                if not line:
+                    break
+                self.err_lines.append(line)
+                if "recording take" in line:
+                    return time.monotonic()
+        self.proc.kill()
+        raise AssertionError(f"never started recording: {''.join(self.err_lines)}")
+
+    def finish(self, timeout=120):
+        # Let it exit by itself first: closing its standard input would be a second
+        # reason to stop ("input ended"), which a real Ctrl+C does not give.
+        self.proc.wait(timeout=timeout)
+        out, err = self.proc.communicate(timeout=timeout)
+        return self.proc.returncode, out, "".join(self.err_lines) + err
+
+
+def show(take_id: int) -> dict:
+    result = runner.invoke(app, ["show", str(take_id), "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_spoken_answer_becomes_a_take(pulse):
+    run = Run("record", "--question", "deep-1", "--seconds", "8")
+    run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.5)
+    code, out, err = run.finish()
+    feeder.stop()
+    assert code == 0, err
+    take_id = int(out.strip().splitlines()[-1])  # scripts read the id from the last line
+    doc = show(take_id)
+    text = doc["transcript"].lower()
+    assert "reduced" in text and "minutes" in text
+    assert doc["duration_s"] == pytest.approx(8.0, abs=0.15)
+    assert doc["question_id"] == "deep-1" and doc["status"] == "complete"
+    assert doc["stopped_by"] == "limit"
+    assert load_audio(doc["audio_path"]).duration_s == pytest.approx(8.0, abs=0.15)
+    listed = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
+    assert [t["id"] for t in listed] == [take_id]
+    assert {"id", "question_id", "started_at", "duration_s", "audio_path"} <= set(listed[0])
+
+
+def test_replay_is_heard_on_the_speakers(pulse, tmp_path):
+    imported = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
+    assert imported.exit_code == 0, imported.output
+    take_id = int(imported.stdout.strip().splitlines()[-1])
+    capture = tmp_path / "heard.raw"
+    listener = pulse.listen(capture)
+    time.sleep(0.5)
+    played = subprocess.run([sys.executable, "-m", "starcoach", "play", str(take_id), "--from", "0.5"],
+                            capture_output=True, text=True, timeout=60)
+    time.sleep(0.5)
+    listener.terminate()
+    listener.wait()
+    assert played.returncode == 0, played.stderr
+    heard = np.frombuffer(capture.read_bytes(), dtype="<i2").astype(np.float32) / 32768
+    sent = load_audio(SAMPLES / "short-answer.flac").samples[8000:]
+    # Compare loudness envelopes (10 ms frames), aligned by cross-correlation.
+    def env(x):
+        n = len(x) // 160
+        return np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1))
+    a, b = env(heard), env(sent)
+    assert len(a) >= 0.9 * len(b), "less audio captured than was played"
+    # The monitor yields nothing while the sink idles, so the capture may start late or early.
+    corr = []
+    for lag in range(-50, 51):
+        x, y = (a[lag:], b) if lag >= 0 else (a, b[-lag:])
+        n = min(len(x), len(y))
+        corr.append(np.corrcoef(x[:n], y[:n])[0, 1])
+    assert max(corr) > 0.95, max(corr)
+
+
+def test_ctrl_c_keeps_the_audio(pulse):
+    run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)  # no limit: runs until stopped
+    started = run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.3)
+    time.sleep(6.0)
+    run.proc.send_signal(signal.SIGINT)
+    stopped = time.monotonic()
+    code, out, err = run.finish()
+    feeder.stop()
+    assert code == 0, err
+    doc = show(int(out.strip().splitlines()[-1]))
+    assert doc["stopped_by"] == "interrupt"
+    assert doc["duration_s"] == pytest.approx(stopped - started, abs=0.6)
+    assert "reduced" in doc["transcript"].lower()
+
+
+def test_kill_9_then_recover_keeps_all_but_the_last_second(pulse):
+    run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)
+    started = run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.3)
+    time.sleep(5.0)
+    run.proc.kill()
+    killed = time.monotonic()
+    run.proc.wait()
+    feeder.stop()
+    elapsed = killed - started
+    result = subprocess.run([sys.executable, "-m", "starcoach", "recover"], capture_output=True, text=True,
+                            timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert "recovered take" in result.stdout
+    take = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)[-1]
+    assert take["status"] == "recovered" and take["stopped_by"] == "crash"
+    assert elapsed - 1.0 <= take["duration_s"] <= elapsed + 0.2
+    assert "reduced" in show(take["id"])["transcript"].lower()
+
+
+def test_full_disk_stops_cleanly_and_keeps_what_was_written(pulse, home, tmp_path):
+    disk = home / "recordings"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
+    try:
+        cfg = home / "config.toml"
+        cfg.write_text(cfg.read_text().replace('database = "recordings/starcoach.db"', 'database = "db/starcoach.db"'))
+        run = Run("record", "--question", "deep-1", "--seconds", "20")
+        run.wait_recording()
+        feeder = pulse.feed(speech(), lead_s=0.3)
+        code, out, err = run.finish()
+        feeder.stop()
+        assert code == 1
+        assert "disk is full" in err and "kept in" in err and "Traceback" not in err, err
+        take = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)[-1]
+        wav = Path(take["audio_path"])
+        kept = load_audio(wav).duration_s
+        assert 3.0 < kept < 5.5  # 160 kB of 16-bit mono at 16 kHz is 5 s, less the header
+        assert take["duration_s"] == pytest.approx(kept, abs=0.1)
+    finally:
+        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
+
+
+def test_no_input_device_is_one_clear_line(tmp_path):
+    # ALSA's own configuration without the hooks that add the PulseAudio devices: what a
+    # machine with no sound card and no sound server shows (these test machines have no card).
+    system = Path("/usr/share/alsa/alsa.conf").read_text()
+    start = system.index("@hooks")
+    end = system.index("]\n\n", system.index("errors false", start)) + 2
+    conf = tmp_path / "alsa.conf"
+    conf.write_text(system[:start] + system[end:])
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(conf))
+    env.pop("XDG_RUNTIME_DIR", None)
+    for command in (["record", "--seconds", "1"], ["practice"]):
+        r = subprocess.run([sys.executable, "-m", "starcoach", *command], env=env, capture_output=True, text=True,
+                           timeout=60, stdin=subprocess.DEVNULL)
+        assert r.returncode == 1, r.stderr
+        lines = r.stderr.strip().splitlines()
+        assert len(lines) == 1 and "no audio input device found" in lines[0], r.stderr
+        assert "starcoach import" in lines[0]
+
+
+def test_unknown_device_index_lists_what_exists(pulse):
+    r = subprocess.run([sys.executable, "-m", "starcoach", "record", "--seconds", "1", "--device", "99"],
+                       capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)
+    assert r.returncode == 1
+    lines = r.stderr.strip().splitlines()
+    assert len(lines) == 1 and "no input device with index 99" in lines[0] and "default" in lines[0]
+
+
+def test_devices_lists_the_virtual_microphone(pulse):
+    result = runner.invoke(app, ["devices"])
+    assert result.exit_code == 0 and "default" in result.stdout
