@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .transcript import Word
+from .transcript import Word, join_words
 
 PARTS = ("situation", "task", "action", "result", "learning")
 _LABELS = PARTS  # states of the decoder, in story order
@@ -340,10 +340,12 @@ def split_spoken(words: tuple[Word, ...] | list[Word], *, skip: set[int] | froze
 
     def flush():
         if cur:
-            out.append((" ".join(w.text for w in cur), cur[0].start, cur[-1].end, len(cur)))
+            out.append((join_words(w.text for w in cur), cur[0].start, cur[-1].end, len(cur)))
             cur.clear()
 
     for i, w in enumerate(words):
+        if cur and cur[-1].text.rstrip().endswith(",") and i not in skip and _starts_clause_cue(words, i, skip):
+            flush()  # "..., if I did it again, I would..." - the recogniser ran two sentences together
         if (cur and prev is not None and w.start - prev.end >= pause_s and len(cur) >= 3
                 and not prev.text.rstrip().endswith((",", ";", ":"))):
             flush()
@@ -355,6 +357,18 @@ def split_spoken(words: tuple[Word, ...] | list[Word], *, skip: set[int] | froze
             flush()
     flush()
     return out
+
+
+_CLAUSE_CUES = re.compile(
+    r"^(?:if i (?:did|had|could) (?:it|this|that) (?:again|over)|looking back|in hindsight|next time|"
+    r"what i learned|i learned|the lesson|as a result|in the end|ultimately|my (?:task|goal|job|role) was|"
+    r"i (?:needed|had|was asked) to|the (?:goal|task|challenge) was)\b"
+)
+
+
+def _starts_clause_cue(words, i: int, skip) -> bool:
+    following = [words[j].norm for j in range(i, min(len(words), i + 8)) if j not in skip]
+    return bool(_CLAUSE_CUES.match(" ".join(following)))
 
 
 # --- the report -----------------------------------------------------------------

@@ -8,6 +8,19 @@ from dataclasses import dataclass
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
 
+def join_words(texts) -> str:
+    """Join recognised tokens into text, with no space before a token that continues the
+    one before it ("0" + ".2%" -> "0.2%", "out" + "-of" -> "out-of")."""
+    out = ""
+    for t in texts:
+        t = t.strip()
+        if not t:
+            continue
+        glued = not out or out.endswith("-") or t[0] in ".,%-:;!?')"
+        out += t if glued else " " + t
+    return out
+
+
 @dataclass(frozen=True)
 class Word:
     """One recognised word.
