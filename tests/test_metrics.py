@@ -105,6 +105,7 @@ def test_i_we_hedges():
 @pytest.mark.parametrize("text, expected", [
     ("runtime fell from 45 minutes to 15 minutes", [("45 minutes", "duration"), ("15 minutes", "duration")]),
     ("tickets dropped 50%", [("50%", "percent")]),
+    ("carts fell 15 % that quarter", [("15%", "percent")]),
     ("saved $2M a year", [("$2M", "money")]),
     ("saved 500 thousand dollars", [("500 thousand dollars", "money")]),
     ("a 30 percent cut", [("30 percent", "percent")]),

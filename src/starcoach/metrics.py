@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from .acoustics import Activity, silences
 from .fillers import (DISCOURSE, FILLED, Filler, Repetition, filler_word_indexes, find_fillers,
                       find_repetitions)
-from .transcript import Transcript, Word
+from .transcript import Transcript, Word, join_words
 
 
 @dataclass(frozen=True)
@@ -302,6 +302,8 @@ def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
             while j < len(words) and (words[j].norm in _NUMBER_WORDS or _NUMERIC.match(words[j].norm)):
                 j += 1
             unit = words[j].norm if j < len(words) else ""
+            if j < len(words) and words[j].text.strip().startswith("%"):
+                unit = "percent"  # "15 %": the recogniser split the sign off
             kind = "number"
             if raw.endswith("%") or unit in ("percent", "percentage"):
                 kind = "percent"
@@ -315,7 +317,7 @@ def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
             if tok in ("one",) and kind == "number":  # "one of", "no one": rarely a quantity
                 i += 1
                 continue
-            text = " ".join(w.text.strip(",.;:!?") for w in words[i:end])
+            text = join_words(w.text.strip(",.;:!?") for w in words[i:end])
             out.append(Quantity(text=text, start=words[i].start, end=words[end - 1].end, kind=kind))
             i = end
             continue

@@ -194,7 +194,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
               for f in doc["fillers"]]
     events += [(p["start"], f"[yellow]pause {p['duration_s']:.1f} s[/yellow]") for p in long_pauses]
     if events:
-        marks = Table(title="Fillers and long pauses", show_edge=False, header_style="bold")
+        marks = Table(title="Fillers and long pauses", title_justify="left", show_edge=False,
+                      header_style="bold", min_width=40)
         marks.add_column("time", justify="right")
         marks.add_column("what")
         for t, what in sorted(events):
@@ -381,6 +382,6 @@ def ask_next(question, console: "Console") -> str:
 
     if question is not None and question.follow_ups:
         console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + " / ".join(question.follow_ups))
-    choice = Prompt.ask("[r]etake, [n]ext question or [q]uit", choices=["r", "n", "q"], default="r",
+    choice = Prompt.ask("(r)etake, (n)ext question or (q)uit", choices=["r", "n", "q"], default="r",
                         console=console)
     return {"r": "retake", "n": "next", "q": "quit"}[choice]
