@@ -6,6 +6,7 @@ out, the :class:`Activity` measured from the samples. No files, clock or model h
 
 from __future__ import annotations
 
+import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -200,7 +201,7 @@ def align_fillers(fillers: list[Filler], words: tuple[Word, ...], activity: Acti
     dropped.
     """
     skip = filler_word_indexes(fillers)
-    content = [(w.start, w.end) for i, w in enumerate(words) if i not in skip]
+    content = sorted((w.start, w.end) for i, w in enumerate(words) if i not in skip)
     placed: dict[tuple[float, float], Filler] = {}
     out = []
     for f in fillers:
@@ -234,13 +235,26 @@ def _free_region_near(f: Filler, content, activity: Activity, reach_s: float, ma
     for rs, re_ in activity.regions:
         if re_ < f.start - reach_s or rs > f.end + reach_s or re_ - rs > max_len_s:
             continue
-        covered = sum(max(0.0, min(re_, ce) - max(rs, cs)) for cs, ce in content)
+        covered = _covered(rs, re_, content)
         if covered > 0.5 * (re_ - rs):
             continue
         cost = abs((rs + re_) / 2 - mid) + covered
         if best_cost is None or cost < best_cost:
             best, best_cost = (rs, re_), cost
     return best
+
+
+def _covered(start: float, end: float, spans: list[tuple[float, float]]) -> float:
+    """Seconds of [start, end] that the word spans cover (spans sorted by start)."""
+    # Words are at most a few seconds long: only spans starting shortly before can reach in.
+    i = bisect.bisect_left(spans, (start - 5.0,))
+    total = 0.0
+    while i < len(spans) and spans[i][0] < end:
+        s, e = spans[i]
+        if e > start:
+            total += min(end, e) - max(start, s)
+        i += 1
+    return total
 
 
 def _overlapping_region(f: Filler, activity: Activity):
@@ -270,7 +284,7 @@ def hesitation_gaps(
     stamped = find_fillers(words)
     fillers = align_fillers(stamped, words, activity)
     skip = filler_word_indexes(fillers)
-    spans = [(w.start, w.end) for i, w in enumerate(words) if i not in skip]
+    spans = sorted((w.start, w.end) for i, w in enumerate(words) if i not in skip)
     # A filled pause the recogniser wrote claims both where it was moved and where
     # it was stamped, so the same "um" is not found a second time in the audio.
     claimed = [(f.start, f.end) for f in fillers if f.kind == FILLED]
@@ -280,7 +294,7 @@ def hesitation_gaps(
         d = re_ - rs
         if not opts.hesitation_min_s <= d <= opts.hesitation_max_s:
             continue
-        covered = sum(max(0.0, min(re_, e) - max(rs, s)) for s, e in spans)
+        covered = _covered(rs, re_, spans)
         if covered / d > opts.hesitation_max_covered:
             continue
         if any(min(re_, e) - max(rs, s) > 0.3 * d for s, e in claimed):
