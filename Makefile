@@ -9,11 +9,13 @@ practice: setup
 	@.venv/bin/starcoach practice
 
 # Every test, the slow ones with the real model and the virtual microphone included.
-test: setup
+test:
+	@scripts/setup.sh --test
 	@.venv/bin/python -m pytest -q
 
 # The tests that need neither the model nor the audio stack (seconds).
-test-fast: setup
+test-fast:
+	@scripts/setup.sh --test
 	@.venv/bin/python -m pytest -q -m "not slow and not audio"
 
 # Analyse the committed sample answer: works with no microphone.

@@ -1,15 +1,21 @@
 #!/usr/bin/env bash
 # Set up starcoach on a Debian/Ubuntu machine: system packages (only the missing
-# ones), then a virtual environment in .venv with starcoach and its test tools.
-# Safe to run again; it does only what is missing.
+# ones), then a virtual environment in .venv. Safe to run again: it does only what
+# is missing. `scripts/setup.sh --test` adds what the tests need.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# libportaudio2: sounddevice's PortAudio. pulseaudio, pulseaudio-utils and
-# libasound2-plugins: the sound server and the ALSA->Pulse route the tests' virtual
-# microphone uses. espeak-ng and sox: speech fixtures for tests.
-APT_PACKAGES=(python3-venv libportaudio2 libsndfile1 pulseaudio pulseaudio-utils libasound2-plugins
-              alsa-utils espeak-ng sox)
+# Runtime: sounddevice's PortAudio, libsndfile, and ALSA's plugins (the route to a
+# PulseAudio/PipeWire sound server).
+APT_PACKAGES=(python3-venv libportaudio2 libsndfile1 libasound2-plugins)
+EXTRAS=""
+if [ "${1:-}" = "--test" ]; then
+  # Tests: a PulseAudio server for the virtual microphone, espeak-ng and sox for speech
+  # fixtures, and a real headless Chromium for the HTML export.
+  APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng sox chromium chromium-driver)
+  EXTRAS="[test]"
+fi
+
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -25,10 +31,10 @@ PY=${PYTHON:-python3}
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
-if ! .venv/bin/python -c "import starcoach, pytest" 2>/dev/null \
-   || [ pyproject.toml -nt .venv/.starcoach-installed ]; then
-  echo "setup: installing starcoach into .venv (first time: about 300 MB of packages)"
+stamp=".venv/.starcoach-installed${EXTRAS:+-test}"
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+  echo "setup: installing starcoach${EXTRAS} into .venv (first time: about 300 MB of packages)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".[test]"
-  touch .venv/.starcoach-installed
+  .venv/bin/python -m pip install -q -e ".${EXTRAS}"
+  touch "$stamp"
 fi

@@ -209,3 +209,25 @@ def test_unknown_device_index_lists_what_exists(pulse):
 def test_devices_lists_the_virtual_microphone(pulse):
     result = runner.invoke(app, ["devices"])
     assert result.exit_code == 0 and "default" in result.stdout
+
+
+def test_recorded_take_works_with_compare_progress_and_export(pulse, tmp_path):
+    run = Run("record", "--question", "deep-1", "--seconds", "7")
+    run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.5)
+    code, out, err = run.finish()
+    feeder.stop()
+    assert code == 0, err
+    recorded = int(out.strip().splitlines()[-1])
+    imported = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
+    assert imported.exit_code == 0, imported.output
+    pairs = json.loads(runner.invoke(app, ["compare", "--question", "deep-1", "--json"]).stdout)
+    assert len(pairs) == 1 and pairs[0]["a"] == recorded
+    # the same sentence recorded and imported: the word diff is mostly shared words
+    equal = sum(len(d["text"].split()) for d in pairs[0]["diff"] if d["op"] == "equal")
+    assert equal >= 6
+    for fmt in ("md", "srt", "vtt", "html", "json", "txt"):
+        result = runner.invoke(app, ["export", str(recorded), "--format", fmt, "-o", str(tmp_path / f"t.{fmt}")])
+        assert result.exit_code == 0, result.output
+    assert "reduced" in (tmp_path / "t.txt").read_text().lower()
+    assert runner.invoke(app, ["progress"]).exit_code == 0

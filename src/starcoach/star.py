@@ -294,6 +294,7 @@ def split_text(text: str) -> list[str]:
     Markdown headings, checklist lines and emphasis are dropped, so an exported and
     edited take checks the same as plain text.
     """
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)  # comments (the export's placeholders)
     lines = []
     for line in text.splitlines():
         s = line.strip()

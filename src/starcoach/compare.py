@@ -1,0 +1,190 @@
+"""Retakes: what changed between takes, progress over takes, and story coverage.
+
+Pure functions of stored take documents (the ``analyze --json`` document) and take
+summaries; no database or files here.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from .transcript import join_words
+
+STAR_CORE = ("situation", "task", "action", "result")
+_STOP = frozenset(
+    """the a an and or but so to of in on at for with from by as is was were be been it its this that these those
+    we our us i my me you your they them their he she his her had have has did do does not no then than there
+    which who what when where how about into over under after before also just very really um uh like know
+    mean""".split()
+)
+
+
+@dataclass(frozen=True)
+class Change:
+    """One metric side by side.
+
+    Attributes:
+        key: machine name ("fillers_per_min").
+        label: what the user reads.
+        a, b: the values of the first and second take.
+        better: True if b is better than a, False if worse, None if no change or no order.
+    """
+
+    key: str
+    label: str
+    a: float | None
+    b: float | None
+    better: bool | None
+    unit: str = ""
+
+    @property
+    def delta(self) -> float | None:
+        return None if self.a is None or self.b is None else self.b - self.a
+
+
+@dataclass(frozen=True)
+class Comparison:
+    a_id: int
+    b_id: int
+    changes: tuple[Change, ...]
+    star_a: dict[str, bool]
+    star_b: dict[str, bool]
+    diff: tuple[tuple[str, str], ...]  # (op, words) with op "equal", "insert", "delete"
+
+
+def _distance_to_band(value: float, band: tuple[float, float]) -> float:
+    low, high = band
+    return 0.0 if low <= value <= high else (low - value if value < low else value - high)
+
+
+def _closer(a: float | None, b: float | None, band: tuple[float, float]) -> bool | None:
+    if a is None or b is None:
+        return None
+    da, db = _distance_to_band(a, band), _distance_to_band(b, band)
+    return None if abs(da - db) < 1e-9 else db < da
+
+
+def _lower(a, b):
+    return None if a is None or b is None or a == b else b < a
+
+
+def _higher(a, b):
+    return None if a is None or b is None or a == b else b > a
+
+
+def metric_values(doc: dict[str, Any]) -> dict[str, float | None]:
+    """The comparable figures of one take document."""
+    m = doc.get("metrics", {})
+    star = doc.get("star", {})
+    action_i, action_we = m.get("action_i_count", 0), m.get("action_we_count", 0)
+    return {
+        "fillers_per_min": m.get("fillers_per_min"),
+        "wpm": doc.get("wpm"),
+        "length_s": doc.get("speaking_span_s"),
+        "long_pauses": m.get("long_pause_count"),
+        "star_parts": float(sum(bool(star.get(p, {}).get("present")) for p in STAR_CORE)),
+        "learning": float(bool(star.get("learning", {}).get("present"))),
+        "rating": star.get("rating"),
+        "i_share_action": (action_i / (action_i + action_we)) if (action_i + action_we) else None,
+        "numbers": float(len(m.get("quantities", []))),
+    }
+
+
+def compare_documents(a_id: int, a: dict[str, Any], b_id: int, b: dict[str, Any], *,
+                      target_wpm: tuple[float, float], target_length_s: tuple[float, float]) -> Comparison:
+    """Compare two takes' documents (``a`` the earlier)."""
+    va, vb = metric_values(a), metric_values(b)
+    changes = (
+        Change("fillers_per_min", "fillers per minute", va["fillers_per_min"], vb["fillers_per_min"],
+               _lower(va["fillers_per_min"], vb["fillers_per_min"]), "/min"),
+        Change("wpm", "pace (words/min)", va["wpm"], vb["wpm"], _closer(va["wpm"], vb["wpm"], target_wpm), "wpm"),
+        Change("length_s", "length", va["length_s"], vb["length_s"],
+               _closer(va["length_s"], vb["length_s"], target_length_s), "s"),
+        Change("long_pauses", "long pauses", va["long_pauses"], vb["long_pauses"],
+               _lower(va["long_pauses"], vb["long_pauses"])),
+        Change("star_parts", "STAR parts present (of 4)", va["star_parts"], vb["star_parts"],
+               _higher(va["star_parts"], vb["star_parts"])),
+        Change("learning", "lesson learned", va["learning"], vb["learning"], _higher(va["learning"], vb["learning"])),
+        Change("rating", "rating (of 10)", va["rating"], vb["rating"], _higher(va["rating"], vb["rating"])),
+        Change("i_share_action", "\"I\" share in the Action", va["i_share_action"], vb["i_share_action"],
+               _higher(va["i_share_action"], vb["i_share_action"])),
+        Change("numbers", "numbers quoted", va["numbers"], vb["numbers"], _higher(va["numbers"], vb["numbers"])),
+    )
+    star_a = {p: bool(a.get("star", {}).get(p, {}).get("present")) for p in (*STAR_CORE, "learning")}
+    star_b = {p: bool(b.get("star", {}).get(p, {}).get("present")) for p in (*STAR_CORE, "learning")}
+    return Comparison(a_id, b_id, changes, star_a, star_b, tuple(word_diff(content_words(a), content_words(b))))
+
+
+def content_words(doc: dict[str, Any]) -> list[str]:
+    """The answer's words without fillers, as written."""
+    return [w["text"] for w in doc.get("words", []) if not w.get("filler")]
+
+
+def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
+    """A word-level diff: runs of ("equal" | "delete" | "insert", text)."""
+    norm = lambda ws: [re.sub(r"[^\w%$']", "", w.lower()) for w in ws]  # noqa: E731
+    matcher = difflib.SequenceMatcher(a=norm(a), b=norm(b), autojunk=False)
+    out: list[tuple[str, str]] = []
+    for op, i1, i2, j1, j2 in matcher.get_opcodes():
+        if op == "equal":
+            out.append(("equal", join_words(b[j1:j2])))
+        else:
+            if i2 > i1:
+                out.append(("delete", join_words(a[i1:i2])))
+            if j2 > j1:
+                out.append(("insert", join_words(b[j1:j2])))
+    return out
+
+
+# --- progress and coverage ----------------------------------------------------------
+
+@dataclass(frozen=True)
+class Point:
+    take_id: int
+    started_at: str
+    fillers_per_min: float | None
+    wpm: float | None
+    length_s: float | None
+    star_parts: float | None
+
+
+def progress_points(takes: list[Any]) -> list[Point]:
+    """One point per analysed take, in order (takes from :meth:`Store.list`)."""
+    return [
+        Point(t.id, t.started_at, t.fillers_per_min, t.wpm, t.speaking_span_s,
+              float(t.star_parts_present) if t.star_parts_present is not None else None)
+        for t in takes if t.wpm is not None
+    ]
+
+
+def story_signature(doc: dict[str, Any]) -> frozenset[str]:
+    """The content words that identify a story (names, numbers, nouns), for telling stories apart."""
+    words = {re.sub(r"[^\w%]", "", w.lower()) for w in content_words(doc)}
+    return frozenset(w for w in words if len(w) > 3 and w not in _STOP or any(c.isdigit() for c in w))
+
+
+def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35) -> bool:
+    """Two tellings of one story share much of their vocabulary; different stories little."""
+    if not a or not b:
+        return False
+    return len(a & b) / min(len(a), len(b)) >= threshold
+
+
+def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
+    """Group takes into distinct stories (single-link on :func:`same_story`)."""
+    sigs = [(tid, story_signature(doc)) for tid, doc in docs]
+    groups: list[list[int]] = []
+    group_sigs: list[list[frozenset[str]]] = []
+    for tid, sig in sigs:
+        for g, gs in zip(groups, group_sigs):
+            if any(same_story(sig, other) for other in gs):
+                g.append(tid)
+                gs.append(sig)
+                break
+        else:
+            groups.append([tid])
+            group_sigs.append([sig])
+    return groups

@@ -1,0 +1,301 @@
+"""Exports of a take, and the progress chart: text in, text out.
+
+Every function here turns a take's ``analyze --json`` document into a file's
+content; :func:`write_new` is the one place that writes, and it never overwrites
+unless told to.
+"""
+
+from __future__ import annotations
+
+import base64
+import html
+import io
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from .errors import ExportError
+from .transcript import join_words
+
+FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
+PART_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
+               "learning": "Learning"}
+PART_COLOURS = {"situation": "#4e79a7", "task": "#59a14f", "action": "#f28e2b", "result": "#b07aa1",
+                "learning": "#edc948"}
+
+
+def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
+    """Write an export; refuse to replace an existing file unless ``force``.
+
+    Raises:
+        ExportError: the file exists (without force) or cannot be written.
+    """
+    path = Path(path)
+    if path.exists() and not force:
+        raise ExportError(f"{path} exists; pass --force to replace it")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
+        tmp.replace(path)
+    except OSError as exc:
+        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    return path
+
+
+# --- text formats -------------------------------------------------------------------
+
+def _sentence_words(doc: dict[str, Any], sentence: dict[str, Any], *, clean: bool) -> str:
+    """A STAR sentence's words from the word list, fillers marked or dropped."""
+    start, end = sentence.get("start"), sentence.get("end")
+    if start is None:
+        return sentence["text"]
+    out = []
+    for w in doc["words"]:
+        if w["start"] >= start - 0.01 and w["end"] <= end + 0.01:
+            if w["filler"]:
+                if not clean:
+                    bare = w["text"].rstrip(",.;:!?")
+                    out.append(f"*{bare}*{w['text'][len(bare):]}")
+            else:
+                out.append(w["text"])
+    return join_words(out) or sentence["text"]
+
+
+def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
+    """The take for rewriting: question, the answer under STAR headings, feedback as a checklist.
+
+    Running ``starcoach check`` on the edited file closes the loop (headings and the
+    checklist are ignored by the checker).
+    """
+    take = doc.get("take", {})
+    lines = [f"# {take.get('question_text') or 'My answer'}", ""]
+    meta = [f"take {take['id']}" if take.get("id") else None, doc.get("started_at"),
+            f"{doc.get('speaking_span_s', 0):.0f} s", f"{doc.get('wpm', 0):.0f} wpm",
+            f"{doc.get('metrics', {}).get('filler_count', 0)} fillers"]
+    lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
+    star = doc["star"]
+    current = None
+    for s in star["sentences"]:
+        if s["label"] != current:
+            current = s["label"]
+            lines += ["", f"## {PART_TITLES.get(current, current.title())}", ""]
+        lines.append(_sentence_words(doc, s, clean=clean))
+    missing = [PART_TITLES[p] for p in PART_TITLES if not star[p]["present"]]
+    for title in missing:
+        lines += ["", f"## {title}", "", f"<!-- missing: add your {title.lower()} here -->"]
+    lines += ["", "## Coach's checklist", ""]
+    lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
+    lines += [f"- [x] {s}" for s in star.get("strengths", [])]
+    return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def to_text(doc: dict[str, Any], *, clean: bool = False) -> str:
+    words = [w["text"] for w in doc["words"] if not (clean and w["filler"])]
+    return join_words(words) + "\n"
+
+
+def to_json(doc: dict[str, Any]) -> str:
+    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+
+
+def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[dict[str, Any]]]]:
+    """Subtitle cues: one per sentence, with its words."""
+    cues = []
+    for s in doc["star"]["sentences"]:
+        if s.get("start") is None:
+            continue
+        words = [w for w in doc["words"] if w["start"] >= s["start"] - 0.01 and w["end"] <= s["end"] + 0.01
+                 and not (clean and w["filler"])]
+        if words:
+            cues.append((words[0]["start"], max(w["end"] for w in words), words))
+    return cues
+
+
+def _stamp(t: float, sep: str) -> str:
+    ms = int(round(max(0.0, t) * 1000))
+    h, ms = divmod(ms, 3_600_000)
+    m, ms = divmod(ms, 60_000)
+    s, ms = divmod(ms, 1000)
+    return f"{h:02d}:{m:02d}:{s:02d}{sep}{ms:03d}"
+
+
+def to_srt(doc: dict[str, Any], *, clean: bool = False) -> str:
+    blocks = []
+    for n, (start, end, words) in enumerate(_cues(doc, clean=clean), 1):
+        blocks.append(f"{n}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{join_words(w['text'] for w in words)}\n")
+    return "\n".join(blocks)
+
+
+def to_vtt(doc: dict[str, Any], *, clean: bool = False) -> str:
+    """WebVTT with each word's start as an inline timestamp (karaoke style)."""
+    out = ["WEBVTT", ""]
+    for start, end, words in _cues(doc, clean=clean):
+        text = words[0]["text"] + "".join(f" <{_stamp(w['start'], '.')}>{w['text']}" for w in words[1:])
+        out += [f"{_stamp(start, '.')} --> {_stamp(end, '.')}", text, ""]
+    return "\n".join(out)
+
+
+# --- the HTML page ------------------------------------------------------------------
+
+def waveform(samples: np.ndarray, columns: int = 900) -> list[tuple[float, float]]:
+    """Min and max per column, for drawing."""
+    if len(samples) == 0:
+        return []
+    n = min(columns, len(samples))
+    edges = np.linspace(0, len(samples), n + 1).astype(int)
+    return [(float(samples[a:b].min()), float(samples[a:b].max())) for a, b in zip(edges[:-1], edges[1:]) if b > a]
+
+
+def _timeline_svg(doc: dict[str, Any], peaks: list[tuple[float, float]], width: int = 900, height: int = 120) -> str:
+    duration = max(doc.get("duration_s") or 0.0, 1e-6)
+    x = lambda t: round(width * t / duration, 2)  # noqa: E731
+    mid = height / 2
+    parts = [f'<svg id="timeline" viewBox="0 0 {width} {height + 24}" width="100%" '
+             f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="waveform timeline">']
+    sentences = [s for s in doc["star"]["sentences"] if s.get("start") is not None]
+    for s in sentences:
+        colour = PART_COLOURS.get(s["label"], "#bbb")
+        parts.append(f'<rect class="band band-{s["label"]}" x="{x(s["start"])}" y="0" '
+                     f'width="{max(0.5, x(s["end"]) - x(s["start"]))}" height="{height}" fill="{colour}" '
+                     f'fill-opacity="0.25"><title>{PART_TITLES.get(s["label"], s["label"])}</title></rect>')
+    for p in doc["pauses"]:
+        if p["long"]:
+            parts.append(f'<rect class="pause" x="{x(p["start"])}" y="0" width="{x(p["end"]) - x(p["start"])}" '
+                         f'height="{height}" fill="#999" fill-opacity="0.35"><title>pause {p["duration_s"]:.1f} s'
+                         f'</title></rect>')
+    step = width / max(1, len(peaks))
+    path = " ".join(f"M{i * step:.1f},{mid - hi * mid:.1f}V{mid - lo * mid:.1f}" for i, (lo, hi) in enumerate(peaks))
+    parts.append(f'<path class="wave" d="{path}" stroke="#333" stroke-width="{max(0.6, step):.2f}"/>')
+    for f in doc["fillers"]:
+        parts.append(f'<line class="filler-mark" x1="{x(f["start"])}" x2="{x(f["start"])}" y1="0" y2="{height}" '
+                     f'stroke="#d62728" stroke-width="2"><title>{html.escape(f["text"])} at '
+                     f'{f["start"]:.1f} s</title></line>')
+    parts.append(f'<line id="playhead" x1="0" x2="0" y1="0" y2="{height}" stroke="#000" stroke-width="1.5"/>')
+    for label, colour in PART_COLOURS.items():
+        i = list(PART_COLOURS).index(label)
+        parts.append(f'<rect x="{8 + i * 110}" y="{height + 8}" width="12" height="12" fill="{colour}" '
+                     f'fill-opacity="0.6"/><text x="{24 + i * 110}" y="{height + 19}" font-size="12">'
+                     f'{PART_TITLES[label]}</text>')
+    parts.append("</svg>")
+    return "\n".join(parts)
+
+
+_PAGE = """<!doctype html>
+<html lang="en"><head><meta charset="utf-8">
+<title>{title}</title>
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style>
+body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }}
+h1 {{ font-size: 1.4em; }} .meta {{ color: #555; }}
+audio {{ width: 100%; margin: 1em 0; }}
+#timeline {{ cursor: pointer; border: 1px solid #ddd; border-radius: 4px; }}
+.sentence {{ margin: .3em 0; padding-left: .6em; border-left: 4px solid #ccc; }}
+.label {{ font-size: .75em; text-transform: uppercase; letter-spacing: .05em; color: #666; }}
+.w {{ cursor: pointer; border-radius: 3px; }} .w:hover {{ background: #eef; }}
+.w.filler {{ color: #d62728; font-style: italic; }} .w.now {{ background: #ffe08a; }}
+ul.feedback li {{ margin: .2em 0; }}
+</style></head>
+<body>
+<h1>{title}</h1>
+<p class="meta">{meta}</p>
+<audio id="player" controls preload="auto" src="data:{mime};base64,{audio}"></audio>
+{timeline}
+<h2>Transcript</h2>
+<div id="transcript">{transcript}</div>
+<h2>Coach's notes — rating {rating}/10</h2>
+<ul class="feedback">{feedback}</ul>
+<script>
+const player = document.getElementById('player');
+const words = Array.from(document.querySelectorAll('.w'));
+const duration = {duration};
+function seek(t) {{ player.currentTime = t; player.play().catch(() => {{}}); }}
+words.forEach(w => w.addEventListener('click', () => seek(parseFloat(w.dataset.start))));
+document.getElementById('timeline').addEventListener('click', e => {{
+  const box = e.currentTarget.getBoundingClientRect();
+  seek(duration * (e.clientX - box.left) / box.width);
+}});
+player.addEventListener('timeupdate', () => {{
+  const t = player.currentTime;
+  const x = 900 * t / duration;
+  const head = document.getElementById('playhead');
+  head.setAttribute('x1', x); head.setAttribute('x2', x);
+  words.forEach(w => w.classList.toggle('now', t >= +w.dataset.start && t < +w.dataset.end));
+}});
+</script>
+</body></html>
+"""
+
+
+def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) -> str:
+    """One self-contained page: player, waveform timeline with STAR bands, fillers and long
+    pauses, and a transcript in which clicking a word plays from there."""
+    import soundfile as sf
+
+    buf = io.BytesIO()
+    sf.write(buf, audio_samples, sample_rate, format="FLAC")
+    take = doc.get("take", {})
+    title = html.escape(take.get("question_text") or doc.get("file") or "My answer")
+    meta = html.escape(" · ".join(x for x in (
+        f"take {take['id']}" if take.get("id") else "", doc.get("started_at") or "",
+        f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm",
+        f"{doc['metrics']['filler_count']} fillers", f"{doc['metrics']['long_pause_count']} long pauses") if x))
+    sentences = []
+    for s in doc["star"]["sentences"]:
+        if s.get("start") is None:
+            continue
+        words = [w for w in doc["words"] if w["start"] >= s["start"] - 0.01 and w["end"] <= s["end"] + 0.01]
+        spans = " ".join(
+            f'<span class="w{" filler" if w["filler"] else ""}" data-start="{w["start"]:.3f}" '
+            f'data-end="{w["end"]:.3f}">{html.escape(w["text"])}</span>' for w in words)
+        colour = PART_COLOURS.get(s["label"], "#ccc")
+        sentences.append(f'<p class="sentence" data-label="{s["label"]}" style="border-color:{colour}">'
+                         f'<span class="label">{PART_TITLES.get(s["label"], s["label"])}</span> {spans}</p>')
+    feedback = "".join(f"<li>{html.escape(f['message'])}</li>" for f in doc["star"]["feedback"]) or \
+        "<li>Nothing to fix.</li>"
+    return _PAGE.format(
+        title=title, meta=meta, mime="audio/flac", audio=base64.b64encode(buf.getvalue()).decode("ascii"),
+        timeline=_timeline_svg(doc, waveform(audio_samples)), transcript="\n".join(sentences),
+        rating=doc["star"]["rating"], feedback=feedback, duration=max(doc.get("duration_s") or 0.0, 1e-6),
+    )
+
+
+# --- the progress chart -------------------------------------------------------------
+
+def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_length_s: tuple[float, float]) -> str:
+    """Four small line charts (fillers/min, pace, length, STAR parts) over takes, as SVG."""
+    panels = [("fillers_per_min", "Fillers per minute", None), ("wpm", "Pace (words/min)", target_wpm),
+              ("length_s", "Length (s)", target_length_s), ("star_parts", "STAR parts present (of 4)", (4, 4))]
+    pw, ph, pad = 440, 180, 40
+    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {2 * pw} {2 * ph + 30}" '
+           f'width="{2 * pw}" height="{2 * ph + 30}" font-family="sans-serif" font-size="11">',
+           f'<text x="10" y="18" font-size="14" font-weight="bold">Progress over {len(points)} takes</text>']
+    for k, (key, title, band) in enumerate(panels):
+        ox, oy = (k % 2) * pw, 30 + (k // 2) * ph
+        values = [getattr(p, key) for p in points]
+        known = [v for v in values if v is not None]
+        lo = min(known + ([band[0]] if band else []) + [0.0])
+        hi = max(known + ([band[1]] if band else []) + [1.0])
+        hi = hi + 0.1 * (hi - lo or 1)
+        sx = lambda i: ox + pad + (pw - 2 * pad) * (i / max(1, len(points) - 1))  # noqa: E731
+        sy = lambda v: oy + ph - pad + -(ph - 2 * pad) * ((v - lo) / (hi - lo))  # noqa: E731
+        out.append(f'<g class="panel" data-metric="{key}">')
+        out.append(f'<text x="{ox + pad}" y="{oy + 14}" font-weight="bold">{title}</text>')
+        out.append(f'<line x1="{ox + pad}" y1="{sy(lo)}" x2="{ox + pw - pad}" y2="{sy(lo)}" stroke="#999"/>')
+        if band:
+            out.append(f'<rect class="target" x="{ox + pad}" y="{sy(band[1]):.1f}" width="{pw - 2 * pad}" '
+                       f'height="{max(1.0, sy(band[0]) - sy(band[1])):.1f}" fill="#59a14f" fill-opacity="0.15"/>')
+        pts = [(sx(i), sy(v), v, p) for i, (v, p) in enumerate(zip(values, points)) if v is not None]
+        if pts:
+            out.append('<polyline fill="none" stroke="#4e79a7" stroke-width="2" points="'
+                       + " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in pts) + '"/>')
+        for x, y, v, p in pts:
+            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#4e79a7" data-take="{p.take_id}" '
+                       f'data-value="{v:.2f}"><title>take {p.take_id}: {v:.1f}</title></circle>')
+            out.append(f'<text x="{x:.1f}" y="{y - 7:.1f}" text-anchor="middle">{v:.0f}</text>')
+            out.append(f'<text x="{x:.1f}" y="{oy + ph - pad + 14}" text-anchor="middle" fill="#555">#{p.take_id}</text>')
+        out.append("</g>")
+    out.append("</svg>")
+    return "\n".join(out) + "\n"

@@ -1,0 +1,234 @@
+"""Compare, progress, coverage and export: parsed back, and the HTML page in a real Chromium."""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import xml.etree.ElementTree as ET
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+from starcoach.compare import compare_documents, group_stories, word_diff
+from tests.conftest import SAMPLES, SHARED, needs_shared
+
+runner = CliRunner()
+
+
+def invoke(*args):
+    result = runner.invoke(app, [str(a) for a in args])
+    assert result.exit_code == 0, result.output
+    return result
+
+
+@pytest.fixture(scope="module")
+def takes_home(tmp_path_factory, models_dir):
+    """A home with three imported takes: the demo answer twice-told and a different story."""
+    import os
+
+    home = tmp_path_factory.mktemp("takes-home")
+    text = (Path(__file__).resolve().parents[1] / "config.toml").read_text()
+    (home / "config.toml").write_text(text.replace('models = "models"', f'models = "{models_dir}"'))
+    old = os.environ.get("STARCOACH_HOME")
+    os.environ["STARCOACH_HOME"] = str(home)
+    try:
+        invoke("import", SAMPLES / "demo-answer.flac", "--question", "deep-1")
+        invoke("import", SAMPLES / "demo-answer.flac", "--question", "deep-1")
+        other = needs_shared(SHARED / "corpus" / "dev" / "seed001-Q91-full.flac")
+        invoke("import", other, "--question", "deep-2")
+    finally:
+        if old is None:
+            os.environ.pop("STARCOACH_HOME", None)
+        else:
+            os.environ["STARCOACH_HOME"] = old
+    return home
+
+
+@pytest.fixture
+def in_takes_home(takes_home, monkeypatch):
+    monkeypatch.setenv("STARCOACH_HOME", str(takes_home))
+    return takes_home
+
+
+def doc(**kw):
+    base = {"wpm": 140.0, "speaking_span_s": 100.0, "words": [],
+            "metrics": {"fillers_per_min": 4.0, "long_pause_count": 2, "quantities": [], "action_i_count": 2,
+                        "action_we_count": 2},
+            "star": {"rating": 6, **{p: {"present": p != "result"} for p in
+                                     ("situation", "task", "action", "result", "learning")}}}
+    base.update(kw)
+    return base
+
+
+@pytest.mark.parametrize("changes, key, better", [
+    ({"metrics": {"fillers_per_min": 2.0, "long_pause_count": 2, "quantities": []}}, "fillers_per_min", True),
+    ({"metrics": {"fillers_per_min": 6.0, "long_pause_count": 2, "quantities": []}}, "fillers_per_min", False),
+    ({"wpm": 180.0}, "wpm", False),           # further from 120-160
+    ({"wpm": 150.0}, "wpm", None),            # both inside the band: no better, no worse
+    ({"speaking_span_s": 200.0}, "length_s", False),
+    ({"speaking_span_s": 110.0}, "length_s", None),  # both inside 90-120
+    ({"star": {"rating": 8, **{p: {"present": True} for p in ("situation", "task", "action", "result",
+                                                              "learning")}}}, "star_parts", True),
+])
+def test_compare_says_what_is_better(changes, key, better):
+    a = doc()
+    b = doc(**changes)
+    c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    change = next(ch for ch in c.changes if ch.key == key)
+    assert change.better is better
+
+
+def test_word_diff_marks_what_changed():
+    ops = word_diff("I fixed the bug quickly".split(), "I fixed the flaky bug".split())
+    assert ops == [("equal", "I fixed the"), ("insert", "flaky"), ("equal", "bug"), ("delete", "quickly")]
+
+
+def test_group_stories_tells_retellings_from_new_stories():
+    def told(text):
+        return {"words": [{"text": w, "filler": False} for w in text.split()]}
+    a = told("our checkout service timed out during peak sales so I added an index to the orders table")
+    b = told("checkout latency: during peak sales the orders table lacked an index, which I added")
+    c = told("I mentored a junior engineer through her first production launch and code reviews")
+    assert group_stories([(1, a), (2, b), (3, c)]) == [[1, 2], [3]]
+
+
+def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
+    pairs = json.loads(invoke("compare", "1", "2", "--json").stdout)
+    assert len(pairs) == 1 and all(ch["better"] is None for ch in pairs[0]["changes"])  # same audio twice
+    assert all(op["op"] == "equal" for op in pairs[0]["diff"])
+    both = json.loads(invoke("compare", "--question", "deep-1", "--json").stdout)
+    assert [(p["a"], p["b"]) for p in both] == [(1, 2)]
+    shown = invoke("compare", "2", "3").stdout
+    assert "fillers per minute" in shown and "Words, take 2 → take 3" in shown
+
+    chart = tmp_path / "progress.svg"
+    out = invoke("progress", "--chart", chart)
+    assert "Progress over 3 takes" in out.stdout
+    takes = json.loads(invoke("takes", "--json").stdout)
+    root = ET.parse(chart).getroot()
+    ns = {"s": "http://www.w3.org/2000/svg"}
+    panels = {g.get("data-metric"): g for g in root.iter("{http://www.w3.org/2000/svg}g")}
+    assert set(panels) == {"fillers_per_min", "wpm", "length_s", "star_parts"}
+    dots = panels["wpm"].findall("s:circle", ns)
+    assert [int(c.get("data-take")) for c in dots] == [t["id"] for t in takes]
+    assert [float(c.get("data-value")) for c in dots] == pytest.approx([t["wpm"] for t in takes], abs=0.01)
+    lengths = [float(c.get("data-value")) for c in panels["length_s"].findall("s:circle", ns)]
+    assert lengths == pytest.approx([t["speaking_span_s"] for t in takes], abs=0.01)
+    # points go down the page as values go up
+    ys = [float(c.get("cy")) for c in panels["length_s"].findall("s:circle", ns)]
+    assert (lengths[0] < lengths[2]) == (ys[0] > ys[2])
+    again = runner.invoke(app, ["progress", "--chart", str(chart)])
+    assert again.exit_code == 1 and "exists" in again.stderr
+
+    cov = {c["principle"]: c for c in json.loads(invoke("coverage", "--json").stdout)}
+    assert cov["dive-deep"]["stories"] == 2 and cov["dive-deep"]["takes"] == 3
+    assert cov["ownership"]["stories"] == 0
+
+
+def test_export_formats_parse_back(in_takes_home, tmp_path):
+    take = json.loads(invoke("show", "1", "--json").stdout)
+    words = take["words"]
+
+    srt = tmp_path / "a.srt"
+    invoke("export", "1", "--format", "srt", "-o", srt)
+    blocks = [b.splitlines() for b in srt.read_text().strip().split("\n\n")]
+    stamp = r"(\d\d):(\d\d):(\d\d),(\d\d\d)"
+    times = []
+    for n, block in enumerate(blocks, 1):
+        assert block[0] == str(n)
+        m = re.fullmatch(f"{stamp} --> {stamp}", block[1])
+        g = list(map(int, m.groups()))
+        times.append((g[0] * 3600 + g[1] * 60 + g[2] + g[3] / 1000, g[4] * 3600 + g[5] * 60 + g[6] + g[7] / 1000))
+    assert times == sorted(times) and all(a < b for a, b in times)
+    assert times[0][0] == pytest.approx(words[0]["start"], abs=0.002)
+    assert times[-1][1] == pytest.approx(words[-1]["end"], abs=0.002)
+
+    vtt = tmp_path / "a.vtt"
+    invoke("export", "1", "--format", "vtt", "-o", vtt)
+    text = vtt.read_text()
+    assert text.startswith("WEBVTT\n")
+    inline = [float(h) * 3600 + float(m) * 60 + float(s) for h, m, s in re.findall(r"<(\d\d):(\d\d):(\d\d\.\d\d\d)>", text)]
+    cue_starts = len(re.findall(r"^\d\d:\d\d:\d\d\.\d\d\d --> ", text, flags=re.M))
+    assert len(inline) + cue_starts == len(words)  # every word's start is in the file
+    assert inline == sorted(inline)
+
+    md = tmp_path / "a.md"
+    invoke("export", "1", "--format", "md", "-o", md)
+    body = md.read_text()
+    headings = re.findall(r"^## (.+)$", body, flags=re.M)
+    assert headings[:5] == ["Situation", "Task", "Action", "Result", "Learning"]
+    assert "*um*," in body and "- [ ] " in body
+    clean = tmp_path / "clean.md"
+    invoke("export", "1", "--format", "md", "--clean", "-o", clean)
+    assert "*um*" not in clean.read_text()
+    checked = json.loads(invoke("check", md, "--json").stdout)  # the rewriting loop closes
+    assert all(checked["star"][p]["present"] for p in ("situation", "task", "action", "result", "learning"))
+
+    js = tmp_path / "a.json"
+    invoke("export", "1", "--format", "json", "-o", js)
+    assert json.loads(js.read_text())["words"] == words
+
+    refused = runner.invoke(app, ["export", "1", "--format", "json", "-o", str(js)])
+    assert refused.exit_code == 1 and "--force" in refused.stderr
+    invoke("export", "1", "--format", "json", "-o", js, "--force")
+    bad = runner.invoke(app, ["export", "1", "--format", "docx"])
+    assert bad.exit_code == 2 and "unknown format" in bad.stderr
+
+
+@pytest.mark.slow
+def test_html_page_in_headless_chromium(in_takes_home, tmp_path):
+    if not (shutil.which("chromium") and shutil.which("chromedriver")):
+        pytest.skip("chromium and chromium-driver are not installed (scripts/setup.sh --test installs them)")
+    from selenium import webdriver
+    from selenium.webdriver.chrome.service import Service
+    from selenium.webdriver.common.by import By
+
+    take = json.loads(invoke("show", "1", "--json").stdout)
+    page = tmp_path / "take.html"
+    invoke("export", "1", "--format", "html", "-o", page)
+    options = webdriver.ChromeOptions()
+    options.binary_location = shutil.which("chromium")
+    for flag in ("--headless=new", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                 "--disable-component-update", "--disable-sync", "--no-first-run",
+                 "--autoplay-policy=no-user-gesture-required", f"--user-data-dir={tmp_path / 'profile'}"):
+        options.add_argument(flag)
+    options.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    driver = webdriver.Chrome(service=Service(shutil.which("chromedriver")), options=options)
+    try:
+        driver.get(page.as_uri())
+        assert driver.execute_script("return document.readyState") == "complete"
+        severe = [e for e in driver.get_log("browser") if e["level"] == "SEVERE"]
+        assert severe == []
+        # the audio is embedded and decodable
+        driver.execute_script("const p = document.getElementById('player'); if (p.readyState < 1) p.load();")
+        duration = 0.0
+        for _ in range(50):
+            duration = driver.execute_script("return document.getElementById('player').duration") or 0.0
+            if duration:
+                break
+            driver.implicitly_wait(0.1)
+        assert duration == pytest.approx(take["duration_s"], abs=0.1)
+        # the timeline: a band per sentence, a mark per filler, a waveform
+        bands = driver.find_elements(By.CSS_SELECTOR, "#timeline rect.band")
+        assert len(bands) == len([s for s in take["star"]["sentences"] if s["start"] is not None])
+        assert {b.get_attribute("class").split()[-1] for b in bands} == {
+            f"band-{p}" for p in ("situation", "task", "action", "result", "learning")}
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#timeline .filler-mark")) == len(take["fillers"])
+        assert len(driver.find_elements(By.CSS_SELECTOR, "#timeline rect.pause")) == take["metrics"]["long_pause_count"]
+        assert driver.find_element(By.CSS_SELECTOR, "#timeline path.wave").size["width"] > 500
+        # the transcript: a span per word; clicking one plays from there
+        spans = driver.find_elements(By.CSS_SELECTOR, "#transcript .w")
+        assert len(spans) == len(take["words"])
+        assert [s.text for s in spans[:3]] == [w["text"] for w in take["words"][:3]]
+        target = spans[len(spans) // 2]
+        start = float(target.get_attribute("data-start"))
+        driver.execute_script("arguments[0].scrollIntoView()", target)
+        target.click()
+        now = driver.execute_script("return document.getElementById('player').currentTime")
+        assert now == pytest.approx(start, abs=0.3)
+        driver.save_screenshot(str(tmp_path / "page.png"))
+    finally:
+        driver.quit()
