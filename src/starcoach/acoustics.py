@@ -94,8 +94,14 @@ def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityO
     Returns:
         An :class:`Activity`; ``regions`` is empty for a silent recording.
     """
+    return activity_from_levels(frame_levels(samples, sample_rate), options=options)
+
+
+def activity_from_levels(db: np.ndarray, *, options: ActivityOptions | None = None) -> Activity:
+    """:func:`speech_activity` from frame levels already measured (see :class:`LevelMeter`)."""
     opts = options or ActivityOptions()
-    db = frame_levels(samples, sample_rate)
+    if len(db) == 0:
+        db = np.full(1, -120.0, dtype=np.float32)
     floor = float(np.percentile(db, 10))
     loud = float(np.percentile(db, 99))
     threshold = max(floor + opts.margin_db, loud - opts.dynamic_range_db)
@@ -112,6 +118,34 @@ def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityO
         if e - s >= min_len
     )
     return Activity(regions=out, threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
+
+
+class LevelMeter:
+    """:func:`frame_levels` computed block by block as audio arrives, in constant memory.
+
+    ``levels`` after feeding a signal in any number of pieces equals ``frame_levels``
+    of the whole signal.
+    """
+
+    def __init__(self, sample_rate: int):
+        self.hop = int(round(HOP_S * sample_rate))
+        self.win = int(round(FRAME_S * sample_rate))
+        self.sample_rate = sample_rate
+        self._carry = np.zeros(0, dtype=np.float32)
+        self._levels: list[np.ndarray] = []
+
+    def feed(self, samples: np.ndarray) -> None:
+        x = np.concatenate([self._carry, samples.astype(np.float32, copy=False)])
+        if len(x) < self.win:
+            self._carry = x
+            return
+        n = 1 + (len(x) - self.win) // self.hop
+        self._levels.append(frame_levels(x[: (n - 1) * self.hop + self.win], self.sample_rate))
+        self._carry = x[n * self.hop:]
+
+    @property
+    def levels(self) -> np.ndarray:
+        return np.concatenate(self._levels) if self._levels else np.zeros(0, dtype=np.float32)
 
 
 def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:

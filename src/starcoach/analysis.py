@@ -48,13 +48,15 @@ class Analysis:
         return not self.transcript.words
 
 
-def analyze_file(path: str | Path, config: Config, *, model: str | None = None) -> Analysis:
+def analyze_file(path: str | Path, config: Config, *, model: str | None = None, live: bool = False) -> Analysis:
     """Decode, transcribe and analyse an audio file.
 
     Args:
         path: an audio file (wav, flac, mp3, m4a, ogg, ...).
         config: the loaded configuration.
         model: a model name or folder; the configured default if None.
+        live: transcribe in chunks as record mode does (fed as fast as it decodes),
+            to measure that path on files.
 
     Raises:
         AudioError: the file cannot be decoded.
@@ -63,6 +65,12 @@ def analyze_file(path: str | Path, config: Config, *, model: str | None = None) 
     t0 = time.perf_counter()
     audio = load_audio(path)
     resolved = resolve_model(model or config.model, config.paths.models)
+    if live:
+        transcriber = live_transcriber(config, resolved)
+        block = SAMPLE_RATE // 10
+        for i in range(0, len(audio.samples), block):
+            transcriber.feed(audio.samples[i:i + block])
+        return analyze_live(transcriber, config, resolved, source=str(path))
     return analyze_samples(audio.samples, config, resolved, source=str(path), started=t0)
 
 
@@ -75,23 +83,80 @@ def analyze_samples(
     started: float | None = None,
 ) -> Analysis:
     """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
-    from .transcribe import Engine  # the model adapter; heavy imports inside
-
     t0 = started if started is not None else time.perf_counter()
     activity = speech_activity(samples, SAMPLE_RATE)
-    t_load = time.perf_counter()
-    transcript = Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE)
-    audio_fillers: tuple[Filler, ...] = ()
-    unconfirmed: tuple[tuple[float, float], ...] = ()
-    engine = None
-    if activity.regions:  # never run the model on silence: it writes words into it
-        engine = Engine(model.path, config.transcribe)
+    engine = _engine(model, config) if activity.regions else None  # never run the model on silence
     t_transcribe = time.perf_counter()
     if engine is not None:
-        transcript = _fit_to_audio(engine.transcribe(samples), activity)
-        if config.transcribe.recover_fillers and transcript.words:
-            audio_fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
+        transcript, audio_fillers, unconfirmed = _transcribe_chunk(engine, config, samples, "", activity)
+    else:
+        transcript, audio_fillers, unconfirmed = Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
     t_analyze = time.perf_counter()
+    return _finish(transcript, activity, audio_fillers, unconfirmed, config, model, source,
+                   (t0, t_transcribe, t_analyze))
+
+
+def live_transcriber(config: Config, model: ResolvedModel):
+    """A :class:`~starcoach.live.LiveTranscriber` for a recording (loads the model now,
+    before the speaker starts, not after they stop)."""
+    from .live import LiveTranscriber
+
+    engine = _engine(model, config)
+
+    def transcribe_chunk(samples: np.ndarray, context: str):
+        activity = speech_activity(samples, SAMPLE_RATE)
+        if not activity.regions:
+            return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
+        return _transcribe_chunk(engine, config, samples, context, activity)
+
+    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live)
+
+
+def analyze_live(live, config: Config, model: ResolvedModel, *, source: str | None = None) -> Analysis:
+    """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
+    t0 = time.perf_counter()
+    result = live.finish()
+    t1 = time.perf_counter()
+    return _finish(result.transcript, result.activity, result.audio_fillers, result.unconfirmed, config, model,
+                   source, (t0, t0, t1))
+
+
+def _engine(model: ResolvedModel, config: Config):
+    from .transcribe import Engine  # the model adapter; heavy imports inside
+
+    return Engine(model.path, config.transcribe)
+
+
+def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str, activity: Activity):
+    """Transcribe one stretch of audio and recover the fillers it dropped (times relative to it)."""
+    base = config.transcribe.initial_prompt
+    prompt = f"{base} {context}".strip() if context else None
+    transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
+    # Whisper sometimes ends a window early after a long silence and never comes back to
+    # the speech that follows; decode what it skipped on its own, with what it heard as context.
+    for _ in range(3):
+        words = transcript.words
+        done = words[-1].end if words else 0.0
+        rest = [r for r in activity.regions if r[0] > done + 0.2]
+        if activity.speech_between(done + 0.2, transcript.duration_s) < 1.0 or not rest:
+            break
+        start = max(done, rest[0][0] - 0.2)
+        first = int(start * SAMPLE_RATE)
+        more = engine.transcribe(samples[first:], prompt=f"{base} {transcript.text}"[-400:].strip())
+        shifted = more.shifted(start)
+        shifted = _fit_to_audio(replace(shifted, duration_s=transcript.duration_s), activity)
+        if not shifted.words:
+            break
+        transcript = replace(transcript, segments=transcript.segments + shifted.segments)
+    fillers: tuple[Filler, ...] = ()
+    unconfirmed: tuple[tuple[float, float], ...] = ()
+    if config.transcribe.recover_fillers and transcript.words:
+        fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
+    return transcript, fillers, unconfirmed
+
+
+def _finish(transcript, activity, audio_fillers, unconfirmed, config, model, source, marks) -> Analysis:
+    t0, t_transcribe, t_analyze = marks
     metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
     star = check_spoken(
         transcript.words,
@@ -101,13 +166,13 @@ def analyze_samples(
     )
     t_end = time.perf_counter()
     timings = Timings(
-        load_s=round(t_transcribe - t_load + (t_load - t0), 3),
+        load_s=round(t_transcribe - t0, 3),
         transcribe_s=round(t_analyze - t_transcribe, 3),
         analyze_s=round(t_end - t_analyze, 4),
         total_s=round(t_end - t0, 3),
     )
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
-                    model=model, timings=timings, unconfirmed_hesitations=unconfirmed)
+                    model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed))
 
 
 def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:

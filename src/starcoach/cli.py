@@ -69,12 +69,13 @@ def analyze(
     file: Path = typer.Argument(..., help="Audio file of a spoken answer (wav, flac, mp3, m4a, ogg)."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or folder (default: config)."),
+    live: bool = typer.Option(False, "--live", hidden=True, help="Transcribe in chunks, as record mode does."),
 ) -> None:
     """Transcribe and analyse a recorded answer: pace, fillers, pauses, STAR."""
     from .analysis import analyze_file
     from .report import analysis_document, render_analysis
 
-    result = analyze_file(file, _config(), model=model)
+    result = analyze_file(file, _config(), model=model, live=live)
     if json_out:
         _print_json(analysis_document(result))
     else:

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any, get_type_hints
 
 from .errors import ConfigError
+from .live import LiveOptions
 from .metrics import MetricsOptions
 from .star import StarOptions
 from .transcribe import TranscribeOptions
@@ -61,6 +62,7 @@ class Config:
     metrics: MetricsOptions = field(default_factory=MetricsOptions)
     star: StarOptions = field(default_factory=StarOptions)
     record: RecordOptions = field(default_factory=RecordOptions)
+    live: LiveOptions = field(default_factory=LiveOptions)
 
 
 def project_home() -> Path:
@@ -121,7 +123,7 @@ def load_config(home: Path | None = None) -> Config:
         database=where("database", "recordings/starcoach.db"),
         questions=where("questions", "") if questions else None,
     )
-    unknown = set(data) - {"paths", "model", "metrics", "star", "record"}
+    unknown = set(data) - {"paths", "model", "metrics", "star", "record", "live"}
     if unknown:
         raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
     return Config(
@@ -131,6 +133,7 @@ def load_config(home: Path | None = None) -> Config:
         metrics=_fill(MetricsOptions, _table(data, "metrics"), "metrics", config_file),
         star=_fill(StarOptions, _table(data, "star"), "star", config_file),
         record=_fill(RecordOptions, _table(data, "record"), "record", config_file),
+        live=_fill(LiveOptions, _table(data, "live"), "live", config_file),
     )
 
 

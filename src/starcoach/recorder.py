@@ -126,12 +126,15 @@ class Recorder:
         device: device index, or None for the default input.
         sample_rate: samples per second to ask for.
         max_seconds: stop by itself after this long (0: no limit).
+        listener: called with each block once it is on disk (from the writer thread, so
+            the audio callback stays a copy and a queue put); used to transcribe while
+            recording.
 
     Use as a context manager, or call :meth:`start` then :meth:`wait` / :meth:`stop`.
     """
 
     def __init__(self, path: Path, *, device: int | None = None, sample_rate: int = 16_000,
-                 max_seconds: float = 0.0):
+                 max_seconds: float = 0.0, listener=None):
         self.path = Path(path)
         self.device = device
         self.sample_rate = sample_rate
@@ -147,6 +150,7 @@ class Recorder:
         self._stream = None
         self._file = None
         self._started_at = 0.0
+        self._listener = listener
 
     # --- live figures for the display ---------------------------------------------
 
@@ -221,6 +225,8 @@ class Recorder:
                 continue
             self._frames += len(block)
             self._level = float(np.abs(block).max()) / 32768.0 if len(block) else 0.0
+            if self._listener is not None and len(block):
+                self._listener(block)
             if self.max_frames and self._frames >= self.max_frames:
                 self._stopped_by = "limit"
                 self._stopped.set()

@@ -77,11 +77,19 @@ def record_take(
     """
     device_index = find_device(device, kind="input")
     limit = seconds if seconds else config.record.max_seconds
+    live = None
+    if config.live.enabled:
+        from .analysis import live_transcriber
+        from .models import resolve_model
+
+        resolved = resolve_model(model or config.model, config.paths.models)
+        live = (live_transcriber(config, resolved), resolved)
     path = take_path(config)
     take_id = store.begin_take(audio_path=path, question_id=question.id if question else None,
                                question_text=question.text if question else None,
                                principle=question.principles[0] if question and question.principles else None)
-    recorder = Recorder(path, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit)
+    recorder = Recorder(path, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
+                        listener=live[0].feed if live else None)
     try:
         recorder.start()
     except StarcoachError:
@@ -91,7 +99,12 @@ def record_take(
         on_start(take_id, path)
     reason = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
     recording = recorder.stop(reason)
-    return _analyse_and_store(config, store, take_id, path, recording, model=model)
+    analysis = None
+    if live is not None and recording.frames:
+        from .analysis import analyze_live
+
+        analysis = analyze_live(live[0], config, live[1], source=str(path))
+    return _analyse_and_store(config, store, take_id, path, recording, model=model, analysis=analysis)
 
 
 def import_take(config: Config, store: Store, file: Path, question: Question | None, *,
@@ -139,12 +152,14 @@ def recover(config: Config, store: Store, *, model: str | None = None) -> list[T
     return results
 
 
-def _analyse_and_store(config, store, take_id, path, recording, *, model=None, status="complete") -> TakeResult:
+def _analyse_and_store(config, store, take_id, path, recording, *, model=None, status="complete",
+                       analysis=None) -> TakeResult:
     from .analysis import analyze_file
     from .report import analysis_document
 
     try:
-        analysis = analyze_file(path, config, model=model)
+        if analysis is None:
+            analysis = analyze_file(path, config, model=model)
     except AudioError as exc:
         # Too short or empty: keep the take (and whatever audio there is) as failed.
         store.finish_take(take_id, duration_s=recording.duration_s if recording else 0.0, document=None,

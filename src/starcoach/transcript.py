@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
@@ -76,6 +76,15 @@ class Transcript:
     @property
     def text(self) -> str:
         return " ".join(s.text.strip() for s in self.segments if s.text.strip())
+
+    def shifted(self, offset: float) -> "Transcript":
+        """The same transcript with every time moved by ``offset`` seconds."""
+        segments = tuple(
+            replace(seg, start=seg.start + offset, end=seg.end + offset,
+                    words=tuple(replace(w, start=w.start + offset, end=w.end + offset) for w in seg.words))
+            for seg in self.segments
+        )
+        return replace(self, segments=segments)
 
     @classmethod
     def from_words(cls, words: list[Word] | tuple[Word, ...], duration_s: float) -> "Transcript":

@@ -1,0 +1,82 @@
+"""Transcription while recording: chunking at pauses, times in absolute seconds, and
+the same answer as transcribing the whole file."""
+
+import json
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+from starcoach.live import LiveOptions, LiveTranscriber
+from starcoach.transcript import Transcript, Word
+from tests.conftest import SAMPLES, silence, tone
+
+RATE = 16000
+runner = CliRunner()
+
+
+def fake_chunk(samples, context):
+    """A stand-in recogniser: one 'word' per voiced second, timed relative to the chunk."""
+    words, t = [], 0.0
+    x = np.abs(samples)
+    for k in range(0, len(samples), RATE // 2):
+        if x[k:k + RATE // 2].max(initial=0) > 0.05:
+            words.append(Word(f"w{len(words)}", k / RATE, k / RATE + 0.4))
+    return Transcript.from_words(words, len(samples) / RATE), (), ()
+
+
+def test_chunks_close_at_pauses_and_times_are_absolute():
+    # 3 x (10 s of voice, 2 s pause): chunks of at least 5 s must end inside a pause.
+    parts = []
+    for _ in range(3):
+        parts += [tone(10.0), silence(2.0)]
+    x = np.concatenate(parts)
+    live = LiveTranscriber(fake_chunk, options=LiveOptions(min_chunk_s=5, max_chunk_s=15, pause_s=0.3))
+    for i in range(0, len(x), 1600):
+        live.feed((x[i:i + 1600] * 32767).astype(np.int16))
+    result = live.finish()
+    assert result.transcript.duration_s == pytest.approx(36.0, abs=0.01)
+    cuts = [end for _, end in result.chunks[:-1]]
+    assert cuts, "the 33 s answer was never cut"
+    for c in cuts:  # every cut lies in one of the pauses (10-12 s, 22-24 s, 34-36 s)
+        assert any(lo <= c <= hi for lo, hi in ((10, 12), (22, 24), (34, 36))), c
+    starts = [w.start for w in result.transcript.words]
+    assert starts == sorted(starts)
+    # every voiced half-second produced a word at its absolute time
+    assert sum(1 for s in starts if 12.0 <= s < 22.0) == 20
+    assert result.activity.regions[0][0] == pytest.approx(0.0, abs=0.05)
+
+
+def test_a_long_stretch_without_pause_is_cut_at_max_chunk():
+    x = tone(40.0)
+    live = LiveTranscriber(fake_chunk, options=LiveOptions(min_chunk_s=5, max_chunk_s=12, pause_s=0.3))
+    for i in range(0, len(x), 1600):
+        live.feed(x[i:i + 1600])
+    result = live.finish()
+    assert all(e - s <= 12.5 for s, e in result.chunks)
+    assert result.chunks[-1][1] == pytest.approx(40.0, abs=0.01)
+
+
+def test_worker_errors_surface_in_finish():
+    def broken(samples, context):
+        raise RuntimeError("decoder exploded")
+    live = LiveTranscriber(broken, options=LiveOptions(min_chunk_s=1, max_chunk_s=2))
+    live.feed(tone(5.0))
+    with pytest.raises(RuntimeError, match="decoder exploded"):
+        live.finish()
+
+
+@pytest.mark.slow
+def test_live_path_gives_the_same_answer_as_the_whole_file():
+    whole = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
+    live = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json", "--live"]).stdout)
+    a = [w["text"].lower().strip(",.") for w in whole["words"]]
+    b = [w["text"].lower().strip(",.") for w in live["words"]]
+    import difflib
+
+    assert difflib.SequenceMatcher(a=a, b=b).ratio() > 0.9
+    assert sorted(f["text"] for f in live["fillers"]) == sorted(f["text"] for f in whole["fillers"])
+    for part in ("situation", "task", "action", "result", "learning"):
+        assert live["star"][part]["present"] == whole["star"][part]["present"]
+    assert [p["long"] for p in live["pauses"]] == [p["long"] for p in whole["pauses"]]
