@@ -128,7 +128,22 @@ def _engine(model: ResolvedModel, config: Config):
 
 
 def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str, activity: Activity):
-    """Transcribe one stretch of audio and recover the fillers it dropped (times relative to it)."""
+    """Transcribe one stretch of audio and recover the fillers it dropped (times relative to it).
+
+    Silence before the first and after the last speech is not decoded: it costs a
+    decoder pass for nothing, and a long silent tail is where Whisper hallucinates and
+    falls back to slower, hotter decoding.
+    """
+    first = max(0.0, activity.regions[0][0] - 0.3)
+    last = min(len(samples) / SAMPLE_RATE, activity.regions[-1][1] + 0.5)
+    if first > 1.0 or len(samples) / SAMPLE_RATE - last > 1.0:
+        inner = samples[int(first * SAMPLE_RATE): int(last * SAMPLE_RATE)]
+        sub = _shift_activity(activity, -first, last - first)
+        transcript, fillers, unconfirmed = _transcribe_chunk(engine, config, inner, context, sub)
+        transcript = replace(transcript.shifted(first), duration_s=len(samples) / SAMPLE_RATE)
+        return (transcript, tuple(replace(f, start=round(f.start + first, 3), end=round(f.end + first, 3))
+                                  for f in fillers),
+                tuple((round(a + first, 3), round(b + first, 3)) for a, b in unconfirmed))
     base = config.transcribe.initial_prompt
     prompt = f"{base} {context}".strip() if context else None
     transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
@@ -153,6 +168,12 @@ def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str,
     if config.transcribe.recover_fillers and transcript.words:
         fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
     return transcript, fillers, unconfirmed
+
+
+def _shift_activity(activity: Activity, offset: float, duration: float) -> Activity:
+    regions = tuple((max(0.0, a + offset), min(duration, b + offset)) for a, b in activity.regions
+                    if b + offset > 0 and a + offset < duration)
+    return replace(activity, regions=regions)
 
 
 def _finish(transcript, activity, audio_fillers, unconfirmed, config, model, source, marks) -> Analysis:

@@ -34,6 +34,10 @@ class TranscribeOptions:
             Empty for none.
         condition_on_previous_text: feed each window's text to the next one.
         no_speech_threshold: Whisper's own skip of windows it judges silent.
+        no_repeat_ngram_size: forbid repeating any run of this many tokens in a window. With
+            the filler prompt, greedy decoding sometimes loops ("uh, uh, uh, ...") until the
+            window's token limit before the temperature fallback rescues it; 8 tokens stops
+            the loop early (one chunk: 11.8 s -> 2.3 s) and no real sentence repeats 8 tokens.
         recover_fillers: look for voiced hesitations in gaps between the words and
             ask the model about each gap alone (see ``analysis``).
     """
@@ -45,6 +49,7 @@ class TranscribeOptions:
     initial_prompt: str = "Um, uh, hmm, er, ah."
     condition_on_previous_text: bool = True
     no_speech_threshold: float = 0.6
+    no_repeat_ngram_size: int = 8
     recover_fillers: bool = True
 
 
@@ -93,6 +98,7 @@ class Engine:
             condition_on_previous_text=opts.condition_on_previous_text if condition is None else condition,
             no_speech_threshold=opts.no_speech_threshold,
             temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if fallback else [0.0],
+            no_repeat_ngram_size=opts.no_repeat_ngram_size,
             vad_filter=False,
         )
         out = []
