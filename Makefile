@@ -23,8 +23,9 @@ demo: setup
 	@.venv/bin/starcoach analyze samples/demo-answer.flac
 
 # Speed and memory figures (issue: speed). Prints a table.
-bench: setup
-	@.venv/bin/python bench/bench.py
+bench:
+	@scripts/setup.sh --test
+	@.venv/bin/python bench/bench.py --skip-long
 
 # Score the analyzer on the shared dev corpus.
 eval: setup
