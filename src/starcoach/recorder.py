@@ -276,12 +276,10 @@ def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> floa
     Raises:
         DeviceError: no output device.
     """
-    from .audio import load_audio
+    from .audio import SAMPLE_RATE, load_audio
 
     sd = _sounddevice()
     audio = load_audio(path)
-    from .audio import SAMPLE_RATE
-
     first = int(max(0.0, start_s) * SAMPLE_RATE)
     data = audio.samples[first:]
     if not len(data):
