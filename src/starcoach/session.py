@@ -78,7 +78,7 @@ def record_take(
     device_index = find_device(device, kind="input")
     limit = seconds if seconds else config.record.max_seconds
     live = None
-    if config.live.enabled:
+    if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         from .analysis import live_transcriber
         from .models import resolve_model
 
@@ -103,7 +103,10 @@ def record_take(
     if live is not None and recording.frames:
         from .analysis import analyze_live
 
-        analysis = analyze_live(live[0], config, live[1], source=str(path))
+        try:
+            analysis = analyze_live(live[0], config, live[1], source=str(path))
+        except Exception:  # noqa: BLE001 - the audio is on disk: analyse the file instead, below
+            analysis = None
     return _analyse_and_store(config, store, take_id, path, recording, model=model, analysis=analysis)
 
 
