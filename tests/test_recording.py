@@ -62,6 +62,17 @@ class Run:
         return self.proc.returncode, out, "".join(self.err_lines) + err
 
 
+def record_timed(pulse, seconds: float, *, lead_s: float = 0.5):
+    """`starcoach record --seconds N` while the sample answer is spoken into the microphone."""
+    run = Run("record", "--question", "deep-1", "--seconds", str(seconds))
+    run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=lead_s)
+    try:
+        return run.finish()
+    finally:
+        feeder.stop()
+
+
 def show(take_id: int) -> dict:
     result = runner.invoke(app, ["show", str(take_id), "--json"])
     assert result.exit_code == 0, result.output
@@ -69,11 +80,7 @@ def show(take_id: int) -> dict:
 
 
 def test_spoken_answer_becomes_a_take(pulse):
-    run = Run("record", "--question", "deep-1", "--seconds", "8")
-    run.wait_recording()
-    feeder = pulse.feed(speech(), lead_s=0.5)
-    code, out, err = run.finish()
-    feeder.stop()
+    code, out, err = record_timed(pulse, 8, lead_s=0.5)
     assert code == 0, err
     take_id = int(out.strip().splitlines()[-1])  # scripts read the id from the last line
     doc = show(take_id)
@@ -163,11 +170,7 @@ def test_full_disk_stops_cleanly_and_keeps_what_was_written(pulse, home, tmp_pat
     try:
         cfg = home / "config.toml"
         cfg.write_text(cfg.read_text().replace('database = "recordings/starcoach.db"', 'database = "db/starcoach.db"'))
-        run = Run("record", "--question", "deep-1", "--seconds", "20")
-        run.wait_recording()
-        feeder = pulse.feed(speech(), lead_s=0.3)
-        code, out, err = run.finish()
-        feeder.stop()
+        code, out, err = record_timed(pulse, 20, lead_s=0.3)
         assert code == 1
         assert "disk is full" in err and "kept in" in err and "Traceback" not in err, err
         take = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)[-1]
@@ -212,11 +215,7 @@ def test_devices_lists_the_virtual_microphone(pulse):
 
 
 def test_recorded_take_works_with_compare_progress_and_export(pulse, tmp_path):
-    run = Run("record", "--question", "deep-1", "--seconds", "7")
-    run.wait_recording()
-    feeder = pulse.feed(speech(), lead_s=0.5)
-    code, out, err = run.finish()
-    feeder.stop()
+    code, out, err = record_timed(pulse, 7, lead_s=0.5)
     assert code == 0, err
     recorded = int(out.strip().splitlines()[-1])
     imported = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
