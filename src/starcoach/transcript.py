@@ -16,9 +16,29 @@ def join_words(texts) -> str:
         t = t.strip()
         if not t:
             continue
-        glued = not out or out.endswith("-") or t[0] in ".,%-:;!?')"
-        out += t if glued else " " + t
+        out += t if not out or _continues(out, t) else " " + t
     return out
+
+
+def _continues(before: str, token: str) -> bool:
+    return before.endswith("-") or token[0] in ".,%-:;!?')"
+
+
+def merge_fragments(words) -> tuple["Word", ...]:
+    """Glue the recogniser's word pieces into the words a reader sees.
+
+    Whisper times "0.2%" as three words ("0", ".2", "%") and "out-of" as two; counted
+    apart they inflate the pace and split a number from its unit.
+    """
+    out: list[Word] = []
+    for w in words:
+        text = w.text.strip()
+        if out and text and _continues(out[-1].text, text):
+            prev = out[-1]
+            out[-1] = Word(prev.text + text, prev.start, max(prev.end, w.end), min(prev.probability, w.probability))
+        elif text:
+            out.append(replace(w, text=text))
+    return tuple(out)
 
 
 @dataclass(frozen=True)
