@@ -39,7 +39,33 @@ MESSY = [
 ]
 
 
-@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY], ids=["narrative", "notes", "messy"])
+STRAIGHT_TO_ACTION = [  # no setting: the descriptions are what the speaker found on the way
+    ("action", "I profiled the slow dashboard queries one by one."),
+    ("action", "Two joins scanned the whole orders table every time."),
+    ("action", "The cache was keyed on the user, so nothing was ever reused."),
+    ("action", "I added partition filters and moved the cache key to the report."),
+    ("result", "Load time fell from 40 seconds to 3 seconds."),
+]
+
+TARGETS_IN_ACTION = [  # figures aimed at while working are not the Result
+    ("situation", "Our checkout service timed out for one customer in fifty during sales."),
+    ("task", "I had to make it hold the Black Friday peak."),
+    ("action", "I wrote a load test that replayed last year's peak traffic."),
+    ("action", "Target was p95 under 300 milliseconds at 5,000 requests per second."),
+    ("action", "I moved the inventory check off the request path and added a queue."),
+    ("result", "On Black Friday p95 stayed at 180 milliseconds and we lost no orders."),
+]
+
+SPOKEN_MARKERS = [  # discourse markers in front of a sentence do not hide its cue
+    ("situation", "So our release train kept slipping because tests took four hours."),
+    ("task", "You know, get the suite under thirty minutes without dropping coverage."),
+    ("action", "I mean, I split the suite by run time and ran the shards in parallel."),
+    ("result", "Basically the suite now takes 22 minutes, down from four hours."),
+]
+
+
+@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY, STRAIGHT_TO_ACTION, TARGETS_IN_ACTION, SPOKEN_MARKERS],
+                         ids=["narrative", "notes", "messy", "straight-to-action", "targets", "markers"])
 def test_labels_follow_the_story(story):
     labels = [label for label, _ in label_sentences([s for _, s in story])]
     assert labels == [label for label, _ in story]
@@ -116,5 +142,7 @@ def test_shared_written_set_every_file_right():
         got = {p: report.parts[p].present for p in PARTS}
         if got != parts:
             wrong[name] = {p: got[p] for p in PARTS if got[p] != parts[p]}
-    # Measured: 33 of 36 (see the issue note); the test holds that line.
-    assert len(wrong) <= 3, wrong
+    # Measured: 35 of 36. The miss is seed001-Q94-no-situation, which opens on "Platform team
+    # was understaffed, work was queued": a setting by every general cue, an Action in the
+    # story it was cut from. The test holds that line.
+    assert len(wrong) <= 1, wrong

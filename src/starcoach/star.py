@@ -139,7 +139,10 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
              r"ultimately", r"by the end", r"this led to", r"which led to", r"led to", r"so that", r"thanks to",
              r"ahead of schedule", r"on time", r"no more", r"hasn't failed", r"haven't had", r"(?:now|since) "
              r"(?:match|matches|runs|takes|is|are)", r"adopted", r"launched", r"unblocked", r"saved",
-             r"uptime", r"(?:got|received|earned) (?:promoted|a promotion|recognition|an award)"),
+             r"uptime", r"(?:got|received|earned) (?:promoted|a promotion|recognition|an award)",
+             r"(?:stayed|held|remained|kept) (?:at|under|below|above|within|steady|flat)",
+             r"(?:lost|missed|dropped|had) (?:no|zero) (?:\w+ )?(?:orders|deals|customers|data|incidents|outages|"
+             r"defects|bugs|escalations|complaints|downtime)"),
          1.6, "outcome phrase"),
         (_rx(r"(?:reduc|improv|increas|decreas|dropp|cut|grew|grow|rais|lower|boost|halv|doubl|fell|"
              r"fall|shrank|sav|gain|went (?:up|down))\w*"), 1.0, "outcome verb"),
@@ -163,6 +166,8 @@ _OUTCOME_OPENING = re.compile(
 )
 _PAST_OPENING = re.compile(r"^(?:\w+ed|" + _IRREGULAR_PAST + r")\b")
 _THIRD_PERSON_PAST = re.compile(r"^(?:\w+[ ,]+){1,5}?(?:was|were|had|\w+ed|" + _IRREGULAR_PAST + r")\b")
+_TARGET = _rx(r"targets?", r"goals?", r"criteri(?:a|on)", r"thresholds?", r"requirements?", r"budget",
+              r"sla", r"slo", r"aim(?:ed|ing)? (?:for|at)")
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|fifty|hundred|"
                      r"thousand|million|billion|half|double|twice)\b")
 _I = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b")
@@ -173,7 +178,7 @@ _FILLER_TOKENS = re.compile(r"\b(?:u+m+|u+h+|e+r+m*|a+h+|h+m+)\b,?\s*")
 def _evidence(text: str, position: float) -> tuple[dict[str, float], dict[str, list[str]]]:
     """Scores of one sentence for each part, and the cues behind them."""
     t = _FILLER_TOKENS.sub("", text.lower()).strip()
-    t = re.sub(r"^(?:so|and|but|well|okay|ok|yeah|then)[, ]+", "", t)
+    t = re.sub(r"^(?:(?:so|and|but|well|okay|ok|yeah|then|you know|i mean|basically|actually|honestly)[, ]+)+", "", t)
     score = {p: 0.0 for p in _LABELS}
     why: dict[str, list[str]] = {p: [] for p in _LABELS}
     for part, rules in _CUES.items():
@@ -198,8 +203,11 @@ def _evidence(text: str, position: float) -> tuple[dict[str, float], dict[str, l
     if first not in ("i", "we", "i'm", "we're") and _THIRD_PERSON_PAST.search(t):
         score["situation"] += 0.6  # "Product marketing pulled forward a launch."
         why["situation"].append("third-person past")
-    if has_number and score["result"] > 0:
+    outcome = [c for c in why["result"] if c != "number"]
+    if has_number and outcome:
         score["result"] += 0.5
+    elif "number" in why["result"] and _TARGET.search(t):
+        score["result"] -= 1.0  # "target under 50 ms": a figure aimed at, not one reached
     # Story position: setting first, reflection last.
     score["situation"] += 0.8 * (1 - position) ** 3
     score["learning"] += -1.0 + 0.5 * position
@@ -238,8 +246,15 @@ def label_sentences(texts: list[str]) -> list[tuple[str, tuple[str, ...]]]:
         return []
     n = len(texts)
     emissions, whys = [], []
+    acted = False
     for k, text in enumerate(texts):
         score, why = _evidence(text, k / max(1, n - 1))
+        if acted and "context" not in why["situation"]:
+            # Once the speaker has told what they did, a description of how things stood
+            # is what they found on the way ("Silver table had 15K fewer orders"), not the setting.
+            score["situation"] -= 1.0
+        acted = acted or ("I + past verb" in why["action"]
+                          and score["action"] > max(score["situation"], score["task"]))
         top = max(score.values())
         log_z = top + math.log(sum(math.exp(v - top) for v in score.values()))
         emissions.append({p: 1.6 * (v - log_z) for p, v in score.items()})
