@@ -62,6 +62,7 @@ class TranscribeOptions:
 
 _CACHE: dict[tuple[str, str, int], object] = {}
 _LOCK = threading.Lock()
+_DECODE_LOCK = threading.Lock()
 
 
 class Engine:
@@ -96,6 +97,12 @@ class Engine:
         """
         opts = self.options
         initial = opts.initial_prompt if prompt is None else prompt
+        with _DECODE_LOCK:  # one decode at a time: they share the model's window and the cores
+            self._model.window_frames = self._window_frames(len(samples))
+            return self._decode(samples, initial, condition, fallback)
+
+    def _decode(self, samples, initial, condition, fallback) -> Transcript:
+        opts = self.options
         segments, _info = self._model.transcribe(
             samples,
             language=opts.language,
@@ -107,7 +114,6 @@ class Engine:
             temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if fallback else [0.0],
             no_repeat_ngram_size=opts.no_repeat_ngram_size,
             vad_filter=False,
-            chunk_length=self._window_s(len(samples)),
         )
         out = []
         for seg in segments:  # the generator does the work here, not at the call above
@@ -127,11 +133,13 @@ class Engine:
             )
         return Transcript(segments=tuple(out), duration_s=len(samples) / SAMPLE_RATE, language=opts.language)
 
-    def _window_s(self, n_samples: int) -> int:
-        """Whisper's window in seconds for a clip: 30, or the clip's own length with ``fit_window``."""
+    def _window_frames(self, n_samples: int) -> int:
+        """Encoder input frames (10 ms each) for a clip: Whisper's 3000, or the clip's own
+        length plus 3 s of padding with ``fit_window`` (with less, the last words suffer)."""
         if not self.options.fit_window:
-            return 30
-        return min(30, max(5, math.ceil(n_samples / SAMPLE_RATE + 0.2)))
+            return 3000
+        frames = n_samples // 160 + 300
+        return min(3000, max(500, frames + frames % 2))
 
     def transcribe_pieces(self, pieces: list[np.ndarray], *, gap_s: float = 0.8) -> list[tuple[Word, ...]]:
         """Transcribe short clips in one pass and say which words each clip holds.
@@ -203,11 +211,28 @@ def _load(path: Path, opts: TranscribeOptions):
     with _LOCK:
         if key in _CACHE:
             return _CACHE[key]
-        from faster_whisper import WhisperModel  # heavy: only when a model is needed
-
         try:
-            model = WhisperModel(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
+            model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type,
+                                           cpu_threads=threads)
         except (RuntimeError, ValueError, OSError) as exc:
             raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
         _CACHE[key] = model
         return model
+
+
+def _fitting_model_class():
+    """faster-whisper's WhisperModel with an encoder that can see less than 30 s.
+
+    faster-whisper pads every window's features to 3000 frames (30 s) before the
+    encoder. For a shorter clip, ``window_frames`` cuts that padding off again, so the
+    encoder works on the clip (plus a margin) and the decoder attends to it alone.
+    """
+    from faster_whisper import WhisperModel  # heavy: only when a model is needed
+
+    class FittingWhisperModel(WhisperModel):
+        window_frames = 3000
+
+        def encode(self, features):
+            return super().encode(features[..., : self.window_frames])
+
+    return FittingWhisperModel
