@@ -80,3 +80,52 @@ def test_live_path_gives_the_same_answer_as_the_whole_file():
     for part in ("situation", "task", "action", "result", "learning"):
         assert live["star"][part]["present"] == whole["star"][part]["present"]
     assert [p["long"] for p in live["pauses"]] == [p["long"] for p in whole["pauses"]]
+
+
+def _feed_in_real_time(live, x, block=1600):
+    """Feed like a recorder does: the worker gets idle moments between blocks."""
+    import time
+
+    for i in range(0, len(x), block):
+        live.feed(x[i:i + block])
+        deadline = time.monotonic() + 1.0
+        while not live._queue.empty() and time.monotonic() < deadline:
+            time.sleep(0.001)
+
+
+def test_a_guess_made_in_the_final_pause_is_the_last_chunk_with_no_decoding_after_stop():
+    calls = []
+
+    def counting(samples, context):
+        calls.append(len(samples) / RATE)
+        return fake_chunk(samples, context)
+
+    x = np.concatenate([silence(0.5), tone(4.0), silence(1.5)])
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3))
+    _feed_in_real_time(live, x)
+    guessed = len(calls)
+    result = live.finish()
+    assert guessed >= 1, "no guess was made in the pause"
+    assert len(calls) == guessed, "finish() decoded again although only silence followed the guess"
+    starts = [w.start for w in result.transcript.words]
+    assert len(starts) == 8 and starts[0] == pytest.approx(0.5, abs=0.01)
+    assert result.transcript.duration_s == pytest.approx(6.0, abs=0.01)
+
+
+def test_speech_after_the_last_guess_is_decoded_alone_at_absolute_times():
+    calls = []
+
+    def counting(samples, context):
+        calls.append(len(samples) / RATE)
+        return fake_chunk(samples, context)
+
+    x = np.concatenate([tone(4.0), silence(1.0)])
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3))
+    _feed_in_real_time(live, x)
+    assert calls, "no guess was made in the pause"
+    guess_len = calls[-1]
+    live.feed(tone(2.0))  # the speaker goes on, then stops at once: no pause to guess in
+    result = live.finish()
+    assert calls[-1] == pytest.approx(2.0 + 5.0 - guess_len, abs=0.01)  # only the audio after the guess
+    starts = [w.start for w in result.transcript.words]
+    assert len(starts) == 12 and starts[-4:] == pytest.approx([5.0, 5.5, 6.0, 6.5], abs=0.01)

@@ -19,6 +19,7 @@ from .fillers import FILLED, Filler, filler_word_indexes, is_filled_pause
 from .metrics import SpeakingMetrics, compute_metrics, hesitation_gaps
 from .models import ResolvedModel, resolve_model
 from .star import StarReport, check_spoken
+from .trace import mark
 from .transcript import Transcript
 
 
@@ -66,7 +67,7 @@ def analyze_file(path: str | Path, config: Config, *, model: str | None = None, 
     audio = load_audio(path)
     resolved = resolve_model(model or config.model, config.paths.models)
     if live:
-        transcriber = live_transcriber(config, resolved)
+        transcriber = live_transcriber(config, resolved, guess=False)
         block = SAMPLE_RATE // 10
         for i in range(0, len(audio.samples), block):
             transcriber.feed(audio.samples[i:i + block])
@@ -96,9 +97,10 @@ def analyze_samples(
                    (t0, t_transcribe, t_analyze))
 
 
-def live_transcriber(config: Config, model: ResolvedModel):
+def live_transcriber(config: Config, model: ResolvedModel, *, guess: bool = True):
     """A :class:`~starcoach.live.LiveTranscriber` for a recording (loads the model now,
-    before the speaker starts, not after they stop)."""
+    before the speaker starts, not after they stop). ``guess=False`` for audio fed
+    faster than real time, where there is no idle time to guess in."""
     from .live import LiveTranscriber
 
     engine = _engine(model, config)
@@ -109,13 +111,14 @@ def live_transcriber(config: Config, model: ResolvedModel):
             return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
         return _transcribe_chunk(engine, config, samples, context, activity)
 
-    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live)
+    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live, guess=guess)
 
 
 def analyze_live(live, config: Config, model: ResolvedModel, *, source: str | None = None) -> Analysis:
     """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
     t0 = time.perf_counter()
     result = live.finish()
+    mark("transcribed")
     t1 = time.perf_counter()
     return _finish(result.transcript, result.activity, result.audio_fillers, result.unconfirmed, config, model,
                    source, (t0, t0, t1))

@@ -15,6 +15,7 @@ from typing import Optional
 import typer
 
 from .errors import StarcoachError
+from .trace import mark
 
 app = typer.Typer(
     add_completion=False,
@@ -207,6 +208,7 @@ def _record_one(cfg, q, *, seconds, device, model, json_out):
                    f"{result.audio_path}", err=True)
     if not interactive or json_out:
         typer.echo(str(result.take_id), err=json_out)
+    mark("reported")
     if result.error:
         raise typer.Exit(1)
     return result

@@ -4,8 +4,10 @@ A background worker takes the recorder's blocks, measures their levels as they c
 (constant memory), and closes a chunk at the first pause once the chunk is long
 enough (or at the quietest moment when it gets too long). Each chunk is transcribed
 with the previous chunk's words as context, its word times shifted to absolute
-time, and its dropped fillers recovered while the speaker goes on talking. When
-the recording stops, only the last chunk is left to decode.
+time, and its dropped fillers recovered while the speaker goes on talking. At each
+pause, when idle, it also transcribes the unfinished chunk as it stands (a guess); when
+the recording stops, only the speech after the last guess is left to decode, and
+usually there is none.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ import numpy as np
 
 from .acoustics import HOP_S, Activity, LevelMeter, activity_from_levels
 from .fillers import Filler
+from .trace import mark
 from .transcript import Segment, Transcript
 
 
@@ -57,9 +60,14 @@ class LiveTranscriber:
             times relative to the chunk (:func:`starcoach.analysis.live_transcriber` provides it).
         sample_rate: rate of the blocks.
         options: chunking settings.
+        guess: when the speaker pauses and the worker has nothing else to do, transcribe
+            the pending chunk as it stands. If the recording stops during that pause, the
+            guess is the last chunk's transcript and the report needs no decoding at all;
+            if more speech follows, only that part is decoded after the stop.
     """
 
-    def __init__(self, transcribe_chunk, *, sample_rate: int = 16_000, options: LiveOptions | None = None):
+    def __init__(self, transcribe_chunk, *, sample_rate: int = 16_000, options: LiveOptions | None = None,
+                 guess: bool = True):
         self.opts = options or LiveOptions()
         self.rate = sample_rate
         self._transcribe_chunk = transcribe_chunk
@@ -73,6 +81,8 @@ class LiveTranscriber:
         self._unconfirmed: list[tuple[float, float]] = []
         self._chunks: list[tuple[float, float]] = []
         self._context = ""
+        self._guess: tuple[int, tuple] | None = None  # (end in the pending chunk, its transcription)
+        self.guess = guess
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="starcoach-live", daemon=True)
         self._thread.start()
@@ -87,7 +97,12 @@ class LiveTranscriber:
         self._thread.join()
         if self._error is not None:
             raise self._error
-        if self._pending_len:
+        mark("caught up")
+        if self._guess and self._guess[0] < self._pending_len:
+            # The speaker paused here and the worker transcribed up to the pause: keep
+            # that, and decode only what followed it, if it holds any speech.
+            self._close_chunk(self._guess[0])
+        if self._pending_len and self._has_speech():
             self._close_chunk(self._pending_len)
         levels = self._meter.levels
         activity = activity_from_levels(levels)
@@ -112,31 +127,48 @@ class LiveTranscriber:
                 self._pending.append(x)
                 self._pending_len += len(x)
                 since_check += len(x)
-                if since_check >= self.rate // 2:  # look for a cut twice a second
+                if since_check >= self.rate // 4:  # look for a cut four times a second
                     since_check = 0
                     cut = self._find_cut()
                     if cut:
                         self._close_chunk(cut)
+                    elif self.guess and self._queue.empty() and self._worth_guessing():
+                        self._make_guess()
         except BaseException as exc:  # noqa: BLE001 - reported by finish(), in the caller's thread
             self._error = exc
+
+    def _worth_guessing(self) -> bool:
+        """The speaker has paused after saying something the last guess did not hear."""
+        levels = self._meter.levels
+        first = int(self._start / self.rate / HOP_S)
+        since = first + (int(self._guess[0] / self.rate / HOP_S) if self._guess else 0)
+        quiet = self._quiet(levels, levels[since:])
+        need = max(1, int(self.opts.pause_s / HOP_S))
+        if len(quiet) < need + 10 or not quiet[-need:].all():
+            return False
+        return int((~quiet).sum()) * HOP_S >= 0.2
+
+    def _make_guess(self) -> None:
+        """Transcribe the pending chunk as it stands, in case the speaker stops here."""
+        end = self._pending_len
+        mark(f"worker: guess {(self._start + end) / self.rate:.2f}")
+        audio = np.concatenate(self._pending)
+        self._pending = [audio]
+        self._guess = (end, self._transcribe_chunk(audio[:end], self._context))
 
     def _find_cut(self) -> int | None:
         """Sample offset (in the pending chunk) to cut at, or None to keep listening."""
         o = self.opts
         if self._pending_len < o.min_chunk_s * self.rate:
             return None
+        if self._guess and self._guess[0] >= o.min_chunk_s * self.rate:
+            return self._guess[0]  # a pause, already transcribed
         levels = self._meter.levels
         first = int(self._start / self.rate / HOP_S)
         chunk = levels[first:]
         if len(chunk) < 10:
             return None
-        recent = activity_from_levels(levels[max(0, len(levels) - int(30 / HOP_S)):])
-        if recent.regions:
-            quiet = chunk < recent.threshold_dbfs
-        elif recent.threshold_dbfs < -40:  # nothing but silence lately: anywhere is a pause
-            quiet = np.ones(len(chunk), dtype=bool)
-        else:  # one steady level, no contrast: no pause to be found
-            quiet = np.zeros(len(chunk), dtype=bool)
+        quiet = self._quiet(levels, chunk)
         min_frame = int(o.min_chunk_s / HOP_S)
         need = max(1, int(o.pause_s / HOP_S))
         run = 0
@@ -155,13 +187,34 @@ class LiveTranscriber:
             return int(k * HOP_S * self.rate)
         return None
 
+    def _has_speech(self) -> bool:
+        """Whether the pending chunk holds any voice (a tenth of a second or more)."""
+        levels = self._meter.levels
+        first = int(self._start / self.rate / HOP_S)
+        return int((~self._quiet(levels, levels[first:])).sum()) * HOP_S >= 0.1
+
+    @staticmethod
+    def _quiet(levels: np.ndarray, frames: np.ndarray) -> np.ndarray:
+        """Which of ``frames`` are below the speech threshold of the last 30 s of ``levels``."""
+        recent = activity_from_levels(levels[max(0, len(levels) - int(30 / HOP_S)):])
+        if recent.regions:
+            return frames < recent.threshold_dbfs
+        if recent.threshold_dbfs < -40:  # nothing but silence lately: anywhere is a pause
+            return np.ones(len(frames), dtype=bool)
+        return np.zeros(len(frames), dtype=bool)  # one steady level, no contrast: no pause
+
     def _close_chunk(self, cut: int) -> None:
         audio = np.concatenate(self._pending)
         cut = min(cut, len(audio))
         chunk, rest = audio[:cut], audio[cut:]
         offset = self._start / self.rate
         self._chunks.append((offset, offset + cut / self.rate))
-        transcript, fillers, unconfirmed = self._transcribe_chunk(chunk, self._context)
+        mark(f"worker: chunk {offset:.2f}-{offset + cut / self.rate:.2f}")
+        if self._guess and self._guess[0] == cut:
+            transcript, fillers, unconfirmed = self._guess[1]
+        else:
+            transcript, fillers, unconfirmed = self._transcribe_chunk(chunk, self._context)
+        self._guess = None
         self._segments += transcript.shifted(offset).segments
         self._fillers += [replace(f, start=round(f.start + offset, 3), end=round(f.end + offset, 3))
                           for f in fillers]

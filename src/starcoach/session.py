@@ -21,6 +21,7 @@ from .errors import AudioError, RecordingError, StarcoachError
 from .questions import Question
 from .recorder import Recorder, Recording, find_device, repair_wav
 from .store import Store
+from .trace import mark
 
 
 @dataclass(frozen=True)
@@ -98,7 +99,9 @@ def record_take(
     if on_start:
         on_start(take_id, path)
     reason = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    mark("stop")
     recording = recorder.stop(reason)
+    mark("recorder stopped")
     analysis = None
     if live is not None and recording.frames:
         from .analysis import analyze_live
@@ -169,6 +172,7 @@ def _analyse_and_store(config, store, take_id, path, recording, *, model=None, s
                           status="failed", overflows=recording.overflows if recording else 0,
                           stopped_by=recording.stopped_by if recording else None)
         return TakeResult(take_id, path, recording, None, None, error=str(exc))
+    mark("analysed")
     document = analysis_document(analysis)
     document["take"] = {"id": take_id, "audio_path": str(path)}
     store.finish_take(
@@ -179,6 +183,7 @@ def _analyse_and_store(config, store, take_id, path, recording, *, model=None, s
         overflows=recording.overflows if recording else 0,
         stopped_by=recording.stopped_by if recording else None,
     )
+    mark("stored")
     return TakeResult(take_id, path, recording, document, analysis,
                       error=recording.error if recording else None)
 

@@ -1,0 +1,20 @@
+"""Stage marks for the latency benchmark.
+
+With ``STARCOACH_TRACE=1`` in the environment, :func:`mark` writes
+``starcoach-trace MONOTONIC_SECONDS LABEL`` to stderr; the monotonic clock is the
+system's, so ``bench/bench.py`` can subtract its own timestamps from these.
+Otherwise it does nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import time
+
+_ON = bool(os.environ.get("STARCOACH_TRACE"))
+
+
+def mark(label: str) -> None:
+    if _ON:
+        print(f"starcoach-trace {time.monotonic():.4f} {label}", file=sys.stderr, flush=True)
