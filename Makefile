@@ -25,7 +25,7 @@ demo: setup
 # Speed and memory figures (issue: speed). Prints a table.
 bench:
 	@scripts/setup.sh --test
-	@.venv/bin/python bench/bench.py --skip-long
+	@.venv/bin/python bench/bench.py
 
 # Score the analyzer on the shared dev corpus.
 eval: setup

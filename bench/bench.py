@@ -1,7 +1,8 @@
 """Speed and memory figures for starcoach (a script that prints, not a test).
 
-usage: .venv/bin/python bench/bench.py [--corpus DIR] [--skip-latency] [--skip-long]
-(`make bench` runs it; the latency part feeds every answer at real time, about 15 minutes)
+usage: .venv/bin/python bench/bench.py [--corpus DIR] [--skip-latency] [--long-minutes 60] [--long-speed 4]
+(`make bench` runs it all, about 40 minutes: the latency part feeds every answer at real time,
+about 17 minutes, and the hour-long recording is fed at 4x real time, 15 minutes)
 
 Prints, for the default model on the dev corpus:
   1. `analyze` wall time over audio length, and plain faster-whisper's (same model, its
@@ -50,65 +51,91 @@ def peak_rss_mb(cmd: list[str], env=None) -> tuple[float, float, subprocess.Comp
     return wall, rss, subprocess.CompletedProcess(cmd, rc, "", out.stderr)
 
 
-PLAIN = """
-import sys, time, json
-from faster_whisper import WhisperModel, decode_audio
-t0 = time.perf_counter()
-model = WhisperModel(sys.argv[1], device="cpu", compute_type="int8", cpu_threads=0)
-out = []
-for f in sys.argv[2:]:
-    t = time.perf_counter()
-    audio = decode_audio(f)
-    segments, _ = model.transcribe(audio, language="en", word_timestamps=True)
-    words = [w for s in segments for w in s.words]
-    out.append(time.perf_counter() - t)
-print(json.dumps(out))
-"""
+def _score(truth_dir: Path, outputs: dict[Path, dict]) -> str:
+    """Filler F1 and mean WER of analyzer outputs, scored by ../shared/tools/eval_corpus.py."""
+    tools = ROOT.parent / "shared" / "tools"
+    if not (tools / "eval_corpus.py").exists():
+        return "(not scored: ../shared/tools/eval_corpus.py is missing)"
+    sys.path.insert(0, str(tools))
+    from eval_corpus import score_file
+
+    rows = [score_file(json.loads(f.with_suffix(".json").read_text()), out) for f, out in outputs.items()
+            if f.with_suffix(".json").exists()]
+    if not rows:
+        return "(not scored: no truth files)"
+    tp, pred, true = (sum(r[f"filler_all_{k}"] for r in rows) for k in ("tp", "pred", "true"))
+    p, r = (tp / pred if pred else 0.0), (tp / true if true else 0.0)
+    f1 = 2 * p * r / (p + r) if p + r else 0.0
+    return f"filler F1 {f1:.3f}, WER {sum(r['wer'] for r in rows) / len(rows):.3f}"
 
 
 def bench_throughput(files: list[Path], model_path: str) -> None:
+    """Each analyzer as its user runs it: one process per file, model load included."""
     from starcoach.audio import load_audio
 
-    audio_s = [load_audio(f).duration_s for f in files]
-    ours = []
-    for f in files:
-        t = time.perf_counter()
-        r = subprocess.run([*STARCOACH, "analyze", str(f), "--json"], capture_output=True, text=True)
-        ours.append(time.perf_counter() - t)
-        if r.returncode != 0:
-            raise SystemExit(f"analyze failed on {f}: {r.stderr}")
-    t = time.perf_counter()
-    r = subprocess.run([sys.executable, "-c", PLAIN, model_path, *map(str, files)], capture_output=True, text=True)
-    plain_total = time.perf_counter() - t
-    per_file = json.loads(r.stdout)
-    total_audio = sum(audio_s)
-    print(f"1. analyze, {len(files)} answers, {total_audio:.0f} s of audio:")
-    print(f"   starcoach analyze (one process per file, load included): {sum(ours):.1f} s "
-          f"= {sum(ours) / total_audio:.3f} x audio")
-    print(f"   plain faster-whisper (one process, model loaded once):   {plain_total:.1f} s "
-          f"= {plain_total / total_audio:.3f} x audio (transcription alone {sum(per_file):.1f} s)")
-    print(f"   ratio starcoach / plain: {sum(ours) / plain_total:.2f}")
+    plain = [sys.executable, str(ROOT / "bench" / "plain_whisper.py"), "--model", model_path]
+    systems = {
+        "starcoach analyze": [*STARCOACH, "analyze", "{f}", "--json"],
+        "plain faster-whisper, its defaults": [*plain, "{f}"],
+        "plain faster-whisper, int8 + language set": [*plain, "{f}", "--int8"],
+    }
+    walls = {name: 0.0 for name in systems}
+    outputs: dict[str, dict[Path, dict]] = {name: {} for name in systems}
+    for f in files:  # interleaved, so a noisy minute on the machine hits every system alike
+        for name, cmd in systems.items():
+            t = time.perf_counter()
+            r = subprocess.run([c.replace("{f}", str(f)) for c in cmd], capture_output=True, text=True)
+            walls[name] += time.perf_counter() - t
+            if r.returncode != 0:
+                raise SystemExit(f"{name} failed on {f}: {r.stderr[-500:]}")
+            outputs[name][f] = json.loads(r.stdout)
+    audio = sum(load_audio(f).duration_s for f in files)
+    print(f"1. analyze, {len(files)} answers, {audio:.0f} s of audio (one process per file, model load included):")
+    for name in systems:
+        print(f"   {name + ':':43s} {walls[name]:6.1f} s = {walls[name] / audio:.3f} x audio; "
+              f"{_score(files[0].parent, outputs[name])}")
+    ours, base, tuned = walls.values()
+    print(f"   ratio starcoach / plain defaults: {ours / base:.2f}; starcoach / plain int8: {ours / tuned:.2f}")
+
+
+class _Mic:
+    """The virtual microphone and a scratch STARCOACH_HOME for `starcoach record` runs."""
+
+    def __init__(self, max_seconds: float = 600.0):
+        from tests.mic import VirtualAudio
+
+        self.audio = VirtualAudio().start()
+        self.env = dict(os.environ, **{k: self.audio.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")})
+        home = Path(tempfile.mkdtemp(prefix="starcoach-bench-"))
+        cfg = (ROOT / "config.toml").read_text().replace('models = "models"', f'models = "{ROOT / "models"}"')
+        cfg = cfg.replace("max_seconds = 600.0", f"max_seconds = {max_seconds}")
+        (home / "config.toml").write_text(cfg)
+        self.env["STARCOACH_HOME"] = str(home)
+        self.env["STARCOACH_TRACE"] = "1"
+
+    def start_take(self) -> subprocess.Popen:
+        proc = subprocess.Popen([*STARCOACH, "record", "--question", "deep-1", "--json"], stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=self.env)
+        while "recording take" not in (proc.stderr.readline() or "recording take"):
+            pass
+        return proc
+
+    def stop(self) -> None:
+        self.audio.stop()
 
 
 def bench_latency(files: list[Path]) -> None:
-    from tests.mic import VirtualAudio
     from starcoach.audio import load_audio
 
-    audio = VirtualAudio().start()
-    env = dict(os.environ, **{k: audio.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")})
-    home = Path(tempfile.mkdtemp(prefix="starcoach-bench-"))
-    cfg = (ROOT / "config.toml").read_text().replace('models = "models"', f'models = "{ROOT / "models"}"')
-    (home / "config.toml").write_text(cfg)
-    env["STARCOACH_HOME"] = str(home)
-    lat = []
+    mic = _Mic()
+    lat, to_report = [], []
+    stages: dict[str, list[float]] = {}
+    outputs: dict[Path, dict] = {}
     try:
         for f in files:
             samples = load_audio(f).samples
-            proc = subprocess.Popen([*STARCOACH, "record", "--question", "deep-1"], stdin=subprocess.PIPE,
-                                    stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
-            while "recording take" not in (proc.stderr.readline() or "recording take"):
-                pass
-            feeder = audio.feed(samples, lead_s=0.3)
+            proc = mic.start_take()
+            feeder = mic.audio.feed(samples, lead_s=0.3)
             feeder.speech_done.wait()
             t_end = time.monotonic()
             proc.stdin.write("\n")  # Enter, as the speaker stops
@@ -117,23 +144,88 @@ def bench_latency(files: list[Path]) -> None:
             proc.wait()
             lat.append(time.monotonic() - t_end)
             feeder.stop()
-            print(f"   {f.name}: {len(samples) / 16000:.0f} s answer -> report {lat[-1]:.2f} s after the audio ended")
+            outputs[f] = json.loads(out)
+            marks = _trace_marks(proc.stderr.read(), t_end)
+            for label, t in marks.items():
+                stages.setdefault(label, []).append(t)
+            to_report.append(marks.get("reported", lat[-1]))
+            steps = ", ".join(f"{label} {t:.2f}" for label, t in marks.items())
+            print(f"   {f.name}: {len(samples) / 16000:.0f} s answer: {steps}, process exit {lat[-1]:.2f} s")
     finally:
-        audio.stop()
-    print(f"2. record-mode latency: median {statistics.median(lat):.2f} s, max {max(lat):.2f} s")
+        mic.stop()
+    print(f"2. record-mode latency, from the end of the audio to the report on screen: median "
+          f"{statistics.median(to_report):.2f} s, max {max(to_report):.2f} s; to the end of the process: "
+          f"median {statistics.median(lat):.2f} s, max {max(lat):.2f} s")
+    print("   median time of each stage after the audio ended: "
+          + ", ".join(f"{label} {statistics.median(ts):.2f} s" for label, ts in stages.items()))
+    print(f"   the recorded takes' transcripts: {_score(files[0].parent, outputs)}")
 
 
-def bench_analysis_stage() -> None:
-    r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_analysis.py")], capture_output=True, text=True)
-    print("3. " + "\n   ".join(line for line in r.stdout.splitlines() if not line.startswith("machine")))
+def _trace_marks(stderr: str, t_end: float) -> dict[str, float]:
+    """The ``starcoach-trace`` stage marks (see starcoach.trace), in seconds after ``t_end``."""
+    marks = {}
+    for line in stderr.splitlines():
+        if line.startswith("starcoach-trace "):
+            _, t, label = line.split(" ", 2)
+            if os.environ.get("BENCH_DEBUG"):
+                print(f"      {float(t) - t_end:+8.2f} {label}")
+            if not label.startswith("worker:"):
+                marks[label] = float(t) - t_end
+    return marks
 
 
-def bench_memory(files: list[Path], skip_long: bool) -> None:
+def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
     longest = max(files, key=lambda f: f.stat().st_size)
     wall, rss, r = peak_rss_mb([*STARCOACH, "analyze", str(longest), "--json"])
     print(f"4. peak RSS of analyze ({longest.name}): {rss:.0f} MB")
-    if not skip_long:
-        print("   60-minute recording: not measured yet (an hour of audio through the virtual microphone)")
+    if long_minutes <= 0:
+        return
+    import numpy as np
+
+    from starcoach.audio import load_audio
+
+    # The dev answers one after another, 2 s apart, until the hour is full.
+    pieces, total, gap = [], 0, np.zeros(32000, dtype=np.float32)
+    while total < long_minutes * 60 * 16000:
+        for f in files:
+            pieces += [load_audio(f).samples, gap]
+            total += len(pieces[-2]) + len(gap)
+    samples = np.concatenate(pieces)[: int(long_minutes * 60 * 16000)]
+    mic = _Mic(max_seconds=long_minutes * 60 + 60)
+    try:
+        proc = mic.start_take()
+        feeder = mic.audio.feed(samples, lead_s=0.3, speed=speed)
+        t0, samples_rss, peak = time.monotonic(), [], 0.0
+        while not feeder.speech_done.wait(1.0):
+            rss, hwm = _rss_mb(proc.pid)
+            peak = max(peak, hwm)
+            samples_rss.append(((time.monotonic() - t0) * speed / 60, rss))
+        t_end = time.monotonic()
+        proc.stdin.write("\n")
+        proc.stdin.flush()
+        while proc.poll() is None:
+            peak = max(peak, _rss_mb(proc.pid)[1])
+            time.sleep(0.05)
+        feeder.stop()
+        doc = json.loads(proc.stdout.read() or "{}")
+        marks = _trace_marks(proc.stderr.read(), t_end)
+    finally:
+        mic.stop()
+    every = max(1, len(samples_rss) // 6)
+    curve = ", ".join(f"{m:.0f} min {r:.0f} MB" for m, r in samples_rss[::every])
+    print(f"   {long_minutes:.0f}-minute recording (fed at {speed:g}x real time): RSS {curve}; peak {peak:.0f} MB; "
+          f"{doc.get('duration_s', 0) / 60:.1f} min, {len(doc.get('words', []))} words in the report, "
+          f"{marks.get('reported', float('nan')):.2f} s after the audio ended")
+
+
+def _rss_mb(pid: int) -> tuple[float, float]:
+    """Current and peak resident memory of a process, in MB (0 once it is gone)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return 0.0, 0.0
+    values = {line.split(":")[0]: line.split()[1] for line in status.splitlines() if line.startswith("Vm")}
+    return int(values.get("VmRSS", 0)) / 1024, int(values.get("VmHWM", 0)) / 1024
 
 
 def bench_help() -> None:
@@ -149,7 +241,10 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "dev"))
     ap.add_argument("--skip-latency", action="store_true")
-    ap.add_argument("--skip-long", action="store_true")
+    ap.add_argument("--long-minutes", type=float, default=60.0,
+                    help="length of the long recording for the memory figure (0: skip it)")
+    ap.add_argument("--long-speed", type=float, default=4.0,
+                    help="how many times faster than real time the long recording is fed")
     a = ap.parse_args()
     from starcoach.config import load_config
     from starcoach.models import resolve_model
@@ -163,7 +258,7 @@ def main() -> None:
     if not a.skip_latency:
         bench_latency([f for f in files if 49 <= _duration(f) <= 120])
     bench_analysis_stage()
-    bench_memory(files, a.skip_long)
+    bench_memory(files, a.long_minutes, a.long_speed)
     bench_help()
 
 

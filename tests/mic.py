@@ -52,9 +52,10 @@ class VirtualAudio:
         subprocess.run(["pulseaudio", "--kill"], env=self.env, capture_output=True)
         shutil.rmtree(self.dir, ignore_errors=True)
 
-    def feed(self, samples: np.ndarray, *, lead_s: float = 0.5) -> "Feeder":
-        """Speak ``samples`` (16 kHz float) into the microphone at real-time pace, then silence."""
-        return Feeder(self.fifo, samples, lead_s).start()
+    def feed(self, samples: np.ndarray, *, lead_s: float = 0.5, speed: float = 1.0) -> "Feeder":
+        """Speak ``samples`` (16 kHz float) into the microphone at real-time pace (or ``speed``
+        times that), then silence."""
+        return Feeder(self.fifo, samples, lead_s, speed).start()
 
     def listen(self, path: Path) -> subprocess.Popen:
         """Record what the speakers play (16 kHz mono raw s16le) into ``path`` until terminated."""
@@ -66,10 +67,11 @@ class VirtualAudio:
 class Feeder:
     """Writes to the FIFO like a live microphone: paced, and never silent-by-absence."""
 
-    def __init__(self, fifo: Path, samples: np.ndarray, lead_s: float):
+    def __init__(self, fifo: Path, samples: np.ndarray, lead_s: float, speed: float = 1.0):
         pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
         self.data = bytes(int(lead_s * RATE) * 2) + pcm
         self.fifo = fifo
+        self.speed = speed
         self.stop_event = threading.Event()
         self.thread = threading.Thread(target=self._run, daemon=True)
         self.speech_done = threading.Event()
@@ -93,7 +95,7 @@ class Feeder:
                         raise
                     time.sleep(0.01)
                     continue
-                ahead = t0 + n / (2 * RATE) - time.monotonic()
+                ahead = t0 + n / (2 * RATE * self.speed) - time.monotonic()
                 if ahead > 0:
                     time.sleep(ahead)
         finally:
