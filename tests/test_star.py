@@ -146,3 +146,10 @@ def test_shared_written_set_every_file_right():
     # was understaffed, work was queued": a setting by every general cue, an Action in the
     # story it was cut from. The test holds that line.
     assert len(wrong) <= 1, wrong
+
+
+def test_ten_out_of_ten_only_when_nothing_is_left_to_improve():
+    assert check_text(" ".join(s for _, s in NARRATIVE)).rating == 10
+    no_lesson = check_text(" ".join(s for label, s in NARRATIVE if label != "learning"))
+    assert "missing_learning" in {f.code for f in no_lesson.feedback}
+    assert no_lesson.rating < 10

@@ -515,4 +515,5 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions):
         else:
             strengths.append(f"The length ({duration_s:.0f} s) is on target.")
     improvements = [f.message for f in fb]
-    return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, round(rating)))
+    # Rounded down: a 10 means nothing left to improve, not "only a lesson missing".
+    return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, math.floor(rating)))
