@@ -63,9 +63,19 @@ SPOKEN_MARKERS = [  # discourse markers in front of a sentence do not hide its c
     ("result", "Basically the suite now takes 22 minutes, down from four hours."),
 ]
 
+NAMED_PARTS = [  # prep notes that say which part each line is, even where the words alone would not
+    ("situation", "Context: nightly ETL kept failing."),
+    ("task", "Goal: stable runs before the launch."),
+    ("action", "Action: rewrote the joins."),
+    ("action", "Added retries with backoff."),
+    ("result", "Outcome: zero failures since."),
+    ("learning", "Lessons learned - test with production volumes."),
+]
 
-@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY, STRAIGHT_TO_ACTION, TARGETS_IN_ACTION, SPOKEN_MARKERS],
-                         ids=["narrative", "notes", "messy", "straight-to-action", "targets", "markers"])
+
+@pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY, STRAIGHT_TO_ACTION, TARGETS_IN_ACTION, SPOKEN_MARKERS,
+                                   NAMED_PARTS],
+                         ids=["narrative", "notes", "messy", "straight-to-action", "targets", "markers", "named"])
 def test_labels_follow_the_story(story):
     labels = [label for label, _ in label_sentences([s for _, s in story])]
     assert labels == [label for label, _ in story]

@@ -166,6 +166,12 @@ _OUTCOME_OPENING = re.compile(
 )
 _PAST_OPENING = re.compile(r"^(?:\w+ed|" + _IRREGULAR_PAST + r")\b")
 _THIRD_PERSON_PAST = re.compile(r"^(?:\w+[ ,]+){1,5}?(?:was|were|had|\w+ed|" + _IRREGULAR_PAST + r")\b")
+_PART_NAMES = {"situation": "situation", "context": "situation", "background": "situation", "task": "task",
+               "goal": "task", "action": "action", "actions": "action", "result": "result", "results": "result",
+               "outcome": "result", "impact": "result", "learning": "learning", "learnings": "learning",
+               "lesson": "learning", "lessons": "learning", "lesson learned": "learning",
+               "lessons learned": "learning", "reflection": "learning"}
+_NAMED_PART = re.compile(r"^(" + "|".join(sorted(_PART_NAMES, key=len, reverse=True)) + r")\s*(?::|-|–|—)\s*")
 _TARGET = _rx(r"targets?", r"goals?", r"criteri(?:a|on)", r"thresholds?", r"requirements?", r"budget",
               r"sla", r"slo", r"aim(?:ed|ing)? (?:for|at)")
 _NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|fifty|hundred|"
@@ -181,6 +187,12 @@ def _evidence(text: str, position: float) -> tuple[dict[str, float], dict[str, l
     t = re.sub(r"^(?:(?:so|and|but|well|okay|ok|yeah|then|you know|i mean|basically|actually|honestly)[, ]+)+", "", t)
     score = {p: 0.0 for p in _LABELS}
     why: dict[str, list[str]] = {p: [] for p in _LABELS}
+    named = _NAMED_PART.match(t)
+    if named:  # notes that say which part they are: "Result: churn fell 20%."
+        part = _PART_NAMES[named.group(1)]
+        score[part] += 3.0
+        why[part].append("named part")
+        t = t[named.end():].strip()
     for part, rules in _CUES.items():
         for pattern, weight, name in rules:
             if pattern.search(t):
