@@ -32,6 +32,9 @@ if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
 stamp=".venv/.starcoach-installed${EXTRAS:+-test}"
+if [ -z "$EXTRAS" ] && [ -f .venv/.starcoach-installed-test ]; then
+  stamp=".venv/.starcoach-installed-test"  # the test install holds the runtime one
+fi
 if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
   echo "setup: installing starcoach${EXTRAS} into .venv (first time: about 300 MB of packages)"
   .venv/bin/python -m pip install -q --upgrade pip
