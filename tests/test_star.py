@@ -72,10 +72,18 @@ NAMED_PARTS = [  # prep notes that say which part each line is, even where the w
     ("learning", "Lessons learned - test with production volumes."),
 ]
 
+GARBLED_OPENING = [  # a misheard first sentence with no cue left in it is still the setting before the task
+    ("situation", "A product marketing platform where the launch by ten days, the new ranking table for the app."),
+    ("task", "My task was to deliver a reliable pipeline by launch day."),
+    ("action", "I built an incremental model and added data checks in Airflow."),
+    ("result", "As a result, we launched on time with freshness under 90 minutes."),
+]
+
 
 @pytest.mark.parametrize("story", [NARRATIVE, NOTES, MESSY, STRAIGHT_TO_ACTION, TARGETS_IN_ACTION, SPOKEN_MARKERS,
-                                   NAMED_PARTS],
-                         ids=["narrative", "notes", "messy", "straight-to-action", "targets", "markers", "named"])
+                                   NAMED_PARTS, GARBLED_OPENING],
+                         ids=["narrative", "notes", "messy", "straight-to-action", "targets", "markers", "named",
+                              "garbled-opening"])
 def test_labels_follow_the_story(story):
     labels = [label for label, _ in label_sentences([s for _, s in story])]
     assert labels == [label for label, _ in story]

@@ -303,6 +303,9 @@ def _require_evidence(path: list[str], whys: list[dict[str, list[str]]]) -> list
         idx = [k for k, label in enumerate(path) if label == part]
         if not idx or any(whys[k][part] for k in idx):
             continue
+        if part == "situation" and idx == list(range(len(idx))) and len(idx) < len(path) \
+                and path[len(idx)] == "task" and whys[len(idx)]["task"]:
+            continue  # what an answer says before stating its task is the setting
         for k in idx:
             before = next((path[j] for j in range(k - 1, -1, -1) if path[j] != part), None)
             after = next((path[j] for j in range(k + 1, len(path)) if path[j] != part), None)
