@@ -6,7 +6,6 @@ timestamps and converts the result into our own :class:`Transcript`.
 
 from __future__ import annotations
 
-import math
 import os
 import threading
 from dataclasses import dataclass
@@ -41,11 +40,11 @@ class TranscribeOptions:
             the loop early (one chunk: 11.8 s -> 2.3 s) and no real sentence repeats 8 tokens.
         recover_fillers: look for voiced hesitations in gaps between the words and
             ask the model about each gap alone (see ``analysis``).
-        fit_window: encode a clip shorter than 30 s at its own length instead of padding
-            it with silence to Whisper's 30 s window. The encoder's cost grows faster than
-            the length (base, 2 cores: 0.49 s for 30 s, 0.11 s for 15 s), so a live chunk
-            or the last seconds of a recording decode several times faster; WER and filler
-            F1 on the dev corpus did not change.
+        fit_window: encode a clip under 30 s (or a file's last, part-filled window) at its
+            own length plus 3 s, not padded with silence to Whisper's 30 s. The encoder's
+            cost grows faster than the length (base, 2 cores: 0.49 s for 30 s, 0.11 s for
+            15 s), so live chunks, the filler clips and the end of a recording decode
+            several times faster.
     """
 
     language: str = "en"
@@ -98,7 +97,7 @@ class Engine:
         opts = self.options
         initial = opts.initial_prompt if prompt is None else prompt
         with _DECODE_LOCK:  # one decode at a time: they share the model's window and the cores
-            self._model.window_frames = self._window_frames(len(samples))
+            self._model.fit = self.options.fit_window
             return self._decode(samples, initial, condition, fallback)
 
     def _decode(self, samples, initial, condition, fallback) -> Transcript:
@@ -132,14 +131,6 @@ class Engine:
                 )
             )
         return Transcript(segments=tuple(out), duration_s=len(samples) / SAMPLE_RATE, language=opts.language)
-
-    def _window_frames(self, n_samples: int) -> int:
-        """Encoder input frames (10 ms each) for a clip: Whisper's 3000, or the clip's own
-        length plus 3 s of padding with ``fit_window`` (with less, the last words suffer)."""
-        if not self.options.fit_window:
-            return 3000
-        frames = n_samples // 160 + 300
-        return min(3000, max(500, frames + frames % 2))
 
     def transcribe_pieces(self, pieces: list[np.ndarray], *, gap_s: float = 0.8) -> list[tuple[Word, ...]]:
         """Transcribe short clips in one pass and say which words each clip holds.
@@ -221,18 +212,26 @@ def _load(path: Path, opts: TranscribeOptions):
 
 
 def _fitting_model_class():
-    """faster-whisper's WhisperModel with an encoder that can see less than 30 s.
+    """faster-whisper's WhisperModel with an encoder that skips the padding.
 
-    faster-whisper pads every window's features to 3000 frames (30 s) before the
-    encoder. For a shorter clip, ``window_frames`` cuts that padding off again, so the
-    encoder works on the clip (plus a margin) and the decoder attends to it alone.
+    faster-whisper pads every window's features with zeros to 3000 frames (30 s) before
+    the encoder: the whole of a short clip's window, the end of a long file's last
+    window. With ``fit`` on, ``encode`` cuts that padding off again, keeping 3 s of it
+    (with 1 s, the last words suffered), so the encoder works on the audio and the
+    decoder attends to it alone. Real log-mel frames are never all zero.
     """
+    import numpy as np
     from faster_whisper import WhisperModel  # heavy: only when a model is needed
 
     class FittingWhisperModel(WhisperModel):
-        window_frames = 3000
+        fit = True
 
         def encode(self, features):
-            return super().encode(features[..., : self.window_frames])
+            if self.fit:
+                frames = features.shape[-1]
+                voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
+                keep = min(frames, max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300))
+                features = features[..., : min(frames, keep + keep % 2)]
+            return super().encode(features)
 
     return FittingWhisperModel
