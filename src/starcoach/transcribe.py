@@ -81,7 +81,7 @@ class Engine:
         self._model = _load(self.model_path, self.options)
 
     def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
-                   condition: bool | None = None) -> Transcript:
+                   condition: bool | None = None, fit: bool | None = None) -> Transcript:
         """Transcribe 16 kHz mono samples.
 
         Args:
@@ -90,6 +90,7 @@ class Engine:
             fallback: retry a window at higher temperatures when greedy decoding
                 looks wrong (Whisper's default). Off for short clips, where a retry
                 costs much and finds little.
+            fit: overrides ``fit_window`` when given.
 
         Returns:
             The :class:`Transcript`, times in seconds from the first sample.
@@ -97,7 +98,7 @@ class Engine:
         opts = self.options
         initial = opts.initial_prompt if prompt is None else prompt
         with _DECODE_LOCK:  # one decode at a time: they share the model's window and the cores
-            self._model.fit = self.options.fit_window
+            self._model.fit = self.options.fit_window if fit is None else fit
             return self._decode(samples, initial, condition, fallback)
 
     def _decode(self, samples, initial, condition, fallback) -> Transcript:
@@ -164,7 +165,10 @@ class Engine:
             dur = len(pieces[idx]) / SAMPLE_RATE
             bounds.append((idx, t, t + dur))
             t += dur + len(gap) / SAMPLE_RATE
-        transcript = self.transcribe(np.concatenate(parts), fallback=False, condition=False)
+        # In a full 30 s window: heard in a window cut to their length, a breath or the tail
+        # of a word came out as "um" or "er" on the real recordings (jfk.flac, a real
+        # speaker), where the padded window heard nothing.
+        transcript = self.transcribe(np.concatenate(parts), fallback=False, condition=False, fit=False)
         for w in transcript.words:
             mid = (w.start + w.end) / 2
             for idx, s, e in bounds:
