@@ -1,6 +1,6 @@
 """Speed and memory figures for starcoach (a script that prints, not a test).
 
-usage: .venv/bin/python bench/bench.py [--corpus DIR] [--skip-latency] [--long-minutes 60] [--long-speed 4]
+usage: .venv/bin/python bench/bench.py [--corpus DIR] [--parts 1,2,3,4,5] [--long-minutes 60] [--long-speed 4]
 (`make bench` runs it all, about 40 minutes: the latency part feeds every answer at real time,
 about 17 minutes, and the hour-long recording is fed at 4x real time, 15 minutes)
 
@@ -25,6 +25,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -174,6 +175,11 @@ def _trace_marks(stderr: str, t_end: float) -> dict[str, float]:
     return marks
 
 
+def bench_analysis_stage() -> None:
+    r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_analysis.py")], capture_output=True, text=True)
+    print("3. " + "\n   ".join(line for line in r.stdout.splitlines() if not line.startswith("machine")))
+
+
 def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
     longest = max(files, key=lambda f: f.stat().st_size)
     wall, rss, r = peak_rss_mb([*STARCOACH, "analyze", str(longest), "--json"])
@@ -195,6 +201,11 @@ def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
     try:
         proc = mic.start_take()
         feeder = mic.audio.feed(samples, lead_s=0.3, speed=speed)
+        piped = {"out": [], "err": []}  # read both pipes all along: a full pipe would stall the take
+        readers = [threading.Thread(target=lambda k=k, f=f: piped[k].extend(f), daemon=True)
+                   for k, f in (("out", proc.stdout), ("err", proc.stderr))]
+        for r in readers:
+            r.start()
         t0, samples_rss, peak = time.monotonic(), [], 0.0
         while not feeder.speech_done.wait(1.0):
             rss, hwm = _rss_mb(proc.pid)
@@ -206,9 +217,11 @@ def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
         while proc.poll() is None:
             peak = max(peak, _rss_mb(proc.pid)[1])
             time.sleep(0.05)
+        for r in readers:
+            r.join()
         feeder.stop()
-        doc = json.loads(proc.stdout.read() or "{}")
-        marks = _trace_marks(proc.stderr.read(), t_end)
+        doc = json.loads("".join(piped["out"]) or "{}")
+        marks = _trace_marks("".join(piped["err"]), t_end)
     finally:
         mic.stop()
     every = max(1, len(samples_rss) // 6)
@@ -241,6 +254,7 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "dev"))
     ap.add_argument("--skip-latency", action="store_true")
+    ap.add_argument("--parts", default="1,2,3,4,5", help="which figures to measure, e.g. 3,4,5")
     ap.add_argument("--long-minutes", type=float, default=60.0,
                     help="length of the long recording for the memory figure (0: skip it)")
     ap.add_argument("--long-speed", type=float, default=4.0,
@@ -254,12 +268,17 @@ def main() -> None:
     files = sorted(Path(a.corpus).glob("*.flac"))
     print(f"machine: {os.cpu_count()} cores, {cpu_model()}, Python {platform.python_version()}, "
           f"model {model.name}, {time.strftime('%Y-%m-%d')}")
-    bench_throughput(files, str(model.path))
-    if not a.skip_latency:
+    parts = {p.strip() for p in a.parts.split(",")}
+    if "1" in parts:
+        bench_throughput(files, str(model.path))
+    if "2" in parts and not a.skip_latency:
         bench_latency([f for f in files if 49 <= _duration(f) <= 120])
-    bench_analysis_stage()
-    bench_memory(files, a.long_minutes, a.long_speed)
-    bench_help()
+    if "3" in parts:
+        bench_analysis_stage()
+    if "4" in parts:
+        bench_memory(files, a.long_minutes, a.long_speed)
+    if "5" in parts:
+        bench_help()
 
 
 def _duration(f: Path) -> float:
