@@ -145,7 +145,11 @@ class LevelMeter:
 
     @property
     def levels(self) -> np.ndarray:
-        return np.concatenate(self._levels) if self._levels else np.zeros(0, dtype=np.float32)
+        if not self._levels:
+            return np.zeros(0, dtype=np.float32)
+        if len(self._levels) > 1:  # keep one array: the live worker asks several times a second
+            self._levels = [np.concatenate(self._levels)]
+        return self._levels[0]
 
 
 def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:
