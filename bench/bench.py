@@ -21,6 +21,7 @@ import json
 import os
 import platform
 import resource
+import shutil
 import statistics
 import subprocess
 import sys
@@ -107,7 +108,7 @@ class _Mic:
 
         self.audio = VirtualAudio().start()
         self.env = dict(os.environ, **{k: self.audio.env[k] for k in ("XDG_RUNTIME_DIR", "PULSE_RUNTIME_PATH")})
-        home = Path(tempfile.mkdtemp(prefix="starcoach-bench-"))
+        home = self.home = Path(tempfile.mkdtemp(prefix="starcoach-bench-"))
         cfg = (ROOT / "config.toml").read_text().replace('models = "models"', f'models = "{ROOT / "models"}"')
         cfg = cfg.replace("max_seconds = 600.0", f"max_seconds = {max_seconds}")
         (home / "config.toml").write_text(cfg)
@@ -123,6 +124,7 @@ class _Mic:
 
     def stop(self) -> None:
         self.audio.stop()
+        shutil.rmtree(self.home, ignore_errors=True)  # the takes: an hour-long one is 115 MB
 
 
 def bench_latency(files: list[Path]) -> None:
