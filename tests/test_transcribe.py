@@ -29,3 +29,26 @@ def test_the_encoder_works_on_the_audio_not_the_padding(config):
     # (100 frames a second).
     for seconds, frames in [(1.0, 500), (6.1, 910), (14.9, 1790), (27.5, 3000), (29.0, 3000)]:
         assert encoder_input_frames(model, tone(seconds), fit=True) == pytest.approx(frames, abs=2), seconds
+
+
+@pytest.mark.slow
+def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config):
+    import os
+
+    from starcoach import transcribe
+    from starcoach.analysis import _engine, live_transcriber
+    from starcoach.models import resolve_model
+
+    def threads_of(engine) -> int:  # the cpu_threads its model was loaded with
+        return next(key[2] for key, model in transcribe._CACHE.items() if model is engine._model)
+
+    resolved = resolve_model(config.model, config.paths.models)
+    live = live_transcriber(config, resolved)
+    try:
+        cells = [c.cell_contents for c in live._transcribe_chunk.__closure__]
+        engine = next(c for c in cells if isinstance(c, transcribe.Engine))  # the worker's
+        cores = os.cpu_count() or 1
+        assert threads_of(engine) == max(1, cores - 1)
+        assert threads_of(_engine(resolved, config)) == cores
+    finally:
+        live.finish()

@@ -6,6 +6,7 @@ stays a plain function (or, for the model, one adapter object).
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -67,7 +68,7 @@ def analyze_file(path: str | Path, config: Config, *, model: str | None = None, 
     audio = load_audio(path)
     resolved = resolve_model(model or config.model, config.paths.models)
     if live:
-        transcriber = live_transcriber(config, resolved, guess=False)
+        transcriber = live_transcriber(config, resolved, realtime=False)
         block = SAMPLE_RATE // 10
         for i in range(0, len(audio.samples), block):
             transcriber.feed(audio.samples[i:i + block])
@@ -97,13 +98,22 @@ def analyze_samples(
                    (t0, t_transcribe, t_analyze))
 
 
-def live_transcriber(config: Config, model: ResolvedModel, *, guess: bool = True):
+def live_transcriber(config: Config, model: ResolvedModel, *, realtime: bool = True):
     """A :class:`~starcoach.live.LiveTranscriber` for a recording (loads the model now,
-    before the speaker starts, not after they stop). ``guess=False`` for audio fed
-    faster than real time, where there is no idle time to guess in."""
+    before the speaker starts, not after they stop).
+
+    ``realtime``: the audio arrives as it is spoken, alongside the audio server and the
+    recorder's threads. The worker then guesses at pauses, and (with ``threads = 0``)
+    decodes on one core fewer than the machine has: on 2 cores, two decoding threads
+    stalled whenever the audio path took a core, and the last chunk took twice as long
+    as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
+    """
     from .live import LiveTranscriber
 
-    engine = _engine(model, config)
+    options = config.transcribe
+    if realtime and not options.threads:
+        options = replace(options, threads=max(1, (os.cpu_count() or 1) - 1))
+    engine = _engine(model, replace(config, transcribe=options))
 
     def transcribe_chunk(samples: np.ndarray, context: str):
         activity = speech_activity(samples, SAMPLE_RATE)
@@ -111,7 +121,7 @@ def live_transcriber(config: Config, model: ResolvedModel, *, guess: bool = True
             return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
         return _transcribe_chunk(engine, config, samples, context, activity)
 
-    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live, guess=guess)
+    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live, guess=realtime)
 
 
 def analyze_live(live, config: Config, model: ResolvedModel, *, source: str | None = None) -> Analysis:
