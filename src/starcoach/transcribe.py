@@ -204,9 +204,10 @@ def download_model(name: str, dest: Path) -> None:
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
-# them by default, and every live chunk and filler clip has a shape of its own: a recording's
-# RSS grew by chunk (285 -> 420 MB in 10 minutes with 32 kept, 393 MB with 8; the wall time
-# was the same within this machine's noise). Set before the library first reads it.
+# them by default, and with ``fit_window`` every live chunk has a length of its own: a
+# recording's RSS grew by chunk (15 minutes of chunks: 342 -> 569 MB; with 8 kept, 446 -> 449 MB;
+# with 32 it still grew; the wall time was the same within this machine's noise). Set before
+# the library first reads it; a value already in the environment wins.
 ONEDNN_KERNEL_CACHE = "8"
 
 
