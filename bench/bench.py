@@ -255,7 +255,6 @@ def bench_help() -> None:
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--corpus", default=str(ROOT.parent / "shared" / "corpus" / "dev"))
-    ap.add_argument("--skip-latency", action="store_true")
     ap.add_argument("--parts", default="1,2,3,4,5", help="which figures to measure, e.g. 3,4,5")
     ap.add_argument("--long-minutes", type=float, default=60.0,
                     help="length of the long recording for the memory figure (0: skip it)")
@@ -273,7 +272,7 @@ def main() -> None:
     parts = {p.strip() for p in a.parts.split(",")}
     if "1" in parts:
         bench_throughput(files, str(model.path))
-    if "2" in parts and not a.skip_latency:
+    if "2" in parts:
         bench_latency([f for f in files if 49 <= _duration(f) <= 120])
     if "3" in parts:
         bench_analysis_stage()

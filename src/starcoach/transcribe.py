@@ -26,7 +26,8 @@ class TranscribeOptions:
     Attributes:
         language: spoken language; answers are English.
         compute_type: CTranslate2 weight type; int8 is fastest on CPUs.
-        threads: CPU threads; 0 means one per core.
+        threads: CPU threads; 0 means one per core (one fewer for the worker that
+            transcribes while recording, see :func:`starcoach.analysis.live_transcriber`).
         beam_size: beam search width. Measured: on whole files beam 2 was as accurate as 5
             and 17% faster (filler F1 0.978 vs 0.973, WER 0.198 vs 0.199), but on the live
             path, chunk by chunk through the virtual microphone, it lost (filler F1 0.966,
@@ -246,7 +247,7 @@ def _fitting_model_class():
             if self.fit:
                 frames = features.shape[-1]
                 voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
-                keep = min(frames, max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300))
+                keep = max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300)
                 features = features[..., : min(frames, keep + keep % 2)]
             return super().encode(features)
 
