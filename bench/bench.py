@@ -73,7 +73,7 @@ def _score(truth_dir: Path, outputs: dict[Path, dict]) -> str:
 
 def bench_throughput(files: list[Path], model_path: str) -> None:
     """Each analyzer as its user runs it: one process per file, model load included."""
-    from starcoach.audio import load_audio
+    from starcoach.audio.decode import load_audio
 
     plain = [sys.executable, str(ROOT / "bench" / "plain_whisper.py"), "--model", model_path]
     systems = {
@@ -128,7 +128,7 @@ class _Mic:
 
 
 def bench_latency(files: list[Path]) -> None:
-    from starcoach.audio import load_audio
+    from starcoach.audio.decode import load_audio
 
     mic = _Mic()
     lat, to_report = [], []
@@ -165,7 +165,7 @@ def bench_latency(files: list[Path]) -> None:
 
 
 def _trace_marks(stderr: str, t_end: float) -> dict[str, float]:
-    """The ``starcoach-trace`` stage marks (see starcoach.trace), in seconds after ``t_end``."""
+    """The ``starcoach-trace`` stage marks (see starcoach.domain.trace), in seconds after ``t_end``."""
     marks = {}
     for line in stderr.splitlines():
         if line.startswith("starcoach-trace "):
@@ -190,7 +190,7 @@ def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
         return
     import numpy as np
 
-    from starcoach.audio import load_audio
+    from starcoach.audio.decode import load_audio
 
     # The dev answers one after another, 2 s apart, until the hour is full.
     pieces, total, gap = [], 0, np.zeros(32000, dtype=np.float32)
@@ -262,7 +262,7 @@ def main() -> None:
                     help="how many times faster than real time the long recording is fed")
     a = ap.parse_args()
     from starcoach.config import load_config
-    from starcoach.models import resolve_model
+    from starcoach.asr.models import resolve_model
 
     cfg = load_config()
     model = resolve_model(cfg.model, cfg.paths.models)

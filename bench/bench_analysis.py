@@ -16,15 +16,15 @@ from pathlib import Path
 
 import numpy as np
 
-from starcoach.acoustics import speech_activity
-from starcoach.analysis import _fit_to_audio
-from starcoach.audio import SAMPLE_RATE, load_audio
+from starcoach.audio.activity import speech_activity
+from starcoach.analysis.pipeline import _fit_to_audio
+from starcoach.audio.decode import SAMPLE_RATE, load_audio
 from starcoach.config import load_config
-from starcoach.fillers import filler_word_indexes
-from starcoach.metrics import compute_metrics, hesitation_gaps
-from starcoach.models import resolve_model
-from starcoach.star import check_spoken
-from starcoach.transcribe import Engine
+from starcoach.analysis.fillers import filler_word_indexes
+from starcoach.analysis.metrics import compute_metrics, hesitation_gaps
+from starcoach.asr.models import resolve_model
+from starcoach.analysis.star import check_spoken
+from starcoach.asr.engine import Engine
 
 
 def cpu_model() -> str:

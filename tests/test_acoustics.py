@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from starcoach.acoustics import frame_levels, silences, speech_activity
+from starcoach.audio.activity import frame_levels, silences, speech_activity
 from tests.conftest import silence, tone
 
 RATE = 16000

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-from starcoach.audio import SAMPLE_RATE, load_audio
-from starcoach.errors import AudioError
+from starcoach.audio.decode import SAMPLE_RATE, load_audio
+from starcoach.domain.errors import AudioError
 from tests.conftest import SAMPLES
 
 

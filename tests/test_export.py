@@ -11,8 +11,8 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli import app
-from starcoach.compare import compare_documents, group_stories, word_diff
+from starcoach.cli.app import app
+from starcoach.takes.compare import compare_documents, group_stories, word_diff
 from tests.conftest import SAMPLES, SHARED, needs_shared
 
 runner = CliRunner()

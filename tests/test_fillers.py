@@ -2,8 +2,8 @@
 
 import pytest
 
-from starcoach.fillers import DISCOURSE, FILLED, find_fillers, find_repetitions, is_filled_pause
-from starcoach.transcript import Word
+from starcoach.analysis.fillers import DISCOURSE, FILLED, find_fillers, find_repetitions, is_filled_pause
+from starcoach.domain.transcript import Word
 
 
 def words_of(text: str) -> list[Word]:

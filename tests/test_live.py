@@ -7,9 +7,9 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli import app
-from starcoach.live import LiveOptions, LiveTranscriber
-from starcoach.transcript import Transcript, Word
+from starcoach.cli.app import app
+from starcoach.asr.live import LiveOptions, LiveTranscriber
+from starcoach.domain.transcript import Transcript, Word
 from tests.conftest import SAMPLES, silence, tone
 
 RATE = 16000

@@ -3,10 +3,10 @@
 import numpy as np
 import pytest
 
-from starcoach.acoustics import speech_activity
-from starcoach.fillers import Filler
-from starcoach.metrics import MetricsOptions, align_fillers, compute_metrics, find_quantities, hesitation_gaps
-from starcoach.transcript import Transcript, Word
+from starcoach.audio.activity import speech_activity
+from starcoach.analysis.fillers import Filler
+from starcoach.analysis.metrics import MetricsOptions, align_fillers, compute_metrics, find_quantities, hesitation_gaps
+from starcoach.domain.transcript import Transcript, Word
 from tests.conftest import silence, tone
 
 RATE = 16000

@@ -5,8 +5,8 @@ from dataclasses import replace
 
 import pytest
 
-from starcoach.errors import ModelError
-from starcoach.models import BUNDLED, list_models, materialize, resolve_model
+from starcoach.domain.errors import ModelError
+from starcoach.asr.models import BUNDLED, list_models, materialize, resolve_model
 
 
 def sha256(path):

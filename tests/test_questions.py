@@ -6,9 +6,9 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli import app
-from starcoach.errors import ConfigError
-from starcoach.questions import load_bank
+from starcoach.cli.app import app
+from starcoach.domain.errors import ConfigError
+from starcoach.takes.questions import load_bank
 
 runner = CliRunner()
 THEMES = {"conflict", "tight-deadline", "leading-a-project", "influencing-with-data", "failure",

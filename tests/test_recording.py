@@ -19,8 +19,8 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.audio import load_audio
-from starcoach.cli import app
+from starcoach.audio.decode import load_audio
+from starcoach.cli.app import app
 from tests.conftest import SAMPLES
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]

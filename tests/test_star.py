@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from starcoach.star import PARTS, check_spoken, check_text, label_sentences, split_text
-from starcoach.transcript import Word
+from starcoach.analysis.star import PARTS, check_spoken, check_text, label_sentences, split_text
+from starcoach.domain.transcript import Word
 from tests.conftest import SHARED, needs_shared
 
 NARRATIVE = [

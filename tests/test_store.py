@@ -8,9 +8,9 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli import app
-from starcoach.errors import NotFound, StoreError
-from starcoach.store import MIGRATIONS, Store
+from starcoach.cli.app import app
+from starcoach.domain.errors import NotFound, StoreError
+from starcoach.takes.store import MIGRATIONS, Store
 from tests.conftest import SAMPLES
 
 runner = CliRunner()

@@ -20,8 +20,8 @@ def encoder_input_frames(model, samples: np.ndarray, fit: bool) -> int:
 
 @pytest.mark.slow
 def test_the_encoder_works_on_the_audio_not_the_padding(config):
-    from starcoach.analysis import _engine
-    from starcoach.models import resolve_model
+    from starcoach.analysis.pipeline import _engine
+    from starcoach.asr.models import resolve_model
 
     model = _engine(resolve_model(config.model, config.paths.models), config)._model
     assert encoder_input_frames(model, tone(6.1), fit=False) == 3000
@@ -35,9 +35,9 @@ def test_the_encoder_works_on_the_audio_not_the_padding(config):
 def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config):
     import os
 
-    from starcoach import transcribe
-    from starcoach.analysis import _engine, live_transcriber
-    from starcoach.models import resolve_model
+    from starcoach.asr import engine as transcribe
+    from starcoach.analysis.pipeline import _engine, live_transcriber
+    from starcoach.asr.models import resolve_model
 
     def threads_of(engine) -> int:  # the cpu_threads its model was loaded with
         return next(key[2] for key, model in transcribe._CACHE.items() if model is engine._model)

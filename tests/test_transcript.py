@@ -1,4 +1,4 @@
-from starcoach.transcript import Word, join_words, merge_fragments
+from starcoach.domain.transcript import Word, join_words, merge_fragments
 
 
 def test_number_pieces_become_one_word_with_the_whole_span():

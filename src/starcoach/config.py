@@ -15,11 +15,11 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from .errors import ConfigError
-from .live import LiveOptions
-from .metrics import MetricsOptions
-from .star import StarOptions
-from .transcribe import TranscribeOptions
+from .domain.errors import ConfigError
+from .asr.live import LiveOptions
+from .analysis.metrics import MetricsOptions
+from .analysis.star import StarOptions
+from .asr.engine import TranscribeOptions
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from .transcript import Word
+from ..domain.transcript import Word
 
 FILLED_PAUSE = re.compile(r"^(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+|a+h+m+|h+m+|m+h*m+|hm+)$")
 

@@ -11,7 +11,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from .transcript import join_words
+from ..domain.transcript import join_words
 
 STAR_CORE = ("situation", "task", "action", "result")
 _STOP = frozenset(

@@ -14,8 +14,8 @@ from typing import Optional
 
 import typer
 
-from .errors import StarcoachError
-from .trace import mark
+from ..domain.errors import StarcoachError
+from ..domain.trace import mark
 
 app = typer.Typer(
     add_completion=False,
@@ -49,7 +49,7 @@ def handles_errors(fn):
 
 
 def _config():
-    from .config import load_config
+    from ..config import load_config
 
     return load_config()
 
@@ -73,8 +73,8 @@ def analyze(
     live: bool = typer.Option(False, "--live", hidden=True, help="Transcribe in chunks, as record mode does."),
 ) -> None:
     """Transcribe and analyse a recorded answer: pace, fillers, pauses, STAR."""
-    from .analysis import analyze_file
-    from .report import analysis_document, render_analysis
+    from ..analysis.pipeline import analyze_file
+    from ..output.report import analysis_document, render_analysis
 
     result = analyze_file(file, _config(), model=model, live=live)
     if json_out:
@@ -92,9 +92,9 @@ def check(
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
 ) -> None:
     """Check the STAR structure of a written answer, for rewriting a story."""
-    from .report import check_document, render_star
-    from .star import check_text
-    from .textio import read_answer
+    from ..output.report import check_document, render_star
+    from ..analysis.star import check_text
+    from ..takes.textio import read_answer
 
     text = read_answer(file)
     result = check_text(text, options=_config().star)
@@ -108,8 +108,8 @@ def check(
 @handles_errors
 def models() -> None:
     """List the Whisper models: bundled, assembled or downloaded into models/."""
-    from .models import list_models
-    from .report import render_models
+    from ..asr.models import list_models
+    from ..output.report import render_models
 
     cfg = _config()
     render_models(list_models(cfg.paths.models), cfg.model, _console())
@@ -135,8 +135,8 @@ def questions(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """List practice questions: 16 Leadership Principles, classic themes, and your own."""
-    from .questions import load_bank
-    from .report import render_questions
+    from ..takes.questions import load_bank
+    from ..output.report import render_questions
 
     bank = load_bank(_config().paths.questions)
     found = bank.filter(principle=lp, theme=theme)
@@ -150,8 +150,8 @@ def questions(
 @handles_errors
 def devices() -> None:
     """List audio devices (inputs are microphones)."""
-    from .recorder import list_devices
-    from .report import render_devices
+    from ..audio.recorder import list_devices
+    from ..output.report import render_devices
 
     render_devices(list_devices(), _console())
 
@@ -173,7 +173,7 @@ def record(
     nothing waits for a key: recording runs until --seconds or the input ends, and
     the take id is printed last.
     """
-    from .questions import load_bank
+    from ..takes.questions import load_bank
 
     cfg = _config()
     bank = load_bank(cfg.paths.questions)
@@ -186,8 +186,8 @@ def _announce(take_id: int, path: Path) -> None:
 
 
 def _record_one(cfg, q, *, seconds, device, model, json_out):
-    from .report import analysis_document_for_take, countdown, live_meter, render_take_result
-    from .session import open_store, recover, record_take
+    from ..output.report import analysis_document_for_take, countdown, live_meter, render_take_result
+    from ..takes.session import open_store, recover, record_take
 
     interactive = _interactive()
     console = _console()
@@ -224,9 +224,9 @@ def practice(
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
 ) -> None:
     """The practice loop: question -> record -> report -> retake or next."""
-    from .questions import load_bank
-    from .recorder import find_device
-    from .report import ask_next
+    from ..takes.questions import load_bank
+    from ..audio.recorder import find_device
+    from ..output.report import ask_next
 
     cfg = _config()
     bank = load_bank(cfg.paths.questions)
@@ -252,9 +252,9 @@ def takes(
     json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
 ) -> None:
     """List your takes, oldest first."""
-    from .questions import load_bank
-    from .report import render_takes
-    from .session import open_store
+    from ..takes.questions import load_bank
+    from ..output.report import render_takes
+    from ..takes.session import open_store
 
     cfg = _config()
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
@@ -273,8 +273,8 @@ def show(
     json_out: bool = typer.Option(False, "--json", help="Print the take's full JSON document."),
 ) -> None:
     """Show one take's report again."""
-    from .report import render_document, take_document
-    from .session import open_store
+    from ..output.report import render_document, take_document
+    from ..takes.session import open_store
 
     with open_store(_config()) as store:
         record_ = store.get(take)
@@ -294,8 +294,8 @@ def play(
     device: Optional[str] = typer.Option(None, "--device", "-d", help="Output device index or name."),
 ) -> None:
     """Replay a take through the speakers."""
-    from .recorder import find_device, play as play_audio
-    from .session import open_store
+    from ..audio.recorder import find_device, play as play_audio
+    from ..takes.session import open_store
 
     with open_store(_config()) as store:
         record_ = store.get(take)
@@ -311,7 +311,7 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
 ) -> None:
     """Delete a take and its audio (asks first)."""
-    from .session import open_store
+    from ..takes.session import open_store
 
     with open_store(_config()) as store:
         record_ = store.get(take)
@@ -334,9 +334,9 @@ def import_(
     json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),
 ) -> None:
     """Add a recording made elsewhere as a take, and analyse it."""
-    from .questions import load_bank
-    from .report import analysis_document_for_take, render_take_result
-    from .session import import_take, open_store
+    from ..takes.questions import load_bank
+    from ..output.report import analysis_document_for_take, render_take_result
+    from ..takes.session import import_take, open_store
 
     cfg = _config()
     q = load_bank(cfg.paths.questions).get(question) if question else None
@@ -355,7 +355,7 @@ def import_(
 @handles_errors
 def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis.")) -> None:
     """Turn recordings cut off by a crash or kill into takes."""
-    from .session import open_store, recover as recover_takes
+    from ..takes.session import open_store, recover as recover_takes
 
     cfg = _config()
     with open_store(cfg) as store:
@@ -379,9 +379,9 @@ def compare(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What changed between two takes (or all takes of a question): metrics and a word diff."""
-    from .compare import compare_documents
-    from .report import comparison_document, render_comparison
-    from .session import open_store
+    from ..takes.compare import compare_documents
+    from ..output.report import comparison_document, render_comparison
+    from ..takes.session import open_store
 
     cfg = _config()
     with open_store(cfg) as store:
@@ -417,11 +417,11 @@ def progress(
     force: bool = typer.Option(False, "--force", help="Replace an existing chart file."),
 ) -> None:
     """How fillers, pace, length and STAR completeness moved over your takes."""
-    from .compare import progress_points
-    from .export import progress_svg, write_new
-    from .questions import load_bank
-    from .report import render_progress
-    from .session import open_store
+    from ..takes.compare import progress_points
+    from ..output.export import progress_svg, write_new
+    from ..takes.questions import load_bank
+    from ..output.report import render_progress
+    from ..takes.session import open_store
 
     cfg = _config()
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
@@ -443,9 +443,9 @@ def export(
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
     """Export a take: md for rewriting, srt/vtt subtitles, json, or one self-contained html page."""
-    from . import export as ex
-    from .report import take_document
-    from .session import open_store
+    from ..output import export as ex
+    from ..output.report import take_document
+    from ..takes.session import open_store
 
     if fmt not in ex.FORMATS:
         _fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
@@ -456,7 +456,7 @@ def export(
         _fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
     doc = take_document(record_, analysis)
     if fmt == "html":
-        from .audio import SAMPLE_RATE, load_audio
+        from ..audio.decode import SAMPLE_RATE, load_audio
 
         content = ex.to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
     elif fmt == "json":
@@ -471,10 +471,10 @@ def export(
 @handles_errors
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
-    from .compare import group_stories
-    from .questions import load_bank
-    from .report import render_coverage
-    from .session import open_store
+    from ..takes.compare import group_stories
+    from ..takes.questions import load_bank
+    from ..output.report import render_coverage
+    from ..takes.session import open_store
 
     cfg = _config()
     bank = load_bank(cfg.paths.questions)

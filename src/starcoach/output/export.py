@@ -16,8 +16,8 @@ from typing import Any
 
 import numpy as np
 
-from .errors import ExportError
-from .transcript import join_words
+from ..domain.errors import ExportError
+from ..domain.transcript import join_words
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
 PART_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",

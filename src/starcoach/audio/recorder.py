@@ -19,7 +19,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DeviceError, RecordingError
+from ..domain.errors import DeviceError, RecordingError
 
 BLOCK_S = 0.1
 
@@ -276,7 +276,7 @@ def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> floa
     Raises:
         DeviceError: no output device.
     """
-    from .audio import SAMPLE_RATE, load_audio
+    from .decode import SAMPLE_RATE, load_audio
 
     sd = _sounddevice()
     audio = load_audio(path)

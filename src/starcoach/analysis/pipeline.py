@@ -13,15 +13,15 @@ from pathlib import Path
 
 import numpy as np
 
-from .acoustics import Activity, snap_to_speech, speech_activity
-from .audio import SAMPLE_RATE, load_audio
-from .config import Config
+from ..audio.activity import Activity, snap_to_speech, speech_activity
+from ..audio.decode import SAMPLE_RATE, load_audio
+from ..config import Config
 from .fillers import FILLED, Filler, filler_word_indexes, is_filled_pause
 from .metrics import SpeakingMetrics, compute_metrics, hesitation_gaps
-from .models import ResolvedModel, resolve_model
+from ..asr.models import ResolvedModel, resolve_model
 from .star import StarReport, check_spoken
-from .trace import mark
-from .transcript import Transcript
+from ..domain.trace import mark
+from ..domain.transcript import Transcript
 
 
 @dataclass(frozen=True)
@@ -108,7 +108,7 @@ def live_transcriber(config: Config, model: ResolvedModel, *, realtime: bool = T
     stalled whenever the audio path took a core, and the last chunk took twice as long
     as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
     """
-    from .live import LiveTranscriber
+    from ..asr.live import LiveTranscriber
 
     options = config.transcribe
     if realtime and not options.threads:
@@ -135,7 +135,7 @@ def analyze_live(live, config: Config, model: ResolvedModel, *, source: str | No
 
 
 def _engine(model: ResolvedModel, config: Config):
-    from .transcribe import Engine  # the model adapter; heavy imports inside
+    from ..asr.engine import Engine  # the model adapter; heavy imports inside
 
     return Engine(model.path, config.transcribe)
 

@@ -8,15 +8,15 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from .fillers import filler_word_indexes
-from .star import PARTS, StarReport
+from ..analysis.fillers import filler_word_indexes
+from ..analysis.star import PARTS, StarReport
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
-    from .analysis import Analysis
-    from .models import ModelInfo
-    from .store import Take
+    from ..analysis.pipeline import Analysis
+    from ..asr.models import ModelInfo
+    from ..takes.store import Take
 
 SCHEMA = 1
 _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result": "magenta",
@@ -418,7 +418,7 @@ def render_comparison(pairs: list, docs: list, console: "Console") -> None:
         table.add_column(f"take {i}", justify="right")
     table.add_column("last change")
     last = pairs[-1]
-    from .compare import metric_values
+    from ..takes.compare import metric_values
 
     values = [metric_values(doc) for _, doc in docs]
     for ch in last.changes:

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from .errors import ConfigError, NotFound
+from ..domain.errors import ConfigError, NotFound
 
 
 @dataclass(frozen=True)

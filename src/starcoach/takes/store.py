@@ -15,7 +15,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-from .errors import NotFound, StoreError
+from ..domain.errors import NotFound, StoreError
 
 STAR_PARTS = ("situation", "task", "action", "result", "learning")
 

@@ -18,10 +18,10 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from .acoustics import HOP_S, Activity, LevelMeter, activity_from_levels
-from .fillers import Filler
-from .trace import mark
-from .transcript import Segment, Transcript
+from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels
+from ..analysis.fillers import Filler
+from ..domain.trace import mark
+from ..domain.transcript import Segment, Transcript
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import AudioError
+from ..domain.errors import AudioError
 
 SAMPLE_RATE = 16_000
 

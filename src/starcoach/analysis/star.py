@@ -14,7 +14,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from .transcript import Word, join_words
+from ..domain.transcript import Word, join_words
 
 PARTS = ("situation", "task", "action", "result", "learning")
 _LABELS = PARTS  # states of the decoder, in story order

@@ -16,12 +16,12 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
-from .config import Config
-from .errors import AudioError, RecordingError, StarcoachError
+from ..config import Config
+from ..domain.errors import AudioError, RecordingError, StarcoachError
 from .questions import Question
-from .recorder import Recorder, Recording, find_device, repair_wav
+from ..audio.recorder import Recorder, Recording, find_device, repair_wav
 from .store import Store
-from .trace import mark
+from ..domain.trace import mark
 
 
 @dataclass(frozen=True)
@@ -80,8 +80,8 @@ def record_take(
     limit = seconds if seconds else config.record.max_seconds
     live = None
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
-        from .analysis import live_transcriber
-        from .models import resolve_model
+        from ..analysis.pipeline import live_transcriber
+        from ..asr.models import resolve_model
 
         resolved = resolve_model(model or config.model, config.paths.models)
         live = (live_transcriber(config, resolved), resolved)
@@ -104,7 +104,7 @@ def record_take(
     mark("recorder stopped")
     analysis = None
     if live is not None and recording.frames:
-        from .analysis import analyze_live
+        from ..analysis.pipeline import analyze_live
 
         try:
             analysis = analyze_live(live[0], config, live[1], source=str(path))
@@ -120,7 +120,7 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
     Raises:
         AudioError: the file cannot be decoded (nothing is stored then).
     """
-    from .audio import load_audio
+    from ..audio.decode import load_audio
 
     load_audio(file)  # refuse what we cannot decode before storing anything
     dest = take_path(config, suffix=Path(file).suffix.lower() or ".audio")
@@ -160,8 +160,8 @@ def recover(config: Config, store: Store, *, model: str | None = None) -> list[T
 
 def _analyse_and_store(config, store, take_id, path, recording, *, model=None, status="complete",
                        analysis=None) -> TakeResult:
-    from .analysis import analyze_file
-    from .report import analysis_document
+    from ..analysis.pipeline import analyze_file
+    from ..output.report import analysis_document
 
     try:
         if analysis is None:

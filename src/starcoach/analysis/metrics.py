@@ -11,10 +11,10 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from .acoustics import Activity, silences
+from ..audio.activity import Activity, silences
 from .fillers import (DISCOURSE, FILLED, Filler, Repetition, filler_word_indexes, find_fillers,
                       find_repetitions)
-from .transcript import Transcript, Word, join_words
+from ..domain.transcript import Transcript, Word, join_words
 
 
 @dataclass(frozen=True)

@@ -22,7 +22,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from .errors import ModelError
+from ..domain.errors import ModelError
 
 MODEL_FILES = ("model.bin", "config.json")
 
@@ -226,7 +226,7 @@ def available_names(models_dir: Path) -> list[str]:
 
 
 def _download(name: str, models_dir: Path) -> Path:
-    from .transcribe import download_model  # the faster-whisper adapter
+    from .engine import download_model  # the faster-whisper adapter
 
     choices = ", ".join(available_names(models_dir)) or "none"
     models_dir.mkdir(parents=True, exist_ok=True)

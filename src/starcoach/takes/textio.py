@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from .errors import InputTextError
+from ..domain.errors import InputTextError
 
 MAX_BYTES = 1_000_000
 

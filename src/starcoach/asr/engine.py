@@ -13,8 +13,8 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import ModelError
-from .transcript import Segment, Transcript, Word, merge_fragments
+from ..domain.errors import ModelError
+from ..domain.transcript import Segment, Transcript, Word, merge_fragments
 
 SAMPLE_RATE = 16_000
 
