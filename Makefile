@@ -1,5 +1,5 @@
 # The two commands of the README's quickstart, and a few more.
-.PHONY: practice test test-fast demo bench setup eval
+.PHONY: practice test test-fast typecheck demo bench setup eval
 
 setup:
 	@scripts/setup.sh
@@ -8,10 +8,16 @@ setup:
 practice: setup
 	@.venv/bin/starcoach practice
 
-# Every test, the slow ones with the real model and the virtual microphone included.
+# The type check, then every test: the slow ones with the real model and the virtual
+# microphone included.
 test:
 	@scripts/setup.sh --test
+	@.venv/bin/python -m mypy
 	@.venv/bin/python -m pytest -q
+
+typecheck:
+	@scripts/setup.sh --test
+	@.venv/bin/python -m mypy
 
 # The tests that need neither the model nor the audio stack (seconds).
 test-fast:

@@ -35,9 +35,10 @@ stamp=".venv/.starcoach-installed${EXTRAS:+-test}"
 if [ -z "$EXTRAS" ] && [ -f .venv/.starcoach-installed-test ]; then
   stamp=".venv/.starcoach-installed-test"  # the test install holds the runtime one
 fi
-if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ]; then
+if [ ! -f "$stamp" ] || [ pyproject.toml -nt "$stamp" ] || [ constraints.txt -nt "$stamp" ]; then
   echo "setup: installing starcoach${EXTRAS} into .venv (first time: about 300 MB of packages)"
   .venv/bin/python -m pip install -q --upgrade pip
-  .venv/bin/python -m pip install -q -e ".${EXTRAS}"
+  # constraints.txt pins the libraries whose versions change the numbers.
+  .venv/bin/python -m pip install -q -c constraints.txt -e ".${EXTRAS}"
   touch "$stamp"
 fi

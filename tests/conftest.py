@@ -103,3 +103,31 @@ def pulse():
         else:
             os.environ[k] = v
     audio.stop()
+
+
+# --- fast tests never load the model -------------------------------------------------
+# A test not marked ``slow`` that loads Whisper fails: ``make test-fast`` must stay fast
+# and must not need the model. Module fixtures count for the first test that uses them.
+_RUNNING_SLOW = {"now": False}
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_runtest_setup(item):
+    _RUNNING_SLOW["now"] = item.get_closest_marker("slow") is not None
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _fast_tests_load_no_model():
+    from starcoach.asr import engine
+
+    real = engine._load
+
+    def guarded(path, options):
+        if not _RUNNING_SLOW["now"]:
+            pytest.fail("a test not marked slow loaded the Whisper model: mark it @pytest.mark.slow",
+                        pytrace=False)
+        return real(path, options)
+
+    engine._load = guarded
+    yield
+    engine._load = real

@@ -8,7 +8,7 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from starcoach.cli.app import app
+from starcoach.cli import app
 from tests.conftest import SAMPLES, SHARED, needs_shared, silence
 
 runner = CliRunner()

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli.app import app
+from starcoach.cli import app
 from starcoach.takes.compare import compare_documents, group_stories, word_diff
 from tests.conftest import SAMPLES, SHARED, needs_shared
 
@@ -95,6 +95,7 @@ def test_group_stories_tells_retellings_from_new_stories():
     assert group_stories([(1, a), (2, b), (3, c)]) == [[1, 2], [3]]
 
 
+@pytest.mark.slow
 def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
     pairs = json.loads(invoke("compare", "1", "2", "--json").stdout)
     assert len(pairs) == 1 and all(ch["better"] is None for ch in pairs[0]["changes"])  # same audio twice
@@ -128,6 +129,7 @@ def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
     assert cov["ownership"]["stories"] == 0
 
 
+@pytest.mark.slow
 def test_export_formats_parse_back(in_takes_home, tmp_path):
     take = json.loads(invoke("show", "1", "--json").stdout)
     words = take["words"]

@@ -2,7 +2,8 @@
 
 import pytest
 
-from starcoach.analysis.fillers import DISCOURSE, FILLED, find_fillers, find_repetitions, is_filled_pause
+from starcoach.analysis.fillers import find_fillers, find_repetitions
+from starcoach.domain.vocab import DISCOURSE, FILLED, is_filled_pause
 from starcoach.domain.transcript import Word
 
 

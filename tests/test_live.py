@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli.app import app
+from starcoach.cli import app
 from starcoach.asr.live import LiveOptions, LiveTranscriber
 from starcoach.domain.transcript import Transcript, Word
 from tests.conftest import SAMPLES, silence, tone

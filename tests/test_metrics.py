@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 
 from starcoach.audio.activity import speech_activity
-from starcoach.analysis.fillers import Filler
+from starcoach.domain.transcript import Filler
 from starcoach.analysis.metrics import MetricsOptions, align_fillers, compute_metrics, find_quantities, hesitation_gaps
 from starcoach.domain.transcript import Transcript, Word
 from tests.conftest import silence, tone

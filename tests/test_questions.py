@@ -6,7 +6,7 @@ from collections import Counter
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli.app import app
+from starcoach.cli import app
 from starcoach.domain.errors import ConfigError
 from starcoach.takes.questions import load_bank
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from starcoach.cli.app import app
+from starcoach.cli import app
 from tests.conftest import SHARED, needs_shared
 
 DATA = Path(__file__).parent / "data"

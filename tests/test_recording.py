@@ -20,7 +20,7 @@ import pytest
 from typer.testing import CliRunner
 
 from starcoach.audio.decode import load_audio
-from starcoach.cli.app import app
+from starcoach.cli import app
 from tests.conftest import SAMPLES
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
@@ -87,9 +87,10 @@ def test_spoken_answer_becomes_a_take(pulse):
     text = doc["transcript"].lower()
     assert "reduced" in text and "minutes" in text
     assert doc["duration_s"] == pytest.approx(8.0, abs=0.15)
-    assert doc["question_id"] == "deep-1" and doc["status"] == "complete"
-    assert doc["stopped_by"] == "limit"
-    assert load_audio(doc["audio_path"]).duration_s == pytest.approx(8.0, abs=0.15)
+    take = doc["take"]
+    assert take["question_id"] == "deep-1" and take["status"] == "complete"
+    assert take["stopped_by"] == "limit"
+    assert load_audio(take["audio_path"]).duration_s == pytest.approx(8.0, abs=0.15)
     listed = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
     assert [t["id"] for t in listed] == [take_id]
     assert {"id", "question_id", "started_at", "duration_s", "audio_path"} <= set(listed[0])
@@ -136,7 +137,7 @@ def test_ctrl_c_keeps_the_audio(pulse):
     feeder.stop()
     assert code == 0, err
     doc = show(int(out.strip().splitlines()[-1]))
-    assert doc["stopped_by"] == "interrupt"
+    assert doc["take"]["stopped_by"] == "interrupt"
     assert doc["duration_s"] == pytest.approx(stopped - started, abs=0.6)
     assert "reduced" in doc["transcript"].lower()
 

@@ -20,10 +20,7 @@ def encoder_input_frames(model, samples: np.ndarray, fit: bool) -> int:
 
 @pytest.mark.slow
 def test_the_encoder_works_on_the_audio_not_the_padding(config):
-    from starcoach.analysis.pipeline import _engine
-    from starcoach.asr.models import resolve_model
-
-    model = _engine(resolve_model(config.model, config.paths.models), config)._model
+    model = config.analyzer().engine()._model
     assert encoder_input_frames(model, tone(6.1), fit=False) == 3000
     # With fit on: the audio plus 3 s of the padding, at least 5 s, at most the 30 s window
     # (100 frames a second).
@@ -35,20 +32,18 @@ def test_the_encoder_works_on_the_audio_not_the_padding(config):
 def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config):
     import os
 
-    from starcoach.asr import engine as transcribe
-    from starcoach.analysis.pipeline import _engine, live_transcriber
-    from starcoach.asr.models import resolve_model
-
-    def threads_of(engine) -> int:  # the cpu_threads its model was loaded with
-        return next(key[2] for key, model in transcribe._CACHE.items() if model is engine._model)
-
-    resolved = resolve_model(config.model, config.paths.models)
-    live = live_transcriber(config, resolved)
+    analyzer = config.analyzer()
+    live = analyzer.live_transcriber()
     try:
-        cells = [c.cell_contents for c in live._transcribe_chunk.__closure__]
-        engine = next(c for c in cells if isinstance(c, transcribe.Engine))  # the worker's
         cores = os.cpu_count() or 1
-        assert threads_of(engine) == max(1, cores - 1)
-        assert threads_of(_engine(resolved, config)) == cores
+        assert analyzer.engine().threads == cores
+        # the live worker's engine was loaded first, with one thread fewer (at least one)
+        assert sorted(e.threads for e in analyzer._engines.values()) == sorted({cores, max(1, cores - 1)})
     finally:
         live.finish()
+
+
+@pytest.mark.slow
+def test_one_analyzer_loads_the_model_once(config):
+    analyzer = config.analyzer()
+    assert analyzer.engine() is analyzer.engine()

@@ -15,11 +15,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from .domain.errors import ConfigError
-from .asr.live import LiveOptions
 from .analysis.metrics import MetricsOptions
+from .analysis.pipeline import AnalysisOptions, Analyzer
 from .analysis.star import StarOptions
 from .asr.engine import TranscribeOptions
+from .asr.live import LiveOptions
+from .asr.models import resolve_model
+from .domain.errors import ConfigError
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
@@ -64,12 +66,27 @@ class Config:
     record: RecordOptions = field(default_factory=RecordOptions)
     live: LiveOptions = field(default_factory=LiveOptions)
 
+    @property
+    def analysis(self) -> AnalysisOptions:
+        """The settings of the analysis stages."""
+        return AnalysisOptions(transcribe=self.transcribe, metrics=self.metrics, star=self.star, live=self.live)
+
+    def analyzer(self, model: str | None = None) -> Analyzer:
+        """The pipeline with ``model`` (a name or folder; the configured one if None).
+
+        Raises:
+            ModelError: the model cannot be found.
+        """
+        return Analyzer(resolve_model(model or self.model, self.paths.models), self.analysis)
+
 
 def project_home() -> Path:
     """The folder starcoach works in.
 
-    ``$STARCOACH_HOME`` if set; otherwise the source checkout this package was
-    installed from (it holds ``config.toml``); otherwise the current folder.
+    ``$STARCOACH_HOME`` if set; otherwise the source checkout this package runs from
+    (it holds ``config.toml`` and ``pyproject.toml``: models/ and recordings/ sit at
+    its top level); otherwise, installed from a wheel, the user's data folder
+    (``~/.local/share/starcoach`` on Linux, by platformdirs).
     """
     env = os.environ.get(HOME_ENV)
     if env:
@@ -77,7 +94,9 @@ def project_home() -> Path:
     checkout = Path(__file__).resolve().parents[2]
     if (checkout / CONFIG_NAME).is_file() and (checkout / "pyproject.toml").is_file():
         return checkout
-    return Path.cwd()
+    from platformdirs import user_data_path
+
+    return user_data_path("starcoach", appauthor=False)
 
 
 def load_config(home: Path | None = None) -> Config:

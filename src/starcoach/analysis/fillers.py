@@ -17,14 +17,10 @@ Also: immediate repetitions and restarts ("I I", "we we decided", "I was, I was"
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 
-from ..domain.transcript import Word
+from ..domain.transcript import Filler, Repetition, Word
+from ..domain.vocab import DISCOURSE, FILLED, is_filled_pause
 
-FILLED_PAUSE = re.compile(r"^(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+|a+h+m+|h+m+|m+h*m+|hm+)$")
-
-FILLED = "filled_pause"
-DISCOURSE = "discourse"
 
 # Words after which "like" is a verb or preposition of comparison, not a filler.
 _LIKE_CONTENT_BEFORE = frozenset(
@@ -57,42 +53,6 @@ _KIND_CONTENT_BEFORE = frozenset(
     "first last only this".split()
 )
 _SENTENCE_ADVERBS = frozenset({"basically", "actually", "literally"})
-
-
-@dataclass(frozen=True)
-class Filler:
-    """One filler.
-
-    Attributes:
-        text: the filler as spoken ("um", "you know").
-        start: start time in seconds.
-        end: end time in seconds.
-        kind: ``filled_pause`` or ``discourse``.
-        source: ``transcript`` (the recogniser wrote it) or ``audio`` (a voiced
-            hesitation in a gap the recogniser left).
-        word_index: index of its first word in the word list (-1 for ``audio``).
-    """
-
-    text: str
-    start: float
-    end: float
-    kind: str
-    source: str = "transcript"
-    word_index: int = -1
-
-
-@dataclass(frozen=True)
-class Repetition:
-    """A repeated word or restarted phrase ("I I", "we were, we were")."""
-
-    text: str
-    start: float
-    end: float
-
-
-def is_filled_pause(token: str) -> bool:
-    """True for um, uh, er, ah, hmm, erm and their stretched spellings."""
-    return bool(FILLED_PAUSE.match(token))
 
 
 def find_fillers(words: tuple[Word, ...] | list[Word]) -> list[Filler]:

@@ -12,9 +12,9 @@ from collections import Counter
 from dataclasses import dataclass, field
 
 from ..audio.activity import Activity, silences
-from .fillers import (DISCOURSE, FILLED, Filler, Repetition, filler_word_indexes, find_fillers,
-                      find_repetitions)
-from ..domain.transcript import Transcript, Word, join_words
+from ..domain.transcript import Filler, Repetition, Transcript, Word, join_words
+from ..domain.vocab import DISCOURSE, FILLED, I_WORDS, WE_WORDS
+from .fillers import filler_word_indexes, find_fillers, find_repetitions
 
 
 @dataclass(frozen=True)
@@ -112,8 +112,6 @@ class SpeakingMetrics:
         return tuple(p for p in self.pauses if p.long)
 
 
-_I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
-_WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
 _HEDGES = ("i think", "i guess", "i believe", "i feel like", "maybe", "probably", "perhaps", "sort of",
            "kind of", "just", "might", "somewhat", "a little bit", "hopefully")
 _NUMBER_WORDS = frozenset(
@@ -178,8 +176,8 @@ def compute_metrics(
         pauses=pauses,
         fillers=fillers,
         repetitions=repetitions,
-        i_count=sum(t in _I_WORDS for t in norms),
-        we_count=sum(t in _WE_WORDS for t in norms),
+        i_count=sum(t in I_WORDS for t in norms),
+        we_count=sum(t in WE_WORDS for t in norms),
         hedges=_hedges(norms),
         quantities=tuple(find_quantities(content)),
         options=opts,

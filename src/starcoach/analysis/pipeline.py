@@ -8,20 +8,37 @@ from __future__ import annotations
 
 import os
 import time
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 
+from ..asr.engine import TranscribeOptions
+from ..asr.live import LiveOptions
+from ..asr.models import ResolvedModel
 from ..audio.activity import Activity, snap_to_speech, speech_activity
 from ..audio.decode import SAMPLE_RATE, load_audio
-from ..config import Config
-from .fillers import FILLED, Filler, filler_word_indexes, is_filled_pause
-from .metrics import SpeakingMetrics, compute_metrics, hesitation_gaps
-from ..asr.models import ResolvedModel, resolve_model
-from .star import StarReport, check_spoken
 from ..domain.trace import mark
-from ..domain.transcript import Transcript
+from ..domain.transcript import Filler, Transcript
+from ..domain.vocab import FILLED, is_filled_pause
+from .fillers import filler_word_indexes
+from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics, hesitation_gaps
+from .star import StarOptions, StarReport, check_spoken
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..asr.engine import Engine
+    from ..asr.live import LiveTranscriber
+
+
+@dataclass(frozen=True)
+class AnalysisOptions:
+    """The settings of every stage (from config.toml's tables; defaults otherwise)."""
+
+    transcribe: TranscribeOptions = field(default_factory=TranscribeOptions)
+    metrics: MetricsOptions = field(default_factory=MetricsOptions)
+    star: StarOptions = field(default_factory=StarOptions)
+    live: LiveOptions = field(default_factory=LiveOptions)
 
 
 @dataclass(frozen=True)
@@ -50,97 +67,114 @@ class Analysis:
         return not self.transcript.words
 
 
-def analyze_file(path: str | Path, config: Config, *, model: str | None = None, live: bool = False) -> Analysis:
-    """Decode, transcribe and analyse an audio file.
+class Analyzer:
+    """The pipeline with one model: audio -> activity -> transcript -> metrics -> STAR.
+
+    It owns the loaded model (an :class:`~starcoach.asr.engine.Engine` per thread
+    count, loaded on first use and kept for the analyzer's life), so a practice
+    session loads the model once for all its takes.
 
     Args:
-        path: an audio file (wav, flac, mp3, m4a, ogg, ...).
-        config: the loaded configuration.
-        model: a model name or folder; the configured default if None.
-        live: transcribe in chunks as record mode does (fed as fast as it decodes),
-            to measure that path on files.
-
-    Raises:
-        AudioError: the file cannot be decoded.
-        ModelError: the model cannot be found or loaded.
+        model: the resolved model (see :func:`starcoach.asr.models.resolve_model`).
+        options: the stages' settings.
     """
-    t0 = time.perf_counter()
-    audio = load_audio(path)
-    resolved = resolve_model(model or config.model, config.paths.models)
-    if live:
-        transcriber = live_transcriber(config, resolved, realtime=False)
-        block = SAMPLE_RATE // 10
-        for i in range(0, len(audio.samples), block):
-            transcriber.feed(audio.samples[i:i + block])
-        return analyze_live(transcriber, config, resolved, source=str(path))
-    return analyze_samples(audio.samples, config, resolved, source=str(path), started=t0)
 
+    def __init__(self, model: ResolvedModel, options: AnalysisOptions | None = None):
+        self.model = model
+        self.options = options or AnalysisOptions()
+        self._engines: dict[int, Engine] = {}
 
-def analyze_samples(
-    samples: np.ndarray,
-    config: Config,
-    model: ResolvedModel,
-    *,
-    source: str | None = None,
-    started: float | None = None,
-) -> Analysis:
-    """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
-    t0 = started if started is not None else time.perf_counter()
-    activity = speech_activity(samples, SAMPLE_RATE)
-    engine = _engine(model, config) if activity.regions else None  # never run the model on silence
-    t_transcribe = time.perf_counter()
-    if engine is not None:
-        transcript, audio_fillers, unconfirmed = _transcribe_chunk(engine, config, samples, "", activity)
-    else:
-        transcript, audio_fillers, unconfirmed = Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
-    t_analyze = time.perf_counter()
-    return _finish(transcript, activity, audio_fillers, unconfirmed, config, model, source,
-                   (t0, t_transcribe, t_analyze))
+    def engine(self, threads: int = 0) -> Engine:
+        """The model loaded for ``threads`` CPU threads (0: the configured number)."""
+        opts = self.options.transcribe
+        if threads:
+            opts = replace(opts, threads=threads)
+        key = opts.threads or (os.cpu_count() or 1)
+        if key not in self._engines:
+            from ..asr.engine import Engine  # heavy imports inside: only when a model is needed
 
+            self._engines[key] = Engine(self.model.path, opts)
+        return self._engines[key]
 
-def live_transcriber(config: Config, model: ResolvedModel, *, realtime: bool = True):
-    """A :class:`~starcoach.live.LiveTranscriber` for a recording (loads the model now,
-    before the speaker starts, not after they stop).
+    def analyze_file(self, path: str | Path, *, live: bool = False) -> Analysis:
+        """Decode, transcribe and analyse an audio file.
 
-    ``realtime``: the audio arrives as it is spoken, alongside the audio server and the
-    recorder's threads. The worker then guesses at pauses, and (with ``threads = 0``)
-    decodes on one core fewer than the machine has: on 2 cores, two decoding threads
-    stalled whenever the audio path took a core, and the last chunk took twice as long
-    as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
-    """
-    from ..asr.live import LiveTranscriber
+        Args:
+            path: an audio file (wav, flac, mp3, m4a, ogg, ...).
+            live: transcribe in chunks as record mode does (fed as fast as it decodes),
+                to measure that path on files.
 
-    options = config.transcribe
-    if realtime and not options.threads:
-        options = replace(options, threads=max(1, (os.cpu_count() or 1) - 1))
-    engine = _engine(model, replace(config, transcribe=options))
+        Raises:
+            AudioError: the file cannot be decoded.
+            ModelError: the model cannot be loaded.
+        """
+        t0 = time.perf_counter()
+        audio = load_audio(path)
+        if live:
+            transcriber = self.live_transcriber(realtime=False)
+            block = SAMPLE_RATE // 10
+            for i in range(0, len(audio.samples), block):
+                transcriber.feed(audio.samples[i:i + block])
+            return self.finish_live(transcriber, source=str(path))
+        return self.analyze_samples(audio.samples, source=str(path), started=t0)
 
-    def transcribe_chunk(samples: np.ndarray, context: str):
+    def analyze_samples(self, samples: np.ndarray, *, source: str | None = None,
+                        started: float | None = None) -> Analysis:
+        """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
+        t0 = started if started is not None else time.perf_counter()
         activity = speech_activity(samples, SAMPLE_RATE)
-        if not activity.regions:
-            return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
-        return _transcribe_chunk(engine, config, samples, context, activity)
+        t_transcribe = time.perf_counter()
+        if activity.regions:  # never run the model on silence
+            transcript, audio_fillers, unconfirmed = _transcribe_chunk(self.engine(), self.options, samples, "",
+                                                                       activity)
+        else:
+            transcript, audio_fillers, unconfirmed = (
+                Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
+        t_analyze = time.perf_counter()
+        return _finish(transcript, activity, audio_fillers, unconfirmed, self.options, self.model, source,
+                       (t0, t_transcribe, t_analyze))
 
-    return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=config.live, guess=realtime)
+    def live_transcriber(self, *, realtime: bool = True) -> LiveTranscriber:
+        """A :class:`~starcoach.asr.live.LiveTranscriber` for a recording (loads the model
+        now, before the speaker starts, not after they stop).
+
+        ``realtime``: the audio arrives as it is spoken, alongside the audio server and the
+        recorder's threads. The worker then guesses at pauses, and (with ``threads = 0``)
+        decodes on one core fewer than the machine has: on 2 cores, two decoding threads
+        stalled whenever the audio path took a core, and the last chunk took twice as long
+        as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
+        """
+        from ..asr.live import LiveTranscriber
+
+        threads = 0
+        if realtime and not self.options.transcribe.threads:
+            threads = max(1, (os.cpu_count() or 1) - 1)
+        engine = self.engine(threads)
+        options = self.options
+
+        def transcribe_chunk(samples: np.ndarray, context: str) -> ChunkResult:
+            activity = speech_activity(samples, SAMPLE_RATE)
+            if not activity.regions:
+                return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
+            return _transcribe_chunk(engine, options, samples, context, activity)
+
+        return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=options.live, guess=realtime)
+
+    def finish_live(self, live: LiveTranscriber, *, source: str | None = None) -> Analysis:
+        """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
+        t0 = time.perf_counter()
+        result = live.finish()
+        mark("transcribed")
+        t1 = time.perf_counter()
+        return _finish(result.transcript, result.activity, result.audio_fillers, result.unconfirmed,
+                       self.options, self.model, source, (t0, t0, t1))
 
 
-def analyze_live(live, config: Config, model: ResolvedModel, *, source: str | None = None) -> Analysis:
-    """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
-    t0 = time.perf_counter()
-    result = live.finish()
-    mark("transcribed")
-    t1 = time.perf_counter()
-    return _finish(result.transcript, result.activity, result.audio_fillers, result.unconfirmed, config, model,
-                   source, (t0, t0, t1))
+ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
 
 
-def _engine(model: ResolvedModel, config: Config):
-    from ..asr.engine import Engine  # the model adapter; heavy imports inside
-
-    return Engine(model.path, config.transcribe)
-
-
-def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str, activity: Activity):
+def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarray, context: str,
+                      activity: Activity) -> ChunkResult:
     """Transcribe one stretch of audio and recover the fillers it dropped (times relative to it).
 
     Silence before the first and after the last speech is not decoded: it costs a
@@ -152,11 +186,10 @@ def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str,
     if first > 1.0 or len(samples) / SAMPLE_RATE - last > 1.0:
         inner = samples[int(first * SAMPLE_RATE): int(last * SAMPLE_RATE)]
         sub = _shift_activity(activity, -first, last - first)
-        transcript, fillers, unconfirmed = _transcribe_chunk(engine, config, inner, context, sub)
-        transcript = replace(transcript.shifted(first), duration_s=len(samples) / SAMPLE_RATE)
-        return (transcript, tuple(replace(f, start=round(f.start + first, 3), end=round(f.end + first, 3))
-                                  for f in fillers),
-                tuple((round(a + first, 3), round(b + first, 3)) for a, b in unconfirmed))
+        inner_t, inner_f, inner_u = _transcribe_chunk(engine, config, inner, context, sub)
+        return (replace(inner_t.shifted(first), duration_s=len(samples) / SAMPLE_RATE),
+                tuple(replace(f, start=round(f.start + first, 3), end=round(f.end + first, 3)) for f in inner_f),
+                tuple((round(a + first, 3), round(b + first, 3)) for a, b in inner_u))
     base = config.transcribe.initial_prompt
     prompt = f"{base} {context}".strip() if context else None
     transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
@@ -169,8 +202,7 @@ def _transcribe_chunk(engine, config: Config, samples: np.ndarray, context: str,
         if activity.speech_between(done + 0.2, transcript.duration_s) < 1.0 or not rest:
             break
         start = max(done, rest[0][0] - 0.2)
-        first = int(start * SAMPLE_RATE)
-        more = engine.transcribe(samples[first:], prompt=f"{base} {transcript.text}"[-400:].strip())
+        more = engine.transcribe(samples[int(start * SAMPLE_RATE):], prompt=f"{base} {transcript.text}"[-400:].strip())
         shifted = more.shifted(start)
         shifted = _fit_to_audio(replace(shifted, duration_s=transcript.duration_s), activity)
         if not shifted.words:
@@ -189,7 +221,9 @@ def _shift_activity(activity: Activity, offset: float, duration: float) -> Activ
     return replace(activity, regions=regions)
 
 
-def _finish(transcript, activity, audio_fillers, unconfirmed, config, model, source, marks) -> Analysis:
+def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Filler, ...],
+            unconfirmed: tuple[tuple[float, float], ...], config: AnalysisOptions, model: ResolvedModel,
+            source: str | None, marks: tuple[float, float, float]) -> Analysis:
     t0, t_transcribe, t_analyze = marks
     metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
     star = check_spoken(
@@ -228,8 +262,8 @@ def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
     return replace(transcript, segments=tuple(kept))
 
 
-def _recover_fillers(engine, samples: np.ndarray, transcript: Transcript, activity: Activity,
-                     config: Config) -> tuple[tuple[Filler, ...], tuple[tuple[float, float], ...]]:
+def _recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript, activity: Activity,
+                     config: AnalysisOptions) -> tuple[tuple[Filler, ...], tuple[tuple[float, float], ...]]:
     """Filled pauses the model left out: voiced stretches between words, heard alone.
 
     Whisper drops most "um"s and "uh"s from running speech. Each short voiced

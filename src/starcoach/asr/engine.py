@@ -15,6 +15,7 @@ import numpy as np
 
 from ..domain.errors import ModelError
 from ..domain.transcript import Segment, Transcript, Word, merge_fragments
+from ..domain.vocab import FILLER_PROMPT
 
 SAMPLE_RATE = 16_000
 
@@ -55,7 +56,7 @@ class TranscribeOptions:
     compute_type: str = "int8"
     threads: int = 0
     beam_size: int = 5
-    initial_prompt: str = "Um, uh, hmm, er, ah."
+    initial_prompt: str = FILLER_PROMPT
     condition_on_previous_text: bool = True
     no_speech_threshold: float = 0.6
     no_repeat_ngram_size: int = 8
@@ -63,13 +64,12 @@ class TranscribeOptions:
     fit_window: bool = True
 
 
-_CACHE: dict[tuple[str, str, int], object] = {}
-_LOCK = threading.Lock()
-_DECODE_LOCK = threading.Lock()
-
-
 class Engine:
-    """A loaded Whisper model.
+    """A loaded Whisper model and its decoding options.
+
+    One decode runs at a time (they share the model's window setting and the cores);
+    the caller keeps the engine for as long as it needs the model
+    (:class:`~starcoach.analysis.pipeline.Analyzer` does).
 
     Args:
         model_path: folder of a CTranslate2 Whisper model.
@@ -81,8 +81,10 @@ class Engine:
 
     def __init__(self, model_path: Path, options: TranscribeOptions | None = None):
         self.options = options or TranscribeOptions()
+        self.threads = self.options.threads or os.cpu_count() or 1
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
+        self._decode_lock = threading.Lock()
 
     def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
                    condition: bool | None = None, fit: bool | None = None) -> Transcript:
@@ -101,7 +103,7 @@ class Engine:
         """
         opts = self.options
         initial = opts.initial_prompt if prompt is None else prompt
-        with _DECODE_LOCK:  # one decode at a time: they share the model's window and the cores
+        with self._decode_lock:
             self._model.fit = self.options.fit_window if fit is None else fit
             return self._decode(samples, initial, condition, fallback)
 
@@ -212,20 +214,20 @@ def download_model(name: str, dest: Path) -> None:
 ONEDNN_KERNEL_CACHE = "8"
 
 
-def _load(path: Path, opts: TranscribeOptions):
+def native_settings() -> None:
+    """The one place where starcoach sets a native library's option through the
+    environment. It must happen before CTranslate2 (and so oneDNN) is first loaded;
+    a value the user already set wins."""
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
+
+
+def _load(path: Path, opts: TranscribeOptions):
+    native_settings()
     threads = opts.threads or os.cpu_count() or 1
-    key = (str(path), opts.compute_type, threads)
-    with _LOCK:
-        if key in _CACHE:
-            return _CACHE[key]
-        try:
-            model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type,
-                                           cpu_threads=threads)
-        except (RuntimeError, ValueError, OSError) as exc:
-            raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
-        _CACHE[key] = model
-        return model
+    try:
+        return _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
 
 
 def _fitting_model_class():

@@ -19,9 +19,8 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels
-from ..analysis.fillers import Filler
 from ..domain.trace import mark
-from ..domain.transcript import Segment, Transcript
+from ..domain.transcript import Filler, Segment, Transcript
 
 
 @dataclass(frozen=True)

@@ -16,6 +16,7 @@ import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -147,8 +148,8 @@ class Recorder:
         self._stopped_by = "user"
         self._error: str | None = None
         self._writer: threading.Thread | None = None
-        self._stream = None
-        self._file = None
+        self._stream: Any = None  # sounddevice.InputStream, once started
+        self._file: Any = None  # soundfile.SoundFile, once started
         self._started_at = 0.0
         self._listener = listener
 

@@ -1,0 +1,13 @@
+"""The ``starcoach`` command. Each command: parse -> one library call -> render.
+
+One module per group of commands; importing them registers their commands on ``app``.
+"""
+
+from __future__ import annotations
+
+from . import analyze, record, takes, review  # noqa: F401, I001 - registers the commands, in help order
+from .common import app
+
+
+def main() -> None:
+    app()

@@ -115,3 +115,34 @@ class Transcript:
         text = " ".join(w.text.strip() for w in words)
         seg = Segment(start=words[0].start, end=words[-1].end, text=text, words=words)
         return cls(segments=(seg,), duration_s=duration_s)
+
+
+@dataclass(frozen=True)
+class Filler:
+    """One filler.
+
+    Attributes:
+        text: the filler as spoken ("um", "you know").
+        start: start time in seconds.
+        end: end time in seconds.
+        kind: ``filled_pause`` or ``discourse``.
+        source: ``transcript`` (the recogniser wrote it) or ``audio`` (a voiced
+            hesitation in a gap the recogniser left).
+        word_index: index of its first word in the word list (-1 for ``audio``).
+    """
+
+    text: str
+    start: float
+    end: float
+    kind: str
+    source: str = "transcript"
+    word_index: int = -1
+
+
+@dataclass(frozen=True)
+class Repetition:
+    """A repeated word or restarted phrase ("I I", "we were, we were")."""
+
+    text: str
+    start: float
+    end: float

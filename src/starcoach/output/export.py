@@ -18,10 +18,9 @@ import numpy as np
 
 from ..domain.errors import ExportError
 from ..domain.transcript import join_words
+from ..domain.vocab import PART_TITLES
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
-PART_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
-               "learning": "Learning"}
 PART_COLOURS = {"situation": "#4e79a7", "task": "#59a14f", "action": "#f28e2b", "result": "#b07aa1",
                 "learning": "#edc948"}
 
@@ -50,7 +49,7 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
 def _sentence_words(doc: dict[str, Any], sentence: dict[str, Any], *, clean: bool) -> str:
     """A STAR sentence's words from the word list, fillers marked or dropped."""
     start, end = sentence.get("start"), sentence.get("end")
-    if start is None:
+    if start is None or end is None:
         return sentence["text"]
     out = []
     for w in doc["words"]:
@@ -72,7 +71,7 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     """
     take = doc.get("take", {})
     lines = [f"# {take.get('question_text') or 'My answer'}", ""]
-    meta = [f"take {take['id']}" if take.get("id") else None, doc.get("started_at"),
+    meta = [f"take {take['id']}" if take.get("id") else None, take.get("started_at"),
             f"{doc.get('speaking_span_s', 0):.0f} s", f"{doc.get('wpm', 0):.0f} wpm",
             f"{doc.get('metrics', {}).get('filler_count', 0)} fillers"]
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
@@ -239,7 +238,7 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     take = doc.get("take", {})
     title = html.escape(take.get("question_text") or doc.get("file") or "My answer")
     meta = html.escape(" · ".join(x for x in (
-        f"take {take['id']}" if take.get("id") else "", doc.get("started_at") or "",
+        f"take {take['id']}" if take.get("id") else "", take.get("started_at") or "",
         f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm",
         f"{doc['metrics']['filler_count']} fillers", f"{doc['metrics']['long_pause_count']} long pauses") if x))
     sentences = []

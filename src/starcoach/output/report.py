@@ -1,128 +1,25 @@
-"""Rendering: the stable JSON document and the readable terminal report.
-
-The JSON document is a contract with scripts (documented in the README): fields are
-added, never renamed or removed, and ``schema`` says which version a document is.
-"""
+"""The readable terminal report, rendered from the JSON documents so that ``show``
+and ``analyze`` print the same thing (the documents come from ``analysis.document``)."""
 
 from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
-from ..analysis.fillers import filler_word_indexes
-from ..analysis.star import PARTS, StarReport
+from ..analysis.document import analysis_document, star_document
+from ..analysis.star import StarReport
+from ..domain.vocab import PARTS
+from ..takes.documents import new_take_document
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
 
     from ..analysis.pipeline import Analysis
     from ..asr.models import ModelInfo
+    from ..config import Paths
     from ..takes.store import Take
 
-SCHEMA = 1
 _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result": "magenta",
                "learning": "yellow", "other": "white"}
-
-
-def _r(x: float | None, nd: int = 3) -> float | None:
-    return None if x is None else round(float(x), nd)
-
-
-def star_document(star: StarReport) -> dict[str, Any]:
-    """The ``star`` object of the JSON document."""
-    doc: dict[str, Any] = {}
-    for p in PARTS:
-        part = star.parts[p]
-        doc[p] = {"present": part.present, "sentences": list(part.sentences),
-                  "share_words": part.share_words, "share_time": part.share_time}
-    doc["sentences"] = [
-        {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues)}
-        for s in star.sentences
-    ]
-    doc["feedback"] = [
-        {"code": f.code, "severity": f.severity, "message": f.message, "sentences": list(f.sentences)}
-        for f in star.feedback
-    ]
-    doc["rating"] = star.rating
-    doc["strengths"] = list(star.strengths)
-    doc["improvements"] = list(star.improvements)
-    return doc
-
-
-def analysis_document(a: "Analysis") -> dict[str, Any]:
-    """The ``analyze --json`` document."""
-    m = a.metrics
-    words = a.transcript.words
-    filler_idx = filler_word_indexes(m.fillers)
-    total_words = len(words) + sum(1 for f in m.fillers if f.source == "audio")
-    return {
-        "schema": SCHEMA,
-        "file": a.source,
-        "no_speech": a.no_speech,
-        "duration_s": _r(a.transcript.duration_s),
-        "speech_s": _r(m.speech_s),
-        "speaking_span_s": _r(m.speaking_span_s),
-        "wpm": _r(m.wpm, 1),
-        "transcript": a.transcript.text,
-        "words": [
-            {"text": w.text, "start": _r(w.start), "end": _r(w.end), "probability": _r(w.probability),
-             "filler": i in filler_idx}
-            for i, w in enumerate(words)
-        ],
-        "fillers": [
-            {"text": f.text, "start": _r(f.start), "end": _r(f.end), "kind": f.kind, "source": f.source}
-            for f in m.fillers
-        ],
-        "pauses": [
-            {"start": p.start, "end": p.end, "duration_s": p.duration_s, "long": p.long} for p in m.pauses
-        ],
-        "metrics": {
-            "span_start": _r(m.span_start),
-            "span_end": _r(m.span_end),
-            "content_words": m.content_words,
-            "wpm": _r(m.wpm, 1),
-            "articulation_wpm": _r(m.articulation_wpm, 1),
-            "target_wpm": list(m.options.target_wpm),
-            "pace": [{"start": w.start, "end": w.end, "wpm": w.wpm, "flag": w.flag} for w in m.pace],
-            "filler_count": len(m.fillers),
-            "filler_counts": m.filler_counts,
-            "filled_pause_count": sum(f.kind == "filled_pause" for f in m.fillers),
-            "discourse_filler_count": sum(f.kind == "discourse" for f in m.fillers),
-            "fillers_per_min": _r(m.fillers_per_min, 2),
-            "filler_share": _r(len(m.fillers) / total_words if total_words else 0.0),
-            "filler_time_s": _r(m.filler_time_s),
-            "fillers_lower_bound": bool(a.unconfirmed_hesitations),
-            "unconfirmed_hesitations": [{"start": s, "end": e} for s, e in a.unconfirmed_hesitations],
-            "repetitions": [{"text": r.text, "start": _r(r.start), "end": _r(r.end)} for r in m.repetitions],
-            "pause_count": len(m.pauses),
-            "long_pause_count": len(m.long_pauses),
-            "pause_time_s": _r(sum(p.duration_s for p in m.pauses)),
-            "i_count": m.i_count,
-            "we_count": m.we_count,
-            "action_i_count": _action_count(a.star, "i"),
-            "action_we_count": _action_count(a.star, "we"),
-            "hedges": m.hedges,
-            "quantities": [{"text": q.text, "start": _r(q.start), "end": _r(q.end), "kind": q.kind}
-                           for q in m.quantities],
-        },
-        "star": star_document(a.star),
-        "timings": {"load_s": a.timings.load_s, "transcribe_s": a.timings.transcribe_s,
-                    "analyze_s": a.timings.analyze_s, "total_s": a.timings.total_s},
-        "model": {"name": a.model.name, "path": str(a.model.path)},
-    }
-
-
-def check_document(star: StarReport, source: str) -> dict[str, Any]:
-    """The ``check --json`` document."""
-    return {"schema": SCHEMA, "file": source, "words": sum(s.words for s in star.sentences),
-            "star": star_document(star)}
-
-
-def _action_count(star: StarReport, who: str) -> int:
-    import re
-
-    rx = re.compile(r"\b(?:i|i'm|i've|i'd|i'll|me|my|myself)\b" if who == "i"
-                    else r"\b(?:we|we're|we've|we'd|we'll|us|our|ourselves)\b")
-    return sum(len(rx.findall(star.sentences[i].text.lower())) for i in star.parts["action"].sentences)
 
 
 # --- the terminal report (rendered from the documents, so `show` and `analyze` match) ---
@@ -264,26 +161,8 @@ def render_models(infos: list["ModelInfo"], default: str, console: "Console") ->
 
 # --- takes, questions, devices, recording -------------------------------------------
 
-def take_document(take: "Take", analysis: dict[str, Any] | None) -> dict[str, Any]:
-    """``show --json``: the take's ``analyze --json`` document plus the take's own fields."""
-    doc = dict(analysis or {})
-    doc.update(take.summary())
-    doc["take"] = {"id": take.id, "audio_path": take.audio_path, "question_id": take.question_id,
-                   "question_text": take.question_text}
-    if analysis is None:
-        doc.setdefault("no_speech", True)
-        doc.setdefault("duration_s", take.duration_s or 0.0)
-    return doc
-
-
-def analysis_document_for_take(result) -> dict[str, Any]:
-    doc = dict(result.document)
-    doc["take"] = {**doc.get("take", {}), "id": result.take_id, "audio_path": str(result.audio_path)}
-    return doc
-
-
 def render_take_result(result, console: "Console") -> None:
-    render_document(analysis_document_for_take(result), console)
+    render_document(new_take_document(result.document, result.take_id, result.audio_path), console)
 
 
 def render_takes(takes: list["Take"], console: "Console") -> None:
@@ -473,7 +352,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
             best = min(known, key=lambda v: 0 if target_length[0] <= v <= target_length[1] else
                        min(abs(v - target_length[0]), abs(v - target_length[1])))
         else:
-            best = best_fn(known)
+            best = best_fn(known) if best_fn else None
         table.add_row(label, _fmt(known[0]), _fmt(known[-1]), _fmt(best), _spark(vals))
     console.print(table)
 
@@ -488,4 +367,15 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
         n = len(groups)
         mark = "[green]✓[/green]" if n >= 2 else ("[yellow]one more[/yellow]" if n == 1 else "[red]none yet[/red]")
         table.add_row(names.get(key, key), str(n), str(sum(len(g) for g in groups)), mark)
+    console.print(table)
+
+
+def render_paths(paths: "Paths", console: "Console") -> None:
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None)
+    for name, value in (("home", paths.home), ("config", paths.config_file), ("models", paths.models),
+                        ("recordings", paths.recordings), ("database", paths.database),
+                        ("questions", paths.questions or "(built-in only)")):
+        table.add_row(name, str(value))
     console.print(table)

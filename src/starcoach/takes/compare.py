@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.transcript import join_words
+from ..domain.vocab import CORE_PARTS, PARTS
 
-STAR_CORE = ("situation", "task", "action", "result")
 _STOP = frozenset(
     """the a an and or but so to of in on at for with from by as is was were be been it its this that these those
     we our us i my me you your they them their he she his her had have has did do does not no then than there
@@ -85,7 +85,7 @@ def metric_values(doc: dict[str, Any]) -> dict[str, float | None]:
         "wpm": doc.get("wpm"),
         "length_s": doc.get("speaking_span_s"),
         "long_pauses": m.get("long_pause_count"),
-        "star_parts": float(sum(bool(star.get(p, {}).get("present")) for p in STAR_CORE)),
+        "star_parts": float(sum(bool(star.get(p, {}).get("present")) for p in CORE_PARTS)),
         "learning": float(bool(star.get("learning", {}).get("present"))),
         "rating": star.get("rating"),
         "i_share_action": (action_i / (action_i + action_we)) if (action_i + action_we) else None,
@@ -113,8 +113,8 @@ def compare_documents(a_id: int, a: dict[str, Any], b_id: int, b: dict[str, Any]
                _higher(va["i_share_action"], vb["i_share_action"])),
         Change("numbers", "numbers quoted", va["numbers"], vb["numbers"], _higher(va["numbers"], vb["numbers"])),
     )
-    star_a = {p: bool(a.get("star", {}).get(p, {}).get("present")) for p in (*STAR_CORE, "learning")}
-    star_b = {p: bool(b.get("star", {}).get(p, {}).get("present")) for p in (*STAR_CORE, "learning")}
+    star_a = {p: bool(a.get("star", {}).get(p, {}).get("present")) for p in PARTS}
+    star_b = {p: bool(b.get("star", {}).get(p, {}).get("present")) for p in PARTS}
     return Comparison(a_id, b_id, changes, star_a, star_b, tuple(word_diff(content_words(a), content_words(b))))
 
 

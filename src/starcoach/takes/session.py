@@ -16,6 +16,8 @@ from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
+from ..analysis.document import analysis_document
+from ..analysis.pipeline import Analysis, Analyzer
 from ..config import Config
 from ..domain.errors import AudioError, RecordingError, StarcoachError
 from .questions import Question
@@ -35,7 +37,7 @@ class TakeResult:
 
 
 def open_store(config: Config) -> Store:
-    return Store(config.paths.database)
+    return Store(config.paths.database, config.paths.recordings)
 
 
 def take_path(config: Config, suffix: str = ".wav", when: datetime | None = None) -> Path:
@@ -62,7 +64,7 @@ def record_take(
     interactive: bool = True,
     on_tick: Callable[[Recorder], None] | None = None,
     on_start: Callable[[int, Path], None] | None = None,
-    model: str | None = None,
+    analyzer: Analyzer,
 ) -> TakeResult:
     """Record one answer, then analyse and store it.
 
@@ -80,17 +82,13 @@ def record_take(
     limit = seconds if seconds else config.record.max_seconds
     live = None
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
-        from ..analysis.pipeline import live_transcriber
-        from ..asr.models import resolve_model
-
-        resolved = resolve_model(model or config.model, config.paths.models)
-        live = (live_transcriber(config, resolved), resolved)
+        live = analyzer.live_transcriber()
     path = take_path(config)
     take_id = store.begin_take(audio_path=path, question_id=question.id if question else None,
                                question_text=question.text if question else None,
                                principle=question.principles[0] if question and question.principles else None)
     recorder = Recorder(path, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
-                        listener=live[0].feed if live else None)
+                        listener=live.feed if live else None)
     try:
         recorder.start()
     except StarcoachError:
@@ -104,17 +102,15 @@ def record_take(
     mark("recorder stopped")
     analysis = None
     if live is not None and recording.frames:
-        from ..analysis.pipeline import analyze_live
-
         try:
-            analysis = analyze_live(live[0], config, live[1], source=str(path))
+            analysis = analyzer.finish_live(live, source=str(path))
         except Exception:  # noqa: BLE001 - the audio is on disk: analyse the file instead, below
             analysis = None
-    return _analyse_and_store(config, store, take_id, path, recording, model=model, analysis=analysis)
+    return _analyse_and_store(analyzer, store, take_id, path, recording, analysis=analysis)
 
 
 def import_take(config: Config, store: Store, file: Path, question: Question | None, *,
-                model: str | None = None) -> TakeResult:
+                analyzer: Analyzer) -> TakeResult:
     """Copy a recording made elsewhere into recordings/ and analyse it as a take.
 
     Raises:
@@ -129,10 +125,10 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
                                question_text=question.text if question else None,
                                principle=question.principles[0] if question and question.principles else None,
                                source="import")
-    return _analyse_and_store(config, store, take_id, dest, None, model=model)
+    return _analyse_and_store(analyzer, store, take_id, dest, None)
 
 
-def recover(config: Config, store: Store, *, model: str | None = None) -> list[TakeResult]:
+def recover(config: Config, store: Store, *, analyzer: Analyzer) -> list[TakeResult]:
     """Finish takes whose recording process died: repair the file, analyse, store.
 
     Takes still being recorded by a live process are left alone.
@@ -154,18 +150,15 @@ def recover(config: Config, store: Store, *, model: str | None = None) -> list[T
             continue
         rec = Recording(path=path, frames=data_bytes // 2, sample_rate=config.record.sample_rate,
                         overflows=take.overflows, stopped_by="crash")
-        results.append(_analyse_and_store(config, store, take.id, path, rec, model=model, status="recovered"))
+        results.append(_analyse_and_store(analyzer, store, take.id, path, rec, status="recovered"))
     return results
 
 
-def _analyse_and_store(config, store, take_id, path, recording, *, model=None, status="complete",
-                       analysis=None) -> TakeResult:
-    from ..analysis.pipeline import analyze_file
-    from ..output.report import analysis_document
-
+def _analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path, recording: Recording | None,
+                       *, status: str = "complete", analysis: Analysis | None = None) -> TakeResult:
     try:
         if analysis is None:
-            analysis = analyze_file(path, config, model=model)
+            analysis = analyzer.analyze_file(path)
     except AudioError as exc:
         # Too short or empty: keep the take (and whatever audio there is) as failed.
         store.finish_take(take_id, duration_s=recording.duration_s if recording else 0.0, document=None,

@@ -2,11 +2,13 @@
 
 The database lives beside the audio under ``recordings/``. WAL mode and a busy
 timeout let two starcoach processes (a recording and a ``takes`` listing, say) use
-it at once; foreign keys keep a take's words and fillers from outliving it.
+it at once. Each take's analysis is its JSON document (``analysis_json``); a few of
+its figures are columns too, for listing and progress.
 """
 
 from __future__ import annotations
 
+import builtins
 import json
 import os
 import sqlite3
@@ -16,8 +18,8 @@ from pathlib import Path
 from typing import Any, Callable
 
 from ..domain.errors import NotFound, StoreError
+from ..domain.vocab import CORE_PARTS
 
-STAR_PARTS = ("situation", "task", "action", "result", "learning")
 
 
 def _statements(db: sqlite3.Connection, sql: str) -> None:
@@ -94,8 +96,15 @@ def _m001_takes(db: sqlite3.Connection) -> None:
     )
 
 
+def _m002_drop_unread_tables(db: sqlite3.Connection) -> None:
+    """0.1.0 copied each take's words, fillers and STAR parts into three tables that
+    nothing ever read; the take's document (``analysis_json``) holds all of it."""
+    _statements(db, "DROP TABLE IF EXISTS words; DROP TABLE IF EXISTS fillers; DROP TABLE IF EXISTS star_parts;")
+
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_takes", _m001_takes),
+    ("002_drop_unread_tables", _m002_drop_unread_tables),
 ]
 
 
@@ -137,13 +146,19 @@ class Store:
 
     Args:
         path: the SQLite file; created with its folder if missing.
+        recordings: the folder takes' audio lives in. Audio inside it is indexed by its
+            path relative to it, so a home folder can be moved or copied whole; a take
+            indexed with an absolute path is looked for under it
+            by date folder and name (``recordings/2026-12-01/take-221137.flac``) beside
+            the database first.
 
     Raises:
         StoreError: the file cannot be opened or is not a starcoach database.
     """
 
-    def __init__(self, path: Path):
+    def __init__(self, path: Path, recordings: Path | None = None):
         self.path = Path(path)
+        self.recordings = Path(recordings) if recordings else self.path.parent
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
@@ -196,12 +211,11 @@ class Store:
         cur = self.db.execute(
             "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
             " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
-            (question_id, question_text, principle, started_at or _now(), str(audio_path), source, os.getpid()),
+            (question_id, question_text, principle, started_at or _now(), self._index_path(audio_path), source,
+             os.getpid()),
         )
-        return int(cur.lastrowid)
-
-    def set_audio_path(self, take_id: int, audio_path: Path) -> None:
-        self.db.execute("UPDATE takes SET audio_path = ? WHERE id = ?", (str(audio_path), take_id))
+        assert cur.lastrowid is not None  # an INSERT always sets it
+        return cur.lastrowid
 
     def finish_take(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None,
                     status: str = "complete", overflows: int = 0, stopped_by: str | None = None) -> None:
@@ -209,9 +223,6 @@ class Store:
         self.get(take_id)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            self.db.execute("DELETE FROM words WHERE take_id = ?", (take_id,))
-            self.db.execute("DELETE FROM fillers WHERE take_id = ?", (take_id,))
-            self.db.execute("DELETE FROM star_parts WHERE take_id = ?", (take_id,))
             values: dict[str, Any] = {"duration_s": duration_s, "status": status, "overflows": overflows,
                                       "stopped_by": stopped_by, "pid": None}
             if document is not None:
@@ -228,23 +239,8 @@ class Store:
                     i_count=m["i_count"],
                     we_count=m["we_count"],
                     star_rating=star["rating"],
-                    star_parts_present=sum(bool(star[p]["present"]) for p in STAR_PARTS[:4]),
+                    star_parts_present=sum(bool(star[p]["present"]) for p in CORE_PARTS),
                     analysis_json=json.dumps(document),
-                )
-                self.db.executemany(
-                    'INSERT INTO words (take_id, idx, text, start, "end", probability, filler) VALUES (?,?,?,?,?,?,?)',
-                    [(take_id, i, w["text"], w["start"], w["end"], w["probability"], int(w["filler"]))
-                     for i, w in enumerate(document["words"])],
-                )
-                self.db.executemany(
-                    'INSERT INTO fillers (take_id, idx, text, start, "end", kind, source) VALUES (?,?,?,?,?,?,?)',
-                    [(take_id, i, f["text"], f["start"], f["end"], f["kind"], f["source"])
-                     for i, f in enumerate(document["fillers"])],
-                )
-                self.db.executemany(
-                    "INSERT INTO star_parts (take_id, part, present, share_words, share_time) VALUES (?,?,?,?,?)",
-                    [(take_id, p, int(star[p]["present"]), star[p]["share_words"], star[p]["share_time"])
-                     for p in STAR_PARTS],
                 )
             sets = ", ".join(f"{k} = ?" for k in values)
             self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
@@ -262,7 +258,28 @@ class Store:
         row = self.db.execute(f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
-        return Take(**dict(row))
+        return self._take(row)
+
+    def _take(self, row: sqlite3.Row) -> Take:
+        fields = dict(row)
+        fields["audio_path"] = str(self._audio_path(fields["audio_path"]))
+        return Take(**fields)
+
+    def _index_path(self, audio: Path) -> str:
+        audio = Path(audio).absolute()
+        try:
+            return str(audio.relative_to(self.recordings.absolute()))
+        except ValueError:
+            return str(audio)
+
+    def _audio_path(self, stored: str) -> Path:
+        path = Path(stored)
+        if not path.is_absolute():
+            return self.recordings / path
+        # Indexed by an older release with its absolute path: the database travels with its
+        # recordings folder, so the copy beside it wins over the place it was made in.
+        beside = self.recordings / path.parent.name / path.name
+        return beside if beside != path and beside.exists() else path
 
     def document(self, take_id: int) -> dict[str, Any] | None:
         """The stored ``analyze --json`` document of a take (None before analysis)."""
@@ -283,9 +300,9 @@ class Store:
         if where:
             sql += " WHERE " + " AND ".join(where)
         sql += " ORDER BY started_at, id"
-        return [Take(**dict(r)) for r in self.db.execute(sql, args)]
+        return [self._take(r) for r in self.db.execute(sql, args)]
 
-    def unfinished(self) -> list[Take]:
+    def unfinished(self) -> builtins.list[Take]:
         """Takes still marked as recording (their process may have died)."""
         return [t for t in self.list() if t.status == "recording"]
 

@@ -1,0 +1,71 @@
+"""Commands on a file: analyze an audio answer, check a written one, list the models."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import app, fail, handles_errors, make_console, print_json, settings
+
+
+@app.command()
+@handles_errors
+def analyze(
+    file: Path = typer.Argument(..., help="Audio file of a spoken answer (wav, flac, mp3, m4a, ogg)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or folder (default: config)."),
+    live: bool = typer.Option(False, "--live", hidden=True, help="Transcribe in chunks, as record mode does."),
+) -> None:
+    """Transcribe and analyse a recorded answer: pace, fillers, pauses, STAR."""
+    from ..analysis.document import analysis_document
+    from ..output.report import render_analysis
+
+    result = settings().analyzer(model).analyze_file(file, live=live)
+    if json_out:
+        print_json(analysis_document(result))
+    else:
+        render_analysis(result, make_console())
+    if result.no_speech:
+        fail(f"no speech found in {file}", 3)
+
+
+@app.command()
+@handles_errors
+def check(
+    file: Path = typer.Argument(..., help="A written answer (.txt or .md)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
+) -> None:
+    """Check the STAR structure of a written answer, for rewriting a story."""
+    from ..analysis.document import check_document
+    from ..analysis.star import check_text
+    from ..output.report import render_star
+    from ..takes.textio import read_answer
+
+    text = read_answer(file)
+    result = check_text(text, options=settings().star)
+    if json_out:
+        print_json(check_document(result, str(file)))
+    else:
+        render_star(result, make_console())
+
+
+@app.command()
+@handles_errors
+def models() -> None:
+    """List the Whisper models: bundled, assembled or downloaded into models/."""
+    from ..asr.models import list_models
+    from ..output.report import render_models
+
+    cfg = settings()
+    render_models(list_models(cfg.paths.models), cfg.model, make_console())
+
+
+@app.command()
+@handles_errors
+def paths() -> None:
+    """Where starcoach keeps its configuration, models and takes."""
+    from ..output.report import render_paths
+
+    render_paths(settings().paths, make_console())

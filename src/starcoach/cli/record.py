@@ -1,0 +1,137 @@
+"""Commands at the microphone: questions, devices, record one take, the practice loop."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Optional
+
+import typer
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..analysis.pipeline import Analyzer
+    from ..config import Config
+    from ..takes.questions import Question
+    from ..takes.session import TakeResult
+
+from ..domain.trace import mark
+from .common import app, handles_errors, interactive, make_console, print_json, question_from, settings
+
+
+@app.command()
+@handles_errors
+def questions(
+    lp: Optional[str] = typer.Option(None, "--lp", help="Only this Leadership Principle (key, name or prefix)."),
+    theme: Optional[str] = typer.Option(None, "--theme", help="Only this theme (conflict, failure, ...)."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """List practice questions: 16 Leadership Principles, classic themes, and your own."""
+    from ..takes.questions import load_bank
+    from ..output.report import render_questions
+
+    bank = load_bank(settings().paths.questions)
+    found = bank.filter(principle=lp, theme=theme)
+    if json_out:
+        print_json([q.document() for q in found])
+    else:
+        render_questions(found, bank.principles, make_console())
+
+
+@app.command()
+@handles_errors
+def devices() -> None:
+    """List audio devices (inputs are microphones)."""
+    from ..audio.recorder import list_devices
+    from ..output.report import render_devices
+
+    render_devices(list_devices(), make_console())
+
+
+@app.command()
+@handles_errors
+def record(
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Question id (see `questions`)."),
+    lp: Optional[str] = typer.Option(None, "--lp", help="A random question for this Leadership Principle."),
+    random_pick: bool = typer.Option(False, "--random", help="A random question."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", "-s", help="Stop after this many seconds."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device index or name."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),
+) -> None:
+    """Record one answer from the microphone, then show its report.
+
+    Stops on Enter, Ctrl+C or the time limit. When standard input is not a terminal,
+    nothing waits for a key: recording runs until --seconds or the input ends, and
+    the take id is printed last.
+    """
+    from ..takes.questions import load_bank
+
+    cfg = settings()
+    bank = load_bank(cfg.paths.questions)
+    q = question_from(bank, question, lp, random_pick)
+    _record_one(cfg, cfg.analyzer(model), q, seconds=seconds, device=device, json_out=json_out)
+
+
+def _announce(take_id: int, path: Path) -> None:
+    typer.echo(f"starcoach: recording take {take_id} to {path}", err=True)
+
+
+def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds: float | None,
+                device: str | None, json_out: bool) -> TakeResult:
+    from ..output.report import countdown, live_meter, render_take_result
+    from ..takes.documents import new_take_document
+    from ..takes.session import open_store, recover, record_take
+
+    at_terminal = interactive()
+    console = make_console()
+    with open_store(cfg) as store:
+        for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
+            typer.echo(f"starcoach: recovered take {done.take_id} from an interrupted recording", err=True)
+        if at_terminal and not json_out:
+            countdown(q, cfg.record.countdown_s, console)
+        with live_meter(console, enabled=at_terminal and not json_out) as tick:
+            result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,
+                                 on_tick=tick, on_start=None if at_terminal else _announce, analyzer=analyzer)
+    if json_out and result.document is not None:
+        print_json(new_take_document(result.document, result.take_id, result.audio_path))
+    elif result.analysis is not None:
+        render_take_result(result, console)
+    if result.error:
+        typer.echo(f"starcoach: recording stopped: {result.error}; the audio captured so far is kept in "
+                   f"{result.audio_path}", err=True)
+    if not at_terminal or json_out:
+        typer.echo(str(result.take_id), err=json_out)
+    mark("reported")
+    if result.error:
+        raise typer.Exit(1)
+    return result
+
+
+@app.command()
+@handles_errors
+def practice(
+    lp: Optional[str] = typer.Option(None, "--lp", help="Practise one Leadership Principle."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Start with this question id."),
+    seconds: Optional[float] = typer.Option(None, "--seconds", "-s", help="Time limit per answer."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device index or name."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+) -> None:
+    """The practice loop: question -> record -> report -> retake or next."""
+    from ..takes.questions import load_bank
+    from ..audio.recorder import find_device
+    from ..output.report import ask_next
+
+    cfg = settings()
+    bank = load_bank(cfg.paths.questions)
+    find_device(device, kind="input")  # no microphone: say so before showing a question
+    analyzer = cfg.analyzer(model)  # one model for every take of the session
+    q = bank.get(question) if question else bank.pick(principle=lp)
+    console = make_console()
+    while True:
+        _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
+        if not interactive():
+            return
+        choice = ask_next(q, console)
+        if choice == "quit":
+            return
+        if choice == "next":
+            q = bank.pick(principle=lp)

@@ -1,0 +1,139 @@
+"""Commands across takes: compare, progress, export, coverage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from ..domain.errors import StarcoachError
+from .common import app, fail, handles_errors, settings, make_console, print_json
+
+
+@app.command()
+@handles_errors
+def compare(
+    take_a: Optional[int] = typer.Argument(None, help="The earlier take."),
+    take_b: Optional[int] = typer.Argument(None, help="The later take."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Compare all takes of this question."),
+    json_out: bool = typer.Option(False, "--json", help="Print JSON."),
+) -> None:
+    """What changed between two takes (or all takes of a question): metrics and a word diff."""
+    from ..takes.compare import compare_documents
+    from ..output.report import comparison_document, render_comparison
+    from ..takes.session import open_store
+
+    cfg = settings()
+    with open_store(cfg) as store:
+        if question:
+            ids = [t.id for t in store.list(question_id=question) if t.wpm is not None]
+            if len(ids) < 2:
+                fail(f"question {question!r} has {len(ids)} analysed take(s); compare needs two")
+        elif take_a is not None and take_b is not None:
+            ids = [take_a, take_b]
+        else:
+            fail("give two take ids, or --question ID", 2)
+        docs = []
+        for i in ids:
+            doc = store.document(i)
+            if doc is None:
+                fail(f"take {i} has no analysis (status {store.get(i).status})")
+            docs.append((i, doc))
+    pairs = [compare_documents(a_id, a, b_id, b, target_wpm=cfg.metrics.target_wpm,
+                               target_length_s=cfg.star.target_length_s)
+             for (a_id, a), (b_id, b) in zip(docs, docs[1:])]
+    if json_out:
+        print_json([comparison_document(c) for c in pairs])
+    else:
+        render_comparison(pairs, docs, make_console())
+
+
+@app.command()
+@handles_errors
+def progress(
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Only takes of this question."),
+    lp: Optional[str] = typer.Option(None, "--lp", help="Only takes for this Leadership Principle."),
+    chart: Optional[Path] = typer.Option(None, "--chart", help="Also write the chart here (SVG)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing chart file."),
+) -> None:
+    """How fillers, pace, length and STAR completeness moved over your takes."""
+    from ..takes.compare import progress_points
+    from ..output.export import progress_svg, write_new
+    from ..takes.questions import load_bank
+    from ..output.report import render_progress
+    from ..takes.session import open_store
+
+    cfg = settings()
+    principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
+    with open_store(cfg) as store:
+        points = progress_points(store.list(question_id=question, principle=principle))
+    render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, make_console())
+    if chart is not None:
+        svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
+        typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
+
+
+@app.command()
+@handles_errors
+def export(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    fmt: str = typer.Option("md", "--format", "-f", help="md, txt, json, srt, vtt or html."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: beside the audio)."),
+    clean: bool = typer.Option(False, "--clean", help="Leave fillers out (md, txt, srt, vtt)."),
+    force: bool = typer.Option(False, "--force", help="Replace an existing file."),
+) -> None:
+    """Export a take: md for rewriting, srt/vtt subtitles, json, or one self-contained html page."""
+    from ..output import export as ex
+    from ..takes.documents import take_document
+    from ..takes.session import open_store
+
+    if fmt not in ex.FORMATS:
+        fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
+    with open_store(settings()) as store:
+        record_ = store.get(take)
+        analysis = store.document(take)
+    if analysis is None:
+        fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
+    doc = take_document(record_, analysis)
+    if fmt == "html":
+        from ..audio.decode import SAMPLE_RATE, load_audio
+
+        content = ex.to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
+    elif fmt == "json":
+        content = ex.to_json(doc)
+    else:
+        content = {"md": ex.to_markdown, "txt": ex.to_text, "srt": ex.to_srt, "vtt": ex.to_vtt}[fmt](doc, clean=clean)
+    target = output or Path(record_.audio_path).with_suffix(f".{fmt}")
+    typer.echo(str(ex.write_new(target, content, force=force)))
+
+
+@app.command()
+@handles_errors
+def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
+    """Stories practised per Leadership Principle (aim for 2-3 each)."""
+    from ..takes.compare import group_stories
+    from ..takes.questions import load_bank
+    from ..output.report import render_coverage
+    from ..takes.session import open_store
+
+    cfg = settings()
+    bank = load_bank(cfg.paths.questions)
+    by_lp: dict[str, list[tuple[int, dict]]] = {key: [] for key in bank.principles}
+    with open_store(cfg) as store:
+        for t in store.list():
+            doc = store.document(t.id)
+            if doc is None or doc.get("no_speech"):
+                continue
+            try:
+                principles = bank.get(t.question_id).principles if t.question_id else ()
+            except StarcoachError:
+                principles = (t.principle,) if t.principle else ()
+            for p in principles:
+                by_lp.setdefault(p, []).append((t.id, doc))
+    stories = {p: group_stories(docs) for p, docs in by_lp.items()}
+    if json_out:
+        print_json([{"principle": p, "name": bank.principles.get(p, p), "stories": len(groups),
+                      "takes": sum(len(g) for g in groups), "story_takes": groups} for p, groups in stories.items()])
+    else:
+        render_coverage(stories, bank.principles, make_console())

@@ -1,0 +1,138 @@
+"""Commands on stored takes: list, show, play, delete, import, recover."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Optional
+
+import typer
+
+from .common import app, fail, handles_errors, settings, make_console, print_json, interactive
+
+
+@app.command()
+@handles_errors
+def takes(
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="Only takes of this question id."),
+    lp: Optional[str] = typer.Option(None, "--lp", help="Only takes for this Leadership Principle."),
+    json_out: bool = typer.Option(False, "--json", help="Print a JSON list."),
+) -> None:
+    """List your takes, oldest first."""
+    from ..takes.questions import load_bank
+    from ..output.report import render_takes
+    from ..takes.session import open_store
+
+    cfg = settings()
+    principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
+    with open_store(cfg) as store:
+        found = store.list(question_id=question, principle=principle)
+    if json_out:
+        print_json([t.summary() for t in found])
+    else:
+        render_takes(found, make_console())
+
+
+@app.command()
+@handles_errors
+def show(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's full JSON document."),
+) -> None:
+    """Show one take's report again."""
+    from ..output.report import render_document
+    from ..takes.documents import take_document
+    from ..takes.session import open_store
+
+    with open_store(settings()) as store:
+        record_ = store.get(take)
+        doc = store.document(take)
+    full = take_document(record_, doc)
+    if json_out:
+        print_json(full)
+    else:
+        render_document(full, make_console())
+
+
+@app.command()
+@handles_errors
+def play(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    from_s: float = typer.Option(0.0, "--from", help="Start this many seconds in."),
+    device: Optional[str] = typer.Option(None, "--device", "-d", help="Output device index or name."),
+) -> None:
+    """Replay a take through the speakers."""
+    from ..audio.recorder import find_device, play as play_audio
+    from ..takes.session import open_store
+
+    with open_store(settings()) as store:
+        record_ = store.get(take)
+    out = find_device(device, kind="output")
+    seconds = play_audio(Path(record_.audio_path), start_s=from_s, device=out)
+    typer.echo(f"played {seconds:.1f} s of take {take}", err=True)
+
+
+@app.command()
+@handles_errors
+def delete(
+    take: int = typer.Argument(..., help="Take id (see `takes`)."),
+    yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
+) -> None:
+    """Delete a take and its audio (asks first)."""
+    from ..takes.session import open_store
+
+    with open_store(settings()) as store:
+        record_ = store.get(take)
+        if not yes:
+            if not interactive():
+                fail(f"not deleting take {take} without confirmation; pass --yes", 2)
+            if not typer.confirm(f"Delete take {take} ({record_.started_at}, {record_.audio_path})?"):
+                raise typer.Exit(1)
+        store.delete(take)
+    Path(record_.audio_path).unlink(missing_ok=True)
+    typer.echo(f"deleted take {take}", err=True)
+
+
+@app.command(name="import")
+@handles_errors
+def import_(
+    file: Path = typer.Argument(..., help="A recording made elsewhere (wav, flac, mp3, m4a, ogg)."),
+    question: Optional[str] = typer.Option(None, "--question", "-q", help="The question it answers."),
+    model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
+    json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),
+) -> None:
+    """Add a recording made elsewhere as a take, and analyse it."""
+    from ..takes.questions import load_bank
+    from ..output.report import render_take_result
+    from ..takes.documents import new_take_document
+    from ..takes.session import import_take, open_store
+
+    cfg = settings()
+    q = load_bank(cfg.paths.questions).get(question) if question else None
+    with open_store(cfg) as store:
+        result = import_take(cfg, store, file, q, analyzer=cfg.analyzer(model))
+    if json_out and result.document is not None:
+        print_json(new_take_document(result.document, result.take_id, result.audio_path))
+    elif result.analysis is not None:
+        render_take_result(result, make_console())
+    typer.echo(str(result.take_id), err=json_out)
+    if result.error:
+        fail(result.error)
+
+
+@app.command()
+@handles_errors
+def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis.")) -> None:
+    """Turn recordings cut off by a crash or kill into takes."""
+    from ..takes.session import open_store, recover as recover_takes
+
+    cfg = settings()
+    with open_store(cfg) as store:
+        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model))
+    if not done:
+        typer.echo("nothing to recover", err=True)
+    for r in done:
+        if r.error:
+            typer.echo(f"take {r.take_id}: {r.error}", err=True)
+        else:
+            secs = r.recording.duration_s if r.recording else 0.0
+            typer.echo(f"recovered take {r.take_id}: {secs:.1f} s in {r.audio_path}")

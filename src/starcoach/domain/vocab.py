@@ -1,0 +1,42 @@
+"""The words starcoach listens for, each list defined here and nowhere else.
+
+``tests/test_vocab.py`` checks that no other module keeps a copy of one of these.
+"""
+
+from __future__ import annotations
+
+import re
+
+# Filled pauses: um, uh, er, ah, hmm, erm and their stretched spellings ("ummm", "uhh").
+FILLED_PAUSE = re.compile(r"^(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+|a+h+m+|h+m+|m+h*m+|hm+)$")
+# The same, found inside running text (a word on its own, optionally followed by a comma).
+FILLED_PAUSE_IN_TEXT = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+m*|h+m+|m+h*m+)\b,?\s*")
+
+# Given to Whisper as the "previous text", it makes the model write the filled pauses
+# it otherwise cleans away (see TranscribeOptions.initial_prompt).
+FILLER_PROMPT = "Um, uh, hmm, er, ah."
+
+# The two kinds of filler.
+FILLED = "filled_pause"
+DISCOURSE = "discourse"
+
+# Who did it: the speaker, or the team.
+I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
+WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
+
+# The parts of a STAR answer, in the order a story tells them (the fifth is the lesson).
+PARTS = ("situation", "task", "action", "result", "learning")
+CORE_PARTS = PARTS[:4]
+PART_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
+               "learning": "Learning"}
+
+
+def is_filled_pause(token: str) -> bool:
+    """True for um, uh, er, ah, hmm, erm and their stretched spellings."""
+    return bool(FILLED_PAUSE.match(token))
+
+
+def words_rx(words: frozenset[str]) -> re.Pattern[str]:
+    """A regex finding any of ``words`` as a whole word in lower-case text."""
+    return re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+                      + r")(?![\w'])")
