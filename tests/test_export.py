@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
@@ -211,7 +212,7 @@ def test_html_page_in_headless_chromium(in_takes_home, tmp_path):
             duration = driver.execute_script("return document.getElementById('player').duration") or 0.0
             if duration:
                 break
-            driver.implicitly_wait(0.1)
+            time.sleep(0.1)  # the page loads the audio asynchronously
         assert duration == pytest.approx(take["duration_s"], abs=0.1)
         # the timeline: a band per sentence, a mark per filler, a waveform
         bands = driver.find_elements(By.CSS_SELECTOR, "#timeline rect.band")

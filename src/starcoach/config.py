@@ -91,12 +91,18 @@ def project_home() -> Path:
     env = os.environ.get(HOME_ENV)
     if env:
         return Path(env).expanduser().resolve()
-    checkout = Path(__file__).resolve().parents[2]
-    if (checkout / CONFIG_NAME).is_file() and (checkout / "pyproject.toml").is_file():
+    checkout = _checkout()
+    if checkout is not None:
         return checkout
     from platformdirs import user_data_path
 
     return user_data_path("starcoach", appauthor=False)
+
+
+def _checkout() -> Path | None:
+    """The source checkout this package runs from, if it does (an editable install)."""
+    top = Path(__file__).resolve().parents[2]
+    return top if (top / CONFIG_NAME).is_file() and (top / "pyproject.toml").is_file() else None
 
 
 def load_config(home: Path | None = None) -> Config:

@@ -1,0 +1,56 @@
+"""config.toml: defaults, types, paths, and where the home folder is."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from starcoach import config as config_module
+from starcoach.config import load_config, project_home
+from starcoach.domain.errors import ConfigError
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def test_the_committed_config_is_the_defaults(tmp_path):
+    (tmp_path / "config.toml").write_text((ROOT / "config.toml").read_text())
+    committed = load_config(tmp_path)
+    empty = tmp_path / "empty"
+    empty.mkdir()
+    defaults = load_config(empty)
+    assert committed.analysis == defaults.analysis
+    assert (committed.model, committed.record) == (defaults.model, defaults.record)
+
+
+def test_paths_are_relative_to_the_config_folder(tmp_path):
+    (tmp_path / "config.toml").write_text('[paths]\nrecordings = "takes"\nquestions = "mine.toml"\n')
+    cfg = load_config(tmp_path)
+    assert cfg.paths.recordings == tmp_path / "takes"
+    assert cfg.paths.database == tmp_path / "recordings" / "starcoach.db"
+    assert cfg.paths.questions == tmp_path / "mine.toml"
+
+
+@pytest.mark.parametrize("text, message", [
+    ("[metrics]\npause_min_s = \"long\"\n", "[metrics] pause_min_s has the wrong type"),
+    ("[metrics]\nno_such = 1\n", "[metrics] has no setting named 'no_such'"),
+    ("[nonsense]\nx = 1\n", "unknown section(s) nonsense"),
+    ("[model\nname = 'base'\n", "not valid TOML"),
+    ("[model]\nname = ''\n", "name must be a non-empty string"),
+    ("metrics = 3\n", "[metrics] must be a table"),
+])
+def test_a_bad_config_is_one_clear_error(tmp_path, text, message):
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert message in str(err.value)
+
+
+def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path, monkeypatch):
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "mine"))
+    assert project_home() == tmp_path / "mine"
+    monkeypatch.delenv("STARCOACH_HOME")
+    assert project_home() == ROOT  # the tests run from the checkout
+    monkeypatch.setattr(config_module, "_checkout", lambda: None)
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
+    assert project_home() == tmp_path / "data" / "starcoach"

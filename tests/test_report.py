@@ -1,0 +1,50 @@
+"""The terminal report, rendered from stored documents (no model)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from pathlib import Path
+
+import pytest
+from rich.console import Console
+
+from starcoach.output.report import render_document
+
+LEGACY_DB = Path(__file__).parent / "data" / "legacy-0.1.0" / "recordings" / "starcoach.db"
+
+
+def stored(take_id: int) -> dict:
+    with sqlite3.connect(LEGACY_DB) as db:
+        return json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = ?", (take_id,)).fetchone()[0])
+
+
+def rendered(doc: dict) -> str:
+    console = Console(record=True, width=100, color_system=None)
+    render_document(doc, console)
+    return console.export_text()
+
+
+def test_the_report_shows_the_figures_of_the_document():
+    doc = stored(2)
+    doc["take"] = {"id": 2, "question_id": "customer-1", "question_text": "Tell me about a customer."}
+    text = rendered(doc)
+    assert "Q: Tell me about a customer." in text and "take 2 · customer-1" in text
+    assert f"{doc['wpm']:.0f} words/min" in text
+    assert f"{doc['metrics']['filler_count']} ({doc['metrics']['fillers_per_min']:.1f}/min)" in text
+    assert doc["words"][0]["text"].strip() in text
+
+
+def test_fillers_and_long_pauses_are_listed_with_their_times():
+    doc = stored(1)
+    doc["fillers"] = [{"text": "um", "start": 61.5, "end": 61.9, "kind": "filled_pause", "source": "audio"}]
+    doc["pauses"] = [{"start": 3.0, "end": 5.5, "duration_s": 2.5, "long": True}]
+    text = rendered(doc)
+    assert "1:01" in text and "um  (heard in the audio)" in text
+    assert "pause 2.5 s" in text
+
+
+@pytest.mark.parametrize("take_id", [3])
+def test_no_speech_says_what_to_do(take_id):
+    text = rendered(stored(take_id))
+    assert "No speech found" in text and "starcoach devices" in text
