@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 
-from starcoach.analysis.pipeline import AnalysisOptions, _fit_to_audio, _recover_fillers
-from starcoach.audio.activity import speech_activity
+from starcoach.analysis.pipeline import WINDOW_S, AnalysisOptions, _fit_to_audio, _recover_fillers, _window_bounds
+from starcoach.audio.activity import Activity, speech_activity
 from starcoach.domain.transcript import Segment, Transcript, Word
 from tests.conftest import silence, tone
 
@@ -69,3 +70,20 @@ def test_segments_over_silence_are_dropped_and_words_trimmed_to_the_voice():
     assert [w.text for w in out.words] == ["Hello", "there."]
     assert out.words[0].start == pytest.approx(1.0, abs=0.05)
     assert out.words[-1].end == pytest.approx(2.0, abs=0.05)
+
+
+def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
+    # speech in 10 s turns with 1 s gaps, and one 3 s gap 10 s after the first nominal cut
+    regions, t = [], 0.0
+    while t < 1000:
+        end = t + 10.0
+        regions.append((t, end))
+        t = end + (3.0 if abs(end - (WINDOW_S + 10)) < 5 else 1.0)
+    activity = Activity(tuple(regions), -40.0, -60.0, np.zeros(1))
+    bounds = _window_bounds(activity, 1000.0)
+    assert bounds[0][0] == 0.0 and bounds[-1][1] == 1000.0
+    assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))  # no gap, no overlap
+    assert all(abs((e - s) - WINDOW_S) <= 31 for s, e in bounds[:-1])
+    long_gap = next((a, b) for (_, a), (b, _) in zip(regions, regions[1:]) if b - a == 3.0)
+    assert bounds[0][1] == sum(long_gap) / 2  # the longest silence in reach, not the nominal time
+    assert _window_bounds(activity, 200.0) == [(0.0, 200.0)]

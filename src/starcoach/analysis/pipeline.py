@@ -20,7 +20,7 @@ from ..asr.models import ResolvedModel
 from ..audio.activity import Activity, snap_to_speech, speech_activity
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
-from ..domain.transcript import Filler, Transcript
+from ..domain.transcript import Filler, Segment, Transcript
 from ..domain.vocab import FILLED, is_filled_pause
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics, hesitation_gaps
@@ -125,8 +125,8 @@ class Analyzer:
         activity = speech_activity(samples, SAMPLE_RATE)
         t_transcribe = time.perf_counter()
         if activity.regions:  # never run the model on silence
-            transcript, audio_fillers, unconfirmed = _transcribe_chunk(self.engine(), self.options, samples, "",
-                                                                       activity)
+            transcript, audio_fillers, unconfirmed = _transcribe_windows(self.engine(), self.options, samples,
+                                                                         activity)
         else:
             transcript, audio_fillers, unconfirmed = (
                 Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
@@ -213,6 +213,51 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     if config.transcribe.recover_fillers and transcript.words:
         fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
     return transcript, fillers, unconfirmed
+
+
+# A long recording is transcribed in windows of about this length, cut in the longest silence
+# near each boundary: faster-whisper computes the features of everything it is given at once,
+# which for an hour of audio took gigabytes. Five minutes is ten of Whisper's own 30 s windows
+# at least, so the cut costs the decoder one context reset per five minutes of speech.
+WINDOW_S = 300.0
+_CUT_SEARCH_S = 30.0
+
+
+def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.ndarray,
+                        activity: Activity) -> ChunkResult:
+    """Transcribe a recording of any length in bounded memory (see :data:`WINDOW_S`)."""
+    total = len(samples) / SAMPLE_RATE
+    bounds = _window_bounds(activity, total)
+    if len(bounds) == 1:
+        return _transcribe_chunk(engine, options, samples, "", activity)
+    segments: list[Segment] = []
+    fillers: list[Filler] = []
+    unconfirmed: list[tuple[float, float]] = []
+    context = ""
+    for start, end in bounds:
+        sub = _shift_activity(activity, -start, end - start)
+        if not sub.regions:
+            continue
+        window = samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+        part, found, unsure = _transcribe_chunk(engine, options, window, context, sub)
+        segments.extend(part.shifted(start).segments)
+        fillers.extend(replace(f, start=round(f.start + start, 3), end=round(f.end + start, 3)) for f in found)
+        unconfirmed.extend((round(a + start, 3), round(b + start, 3)) for a, b in unsure)
+        context = " ".join(s.text for s in segments)[-options.live.context_chars:]
+    return (Transcript(segments=tuple(segments), duration_s=total, language=options.transcribe.language),
+            tuple(fillers), tuple(unconfirmed))
+
+
+def _window_bounds(activity: Activity, total: float) -> list[tuple[float, float]]:
+    """Windows of about :data:`WINDOW_S`, each cut in the middle of the longest silence within
+    :data:`_CUT_SEARCH_S` of its nominal end (at the nominal end if there is none)."""
+    cuts = [0.0]
+    while total - cuts[-1] > WINDOW_S + _CUT_SEARCH_S:
+        nominal = cuts[-1] + WINDOW_S
+        gaps = [(b - a, (a + b) / 2) for (_, a), (b, _) in zip(activity.regions, activity.regions[1:])
+                if abs((a + b) / 2 - nominal) <= _CUT_SEARCH_S]
+        cuts.append(max(gaps)[1] if gaps else nominal)
+    return list(zip(cuts, cuts[1:] + [total]))
 
 
 def _shift_activity(activity: Activity, offset: float, duration: float) -> Activity:
