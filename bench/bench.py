@@ -199,6 +199,15 @@ def bench_memory(files: list[Path], long_minutes: float, speed: float) -> None:
             pieces += [load_audio(f).samples, gap]
             total += len(pieces[-2]) + len(gap)
     samples = np.concatenate(pieces)[: int(long_minutes * 60 * 16000)]
+    import soundfile as sf
+
+    with tempfile.TemporaryDirectory() as scratch:
+        for minutes in sorted({10.0, long_minutes}):
+            path = Path(scratch) / f"speech-{minutes:.0f}min.flac"
+            sf.write(path, samples[: int(minutes * 60 * 16000)], 16000)
+            wall, rss, r = peak_rss_mb([*STARCOACH, "analyze", str(path), "--json"])
+            print(f"   peak RSS of analyze on {minutes:.0f} minutes of speech: {rss:.0f} MB "
+                  f"({wall:.0f} s, exit {r.returncode})")
     mic = _Mic(max_seconds=long_minutes * 60 + 60)
     try:
         proc = mic.start_take()
