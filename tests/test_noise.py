@@ -1,0 +1,52 @@
+"""No speech, no words: a room's noise alone is not an answer (and never reaches the model)."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+
+RATE = 16000
+runner = CliRunner()
+
+
+def noise(kind: str, seconds: float = 30.0, level_db: float = -25.0, seed: int = 3) -> np.ndarray:
+    """Coloured noise whose level wanders as a fan's does, or keyboard-like clicks."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    if kind == "typing":
+        x = 0.002 * rng.standard_normal(n)
+        for at in np.cumsum(rng.uniform(0.08, 0.35, int(seconds * 6))):
+            i = int(at * RATE)
+            if i + 400 >= n:
+                break
+            click = rng.standard_normal(400) * np.exp(-np.arange(400) / 60)
+            x[i:i + 400] += 0.3 * click
+        return x.astype(np.float32)
+    spec = np.fft.rfft(rng.standard_normal(n))
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    if kind == "pink":
+        spec /= np.sqrt(f)
+    elif kind == "brown":
+        spec /= f
+    elif kind == "fan":
+        spec = spec / f + spec * 40 * np.exp(-((f * RATE - 120) / 15) ** 2)
+    x = np.fft.irfft(spec, n) * (1 + 0.5 * np.sin(2 * np.pi * 0.3 * np.arange(n) / RATE))
+    return (x * 10 ** (level_db / 20) / np.sqrt((x ** 2).mean())).astype(np.float32)
+
+
+@pytest.mark.parametrize("kind", ["pink", "brown", "white", "fan", "typing"])
+def test_noise_alone_has_no_words_and_no_fillers(tmp_path, kind):
+    path = tmp_path / f"{kind}.wav"
+    sf.write(path, noise(kind), RATE)
+    result = runner.invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    assert doc["no_speech"] is True
+    assert doc["words"] == [] and doc["fillers"] == [] and doc["metrics"]["filler_count"] == 0

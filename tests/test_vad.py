@@ -1,0 +1,127 @@
+"""Voice activity from the bundled Silero VAD: real model, synthetic speech and noise."""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from starcoach.asr.vad import (
+    SpeechRegion,
+    VadOptions,
+    regions_from_probabilities,
+    silences,
+    speech_probabilities,
+    speech_regions,
+)
+
+RATE = 16000
+
+
+def _noise(kind: str, seconds: float, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    n = int(seconds * RATE)
+    white = rng.standard_normal(n)
+    spec = np.fft.rfft(white)
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    if kind == "pink":
+        spec /= np.sqrt(f)
+    elif kind == "brown":
+        spec /= f
+    elif kind == "fan":
+        spec = spec / f + spec * 40 * np.exp(-((f * RATE - 120) / 15) ** 2)
+    x = np.fft.irfft(spec, n) if kind != "white" else white
+    return (x * 10 ** (level_db / 20) / np.sqrt((x ** 2).mean())).astype(np.float32)
+
+
+@pytest.fixture(scope="module")
+def spoken(tmp_path_factory) -> tuple[np.ndarray, float, float]:
+    """Two espeak-ng sentences with a 2.5 s pause between them: (audio, pause start, pause end)."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox make the speech fixture")
+    d = tmp_path_factory.mktemp("vad")
+    parts = []
+    for i, text in enumerate(["I rolled back the release first.", "Then the errors stopped."]):
+        raw, out = d / f"{i}.wav", d / f"{i}-16k.wav"
+        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(raw), text], check=True, capture_output=True)
+        subprocess.run(["sox", str(raw), str(out), "rate", "16000", "silence", "1", "0.01", "0.5%", "reverse",
+                        "silence", "1", "0.01", "0.5%", "reverse"], check=True, capture_output=True)
+        parts.append(sf.read(out, dtype="float32")[0])
+    lead, gap = np.zeros(8000, np.float32), np.zeros(int(2.5 * RATE), np.float32)
+    x = np.concatenate([lead, parts[0], gap, parts[1], lead]) * 0.5
+    pause_start = (len(lead) + len(parts[0])) / RATE
+    return x, pause_start, pause_start + 2.5
+
+
+@pytest.mark.parametrize("kind", ["pink", "brown", "white", "fan"])
+def test_noise_alone_is_no_speech(kind):
+    assert speech_regions(_noise(kind, 30.0)) == ()
+
+
+def test_speech_found_and_long_pause_kept(spoken):
+    x, p0, p1 = spoken
+    regions = speech_regions(x)
+    assert regions, "no speech found in spoken sentences"
+    long = silences(regions, start=regions[0].start, end=regions[-1].end, min_s=1.5)
+    assert len(long) == 1
+    s, e = long[0]
+    assert s < p1 and e > p0
+    assert e - s >= 0.9 * (p1 - p0), "padding ate the long pause"
+
+
+def test_speech_survives_fan_noise(spoken):
+    x, p0, p1 = spoken
+    speech_level = np.sqrt((x[np.abs(x) > 0.01] ** 2).mean())
+    noisy = x + _noise("fan", len(x) / RATE, level_db=20 * np.log10(speech_level) - 10)
+    long = silences(speech_regions(noisy), start=0.5, end=len(x) / RATE - 0.5, min_s=1.5)
+    assert any(s < p1 and e > p0 for s, e in long)
+
+
+def test_blocks_give_the_same_probabilities_as_one_array(spoken):
+    x = np.concatenate([spoken[0]] * 3)
+    whole, n = speech_probabilities(x)
+    blocks, n2 = speech_probabilities(x[i:i + 7777] for i in range(0, len(x), 7777))
+    assert n == n2 == len(x)
+    np.testing.assert_allclose(whole, blocks, atol=1e-3)
+
+
+def test_matches_faster_whispers_own_segmentation(spoken):
+    from faster_whisper.vad import VadOptions as FwOptions
+    from faster_whisper.vad import get_speech_timestamps
+
+    x = spoken[0]
+    probs, n = speech_probabilities(x)
+    for fw, ours in [
+        (FwOptions(), VadOptions(threshold=0.5, min_silence_s=2.0, pad_s=0.4)),
+        (FwOptions(threshold=0.35, min_silence_duration_ms=100, speech_pad_ms=30), VadOptions()),
+    ]:
+        ref = [(r["start"] / RATE, r["end"] / RATE) for r in get_speech_timestamps(x, fw)]
+        got = [(r.start, r.end) for r in regions_from_probabilities(probs, n, ours)]
+        assert len(got) == len(ref)
+        assert all(abs(a - c) < 0.002 and abs(b - d) < 0.002 for (a, b), (c, d) in zip(got, ref))
+
+
+@pytest.mark.parametrize(
+    ("audio", "expect"),
+    [
+        (np.zeros(16000, np.float32), nullcontext(())),
+        (np.zeros(0, np.float32), nullcontext(())),
+        (np.zeros(100, np.float32), nullcontext(())),
+        (np.zeros((2, 16000), np.float32), pytest.raises(ValueError)),
+    ],
+)
+def test_inputs(audio, expect):
+    with expect as e:
+        assert speech_regions(audio) == e
+
+
+def test_silences_between_regions():
+    regions = (SpeechRegion(1.0, 2.0), SpeechRegion(4.5, 5.0), SpeechRegion(5.2, 6.0))
+    assert silences(regions, start=0.5, end=9.0, min_s=1.0) == ((2.0, 4.5), (6.0, 9.0))
+    assert silences((), start=0.0, end=3.0, min_s=1.0) == ((0.0, 3.0),)
