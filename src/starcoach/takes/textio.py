@@ -31,10 +31,13 @@ def read_answer(path: str | Path) -> str:
         raise InputTextError(f"{path}: is a folder, not a text file") from None
     except OSError as exc:
         raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
-    with os.fdopen(fd, "rb") as f:
-        st = os.fstat(fd)
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
         if stat.S_ISDIR(st.st_mode):
             raise InputTextError(f"{path}: is a folder, not a text file")
+        raise InputTextError(f"{path}: not a regular file (a device, pipe or socket); give a .txt or .md file")
+    with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(st.st_mode):
             raise InputTextError(f"{path}: not a regular file (a device, pipe or socket); give a .txt or .md file")
         if st.st_size > MAX_BYTES:
