@@ -257,6 +257,8 @@ class Recorder:
                                       daemon=True)
             closer.start()
             closer.join(_CLOSE_WAIT_S)
+            if closer.is_alive():
+                _skip_portaudio_exit()
             self._stream = None
         if self._writer is not None:
             self._queue.put(None)
@@ -282,6 +284,18 @@ class Recorder:
     def __exit__(self, *exc) -> None:
         if self._file is not None:
             self.stop("interrupt" if exc[0] is KeyboardInterrupt else None)
+
+
+def _skip_portaudio_exit() -> None:
+    """A stream that would not stop also hangs PortAudio's shutdown, which sounddevice
+    runs at exit: leave that to the operating system, or the process never ends."""
+    import atexit
+    import sys
+
+    sd = sys.modules.get("sounddevice")
+    handler = getattr(sd, "_exit_handler", None)
+    if handler is not None:
+        atexit.unregister(handler)
 
 
 def _close_stream(stream: Any) -> None:
