@@ -53,7 +53,7 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
                               "another name)")
         if not stat.S_ISREG(st.st_mode):
             kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device or pipe)"
-            raise ExportError(f"{path} is {kind}; not replacing it, give another name with -o")
+            raise ExportError(f"{path} is {kind}; not replacing it, give a file name instead")
         if not force:
             raise ExportError(f"{path} exists; pass --force to replace it")
     tmp = path.with_name(f".{path.name}.tmp")
