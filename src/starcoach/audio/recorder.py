@@ -334,13 +334,16 @@ def _describe(exc: BaseException, path: Path) -> str:
 
     text = str(exc)
     if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in text:
-        return "the disk is full"
+        return f"the disk is full ({path.parent})"
     try:
         if shutil.disk_usage(path.parent).free < 64 * 1024:
-            return "the disk is full"
+            return f"the disk is full ({path.parent})"
     except OSError:
         pass
-    return text.splitlines()[0] if text else type(exc).__name__
+    first = text.splitlines()[0].strip() if text.strip() else type(exc).__name__
+    if first.rstrip(".").lower() in ("system error", "unspecified internal error"):
+        return f"writing {path} failed (the audio library says only {first!r}); check the disk and its permissions"
+    return f"writing {path} failed ({first})"
 
 
 _PROBED: list[bool] = []

@@ -93,7 +93,13 @@ def _finish_row(store: Store, take: Take, analyzer: Analyzer, gone: list[Removed
         return None
     if path == part:
         part.replace(take.audio_path)
-    return analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
+    result = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
+    if result.document is None and recording is None and take.source == "import":
+        # A copy an older release left half-written: the original is where it was.
+        _remove(store, take.id, Path(take.audio_path))
+        gone.append(Removed(Path(take.audio_path), take.id, f"an unfinished copy ({result.error})"))
+        return None
+    return result
 
 
 def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list[Removed]) -> list[TakeResult]:

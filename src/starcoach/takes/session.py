@@ -22,7 +22,7 @@ from ..analysis.document import analysis_document
 from ..analysis.pipeline import Analysis, Analyzer
 from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
-from ..domain.errors import AudioError, DeviceError, RecordingError, StarcoachError
+from ..domain.errors import AudioError, DeviceError, RecordingError, StarcoachError, StoreError
 from ..domain.trace import mark
 from . import sidecar
 from .questions import Question
@@ -133,7 +133,11 @@ def record_take(
             analysis = analyzer.finish_live(live, source=str(path))
         except Exception:  # noqa: BLE001 - the audio is on disk: analyse the file instead, below
             analysis = None
-    return analyse_and_store(analyzer, store, take_id, path, recording, analysis=analysis)
+    try:
+        return analyse_and_store(analyzer, store, take_id, path, recording, analysis=analysis)
+    except StoreError as exc:  # a full disk or a lock: the audio is safe, the index can wait
+        raise StoreError(f"{exc} (the recording is kept in {path}; `starcoach recover` finishes the take "
+                         "once that is fixed)") from None
 
 
 def _nothing_recorded(recording: Recording, reason: str | None) -> StarcoachError:

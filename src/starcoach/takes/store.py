@@ -129,6 +129,15 @@ class Store:
     def close(self) -> None:
         self.db.close()
 
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on a full disk); never
+        let a failed ROLLBACK hide the error that caused it."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
+
     def __enter__(self) -> "Store":
         return self
 
@@ -153,7 +162,7 @@ class Store:
                 self.db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now()))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
     @_sql
@@ -186,7 +195,7 @@ class Store:
                          stopped_by=stopped_by)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
     def _finish(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None, status: str,
@@ -305,7 +314,7 @@ class Store:
                 remove_files(take)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         return take
 
@@ -325,7 +334,7 @@ class Store:
                          stopped_by=None)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
         return take_id
 
