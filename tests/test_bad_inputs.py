@@ -386,9 +386,9 @@ def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch)
 
 
 def test_broken_alsa_is_one_line(monkeypatch, stored):
-    from starcoach.audio import recorder
+    from starcoach.audio import portaudio
 
-    monkeypatch.setattr(recorder, "_PROBED", [])
+    monkeypatch.setattr(portaudio, "_PROBED", [])
     monkeypatch.setenv("ALSA_CONFIG_PATH", "/dev/null")
     for command in (["devices"], ["record", "--seconds", "1"], ["play", "1"]):
         line = one_line(run(*command), 1)
