@@ -70,6 +70,9 @@ def _run(call: Callable[[], Any]) -> int:
         return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
     except typer.Exit as exc:
         return exc.exit_code
+    except getattr(clickx, "NoArgsIsHelpError", ()) as exc:  # bare `starcoach`: the help is the answer
+        exc.show()
+        return 2
     except clickx.UsageError as exc:
         ctx = getattr(exc, "ctx", None) or get_current_context(silent=True)
         where = ctx.command_path if ctx is not None else "starcoach"
