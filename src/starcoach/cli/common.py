@@ -97,6 +97,9 @@ def _run(call: Callable[[], Any]) -> int:
         _say(str(exc))
         return exc.exit_code
     except OSError as exc:
+        if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
+            _quiet_stdout()
+            return 1
         _say(_os_error(exc))
         return 1
     except MemoryError:
@@ -106,6 +109,17 @@ def _run(call: Callable[[], Any]) -> int:
         _say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
              "please report it with the command you ran")
         return 1
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush does not fail too."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
 
 
 def _say(message: str) -> None:
