@@ -15,7 +15,9 @@ from starcoach.analysis.pipeline import Analyzer
 from starcoach.asr.models import ResolvedModel
 from starcoach.audio.recorder import repair_wav
 from starcoach.domain.errors import RecordingError
-from starcoach.takes.session import open_store, recover, take_path
+from starcoach.takes import sidecar
+from starcoach.takes.recovery import recover
+from starcoach.takes.session import open_store, take_path
 
 
 def test_take_paths_are_by_date_and_never_reused(config):
@@ -26,24 +28,43 @@ def test_take_paths_are_by_date_and_never_reused(config):
     assert second != first and second.parent == first.parent
 
 
-def died_while_writing(path: Path, seconds: float) -> int:
+def died_while_writing(path: Path, seconds: float, rate: int = 16000, channels: int = 1) -> int:
     """A WAV whose header still says 0 bytes of data, as a killed recorder leaves it."""
-    samples = (np.sin(np.arange(int(seconds * 16000)) / 5) * 8000).astype(np.int16)
-    sf.write(path, samples, 16000, subtype="PCM_16")
+    samples = (np.sin(np.arange(int(seconds * rate)) / 5) * 8000).astype(np.int16)
+    if channels > 1:
+        samples = np.repeat(samples[:, None], channels, axis=1)
+    sf.write(path, samples, rate, subtype="PCM_16")
     raw = bytearray(path.read_bytes())
     pos = raw.index(b"data")
     raw[pos + 4: pos + 8] = struct.pack("<I", 0)
     raw[4:8] = struct.pack("<I", 0)
     path.write_bytes(bytes(raw) + b"\x01")  # half a frame written when it died
-    return len(samples) * 2
+    return samples.size * 2
 
 
-def test_repair_makes_a_killed_recording_whole_again(tmp_path):
+@pytest.mark.parametrize("rate, channels", [(16000, 1), (44100, 2), (8000, 1), (48000, 2)])
+def test_repair_makes_a_killed_recording_whole_again(tmp_path, rate, channels):
     path = tmp_path / "take.wav"
-    data = died_while_writing(path, 1.5)
-    assert repair_wav(path) == data
+    data = died_while_writing(path, 1.5, rate, channels)
+    wav = repair_wav(path)
+    assert wav.data_bytes == data and wav.sample_rate == rate and wav.channels == channels
+    assert wav.duration_s == pytest.approx(1.5, abs=1e-3)
     assert sf.info(str(path)).duration == pytest.approx(1.5, abs=1e-3)
-    assert repair_wav(path) == data  # a consistent file is left as it is
+    before = path.read_bytes()
+    assert repair_wav(path) == wav  # a consistent file is left as it is
+    assert path.read_bytes() == before
+
+
+def test_repair_keeps_a_list_chunk_after_the_samples(tmp_path):
+    path = tmp_path / "tagged.wav"
+    sf.write(path, np.zeros(8000, dtype=np.int16), 8000, subtype="PCM_16")
+    tag = b"INFOINAM\x06\x00\x00\x00Title\x00"
+    raw = path.read_bytes() + b"LIST" + struct.pack("<I", len(tag)) + tag
+    raw = raw[:4] + struct.pack("<I", len(raw) - 8) + raw[8:]
+    path.write_bytes(raw)
+    wav = repair_wav(path)
+    assert wav.frames == 8000 and wav.duration_s == pytest.approx(1.0)
+    assert path.read_bytes() == raw
 
 
 @pytest.mark.parametrize("content", [b"", b"not a wav file at all", b"RIFF\x00\x00\x00\x00WAVE"])
@@ -54,10 +75,12 @@ def test_repair_refuses_what_is_not_a_wav_with_audio(tmp_path, content):
         repair_wav(path)
 
 
-def test_recover_marks_a_take_with_no_audio_failed_and_leaves_live_ones_alone(config):
+def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config):
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
-        lost = store.begin_take(audio_path=take_path(config), question_id=None, question_text=None, principle=None)
+        path = take_path(config)
+        sidecar.write(path, {"source": "record"})
+        lost = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
         # a live starcoach process still owns it: not touched
         owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
         try:
@@ -67,6 +90,7 @@ def test_recover_marks_a_take_with_no_audio_failed_and_leaves_live_ones_alone(co
             owner.kill()
             owner.wait()
         store.db.execute("UPDATE takes SET pid = NULL WHERE id = ?", (lost,))
-        done = recover(config, store, analyzer=never_loaded)
-        assert [(r.take_id, r.error) for r in done] == [(lost, "no audio was captured")]
-        assert store.get(lost).status == "failed"
+        removed: list = []
+        assert recover(config, store, analyzer=never_loaded, removed=removed) == []
+        assert [(r.take_id, r.why) for r in removed] == [(lost, "no audio was captured")]
+        assert store.list() == [] and not sidecar.sidecar_path(path).exists()

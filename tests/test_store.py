@@ -57,7 +57,7 @@ def test_take_life_cycle(tmp_path):
 def test_not_a_database_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.db"
     bad.write_text("this is not sqlite" * 100)
-    with pytest.raises(StoreError, match="cannot open the takes database"):
+    with pytest.raises(StoreError, match="is damaged"):
         Store(bad)
 
 

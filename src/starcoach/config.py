@@ -9,7 +9,9 @@ isolate their state.
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
+import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -25,6 +27,11 @@ from .domain.errors import ConfigError
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
+MAX_CONFIG_BYTES = 1_000_000
+
+# Settings that must not be below another one of the same section.
+_ORDERED = [("metrics", "pause_min_s", "long_pause_s"), ("metrics", "hesitation_min_s", "hesitation_max_s"),
+            ("live", "min_chunk_s", "max_chunk_s")]
 
 
 @dataclass(frozen=True)
@@ -49,9 +56,9 @@ class RecordOptions:
         countdown_s: seconds counted down before recording starts (terminal only).
     """
 
-    sample_rate: int = 16_000
-    max_seconds: float = 600.0
-    countdown_s: int = 3
+    sample_rate: int = field(default=16_000, metadata={"range": (8_000, 192_000)})
+    max_seconds: float = field(default=600.0, metadata={"range": (0.0, 4 * 3600.0)})
+    countdown_s: int = field(default=3, metadata={"range": (0, 60)})
 
 
 @dataclass(frozen=True)
@@ -120,12 +127,7 @@ def load_config(home: Path | None = None) -> Config:
     """
     home = (home or project_home()).resolve()
     config_file = home / CONFIG_NAME
-    data: dict[str, Any] = {}
-    if config_file.is_file():
-        try:
-            data = tomllib.loads(config_file.read_text(encoding="utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
+    data = _read_toml(config_file)
 
     paths_t = _table(data, "paths")
     model_t = dict(_table(data, "model"))
@@ -151,7 +153,7 @@ def load_config(home: Path | None = None) -> Config:
     unknown = set(data) - {"paths", "model", "metrics", "star", "record", "live"}
     if unknown:
         raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
-    return Config(
+    config = Config(
         paths=paths,
         model=model_name,
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
@@ -160,6 +162,36 @@ def load_config(home: Path | None = None) -> Config:
         record=_fill(RecordOptions, _table(data, "record"), "record", config_file),
         live=_fill(LiveOptions, _table(data, "live"), "live", config_file),
     )
+    for section, low, high in _ORDERED:
+        values = getattr(config, section)
+        if getattr(values, low) > getattr(values, high):
+            raise ConfigError(f"{config_file}: [{section}] {low} = {getattr(values, low)} is above {high} = "
+                              f"{getattr(values, high)}; it must not be")
+    return config
+
+
+def _read_toml(config_file: Path) -> dict[str, Any]:
+    """The file's tables; {} if there is no file. Only a regular file is read."""
+    try:
+        st = config_file.stat()
+    except FileNotFoundError:
+        if config_file.is_symlink():
+            raise ConfigError(f"{config_file} is a link to {os.readlink(config_file)}, which does not exist; "
+                              "fix or remove the link") from None
+        return {}
+    except OSError as exc:
+        raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise ConfigError(f"{config_file} is {kind}; it must be a TOML file (or absent, for the defaults)")
+    if st.st_size > MAX_CONFIG_BYTES:
+        raise ConfigError(f"{config_file}: {st.st_size} bytes is too large for a configuration file")
+    try:
+        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
 
 
 def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
@@ -169,15 +201,39 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     return value
 
 
+def _allowed(f: dataclasses.Field) -> str:
+    if "range" in f.metadata:
+        lo, hi = f.metadata["range"]
+        return f"allowed: {lo} to {hi}"
+    if "choices" in f.metadata:
+        return "allowed: " + ", ".join(f.metadata["choices"])
+    return ""
+
+
+def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> None:
+    """A field's ``metadata``: ``range`` (lo, hi) for numbers (each, for a pair), ``choices``."""
+    if "range" in f.metadata:
+        lo, hi = f.metadata["range"]
+        items = value if isinstance(value, tuple) else (value,)
+        if isinstance(value, tuple) and (len(value) != 2 or value[0] > value[1]):
+            raise ConfigError(f"{source}: {name} = {list(value)} must be two numbers, low then high ({_allowed(f)})")
+        for v in items:
+            if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
+                raise ConfigError(f"{source}: {name} = {v} is out of range ({_allowed(f)})")
+    if "choices" in f.metadata and value not in f.metadata["choices"]:
+        raise ConfigError(f"{source}: {name} = {value!r} is not a known value ({_allowed(f)})")
+
+
 def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
     """Build an options dataclass from a TOML table, checking names and types."""
     hints = get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
+    fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
     for key, value in values.items():
-        if key not in names:
+        if key not in fields:
             raise ConfigError(f"{source}: [{section}] has no setting named {key!r}")
         kwargs[key] = _coerce(value, hints[key], f"[{section}] {key}", source)
+        _check_range(fields[key], kwargs[key], f"[{section}] {key}", source)
     return cls(**kwargs)
 
 
@@ -203,4 +259,7 @@ def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
     else:  # str | None and the like
         if value is None or isinstance(value, str):
             return value or None
-    raise ConfigError(f"{source}: {name} has the wrong type ({value!r})")
+    kind = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(hint, "")
+    if origin is tuple:
+        kind = "a list of two numbers"
+    raise ConfigError(f"{source}: {name} has the wrong type ({value!r}){'; it must be ' + kind if kind else ''}")

@@ -33,13 +33,13 @@ class MetricsOptions:
             cover at most this share of it.
     """
 
-    pause_min_s: float = 1.0
-    long_pause_s: float = 2.0
-    target_wpm: tuple[float, float] = (120.0, 160.0)
-    pace_window_s: float = 15.0
-    hesitation_min_s: float = 0.12
-    hesitation_max_s: float = 0.9
-    hesitation_max_covered: float = 0.35
+    pause_min_s: float = field(default=1.0, metadata={"range": (0.1, 10.0)})
+    long_pause_s: float = field(default=2.0, metadata={"range": (0.2, 60.0)})
+    target_wpm: tuple[float, float] = field(default=(120.0, 160.0), metadata={"range": (40.0, 400.0)})
+    pace_window_s: float = field(default=15.0, metadata={"range": (2.0, 300.0)})
+    hesitation_min_s: float = field(default=0.12, metadata={"range": (0.01, 2.0)})
+    hesitation_max_s: float = field(default=0.9, metadata={"range": (0.05, 5.0)})
+    hesitation_max_covered: float = field(default=0.35, metadata={"range": (0.0, 1.0)})
 
 
 @dataclass(frozen=True)

@@ -32,10 +32,10 @@ class StarOptions:
             recogniser did not punctuate.
     """
 
-    target_length_s: tuple[float, float] = (90.0, 120.0)
-    setup_max_share: float = 0.34
-    action_min_share: float = 0.30
-    split_pause_s: float = 0.8
+    target_length_s: tuple[float, float] = field(default=(90.0, 120.0), metadata={"range": (10.0, 3600.0)})
+    setup_max_share: float = field(default=0.34, metadata={"range": (0.0, 1.0)})
+    action_min_share: float = field(default=0.30, metadata={"range": (0.0, 1.0)})
+    split_pause_s: float = field(default=0.8, metadata={"range": (0.1, 10.0)})
 
 
 @dataclass(frozen=True)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
@@ -53,13 +53,15 @@ class TranscribeOptions:
     """
 
     language: str = "en"
-    compute_type: str = "int8"
-    threads: int = 0
-    beam_size: int = 5
+    compute_type: str = field(default="int8", metadata={"choices": (
+        "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
+        "float32")})
+    threads: int = field(default=0, metadata={"range": (0, 256)})
+    beam_size: int = field(default=5, metadata={"range": (1, 20)})
     initial_prompt: str = FILLER_PROMPT
     condition_on_previous_text: bool = True
-    no_speech_threshold: float = 0.6
-    no_repeat_ngram_size: int = 8
+    no_speech_threshold: float = field(default=0.6, metadata={"range": (0.0, 1.0)})
+    no_repeat_ngram_size: int = field(default=8, metadata={"range": (0, 64)})
     recover_fillers: bool = True
     fit_window: bool = True
 

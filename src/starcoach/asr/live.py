@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import queue
 import threading
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -36,10 +36,10 @@ class LiveOptions:
     """
 
     enabled: bool = True
-    min_chunk_s: float = 18.0
-    max_chunk_s: float = 28.0
-    pause_s: float = 0.3
-    context_chars: int = 200
+    min_chunk_s: float = field(default=18.0, metadata={"range": (5.0, 29.0)})
+    max_chunk_s: float = field(default=28.0, metadata={"range": (5.0, 29.5)})
+    pause_s: float = field(default=0.3, metadata={"range": (0.05, 5.0)})
+    context_chars: int = field(default=200, metadata={"range": (0, 2000)})
 
 
 @dataclass(frozen=True)

@@ -4,19 +4,39 @@ Decoding goes through PyAV (FFmpeg), which faster-whisper already depends on, so
 wav, flac, mp3, m4a/aac and ogg/opus at any rate and channel count all work without
 a second decoder. We keep our own loop rather than faster-whisper's ``decode_audio``
 so that corrupt and truncated files raise a clear :class:`AudioError` instead of
-returning silence or a partial signal.
+returning silence or a partial signal, and so that memory stays bounded:
+
+- the header is checked before anything is allocated (a WAV saying 1 Hz would
+  otherwise resample 64 KB into gigabytes);
+- samples go into one preallocated float32 buffer, block by block, rather than a
+  list of chunks concatenated at the end (which doubles the peak);
+- channels are mixed here, not by FFmpeg, so that a stereo file whose channels
+  cancel (one of them wired in inverted phase) falls back to its louder channel
+  instead of becoming silence.
 """
 
 from __future__ import annotations
 
+import os
+import stat
+import struct
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
 from ..domain.errors import AudioError
 
 SAMPLE_RATE = 16_000
+MIN_RATE = 8_000
+MAX_RATE = 192_000
+MAX_CHANNELS = 32
+MAX_SECONDS = 3 * 3600.0  # longer than any answer; 3 h of 16 kHz float32 is 690 MB
+_CANCELLED = 0.1  # mix energy below this share of the louder channel's: the channels cancel
+
+# WAVE format tags FFmpeg decodes (PCM, ADPCM, float, A-law, mu-law, GSM, MP3, extensible, ...).
+_WAV_TAGS = {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0050, 0x0055, 0xFFFE}
 
 
 @dataclass(frozen=True)
@@ -27,39 +47,132 @@ class Audio:
         samples: mono float32 samples in [-1, 1] at :data:`SAMPLE_RATE`.
         source_rate: sample rate of the file before resampling.
         source_channels: channel count of the file before down-mixing.
+        channel_used: the channel kept when the channels cancelled when mixed
+            (inverted phase); None when they were mixed.
     """
 
     samples: np.ndarray
     source_rate: int
     source_channels: int
+    channel_used: int | None = None
 
     @property
     def duration_s(self) -> float:
         return len(self.samples) / SAMPLE_RATE
 
 
-def load_audio(path: str | Path) -> Audio:
+def check_audio_file(path: str | Path) -> Path:
+    """Refuse what cannot be an audio file before opening it for decoding.
+
+    A FIFO, a device node or a folder is refused from its ``stat`` (never read), and a
+    RIFF/WAVE header is checked field by field.
+
+    Returns:
+        The path.
+
+    Raises:
+        AudioError: missing, not a regular file, empty, or a WAV header out of range.
+    """
+    path = Path(path)
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise AudioError(f"{path}: no such file") from None
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read it ({exc.strerror})") from None
+    if stat.S_ISDIR(st.st_mode):
+        raise AudioError(f"{path}: is a folder, not an audio file")
+    if not stat.S_ISREG(st.st_mode):
+        raise AudioError(f"{path}: not a regular file (a device, pipe or socket); give an audio file")
+    if st.st_size == 0:
+        raise AudioError(f"{path}: the file is empty")
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError as exc:
+        raise AudioError(f"{path}: cannot read it ({exc.strerror})") from None
+    if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
+        _check_wav_header(path, head)
+    return path
+
+
+def _check_wav_header(path: Path, head: bytes) -> None:
+    pos = 12
+    while pos + 8 <= len(head):
+        cid, clen = struct.unpack("<4sI", head[pos:pos + 8])
+        if cid == b"fmt ":
+            body = head[pos + 8:pos + 8 + 16]
+            if clen < 16 or len(body) < 16:
+                raise AudioError(f"{path}: the WAV header is cut short (fmt chunk of {clen} bytes)")
+            tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", body)
+            if tag not in _WAV_TAGS:
+                raise AudioError(f"{path}: WAV format tag {tag} is not an audio encoding starcoach can decode; "
+                                 "convert it to PCM WAV or FLAC")
+            if tag in (0x0001, 0x0003) and bits not in (8, 16, 24, 32, 64):
+                raise AudioError(f"{path}: the WAV header says {bits} bits per sample (8, 16, 24, 32 or 64 "
+                                 "expected); the file is damaged")
+            _check_stream(path, rate, channels)
+            if tag in (0x0001, 0x0003) and block_align != channels * bits // 8:
+                raise AudioError(f"{path}: the WAV header is inconsistent ({channels} channels of {bits} bits "
+                                 f"but {block_align} bytes per frame); the file is damaged")
+            return
+        if cid == b"data":
+            break
+        pos += 8 + clen + (clen & 1)
+    raise AudioError(f"{path}: the WAV file has no format (fmt) chunk before its audio; the file is damaged")
+
+
+def _check_stream(path: Path, rate: Any, channels: Any) -> None:
+    if not rate or not MIN_RATE <= int(rate) <= MAX_RATE:
+        raise AudioError(f"{path}: a sample rate of {rate} Hz is outside {MIN_RATE}-{MAX_RATE} Hz; "
+                         "the header is damaged or this is not a recording of speech")
+    if not channels or not 1 <= int(channels) <= MAX_CHANNELS:
+        raise AudioError(f"{path}: {channels} channels is outside 1-{MAX_CHANNELS}; the header is damaged")
+
+
+def load_audio(path: str | Path, *, max_seconds: float = MAX_SECONDS) -> Audio:
     """Decode an audio file to 16 kHz mono float32.
 
     Args:
         path: any file FFmpeg can read (wav, flac, mp3, m4a, ogg, ...).
+        max_seconds: refuse files longer than this (before allocating for them when
+            the header tells the length, else when decoding gets there).
 
     Returns:
         The decoded :class:`Audio`.
 
     Raises:
-        AudioError: the path is missing, a folder, empty, not audio, or corrupt.
+        AudioError: the path is missing, not a regular file, empty, not audio, has a
+            header out of range, is too long, or is corrupt. Any decoder failure is
+            reported as one.
     """
-    path = Path(path)
-    if not path.exists():
-        raise AudioError(f"{path}: no such file")
-    if path.is_dir():
-        raise AudioError(f"{path}: is a folder, not an audio file")
-    if path.stat().st_size == 0:
-        raise AudioError(f"{path}: the file is empty")
+    path = check_audio_file(path)
+    try:
+        import av  # heavy: imported only when audio is decoded
+    except ImportError as exc:  # pragma: no cover - a broken install
+        raise AudioError(f"cannot decode audio: PyAV is not installed ({exc}); run scripts/setup.sh") from None
+    try:
+        samples, rate, channels, loudest = _decode(path, av, max_seconds=max_seconds, channel=None)
+        if loudest is not None:
+            del samples  # the mix is silence; decode again keeping the louder channel
+            samples = _decode(path, av, max_seconds=max_seconds, channel=loudest)[0]
+    except AudioError:
+        raise
+    except MemoryError:
+        raise AudioError(f"{path}: not enough memory to decode it; free some or split the file") from None
+    except Exception as exc:  # noqa: BLE001 - any decoder failure is a file we cannot read
+        raise AudioError(f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
+    return Audio(samples=samples, source_rate=rate, source_channels=channels, channel_used=loudest)
 
-    import av  # heavy: imported only when audio is decoded
 
+def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
+            ) -> tuple[np.ndarray, int, int, int | None]:
+    """One pass over the file: the mix of its channels (or only ``channel``).
+
+    Returns:
+        ``(samples, source_rate, source_channels, loudest)``; ``loudest`` is the louder
+        channel's index when the channels cancelled in the mix, else None.
+    """
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
@@ -68,23 +181,86 @@ def load_audio(path: str | Path) -> Audio:
         if not container.streams.audio:
             raise AudioError(f"{path}: holds no audio stream")
         stream = container.streams.audio[0]
-        source_rate = stream.codec_context.sample_rate or SAMPLE_RATE
-        source_channels = stream.codec_context.channels or 1
-        resampler = av.AudioResampler(format="flt", layout="mono", rate=SAMPLE_RATE)
-        chunks: list[np.ndarray] = []
+        ctx = stream.codec_context
+        if ctx is None or ctx.codec is None:
+            raise AudioError(f"{path}: its audio encoding is not one FFmpeg can decode")
+        source_rate = ctx.sample_rate
+        source_channels = ctx.channels
+        _check_stream(path, source_rate, source_channels)
+        if ctx.format is None:
+            raise AudioError(f"{path}: the audio stream has no sample format; the file is damaged")
+        limit = int(max_seconds * SAMPLE_RATE)
+        estimate = _estimated_samples(container, stream)
+        if estimate is not None and estimate > limit * 1.05:
+            raise AudioError(f"{path}: {estimate / SAMPLE_RATE / 60:.0f} minutes is longer than the "
+                             f"{max_seconds / 60:.0f} minutes starcoach analyses; cut it shorter")
+        buf = np.empty(min(limit, estimate or 60 * SAMPLE_RATE) + SAMPLE_RATE, dtype=np.float32)
+        n = 0
+        energy = np.zeros(source_channels, dtype=np.float64)
+        mix_energy = 0.0
+        # Planar float at 16 kHz with the file's own channels: the mix is ours to make.
+        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=SAMPLE_RATE)
         try:
-            for frame in container.decode(stream):
-                for out in resampler.resample(frame):
-                    chunks.append(out.to_ndarray().reshape(-1))
-            for out in resampler.resample(None):
-                chunks.append(out.to_ndarray().reshape(-1))
+            frames = _frames(container, stream, resampler)
+            for block in frames:
+                block = block.reshape(source_channels, -1) if block.ndim == 2 else block.reshape(1, -1)
+                if channel is not None:
+                    mono = block[min(channel, len(block) - 1)]
+                elif len(block) == 1:
+                    mono = block[0]
+                else:
+                    mono = block.mean(axis=0, dtype=np.float32)
+                    energy += np.einsum("ij,ij->i", block, block, dtype=np.float64)
+                    mix_energy += float(np.dot(mono, mono))
+                if n + len(mono) > len(buf):
+                    if n + len(mono) > limit:
+                        raise AudioError(f"{path}: longer than the {max_seconds / 60:.0f} minutes starcoach "
+                                         "analyses; cut it shorter")
+                    buf = _grow(buf, min(limit, max(n + len(mono), int(len(buf) * 1.5))) + SAMPLE_RATE)
+                buf[n:n + len(mono)] = mono
+                n += len(mono)
         except av.error.FFmpegError as exc:
             raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
-    if not chunks:
+    if n == 0:
         raise AudioError(f"{path}: holds no audio samples")
+    samples = buf[:n] if n > 0.9 * len(buf) else buf[:n].copy()
+    del buf
     # Down-mixing and resampling can overshoot full scale slightly; the model expects [-1, 1].
-    samples = np.clip(np.concatenate(chunks), -1.0, 1.0).astype(np.float32, copy=False)
-    return Audio(samples=samples, source_rate=int(source_rate), source_channels=int(source_channels))
+    np.clip(samples, -1.0, 1.0, out=samples)
+    loudest = None
+    if channel is None and source_channels > 1 and energy.max() > 0:
+        # Per channel, the mix of equal channels keeps their energy; inverted ones cancel.
+        if mix_energy < _CANCELLED * float(energy.max()):
+            loudest = int(np.argmax(energy))
+    return samples, int(source_rate), int(source_channels), loudest
+
+
+def _frames(container: Any, stream: Any, resampler: Any):
+    """Resampled blocks as (channels, n) float32 arrays, the resampler's tail included."""
+    for frame in container.decode(stream):
+        for out in resampler.resample(frame):
+            yield out.to_ndarray()
+    for out in resampler.resample(None):
+        yield out.to_ndarray()
+
+
+def _estimated_samples(container: Any, stream: Any) -> int | None:
+    """The length at 16 kHz from the header, when it says."""
+    seconds = None
+    if stream.duration is not None and stream.time_base:
+        seconds = float(stream.duration * stream.time_base)
+    elif container.duration:
+        seconds = container.duration / 1_000_000
+    if seconds is None or not np.isfinite(seconds) or seconds <= 0:
+        return None
+    return int(seconds * SAMPLE_RATE)
+
+
+def _grow(buf: np.ndarray, size: int) -> np.ndarray:
+    """A larger buffer holding ``buf``'s samples (the header underestimated the length)."""
+    bigger = np.empty(size, dtype=np.float32)
+    bigger[:len(buf)] = buf
+    return bigger
 
 
 def _reason(exc: BaseException) -> str:

@@ -1,4 +1,4 @@
-"""Recording from the microphone: the only module that touches sounddevice.
+"""Recording from the microphone: the only module that uses sounddevice (portaudio.py starts it).
 
 The pattern of python-sounddevice's ``rec_unlimited.py``: the file is opened before
 the stream starts, the audio callback only copies each block into a queue and
@@ -11,7 +11,6 @@ crash or ``kill -9`` loses at most the blocks still queued, a fraction of a seco
 from __future__ import annotations
 
 import queue
-import struct
 import threading
 import time
 from dataclasses import dataclass
@@ -21,8 +20,12 @@ from typing import Any
 import numpy as np
 
 from ..domain.errors import DeviceError, RecordingError
+from .portaudio import sounddevice as _sounddevice, skip_portaudio_exit
+from .wavfile import WavData, repair_wav  # noqa: F401 - repair_wav is part of recording's interface
 
 BLOCK_S = 0.1
+NO_AUDIO_S = 5.0  # a device that delivers nothing for this long is reported, not waited on
+_CLOSE_WAIT_S = 2.0  # a stream that does not stop within this is abandoned (a hung driver)
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,7 @@ class Recorder:
         self._stream: Any = None  # sounddevice.InputStream, once started
         self._file: Any = None  # soundfile.SoundFile, once started
         self._started_at = 0.0
+        self._last_block_at = 0.0
         self._listener = listener
 
     # --- live figures for the display ---------------------------------------------
@@ -167,6 +171,11 @@ class Recorder:
     @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
+
+    @property
+    def quiet_s(self) -> float:
+        """Seconds since the device last delivered a block (or since the start)."""
+        return time.monotonic() - self._last_block_at if self._last_block_at else 0.0
 
     # --- life cycle ---------------------------------------------------------------
 
@@ -199,10 +208,11 @@ class Recorder:
             self._file.close()
             self.path.unlink(missing_ok=True)
             raise DeviceError(f"cannot open the input device ({exc}); see `starcoach devices`") from None
-        self._started_at = time.monotonic()
+        self._started_at = self._last_block_at = time.monotonic()
 
     def _callback(self, indata, frames, time_info, status) -> None:
         # Runs on PortAudio's thread: copy and hand over, nothing else.
+        self._last_block_at = time.monotonic()
         if status.input_overflow:
             self._overflows += 1
         if not self._stopped.is_set():
@@ -242,11 +252,14 @@ class Recorder:
             self._stopped_by = reason
         self._stopped.set()
         if self._stream is not None:
-            try:
-                self._stream.stop()
-                self._stream.close()
-            except Exception:  # noqa: BLE001 - the stream may already be gone; the audio is what matters
-                pass
+            # A hung driver must not hang the command (Ctrl+C always stops): close it on a
+            # thread and give up on it after a while; the audio is already in our queue.
+            closer = threading.Thread(target=_close_stream, args=(self._stream,), name="starcoach-close",
+                                      daemon=True)
+            closer.start()
+            closer.join(_CLOSE_WAIT_S)
+            if closer.is_alive():
+                skip_portaudio_exit()
             self._stream = None
         if self._writer is not None:
             self._queue.put(None)
@@ -258,7 +271,10 @@ class Recorder:
             except Exception as exc:  # noqa: BLE001 - header not updated (disk full): repaired below
                 self._error = self._error or _describe(exc, self.path)
             self._file = None
-            repair_wav(self.path)
+            try:
+                repair_wav(self.path)
+            except (OSError, RecordingError) as exc:
+                self._error = self._error or _describe(exc, self.path)
         return Recording(path=self.path, frames=self._frames, sample_rate=self.sample_rate,
                          overflows=self._overflows, stopped_by=self._stopped_by, error=self._error)
 
@@ -269,6 +285,14 @@ class Recorder:
     def __exit__(self, *exc) -> None:
         if self._file is not None:
             self.stop("interrupt" if exc[0] is KeyboardInterrupt else None)
+
+
+def _close_stream(stream: Any) -> None:
+    try:
+        stream.stop()
+        stream.close()
+    except Exception:  # noqa: BLE001 - the stream may already be gone; the audio is what matters
+        pass
 
 
 def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> float:
@@ -292,44 +316,6 @@ def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> floa
     return len(data) / SAMPLE_RATE
 
 
-def repair_wav(path: Path) -> int:
-    """Make a WAV file whose writer died readable: fix the RIFF and data sizes.
-
-    Everything after the ``data`` chunk header is taken as samples (cut to whole
-    frames). Returns the number of data bytes. A file that is already consistent
-    is left as it is.
-
-    Raises:
-        RecordingError: the file is not a WAV file at all.
-    """
-    with open(path, "r+b") as f:
-        head = f.read(12)
-        if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WAVE":
-            raise RecordingError(f"{path}: not a WAV file; cannot recover it")
-        size = f.seek(0, 2)
-        pos = 12
-        block_align = 2
-        while pos + 8 <= size:
-            f.seek(pos)
-            cid, clen = struct.unpack("<4sI", f.read(8))
-            if cid == b"fmt ":
-                fmt = f.read(16)
-                if len(fmt) == 16:
-                    block_align = struct.unpack("<HHIIHH", fmt)[4] or 2
-            if cid == b"data":
-                available = size - (pos + 8)
-                data_len = available - available % block_align
-                if clen != data_len:
-                    f.seek(pos + 4)
-                    f.write(struct.pack("<I", data_len))
-                    f.seek(4)
-                    f.write(struct.pack("<I", pos + 8 + data_len - 8))
-                    f.truncate(pos + 8 + data_len)
-                return data_len
-            pos += 8 + clen + (clen & 1)
-    raise RecordingError(f"{path}: no audio data in the file")
-
-
 def _describe(exc: BaseException, path: Path) -> str:
     """One line for a write failure. libsndfile says only "System error.", so look at the disk."""
     import errno
@@ -337,18 +323,13 @@ def _describe(exc: BaseException, path: Path) -> str:
 
     text = str(exc)
     if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in text:
-        return "the disk is full"
+        return f"the disk is full ({path.parent})"
     try:
         if shutil.disk_usage(path.parent).free < 64 * 1024:
-            return "the disk is full"
+            return f"the disk is full ({path.parent})"
     except OSError:
         pass
-    return text.splitlines()[0] if text else type(exc).__name__
-
-
-def _sounddevice():
-    try:
-        import sounddevice as sd
-    except OSError as exc:  # PortAudio library missing
-        raise DeviceError(f"PortAudio is not available ({exc}); install libportaudio2") from None
-    return sd
+    first = text.splitlines()[0].strip() if text.strip() else type(exc).__name__
+    if first.rstrip(".").lower() in ("system error", "unspecified internal error"):
+        return f"writing {path} failed (the audio library says only {first!r}); check the disk and its permissions"
+    return f"writing {path} failed ({first})"

@@ -6,12 +6,23 @@ standard error and a non-zero exit.
 
 from __future__ import annotations
 
+import errno
 import json
+import math
+import signal
 import sys
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 import typer
+from typer.core import TyperGroup
+
+try:  # typer 0.2x carries its own copy of click
+    from typer._click import exceptions as clickx
+    from typer._click.globals import get_current_context
+except ImportError:  # pragma: no cover - older typer uses click itself
+    from click import exceptions as clickx  # type: ignore[no-redef]
+    from click.globals import get_current_context  # type: ignore[no-redef]
 
 from ..domain.errors import StarcoachError
 
@@ -21,7 +32,116 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..config import Config
     from ..takes.questions import Question, QuestionBank
 
+class Terminated(BaseException):
+    """SIGTERM, raised in the main thread so that every ``finally`` (temporary files,
+    transactions) runs before the process ends. A BaseException, like Ctrl+C's, so that
+    no ``except Exception`` swallows it."""
+
+
+def _raise_terminated(signum: int, frame: Any) -> None:
+    raise Terminated()
+
+
+class _Group(TyperGroup):
+    """The command group, with one exit path: whatever happens, at most one
+    ``starcoach:`` line on standard error and an exit code as the README lists them."""
+
+    def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
+             standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        try:
+            old_term = signal.signal(signal.SIGTERM, _raise_terminated)
+        except ValueError:  # not the main thread (a test runner's worker): leave signals alone
+            old_term = None
+        try:
+            code = _run(lambda: super(_Group, self).main(args, prog_name, complete_var, False, windows_expand_args,
+                                                         **extra))
+        finally:
+            if old_term is not None:
+                signal.signal(signal.SIGTERM, old_term)
+        if not standalone_mode:
+            return code
+        sys.exit(code)
+
+
+def _run(call: Callable[[], Any]) -> int:
+    """Run the command; return its exit code, having printed at most one error line."""
+    try:
+        rv = call()
+        return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
+    except typer.Exit as exc:
+        return exc.exit_code
+    except getattr(clickx, "NoArgsIsHelpError", ()) as exc:  # bare `starcoach`: the help is the answer
+        exc.show()
+        return 2
+    except clickx.UsageError as exc:
+        ctx = getattr(exc, "ctx", None) or get_current_context(silent=True)
+        where = ctx.command_path if ctx is not None else "starcoach"
+        _say(f"{_one_line(exc.format_message())} (see `{where} --help`)")
+        return 2
+    except clickx.ClickException as exc:
+        _say(_one_line(exc.format_message()))
+        return exc.exit_code or 1
+    except typer.Abort as exc:
+        if isinstance(exc.__context__, EOFError):
+            _say("standard input ended before an answer was given; pass --yes to skip the question")
+            return 2
+        _say("interrupted")
+        return 130
+    except KeyboardInterrupt:
+        _say("interrupted")
+        return 130
+    except Terminated:
+        _say("stopped by SIGTERM")
+        return 143
+    except StarcoachError as exc:
+        _say(str(exc))
+        return exc.exit_code
+    except OSError as exc:
+        if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
+            _quiet_stdout()
+            return 1
+        _say(_os_error(exc))
+        return 1
+    except MemoryError:
+        _say("out of memory; close other programs or use a shorter file")
+        return 1
+    except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        _say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
+             "please report it with the command you ran")
+        return 1
+
+
+def _quiet_stdout() -> None:
+    """Point standard output at /dev/null, so the interpreter's last flush does not fail too."""
+    import os
+
+    try:
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())
+    except (OSError, ValueError):
+        pass
+
+
+def _say(message: str) -> None:
+    typer.echo(f"starcoach: {message}", err=True)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _os_error(exc: OSError) -> str:
+    """Disk full, permission denied and the like, outside a stage that names them."""
+    where = f" ({exc.filename})" if exc.filename else ""
+    if exc.errno == errno.ENOSPC:
+        return f"the disk is full{where}; free some space and try again"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return f"permission denied{where}; check the file's owner and mode"
+    return f"{exc.strerror or type(exc).__name__}{where}"
+
+
 app = typer.Typer(
+    cls=_Group,
     add_completion=False,
     no_args_is_help=True,
     help="starcoach: practise spoken interview answers offline. Transcript, pace, fillers, pauses "
@@ -38,21 +158,40 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 
 def handles_errors(fn: F) -> F:
-    """Turn library errors (and Ctrl+C) into one clear line and an exit code."""
+    """Turn library errors (and Ctrl+C, SIGTERM, anything unexpected) into one clear line
+    and an exit code; :class:`_Group` does the same for what happens outside a command."""
 
     @wraps(fn)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(*args, **kwargs)
-        except StarcoachError as exc:
-            fail(str(exc), exc.exit_code)
-        except KeyboardInterrupt:
-            fail("interrupted", 130)
-        except OSError as exc:
-            # Disk full, permission denied and the like, outside a stage that names them.
-            fail(f"{exc.strerror or exc}{': ' + str(exc.filename) if exc.filename else ''}")
+        code = _run(lambda: fn(*args, **kwargs))
+        if code:
+            raise typer.Exit(code)
 
     return wrapper  # type: ignore[return-value]
+
+
+def positive_seconds(value: float | None, option: str = "--seconds") -> float | None:
+    """A time limit from the command line: None, or a finite number above zero.
+
+    Raises:
+        UsageError: nan, inf, zero or negative.
+    """
+    if value is None:
+        return None
+    if not math.isfinite(value) or value <= 0:
+        raise clickx.UsageError(f"{option} must be a number of seconds above 0, not {value}")
+    return value
+
+
+def nonnegative_seconds(value: float, option: str) -> float:
+    """A position from the command line: a finite number, 0 or more.
+
+    Raises:
+        UsageError: nan, inf or negative.
+    """
+    if not math.isfinite(value) or value < 0:
+        raise clickx.UsageError(f"{option} must be a number of seconds, 0 or more, not {value}")
+    return value
 
 
 def settings() -> Config:

@@ -14,7 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.session import TakeResult
 
 from ..domain.trace import mark
-from .common import app, handles_errors, interactive, make_console, print_json, question_from, settings
+from .common import (app, fail, handles_errors, interactive, make_console, positive_seconds, print_json,
+                     question_from, settings)
 
 
 @app.command()
@@ -65,6 +66,7 @@ def record(
     """
     from ..takes.questions import load_bank
 
+    seconds = positive_seconds(seconds)
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
     q = question_from(bank, question, lp, random_pick)
@@ -72,20 +74,21 @@ def record(
 
 
 def _announce(take_id: int, path: Path) -> None:
-    typer.echo(f"starcoach: recording take {take_id} to {path}", err=True)
+    typer.echo(f"recording take {take_id} to {path}", err=True)
 
 
 def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds: float | None,
                 device: str | None, json_out: bool) -> TakeResult:
     from ..output.report import countdown, live_meter, render_take_result
     from ..takes.documents import new_take_document
-    from ..takes.session import open_store, recover, record_take
+    from ..takes.recovery import recover
+    from ..takes.session import open_store, record_take
 
     at_terminal = interactive()
     console = make_console()
     with open_store(cfg) as store:
         for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
-            typer.echo(f"starcoach: recovered take {done.take_id} from an interrupted recording", err=True)
+            typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
         if at_terminal and not json_out:
             countdown(q, cfg.record.countdown_s, console)
         with live_meter(console, enabled=at_terminal and not json_out) as tick:
@@ -103,6 +106,9 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
     mark("reported")
     if result.error:
         raise typer.Exit(1)
+    if result.document is None or result.document.get("no_speech"):
+        fail(f"no speech found in take {result.take_id} (kept in {result.audio_path}); check the microphone with "
+             "`starcoach devices` and speak closer to it", 3)
     return result
 
 
@@ -120,6 +126,7 @@ def practice(
     from ..audio.recorder import find_device
     from ..output.report import ask_next
 
+    seconds = positive_seconds(seconds)
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
     find_device(device, kind="input")  # no microphone: say so before showing a question
@@ -127,10 +134,17 @@ def practice(
     q = bank.get(question) if question else bank.pick(principle=lp)
     console = make_console()
     while True:
-        _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
+        try:
+            _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
+        except typer.Exit as exc:
+            if exc.exit_code != 3 or not interactive():  # no speech: say so, then offer a retake
+                raise
         if not interactive():
             return
-        choice = ask_next(q, console)
+        try:
+            choice = ask_next(q, console)
+        except EOFError:  # standard input closed: nothing more will be asked
+            return
         if choice == "quit":
             return
         if choice == "next":

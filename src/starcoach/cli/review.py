@@ -122,7 +122,10 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
     by_lp: dict[str, list[tuple[int, dict]]] = {key: [] for key in bank.principles}
     with open_store(cfg) as store:
         for t in store.list():
-            doc = store.document(t.id)
+            try:
+                doc = store.document(t.id)
+            except StarcoachError:  # a damaged analysis (`doctor` fixes it): count the others
+                continue
             if doc is None or doc.get("no_speech"):
                 continue
             try:

@@ -1,4 +1,4 @@
-"""Commands on stored takes: list, show, play, delete, import, recover."""
+"""Commands on stored takes: list, show, play, delete, import, recover, doctor."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import app, fail, handles_errors, settings, make_console, print_json, interactive
+from .common import app, fail, handles_errors, settings, make_console, print_json, interactive, nonnegative_seconds
 
 
 @app.command()
@@ -64,6 +64,7 @@ def play(
     from ..audio.recorder import find_device, play as play_audio
     from ..takes.session import open_store
 
+    from_s = nonnegative_seconds(from_s, "--from")
     with open_store(settings()) as store:
         record_ = store.get(take)
     out = find_device(device, kind="output")
@@ -78,6 +79,7 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
 ) -> None:
     """Delete a take and its audio (asks first)."""
+    from ..takes import sidecar
     from ..takes.session import open_store
 
     with open_store(settings()) as store:
@@ -86,9 +88,15 @@ def delete(
             if not interactive():
                 fail(f"not deleting take {take} without confirmation; pass --yes", 2)
             if not typer.confirm(f"Delete take {take} ({record_.started_at}, {record_.audio_path})?"):
-                raise typer.Exit(1)
-        store.delete(take)
-    Path(record_.audio_path).unlink(missing_ok=True)
+                fail(f"take {take} kept", 2)
+
+        def remove_files(t) -> None:
+            audio = Path(t.audio_path)
+            audio.unlink(missing_ok=True)  # fails (and the take stays) if the folder is read-only
+            sidecar.partial_path(audio).unlink(missing_ok=True)
+            sidecar.remove(audio)
+
+        store.delete(take, remove_files=remove_files)
     typer.echo(f"deleted take {take}", err=True)
 
 
@@ -117,22 +125,42 @@ def import_(
     typer.echo(str(result.take_id), err=json_out)
     if result.error:
         fail(result.error)
+    if result.document is None or result.document.get("no_speech"):
+        fail(f"no speech found in {file} (stored as take {result.take_id}; `starcoach delete {result.take_id}` "
+             "removes it)", 3)
 
 
 @app.command()
 @handles_errors
 def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis.")) -> None:
-    """Turn recordings cut off by a crash or kill into takes."""
-    from ..takes.session import open_store, recover as recover_takes
+    """Finish or remove what a crash, kill or full disk left: every take ends complete or gone."""
+    from ..takes.recovery import Removed, recover as recover_takes
+    from ..takes.session import open_store
 
     cfg = settings()
+    removed: list[Removed] = []
     with open_store(cfg) as store:
-        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model))
-    if not done:
+        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model), removed=removed)
+    if not done and not removed:
         typer.echo("nothing to recover", err=True)
+    for gone in removed:
+        what = f"take {gone.take_id}" if gone.take_id else str(gone.path)
+        typer.echo(f"removed {what}: {gone.why}", err=True)
     for r in done:
         if r.error:
             typer.echo(f"take {r.take_id}: {r.error}", err=True)
         else:
-            secs = r.recording.duration_s if r.recording else 0.0
+            secs = r.recording.duration_s if r.recording else (r.document or {}).get("duration_s", 0.0)
             typer.echo(f"recovered take {r.take_id}: {secs:.1f} s in {r.audio_path}")
+
+
+@app.command()
+@handles_errors
+def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for re-analysis.")) -> None:
+    """Check the takes database; rebuild it from recordings/ if it is damaged."""
+    from ..takes.doctor import examine
+
+    cfg = settings()
+    report = examine(cfg, analyzer=cfg.analyzer(model))
+    for line in report.lines():
+        typer.echo(line)

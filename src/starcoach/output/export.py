@@ -26,21 +26,52 @@ PART_COLOURS = {"situation": "#4e79a7", "task": "#59a14f", "action": "#f28e2b", 
 
 
 def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
-    """Write an export; refuse to replace an existing file unless ``force``.
+    """Write an export; refuse to replace an existing file unless ``force``, and even
+    then replace only a regular file (never a device, a FIFO, a folder or a link).
+
+    The content goes to a hidden temporary file beside the target, renamed over it
+    when whole; the temporary file is removed whatever happens (SIGTERM included: the
+    CLI turns it into an exception).
 
     Raises:
-        ExportError: the file exists (without force) or cannot be written.
+        ExportError: the file exists (without force), is not a regular file, or cannot
+            be written.
     """
+    import os
+    import stat
+
     path = Path(path)
-    if path.exists() and not force:
-        raise ExportError(f"{path} exists; pass --force to replace it")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_bytes(content.encode("utf-8") if isinstance(content, str) else content)
-        tmp.replace(path)
+        st = os.lstat(path)
+    except FileNotFoundError:
+        st = None
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+    if st is not None:
+        if stat.S_ISLNK(st.st_mode):
+            raise ExportError(f"{path} is a symbolic link; not replacing it (give the file it points to, or "
+                              "another name)")
+        if not stat.S_ISREG(st.st_mode):
+            kind = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file (a device or pipe)"
+            raise ExportError(f"{path} is {kind}; not replacing it, give a file name instead")
+        if not force:
+            raise ExportError(f"{path} exists; pass --force to replace it")
+    tmp = path.with_name(f".{path.name}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(tmp, "xb") as f:
+            f.write(content.encode("utf-8") if isinstance(content, str) else content)
+        os.replace(tmp, path)
+    except FileExistsError:
+        raise ExportError(f"cannot write {path}: {tmp} exists (another export running?); remove it if not") \
+            from None
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        why = "the disk is full" if exc.errno == 28 else exc.strerror
+        raise ExportError(f"cannot write {path}: {why}") from None
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     return path
 
 

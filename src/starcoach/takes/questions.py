@@ -62,6 +62,8 @@ class QuestionBank:
 
     def pick(self, *, principle: str | None = None, rng: random.Random | None = None) -> Question:
         pool = self.filter(principle=principle)
+        if not pool:
+            raise NotFound(f"no questions for {principle!r} (see `starcoach questions`)")
         return (rng or random).choice(pool)
 
 
@@ -75,22 +77,49 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
     principles = dict(data["principles"])
     questions = {q["id"]: _question(q, True, "built-in bank") for q in data["question"]}
     if user_file is not None:
-        if not user_file.is_file():
-            raise ConfigError(f"question file {user_file} (config.toml [paths] questions) does not exist")
-        try:
-            user = tomllib.loads(user_file.read_text("utf-8"))
-        except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-            raise ConfigError(f"{user_file}: not valid TOML ({exc})") from None
-        principles.update(user.get("principles", {}))
-        for q in user.get("question", []):
+        user = _read_user_file(user_file)
+        extra = user.get("principles", {})
+        if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
+                                                  for k, v in extra.items()):
+            raise ConfigError(f"{user_file}: [principles] must be a table of key = \"Display Name\" strings")
+        principles.update(extra)
+        listed = user.get("question", [])
+        if not isinstance(listed, list):
+            raise ConfigError(f"{user_file}: questions must be [[question]] tables (an array of tables)")
+        for n, q in enumerate(listed, 1):
+            if not isinstance(q, dict):
+                raise ConfigError(f"{user_file}: question {n} is not a [[question]] table")
             question = _question(q, False, str(user_file))
             questions[question.id] = question
     return QuestionBank(questions=tuple(questions.values()), principles=principles)
 
 
+def _read_user_file(path: Path) -> dict:
+    import os
+    import stat
+
+    try:
+        st = os.stat(path)
+    except FileNotFoundError:
+        raise ConfigError(f"question file {path} (config.toml [paths] questions) does not exist") from None
+    except OSError as exc:
+        raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
+    if not stat.S_ISREG(st.st_mode):
+        raise ConfigError(f"question file {path} (config.toml [paths] questions) is not a regular file")
+    if st.st_size > 5_000_000:
+        raise ConfigError(f"question file {path}: {st.st_size} bytes is too large for a question bank")
+    try:
+        return tomllib.loads(path.read_text("utf-8"))
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except OSError as exc:
+        raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
+
+
 def _question(raw: dict, builtin: bool, source: str) -> Question:
-    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("text"), str):
-        raise ConfigError(f"{source}: every [[question]] needs a string id and text")
+    if not isinstance(raw.get("id"), str) or not isinstance(raw.get("text"), str) or not raw["id"].strip() \
+            or not raw["text"].strip():
+        raise ConfigError(f"{source}: every [[question]] needs a non-empty string id and text")
 
     def strings(key):
         value = raw.get(key, [])

@@ -1,29 +1,32 @@
-"""Takes from start to finish: record or import, analyse, store, recover.
+"""Takes from start to finish: record or import, analyse, store.
 
 This module strings the recorder, the analysis and the store together; the CLI
-calls it and renders what it returns.
+calls it and renders what it returns. Finishing what an interruption left is in
+:mod:`.recovery`.
 """
 
 from __future__ import annotations
 
+import errno
 import os
 import shutil
 import signal
 import sys
 import threading
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
 from ..analysis.document import analysis_document
 from ..analysis.pipeline import Analysis, Analyzer
+from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
-from ..domain.errors import AudioError, RecordingError, StarcoachError
-from .questions import Question
-from ..audio.recorder import Recorder, Recording, find_device, repair_wav
-from .store import Store
+from ..domain.errors import AudioError, DeviceError, RecordingError, StarcoachError, StoreError
 from ..domain.trace import mark
+from . import sidecar
+from .questions import Question
+from .store import Store, now
 
 
 @dataclass(frozen=True)
@@ -46,12 +49,18 @@ def take_path(config: Config, suffix: str = ".wav", when: datetime | None = None
     folder = config.paths.recordings / when.strftime("%Y-%m-%d")
     folder.mkdir(parents=True, exist_ok=True)
     stem = when.strftime("take-%H%M%S")
-    path = folder / f"{stem}{suffix}"
-    n = 1
-    while path.exists():
+    name, n = stem, 1
+    # One stem per take: its audio, its .part and its metadata file share it.
+    while any(folder.glob(f"{name}.*")):
         n += 1
-        path = folder / f"{stem}-{n}{suffix}"
-    return path
+        name = f"{stem}-{n}"
+    return folder / f"{name}{suffix}"
+
+
+def _meta(question: Question | None, source: str, started_at: str) -> dict:
+    return {"question_id": question.id if question else None, "question_text": question.text if question else None,
+            "principle": question.principles[0] if question and question.principles else None,
+            "started_at": started_at, "source": source, "status": "recording", "pid": os.getpid()}
 
 
 def record_take(
@@ -68,15 +77,18 @@ def record_take(
 ) -> TakeResult:
     """Record one answer, then analyse and store it.
 
-    The take is registered in the database before the first sample, and the audio is
-    streamed to disk as it arrives; a crash leaves a take that :func:`recover` finishes.
+    The take is registered (its metadata file, then its row) before the first sample,
+    and the audio is streamed to ``take-....wav.part`` as it arrives, renamed when the
+    recording ends; a crash leaves a take that :func:`~.recovery.recover` finishes.
 
     Stops on: Enter (interactive), Ctrl+C, SIGTERM, ``seconds``, the configured
-    ``max_seconds``, the end of standard input (not interactive, no ``seconds``), or a
-    write error such as a full disk (what was written is kept and analysed).
+    ``max_seconds``, the end of standard input (not interactive, no ``seconds``), a
+    device that delivers nothing for :data:`NO_AUDIO_S`, or a write error such as a
+    full disk (what was written is kept and analysed).
 
     Raises:
-        DeviceError: no input device, or the one named does not exist.
+        DeviceError: no input device, the one named does not exist, or it gave no audio.
+        RecordingError: nothing was recorded (the take is removed).
     """
     device_index = find_device(device, kind="input")
     limit = seconds if seconds else config.record.max_seconds
@@ -84,15 +96,22 @@ def record_take(
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         live = analyzer.live_transcriber()
     path = take_path(config)
-    take_id = store.begin_take(audio_path=path, question_id=question.id if question else None,
-                               question_text=question.text if question else None,
-                               principle=question.principles[0] if question and question.principles else None)
-    recorder = Recorder(path, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
+    part = sidecar.partial_path(path)
+    meta = _meta(question, "record", now())
+    sidecar.write(path, meta)
+    try:
+        take_id = store.begin_take(audio_path=path, question_id=meta["question_id"],
+                                   question_text=meta["question_text"], principle=meta["principle"],
+                                   started_at=meta["started_at"])
+    except BaseException:
+        sidecar.remove(path)
+        raise
+    recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
                         listener=live.feed if live else None)
     try:
         recorder.start()
-    except StarcoachError:
-        store.delete(take_id)
+    except BaseException:
+        _forget(store, take_id, path)
         raise
     if on_start:
         on_start(take_id, path)
@@ -100,62 +119,131 @@ def record_take(
     mark("stop")
     recording = recorder.stop(reason)
     mark("recorder stopped")
+    if not recording.frames:
+        _forget(store, take_id, path)
+        raise _nothing_recorded(recording, reason)
+    os.replace(part, path)
+    recording = replace(recording, path=path)
+    if reason == "no-audio":
+        recording = replace(recording, stopped_by="error", error=f"the input device stopped delivering audio "
+                            f"(nothing for {NO_AUDIO_S:.0f} s); check it is still connected")
     analysis = None
-    if live is not None and recording.frames:
+    if live is not None:
         try:
             analysis = analyzer.finish_live(live, source=str(path))
         except Exception:  # noqa: BLE001 - the audio is on disk: analyse the file instead, below
             analysis = None
-    return _analyse_and_store(analyzer, store, take_id, path, recording, analysis=analysis)
+    try:
+        return analyse_and_store(analyzer, store, take_id, path, recording, analysis=analysis)
+    except StoreError as exc:  # a full disk or a lock: the audio is safe, the index can wait
+        raise StoreError(f"{exc} (the recording is kept in {path}; `starcoach recover` finishes the take "
+                         "once that is fixed)") from None
+
+
+def _nothing_recorded(recording: Recording, reason: str | None) -> StarcoachError:
+    if recording.stopped_by == "error" and recording.error:
+        return RecordingError(f"nothing was recorded: {recording.error}")
+    if reason == "no-audio":
+        return DeviceError(f"the input device gave no audio for {NO_AUDIO_S:.0f} s; check that it is connected "
+                           "and not muted, or pick another with --device (see `starcoach devices`)")
+    if reason == "eof":
+        return RecordingError("nothing was recorded: standard input ended at once; give --seconds N to record "
+                              "from a script")
+    return RecordingError("nothing was recorded (stopped before the first sound arrived); try again")
+
+
+def _forget(store: Store, take_id: int, path: Path) -> None:
+    """Remove a take that never got audio: its row, its partial audio, its metadata."""
+    try:
+        store.delete(take_id)
+    finally:
+        sidecar.partial_path(path).unlink(missing_ok=True)
+        path.unlink(missing_ok=True)
+        sidecar.remove(path)
 
 
 def import_take(config: Config, store: Store, file: Path, question: Question | None, *,
                 analyzer: Analyzer) -> TakeResult:
     """Copy a recording made elsewhere into recordings/ and analyse it as a take.
 
+    The copy goes to a temporary name, is flushed to disk and renamed; the take is
+    indexed after its analysis, in one transaction. Interrupted at any point, it
+    leaves either nothing or a whole file with its metadata that ``recover`` indexes.
+
     Raises:
         AudioError: the file cannot be decoded (nothing is stored then).
+        RecordingError: the copy does not fit on the disk (nothing is left of it).
     """
     from ..audio.decode import load_audio
 
+    file = Path(file)
     load_audio(file)  # refuse what we cannot decode before storing anything
-    dest = take_path(config, suffix=Path(file).suffix.lower() or ".audio")
-    shutil.copyfile(file, dest)
-    take_id = store.begin_take(audio_path=dest, question_id=question.id if question else None,
-                               question_text=question.text if question else None,
-                               principle=question.principles[0] if question and question.principles else None,
-                               source="import")
-    return _analyse_and_store(analyzer, store, take_id, dest, None)
+    dest = take_path(config, suffix=_audio_suffix(file))
+    meta = _meta(question, "import", now())
+    meta["status"] = "importing"
+    try:
+        sidecar.write(dest, meta)
+        copy_atomically(file, dest)
+    except BaseException as exc:
+        sidecar.remove(dest)
+        if isinstance(exc, OSError):
+            raise _copy_error(exc, file, dest) from None
+        raise
+    try:
+        analysis = analyzer.analyze_file(dest)
+        mark("analysed")
+        document = analysis_document(analysis)
+        take_id = store.add_take(audio_path=dest, question_id=meta["question_id"],
+                                 question_text=meta["question_text"], principle=meta["principle"],
+                                 source="import", started_at=meta["started_at"],
+                                 duration_s=document["duration_s"], document=document)
+    except BaseException:
+        # Not indexed: leave nothing behind (the original is where it was).
+        dest.unlink(missing_ok=True)
+        sidecar.remove(dest)
+        raise
+    sidecar.update(dest, status="complete", duration_s=document["duration_s"], pid=None)
+    document["take"] = {"id": take_id, "audio_path": str(dest)}
+    return TakeResult(take_id, dest, None, document, analysis)
 
 
-def recover(config: Config, store: Store, *, analyzer: Analyzer) -> list[TakeResult]:
-    """Finish takes whose recording process died: repair the file, analyse, store.
+def _audio_suffix(file: Path) -> str:
+    suffix = file.suffix.lower()
+    return suffix if suffix and suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ".audio"
 
-    Takes still being recorded by a live process are left alone.
+
+def copy_atomically(src: Path, dest: Path) -> None:
+    """Copy ``src`` to ``dest`` through ``dest.part``: flushed to disk, then renamed.
+
+    Raises:
+        OSError: the copy failed (``dest.part`` is removed; ``dest`` never exists then).
     """
-    results = []
-    for take in store.unfinished():
-        if take.pid and take.pid != os.getpid() and _alive(take.pid):
-            continue
-        path = Path(take.audio_path)
-        if not path.exists() or path.stat().st_size <= 44:
-            store.finish_take(take.id, duration_s=0.0, document=None, status="failed", stopped_by="crash")
-            results.append(TakeResult(take.id, path, None, None, None, error="no audio was captured"))
-            continue
+    part = sidecar.partial_path(dest)
+    try:
+        with open(src, "rb") as fin, open(part, "xb") as fout:
+            shutil.copyfileobj(fin, fout, 1 << 20)
+            fout.flush()
+            os.fsync(fout.fileno())
+        os.replace(part, dest)
+    finally:
+        part.unlink(missing_ok=True)
+
+
+def _copy_error(exc: OSError, src: Path, dest: Path) -> StarcoachError:
+    if exc.errno == errno.ENOSPC:
         try:
-            data_bytes = repair_wav(path)
-        except RecordingError as exc:
-            store.finish_take(take.id, duration_s=0.0, document=None, status="failed", stopped_by="crash")
-            results.append(TakeResult(take.id, path, None, None, None, error=str(exc)))
-            continue
-        rec = Recording(path=path, frames=data_bytes // 2, sample_rate=config.record.sample_rate,
-                        overflows=take.overflows, stopped_by="crash")
-        results.append(_analyse_and_store(analyzer, store, take.id, path, rec, status="recovered"))
-    return results
+            size = f"{src.stat().st_size / 1e6:.1f} MB"
+        except OSError:
+            size = "the file"
+        return RecordingError(f"the disk is full: {size} did not fit in {dest.parent} (copying {src.name} to "
+                              f"{dest.name}); nothing was stored. Free some space and import it again")
+    return RecordingError(f"cannot copy {src} into recordings/ ({exc.strerror or exc}: {exc.filename or dest}); "
+                          "nothing was stored")
 
 
-def _analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path, recording: Recording | None,
-                       *, status: str = "complete", analysis: Analysis | None = None) -> TakeResult:
+def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path, recording: Recording | None,
+                      *, status: str = "complete", analysis: Analysis | None = None) -> TakeResult:
+    """Analyse a take's audio (unless ``analysis`` is given) and store the result."""
     try:
         if analysis is None:
             analysis = analyzer.analyze_file(path)
@@ -164,18 +252,21 @@ def _analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Pat
         store.finish_take(take_id, duration_s=recording.duration_s if recording else 0.0, document=None,
                           status="failed", overflows=recording.overflows if recording else 0,
                           stopped_by=recording.stopped_by if recording else None)
+        sidecar.update(path, status="failed", pid=None)
         return TakeResult(take_id, path, recording, None, None, error=str(exc))
     mark("analysed")
     document = analysis_document(analysis)
     document["take"] = {"id": take_id, "audio_path": str(path)}
+    duration = recording.duration_s if recording else document["duration_s"]
     store.finish_take(
         take_id,
-        duration_s=recording.duration_s if recording else document["duration_s"],
+        duration_s=duration,
         document=document,
         status=status,
         overflows=recording.overflows if recording else 0,
         stopped_by=recording.stopped_by if recording else None,
     )
+    sidecar.update(path, status=status, duration_s=duration, pid=None)
     mark("stored")
     return TakeResult(take_id, path, recording, document, analysis,
                       error=recording.error if recording else None)
@@ -209,6 +300,8 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
         while not done.is_set() and not recorder.stopped:
             if on_tick:
                 on_tick(recorder)
+            if recorder.quiet_s > NO_AUDIO_S:  # the device went silent (not quiet: no blocks at all)
+                stop("no-audio")
             done.wait(0.1)
     except KeyboardInterrupt:
         stop("interrupt")
@@ -217,7 +310,8 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
     return reason[0] if reason else None
 
 
-def _alive(pid: int) -> bool:
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a running starcoach process (the owner of an unfinished take)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:

@@ -2,110 +2,64 @@
 
 The database lives beside the audio under ``recordings/``. WAL mode and a busy
 timeout let two starcoach processes (a recording and a ``takes`` listing, say) use
-it at once. Each take's analysis is its JSON document (``analysis_json``); a few of
+it at once; a lock held longer than :data:`LOCK_WAIT_S` and a damaged file are each
+one :class:`StoreError` naming the cause (``starcoach doctor`` is the way out of the
+second). Each take's analysis is its JSON document (``analysis_json``); a few of
 its figures are columns too, for listing and progress.
 """
 
 from __future__ import annotations
 
 import builtins
+import functools
 import json
 import os
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, TypeVar
 
 from ..domain.errors import NotFound, StoreError
 from ..domain.vocab import CORE_PARTS
+from .migrations import MIGRATIONS
+
+LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
+MAX_ID = 2**63 - 1  # SQLite's largest integer
+
+F = TypeVar("F", bound=Callable[..., Any])
 
 
+def _sql(fn: F) -> F:
+    """Turn SQLite's errors in a store method into one :class:`StoreError` naming the cause."""
 
-def _statements(db: sqlite3.Connection, sql: str) -> None:
-    """Run a migration's statements inside the caller's transaction.
+    @functools.wraps(fn)
+    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
 
-    (``executescript`` would commit first, and a half-applied migration must roll back.)
-    """
-    for statement in sql.split(";"):
-        if statement.strip():
-            db.execute(statement)
-
-
-def _m001_takes(db: sqlite3.Connection) -> None:
-    _statements(
-        db,
-        """
-        CREATE TABLE takes (
-            id INTEGER PRIMARY KEY,
-            question_id TEXT,
-            question_text TEXT,
-            principle TEXT,
-            started_at TEXT NOT NULL,
-            duration_s REAL,
-            audio_path TEXT NOT NULL UNIQUE,
-            source TEXT NOT NULL CHECK (source IN ('record', 'import')),
-            status TEXT NOT NULL CHECK (status IN ('recording', 'complete', 'recovered', 'failed')),
-            pid INTEGER,
-            overflows INTEGER NOT NULL DEFAULT 0,
-            stopped_by TEXT,
-            model TEXT,
-            transcript TEXT,
-            speaking_span_s REAL,
-            wpm REAL,
-            filler_count INTEGER,
-            fillers_per_min REAL,
-            long_pause_count INTEGER,
-            i_count INTEGER,
-            we_count INTEGER,
-            star_rating INTEGER,
-            star_parts_present INTEGER,
-            analysis_json TEXT
-        );
-        CREATE INDEX takes_by_question ON takes (question_id, started_at);
-        CREATE INDEX takes_by_principle ON takes (principle, started_at);
-        CREATE TABLE words (
-            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            text TEXT NOT NULL,
-            start REAL NOT NULL,
-            "end" REAL NOT NULL,
-            probability REAL,
-            filler INTEGER NOT NULL DEFAULT 0,
-            PRIMARY KEY (take_id, idx)
-        );
-        CREATE TABLE fillers (
-            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
-            idx INTEGER NOT NULL,
-            text TEXT NOT NULL,
-            start REAL NOT NULL,
-            "end" REAL NOT NULL,
-            kind TEXT NOT NULL,
-            source TEXT NOT NULL,
-            PRIMARY KEY (take_id, idx)
-        );
-        CREATE TABLE star_parts (
-            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
-            part TEXT NOT NULL,
-            present INTEGER NOT NULL,
-            share_words REAL,
-            share_time REAL,
-            PRIMARY KEY (take_id, part)
-        );
-        """
-    )
+    return wrapper  # type: ignore[return-value]
 
 
-def _m002_drop_unread_tables(db: sqlite3.Connection) -> None:
-    """0.1.0 copied each take's words, fillers and STAR parts into three tables that
-    nothing ever read; the take's document (``analysis_json``) holds all of it."""
-    _statements(db, "DROP TABLE IF EXISTS words; DROP TABLE IF EXISTS fillers; DROP TABLE IF EXISTS star_parts;")
+def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StoreError(f"the takes database {path} stayed locked by another process for {LOCK_WAIT_S:.0f} s "
+                          "(another starcoach command still writing?); wait for it to finish and try again")
+    if "full" in low:
+        return StoreError(f"the disk is full: cannot write the takes database {path}; free some space and try again")
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in low or "not a database" in low
+                                                   or "corrupt" in low):
+        return StoreError(f"the takes database {path} is damaged ({text}); run `starcoach doctor` to check it "
+                          "and rebuild it from recordings/")
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return StoreError(f"cannot write the takes database {path} ({text}); check the folder's permissions")
+    return StoreError(f"the takes database {path}: {text}")
 
-
-MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
-    ("001_takes", _m001_takes),
-    ("002_drop_unread_tables", _m002_drop_unread_tables),
-]
 
 
 @dataclass(frozen=True)
@@ -161,17 +115,28 @@ class Store:
         self.recordings = Path(recordings) if recordings else self.path.parent
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            self.db = sqlite3.connect(self.path, timeout=15.0, isolation_level=None)
+            self.db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
-            self.db.execute("PRAGMA busy_timeout = 15000")
+            self.db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
-        except sqlite3.DatabaseError as exc:
-            raise StoreError(f"cannot open the takes database {self.path}: {exc}") from None
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+        except OSError as exc:
+            raise StoreError(f"cannot open the takes database {self.path}: {exc.strerror}") from None
 
     def close(self) -> None:
         self.db.close()
+
+    def _rollback(self) -> None:
+        """Undo the open transaction, if SQLite has not already (it does on a full disk); never
+        let a failed ROLLBACK hide the error that caused it."""
+        if self.db.in_transaction:
+            try:
+                self.db.execute("ROLLBACK")
+            except sqlite3.Error:
+                pass
 
     def __enter__(self) -> "Store":
         return self
@@ -194,67 +159,78 @@ class Store:
                     self.db.execute("COMMIT")
                     continue
                 fn(self.db)
-                self.db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, _now()))
+                self.db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now()))
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                self._rollback()
                 raise
 
+    @_sql
     def applied_migrations(self) -> list[str]:
         return [r[0] for r in self.db.execute("SELECT name FROM migrations ORDER BY name")]
 
     # --- takes ------------------------------------------------------------------
 
+    @_sql
     def begin_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
                    principle: str | None, source: str = "record", started_at: str | None = None) -> int:
         """Register a take before its first sample is written, so a crash leaves a trace."""
         cur = self.db.execute(
             "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
             " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
-            (question_id, question_text, principle, started_at or _now(), self._index_path(audio_path), source,
+            (question_id, question_text, principle, started_at or now(), self._index_path(audio_path), source,
              os.getpid()),
         )
         assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
 
+    @_sql
     def finish_take(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None,
                     status: str = "complete", overflows: int = 0, stopped_by: str | None = None) -> None:
         """Store a take's analysis (``document`` is the ``analyze --json`` document)."""
         self.get(take_id)
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            values: dict[str, Any] = {"duration_s": duration_s, "status": status, "overflows": overflows,
-                                      "stopped_by": stopped_by, "pid": None}
-            if document is not None:
-                m = document["metrics"]
-                star = document["star"]
-                values.update(
-                    model=document["model"]["name"],
-                    transcript=document["transcript"],
-                    speaking_span_s=document["speaking_span_s"],
-                    wpm=document["wpm"],
-                    filler_count=m["filler_count"],
-                    fillers_per_min=m["fillers_per_min"],
-                    long_pause_count=m["long_pause_count"],
-                    i_count=m["i_count"],
-                    we_count=m["we_count"],
-                    star_rating=star["rating"],
-                    star_parts_present=sum(bool(star[p]["present"]) for p in CORE_PARTS),
-                    analysis_json=json.dumps(document),
-                )
-            sets = ", ".join(f"{k} = ?" for k in values)
-            self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
+            self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=overflows,
+                         stopped_by=stopped_by)
             self.db.execute("COMMIT")
         except BaseException:
-            self.db.execute("ROLLBACK")
+            self._rollback()
             raise
 
+    def _finish(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None, status: str,
+                overflows: int, stopped_by: str | None) -> None:
+        values: dict[str, Any] = {"duration_s": duration_s, "status": status, "overflows": overflows,
+                                  "stopped_by": stopped_by, "pid": None}
+        if document is not None:
+            m = document["metrics"]
+            star = document["star"]
+            values.update(
+                model=document["model"]["name"],
+                transcript=document["transcript"],
+                speaking_span_s=document["speaking_span_s"],
+                wpm=document["wpm"],
+                filler_count=m["filler_count"],
+                fillers_per_min=m["fillers_per_min"],
+                long_pause_count=m["long_pause_count"],
+                i_count=m["i_count"],
+                we_count=m["we_count"],
+                star_rating=star["rating"],
+                star_parts_present=sum(bool(star[p]["present"]) for p in CORE_PARTS),
+                analysis_json=json.dumps(document),
+            )
+        sets = ", ".join(f"{k} = ?" for k in values)
+        self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
+
+    @_sql
     def get(self, take_id: int) -> Take:
         """One take.
 
         Raises:
             NotFound: no take has that id.
         """
+        if not 1 <= take_id <= MAX_ID:
+            raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
         row = self.db.execute(f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
@@ -281,12 +257,28 @@ class Store:
         beside = self.recordings / path.parent.name / path.name
         return beside if beside != path and beside.exists() else path
 
+    @_sql
     def document(self, take_id: int) -> dict[str, Any] | None:
-        """The stored ``analyze --json`` document of a take (None before analysis)."""
+        """The stored ``analyze --json`` document of a take (None before analysis).
+
+        Raises:
+            NotFound: no take has that id.
+            StoreError: the stored document is damaged.
+        """
         self.get(take_id)
         row = self.db.execute("SELECT analysis_json FROM takes WHERE id = ?", (take_id,)).fetchone()
-        return json.loads(row[0]) if row and row[0] else None
+        if not row or not row[0]:
+            return None
+        try:
+            doc = json.loads(row[0])
+        except (ValueError, TypeError, RecursionError):
+            doc = None
+        if not isinstance(doc, dict) or not isinstance(doc.get("star"), dict) or "transcript" not in doc:
+            raise StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its "
+                             "audio again")
+        return doc
 
+    @_sql
     def list(self, *, question_id: str | None = None, principle: str | None = None) -> list[Take]:
         """Takes, oldest first, optionally for one question or principle."""
         where, args = [], []
@@ -306,11 +298,56 @@ class Store:
         """Takes still marked as recording (their process may have died)."""
         return [t for t in self.list() if t.status == "recording"]
 
-    def delete(self, take_id: int) -> Take:
+    @_sql
+    def delete(self, take_id: int, *, remove_files: Callable[[Take], None] | None = None) -> Take:
+        """Delete a take; ``remove_files`` (its audio, say) runs inside the transaction, so
+        if it fails the take stays listed.
+
+        Raises:
+            NotFound: no take has that id.
+        """
         take = self.get(take_id)
-        self.db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            self.db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
+            if remove_files is not None:
+                remove_files(take)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
         return take
 
+    @_sql
+    def add_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
+                 principle: str | None, source: str, started_at: str, duration_s: float,
+                 document: dict[str, Any] | None, status: str = "complete") -> int:
+        """Index a take whose audio is already in place, in one transaction."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            cur = self.db.execute(
+                "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'recording')",
+                (question_id, question_text, principle, started_at, self._index_path(audio_path), source))
+            take_id = int(cur.lastrowid or 0)
+            self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
+                         stopped_by=None)
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+        return take_id
 
-def _now() -> str:
+    @_sql
+    def indexed_paths(self) -> builtins.set[Path]:
+        """The audio file of every take (resolved as :meth:`get` does)."""
+        return {self._audio_path(r[0]) for r in self.db.execute("SELECT audio_path FROM takes")}
+
+    @_sql
+    def integrity(self) -> builtins.list[str]:
+        """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
+        return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+
+
+def now() -> str:
     return datetime.now(timezone.utc).astimezone().isoformat(timespec="seconds")

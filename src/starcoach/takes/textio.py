@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from pathlib import Path
 
 from ..domain.errors import InputTextError
@@ -12,19 +14,43 @@ MAX_BYTES = 1_000_000
 def read_answer(path: str | Path) -> str:
     """Read a written answer as text.
 
+    Only a regular file is read, and never more than :data:`MAX_BYTES` of it: a FIFO
+    or ``/dev/zero`` is refused from its ``stat`` (the open does not block either).
+
     Raises:
-        InputTextError: missing, a folder, empty, too large, or not UTF-8 text.
+        InputTextError: missing, a folder, not a regular file, empty, too large, or not
+            UTF-8 text.
     """
     path = Path(path)
-    if not path.exists():
-        raise InputTextError(f"{path}: no such file")
-    if path.is_dir():
-        raise InputTextError(f"{path}: is a folder, not a text file")
-    size = path.stat().st_size
-    if size > MAX_BYTES:
-        raise InputTextError(f"{path}: {size} bytes is too long for one answer")
     try:
-        text = path.read_bytes().decode("utf-8-sig")
+        # O_NONBLOCK: if the path is swapped for a FIFO after any check, open still returns.
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    except FileNotFoundError:
+        raise InputTextError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise InputTextError(f"{path}: is a folder, not a text file") from None
+    except OSError as exc:
+        raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
+    st = os.fstat(fd)
+    if not stat.S_ISREG(st.st_mode):
+        os.close(fd)
+        if stat.S_ISDIR(st.st_mode):
+            raise InputTextError(f"{path}: is a folder, not a text file")
+        raise InputTextError(f"{path}: not a regular file (a device, pipe or socket); give a .txt or .md file")
+    with os.fdopen(fd, "rb") as f:
+        if not stat.S_ISREG(st.st_mode):
+            raise InputTextError(f"{path}: not a regular file (a device, pipe or socket); give a .txt or .md file")
+        if st.st_size > MAX_BYTES:
+            raise InputTextError(f"{path}: {st.st_size} bytes is too long for one answer "
+                                 f"(at most {MAX_BYTES // 1000} KB)")
+        try:
+            data = f.read(MAX_BYTES + 1)
+        except OSError as exc:
+            raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
+    if len(data) > MAX_BYTES:
+        raise InputTextError(f"{path}: too long for one answer (at most {MAX_BYTES // 1000} KB)")
+    try:
+        text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise InputTextError(f"{path}: not a UTF-8 text file") from None
     if "\x00" in text:

@@ -1,0 +1,179 @@
+"""``starcoach doctor``: check the takes database and rebuild it from recordings/.
+
+The audio and each take's metadata file (see :mod:`.sidecar`) are the ground truth;
+the database is an index of them plus each take's analysis. So a damaged database
+is moved aside (never deleted), the rows still readable in it are kept, and every
+audio file under recordings/ that no row indexes is indexed again from its
+metadata and analysed. A row whose stored analysis is damaged is analysed again.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+import sqlite3
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from ..analysis.pipeline import Analyzer
+from ..config import Config
+from ..domain.errors import StarcoachError, StoreError
+from . import sidecar
+from .recovery import AUDIO_SUFFIXES, recover
+from .session import analyse_and_store
+from .store import Store, now
+
+
+@dataclass
+class DoctorReport:
+    """What ``doctor`` found and did."""
+
+    integrity: list[str]
+    moved_aside: Path | None = None
+    kept_rows: int = 0
+    reindexed: list[int] = field(default_factory=list)
+    reanalysed: list[int] = field(default_factory=list)
+    missing_audio: list[int] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+
+    def lines(self) -> list[str]:
+        out = ["database: " + ("ok" if self.integrity == ["ok"] else
+                               f"damaged ({'; '.join(self.integrity[:3])})")]
+        if self.moved_aside is not None:
+            out.append(f"moved the damaged database aside to {self.moved_aside}; kept {self.kept_rows} readable "
+                       "take(s) from it")
+        out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
+        out += [f"analysed take {i} again (its stored analysis was damaged)" for i in self.reanalysed]
+        out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
+        out += self.problems
+        if len(out) == 1:
+            out.append("every take has its audio and analysis")
+        return out
+
+
+def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
+    """Check integrity; rebuild if needed; re-index and re-analyse what needs it.
+
+    Raises:
+        StoreError: the new database cannot be written either (a full or read-only disk).
+    """
+    db = config.paths.database
+    integrity, salvaged = _check(db)
+    report = DoctorReport(integrity=integrity)
+    if integrity != ["ok"]:
+        report.moved_aside = _move_aside(db)
+    with Store(db, config.paths.recordings) as store:
+        if salvaged is not None and report.moved_aside is not None:
+            report.kept_rows = _restore(store, salvaged)
+        recover(config, store, analyzer=analyzer)
+        report.reindexed = _reindex(store, config.paths.recordings, analyzer)
+        for take in store.list():
+            if not Path(take.audio_path).is_file():
+                report.missing_audio.append(take.id)
+                continue
+            try:
+                store.document(take.id)
+            except StoreError:
+                store.db.execute("UPDATE takes SET analysis_json = NULL WHERE id = ?", (take.id,))
+                try:
+                    analyse_and_store(analyzer, store, take.id, Path(take.audio_path), None,
+                                      status=take.status if take.status != "recording" else "recovered")
+                    report.reanalysed.append(take.id)
+                except StarcoachError as exc:
+                    report.problems.append(f"take {take.id}: {exc}")
+        final = store.integrity()
+        if final != ["ok"]:  # pragma: no cover - a fresh database that is damaged: the disk itself
+            report.problems.append(f"the rebuilt database is damaged too ({'; '.join(final[:3])}); check the disk")
+    return report
+
+
+def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
+    """The integrity check's answer, and the rows still readable (None if none could be)."""
+    if not db.exists():
+        return ["ok"], None
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=3.0)
+    except sqlite3.Error as exc:
+        return [str(exc)], None
+    try:
+        try:
+            result = [r[0] for r in con.execute("PRAGMA integrity_check")]
+        except sqlite3.Error as exc:
+            result = [str(exc)]
+        if result == ["ok"]:
+            return result, None
+        return result, _readable_rows(con)
+    finally:
+        con.close()
+
+
+def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
+    con.row_factory = sqlite3.Row
+    try:
+        ids = [r[0] for r in con.execute("SELECT id FROM takes")]
+    except sqlite3.Error:
+        return None
+    rows = []
+    for take_id in ids:
+        try:
+            row = con.execute("SELECT * FROM takes WHERE id = ?", (take_id,)).fetchone()
+        except sqlite3.Error:
+            continue
+        if row is not None:
+            rows.append(dict(row))
+    return rows
+
+
+def _move_aside(db: Path) -> Path:
+    stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
+    aside = db.with_name(f"{db.name}.damaged-{stamp}")
+    for suffix in ("", "-wal", "-shm"):
+        src = Path(f"{db}{suffix}")
+        if src.exists():
+            shutil.move(str(src), f"{aside}{suffix}")
+    return aside
+
+
+def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
+    columns = [r[1] for r in store.db.execute("PRAGMA table_info(takes)")]
+    kept = 0
+    for row in rows:
+        values = {k: v for k, v in row.items() if k in columns}
+        doc = values.get("analysis_json")
+        if doc is not None:
+            try:
+                if not isinstance(json.loads(doc), dict):
+                    values["analysis_json"] = None
+            except (ValueError, TypeError):
+                values["analysis_json"] = None
+        try:
+            store.db.execute(f"INSERT INTO takes ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
+                             tuple(values.values()))
+            kept += 1
+        except sqlite3.Error:
+            continue
+    return kept
+
+
+def _reindex(store: Store, root: Path, analyzer: Analyzer) -> list[int]:
+    """Index every audio file under recordings/ that no take points to."""
+    if not root.is_dir():
+        return []
+    indexed = store.indexed_paths()
+    added = []
+    for audio in sorted(root.glob("*/*")):
+        if audio.suffix.lower() not in AUDIO_SUFFIXES or not audio.is_file() or audio in indexed:
+            continue
+        meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
+        started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
+            timespec="seconds")
+        source = "record" if meta.get("source") == "record" else "import"
+        take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
+                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
+                                 source=source, started_at=str(started or now()), duration_s=0.0, document=None,
+                                 status="recording")
+        analyse_and_store(analyzer, store, take_id, audio, None, status="recovered")
+        added.append(take_id)
+    return added

@@ -1,0 +1,96 @@
+"""The takes database's schema: an ordered list of named migrations.
+
+Each is applied once, inside a transaction, and recorded by name in the database's
+``migrations`` table (see :meth:`Store._migrate`).
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from typing import Callable
+
+
+def _statements(db: sqlite3.Connection, sql: str) -> None:
+    """Run a migration's statements inside the caller's transaction.
+
+    (``executescript`` would commit first, and a half-applied migration must roll back.)
+    """
+    for statement in sql.split(";"):
+        if statement.strip():
+            db.execute(statement)
+
+
+def _m001_takes(db: sqlite3.Connection) -> None:
+    _statements(
+        db,
+        """
+        CREATE TABLE takes (
+            id INTEGER PRIMARY KEY,
+            question_id TEXT,
+            question_text TEXT,
+            principle TEXT,
+            started_at TEXT NOT NULL,
+            duration_s REAL,
+            audio_path TEXT NOT NULL UNIQUE,
+            source TEXT NOT NULL CHECK (source IN ('record', 'import')),
+            status TEXT NOT NULL CHECK (status IN ('recording', 'complete', 'recovered', 'failed')),
+            pid INTEGER,
+            overflows INTEGER NOT NULL DEFAULT 0,
+            stopped_by TEXT,
+            model TEXT,
+            transcript TEXT,
+            speaking_span_s REAL,
+            wpm REAL,
+            filler_count INTEGER,
+            fillers_per_min REAL,
+            long_pause_count INTEGER,
+            i_count INTEGER,
+            we_count INTEGER,
+            star_rating INTEGER,
+            star_parts_present INTEGER,
+            analysis_json TEXT
+        );
+        CREATE INDEX takes_by_question ON takes (question_id, started_at);
+        CREATE INDEX takes_by_principle ON takes (principle, started_at);
+        CREATE TABLE words (
+            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            start REAL NOT NULL,
+            "end" REAL NOT NULL,
+            probability REAL,
+            filler INTEGER NOT NULL DEFAULT 0,
+            PRIMARY KEY (take_id, idx)
+        );
+        CREATE TABLE fillers (
+            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
+            idx INTEGER NOT NULL,
+            text TEXT NOT NULL,
+            start REAL NOT NULL,
+            "end" REAL NOT NULL,
+            kind TEXT NOT NULL,
+            source TEXT NOT NULL,
+            PRIMARY KEY (take_id, idx)
+        );
+        CREATE TABLE star_parts (
+            take_id INTEGER NOT NULL REFERENCES takes (id) ON DELETE CASCADE,
+            part TEXT NOT NULL,
+            present INTEGER NOT NULL,
+            share_words REAL,
+            share_time REAL,
+            PRIMARY KEY (take_id, part)
+        );
+        """
+    )
+
+
+def _m002_drop_unread_tables(db: sqlite3.Connection) -> None:
+    """0.1.0 copied each take's words, fillers and STAR parts into three tables that
+    nothing ever read; the take's document (``analysis_json``) holds all of it."""
+    _statements(db, "DROP TABLE IF EXISTS words; DROP TABLE IF EXISTS fillers; DROP TABLE IF EXISTS star_parts;")
+
+
+MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
+    ("001_takes", _m001_takes),
+    ("002_drop_unread_tables", _m002_drop_unread_tables),
+]

@@ -1,0 +1,186 @@
+"""Finishing what an interruption left: ``starcoach recover`` (also run before ``record``).
+
+A take is written in steps, each leaving something recovery can recognise:
+
+1. its metadata file (``take-X.meta.json``, with the writing process's pid);
+2. for a recording, its row in the database, status ``recording``;
+3. its audio, to ``take-X.wav.part``, renamed to ``take-X.wav`` when whole;
+4. its analysis, stored in one transaction (for an import, with the row itself).
+
+Recovery, for every take whose process is gone: audio with samples in it becomes a
+take (a WAV's header is repaired first, its length read from the header's own rate);
+anything with no audio is removed, row, metadata and all. So after it every take is
+either complete and playable or gone with its files.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..analysis.pipeline import Analyzer
+from ..audio.recorder import Recording, repair_wav
+from ..config import Config
+from ..domain.errors import AudioError, RecordingError
+from . import sidecar
+from .session import TakeResult, alive, analyse_and_store
+from .store import Store, Take, now
+
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".audio", ".oga",
+                  ".wma", ".aiff", ".aif"}
+
+
+@dataclass(frozen=True)
+class Removed:
+    """Something an interruption left that held no audio, and was removed."""
+
+    path: Path
+    take_id: int | None
+    why: str
+
+
+def recover(config: Config, store: Store, *, analyzer: Analyzer,
+            removed: list[Removed] | None = None) -> list[TakeResult]:
+    """Finish or remove every take an interrupted process left.
+
+    Args:
+        removed: if given, what was removed is appended to it.
+
+    Returns:
+        The takes finished (status ``recovered``, or ``complete`` for an import whose
+        analysis was cut off).
+    """
+    gone = removed if removed is not None else []
+    results = []
+    for take in store.unfinished():
+        if take.pid and _owned(take.pid):
+            continue
+        result = _finish_row(store, take, analyzer, gone)
+        if result is not None:
+            results.append(result)
+    results += _finish_orphans(config, store, analyzer, gone)
+    return results
+
+
+def _owned(pid: int | None) -> bool:
+    import os
+
+    return bool(pid) and pid != os.getpid() and alive(int(pid or 0))
+
+
+def _finish_row(store: Store, take: Take, analyzer: Analyzer, gone: list[Removed]) -> TakeResult | None:
+    path = Path(take.audio_path)
+    part = sidecar.partial_path(path)
+    if not path.exists() and part.exists():
+        path = part
+    recording = None
+    try:
+        if not path.exists():
+            raise RecordingError("no audio was captured")
+        if _is_wav(path):
+            wav = repair_wav(path)
+            if wav.frames == 0:
+                raise RecordingError("no audio was captured")
+            recording = Recording(path=Path(take.audio_path), frames=wav.frames, sample_rate=wav.sample_rate,
+                                  overflows=take.overflows, stopped_by="crash")
+        elif path == part:
+            raise RecordingError("the copy was cut off")
+    except (RecordingError, OSError) as exc:
+        why = str(exc) if isinstance(exc, RecordingError) else (exc.strerror or str(exc))
+        _remove(store, take.id, Path(take.audio_path))
+        gone.append(Removed(Path(take.audio_path), take.id, why))
+        return None
+    if path == part:
+        part.replace(take.audio_path)
+    result = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
+    if result.document is None and recording is None and take.source == "import":
+        # A copy an older release left half-written: the original is where it was.
+        _remove(store, take.id, Path(take.audio_path))
+        gone.append(Removed(Path(take.audio_path), take.id, f"an unfinished copy ({result.error})"))
+        return None
+    return result
+
+
+def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list[Removed]) -> list[TakeResult]:
+    """Files under recordings/ that no take indexes: metadata, partial and whole audio."""
+    root = config.paths.recordings
+    if not root.is_dir():
+        return []
+    indexed = store.indexed_paths()
+    results = []
+    for meta_file in sorted(root.glob(f"*/*{sidecar.SUFFIX}")):
+        meta = sidecar.read(meta_file)
+        audio = meta_file.parent / meta["audio"] if meta else None
+        if audio is not None and audio in indexed:
+            continue
+        if meta and _owned(meta.get("pid")):
+            continue  # another process is writing this take right now
+        if audio is not None and audio.is_file() and meta:
+            result = _index(store, analyzer, audio, meta, gone)
+            if result is not None:
+                results.append(result)
+            continue
+        # Metadata with no whole audio: the take never got that far.
+        if audio is not None:
+            sidecar.partial_path(audio).unlink(missing_ok=True)
+        meta_file.unlink(missing_ok=True)
+        gone.append(Removed(audio or meta_file, None, "interrupted before its audio was complete"))
+    for part in sorted(root.glob(f"*/*{sidecar.PART}")):
+        final = part.with_name(part.name.removesuffix(sidecar.PART))
+        meta = sidecar.read(sidecar.sidecar_path(final))
+        if final in indexed or (meta and _owned(meta.get("pid"))):
+            continue
+        part.unlink(missing_ok=True)
+        gone.append(Removed(part, None, "a partial copy"))
+    for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
+        if time.time() - tmp.stat().st_mtime > 60:
+            tmp.unlink(missing_ok=True)
+    return results
+
+
+def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list[Removed]) -> TakeResult | None:
+    """Index a whole audio file that its process did not get to index."""
+    recording = None
+    if _is_wav(audio):
+        try:
+            wav = repair_wav(audio)
+        except RecordingError as exc:
+            wav = None
+            why = str(exc)
+        if wav is None or wav.frames == 0:
+            audio.unlink(missing_ok=True)
+            sidecar.remove(audio)
+            gone.append(Removed(audio, None, why if wav is None else "no audio was captured"))
+            return None
+        recording = Recording(path=audio, frames=wav.frames, sample_rate=wav.sample_rate, overflows=0,
+                              stopped_by="crash")
+    source = "record" if meta.get("source") == "record" else "import"
+    take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
+                             question_text=meta.get("question_text"), principle=meta.get("principle"),
+                             source=source, started_at=str(meta.get("started_at") or now()),
+                             duration_s=recording.duration_s if recording else 0.0, document=None,
+                             status="recording")
+    status = "recovered" if source == "record" else "complete"
+    try:
+        return analyse_and_store(analyzer, store, take_id, audio, recording, status=status)
+    except AudioError:  # pragma: no cover - analyse_and_store keeps the take as failed
+        return None
+
+
+def _remove(store: Store, take_id: int, audio: Path) -> None:
+    def files(_take: Take) -> None:
+        sidecar.partial_path(audio).unlink(missing_ok=True)
+        audio.unlink(missing_ok=True)
+        sidecar.remove(audio)
+
+    store.delete(take_id, remove_files=files)
+
+
+def _is_wav(path: Path) -> bool:
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+    except OSError:
+        return False
+    return head[:4] == b"RIFF" and head[8:12] == b"WAVE"

@@ -1,0 +1,92 @@
+"""Each take's small metadata file beside its audio: what the database would lose.
+
+``recordings/2026-12-01/take-221137.wav`` has ``take-221137.meta.json`` beside it,
+holding the question, the time, the source and the status. It is written when the
+take is created (before its audio) and rewritten when the take is finished, always
+to a temporary name and then renamed, so it is whole or absent. With it, ``starcoach
+doctor`` can rebuild the index from ``recordings/`` alone, and ``recover`` can tell
+what an interruption left.
+
+While a take's audio is being written it has a temporary name too:
+``take-221137.wav.part``; the rename to ``take-221137.wav`` is what makes it a take.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+SUFFIX = ".meta.json"
+PART = ".part"
+VERSION = 1
+# pid: the process writing the take, while it does (so recovery leaves a live one alone).
+FIELDS = ("question_id", "question_text", "principle", "started_at", "source", "status", "duration_s", "pid")
+
+
+def sidecar_path(audio: Path) -> Path:
+    """``take-221137.wav`` (or ``take-221137.wav.part``) -> ``take-221137.meta.json``."""
+    name = audio.name.removesuffix(PART)
+    stem = name.split(".", 1)[0] if name.startswith("take-") else Path(name).stem
+    return audio.with_name(stem + SUFFIX)
+
+
+def partial_path(audio: Path) -> Path:
+    """Where a take's audio is written before it is complete."""
+    return audio.with_name(audio.name + PART)
+
+
+def write(audio: Path, meta: dict[str, Any]) -> None:
+    """Write (or replace) the metadata of the take whose audio is ``audio``.
+
+    Raises:
+        OSError: it cannot be written (a full disk, say); nothing is left half-written.
+    """
+    doc = {"version": VERSION, "audio": audio.name.removesuffix(PART)}
+    doc.update({k: meta.get(k) for k in FIELDS})
+    target = sidecar_path(audio)
+    tmp = target.with_name(f".{target.name}.tmp")
+    try:
+        with open(tmp, "w", encoding="utf-8") as f:
+            json.dump(doc, f, ensure_ascii=False, indent=1)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def update(audio: Path, **changes: Any) -> None:
+    """Change some fields; a missing or damaged file is rewritten with what is known.
+
+    Best effort: the database is the index of record, so a failure here (a full disk)
+    does not fail the take.
+    """
+    meta = read(sidecar_path(audio)) or {}
+    meta.update(changes)
+    try:
+        write(audio, meta)
+    except OSError:
+        pass
+
+
+def read(path: Path) -> dict[str, Any] | None:
+    """A metadata file's fields, or None if it is missing or damaged."""
+    try:
+        with open(path, encoding="utf-8") as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        return None
+    if not isinstance(doc, dict) or not isinstance(doc.get("audio"), str) or "/" in doc["audio"]:
+        return None
+    out: dict[str, Any] = {"audio": doc["audio"]}
+    for key in FIELDS:
+        value = doc.get(key)
+        out[key] = value if isinstance(value, (str, int, float)) or value is None else None
+    return out
+
+
+def remove(audio: Path) -> None:
+    """Remove a take's metadata file (if there is one)."""
+    sidecar_path(audio).unlink(missing_ok=True)

@@ -1,0 +1,528 @@
+"""Issue 16's table, and more like it: every bad input or fault is one ``starcoach:`` line,
+the exit code the README gives, no traceback, and the takes already stored stay as they were.
+
+Each row builds its input in a temp folder (``make``), runs one command in-process and
+checks the above. Rows that need the model or the audio stack live in their own tests.
+"""
+
+from __future__ import annotations
+
+import errno
+import hashlib
+import json
+import os
+import sqlite3
+import struct
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pytest
+import soundfile as sf
+from typer.testing import CliRunner
+
+from starcoach.cli import app
+from tests.conftest import SAMPLES
+
+runner = CliRunner()
+
+
+@pytest.fixture(autouse=True, scope="module")
+def _command_built_once():
+    """typer rebuilds the click command on every invoke (~60 ms); build it once for the ~250 runs here."""
+    import typer.testing
+
+    real = typer.testing._get_command
+    built = real(app)
+    typer.testing._get_command = lambda a: built if a is app else real(a)
+    yield
+    typer.testing._get_command = real
+
+
+def run(*args, input: str | None = None):
+    return runner.invoke(app, [str(a) for a in args], input=input)
+
+
+# --- inputs ----------------------------------------------------------------------------
+
+def wav_bytes(*, tag=1, channels=1, rate=16000, bits=16, data=b"\x00\x01" * 32000, align=None) -> bytes:
+    """A RIFF/WAVE file written field by field, so a header can say anything."""
+    align = channels * bits // 8 if align is None else align
+    fmt = struct.pack("<HHIIHH", tag, channels, rate, rate * max(align, 1), align, bits)
+    body = b"WAVE" + b"fmt " + struct.pack("<I", 16) + fmt + b"data" + struct.pack("<I", len(data)) + data
+    return b"RIFF" + struct.pack("<I", len(body)) + body
+
+
+def write(tmp: Path, name: str, content: bytes | str) -> Path:
+    p = tmp / name
+    p.write_bytes(content if isinstance(content, bytes) else content.encode())
+    return p
+
+
+def fifo(tmp: Path) -> Path:
+    p = tmp / "answer.fifo"
+    os.mkfifo(p)
+    return p
+
+
+def config_replace(home: Path, old: str, new: str) -> None:
+    cfg = home / "config.toml"
+    assert old in cfg.read_text()
+    cfg.write_text(cfg.read_text().replace(old, new))
+
+
+def questions_file(home: Path, text: str) -> None:
+    (home / "mine.toml").write_text(text)
+    config_replace(home, 'questions = ""', 'questions = "mine.toml"')
+
+
+def export_target(tmp: Path, kind: str) -> Path:
+    if kind == "fifo":
+        return fifo(tmp)
+    if kind == "symlink":
+        (tmp / "real.md").write_text("mine\n")
+        (tmp / "link.md").symlink_to(tmp / "real.md")
+        return tmp / "link.md"
+    if kind == "folder":
+        (tmp / "out.md").mkdir()
+        return tmp / "out.md"
+    return Path("/dev/null")
+
+
+@dataclass(frozen=True)
+class Row:
+    """One case: what to build, the command, the exit code, and a word the line must hold."""
+
+    name: str
+    args: Callable[[Path, Path], list]  # (tmp, home) -> command line
+    code: int
+    says: str = ""
+
+
+STEREO = np.stack([np.sin(np.arange(32000) / 7) * 0.3, -np.sin(np.arange(32000) / 7) * 0.3], axis=1)
+
+ROWS = [
+    # 1: a header saying 1 Hz must not allocate gigabytes
+    Row("wav-1hz", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(rate=1))], 1, "1 Hz"),
+    Row("wav-1hz-import", lambda t, h: ["import", write(t, "a.wav", wav_bytes(rate=1))], 1, "1 Hz"),
+    Row("wav-rate-too-high", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(rate=10_000_000))], 1, "Hz"),
+    Row("wav-no-channels", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(channels=0, align=2))], 1,
+        "channels"),
+    Row("wav-1000-channels", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(channels=1000))], 1, "channels"),
+    # 14: format tag 99, 0 bits per sample
+    Row("wav-tag-99", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(tag=99))], 1, "format tag 99"),
+    Row("wav-0-bits", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(bits=0, align=2))], 1, "0 bits"),
+    Row("wav-no-fmt", lambda t, h: ["analyze", write(t, "a.wav", b"RIFF\x10\x00\x00\x00WAVEdata\x00\x00\x00\x00")],
+        1, "fmt"),
+    Row("wav-header-only", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(data=b""))], 1, "a.wav"),
+    Row("audio-is-text", lambda t, h: ["analyze", write(t, "a.mp3", "hello\n" * 50)], 1, "not a readable audio"),
+    Row("audio-random-bytes", lambda t, h: ["analyze", write(t, "a.ogg", os.urandom(5000))], 1, "a.ogg"),
+    Row("audio-dev-zero", lambda t, h: ["analyze", "/dev/zero"], 1, "not a regular file"),
+    Row("audio-fifo", lambda t, h: ["analyze", fifo(t)], 1, "not a regular file"),
+    Row("audio-folder", lambda t, h: ["import", t], 1, "folder"),
+    Row("audio-missing", lambda t, h: ["import", t / "nope.wav"], 1, "no such file"),
+    # 10: check on /dev/zero or a FIFO: refused without reading
+    Row("check-dev-zero", lambda t, h: ["check", "/dev/zero"], 1, "not a regular file"),
+    Row("check-fifo", lambda t, h: ["check", fifo(t)], 1, "not a regular file"),
+    Row("check-folder", lambda t, h: ["check", t], 1, "folder"),
+    Row("check-too-big", lambda t, h: ["check", write(t, "a.txt", "I did it. " * 200_000)], 1, "too long"),
+    Row("check-binary", lambda t, h: ["check", write(t, "a.txt", b"\xff\xfe\x00\x01" * 10)], 1, "a.txt"),
+    # 11: config values out of range
+    Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 18.0", "min_chunk_s = 0") or ["takes"], 1,
+        "min_chunk_s = 0"),
+    Row("config-nan", lambda t, h: config_replace(h, "pause_min_s = 1.0", "pause_min_s = nan") or ["takes"], 1,
+        "pause_min_s = nan"),
+    Row("config-inf", lambda t, h: config_replace(h, "max_seconds = 600.0", "max_seconds = inf") or ["takes"], 1,
+        "max_seconds"),
+    Row("config-beam-0", lambda t, h: config_replace(h, "beam_size = 5", "beam_size = 0") or ["takes"], 1,
+        "beam_size = 0"),
+    Row("config-threads-negative", lambda t, h: config_replace(h, "threads = 0 ", "threads = -3 ") or ["takes"], 1,
+        "allowed: 0 to"),
+    Row("config-rate-1", lambda t, h: config_replace(h, "sample_rate = 16000", "sample_rate = 1") or ["takes"], 1,
+        "sample_rate = 1"),
+    Row("config-wpm-backwards", lambda t, h: config_replace(h, "target_wpm = [120, 160]", "target_wpm = [160, 120]")
+        or ["takes"], 1, "low then high"),
+    Row("config-wpm-three", lambda t, h: config_replace(h, "target_wpm = [120, 160]", "target_wpm = [1, 2, 3]")
+        or ["takes"], 1, "target_wpm"),
+    Row("config-long-below-pause", lambda t, h: config_replace(h, "long_pause_s = 2.0", "long_pause_s = 0.5")
+        or ["takes"], 1, "pause_min_s"),
+    Row("config-compute-type", lambda t, h: config_replace(h, 'compute_type = "int8"', 'compute_type = "int3"')
+        or ["takes"], 1, "int3"),
+    Row("config-string-for-number", lambda t, h: config_replace(h, "countdown_s = 3", 'countdown_s = "3"')
+        or ["takes"], 1, "whole number"),
+    # 21: config.toml that is a folder or a dangling link
+    Row("config-folder", lambda t, h: ((h / "config.toml").unlink(), (h / "config.toml").mkdir()) and ["takes"],
+        1, "folder"),
+    Row("config-dangling-link", lambda t, h: ((h / "config.toml").unlink(),
+                                              (h / "config.toml").symlink_to(t / "gone.toml")) and ["takes"],
+        1, "does not exist"),
+    # 12: malformed questions file
+    Row("questions-string", lambda t, h: questions_file(h, 'question = "x"') or ["questions"], 1, "[[question]]"),
+    Row("questions-numbers", lambda t, h: questions_file(h, "question = [1, 2]") or ["questions"], 1,
+        "question 1"),
+    Row("questions-principles", lambda t, h: questions_file(h, "principles = 3") or ["questions"], 1,
+        "[principles]"),
+    Row("questions-no-text", lambda t, h: questions_file(h, '[[question]]\nid = "x"\n') or ["questions"], 1,
+        "text"),
+    Row("questions-folder", lambda t, h: ((h / "mine.toml").mkdir(),
+                                          config_replace(h, 'questions = ""', 'questions = "mine.toml"'))
+        and ["questions"], 1, "not a regular file"),
+    Row("questions-bad-toml", lambda t, h: questions_file(h, "[[question]\n") or ["questions"], 1, "TOML"),
+    # 13: numbers out of range
+    Row("take-2-76", lambda t, h: ["show", 2**76], 1, "no take"),
+    Row("take-negative", lambda t, h: ["show", "--", -1], 1, "no take"),
+    Row("export-2-76", lambda t, h: ["export", 2**76], 1, "no take"),
+    Row("seconds-nan", lambda t, h: ["record", "--seconds", "nan"], 2, "--seconds"),
+    Row("seconds-inf", lambda t, h: ["record", "--seconds", "inf"], 2, "--seconds"),
+    Row("seconds-negative", lambda t, h: ["record", "--seconds", "-1"], 2, "--seconds"),
+    Row("seconds-zero", lambda t, h: ["record", "--seconds", "0"], 2, "--seconds"),
+    Row("practice-seconds-nan", lambda t, h: ["practice", "--seconds", "nan"], 2, "--seconds"),
+    Row("play-from-inf", lambda t, h: ["play", "1", "--from", "inf"], 2, "--from"),
+    Row("play-from-nan", lambda t, h: ["play", "1", "--from", "nan"], 2, "--from"),
+    # 17: usage errors are one line, exit 2
+    Row("show-abc", lambda t, h: ["show", "abc"], 2, "show --help"),
+    Row("show-nothing", lambda t, h: ["show"], 2, "take"),
+    Row("unknown-command", lambda t, h: ["shwo"], 2, "shwo"),
+    Row("unknown-option", lambda t, h: ["takes", "--colour"], 2, "--colour"),
+    Row("export-bad-format", lambda t, h: ["export", "1", "--format", "pdf"], 2, "pdf"),
+    Row("compare-one-take", lambda t, h: ["compare", "1"], 2, "two take ids"),
+    # 18: delete
+    Row("delete-refused", lambda t, h: ["delete", "1"], 2, "--yes"),
+    Row("delete-unknown", lambda t, h: ["delete", "99", "--yes"], 1, "no take with id 99"),
+    # 8: export --force onto what is not a regular file
+    Row("export-dev-null", lambda t, h: ["export", "1", "-o", export_target(t, "device"), "--force"], 1,
+        "not a regular file"),
+    Row("export-fifo", lambda t, h: ["export", "1", "-o", export_target(t, "fifo"), "--force"], 1,
+        "not a regular file"),
+    Row("export-symlink", lambda t, h: ["export", "1", "-o", export_target(t, "symlink"), "--force"], 1,
+        "symbolic link"),
+    Row("export-folder", lambda t, h: ["export", "1", "-o", export_target(t, "folder"), "--force"], 1, "folder"),
+    Row("export-exists", lambda t, h: ["export", "1", "-o", write(t, "e.md", "x")], 1, "--force"),
+    # 16: silence is exit 3
+    Row("import-silence", lambda t, h: ["import", SILENCE(t)], 3, "no speech"),
+    Row("import-inverted-silence", lambda t, h: ["import", STEREO_SILENCE(t)], 3, "no speech"),
+]
+
+
+def SILENCE(tmp: Path) -> Path:
+    p = tmp / "quiet.flac"
+    sf.write(p, np.zeros(32000, dtype=np.float32), 16000)
+    return p
+
+
+def STEREO_SILENCE(tmp: Path) -> Path:
+    p = tmp / "quiet-stereo.wav"
+    sf.write(p, np.zeros((32000, 2), dtype=np.float32), 44100)
+    return p
+
+
+# --- what is stored before, and must be after -------------------------------------------
+
+_SEEDED: dict[str, Path] = {}
+
+
+@pytest.fixture
+def stored(tmp_path, home, tmp_path_factory) -> list[dict]:
+    """Two takes (no speech in them, so no model is loaded): one analysed, one failed.
+
+    Made once through ``import``, then its recordings/ folder is copied for each test.
+    """
+    import shutil
+
+    recordings = home / "recordings"
+    if "recordings" not in _SEEDED:
+        src = tmp_path / "seed"
+        src.mkdir()
+        for i in range(2):
+            p = src / f"seed-{i}.wav"
+            sf.write(p, np.zeros(16000 * (i + 1), dtype=np.float32), 16000)
+            assert run("import", p).exit_code == 3  # silence: stored, and said so
+        db = sqlite3.connect(recordings / "starcoach.db", isolation_level=None)
+        db.execute("UPDATE takes SET status = 'failed', analysis_json = NULL WHERE id = 2")  # no analysis (row 5)
+        db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        db.close()
+        keep = tmp_path_factory.mktemp("seeded") / "recordings"
+        shutil.copytree(recordings, keep)
+        _SEEDED["recordings"] = keep
+    else:
+        shutil.copytree(_SEEDED["recordings"], recordings)
+    return snapshot()
+
+
+def snapshot() -> list[dict]:
+    listed = run("takes", "--json")
+    assert listed.exit_code == 0, listed.output
+    takes = json.loads(listed.stdout)
+    for t in takes:
+        t["audio_sha"] = hashlib.sha256(Path(t["audio_path"]).read_bytes()).hexdigest()
+    return takes
+
+
+def one_line(result, code: int) -> str:
+    assert result.exit_code == code, (result.exit_code, result.output)
+    assert "Traceback" not in result.output
+    assert result.exception is None or isinstance(result.exception, SystemExit), repr(result.exception)
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    errors = [ln for ln in lines if ln.startswith("starcoach:")]
+    assert len(errors) == 1, result.stderr
+    assert "System error" not in errors[0]
+    return errors[0]
+
+
+@pytest.mark.parametrize("row", ROWS, ids=[r.name for r in ROWS])
+def test_bad_input_is_one_line_and_keeps_the_takes(row, tmp_path, home, stored):
+    args = row.args(tmp_path, home)
+    result = run(*args)
+    line = one_line(result, row.code)
+    assert row.says in line, line
+    if "config" in row.name or "questions" in row.name:
+        (home / "config.toml").unlink() if (home / "config.toml").is_symlink() else None
+        if (home / "config.toml").is_dir():
+            (home / "config.toml").rmdir()
+        return  # the config itself is the bad input: the takes cannot be listed with it
+    after = snapshot()
+    if row.name.startswith("import-"):
+        after = after[: len(stored)]  # silence is stored (and said to be)
+    assert after == stored
+
+
+# --- faults that need more than a command line --------------------------------------------
+
+def test_show_a_take_with_no_analysis(stored):
+    result = run("show", "2")
+    assert result.exit_code == 0, result.output
+    assert "starcoach:" not in result.stderr
+    doc = json.loads(run("show", "2", "--json").stdout)
+    assert doc["analysed"] is False and doc["take"]["status"] == "failed"
+
+
+def test_disk_full_while_importing_names_the_file_and_leaves_nothing(tmp_path, stored, monkeypatch):
+    import shutil
+
+    def half_then_full(fin, fout, length=0):
+        fout.write(fin.read(1000))
+        raise OSError(errno.ENOSPC, "No space left on device")
+
+    monkeypatch.setattr(shutil, "copyfileobj", half_then_full)
+    result = run("import", SILENCE(tmp_path))
+    line = one_line(result, 1)
+    assert "disk is full" in line and "did not fit" in line and "quiet.flac" in line
+    assert snapshot() == stored
+    recordings = Path(stored[0]["audio_path"]).parent
+    assert not list(recordings.glob("*.part")) and len(list(recordings.glob("*.meta.json"))) == 2
+
+
+def test_locked_database_waits_briefly_then_says_so(tmp_path, stored, monkeypatch):
+    from starcoach.config import load_config
+    from starcoach.takes import store as store_module
+
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
+    holder = sqlite3.connect(load_config().paths.database, isolation_level=None)
+    holder.execute("BEGIN EXCLUSIVE")
+    try:
+        result = run("import", SILENCE(tmp_path))
+        line = one_line(result, 1)
+        assert "locked" in line
+        recordings = Path(stored[0]["audio_path"]).parent
+        assert len([p for p in recordings.iterdir() if p.suffix != ".json"]) == 2  # no orphan audio
+    finally:
+        holder.execute("ROLLBACK")
+        holder.close()
+    assert snapshot() == stored
+
+
+def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored):
+    from starcoach.config import load_config
+
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("UPDATE takes SET analysis_json = '{\"trunc' WHERE id = 1")
+    line = one_line(run("show", "1"), 1)
+    assert "damaged" in line and "doctor" in line
+    assert [t["id"] for t in snapshot()] == [1, 2]
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    assert "analysed take 1 again" in fixed.stdout
+    assert run("show", "1", "--json").exit_code == 0
+
+
+def test_damaged_database_is_one_line_then_doctor_rebuilds_it(stored):
+    from starcoach.config import load_config
+
+    db = load_config().paths.database
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    raw = bytearray(db.read_bytes())
+    raw[:100] = os.urandom(100)  # the header page: "file is not a database"
+    db.write_bytes(bytes(raw))
+    line = one_line(run("takes"), 1)
+    assert "damaged" in line and "starcoach doctor" in line
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    assert "moved the damaged database aside" in fixed.stdout
+    after = snapshot()
+    assert sorted((t["audio_sha"], t["started_at"]) for t in after) == \
+        sorted((t["audio_sha"], t["started_at"]) for t in stored)
+    assert run("doctor").stdout.startswith("database: ok")
+
+
+def test_delete_removes_row_audio_and_metadata(stored):
+    audio = Path(stored[0]["audio_path"])
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    assert not audio.exists() and not list(audio.parent.glob(audio.name.split(".")[0] + ".*"))
+    assert [t["id"] for t in snapshot()] == [2]
+
+
+def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch):
+    def refuse(self, missing_ok=False):
+        raise PermissionError(errno.EACCES, "Permission denied", str(self))
+
+    with monkeypatch.context() as m:
+        m.setattr(Path, "unlink", refuse)
+        line = one_line(run("delete", "1", "--yes"), 1)
+    assert "permission denied" in line.lower()
+    assert snapshot() == stored
+
+
+def test_broken_alsa_is_one_line(monkeypatch, stored):
+    from starcoach.audio import portaudio
+
+    monkeypatch.setattr(portaudio, "_PROBED", [])
+    monkeypatch.setenv("ALSA_CONFIG_PATH", "/dev/null")
+    for command in (["devices"], ["record", "--seconds", "1"], ["play", "1"]):
+        line = one_line(run(*command), 1)
+        assert "sound system" in line and "ALSA" in line
+    assert snapshot() == stored
+
+
+def test_commands_that_need_no_device_never_import_sounddevice(stored, tmp_path):
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from typer.testing import CliRunner\n"
+            "from starcoach.cli import app\n"
+            "for args in (['takes'], ['show', '1'], ['questions'], ['check', '/dev/zero'], ['recover'],\n"
+            "             ['export', '1', '-f', 'txt', '-o', sys.argv[1], '--force'], ['show', 'abc']):\n"
+            "    r = CliRunner().invoke(app, args)\n"
+            "    assert r.exception is None or isinstance(r.exception, SystemExit), (args, r.exception)\n"
+            "    assert 'sounddevice' not in sys.modules, f'sounddevice imported by {args}'\n")
+    r = subprocess.run([sys.executable, "-c", code, str(tmp_path / "x.txt")], capture_output=True, text=True,
+                       timeout=60, env=dict(os.environ, ALSA_CONFIG_PATH="/dev/null"))
+    assert r.returncode == 0, r.stderr
+
+
+def test_leftovers_of_an_interrupted_import_are_removed(stored):
+    from starcoach.takes import sidecar
+
+    folder = Path(stored[0]["audio_path"]).parent
+    cut = folder / "take-000001.flac"
+    sidecar.write(cut, {"source": "import", "status": "importing", "pid": 999_999_999})
+    sidecar.partial_path(cut).write_bytes(b"fLaC" + b"\x00" * 500)
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    assert not sidecar.partial_path(cut).exists() and not sidecar.sidecar_path(cut).exists()
+    assert snapshot() == stored
+
+
+def test_an_import_killed_after_its_copy_is_indexed_by_recover(tmp_path, stored):
+    from starcoach.takes import sidecar
+
+    folder = Path(stored[0]["audio_path"]).parent
+    whole = folder / "take-000002.flac"
+    sf.write(whole, np.zeros(16000, dtype=np.float32), 16000)
+    sidecar.write(whole, {"source": "import", "status": "importing", "question_id": "deep-1",
+                          "started_at": "2026-12-01T10:00:00+00:00", "pid": 999_999_999})
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    after = sorted(snapshot(), key=lambda t: t["id"])
+    assert after[:2] == stored
+    assert after[-1]["question_id"] == "deep-1" and after[-1]["status"] == "complete"
+    assert after[-1]["duration_s"] == pytest.approx(1.0, abs=0.01)
+
+
+@pytest.mark.parametrize("rate", [8000, 44100, 48000])
+def test_recover_reads_the_length_from_the_header(stored, rate):
+    from starcoach.config import load_config
+    from starcoach.takes import sidecar
+    from starcoach.takes.session import open_store, take_path
+
+    cfg = load_config()
+    path = take_path(cfg)
+    sidecar.write(path, {"source": "record"})
+    with open_store(cfg) as store:
+        tid = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
+        store.db.execute("UPDATE takes SET pid = NULL WHERE id = ?", (tid,))
+    part = sidecar.partial_path(path)
+    sf.write(part, np.zeros((rate * 2, 2), dtype=np.int16), rate, format="WAV", subtype="PCM_16")
+    raw = bytearray(part.read_bytes())
+    pos = raw.index(b"data")
+    raw[pos + 4:pos + 8] = b"\x00\x00\x00\x00"  # the writer died before it wrote the sizes
+    part.write_bytes(bytes(raw))
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    take = snapshot()[-1]
+    assert take["id"] == tid and take["status"] == "recovered"
+    assert take["duration_s"] == pytest.approx(2.0, abs=0.01)
+    assert Path(take["audio_path"]) == path and path.exists() and not part.exists()
+
+
+def test_inverted_phase_stereo_is_not_silence(tmp_path):
+    from starcoach.audio.decode import load_audio
+
+    t = np.arange(44100 * 2) / 44100
+    voice = 0.3 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) / 2
+    p = tmp_path / "inverted.wav"
+    sf.write(p, np.stack([voice, -voice], axis=1).astype(np.float32), 44100)
+    audio = load_audio(p)
+    assert audio.channel_used in (0, 1)
+    assert np.sqrt(np.mean(audio.samples ** 2)) > 0.05
+    normal = tmp_path / "normal.wav"
+    sf.write(normal, np.stack([voice, voice * 0.5], axis=1).astype(np.float32), 44100)
+    assert load_audio(normal).channel_used is None
+
+
+def test_a_decoder_failure_of_any_kind_is_an_audio_error(tmp_path, monkeypatch):
+    import av
+
+    from starcoach.audio.decode import load_audio
+    from starcoach.domain.errors import AudioError
+
+    def boom(*a, **k):
+        raise AttributeError("'NoneType' object has no attribute 'format'")
+
+    monkeypatch.setattr(av, "AudioResampler", boom)
+    p = tmp_path / "ok.flac"
+    sf.write(p, np.zeros(16000, dtype=np.float32), 16000)
+    with pytest.raises(AudioError, match="AttributeError"):
+        load_audio(p)
+
+
+def test_an_unexpected_exception_is_one_line_with_its_type(monkeypatch, stored):
+    from starcoach.takes import store as store_module
+
+    def broken(self, **kwargs):
+        raise ZeroDivisionError("division by zero")
+
+    monkeypatch.setattr(store_module.Store, "list", broken)
+    line = one_line(run("takes"), 1)
+    assert "ZeroDivisionError" in line and "bug" in line
+
+
+def test_export_interrupted_leaves_no_temporary_file(tmp_path, monkeypatch):
+    from starcoach.cli.common import Terminated
+    from starcoach.output import export
+
+    (tmp_path / "out").mkdir()
+    target = tmp_path / "out" / "out.md"
+    real_replace = os.replace
+
+    def killed(src, dst):
+        raise Terminated()
+
+    monkeypatch.setattr(os, "replace", killed)
+    with pytest.raises(Terminated):
+        export.write_new(target, "text")
+    monkeypatch.setattr(os, "replace", real_replace)
+    assert list((tmp_path / "out").iterdir()) == []

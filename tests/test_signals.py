@@ -1,0 +1,76 @@
+"""SIGTERM is turned into an exception, so temporary files go with the process."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import SAMPLES
+
+pytestmark = pytest.mark.slow
+
+
+def test_sigterm_while_assembling_the_model_leaves_no_partial_model(home, tmp_path):
+    models = tmp_path / "fresh-models"
+    cfg = home / "config.toml"
+    text = cfg.read_text()
+    start = text.index("models = ")
+    cfg.write_text(text[:start] + f'models = "{models}"' + text[text.index("\n", start):])
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "analyze", str(SAMPLES / "short-answer.flac")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not (models.is_dir() and any(models.glob(".base.*"))):
+        if proc.poll() is not None:
+            break
+        time.sleep(0.005)
+    if proc.poll() is not None:
+        pytest.skip("the model was assembled before it could be interrupted")
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err
+    assert [ln for ln in err.splitlines() if ln.startswith("starcoach:")] == ["starcoach: stopped by SIGTERM"]
+    assert not list(models.glob(".base.*")), list(models.iterdir())
+    assert not (models / "base").exists() or (models / "base" / "model.bin").stat().st_size > 1e8
+
+
+def test_sigterm_during_analysis_is_one_line(home, models_dir):
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "analyze", str(SAMPLES / "demo-answer.flac")],
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    time.sleep(3.0)
+    proc.send_signal(signal.SIGTERM)
+    out, err = proc.communicate(timeout=60)
+    if proc.returncode == 0:
+        pytest.skip("the analysis finished before it could be interrupted")
+    assert proc.returncode == 143, err
+    assert "Traceback" not in err and err.strip().splitlines()[-1] == "starcoach: stopped by SIGTERM"
+    assert not [p for p in Path(models_dir).glob(".*") if p.name.startswith(".base")]
+
+
+def test_a_long_file_decodes_in_bounded_memory(tmp_path):
+    """30 minutes: the decoder's peak is its one float32 buffer (115 MB) plus the libraries,
+    not a list of chunks and their concatenation (which doubled it)."""
+    import numpy as np
+    import soundfile as sf
+
+    path = tmp_path / "long.flac"
+    rng = np.random.default_rng(0)
+    with sf.SoundFile(path, "w", samplerate=8000, channels=1, format="FLAC") as f:
+        for _ in range(30):
+            f.write((0.01 * rng.standard_normal(8000 * 60)).astype(np.float32))
+    # VmHWM, not ru_maxrss: the latter keeps the forking pytest's own peak across exec.
+    code = ("import sys\n"
+            "from starcoach.audio.decode import load_audio\n"
+            "a = load_audio(sys.argv[1])\n"
+            "hwm = [ln for ln in open('/proc/self/status') if ln.startswith('VmHWM')][0].split()[1]\n"
+            "print(a.duration_s, int(hwm) // 1024)\n")
+    out = subprocess.run([sys.executable, "-c", code, str(path)], capture_output=True, text=True, timeout=300)
+    assert out.returncode == 0, out.stderr
+    seconds, peak_mb = out.stdout.split()
+    assert float(seconds) == pytest.approx(1800.0, abs=0.1)
+    assert int(peak_mb) < 260, f"peak {peak_mb} MB decoding 30 min"
