@@ -57,8 +57,16 @@ class Proc:
                 return at, line.split(" to ", 1)[1]
         return None
 
-    def kill_at(self, at: float) -> float:
-        time.sleep(max(0.0, self.started + at - time.monotonic()))
+    def wait_recording(self, timeout: float = 60.0) -> bool:
+        end = time.monotonic() + timeout
+        while time.monotonic() < end and self.proc.poll() is None:
+            if self.recording_since() is not None:
+                return True
+            time.sleep(0.01)
+        return self.recording_since() is not None
+
+    def kill_at(self, at: float, since: float | None = None) -> float:
+        time.sleep(max(0.0, (self.started if since is None else since) + at - time.monotonic()))
         self.proc.send_signal(signal.SIGKILL)
         killed = time.monotonic()
         self.proc.wait(timeout=30)
@@ -86,7 +94,11 @@ def test_kills_at_random_points_then_recover_leaves_only_whole_takes(pulse, home
         for kind, _ in runs:
             if kind == "record":
                 p = Proc("record", "--question", "deep-1")
-                killed = p.kill_at(rng.uniform(0.3, 4.0))
+                if rng.random() < 0.3:  # while starting: loading, recovering, registering the take
+                    killed = p.kill_at(rng.uniform(0.0, 1.5))
+                else:  # while capturing (timed from when it says so, however slow the machine is)
+                    assert p.wait_recording(), p.lines
+                    killed = p.kill_at(rng.uniform(0.0, 3.0), since=p.recording_since()[0])
                 started = p.recording_since()
                 if started is not None:
                     captured[started[1]] = killed - started[0]
@@ -126,6 +138,7 @@ def test_kills_at_random_points_then_recover_leaves_only_whole_takes(pulse, home
     with sqlite3.connect(recordings / "starcoach.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert len(captured) >= RECORD_RUNS // 2, "too few kills happened while recording"
+    assert len(takes) >= len(captured)
     assert any(t["source"] == "import" for t in takes) or IMPORT_RUNS == 0
 
 
