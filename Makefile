@@ -1,5 +1,5 @@
 # The two commands of the README's quickstart, and a few more.
-.PHONY: practice test test-fast typecheck demo bench setup eval
+.PHONY: practice test test-fast typecheck demo bench setup eval eval-noise eval-voices
 
 setup:
 	@scripts/setup.sh
@@ -36,3 +36,13 @@ bench:
 # Score the analyzer on the shared dev corpus.
 eval: setup
 	@.venv/bin/python ../shared/tools/eval_corpus.py ../shared/corpus/dev --cmd '.venv/bin/starcoach analyze {audio} --json'
+
+# starcoach and the issue-14 baseline side by side on the dev corpus and its noisy copies
+# (pink, brown, white, fan at 20/15/10 dB, fan 15 dB with RT60 0.4 s). Long: about an hour.
+eval-noise: setup
+	@.venv/bin/python eval/eval_noise.py ../shared/corpus/dev --cmd '.venv/bin/starcoach analyze {audio} --json'
+
+# Eight synthetic voices none of the dev corpus uses (eval/make_voices.py), scored per voice.
+eval-voices: setup
+	@test -d /tmp/starcoach-voices || .venv/bin/python eval/make_voices.py /tmp/starcoach-voices
+	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices --cmd '.venv/bin/starcoach analyze {audio} --json'

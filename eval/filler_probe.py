@@ -1,0 +1,179 @@
+"""Score short audio clips as possible filled pauses (um, uh, er, ah, hmm) with Whisper itself.
+
+Decoding a short clip freely, with or without a filler prompt, turns silence and noise into
+"Um." because the decoder must write something. Here a clip is scored instead: one encoder
+pass and one decoder step with no prompt, and the score is the probability mass that the first
+text token is a filled-pause spelling (" um", " Uh", "Hmm"...). Whisper's own no-speech
+probability comes from the same step. Clips are batched: one ``generate`` call scores many.
+
+The model is the CTranslate2 Whisper that faster-whisper loads (``WhisperModel(...).model``);
+pass a loaded ``WhisperModel`` to :class:`FillerProbe` to share its weights, or use
+:meth:`FillerProbe.load`.
+Thresholds on the scores are the caller's, chosen on data (docs/fillers-research.md: keep a
+candidate when ``p_filler >= 0.015`` at the default 3 s window).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+# Spellings Whisper uses for a filled pause. Only those that are one token (" um", " Um" or "Um";
+# not a lowercase form without the space, which is also a piece inside words, as "er" is) are
+# scored: a multi-token spelling's first token (" H" of " Hmmm") also starts ordinary words.
+FILLED_PAUSE_SPELLINGS = ("um", "umm", "uh", "uhh", "er", "erm", "ah", "hmm", "hm", "mm", "mhm")
+# The nasal ones, counted as "um" (the rest as "uh"), as ../shared/tools/eval_corpus.py types them.
+NASAL_SPELLINGS = ("um", "umm", "erm", "hmm", "hm", "mm", "mhm")
+
+
+@dataclass(frozen=True)
+class ProbeOptions:
+    """How clips are scored.
+
+    Attributes:
+        window_s: encoder window. A clip is placed at the start of a window of this length
+            (features zero-padded, as faster-whisper pads a file's last window). Whisper was
+            trained on 30 s windows, but 10 s separated fillers as well (AUC 0.995 vs 0.994)
+            and 3 s nearly so (0.971) at a fifteenth of the encoder time; 3 s also keeps the
+            threshold 2x above jfk's word tail (docs/fillers-research.md).
+        batch_size: clips per ``generate`` call.
+        suppress_blank: forbid end-of-text as the first token. Off by default, so that a clip
+            with nothing to write can put its mass on end-of-text instead of on "Um".
+        prompt: previous text given to the decoder. None (no prompt) is what was measured;
+            a filler prompt is here only for experiments.
+    """
+
+    window_s: float = 3.0
+    batch_size: int = 8
+    suppress_blank: bool = False
+    prompt: str | None = None
+
+
+@dataclass(frozen=True)
+class ProbeScore:
+    """Scores of one clip.
+
+    Attributes:
+        p_filler: probability that the first text token is a filled-pause spelling.
+        p_no_speech: Whisper's no-speech probability for the clip.
+        p_end: probability that the first token is end-of-text (nothing to write).
+        p_um: the part of ``p_filler`` on nasal spellings (um, erm, hmm...); the rest is uh-like.
+        spelling: the most likely filled-pause spelling, lowercase and stripped ("um", "uh"...).
+        top_token: the most likely first token, as text.
+        top_p: its probability.
+    """
+
+    p_filler: float
+    p_no_speech: float
+    p_end: float
+    p_um: float
+    spelling: str
+    top_token: str
+    top_p: float
+
+
+def cut(audio: np.ndarray, start: float, end: float, *, pad_s: float = 0.1) -> np.ndarray:
+    """The samples from START - PAD_S to END + PAD_S seconds of 16 kHz AUDIO, clipped to its bounds."""
+    a = max(0, int(round((start - pad_s) * SAMPLE_RATE)))
+    b = min(len(audio), int(round((end + pad_s) * SAMPLE_RATE)))
+    return np.asarray(audio[a:max(a, b)], np.float32)
+
+
+class FillerProbe:
+    """Batched filled-pause scoring of short clips through a CTranslate2 Whisper model."""
+
+    def __init__(self, whisper_model, options: ProbeOptions = ProbeOptions()):
+        """Wrap a loaded ``faster_whisper.WhisperModel`` (its weights are shared, not copied)."""
+        from faster_whisper.tokenizer import Tokenizer  # noqa: PLC0415 - heavy import
+
+        self._whisper = whisper_model
+        self.options = options
+        tok = Tokenizer(whisper_model.hf_tokenizer, whisper_model.model.is_multilingual, task="transcribe",
+                        language="en" if whisper_model.model.is_multilingual else None)
+        self._tok = tok
+        self._prompt = list(tok.sot_sequence) + [tok.no_timestamps]
+        self._eot = tok.eot
+        ids, nasal = set(), set()
+        for word in FILLED_PAUSE_SPELLINGS:
+            for form in {word.capitalize(), " " + word, " " + word.capitalize()}:
+                t = tok.encode(form)
+                if len(t) == 1:
+                    ids.add(t[0])
+                    if word in NASAL_SPELLINGS:
+                        nasal.add(t[0])
+        self.filler_token_ids = tuple(sorted(ids))
+        self._nasal_ids = np.array(sorted(nasal))
+        self._decode = tok.decode
+
+    @classmethod
+    def load(cls, model_path: str | Path, *, threads: int = 1, compute_type: str = "int8",
+             options: ProbeOptions = ProbeOptions()) -> FillerProbe:
+        """Load the Whisper model in MODEL_PATH (a CTranslate2 folder) on the CPU."""
+        from faster_whisper import WhisperModel  # noqa: PLC0415 - heavy import
+
+        return cls(WhisperModel(str(model_path), device="cpu", compute_type=compute_type, cpu_threads=threads),
+                   options)
+
+    def _features(self, clip: np.ndarray, frames: int) -> np.ndarray:
+        mel = self._whisper.feature_extractor(np.asarray(clip, np.float32))
+        mel = mel[:, :frames]
+        return np.pad(mel, ((0, 0), (0, frames - mel.shape[1])))
+
+    def score(self, clips: Sequence[np.ndarray]) -> list[ProbeScore]:
+        """Score each 16 kHz mono clip (0.1-2 s is the intended length; longer is cut to the window).
+
+        Args:
+            clips: float32 arrays, typically a candidate stretch with ~0.1 s of context each side
+                (see :func:`cut`).
+
+        Returns:
+            One :class:`ProbeScore` per clip, in order.
+
+        Raises:
+            ValueError: if a clip is empty or not one-dimensional.
+        """
+        import ctranslate2  # noqa: PLC0415 - heavy import
+
+        for c in clips:
+            if np.ndim(c) != 1 or len(c) == 0:
+                raise ValueError("each clip must be a non-empty one-dimensional array")
+        prompt = self._prompt
+        if self.options.prompt:
+            prompt = [self._tok.sot_prev] + self._tok.encode(" " + self.options.prompt.strip()) + prompt
+        frames = int(round(self.options.window_s * 100))
+        frames -= frames % 2  # the encoder halves the frame count
+        out: list[ProbeScore] = []
+        ids = np.array(self.filler_token_ids)
+        for i in range(0, len(clips), self.options.batch_size):
+            batch = clips[i:i + self.options.batch_size]
+            feats = np.ascontiguousarray(np.stack([self._features(c, frames) for c in batch]).astype(np.float32))
+            results = self._whisper.model.generate(
+                ctranslate2.StorageView.from_array(feats),
+                [prompt] * len(batch),
+                beam_size=1,
+                max_length=len(prompt) + 1,
+                return_logits_vocab=True,
+                return_no_speech_prob=True,
+                suppress_blank=self.options.suppress_blank,
+            )
+            for r in results:
+                logits = np.asarray(r.logits[0][0], np.float64)
+                logits = logits - logits.max()
+                p = np.exp(logits)
+                p /= p.sum()
+                top = int(p.argmax())
+                best_filler = int(ids[p[ids].argmax()])
+                out.append(ProbeScore(
+                    p_filler=float(p[ids].sum()),
+                    p_no_speech=float(r.no_speech_prob),
+                    p_end=float(p[self._eot]),
+                    p_um=float(p[self._nasal_ids].sum()),
+                    spelling=self._decode([best_filler]).strip().lower(),
+                    top_token="<|endoftext|>" if top == self._eot else self._decode([top]),
+                    top_p=float(p[top]),
+                ))
+        return out

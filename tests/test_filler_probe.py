@@ -1,0 +1,117 @@
+"""The filler probe on the real base model: synthetic hesitations, words, noise and real speech.
+
+Assertions keep margins (an order of magnitude between classes, thresholds from
+docs/fillers-research.md), not one CPU's exact numbers.
+"""
+
+from __future__ import annotations
+
+import shutil
+import subprocess
+import sys
+from contextlib import nullcontext
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))  # the probe is lab code, in eval/
+from filler_probe import FILLED_PAUSE_SPELLINGS, FillerProbe, ProbeOptions, cut  # noqa: E402
+from tests.conftest import SHARED, needs_shared  # noqa: E402
+
+RATE = 16000
+THRESHOLD = 0.015  # the probe threshold recommended in docs/fillers-research.md (1 false positive per minute)
+
+
+@pytest.fixture(scope="module")
+def probe(models_dir):
+    from starcoach.asr.models import resolve_model
+
+    return FillerProbe.load(resolve_model("base", models_dir).path, threads=2, options=ProbeOptions(window_s=3.0))
+
+
+def _say(tmp_path, text: str, *, speed: int = 160, tempo: float = 1.0) -> np.ndarray:
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox make the speech fixtures")
+    raw, out = tmp_path / "raw.wav", tmp_path / "out.wav"
+    subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
+    effects = ["rate", "16000", "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"]
+    if tempo != 1.0:
+        effects += ["tempo", "-s", str(tempo)]
+    subprocess.run(["sox", str(raw), str(out)] + effects, check=True, capture_output=True)
+    x = sf.read(out, dtype="float32")[0] * 0.5
+    pad = np.zeros(1600, np.float32)  # 0.1 s each side, as cut() gives a candidate
+    return np.concatenate([pad, x, pad])
+
+
+@pytest.mark.parametrize(
+    ("args", "expect"),
+    [
+        ((np.arange(32000, dtype=np.float32), 0.5, 1.0), nullcontext(0.7 * RATE)),
+        ((np.arange(32000, dtype=np.float32), 0.0, 0.2), nullcontext(0.3 * RATE)),  # clipped at the start
+        ((np.arange(32000, dtype=np.float32), 1.9, 2.5), nullcontext(0.2 * RATE)),  # and at the end
+        ((np.arange(32000, dtype=np.float32), 3.0, 4.0), nullcontext(0)),  # past the end: empty
+    ],
+)
+def test_cut(args, expect):
+    with expect as n:
+        assert len(cut(*args, pad_s=0.1)) == pytest.approx(n, abs=1)
+
+
+@pytest.mark.slow
+def test_filler_spellings_are_single_tokens(probe):
+    assert len(probe.filler_token_ids) >= len(FILLED_PAUSE_SPELLINGS)
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize(
+    "clips",
+    [[np.zeros(0, np.float32)], [np.zeros((2, 8000), np.float32)]],
+)
+def test_bad_clips_raise(probe, clips):
+    with pytest.raises(ValueError):
+        probe.score(clips)
+
+
+@pytest.mark.slow
+def test_hesitations_score_far_above_words_and_noise(probe, tmp_path):
+    um = _say(tmp_path, "[[@m]]", speed=80, tempo=0.7)
+    uh = _say(tmp_path, "[[V]]", speed=80, tempo=0.7)
+    words = [_say(tmp_path, w) for w in ("tonight", "so", "the customer")]
+    rng = np.random.default_rng(0)
+    noise = (rng.standard_normal(8000) * 0.01).astype(np.float32)
+    scores = probe.score([um, uh, *words, noise])
+    fill, other = [s.p_filler for s in scores[:2]], [s.p_filler for s in scores[2:]]
+    assert min(fill) > 3 * THRESHOLD, scores
+    assert max(other) < THRESHOLD, scores
+
+
+@pytest.mark.slow
+def test_batched_scores_match_one_by_one(probe, tmp_path):
+    clips = [_say(tmp_path, "[[@m]]", speed=80, tempo=0.7), _say(tmp_path, "tonight")]
+    together = probe.score(clips)
+    alone = [probe.score([c])[0] for c in clips]
+    for a, b in zip(together, alone):
+        assert a.p_filler == pytest.approx(b.p_filler, abs=0.02)
+        assert a.p_no_speech == pytest.approx(b.p_no_speech, abs=0.05)
+
+
+@pytest.mark.slow
+def test_real_speech_jfk_end_is_no_filler(probe):
+    from faster_whisper.audio import decode_audio
+
+    from tests.conftest import ROOT
+
+    x = decode_audio(str(ROOT / "tests" / "data" / "jfk.flac"), sampling_rate=RATE)
+    # the stretch where the old gap decoding wrote an "um" (10.83 s): the fading end of "country"
+    scores = probe.score([cut(x, 10.2, 11.0), cut(x, 10.7, 10.95)])
+    assert max(s.p_filler for s in scores) < THRESHOLD, scores
+
+
+@pytest.mark.slow
+def test_real_speech_crisper_um_found(probe):
+    x = sf.read(needs_shared(SHARED / "real") / "crisper_sample.wav", dtype="float32")[0]
+    um, so, tonight = probe.score([cut(x, 10.60, 11.24), cut(x, 2.00, 2.38), cut(x, 3.08, 3.62)])
+    assert um.p_filler > 10 * THRESHOLD, um
+    assert max(so.p_filler, tonight.p_filler) < THRESHOLD, (so, tonight)
