@@ -33,11 +33,18 @@ def star_document(star: StarReport) -> dict[str, Any]:
     for p in PARTS:
         part = star.parts[p]
         doc[p] = {"present": part.present, "sentences": list(part.sentences),
-                  "share_words": part.share_words, "share_time": part.share_time}
+                  "share_words": part.share_words, "share_time": part.share_time,
+                  "confidence": part.confidence, "unclear": part.unclear}
     doc["sentences"] = [
-        {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues)}
+        {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues),
+         "probabilities": dict(zip(PARTS, s.probabilities)),
+         "parts": [{"part": part, "share": share,
+                    "probability": s.probabilities[PARTS.index(part)] if s.probabilities else None}
+                   for part, share in (s.parts or ((s.label, 1.0),))],
+         "hypothetical": s.hypothetical}
         for s in star.sentences
     ]
+    doc["not_a_story"] = star.not_a_story
     doc["feedback"] = [
         {"code": f.code, "severity": f.severity, "message": f.message, "sentences": list(f.sentences)}
         for f in star.feedback
@@ -234,7 +241,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
                 body.append("\n")
             body.append(f"{current.upper()}{info}\n", style=f"bold {_PART_STYLE.get(current, 'white')}")
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
-        body.append(f"  {when}{s['text']}\n")
+        also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
+        body.append(f"  {when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "") + "\n")
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
         for p in PARTS
@@ -243,7 +251,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     lines = [f"[bold]Rating {star['rating']}/10[/bold]"]
     lines += [f"[green]✓[/green] {s}" for s in star["strengths"]]
     for f in star["feedback"]:
-        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
+        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]",
+                "unclear": "[yellow]?[/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
         where = f"  (sentences {', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else ""
         lines.append(f"{mark} {f['message']}{where}")
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))

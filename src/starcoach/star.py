@@ -18,6 +18,8 @@ from .transcript import Word, join_words
 
 PARTS = ("situation", "task", "action", "result", "learning")
 _LABELS = PARTS  # states of the decoder, in story order
+_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
+           "learning": "lesson"}
 
 
 @dataclass(frozen=True)
@@ -25,22 +27,47 @@ class StarOptions:
     """Settings for the STAR checker and its feedback (``[star]`` in config.toml).
 
     Attributes:
+        tagger: "rules" (the hand-written cues and order decoder, the default) or "learned"
+            (the tagger trained on other authors' stories, :mod:`.star_learned`; see
+            docs/star.md for its validated figures and why it is not the default yet).
         target_length_s: the answer length interviewers expect (low, high).
         setup_max_share: Situation + Task above this share of the words is too much setup.
         action_min_share: an Action below this share of the words is thin.
         split_pause_s: in a spoken answer, a pause this long ends a sentence the
             recogniser did not punctuate.
+        unclear_margin: (learned tagger) a part judged absent whose confidence is within this much of its
+            presence threshold is reported "unclear" (with the sentence quoted), not missing.
+        hypothetical_share: at least this share of the sentences saying what one would,
+            will or usually does, with little past narrative, makes the answer "not a story".
+        two_part_min_prob: (learned tagger) both clauses of a sentence need at least this probability for
+            their parts before the sentence reports two parts.
     """
 
+    tagger: str = "rules"
     target_length_s: tuple[float, float] = (90.0, 120.0)
     setup_max_share: float = 0.34
     action_min_share: float = 0.30
     split_pause_s: float = 0.8
+    unclear_margin: float = 0.2
+    hypothetical_share: float = 0.4
+    two_part_min_prob: float = 0.6
 
 
 @dataclass(frozen=True)
 class Sentence:
-    """One sentence of the answer and the label it was given."""
+    """One sentence of the answer and the label it was given.
+
+    Attributes:
+        text: the sentence as read by the checker.
+        label: its STAR part.
+        start, end: times in the recording (spoken answers).
+        words: word count.
+        cues: named cues found in the sentence (and "label: <part>" for the writer's own label).
+        probabilities: (learned tagger) p(part) after the order model, in ``PARTS`` order.
+        parts: (learned tagger) (part, word share) pairs; two entries when the sentence's
+            clauses carry two parts.
+        hypothetical: the sentence says what one would, will or usually does.
+    """
 
     text: str
     label: str
@@ -48,14 +75,30 @@ class Sentence:
     end: float | None = None
     words: int = 0
     cues: tuple[str, ...] = ()
+    probabilities: tuple[float, ...] = ()
+    parts: tuple[tuple[str, float], ...] = ()
+    hypothetical: bool = False
 
 
 @dataclass(frozen=True)
 class PartReport:
+    """One part of the answer.
+
+    Attributes:
+        present: the part is judged present.
+        sentences: indexes of its sentences.
+        share_words, share_time: its share of the answer's words and (spoken) time.
+        confidence: (learned tagger) the highest probability any sentence has for the part
+            (0..1); None with the rules.
+        unclear: (learned tagger) judged absent, but close enough to the threshold to be unsure.
+    """
+
     present: bool
     sentences: tuple[int, ...]
     share_words: float
     share_time: float | None
+    confidence: float | None = None
+    unclear: bool = False
 
 
 @dataclass(frozen=True)
@@ -63,14 +106,18 @@ class Feedback:
     """One coaching note, tied to the sentences it is about."""
 
     code: str
-    severity: str  # "missing", "warning", "tip"
+    severity: str  # "missing", "unclear", "warning", "tip"
     message: str
     sentences: tuple[int, ...] = ()
 
 
 @dataclass(frozen=True)
 class StarReport:
-    """The STAR analysis of one answer."""
+    """The STAR analysis of one answer.
+
+    ``not_a_story`` is True when the answer describes what one would or usually does
+    instead of one specific past example; the feedback then says so.
+    """
 
     sentences: tuple[Sentence, ...]
     parts: dict[str, PartReport]
@@ -81,9 +128,10 @@ class StarReport:
     spoken: bool = False
     duration_s: float | None = None
     options: StarOptions = field(default_factory=StarOptions)
+    not_a_story: bool = False
 
 
-# --- evidence -------------------------------------------------------------------
+# --- evidence# --- evidence -------------------------------------------------------------------
 
 def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
@@ -224,6 +272,40 @@ def _evidence(text: str, position: float) -> tuple[dict[str, float], dict[str, l
     score["situation"] += 0.8 * (1 - position) ** 3
     score["learning"] += -1.0 + 0.5 * position
     return score, why
+
+
+# --- hypothetical answers -----------------------------------------------------------
+
+_HYPOTHETICAL = re.compile(
+    r"\b(?:i|we|you|they|one)(?:'d| would| will|'ll| usually| typically| generally| normally| always| tend to|"
+    r" try to| like to| prefer to| should| could| might)\b"
+    r"|\b(?:my|our) (?:approach|process|strategy|philosophy|rule) (?:is|would be)\b|\bwhat i (?:do|would do)\b"
+    r"|\b(?:usually|typically|generally|normally|whenever|in general)\b|^(?:first|then|next),? (?:i'd|i would)\b"
+    r"|\bif (?:i|we) (?:were|had|ever|get|got|find|see|have)\b")
+_PAST_NARRATIVE = re.compile(
+    r"\b(?:i|we|they|he|she|it|team|manager|customers?)(?: \w+)? (?:was|were|had|did|\w+ed|built|ran|wrote|made|"
+    r"led|took|found|chose|began|got|gave|kept|sent|told|went|rewrote|cut|met|spoke|saw|knew|became|fell|grew)\b"
+    r"|\b(?:last|in) (?:year|month|quarter|week|20\d\d)\b|\b(?:ago|at the time|back then|once)\b")
+
+
+def _tells_past(text: str) -> bool:
+    """The sentence tells something that happened ("if I had…", "would have…" do not count)."""
+    t = re.sub(r"\b(?:would|will|'d) have \w+|\bif (?:i|we|you|they) \w+", "", text.lower().replace("’", "'"))
+    return bool(_PAST_NARRATIVE.search(t))
+
+
+def _hypothetical(text: str) -> bool:
+    return bool(_HYPOTHETICAL.search(text.lower().replace("’", "'"))) and not _tells_past(text)
+
+
+def _not_a_story(sentences: tuple[Sentence, ...], opts: StarOptions) -> bool:
+    """Most sentences say what one would/usually does, and few tell what happened."""
+    body = [s for s in sentences if s.label != "learning"] or list(sentences)
+    if not body:
+        return False
+    hypo = sum(s.hypothetical for s in body)
+    past = sum(_tells_past(s.text) for s in body)
+    return hypo / len(body) >= opts.hypothetical_share and past / len(body) < 0.34
 
 
 # --- decoding -------------------------------------------------------------------
@@ -406,6 +488,10 @@ def _starts_clause_cue(words, i: int, skip) -> bool:
 
 def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     """Run the STAR checker on a written answer."""
+    if options is not None and options.tagger == "learned":
+        from .star_learned import check_text_learned
+
+        return check_text_learned(text, options=options)
     sentences = split_text(text)
     return _report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
                    duration_s=None, quantified=None, i_we=None, options=options or StarOptions())
@@ -428,6 +514,11 @@ def check_spoken(
         options: settings; defaults if None.
     """
     opts = options or StarOptions()
+    if opts.tagger == "learned":
+        from .star_learned import check_spoken_learned
+
+        return check_spoken_learned(words, duration_s=duration_s, filler_word_indexes=filler_word_indexes,
+                                    options=opts)
     pieces = split_spoken(words, skip=filler_word_indexes, pause_s=opts.split_pause_s)
     return _report(pieces, spoken=True, duration_s=duration_s, quantified=None, i_we=None, options=opts)
 
@@ -435,7 +526,7 @@ def check_spoken(
 def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOptions) -> StarReport:
     labels = label_sentences([p[0] for p in pieces])
     sentences = tuple(
-        Sentence(text=text, label=label, start=start, end=end, words=n, cues=cues)
+        Sentence(text=text, label=label, start=start, end=end, words=n, cues=cues, hypothetical=_hypothetical(text))
         for (text, start, end, n), (label, cues) in zip(pieces, labels)
     )
     total_words = sum(s.words for s in sentences) or 1
@@ -451,10 +542,12 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
             share_words=round(words / total_words, 3),
             share_time=round(time / total_time, 3) if spoken and total_time else None,
         )
-    feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options)
+    not_story = _not_a_story(sentences, options)
+    feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
+                                                       not_story=not_story)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
-                      duration_s=duration_s, options=options)
+                      duration_s=duration_s, options=options, not_a_story=not_story)
 
 
 _MISSING = {
@@ -466,17 +559,43 @@ _MISSING = {
 }
 
 
-def _coach(sentences, parts, spoken, duration_s, opts: StarOptions):
+_NOT_A_STORY = ("This describes what you would do or usually do, not one time it happened: pick one specific "
+                "past example and tell it (when and where, what you did, what came of it).")
+
+
+def _quote(text: str, limit: int = 90) -> str:
+    text = text.rstrip(" .")
+    return f"\u201c{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}\u201d"
+
+
+def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story: bool = False,
+           closest: dict[str, int] | None = None):
+    """Feedback, strengths and rating. ``closest``: per part, the sentence most like it
+    (learned tagger), quoted when the part is unclear."""
     fb: list[Feedback] = []
     strengths: list[str] = []
     improvements: list[str] = []
     rating = 10.0
+    if not_story:
+        hypo = tuple(i for i, s in enumerate(sentences) if s.hypothetical)
+        fb.append(Feedback("not_a_story", "missing", _NOT_A_STORY, hypo))
+        rating -= 5
     for p in PARTS:
-        if not parts[p].present:
+        part = parts[p]
+        if part.present:
+            continue
+        if part.unclear and closest and p in closest:
+            best = closest[p]
+            advice = _MISSING[p].split(": ", 1)[1]
+            fb.append(Feedback(f"unclear_{p}", "unclear",
+                               f"Unclear whether there is a {_TITLES[p]}: the closest is sentence {best + 1}, "
+                               f"{_quote(sentences[best].text)}. Make it explicit: {advice}", (best,)))
+            rating -= {"situation": 0.75, "task": 0.75, "action": 1.5, "result": 1.25, "learning": 0.25}[p]
+        else:
             fb.append(Feedback(f"missing_{p}", "missing" if p != "learning" else "tip", _MISSING[p]))
             rating -= {"situation": 1.5, "task": 1.5, "action": 3.0, "result": 2.5, "learning": 0.5}[p]
     core = [p for p in PARTS[:4] if parts[p].present]
-    if len(core) == 4:
+    if len(core) == 4 and not not_story:
         strengths.append("All four STAR parts are there, in a clear order.")
     setup = parts["situation"].share_words + parts["task"].share_words
     setup_idx = parts["situation"].sentences + parts["task"].sentences
