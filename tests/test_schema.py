@@ -112,3 +112,16 @@ def test_analyze_import_and_show_follow_the_schema_and_share_one_shape(copy_samp
     assert shape({k: v for k, v in rest.items() if k not in ("file", "timings")}) == \
         shape({k: v for k, v in analysed.items() if k not in ("file", "timings")})
     assert shown["model"] == analysed["model"]  # the take's own summary never replaces a field
+
+
+def test_check_json_with_the_learned_tagger_follows_the_schema(home, tmp_path):
+    text = (home / "config.toml").read_text().replace("[star]\n", '[star]\ntagger = "learned"\n', 1)
+    (home / "config.toml").write_text(text)
+    answer = tmp_path / "answer.txt"
+    answer.write_text("Last year our release pipeline failed every Friday. I had to fix it within a month. "
+                      "I rewrote the deploy scripts, which cut failed releases by 80%. "
+                      "Looking back, I would measure before I change anything.")
+    doc = run_json("check", str(answer))
+    validate(doc, "check")
+    assert all(0.0 <= doc["star"][p]["confidence"] <= 1.0 for p in ("situation", "task", "action", "result"))
+    assert all(s["probabilities"] for s in doc["star"]["sentences"])

@@ -31,11 +31,18 @@ def star_document(star: StarReport) -> dict[str, Any]:
     for p in PARTS:
         part = star.parts[p]
         doc[p] = {"present": part.present, "sentences": list(part.sentences),
-                  "share_words": part.share_words, "share_time": part.share_time}
+                  "share_words": part.share_words, "share_time": part.share_time,
+                  "confidence": part.confidence, "unclear": part.unclear}
     doc["sentences"] = [
-        {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues)}
+        {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues),
+         "probabilities": dict(zip(PARTS, s.probabilities)),
+         "parts": [{"part": part, "share": share,
+                    "probability": s.probabilities[PARTS.index(part)] if s.probabilities else None}
+                   for part, share in (s.parts or ((s.label, 1.0),))],
+         "hypothetical": s.hypothetical}
         for s in star.sentences
     ]
+    doc["not_a_story"] = star.not_a_story
     doc["feedback"] = [
         {"code": f.code, "severity": f.severity, "message": f.message, "sentences": list(f.sentences)}
         for f in star.feedback

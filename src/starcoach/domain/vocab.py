@@ -16,6 +16,9 @@ FILLED_PAUSE_IN_TEXT = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+m*|h+m+|m+h
 # it otherwise cleans away (see TranscribeOptions.initial_prompt).
 FILLER_PROMPT = "Um, uh, hmm, er, ah."
 
+# The common written spellings of a filled pause, for code that looks tokens up in a set.
+FILLED_PAUSE_SPELLINGS = frozenset("um umm uh uhh er erm ah hmm mm mhm".split())
+
 # The two kinds of filler.
 FILLED = "filled_pause"
 DISCOURSE = "discourse"

@@ -131,7 +131,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
                 body.append("\n")
             body.append(f"{current.upper()}{info}\n", style=f"bold {_PART_STYLE.get(current, 'white')}")
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
-        body.append(f"  {when}{s['text']}\n")
+        also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
+        body.append(f"  {when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "") + "\n")
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
         for p in PARTS
@@ -140,7 +141,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     lines = [f"[bold]Rating {star['rating']}/10[/bold]"]
     lines += [f"[green]✓[/green] {s}" for s in star["strengths"]]
     for f in star["feedback"]:
-        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
+        mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]",
+                "unclear": "[yellow]?[/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
         where = f"  (sentences {', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else ""
         lines.append(f"{mark} {f['message']}{where}")
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))

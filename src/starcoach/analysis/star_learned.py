@@ -1,0 +1,154 @@
+"""The learned STAR path: the tagger of :mod:`.star_tagger` behind the checker's API.
+
+Chosen with ``StarOptions(tagger="learned")`` (``[star] tagger = "learned"``). The answer is
+cut into sentences by :mod:`.star_segment` (punctuation, line breaks, bullets, labels as
+hints; pauses and discourse markers in transcripts); the tagger gives every sentence a
+probability per part and decides which parts are present (see docs/star.md for how, and for
+the leave-one-source-out figures). On top: a sentence whose clauses read as two parts
+("I rewrote the parser, which cut load time 40%") reports both with their word shares, and
+a part the tagger is unsure about is "unclear" with the closest sentence quoted. The
+feedback is the checker's own (:func:`.star._coach`).
+"""
+
+from __future__ import annotations
+
+import re
+
+from . import star_segment
+from ..domain.transcript import Word
+from ..domain.vocab import PARTS
+from .star_report import PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story
+from .star_rules import _hypothetical
+from .star_tagger import TaggerModel, load_model, named_cues, tag
+
+
+def label_sentences_learned(texts: list[str], *, model: TaggerModel | None = None) -> list[tuple[str, tuple[str, ...]]]:
+    """Label each sentence with a STAR part (learned tagger + order model).
+
+    Args:
+        texts: the answer's sentences in order.
+        model: the tagger; the packaged one if None.
+
+    Returns:
+        For each sentence, its label and the named cues found in it.
+    """
+    t = tag(model or load_model(), list(texts))
+    return [(label, _cues(text)) for label, text in zip(t.labels, texts)]
+
+
+def _cues(text: str, hint: str | None = None) -> tuple[str, ...]:
+    return ((f"label: {hint}",) if hint else ()) + named_cues(text)
+
+
+# --- two parts in one sentence ------------------------------------------------------
+
+_CLAUSE_BREAK = re.compile(r",\s+(?=(?:which|so|and|resulting|leading|cutting|reducing|saving|bringing|"
+                           r"but|after which|until)\b)|;\s+|\s+[-–—]\s+")
+
+
+def _two_parts(model: TaggerModel, texts: list[str], labels: tuple[str, ...], probs, opts: StarOptions):
+    """Per sentence, (part, word share) pairs: two when its clauses read as two parts.
+
+    Only sentences whose own probabilities are mixed (a second part at 0.15 or more) are
+    split at a clause break and their halves tagged apart.
+    """
+    out: list[tuple[tuple[str, float], ...]] = [((label, 1.0),) for label in labels]
+    splits = []
+    for k, text in enumerate(texts):
+        if sorted(probs[k])[-2] < 0.15:
+            continue
+        m = list(_CLAUSE_BREAK.finditer(text))
+        if m and len(text.split()) >= 8:
+            cut = m[len(m) // 2]
+            a, b = text[:cut.start()].strip(), text[cut.end():].strip()
+            if len(a.split()) >= 3 and len(b.split()) >= 3:
+                splits.append((k, a, b))
+    for k, a, b in splits:
+        # The halves are read in place: the sentence before, the two halves, the sentence after.
+        around = ([texts[k - 1]] if k else []) + [a, b] + ([texts[k + 1]] if k + 1 < len(texts) else [])
+        probs_ab = model.sentence_probs(around)
+        pa, pb = probs_ab[1 if k else 0], probs_ab[2 if k else 1]
+        la, lb = PARTS[int(pa.argmax())], PARTS[int(pb.argmax())]
+        if la != lb and labels[k] in (la, lb) and min(pa.max(), pb.max()) >= opts.two_part_min_prob:
+            wa, wb = len(a.split()), len(b.split())
+            out[k] = ((la, round(wa / (wa + wb), 3)), (lb, round(wb / (wa + wb), 3)))
+    return out
+
+
+# --- the report -----------------------------------------------------------------
+
+def check_text_learned(text: str, *, options: StarOptions | None = None) -> StarReport:
+    """Run the learned STAR tagger on a written answer.
+
+    Args:
+        text: the answer (plain text or Markdown; an edited ``export --format md`` file works).
+        options: settings; defaults if None.
+
+    Returns:
+        The :class:`StarReport`.
+    """
+    return _report(star_segment.split_text(text), spoken=False, duration_s=None, options=options or StarOptions())
+
+
+def check_spoken_learned(
+    words: tuple[Word, ...] | list[Word],
+    *,
+    duration_s: float,
+    filler_word_indexes: set[int] | frozenset[int] = frozenset(),
+    options: StarOptions | None = None,
+) -> StarReport:
+    """Run the learned STAR tagger on a transcribed answer.
+
+    Args:
+        words: the recognised words, with times.
+        duration_s: the speaking time judged against the target length.
+        filler_word_indexes: indexes of words that are fillers; left out of the text
+            the checker reads (their time still counts as pause).
+        options: settings; defaults if None.
+
+    Returns:
+        The :class:`StarReport`.
+    """
+    opts = options or StarOptions()
+    segments = star_segment.split_words(words, skip=filler_word_indexes, pause_s=opts.split_pause_s)
+    return _report(segments, spoken=True, duration_s=duration_s, options=opts)
+
+
+def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: float | None,
+            options: StarOptions) -> StarReport:
+    model = load_model()
+    texts = [s.text for s in segments]
+    hints = [s.hint for s in segments]
+    tagged = tag(model, texts, hints)
+    two = _two_parts(model, texts, tagged.labels, tagged.probs, options)
+    sentences = tuple(
+        Sentence(text=seg.text, label=label, start=seg.start, end=seg.end, words=seg.words or len(seg.text.split()),
+                 cues=_cues(seg.text, seg.hint), probabilities=tuple(round(float(x), 3) for x in post),
+                 parts=parts, hypothetical=_hypothetical(seg.text))
+        for seg, label, post, parts in zip(segments, tagged.labels, tagged.posteriors, two)
+    )
+    total_words = sum(s.words for s in sentences) or 1
+    total_time = sum(s.duration for s in sentences) if spoken else 0.0
+    parts = {}
+    for k, p in enumerate(PARTS):
+        idx = tuple(i for i, s in enumerate(sentences) if s.label == p)
+        # Word (and time) shares follow the clauses: a sentence carrying two parts splits its words.
+        share = sum(s.words * w for s in sentences for part, w in s.parts if part == p)
+        time = sum(s.duration * w for s in sentences for part, w in s.parts if part == p) if spoken else None
+        present = tagged.present[p]
+        conf = tagged.confidence[p]
+        parts[p] = PartReport(
+            present=present,
+            sentences=idx,
+            share_words=round(share / total_words, 3),
+            share_time=round(time / total_time, 3) if time is not None and total_time else None,
+            confidence=round(conf, 3),
+            unclear=bool(not present and conf >= model.thresholds[k] - options.unclear_margin),
+        )
+    not_story = _not_a_story(sentences, options)
+    closest = {p: int(tagged.posteriors[:, k].argmax()) for k, p in enumerate(PARTS)} if sentences else {}
+    feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
+                                                       not_story=not_story, closest=closest)
+    return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
+                      strengths=strengths, improvements=improvements, spoken=spoken,
+                      duration_s=duration_s, options=options, not_a_story=not_story)

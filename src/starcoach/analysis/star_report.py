@@ -1,0 +1,249 @@
+"""The STAR report's types and the coach's notes, shared by both labellers.
+
+(The checker's entry points are in ``star.py``.)
+
+The report and the coach's notes. Two labellers feed it: the hand-written rules
+(``star_rules.py``, the default: cue evidence and a Viterbi decoder over the story's
+order) and the learned sentence tagger (``star_learned.py``, ``[star] tagger =
+"learned"``, see docs/star.md). Deterministic, offline, and a few milliseconds per answer.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from ..domain.vocab import I_WORDS, PARTS, WE_WORDS, words_rx
+from .star_rules import _NUMBER, _tells_past
+
+_I = words_rx(I_WORDS)
+_WE = words_rx(WE_WORDS)
+_TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
+           "learning": "lesson"}
+
+
+@dataclass(frozen=True)
+class StarOptions:
+    """Settings for the STAR checker and its feedback (``[star]`` in config.toml).
+
+    Attributes:
+        tagger: "rules" (the hand-written cues and order decoder, the default) or "learned"
+            (the tagger trained on other authors' stories, :mod:`.star_learned`; see
+            docs/star.md for its validated figures and why it is not the default yet).
+        target_length_s: the answer length interviewers expect (low, high).
+        setup_max_share: Situation + Task above this share of the words is too much setup.
+        action_min_share: an Action below this share of the words is thin.
+        split_pause_s: in a spoken answer, a pause this long ends a sentence the
+            recogniser did not punctuate.
+        unclear_margin: (learned tagger) a part judged absent whose confidence is within this much of its
+            presence threshold is reported "unclear" (with the sentence quoted), not missing.
+        hypothetical_share: at least this share of the sentences saying what one would,
+            will or usually does, with little past narrative, makes the answer "not a story".
+        two_part_min_prob: (learned tagger) both clauses of a sentence need at least this probability for
+            their parts before the sentence reports two parts.
+    """
+
+    tagger: str = field(default="rules", metadata={"choices": ("rules", "learned")})
+    target_length_s: tuple[float, float] = field(default=(90.0, 120.0), metadata={"range": (10.0, 3600.0)})
+    setup_max_share: float = field(default=0.34, metadata={"range": (0.0, 1.0)})
+    action_min_share: float = field(default=0.30, metadata={"range": (0.0, 1.0)})
+    split_pause_s: float = field(default=0.8, metadata={"range": (0.1, 10.0)})
+    unclear_margin: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
+    hypothetical_share: float = field(default=0.4, metadata={"range": (0.0, 1.0)})
+    two_part_min_prob: float = field(default=0.6, metadata={"range": (0.0, 1.0)})
+
+
+@dataclass(frozen=True)
+class Sentence:
+    """One sentence of the answer and the label it was given.
+
+    Attributes:
+        text: the sentence as read by the checker.
+        label: its STAR part.
+        start, end: times in the recording (spoken answers).
+        words: word count.
+        cues: named cues found in the sentence (and "label: <part>" for the writer's own label).
+        probabilities: (learned tagger) p(part) after the order model, in ``PARTS`` order.
+        parts: (learned tagger) (part, word share) pairs; two entries when the sentence's
+            clauses carry two parts.
+        hypothetical: the sentence says what one would, will or usually does.
+    """
+
+    text: str
+    label: str
+    start: float | None = None
+    end: float | None = None
+    words: int = 0
+    cues: tuple[str, ...] = ()
+    probabilities: tuple[float, ...] = ()
+    parts: tuple[tuple[str, float], ...] = ()
+    hypothetical: bool = False
+
+    @property
+    def duration(self) -> float:
+        """Seconds spoken (0 for written text)."""
+        return self.end - self.start if self.start is not None and self.end is not None else 0.0
+
+
+@dataclass(frozen=True)
+class PartReport:
+    """One part of the answer.
+
+    Attributes:
+        present: the part is judged present.
+        sentences: indexes of its sentences.
+        share_words, share_time: its share of the answer's words and (spoken) time.
+        confidence: (learned tagger) the highest probability any sentence has for the part
+            (0..1); None with the rules.
+        unclear: (learned tagger) judged absent, but close enough to the threshold to be unsure.
+    """
+
+    present: bool
+    sentences: tuple[int, ...]
+    share_words: float
+    share_time: float | None
+    confidence: float | None = None
+    unclear: bool = False
+
+
+@dataclass(frozen=True)
+class Feedback:
+    """One coaching note, tied to the sentences it is about."""
+
+    code: str
+    severity: str  # "missing", "unclear", "warning", "tip"
+    message: str
+    sentences: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class StarReport:
+    """The STAR analysis of one answer.
+
+    ``not_a_story`` is True when the answer describes what one would or usually does
+    instead of one specific past example; the feedback then says so.
+    """
+
+    sentences: tuple[Sentence, ...]
+    parts: dict[str, PartReport]
+    feedback: tuple[Feedback, ...]
+    rating: int
+    strengths: tuple[str, ...]
+    improvements: tuple[str, ...]
+    spoken: bool = False
+    duration_s: float | None = None
+    options: StarOptions = field(default_factory=StarOptions)
+    not_a_story: bool = False
+
+
+def _not_a_story(sentences: tuple[Sentence, ...], opts: StarOptions) -> bool:
+    """Most sentences say what one would/usually does, and few tell what happened."""
+    body = [s for s in sentences if s.label != "learning"] or list(sentences)
+    if not body:
+        return False
+    hypo = sum(s.hypothetical for s in body)
+    past = sum(_tells_past(s.text) for s in body)
+    return hypo / len(body) >= opts.hypothetical_share and past / len(body) < 0.34
+
+
+_MISSING = {
+    "situation": "No Situation: open with one or two sentences of context (where, when, what was at stake).",
+    "task": "No Task: say what you were responsible for or asked to achieve (\"My goal was…\").",
+    "action": "No Action: the interviewer needs the steps you took yourself, in the first person.",
+    "result": "No Result: finish with what changed, with numbers (%, time, money).",
+    "learning": "No lesson: add what you learned or would do differently (\"Looking back, I would…\").",
+}
+
+
+_NOT_A_STORY = ("This describes what you would do or usually do, not one time it happened: pick one specific "
+                "past example and tell it (when and where, what you did, what came of it).")
+
+
+def _quote(text: str, limit: int = 90) -> str:
+    text = text.rstrip(" .")
+    return f"\u201c{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}\u201d"
+
+
+def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story: bool = False,
+           closest: dict[str, int] | None = None):
+    """Feedback, strengths and rating. ``closest``: per part, the sentence most like it
+    (learned tagger), quoted when the part is unclear."""
+    fb: list[Feedback] = []
+    strengths: list[str] = []
+    improvements: list[str] = []
+    rating = 10.0
+    if not_story:
+        hypo = tuple(i for i, s in enumerate(sentences) if s.hypothetical)
+        fb.append(Feedback("not_a_story", "missing", _NOT_A_STORY, hypo))
+        rating -= 5
+    for p in PARTS:
+        part = parts[p]
+        if part.present:
+            continue
+        if part.unclear and closest and p in closest:
+            best = closest[p]
+            advice = _MISSING[p].split(": ", 1)[1]
+            fb.append(Feedback(f"unclear_{p}", "unclear",
+                               f"Unclear whether there is a {_TITLES[p]}: the closest is sentence {best + 1}, "
+                               f"{_quote(sentences[best].text)}. Make it explicit: {advice}", (best,)))
+            rating -= {"situation": 0.75, "task": 0.75, "action": 1.5, "result": 1.25, "learning": 0.25}[p]
+        else:
+            fb.append(Feedback(f"missing_{p}", "missing" if p != "learning" else "tip", _MISSING[p]))
+            rating -= {"situation": 1.5, "task": 1.5, "action": 3.0, "result": 2.5, "learning": 0.5}[p]
+    core = [p for p in PARTS[:4] if parts[p].present]
+    if len(core) == 4 and not not_story:
+        strengths.append("All four STAR parts are there, in a clear order.")
+    setup = parts["situation"].share_words + parts["task"].share_words
+    setup_idx = parts["situation"].sentences + parts["task"].sentences
+    if setup > opts.setup_max_share and parts["action"].present:
+        fb.append(Feedback("setup_too_long", "warning",
+                           f"Situation and Task take {setup:.0%} of the answer; keep them to about a third "
+                           "and spend the time on what you did.", setup_idx))
+        rating -= 1
+    action = parts["action"]
+    if action.present:
+        text = " ".join(sentences[i].text.lower() for i in action.sentences)
+        n_i, n_we = len(_I.findall(text)), len(_WE.findall(text))
+        if action.share_words < opts.action_min_share:
+            fb.append(Feedback("action_short", "warning",
+                               f"The Action is only {action.share_words:.0%} of the answer; it should be the "
+                               "longest part: the steps you took, why, and how.", action.sentences))
+            rating -= 1
+        if n_we > n_i:
+            fb.append(Feedback("action_we", "warning",
+                               f"The Action says \"we\" {n_we} times and \"I\" {n_i} times; interviewers hire "
+                               "you, not the team: say what you did.", action.sentences))
+            rating -= 1
+        elif n_i:
+            strengths.append(f"The Action is in the first person (\"I\" {n_i}, \"we\" {n_we}).")
+    result = parts["result"]
+    if result.present:
+        text = " ".join(sentences[i].text.lower() for i in result.sentences)
+        if not _NUMBER.search(text):
+            fb.append(Feedback("result_no_number", "warning",
+                               "The Result has no number: quantify it (percent, time saved, money, users).",
+                               result.sentences))
+            rating -= 1
+        else:
+            strengths.append("The Result is quantified.")
+    if parts["learning"].present:
+        strengths.append("It ends with a lesson learned.")
+    if spoken and duration_s:
+        low, high = opts.target_length_s
+        if duration_s < low:
+            severe = duration_s < 0.67 * low
+            fb.append(Feedback("too_short", "warning" if severe else "tip",
+                               f"{duration_s:.0f} s is short of the {low:.0f}–{high:.0f} s target: add detail "
+                               "to the Action and the Result."))
+            rating -= 1 if severe else 0.5
+        elif duration_s > high:
+            severe = duration_s > 1.5 * high
+            fb.append(Feedback("too_long", "warning" if severe else "tip",
+                               f"{duration_s:.0f} s is over the {low:.0f}–{high:.0f} s target: trim the "
+                               "Situation and keep one thread in the Action."))
+            rating -= 1 if severe else 0.5
+        else:
+            strengths.append(f"The length ({duration_s:.0f} s) is on target.")
+    improvements = [f.message for f in fb]
+    # Rounded down: a 10 means nothing left to improve, not "only a lesson missing".
+    return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, math.floor(rating)))

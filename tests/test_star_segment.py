@@ -1,0 +1,128 @@
+"""Sentence segmentation for the STAR tagger: written text, labels as hints, run-ons, timed words."""
+
+import pytest
+
+from starcoach.analysis.star_segment import split_run_on, split_text, split_words
+from starcoach.domain.transcript import Word
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("One. Two! Three?", ["One.", "Two!", "Three?"]),
+    ("Latency fell 99.9% to 3.5 ms. Done.", ["Latency fell 99.9% to 3.5 ms.", "Done."]),
+    ("We used tools, e.g. Kafka. Then I shipped.", ["We used tools, e.g. Kafka.", "Then I shipped."]),
+    ("Line one without a stop\nLine two", ["Line one without a stop", "Line two"]),
+    ("- first bullet\n* second bullet\n1. third bullet", ["first bullet", "second bullet", "third bullet"]),
+    ("He said “We ship Friday.” Then I rewrote it.", ["He said “We ship Friday.”", "Then I rewrote it."]),
+    ("> The build was red\n> I fixed the test", ["The build was red", "I fixed the test"]),
+    ("# Situation\nOur app crashed.\n\n- [ ] Add a number\n## Task\nFix it", ["Our app crashed.", "Fix it"]),
+    ("**Bold** and _italic_ and [a link](http://x)", ["Bold and italic and a link"]),
+    ("no punctuation at all", ["no punctuation at all"]),
+])
+def test_split_text_boundaries(text, expected):
+    assert [s.text for s in split_text(text)] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("S: Our app crashed.\nT: Fix it.\nA: I added tests. I rolled back.\nR: Crashes fell 90%.",
+     [("Our app crashed.", "situation"), ("Fix it.", "task"), ("I added tests.", "action"),
+      ("I rolled back.", "action"), ("Crashes fell 90%.", "result")]),
+    ("**Situation:** The team was late.\n**Result**\nWe shipped early.",
+     [("The team was late.", "situation"), ("We shipped early.", "result")]),
+    ("## Task\nGet it done.\n### Action\nI did it.", [("Get it done.", "task"), ("I did it.", "action")]),
+    ("Situation: the build broke. Task: fix it. Action: I fixed it. Result: green for a month.",
+     [("the build broke.", "situation"), ("fix it.", "task"), ("I fixed it.", "action"),
+      ("green for a month.", "result")]),
+    ("**Action (what I did):** I wrote tests.", [("I wrote tests.", "action")]),
+    ("**S - Situation:** The team was late.", [("The team was late.", "situation")]),
+    ("Lessons learned - test with real data.", [("test with real data.", "learning")]),
+    # one-letter words are only labels with a colon or dash: "A team" is text
+    ("A team of five was late. A: I helped.", [("A team of five was late.", None), ("I helped.", "action")]),
+    ("Our app crashed. I fixed it.", [("Our app crashed.", None), ("I fixed it.", None)]),
+])
+def test_labels_become_hints(text, expected):
+    assert [(s.text, s.hint) for s in split_text(text)] == expected
+
+
+EXPORT = """# Tell me about a time you fixed something
+
+_take 3 · 2026-11-30T10:00 · 95 s · 140 wpm · 3 fillers_
+
+
+## Situation
+
+Our app crashed every night.
+
+## Result
+
+I rewrote the importer.
+
+## Action
+
+<!-- missing: add your action here -->
+
+## Coach's checklist
+
+- [ ] No Action: the interviewer needs the steps you took yourself, in the first person.
+- [x] The Result is quantified.
+"""
+
+
+def test_starcoach_export_headings_count_for_nothing():
+    segments = split_text(EXPORT)
+    assert [(s.text, s.hint) for s in segments] == [("Our app crashed every night.", None),
+                                                     ("I rewrote the importer.", None)]
+
+
+def test_the_same_headings_written_by_hand_are_hints():
+    by_hand = EXPORT.split("## Coach's checklist")[0].replace("<!-- missing: add your action here -->", "")
+    by_hand = "\n".join(line for line in by_hand.splitlines() if not line.startswith("_take"))
+    assert [s.hint for s in split_text(by_hand)] == ["situation", "result"]
+
+
+def test_run_on_is_cut_at_discourse_markers():
+    text = ("so at my last job the build kept failing and nobody knew why so i looked at the logs and i found "
+            "a flaky test and then i rewrote it and in the end the build was green for a month")
+    pieces = [" ".join(p) for p in split_run_on(text.split())]
+    assert pieces[0] == "so at my last job the build kept failing and nobody knew why"
+    assert pieces[-1] == "in the end the build was green for a month"
+    assert " ".join(pieces) == text
+    assert all(len(p.split()) >= 4 for p in pieces)
+
+
+def test_run_on_without_markers_is_cut_into_windows():
+    tokens = [f"w{k}" for k in range(60)]
+    pieces = split_run_on(tokens, window=14)
+    assert sum(pieces, []) == tokens
+    assert len(pieces) == 4 and all(12 <= len(p) <= 17 for p in pieces)
+
+
+def test_short_runs_are_left_whole():
+    assert split_run_on("so i fixed it and then it worked".split()) == [
+        "so i fixed it and then it worked".split()]
+
+
+def _timed(text: str, pauses: dict[int, float] | None = None) -> list[Word]:
+    words, t = [], 0.0
+    for k, w in enumerate(text.split()):
+        t += (pauses or {}).get(k, 0.0)
+        words.append(Word(w, t, t + 0.3))
+        t += 0.35
+    return words
+
+
+def test_split_words_at_pauses_keeps_times_and_drops_fillers():
+    words = _timed("our build kept failing um every night i rewrote the flaky test", pauses={7: 1.2})
+    segments = split_words(words, skip={4}, pause_s=0.8)
+    assert [s.text for s in segments] == ["our build kept failing every night", "i rewrote the flaky test"]
+    assert segments[0].start == 0.0 and segments[1].start == words[7].start
+    assert [s.words for s in segments] == [6, 5]
+
+
+def test_split_words_at_punctuation_and_markers():
+    text = ("Our build kept failing. so i looked at the logs for a whole afternoon and i found a flaky test that "
+            "timed out and then i rewrote it with a fake clock and in the end the build stayed green for a month")
+    segments = split_words(_timed(text), pause_s=0.8)
+    assert segments[0].text == "Our build kept failing."
+    assert segments[-1].text.startswith("in the end")
+    assert len(segments) >= 4
+    assert all(a.end <= b.start for a, b in zip(segments, segments[1:]))

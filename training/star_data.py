@@ -1,0 +1,136 @@
+"""The labelled story corpus as the tagger sees it: segments, relabelling, renderings.
+
+A *story* here is a list of (segment text, part) pairs in the author's order, made by
+running each author-labelled part through starcoach's own segmenter (so training sees
+the same units as the app). Two renderings:
+
+* written: the segments as the author wrote them (labels and markup already removed);
+* transcript-style: lower case, punctuation stripped, fillers and false starts inserted,
+  several sentences run together and re-cut by the run-on splitter; each piece takes the
+  part most of its words came from. The settings (filler words, rates, run lengths) are a
+  :class:`Rendering`; training and validation use different ones.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+
+from starcoach.analysis.star_segment import split_run_on, split_text
+from starcoach.analysis.star_tagger import PARTS
+
+CORPUS = Path(__file__).resolve().parents[1] / ".." / "shared" / "star-corpus" / "stories.jsonl"
+
+# Learning relabelling. The corpus keeps the authors' labels; 77 Result parts also state a
+# lesson. A segment of a *Result* part is relabelled Learning when it matches this pattern:
+# the writer says what they learned or realised, what it taught them, a lesson/takeaway,
+# "looking back"/"in hindsight"/"next time", "I should have", or that the experience
+# highlighted/reinforced the importance of something. Nothing else is relabelled.
+LESSON = re.compile(
+    r"\b(?:i|we|the team) (?:also )?(?:have )?(?:learned|learnt|realized|realised)\b|^learned\b"
+    r"|\btaught (?:me|us|the team)\b|\blessons?\b|\btakeaways?\b|\blooking back\b|\bin hindsight\b"
+    r"|\bnext time\b|\bi should have\b"
+    r"|\b(?:highlighted|reinforced|underscored|showed me|reminded me of) (?:the )?(?:importance|value|need)\b",
+    re.I)
+
+
+@dataclass(frozen=True)
+class Story:
+    id: str
+    source: str
+    segments: tuple[tuple[str, str], ...]  # (text, part) after relabelling
+    authored: tuple[str, ...]  # each segment's part as the author labelled it
+
+    @property
+    def author_learning(self) -> bool:
+        return "learning" in self.authored
+
+
+def load_stories(path: Path = CORPUS) -> list[Story]:
+    """Read the corpus and segment every part (see the module docstring)."""
+    out = []
+    for line in Path(path).read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        segs, authored = [], []
+        for part in rec["parts"]:
+            label = part["label"]
+            if label not in PARTS:
+                continue
+            for seg in split_text(part["text"]):
+                segs.append((seg.text, "learning" if label == "result" and LESSON.search(seg.text) else label))
+                authored.append(label)
+        out.append(Story(rec["id"], rec["source"]["repo"], tuple(segs), tuple(authored)))
+    return out
+
+
+def without(story: Story, part: str) -> Story:
+    """The story with the author's part removed (lessons relabelled out of a Result go with it)."""
+    keep = [k for k, a in enumerate(story.authored) if a != part]
+    return Story(f"{story.id}-no-{part}", story.source, tuple(story.segments[k] for k in keep),
+                 tuple(story.authored[k] for k in keep))
+
+
+@dataclass(frozen=True)
+class Rendering:
+    """Settings of a transcript-style rendering."""
+
+    name: str
+    fillers: tuple[str, ...]
+    filler_rate: float
+    false_start_rate: float
+    run_lengths: tuple[int, int]  # sentences joined into one unpunctuated run (inclusive range)
+    seed: int
+
+
+TRAIN_RENDERING = Rendering("train", ("um", "uh", "like", "you know"), 0.06, 0.05, (1, 3), 1)
+VALID_RENDERING = Rendering("valid", ("er", "ah", "i mean", "basically", "sort of", "okay so", "right"),
+                            0.10, 0.10, (2, 6), 2)
+
+_PUNCT = re.compile(r"[^\w\s'%$.-]|(?<!\d)[.](?!\d)|(?<=\w)-(?=\s|$)")
+
+
+def _spoken_tokens(text: str) -> list[str]:
+    return [t.strip(".-") for t in _PUNCT.sub(" ", text.lower().replace("’", "'")).split() if t.strip(".-")]
+
+
+def render_transcript(story: Story, r: Rendering, rng: random.Random) -> list[tuple[str, str]]:
+    """The story as hesitant speech transcribed without punctuation, re-segmented."""
+    items = []  # (tokens, labels) per sentence
+    for text, lab in story.segments:
+        toks = _spoken_tokens(text)
+        if not toks:
+            continue
+        words: list[str] = []
+        if rng.random() < r.false_start_rate:
+            k = 1 if r.name == "train" or len(toks) < 3 else 2
+            words += toks[:k] + (["i", "mean"] if r.name != "train" and rng.random() < 0.5 else [])
+        for t in toks:
+            if rng.random() < r.filler_rate:
+                words += rng.choice(r.fillers).split()
+            words.append(t)
+        items.append((words, lab))
+    out = []
+    k = 0
+    while k < len(items):
+        n = rng.randint(*r.run_lengths)
+        run = items[k:k + n]
+        k += n
+        toks = [t for words, _ in run for t in words]
+        labs = [lab for words, lab in run for _ in words]
+        pos = 0
+        for piece in split_run_on(toks):
+            piece_labs = labs[pos:pos + len(piece)]
+            pos += len(piece)
+            top = Counter(piece_labs).most_common()
+            best = max(c for _, c in top)
+            lab = next(lab for lab in piece_labs if dict(top)[lab] == best)  # ties: the earlier part
+            out.append((" ".join(piece), lab))
+    return out
+
+
+def written(story: Story) -> list[tuple[str, str]]:
+    return list(story.segments)
