@@ -48,7 +48,7 @@ def main(argv=None) -> int:
 
 
 def _evaluate(tagger: str, model_path: Path | None) -> None:
-    from starcoach import star, star_learned
+    from starcoach.analysis import star, star_learned
     from starcoach.analysis.star_tagger import PARTS, load_model
 
     if model_path:
