@@ -55,3 +55,16 @@ def test_short_click_is_not_speech():
 def test_frame_levels_of_full_scale_tone_near_0_dbfs():
     db = frame_levels(np.ones(RATE, dtype=np.float32), RATE)
     assert np.allclose(db, 0.0, atol=0.01)
+
+
+def test_levels_in_blocks_equal_one_pass_over_the_whole():
+    """frame_levels works through long audio a minute at a time; the levels must not change."""
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(16000 * 150) * 0.1).astype(np.float32)
+    x[16000 * 30: 16000 * 40] = 0.0
+    hop, win = 160, 400
+    n = 1 + (len(x) - win) // hop
+    sq = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
+    starts = np.arange(n) * hop
+    whole = 10 * np.log10(np.maximum((sq[starts + win] - sq[starts]) / win, 1e-12))
+    assert np.allclose(frame_levels(x, 16000), whole, atol=1e-3)

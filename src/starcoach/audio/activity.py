@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 HOP_S = 0.01
+_LEVEL_BLOCK = 6000  # hops per block of frame_levels (60 s)
 FRAME_S = 0.025
 
 
@@ -76,11 +77,17 @@ def frame_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     n = max(0, 1 + (len(samples) - win) // hop) if len(samples) >= win else 0
     if n == 0:
         return np.full(1, -120.0)
-    x = samples.astype(np.float32, copy=False)
-    sq = np.concatenate(([0.0], np.cumsum(x.astype(np.float64) ** 2)))
-    starts = np.arange(n) * hop
-    energy = (sq[starts + win] - sq[starts]) / win
-    return (10.0 * np.log10(np.maximum(energy, 1e-12))).astype(np.float32)
+    # In blocks of a minute of hops: a running sum over the whole of an hour-long recording
+    # (float64, squared, summed, padded) took three copies of 460 MB at once.
+    out = np.empty(n, dtype=np.float32)
+    for first in range(0, n, _LEVEL_BLOCK):
+        m = min(_LEVEL_BLOCK, n - first)
+        seg = samples[first * hop: first * hop + (m - 1) * hop + win].astype(np.float64)
+        sq = np.concatenate(([0.0], np.cumsum(seg * seg)))
+        starts = np.arange(m) * hop
+        energy = (sq[starts + win] - sq[starts]) / win
+        out[first: first + m] = 10.0 * np.log10(np.maximum(energy, 1e-12))
+    return out
 
 
 def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityOptions | None = None) -> Activity:
