@@ -115,8 +115,8 @@ def test_analyze_import_and_show_follow_the_schema_and_share_one_shape(copy_samp
 
 
 def test_check_json_with_the_learned_tagger_follows_the_schema(home, tmp_path):
-    text = (home / "config.toml").read_text().replace("[star]\n", '[star]\ntagger = "learned"\n', 1)
-    (home / "config.toml").write_text(text)
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('tagger = "rules"', 'tagger = "learned"', 1))
     answer = tmp_path / "answer.txt"
     answer.write_text("Last year our release pipeline failed every Friday. I had to fix it within a month. "
                       "I rewrote the deploy scripts, which cut failed releases by 80%. "
