@@ -53,6 +53,28 @@ def tone(seconds: float, freq: float = 180.0, level: float = 0.3, rate: int = 16
     return (level * x / np.max(np.abs(x))).astype(np.float32)
 
 
+def coloured_noise(kind: str, seconds: float, level_db: float = -20.0, seed: int = 0, wander_hz: float = 0.0,
+                   rate: int = 16000) -> np.ndarray:
+    """Pink, brown, white or fan-like noise at ``level_db`` dBFS RMS; ``wander_hz`` swings its
+    level by half, as a fan's wanders."""
+    rng = np.random.default_rng(seed)
+    n = int(seconds * rate)
+    white = rng.standard_normal(n)
+    spec = np.fft.rfft(white)
+    f = np.fft.rfftfreq(n)
+    f[0] = f[1]
+    if kind == "pink":
+        spec /= np.sqrt(f)
+    elif kind == "brown":
+        spec /= f
+    elif kind == "fan":
+        spec = spec / f + spec * 40 * np.exp(-((f * rate - 120) / 15) ** 2)
+    x = np.fft.irfft(spec, n) if kind != "white" else white
+    if wander_hz:
+        x = x * (1 + 0.5 * np.sin(2 * np.pi * wander_hz * np.arange(n) / rate))
+    return (x * 10 ** (level_db / 20) / np.sqrt((x ** 2).mean())).astype(np.float32)
+
+
 def silence(seconds: float, rate: int = 16000, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (noise * rng.standard_normal(int(seconds * rate))).astype(np.float32)

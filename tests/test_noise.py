@@ -10,6 +10,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
+from tests.conftest import coloured_noise
 
 RATE = 16000
 runner = CliRunner()
@@ -28,17 +29,7 @@ def noise(kind: str, seconds: float = 30.0, level_db: float = -25.0, seed: int =
             click = rng.standard_normal(400) * np.exp(-np.arange(400) / 60)
             x[i:i + 400] += 0.3 * click
         return x.astype(np.float32)
-    spec = np.fft.rfft(rng.standard_normal(n))
-    f = np.fft.rfftfreq(n)
-    f[0] = f[1]
-    if kind == "pink":
-        spec /= np.sqrt(f)
-    elif kind == "brown":
-        spec /= f
-    elif kind == "fan":
-        spec = spec / f + spec * 40 * np.exp(-((f * RATE - 120) / 15) ** 2)
-    x = np.fft.irfft(spec, n) * (1 + 0.5 * np.sin(2 * np.pi * 0.3 * np.arange(n) / RATE))
-    return (x * 10 ** (level_db / 20) / np.sqrt((x ** 2).mean())).astype(np.float32)
+    return coloured_noise(kind, seconds, level_db, seed, wander_hz=0.3)
 
 
 @pytest.mark.parametrize("kind", ["pink", "brown", "white", "fan", "typing"])

@@ -19,25 +19,9 @@ from starcoach.asr.vad import (
     speech_probabilities,
     speech_regions,
 )
+from tests.conftest import coloured_noise
 
 RATE = 16000
-
-
-def _noise(kind: str, seconds: float, level_db: float = -20.0, seed: int = 0) -> np.ndarray:
-    rng = np.random.default_rng(seed)
-    n = int(seconds * RATE)
-    white = rng.standard_normal(n)
-    spec = np.fft.rfft(white)
-    f = np.fft.rfftfreq(n)
-    f[0] = f[1]
-    if kind == "pink":
-        spec /= np.sqrt(f)
-    elif kind == "brown":
-        spec /= f
-    elif kind == "fan":
-        spec = spec / f + spec * 40 * np.exp(-((f * RATE - 120) / 15) ** 2)
-    x = np.fft.irfft(spec, n) if kind != "white" else white
-    return (x * 10 ** (level_db / 20) / np.sqrt((x ** 2).mean())).astype(np.float32)
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +45,7 @@ def spoken(tmp_path_factory) -> tuple[np.ndarray, float, float]:
 
 @pytest.mark.parametrize("kind", ["pink", "brown", "white", "fan"])
 def test_noise_alone_is_no_speech(kind):
-    assert speech_regions(_noise(kind, 30.0)) == ()
+    assert speech_regions(coloured_noise(kind, 30.0)) == ()
 
 
 def test_speech_found_and_long_pause_kept(spoken):
@@ -75,10 +59,10 @@ def test_speech_found_and_long_pause_kept(spoken):
     assert e - s >= 0.9 * (p1 - p0), "padding ate the long pause"
 
 
-def test_speech_survives_fan_noise(spoken):
+def test_speech_survives_fancoloured_noise(spoken):
     x, p0, p1 = spoken
     speech_level = np.sqrt((x[np.abs(x) > 0.01] ** 2).mean())
-    noisy = x + _noise("fan", len(x) / RATE, level_db=20 * np.log10(speech_level) - 10)
+    noisy = x + coloured_noise("fan", len(x) / RATE, level_db=20 * np.log10(speech_level) - 10)
     long = silences(speech_regions(noisy), start=0.5, end=len(x) / RATE - 0.5, min_s=1.5)
     assert any(s < p1 and e > p0 for s, e in long)
 
