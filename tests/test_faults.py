@@ -129,7 +129,12 @@ def test_kills_at_random_points_then_recover_leaves_only_whole_takes(pulse, home
         assert shown.returncode == 0, shown.stderr
     for path, seconds in captured.items():
         take = next((t for t in takes if t["audio_path"] == path), None)
-        assert take is not None, f"a take recording for {seconds:.1f} s was lost: {path}"
+        # At most 1 s of captured audio may be lost: a take killed in its first second may hold
+        # no whole block yet, and recover then removes it with its file (checked below).
+        if take is None:
+            assert seconds <= 1.0, f"a take recording for {seconds:.1f} s was lost: {path}"
+            assert not Path(path).exists()
+            continue
         assert take["duration_s"] >= seconds - 1.0, (take["duration_s"], seconds)
     strays = [p for p in recordings.rglob("*") if p.is_file() and p.parent != recordings
               and p not in indexed and not (p.name.endswith(".meta.json")
@@ -138,7 +143,7 @@ def test_kills_at_random_points_then_recover_leaves_only_whole_takes(pulse, home
     with sqlite3.connect(recordings / "starcoach.db") as db:
         assert db.execute("PRAGMA integrity_check").fetchall() == [("ok",)]
     assert len(captured) >= RECORD_RUNS // 2, "too few kills happened while recording"
-    assert len(takes) >= len(captured)
+    assert len(takes) >= sum(1 for s in captured.values() if s > 1.0)
     assert any(t["source"] == "import" for t in takes) or IMPORT_RUNS == 0
 
 
