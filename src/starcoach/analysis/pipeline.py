@@ -177,8 +177,8 @@ def voice_activity(samples: np.ndarray) -> Activity:
     read its filler prompt back into it ("Um, um, um, uh."). The Silero voice detector
     marks none of it as speech, so audio in which it finds no voice has no regions and
     the model never runs. Measured on the dev corpus, its regions in place of the level
-    regions cost filled-pause F1 (0.973 -> 0.918) and WER (0.199 -> 0.219), so for now
-    the levels still place pauses and words (docs/accuracy.md).
+    regions cost filled-pause F1 (0.952 -> 0.918, same machine), so for now the levels
+    still place pauses and words (docs/accuracy.md).
     """
     from ..asr.vad import speech_regions  # onnxruntime: only when audio is analysed
 
