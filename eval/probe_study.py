@@ -31,7 +31,7 @@ import soundfile as sf
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "src"))
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from filler_probe import FillerProbe, ProbeOptions, cut  # noqa: E402
+from starcoach.asr.probe import FillerProbe, ProbeOptions, cut  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[1]
 SCORES = {

@@ -38,7 +38,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE.parent / "src"))
 sys.path.insert(0, str(HERE))
 
-from filler_probe import FillerProbe, ProbeOptions, cut  # noqa: E402
+from starcoach.asr.probe import FillerProbe, ProbeOptions, cut  # noqa: E402
 from starcoach.asr.vad import silences, speech_regions  # noqa: E402
 
 FILLER_RE = re.compile(r"^(um+|uh+|er+m?|ah+|hm+|mm+|mhm)$")

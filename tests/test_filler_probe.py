@@ -16,9 +16,8 @@ import numpy as np
 import pytest
 import soundfile as sf
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "eval"))  # the probe is lab code, in eval/
-from filler_probe import FILLED_PAUSE_SPELLINGS, FillerProbe, ProbeOptions, cut  # noqa: E402
-from tests.conftest import SHARED, needs_shared  # noqa: E402
+from starcoach.asr.probe import PROBED_SPELLINGS, FillerProbe, ProbeOptions, cut
+from tests.conftest import SHARED, needs_shared
 
 RATE = 16000
 THRESHOLD = 0.015  # the probe threshold recommended in docs/fillers-research.md (1 false positive per minute)
@@ -61,7 +60,7 @@ def test_cut(args, expect):
 
 @pytest.mark.slow
 def test_filler_spellings_are_single_tokens(probe):
-    assert len(probe.filler_token_ids) >= len(FILLED_PAUSE_SPELLINGS)
+    assert len(probe.filler_token_ids) >= len(PROBED_SPELLINGS)
 
 
 @pytest.mark.slow

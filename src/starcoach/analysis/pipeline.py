@@ -17,13 +17,13 @@ import numpy as np
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import ResolvedModel
-from ..audio.activity import Activity, snap_to_speech, speech_activity
+from ..audio.activity import Activity, near, snap_to_speech, speech_activity
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
-from ..domain.vocab import FILLED, is_filled_pause
+from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
-from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics, hesitation_gaps
+from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
 from .star import StarOptions, StarReport, check_spoken
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -158,7 +158,8 @@ class Analyzer:
                 return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
             return _transcribe_chunk(engine, options, samples, context, activity)
 
-        return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=options.live, guess=realtime)
+        return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=options.live, guess=realtime,
+                               voice=voice_spans)
 
     def finish_live(self, live: LiveTranscriber, *, source: str | None = None) -> Analysis:
         """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
@@ -170,22 +171,30 @@ class Analyzer:
                        self.options, self.model, source, (t0, t0, t1))
 
 
-def voice_activity(samples: np.ndarray) -> Activity:
-    """Where the voice is, from the signal's levels, once a voice detector has heard a voice.
-
-    Noise alone (a fan, hiss, typing) keeps a loudness threshold busy, and the model then
-    read its filler prompt back into it ("Um, um, um, uh."). The Silero voice detector
-    marks none of it as speech, so audio in which it finds no voice has no regions and
-    the model never runs. Measured on the dev corpus, its regions in place of the level
-    regions cost filled-pause F1 (0.952 -> 0.918, same machine), so for now the levels
-    still place pauses and words (docs/accuracy.md).
-    """
+def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
+    """Where the Silero voice detector hears a voice, as (start, end) seconds."""
     from ..asr.vad import speech_regions  # onnxruntime: only when audio is analysed
 
+    return [(r.start, r.end) for r in speech_regions(samples)]
+
+
+def voice_activity(samples: np.ndarray) -> Activity:
+    """Where the voice is: the signal's level regions that a voice detector hears a voice in.
+
+    A pause is silence of the voice, not of the room. The level regions (12 dB over an
+    adaptive noise floor) place words and fillers well on clean audio, but a fan's wandering
+    level, typing or a door is "speech" to them: the model then read its filler prompt back
+    into the noise ("Um, um, um, uh."), noise bursts split long pauses and were offered as
+    filler candidates. The Silero voice detector (:mod:`starcoach.asr.vad`) marks none of
+    that as speech, so only level regions near one of its regions are kept
+    (:func:`~starcoach.audio.activity.near`), and audio in which it hears no voice has none.
+    Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
+    (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
+    """
     levels = speech_activity(samples, SAMPLE_RATE)
-    if levels.regions and not speech_regions(samples):
-        return replace(levels, regions=())
-    return levels
+    if not levels.regions:
+        return levels
+    return replace(levels, regions=near(levels.regions, voice_spans(samples)))
 
 
 ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
@@ -229,7 +238,8 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     fillers: tuple[Filler, ...] = ()
     unconfirmed: tuple[tuple[float, float], ...] = ()
     if config.transcribe.recover_fillers and transcript.words:
-        fillers, unconfirmed = _recover_fillers(engine, samples, transcript, activity, config)
+        transcript, fillers, unconfirmed = recover_fillers(engine, samples, transcript, activity,
+                                                           config.transcribe.filler_threshold, config.metrics)
     return transcript, fillers, unconfirmed
 
 
@@ -323,30 +333,3 @@ def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
             words.append(replace(w, start=round(start, 3), end=round(end, 3)))
         kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
     return replace(transcript, segments=tuple(kept))
-
-
-def _recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript, activity: Activity,
-                     config: AnalysisOptions) -> tuple[tuple[Filler, ...], tuple[tuple[float, float], ...]]:
-    """Filled pauses the model left out: voiced stretches between words, heard alone.
-
-    Whisper drops most "um"s and "uh"s from running speech. Each short voiced
-    stretch the transcript does not account for is cut out and decoded on its own;
-    the ones the model then hears as a filled pause are kept, with the stretch's
-    own times. A stretch it hears as a word is left alone; one it hears as nothing
-    is returned as unconfirmed (it may be a hesitation we could not name).
-    """
-    gaps = hesitation_gaps(transcript, activity, options=config.metrics)
-    if not gaps:
-        return (), ()
-    pad = 0.08
-    pieces = [samples[int(max(0.0, s - pad) * SAMPLE_RATE): int((e + pad) * SAMPLE_RATE)] for s, e in gaps]
-    heard = engine.transcribe_pieces(pieces)
-    out, unconfirmed = [], []
-    for (s, e), words in zip(gaps, heard):
-        tokens = [w.norm for w in words]
-        if tokens and all(is_filled_pause(t) for t in tokens):
-            out.append(Filler(tokens[0], round(s, 3), round(e, 3), FILLED, source="audio"))
-        elif not tokens:
-            unconfirmed.append((round(s, 3), round(e, 3)))
-    return tuple(out), tuple(unconfirmed)
-

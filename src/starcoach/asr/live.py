@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels
+from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels, near
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 
@@ -63,10 +63,14 @@ class LiveTranscriber:
             the pending chunk as it stands. If the recording stops during that pause, the
             guess is the last chunk's transcript and the report needs no decoding at all;
             if more speech follows, only that part is decoded after the stop.
+        voice: ``f(samples) -> [(start, end), ...]``, where a voice detector hears a voice in a
+            chunk (seconds from its start). Given, the answer's activity keeps only the level
+            regions near a voice, as a file's analysis does
+            (:func:`starcoach.analysis.pipeline.voice_activity`).
     """
 
     def __init__(self, transcribe_chunk, *, sample_rate: int = 16_000, options: LiveOptions | None = None,
-                 guess: bool = True):
+                 guess: bool = True, voice=None):
         self.opts = options or LiveOptions()
         self.rate = sample_rate
         self._transcribe_chunk = transcribe_chunk
@@ -80,7 +84,9 @@ class LiveTranscriber:
         self._unconfirmed: list[tuple[float, float]] = []
         self._chunks: list[tuple[float, float]] = []
         self._context = ""
-        self._guess: tuple[int, tuple] | None = None  # (end in the pending chunk, its transcription)
+        self._guess: tuple[int, tuple, list] | None = None  # (end in the pending chunk, its transcription, voice)
+        self._find_voice = voice
+        self._voice: list[tuple[float, float]] = []
         self.guess = guess
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._run, name="starcoach-live", daemon=True)
@@ -105,6 +111,8 @@ class LiveTranscriber:
             self._close_chunk(self._pending_len)
         levels = self._meter.levels
         activity = activity_from_levels(levels)
+        if self._find_voice is not None:
+            activity = replace(activity, regions=near(activity.regions, self._voice))
         duration = (self._start + self._pending_len) / self.rate
         transcript = Transcript(segments=tuple(self._segments), duration_s=duration)
         return LiveResult(transcript, activity, tuple(self._fillers), tuple(self._unconfirmed),
@@ -153,7 +161,10 @@ class LiveTranscriber:
         mark(f"worker: guess {(self._start + end) / self.rate:.2f}")
         audio = np.concatenate(self._pending)
         self._pending = [audio]
-        self._guess = (end, self._transcribe_chunk(audio[:end], self._context))
+        self._guess = (end, self._transcribe_chunk(audio[:end], self._context), self._voice_in(audio[:end]))
+
+    def _voice_in(self, samples: np.ndarray) -> list[tuple[float, float]]:
+        return list(self._find_voice(samples)) if self._find_voice is not None else []
 
     def _find_cut(self) -> int | None:
         """Sample offset (in the pending chunk) to cut at, or None to keep listening."""
@@ -211,8 +222,11 @@ class LiveTranscriber:
         mark(f"worker: chunk {offset:.2f}-{offset + cut / self.rate:.2f}")
         if self._guess and self._guess[0] == cut:
             transcript, fillers, unconfirmed = self._guess[1]
+            voice = self._guess[2]
         else:
             transcript, fillers, unconfirmed = self._transcribe_chunk(chunk, self._context)
+            voice = self._voice_in(chunk)
+        self._voice += [(round(s + offset, 3), round(e + offset, 3)) for s, e in voice]
         self._guess = None
         self._segments += transcript.shifted(offset).segments
         self._fillers += [replace(f, start=round(f.start + offset, 3), end=round(f.end + offset, 3))

@@ -159,6 +159,23 @@ class LevelMeter:
         return self._levels[0]
 
 
+# A level region this close to a voice detector's region is the voice: its regions are padded by
+# only 30 ms, and the soft start and end of a word fall below its threshold.
+VOICE_NEAR_S = 0.1
+
+
+def near(regions: tuple[tuple[float, float], ...], voice: list[tuple[float, float]], *,
+         within: float = VOICE_NEAR_S) -> tuple[tuple[float, float], ...]:
+    """The REGIONS that lie within WITHIN seconds of a VOICE region (both in time order)."""
+    out, j = [], 0
+    for s, e in regions:
+        while j < len(voice) and voice[j][1] < s - within:
+            j += 1
+        if j < len(voice) and voice[j][0] <= e + within:
+            out.append((s, e))
+    return tuple(out)
+
+
 def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:
     """Trim a word's stamped span so it neither starts nor ends inside a silence.
 

@@ -10,7 +10,8 @@ The model is the CTranslate2 Whisper that faster-whisper loads (``WhisperModel(.
 pass a loaded ``WhisperModel`` to :class:`FillerProbe` to share its weights, or use
 :meth:`FillerProbe.load`.
 Thresholds on the scores are the caller's, chosen on data (docs/fillers-research.md: keep a
-candidate when ``p_filler >= 0.015`` at the default 3 s window).
+candidate when ``p_filler >= 0.015`` at the default 3 s window). This module and
+:mod:`starcoach.asr.engine` are the only ones that touch faster_whisper and ctranslate2.
 """
 
 from __future__ import annotations
@@ -21,13 +22,15 @@ from pathlib import Path
 
 import numpy as np
 
+from ..domain.vocab import FILLED_PAUSE_SPELLINGS
+
 SAMPLE_RATE = 16000
 # Spellings Whisper uses for a filled pause. Only those that are one token (" um", " Um" or "Um";
 # not a lowercase form without the space, which is also a piece inside words, as "er" is) are
 # scored: a multi-token spelling's first token (" H" of " Hmmm") also starts ordinary words.
-FILLED_PAUSE_SPELLINGS = ("um", "umm", "uh", "uhh", "er", "erm", "ah", "hmm", "hm", "mm", "mhm")
-# The nasal ones, counted as "um" (the rest as "uh"), as ../shared/tools/eval_corpus.py types them.
-NASAL_SPELLINGS = ("um", "umm", "erm", "hmm", "hm", "mm", "mhm")
+PROBED_SPELLINGS = tuple(sorted(FILLED_PAUSE_SPELLINGS | {"hm"}))
+# The nasal ones (um, erm, hmm, mm...), typed "um"; the rest (uh, er, ah) "uh".
+NASAL_SPELLINGS = tuple(s for s in PROBED_SPELLINGS if "m" in s)
 
 
 @dataclass(frozen=True)
@@ -98,7 +101,7 @@ class FillerProbe:
         self._prompt = list(tok.sot_sequence) + [tok.no_timestamps]
         self._eot = tok.eot
         ids, nasal = set(), set()
-        for word in FILLED_PAUSE_SPELLINGS:
+        for word in PROBED_SPELLINGS:
             for form in {word.capitalize(), " " + word, " " + word.capitalize()}:
                 t = tok.encode(form)
                 if len(t) == 1:
