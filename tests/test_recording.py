@@ -237,3 +237,34 @@ def test_recorded_take_works_with_compare_progress_and_export(pulse, tmp_path):
         assert result.exit_code == 0, result.output
     assert "reduced" in (tmp_path / "t.txt").read_text().lower()
     assert runner.invoke(app, ["progress"]).exit_code == 0
+
+
+def test_live_and_file_analysis_of_a_recorded_take_agree(pulse):
+    """The figures of a take transcribed while it was recorded, and `analyze` of its saved audio:
+    the same filled pauses within one per two minutes, the same long pauses (issue 14)."""
+    answer = speech("demo-answer.flac")  # 44 s: two filled pauses, one long pause
+    run = Run("record", "--question", "deep-1", "--seconds", f"{len(answer) / 16000 + 2:.1f}")
+    run.wait_recording()
+    feeder = pulse.feed(answer, lead_s=0.5)
+    try:
+        code, out, err = run.finish()
+    finally:
+        feeder.stop()
+    assert code == 0, err
+    live = show(int(out.strip().splitlines()[-1]))
+    result = runner.invoke(app, ["analyze", live["take"]["audio_path"], "--json"])
+    assert result.exit_code == 0, result.output
+    whole = json.loads(result.stdout)
+
+    def filled(doc):
+        return [f["start"] for f in doc["fillers"] if f["kind"] == "filled_pause"]
+
+    assert len(filled(whole)) >= 1, "the sample's filled pauses were not found at all"
+    allowed = max(1, round(whole["duration_s"] / 120))
+    assert abs(len(filled(live)) - len(filled(whole))) <= allowed, (filled(live), filled(whole))
+    long_live = [p for p in live["pauses"] if p["long"]]
+    long_whole = [p for p in whole["pauses"] if p["long"]]
+    assert len(long_whole) >= 1 and len(long_live) == len(long_whole), (long_live, long_whole)
+    for a, b in zip(long_live, long_whole):
+        assert a["start"] == pytest.approx(b["start"], abs=0.5) and a["end"] == pytest.approx(b["end"], abs=0.5)
+    assert live["audio"] is not None and live["audio"]["reliable"] is True

@@ -17,6 +17,7 @@ from .star import StarReport
 
 if TYPE_CHECKING:  # pragma: no cover
     from .pipeline import Analysis
+    from .quality import AudioQuality
 
 SCHEMA = 1
 
@@ -110,10 +111,20 @@ def analysis_document(a: "Analysis") -> dict[str, Any]:
                            for q in m.quantities],
         },
         "star": star_document(a.star),
+        "audio": audio_document(a.quality),
         "timings": {"load_s": a.timings.load_s, "transcribe_s": a.timings.transcribe_s,
                     "analyze_s": a.timings.analyze_s, "total_s": a.timings.total_s},
         "model": {"name": a.model.name, "path": str(a.model.path)},
     }
+
+
+def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
+    """The ``audio`` object: levels of the recording and whether its counts are reliable."""
+    if q is None:
+        return None
+    return {"speech_dbfs": q.speech_dbfs, "noise_dbfs": q.noise_dbfs, "snr_db": q.snr_db,
+            "peak_dbfs": q.peak_dbfs, "clipped_share": q.clipped_share, "reliable": q.reliable,
+            "problems": list(q.problems), "warning": q.warning}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:

@@ -42,7 +42,10 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     words = transcript.words
     gaps = hesitation_gaps(transcript, activity, options=options)
     lone = lone_words(words, activity, max_s=LONE_WORD_MAX_S)
-    cands: list[tuple[float, float, int | None]] = [(s, e, None) for s, e in gaps]
+    # a lone word the transcript's rules took for a discourse filler ("So,") leaves its stretch a
+    # gap too: it is one candidate, the word
+    taken = {(s, e) for _, s, e in lone}
+    cands: list[tuple[float, float, int | None]] = [(s, e, None) for s, e in gaps if (s, e) not in taken]
     cands += [(s, e, i) for i, s, e in lone]
     if not cands:
         return transcript, (), ()

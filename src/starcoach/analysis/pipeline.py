@@ -17,13 +17,14 @@ import numpy as np
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import ResolvedModel
-from ..audio.activity import Activity, near, snap_to_speech, speech_activity
+from ..audio.activity import Activity, SignalStats, signal_stats, snap_to_speech, speech_activity, with_voice
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
+from .quality import AudioQuality, audio_quality
 from .star import StarOptions, StarReport, check_spoken
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -61,6 +62,7 @@ class Analysis:
     model: ResolvedModel
     timings: Timings
     unconfirmed_hesitations: tuple[tuple[float, float], ...] = ()
+    quality: AudioQuality | None = None
 
     @property
     def no_speech(self) -> bool:
@@ -132,7 +134,7 @@ class Analyzer:
                 Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
         t_analyze = time.perf_counter()
         return _finish(transcript, activity, audio_fillers, unconfirmed, self.options, self.model, source,
-                       (t0, t_transcribe, t_analyze))
+                       (t0, t_transcribe, t_analyze), signal_stats(samples))
 
     def live_transcriber(self, *, realtime: bool = True) -> LiveTranscriber:
         """A :class:`~starcoach.asr.live.LiveTranscriber` for a recording (loads the model
@@ -168,7 +170,7 @@ class Analyzer:
         mark("transcribed")
         t1 = time.perf_counter()
         return _finish(result.transcript, result.activity, result.audio_fillers, result.unconfirmed,
-                       self.options, self.model, source, (t0, t0, t1))
+                       self.options, self.model, source, (t0, t0, t1), result.stats)
 
 
 def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
@@ -187,14 +189,14 @@ def voice_activity(samples: np.ndarray) -> Activity:
     into the noise ("Um, um, um, uh."), noise bursts split long pauses and were offered as
     filler candidates. The Silero voice detector (:mod:`starcoach.asr.vad`) marks none of
     that as speech, so only level regions near one of its regions are kept
-    (:func:`~starcoach.audio.activity.near`), and audio in which it hears no voice has none.
+    (:func:`~starcoach.audio.activity.with_voice`), and audio in which it hears no voice has
+    none.
     Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
     (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
     """
     levels = speech_activity(samples, SAMPLE_RATE)
-    if not levels.regions:
-        return levels
-    return replace(levels, regions=near(levels.regions, voice_spans(samples)))
+    voice = tuple(voice_spans(samples))
+    return replace(levels, regions=with_voice(levels.regions, voice), voice=voice)
 
 
 ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
@@ -296,7 +298,7 @@ def _shift_activity(activity: Activity, offset: float, duration: float) -> Activ
 
 def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Filler, ...],
             unconfirmed: tuple[tuple[float, float], ...], config: AnalysisOptions, model: ResolvedModel,
-            source: str | None, marks: tuple[float, float, float]) -> Analysis:
+            source: str | None, marks: tuple[float, float, float], stats: SignalStats) -> Analysis:
     t0, t_transcribe, t_analyze = marks
     metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
     star = check_spoken(
@@ -313,7 +315,8 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
         total_s=round(t_end - t0, 3),
     )
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
-                    model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed))
+                    model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
+                    quality=audio_quality(activity, stats))
 
 
 def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:

@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels, near
+from ..audio.activity import HOP_S, Activity, LevelMeter, SignalStats, activity_from_levels, with_voice
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 
@@ -49,6 +49,7 @@ class LiveResult:
     audio_fillers: tuple[Filler, ...]
     unconfirmed: tuple[tuple[float, float], ...]
     chunks: tuple[tuple[float, float], ...]
+    stats: SignalStats
 
 
 class LiveTranscriber:
@@ -112,11 +113,12 @@ class LiveTranscriber:
         levels = self._meter.levels
         activity = activity_from_levels(levels)
         if self._find_voice is not None:
-            activity = replace(activity, regions=near(activity.regions, self._voice))
+            activity = replace(activity, regions=with_voice(activity.regions, tuple(self._voice)),
+                               voice=tuple(self._voice))
         duration = (self._start + self._pending_len) / self.rate
         transcript = Transcript(segments=tuple(self._segments), duration_s=duration)
         return LiveResult(transcript, activity, tuple(self._fillers), tuple(self._unconfirmed),
-                          tuple(self._chunks))
+                          tuple(self._chunks), self._meter.stats)
 
     # --- the worker -----------------------------------------------------------------
 

@@ -47,12 +47,14 @@ class Activity:
         threshold_dbfs: the level that separated speech from background.
         noise_floor_dbfs: the estimated background level.
         frame_db: per-hop level in dBFS (hop :data:`HOP_S`), for later stages.
+        voice: where a voice detector heard a voice, when one was asked (else empty).
     """
 
     regions: tuple[tuple[float, float], ...]
     threshold_dbfs: float
     noise_floor_dbfs: float
     frame_db: np.ndarray
+    voice: tuple[tuple[float, float], ...] = ()
 
     @property
     def speech_s(self) -> float:
@@ -127,8 +129,36 @@ def activity_from_levels(db: np.ndarray, *, options: ActivityOptions | None = No
     return Activity(regions=out, threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
 
 
+# A sample at or above this magnitude is at full scale (int16's largest is 32767/32768).
+CLIP_LEVEL = 0.999
+
+
+@dataclass(frozen=True)
+class SignalStats:
+    """Peak and full-scale samples of a recording (for the audio-quality line).
+
+    Attributes:
+        peak: largest absolute sample value (1.0 is full scale).
+        clipped: number of samples at or above :data:`CLIP_LEVEL`.
+        samples: number of samples seen.
+    """
+
+    peak: float
+    clipped: int
+    samples: int
+
+
+def signal_stats(samples: np.ndarray) -> SignalStats:
+    """:class:`SignalStats` of float samples in [-1, 1]."""
+    if not len(samples):
+        return SignalStats(0.0, 0, 0)
+    mag = np.abs(samples)
+    return SignalStats(float(mag.max()), int(np.count_nonzero(mag >= CLIP_LEVEL)), len(samples))
+
+
 class LevelMeter:
-    """:func:`frame_levels` computed block by block as audio arrives, in constant memory.
+    """:func:`frame_levels` computed block by block as audio arrives, in constant memory,
+    with the :class:`SignalStats` of everything fed (``stats``).
 
     ``levels`` after feeding a signal in any number of pieces equals ``frame_levels``
     of the whole signal.
@@ -140,8 +170,12 @@ class LevelMeter:
         self.sample_rate = sample_rate
         self._carry = np.zeros(0, dtype=np.float32)
         self._levels: list[np.ndarray] = []
+        self.stats = SignalStats(0.0, 0, 0)
 
     def feed(self, samples: np.ndarray) -> None:
+        block = signal_stats(samples)
+        self.stats = SignalStats(max(self.stats.peak, block.peak), self.stats.clipped + block.clipped,
+                                 self.stats.samples + block.samples)
         x = np.concatenate([self._carry, samples.astype(np.float32, copy=False)])
         if len(x) < self.win:
             self._carry = x
@@ -174,6 +208,16 @@ def near(regions: tuple[tuple[float, float], ...], voice: list[tuple[float, floa
         if j < len(voice) and voice[j][0] <= e + within:
             out.append((s, e))
     return tuple(out)
+
+
+def with_voice(regions: tuple[tuple[float, float], ...], voice: tuple[tuple[float, float], ...]
+               ) -> tuple[tuple[float, float], ...]:
+    """The level REGIONS near the VOICE, or the voice's own regions where noise hides it from
+    the levels (they then cover under half of what the detector hears)."""
+    kept = near(regions, list(voice))
+    if sum(e - s for s, e in kept) < 0.5 * sum(e - s for s, e in voice):
+        return voice
+    return kept
 
 
 def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:

@@ -80,6 +80,9 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     if m["hedges"]:
         head.add_row("Hedges", ", ".join(f"{k} ×{v}" for k, v in m["hedges"].items()))
     head.add_row("Numbers", ", ".join(q["text"] for q in m["quantities"][:10]) or "none — quantify your result")
+    audio = doc.get("audio") or {}  # takes stored before the audio check have none
+    if audio.get("warning"):
+        head.add_row("Audio", Text(audio["warning"], style="yellow"))
     console.print(Panel(head, title=f"starcoach · {title}", border_style="bright_blue"))
 
     text = Text()

@@ -1,0 +1,116 @@
+"""How good the recording is: speech level, background level, signal-to-noise ratio, clipping.
+
+The counts are only as good as the audio. In a noisy room the filler and pause figures
+degrade (docs/accuracy.md, `make eval-noise`), and a clipped or very quiet recording loses
+what the model needs. The report then says so in one line, instead of presenting shaky
+figures as facts. Pure functions of what earlier stages measured: the per-hop levels and
+voice regions of :class:`~starcoach.audio.activity.Activity` and the samples' peak and
+full-scale count (:class:`~starcoach.audio.activity.SignalStats`).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from ..audio.activity import HOP_S, Activity, SignalStats
+
+# Below this estimated signal-to-noise ratio the filler and pause counts are not to be trusted.
+# Chosen on the dev corpus's noisy copies (`make eval-noise`, docs/accuracy.md): the ratio
+# estimated here against the filled-pause F1 of each file.
+NOISY_SNR_DB = 10.0
+# Speech quieter than this (RMS of the voiced stretches) is a microphone too far or turned down.
+QUIET_SPEECH_DBFS = -45.0
+# More than this share of the voiced samples at full scale is audible clipping.
+CLIPPED_SHARE = 0.001
+# Hops this close to a voice region belong to it (soft onsets, tails), not to the background.
+_EDGE_S = 0.1
+
+
+@dataclass(frozen=True)
+class AudioQuality:
+    """Levels of one recording and what they mean for the counts.
+
+    Attributes:
+        speech_dbfs: RMS level of the voiced stretches (None: no voice).
+        noise_dbfs: RMS level between them (None: too little background to measure).
+        snr_db: speech power over background power, background subtracted (None: unknown).
+        peak_dbfs: the largest sample, in dB relative to full scale.
+        clipped_share: share of the samples at full scale.
+        problems: "noisy", "quiet", "clipped"; empty when the audio is fine.
+    """
+
+    speech_dbfs: float | None
+    noise_dbfs: float | None
+    snr_db: float | None
+    peak_dbfs: float
+    clipped_share: float
+    problems: tuple[str, ...]
+
+    @property
+    def reliable(self) -> bool:
+        """Whether the counts can be taken at face value."""
+        return not self.problems
+
+    @property
+    def warning(self) -> str | None:
+        """One line for the report, or None."""
+        if not self.problems:
+            return None
+        why = []
+        if "noisy" in self.problems:
+            why.append(f"background noise only {self.snr_db:.0f} dB under the voice")
+        if "quiet" in self.problems:
+            why.append(f"speech very quiet ({self.speech_dbfs:.0f} dBFS)")
+        if "clipped" in self.problems:
+            why.append(f"{self.clipped_share:.1%} of the audio clipped")
+        return ("Audio quality: " + "; ".join(why)
+                + ". Filler and pause counts may be off: record closer to the microphone, in a quieter room.")
+
+
+def _power_db(db: np.ndarray) -> float:
+    return float(10 * np.log10(np.mean(10 ** (db / 10))))
+
+
+def audio_quality(activity: Activity, stats: SignalStats, *, min_background_s: float = 1.0) -> AudioQuality:
+    """Estimate the quality of a recording from its levels, voice regions and samples.
+
+    Args:
+        activity: per-hop levels and voice regions of the recording.
+        stats: its peak and full-scale samples.
+        min_background_s: less background than this (outside the voice, away from its
+            edges) and the noise level is not estimated.
+    """
+    db = np.asarray(activity.frame_db, np.float64)
+    voiced = np.zeros(len(db), dtype=bool)
+    near = np.zeros(len(db), dtype=bool)
+    edge = int(round(_EDGE_S / HOP_S))
+    for s, e in activity.voice or activity.regions:  # the voice detector's, where it was asked
+        a, b = int(s / HOP_S), int(np.ceil(e / HOP_S))
+        voiced[a:b] = True
+        near[max(0, a - edge):b + edge] = True
+    speech = _power_db(db[voiced]) if voiced.any() else None
+    background = db[~near]
+    noise = _power_db(background) if len(background) * HOP_S >= min_background_s else None
+    snr = None
+    if speech is not None and noise is not None:
+        ps, pn = 10 ** (speech / 10), 10 ** (noise / 10)
+        snr = float(10 * np.log10(max(ps - pn, 1e-12) / pn))
+    peak = float(20 * np.log10(stats.peak)) if stats.peak > 0 else -120.0
+    clipped = stats.clipped / stats.samples if stats.samples else 0.0
+    problems = []
+    if snr is not None and snr < NOISY_SNR_DB:
+        problems.append("noisy")
+    if speech is not None and speech < QUIET_SPEECH_DBFS:
+        problems.append("quiet")
+    if clipped > CLIPPED_SHARE:
+        problems.append("clipped")
+    return AudioQuality(
+        speech_dbfs=None if speech is None else round(speech, 1),
+        noise_dbfs=None if noise is None else round(noise, 1),
+        snr_db=None if snr is None else round(snr, 1),
+        peak_dbfs=round(peak, 1),
+        clipped_share=round(clipped, 5),
+        problems=tuple(problems),
+    )
