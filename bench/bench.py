@@ -5,8 +5,9 @@ usage: .venv/bin/python bench/bench.py [--corpus DIR] [--parts 1,2,3,4,5] [--lon
 about 17 minutes, and the hour-long recording is fed at 4x real time, 15 minutes)
 
 Prints, for the default model on the dev corpus:
-  1. `analyze` wall time over audio length, and plain faster-whisper's (same model, its
-     defaults, word timestamps) in the same run, with the ratio;
+  1. `analyze` wall time over audio length, and plain faster-whisper's (same model, word
+     timestamps: its defaults; int8 with the language set; and issue 14's baseline, which adds
+     the filler prompt) in the same run, with the ratios;
   2. record-mode latency: from the end of the audio entering the virtual microphone (fed
      at real-time speed) to the finished report;
   3. the analysis stage alone (metrics + STAR) per answer;
@@ -80,6 +81,9 @@ def bench_throughput(files: list[Path], model_path: str) -> None:
         "starcoach analyze": [*STARCOACH, "analyze", "{f}", "--json"],
         "plain faster-whisper, its defaults": [*plain, "{f}"],
         "plain faster-whisper, int8 + language set": [*plain, "{f}", "--int8"],
+        # issue 14's baseline: int8, language set, the filler prompt, fillers by regex, all cores
+        "baseline: int8, language, filler prompt": [sys.executable, str(ROOT / "eval" / "baseline.py"), "{f}",
+                                                     "--model", model_path, "--threads", str(os.cpu_count() or 1)],
     }
     walls = {name: 0.0 for name in systems}
     outputs: dict[str, dict[Path, dict]] = {name: {} for name in systems}
@@ -96,8 +100,9 @@ def bench_throughput(files: list[Path], model_path: str) -> None:
     for name in systems:
         print(f"   {name + ':':43s} {walls[name]:6.1f} s = {walls[name] / audio:.3f} x audio; "
               f"{_score(files[0].parent, outputs[name])}")
-    ours, base, tuned = walls.values()
-    print(f"   ratio starcoach / plain defaults: {ours / base:.2f}; starcoach / plain int8: {ours / tuned:.2f}")
+    ours, base, tuned, prompted = walls.values()
+    print(f"   ratio starcoach / plain defaults: {ours / base:.2f}; starcoach / plain int8: {ours / tuned:.2f}; "
+          f"starcoach / baseline with the filler prompt: {ours / prompted:.2f}")
 
 
 class _Mic:

@@ -97,7 +97,7 @@ def _rename_words(transcript: Transcript, renamed: dict[int, str]) -> Transcript
                 core = w.text.strip()
                 words[i] = replace(w, text=f" {renamed[k + i]}{core[len(core.rstrip(',.?!;:')):]}")
         if words != list(seg.words):
-            seg = replace(seg, words=tuple(words), text="".join(w.text for w in words).strip())
+            seg = replace(seg, words=tuple(words), text=" ".join(w.text.strip() for w in words))
         segments.append(seg)
         k += len(words)
     return replace(transcript, segments=tuple(segments))

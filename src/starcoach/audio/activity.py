@@ -213,9 +213,9 @@ def near(regions: tuple[tuple[float, float], ...], voice: list[tuple[float, floa
 def with_voice(regions: tuple[tuple[float, float], ...], voice: tuple[tuple[float, float], ...]
                ) -> tuple[tuple[float, float], ...]:
     """The level REGIONS near the VOICE, or the voice's own regions where noise hides it from
-    the levels (they then cover under half of what the detector hears)."""
+    the levels (they then cover under 30% of what the detector hears)."""
     kept = near(regions, list(voice))
-    if sum(e - s for s, e in kept) < 0.5 * sum(e - s for s, e in voice):
+    if sum(e - s for s, e in kept) < 0.3 * sum(e - s for s, e in voice):
         return voice
     return kept
 
