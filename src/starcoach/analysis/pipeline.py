@@ -154,14 +154,24 @@ class Analyzer:
         engine = self.engine(threads)
         options = self.options
 
+        last: dict = {}
+
+        def voice(samples: np.ndarray) -> list[tuple[float, float]]:
+            # the worker asks for a chunk's voice twice (for its transcript, then for the take's
+            # pauses), on views of one buffer: detect it once
+            key = (samples.__array_interface__["data"][0], len(samples))
+            if last.get("key") != key:
+                last.update(key=key, spans=voice_spans(samples))
+            return last["spans"]
+
         def transcribe_chunk(samples: np.ndarray, context: str) -> ChunkResult:
-            activity = voice_activity(samples)
+            activity = voice_activity(samples, voice=voice(samples))
             if not activity.regions:
                 return Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ()
             return _transcribe_chunk(engine, options, samples, context, activity)
 
         return LiveTranscriber(transcribe_chunk, sample_rate=SAMPLE_RATE, options=options.live, guess=realtime,
-                               voice=voice_spans)
+                               voice=voice)
 
     def finish_live(self, live: LiveTranscriber, *, source: str | None = None) -> Analysis:
         """Finish a recording transcribed while it was made: decode the last chunk, then analyse."""
@@ -180,7 +190,7 @@ def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(r.start, r.end) for r in speech_regions(samples)]
 
 
-def voice_activity(samples: np.ndarray) -> Activity:
+def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None) -> Activity:
     """Where the voice is: the signal's level regions that a voice detector hears a voice in.
 
     A pause is silence of the voice, not of the room. The level regions (12 dB over an
@@ -193,10 +203,11 @@ def voice_activity(samples: np.ndarray) -> Activity:
     none.
     Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
     (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
+    ``voice``: the detector's (start, end) spans for these samples, when already known.
     """
     levels = speech_activity(samples, SAMPLE_RATE)
-    voice = tuple(voice_spans(samples))
-    return replace(levels, regions=with_voice(levels.regions, voice), voice=voice)
+    spans = tuple(voice_spans(samples) if voice is None else voice)
+    return replace(levels, regions=with_voice(levels.regions, spans), voice=spans)
 
 
 ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
