@@ -121,3 +121,28 @@ def test_quantities(text, expected):
 def test_empty_transcript_gives_zeros():
     m = compute_metrics(Transcript(segments=(), duration_s=5.0), speech_activity(np.zeros(RATE * 5, np.float32), RATE))
     assert m.wpm == 0 and m.fillers == () and m.pauses == ()
+
+
+@pytest.mark.parametrize(("spoken", "expect"), [
+    (["Er,", "um,"], 1),  # one hesitation written twice
+    (["Er,", "er,", "er,", "er."], 1),  # one long "er" written as a run
+])
+def test_filled_pauses_written_back_to_back_over_one_voiced_stretch_count_once(spoken, expect):
+    before, after = steady_words(6, 0.5), steady_words(6, 5.0)
+    step = 1.2 / len(spoken)
+    run = [Word(t, 3.2 + i * step, 3.2 + (i + 1) * step - 0.02, 0.5 + 0.1 * i) for i, t in enumerate(spoken)]
+    x = audio_for(before + [Word("(voice)", 3.2, 4.4)] + after, 8)  # one voiced stretch under the run
+    m = compute_metrics(Transcript.from_words(before + run + after, 8), speech_activity(x, RATE))
+    filled = [f for f in m.fillers if f.kind == "filled_pause"]
+    assert len(filled) == expect
+    assert filled[0].text == spoken[-1].strip(",.").lower()  # the most confident spelling
+    assert m.content_words == 12  # the merged-away spellings are not words either
+
+
+def test_filled_pauses_with_a_word_or_a_silence_between_stay_apart():
+    before, after = steady_words(6, 0.5), steady_words(6, 6.6)
+    run = [Word("um,", 3.2, 3.6, 0.9), Word("I", 3.65, 3.8, 0.9), Word("uh,", 3.85, 4.2, 0.9),
+           Word("uh,", 5.5, 5.9, 0.9)]
+    x = audio_for(before + run + after, 10)  # the last "uh" after a 1.3 s silence
+    m = compute_metrics(Transcript.from_words(before + run + after, 10), speech_activity(x, RATE))
+    assert len([f for f in m.fillers if f.kind == "filled_pause"]) == 3

@@ -6,14 +6,14 @@ out, the :class:`Activity` measured from the samples. No files, clock or model h
 
 from __future__ import annotations
 
-import bisect
 import re
 from collections import Counter
 from dataclasses import dataclass, field
 
 from ..audio.activity import Activity, silences
 from ..domain.transcript import Filler, Repetition, Transcript, Word, join_words
-from ..domain.vocab import DISCOURSE, FILLED, I_WORDS, WE_WORDS
+from ..domain.vocab import DISCOURSE, FILLED, I_WORDS, WE_WORDS, is_filled_pause
+from .alignment import align_fillers, covered
 from .fillers import filler_word_indexes, find_fillers, find_repetitions
 
 
@@ -150,7 +150,8 @@ def compute_metrics(
     fillers = tuple(sorted(text_fillers + list(audio_fillers), key=lambda f: f.start))
     repetitions = tuple(find_repetitions(words, text_fillers))
     filler_idx = filler_word_indexes(text_fillers)
-    content = [w for i, w in enumerate(words) if i not in filler_idx]
+    # a filled pause merged into its neighbour or dropped as unspoken is still not a content word
+    content = [w for i, w in enumerate(words) if i not in filler_idx and not is_filled_pause(w.norm)]
 
     span_start, span_end = _speaking_span(words, activity)
     span = max(span_end - span_start, 1e-9)
@@ -184,90 +185,6 @@ def compute_metrics(
     )
 
 
-def align_fillers(fillers: list[Filler], words: tuple[Word, ...], activity: Activity,
-                  *, reach_s: float = 1.0, max_len_s: float = 1.0) -> list[Filler]:
-    """Move recognised filled pauses onto the speech they were said in.
-
-    Whisper's times for an "uh" are loose: one said just after a long pause is often
-    stamped before it, at the end of the previous sentence, and one opening a
-    sentence is often stamped half a second late. Each filled pause is moved onto
-    the nearest short stretch of speech, within ``reach_s`` of its stamp, that no
-    other word covers; failing that, onto the speech under its stamp. Two filled
-    pauses landing on the same stretch are one hesitation written twice (the more
-    confident spelling is kept). One stamped where the audio holds no speech at all
-    was never said (the prompt can make Whisper write "uh" into silence) and is
-    dropped.
-    """
-    skip = filler_word_indexes(fillers)
-    content = sorted((w.start, w.end) for i, w in enumerate(words) if i not in skip)
-    placed: dict[tuple[float, float], Filler] = {}
-    out = []
-    for f in fillers:
-        if f.kind != FILLED:
-            out.append(f)
-            continue
-        region = _free_region_near(f, content, activity, reach_s, max_len_s)
-        if region is None:
-            if activity.speech_between(f.start - 0.1, f.end + 0.1) < 0.05:
-                continue  # nobody spoke here
-            region = _overlapping_region(f, activity) or (f.start, f.end)
-            start, end = max(region[0], f.start - 0.3), min(region[1], f.end + 0.3)
-        else:
-            start, end = region
-        moved = Filler(f.text, round(start, 3), round(end, 3), f.kind, f.source, f.word_index)
-        key = (round(start, 2), round(end, 2))
-        if key in placed:
-            other = placed[key]
-            if _confidence(words, f) > _confidence(words, other):
-                out[out.index(other)] = moved
-                placed[key] = moved
-            continue
-        placed[key] = moved
-        out.append(moved)
-    return out
-
-
-def _free_region_near(f: Filler, content, activity: Activity, reach_s: float, max_len_s: float):
-    best, best_cost = None, None
-    mid = (f.start + f.end) / 2
-    for rs, re_ in activity.regions:
-        if re_ < f.start - reach_s or rs > f.end + reach_s or re_ - rs > max_len_s:
-            continue
-        covered = _covered(rs, re_, content)
-        if covered > 0.5 * (re_ - rs):
-            continue
-        cost = abs((rs + re_) / 2 - mid) + covered
-        if best_cost is None or cost < best_cost:
-            best, best_cost = (rs, re_), cost
-    return best
-
-
-def _covered(start: float, end: float, spans: list[tuple[float, float]]) -> float:
-    """Seconds of [start, end] that the word spans cover (spans sorted by start)."""
-    # Words are at most a few seconds long: only spans starting shortly before can reach in.
-    i = bisect.bisect_left(spans, (start - 5.0,))
-    total = 0.0
-    while i < len(spans) and spans[i][0] < end:
-        s, e = spans[i]
-        if e > start:
-            total += min(end, e) - max(start, s)
-        i += 1
-    return total
-
-
-def _overlapping_region(f: Filler, activity: Activity):
-    best, best_overlap = None, 0.0
-    for rs, re_ in activity.regions:
-        overlap = min(re_, f.end) - max(rs, f.start)
-        if overlap > best_overlap:
-            best, best_overlap = (rs, re_), overlap
-    return best
-
-
-def _confidence(words: tuple[Word, ...], f: Filler) -> float:
-    return words[f.word_index].probability if 0 <= f.word_index < len(words) else 0.0
-
-
 def hesitation_gaps(
     transcript: Transcript, activity: Activity, *, options: MetricsOptions | None = None
 ) -> list[tuple[float, float]]:
@@ -292,8 +209,7 @@ def hesitation_gaps(
         d = re_ - rs
         if not opts.hesitation_min_s <= d <= opts.hesitation_max_s:
             continue
-        covered = _covered(rs, re_, spans)
-        if covered / d > opts.hesitation_max_covered:
+        if covered(rs, re_, spans) / d > opts.hesitation_max_covered:
             continue
         if any(min(re_, e) - max(rs, s) > 0.3 * d for s, e in claimed):
             continue
