@@ -89,3 +89,14 @@ def test_bad_input_table(tmp_path, kind, expectation):
     path = SAMPLES / "short-answer.flac" if kind == "ok" else _bad(tmp_path, kind)
     with expectation:
         assert load_audio(path).duration_s > 1.0
+
+
+def test_only_level_regions_near_the_voice_are_kept():
+    from starcoach.audio.activity import with_voice
+
+    levels = ((0.0, 0.4), (1.0, 2.0), (2.05, 2.5), (5.0, 5.3), (8.0, 9.0))  # a door at 0 s, typing at 5 s
+    voice = ((0.95, 2.6), (7.95, 9.1))
+    assert with_voice(levels, voice) == ((1.0, 2.0), (2.05, 2.5), (8.0, 9.0))
+    assert with_voice(levels, ()) == ()  # no voice: no speech, however loud the room
+    # noise that hides the voice from the levels: the detector's own regions
+    assert with_voice(((1.0, 1.2),), ((0.9, 3.0), (4.0, 6.0))) == ((0.9, 3.0), (4.0, 6.0))

@@ -129,3 +129,23 @@ def test_speech_after_the_last_guess_is_decoded_alone_at_absolute_times():
     assert calls[-1] == pytest.approx(2.0 + 5.0 - guess_len, abs=0.01)  # only the audio after the guess
     starts = [w.start for w in result.transcript.words]
     assert len(starts) == 12 and starts[-4:] == pytest.approx([5.0, 5.5, 6.0, 6.5], abs=0.01)
+
+
+def test_the_take_keeps_only_the_level_regions_a_voice_detector_hears_and_its_signal_stats():
+    # 4 s voiced, 3 s of a loud hum the detector does not hear as a voice, 4 s voiced
+    x = np.concatenate([tone(4.0), silence(1.0), tone(3.0, freq=90.0), silence(1.0), tone(4.0), silence(1.0)])
+    seen = []
+
+    def voice(samples):  # a stand-in detector: the 180 Hz stretches are a voice, the 90 Hz one is not
+        seen.append(len(samples))
+        return [(0.0, 4.0), (9.0, 13.0)]
+
+    live = LiveTranscriber(fake_chunk, options=LiveOptions(min_chunk_s=18, max_chunk_s=28), voice=voice)
+    for i in range(0, len(x), 1600):
+        live.feed(x[i:i + 1600])
+    result = live.finish()
+    assert len(seen) == 1  # one chunk, its voice detected once
+    assert [(round(s), round(e)) for s, e in result.activity.regions] == [(0, 4), (9, 13)]
+    assert result.activity.voice == ((0.0, 4.0), (9.0, 13.0))
+    assert result.stats.samples == len(x) and result.stats.clipped == 0
+    assert result.stats.peak == pytest.approx(float(np.abs(x).max()), rel=1e-6)
