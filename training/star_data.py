@@ -87,6 +87,8 @@ class Rendering:
 
 
 TRAIN_RENDERING = Rendering("train", ("um", "uh", "like", "you know"), 0.06, 0.05, (1, 3), 1)
+# A second training rendering for variety: other fillers, longer runs (still not the validation settings).
+TRAIN_RENDERING_2 = Rendering("train2", ("so", "well", "actually", "kind of", "and um"), 0.08, 0.08, (3, 8), 3)
 VALID_RENDERING = Rendering("valid", ("er", "ah", "i mean", "basically", "sort of", "okay so", "right"),
                             0.10, 0.10, (2, 6), 2)
 
@@ -106,8 +108,8 @@ def render_transcript(story: Story, r: Rendering, rng: random.Random) -> list[tu
             continue
         words: list[str] = []
         if rng.random() < r.false_start_rate:
-            k = 1 if r.name == "train" or len(toks) < 3 else 2
-            words += toks[:k] + (["i", "mean"] if r.name != "train" and rng.random() < 0.5 else [])
+            k = 1 if r.name.startswith("train") or len(toks) < 3 else 2
+            words += toks[:k] + (["i", "mean"] if not r.name.startswith("train") and rng.random() < 0.5 else [])
         for t in toks:
             if rng.random() < r.filler_rate:
                 words += rng.choice(r.fillers).split()

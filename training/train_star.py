@@ -5,14 +5,16 @@
 1. Every story of ``../shared/star-corpus/stories.jsonl`` is segmented with starcoach's own
    segmenter and rendered twice: as written, and transcript-style with the *training*
    augmentation (``star_data.TRAIN_RENDERING``).
-2. Leave-one-source-out (grouped by ``source.repo``): for each repository, a model is fitted
-   on the other 18 (logistic regression + order model), its per-part presence thresholds
-   are chosen on those 18 alone (3 inner folds by repository, best balanced accuracy on
-   whole stories and on copies with one part removed), and it is scored on the held-out
-   repository's stories, whole and with Situation, Task, Action or Result removed, as
-   written and as a transcript made with *other* settings (``VALID_RENDERING``).
-3. The shipped model is fitted on all 19 repositories; its thresholds are chosen on the
-   leave-one-source-out predictions (each from a model that did not see that repository).
+2. Leave-one-source-out (grouped by ``source.repo``): for each repository, the sentence
+   model (logistic regression + order model) is fitted on the other 18; its story-level
+   presence model is fitted on those 18 alone, on *out-of-fold* sentence-stage outputs
+   (2 inner folds by repository; whole stories and copies with one part removed); then it
+   is scored on the held-out repository's stories, whole and with Situation, Task, Action
+   or Result removed, as written and as a transcript made with *other* settings
+   (``VALID_RENDERING``).
+3. The shipped sentence model is fitted on all 19 repositories; its presence model on the
+   leave-one-source-out sentence-stage outputs (each from a model that did not see that
+   repository).
 
 Deterministic: fixed seeds, full-batch optimisation, a fixed-stamp ``.npz`` writer. Run it
 single-threaded (the Makefile sets the BLAS thread counts) for bit-identical weights.
@@ -21,6 +23,7 @@ single-threaded (the Makefile sets the BLAS thread counts) for bit-identical wei
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import hashlib
 import random
 import sys
@@ -37,13 +40,14 @@ from star_data import (CORPUS, TRAIN_RENDERING, VALID_RENDERING, Story, load_sto
                        render_transcript, without, written)
 
 from starcoach.analysis.star_tagger import (N_FEATURES, PARTS, TaggerModel, batch_features,  # noqa: E402
-                                   save_model, tag)
+                                            presence_features, save_model, tag)
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star_tagger.npz"
 K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
-                trans_smoothing=1.0, inner_folds=2)
+                trans_smoothing=1.0, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
+                presence_threshold=0.5, train_kinds=("written", "train"))
 
 
 # --- data -------------------------------------------------------------------------
@@ -146,53 +150,79 @@ def fit_order(sequences: list[list[str]], *, smoothing: float, start_mix: float)
 
 
 def train_keys(stories: list[Story]) -> list[tuple[str, str]]:
-    return [(s.id, kind) for s in stories for kind in ("written", "train")]
+    return [(s.id, kind) for s in stories for kind in SETTINGS["train_kinds"]]
+
+
+def render_all(stories: list[Story]) -> dict:
+    """Every copy of every story as written and in each transcript-style rendering."""
+    renders = {}
+    for s in stories:
+        for _, c in copies(s):
+            renders[(c.id, "written")] = written(c)
+            for r in (TRAIN_RENDERING, VALID_RENDERING):  # TRAIN_RENDERING_2: tried, not used (docs/star.md)
+                renders[(c.id, r.name)] = render_transcript(c, r, _rng(c.id, r))
+    return renders
 
 
 def fit_model(stories: list[Story], renders, thresholds=None, meta=None) -> TaggerModel:
     st = SETTINGS
     W, b, prior = fit_logreg(train_keys(stories), renders, l2=st["l2"], iters=st["iters"], lr=st["lr"],
                              class_power=st["class_power"])
-    seqs = [[lab for _, lab in renders[(s.id, kind)]] for s in stories for kind in ("written", "train")]
+    seqs = [[lab for _, lab in renders[key]] for key in train_keys(stories)]
     start, trans = fit_order(seqs, smoothing=st["trans_smoothing"], start_mix=st["start_mix"])
     return TaggerModel(weights=W, bias=b, prior=prior, start=start, trans=trans,
                        thresholds=np.full(K, 0.5) if thresholds is None else thresholds,
                        hint_bonus=st["hint_bonus"], meta=meta or {})
 
 
-# --- thresholds ---------------------------------------------------------------------
+# --- presence ----------------------------------------------------------------------
 
-def confidences(model: TaggerModel, stories: list[Story], renders, kinds) -> list[tuple[np.ndarray, np.ndarray]]:
-    """(best posterior per part, truth per part) for every copy of every story."""
+def stage1(model: TaggerModel, stories: list[Story], renders, kinds) -> list[tuple[np.ndarray, np.ndarray]]:
+    """(presence features, truth per part) for every copy of every story: the sentence
+    stage's outputs that the presence model learns from."""
     out = []
     for s in stories:
         for removed, c in copies(s):
             for kind in kinds:
                 pairs = renders[(c.id, kind)]
-                t = tag(model, [text for text, _ in pairs])
+                probs = model.sentence_probs([text for text, _ in pairs])
                 truth = np.array([any(lab == p for _, lab in pairs) for p in PARTS])
-                out.append((np.array([t.confidence[p] for p in PARTS]), truth))
+                out.append((presence_features(probs, model.posteriors(probs)), truth))
     return out
 
 
-def choose_thresholds(scored) -> np.ndarray:
-    """Per part, the threshold with the best balanced accuracy (ties: the middle of the best run)."""
-    conf = np.array([c for c, _ in scored])
-    truth = np.array([t for _, t in scored])
-    grid = np.round(np.r_[np.arange(0.05, 0.951, 0.025), [0.96, 0.97, 0.98, 0.99]], 3)
-    out = np.zeros(K)
+def fit_presence(scored, *, l2: float, class_power: float, iters: int = 30):
+    """Per part, an L2 logistic regression of presence on the story-level features (Newton's
+    method on standardised features, deterministic). Present and absent copies are weighted
+    to equal total weight (``class_power`` 1; 0 = unweighted). Returns (F, 5) weights and (5,)
+    intercepts on the raw features."""
+    X = np.array([f for f, _ in scored])
+    Y = np.array([t for _, t in scored]).astype(np.float64)
+    mu, sd = X.mean(axis=0), X.std(axis=0) + 1e-6
+    A = np.c_[(X - mu) / sd, np.ones(len(X))]
+    F = X.shape[1]
+    reg = np.r_[np.full(F, l2), 0.0]
+    W, b = np.zeros((F, K)), np.zeros(K)
     for p in range(K):
-        pos, neg = truth[:, p], ~truth[:, p]
-        bal = []
-        for g in grid:
-            call = conf[:, p] >= g
-            tpr = call[pos].mean() if pos.any() else 1.0
-            tnr = (~call[neg]).mean() if neg.any() else 1.0
-            bal.append(round((tpr + tnr) / 2, 6))
-        bal = np.array(bal)
-        best = np.flatnonzero(bal == bal.max())
-        out[p] = grid[best[len(best) // 2]]
-    return out
+        y = Y[:, p]
+        pos = min(max(y.mean(), 1e-6), 1 - 1e-6)
+        w = np.where(y > 0, (0.5 / pos) ** class_power, (0.5 / (1 - pos)) ** class_power)
+        w /= w.mean()
+        beta = np.zeros(F + 1)
+        for _ in range(iters):
+            m = 1.0 / (1.0 + np.exp(-(A @ beta)))
+            g = A.T @ (w * (m - y)) / len(y) + reg * beta
+            H = (A * (w * m * (1 - m))[:, None]).T @ A / len(y) + np.diag(reg + 1e-9)
+            beta -= np.linalg.solve(H, g)
+        W[:, p] = beta[:F] / sd
+        b[p] = beta[F] - float((beta[:F] * mu / sd).sum())
+    return W, b
+
+
+def with_presence(model: TaggerModel, scored) -> TaggerModel:
+    st = SETTINGS
+    W, b = fit_presence(scored, l2=st["presence_l2"], class_power=st["presence_class_power"])
+    return dataclasses.replace(model, presence_w=W, presence_b=b, thresholds=np.full(K, st["presence_threshold"]))
 
 
 def inner_groups(sources: list[str], counts: Counter, k: int) -> list[list[str]]:
@@ -274,12 +304,7 @@ def main(argv=None) -> int:
     args = ap.parse_args(argv)
     t0 = time.time()
     stories = load_stories(args.corpus)
-    renders = {}
-    for s in stories:
-        for _, c in copies(s):
-            renders[(c.id, "written")] = written(c)
-            renders[(c.id, "train")] = render_transcript(c, TRAIN_RENDERING, _rng(c.id, TRAIN_RENDERING))
-            renders[(c.id, "valid")] = render_transcript(c, VALID_RENDERING, _rng(c.id, VALID_RENDERING))
+    renders = render_all(stories)
     counts = Counter(s.source for s in stories)
     sources = sorted(counts, key=lambda s: (-counts[s], s))
     labels = Counter(lab for s in stories for _, lab in s.segments)
@@ -296,29 +321,29 @@ def main(argv=None) -> int:
             for group in inner_groups(sorted({s.source for s in train}), counts, SETTINGS["inner_folds"]):
                 fit = [s for s in train if s.source not in group]
                 val = [s for s in train if s.source in group]
-                inner_scored += confidences(fit_model(fit, renders), val, renders, ("written", "train"))
-            model = fit_model(train, renders, thresholds=choose_thresholds(inner_scored))
-            oof += confidences(model, test, renders, ("written", "train"))
+                inner_scored += stage1(fit_model(fit, renders), val, renders, SETTINGS["train_kinds"])
+            base = fit_model(train, renders)
+            oof += stage1(base, test, renders, SETTINGS["train_kinds"])
+            model = with_presence(base, inner_scored)
             records["written"] += evaluate(model, test, renders, "written")
             records["transcript"] += evaluate(model, test, renders, "valid")
-            print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) "
-                  f"thresholds {np.round(model.thresholds, 3).tolist()} [{time.time() - t0:.0f} s]", flush=True)
+            print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) [{time.time() - t0:.0f} s]",
+                  flush=True)
         results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"])}
         print("\nLeave-one-source-out (19 folds by source.repo); transcript-style validated on a rendering "
               "with other fillers, rates and run-on lengths than the training one:\n")
         print_table(results)
-        thresholds = choose_thresholds(oof)
     else:
-        results, thresholds = {}, np.full(K, 0.5)
+        results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
             "stories": len(stories), "sources": sources, "settings": SETTINGS,
-            "renderings": {"train": TRAIN_RENDERING.__dict__, "valid": VALID_RENDERING.__dict__},
+            "renderings": {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING)},
             "validation": results}
-    model = fit_model(stories, renders, thresholds=thresholds, meta=meta)
+    model = fit_model(stories, renders, meta=meta)
+    if oof:  # the presence stage learns from the leave-one-source-out sentence-stage outputs
+        model = with_presence(model, oof)
     save_model(model, args.out)
     digest = hashlib.sha256(args.out.read_bytes()).hexdigest()
-    print(f"\nthresholds (chosen on the leave-one-source-out predictions): "
-          + ", ".join(f"{p} {t:.3f}" for p, t in zip(PARTS, thresholds)))
     print(f"wrote {args.out} ({args.out.stat().st_size / 1e6:.2f} MB) sha256 {digest} [{time.time() - t0:.0f} s]")
     return 0
 

@@ -1,16 +1,16 @@
 """The learned STAR sentence tagger: features, a linear model, an order model.
 
-Each sentence becomes a sparse vector of hashed word 1-2-grams, hashed character 3-4-grams
-and a few named cues (tense, I/we, modal "would", "usually", numbers, discourse markers).
-A multinomial logistic regression, trained by ``training/train_star.py`` on author-labelled
-stories, turns it into probabilities for Situation, Task, Action, Result and Learning.
-No feature says where a sentence sits in the answer: such features teach "first sentence =
-Situation" and then "find" a Situation that was never told.
+Each sentence becomes hashed word 1-2-grams, character 3-4-grams and named cues (tense,
+I/we, modals, numbers, discourse markers); a multinomial logistic regression (trained by
+``training/train_star.py``) gives p(Situation, Task, Action, Result, Learning). No feature
+says where a sentence sits: that teaches "first sentence = Situation" and "finds" a
+Situation that was never told.
 
 An order model (a five-state HMM: stories go S -> T -> A -> R -> L, returns allowed) turns
-the per-sentence probabilities into posteriors that use the story's shape. A part counts as
-present when its best sentence's posterior reaches a per-part threshold chosen on training
-folds; the best posterior is the part's confidence.
+the per-sentence probabilities into posteriors that use the story's shape. A second,
+story-level stage decides presence: per part, a small logistic regression over summaries of
+the whole answer's probabilities and posteriors (best, top-2 mean, mean, argmax share, for
+every part) gives p(part present); that probability is the part's confidence.
 
 Inference is numpy only; the weights ship as ``data/star_tagger.npz``.
 """
@@ -46,6 +46,7 @@ _I = I_WORDS - {"mine"}
 _WE = WE_WORDS - {"ours"}
 _THEY = frozenset("they their them he she his her team company customers users client clients".split())
 _MODAL = frozenset("would i'd we'd will i'll we'll could should might".split())
+_NOT_ACTION = frozenset("was were had needed wanted asked tasked assigned expected supposed required".split())
 _GENERIC = frozenset("usually typically generally normally always often tend tends whenever".split())
 _TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?|ms|sprints?)$")
 
@@ -67,11 +68,14 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("situation phrase", _rx(r"at my (?:previous|last|current|old|first) (?:job|company|role|team)",
                              r"when i was", r"at the time", r"there (?:was|were)", r"in my (?:previous|last) role",
                              r"(?:ago|last year|last quarter)")),
+    ("goal frame", _rx(r"(?:goal|objective|aim|mission|target|mandate|priority|responsibility|job|role|task|"
+                       r"challenge|plan|focus) (?:was|were) to", r"(?:wanted|aimed|set out|supposed|expected|required|"
+                       r"needed|had) to", r"(?:asked|tasked|charged|assigned|brought in) (?:me |us )?(?:to|for|with)")),
     ("comparison", re.compile(r"\bfrom (?:#num|\$#num)\S* .{0,20}\bto\b|\bby #num ?(?:%|percent)")),
 )
 _CUE_NAMES = ("past verb first", "i + past", "we + past", "modal", "generic", "number", "percent", "money",
               "time unit", "i", "we", "third person", "present be", "past be", "short", "long") + tuple(
-    name for name, _ in _CUES)
+    name for name, _ in _CUES) + ("i/we + past action", "goal, no action")
 N_FEATURES = N_HASH + len(_CUE_NAMES)
 
 
@@ -128,6 +132,8 @@ def _cue_values(toks: tuple[str, ...]) -> tuple[float, ...]:
         len(toks) < 6,
         len(toks) > 25,
     ] + [bool(rx.search(joined)) for _, rx in _CUES]
+    acted = any(a in ("i", "we") and any(_is_past(v) and v not in _NOT_ACTION for v in (b, c)) for a, b, c in pairs)
+    values += [acted, bool(values[-2] or values[-4]) and not acted]  # goal frame or task phrase, nothing done
     return tuple(float(v) for v in values)
 
 
@@ -167,21 +173,13 @@ def _context_slots(text: str, side: str) -> tuple[int, ...]:
 
 
 def batch_features(texts: list[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Sparse features of an answer's sentences as (row, column, value) triplets.
+    """Sparse features of an answer's sentences (in order) as (rows, columns, values).
 
-    Each sentence has its own word 1-2-grams and character 3-4-grams, hashed into
-    ``N_HASH`` slots, each group a 0/1 vector scaled to unit length, then the named cues
-    (0/1). Its *neighbours'* words are context: the words of the sentence before and of
-    the one after, in their own hash namespaces, each scaled to length ``CONTEXT_WEIGHT``.
-    A sentence with no neighbour on a side simply has no context on that side; nothing
-    marks the first or last sentence, so position in the answer is not a feature.
+    Each sentence: its word 1-2-grams and character 3-4-grams hashed into ``N_HASH`` slots,
+    each group scaled to unit length, then the named cues (0/1). Context: the words of the
+    sentence before and after, in their own hash namespaces, each scaled to length
+    ``CONTEXT_WEIGHT``; a missing neighbour adds nothing, so position is not a feature.
     A slot hit twice appears twice; the model adds the two.
-
-    Args:
-        texts: the answer's sentences, in order.
-
-    Returns:
-        (rows, columns, values).
     """
     rows: list[int] = []
     cols: list[int] = []
@@ -209,12 +207,12 @@ class TaggerModel:
 
     Attributes:
         weights: (N_FEATURES, 5) logistic-regression weights; ``bias`` its (5,) intercepts.
-        prior: (5,) class shares as the class-weighted training loss saw them; the order
-            model's emissions are p(part | sentence) / prior.
+        prior: (5,) class shares the weighted loss saw; emissions are p(part | sentence) / prior.
         start, trans: (5,) and (5, 5) log-probabilities of the order model.
-        thresholds: (5,) posterior a part's best sentence needs for the part to count as present.
+        thresholds: (5,) p(present) a part needs (no presence stage: best posterior needed).
         hint_bonus: log-odds added to a part named by the writer's own label (evidence, not an order).
         meta: training settings and validation figures.
+        presence_w, presence_b: (F, 5), (5,) presence model over :func:`presence_features`.
     """
 
     weights: np.ndarray
@@ -225,6 +223,8 @@ class TaggerModel:
     thresholds: np.ndarray
     hint_bonus: float
     meta: dict
+    presence_w: np.ndarray | None = None
+    presence_b: np.ndarray | None = None
 
     def sentence_probs(self, texts: list[str], hints: list[str | None] | None = None) -> np.ndarray:
         """p(part | sentence, its neighbours' words) for each sentence, (n, 5)."""
@@ -247,6 +247,32 @@ class TaggerModel:
     def posteriors(self, probs: np.ndarray) -> np.ndarray:
         """Order-model posteriors p(part at sentence k | whole answer), (n, 5)."""
         return forward_backward(emissions(probs, self.prior), self.start, self.trans)
+
+
+def presence_features(probs: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """Story-level summaries for the presence stage, (F,): per part (from the order-model
+    posteriors) the logit of the best, the top-2 mean, the mean, the share of sentences whose
+    best part it is; (from the sentence probabilities) the logit of the best and the mean;
+    then log(1 + number of sentences). Nothing here says where a sentence sits."""
+    n = len(post)
+    if n == 0:
+        return np.zeros(6 * len(PARTS) + 1)
+    top2 = np.sort(post, axis=0)[-2:].mean(axis=0) if n > 1 else post[0]
+    arg = np.bincount(post.argmax(axis=1), minlength=len(PARTS)) / n
+
+    best, raw = np.clip(post.max(axis=0), 1e-4, 1 - 1e-4), np.clip(probs.max(axis=0), 1e-4, 1 - 1e-4)
+    return np.concatenate([np.log(best / (1 - best)), top2, post.mean(axis=0), arg,
+                           np.log(raw / (1 - raw)), probs.mean(axis=0), [np.log1p(n)]])
+
+
+def presence(model: TaggerModel, probs: np.ndarray, post: np.ndarray) -> np.ndarray:
+    """Per part, p(present) from the presence stage, or the best posterior without one, (5,)."""
+    if not len(post):
+        return np.zeros(len(PARTS))
+    if model.presence_w is None or model.presence_b is None:
+        return post.max(axis=0)
+    z = presence_features(probs, post) @ model.presence_w + model.presence_b
+    return 1.0 / (1.0 + np.exp(-z))
 
 
 def emissions(probs: np.ndarray, prior: np.ndarray) -> np.ndarray:
@@ -285,10 +311,12 @@ def save_model(model: TaggerModel, path) -> None:
     ``np.savez`` stamps each member with the current time; this writes fixed stamps so
     that retraining reproduces the committed file bit for bit.
     """
-    arrays = {"weights": model.weights.astype(np.float32), "bias": model.bias, "prior": model.prior,
-              "start": model.start, "trans": model.trans, "thresholds": model.thresholds,
-              "hint_bonus": np.array(model.hint_bonus),
-              "meta": np.frombuffer(json.dumps(model.meta, sort_keys=True).encode(), dtype=np.uint8)}
+    arrays: dict[str, np.ndarray] = {
+        "weights": model.weights.astype(np.float32), "bias": model.bias, "prior": model.prior, "start": model.start,
+        "trans": model.trans, "thresholds": model.thresholds, "hint_bonus": np.array(model.hint_bonus)}
+    if model.presence_w is not None and model.presence_b is not None:
+        arrays.update(presence_w=model.presence_w, presence_b=model.presence_b)
+    arrays["meta"] = np.frombuffer(json.dumps(model.meta, sort_keys=True).encode(), dtype=np.uint8)
     with zipfile.ZipFile(path, "w", compression=zipfile.ZIP_DEFLATED) as zf:
         for name, arr in arrays.items():
             buf = io.BytesIO()
@@ -307,7 +335,9 @@ def load_model(path=None) -> TaggerModel:
     with np.load(path, allow_pickle=False) as z:
         return TaggerModel(weights=z["weights"], bias=z["bias"].astype(np.float64), prior=z["prior"],
                            start=z["start"], trans=z["trans"], thresholds=z["thresholds"],
-                           hint_bonus=float(z["hint_bonus"].ravel()[0]), meta=json.loads(bytes(z["meta"]).decode()))
+                           hint_bonus=float(z["hint_bonus"].ravel()[0]), meta=json.loads(bytes(z["meta"]).decode()),
+                           presence_w=z["presence_w"] if "presence_w" in z else None,
+                           presence_b=z["presence_b"] if "presence_b" in z else None)
 
 
 @lru_cache(maxsize=1)
@@ -326,7 +356,7 @@ class Tagging:
         probs: (n, 5) p(part | sentence) from each sentence alone.
         posteriors: (n, 5) the same after the order model.
         labels: each sentence's part: its most probable one among the parts judged present.
-        confidence: per part, the best posterior any sentence has for it (0..1).
+        confidence: per part, p(present) from the presence stage (0..1).
         present: per part, whether its confidence reaches the part's threshold.
     """
 
@@ -338,20 +368,12 @@ class Tagging:
 
 
 def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None) -> Tagging:
-    """Label an answer's sentences and decide which parts it has.
-
-    Args:
-        model: the trained tagger.
-        texts: the sentences, in order.
-        hints: per sentence, a part the writer's own label named, or None.
-
-    Returns:
-        The :class:`Tagging`.
-    """
+    """Label an answer's sentences (in order) and decide which parts it has; ``hints``: per
+    sentence, a part the writer's own label named, or None."""
     probs = model.sentence_probs(texts, hints)
     post = model.posteriors(probs)
     n = len(texts)
-    score = post.max(axis=0) if n else np.zeros(len(PARTS))
+    score = presence(model, probs, post)
     present = score >= model.thresholds
     if n and not present.any():
         present[int(score.argmax())] = True  # every sentence needs some label
