@@ -93,9 +93,9 @@ class PartReport:
         present: the part is judged present.
         sentences: indexes of its sentences.
         share_words, share_time: its share of the answer's words and (spoken) time.
-        confidence: (learned tagger) the highest probability any sentence has for the part
-            (0..1); None with the rules.
-        unclear: (learned tagger) judged absent, but close enough to the threshold to be unsure.
+        confidence: (learned tagger) the probability that the part is present, from the
+            story-level presence model over the sentence probabilities (0..1); None with the rules.
+        unclear: (learned tagger) judged absent, but within ``unclear_margin`` of 0.5.
     """
 
     present: bool
