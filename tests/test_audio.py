@@ -100,3 +100,12 @@ def test_only_level_regions_near_the_voice_are_kept():
     assert with_voice(levels, ()) == ()  # no voice: no speech, however loud the room
     # noise that hides the voice from the levels: the detector's own regions
     assert with_voice(((1.0, 1.2),), ((0.9, 3.0), (4.0, 6.0))) == ((0.9, 3.0), (4.0, 6.0))
+
+
+def test_a_level_region_is_split_where_the_voice_is_silent_for_a_pause():
+    from starcoach.audio.activity import with_voice
+
+    # typing kept the level up through a 2.5 s pause (3.0-5.5 s) and after the last word
+    levels = ((1.0, 9.0),)
+    voice = ((1.0, 2.0), (2.3, 3.0), (5.5, 7.0))  # a 0.3 s gap stays inside, the 2.5 s one splits
+    assert with_voice(levels, voice) == ((1.0, 3.1), (5.4, 7.1))

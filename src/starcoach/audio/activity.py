@@ -210,14 +210,39 @@ def near(regions: tuple[tuple[float, float], ...], voice: list[tuple[float, floa
     return tuple(out)
 
 
+# A silence of the voice this long inside a level region (typing, a fan's swell, a door kept it
+# loud) splits the region: it is a pause (``pause_min_s``), not speech. Shorter ones stay inside,
+# so the level edges of words and fillers are untouched.
+VOICE_SILENCE_S = 1.0
+
+
 def with_voice(regions: tuple[tuple[float, float], ...], voice: tuple[tuple[float, float], ...]
                ) -> tuple[tuple[float, float], ...]:
-    """The level REGIONS near the VOICE, or the voice's own regions where noise hides it from
-    the levels (they then cover under 30% of what the detector hears)."""
+    """The level REGIONS near the VOICE, split at silences of the voice of :data:`VOICE_SILENCE_S`
+    or more; or the voice's own regions where noise hides it from the levels (they then cover
+    under 30% of what the detector hears)."""
     kept = near(regions, list(voice))
     if sum(e - s for s, e in kept) < 0.3 * sum(e - s for s, e in voice):
         return voice
-    return kept
+    return _split_at_voice_silences(kept, voice)
+
+
+def _split_at_voice_silences(regions: tuple[tuple[float, float], ...], voice: tuple[tuple[float, float], ...]
+                             ) -> tuple[tuple[float, float], ...]:
+    out: list[tuple[float, float]] = []
+    for s, e in regions:
+        inside = [(max(s, vs - VOICE_NEAR_S), min(e, ve + VOICE_NEAR_S)) for vs, ve in voice
+                  if ve + VOICE_NEAR_S > s and vs - VOICE_NEAR_S < e]
+        if not inside:
+            out.append((s, e))
+            continue
+        start = s if inside[0][0] - s < VOICE_SILENCE_S else inside[0][0]
+        for (_, a_end), (b_start, _) in zip(inside, inside[1:]):
+            if b_start - a_end >= VOICE_SILENCE_S:
+                out.append((start, a_end))
+                start = b_start
+        out.append((start, e if e - inside[-1][1] < VOICE_SILENCE_S else inside[-1][1]))
+    return tuple((round(a, 3), round(b, 3)) for a, b in out)
 
 
 def snap_to_speech(start: float, end: float, activity: Activity, *, tolerance: float = 0.03) -> tuple[float, float]:
