@@ -165,49 +165,6 @@ class Engine:
                 self._probe = FillerProbe(self._model, ProbeOptions(window_s=window_s))
             return self._probe.score(clips)
 
-    def transcribe_pieces(self, pieces: list[np.ndarray], *, gap_s: float = 0.8) -> list[tuple[Word, ...]]:
-        """Transcribe short clips in one pass and say which words each clip holds.
-
-        The clips are laid end to end with ``gap_s`` of silence between them, in
-        buffers under Whisper's 30 s window, so a dozen clips cost one decoder run
-        instead of twelve. A word belongs to the clip its midpoint falls in; words
-        in the silence between clips are dropped.
-
-        Returns:
-            For each clip, its words with times relative to the clip's start.
-        """
-        results: list[list[Word]] = [[] for _ in pieces]
-        gap = np.zeros(int(gap_s * SAMPLE_RATE), dtype=np.float32)
-        batch: list[int] = []
-        length = len(gap)
-        for idx, piece in enumerate(pieces):
-            if batch and length + len(piece) + len(gap) > 28 * SAMPLE_RATE:
-                self._decode_batch(pieces, batch, gap, results)
-                batch, length = [], len(gap)
-            batch.append(idx)
-            length += len(piece) + len(gap)
-        if batch:
-            self._decode_batch(pieces, batch, gap, results)
-        return [tuple(r) for r in results]
-
-    def _decode_batch(self, pieces, batch, gap, results) -> None:
-        parts, bounds, t = [gap], [], len(gap) / SAMPLE_RATE
-        for idx in batch:
-            parts.extend([pieces[idx], gap])
-            dur = len(pieces[idx]) / SAMPLE_RATE
-            bounds.append((idx, t, t + dur))
-            t += dur + len(gap) / SAMPLE_RATE
-        # In a full 30 s window: heard in a window cut to their length, a breath or the tail
-        # of a word came out as "um" or "er" on the real recordings (jfk.flac, a real
-        # speaker), where the padded window heard nothing.
-        transcript = self.transcribe(np.concatenate(parts), fallback=False, condition=False, fit=False)
-        for w in transcript.words:
-            mid = (w.start + w.end) / 2
-            for idx, s, e in bounds:
-                if s - 0.1 <= mid <= e + 0.1:
-                    results[idx].append(Word(w.text, max(0.0, w.start - s), max(0.0, w.end - s), w.probability))
-                    break
-
 
 def download_model(name: str, dest: Path) -> None:
     """Download a faster-whisper model by name (``small.en``) or hub id into ``dest``.
