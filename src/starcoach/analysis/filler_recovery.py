@@ -34,8 +34,8 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     that Whisper's first token for it is a filled-pause spelling (:meth:`Engine.score_fillers`).
     Decoding the clips with the filler prompt, as before, turned pauses and noise into
     "Um." (34 of 36 such clips on other voices); the score separates fillers from words and
-    noise (AUC 0.965 on 306 fillers of eight voices in four conditions, threshold chosen
-    leave-one-voice-out: docs/fillers-research.md). A word confirmed as a filler becomes
+    noise (AUC 0.965 on 306 fillers of eight voices in four conditions; the threshold,
+    chosen on those voices, moves little when one is left out: docs/fillers-research.md). A word confirmed as a filler becomes
     that filler in the transcript; a gap the model would write nothing for is returned as
     unconfirmed (a hesitation we could not name).
     """

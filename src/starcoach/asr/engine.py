@@ -1,4 +1,6 @@
-"""The faster-whisper adapter: the only module that imports faster_whisper.
+"""The faster-whisper adapter: the model's loading and decoding (with :mod:`.probe`, which scores
+clips with the same loaded model, and :mod:`.vad`, the bundled voice detector, the only modules
+that import faster_whisper).
 
 It loads a model once per process, transcribes 16 kHz samples with word
 timestamps and converts the result into our own :class:`Transcript`.

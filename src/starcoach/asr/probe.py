@@ -10,8 +10,8 @@ The model is the CTranslate2 Whisper that faster-whisper loads (``WhisperModel(.
 pass a loaded ``WhisperModel`` to :class:`FillerProbe` to share its weights, or use
 :meth:`FillerProbe.load`.
 Thresholds on the scores are the caller's, chosen on data (docs/fillers-research.md: keep a
-candidate when ``p_filler >= 0.015`` at the default 3 s window). This module and
-:mod:`starcoach.asr.engine` are the only ones that touch faster_whisper and ctranslate2.
+candidate when ``p_filler >= 0.015`` at the default 3 s window). The engine
+(:meth:`starcoach.asr.engine.Engine.score_fillers`) owns the probe and shares its model.
 """
 
 from __future__ import annotations
