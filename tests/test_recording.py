@@ -31,13 +31,40 @@ def speech(name="short-answer.flac") -> np.ndarray:
     return load_audio(SAMPLES / name).samples
 
 
+_started: list[subprocess.Popen] = []
+
+
+@pytest.fixture(autouse=True)
+def _no_recorder_outlives_its_test():
+    """A test that fails half-way must not leave a recorder running: it would hold the
+    microphone and two cores' worth of decoding from the tests after it."""
+    yield
+    while _started:
+        proc = _started.pop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
+def _as_from_a_terminal() -> None:
+    """Give the child the Ctrl+C a terminal's foreground process has.
+
+    A shell without job control starts a background job (``make test &``, a CI step run in
+    the background) with SIGINT ignored, and every process it starts inherits that: Python
+    then installs no KeyboardInterrupt handler, and the Ctrl+C test's record never stopped
+    (and, left running, took the microphone from the tests after it).
+    """
+    signal.signal(signal.SIGINT, signal.SIG_DFL)
+
+
 class Run:
     """A ``starcoach`` process; waits for it to say it is recording."""
 
     def __init__(self, *args, env=None, stdin=subprocess.DEVNULL):
         self.proc = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdin=stdin,
                                      stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                                     env=env or os.environ.copy())
+                                     env=env or os.environ.copy(), preexec_fn=_as_from_a_terminal)
+        _started.append(self.proc)
         self.err_lines: list[str] = []
 
     def wait_recording(self, timeout=30.0) -> float:
@@ -57,7 +84,12 @@ class Run:
     def finish(self, timeout=120):
         # Let it exit by itself first: closing its standard input would be a second
         # reason to stop ("input ended"), which a real Ctrl+C does not give.
-        self.proc.wait(timeout=timeout)
+        try:
+            self.proc.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()  # never leave a recorder holding the microphone for the next test
+            self.proc.communicate()
+            raise
         out, err = self.proc.communicate(timeout=timeout)
         return self.proc.returncode, out, "".join(self.err_lines) + err
 
