@@ -115,3 +115,99 @@ def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
     long_gap = next((a, b) for (_, a), (b, _) in zip(regions, regions[1:]) if b - a == 3.0)
     assert bounds[0][1] == sum(long_gap) / 2  # the longest silence in reach, not the nominal time
     assert _window_bounds(activity, 200.0) == [(0.0, 200.0)]
+
+
+# --- voiced clips for batched decoding (analysis/clips.py) ---
+
+def _runs(until: float, pauses: dict[float, float]) -> list[tuple[float, float]]:
+    """2 s voiced runs 0.3 s apart from 0.5 s to ``until``; a run ending after a key of ``pauses`` is
+    followed by that pause instead (once)."""
+    regions, t, left = [], 0.5, dict(pauses)
+    while t < until:
+        regions.append((round(t, 2), round(t + 2.0, 2)))
+        at = next((k for k in left if k <= t + 2.0), None)
+        t += 2.0 + (left.pop(at) if at is not None else 0.3)
+    return regions
+
+
+def test_clips_hold_every_voiced_region_once_in_the_fewest_clips_cut_in_the_longest_pause():
+    from starcoach.analysis.clips import LEAD_S, TAIL_S, voice_clips
+
+    regions = _runs(44.0, {20.0: 1.5, 24.0: 0.6})  # either cut leaves two clips under 25 s
+    clips = voice_clips(regions, 47.0, max_s=25.0)
+    assert len(clips) == 2  # 46 s needs two, and two it is
+    assert all(b - a <= 25.0 + LEAD_S + TAIL_S for a, b in clips)
+    assert all(b0 <= a1 for (_, b0), (a1, _) in zip(clips, clips[1:]))  # in order, no overlap
+    for a, b in regions:  # every region inside exactly one clip
+        assert sum(1 for c0, c1 in clips if c0 <= a and b <= c1) == 1, (a, b)
+    first_end = max(b for a, b in regions if b < clips[1][0])
+    following = min(a for a, b in regions if a >= clips[1][0])
+    assert following - first_end == pytest.approx(1.5)  # in the 1.5 s pause, not the 0.6 s one
+
+
+def test_no_clip_is_left_a_few_seconds_long_when_a_pause_allows_a_longer_one():
+    from starcoach.analysis.clips import voice_clips
+
+    # evenly spoken, 35 s: cutting as late as possible would leave a last clip of 7 s; with the
+    # pauses all alike the cut may fall anywhere else, but no clip is under 12 s
+    clips = voice_clips(_runs(33.0, {}), 36.0, max_s=28.0)
+    assert len(clips) == 2 and min(b - a for a, b in clips) >= 12.0
+
+
+def test_a_region_longer_than_a_clip_is_cut_and_no_region_gives_no_clip():
+    from starcoach.analysis.clips import voice_clips
+
+    clips = voice_clips([(1.0, 61.0)], 62.0, max_s=25.0)
+    assert len(clips) == 3 and clips[0][0] == pytest.approx(0.7) and clips[-1][1] == pytest.approx(61.5)
+    assert all(b - a <= 25.5 for a, b in clips)
+    assert voice_clips([], 10.0) == []
+
+
+class DecodesClips:
+    """Writes one word a second over each clip it is given; ``stop_after`` ends a clip's
+    first decoding early (Whisper sometimes stops after a pause and never comes back)."""
+
+    def __init__(self, stop_after: float | None = None):
+        self.stop_after = stop_after
+        self.calls: list[list[tuple[float, float]]] = []
+
+    def transcribe_clips(self, samples, clips, *, prompt=None):
+        self.calls.append(list(clips))
+        segments = []
+        for a, b in clips:
+            end = b if self.stop_after is None or len(self.calls) > 1 else min(b, a + self.stop_after)
+            words = tuple(Word("word", s, s + 0.6, 0.9) for s in np.arange(a + 0.3, end - 0.6, 1.0))
+            if words:
+                segments.append(Segment(words[0].start, words[-1].end, "word " * len(words), words))
+        return Transcript(segments=tuple(segments), duration_s=len(samples) / RATE)
+
+
+def _voiced(seconds: float, runs: list[tuple[float, float]]) -> tuple[np.ndarray, Activity]:
+    x = silence(seconds)
+    for a, b in runs:
+        clip = tone(b - a, freq=160.0)
+        x[int(a * RATE): int(a * RATE) + len(clip)] = clip
+    return x, speech_activity(x, RATE)
+
+
+def test_all_clips_go_to_the_model_in_one_call_and_silence_is_never_decoded():
+    from starcoach.analysis.pipeline import _transcribe_clips
+
+    x, activity = _voiced(60.0, [(1.0, 20.0), (30.0, 45.0), (50.0, 58.0)])
+    engine = DecodesClips()
+    transcript = _transcribe_clips(engine, x, activity, None, 25.0)
+    assert len(engine.calls) == 1 and len(engine.calls[0]) == 3
+    assert all(not (21.0 < w.start < 29.5 or 46.0 < w.start < 49.5) for w in transcript.words)
+
+
+def test_a_clip_whose_decoding_stopped_early_has_its_rest_decoded_again():
+    from starcoach.analysis.pipeline import _transcribe_clips
+
+    x, activity = _voiced(30.0, [(1.0, 20.0)])
+    engine = DecodesClips(stop_after=8.0)
+    transcript = _transcribe_clips(engine, x, activity, None, 25.0)
+    assert len(engine.calls) == 2
+    (rest_start, rest_end), = engine.calls[1]
+    assert 7.0 < rest_start < 9.0 and rest_end == pytest.approx(20.5, abs=0.1)
+    assert transcript.words[-1].end > 19.0  # the rest is in the transcript, in order
+    assert [w.start for w in transcript.words] == sorted(w.start for w in transcript.words)

@@ -47,3 +47,55 @@ def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config)
 def test_one_analyzer_loads_the_model_once(config):
     analyzer = config.analyzer()
     assert analyzer.engine() is analyzer.engine()
+
+
+@pytest.mark.slow
+def test_voiced_clips_are_encoded_once_in_one_batch_and_their_words_stay_inside_them(config):
+    from starcoach.analysis.clips import voice_clips
+    from starcoach.analysis.pipeline import voice_activity
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    engine = config.analyzer().engine()
+    samples = load_audio(SAMPLES / "demo-answer.flac").samples
+    clips = voice_clips(voice_activity(samples).regions, len(samples) / 16000, max_s=12.0)
+    assert len(clips) >= 3
+    batches = []
+    encode = engine._model.encode
+    engine._model.encode = lambda features: batches.append(features.shape[0]) or encode(features)
+    try:
+        transcript = engine.transcribe_clips(samples, clips)
+    finally:
+        del engine._model.encode
+    assert batches == [len(clips)]  # one encoder call for all of them; nothing encoded twice
+    words = transcript.words
+    said = " ".join(w.text.lower() for w in words)
+    assert len(words) > 40 and "checkout" in said and "launch" in said  # first clip and last
+    for w in words:
+        assert any(a - 0.05 <= w.start and w.end <= b + 0.05 for a, b in clips), w
+
+
+@pytest.mark.slow
+def test_a_clip_decoded_into_a_loop_is_decoded_again_on_its_own(config):
+    from types import SimpleNamespace
+
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    engine = config.analyzer().engine()
+    samples = load_audio(SAMPLES / "short-answer.flac").samples
+    seconds = len(samples) / 16000
+
+    def word(text, start):
+        return SimpleNamespace(word=text, start=start, end=start + 0.2, probability=0.5)
+
+    looped = SimpleNamespace(start=0.0, end=seconds, text="uh, " * 40, no_speech_prob=0.1, avg_logprob=-0.3,
+                             words=[word(" uh,", 0.1 + 0.2 * k) for k in range(40)])
+    real_batched = engine._batched
+    engine._batched = SimpleNamespace(transcribe=lambda *a, **k: (iter([looped]), None))
+    try:
+        transcript = engine.transcribe_clips(samples, [(0.0, seconds)])
+    finally:
+        engine._batched = real_batched
+    said = " ".join(w.text.lower() for w in transcript.words)
+    assert "reduced" in said and said.count("uh") < 5  # the clip's own decoding, not the loop

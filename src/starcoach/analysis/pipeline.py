@@ -7,7 +7,10 @@ stays a plain function (or, for the model, one adapter object).
 from __future__ import annotations
 
 import os
+import threading
 import time
+from collections.abc import Callable
+from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -21,6 +24,7 @@ from ..audio.activity import Activity, SignalStats, signal_stats, snap_to_speech
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
+from .clips import voice_clips
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
@@ -124,11 +128,15 @@ class Analyzer:
                         started: float | None = None) -> Analysis:
         """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
         t0 = started if started is not None else time.perf_counter()
-        activity = voice_activity(samples)
+        levels = speech_activity(samples, SAMPLE_RATE)
+        # The model loads (0.5-0.7 s) on one core while the voice detector runs on the other
+        # (one thread, 0.2 s per minute of audio); silence never loads it.
+        loading = _in_background(self.engine) if levels.regions else None
+        activity = voice_activity(samples, levels=levels)
         t_transcribe = time.perf_counter()
         if activity.regions:  # never run the model on silence
-            transcript, audio_fillers, unconfirmed = _transcribe_windows(self.engine(), self.options, samples,
-                                                                         activity)
+            engine = loading.result() if loading is not None else self.engine()
+            transcript, audio_fillers, unconfirmed = _transcribe_windows(engine, self.options, samples, activity)
         else:
             transcript, audio_fillers, unconfirmed = (
                 Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
@@ -190,7 +198,8 @@ def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(r.start, r.end) for r in speech_regions(samples)]
 
 
-def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None) -> Activity:
+def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None,
+                   levels: Activity | None = None) -> Activity:
     """Where the voice is: the signal's level regions that a voice detector hears a voice in.
 
     A pause is silence of the voice, not of the room. The level regions (12 dB over an
@@ -203,11 +212,27 @@ def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | No
     none.
     Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
     (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
-    ``voice``: the detector's (start, end) spans for these samples, when already known.
+    ``voice``: the detector's (start, end) spans for these samples, when already known;
+    ``levels``: their level regions (:func:`~starcoach.audio.activity.speech_activity`), likewise.
     """
-    levels = speech_activity(samples, SAMPLE_RATE)
+    levels = speech_activity(samples, SAMPLE_RATE) if levels is None else levels
     spans = tuple(voice_spans(samples) if voice is None else voice)
     return replace(levels, regions=with_voice(levels.regions, spans), voice=spans)
+
+
+def _in_background(load: Callable[[], Engine]) -> Future[Engine]:
+    """Run ``load`` on a thread of its own; ``.result()`` waits for it and raises what it raised
+    (a :class:`~starcoach.domain.errors.ModelError` reaches the caller only if it asks)."""
+    future: Future[Engine] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(load())
+        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
+            future.set_exception(exc)
+
+    threading.Thread(target=run, name="starcoach-model-load", daemon=True).start()
+    return future
 
 
 ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
@@ -232,10 +257,13 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
                 tuple((round(a + first, 3), round(b + first, 3)) for a, b in inner_u))
     base = config.transcribe.initial_prompt
     prompt = f"{base} {context}".strip() if context else None
-    transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
+    if config.transcribe.clip_s:
+        transcript = _transcribe_clips(engine, samples, activity, prompt, config.transcribe.clip_s)
+    else:
+        transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
     # Whisper sometimes ends a window early after a long silence and never comes back to
     # the speech that follows; decode what it skipped on its own, with what it heard as context.
-    for _ in range(3):
+    for _ in range(0 if config.transcribe.clip_s else 3):
         words = transcript.words
         done = words[-1].end if words else 0.0
         rest = [r for r in activity.regions if r[0] > done + 0.2]
@@ -254,6 +282,36 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
         transcript, fillers, unconfirmed = recover_fillers(engine, samples, transcript, activity,
                                                            config.transcribe.filler_threshold, config.metrics)
     return transcript, fillers, unconfirmed
+
+
+def _transcribe_clips(engine: Engine, samples: np.ndarray, activity: Activity, prompt: str | None,
+                      max_s: float) -> Transcript:
+    """Decode the voiced clips of ``samples`` in one batch (see :mod:`.clips`).
+
+    A clip whose decoding stops early (Whisper sometimes ends after a pause and never comes
+    back to the speech that follows) leaves a second or more of voice after its last word:
+    that rest is decoded again, as clips of its own, twice at most.
+    """
+    duration = len(samples) / SAMPLE_RATE
+    clips = voice_clips(activity.regions, duration, max_s=max_s)
+    transcript = _fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
+    for _ in range(2):
+        words = transcript.words
+        rests = []
+        for start, end in clips:
+            inside = [w for w in words if start <= (w.start + w.end) / 2 < end]
+            done = inside[-1].end + 0.1 if inside else start
+            if activity.speech_between(done, end) >= 1.0:
+                rests.append((done, end))
+        if not rests:
+            break
+        clips = rests
+        more = _fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
+        if not more.words:
+            break
+        transcript = replace(transcript, segments=tuple(sorted(transcript.segments + more.segments,
+                                                               key=lambda seg: seg.start)))
+    return transcript
 
 
 # A long recording is transcribed in windows of about this length, cut in the longest silence

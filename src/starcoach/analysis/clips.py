@@ -1,0 +1,74 @@
+"""Cut a recording's voiced stretches into clips for batched decoding.
+
+Whisper reads 30 s windows. Decoding a file window by window, faster-whisper moves each next
+window to the end of the last complete sentence, so audio is encoded again and again (four
+encoder passes for 45 s of speech), and the windows are decoded one after another. Clips cut
+in the pauses, each at most :data:`MAX_CLIP_S` long, are encoded once each and decoded together
+(:meth:`starcoach.asr.engine.Engine.transcribe_clips`); silence before, between and after them
+is never decoded.
+"""
+
+from __future__ import annotations
+
+# Longest clip. Whisper's window is 30 s; 25 s leaves room for the clip's margins and for a
+# pause to cut in (on the dev answers most clips are 15-25 s).
+MAX_CLIP_S = 25.0
+# Audio kept before a clip's first voiced region and after its last (never past the middle of
+# the pause to the next clip): Whisper needs a little lead-in, and a word's tail runs quieter
+# than the level regions see.
+LEAD_S = 0.3
+TAIL_S = 0.5
+# Pauses up to this long are better places to cut the longer they are; beyond it, all alike.
+GOOD_PAUSE_S = 1.5
+# Clips shorter than this cost a little for each second they lack.
+SHORT_CLIP_S = 12.0
+
+
+def voice_clips(regions: tuple[tuple[float, float], ...] | list[tuple[float, float]], duration_s: float, *,
+                max_s: float = MAX_CLIP_S) -> list[tuple[float, float]]:
+    """Group voiced regions (start, end seconds, in order) into clips of at most ``max_s``.
+
+    The grouping is the best by, in this order: the fewest clips (each is a window of its
+    own, so the fewest cuts through a sentence); cuts in the longest pauses (each counted up
+    to :data:`GOOD_PAUSE_S`); no clip much shorter than :data:`SHORT_CLIP_S` (Whisper reads a
+    few seconds cut from a sentence badly: "Um, builds confidence better than long
+    tutorials" alone came out as "Um, wheels can't even spate an unlong tutorial").
+    A single region longer than ``max_s`` is cut every ``max_s``. Returns (start, end)
+    seconds with the margins added, in order and not overlapping.
+    """
+    pieces: list[tuple[float, float]] = []
+    for a, b in regions:
+        while b - a > max_s:
+            pieces.append((a, a + max_s))
+            a += max_s
+        pieces.append((a, b))
+    n = len(pieces)
+    if not n:
+        return []
+    # best[j]: (cost, start of the last clip) for pieces[:j] grouped into clips
+    best: list[tuple[float, int]] = [(0.0, 0)] + [(float("inf"), 0)] * n
+    for j in range(1, n + 1):
+        for i in range(j - 1, -1, -1):
+            length = pieces[j - 1][1] - pieces[i][0]
+            if length > max_s:
+                break
+            pause = min(GOOD_PAUSE_S, pieces[i][0] - pieces[i - 1][1]) if i else GOOD_PAUSE_S
+            cost = best[i][0] + 100.0 - 10.0 * pause + max(0.0, SHORT_CLIP_S - length)
+            if cost < best[j][0]:
+                best[j] = (cost, i)
+    groups = []
+    j = n
+    while j:
+        i = best[j][1]
+        groups.append(pieces[i:j])
+        j = i
+    groups.reverse()
+    clips = []
+    for k, group in enumerate(groups):
+        start, end = group[0][0] - LEAD_S, group[-1][1] + TAIL_S
+        if k:
+            start = max(start, (groups[k - 1][-1][1] + group[0][0]) / 2)
+        if k + 1 < len(groups):
+            end = min(end, (group[-1][1] + groups[k + 1][0][0]) / 2)
+        clips.append((round(max(0.0, start), 3), round(min(duration_s, end), 3)))
+    return clips
