@@ -7,7 +7,8 @@ import pytest
 
 from starcoach.analysis.filler_recovery import recover_fillers
 from starcoach.analysis.metrics import MetricsOptions
-from starcoach.analysis.pipeline import WINDOW_S, _fit_to_audio, _window_bounds
+from starcoach.analysis.clips import fit_to_audio
+from starcoach.analysis.pipeline import WINDOW_S, _window_bounds
 from starcoach.asr.probe import ProbeScore
 from starcoach.audio.activity import Activity, speech_activity
 from starcoach.domain.transcript import Segment, Transcript, Word
@@ -94,7 +95,7 @@ def test_segments_over_silence_are_dropped_and_words_trimmed_to_the_voice():
     x[RATE: 2 * RATE] = tone(1.0)
     spoken = Segment(0.8, 2.3, "Hello there.", (Word("Hello", 0.8, 1.5, 0.9), Word("there.", 1.5, 2.3, 0.9)))
     ghost = Segment(4.0, 5.0, "Thank you.", (Word("Thank", 4.0, 4.4, 0.5), Word("you.", 4.4, 5.0, 0.5)))
-    out = _fit_to_audio(Transcript((spoken, ghost), 6.0), speech_activity(x, RATE))
+    out = fit_to_audio(Transcript((spoken, ghost), 6.0), speech_activity(x, RATE))
     assert [w.text for w in out.words] == ["Hello", "there."]
     assert out.words[0].start == pytest.approx(1.0, abs=0.05)
     assert out.words[-1].end == pytest.approx(2.0, abs=0.05)
@@ -191,21 +192,21 @@ def _voiced(seconds: float, runs: list[tuple[float, float]]) -> tuple[np.ndarray
 
 
 def test_all_clips_go_to_the_model_in_one_call_and_silence_is_never_decoded():
-    from starcoach.analysis.pipeline import _transcribe_clips
+    from starcoach.analysis.clips import decode_clips
 
     x, activity = _voiced(60.0, [(1.0, 20.0), (30.0, 45.0), (50.0, 58.0)])
     engine = DecodesClips()
-    transcript = _transcribe_clips(engine, x, activity, None, 25.0)
+    transcript = decode_clips(engine, x, activity, None, 25.0)
     assert len(engine.calls) == 1 and len(engine.calls[0]) == 3
     assert all(not (21.0 < w.start < 29.5 or 46.0 < w.start < 49.5) for w in transcript.words)
 
 
 def test_a_clip_whose_decoding_stopped_early_has_its_rest_decoded_again():
-    from starcoach.analysis.pipeline import _transcribe_clips
+    from starcoach.analysis.clips import decode_clips
 
     x, activity = _voiced(30.0, [(1.0, 20.0)])
     engine = DecodesClips(stop_after=8.0)
-    transcript = _transcribe_clips(engine, x, activity, None, 25.0)
+    transcript = decode_clips(engine, x, activity, None, 25.0)
     assert len(engine.calls) == 2
     (rest_start, rest_end), = engine.calls[1]
     assert 7.0 < rest_start < 9.0 and rest_end == pytest.approx(20.5, abs=0.1)

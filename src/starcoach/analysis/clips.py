@@ -1,4 +1,4 @@
-"""Cut a recording's voiced stretches into clips for batched decoding.
+"""Cut a recording's voiced stretches into clips, decode them in one batch, and fit the words to the voice.
 
 Whisper reads 30 s windows. Decoding a file window by window, faster-whisper moves each next
 window to the end of the last complete sentence, so audio is encoded again and again (four
@@ -9,6 +9,18 @@ is never decoded.
 """
 
 from __future__ import annotations
+
+from dataclasses import replace
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from ..audio.activity import Activity, snap_to_speech
+from ..audio.decode import SAMPLE_RATE
+from ..domain.transcript import Transcript
+
+if TYPE_CHECKING:  # pragma: no cover
+    from ..asr.engine import Engine
 
 # Longest clip. Whisper's window is 30 s; 25 s leaves room for the clip's margins and for a
 # pause to cut in (on the dev answers most clips are 15-25 s).
@@ -72,3 +84,52 @@ def voice_clips(regions: tuple[tuple[float, float], ...] | list[tuple[float, flo
             end = min(end, (group[-1][1] + groups[k + 1][0][0]) / 2)
         clips.append((round(max(0.0, start), 3), round(min(duration_s, end), 3)))
     return clips
+
+
+def decode_clips(engine: Engine, samples: np.ndarray, activity: Activity, prompt: str | None,
+                 max_s: float) -> Transcript:
+    """Decode the voiced clips of ``samples`` (:func:`voice_clips`) in one batch.
+
+    A clip whose decoding stops early (Whisper sometimes ends after a pause and never comes
+    back to the speech that follows) leaves a second or more of voice after its last word:
+    that rest is decoded again, as clips of its own, twice at most.
+    """
+    duration = len(samples) / SAMPLE_RATE
+    clips = voice_clips(activity.regions, duration, max_s=max_s)
+    transcript = fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
+    for _ in range(2):
+        words = transcript.words
+        rests = []
+        for start, end in clips:
+            inside = [w for w in words if start <= (w.start + w.end) / 2 < end]
+            done = inside[-1].end + 0.1 if inside else start
+            if activity.speech_between(done, end) >= 1.0:
+                rests.append((done, end))
+        if not rests:
+            break
+        clips = rests
+        more = fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
+        if not more.words:
+            break
+        transcript = replace(transcript, segments=tuple(sorted(transcript.segments + more.segments,
+                                                               key=lambda seg: seg.start)))
+    return transcript
+
+
+def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
+    """Drop segments laid over silence and trim word times to the voice.
+
+    A segment with no speech under it is one of Whisper's hallucinations ("Thank
+    you.") and goes; the other words are trimmed so they do not start or end in a
+    silence (see :func:`snap_to_speech`).
+    """
+    kept = []
+    for seg in transcript.segments:
+        if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
+            continue
+        words = []
+        for w in seg.words:
+            start, end = snap_to_speech(w.start, w.end, activity)
+            words.append(replace(w, start=round(start, 3), end=round(end, 3)))
+        kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
+    return replace(transcript, segments=tuple(kept))

@@ -20,11 +20,11 @@ import numpy as np
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import ResolvedModel
-from ..audio.activity import Activity, SignalStats, signal_stats, snap_to_speech, speech_activity, with_voice
+from ..audio.activity import Activity, SignalStats, signal_stats, speech_activity, with_voice
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
-from .clips import voice_clips
+from .clips import decode_clips, fit_to_audio
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
@@ -258,9 +258,9 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     base = config.transcribe.initial_prompt
     prompt = f"{base} {context}".strip() if context else None
     if config.transcribe.clip_s:
-        transcript = _transcribe_clips(engine, samples, activity, prompt, config.transcribe.clip_s)
+        transcript = decode_clips(engine, samples, activity, prompt, config.transcribe.clip_s)
     else:
-        transcript = _fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
+        transcript = fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
     # Whisper sometimes ends a window early after a long silence and never comes back to
     # the speech that follows; decode what it skipped on its own, with what it heard as context.
     for _ in range(0 if config.transcribe.clip_s else 3):
@@ -272,7 +272,7 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
         start = max(done, rest[0][0] - 0.2)
         more = engine.transcribe(samples[int(start * SAMPLE_RATE):], prompt=f"{base} {transcript.text}"[-400:].strip())
         shifted = more.shifted(start)
-        shifted = _fit_to_audio(replace(shifted, duration_s=transcript.duration_s), activity)
+        shifted = fit_to_audio(replace(shifted, duration_s=transcript.duration_s), activity)
         if not shifted.words:
             break
         transcript = replace(transcript, segments=transcript.segments + shifted.segments)
@@ -282,36 +282,6 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
         transcript, fillers, unconfirmed = recover_fillers(engine, samples, transcript, activity,
                                                            config.transcribe.filler_threshold, config.metrics)
     return transcript, fillers, unconfirmed
-
-
-def _transcribe_clips(engine: Engine, samples: np.ndarray, activity: Activity, prompt: str | None,
-                      max_s: float) -> Transcript:
-    """Decode the voiced clips of ``samples`` in one batch (see :mod:`.clips`).
-
-    A clip whose decoding stops early (Whisper sometimes ends after a pause and never comes
-    back to the speech that follows) leaves a second or more of voice after its last word:
-    that rest is decoded again, as clips of its own, twice at most.
-    """
-    duration = len(samples) / SAMPLE_RATE
-    clips = voice_clips(activity.regions, duration, max_s=max_s)
-    transcript = _fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
-    for _ in range(2):
-        words = transcript.words
-        rests = []
-        for start, end in clips:
-            inside = [w for w in words if start <= (w.start + w.end) / 2 < end]
-            done = inside[-1].end + 0.1 if inside else start
-            if activity.speech_between(done, end) >= 1.0:
-                rests.append((done, end))
-        if not rests:
-            break
-        clips = rests
-        more = _fit_to_audio(engine.transcribe_clips(samples, clips, prompt=prompt), activity)
-        if not more.words:
-            break
-        transcript = replace(transcript, segments=tuple(sorted(transcript.segments + more.segments,
-                                                               key=lambda seg: seg.start)))
-    return transcript
 
 
 # A long recording is transcribed in windows of about this length, cut in the longest silence
@@ -386,22 +356,3 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
                     model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
                     quality=audio_quality(activity, stats))
-
-
-def _fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
-    """Drop segments laid over silence and trim word times to the voice.
-
-    A segment with no speech under it is one of Whisper's hallucinations ("Thank
-    you.") and goes; the other words are trimmed so they do not start or end in a
-    silence (see :func:`snap_to_speech`).
-    """
-    kept = []
-    for seg in transcript.segments:
-        if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
-            continue
-        words = []
-        for w in seg.words:
-            start, end = snap_to_speech(w.start, w.end, activity)
-            words.append(replace(w, start=round(start, 3), end=round(end, 3)))
-        kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
-    return replace(transcript, segments=tuple(kept))
