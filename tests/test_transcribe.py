@@ -99,3 +99,23 @@ def test_a_clip_decoded_into_a_loop_is_decoded_again_on_its_own(config):
         engine._batched = real_batched
     said = " ".join(w.text.lower() for w in transcript.words)
     assert "reduced" in said and said.count("uh") < 5  # the clip's own decoding, not the loop
+
+
+@pytest.mark.slow
+def test_with_clip_s_set_the_demo_answer_is_analysed_from_clips_with_its_fillers_and_pause(config):
+    from dataclasses import replace
+
+    from starcoach.analysis.pipeline import Analyzer
+    from tests.conftest import SAMPLES
+
+    default = config.analyzer()
+    options = replace(default.options, transcribe=replace(default.options.transcribe, clip_s=25.0))
+    analyzer = Analyzer(default.model, options)
+    calls = []
+    engine = analyzer.engine()
+    decode = engine.transcribe_clips
+    engine.transcribe_clips = lambda *a, **k: calls.append(a[1]) or decode(*a, **k)
+    analysis = analyzer.analyze_file(SAMPLES / "demo-answer.flac")
+    assert calls and len(calls[0]) >= 2  # the 44 s answer went to the model as clips
+    assert {f.text for f in analysis.metrics.fillers} >= {"um", "uh"}
+    assert [p for p in analysis.metrics.pauses if p.duration_s >= 2.0]  # the 2.4 s inserted silence
