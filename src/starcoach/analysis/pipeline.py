@@ -7,10 +7,7 @@ stays a plain function (or, for the model, one adapter object).
 from __future__ import annotations
 
 import os
-import threading
 import time
-from collections.abc import Callable
-from concurrent.futures import Future
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -128,15 +125,11 @@ class Analyzer:
                         started: float | None = None) -> Analysis:
         """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
         t0 = started if started is not None else time.perf_counter()
-        levels = speech_activity(samples, SAMPLE_RATE)
-        # The model loads (0.5-0.7 s) on one core while the voice detector runs on the other
-        # (one thread, 0.2 s per minute of audio); silence never loads it.
-        loading = _in_background(self.engine) if levels.regions else None
-        activity = voice_activity(samples, levels=levels)
+        activity = voice_activity(samples)
         t_transcribe = time.perf_counter()
         if activity.regions:  # never run the model on silence
-            engine = loading.result() if loading is not None else self.engine()
-            transcript, audio_fillers, unconfirmed = _transcribe_windows(engine, self.options, samples, activity)
+            transcript, audio_fillers, unconfirmed = _transcribe_windows(self.engine(), self.options, samples,
+                                                                         activity)
         else:
             transcript, audio_fillers, unconfirmed = (
                 Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
@@ -218,21 +211,6 @@ def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | No
     levels = speech_activity(samples, SAMPLE_RATE) if levels is None else levels
     spans = tuple(voice_spans(samples) if voice is None else voice)
     return replace(levels, regions=with_voice(levels.regions, spans), voice=spans)
-
-
-def _in_background(load: Callable[[], Engine]) -> Future[Engine]:
-    """Run ``load`` on a thread of its own; ``.result()`` waits for it and raises what it raised
-    (a :class:`~starcoach.domain.errors.ModelError` reaches the caller only if it asks)."""
-    future: Future[Engine] = Future()
-
-    def run() -> None:
-        try:
-            future.set_result(load())
-        except BaseException as exc:  # noqa: BLE001 - handed to the caller by result()
-            future.set_exception(exc)
-
-    threading.Thread(target=run, name="starcoach-model-load", daemon=True).start()
-    return future
 
 
 ChunkResult = tuple[Transcript, tuple[Filler, ...], tuple[tuple[float, float], ...]]
