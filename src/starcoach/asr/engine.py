@@ -66,7 +66,7 @@ class TranscribeOptions:
         clip_s: decode the voiced stretches as clips of at most this many seconds, cut in
             pauses, encoded once each and decoded in one batch
             (:meth:`Engine.transcribe_clips`); 0 for Whisper's own 30 s windows, one after
-            another. Measured (2026-12-02, docs/accuracy.md): 25 s clips make ``analyze`` 25%
+            another. Measured (2026-12-02, docs/accuracy.md): 25 s clips make ``analyze`` ~20%
             faster and find filled pauses better on clean audio (dev F1 0.97 -> 0.98, eight lab
             voices 0.92 -> 0.95) but worse under babble (0.90 -> 0.82) and in two more noise
             conditions, with WER 0.01-0.02 higher; the counts matter more than the speed, so 0.
