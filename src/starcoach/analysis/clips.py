@@ -23,7 +23,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
 
 # Longest clip. Whisper's window is 30 s; 25 s leaves room for the clip's margins and for a
-# pause to cut in (on the dev answers most clips are 15-25 s).
+# pause to cut in (20, 25 and 28 s were compared on the lab voices: docs/accuracy.md).
 MAX_CLIP_S = 25.0
 # Audio kept before a clip's first voiced region and after its last (never past the middle of
 # the pause to the next clip): Whisper needs a little lead-in, and a word's tail runs quieter

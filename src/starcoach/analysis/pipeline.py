@@ -191,8 +191,7 @@ def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(r.start, r.end) for r in speech_regions(samples)]
 
 
-def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None,
-                   levels: Activity | None = None) -> Activity:
+def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None) -> Activity:
     """Where the voice is: the signal's level regions that a voice detector hears a voice in.
 
     A pause is silence of the voice, not of the room. The level regions (12 dB over an
@@ -205,10 +204,9 @@ def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | No
     none.
     Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
     (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
-    ``voice``: the detector's (start, end) spans for these samples, when already known;
-    ``levels``: their level regions (:func:`~starcoach.audio.activity.speech_activity`), likewise.
+    ``voice``: the detector's (start, end) spans for these samples, when already known.
     """
-    levels = speech_activity(samples, SAMPLE_RATE) if levels is None else levels
+    levels = speech_activity(samples, SAMPLE_RATE)
     spans = tuple(voice_spans(samples) if voice is None else voice)
     return replace(levels, regions=with_voice(levels.regions, spans), voice=spans)
 

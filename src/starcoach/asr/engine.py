@@ -139,9 +139,9 @@ class Engine:
 
         Each clip (start, end in seconds, at most 30 s; see
         :func:`starcoach.analysis.clips.voice_clips`) is encoded once, at its own length, and
-        decoded with the others in one batched beam search: on 2 cores a batch of clips
-        decodes in half the time of Whisper's own sequential windows, which re-encode
-        whatever audio follows the last complete sentence of a window. Every clip gets the
+        decoded with the others in one batched beam search: on 2 cores, two answers of 45 and
+        94 s decoded in 72% and 54% of the time of Whisper's own sequential windows, which
+        re-encode whatever audio follows the last complete sentence of a window. Every clip gets the
         same prompt (``initial_prompt`` unless ``prompt`` is given). The batch has no
         temperature fallback, so a clip whose text repeats itself as a loop does (Whisper's
         own test: gzip compression ratio over :data:`LOOP_COMPRESSION`) is decoded again on
