@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import threading
+import zlib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -162,17 +163,8 @@ class Engine:
 
                     self._batched = BatchedInferencePipeline(self._model)
                 segments, _info = self._batched.transcribe(
-                    samples,
-                    language=opts.language,
-                    beam_size=opts.beam_size,
-                    word_timestamps=True,
-                    initial_prompt=initial or None,
-                    no_speech_threshold=opts.no_speech_threshold,
-                    no_repeat_ngram_size=opts.no_repeat_ngram_size,
-                    without_timestamps=True,
-                    clip_timestamps=[{"start": a, "end": b} for a, b in clips],
-                    batch_size=CLIP_BATCH,
-                )
+                    samples, **self._decoding(initial), without_timestamps=True,
+                    clip_timestamps=[{"start": a, "end": b} for a, b in clips], batch_size=CLIP_BATCH)
                 out = [_segment(seg) for seg in segments]
                 for a, b in clips:
                     inside = [seg for seg in out if a <= seg.start < b]
@@ -183,18 +175,20 @@ class Engine:
         return Transcript(segments=tuple(s for s in out if s.words), duration_s=len(samples) / SAMPLE_RATE,
                           language=opts.language)
 
+    def _decoding(self, initial: str) -> dict:
+        """The settings both decoders take (sequential windows and batched clips)."""
+        opts = self.options
+        return dict(language=opts.language, beam_size=opts.beam_size, word_timestamps=True,
+                    initial_prompt=initial or None, no_speech_threshold=opts.no_speech_threshold,
+                    no_repeat_ngram_size=opts.no_repeat_ngram_size)
+
     def _decode(self, samples, initial, condition, fallback) -> Transcript:
         opts = self.options
         segments, _info = self._model.transcribe(
             samples,
-            language=opts.language,
-            beam_size=opts.beam_size,
-            word_timestamps=True,
-            initial_prompt=initial or None,
+            **self._decoding(initial),
             condition_on_previous_text=opts.condition_on_previous_text if condition is None else condition,
-            no_speech_threshold=opts.no_speech_threshold,
             temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if fallback else [0.0],
-            no_repeat_ngram_size=opts.no_repeat_ngram_size,
             vad_filter=False,
         )
         out = [_segment(seg) for seg in segments]  # the generator does the work here, not at the call above
@@ -225,8 +219,6 @@ LOOP_COMPRESSION = 2.4
 
 
 def _compression_ratio(text: str) -> float:
-    import zlib
-
     data = text.encode("utf-8")
     return len(data) / len(zlib.compress(data)) if data else 0.0
 
