@@ -267,6 +267,11 @@ def figures(records: list[dict]) -> dict:
         rem = [r for r in records if r["removed"] == p and not r["truth"][p]]
         out[f"missing_{p}"] = np.mean([not r["call"][p] for r in rem]) if rem else float("nan")
     whole = [r for r in records if r["removed"] is None]
+    cut = [r for r in records if r["removed"] is not None]
+    for name, part in (("whole", whole), ("removed", cut)):  # complete answers and part-removed copies apart
+        out[f"part_accuracy_{name}"] = np.mean([r["call"][p] == r["truth"][p] for r in part for p in PARTS])
+        out[f"floor_accuracy_{name}"] = np.mean([floor_call[p] == r["truth"][p] for r in part for p in PARTS])
+        out[f"all_five_{name}"] = np.mean([all(r["call"][p] == r["truth"][p] for p in PARTS) for r in part])
     auth = [r for r in whole if r["author_learning"]]
     out["learning_recall_author"] = np.mean([r["call"]["learning"] for r in auth]) if auth else float("nan")
     out["author_learning_stories"] = len(auth)
@@ -279,6 +284,9 @@ def print_table(results: dict[str, dict]) -> None:
     rows = [("copies judged (x5 parts)", "copies"), ("part accuracy", "part_accuracy"),
             ("  floor: S,T,A,R present, no L", "floor_accuracy"), ("all five calls right", "all_five"),
             ("  floor", "floor_all_five"), ("sentence accuracy (whole stories)", "sentence_accuracy")]
+    for name, label in (("whole", "whole stories"), ("removed", "part-removed copies")):
+        rows += [(f"{label}: part accuracy", f"part_accuracy_{name}"),
+                 ("  floor", f"floor_accuracy_{name}"), (f"{label}: all five right", f"all_five_{name}")]
     rows += [(f"{p} precision / recall", (f"precision_{p}", f"recall_{p}")) for p in PARTS]
     rows += [(f"removed {p} reported missing", f"missing_{p}") for p in REMOVABLE]
     rows += [("learning recall, author labels", "learning_recall_author")]
