@@ -167,7 +167,8 @@ SHORT_COMPLETE = ("Our support queue had grown to 400 open tickets. My job was t
                   "The queue fell to 35 in three weeks.")
 
 
-@pytest.mark.xfail(strict=True, raises=AssertionError, reason="the presence model learned from long stories, 80% of them with exactly one part "
+@pytest.mark.xfail(strict=True, raises=AssertionError,
+                   reason="the presence model learned from long stories, 80% of them with exactly one part "
                    "removed: one Action-like sentence (0.93 here) is what a copy without its Action looks like, "
                    "so a short complete answer loses its Action (docs/star.md, known defect)")
 def test_a_short_complete_answer_keeps_a_part_its_sentence_clearly_shows():
