@@ -7,7 +7,7 @@ import pytest
 
 from starcoach.analysis.filler_recovery import recover_fillers
 from starcoach.analysis.metrics import MetricsOptions
-from starcoach.analysis.clips import fit_to_audio
+from starcoach.analysis.alignment import fit_to_audio
 from starcoach.analysis.pipeline import WINDOW_S, _window_bounds
 from starcoach.asr.probe import ProbeScore
 from starcoach.audio.activity import Activity, speech_activity

@@ -1,4 +1,6 @@
-"""Where the recognised filled pauses were said: Whisper's times for an "um" are loose.
+"""Where the recognised words and filled pauses were said: Whisper's times are loose.
+
+Words are trimmed to the voice and segments laid over silence dropped (:func:`fit_to_audio`).
 
 Each filled pause the transcript holds is moved onto the stretch of voice it was said in, one
 hesitation written twice is counted once, and one stamped where nobody spoke is dropped.
@@ -7,9 +9,10 @@ hesitation written twice is counted once, and one stamped where nobody spoke is 
 from __future__ import annotations
 
 import bisect
+from dataclasses import replace
 
-from ..audio.activity import Activity
-from ..domain.transcript import Filler, Word
+from ..audio.activity import Activity, snap_to_speech
+from ..domain.transcript import Filler, Transcript, Word
 from ..domain.vocab import FILLED, is_filled_pause
 from .fillers import filler_word_indexes
 
@@ -133,3 +136,22 @@ def _overlapping_region(f: Filler, activity: Activity):
 
 def _confidence(words: tuple[Word, ...], f: Filler) -> float:
     return words[f.word_index].probability if 0 <= f.word_index < len(words) else 0.0
+
+
+def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
+    """Drop segments laid over silence and trim word times to the voice.
+
+    A segment with no speech under it is one of Whisper's hallucinations ("Thank
+    you.") and goes; the other words are trimmed so they do not start or end in a
+    silence (see :func:`snap_to_speech`).
+    """
+    kept = []
+    for seg in transcript.segments:
+        if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
+            continue
+        words = []
+        for w in seg.words:
+            start, end = snap_to_speech(w.start, w.end, activity)
+            words.append(replace(w, start=round(start, 3), end=round(end, 3)))
+        kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
+    return replace(transcript, segments=tuple(kept))

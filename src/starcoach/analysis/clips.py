@@ -1,4 +1,4 @@
-"""Cut a recording's voiced stretches into clips, decode them in one batch, and fit the words to the voice.
+"""Cut a recording's voiced stretches into clips and decode them in one batch.
 
 Whisper reads 30 s windows. Decoding a file window by window, faster-whisper moves each next
 window to the end of the last complete sentence, so audio is encoded again and again (four
@@ -15,9 +15,10 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..audio.activity import Activity, snap_to_speech
+from ..audio.activity import Activity
 from ..audio.decode import SAMPLE_RATE
 from ..domain.transcript import Transcript
+from .alignment import fit_to_audio
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
@@ -114,22 +115,3 @@ def decode_clips(engine: Engine, samples: np.ndarray, activity: Activity, prompt
         transcript = replace(transcript, segments=tuple(sorted(transcript.segments + more.segments,
                                                                key=lambda seg: seg.start)))
     return transcript
-
-
-def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
-    """Drop segments laid over silence and trim word times to the voice.
-
-    A segment with no speech under it is one of Whisper's hallucinations ("Thank
-    you.") and goes; the other words are trimmed so they do not start or end in a
-    silence (see :func:`snap_to_speech`).
-    """
-    kept = []
-    for seg in transcript.segments:
-        if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
-            continue
-        words = []
-        for w in seg.words:
-            start, end = snap_to_speech(w.start, w.end, activity)
-            words.append(replace(w, start=round(start, 3), end=round(end, 3)))
-        kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
-    return replace(transcript, segments=tuple(kept))

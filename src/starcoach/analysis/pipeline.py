@@ -21,7 +21,8 @@ from ..audio.activity import Activity, SignalStats, signal_stats, speech_activit
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
-from .clips import decode_clips, fit_to_audio
+from .alignment import fit_to_audio
+from .clips import decode_clips
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
