@@ -90,6 +90,23 @@ def test_a_word_alone_in_a_short_voiced_stretch_may_be_a_filler(p, nasal, expect
     assert fillers == ()  # a renamed word is found as a filler by the transcript's own rules
 
 
+def test_a_word_in_a_fragment_of_voice_too_short_for_a_filled_pause_is_not_scored():
+    # in white or pink noise the level regions break words into pieces a tenth of a second long;
+    # a word "alone" in such a piece is not a word set off by silences
+    x = silence(4.0)
+    words = [Word("I", 0.5, 0.8, 0.9), Word("agreed.", 0.8, 1.3, 0.9), Word("and", 1.9, 2.1, 0.9),
+             Word("So,", 2.6, 3.0, 0.96), Word("then", 3.4, 3.7, 0.9)]
+    for a, b in [(0.5, 1.3), (2.0, 2.1), (2.6, 3.0), (3.4, 3.7)]:
+        clip = tone(b - a, freq=150.0)
+        x[int(a * RATE): int(a * RATE) + len(clip)] = clip
+    engine = ScoresEachClip([0.4, 0.4, 0.4])
+    activity = speech_activity(x, RATE)
+    assert any(b - a < 0.15 for a, b in activity.regions)  # the fragment is a region of its own
+    out, _, _ = recover_fillers(engine, x, Transcript.from_words(words, 4.0), activity, 0.015, MetricsOptions())
+    assert len(engine.clips) == 2  # "So," (0.4 s) and "then" (0.3 s); not "and" in its 0.1 s fragment
+    assert [w.text.strip() for w in out.words] == ["I", "agreed.", "and", "um,", "um"]
+
+
 def test_segments_over_silence_are_dropped_and_words_trimmed_to_the_voice():
     x = silence(6.0)
     x[RATE: 2 * RATE] = tone(1.0)
