@@ -86,6 +86,29 @@ def test_filler_stamped_before_a_pause_moves_to_where_it_was_said():
     assert len(out) == 1 and out[0].start == pytest.approx(6.2, abs=0.05)
 
 
+def test_filler_in_running_speech_keeps_its_stamp_and_is_not_moved_onto_a_fragment():
+    # In noise the speech around a filler is one long region, or broken into pieces a tenth of a
+    # second long: neither is a stretch of its own to move the filler onto, so it stays where
+    # Whisper stamped it (not 0.3 s earlier, across the start of its sentence).
+    words = steady_words(6, 0.5) + [Word("uh,", 3.8, 4.1)] + steady_words(6, 4.2)
+    x = audio_for(words, 8)
+    fragment = tone(0.1, freq=150.0)
+    x[int(3.4 * RATE): int(3.4 * RATE) + len(fragment)] = fragment  # a burst in the pause before it
+    act = speech_activity(x, RATE)
+    assert any(b - a < 0.15 and a < 3.8 for a, b in act.regions)
+    out = align_fillers([Filler("uh", 3.8, 4.1, "filled_pause", word_index=6)], tuple(words), act)
+    assert len(out) == 1 and out[0].start == pytest.approx(3.8, abs=0.03)
+
+
+def test_filler_inside_one_long_stretch_of_speech_keeps_its_stamp():
+    words = steady_words(8, 0.5) + [Word("uh,", 4.1, 4.4)] + steady_words(6, 4.45)
+    x = audio_for(words, 8)
+    act = speech_activity(x, RATE)
+    assert len(act.regions) == 1  # no pause anywhere: nothing short to move it onto
+    out = align_fillers([Filler("uh", 4.1, 4.4, "filled_pause", word_index=8)], tuple(words), act)
+    assert len(out) == 1 and (out[0].start, out[0].end) == pytest.approx((4.1, 4.4), abs=0.03)
+
+
 def test_hesitation_gaps_find_voiced_stretches_no_word_covers():
     before, after = steady_words(5, 0.5), steady_words(5, 4.0)
     x = audio_for(before + [Word("(uh)", 3.0, 3.4)] + after, 7)

@@ -16,6 +16,7 @@ from ..asr.probe import cut
 from ..audio.activity import Activity
 from ..domain.transcript import Filler, Transcript, Word
 from ..domain.vocab import FILLED, is_filled_pause
+from .alignment import FILLED_PAUSE_MIN_S
 from .metrics import MetricsOptions, hesitation_gaps
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -41,7 +42,7 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     """
     words = transcript.words
     gaps = hesitation_gaps(transcript, activity, options=options)
-    lone = lone_words(words, activity, min_s=LONE_WORD_MIN_S, max_s=LONE_WORD_MAX_S)
+    lone = lone_words(words, activity, min_s=FILLED_PAUSE_MIN_S, max_s=LONE_WORD_MAX_S)
     # a lone word the transcript's rules took for a discourse filler ("So,") leaves its stretch a
     # gap too: it is one candidate, the word
     taken = {(s, e) for _, s, e in lone}
@@ -65,18 +66,10 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     return transcript, tuple(out), tuple(unconfirmed)
 
 
-# A single word alone in a voiced stretch this long or shorter may be a filled pause the model
-# wrote as a word (the lab's candidates: 3 of 43 such words on eight voices were fillers).
+# A single word alone in a voiced stretch this long or shorter (and at least
+# FILLED_PAUSE_MIN_S) may be a filled pause the model wrote as a word (the lab's candidates:
+# 3 of 43 such words on eight voices were fillers).
 LONE_WORD_MAX_S = 1.0
-# ...and this long or longer. In white or pink noise at 10-15 dB the level regions break speech
-# into fragments of 0.07-0.15 s, each holding a piece of one word: "a word alone between
-# silences" then holds for most words, and the probe, on a tenth of a second of a word in
-# noise, gave 38 false fillers against 8 true ones on the lab voices in white 15 dB. None of the
-# lab's 150 filled pauses is shorter than 0.36 s. 0.2 s was chosen on the lab's noisy copies
-# (filled-pause F1 at 10 dB: pink 0.86 -> 0.94, brown 0.91 -> 0.95, fan 0.90 -> 0.94; white
-# 15 dB 0.86 -> 0.94; clean and white 10 dB unchanged) and checked on the dev corpus's
-# (docs/accuracy.md).
-LONE_WORD_MIN_S = 0.2
 
 
 def lone_words(words: tuple[Word, ...], activity: Activity, *, min_s: float = 0.0,
