@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import json
+import os
 import struct
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 import numpy as np
@@ -94,3 +97,31 @@ def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config)
         assert recover(config, store, analyzer=never_loaded, removed=removed) == []
         assert [(r.take_id, r.why) for r in removed] == [(lost, "no audio was captured")]
         assert store.list() == [] and not sidecar.sidecar_path(path).exists()
+
+
+def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_ones(config):
+    # killed between writing its metadata's temporary file and renaming it: the file stays behind
+    never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
+    with open_store(config) as store:
+        path = take_path(config)
+        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
+        dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+        try:
+            live_path = path.with_name("take-000001.wav")
+            sidecar.write(live_path, {"source": "record", "pid": owner.pid})
+            tmps = {}
+            for audio, pid in [(path, int(dead.stdout)), (live_path, owner.pid)]:
+                real = sidecar.sidecar_path(audio)
+                tmps[pid] = real.with_name(f".{real.name}.tmp")
+                tmps[pid].write_text(json.dumps({"version": 1, "audio": audio.name, "pid": pid}))
+            unreadable = tmps[owner.pid].with_name(".take-000002.meta.json.tmp")
+            unreadable.write_text('{"vers')  # cut off mid-write, a moment ago
+            recover(config, store, analyzer=never_loaded)
+            assert not tmps[int(dead.stdout)].exists()  # its writer is dead: gone at once
+            assert tmps[owner.pid].exists() and unreadable.exists()  # a live writer's, and a fresh one
+            os.utime(unreadable, (time.time() - 10, time.time() - 10))
+            recover(config, store, analyzer=never_loaded)
+            assert not unreadable.exists() and tmps[owner.pid].exists()
+        finally:
+            owner.kill()
+            owner.wait()

@@ -134,9 +134,32 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
         part.unlink(missing_ok=True)
         gone.append(Removed(part, None, "a partial copy"))
     for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
-        if time.time() - tmp.stat().st_mtime > 60:
-            tmp.unlink(missing_ok=True)
+        _remove_dead_tmp(tmp)
     return results
+
+
+# A metadata write (open, dump, fsync, rename) whose owner cannot be read is left this long
+# (seconds) before its temporary file is taken for a dead one.
+TMP_GRACE_S = 5.0
+
+
+def _remove_dead_tmp(tmp: Path) -> None:
+    """Remove a metadata write's temporary file whose writer died (killed between writing and
+    renaming it). Its owner is the take's pid, read from the take's metadata or from the
+    temporary file itself; a live owner's file stays. With no owner to read (a write cut off
+    before its first bytes), the file goes once it is :data:`TMP_GRACE_S` old; any, once it
+    is a minute old."""
+    try:
+        age = time.time() - tmp.stat().st_mtime
+    except OSError:
+        return
+    real = tmp.with_name(tmp.name.removeprefix(".").removesuffix(".tmp"))
+    meta = sidecar.read(real) or sidecar.read(tmp)
+    pid = meta.get("pid") if meta else None
+    writing = _owned(pid) if pid else age < TMP_GRACE_S
+    if writing and age < 60:  # no write takes a minute: an older one is dead whoever owns it
+        return
+    tmp.unlink(missing_ok=True)
 
 
 def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list[Removed]) -> TakeResult | None:
