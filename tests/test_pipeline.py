@@ -229,3 +229,61 @@ def test_a_clip_whose_decoding_stopped_early_has_its_rest_decoded_again():
     assert 7.0 < rest_start < 9.0 and rest_end == pytest.approx(20.5, abs=0.1)
     assert transcript.words[-1].end > 19.0  # the rest is in the transcript, in order
     assert [w.start for w in transcript.words] == sorted(w.start for w in transcript.words)
+
+
+class SkipsAWindow:
+    """Whisper's own windows, writing one word a second over the voice, except that the first
+    call skips SKIP (start, end): the decoder ended a window early and the next began after it."""
+
+    def __init__(self, activity: Activity, skip: tuple[float, float]):
+        self.activity, self.skip = activity, skip
+        self.calls: list[tuple[float, float]] = []
+
+    def transcribe(self, samples, *, prompt=None, **_):
+        first = not self.calls
+        n = len(samples) / RATE
+        offset = 0.0 if first else self._offset(samples)
+        self.calls.append((round(offset, 1), round(offset + n, 1)))
+        segments = []
+        for a, b in self.activity.regions:  # a segment (a sentence) per voiced run
+            words = tuple(Word("word", s - offset, s - offset + 0.6, 0.9) for s in np.arange(a + 0.1, b - 0.5, 1.0)
+                          if offset <= s < offset + n - 0.5 and not (first and self.skip[0] <= s < self.skip[1]))
+            if words:
+                segments.append(Segment(words[0].start, words[-1].end, "word " * len(words), words))
+        return Transcript(segments=tuple(segments), duration_s=n)
+
+    def _offset(self, samples) -> float:
+        return self.full_offsets[len(samples)]
+
+
+def test_speech_the_decoder_skipped_in_the_middle_is_decoded_on_its_own():
+    from starcoach.analysis.pipeline import AnalysisOptions, _transcribe_chunk, skipped_speech
+    from starcoach.asr.engine import TranscribeOptions
+
+    x, activity = _voiced(40.0, [(0.5, 12.0), (14.0, 30.0), (33.0, 39.8)])  # no silence to trim at the ends
+    engine = SkipsAWindow(activity, skip=(14.0, 30.0))
+    engine.full_offsets = {}
+    holes = skipped_speech(engine.transcribe(x), activity)
+    engine.calls.clear()
+    # from the last word before it to the first word after it
+    assert len(holes) == 1 and 11.0 < holes[0][0] < 14.0 and holes[0][1] == pytest.approx(33.1, abs=0.2)
+    # the engine tells the re-decoded stretch by its length
+    engine.full_offsets = {int(holes[0][1] * RATE) - int(holes[0][0] * RATE): holes[0][0]}
+    options = AnalysisOptions(transcribe=TranscribeOptions(recover_fillers=False))
+    transcript, _, _ = _transcribe_chunk(engine, options, x, "", activity)
+    assert len(engine.calls) == 2  # the whole, then the skipped stretch alone
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts)
+    assert sum(14.0 <= s < 30.0 for s in starts) == 16  # the 16 s it skipped are words again
+    assert not any(12.0 < s < 13.9 or 30.1 < s < 32.9 for s in starts)  # the pauses stay silent
+
+
+def test_no_speech_skipped_no_second_decoding():
+    from starcoach.analysis.pipeline import AnalysisOptions, _transcribe_chunk
+    from starcoach.asr.engine import TranscribeOptions
+
+    x, activity = _voiced(40.0, [(0.5, 12.0), (14.0, 30.0), (33.0, 39.8)])  # no silence to trim at the ends
+    engine = SkipsAWindow(activity, skip=(0.0, 0.0))
+    engine.full_offsets = {}
+    _transcribe_chunk(engine, AnalysisOptions(transcribe=TranscribeOptions(recover_fillers=False)), x, "", activity)
+    assert len(engine.calls) == 1

@@ -238,27 +238,55 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
         transcript = decode_clips(engine, samples, activity, prompt, config.transcribe.clip_s)
     else:
         transcript = fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
-    # Whisper sometimes ends a window early after a long silence and never comes back to
-    # the speech that follows; decode what it skipped on its own, with what it heard as context.
+    # Whisper sometimes ends a window early after a long silence and never comes back to the
+    # speech that follows: at the end of the audio, or in the middle, where the next window
+    # starts 30 s after the last one and 10-16 s of speech are lost (seen in white, pink, babble
+    # and typing noise, and by the baseline alike). Decode what it skipped on its own, with
+    # the text before it as context.
+    tried: set[tuple[float, float]] = set()
     for _ in range(0 if config.transcribe.clip_s else 3):
-        words = transcript.words
-        done = words[-1].end if words else 0.0
-        rest = [r for r in activity.regions if r[0] > done + 0.2]
-        if activity.speech_between(done + 0.2, transcript.duration_s) < 1.0 or not rest:
+        holes = [h for h in skipped_speech(transcript, activity) if h not in tried]
+        if not holes:
             break
-        start = max(done, rest[0][0] - 0.2)
-        more = engine.transcribe(samples[int(start * SAMPLE_RATE):], prompt=f"{base} {transcript.text}"[-400:].strip())
-        shifted = more.shifted(start)
-        shifted = fit_to_audio(replace(shifted, duration_s=transcript.duration_s), activity)
-        if not shifted.words:
+        tried.update(holes)
+        found = []
+        for start, end in holes:
+            before = " ".join(w.text.strip() for w in transcript.words if w.end <= start)
+            more = engine.transcribe(samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)],
+                                     prompt=f"{base} {before}"[-400:].strip())
+            shifted = fit_to_audio(replace(more.shifted(start), duration_s=transcript.duration_s), activity)
+            found += [seg for seg in shifted.segments if seg.words and seg.words[-1].end <= end + 0.05
+                      and not any(s.start < seg.start < s.end for s in transcript.segments)]
+        if not found:
             break
-        transcript = replace(transcript, segments=transcript.segments + shifted.segments)
+        transcript = replace(transcript, segments=tuple(sorted(transcript.segments + tuple(found),
+                                                               key=lambda seg: seg.start)))
     fillers: tuple[Filler, ...] = ()
     unconfirmed: tuple[tuple[float, float], ...] = ()
     if config.transcribe.recover_fillers and transcript.words:
         transcript, fillers, unconfirmed = recover_fillers(engine, samples, transcript, activity,
                                                            config.transcribe.filler_threshold, config.metrics)
     return transcript, fillers, unconfirmed
+
+
+# Voice with no word in it for this long (seconds) is speech the decoder skipped.
+SKIPPED_SPEECH_S = 1.0
+
+
+def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[float, float]]:
+    """(start, end) seconds of each stretch between two words (or after the last) holding
+    :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch starts at the
+    voice, or 0.2 s before it. With no word at all, the whole of the voice is one stretch."""
+    words = transcript.words
+    ends = [0.0] + [w.end for w in words]
+    bounds = list(zip(ends, [w.start for w in words] + [transcript.duration_s]))[0 if not words else 1:]
+    out = []
+    for done, nxt in bounds:
+        if nxt - done < SKIPPED_SPEECH_S + 0.4 or activity.speech_between(done + 0.2, nxt - 0.2) < SKIPPED_SPEECH_S:
+            continue
+        first = next((a for a, b in activity.regions if b > done + 0.2 and a < nxt - 0.2), done)
+        out.append((round(max(done, first - 0.2), 3), round(nxt, 3)))
+    return out
 
 
 # A long recording is transcribed in windows of about this length, cut in the longest silence
