@@ -23,7 +23,8 @@ from .fillers import filler_word_indexes
 # ones, on the lab voices in white 15 dB). None of the lab voices' 150 filled pauses is shorter
 # than 0.36 s. 0.2 s was chosen on the lab voices' noisy copies (docs/accuracy.md): with the
 # lone words, filled-pause F1 matched by time at 10 dB pink 0.86 -> 0.94, brown 0.91 -> 0.95,
-# fan 0.90 -> 0.94, white 15 dB 0.86 -> 0.94, clean unchanged; here, at most +0.003.
+# fan 0.90 -> 0.94, white 15 dB 0.86 -> 0.94, clean unchanged; for the stretch a filler is
+# moved onto, at most +0.003.
 FILLED_PAUSE_MIN_S = 0.2
 
 

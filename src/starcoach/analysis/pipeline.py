@@ -278,8 +278,8 @@ def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[flo
     :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch starts at the
     voice, or 0.2 s before it. With no word at all, the whole of the voice is one stretch."""
     words = transcript.words
-    ends = [0.0] + [w.end for w in words]
-    bounds = list(zip(ends, [w.start for w in words] + [transcript.duration_s]))[0 if not words else 1:]
+    bounds = [(a.end, b.start) for a, b in zip(words, words[1:])]
+    bounds.append((words[-1].end if words else 0.0, transcript.duration_s))
     out = []
     for done, nxt in bounds:
         if nxt - done < SKIPPED_SPEECH_S + 0.4 or activity.speech_between(done + 0.2, nxt - 0.2) < SKIPPED_SPEECH_S:
