@@ -42,10 +42,18 @@ eval: setup
 eval-noise: setup
 	@.venv/bin/python eval/eval_noise.py ../shared/corpus/dev --cmd '.venv/bin/starcoach analyze {audio} --json'
 
-# Eight synthetic voices none of the dev corpus uses (eval/make_voices.py), scored per voice.
-eval-voices: setup
+# Synthetic voices none of the dev corpus uses (eval/make_voices.py), scored per voice: first the
+# eight espeak-ng voices the filler rules were chosen on, then three flite voices held out from
+# all tuning (another synthesiser; the figure for "voices left out of training and tuning").
+eval-voices:
+	@scripts/setup.sh --test
 	@test -d /tmp/starcoach-voices || .venv/bin/python eval/make_voices.py /tmp/starcoach-voices
+	@test -d /tmp/starcoach-voices-held-out || \
+	  .venv/bin/python eval/make_voices.py /tmp/starcoach-voices-held-out --voices held-out --answers-per-voice 4
+	@echo "## Tuning voices (espeak-ng)"
 	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices --cmd '.venv/bin/starcoach analyze {audio} --json'
+	@echo "## Held-out voices (flite)"
+	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices-held-out --cmd '.venv/bin/starcoach analyze {audio} --json'
 
 # Retrain the STAR tagger from ../shared/star-corpus: rewrites src/starcoach/data/star_tagger.npz bit for
 # bit (fixed seeds, one thread) and prints the leave-one-source-out figures, then the figures on

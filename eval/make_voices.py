@@ -1,6 +1,6 @@
-"""Render spoken STAR answers with many espeak-ng voices, filled pauses and long pauses at known times.
+"""Render spoken STAR answers with many synthetic voices, filled pauses and long pauses at known times.
 
-usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...]
+usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...|held-out]
        make_voices.py OUT_DIR --noise-only          (30 s noise files, no speech)
        make_voices.py OUT_DIR --babble SRC_DIR --snr 15 [--pool CORPUS] [--seed N]
        make_voices.py OUT_DIR --typing SRC_DIR --snr 15 [--seed N]
@@ -18,8 +18,13 @@ exact. Filled pauses are phoneme input (``[[@m]]``, ``[[V]]``...) stretched by s
 bent down in pitch by sox ``bend`` so that they sound drawn out, like a hesitation, not a word.
 A "hmm" is scored as type ``um`` (a nasal filled pause; ``eval_corpus.py`` has no "hmm" key).
 
-A voice here is one speaker identity (an espeak-ng language/accent with one variant); rate and
-pitch vary between its answers, not between identities.
+A voice here is one speaker identity (an espeak-ng language/accent with one variant, or one of
+flite's voices); rate and pitch vary between its answers, not between identities.
+
+Two sets of voices. ``VOICES`` (espeak-ng, the default) is the lab the filler rules were chosen
+on. ``HELD_OUT`` (``--voices held-out``) is another synthesiser, flite: its unit-selection voices
+are recordings of real speakers cut up, not espeak-ng's formant synthesis, and no
+setting was ever chosen on them. They are the voices "left out of training and tuning".
 """
 
 from __future__ import annotations
@@ -49,14 +54,22 @@ VOICES = {
     "us-klatt": ("en-us+klatt", 165),
     "gb-croak": ("en-gb+croak", 155),
 }
+# Held out: flite's voices (another synthesiser; none of them was looked at while tuning).
+HELD_OUT = {
+    "fl-awb": ("flite:awb", 165),  # Scottish English male, unit selection
+    "fl-rms": ("flite:rms", 160),  # US English male, unit selection
+    "fl-slt": ("flite:slt", 165),  # US English female, unit selection
+}  # (flite's diphone voice kal16 renders a lone vowel as a 0.05 s blip at any stretch: not usable)
+ALL_VOICES = VOICES | HELD_OUT
+FLITE_WPM = 170  # flite's own rate at duration_stretch 1, roughly
 
-# Filled pauses: spoken form -> (scored type, phoneme inputs to pick from).
+# Filled pauses: spoken form -> (scored type, espeak-ng phoneme inputs, flite phone strings).
 FILLERS = {
-    "um": ("um", ["[[@m]]", "[[Vm]]", "[[@@m]]"]),
-    "uh": ("uh", ["[[V]]", "[[@]]", "[[VV]]"]),
-    "er": ("uh", ["[[3:]]", "[[@:]]"]),
-    "ah": ("uh", ["[[A:]]", "[[a:]]"]),
-    "hmm": ("um", ["[[@mm]]", "[[hVm]]", "[[m@m]]"]),
+    "um": ("um", ["[[@m]]", "[[Vm]]", "[[@@m]]"], ["ah m", "ax m", "er m"]),
+    "uh": ("uh", ["[[V]]", "[[@]]", "[[VV]]"], ["ah", "ax"]),
+    "er": ("uh", ["[[3:]]", "[[@:]]"], ["er"]),
+    "ah": ("uh", ["[[A:]]", "[[a:]]"], ["aa"]),
+    "hmm": ("um", ["[[@mm]]", "[[hVm]]", "[[m@m]]"], ["hh ah m", "m m"]),
 }
 MIN_FILLER_S = 0.25  # a hesitation is drawn out; shorter renderings are re-done
 FILLER_WEIGHTS = {"um": 0.34, "uh": 0.34, "er": 0.12, "ah": 0.1, "hmm": 0.1}
@@ -147,12 +160,21 @@ def _read(path: Path) -> np.ndarray:
 
 
 def _render(text: str, voice: str, wpm: int, pitch: int, tmp: Path, *, tempo: float = 1.0,
-            bend: int = 0) -> np.ndarray:
-    """Render one piece with espeak-ng, trimmed of leading/trailing silence, at 16 kHz."""
+            bend: int = 0, phones: bool = False) -> np.ndarray:
+    """Render one piece (words, or with ``phones`` a filled pause's phones) with espeak-ng or
+    flite, trimmed of leading/trailing silence, at 16 kHz.
+
+    espeak-ng takes the pitch (0-99) itself; for flite it is a sox ``pitch`` shift of up to
+    three semitones either way around the voice's own."""
     raw, out = tmp / "raw.wav", tmp / "out.wav"
-    _run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(raw), text])
     effects = ["rate", str(RATE), "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%",
                "reverse"]
+    if voice.startswith("flite:"):
+        _run(["flite", "-voice", voice.split(":", 1)[1], "--setf", f"duration_stretch={FLITE_WPM / wpm:.3f}",
+              "-o", str(raw), *(["-p", f"pau {text} pau"] if phones else ["-t", text])])
+        effects += ["pitch", str((pitch - 50) * 6)]
+    else:
+        _run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(raw), text])
     if tempo != 1.0:
         effects += ["tempo", "-s", f"{tempo:.3f}"]
     if bend:
@@ -207,7 +229,7 @@ def _clean(text: str) -> str:
 def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, room_noise: bool) -> dict:
     """Render one answer and write NAME.flac and NAME.json. Returns the truth dict."""
     rng = np.random.default_rng(seed)
-    voice, base_wpm = VOICES[voice_key]
+    voice, base_wpm = ALL_VOICES[voice_key]
     wpm = int(base_wpm + rng.integers(-20, 21))
     pitch = int(rng.integers(30, 71))
     question, sents = STORIES[story_idx]
@@ -237,12 +259,13 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
                     audio.append(np.zeros(int(gap * RATE), np.float32))
                     t += int(gap * RATE) / RATE
                 if kind == "filler":
-                    ftype, phonemes = FILLERS[text]
+                    ftype, espeak, flite = FILLERS[text]
+                    phonemes = flite if voice.startswith("flite:") else espeak
                     for attempt in range(6):  # some voices render a phoneme string as a blip: try another
                         x = _render(str(rng.choice(phonemes)), voice, int(rng.integers(70, 110)),
                                     int(np.clip(pitch + rng.integers(-15, 6), 0, 99)), tmp,
                                     tempo=float(rng.uniform(0.55, 0.95)) / (1 + attempt * 0.3),
-                                    bend=int(rng.integers(-250, -40)))
+                                    bend=int(rng.integers(-250, -40)), phones=voice.startswith("flite:"))
                         if len(x) >= MIN_FILLER_S * RATE:
                             break
                     else:
@@ -293,7 +316,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     labels = {s["label"] for s in truth_sents}
     truth = {
         "id": name, "story": f"lab-s{story_idx + 1}", "variant": "full", "question": question,
-        "voice": f"espeak:{voice}@{wpm}", "voice_id": voice_key, "pitch": pitch, "noise": room_noise,
+        "voice": f"{voice if voice.startswith('flite:') else 'espeak:' + voice}@{wpm}", "voice_id": voice_key, "pitch": pitch, "noise": room_noise,
         "duration_s": round(duration, 3), "speech_span_s": round(span, 3), "content_words": content,
         "filler_count": sum(counts.values()), "filler_counts": counts, "long_pauses": long_pauses,
         "wpm_content_over_span": round(content / (span / 60), 1),
@@ -386,7 +409,8 @@ def main() -> None:
     p = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     p.add_argument("out", type=Path)
     p.add_argument("--answers-per-voice", type=int, default=3)
-    p.add_argument("--voices", default=",".join(VOICES))
+    p.add_argument("--voices", default=",".join(VOICES),
+                   help="comma-separated keys of VOICES and HELD_OUT, or 'held-out' for all of HELD_OUT")
     p.add_argument("--seed", type=int, default=14)
     p.add_argument("--noise-only", action="store_true")
     p.add_argument("--babble", type=Path, help="source corpus for a babble condition")
@@ -402,8 +426,11 @@ def main() -> None:
         mix_condition(a.babble or a.typing, a.out, "babble" if a.babble else "typing", a.snr, a.seed,
                       a.pool)
         return
-    keys = a.voices.split(",")
-    for vi, key in enumerate(keys):
+    held_out = a.voices == "held-out"
+    keys = list(HELD_OUT) if held_out else a.voices.split(",")
+    # the held-out voices continue the lab's numbering, so their stories, seeds and filler places
+    # are not the first lab voices' again
+    for vi, key in enumerate(keys, start=len(VOICES) if held_out else 0):
         # Each voice gets a different rotation of the stories, so every story is heard in several voices.
         for k in range(a.answers_per_voice):
             story = (vi * 3 + k) % len(STORIES)

@@ -11,8 +11,9 @@ APT_PACKAGES=(python3-venv libportaudio2 libsndfile1 libasound2-plugins)
 EXTRAS=""
 if [ "${1:-}" = "--test" ]; then
   # Tests: a PulseAudio server for the virtual microphone, espeak-ng and sox for speech
-  # fixtures, and a real headless Chromium for the HTML export.
-  APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng sox chromium chromium-driver)
+  # fixtures, flite for the held-out voices of `make eval-voices`, and a real headless
+  # Chromium for the HTML export.
+  APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng flite sox chromium chromium-driver)
   EXTRAS="[test]"
 fi
 
