@@ -20,19 +20,20 @@ TOOLS = ROOT.parent / "shared" / "tools"
 BASELINE_CMD = f"{ROOT / '.venv/bin/python'} {ROOT / 'eval/baseline.py'} {{audio}} --threads 1"
 
 
-# A nasal filled pause ("hmm") is a filled pause of type um: make_voices.py's truth scores a
-# spoken "hmm" as um, so a system that writes what it heard, "hmm", is credited with an um
-# (eval_corpus.py itself knows no "hmm" and would count it as neither found nor false). The dev
-# corpus says no "hmm", so its figures are the same either way.
-NASAL_SPELLINGS = ("hmm", "hm", "hmmm", "mm", "mmm")
+# Spellings of a filled pause that eval_corpus.py does not know, and would count as neither found
+# nor false. A nasal one ("hmm") is of type um: make_voices.py's truth scores a spoken "hmm" as
+# um, so a system that writes what it heard, "hmm", is credited with an um. "err" is "er" (type
+# uh), as Whisper sometimes spells it in noise. The dev corpus's truth has none of these, so only
+# the systems' own spellings can change its figures.
+EXTRA_SPELLINGS = {"hmm": "um", "hm": "um", "hmmm": "um", "mm": "um", "mmm": "um", "err": "uh"}
 
 
 def _eval_corpus():
     sys.path.insert(0, str(TOOLS))
     import eval_corpus  # noqa: PLC0415
 
-    for spelling in NASAL_SPELLINGS:
-        eval_corpus.TYPES.setdefault(spelling, "um")
+    for spelling, kind in EXTRA_SPELLINGS.items():
+        eval_corpus.TYPES.setdefault(spelling, kind)
     return eval_corpus
 
 
