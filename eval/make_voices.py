@@ -180,7 +180,7 @@ def _render(text: str, voice: str, wpm: int, pitch: int, tmp: Path, *, tempo: fl
     if bend:
         dur = float(subprocess.run(["soxi", "-D", str(raw)], capture_output=True, text=True).stdout) / tempo
         effects += ["bend", f"{dur * 0.35:.3f},{bend},{dur * 0.5:.3f}"]
-    _run(["sox", str(raw), "-b", "16", str(out)] + effects)
+    _run(["sox", "-R", str(raw), "-b", "16", str(out)] + effects)  # -R: the same dither every time
     x = _read(out)
     ramp = np.linspace(0.0, 1.0, min(len(x) // 2, 160), dtype=np.float32)  # 10 ms fades: no clicks
     x[: len(ramp)] *= ramp

@@ -5,7 +5,7 @@ set -euo pipefail
 cd "$(dirname "$0")"
 say() {  # say VOICE TEXT OUT.wav
   espeak-ng -v "$1" -s 155 -w "$3.raw.wav" "$2"
-  sox "$3.raw.wav" -r 16000 -c 1 -b 16 "$3"
+  sox -R "$3.raw.wav" -r 16000 -c 1 -b 16 "$3"
   rm -f "$3.raw.wav"
 }
 gap() { sox -n -r 16000 -c 1 -b 16 "$2" trim 0 "$1"; }

@@ -38,7 +38,7 @@ def _say(tmp_path, text: str, *, speed: int = 160, tempo: float = 1.0) -> np.nda
     effects = ["rate", "16000", "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"]
     if tempo != 1.0:
         effects += ["tempo", "-s", str(tempo)]
-    subprocess.run(["sox", str(raw), str(out)] + effects, check=True, capture_output=True)
+    subprocess.run(["sox", "-R", str(raw), str(out)] + effects, check=True, capture_output=True)
     x = sf.read(out, dtype="float32")[0] * 0.5
     pad = np.zeros(1600, np.float32)  # 0.1 s each side, as cut() gives a candidate
     return np.concatenate([pad, x, pad])

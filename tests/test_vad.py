@@ -34,7 +34,7 @@ def spoken(tmp_path_factory) -> tuple[np.ndarray, float, float]:
     for i, text in enumerate(["I rolled back the release first.", "Then the errors stopped."]):
         raw, out = d / f"{i}.wav", d / f"{i}-16k.wav"
         subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(raw), text], check=True, capture_output=True)
-        subprocess.run(["sox", str(raw), str(out), "rate", "16000", "silence", "1", "0.01", "0.5%", "reverse",
+        subprocess.run(["sox", "-R", str(raw), str(out), "rate", "16000", "silence", "1", "0.01", "0.5%", "reverse",
                         "silence", "1", "0.01", "0.5%", "reverse"], check=True, capture_output=True)
         parts.append(sf.read(out, dtype="float32")[0])
     lead, gap = np.zeros(8000, np.float32), np.zeros(int(2.5 * RATE), np.float32)
