@@ -316,7 +316,8 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     labels = {s["label"] for s in truth_sents}
     truth = {
         "id": name, "story": f"lab-s{story_idx + 1}", "variant": "full", "question": question,
-        "voice": f"{voice if voice.startswith('flite:') else 'espeak:' + voice}@{wpm}", "voice_id": voice_key, "pitch": pitch, "noise": room_noise,
+        "voice": f"{voice if voice.startswith('flite:') else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
+        "pitch": pitch, "noise": room_noise,
         "duration_s": round(duration, 3), "speech_span_s": round(span, 3), "content_words": content,
         "filler_count": sum(counts.values()), "filler_counts": counts, "long_pauses": long_pauses,
         "wpm_content_over_span": round(content / (span / 60), 1),
