@@ -1,5 +1,9 @@
 """The model adapter on the real model: what the encoder is given."""
 
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -119,3 +123,27 @@ def test_with_clip_s_set_the_demo_answer_is_analysed_from_clips_with_its_fillers
     assert calls and len(calls[0]) >= 2  # the 44 s answer went to the model as clips
     assert {f.text for f in analysis.metrics.fillers} >= {"um", "uh"}
     assert [p for p in analysis.metrics.pauses if p.duration_s >= 2.0]  # the 2.4 s inserted silence
+
+
+SAMPLE_AT_TEMPERATURE_1 = """
+import sys
+from starcoach.audio.decode import load_audio
+from starcoach.config import load_config
+model = load_config().analyzer().engine()._model
+samples = load_audio(sys.argv[1]).samples[:16000 * 10]
+segments, _ = model.transcribe(samples, language="en", temperature=1.0, no_speech_threshold=None,
+                               log_prob_threshold=None, compression_ratio_threshold=None)
+print(" ".join(s.text for s in segments))
+"""
+
+
+@pytest.mark.slow
+def test_decoding_by_sampling_gives_the_same_text_in_every_run(config):
+    # A window that fails Whisper's checks is decoded again by sampling. Unseeded, CTranslate2
+    # seeded its sampler from the clock in each process, and the same file came back with
+    # another transcript on each run (a flite answer in the lab: three runs, three endings).
+    demo = Path(__file__).resolve().parents[1] / "samples" / "demo-answer.flac"
+    runs = [subprocess.run([sys.executable, "-c", SAMPLE_AT_TEMPERATURE_1, str(demo)], capture_output=True,
+                           text=True, check=True).stdout for _ in range(2)]
+    assert len(runs[0].split()) > 10
+    assert runs[0] == runs[1]

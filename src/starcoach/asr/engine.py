@@ -264,6 +264,9 @@ def download_model(name: str, dest: Path) -> None:
 ONEDNN_KERNEL_CACHE = "8"
 
 
+SAMPLING_SEED = 0  # see _load
+
+
 def native_settings() -> None:
     """The one place where starcoach sets a native library's option through the
     environment. It must happen before CTranslate2 (and so oneDNN) is first loaded;
@@ -275,9 +278,17 @@ def _load(path: Path, opts: TranscribeOptions):
     native_settings()
     threads = opts.threads or os.cpu_count() or 1
     try:
-        return _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
+        model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+    import ctranslate2  # loaded by faster-whisper above
+
+    # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
+    # temperature; CTranslate2 seeds its sampler from the clock unless told otherwise, so the same
+    # file came back with a different transcript on each run. Seeded before the first decoding
+    # (each decoding thread draws its generator from this seed once), one process gives one answer.
+    ctranslate2.set_random_seed(SAMPLING_SEED)
+    return model
 
 
 def _fitting_model_class():
