@@ -285,8 +285,8 @@ def _load(path: Path, opts: TranscribeOptions):
 
     # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
     # temperature; CTranslate2 seeds its sampler from the clock unless told otherwise, so the same
-    # file came back with a different transcript on each run. Seeded before the first decoding
-    # (each decoding thread draws its generator from this seed once), one process gives one answer.
+    # file came back with a different transcript on each run. Seeded before the first decoding,
+    # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
     ctranslate2.set_random_seed(SAMPLING_SEED)
     return model
 
