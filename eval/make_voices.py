@@ -230,6 +230,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     """Render one answer and write NAME.flac and NAME.json. Returns the truth dict."""
     rng = np.random.default_rng(seed)
     voice, base_wpm = ALL_VOICES[voice_key]
+    flite_voice = voice.startswith("flite:")
     wpm = int(base_wpm + rng.integers(-20, 21))
     pitch = int(rng.integers(30, 71))
     question, sents = STORIES[story_idx]
@@ -260,12 +261,12 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
                     t += int(gap * RATE) / RATE
                 if kind == "filler":
                     ftype, espeak, flite = FILLERS[text]
-                    phonemes = flite if voice.startswith("flite:") else espeak
+                    phonemes = flite if flite_voice else espeak
                     for attempt in range(6):  # some voices render a phoneme string as a blip: try another
                         x = _render(str(rng.choice(phonemes)), voice, int(rng.integers(70, 110)),
                                     int(np.clip(pitch + rng.integers(-15, 6), 0, 99)), tmp,
                                     tempo=float(rng.uniform(0.55, 0.95)) / (1 + attempt * 0.3),
-                                    bend=int(rng.integers(-250, -40)), phones=voice.startswith("flite:"))
+                                    bend=int(rng.integers(-250, -40)), phones=flite_voice)
                         if len(x) >= MIN_FILLER_S * RATE:
                             break
                     else:
@@ -316,7 +317,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     labels = {s["label"] for s in truth_sents}
     truth = {
         "id": name, "story": f"lab-s{story_idx + 1}", "variant": "full", "question": question,
-        "voice": f"{voice if voice.startswith('flite:') else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
+        "voice": f"{voice if flite_voice else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
         "pitch": pitch, "noise": room_noise,
         "duration_s": round(duration, 3), "speech_span_s": round(span, 3), "content_words": content,
         "filler_count": sum(counts.values()), "filler_counts": counts, "long_pauses": long_pauses,
