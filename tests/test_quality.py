@@ -4,6 +4,8 @@ the report prints when they make the counts unreliable."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import replace
 
 import numpy as np
@@ -11,7 +13,8 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from starcoach.analysis.quality import NOISY_SNR_DB, audio_quality
+from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NOISY_SNR_DB, audio_quality,
+                                        background_voice_share)
 from starcoach.audio.activity import frame_levels, signal_stats, speech_activity
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
@@ -83,3 +86,82 @@ def test_a_noisy_take_carries_the_warning_in_json_and_report(tmp_path):
     ok = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
     assert ok["audio"]["reliable"] is True and ok["audio"]["warning"] is None
     assert ok["audio"]["snr_db"] > 20
+
+
+# Words (start, end) with silences of 2, 0.5, 1.5 and 3 s between them: 6.5 s of long silences
+# less 0.2 s at each end of the three that count (1 s or more): 5.3 s to judge by.
+WORDS = [(0.0, 1.0), (3.0, 4.0), (4.5, 5.0), (6.5, 7.0), (10.0, 11.0)]
+
+
+@pytest.mark.parametrize(("voice", "share"), [
+    ([], 0.0),
+    ([(0.0, 1.0), (3.0, 5.0), (6.5, 7.0), (10.0, 11.0)], 0.0),  # the speaker's own voice only
+    ([(1.2, 2.8)], 1.6 / 5.3),  # someone in the first silence
+    ([(0.0, 11.0)], 1.0),  # someone all the time
+    ([(4.9, 5.15), (6.35, 6.6)], 0.0),  # voice spilling 0.15 s past the words' edges: trimmed off
+])
+def test_background_voice_share_counts_only_the_speakers_long_silences(voice, share):
+    assert background_voice_share(WORDS, voice) == pytest.approx(share, abs=1e-9)
+
+
+def test_too_little_silence_leaves_the_share_unknown():
+    short = [(0.0, 1.0), (2.5, 3.0), (4.2, 5.0)]  # 1.5 and 1.2 s: 1.9 s once trimmed
+    assert sum(b - a - 0.4 for (_, a), (b, _) in zip(short, short[1:])) < BACKGROUND_VOICE_MIN_S
+    assert background_voice_share(short, [(0.0, 5.0)]) is None
+    assert background_voice_share([], [(0.0, 5.0)]) is None
+
+
+def test_voices_in_the_speakers_silences_make_the_counts_unreliable_unless_noise_explains_it():
+    x = _bursts(-20.0)
+    regions = speech_activity(x, RATE).regions
+    for k, (a, b) in enumerate(regions):
+        if k % 3:  # every third burst is left: 2.4 s silences between them
+            x[int(a * RATE):int(b * RATE) + 1] = 0.0
+    x = x + coloured_noise("pink", 12.0, -70.0)
+    words = list(regions[::3])
+    clean = replace(speech_activity(x, RATE), voice=tuple(words))
+    q = audio_quality(clean, signal_stats(x), words=words)
+    assert q.problems == () and q.background_voice_share == 0.0
+    # someone else talking through the first 70 % of each silence (the rest stays background)
+    others = [(e, e + 0.7 * (s2 - e)) for (_, e), (s2, _) in zip(words, words[1:])]
+    babble = replace(clean, voice=tuple(sorted(words + others)))
+    q = audio_quality(babble, signal_stats(x), words=words)
+    assert q.problems == ("voices",) and q.background_voice_share >= BACKGROUND_VOICE_SHARE
+    assert "other voices in the background" in q.warning and not q.reliable
+    noisy = x + coloured_noise("white", 12.0, -25.0, seed=3)
+    q = audio_quality(replace(babble, frame_db=frame_levels(noisy, RATE)), signal_stats(noisy), words=words)
+    assert q.problems == ("noisy",)  # the noise is named, not the voices
+    assert audio_quality(replace(babble, voice=()), signal_stats(x), words=words).background_voice_share is None
+
+
+def _babble(seconds: float, tmp_path) -> np.ndarray:
+    """Three espeak-ng voices talking at once, looped to SECONDS, at 1.0 RMS."""
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox make the babble")
+    text = ("The quarterly numbers came in late again, so the meeting moved to Thursday afternoon, "
+            "and nobody had booked a room for the people flying in from the other office.")
+    tracks = []
+    for k, voice in enumerate(("en-gb+m2", "en-us+f3", "en-029+m4")):
+        raw, out = tmp_path / f"b{k}.wav", tmp_path / f"b{k}-16k.wav"
+        subprocess.run(["espeak-ng", "-v", voice, "-s", str(150 + 15 * k), "-w", str(raw), text], check=True,
+                       capture_output=True)
+        subprocess.run(["sox", "-R", str(raw), str(out), "rate", "16000"], check=True, capture_output=True)
+        y = sf.read(out, dtype="float32")[0]
+        tracks.append(np.roll(np.resize(y, int(seconds * RATE)), k * RATE))
+    mix = np.sum(tracks, axis=0)
+    return mix / np.sqrt(np.mean(mix ** 2))
+
+
+@pytest.mark.slow
+def test_an_answer_over_background_voices_carries_the_warning(tmp_path):
+    clean = load_audio(SAMPLES / "demo-answer.flac").samples
+    speech_rms = float(np.sqrt(np.mean(clean[np.abs(clean) > 0.01] ** 2)))
+    mixed = clean + _babble(len(clean) / RATE, tmp_path) * speech_rms * 10 ** (-15 / 20)  # 15 dB under the voice
+    path = tmp_path / "babble.wav"
+    sf.write(path, mixed, RATE)
+    doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)
+    assert "voices" in doc["audio"]["problems"] and doc["audio"]["reliable"] is False
+    assert doc["audio"]["background_voice_share"] >= BACKGROUND_VOICE_SHARE
+    assert "other voices" in runner.invoke(app, ["analyze", str(path)]).stdout
+    ok = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
+    assert "voices" not in ok["audio"]["problems"] and ok["audio"]["background_voice_share"] < 0.2

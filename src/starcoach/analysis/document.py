@@ -124,7 +124,8 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
         return None
     return {"speech_dbfs": q.speech_dbfs, "noise_dbfs": q.noise_dbfs, "snr_db": q.snr_db,
             "peak_dbfs": q.peak_dbfs, "clipped_share": q.clipped_share, "reliable": q.reliable,
-            "problems": list(q.problems), "warning": q.warning}
+            "problems": list(q.problems), "warning": q.warning,
+            "background_voice_share": q.background_voice_share}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:
