@@ -13,6 +13,7 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
@@ -78,6 +79,26 @@ def coloured_noise(kind: str, seconds: float, level_db: float = -20.0, seed: int
 def silence(seconds: float, rate: int = 16000, noise: float = 0.0, seed: int = 0) -> np.ndarray:
     rng = np.random.default_rng(seed)
     return (noise * rng.standard_normal(int(seconds * rate))).astype(np.float32)
+
+
+# sox trims leading and trailing silence with these effects (the voice starts at once).
+TRIM_SILENCE = ("silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse")
+
+
+def espeak(text: str, out_dir: Path, *, voice: str = "en-us", speed: int | None = None,
+           effects: tuple[str, ...] = ("rate", "16000"), name: str = "say") -> np.ndarray:
+    """TEXT spoken by espeak-ng's VOICE, put through sox's EFFECTS, as float32 samples.
+
+    ``sox -R``: the same dither on every run, so a fixture is the same audio each time. Files are
+    written as OUT_DIR/NAME*.wav. Skips the test where espeak-ng or sox is missing.
+    """
+    if not shutil.which("espeak-ng") or not shutil.which("sox"):
+        pytest.skip("espeak-ng and sox make the speech fixtures")
+    raw, out = out_dir / f"{name}.raw.wav", out_dir / f"{name}.wav"
+    speak = ["espeak-ng", "-v", voice] + (["-s", str(speed)] if speed else []) + ["-w", str(raw), text]
+    subprocess.run(speak, check=True, capture_output=True)
+    subprocess.run(["sox", "-R", str(raw), str(out), *effects], check=True, capture_output=True)
+    return sf.read(out, dtype="float32")[0]
 
 
 def needs_shared(path: Path) -> Path:

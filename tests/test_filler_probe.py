@@ -6,9 +6,6 @@ docs/fillers-research.md), not one CPU's exact numbers.
 
 from __future__ import annotations
 
-import shutil
-import subprocess
-import sys
 from contextlib import nullcontext
 from pathlib import Path
 
@@ -17,7 +14,7 @@ import pytest
 import soundfile as sf
 
 from starcoach.asr.probe import PROBED_SPELLINGS, FillerProbe, ProbeOptions, cut
-from tests.conftest import SHARED, needs_shared
+from tests.conftest import SHARED, TRIM_SILENCE, espeak, needs_shared
 
 RATE = 16000
 THRESHOLD = 0.015  # the probe threshold recommended in docs/fillers-research.md (1 false positive per minute)
@@ -31,15 +28,8 @@ def probe(models_dir):
 
 
 def _say(tmp_path, text: str, *, speed: int = 160, tempo: float = 1.0) -> np.ndarray:
-    if not shutil.which("espeak-ng") or not shutil.which("sox"):
-        pytest.skip("espeak-ng and sox make the speech fixtures")
-    raw, out = tmp_path / "raw.wav", tmp_path / "out.wav"
-    subprocess.run(["espeak-ng", "-v", "en-us", "-s", str(speed), "-w", str(raw), text], check=True, capture_output=True)
-    effects = ["rate", "16000", "silence", "1", "0.01", "0.5%", "reverse", "silence", "1", "0.01", "0.5%", "reverse"]
-    if tempo != 1.0:
-        effects += ["tempo", "-s", str(tempo)]
-    subprocess.run(["sox", "-R", str(raw), str(out)] + effects, check=True, capture_output=True)
-    x = sf.read(out, dtype="float32")[0] * 0.5
+    effects = ("rate", "16000", *TRIM_SILENCE) + (("tempo", "-s", str(tempo)) if tempo != 1.0 else ())
+    x = espeak(text, tmp_path, speed=speed, effects=effects) * 0.5
     pad = np.zeros(1600, np.float32)  # 0.1 s each side, as cut() gives a candidate
     return np.concatenate([pad, x, pad])
 

@@ -4,8 +4,6 @@ the report prints when they make the counts unreliable."""
 from __future__ import annotations
 
 import json
-import shutil
-import subprocess
 from dataclasses import replace
 
 import numpy as np
@@ -18,7 +16,7 @@ from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE
 from starcoach.audio.activity import frame_levels, signal_stats, speech_activity
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
-from tests.conftest import SAMPLES, coloured_noise
+from tests.conftest import SAMPLES, coloured_noise, espeak
 
 RATE = 16000
 runner = CliRunner()
@@ -136,17 +134,11 @@ def test_voices_in_the_speakers_silences_make_the_counts_unreliable_unless_noise
 
 def _babble(seconds: float, tmp_path) -> np.ndarray:
     """Three espeak-ng voices talking at once, looped to SECONDS, at 1.0 RMS."""
-    if not shutil.which("espeak-ng") or not shutil.which("sox"):
-        pytest.skip("espeak-ng and sox make the babble")
     text = ("The quarterly numbers came in late again, so the meeting moved to Thursday afternoon, "
             "and nobody had booked a room for the people flying in from the other office.")
     tracks = []
     for k, voice in enumerate(("en-gb+m2", "en-us+f3", "en-029+m4")):
-        raw, out = tmp_path / f"b{k}.wav", tmp_path / f"b{k}-16k.wav"
-        subprocess.run(["espeak-ng", "-v", voice, "-s", str(150 + 15 * k), "-w", str(raw), text], check=True,
-                       capture_output=True)
-        subprocess.run(["sox", "-R", str(raw), str(out), "rate", "16000"], check=True, capture_output=True)
-        y = sf.read(out, dtype="float32")[0]
+        y = espeak(text, tmp_path, voice=voice, speed=150 + 15 * k, name=f"b{k}")
         tracks.append(np.roll(np.resize(y, int(seconds * RATE)), k * RATE))
     mix = np.sum(tracks, axis=0)
     return mix / np.sqrt(np.mean(mix ** 2))

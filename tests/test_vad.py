@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import shutil
-import subprocess
 from contextlib import nullcontext
 from pathlib import Path
 
 import numpy as np
 import pytest
-import soundfile as sf
 
 from starcoach.asr.vad import (
     SpeechRegion,
@@ -19,7 +16,7 @@ from starcoach.asr.vad import (
     speech_probabilities,
     speech_regions,
 )
-from tests.conftest import coloured_noise
+from tests.conftest import TRIM_SILENCE, coloured_noise, espeak
 
 RATE = 16000
 
@@ -27,16 +24,9 @@ RATE = 16000
 @pytest.fixture(scope="module")
 def spoken(tmp_path_factory) -> tuple[np.ndarray, float, float]:
     """Two espeak-ng sentences with a 2.5 s pause between them: (audio, pause start, pause end)."""
-    if not shutil.which("espeak-ng") or not shutil.which("sox"):
-        pytest.skip("espeak-ng and sox make the speech fixture")
     d = tmp_path_factory.mktemp("vad")
-    parts = []
-    for i, text in enumerate(["I rolled back the release first.", "Then the errors stopped."]):
-        raw, out = d / f"{i}.wav", d / f"{i}-16k.wav"
-        subprocess.run(["espeak-ng", "-v", "en-us", "-w", str(raw), text], check=True, capture_output=True)
-        subprocess.run(["sox", "-R", str(raw), str(out), "rate", "16000", "silence", "1", "0.01", "0.5%", "reverse",
-                        "silence", "1", "0.01", "0.5%", "reverse"], check=True, capture_output=True)
-        parts.append(sf.read(out, dtype="float32")[0])
+    parts = [espeak(text, d, effects=("rate", "16000", *TRIM_SILENCE), name=str(i))
+             for i, text in enumerate(["I rolled back the release first.", "Then the errors stopped."])]
     lead, gap = np.zeros(8000, np.float32), np.zeros(int(2.5 * RATE), np.float32)
     x = np.concatenate([lead, parts[0], gap, parts[1], lead]) * 0.5
     pause_start = (len(lead) + len(parts[0])) / RATE
