@@ -16,6 +16,7 @@ from __future__ import annotations
 import json
 import random
 import re
+import zlib
 from collections import Counter
 from dataclasses import dataclass
 from pathlib import Path
@@ -72,6 +73,33 @@ def without(story: Story, part: str) -> Story:
     keep = [k for k, a in enumerate(story.authored) if a != part]
     return Story(f"{story.id}-no-{part}", story.source, tuple(story.segments[k] for k in keep),
                  tuple(story.authored[k] for k in keep))
+
+
+# Shortened copies: the corpus's parts run long (Action about six sentences), while the users'
+# notes ask for a Situation and Task of one or two sentences each. A presence model that only
+# sees long parts learns that one clear sentence is what a copy *without* that part looks like,
+# and calls a short complete answer's Action absent (docs/star.md). Each run of an authored part
+# keeps a random stretch of at most this many consecutive sentences (at least one).
+SHORT_MAX = {"situation": 2, "task": 2, "action": 3, "result": 2, "learning": 2}
+
+
+def shortened(story: Story, draw: int) -> Story:
+    """The story with each part cut to 1..SHORT_MAX[part] consecutive sentences; ``draw`` picks
+    the random cut (training and validation use different draws). Relabelled lessons stay
+    with their Result run and may be cut away with it."""
+    rng = random.Random(zlib.crc32(f"{story.id}/short{draw}".encode()))
+    keep: list[int] = []
+    k = 0
+    while k < len(story.segments):
+        j = k
+        while j < len(story.segments) and story.authored[j] == story.authored[k]:
+            j += 1
+        n = min(j - k, rng.randint(1, SHORT_MAX[story.authored[k]]))
+        first = rng.randint(k, j - n)
+        keep += range(first, first + n)
+        k = j
+    return Story(f"{story.id}-short{draw}", story.source, tuple(story.segments[i] for i in keep),
+                 tuple(story.authored[i] for i in keep))
 
 
 @dataclass(frozen=True)

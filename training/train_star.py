@@ -8,13 +8,15 @@
 2. Leave-one-source-out (grouped by ``source.repo``): for each repository, the sentence
    model (logistic regression + order model) is fitted on the other 18; its story-level
    presence model is fitted on those 18 alone, on *out-of-fold* sentence-stage outputs
-   (2 inner folds by repository; whole stories and copies with one part removed); then it
-   is scored on the held-out repository's stories, whole and with Situation, Task, Action
-   or Result removed, as written and as a transcript made with *other* settings
-   (``VALID_RENDERING``).
+   (2 inner folds by repository; whole stories and copies with one part removed, of each
+   story as written and of a *shortened* copy, every part cut to a few consecutive
+   sentences, ``star_data.shortened``); then it is scored on the held-out repository's stories, whole
+   and with Situation, Task, Action or Result removed, as written and as a transcript made
+   with *other* settings (``VALID_RENDERING``), and again on shortened copies cut with
+   another random draw than the training one.
 3. The shipped sentence model is fitted on all 19 repositories; its presence model on the
    leave-one-source-out sentence-stage outputs (each from a model that did not see that
-   repository).
+   repository), full-length and shortened.
 
 Deterministic: fixed seeds, full-batch optimisation, a fixed-stamp ``.npz`` writer. Run it
 single-threaded (the Makefile sets the BLAS thread counts) for bit-identical weights.
@@ -36,8 +38,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from star_data import (CORPUS, TRAIN_RENDERING, VALID_RENDERING, Story, load_stories,  # noqa: E402
-                       render_transcript, without, written)
+from star_data import (CORPUS, SHORT_MAX, TRAIN_RENDERING, VALID_RENDERING, Story, load_stories,  # noqa: E402
+                       render_transcript, shortened, without, written)
 
 from starcoach.analysis.star_tagger import (N_FEATURES, PARTS, TaggerModel, batch_features,  # noqa: E402
                                             presence_features, save_model, tag)
@@ -47,7 +49,8 @@ K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
                 trans_smoothing=1.0, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
-                presence_threshold=0.5, train_kinds=("written", "train"))
+                presence_threshold=0.5, train_kinds=("written", "train"),
+                short_draw_train=0, short_draw_valid=2)  # shortened copies: the presence stage's and the check's
 
 
 # --- data -------------------------------------------------------------------------
@@ -153,10 +156,16 @@ def train_keys(stories: list[Story]) -> list[tuple[str, str]]:
     return [(s.id, kind) for s in stories for kind in SETTINGS["train_kinds"]]
 
 
+def with_short(stories: list[Story]) -> list[Story]:
+    """The stories and a shortened copy of each (the presence stage learns from both)."""
+    return stories + [shortened(s, SETTINGS["short_draw_train"]) for s in stories]
+
+
 def render_all(stories: list[Story]) -> dict:
-    """Every copy of every story as written and in each transcript-style rendering."""
+    """Every copy of every story and of its two shortened copies (training and validation
+    draws), as written and in each transcript-style rendering."""
     renders = {}
-    for s in stories:
+    for s in with_short(stories) + [shortened(s, SETTINGS["short_draw_valid"]) for s in stories]:
         for _, c in copies(s):
             renders[(c.id, "written")] = written(c)
             for r in (TRAIN_RENDERING, VALID_RENDERING):  # TRAIN_RENDERING_2: tried, not used (docs/star.md)
@@ -319,7 +328,7 @@ def main(argv=None) -> int:
     print(f"{len(stories)} stories from {len(sources)} sources; segments: "
           + ", ".join(f"{p} {labels[p]}" for p in PARTS), flush=True)
 
-    records = {"written": [], "transcript": []}
+    records: dict[str, list[dict]] = {"written": [], "transcript": [], "short written": [], "short transcript": []}
     oof = []
     if not args.quick:
         for i, held in enumerate(sources):
@@ -329,18 +338,27 @@ def main(argv=None) -> int:
             for group in inner_groups(sorted({s.source for s in train}), counts, SETTINGS["inner_folds"]):
                 fit = [s for s in train if s.source not in group]
                 val = [s for s in train if s.source in group]
-                inner_scored += stage1(fit_model(fit, renders), val, renders, SETTINGS["train_kinds"])
+                inner_scored += stage1(fit_model(fit, renders), with_short(val), renders, SETTINGS["train_kinds"])
             base = fit_model(train, renders)
-            oof += stage1(base, test, renders, SETTINGS["train_kinds"])
+            oof += stage1(base, with_short(test), renders, SETTINGS["train_kinds"])
             model = with_presence(base, inner_scored)
             records["written"] += evaluate(model, test, renders, "written")
             records["transcript"] += evaluate(model, test, renders, "valid")
+            cut = [shortened(s, SETTINGS["short_draw_valid"]) for s in test]
+            records["short written"] += evaluate(model, cut, renders, "written")
+            records["short transcript"] += evaluate(model, cut, renders, "valid")
             print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) [{time.time() - t0:.0f} s]",
                   flush=True)
         results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"])}
         print("\nLeave-one-source-out (19 folds by source.repo); transcript-style validated on a rendering "
               "with other fillers, rates and run-on lengths than the training one:\n")
         print_table(results)
+        results["shortened"] = {"written": figures(records["short written"]),
+                                "transcript-style": figures(records["short transcript"])}
+        print("\nThe same folds on shortened copies of the held-out stories (each part cut to one or "
+              "more consecutive sentences, at most " + ", ".join(f"{p} {n}" for p, n in SHORT_MAX.items())
+              + "; another random draw than the presence stage trained on):\n")
+        print_table(results["shortened"])
     else:
         results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
