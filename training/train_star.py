@@ -6,17 +6,17 @@
    segmenter and rendered twice: as written, and transcript-style with the *training*
    augmentation (``star_data.TRAIN_RENDERING``).
 2. Leave-one-source-out (grouped by ``source.repo``): for each repository, the sentence
-   model (logistic regression + order model) is fitted on the other 18; its story-level
-   presence model is fitted on those 18 alone, on *out-of-fold* sentence-stage outputs
-   (2 inner folds by repository; whole stories and copies with one part removed, of each
-   story as written and of a *shortened* copy, every part cut to a few consecutive
-   sentences, ``star_data.shortened``); then it is scored on the held-out repository's stories, whole
-   and with Situation, Task, Action or Result removed, as written and as a transcript made
-   with *other* settings (``VALID_RENDERING``), and again on shortened copies cut with
-   another random draw than the training one.
-3. The shipped sentence model is fitted on all 19 repositories; its presence model on the
-   leave-one-source-out sentence-stage outputs (each from a model that did not see that
-   repository), full-length and shortened.
+   model (logistic regression + order model) is fitted on the other 18, each story as
+   written and a *shortened* copy of it (every part cut to a few consecutive sentences,
+   ``star_data.shortened``); its story-level presence model is fitted on those 18 alone, on
+   *out-of-fold* sentence-stage outputs (2 inner folds by repository; whole stories and
+   copies with one part removed, of each story and of its shortened copy); then it is scored
+   on the held-out repository's stories, whole and with Situation, Task, Action or Result
+   removed, as written and as a transcript made with *other* settings (``VALID_RENDERING``),
+   and again on shortened copies cut with another random draw than the training one.
+3. The shipped sentence model is fitted on all 19 repositories (stories and shortened
+   copies); its presence model on the leave-one-source-out sentence-stage outputs (each from
+   a model that did not see that repository), full-length and shortened.
 
 Deterministic: fixed seeds, full-batch optimisation, a fixed-stamp ``.npz`` writer. Run it
 single-threaded (the Makefile sets the BLAS thread counts) for bit-identical weights.
@@ -157,7 +157,7 @@ def train_keys(stories: list[Story]) -> list[tuple[str, str]]:
 
 
 def with_short(stories: list[Story]) -> list[Story]:
-    """The stories and a shortened copy of each (the presence stage learns from both)."""
+    """The stories and a shortened copy of each (both stages learn from both)."""
     return stories + [shortened(s, SETTINGS["short_draw_train"]) for s in stories]
 
 
@@ -338,8 +338,9 @@ def main(argv=None) -> int:
             for group in inner_groups(sorted({s.source for s in train}), counts, SETTINGS["inner_folds"]):
                 fit = [s for s in train if s.source not in group]
                 val = [s for s in train if s.source in group]
-                inner_scored += stage1(fit_model(fit, renders), with_short(val), renders, SETTINGS["train_kinds"])
-            base = fit_model(train, renders)
+                inner_scored += stage1(fit_model(with_short(fit), renders), with_short(val), renders,
+                                       SETTINGS["train_kinds"])
+            base = fit_model(with_short(train), renders)
             oof += stage1(base, with_short(test), renders, SETTINGS["train_kinds"])
             model = with_presence(base, inner_scored)
             records["written"] += evaluate(model, test, renders, "written")
@@ -365,7 +366,7 @@ def main(argv=None) -> int:
             "stories": len(stories), "sources": sources, "settings": SETTINGS,
             "renderings": {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING)},
             "validation": results}
-    model = fit_model(stories, renders, meta=meta)
+    model = fit_model(with_short(stories), renders, meta=meta)
     if oof:  # the presence stage learns from the leave-one-source-out sentence-stage outputs
         model = with_presence(model, oof)
     save_model(model, args.out)
