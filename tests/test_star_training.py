@@ -1,5 +1,5 @@
 """The training data helpers of ``training/star_data.py`` that need no corpus: the shortened
-copies the presence stage learns from."""
+copies both stages of the tagger also learn from."""
 
 import sys
 from pathlib import Path
@@ -9,7 +9,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
 from star_data import SHORT_MAX, Story, shortened  # noqa: E402
 
 PARTS_IN_ORDER = ["situation"] * 3 + ["task"] * 2 + ["action"] * 7 + ["result"] * 4 + ["situation"]
-STORY = Story("s1", "repo", tuple((f"sentence {k}.", "learning" if k == 15 else p) for k, p in enumerate(PARTS_IN_ORDER)),
+STORY = Story("s1", "repo",
+              tuple((f"sentence {k}.", "learning" if k == 15 else p) for k, p in enumerate(PARTS_IN_ORDER)),
               tuple(PARTS_IN_ORDER))
 
 
