@@ -19,6 +19,7 @@ import re
 import zlib
 from collections import Counter
 from dataclasses import dataclass
+from itertools import groupby
 from pathlib import Path
 
 from starcoach.analysis.star_segment import split_run_on, split_text
@@ -76,8 +77,8 @@ def without(story: Story, part: str) -> Story:
 
 
 # Shortened copies: the corpus's parts run long (Action about six sentences), while the users'
-# notes ask for a Situation and Task of one or two sentences each. A presence model that only
-# sees long parts learns that one clear sentence is what a copy *without* that part looks like,
+# notes ask for a Situation and Task of one or two sentences each. A tagger that only sees long
+# parts learns that one clear sentence is what a copy *without* that part looks like,
 # and calls a short complete answer's Action absent (docs/star.md). Each run of an authored part
 # keeps a random stretch of at most this many consecutive sentences (at least one).
 SHORT_MAX = {"situation": 2, "task": 2, "action": 3, "result": 2, "learning": 2}
@@ -89,15 +90,11 @@ def shortened(story: Story, draw: int) -> Story:
     with their Result run and may be cut away with it."""
     rng = random.Random(zlib.crc32(f"{story.id}/short{draw}".encode()))
     keep: list[int] = []
-    k = 0
-    while k < len(story.segments):
-        j = k
-        while j < len(story.segments) and story.authored[j] == story.authored[k]:
-            j += 1
-        n = min(j - k, rng.randint(1, SHORT_MAX[story.authored[k]]))
-        first = rng.randint(k, j - n)
-        keep += range(first, first + n)
-        k = j
+    for part, indexes in groupby(range(len(story.segments)), key=lambda k: story.authored[k]):
+        run = list(indexes)
+        n = min(len(run), rng.randint(1, SHORT_MAX[part]))
+        first = rng.randint(0, len(run) - n)
+        keep += run[first:first + n]
     return Story(f"{story.id}-short{draw}", story.source, tuple(story.segments[i] for i in keep),
                  tuple(story.authored[i] for i in keep))
 

@@ -50,7 +50,7 @@ REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
                 trans_smoothing=1.0, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
                 presence_threshold=0.5, train_kinds=("written", "train"),
-                short_draw_train=0, short_draw_valid=2)  # shortened copies: the presence stage's and the check's
+                short_draw_train=0, short_draw_valid=2)  # the shortened copies training uses, and those it is checked on
 
 
 # --- data -------------------------------------------------------------------------
@@ -358,7 +358,7 @@ def main(argv=None) -> int:
                                 "transcript-style": figures(records["short transcript"])}
         print("\nThe same folds on shortened copies of the held-out stories (each part cut to one or "
               "more consecutive sentences, at most " + ", ".join(f"{p} {n}" for p, n in SHORT_MAX.items())
-              + "; another random draw than the presence stage trained on):\n")
+              + "; another random draw than training used):\n")
         print_table(results["shortened"])
     else:
         results = {}
