@@ -313,6 +313,34 @@ def test_disk_full_while_importing_names_the_file_and_leaves_nothing(tmp_path, s
     assert not list(recordings.glob("*.part")) and len(list(recordings.glob("*.meta.json"))) == 2
 
 
+def test_exports_never_replace_the_files_that_hold_the_takes(tmp_path, home, stored):
+    """--force replaces an earlier export, never a take's audio, its metadata or the database
+    (the class: any of them, by its own name or through a link), and the refusal comes
+    before any output."""
+    from starcoach.takes.sidecar import sidecar_path
+
+    audio = Path(stored[0]["audio_path"])
+    link = tmp_path / "chart.svg"
+    link.symlink_to(audio)
+    targets = {audio: "take's audio", sidecar_path(audio): "metadata", home / "recordings" / "starcoach.db":
+               "takes database", link: "take's audio", audio.with_name("take-new.flac"): "take's audio"}
+    kept = {p: p.read_bytes() for p in targets if p.exists()}
+    for target, says in targets.items():
+        for args in (["export", "1", "-f", "txt", "-o", target, "--force"], ["progress", "--chart", target, "--force"]):
+            result = run(*args)
+            line = one_line(result, 1)
+            assert says in line and "--force or not" in line, line
+            assert result.stdout == "", result.stdout  # refused before the table or the file
+    assert {p: p.read_bytes() for p in kept} == kept
+    assert not audio.with_name("take-new.flac").exists()
+    assert snapshot() == stored
+    # an export beside the audio, the default, is still written, and replaced with --force
+    for _ in range(2):
+        result = run("export", "1", "-f", "md", "--force")
+        assert result.exit_code == 0, result.output
+    assert Path(result.stdout.strip()) == audio.with_suffix(".md")
+
+
 def test_locked_database_waits_briefly_then_says_so(tmp_path, stored, monkeypatch):
     from starcoach.config import load_config
     from starcoach.takes import store as store_module

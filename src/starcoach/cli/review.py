@@ -11,6 +11,19 @@ from ..domain.errors import StarcoachError
 from .common import app, fail, handles_errors, settings, make_console, print_json
 
 
+def _output_target(path: Path, cfg, *, force: bool) -> Path:
+    """``path`` if an export or chart may be written there; checked before any work is done.
+    The files that hold the takes (their audio and metadata, the database) are never
+    replaced, --force or not."""
+    from ..output.export import check_target
+    from ..takes.sidecar import stored_file
+
+    what = stored_file(path, cfg.paths.recordings, cfg.paths.database)
+    if what:
+        fail(f"{path} is {what}; exports never replace it, --force or not: give another file name")
+    return check_target(path, force=force)
+
+
 @app.command()
 @handles_errors
 def compare(
@@ -65,6 +78,8 @@ def progress(
     from ..takes.session import open_store
 
     cfg = settings()
+    if chart is not None:
+        chart = _output_target(chart, cfg, force=force)
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
         points = progress_points(store.list(question_id=question, principle=principle))
@@ -90,11 +105,13 @@ def export(
 
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
-    with open_store(settings()) as store:
+    cfg = settings()
+    with open_store(cfg) as store:
         record_ = store.get(take)
         analysis = store.document(take)
     if analysis is None:
         fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
+    target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
     doc = take_document(record_, analysis)
     if fmt == "html":
         from ..audio.decode import SAMPLE_RATE, load_audio
@@ -104,7 +121,6 @@ def export(
         content = ex.to_json(doc)
     else:
         content = {"md": ex.to_markdown, "txt": ex.to_text, "srt": ex.to_srt, "vtt": ex.to_vtt}[fmt](doc, clean=clean)
-    target = output or Path(record_.audio_path).with_suffix(f".{fmt}")
     typer.echo(str(ex.write_new(target, content, force=force)))
 
 

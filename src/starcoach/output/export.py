@@ -25,17 +25,11 @@ PART_COLOURS = {"situation": "#4e79a7", "task": "#59a14f", "action": "#f28e2b", 
                 "learning": "#edc948"}
 
 
-def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
-    """Write an export; refuse to replace an existing file unless ``force``, and even
-    then replace only a regular file (never a device, a FIFO, a folder or a link).
-
-    The content goes to a hidden temporary file beside the target, renamed over it
-    when whole; the temporary file is removed whatever happens (SIGTERM included: the
-    CLI turns it into an exception).
+def check_target(path: Path, *, force: bool = False) -> Path:
+    """Refuse a target :func:`write_new` would refuse, before any work is done for it.
 
     Raises:
-        ExportError: the file exists (without force), is not a regular file, or cannot
-            be written.
+        ExportError: the file exists (without force) or is not a regular file.
     """
     import os
     import stat
@@ -56,6 +50,24 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
             raise ExportError(f"{path} is {kind}; not replacing it, give a file name instead")
         if not force:
             raise ExportError(f"{path} exists; pass --force to replace it")
+    return path
+
+
+def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
+    """Write an export; refuse to replace an existing file unless ``force``, and even
+    then replace only a regular file (never a device, a FIFO, a folder or a link).
+
+    The content goes to a hidden temporary file beside the target, renamed over it
+    when whole; the temporary file is removed whatever happens (SIGTERM included: the
+    CLI turns it into an exception).
+
+    Raises:
+        ExportError: the file exists (without force), is not a regular file, or cannot
+            be written.
+    """
+    import os
+
+    path = check_target(path, force=force)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)

@@ -21,7 +21,7 @@ from ..analysis.pipeline import Analyzer
 from ..config import Config
 from ..domain.errors import StarcoachError, StoreError
 from . import sidecar
-from .recovery import AUDIO_SUFFIXES, recover
+from .recovery import recover
 from .session import analyse_and_store
 from .store import Store, now
 
@@ -164,7 +164,7 @@ def _reindex(store: Store, root: Path, analyzer: Analyzer) -> list[int]:
     indexed = store.indexed_paths()
     added = []
     for audio in sorted(root.glob("*/*")):
-        if audio.suffix.lower() not in AUDIO_SUFFIXES or not audio.is_file() or audio in indexed:
+        if audio.suffix.lower() not in sidecar.AUDIO_SUFFIXES or not audio.is_file() or audio in indexed:
             continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(

@@ -27,9 +27,6 @@ from . import sidecar
 from .session import TakeResult, alive, analyse_and_store
 from .store import Store, Take, now
 
-AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".audio", ".oga",
-                  ".wma", ".aiff", ".aif"}
-
 
 @dataclass(frozen=True)
 class Removed:

@@ -20,6 +20,10 @@ from typing import Any
 
 SUFFIX = ".meta.json"
 PART = ".part"
+# What a take's audio file may be called (imports keep their own kind; a name that is not a
+# plain suffix becomes .audio).
+AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".audio", ".oga",
+                  ".wma", ".aiff", ".aif"}
 VERSION = 1
 # pid: the process writing the take, while it does (so recovery leaves a live one alone).
 FIELDS = ("question_id", "question_text", "principle", "started_at", "source", "status", "duration_s", "pid")
@@ -30,6 +34,32 @@ def sidecar_path(audio: Path) -> Path:
     name = audio.name.removesuffix(PART)
     stem = name.split(".", 1)[0] if name.startswith("take-") else Path(name).stem
     return audio.with_name(stem + SUFFIX)
+
+
+def stored_file(path: Path, recordings: Path, database: Path) -> str | None:
+    """What ``path`` is when it is one of the files that hold the takes, else None: the
+    takes database (or its journal), or under ``recordings`` a take's audio, partial audio
+    or metadata. Writing over one of them loses a take, so exports never do, ``--force``
+    or not. Links are followed, so another name for the same file is caught too.
+    """
+    try:
+        target = Path(path).expanduser().resolve()
+        db = Path(database).resolve()
+        folder = Path(recordings).resolve()
+    except (OSError, RuntimeError):  # a link loop: nothing of ours
+        return None
+    if target in {db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))}:
+        return "the takes database"
+    if not target.is_relative_to(folder):
+        return None
+    name = target.name.lower()
+    if name.endswith(SUFFIX):
+        return "a take's metadata file"
+    if name.endswith(PART):
+        return "a recording in progress"
+    if target.suffix.lower() in AUDIO_SUFFIXES:
+        return "a take's audio (or where one would be kept)"
+    return None
 
 
 def partial_path(audio: Path) -> Path:
