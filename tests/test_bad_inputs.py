@@ -402,6 +402,26 @@ def test_delete_removes_row_audio_and_metadata(stored):
     assert [t["id"] for t in snapshot()] == [2]
 
 
+@pytest.mark.parametrize("damage", ["{broken", "", "[1, 2]", '{"audio": "../elsewhere.wav"}', "\xff\xfe"])
+def test_recover_keeps_a_finished_take_whose_metadata_is_damaged(stored, damage):
+    """A metadata file is written whole or not at all, so a damaged one was not left by an
+    interruption: recover writes it again from the take's row and removes nothing."""
+    from starcoach.takes import sidecar
+
+    audio = Path(stored[0]["audio_path"])
+    meta_file = sidecar.sidecar_path(audio)
+    good = sidecar.read(meta_file)
+    meta_file.write_bytes(damage.encode("latin-1"))
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    assert "removed" not in result.output.lower(), result.output
+    assert snapshot() == stored
+    restored = sidecar.read(meta_file)
+    assert restored is not None
+    assert {k: restored[k] for k in ("audio", "question_id", "started_at", "source", "status")} == \
+        {k: good[k] for k in ("audio", "question_id", "started_at", "source", "status")}
+
+
 def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch):
     def refuse(self, missing_ok=False):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))

@@ -108,7 +108,10 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
     results = []
     for meta_file in sorted(root.glob(f"*/*{sidecar.SUFFIX}")):
         meta = sidecar.read(meta_file)
-        audio = meta_file.parent / meta["audio"] if meta else None
+        if meta is None:
+            _restore_damaged(store, meta_file, indexed)
+            continue
+        audio = meta_file.parent / meta["audio"]
         if audio is not None and audio in indexed:
             continue
         if meta and _owned(meta.get("pid")):
@@ -119,10 +122,9 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
                 results.append(result)
             continue
         # Metadata with no whole audio: the take never got that far.
-        if audio is not None:
-            sidecar.partial_path(audio).unlink(missing_ok=True)
+        sidecar.partial_path(audio).unlink(missing_ok=True)
         meta_file.unlink(missing_ok=True)
-        gone.append(Removed(audio or meta_file, None, "interrupted before its audio was complete"))
+        gone.append(Removed(audio, None, "interrupted before its audio was complete"))
     for part in sorted(root.glob(f"*/*{sidecar.PART}")):
         final = part.with_name(part.name.removesuffix(sidecar.PART))
         meta = sidecar.read(sidecar.sidecar_path(final))
@@ -133,6 +135,23 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
     for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
         _remove_dead_tmp(tmp)
     return results
+
+
+def _restore_damaged(store: Store, meta_file: Path, indexed: set[Path]) -> None:
+    """A metadata file that cannot be read. It is written whole or not at all (a temporary
+    file, then a rename), so no interruption leaves one like it: something else damaged it,
+    and it is never taken for an unfinished take and removed. When the database indexes
+    its take's audio, it is written again from the take's row (what ``doctor`` would
+    rebuild the index from); otherwise it is left as it is."""
+    for take in store.list():
+        audio = Path(take.audio_path)
+        if audio in indexed and sidecar.sidecar_path(audio) == meta_file:
+            fields = {k: getattr(take, k) for k in sidecar.FIELDS if k != "pid"}
+            try:
+                sidecar.write(audio, fields | {"pid": None})
+            except OSError:
+                pass  # best effort, as every metadata update: the database holds the take
+            return
 
 
 # A metadata write (open, dump, fsync, rename) whose owner cannot be read is left this long
