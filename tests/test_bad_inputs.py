@@ -422,6 +422,16 @@ def test_recover_keeps_a_finished_take_whose_metadata_is_damaged(stored, damage)
         {k: good[k] for k in ("audio", "question_id", "started_at", "source", "status")}
 
 
+def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):
+    """Deleting the newest take and importing another: the new take gets a new id, so a
+    retried `delete 2 --yes` cannot reach it."""
+    assert run("delete", "2", "--yes").exit_code == 0
+    assert run("import", SILENCE(tmp_path)).exit_code == 3  # silence: stored, and said so
+    assert [t["id"] for t in snapshot()] == [1, 3]
+    assert one_line(run("delete", "2", "--yes"), 1) == "starcoach: no take with id 2 (see `starcoach takes`)"
+    assert [t["id"] for t in snapshot()] == [1, 3]
+
+
 def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch):
     def refuse(self, missing_ok=False):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
