@@ -147,6 +147,10 @@ ROWS = [
         or ["takes"], 1, "target_wpm"),
     Row("config-long-below-pause", lambda t, h: config_replace(h, "long_pause_s = 2.0", "long_pause_s = 0.5")
         or ["takes"], 1, "pause_min_s"),
+    Row("config-language", lambda t, h: config_replace(h, 'language = "en"', 'language = "xx"') or ["takes"], 1,
+        "language = 'xx' is not a known value (allowed: one of 100 values, such as 'en')"),
+    Row("config-language-empty", lambda t, h: config_replace(h, 'language = "en"', 'language = ""') or ["takes"], 1,
+        "language = '' is not a known value"),
     Row("config-compute-type", lambda t, h: config_replace(h, 'compute_type = "int8"', 'compute_type = "int3"')
         or ["takes"], 1, "int3"),
     Row("config-string-for-number", lambda t, h: config_replace(h, "countdown_s = 3", 'countdown_s = "3"')

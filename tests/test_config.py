@@ -54,3 +54,11 @@ def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path,
     monkeypatch.setattr(config_module, "_checkout", lambda: None)
     monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "data"))
     assert project_home() == tmp_path / "data" / "starcoach"
+
+
+def test_the_language_codes_are_whisper_s():
+    from faster_whisper.tokenizer import _LANGUAGE_CODES
+
+    from starcoach.asr.engine import WHISPER_LANGUAGES
+
+    assert WHISPER_LANGUAGES == tuple(_LANGUAGE_CODES)

@@ -206,7 +206,10 @@ def _allowed(f: dataclasses.Field) -> str:
         lo, hi = f.metadata["range"]
         return f"allowed: {lo} to {hi}"
     if "choices" in f.metadata:
-        return "allowed: " + ", ".join(f.metadata["choices"])
+        choices = f.metadata["choices"]
+        if len(choices) > 12:
+            return f"allowed: one of {len(choices)} values, such as {f.default!r}"
+        return "allowed: " + ", ".join(choices)
     return ""
 
 

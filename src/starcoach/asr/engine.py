@@ -29,6 +29,17 @@ if TYPE_CHECKING:  # pragma: no cover
 SAMPLE_RATE = 16_000
 
 
+# The language codes Whisper knows (faster-whisper's ``tokenizer._LANGUAGE_CODES``, copied so that
+# reading the config does not load faster-whisper; tests/test_config.py checks they agree).
+WHISPER_LANGUAGES = (
+    "af", "am", "ar", "as", "az", "ba", "be", "bg", "bn", "bo", "br", "bs", "ca", "cs", "cy", "da", "de", "el", "en",
+    "es", "et", "eu", "fa", "fi", "fo", "fr", "gl", "gu", "ha", "haw", "he", "hi", "hr", "ht", "hu", "hy", "id", "is",
+    "it", "ja", "jw", "ka", "kk", "km", "kn", "ko", "la", "lb", "ln", "lo", "lt", "lv", "mg", "mi", "mk", "ml", "mn",
+    "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si", "sk",
+    "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz",
+    "vi", "yi", "yo", "zh", "yue")
+
+
 @dataclass(frozen=True)
 class TranscribeOptions:
     """Decoding settings (the ``[model]`` table of config.toml).
@@ -73,7 +84,7 @@ class TranscribeOptions:
             conditions, with WER 0.01-0.02 higher; the counts matter more than the speed, so 0.
     """
 
-    language: str = "en"
+    language: str = field(default="en", metadata={"choices": WHISPER_LANGUAGES})
     compute_type: str = field(default="int8", metadata={"choices": (
         "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
         "float32")})
