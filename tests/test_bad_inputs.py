@@ -147,6 +147,9 @@ ROWS = [
         or ["takes"], 1, "target_wpm"),
     Row("config-long-below-pause", lambda t, h: config_replace(h, "long_pause_s = 2.0", "long_pause_s = 0.5")
         or ["takes"], 1, "pause_min_s"),
+    # a WAV file cut off after its header: the class of a copy or download that stopped
+    Row("analyze-cut-off-wav", lambda t, h: ["analyze", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
+    Row("import-cut-off-wav", lambda t, h: ["import", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
     Row("config-language", lambda t, h: config_replace(h, 'language = "en"', 'language = "xx"') or ["takes"], 1,
         "language = 'xx' is not a known value (allowed: one of 100 values, such as 'en')"),
     Row("config-language-empty", lambda t, h: config_replace(h, 'language = "en"', 'language = ""') or ["takes"], 1,

@@ -71,7 +71,8 @@ def check_audio_file(path: str | Path) -> Path:
         The path.
 
     Raises:
-        AudioError: missing, not a regular file, empty, or a WAV header out of range.
+        AudioError: missing, not a regular file, empty, a WAV header out of range, or a
+            WAV file holding less audio than its header says (cut off).
     """
     path = Path(path)
     try:
@@ -92,11 +93,12 @@ def check_audio_file(path: str | Path) -> Path:
     except OSError as exc:
         raise AudioError(f"{path}: cannot read it ({exc.strerror})") from None
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
-        _check_wav_header(path, head)
+        _check_wav_header(path, head, st.st_size)
     return path
 
 
-def _check_wav_header(path: Path, head: bytes) -> None:
+def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
+    byte_rate: int | None = None  # from the fmt chunk, once it is read
     pos = 12
     while pos + 8 <= len(head):
         cid, clen = struct.unpack("<4sI", head[pos:pos + 8])
@@ -104,7 +106,7 @@ def _check_wav_header(path: Path, head: bytes) -> None:
             body = head[pos + 8:pos + 8 + 16]
             if clen < 16 or len(body) < 16:
                 raise AudioError(f"{path}: the WAV header is cut short (fmt chunk of {clen} bytes)")
-            tag, channels, rate, _, block_align, bits = struct.unpack("<HHIIHH", body)
+            tag, channels, rate, byte_rate, block_align, bits = struct.unpack("<HHIIHH", body)
             if tag not in _WAV_TAGS:
                 raise AudioError(f"{path}: WAV format tag {tag} is not an audio encoding starcoach can decode; "
                                  "convert it to PCM WAV or FLAC")
@@ -115,11 +117,33 @@ def _check_wav_header(path: Path, head: bytes) -> None:
             if tag in (0x0001, 0x0003) and block_align != channels * bits // 8:
                 raise AudioError(f"{path}: the WAV header is inconsistent ({channels} channels of {bits} bits "
                                  f"but {block_align} bytes per frame); the file is damaged")
+        elif cid == b"data":
+            if byte_rate is None:
+                break
+            _check_wav_length(path, head, clen, file_size - (pos + 8), byte_rate)
             return
-        if cid == b"data":
-            break
         pos += 8 + clen + (clen & 1)
-    raise AudioError(f"{path}: the WAV file has no format (fmt) chunk before its audio; the file is damaged")
+    if byte_rate is None:
+        raise AudioError(f"{path}: the WAV file has no format (fmt) chunk before its audio; the file is damaged")
+
+
+# A WAV whose audio stops this much (seconds, and this share of it) before its header says has
+# been cut off: copied or written in part. A little less is common (writers that pad), and
+# decoders then read what is there.
+WAV_CUT_S = 0.1
+WAV_CUT_SHARE = 0.01
+
+
+def _check_wav_length(path: Path, head: bytes, declared: int, present: int, byte_rate: int) -> None:
+    """Refuse a WAV file holding less audio than its header promises. RF64 files, and the
+    placeholder sizes (0, 0xFFFFFFFF) that streaming writers leave, promise nothing."""
+    if head[:4] != b"RIFF" or declared in (0, 0xFFFFFFFF) or byte_rate <= 0:
+        return
+    missing = declared - max(present, 0)
+    if missing > max(WAV_CUT_S * byte_rate, WAV_CUT_SHARE * declared):
+        raise AudioError(f"{path}: the file is cut off: its header promises {declared / byte_rate:.1f} s of audio "
+                         f"but it holds {max(present, 0) / byte_rate:.1f} s; copy it again from where it came "
+                         "(or re-save what is there, e.g. `sox in.wav out.wav`, to analyse that part)")
 
 
 def _check_stream(path: Path, rate: Any, channels: Any) -> None:
