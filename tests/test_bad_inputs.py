@@ -439,6 +439,21 @@ def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):
     assert [t["id"] for t in snapshot()] == [1, 3]
 
 
+@pytest.mark.parametrize("value", ["'abc'", "X'00ff'", "'1e999'", "2.5"])
+def test_a_number_column_holding_something_else_reads_as_unknown(home, stored, value):
+    """An edited or damaged row (SQLite keeps whatever a column is given) must not stop the
+    listings: the value reads as unknown."""
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute(f"UPDATE takes SET wpm = {value}, filler_count = {value}, overflows = {value} WHERE id = 1")
+    db.close()
+    for args in (["takes"], ["takes", "--json"], ["progress"], ["show", "1"], ["show", "1", "--json"]):
+        result = run(*args)
+        assert result.exit_code == 0 and "starcoach:" not in result.stderr, (args, result.output)
+    take = json.loads(run("takes", "--json").stdout)[0]
+    assert take["overflows"] == 0 and take["filler_count"] is None  # 2.5 is no count
+    assert take["wpm"] == (2.5 if value == "2.5" else None)
+
+
 def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch):
     def refuse(self, missing_ok=False):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))

@@ -13,6 +13,7 @@ from __future__ import annotations
 import builtins
 import functools
 import json
+import math
 import os
 import sqlite3
 from dataclasses import dataclass
@@ -93,6 +94,18 @@ class Take:
 
 
 _TAKE_COLUMNS = [f for f in Take.__dataclass_fields__]
+# The numbers a take's row holds, and their type. SQLite keeps whatever a column is given, so
+# an edited or damaged database can hold text there; it reads as unknown (0 for a count
+# that cannot be unknown), never as a value every listing then fails on.
+_NUMBERS = {name: (float if f.type.startswith("float") else int, f.type.endswith("None"))
+            for name, f in Take.__dataclass_fields__.items()
+            if name != "id" and str(f.type).split(" |")[0] in ("float", "int")}
+
+
+def _number(value: Any, kind: type, optional: bool) -> Any:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+        and (kind is float or value == int(value))
+    return kind(value) if ok else (None if optional else kind(0))
 
 
 class Store:
@@ -239,6 +252,9 @@ class Store:
     def _take(self, row: sqlite3.Row) -> Take:
         fields = dict(row)
         fields["audio_path"] = str(self._audio_path(fields["audio_path"]))
+        for name, (kind, optional) in _NUMBERS.items():
+            if fields[name] is not None or not optional:
+                fields[name] = _number(fields[name], kind, optional)
         return Take(**fields)
 
     def _index_path(self, audio: Path) -> str:
