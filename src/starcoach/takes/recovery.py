@@ -112,11 +112,11 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
             _restore_damaged(store, meta_file, indexed)
             continue
         audio = meta_file.parent / meta["audio"]
-        if audio is not None and audio in indexed:
+        if audio in indexed:
             continue
-        if meta and _owned(meta.get("pid")):
+        if _owned(meta.get("pid")):
             continue  # another process is writing this take right now
-        if audio is not None and audio.is_file() and meta:
+        if audio.is_file():
             result = _index(store, analyzer, audio, meta, gone)
             if result is not None:
                 results.append(result)
