@@ -194,6 +194,12 @@ ROWS = [
     Row("unknown-option", lambda t, h: ["takes", "--colour"], 2, "--colour"),
     Row("export-bad-format", lambda t, h: ["export", "1", "--format", "pdf"], 2, "pdf"),
     Row("compare-one-take", lambda t, h: ["compare", "1"], 2, "two take ids"),
+    Row("compare-ids-and-question", lambda t, h: ["compare", "1", "2", "--question", "deep-1"], 2, "not both"),
+    # a question id no question has (a typo) is said to be one, not listed as "no takes yet"
+    Row("takes-unknown-question", lambda t, h: ["takes", "--question", "nope"], 1, "no question with id 'nope'"),
+    Row("takes-json-unknown-question", lambda t, h: ["takes", "--json", "-q", "nope"], 1, "no question with id"),
+    Row("progress-unknown-question", lambda t, h: ["progress", "--question", "nope"], 1, "no question with id"),
+    Row("compare-unknown-question", lambda t, h: ["compare", "--question", "nope"], 1, "no question with id"),
     # 18: delete
     Row("delete-refused", lambda t, h: ["delete", "1"], 2, "--yes"),
     Row("delete-unknown", lambda t, h: ["delete", "99", "--yes"], 1, "no take with id 99"),
@@ -427,6 +433,18 @@ def test_recover_keeps_a_finished_take_whose_metadata_is_damaged(stored, damage)
     assert restored is not None
     assert {k: restored[k] for k in ("audio", "question_id", "started_at", "source", "status")} == \
         {k: good[k] for k in ("audio", "question_id", "started_at", "source", "status")}
+
+
+def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_its_takes(home, stored):
+    listed = run("takes", "--json", "--question", "deep-1")
+    assert listed.exit_code == 0 and json.loads(listed.stdout) == [], listed.output
+    assert run("progress", "--question", "deep-1").exit_code == 0
+    # a take whose question is no longer in the bank (a user's own, since deleted) is still listed
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute("UPDATE takes SET question_id = 'my-old-question' WHERE id = 1")
+    db.close()
+    listed = run("takes", "--json", "--question", "my-old-question")
+    assert listed.exit_code == 0 and [t["id"] for t in json.loads(listed.stdout)] == [1], listed.output
 
 
 def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):

@@ -200,6 +200,15 @@ def settings() -> Config:
     return load_config()
 
 
+def check_question(config: Config, question: str | None, takes: list) -> None:
+    """With ``--question ID`` and no take found: an id no question has is a typo, said as
+    one (a question deleted from the bank still lists its takes: they are found)."""
+    if question and not takes:
+        from ..takes.questions import load_bank
+
+        load_bank(config.paths.questions).get(question)
+
+
 def make_console() -> Console:
     from rich.console import Console
 

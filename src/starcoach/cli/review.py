@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..domain.errors import StarcoachError
-from .common import app, fail, handles_errors, settings, make_console, print_json
+from .common import app, check_question, fail, handles_errors, settings, make_console, print_json
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:
@@ -38,9 +38,13 @@ def compare(
     from ..takes.session import open_store
 
     cfg = settings()
+    if question and (take_a is not None or take_b is not None):
+        fail("give two take ids or --question ID, not both", 2)
     with open_store(cfg) as store:
         if question:
-            ids = [t.id for t in store.list(question_id=question) if t.wpm is not None]
+            listed = store.list(question_id=question)
+            check_question(cfg, question, listed)
+            ids = [t.id for t in listed if t.wpm is not None]
             if len(ids) < 2:
                 fail(f"question {question!r} has {len(ids)} analysed take(s); compare needs two")
         elif take_a is not None and take_b is not None:
@@ -82,7 +86,9 @@ def progress(
         chart = _output_target(chart, cfg, force=force)
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
-        points = progress_points(store.list(question_id=question, principle=principle))
+        listed = store.list(question_id=question, principle=principle)
+    check_question(cfg, question, listed)
+    points = progress_points(listed)
     render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, make_console())
     if chart is not None:
         svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)

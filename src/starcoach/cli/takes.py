@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import app, fail, handles_errors, settings, make_console, print_json, interactive, nonnegative_seconds
+from .common import app, check_question, fail, handles_errors, settings, make_console, print_json, interactive, nonnegative_seconds
 
 
 @app.command()
@@ -26,6 +26,7 @@ def takes(
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
         found = store.list(question_id=question, principle=principle)
+    check_question(cfg, question, found)
     if json_out:
         print_json([t.summary() for t in found])
     else:
