@@ -212,6 +212,12 @@ ROWS = [
         "symbolic link"),
     Row("export-folder", lambda t, h: ["export", "1", "-o", export_target(t, "folder"), "--force"], 1, "folder"),
     Row("export-exists", lambda t, h: ["export", "1", "-o", write(t, "e.md", "x")], 1, "--force"),
+    Row("export-missing-folder", lambda t, h: ["export", "1", "-o", t / "nope" / "deeper" / "x.md"], 1,
+        "does not exist"),
+    Row("export-folder-is-a-file", lambda t, h: ["export", "1", "-o", write(t, "f", "x") / "x.md"], 1,
+        "is not a folder"),
+    Row("chart-missing-folder", lambda t, h: ["progress", "--chart", t / "nope" / "c.svg"], 1, "does not exist"),
+    Row("chart-to-stdout", lambda t, h: ["progress", "--chart", "-"], 2, "needs a file name"),
     # 16: silence is exit 3
     Row("import-silence", lambda t, h: ["import", SILENCE(t)], 3, "no speech"),
     Row("import-inverted-silence", lambda t, h: ["import", STEREO_SILENCE(t)], 3, "no speech"),
@@ -445,6 +451,16 @@ def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_i
     db.close()
     listed = run("takes", "--json", "--question", "my-old-question")
     assert listed.exit_code == 0 and [t["id"] for t in json.loads(listed.stdout)] == [1], listed.output
+
+
+def test_export_to_standard_output_is_the_file_s_content_and_creates_no_folder(tmp_path, stored):
+    on_disk = tmp_path / "t.txt"
+    assert run("export", "1", "-f", "txt", "-o", on_disk).exit_code == 0
+    shown = run("export", "1", "-f", "txt", "-o", "-")
+    assert shown.exit_code == 0 and shown.stdout == on_disk.read_text(), shown.output
+    assert not (Path.cwd() / "-").exists()
+    assert run("export", "1", "-o", tmp_path / "nope" / "x.md").exit_code == 1
+    assert not (tmp_path / "nope").exists()
 
 
 def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):

@@ -83,6 +83,8 @@ def progress(
 
     cfg = settings()
     if chart is not None:
+        if str(chart) == "-":
+            fail("--chart needs a file name: the table already goes to standard output", 2)
         chart = _output_target(chart, cfg, force=force)
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
@@ -100,7 +102,8 @@ def progress(
 def export(
     take: int = typer.Argument(..., help="Take id (see `takes`)."),
     fmt: str = typer.Option("md", "--format", "-f", help="md, txt, json, srt, vtt or html."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o", help="File to write (default: beside the audio)."),
+    output: Optional[Path] = typer.Option(None, "--output", "-o",
+                                          help="File to write (default: beside the audio); - for standard output."),
     clean: bool = typer.Option(False, "--clean", help="Leave fillers out (md, txt, srt, vtt)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
@@ -117,7 +120,9 @@ def export(
         analysis = store.document(take)
     if analysis is None:
         fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
-    target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
+    to_stdout = output is not None and str(output) == "-"
+    if not to_stdout:
+        target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
     doc = take_document(record_, analysis)
     if fmt == "html":
         from ..audio.decode import SAMPLE_RATE, load_audio
@@ -127,7 +132,10 @@ def export(
         content = ex.to_json(doc)
     else:
         content = {"md": ex.to_markdown, "txt": ex.to_text, "srt": ex.to_srt, "vtt": ex.to_vtt}[fmt](doc, clean=clean)
-    typer.echo(str(ex.write_new(target, content, force=force)))
+    if to_stdout:
+        typer.echo(content, nl=not content.endswith("\n"))
+    else:
+        typer.echo(str(ex.write_new(target, content, force=force)))
 
 
 @app.command()

@@ -29,7 +29,8 @@ def check_target(path: Path, *, force: bool = False) -> Path:
     """Refuse a target :func:`write_new` would refuse, before any work is done for it.
 
     Raises:
-        ExportError: the file exists (without force) or is not a regular file.
+        ExportError: the file exists (without force), is not a regular file, or its folder
+            does not exist.
     """
     import os
     import stat
@@ -37,7 +38,7 @@ def check_target(path: Path, *, force: bool = False) -> Path:
     path = Path(path)
     try:
         st = os.lstat(path)
-    except FileNotFoundError:
+    except (FileNotFoundError, NotADirectoryError):  # the folder is checked below
         st = None
     except OSError as exc:
         raise ExportError(f"cannot write {path}: {exc.strerror}") from None
@@ -50,6 +51,11 @@ def check_target(path: Path, *, force: bool = False) -> Path:
             raise ExportError(f"{path} is {kind}; not replacing it, give a file name instead")
         if not force:
             raise ExportError(f"{path} exists; pass --force to replace it")
+    folder = path.parent
+    if not folder.is_dir():
+        what = "is not a folder" if folder.exists() else "does not exist"
+        raise ExportError(f"cannot write {path}: {folder} {what}; give a path in an existing folder "
+                          "(a mistyped folder is not created)")
     return path
 
 
@@ -70,7 +76,6 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
     path = check_target(path, force=force)
     tmp = path.with_name(f".{path.name}.tmp")
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
         with open(tmp, "xb") as f:
             f.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, path)
