@@ -413,6 +413,27 @@ def test_damaged_database_is_one_line_then_doctor_rebuilds_it(stored):
     assert run("doctor").stdout.startswith("database: ok")
 
 
+@pytest.mark.parametrize("sql", ["DROP TABLE takes", "ALTER TABLE takes DROP COLUMN wpm",
+                                 "ALTER TABLE takes RENAME TO kept"])
+def test_a_schema_changed_by_hand_is_damage_doctor_repairs(stored, sql):
+    """A database SQLite finds sound but without starcoach's takes table (or its columns):
+    every command says to run doctor, and doctor rebuilds it from recordings/."""
+    from starcoach.config import load_config
+
+    db = load_config().paths.database
+    with sqlite3.connect(db) as con:
+        con.execute(sql)
+    line = one_line(run("takes"), 1)
+    assert "damaged" in line and "starcoach doctor" in line, line
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    assert "moved the damaged database aside" in fixed.stdout, fixed.stdout
+    after = snapshot()
+    assert sorted((t["audio_sha"], t["started_at"]) for t in after) == \
+        sorted((t["audio_sha"], t["started_at"]) for t in stored)
+    assert run("doctor").stdout.startswith("database: ok")
+
+
 def test_delete_removes_row_audio_and_metadata(stored):
     audio = Path(stored[0]["audio_path"])
     result = run("delete", "1", "--yes")

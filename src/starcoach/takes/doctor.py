@@ -23,7 +23,7 @@ from ..domain.errors import StarcoachError, StoreError
 from . import sidecar
 from .recovery import recover
 from .session import analyse_and_store
-from .store import Store, now
+from .store import Store, Take, now
 
 
 @dataclass
@@ -100,6 +100,8 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
     try:
         try:
             result = [r[0] for r in con.execute("PRAGMA integrity_check")]
+            if result == ["ok"]:
+                result = _schema_problems(con) or result
         except sqlite3.Error as exc:
             result = [str(exc)]
         if result == ["ok"]:
@@ -107,6 +109,20 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
         return result, _readable_rows(con)
     finally:
         con.close()
+
+
+def _schema_problems(con: sqlite3.Connection) -> list[str]:
+    """What a database that SQLite finds sound lacks of starcoach's schema (a table dropped
+    or altered by hand, say): every command would stop on it, so it counts as damaged. A
+    database with no tables at all is a new one, not a damaged one."""
+    tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+    if not tables:
+        return []
+    if "takes" not in tables:
+        return ["the takes table is missing"]
+    columns = {r[1] for r in con.execute("PRAGMA table_info(takes)")}
+    missing = [c for c in (*Take.__dataclass_fields__, "analysis_json") if c not in columns]
+    return [f"the takes table lacks {', '.join(missing)}"] if missing else []
 
 
 def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:

@@ -54,7 +54,8 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
     if "full" in low:
         return StoreError(f"the disk is full: cannot write the takes database {path}; free some space and try again")
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in low or "not a database" in low
-                                                   or "corrupt" in low):
+                                                   or "corrupt" in low or "no such table" in low
+                                                   or "no such column" in low):
         return StoreError(f"the takes database {path} is damaged ({text}); run `starcoach doctor` to check it "
                           "and rebuild it from recordings/")
     if "readonly" in low or "read-only" in low or "unable to open" in low:
