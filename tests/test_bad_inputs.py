@@ -72,6 +72,13 @@ def config_replace(home: Path, old: str, new: str) -> None:
     cfg.write_text(cfg.read_text().replace(old, new))
 
 
+def load_models_line(home: Path) -> str:
+    """The models folder the test config names (the ``home`` fixture points it at the shared one)."""
+    import re
+
+    return re.search(r'^models = "([^"]*)"', (home / "config.toml").read_text(), re.M).group(1)
+
+
 def questions_file(home: Path, text: str) -> None:
     (home / "mine.toml").write_text(text)
     config_replace(home, 'questions = ""', 'questions = "mine.toml"')
@@ -150,6 +157,20 @@ ROWS = [
     # a WAV file cut off after its header: the class of a copy or download that stopped
     Row("analyze-cut-off-wav", lambda t, h: ["analyze", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
     Row("import-cut-off-wav", lambda t, h: ["import", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
+    # [paths] that cannot be what they name: said when the config is read, with the key
+    Row("config-recordings-is-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
+        h, 'recordings = "recordings"', 'recordings = "recfile"') or ["takes"], 1,
+        "[paths] recordings = 'recfile' cannot be a folder"),
+    Row("config-recordings-under-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
+        h, 'recordings = "recordings"', 'recordings = "recfile/sub"') or ["takes"], 1, "recfile is a file"),
+    Row("config-models-is-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
+        h, f'models = "{load_models_line(h)}"', 'models = "recfile"') or ["takes"], 1,
+        "[paths] models = 'recfile' cannot be a folder"),
+    Row("config-database-is-a-folder", lambda t, h: config_replace(
+        h, 'database = "recordings/starcoach.db"', 'database = "recordings"') or ["takes"], 1,
+        "[paths] database = 'recordings' cannot be a file"),
+    Row("config-database-empty", lambda t, h: config_replace(
+        h, 'database = "recordings/starcoach.db"', 'database = ""') or ["takes"], 1, "[paths] database is empty"),
     Row("config-language", lambda t, h: config_replace(h, 'language = "en"', 'language = "xx"') or ["takes"], 1,
         "language = 'xx' is not a known value (allowed: one of 100 values, such as 'en')"),
     Row("config-language-empty", lambda t, h: config_replace(h, 'language = "en"', 'language = ""') or ["takes"], 1,

@@ -135,20 +135,33 @@ def load_config(home: Path | None = None) -> Config:
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
 
-    def where(key: str, default: str) -> Path:
+    def where(key: str, default: str, *, folder: bool | None) -> Path:
+        """``folder``: True or False to check the path can be a folder or a file of ours; None
+        for a file that is only read (its reader says what is wrong with it)."""
         value = paths_t.get(key, default)
         if not isinstance(value, str):
             raise ConfigError(f"{config_file}: [paths] {key} must be a string")
-        return (home / Path(value).expanduser()).resolve()
+        if folder is None:
+            return (home / Path(value).expanduser()).resolve()
+        kind = "folder" if folder else "file"
+        if not value.strip():
+            raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {kind} (default: {default!r})")
+        path = (home / Path(value).expanduser()).resolve()
+        blocked = _in_the_way(path, folder=folder)
+        if blocked is not None:
+            what = "a folder" if blocked.is_dir() else "a file"
+            raise ConfigError(f"{config_file}: [paths] {key} = {value!r} cannot be a {kind}: {blocked} is {what}; "
+                              f"give another {kind} (default: {default!r})")
+        return path
 
     questions = paths_t.get("questions", "")
     paths = Paths(
         home=home,
         config_file=config_file,
-        models=where("models", "models"),
-        recordings=where("recordings", "recordings"),
-        database=where("database", "recordings/starcoach.db"),
-        questions=where("questions", "") if questions else None,
+        models=where("models", "models", folder=True),
+        recordings=where("recordings", "recordings", folder=True),
+        database=where("database", "recordings/starcoach.db", folder=False),
+        questions=where("questions", "", folder=None) if questions else None,
     )
     unknown = set(data) - {"paths", "model", "metrics", "star", "record", "live"}
     if unknown:
@@ -199,6 +212,17 @@ def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ConfigError(f"[{name}] must be a table")
     return value
+
+
+def _in_the_way(path: Path, *, folder: bool) -> Path | None:
+    """What already exists and stops ``path`` from being a folder (or a file) starcoach can
+    create or use: the path itself of the wrong kind, or a file where a parent folder must be."""
+    if path.exists() and path.is_dir() != folder:
+        return path
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None
 
 
 def _allowed(f: dataclasses.Field) -> str:
