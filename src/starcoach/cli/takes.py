@@ -7,7 +7,8 @@ from typing import Optional
 
 import typer
 
-from .common import app, check_question, fail, handles_errors, settings, make_console, print_json, interactive, nonnegative_seconds
+from .common import (app, check_question, fail, handles_errors, interactive, make_console, nonnegative_seconds,
+                     print_json, settings)
 
 
 @app.command()
