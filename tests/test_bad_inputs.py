@@ -197,6 +197,16 @@ ROWS = [
                                           config_replace(h, 'questions = ""', 'questions = "mine.toml"'))
         and ["questions"], 1, "not a regular file"),
     Row("questions-bad-toml", lambda t, h: questions_file(h, "[[question]\n") or ["questions"], 1, "TOML"),
+    Row("questions-same-id-twice", lambda t, h: questions_file(
+        h, '[[question]]\nid = "a"\ntext = "One?"\n[[question]]\nid = "a"\ntext = "Two?"\n') or ["questions"], 1,
+        "question id 'a' is used twice"),
+    Row("questions-misspelt-key", lambda t, h: questions_file(
+        h, '[[question]]\nid = "a"\ntext = "One?"\nprinciple = ["ownership"]\n') or ["questions"], 1,
+        "'principle', which is not a question field"),
+    Row("questions-unknown-principle", lambda t, h: questions_file(
+        h, '[[question]]\nid = "a"\ntext = "One?"\nprinciples = ["Dive Deep"]\n') or ["questions"], 1,
+        "no Leadership Principle 'Dive Deep'"),
+    Row("theme-unknown", lambda t, h: ["questions", "--theme", "nope"], 1, "no question has the theme 'nope'"),
     # 13: numbers out of range
     Row("take-2-76", lambda t, h: ["show", 2**76], 1, "no take"),
     Row("take-negative", lambda t, h: ["show", "--", -1], 1, "no take"),

@@ -48,6 +48,9 @@ class QuestionBank:
             key = self.principle_key(principle)
             out = [q for q in out if key in q.principles]
         if theme:
+            themes = sorted({t for q in self.questions for t in q.themes})
+            if theme not in themes:
+                raise NotFound(f"no question has the theme {theme!r}; themes: {', '.join(themes)}")
             out = [q for q in out if theme in q.themes]
         return out
 
@@ -86,11 +89,20 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
         listed = user.get("question", [])
         if not isinstance(listed, list):
             raise ConfigError(f"{user_file}: questions must be [[question]] tables (an array of tables)")
+        mine: set[str] = set()
         for n, q in enumerate(listed, 1):
             if not isinstance(q, dict):
                 raise ConfigError(f"{user_file}: question {n} is not a [[question]] table")
             question = _question(q, False, str(user_file))
-            questions[question.id] = question
+            if question.id in mine:
+                raise ConfigError(f"{user_file}: question id {question.id!r} is used twice; give each question "
+                                  "an id of its own")
+            mine.add(question.id)
+            unknown = [p for p in question.principles if p not in principles]
+            if unknown:
+                raise ConfigError(f"{user_file}: question {question.id!r}: no Leadership Principle {unknown[0]!r} "
+                                  "(use a key that `starcoach questions` lists, or add it under [principles])")
+            questions[question.id] = question  # a user's question may replace a built-in one of that id
     return QuestionBank(questions=tuple(questions.values()), principles=principles)
 
 
@@ -116,7 +128,14 @@ def _read_user_file(path: Path) -> dict:
         raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
 
 
+QUESTION_KEYS = ("id", "text", "principles", "themes", "follow_ups")
+
+
 def _question(raw: dict, builtin: bool, source: str) -> Question:
+    unknown = [k for k in raw if k not in QUESTION_KEYS]
+    if unknown:
+        raise ConfigError(f"{source}: a [[question]] has {unknown[0]!r}, which is not a question field "
+                          f"({', '.join(QUESTION_KEYS)}); misspelt?")
     if not isinstance(raw.get("id"), str) or not isinstance(raw.get("text"), str) or not raw["id"].strip() \
             or not raw["text"].strip():
         raise ConfigError(f"{source}: every [[question]] needs a non-empty string id and text")
