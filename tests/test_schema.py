@@ -81,6 +81,8 @@ def test_the_upgrade_drops_the_unread_tables_by_migration(legacy_home):
     # the rebuilt table keeps every take and id, and the next id follows the highest one
     assert [r[0] for r in db.execute("SELECT id FROM takes ORDER BY id")] == [1, 2, 3]
     assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()[0] == 3
+    indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'takes'")}
+    assert {"takes_by_question", "takes_by_principle"} <= indexes
 
 
 def test_check_json_follows_the_schema(tmp_path):

@@ -6,6 +6,7 @@ Each is applied once, inside a transaction, and recorded by name in the database
 
 from __future__ import annotations
 
+import re
 import sqlite3
 from typing import Callable
 
@@ -93,44 +94,22 @@ def _m002_drop_unread_tables(db: sqlite3.Connection) -> None:
 def _m003_never_reuse_take_ids(db: sqlite3.Connection) -> None:
     """A take's id is never given to another take: ``id INTEGER PRIMARY KEY`` hands a deleted
     take's id (the highest one) to the next take, so a retried ``delete 4 --yes`` or an old
-    ``show 4`` would reach the new take. SQLite adds AUTOINCREMENT only by rebuilding the table.
-    Ids deleted before this migration cannot be known; every one from now on is kept."""
-    _statements(
-        db,
-        """
-        CREATE TABLE takes_new (
-            id INTEGER PRIMARY KEY AUTOINCREMENT,
-            question_id TEXT,
-            question_text TEXT,
-            principle TEXT,
-            started_at TEXT NOT NULL,
-            duration_s REAL,
-            audio_path TEXT NOT NULL UNIQUE,
-            source TEXT NOT NULL CHECK (source IN ('record', 'import')),
-            status TEXT NOT NULL CHECK (status IN ('recording', 'complete', 'recovered', 'failed')),
-            pid INTEGER,
-            overflows INTEGER NOT NULL DEFAULT 0,
-            stopped_by TEXT,
-            model TEXT,
-            transcript TEXT,
-            speaking_span_s REAL,
-            wpm REAL,
-            filler_count INTEGER,
-            fillers_per_min REAL,
-            long_pause_count INTEGER,
-            i_count INTEGER,
-            we_count INTEGER,
-            star_rating INTEGER,
-            star_parts_present INTEGER,
-            analysis_json TEXT
-        );
-        INSERT INTO takes_new SELECT * FROM takes;
-        DROP TABLE takes;
-        ALTER TABLE takes_new RENAME TO takes;
-        CREATE INDEX takes_by_question ON takes (question_id, started_at);
-        CREATE INDEX takes_by_principle ON takes (principle, started_at);
-        """
-    )
+    ``show 4`` would reach the new take. SQLite adds AUTOINCREMENT only by rebuilding the table
+    (its documented way: a copy made from the table's own definition, the rows moved, the
+    indexes made again). Ids deleted before this migration cannot be known; every one from
+    now on is kept."""
+    (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'takes'").fetchone()
+    indexes = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'takes' AND sql IS NOT NULL")]
+    copy, n = re.subn(r"^CREATE TABLE takes \((\s*)id INTEGER PRIMARY KEY,",
+                      r"CREATE TABLE takes_new (\1id INTEGER PRIMARY KEY AUTOINCREMENT,", table)
+    if n != 1:
+        raise sqlite3.DatabaseError(f"the takes table is not the one starcoach made: {table[:80]!r}")
+    db.execute(copy)
+    _statements(db, "INSERT INTO takes_new SELECT * FROM takes; DROP TABLE takes; "
+                    "ALTER TABLE takes_new RENAME TO takes")
+    for sql in indexes:
+        db.execute(sql)
 
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
