@@ -465,6 +465,31 @@ def test_a_schema_changed_by_hand_is_damage_doctor_repairs(stored, sql):
     assert run("doctor").stdout.startswith("database: ok")
 
 
+@pytest.mark.parametrize("loss", ["emptied", "removed"])
+def test_a_database_that_lost_its_rows_says_so_and_doctor_lists_the_takes_again(stored, loss):
+    """A 0-byte or missing database file opens as a new, empty one: the listing must not read
+    "No takes yet" while the recordings are on disk, and must name doctor, which lists them."""
+    from starcoach.config import load_config
+
+    db = load_config().paths.database
+    for f in db.parent.glob(db.name + "*"):  # the file and its -wal / -shm
+        f.unlink()
+    if loss == "emptied":
+        db.write_bytes(b"")
+    for args in (("takes",), ("takes", "--json"), ("progress",)):
+        result = run(*args)
+        assert result.exit_code == 0, result.output
+        warned = [ln for ln in result.stderr.splitlines() if ln.startswith("starcoach:")]
+        assert len(warned) == 1 and "2 recordings" in warned[0] and "starcoach doctor" in warned[0], result.stderr
+        assert "No takes yet" not in result.stdout
+    assert json.loads(run("takes", "--json").stdout) == []
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    after = snapshot()
+    assert sorted(t["audio_sha"] for t in after) == sorted(t["audio_sha"] for t in stored)
+    assert "starcoach:" not in run("takes").stderr
+
+
 def test_delete_removes_row_audio_and_metadata(stored):
     audio = Path(stored[0]["audio_path"])
     result = run("delete", "1", "--yes")

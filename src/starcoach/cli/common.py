@@ -31,6 +31,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..config import Config
     from ..takes.questions import Question, QuestionBank
+    from ..takes.store import Store
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that every ``finally`` (temporary files,
@@ -207,6 +208,17 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
         from ..takes.questions import load_bank
 
         load_bank(config.paths.questions).get(question)
+
+
+def warn_unlisted(store: Store) -> int:
+    """Say on stderr how many recordings the database does not list (a new, emptied or
+    replaced database file loses the rows, never the audio) and that `doctor` lists them."""
+    unlisted = len(store.unindexed_audio())
+    if unlisted:
+        typer.echo(f"starcoach: {unlisted} recording{'s' if unlisted != 1 else ''} under {store.recordings} "
+                   f"{'are' if unlisted != 1 else 'is'} not in the takes database {store.path}; "
+                   f"run `starcoach doctor` to list {'them' if unlisted != 1 else 'it'} again", err=True)
+    return unlisted
 
 
 def make_console() -> Console:

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..domain.errors import StarcoachError
-from .common import app, check_question, fail, handles_errors, settings, make_console, print_json
+from .common import app, check_question, fail, handles_errors, make_console, print_json, settings, warn_unlisted
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:
@@ -89,6 +89,7 @@ def progress(
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
         listed = store.list(question_id=question, principle=principle)
+        warn_unlisted(store)
     check_question(cfg, question, listed)
     points = progress_points(listed)
     render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, make_console())

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .common import (app, check_question, fail, handles_errors, interactive, make_console, nonnegative_seconds,
-                     print_json, settings)
+                     print_json, settings, warn_unlisted)
 
 
 @app.command()
@@ -27,11 +27,12 @@ def takes(
     principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
         found = store.list(question_id=question, principle=principle)
+        unlisted = warn_unlisted(store)
     check_question(cfg, question, found)
     if json_out:
         print_json([t.summary() for t in found])
     else:
-        render_takes(found, make_console())
+        render_takes(found, make_console(), unlisted=unlisted)
 
 
 @app.command()

@@ -170,11 +170,13 @@ def render_take_result(result, console: "Console") -> None:
     render_document(new_take_document(result.document, result.take_id, result.audio_path), console)
 
 
-def render_takes(takes: list["Take"], console: "Console") -> None:
+def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0) -> None:
     from rich.table import Table
 
     if not takes:
-        console.print("No takes yet. Record one with `starcoach practice` or `starcoach record`.")
+        # With recordings the database does not list, "no takes yet" would be untrue.
+        console.print("No takes listed." if unlisted else
+                      "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
         return
     table = Table(header_style="bold")
     for col in ("id", "when", "question", "length", "wpm", "fillers/min", "STAR", "rating", "status"):

@@ -68,7 +68,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         if salvaged is not None and report.moved_aside is not None:
             report.kept_rows = _restore(store, salvaged)
         recover(config, store, analyzer=analyzer)
-        report.reindexed = _reindex(store, config.paths.recordings, analyzer)
+        report.reindexed = _reindex(store, analyzer)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
@@ -173,15 +173,10 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
     return kept
 
 
-def _reindex(store: Store, root: Path, analyzer: Analyzer) -> list[int]:
+def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
     """Index every audio file under recordings/ that no take points to."""
-    if not root.is_dir():
-        return []
-    indexed = store.indexed_paths()
     added = []
-    for audio in sorted(root.glob("*/*")):
-        if audio.suffix.lower() not in sidecar.AUDIO_SUFFIXES or not audio.is_file() or audio in indexed:
-            continue
+    for audio in store.unindexed_audio():
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
             timespec="seconds")

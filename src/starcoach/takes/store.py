@@ -24,6 +24,7 @@ from typing import Any, Callable, TypeVar
 from ..domain.errors import NotFound, StoreError
 from ..domain.vocab import CORE_PARTS
 from .migrations import MIGRATIONS
+from .sidecar import AUDIO_SUFFIXES
 
 LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 MAX_ID = 2**63 - 1  # SQLite's largest integer
@@ -359,6 +360,14 @@ class Store:
     def indexed_paths(self) -> builtins.set[Path]:
         """The audio file of every take (resolved as :meth:`get` does)."""
         return {self._audio_path(r[0]) for r in self.db.execute("SELECT audio_path FROM takes")}
+
+    def unindexed_audio(self) -> builtins.list[Path]:
+        """Audio files in the date folders of recordings/ that no take points to (lost rows)."""
+        if not self.recordings.is_dir():
+            return []
+        indexed = self.indexed_paths()
+        return [audio for audio in sorted(self.recordings.glob("*/*"))
+                if audio.suffix.lower() in AUDIO_SUFFIXES and audio not in indexed and audio.is_file()]
 
     @_sql
     def integrity(self) -> builtins.list[str]:
