@@ -386,9 +386,9 @@ def test_exports_never_replace_the_files_that_hold_the_takes(tmp_path, home, sto
     assert snapshot() == stored
     # an export beside the audio, the default, is still written, and replaced with --force
     for _ in range(2):
-        result = run("export", "1", "-f", "md", "--force")
+        result = run("export", "1", "-f", "json", "--force")
         assert result.exit_code == 0, result.output
-    assert Path(result.stdout.strip()) == audio.with_suffix(".md")
+    assert Path(result.stdout.strip()) == audio.with_suffix(".json")
 
 
 def test_locked_database_waits_briefly_then_says_so(tmp_path, stored, monkeypatch):
@@ -531,13 +531,40 @@ def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_i
 
 
 def test_export_to_standard_output_is_the_file_s_content_and_creates_no_folder(tmp_path, stored):
-    on_disk = tmp_path / "t.txt"
-    assert run("export", "1", "-f", "txt", "-o", on_disk).exit_code == 0
-    shown = run("export", "1", "-f", "txt", "-o", "-")
+    on_disk = tmp_path / "t.json"
+    assert run("export", "1", "-f", "json", "-o", on_disk).exit_code == 0
+    shown = run("export", "1", "-f", "json", "-o", "-")
     assert shown.exit_code == 0 and shown.stdout == on_disk.read_text(), shown.output
     assert not (Path.cwd() / "-").exists()
     assert run("export", "1", "-o", tmp_path / "nope" / "x.md").exit_code == 1
     assert not (tmp_path / "nope").exists()
+
+
+@pytest.mark.parametrize("fmt", ["md", "txt", "srt", "vtt"])
+def test_a_take_with_no_speech_has_no_transcript_to_export(tmp_path, stored, fmt):
+    """The text formats are made of the words: for a take with none, one line naming the
+    formats that keep its analysis, and no file (before: an empty .srt)."""
+    target = tmp_path / f"t.{fmt}"
+    line = one_line(run("export", "1", "-f", fmt, "-o", target), 1)
+    assert "no speech" in line and "json" in line, line
+    assert not target.exists()
+    assert one_line(run("export", "1", "-f", fmt, "-o", "-"), 1) == line
+    assert run("export", "1", "-f", "json", "-o", tmp_path / "t.json").exit_code == 0
+    assert snapshot() == stored
+
+
+def test_a_take_of_fillers_alone_exports_them_but_not_clean(tmp_path, stored):
+    from starcoach.config import load_config
+
+    db = sqlite3.connect(load_config().paths.database, isolation_level=None)
+    doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
+    doc["words"] = [{"text": "Um.", "start": 0.2, "end": 0.6, "prob": 0.9, "filler": True}]
+    db.execute("UPDATE takes SET analysis_json = ? WHERE id = 1", (json.dumps(doc),))
+    db.close()
+    shown = run("export", "1", "-f", "txt", "-o", "-")
+    assert shown.exit_code == 0 and shown.stdout.strip() == "Um.", shown.output
+    line = one_line(run("export", "1", "-f", "txt", "--clean", "-o", tmp_path / "t.txt"), 1)
+    assert "only fillers" in line, line
 
 
 def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):

@@ -21,6 +21,7 @@ from ..domain.transcript import join_words
 from ..domain.vocab import PART_TITLES
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
+TEXT_FORMATS = ("md", "txt", "srt", "vtt")  # made of the words: nothing to write without any
 PART_COLOURS = {"situation": "#4e79a7", "task": "#59a14f", "action": "#f28e2b", "result": "#b07aa1",
                 "learning": "#edc948"}
 
