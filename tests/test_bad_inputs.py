@@ -126,6 +126,9 @@ ROWS = [
     Row("audio-is-text", lambda t, h: ["analyze", write(t, "a.mp3", "hello\n" * 50)], 1, "not a readable audio"),
     Row("audio-random-bytes", lambda t, h: ["analyze", write(t, "a.ogg", os.urandom(5000))], 1, "a.ogg"),
     Row("audio-dev-zero", lambda t, h: ["analyze", "/dev/zero"], 1, "not a regular file"),
+    Row("audio-empty", lambda t, h: ["analyze", write(t, "a.wav", b"")], 1, "empty"),
+    # a /proc file says 0 bytes but holds text: not "empty"
+    Row("audio-proc-file", lambda t, h: ["import", "/proc/self/status"], 1, "not a readable audio"),
     Row("audio-fifo", lambda t, h: ["analyze", fifo(t)], 1, "not a regular file"),
     Row("audio-folder", lambda t, h: ["import", t], 1, "folder"),
     Row("audio-missing", lambda t, h: ["import", t / "nope.wav"], 1, "no such file"),

@@ -85,13 +85,13 @@ def check_audio_file(path: str | Path) -> Path:
         raise AudioError(f"{path}: is a folder, not an audio file")
     if not stat.S_ISREG(st.st_mode):
         raise AudioError(f"{path}: not a regular file (a device, pipe or socket); give an audio file")
-    if st.st_size == 0:
-        raise AudioError(f"{path}: the file is empty")
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
     except OSError as exc:
         raise AudioError(f"{path}: cannot read it ({exc.strerror})") from None
+    if not head:  # read, not st_size: /proc and /sys files say 0 bytes and hold text
+        raise AudioError(f"{path}: the file is empty")
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         _check_wav_header(path, head, st.st_size)
     return path
