@@ -465,6 +465,9 @@ def test_a_schema_changed_by_hand_is_damage_doctor_repairs(stored, sql):
     after = snapshot()
     assert sorted((t["audio_sha"], t["started_at"]) for t in after) == \
         sorted((t["audio_sha"], t["started_at"]) for t in stored)
+    if "DROP COLUMN" in sql:  # rows salvaged, not re-indexed: the analysed take lists as before,
+        # the dropped column read again from its analysis (it was left empty)
+        assert [t for t in after if t["id"] == 1] == [t for t in stored if t["id"] == 1]
     assert run("doctor").stdout.startswith("database: ok")
 
 

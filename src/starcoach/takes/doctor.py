@@ -23,7 +23,7 @@ from ..domain.errors import StarcoachError, StoreError
 from . import sidecar
 from .recovery import recover
 from .session import analyse_and_store
-from .store import Store, Take, now
+from .store import Store, Take, now, summary_columns
 
 
 @dataclass
@@ -160,10 +160,16 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
         doc = values.get("analysis_json")
         if doc is not None:
             try:
-                if not isinstance(json.loads(doc), dict):
-                    values["analysis_json"] = None
+                parsed = json.loads(doc)
             except (ValueError, TypeError):
+                parsed = None
+            if not isinstance(parsed, dict):
                 values["analysis_json"] = None
+            else:
+                try:  # columns the old table lacked, or held damaged, are read again from the analysis
+                    values.update(summary_columns(parsed))
+                except (KeyError, TypeError):
+                    pass  # a damaged analysis: the take is analysed again below
         try:
             store.db.execute(f"INSERT INTO takes ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                              tuple(values.values()))

@@ -218,22 +218,7 @@ class Store:
         values: dict[str, Any] = {"duration_s": duration_s, "status": status, "overflows": overflows,
                                   "stopped_by": stopped_by, "pid": None}
         if document is not None:
-            m = document["metrics"]
-            star = document["star"]
-            values.update(
-                model=document["model"]["name"],
-                transcript=document["transcript"],
-                speaking_span_s=document["speaking_span_s"],
-                wpm=document["wpm"],
-                filler_count=m["filler_count"],
-                fillers_per_min=m["fillers_per_min"],
-                long_pause_count=m["long_pause_count"],
-                i_count=m["i_count"],
-                we_count=m["we_count"],
-                star_rating=star["rating"],
-                star_parts_present=sum(bool(star[p]["present"]) for p in CORE_PARTS),
-                analysis_json=json.dumps(document),
-            )
+            values.update(summary_columns(document), analysis_json=json.dumps(document))
         sets = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
 
@@ -373,6 +358,21 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+
+
+def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
+    """The columns `takes` and `progress` list, read from an analysis document.
+
+    Raises:
+        KeyError, TypeError: the document is not an analysis (damaged).
+    """
+    m = document["metrics"]
+    star = document["star"]
+    return {"model": document["model"]["name"], "transcript": document["transcript"],
+            "speaking_span_s": document["speaking_span_s"], "wpm": document["wpm"],
+            "filler_count": m["filler_count"], "fillers_per_min": m["fillers_per_min"],
+            "long_pause_count": m["long_pause_count"], "i_count": m["i_count"], "we_count": m["we_count"],
+            "star_rating": star["rating"], "star_parts_present": sum(bool(star[p]["present"]) for p in CORE_PARTS)}
 
 
 def now() -> str:
