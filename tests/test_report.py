@@ -44,6 +44,14 @@ def test_fillers_and_long_pauses_are_listed_with_their_times():
     assert "pause 2.5 s" in text
 
 
+def test_counts_of_one_read_in_the_singular():
+    doc = stored(1)
+    doc["metrics"].update(pause_count=1, long_pause_count=1)
+    assert "1 pause, 1 long" in rendered(doc)
+    doc["metrics"].update(pause_count=2)
+    assert "2 pauses, 1 long" in rendered(doc)
+
+
 @pytest.mark.parametrize("take_id", [3])
 def test_no_speech_says_what_to_do(take_id):
     text = rendered(stored(take_id))

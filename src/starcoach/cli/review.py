@@ -8,6 +8,7 @@ from typing import Optional
 import typer
 
 from ..domain.errors import StarcoachError
+from ..domain.transcript import plural
 from .common import app, check_question, fail, handles_errors, make_console, print_json, settings, warn_unlisted
 
 
@@ -46,7 +47,7 @@ def compare(
             check_question(cfg, question, listed)
             ids = [t.id for t in listed if t.wpm is not None]
             if len(ids) < 2:
-                fail(f"question {question!r} has {len(ids)} analysed take(s); compare needs two")
+                fail(f"question {question!r} has {plural(len(ids), 'analysed take')}; compare needs two")
         elif take_a is not None and take_b is not None:
             ids = [take_a, take_b]
         else:

@@ -8,6 +8,11 @@ from dataclasses import dataclass, replace
 _EDGE_PUNCT = re.compile(r"^[\W_]+|[\W_]+$")
 
 
+def plural(n: int, one: str, many: str | None = None) -> str:
+    """``1 take``, ``2 takes``: the count with the word in the right number."""
+    return f"{n} {one if n == 1 else (many or one + 's')}"
+
+
 def join_words(texts) -> str:
     """Join recognised tokens into text, with no space before a token that continues the
     one before it ("0" + ".2%" -> "0.2%", "out" + "-of" -> "out-of")."""

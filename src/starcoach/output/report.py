@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..analysis.document import analysis_document, star_document
 from ..analysis.star import StarReport
+from ..domain.transcript import plural
 from ..domain.vocab import PARTS
 from ..takes.documents import new_take_document
 
@@ -68,10 +69,10 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     counts = ", ".join(f"{k} ×{v}" for k, v in m["filler_counts"].items())
     bound = ""
     if m["fillers_lower_bound"]:
-        bound = (f"  — a lower bound: {len(m['unconfirmed_hesitations'])} more voiced hesitation(s) "
+        bound = (f"  — a lower bound: {plural(len(m['unconfirmed_hesitations']), 'more voiced hesitation')} "
                  "could not be named")
     head.add_row("Fillers", f"{m['filler_count']} ({m['fillers_per_min']:.1f}/min) {counts}{bound}")
-    head.add_row("Pauses", f"{m['pause_count']} pauses, {m['long_pause_count']} long")
+    head.add_row("Pauses", f"{plural(m['pause_count'], 'pause')}, {m['long_pause_count']} long")
     head.add_row("I / we", f"\"I\" {m['i_count']}, \"we\" {m['we_count']} "
                            f"(in the Action: \"I\" {m['action_i_count']}, \"we\" {m['action_we_count']})")
     if m["repetitions"]:
@@ -146,7 +147,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     for f in star["feedback"]:
         mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]",
                 "unclear": "[yellow]?[/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
-        where = f"  (sentences {', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else ""
+        where = (f"  ({'sentence' if len(f['sentences']) == 1 else 'sentences'} "
+                 f"{', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else "")
         lines.append(f"{mark} {f['message']}{where}")
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))
 
@@ -344,7 +346,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
     if not points:
         console.print("No analysed takes yet.")
         return
-    table = Table(title=f"Progress over {len(points)} takes", header_style="bold")
+    table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
     for col in ("metric", "first", "latest", "best", "trend"):
         table.add_column(col)
     rows = [("fillers per minute", "fillers_per_min", min), ("pace (wpm)", "wpm", None),

@@ -20,6 +20,7 @@ from typing import Any
 from ..analysis.pipeline import Analyzer
 from ..config import Config
 from ..domain.errors import StarcoachError, StoreError
+from ..domain.transcript import plural
 from . import sidecar
 from .recovery import recover
 from .session import analyse_and_store
@@ -42,8 +43,8 @@ class DoctorReport:
         out = ["database: " + ("ok" if self.integrity == ["ok"] else
                                f"damaged ({'; '.join(self.integrity[:3])})")]
         if self.moved_aside is not None:
-            out.append(f"moved the damaged database aside to {self.moved_aside}; kept {self.kept_rows} readable "
-                       "take(s) from it")
+            out.append(f"moved the damaged database aside to {self.moved_aside}; kept "
+                       f"{plural(self.kept_rows, 'readable take')} from it")
         out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
         out += [f"analysed take {i} again (its stored analysis was damaged)" for i in self.reanalysed]
         out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
