@@ -235,3 +235,58 @@ def test_html_page_in_headless_chromium(in_takes_home, tmp_path):
         driver.save_screenshot(str(tmp_path / "page.png"))
     finally:
         driver.quit()
+
+
+def spoken_doc():
+    """A take as the analysis stores it: the leading "Um," lies outside its sentence's span,
+    and the answer has no Task and no lesson."""
+    def w(text, start, end, filler=False):
+        return {"text": text, "start": start, "end": end, "prob": 0.9, "filler": filler}
+    words = [w("Last", 0.0, 0.3), w("year", 0.3, 0.6), w("checkout", 0.6, 1.0), w("failed.", 1.0, 1.5),
+             w("Um,", 2.0, 2.4, True), w("I", 2.6, 2.7), w("rewrote", 2.7, 3.1), w("the", 3.1, 3.2),
+             w("pool.", 3.2, 3.6), w("Errors", 4.0, 4.4), w("fell", 4.4, 4.7), w("90%.", 4.7, 5.3)]
+    sentences = [{"text": "Last year checkout failed.", "label": "situation", "start": 0.0, "end": 1.5},
+                 {"text": "I rewrote the pool.", "label": "action", "start": 2.6, "end": 3.6},
+                 {"text": "Errors fell 90%.", "label": "result", "start": 4.0, "end": 5.3}]
+    present = {"situation", "action", "result"}
+    star = {"sentences": sentences, "feedback": [{"message": "No Task: say what you were responsible for."}],
+            "strengths": [], "rating": 6, **{p: {"present": p in present} for p in
+                                                ("situation", "task", "action", "result", "learning")}}
+    return {"take": {"id": 7, "started_at": "2026-12-03T10:00:00+00:00"}, "speaking_span_s": 5.3, "wpm": 124.0,
+            "metrics": {"filler_count": 1, "long_pause_count": 0}, "words": words, "star": star}
+
+
+def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
+    from starcoach.output.export import to_markdown, to_srt, to_vtt
+
+    d = spoken_doc()
+    srt = to_srt(d)
+    cue_words = [ln for b in srt.strip().split("\n\n") for ln in b.splitlines()[2:]]
+    assert " ".join(cue_words).split() == [w["text"] for w in d["words"]]
+    assert "00:00:02,000 --> 00:00:03,600\nUm, I rewrote the pool." in srt
+    assert "00:00:02.000 --> 00:00:03.600\nUm, <00:00:02.600>I" in to_vtt(d)
+    assert "*Um*, I rewrote the pool." in to_markdown(d)
+    assert "Um" not in to_srt(d, clean=True) and "I rewrote" in to_srt(d, clean=True)
+
+
+def test_a_missing_part_s_placeholder_sits_where_the_part_belongs():
+    from starcoach.output.export import to_markdown
+
+    md = to_markdown(spoken_doc())
+    assert re.findall(r"^## (.+)$", md, flags=re.M) == ["Situation", "Task", "Action", "Result", "Learning",
+                                                        "Coach's checklist"]
+
+
+@pytest.mark.parametrize("tagger", ["rules", "learned"])
+def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_is_not_read(tagger):
+    from starcoach.analysis.star import StarOptions, check_text
+    from starcoach.output.export import to_markdown
+
+    md = to_markdown(spoken_doc())
+    assert "_take 7 · " in md
+    edited = md.replace("<!-- missing: add your task here -->",
+                        "My task was to get checkout working again before the weekend sale.")
+    report = check_text(edited, options=StarOptions(tagger=tagger))
+    texts = [s.text for s in report.sentences]
+    assert not any("take 7" in t or "wpm" in t for t in texts), texts
+    assert [s.label for s in report.sentences][:2] == ["situation", "task"], texts

@@ -11,6 +11,7 @@ import re
 
 from ..domain.transcript import Word, join_words
 from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, PARTS, WE_WORDS, words_rx
+from .star_segment import strip_export
 
 _LABELS = PARTS  # states of the decoder, in story order
 
@@ -280,7 +281,7 @@ def split_text(text: str) -> list[str]:
     Markdown headings, checklist lines and emphasis are dropped, so an exported and
     edited take checks the same as plain text.
     """
-    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)  # comments (the export's placeholders)
+    text, _ = strip_export(text)
     lines = []
     for line in text.splitlines():
         s = line.strip()

@@ -85,6 +85,21 @@ class Segment:
 
 # --- written text ---------------------------------------------------------------
 
+def strip_export(text: str) -> tuple[str, bool]:
+    """The text without comments and, in a file `starcoach export --format md` wrote, without
+    what the export adds around the answer (its italic line of figures, its checklist).
+
+    Returns:
+        The text, and whether it is an export (whose part headings then count for nothing).
+    """
+    exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
+    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    if exported:
+        text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
+        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", text, flags=re.M)
+    return text, exported
+
+
 def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segment]:
     """Split a written answer into sentences with the part hints its labels give.
 
@@ -97,16 +112,11 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
     Returns:
         The sentences in order.
     """
-    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
-    exported = bool(_EXPORT_MARK.search(text))
-    if exported:  # the export's checklist and title/meta lines are not the answer
-        text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
+    text, exported = strip_export(text)
     hint: str | None = None
     blocks: list[tuple[str, str | None]] = []  # (line text, hint); "" is a boundary
     for raw in text.splitlines():
         line = raw.strip()
-        if exported and re.match(r"^_.*_$", line):
-            continue
         if not line or _CHECKBOX.match(line):
             blocks.append(("", hint))
             continue

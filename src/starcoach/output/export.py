@@ -17,7 +17,7 @@ from typing import Any
 import numpy as np
 
 from ..domain.errors import ExportError
-from ..domain.transcript import join_words
+from ..domain.transcript import join_words, plural
 from ..domain.vocab import PART_TITLES
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
@@ -95,20 +95,31 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
 
 # --- text formats -------------------------------------------------------------------
 
-def _sentence_words(doc: dict[str, Any], sentence: dict[str, Any], *, clean: bool) -> str:
-    """A STAR sentence's words from the word list, fillers marked or dropped."""
-    start, end = sentence.get("start"), sentence.get("end")
-    if start is None or end is None:
-        return sentence["text"]
-    out = []
+def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
+    """Every word of the take, each given to one STAR sentence: the first that has not ended
+    when the word starts (so a filler before a sentence, which the sentence's own span leaves
+    out, opens that sentence; words after the last one close it). Sentences without times get none."""
+    sentences = doc["star"]["sentences"]
+    timed = [i for i, s in enumerate(sentences) if s.get("start") is not None and s.get("end") is not None]
+    out: list[list[dict[str, Any]]] = [[] for _ in sentences]
+    if not timed:
+        return out
     for w in doc["words"]:
-        if w["start"] >= start - 0.01 and w["end"] <= end + 0.01:
-            if w["filler"]:
-                if not clean:
-                    bare = w["text"].rstrip(",.;:!?")
-                    out.append(f"*{bare}*{w['text'][len(bare):]}")
-            else:
-                out.append(w["text"])
+        home = next((i for i in timed if w["start"] < sentences[i]["end"] - 0.01), timed[-1])
+        out[home].append(w)
+    return out
+
+
+def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]], *, clean: bool) -> str:
+    """A STAR sentence's words, fillers marked or dropped."""
+    out = []
+    for w in words:
+        if w["filler"]:
+            if not clean:
+                bare = w["text"].rstrip(",.;:!?")
+                out.append(f"*{bare}*{w['text'][len(bare):]}")
+        else:
+            out.append(w["text"])
     return join_words(out) or sentence["text"]
 
 
@@ -125,15 +136,22 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
             f"{doc.get('metrics', {}).get('filler_count', 0)} fillers"]
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
     star = doc["star"]
-    current = None
-    for s in star["sentences"]:
-        if s["label"] != current:
-            current = s["label"]
-            lines += ["", f"## {PART_TITLES.get(current, current.title())}", ""]
-        lines.append(_sentence_words(doc, s, clean=clean))
-    missing = [PART_TITLES[p] for p in PART_TITLES if not star[p]["present"]]
-    for title in missing:
-        lines += ["", f"## {title}", "", f"<!-- missing: add your {title.lower()} here -->"]
+    blocks: list[tuple[str, list[str]]] = []  # (part, its sentences), in the answer's order
+    for s, words in zip(star["sentences"], _sentence_word_lists(doc)):
+        if not blocks or blocks[-1][0] != s["label"]:
+            blocks.append((s["label"], []))
+        blocks[-1][1].append(_sentence_words(s, words, clean=clean))
+    # A missing part's placeholder goes where it belongs in STAR order, before the first part
+    # that comes after it: a story filled in where the export says reads in order.
+    order = list(PART_TITLES)
+    for part in order:
+        if star[part]["present"]:
+            continue
+        placeholder = (part, [f"<!-- missing: add your {PART_TITLES[part].lower()} here -->"])
+        later = [i for i, (p, _) in enumerate(blocks) if p in order and order.index(p) > order.index(part)]
+        blocks.insert(later[0] if later else len(blocks), placeholder)
+    for part, body in blocks:
+        lines += ["", f"## {PART_TITLES.get(part, part.title())}", "", *body]
     lines += ["", "## Coach's checklist", ""]
     lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
     lines += [f"- [x] {s}" for s in star.get("strengths", [])]
@@ -152,11 +170,8 @@ def to_json(doc: dict[str, Any]) -> str:
 def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[dict[str, Any]]]]:
     """Subtitle cues: one per sentence, with its words."""
     cues = []
-    for s in doc["star"]["sentences"]:
-        if s.get("start") is None:
-            continue
-        words = [w for w in doc["words"] if w["start"] >= s["start"] - 0.01 and w["end"] <= s["end"] + 0.01
-                 and not (clean and w["filler"])]
+    for words in _sentence_word_lists(doc):
+        words = [w for w in words if not (clean and w["filler"])]
         if words:
             cues.append((words[0]["start"], max(w["end"] for w in words), words))
     return cues
@@ -289,12 +304,11 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     meta = html.escape(" · ".join(x for x in (
         f"take {take['id']}" if take.get("id") else "", take.get("started_at") or "",
         f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm",
-        f"{doc['metrics']['filler_count']} fillers", f"{doc['metrics']['long_pause_count']} long pauses") if x))
+        f"{doc['metrics']['filler_count']} fillers", plural(doc['metrics']['long_pause_count'], "long pause")) if x))
     sentences = []
-    for s in doc["star"]["sentences"]:
+    for s, words in zip(doc["star"]["sentences"], _sentence_word_lists(doc)):
         if s.get("start") is None:
             continue
-        words = [w for w in doc["words"] if w["start"] >= s["start"] - 0.01 and w["end"] <= s["end"] + 0.01]
         spans = " ".join(
             f'<span class="w{" filler" if w["filler"] else ""}" data-start="{w["start"]:.3f}" '
             f'data-end="{w["end"]:.3f}">{html.escape(w["text"])}</span>' for w in words)
@@ -319,7 +333,7 @@ def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_l
     pw, ph, pad = 440, 180, 40
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {2 * pw} {2 * ph + 30}" '
            f'width="{2 * pw}" height="{2 * ph + 30}" font-family="sans-serif" font-size="11">',
-           f'<text x="10" y="18" font-size="14" font-weight="bold">Progress over {len(points)} takes</text>']
+           f'<text x="10" y="18" font-size="14" font-weight="bold">Progress over {plural(len(points), "take")}</text>']
     for k, (key, title, band) in enumerate(panels):
         ox, oy = (k % 2) * pw, 30 + (k // 2) * ph
         values = [getattr(p, key) for p in points]
