@@ -573,6 +573,15 @@ def test_a_take_of_fillers_alone_exports_them_but_not_clean(tmp_path, stored):
     assert "only fillers" in line, line
 
 
+def test_takes_without_speech_are_not_points_of_progress_nor_compared(stored):
+    """The seeded takes are silence: listed as takes, but neither a point of progress (a pace
+    of 0 would drag every trend) nor something to compare."""
+    assert [t["id"] for t in stored] == [1, 2]
+    assert "No analysed takes with speech yet." in run("progress").stdout
+    line = one_line(run("compare", "1", "2"), 1)
+    assert "take 1 has no speech" in line, line
+
+
 def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):
     """Deleting the newest take and importing another: the new take gets a new id, so a
     retried `delete 2 --yes` cannot reach it."""

@@ -45,9 +45,9 @@ def compare(
         if question:
             listed = store.list(question_id=question)
             check_question(cfg, question, listed)
-            ids = [t.id for t in listed if t.wpm is not None]
+            ids = [t.id for t in listed if t.spoke]  # takes of silence or noise alone: nothing to compare
             if len(ids) < 2:
-                fail(f"question {question!r} has {plural(len(ids), 'analysed take')}; compare needs two")
+                fail(f"question {question!r} has {plural(len(ids), 'analysed take')} with speech; compare needs two")
         elif take_a is not None and take_b is not None:
             ids = [take_a, take_b]
         else:
@@ -57,6 +57,8 @@ def compare(
             doc = store.document(i)
             if doc is None:
                 fail(f"take {i} has no analysis (status {store.get(i).status})")
+            if doc.get("no_speech"):
+                fail(f"take {i} has no speech in it; nothing to compare")
             docs.append((i, doc))
     pairs = [compare_documents(a_id, a, b_id, b, target_wpm=cfg.metrics.target_wpm,
                                target_length_s=cfg.star.target_length_s)

@@ -344,7 +344,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
     from rich.table import Table
 
     if not points:
-        console.print("No analysed takes yet.")
+        console.print("No analysed takes with speech yet.")
         return
     table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
     for col in ("metric", "first", "latest", "best", "trend"):

@@ -152,11 +152,11 @@ class Point:
 
 
 def progress_points(takes: list[Any]) -> list[Point]:
-    """One point per analysed take, in order (takes from :meth:`Store.list`)."""
+    """One point per analysed take with speech in it, in order (takes from :meth:`Store.list`)."""
     return [
         Point(t.id, t.started_at, t.fillers_per_min, t.wpm, t.speaking_span_s,
               float(t.star_parts_present) if t.star_parts_present is not None else None)
-        for t in takes if t.wpm is not None
+        for t in takes if t.spoke
     ]
 
 

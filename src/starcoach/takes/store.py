@@ -90,6 +90,12 @@ class Take:
     star_parts_present: int | None
     pid: int | None = None
 
+    @property
+    def spoke(self) -> bool:
+        """Analysed, and speech was found (a take of silence or noise alone is kept, but it is
+        not a point on anyone's progress)."""
+        return self.wpm is not None and (self.speaking_span_s or 0.0) > 0.0
+
     def summary(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "pid"}
         return d
