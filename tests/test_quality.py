@@ -46,6 +46,15 @@ def test_snr_estimate_follows_the_mix(snr):
     assert ("noisy" in q.problems) == (snr < NOISY_SNR_DB)
 
 
+@pytest.mark.parametrize("snr, says", [(8.4, "background noise only 8 dB under the voice"),
+                                       (0.3, "background noise as loud as the voice"),
+                                       (-2.6, "background noise 3 dB louder than the voice")])
+def test_the_noise_line_reads_right_whichever_is_louder(snr, says):
+    x = _bursts(-20.0) + coloured_noise("pink", 12.0, -70.0)
+    q = replace(audio_quality(speech_activity(x, RATE), signal_stats(x)), snr_db=snr, problems=("noisy",))
+    assert says in q.warning
+
+
 def test_clean_audio_is_reliable_and_says_nothing():
     x = _bursts(-20.0) + coloured_noise("pink", 12.0, -70.0)
     q = audio_quality(speech_activity(x, RATE), signal_stats(x))

@@ -83,7 +83,11 @@ class AudioQuality:
             return None
         why = []
         if "noisy" in self.problems:
-            why.append(f"background noise only {self.snr_db:.0f} dB under the voice")
+            if self.snr_db is not None and round(self.snr_db) <= 0:
+                why.append("background noise as loud as the voice" if round(self.snr_db) == 0 else
+                           f"background noise {-self.snr_db:.0f} dB louder than the voice")
+            else:
+                why.append(f"background noise only {self.snr_db:.0f} dB under the voice")
         if "quiet" in self.problems:
             why.append(f"speech very quiet ({self.speech_dbfs:.0f} dBFS)")
         if "clipped" in self.problems:
