@@ -44,6 +44,20 @@ def test_fillers_and_long_pauses_are_listed_with_their_times():
     assert "pause 2.5 s" in text
 
 
+def test_a_new_take_s_report_names_its_question():
+    from pathlib import Path
+
+    from starcoach.output.report import render_take_result
+    from starcoach.takes.questions import load_bank
+    from starcoach.takes.session import TakeResult
+
+    q = load_bank(None).get("deep-1")
+    console = Console(record=True, width=100, color_system=None)
+    render_take_result(TakeResult(5, Path("take.wav"), None, stored(2), None), console, q)
+    text = console.export_text()
+    assert f"Q: {q.text}" in text and "take 5 · deep-1" in text
+
+
 def test_counts_of_one_read_in_the_singular():
     doc = stored(1)
     doc["metrics"].update(pause_count=1, long_pause_count=1)

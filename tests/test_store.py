@@ -96,6 +96,8 @@ def test_import_show_delete_through_the_cli():
     for key in ("id", "question_id", "started_at", "duration_s", "audio_path"):
         assert key in take
     assert take["id"] == tid and take["question_id"] == "deep-1" and take["source"] == "import"
+    # the document printed at once names the question, as `show` does
+    assert (doc["take"]["question_id"], doc["take"]["question_text"]) == ("deep-1", take["question_text"])
     audio = Path(take["audio_path"])
     assert audio.is_file() and audio.parent.parent.name == "recordings"
     refused = runner.invoke(app, ["delete", str(tid)], input="n\n")

@@ -95,9 +95,9 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,
                                  on_tick=tick, on_start=None if at_terminal else _announce, analyzer=analyzer)
     if json_out and result.document is not None:
-        print_json(new_take_document(result.document, result.take_id, result.audio_path))
+        print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
-        render_take_result(result, console)
+        render_take_result(result, console, q)
     if result.error:
         typer.echo(f"starcoach: recording stopped: {result.error}; the audio captured so far is kept in "
                    f"{result.audio_path}", err=True)

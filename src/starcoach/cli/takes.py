@@ -122,9 +122,9 @@ def import_(
     with open_store(cfg) as store:
         result = import_take(cfg, store, file, q, analyzer=cfg.analyzer(model))
     if json_out and result.document is not None:
-        print_json(new_take_document(result.document, result.take_id, result.audio_path))
+        print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
-        render_take_result(result, make_console())
+        render_take_result(result, make_console(), q)
     typer.echo(str(result.take_id), err=json_out)
     if result.error:
         fail(result.error)

@@ -168,8 +168,8 @@ def render_models(infos: list["ModelInfo"], default: str, console: "Console") ->
 
 # --- takes, questions, devices, recording -------------------------------------------
 
-def render_take_result(result, console: "Console") -> None:
-    render_document(new_take_document(result.document, result.take_id, result.audio_path), console)
+def render_take_result(result, console: "Console", question=None) -> None:
+    render_document(new_take_document(result.document, result.take_id, result.audio_path, question), console)
 
 
 def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0) -> None:

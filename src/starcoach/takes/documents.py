@@ -8,10 +8,13 @@ overwrites a field of it); the take's fields live under ``take``.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ..analysis.document import SCHEMA
 from .store import Take
+
+if TYPE_CHECKING:  # pragma: no cover
+    from .questions import Question
 
 
 def take_document(take: Take, analysis: dict[str, Any] | None) -> dict[str, Any]:
@@ -28,8 +31,12 @@ def take_document(take: Take, analysis: dict[str, Any] | None) -> dict[str, Any]
     return doc
 
 
-def new_take_document(analysis: dict[str, Any], take_id: int, audio_path: Path) -> dict[str, Any]:
-    """The document printed right after a take is recorded or imported."""
+def new_take_document(analysis: dict[str, Any], take_id: int, audio_path: Path,
+                      question: Question | None = None) -> dict[str, Any]:
+    """The document printed right after a take is recorded or imported: the question it answers
+    is named (a random pick, or one chosen by principle, is seen nowhere else)."""
     doc = dict(analysis)
     doc["take"] = {**doc.get("take", {}), "id": take_id, "audio_path": str(audio_path)}
+    if question is not None:
+        doc["take"].update(question_id=question.id, question_text=question.text)
     return doc
