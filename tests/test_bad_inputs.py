@@ -582,6 +582,15 @@ def test_takes_without_speech_are_not_points_of_progress_nor_compared(stored):
     assert "take 1 has no speech" in line, line
 
 
+def test_export_without_a_format_takes_it_from_the_file_name(tmp_path, stored):
+    assert run("export", "1", "-o", tmp_path / "t.json").exit_code == 0
+    assert json.loads((tmp_path / "t.json").read_text())["take"]["id"] == 1
+    assert run("export", "1", "-o", tmp_path / "t.html").exit_code == 0
+    assert (tmp_path / "t.html").read_text().lstrip().lower().startswith("<!doctype html")
+    line = one_line(run("export", "1", "-o", tmp_path / "t.notes"), 1)  # no known suffix: md, as before
+    assert "as md" in line, line
+
+
 def test_a_deleted_take_s_id_is_never_given_to_another(tmp_path, stored):
     """Deleting the newest take and importing another: the new take gets a new id, so a
     retried `delete 2 --yes` cannot reach it."""

@@ -105,7 +105,8 @@ def progress(
 @handles_errors
 def export(
     take: int = typer.Argument(..., help="Take id (see `takes`)."),
-    fmt: str = typer.Option("md", "--format", "-f", help="md, txt, json, srt, vtt or html."),
+    fmt: Optional[str] = typer.Option(None, "--format", "-f",
+                                      help="md, txt, json, srt, vtt or html (default: the -o file's suffix, else md)."),
     output: Optional[Path] = typer.Option(None, "--output", "-o",
                                           help="File to write (default: beside the audio); - for standard output."),
     clean: bool = typer.Option(False, "--clean", help="Leave fillers out (md, txt, srt, vtt)."),
@@ -116,6 +117,9 @@ def export(
     from ..takes.documents import take_document
     from ..takes.session import open_store
 
+    if fmt is None:  # `-o notes.txt` means text
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        fmt = suffix if suffix in ex.FORMATS else "md"
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
     cfg = settings()
