@@ -137,6 +137,9 @@ ROWS = [
     Row("check-fifo", lambda t, h: ["check", fifo(t)], 1, "not a regular file"),
     Row("check-folder", lambda t, h: ["check", t], 1, "folder"),
     Row("check-too-big", lambda t, h: ["check", write(t, "a.txt", "I did it. " * 200_000)], 1, "too long"),
+    # what the file is before how long it is: a long recording is not "too long for one answer"
+    Row("check-big-audio", lambda t, h: ["check", write(t, "a.wav", wav_bytes(data=b"\x00\x01" * 800_000))], 1,
+        "not a UTF-8 text file"),
     Row("check-binary", lambda t, h: ["check", write(t, "a.txt", b"\xff\xfe\x00\x01" * 10)], 1, "a.txt"),
     # 11: config values out of range
     Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 18.0", "min_chunk_s = 0") or ["takes"], 1,

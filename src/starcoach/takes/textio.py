@@ -40,15 +40,16 @@ def read_answer(path: str | Path) -> str:
     with os.fdopen(fd, "rb") as f:
         if not stat.S_ISREG(st.st_mode):
             raise InputTextError(f"{path}: not a regular file (a device, pipe or socket); give a .txt or .md file")
-        if st.st_size > MAX_BYTES:
-            raise InputTextError(f"{path}: {st.st_size} bytes is too long for one answer "
-                                 f"(at most {MAX_BYTES // 1000} KB)")
         try:
             data = f.read(MAX_BYTES + 1)
         except OSError as exc:
             raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
+    # What the file is comes before how long it is: an audio file is "not a text file", not "too long".
+    if b"\x00" in data[:8192]:
+        raise InputTextError(f"{path}: not a UTF-8 text file (a recording goes to `starcoach analyze`)")
     if len(data) > MAX_BYTES:
-        raise InputTextError(f"{path}: too long for one answer (at most {MAX_BYTES // 1000} KB)")
+        raise InputTextError(f"{path}: {max(st.st_size, len(data)) // 1000} KB is too long for one answer "
+                             f"(at most {MAX_BYTES // 1000} KB)")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
