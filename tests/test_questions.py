@@ -32,6 +32,15 @@ def test_principle_names_are_forgiving(name):
         bank.principle_key(name) in q.principles for q in bank.filter(principle=name))
 
 
+def test_a_prefix_two_principles_share_names_both():
+    from starcoach.domain.errors import NotFound
+
+    with pytest.raises(NotFound, match="could be any of (dive-deep, deliver-results|deliver-results, dive-deep);"):
+        load_bank().principle_key("d")
+    with pytest.raises(NotFound, match="no Leadership Principle matches 'zzz'"):
+        load_bank().principle_key("zzz")
+
+
 def test_user_questions_are_added_and_override(home):
     mine = home / "my-questions.toml"
     mine.write_text('[[question]]\nid = "mine-1"\ntext = "Tell me about your side project."\n'

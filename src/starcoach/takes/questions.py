@@ -60,6 +60,8 @@ class QuestionBank:
         keys = [k for k in self.principles if k == wanted or k.startswith(wanted)]
         if len(keys) == 1 or wanted in keys:
             return wanted if wanted in keys else keys[0]
+        if keys:
+            raise NotFound(f"{name!r} could be any of {', '.join(keys)}; give more of the name")
         known = ", ".join(self.principles)
         raise NotFound(f"no Leadership Principle matches {name!r}; principles: {known}")
 
