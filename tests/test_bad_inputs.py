@@ -224,6 +224,13 @@ ROWS = [
     Row("practice-seconds-nan", lambda t, h: ["practice", "--seconds", "nan"], 2, "--seconds"),
     Row("play-from-inf", lambda t, h: ["play", "1", "--from", "inf"], 2, "--from"),
     Row("play-from-nan", lambda t, h: ["play", "1", "--from", "nan"], 2, "--from"),
+    # take 1 is 1 s long: nothing to play from 5 s (it said "played 0.0 s", exit 0)
+    Row("play-from-past-the-end", lambda t, h: ["play", "1", "--from", "5"], 1, "past the end"),
+    # two ways of choosing the question: one would be ignored
+    Row("record-question-and-lp", lambda t, h: ["record", "-q", "deep-1", "--lp", "ownership", "-s", "1"], 2,
+        "choose one of"),
+    Row("record-random-and-question", lambda t, h: ["record", "--random", "-q", "deep-1", "-s", "1"], 2,
+        "choose one of"),
     # 17: usage errors are one line, exit 2
     Row("show-abc", lambda t, h: ["show", "abc"], 2, "show --help"),
     Row("show-nothing", lambda t, h: ["show"], 2, "take"),

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import DeviceError, RecordingError
+from ..domain.errors import AudioError, DeviceError, RecordingError
 from .portaudio import sounddevice as _sounddevice, skip_portaudio_exit
 from .wavfile import WavData, repair_wav  # noqa: F401 - repair_wav is part of recording's interface
 
@@ -300,15 +300,16 @@ def play(path: Path, *, start_s: float = 0.0, device: int | None = None) -> floa
 
     Raises:
         DeviceError: no output device.
+        AudioError: ``start_s`` is at or past the end of the recording.
     """
     from .decode import SAMPLE_RATE, load_audio
 
-    sd = _sounddevice()
     audio = load_audio(path)
     first = int(max(0.0, start_s) * SAMPLE_RATE)
     data = audio.samples[first:]
     if not len(data):
-        return 0.0
+        raise AudioError(f"--from {start_s:g} s is past the end of the recording ({audio.duration_s:.1f} s long)")
+    sd = _sounddevice()
     try:
         sd.play(data, SAMPLE_RATE, device=device, blocking=True)
     except sd.PortAudioError as exc:

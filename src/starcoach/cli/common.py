@@ -236,6 +236,8 @@ def interactive() -> bool:
 
 
 def question_from(bank: QuestionBank, question: str | None, lp: str | None, random_pick: bool) -> Question | None:
+    if sum(map(bool, (question, lp, random_pick))) > 1:  # one would be silently ignored
+        fail("choose one of --question, --lp and --random", 2)
     if question:
         return bank.get(question)
     if lp or random_pick:

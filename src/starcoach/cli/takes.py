@@ -70,6 +70,8 @@ def play(
     from_s = nonnegative_seconds(from_s, "--from")
     with open_store(settings()) as store:
         record_ = store.get(take)
+    if record_.duration_s and from_s >= record_.duration_s:  # before looking for speakers
+        fail(f"--from {from_s:g} s is past the end of take {take} ({record_.duration_s:.1f} s long)")
     out = find_device(device, kind="output")
     seconds = play_audio(Path(record_.audio_path), start_s=from_s, device=out)
     typer.echo(f"played {seconds:.1f} s of take {take}", err=True)
