@@ -70,3 +70,23 @@ def test_counts_of_one_read_in_the_singular():
 def test_no_speech_says_what_to_do(take_id):
     text = rendered(stored(take_id))
     assert "No speech found" in text and "starcoach devices" in text
+
+
+@pytest.mark.parametrize("colour", [None, "truecolor"])
+def test_the_word_diff_reads_without_colour_too(colour):
+    from starcoach.output.report import render_comparison
+    from starcoach.takes.compare import compare_documents
+
+    a, b = stored(1), stored(1)
+    b["words"] = [dict(w) for w in a["words"]]
+    removed = b["words"].pop(1)["text"]
+    b["words"].insert(3, {**b["words"][2], "text": "brandnew"})
+    pair = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    console = Console(record=True, width=200, color_system=colour)
+    render_comparison([pair], [(1, a), (2, b)], console)
+    text = console.export_text()
+    if colour is None:
+        assert "([-removed-], {+added+})" in text
+        assert f"[-{removed.strip()}-]" in text and "{+brandnew+}" in text
+    else:  # colour tells them apart; the words are there, unmarked
+        assert "[-" not in text and "brandnew" in text

@@ -296,6 +296,7 @@ def _fmt(v: float | None, unit: str = "") -> str:
 
 
 def render_comparison(pairs: list, docs: list, console: "Console") -> None:
+    from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
@@ -323,11 +324,15 @@ def render_comparison(pairs: list, docs: list, console: "Console") -> None:
     for p in parts:
         console.print(f"  {p.title()}: {'now there' if last.star_b[p] else 'missing now'}")
     text = Text()
-    for op, words in last.diff:
-        style = {"insert": "bold green", "delete": "red strike"}.get(op)
-        text.append(words + " ", style=style)
-    console.print(f"\n[bold]Words, take {last.a_id} → take {last.b_id}[/bold] "
-                  "([red strike]removed[/red strike], [bold green]added[/bold green])")
+    if console.color_system is None:  # piped, or NO_COLOR: marks that survive plain text
+        for op, words in last.diff:
+            text.append({"insert": f"{{+{words}+}} ", "delete": f"[-{words}-] "}.get(op, words + " "))
+        legend = escape("([-removed-], {+added+})")
+    else:
+        for op, words in last.diff:
+            text.append(words + " ", style={"insert": "bold green", "delete": "red strike"}.get(op))
+        legend = "([red strike]removed[/red strike], [bold green]added[/bold green])"
+    console.print(f"\n[bold]Words, take {last.a_id} → take {last.b_id}[/bold] " + legend)
     console.print(text)
 
 
