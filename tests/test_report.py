@@ -90,3 +90,20 @@ def test_the_word_diff_reads_without_colour_too(colour):
         assert f"[-{removed.strip()}-]" in text and "{+brandnew+}" in text
     else:  # colour tells them apart; the words are there, unmarked
         assert "[-" not in text and "brandnew" in text
+
+
+def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unknown_same():
+    from starcoach.output.report import comparison_document, render_comparison
+    from starcoach.takes.compare import compare_documents
+
+    a, b = stored(1), stored(1)
+    a["metrics"] = {**a["metrics"], "action_i_count": 0, "action_we_count": 0}  # no Action pronouns: unknown
+    b["metrics"] = {**b["metrics"], "action_i_count": 3, "action_we_count": 1}
+    a["wpm"], b["wpm"] = 140.1, 168.0
+    pair = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    changes = {c["key"]: c for c in comparison_document(pair)["changes"]}
+    assert changes["wpm"]["delta"] == 27.9
+    console = Console(record=True, width=200, color_system=None)
+    render_comparison([pair], [(1, a), (2, b)], console)
+    row = next(ln for ln in console.export_text().splitlines() if "share in the Action" in ln)
+    assert "75%" in row and "changed" in row and "same" not in row, row

@@ -280,7 +280,8 @@ def ask_next(question, console: "Console") -> str:
 def comparison_document(c) -> dict[str, Any]:
     return {
         "a": c.a_id, "b": c.b_id,
-        "changes": [{"key": ch.key, "label": ch.label, "a": ch.a, "b": ch.b, "delta": ch.delta,
+        "changes": [{"key": ch.key, "label": ch.label, "a": ch.a, "b": ch.b,
+                     "delta": None if ch.delta is None else round(ch.delta, 4),  # not 27.900000000000006
                      "better": ch.better} for ch in c.changes],
         "star_a": c.star_a, "star_b": c.star_b,
         "diff": [{"op": op, "text": text} for op, text in c.diff],
@@ -292,6 +293,8 @@ def _fmt(v: float | None, unit: str = "") -> str:
         return "-"
     if unit == "s":
         return f"{v:.0f} s"
+    if unit == "%":
+        return f"{v:.0%}"
     return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:.0f}"
 
 
@@ -313,7 +316,7 @@ def render_comparison(pairs: list, docs: list, console: "Console") -> None:
     for ch in last.changes:
         row = [ch.label] + [_fmt(v[ch.key], ch.unit) for v in values]
         if ch.better is None:
-            verdict = "[dim]same[/dim]" if ch.delta in (0, None) else "[dim]changed[/dim]"
+            verdict = "[dim]same[/dim]" if ch.a == ch.b else "[dim]changed[/dim]"
         else:
             sign = "+" if (ch.delta or 0) > 0 else ""
             verdict = (f"[green]better[/green] ({sign}{_fmt(ch.delta, ch.unit)})" if ch.better

@@ -110,7 +110,7 @@ def compare_documents(a_id: int, a: dict[str, Any], b_id: int, b: dict[str, Any]
         Change("learning", "lesson learned", va["learning"], vb["learning"], _higher(va["learning"], vb["learning"])),
         Change("rating", "rating (of 10)", va["rating"], vb["rating"], _higher(va["rating"], vb["rating"])),
         Change("i_share_action", "\"I\" share in the Action", va["i_share_action"], vb["i_share_action"],
-               _higher(va["i_share_action"], vb["i_share_action"])),
+               _higher(va["i_share_action"], vb["i_share_action"]), "%"),
         Change("numbers", "numbers quoted", va["numbers"], vb["numbers"], _higher(va["numbers"], vb["numbers"])),
     )
     star_a = {p: bool(a.get("star", {}).get(p, {}).get("present")) for p in PARTS}
