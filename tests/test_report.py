@@ -107,3 +107,23 @@ def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unkno
     render_comparison([pair], [(1, a), (2, b)], console)
     row = next(ln for ln in console.export_text().splitlines() if "share in the Action" in ln)
     assert "75%" in row and "changed" in row and "same" not in row, row
+
+
+def test_the_takes_list_fits_80_columns_and_gives_speaking_time():
+    from datetime import datetime
+
+    from starcoach.output.report import render_takes
+    from starcoach.takes.store import Take
+
+    year = datetime.now().year
+    take = Take(id=12, question_id="customer-obsession-3", question_text=None, principle=None,
+                started_at=f"{year}-12-03T11:38:01+00:00", duration_s=48.2, audio_path="a.wav", source="record",
+                status="complete", overflows=0, stopped_by=None, model="base", wpm=140.0, fillers_per_min=4.3,
+                filler_count=3, long_pause_count=1, speaking_span_s=42.4, star_rating=9, star_parts_present=4)
+    console = Console(record=True, width=80, color_system=None)
+    render_takes([take], console)
+    text = console.export_text()
+    assert all(len(line) <= 80 for line in text.splitlines())
+    for whole in ("spoke", "fillers/min", "rating", "status", "12-03 11:38", "42 s", "complete", "4/4"):
+        assert whole in text, (whole, text)
+    assert "…" not in text and "48 s" not in text

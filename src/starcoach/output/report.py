@@ -180,13 +180,22 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0) -> 
         console.print("No takes listed." if unlisted else
                       "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
         return
-    table = Table(header_style="bold")
-    for col in ("id", "when", "question", "length", "wpm", "fillers/min", "STAR", "rating", "status"):
-        table.add_column(col)
+    from datetime import datetime
+
+    # Fits 80 columns: no outer frame, and the year only when it is not this one.
+    from rich import box
+
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    this_year = str(datetime.now().year)
+    # "spoke": speaking time, the length the report, compare and progress give (not the file's)
+    for col in ("id", "when", "question", "spoke", "wpm", "fillers/min", "STAR", "rating", "status"):
+        # the question id folds onto a second line; every other column keeps its width
+        table.add_column(col, overflow="fold") if col == "question" else table.add_column(col, no_wrap=True)
     for t in takes:
         table.add_row(
-            str(t.id), t.started_at.replace("T", " ")[:16], t.question_id or "-",
-            f"{t.duration_s:.0f} s" if t.duration_s is not None else "-",
+            str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
+            t.question_id or "-",
+            f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
             f"{t.wpm:.0f}" if t.wpm is not None else "-",
             f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
             f"{t.star_parts_present}/4" if t.star_parts_present is not None else "-",
