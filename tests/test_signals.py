@@ -74,3 +74,15 @@ def test_a_long_file_decodes_in_bounded_memory(tmp_path):
     seconds, peak_mb = out.stdout.split()
     assert float(seconds) == pytest.approx(1800.0, abs=0.1)
     assert int(peak_mb) < 260, f"peak {peak_mb} MB decoding 30 min"
+
+
+def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home):
+    """`starcoach questions --json | head -c 1` under `set -o pipefail`: 141, as for any program the
+    pipe's SIGPIPE ends, and nothing on stderr (it was exit 1, the code of bad input)."""
+    import os
+
+    p = subprocess.Popen([sys.executable, "-m", "starcoach", "questions", "--json"], stdout=subprocess.PIPE,
+                         stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
+    p.stdout.close()  # before it writes: its first write meets a closed pipe
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=60) == 141 and err == "", (p.returncode, err)

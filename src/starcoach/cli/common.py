@@ -100,7 +100,7 @@ def _run(call: Callable[[], Any]) -> int:
     except OSError as exc:
         if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
             _quiet_stdout()
-            return 1
+            return 141  # as a program killed by SIGPIPE: what `set -o pipefail` expects of `| head`
         _say(_os_error(exc))
         return 1
     except MemoryError:
