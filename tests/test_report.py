@@ -74,7 +74,7 @@ def test_no_speech_says_what_to_do(take_id):
 
 @pytest.mark.parametrize("colour", [None, "truecolor"])
 def test_the_word_diff_reads_without_colour_too(colour):
-    from starcoach.output.report import render_comparison
+    from starcoach.output.review import render_comparison
     from starcoach.takes.compare import compare_documents
 
     a, b = stored(1), stored(1)
@@ -93,7 +93,7 @@ def test_the_word_diff_reads_without_colour_too(colour):
 
 
 def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unknown_same():
-    from starcoach.output.report import comparison_document, render_comparison
+    from starcoach.output.review import comparison_document, render_comparison
     from starcoach.takes.compare import compare_documents
 
     a, b = stored(1), stored(1)

@@ -35,7 +35,7 @@ def compare(
 ) -> None:
     """What changed between two takes (or all takes of a question): metrics and a word diff."""
     from ..takes.compare import compare_documents
-    from ..output.report import comparison_document, render_comparison
+    from ..output.review import comparison_document, render_comparison
     from ..takes.session import open_store
 
     cfg = settings()
@@ -81,7 +81,7 @@ def progress(
     from ..takes.compare import progress_points
     from ..output.export import progress_svg, write_new
     from ..takes.questions import load_bank
-    from ..output.report import render_progress
+    from ..output.review import render_progress
     from ..takes.session import open_store
 
     cfg = settings()
@@ -155,7 +155,7 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
     from ..takes.compare import group_stories
     from ..takes.questions import load_bank
-    from ..output.report import render_coverage
+    from ..output.review import render_coverage
     from ..takes.session import open_store
 
     cfg = settings()

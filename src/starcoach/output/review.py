@@ -1,0 +1,124 @@
+"""The review views: two takes compared, progress over takes, stories per principle."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from ..domain.transcript import plural
+
+if TYPE_CHECKING:  # pragma: no cover
+    from rich.console import Console
+
+
+# --- comparisons, progress, coverage ----------------------------------------------------
+
+def comparison_document(c) -> dict[str, Any]:
+    return {
+        "a": c.a_id, "b": c.b_id,
+        "changes": [{"key": ch.key, "label": ch.label, "a": ch.a, "b": ch.b,
+                     "delta": None if ch.delta is None else round(ch.delta, 4),  # not 27.900000000000006
+                     "better": ch.better} for ch in c.changes],
+        "star_a": c.star_a, "star_b": c.star_b,
+        "diff": [{"op": op, "text": text} for op, text in c.diff],
+    }
+
+
+def _fmt(v: float | None, unit: str = "") -> str:
+    if v is None:
+        return "-"
+    if unit == "s":
+        return f"{v:.0f} s"
+    if unit == "%":
+        return f"{v:.0%}"
+    return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:.0f}"
+
+
+def render_comparison(pairs: list, docs: list, console: "Console", show_words: bool = True) -> None:
+    from rich.markup import escape
+    from rich.table import Table
+    from rich.text import Text
+
+    ids = [i for i, _ in docs]
+    table = Table(title=f"Takes {', '.join(map(str, ids))}", header_style="bold")
+    table.add_column("metric")
+    for i in ids:
+        table.add_column(f"take {i}", justify="right")
+    table.add_column("last change")
+    last = pairs[-1]
+    from ..takes.compare import metric_values
+
+    values = [metric_values(doc) for _, doc in docs]
+    for ch in last.changes:
+        row = [ch.label] + [_fmt(v[ch.key], ch.unit) for v in values]
+        if ch.better is None:
+            verdict = "[dim]same[/dim]" if ch.a == ch.b else "[dim]changed[/dim]"
+        else:
+            sign = "+" if (ch.delta or 0) > 0 else ""
+            verdict = (f"[green]better[/green] ({sign}{_fmt(ch.delta, ch.unit)})" if ch.better
+                       else f"[red]worse[/red] ({sign}{_fmt(ch.delta, ch.unit)})")
+        table.add_row(*row, verdict)
+    console.print(table)
+    parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
+    for p in parts:
+        console.print(f"  {p.title()}: {'now there' if last.star_b[p] else 'missing now'}")
+    if not show_words:
+        return
+    text = Text()
+    if console.color_system is None:  # piped, or NO_COLOR: marks that survive plain text
+        for op, words in last.diff:
+            text.append({"insert": f"{{+{words}+}} ", "delete": f"[-{words}-] "}.get(op, words + " "))
+        legend = escape("([-removed-], {+added+})")
+    else:
+        for op, words in last.diff:
+            text.append(words + " ", style={"insert": "bold green", "delete": "red strike"}.get(op))
+        legend = "([red strike]removed[/red strike], [bold green]added[/bold green])"
+    console.print(f"\n[bold]Words, take {last.a_id} → take {last.b_id}[/bold] " + legend)
+    console.print(text)
+
+
+def _spark(values: list[float | None]) -> str:
+    known = [v for v in values if v is not None]
+    if not known:
+        return ""
+    lo, hi = min(known), max(known)
+    ticks = "▁▂▃▄▅▆▇█"
+    return "".join(" " if v is None else ticks[int((v - lo) / (hi - lo or 1) * (len(ticks) - 1))] for v in values)
+
+
+def render_progress(points: list, target_wpm, target_length, console: "Console") -> None:
+    from rich.table import Table
+
+    if not points:
+        console.print("No analysed takes with speech yet.")
+        return
+    table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
+    for col in ("metric", "first", "latest", "best", "trend"):
+        table.add_column(col)
+    rows = [("fillers per minute", "fillers_per_min", min), ("pace (wpm)", "wpm", None),
+            ("length (s)", "length_s", None), ("STAR parts (of 4)", "star_parts", max)]
+    for label, key, best_fn in rows:
+        vals = [getattr(p, key) for p in points]
+        known = [v for v in vals if v is not None]
+        if key == "wpm":
+            best = min(known, key=lambda v: 0 if target_wpm[0] <= v <= target_wpm[1] else
+                       min(abs(v - target_wpm[0]), abs(v - target_wpm[1])))
+        elif key == "length_s":
+            best = min(known, key=lambda v: 0 if target_length[0] <= v <= target_length[1] else
+                       min(abs(v - target_length[0]), abs(v - target_length[1])))
+        else:
+            best = best_fn(known) if best_fn else None
+        table.add_row(label, _fmt(known[0]), _fmt(known[-1]), _fmt(best), _spark(vals))
+    console.print(table)
+
+
+def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console") -> None:
+    from rich.table import Table
+
+    table = Table(title="Stories practised per Leadership Principle (aim for 2–3)", header_style="bold")
+    for col in ("principle", "stories", "takes", ""):
+        table.add_column(col)
+    for key, groups in stories.items():
+        n = len(groups)
+        mark = "[green]✓[/green]" if n >= 2 else ("[yellow]one more[/yellow]" if n == 1 else "[red]none yet[/red]")
+        table.add_row(names.get(key, key), str(n), str(sum(len(g) for g in groups)), mark)
+    console.print(table)
