@@ -234,6 +234,22 @@ def test_no_input_device_is_one_clear_line(tmp_path):
         assert "starcoach import" in lines[0]
 
 
+def test_practice_shows_what_changed_since_the_last_take_of_the_question(pulse):
+    """A retake is judged against the last take of its question: the figures side by side."""
+    first = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
+    assert first.exit_code == 0, first.output
+    run = Run("practice", "--question", "deep-1", "--seconds", "8")
+    run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.5)
+    try:
+        code, out, err = run.finish()
+    finally:
+        feeder.stop()
+    assert code == 0, err
+    assert "Against your last take of this question (take 1)" in out, out
+    assert "fillers per minute" in out and "starcoach compare 1 2" in out
+
+
 def test_unknown_device_index_lists_what_exists(pulse):
     r = subprocess.run([sys.executable, "-m", "starcoach", "record", "--seconds", "1", "--device", "99"],
                        capture_output=True, text=True, timeout=60, stdin=subprocess.DEVNULL)

@@ -135,7 +135,8 @@ def practice(
     console = make_console()
     while True:
         try:
-            _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
+            result = _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
+            _against_the_last_take(cfg, q, result, console)
         except typer.Exit as exc:
             if exc.exit_code != 3 or not interactive():  # no speech: say so, then offer a retake
                 raise
@@ -149,3 +150,29 @@ def practice(
             return
         if choice == "next":
             q = bank.pick(principle=lp)
+
+
+def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console) -> None:
+    """After a take with speech: what changed since the last take of the same question (a
+    retake now, or the last session's), the figures only (`compare` shows the words)."""
+    from ..domain.errors import StarcoachError
+    from ..output.review import render_comparison
+    from ..takes.compare import compare_documents
+    from ..takes.session import open_store
+
+    if result.document is None or result.document.get("no_speech"):
+        return
+    try:
+        with open_store(cfg) as store:
+            earlier = [t for t in store.list(question_id=q.id) if t.spoke and t.id < result.take_id]
+            last = earlier[-1] if earlier else None
+            doc = store.document(last.id) if last else None
+    except StarcoachError:  # a damaged row or database: the take itself is stored; say nothing more
+        return
+    if last is None or doc is None:
+        return
+    pair = compare_documents(last.id, doc, result.take_id, result.document, target_wpm=cfg.metrics.target_wpm,
+                             target_length_s=cfg.star.target_length_s)
+    console.print(f"\n[bold]Against your last take of this question (take {last.id})[/bold]")
+    render_comparison([pair], [(last.id, doc), (result.take_id, result.document)], console, show_words=False)
+    console.print(f"[dim]`starcoach compare {last.id} {result.take_id}` shows the words that changed.[/dim]")
