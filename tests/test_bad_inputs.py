@@ -225,6 +225,8 @@ ROWS = [
     Row("play-from-inf", lambda t, h: ["play", "1", "--from", "inf"], 2, "--from"),
     Row("play-from-nan", lambda t, h: ["play", "1", "--from", "nan"], 2, "--from"),
     # take 1 is 1 s long: nothing to play from 5 s (it said "played 0.0 s", exit 0)
+    Row("export-clean-json", lambda t, h: ["export", "1", "-f", "json", "--clean", "-o", t / "x.json"], 2,
+        "--clean applies to"),
     Row("play-from-past-the-end", lambda t, h: ["play", "1", "--from", "5"], 1, "past the end"),
     # two ways of choosing the question: one would be ignored
     Row("record-question-and-lp", lambda t, h: ["record", "-q", "deep-1", "--lp", "ownership", "-s", "1"], 2,

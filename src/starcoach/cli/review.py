@@ -122,6 +122,8 @@ def export(
         fmt = suffix if suffix in ex.FORMATS else "md"
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
+    if clean and fmt not in ex.TEXT_FORMATS:  # json and html keep every word, as stored
+        fail(f"--clean applies to {', '.join(ex.TEXT_FORMATS)}, not {fmt}", 2)
     cfg = settings()
     with open_store(cfg) as store:
         record_ = store.get(take)
