@@ -103,8 +103,10 @@ def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
     assert all(op["op"] == "equal" for op in pairs[0]["diff"])
     both = json.loads(invoke("compare", "--question", "deep-1", "--json").stdout)
     assert [(p["a"], p["b"]) for p in both] == [(1, 2)]
-    shown = invoke("compare", "2", "3").stdout
-    assert "fillers per minute" in shown and "Words, take 2 → take 3" in shown
+    other = invoke("compare", "2", "3")
+    assert "fillers per minute" in other.stdout and "Words, take 2 → take 3" in other.stdout
+    assert "these takes answer different questions (deep-1, deep-2)" in other.stderr
+    assert "different questions" not in invoke("compare", "1", "2").stderr
 
     chart = tmp_path / "progress.svg"
     out = invoke("progress", "--chart", chart)

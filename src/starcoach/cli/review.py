@@ -53,6 +53,7 @@ def compare(
         else:
             fail("give two take ids, or --question ID", 2)
         docs = []
+        asked = {store.get(i).question_id for i in ids} - {None}
         for i in ids:
             doc = store.document(i)
             if doc is None:
@@ -67,6 +68,8 @@ def compare(
         print_json([comparison_document(c) for c in pairs])
     else:
         render_comparison(pairs, docs, make_console())
+        if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ
+            typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
 
 
 @app.command()
