@@ -25,6 +25,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.globals import get_current_context  # type: ignore[no-redef]
 
 from ..domain.errors import StarcoachError
+from ..domain.transcript import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -215,9 +216,10 @@ def warn_unlisted(store: Store) -> int:
     replaced database file loses the rows, never the audio) and that `doctor` lists them."""
     unlisted = len(store.unindexed_audio())
     if unlisted:
-        typer.echo(f"starcoach: {unlisted} recording{'s' if unlisted != 1 else ''} under {store.recordings} "
-                   f"{'are' if unlisted != 1 else 'is'} not in the takes database {store.path}; "
-                   f"run `starcoach doctor` to list {'them' if unlisted != 1 else 'it'} again", err=True)
+        many = unlisted != 1
+        typer.echo(f"starcoach: {plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} "
+                   f"not in the takes database {store.path}; run `starcoach doctor` to list "
+                   f"{'them' if many else 'it'} again", err=True)
     return unlisted
 
 

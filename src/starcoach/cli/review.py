@@ -53,7 +53,7 @@ def compare(
         else:
             fail("give two take ids, or --question ID", 2)
         docs = []
-        asked = {store.get(i).question_id for i in ids} - {None}
+        asked = {q for i in ids if (q := store.get(i).question_id)}
         for i in ids:
             doc = store.document(i)
             if doc is None:

@@ -183,15 +183,18 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0) -> 
         return
     from datetime import datetime
 
-    # Fits 80 columns: no outer frame, and the year only when it is not this one.
     from rich import box
 
+    # Fits 80 columns: no frame, the year only when it is not this one, and only the question id
+    # may fold onto a second line. "spoke" is the speaking time, the length the report, compare
+    # and progress give (not the file's).
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
     this_year = str(datetime.now().year)
-    # "spoke": speaking time, the length the report, compare and progress give (not the file's)
     for col in ("id", "when", "question", "spoke", "wpm", "fillers/min", "STAR", "rating", "status"):
-        # the question id folds onto a second line; every other column keeps its width
-        table.add_column(col, overflow="fold") if col == "question" else table.add_column(col, no_wrap=True)
+        if col == "question":
+            table.add_column(col, overflow="fold")
+        else:
+            table.add_column(col, no_wrap=True)
     for t in takes:
         table.add_row(
             str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
