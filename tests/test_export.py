@@ -292,3 +292,16 @@ def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_
     texts = [s.text for s in report.sentences]
     assert not any("take 7" in t or "wpm" in t for t in texts), texts
     assert [s.label for s in report.sentences][:2] == ["situation", "task"], texts
+
+
+def test_clean_exports_mend_the_text_where_a_filler_stood():
+    from starcoach.output.export import to_text, without_fillers
+
+    def words(*spec):
+        return [{"text": t, "start": i * 0.5, "end": i * 0.5 + 0.4, "prob": 0.9, "filler": t.lower().strip(",.") in
+                 ("um", "uh")} for i, t in enumerate(spec)]
+    said = words("Um,", "my", "task", "was", "hard.", "I,", "um,", "ran", "it,", "and", "uh,", "it", "held.")
+    assert [w["text"] for w in without_fillers(said)] == \
+        ["My", "task", "was", "hard.", "I", "ran", "it,", "and", "it", "held."]
+    assert to_text({"words": said}, clean=True) == "My task was hard. I ran it, and it held.\n"
+    assert to_text({"words": said}) == "Um, my task was hard. I, um, ran it, and uh, it held.\n"

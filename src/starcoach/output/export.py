@@ -95,6 +95,25 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
 
 # --- text formats -------------------------------------------------------------------
 
+def without_fillers(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The words with the fillers left out (``--clean``), the text mended where one stood: "I, um,
+    ran" reads "I ran", and "Um, my task" at a sentence's start reads "My task"."""
+    out: list[dict[str, Any]] = []
+    capital = False  # a filler that opened a sentence gives its capital to the next word
+    for w in words:
+        if w["filler"]:
+            if out and w["text"].endswith(",") and out[-1]["text"].endswith(","):
+                out[-1] = {**out[-1], "text": out[-1]["text"][:-1]}
+            opens = not out or out[-1]["text"].endswith((".", "!", "?"))
+            capital = capital or (opens and w["text"][:1].isupper())
+            continue
+        if capital and w["text"][:1].islower():
+            w = {**w, "text": w["text"][:1].upper() + w["text"][1:]}
+        capital = False
+        out.append(w)
+    return out
+
+
 def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
     """Every word of the take, each given to one STAR sentence: the first that has not ended
     when the word starts (so a filler before a sentence, which the sentence's own span leaves
@@ -113,7 +132,7 @@ def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
 def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]], *, clean: bool) -> str:
     """A STAR sentence's words, fillers marked or dropped."""
     out = []
-    for w in words:
+    for w in without_fillers(words) if clean else words:
         if w["filler"]:
             if not clean:
                 bare = w["text"].rstrip(",.;:!?")
@@ -159,8 +178,8 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
 
 
 def to_text(doc: dict[str, Any], *, clean: bool = False) -> str:
-    words = [w["text"] for w in doc["words"] if not (clean and w["filler"])]
-    return join_words(words) + "\n"
+    words = without_fillers(doc["words"]) if clean else doc["words"]
+    return join_words(w["text"] for w in words) + "\n"
 
 
 def to_json(doc: dict[str, Any]) -> str:
@@ -171,7 +190,7 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
     """Subtitle cues: one per sentence, with its words."""
     cues = []
     for words in _sentence_word_lists(doc):
-        words = [w for w in words if not (clean and w["filler"])]
+        words = without_fillers(words) if clean else words
         if words:
             cues.append((words[0]["start"], max(w["end"] for w in words), words))
     return cues
