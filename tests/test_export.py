@@ -269,6 +269,11 @@ def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
     assert "00:00:02.000 --> 00:00:03.600\nUm, <00:00:02.600>I" in to_vtt(d)
     assert "*Um*, I rewrote the pool." in to_markdown(d)
     assert "Um" not in to_srt(d, clean=True) and "I rewrote" in to_srt(d, clean=True)
+    # a word of no length at a sentence's end stays in its sentence, and is not written twice
+    d["words"][3] = {**d["words"][3], "start": 1.5, "end": 1.5}
+    assert "Last year checkout failed.\n\n## Task" in to_markdown(d)
+    assert to_markdown(d).count("failed.") == 1
+    assert "00:00:00,000 --> 00:00:01,500\nLast year checkout failed." in to_srt(d)
 
 
 def test_a_missing_part_s_placeholder_sits_where_the_part_belongs():
@@ -292,6 +297,10 @@ def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_
     texts = [s.text for s in report.sentences]
     assert not any("take 7" in t or "wpm" in t for t in texts), texts
     assert [s.label for s in report.sentences][:2] == ["situation", "task"], texts
+    # the checklist deleted (a natural edit): the figures line is still not part of the story
+    cut = edited.split("## Coach's checklist")[0]
+    texts = [s.text for s in check_text(cut, options=StarOptions(tagger=tagger)).sentences]
+    assert not any("take 7" in t or "wpm" in t for t in texts), texts
 
 
 def test_clean_exports_mend_the_text_where_a_filler_stood():
@@ -300,8 +309,8 @@ def test_clean_exports_mend_the_text_where_a_filler_stood():
     def words(*spec):
         return [{"text": t, "start": i * 0.5, "end": i * 0.5 + 0.4, "prob": 0.9, "filler": t.lower().strip(",.") in
                  ("um", "uh")} for i, t in enumerate(spec)]
-    said = words("Um,", "my", "task", "was", "hard.", "I,", "um,", "ran", "it,", "and", "uh,", "it", "held.")
+    said = words("Um,", "my", "task", "was", "hard.", "I,", "um,", "ran", "it,", "and", "uh,", "it", "held,", "uh.")
     assert [w["text"] for w in without_fillers(said)] == \
         ["My", "task", "was", "hard.", "I", "ran", "it,", "and", "it", "held."]
     assert to_text({"words": said}, clean=True) == "My task was hard. I ran it, and it held.\n"
-    assert to_text({"words": said}) == "Um, my task was hard. I, um, ran it, and uh, it held.\n"
+    assert to_text({"words": said}) == "Um, my task was hard. I, um, ran it, and uh, it held, uh.\n"

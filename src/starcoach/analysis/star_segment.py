@@ -47,6 +47,8 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 # What starcoach's export writes around the answer (see export.to_markdown).
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
+# The export's line of figures: "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_"
+_EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n_]* · )?\d+ s · \d+ wpm · \d+ fillers_[ \t]*$", re.M)
 
 # Words a speaker uses to move on; a run-on is cut before them.
 _MARKERS = re.compile(
@@ -94,6 +96,7 @@ def strip_export(text: str) -> tuple[str, bool]:
     """
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    text = _EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:
         text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
         text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", text, flags=re.M)

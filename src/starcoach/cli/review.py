@@ -136,8 +136,8 @@ def export(
     to_stdout = output is not None and str(output) == "-"
     if not to_stdout:
         target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
-    if fmt in ex.TEXT_FORMATS and not any(not (clean and w.get("filler")) for w in analysis.get("words") or []):
-        heard = "only fillers" if analysis.get("words") else "no speech"
+    if fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis.get("words") or []):
+        heard = "only fillers" if analysis.get("words") else "no speech"  # no sentence to hold them either
         fail(f"take {take} has {heard}: no transcript to export as {fmt}; --format json or html keeps its analysis")
     doc = take_document(record_, analysis)
     if fmt == "html":

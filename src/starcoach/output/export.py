@@ -104,6 +104,8 @@ def without_fillers(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
         if w["filler"]:
             if out and w["text"].endswith(",") and out[-1]["text"].endswith(","):
                 out[-1] = {**out[-1], "text": out[-1]["text"][:-1]}
+            elif out and w["text"].endswith((".", "!", "?")) and not out[-1]["text"].endswith((".", "!", "?")):
+                out[-1] = {**out[-1], "text": out[-1]["text"].rstrip(",;:") + w["text"][-1]}  # "held, uh." ends
             opens = not out or out[-1]["text"].endswith((".", "!", "?"))
             capital = capital or (opens and w["text"][:1].isupper())
             continue
@@ -115,16 +117,18 @@ def without_fillers(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 
 
 def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
-    """Every word of the take, each given to one STAR sentence: the first that has not ended
-    when the word starts (so a filler before a sentence, which the sentence's own span leaves
-    out, opens that sentence; words after the last one close it). Sentences without times get none."""
+    """Every word of the take, each given to one STAR sentence: the first that the word does not
+    lie after (so a filler before a sentence, which the sentence's own span leaves out, opens
+    that sentence; words after the last one close it). Sentences without times get none."""
     sentences = doc["star"]["sentences"]
     timed = [i for i, s in enumerate(sentences) if s.get("start") is not None and s.get("end") is not None]
     out: list[list[dict[str, Any]]] = [[] for _ in sentences]
     if not timed:
         return out
     for w in doc["words"]:
-        home = next((i for i in timed if w["start"] < sentences[i]["end"] - 0.01), timed[-1])
+        # inside a sentence's end (a word of no length at its end too), or started before it
+        home = next((i for i in timed if w["end"] <= sentences[i]["end"] + 0.01
+                     or w["start"] < sentences[i]["end"] - 0.01), timed[-1])
         out[home].append(w)
     return out
 
