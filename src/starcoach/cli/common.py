@@ -214,7 +214,9 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 def warn_unlisted(store: Store) -> int:
     """Say on stderr how many recordings the database does not list (a new, emptied or
     replaced database file loses the rows, never the audio) and that `doctor` lists them."""
-    unlisted = len(store.unindexed_audio())
+    from ..takes.session import in_progress
+
+    unlisted = sum(not in_progress(audio) for audio in store.unindexed_audio())
     if unlisted:
         many = unlisted != 1
         typer.echo(f"starcoach: {plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} "
@@ -238,8 +240,8 @@ def interactive() -> bool:
 
 
 def question_from(bank: QuestionBank, question: str | None, lp: str | None, random_pick: bool) -> Question | None:
-    if sum(map(bool, (question, lp, random_pick))) > 1:  # one would be silently ignored
-        fail("choose one of --question, --lp and --random", 2)
+    if question and (lp or random_pick):  # the question would win, the other silently ignored
+        fail("give --question, or --lp / --random, not both", 2)
     if question:
         return bank.get(question)
     if lp or random_pick:

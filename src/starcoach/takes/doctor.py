@@ -23,7 +23,7 @@ from ..domain.errors import StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from .recovery import recover
-from .session import analyse_and_store
+from .session import analyse_and_store, in_progress
 from .store import Store, Take, now, summary_columns
 
 
@@ -184,6 +184,8 @@ def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
     """Index every audio file under recordings/ that no take points to."""
     added = []
     for audio in store.unindexed_audio():
+        if in_progress(audio):  # an import still analysing: its own process adds the row
+            continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
             timespec="seconds")
