@@ -107,7 +107,7 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
     if result.error:
         raise typer.Exit(1)
     if result.document is None or result.document.get("no_speech"):
-        if at_terminal and not json_out and result.analysis is not None:
+        if at_terminal and console.is_terminal and not json_out and result.analysis is not None:
             raise typer.Exit(3)  # the report's panel has just said so, with the same advice
         fail(f"no speech found in take {result.take_id} (kept in {result.audio_path}); check the microphone with "
              "`starcoach devices` and speak closer to it", 3)

@@ -73,8 +73,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
                  "could not be named")
     head.add_row("Fillers", f"{m['filler_count']} ({m['fillers_per_min']:.1f}/min) {counts}{bound}")
     head.add_row("Pauses", f"{plural(m['pause_count'], 'pause')}, {m['long_pause_count']} long")
-    # the counts take every form: I, me, my, mine, myself / we, us, our, ours, ourselves
-    head.add_row("I / we", f"I/me/my {m['i_count']}, we/us/our {m['we_count']} "
+    # "I-words": every form of the pronoun is counted (vocab.I_WORDS, vocab.WE_WORDS), not "I" alone
+    head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} "
                            f"(in the Action: {m['action_i_count']} and {m['action_we_count']})")
     if m["repetitions"]:
         head.add_row("Repeats", ", ".join(f"\"{r['text']} {r['text']}\" at {_clock(r['start'])}"

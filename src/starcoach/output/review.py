@@ -64,7 +64,7 @@ def render_comparison(pairs: list, docs: list, console: "Console", show_words: b
     if not show_words:
         return
     text = Text()
-    if console.color_system is None:  # piped, or NO_COLOR: marks that survive plain text
+    if console.color_system is None or console.no_color:  # piped, or NO_COLOR: marks plain text keeps
         for op, words in last.diff:
             text.append({"insert": f"{{+{words}+}} ", "delete": f"[-{words}-] "}.get(op, words + " "))
         legend = escape("([-removed-], {+added+})")
