@@ -116,25 +116,25 @@ def without_fillers(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
     return out
 
 
-def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]]]:
+def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]] | None]:
     """Every word of the take, each given to one STAR sentence: the first that the word does not
     lie after (so a filler before a sentence, which the sentence's own span leaves out, opens
-    that sentence; words after the last one close it). Sentences without times get none."""
+    that sentence; words after the last one close it). A sentence without times gets None."""
     sentences = doc["star"]["sentences"]
     timed = [i for i, s in enumerate(sentences) if s.get("start") is not None and s.get("end") is not None]
-    out: list[list[dict[str, Any]]] = [[] for _ in sentences]
-    if not timed:
-        return out
-    for w in doc["words"]:
+    lists: dict[int, list[dict[str, Any]]] = {i: [] for i in timed}
+    for w in doc["words"] if timed else []:
         # inside a sentence's end (a word of no length at its end too), or started before it
         home = next((i for i in timed if w["end"] <= sentences[i]["end"] + 0.01
                      or w["start"] < sentences[i]["end"] - 0.01), timed[-1])
-        out[home].append(w)
-    return out
+        lists[home].append(w)
+    return [lists.get(i) for i in range(len(sentences))]
 
 
-def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]], *, clean: bool) -> str:
-    """A STAR sentence's words, fillers marked or dropped."""
+def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]] | None, *, clean: bool) -> str:
+    """A STAR sentence's words, fillers marked or dropped (its text when it has no times)."""
+    if words is None:
+        return sentence["text"]
     out = []
     for w in without_fillers(words) if clean else words:
         if w["filler"]:
@@ -143,7 +143,7 @@ def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]], *, cl
                 out.append(f"*{bare}*{w['text'][len(bare):]}")
         else:
             out.append(w["text"])
-    return join_words(out) or sentence["text"]
+    return join_words(out)
 
 
 def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
@@ -161,9 +161,12 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     star = doc["star"]
     blocks: list[tuple[str, list[str]]] = []  # (part, its sentences), in the answer's order
     for s, words in zip(star["sentences"], _sentence_word_lists(doc)):
+        text = _sentence_words(s, words, clean=clean)
+        if not text:  # all its words went to a neighbour, or were fillers left out
+            continue
         if not blocks or blocks[-1][0] != s["label"]:
             blocks.append((s["label"], []))
-        blocks[-1][1].append(_sentence_words(s, words, clean=clean))
+        blocks[-1][1].append(text)
     # A missing part's placeholder goes where it belongs in STAR order, before the first part
     # that comes after it: a story filled in where the export says reads in order.
     order = list(PART_TITLES)
@@ -194,7 +197,7 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
     """Subtitle cues: one per sentence, with its words."""
     cues = []
     for words in _sentence_word_lists(doc):
-        words = without_fillers(words) if clean else words
+        words = without_fillers(words or []) if clean else (words or [])
         if words:
             cues.append((words[0]["start"], max(w["end"] for w in words), words))
     return cues
@@ -330,7 +333,7 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
         f"{doc['metrics']['filler_count']} fillers", plural(doc['metrics']['long_pause_count'], "long pause")) if x))
     sentences = []
     for s, words in zip(doc["star"]["sentences"], _sentence_word_lists(doc)):
-        if s.get("start") is None:
+        if not words:
             continue
         spans = " ".join(
             f'<span class="w{" filler" if w["filler"] else ""}" data-start="{w["start"]:.3f}" '
