@@ -172,6 +172,11 @@ def test_export_formats_parse_back(in_takes_home, tmp_path):
     checked = json.loads(invoke("check", md, "--json").stdout)  # the rewriting loop closes
     assert all(checked["star"][p]["present"] for p in ("situation", "task", "action", "result", "learning"))
 
+    txt = tmp_path / "a.text"  # the format from the suffix; the same words to standard output
+    invoke("export", "1", "-o", txt)
+    assert txt.read_text() == invoke("export", "1", "-f", "txt", "-o", "-").stdout
+    assert "".join(txt.read_text().split()) == "".join("".join(w["text"].split()) for w in words)  # every word
+
     js = tmp_path / "a.json"
     invoke("export", "1", "--format", "json", "-o", js)
     assert json.loads(js.read_text())["words"] == words

@@ -122,6 +122,7 @@ def export(
 
     if fmt is None:  # `-o notes.txt` means text
         suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        suffix = {"htm": "html", "markdown": "md", "text": "txt", "webvtt": "vtt"}.get(suffix, suffix)
         fmt = suffix if suffix in ex.FORMATS else "md"
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
