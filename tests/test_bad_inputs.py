@@ -508,7 +508,7 @@ def test_a_database_that_lost_its_rows_says_so_and_doctor_lists_the_takes_again(
     assert "starcoach:" not in run("takes").stderr
 
 
-def test_an_import_still_analysing_is_not_a_lost_row(stored, tmp_path):
+def test_an_import_still_analysing_is_not_a_lost_row(stored):
     """Between its copy and its row, an import's audio is in recordings/ unlisted: neither the
     warning nor doctor may take it for a lost row (doctor indexing it made the import fail)."""
     import subprocess
@@ -528,6 +528,8 @@ def test_an_import_still_analysing_is_not_a_lost_row(stored, tmp_path):
         importer.kill()
         importer.wait()
     assert "1 recording under" in run("takes").stderr  # its process gone: a lost row, said so
+    sidecar.write(audio, {"status": "importing", "pid": "12x", "source": "import"})  # damaged: owns nothing
+    assert "1 recording under" in run("takes").stderr
 
 
 def test_delete_removes_row_audio_and_metadata(stored):

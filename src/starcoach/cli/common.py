@@ -214,9 +214,9 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 def warn_unlisted(store: Store) -> int:
     """Say on stderr how many recordings the database does not list (a new, emptied or
     replaced database file loses the rows, never the audio) and that `doctor` lists them."""
-    from ..takes.session import in_progress
+    from ..takes.recovery import unlisted_audio
 
-    unlisted = sum(not in_progress(audio) for audio in store.unindexed_audio())
+    unlisted = len(unlisted_audio(store))
     if unlisted:
         many = unlisted != 1
         typer.echo(f"starcoach: {plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} "

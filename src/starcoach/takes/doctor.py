@@ -22,8 +22,8 @@ from ..config import Config
 from ..domain.errors import StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
-from .recovery import recover
-from .session import analyse_and_store, in_progress
+from .recovery import recover, unlisted_audio
+from .session import analyse_and_store
 from .store import Store, Take, now, summary_columns
 
 
@@ -183,9 +183,7 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
 def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
     """Index every audio file under recordings/ that no take points to."""
     added = []
-    for audio in store.unindexed_audio():
-        if in_progress(audio):  # an import still analysing: its own process adds the row
-            continue
+    for audio in unlisted_audio(store):  # an import still analysing adds its own row
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
             timespec="seconds")

@@ -60,10 +60,19 @@ def recover(config: Config, store: Store, *, analyzer: Analyzer,
     return results
 
 
-def _owned(pid: int | None) -> bool:
+def unlisted_audio(store: Store) -> list[Path]:
+    """Audio under recordings/ that no take lists and no running process is still writing or
+    importing (an import's row comes once its analysis is done): lost rows, for `doctor`."""
+    return [audio for audio in store.unindexed_audio()
+            if not _owned((sidecar.read(sidecar.sidecar_path(audio)) or {}).get("pid"))]
+
+
+def _owned(pid: object) -> bool:
+    """Whether another running starcoach process owns the take (a pid a damaged metadata file
+    holds as text, or none, owns nothing)."""
     import os
 
-    return bool(pid) and pid != os.getpid() and alive(int(pid or 0))
+    return type(pid) is int and pid > 0 and pid != os.getpid() and alive(pid)
 
 
 def _finish_row(store: Store, take: Take, analyzer: Analyzer, gone: list[Removed]) -> TakeResult | None:

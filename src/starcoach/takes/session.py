@@ -310,14 +310,6 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
     return reason[0] if reason else None
 
 
-def in_progress(audio: Path) -> bool:
-    """Whether a running starcoach process is still writing or importing this take (its row
-    comes once the analysis is done): not a lost row, and not for `doctor` to index."""
-    meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
-    pid = meta.get("pid")
-    return meta.get("status") in ("recording", "importing") and isinstance(pid, int) and alive(pid)
-
-
 def alive(pid: int) -> bool:
     """Whether ``pid`` is a running starcoach process (the owner of an unfinished take)."""
     try:

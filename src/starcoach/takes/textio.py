@@ -48,8 +48,8 @@ def read_answer(path: str | Path) -> str:
     if b"\x00" in data[:8192]:
         raise InputTextError(f"{path}: not a UTF-8 text file (a recording goes to `starcoach analyze`)")
     if len(data) > MAX_BYTES:
-        raise InputTextError(f"{path}: {max(st.st_size, len(data)) // 1000} KB is too long for one answer "
-                             f"(at most {MAX_BYTES // 1000} KB)")
+        raise InputTextError(f"{path}: {max(st.st_size, len(data)):,} bytes is too long for one answer "
+                             f"(at most {MAX_BYTES:,})")
     try:
         text = data.decode("utf-8-sig")
     except UnicodeDecodeError:
