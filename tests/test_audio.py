@@ -109,3 +109,15 @@ def test_a_level_region_is_split_where_the_voice_is_silent_for_a_pause():
     levels = ((1.0, 9.0),)
     voice = ((1.0, 2.0), (2.3, 3.0), (5.5, 7.0))  # a 0.3 s gap stays inside, the 2.5 s one splits
     assert with_voice(levels, voice) == ((1.0, 3.1), (5.4, 7.1))
+
+
+def test_a_level_region_is_cut_to_the_voice_at_its_ends():
+    from starcoach.audio.activity import with_voice
+
+    # keys struck 0.6 s before the answer resumes and 0.4 s after it stops kept the level up:
+    # the region starts and ends within 0.1 s of the voice, so a pause is measured to the voice
+    assert with_voice(((2.0, 5.0),), ((2.6, 4.6),)) == ((2.5, 4.7),)
+    # a soft onset or tail just outside the detector's region stays speech
+    assert with_voice(((2.0, 5.0),), ((2.15, 4.85),)) == ((2.0, 5.0),)
+    # the voice's silences inside the region are untouched by the cut
+    assert with_voice(((0.0, 6.0),), ((0.5, 1.0), (1.5, 5.5))) == ((0.4, 5.6),)

@@ -99,3 +99,27 @@ def test_silences_between_regions():
     regions = (SpeechRegion(1.0, 2.0), SpeechRegion(4.5, 5.0), SpeechRegion(5.2, 6.0))
     assert silences(regions, start=0.5, end=9.0, min_s=1.0) == ((2.0, 4.5), (6.0, 9.0))
     assert silences((), start=0.0, end=3.0, min_s=1.0) == ((0.0, 3.0),)
+
+
+@pytest.mark.parametrize("where", ["before", "after"])
+def test_keys_struck_in_a_pause_are_not_speech(spoken, where):
+    """Typing just before the answer resumes (or just after a sentence ends) keeps the level up
+    into the voice; the pause is still measured to the voice, not to the keys."""
+    from starcoach.analysis.pipeline import voice_activity
+    from starcoach.audio.activity import silences as level_silences
+
+    x, p0, p1 = spoken
+    x = x.copy()
+    rng = np.random.default_rng(5)
+    lo, hi = (p1 - 0.8, p1) if where == "before" else (p0, p0 + 0.8)
+    at = lo
+    while at < hi - 0.03:  # a click every 40-70 ms: one level region with the speech beside it
+        i = int(at * RATE)
+        x[i:i + 400] += 0.25 * rng.standard_normal(400).astype(np.float32) * np.exp(-np.arange(400) / 60)
+        at += rng.uniform(0.04, 0.07)
+    act = voice_activity(x)
+    pauses = level_silences(act, start=act.regions[0][0], end=act.regions[-1][1], min_s=1.0)
+    assert len(pauses) == 1, act.regions
+    s, e = pauses[0]
+    # the keys' 0.8 s are out of the speech (the detector's own ends move by a few tenths)
+    assert s == pytest.approx(p0, abs=0.3) and e == pytest.approx(p1, abs=0.3)
