@@ -1,5 +1,7 @@
 """Pace, pauses, fillers and word habits from transcripts with known timing."""
 
+from dataclasses import replace
+
 import numpy as np
 import pytest
 
@@ -98,6 +100,28 @@ def test_filler_in_running_speech_keeps_its_stamp_and_is_not_moved_onto_a_fragme
     assert any(b - a < 0.15 and a < 3.8 for a, b in act.regions)
     out = align_fillers([Filler("uh", 3.8, 4.1, "filled_pause", word_index=6)], tuple(words), act)
     assert len(out) == 1 and out[0].start == pytest.approx(3.8, abs=0.03)
+
+
+def test_filler_stamped_across_a_pause_that_typing_filled_starts_where_the_voice_comes_back():
+    # "...customers. [0.5 s of keys] Uh, watching...": the keys keep the level up, so the speech
+    # is one region and there is no free stretch to move the "Uh" onto; the voice detector still
+    # hears the pause, and the filler starts where the voice comes back (6.0 s), not at 5.5 s.
+    before = steady_words(11, 0.5)  # ends at 5.45 s
+    said = Word("uh", 6.0, 6.5)
+    after = steady_words(6, 6.55)
+    x = audio_for(before + [said] + after, 10)
+    x[int(5.45 * RATE): int(6.0 * RATE)] = tone(0.55, freq=900.0, level=0.1)  # the keys, as a level
+    stamped = Word("Uh,", 5.45, 6.5)
+    words = tuple(before + [stamped] + after)
+    voice = ((0.47, 5.48), (5.97, 9.3))
+    act = replace(speech_activity(x, RATE), voice=voice)
+    assert len(act.regions) == 1
+    out = align_fillers([Filler("uh", 5.45, 6.5, "filled_pause", word_index=11)], words, act)
+    assert len(out) == 1 and out[0].start == pytest.approx(5.97, abs=0.03)
+    # with no silence of the voice inside the stamp, the stamp is kept
+    act = replace(act, voice=((0.47, 9.3),))
+    out = align_fillers([Filler("uh", 5.45, 6.5, "filled_pause", word_index=11)], words, act)
+    assert len(out) == 1 and out[0].start == pytest.approx(5.45, abs=0.03)
 
 
 def test_filler_inside_one_long_stretch_of_speech_keeps_its_stamp():
