@@ -149,15 +149,16 @@ def covered(start: float, end: float, spans: list[tuple[float, float]]) -> float
 # of voice marks where it was said, but the voice detector still hears the pause: where the voice
 # falls silent inside the stamp and comes back at least this long before the stamp ends, the
 # filler starts where the voice comes back. Chosen on the eight espeak-ng lab voices in typing at
-# 15 dB (docs/accuracy.md); 0.1 and 0.2 s tied there.
+# 15 dB (docs/accuracy.md); 0.1 and 0.2 s tied there (the held-out flite voices, seen in the same
+# replay, favoured 0.1 s).
 VOICE_RESUMES_BEFORE_END_S = 0.1
 
 
 def _where_the_voice_resumes(start: float, end: float, voice: tuple[tuple[float, float], ...]) -> float:
     """START, or the last return of the VOICE after a silence inside [START, END - 0.1 s]."""
-    for (_, silent_from), (back_at, _) in zip(voice, voice[1:]):
-        if start < back_at < end - VOICE_RESUMES_BEFORE_END_S and silent_from < back_at:
-            start = back_at
+    for (_, fell_silent), (back_at, _) in zip(voice, voice[1:]):
+        if fell_silent < back_at and start < back_at < end - VOICE_RESUMES_BEFORE_END_S:
+            start = back_at  # (regions padded until they touch hold no silence)
     return start
 
 

@@ -228,8 +228,8 @@ VOICE_EDGE_S = 0.1
 def with_voice(regions: tuple[tuple[float, float], ...], voice: tuple[tuple[float, float], ...]
                ) -> tuple[tuple[float, float], ...]:
     """The level REGIONS near the VOICE, split at silences of the voice of :data:`VOICE_SILENCE_S`
-    or more and cut to the voice at their ends (:data:`VOICE_EDGE_S`); or the voice's own regions where noise hides it from the levels (they then cover
-    under 30% of what the detector hears)."""
+    or more and cut to the voice at their ends (:data:`VOICE_EDGE_S`); or the voice's own regions
+    where noise hides it from the levels (they then cover under 30% of what the detector hears)."""
     kept = near(regions, list(voice))
     if sum(e - s for s, e in kept) < 0.3 * sum(e - s for s, e in voice):
         return voice
