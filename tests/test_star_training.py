@@ -1,12 +1,15 @@
 """The training data helpers of ``training/star_data.py`` that need no corpus: the shortened
-copies both stages of the tagger also learn from."""
+copies both stages of the tagger also learn from; and the figures ``training/eval_star.py
+--answers`` prints for labelled answers of one's own."""
 
 import sys
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
 
-from star_data import SHORT_MAX, Story, shortened  # noqa: E402
+import pytest  # noqa: E402
+from eval_star import FLOOR, score_answers  # noqa: E402
+from star_data import SHORT_MAX, Story, shortened, story_from_record  # noqa: E402
 
 PARTS_IN_ORDER = ["situation"] * 3 + ["task"] * 2 + ["action"] * 7 + ["result"] * 4 + ["situation"]
 STORY = Story("s1", "repo",
@@ -41,3 +44,25 @@ def test_draws_are_reproducible_and_differ():
     assert shortened(STORY, 0) == shortened(STORY, 0)
     assert len({shortened(STORY, d).segments for d in range(6)}) > 1
     assert shortened(STORY, 0).id != shortened(STORY, 2).id
+
+
+def _record(rid, parts):
+    return {"id": rid, "source": {"repo": "site"}, "parts": [{"label": p, "text": f"{p} sentence one."} for p in parts]}
+
+
+def test_answer_figures_count_each_copy_and_score_the_constant_answer_as_the_floor():
+    stories = [story_from_record(_record("a", ["situation", "task", "action", "result"])),
+               story_from_record(_record("b", ["situation", "other", "action", "result", "learning"]))]
+    constant = score_answers(stories, lambda copy: dict(FLOOR))
+    # a: whole and four copies each without one part; b has no Task, so whole and three copies
+    assert constant["copies"] == 9
+    # a: 5/5 whole, 4/5 in each copy; b (Task absent, a lesson): 3/5 whole, 2/5 in each copy
+    assert constant["part_accuracy"] == constant["floor"] == pytest.approx((5 + 4 * 4 + 3 + 3 * 2) / 45)
+    assert constant["whole"] == pytest.approx(8 / 10)
+    assert constant["all_five"] == pytest.approx(1 / 9) and set(constant["missing"].values()) == {0.0}
+
+    def truth(copy):
+        return {p: any(label == p for _, label in copy.segments) for p in FLOOR}
+    perfect = score_answers(stories, truth)
+    assert perfect["part_accuracy"] == perfect["all_five"] == 1.0
+    assert perfect["missing"] == {"situation": 1.0, "task": 1.0, "action": 1.0, "result": 1.0}

@@ -1,6 +1,6 @@
 """Score the STAR checker on answers that were never used for training.
 
-    python training/eval_star.py [--model path.npz]
+    python training/eval_star.py [--model path.npz] [--answers answers.jsonl]
 
 * ``../shared/star``: nine written stories in four versions (``expected.json`` gives the
   parts each file has; learning is always absent there);
@@ -10,6 +10,13 @@
 Prints part accuracy beside the constant-answer floor ("S, T, A, R present, no lesson"),
 the share of files with all five calls right, and not-a-story accuracy on the extra set,
 for the learned tagger and for the rules.
+
+``--answers FILE`` scores labelled answers of your own instead (docs/star.md: the real answers
+from public pages): one JSON object per line in the corpus's format (``id``, ``source.repo``,
+``parts`` of ``label`` and ``text``, the truth being the labels), each whole and with its
+Situation, Task, Action or Result removed in turn, as written text (the sentences joined by
+spaces, no labels) and in the validation's transcript-style rendering (lower case, no
+punctuation, fillers, run-ons; words one after another with no pauses).
 """
 
 from __future__ import annotations
@@ -40,20 +47,100 @@ def score(cases: list[tuple[str, dict, dict]]) -> dict:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--model", type=Path, help="a weights file to use instead of the packaged one")
+    ap.add_argument("--answers", type=Path, help="labelled answers (JSON lines) to score instead of the two sets")
     args = ap.parse_args(argv)
+    if args.model:
+        from starcoach.analysis import star_learned
+        from starcoach.analysis.star_tagger import load_model
+
+        model = load_model(args.model)
+        star_learned.load_model = lambda: model  # this script only
     for tagger in ("learned", "rules"):
         print(f"--- tagger = {tagger}")
-        _evaluate(tagger, args.model)
+        if args.answers:
+            _evaluate_answers(tagger, args.answers)
+        else:
+            _evaluate(tagger)
     return 0
 
 
-def _evaluate(tagger: str, model_path: Path | None) -> None:
-    from starcoach.analysis import star, star_learned
-    from starcoach.analysis.star_tagger import PARTS, load_model
+REMOVED = ("situation", "task", "action", "result")
 
-    if model_path:
-        model = load_model(model_path)
-        star_learned.load_model = lambda: model  # this script only
+
+def answer_copies(story):
+    """The answer whole, then without each of Situation, Task, Action, Result that it has."""
+    from star_data import without
+
+    yield None, story
+    for part in REMOVED:
+        if any(label == part for _, label in story.segments):
+            yield part, without(story, part)
+
+
+def score_answers(stories, calls) -> dict:
+    """Figures of ``calls(story) -> {part: present}`` over every copy of every answer."""
+    from starcoach.analysis.star_tagger import PARTS
+
+    right = {"whole": [], "removed": []}
+    floor = {"whole": [], "removed": []}
+    all_right, missing = [], {p: [] for p in REMOVED}
+    for story in stories:
+        for removed, copy in answer_copies(story):
+            want = {p: any(label == p for _, label in copy.segments) for p in PARTS}
+            got = calls(copy)
+            kind = "whole" if removed is None else "removed"
+            right[kind] += [got[p] == want[p] for p in PARTS]
+            floor[kind] += [FLOOR[p] == want[p] for p in PARTS]
+            all_right.append(all(got[p] == want[p] for p in PARTS))
+            if removed:
+                missing[removed].append(not got[removed])
+
+    def share(xs):
+        return sum(xs) / max(1, len(xs))
+    return {"answers": len(stories), "copies": len(all_right),
+            "part_accuracy": share(right["whole"] + right["removed"]),
+            "floor": share(floor["whole"] + floor["removed"]),
+            "whole": share(right["whole"]), "whole_floor": share(floor["whole"]),
+            "removed": share(right["removed"]), "all_five": share(all_right),
+            "missing": {p: share(v) for p, v in missing.items()}}
+
+
+def _evaluate_answers(tagger: str, path: Path) -> None:
+    import random
+    import zlib
+
+    from star_data import VALID_RENDERING, render_transcript, story_from_record
+    from starcoach.analysis import star
+    from starcoach.analysis.star_tagger import PARTS
+    from starcoach.domain.transcript import Word
+
+    options = star.StarOptions(tagger=tagger)
+    stories = [story_from_record(json.loads(line)) for line in path.read_text(encoding="utf-8").splitlines()
+               if line.strip()]
+
+    def written(story):
+        r = star.check_text(" ".join(text for text, _ in story.segments), options=options)
+        return {p: r.parts[p].present for p in PARTS}
+
+    def transcript(story):
+        pieces = render_transcript(story, VALID_RENDERING, random.Random(zlib.crc32(story.id.encode())))
+        words = [w for text, _ in pieces for w in text.split()]
+        timed = [Word(w, 0.32 * k, 0.32 * k + 0.3, 0.9) for k, w in enumerate(words)]
+        r = star.check_spoken(timed, duration_s=0.32 * len(words), options=options)
+        return {p: r.parts[p].present for p in PARTS}
+
+    for name, calls in (("written", written), ("transcript-style", transcript)):
+        s = score_answers(stories, calls)
+        print(f"{path.name}, {name} ({s['answers']} answers, {s['copies']} copies): part accuracy "
+              f"{s['part_accuracy']:.3f} (floor {s['floor']:.3f}); whole {s['whole']:.3f} (floor "
+              f"{s['whole_floor']:.3f}), part removed {s['removed']:.3f}; all five right {s['all_five']:.3f}; "
+              "removed part reported missing " + ", ".join(f"{p} {v:.2f}" for p, v in s["missing"].items()))
+
+
+def _evaluate(tagger: str) -> None:
+    from starcoach.analysis import star
+    from starcoach.analysis.star_tagger import PARTS
+
     options = star.StarOptions(tagger=tagger)
 
     def calls(text: str):

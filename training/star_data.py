@@ -54,19 +54,22 @@ class Story:
 
 def load_stories(path: Path = CORPUS) -> list[Story]:
     """Read the corpus and segment every part (see the module docstring)."""
-    out = []
-    for line in Path(path).read_text(encoding="utf-8").splitlines():
-        rec = json.loads(line)
-        segs, authored = [], []
-        for part in rec["parts"]:
-            label = part["label"]
-            if label not in PARTS:
-                continue
-            for seg in split_text(part["text"]):
-                segs.append((seg.text, "learning" if label == "result" and LESSON.search(seg.text) else label))
-                authored.append(label)
-        out.append(Story(rec["id"], rec["source"]["repo"], tuple(segs), tuple(authored)))
-    return out
+    return [story_from_record(json.loads(line)) for line in Path(path).read_text(encoding="utf-8").splitlines()
+            if line.strip()]
+
+
+def story_from_record(rec: dict) -> Story:
+    """One record of the corpus's format (``id``, ``source.repo``, ``parts`` of ``label`` and
+    ``text``) as a story; parts labelled "other" (or anything not a STAR part) are left out."""
+    segs, authored = [], []
+    for part in rec["parts"]:
+        label = part["label"]
+        if label not in PARTS:
+            continue
+        for seg in split_text(part["text"]):
+            segs.append((seg.text, "learning" if label == "result" and LESSON.search(seg.text) else label))
+            authored.append(label)
+    return Story(rec["id"], rec["source"]["repo"], tuple(segs), tuple(authored))
 
 
 def without(story: Story, part: str) -> Story:
