@@ -2,6 +2,7 @@
 copies both stages of the tagger also learn from; and the figures ``training/eval_star.py
 --answers`` prints for labelled answers of one's own."""
 
+import json
 import sys
 from pathlib import Path
 
@@ -66,3 +67,28 @@ def test_answer_figures_count_each_copy_and_score_the_constant_answer_as_the_flo
     perfect = score_answers(stories, truth)
     assert perfect["part_accuracy"] == perfect["all_five"] == 1.0
     assert perfect["missing"] == {"situation": 1.0, "task": 1.0, "action": 1.0, "result": 1.0}
+
+
+def test_eval_star_scores_an_answers_file_with_both_taggers(tmp_path, capsys):
+    from eval_star import main
+
+    answers = tmp_path / "answers.jsonl"
+    answers.write_text("\n".join(json.dumps(r) for r in (
+        {"id": "p1", "source": {"repo": "site-a"}, "parts": [
+            {"label": "situation", "text": "Our support queue had grown to 400 open tickets."},
+            {"label": "task", "text": "My job was to bring it under 50 within a month."},
+            {"label": "action", "text": "I sorted the tickets by cause and wrote fixes for the three most common ones."},
+            {"label": "result", "text": "The queue fell to 35 in three weeks."}]},
+        {"id": "p2", "source": {"repo": "site-b"}, "parts": [
+            {"label": "situation", "text": "Our nightly build broke twice a week."},
+            {"label": "action", "text": "I added a check that runs every change against a clean machine."},
+            {"label": "result", "text": "Broken builds stopped for the rest of the quarter."}]})) + "\n")
+    assert main(["--answers", str(answers)]) == 0
+    lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("answers.jsonl")]
+    assert len(lines) == 4  # written and transcript-style, for each tagger
+    for line in lines:
+        assert "(2 answers, 9 copies)" in line  # p1 whole + 4 removed, p2 whole + 3 removed
+        accuracy = float(line.split("part accuracy ")[1].split()[0])
+        floor = float(line.split("(floor ")[1].split(")")[0])
+        # the floor: p1 5/5 whole, 4/5 per copy; p2 (no Task) 4/5 whole, 3/5 per copy
+        assert 0.0 <= accuracy <= 1.0 and floor == pytest.approx((5 + 4 * 4 + 4 + 3 * 3) / 45, abs=1e-3)
