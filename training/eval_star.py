@@ -13,7 +13,8 @@ for the learned tagger and for the rules.
 
 ``--answers FILE`` scores labelled answers of your own instead (docs/star.md: the real answers
 from public pages): one JSON object per line in the corpus's format (``id``, ``source.repo``,
-``parts`` of ``label`` and ``text``, the truth being the labels), each whole and with its
+``parts`` of ``label`` and ``text``, the truth being the labels; a part with a combined label
+such as "situation_task" is left out like "other", so leave such answers out), each whole and with its
 Situation, Task, Action or Result removed in turn, as written text (the sentences joined by
 spaces, no labels) and in the validation's transcript-style rendering (lower case, no
 punctuation, fillers, run-ons; words one after another with no pauses).
