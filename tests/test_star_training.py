@@ -56,17 +56,19 @@ def test_answer_figures_count_each_copy_and_score_the_constant_answer_as_the_flo
                story_from_record(_record("b", ["situation", "other", "action", "result", "learning"]))]
     constant = score_answers(stories, lambda copy: dict(FLOOR))
     # a: whole and four copies each without one part; b has no Task, so whole and three copies
-    assert constant["copies"] == 9
+    assert constant["copies"] == 9 and constant["answers"] == 2
     # a: 5/5 whole, 4/5 in each copy; b (Task absent, a lesson): 3/5 whole, 2/5 in each copy
-    assert constant["part_accuracy"] == constant["floor"] == pytest.approx((5 + 4 * 4 + 3 + 3 * 2) / 45)
-    assert constant["whole"] == pytest.approx(8 / 10)
-    assert constant["all_five"] == pytest.approx(1 / 9) and set(constant["missing"].values()) == {0.0}
+    assert constant["part_accuracy"] == constant["floor_accuracy"] == pytest.approx((5 + 4 * 4 + 3 + 3 * 2) / 45,
+                                                                                     abs=1e-3)
+    assert constant["part_accuracy_whole"] == pytest.approx(8 / 10)
+    assert constant["all_five"] == pytest.approx(1 / 9, abs=1e-3)
+    assert [constant[f"missing_{p}"] for p in ("situation", "task", "action", "result")] == [0.0] * 4
 
     def truth(copy):
         return {p: any(label == p for _, label in copy.segments) for p in FLOOR}
     perfect = score_answers(stories, truth)
     assert perfect["part_accuracy"] == perfect["all_five"] == 1.0
-    assert perfect["missing"] == {"situation": 1.0, "task": 1.0, "action": 1.0, "result": 1.0}
+    assert [perfect[f"missing_{p}"] for p in ("situation", "task", "action", "result")] == [1.0] * 4
 
 
 def test_eval_star_scores_an_answers_file_with_both_taggers(tmp_path, capsys):

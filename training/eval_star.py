@@ -65,45 +65,21 @@ def main(argv=None) -> int:
     return 0
 
 
-REMOVED = ("situation", "task", "action", "result")
-
-
-def answer_copies(story):
-    """The answer whole, then without each of Situation, Task, Action, Result that it has."""
-    from star_data import without
-
-    yield None, story
-    for part in REMOVED:
-        if any(label == part for _, label in story.segments):
-            yield part, without(story, part)
-
-
 def score_answers(stories, calls) -> dict:
-    """Figures of ``calls(story) -> {part: present}`` over every copy of every answer."""
+    """The leave-one-source-out figures (``train_star.figures``) of ``calls(story) -> {part:
+    present}`` over each answer whole and without each removable part it has
+    (``train_star.copies``), the truth being the copy's own labels."""
+    from train_star import copies, figures
+
     from starcoach.analysis.star_tagger import PARTS
 
-    right = {"whole": [], "removed": []}
-    floor = {"whole": [], "removed": []}
-    all_right, missing = [], {p: [] for p in REMOVED}
+    records = []
     for story in stories:
-        for removed, copy in answer_copies(story):
-            want = {p: any(label == p for _, label in copy.segments) for p in PARTS}
-            got = calls(copy)
-            kind = "whole" if removed is None else "removed"
-            right[kind] += [got[p] == want[p] for p in PARTS]
-            floor[kind] += [FLOOR[p] == want[p] for p in PARTS]
-            all_right.append(all(got[p] == want[p] for p in PARTS))
-            if removed:
-                missing[removed].append(not got[removed])
-
-    def share(xs):
-        return sum(xs) / max(1, len(xs))
-    return {"answers": len(stories), "copies": len(all_right),
-            "part_accuracy": share(right["whole"] + right["removed"]),
-            "floor": share(floor["whole"] + floor["removed"]),
-            "whole": share(right["whole"]), "whole_floor": share(floor["whole"]),
-            "removed": share(right["removed"]), "all_five": share(all_right),
-            "missing": {p: share(v) for p, v in missing.items()}}
+        for removed, copy in copies(story):
+            records.append({"removed": removed, "call": calls(copy),
+                            "truth": {p: any(label == p for _, label in copy.segments) for p in PARTS},
+                            "author_learning": "learning" in copy.authored, "sentences": (0, 0)})
+    return figures(records) | {"answers": len(stories)}
 
 
 def _evaluate_answers(tagger: str, path: Path) -> None:
@@ -133,9 +109,10 @@ def _evaluate_answers(tagger: str, path: Path) -> None:
     for name, calls in (("written", written), ("transcript-style", transcript)):
         s = score_answers(stories, calls)
         print(f"{path.name}, {name} ({s['answers']} answers, {s['copies']} copies): part accuracy "
-              f"{s['part_accuracy']:.3f} (floor {s['floor']:.3f}); whole {s['whole']:.3f} (floor "
-              f"{s['whole_floor']:.3f}), part removed {s['removed']:.3f}; all five right {s['all_five']:.3f}; "
-              "removed part reported missing " + ", ".join(f"{p} {v:.2f}" for p, v in s["missing"].items()))
+              f"{s['part_accuracy']:.3f} (floor {s['floor_accuracy']:.3f}); whole {s['part_accuracy_whole']:.3f} "
+              f"(floor {s['floor_accuracy_whole']:.3f}), part removed {s['part_accuracy_removed']:.3f}; "
+              f"all five right {s['all_five']:.3f}; removed part reported missing "
+              + ", ".join(f"{p} {s['missing_' + p]:.3f}" for p in ("situation", "task", "action", "result")))
 
 
 def _evaluate(tagger: str) -> None:
