@@ -1,8 +1,9 @@
 """The training data helpers of ``training/star_data.py`` that need no corpus: the shortened
-copies both stages of the tagger also learn from; and the figures ``training/eval_star.py
+copies both stages of the tagger also learn from; the notes-style rendering; and the figures ``training/eval_star.py
 --answers`` prints for labelled answers of one's own."""
 
 import json
+import random
 import sys
 from pathlib import Path
 
@@ -10,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).parents[1] / "training"))
 
 import pytest  # noqa: E402
 from eval_star import FLOOR, score_answers  # noqa: E402
-from star_data import SHORT_MAX, Story, shortened, story_from_record  # noqa: E402
+from star_data import (SHORT_MAX, NotesRendering, Story, clip_note, render_notes, shortened,  # noqa: E402
+                       story_from_record)
 
 PARTS_IN_ORDER = ["situation"] * 3 + ["task"] * 2 + ["action"] * 7 + ["result"] * 4 + ["situation"]
 STORY = Story("s1", "repo",
@@ -49,6 +51,43 @@ def test_draws_are_reproducible_and_differ():
 
 def _record(rid, parts):
     return {"id": rid, "source": {"repo": "site"}, "parts": [{"label": p, "text": f"{p} sentence one."} for p in parts]}
+
+
+ALWAYS = NotesRendering("always", 1.0, 1.0, 0)
+NEVER = NotesRendering("never", 0.0, 0.0, 0)
+
+
+@pytest.mark.parametrize("sentence, note", [
+    ("I needed to cut the release time without adding staff.", "Cut the release time without adding staff."),
+    ("My main task was to rebuild trust with the client.", "Rebuild trust with the client."),
+    ("As the team lead, I was tasked with reducing churn by a fifth.", "Reducing churn by a fifth."),
+    ("Our goal was to ship before the audit.", "Ship before the audit."),
+    ("I mapped lineage for 8 critical tables.", "Mapped lineage for 8 critical tables."),
+    ("So we rolled the change out in three waves.", "Rolled the change out in three waves."),
+])
+def test_a_note_drops_the_goal_lead_in_or_the_subject(sentence, note):
+    assert clip_note(sentence, ALWAYS, random.Random(0)) == note
+    assert clip_note(sentence, NEVER, random.Random(0)) == sentence
+
+
+@pytest.mark.parametrize("sentence", [
+    "I was the only engineer on call that week.",  # a state, not an action: the subject stays
+    "We had two weeks left.",
+    "The release shipped two weeks early.",
+    "I had two weeks and no budget.",
+])
+def test_sentences_a_note_would_not_clip_are_kept(sentence):
+    assert clip_note(sentence, ALWAYS, random.Random(0)) == sentence
+
+
+def test_the_notes_rendering_keeps_labels_and_clips_about_its_rate():
+    story = Story("n1", "repo", tuple((f"I fixed bug number {k}.", "action") for k in range(400)),
+                  ("action",) * 400)
+    half = render_notes(story, NotesRendering("half", 0.5, 0.5, 0), random.Random(7))
+    assert [lab for _, lab in half] == ["action"] * 400
+    clipped = sum(text.startswith("Fixed") for text, _ in half)
+    assert 150 < clipped < 250
+    assert render_notes(story, NotesRendering("half", 0.5, 0.5, 0), random.Random(7)) == half
 
 
 def test_answer_figures_count_each_copy_and_score_the_constant_answer_as_the_floor():

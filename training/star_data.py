@@ -8,7 +8,11 @@ the same units as the app). Two renderings:
 * transcript-style: lower case, punctuation stripped, fillers and false starts inserted,
   several sentences run together and re-cut by the run-on splitter; each piece takes the
   part most of its words came from. The settings (filler words, rates, run lengths) are a
-  :class:`Rendering`; training and validation use different ones.
+  :class:`Rendering`; training and validation use different ones;
+* notes: written, but in the clipped style of interview-prep notes, where the goal is stated
+  without its lead-in ("I needed to cut costs" -> "Cut costs") and "I" or "we" is dropped
+  before the verb ("I mapped the tables" -> "Mapped the tables"); the share of sentences
+  clipped is a :class:`NotesRendering`, again one for training and another for validation.
 """
 
 from __future__ import annotations
@@ -164,3 +168,46 @@ def render_transcript(story: Story, r: Rendering, rng: random.Random) -> list[tu
 
 def written(story: Story) -> list[tuple[str, str]]:
     return list(story.segments)
+
+
+@dataclass(frozen=True)
+class NotesRendering:
+    """Settings of a notes-style rendering: the share of the sentences that can be clipped
+    each way that are."""
+
+    name: str
+    lead_rate: float  # a goal's lead-in ("I needed to", "My task was to") cut
+    subject_rate: float  # an opening "I" or "we" dropped before a verb
+    seed: int
+
+
+NOTES_TRAIN = NotesRendering("notes", 0.3, 0.3, 4)
+NOTES_VALID = NotesRendering("notes_valid", 0.9, 0.8, 5)
+
+_OPENER = r"^(?:(?:so|then|and|first|next|finally),?\s+)?"
+_GOAL_LEAD = re.compile(
+    _OPENER + r"(?:as (?:the|a|an) [^,]{1,60},\s+)?"
+    r"(?:(?:i|we) (?:really |also |first |then |urgently )?(?:(?:needed|had|wanted|was asked|were asked|was expected"
+    r"|were expected|was tasked|were tasked|set out|aimed|had been asked) to|(?:was|were) tasked with"
+    r"|(?:was|were) responsible for)\s+"
+    r"|(?:my|our) (?:main |primary |key |immediate |specific |core |first |biggest )?(?:task|goal|job|role"
+    r"|responsibility|objective|mission|challenge|aim|priority|focus|assignment) (?:here |then )?"
+    r"(?:was|is|became|were)(?: to)?\s+)", re.I)
+_SUBJECT = re.compile(_OPENER + r"(?:i|we)\s+(?!(?:am|was|were|had|have|would|will|could|should|did|do|also|then"
+                      r"|is|are)\b)(?=[a-z])", re.I)
+
+
+def clip_note(text: str, r: NotesRendering, rng: random.Random) -> str:
+    """One sentence as a note: its goal lead-in or its subject cut, each at its rate."""
+    for pattern, rate in ((_GOAL_LEAD, r.lead_rate), (_SUBJECT, r.subject_rate)):
+        m = pattern.match(text)
+        if m and len(text) - m.end() > 3:
+            if rng.random() < rate:
+                rest = text[m.end():]
+                return rest[0].upper() + rest[1:]
+            return text
+    return text
+
+
+def render_notes(story: Story, r: NotesRendering, rng: random.Random) -> list[tuple[str, str]]:
+    return [(clip_note(text, r, rng), lab) for text, lab in story.segments]

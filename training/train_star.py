@@ -3,8 +3,10 @@
     make train-star        (= python training/train_star.py)
 
 1. Every story of ``../shared/star-corpus/stories.jsonl`` is segmented with starcoach's own
-   segmenter and rendered twice: as written, and transcript-style with the *training*
-   augmentation (``star_data.TRAIN_RENDERING``).
+   segmenter and rendered three times: as written, transcript-style with the *training*
+   augmentation (``star_data.TRAIN_RENDERING``), and notes-style (``star_data.NOTES_TRAIN``:
+   some goal lead-ins and opening "I"s cut). The sentence stage learns from all three, the
+   presence stage from the first two.
 2. Leave-one-source-out (grouped by ``source.repo``): for each repository, the sentence
    model (logistic regression + order model) is fitted on the other 18, each story as
    written and a *shortened* copy of it (every part cut to a few consecutive sentences,
@@ -12,8 +14,9 @@
    *out-of-fold* sentence-stage outputs (2 inner folds by repository; whole stories and
    copies with one part removed, of each story and of its shortened copy); then it is scored
    on the held-out repository's stories, whole and with Situation, Task, Action or Result
-   removed, as written and as a transcript made with *other* settings (``VALID_RENDERING``),
-   and again on shortened copies cut with another random draw than the training one.
+   removed, as written, as a transcript made with *other* settings (``VALID_RENDERING``) and
+   as notes clipped at other rates (``NOTES_VALID``), and again on shortened copies cut
+   with another random draw than the training one.
 3. The shipped sentence model is fitted on all 19 repositories (stories and shortened
    copies); its presence model on the leave-one-source-out sentence-stage outputs (each from
    a model that did not see that repository), full-length and shortened.
@@ -38,8 +41,8 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from star_data import (CORPUS, SHORT_MAX, TRAIN_RENDERING, VALID_RENDERING, Story, load_stories,  # noqa: E402
-                       render_transcript, shortened, without, written)
+from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDERING, VALID_RENDERING, Story,  # noqa: E402
+                       load_stories, render_notes, render_transcript, shortened, without, written)
 
 from starcoach.analysis.star_tagger import (N_FEATURES, PARTS, TaggerModel, batch_features,  # noqa: E402
                                             presence_features, save_model, tag)
@@ -49,7 +52,8 @@ K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
                 trans_smoothing=1.0, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
-                presence_threshold=0.5, train_kinds=("written", "train"),
+                presence_threshold=0.5, train_kinds=("written", "train", "notes"),
+                presence_kinds=("written", "train"),
                 short_draw_train=0, short_draw_valid=2)  # the shortened copies training uses, and those it is checked on
 
 
@@ -170,6 +174,8 @@ def render_all(stories: list[Story]) -> dict:
             renders[(c.id, "written")] = written(c)
             for r in (TRAIN_RENDERING, VALID_RENDERING):  # TRAIN_RENDERING_2: tried, not used (docs/star.md)
                 renders[(c.id, r.name)] = render_transcript(c, r, _rng(c.id, r))
+            for n in (NOTES_TRAIN, NOTES_VALID):
+                renders[(c.id, n.name)] = render_notes(c, n, _rng(c.id, n))
     return renders
 
 
@@ -318,7 +324,15 @@ def main(argv=None) -> int:
     ap.add_argument("--corpus", type=Path, default=CORPUS)
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--quick", action="store_true", help="skip the leave-one-source-out loop (no figures)")
+    ap.add_argument("--train-kinds", help="experiments: the renderings to train on, comma-separated "
+                    f"(default {','.join(SETTINGS['train_kinds'])}; also: notes)")
+    ap.add_argument("--presence-kinds", help="experiments: the renderings the presence stage learns from "
+                    f"(default {','.join(SETTINGS['presence_kinds'])})")
     args = ap.parse_args(argv)
+    if args.train_kinds:
+        SETTINGS["train_kinds"] = tuple(args.train_kinds.split(","))
+    if args.presence_kinds:
+        SETTINGS["presence_kinds"] = tuple(args.presence_kinds.split(","))
     t0 = time.time()
     stories = load_stories(args.corpus)
     renders = render_all(stories)
@@ -328,7 +342,8 @@ def main(argv=None) -> int:
     print(f"{len(stories)} stories from {len(sources)} sources; segments: "
           + ", ".join(f"{p} {labels[p]}" for p in PARTS), flush=True)
 
-    records: dict[str, list[dict]] = {"written": [], "transcript": [], "short written": [], "short transcript": []}
+    records: dict[str, list[dict]] = {"written": [], "transcript": [], "notes": [], "short written": [],
+                                      "short transcript": []}
     oof = []
     if not args.quick:
         for i, held in enumerate(sources):
@@ -339,18 +354,20 @@ def main(argv=None) -> int:
                 fit = [s for s in train if s.source not in group]
                 val = [s for s in train if s.source in group]
                 inner_scored += stage1(fit_model(with_short(fit), renders), with_short(val), renders,
-                                       SETTINGS["train_kinds"])
+                                       SETTINGS["presence_kinds"])
             base = fit_model(with_short(train), renders)
-            oof += stage1(base, with_short(test), renders, SETTINGS["train_kinds"])
+            oof += stage1(base, with_short(test), renders, SETTINGS["presence_kinds"])
             model = with_presence(base, inner_scored)
             records["written"] += evaluate(model, test, renders, "written")
             records["transcript"] += evaluate(model, test, renders, "valid")
+            records["notes"] += evaluate(model, test, renders, NOTES_VALID.name)
             cut = [shortened(s, SETTINGS["short_draw_valid"]) for s in test]
             records["short written"] += evaluate(model, cut, renders, "written")
             records["short transcript"] += evaluate(model, cut, renders, "valid")
             print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) [{time.time() - t0:.0f} s]",
                   flush=True)
-        results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"])}
+        results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"]),
+                   "notes-style": figures(records["notes"])}
         print("\nLeave-one-source-out (19 folds by source.repo); transcript-style validated on a rendering "
               "with other fillers, rates and run-on lengths than the training one:\n")
         print_table(results)
@@ -364,7 +381,7 @@ def main(argv=None) -> int:
         results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
             "stories": len(stories), "sources": sources, "settings": SETTINGS,
-            "renderings": {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING)},
+            "renderings": {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING, NOTES_TRAIN, NOTES_VALID)},
             "validation": results}
     model = fit_model(with_short(stories), renders, meta=meta)
     if oof:  # the presence stage learns from the leave-one-source-out sentence-stage outputs
