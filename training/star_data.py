@@ -2,7 +2,7 @@
 
 A *story* here is a list of (segment text, part) pairs in the author's order, made by
 running each author-labelled part through starcoach's own segmenter (so training sees
-the same units as the app). Two renderings:
+the same units as the app). Three renderings:
 
 * written: the segments as the author wrote them (labels and markup already removed);
 * transcript-style: lower case, punctuation stripped, fillers and false starts inserted,
