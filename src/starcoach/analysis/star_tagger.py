@@ -32,7 +32,7 @@ from ..domain.vocab import FILLED_PAUSE_SPELLINGS, I_WORDS, PARTS, WE_WORDS
 
 N_HASH = 1 << 16  # hashed n-gram slots; the named cues follow them
 WEIGHTS_FILE = "star_tagger.npz"
-CONTEXT_WEIGHT = 1.0  # length of each neighbour's word vector, beside the sentence's own (1 + 1)
+CONTEXT_WEIGHT = 0.5  # length of each neighbour's word vector, beside the sentence's own (1 + 0.5); docs/star.md
 
 _FILLERS = FILLED_PAUSE_SPELLINGS
 _IRREGULAR_PAST = frozenset(
