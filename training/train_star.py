@@ -30,6 +30,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import hashlib
+import json
 import random
 import sys
 import time
@@ -258,7 +259,7 @@ def evaluate(model: TaggerModel, stories: list[Story], renders, kind: str) -> li
             out.append({"story": s.id, "source": s.source, "removed": removed,
                         "truth": {p: any(lab == p for _, lab in pairs) for p in PARTS},
                         "author_learning": "learning" in c.authored,
-                        "call": dict(t.present),
+                        "call": dict(t.present), "confidence": dict(t.confidence),
                         "sentences": (sum(a == lab for a, (_, lab) in zip(t.labels, pairs)), len(pairs))})
     return out
 
@@ -326,6 +327,8 @@ def main(argv=None) -> int:
     ap.add_argument("--quick", action="store_true", help="skip the leave-one-source-out loop (no figures)")
     ap.add_argument("--train-kinds", help="experiments: the renderings to train on, comma-separated "
                     f"(default {','.join(SETTINGS['train_kinds'])}; also: notes)")
+    ap.add_argument("--dump", type=Path, help="write every held-out copy's record (truth, calls, presence "
+                    "confidences) to this JSON file")
     ap.add_argument("--presence-kinds", help="experiments: the renderings the presence stage learns from "
                     f"(default {','.join(SETTINGS['presence_kinds'])})")
     args = ap.parse_args(argv)
@@ -366,6 +369,8 @@ def main(argv=None) -> int:
             records["short transcript"] += evaluate(model, cut, renders, "valid")
             print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) [{time.time() - t0:.0f} s]",
                   flush=True)
+        if args.dump:
+            args.dump.write_text(json.dumps(records))
         results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"]),
                    "notes-style": figures(records["notes"])}
         print("\nLeave-one-source-out (19 folds by source.repo); transcript-style validated on a rendering "
