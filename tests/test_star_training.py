@@ -1,6 +1,6 @@
 """The training data helpers of ``training/star_data.py`` that need no corpus: the shortened
-copies both stages of the tagger also learn from; the notes-style rendering; and the figures ``training/eval_star.py
---answers`` prints for labelled answers of one's own."""
+copies both stages of the tagger also learn from; the notes-style rendering; and the figures
+``training/eval_star.py --answers`` prints for labelled answers of one's own."""
 
 import json
 import random

@@ -42,8 +42,9 @@ import numpy as np
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDERING, VALID_RENDERING, Story,  # noqa: E402
-                       load_stories, render_notes, render_transcript, shortened, without, written)
+from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDERING,  # noqa: E402
+                       VALID_RENDERING, Story, load_stories, render_notes, render_transcript, shortened,
+                       without, written)
 
 from starcoach.analysis.star_tagger import (N_FEATURES, PARTS, TaggerModel, batch_features,  # noqa: E402
                                             presence_features, save_model, tag)
