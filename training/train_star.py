@@ -327,7 +327,7 @@ def main(argv=None) -> int:
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--quick", action="store_true", help="skip the leave-one-source-out loop (no figures)")
     ap.add_argument("--train-kinds", help="experiments: the renderings to train on, comma-separated "
-                    f"(default {','.join(SETTINGS['train_kinds'])}; also: notes)")
+                    f"(default {','.join(SETTINGS['train_kinds'])}; the validation ones: valid, notes_valid)")
     ap.add_argument("--dump", type=Path, help="write every held-out copy's record (truth, calls, presence "
                     "confidences) to this JSON file")
     ap.add_argument("--presence-kinds", help="experiments: the renderings the presence stage learns from "
