@@ -21,6 +21,7 @@ VOCABULARIES = {
     "I_WORDS": vocab.I_WORDS,
     "WE_WORDS": vocab.WE_WORDS,
     "PARTS": frozenset(vocab.PARTS),
+    "NUMBER_WORDS": vocab.NUMBER_WORDS,
     "filled pauses": frozenset("um umm uh uhh er erm ah hmm mm".split()),
 }
 REGEX_SPELLING = re.compile(r"u\+m|u\+h|e\+r\+")

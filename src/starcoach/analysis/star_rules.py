@@ -10,10 +10,11 @@ import math
 import re
 
 from ..domain.transcript import Word, join_words
-from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, PARTS, WE_WORDS, words_rx
+from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, words_rx
 from .star_segment import strip_export
 
 _LABELS = PARTS  # states of the decoder, in story order
+_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))  # a regex alternative
 
 
 # --- evidence -------------------------------------------------------------------
@@ -80,8 +81,8 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
         (_rx(r"(?:reduc|improv|increas|decreas|dropp|cut|grew|grow|rais|lower|boost|halv|doubl|fell|"
              r"fall|shrank|sav|gain|went (?:up|down))\w*"), 1.0, "outcome verb"),
         (re.compile(r", so (?!that\b|i\b|we\b)\w+"), 0.6, "consequence"),
-        (re.compile(r"\bfrom [$]?\d[\w$.,%-]* (?:\w+ )?to [$]?\d|\bfrom\b[^.;]{0,40}?\bto (?:zero|one|two|three|"
-                    r"four|five|six|seven|eight|nine|ten|half|under|less than|over|more than)\b|\bzero \w+|\bby \d[\d.,]*\s?%|\d[\d.,]*\s?%|\bpercent\b|"
+        (re.compile(r"\bfrom [$]?\d[\w$.,%-]* (?:\w+ )?to [$]?\d|\bfrom\b[^.;]{0,40}?\bto (?:" + _NUMBER_WORD
+                    + r"|one|under|less than|over|more than)\b|\bzero \w+|\bby \d[\d.,]*\s?%|\d[\d.,]*\s?%|\bpercent\b|"
                     r"\$\d|\bdollars?\b|\b\d+x\b"), 1.3, "number"),
     ],
     "learning": [
@@ -107,8 +108,7 @@ _PART_NAMES = {"situation": "situation", "context": "situation", "background": "
 _NAMED_PART = re.compile(r"^(" + "|".join(sorted(_PART_NAMES, key=len, reverse=True)) + r")\s*(?::|-|–|—)\s*")
 _TARGET = _rx(r"targets?", r"goals?", r"criteri(?:a|on)", r"thresholds?", r"requirements?", r"budget",
               r"sla", r"slo", r"aim(?:ed|ing)? (?:for|at)")
-_NUMBER = re.compile(r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|twenty|thirty|fifty|hundred|"
-                     r"thousand|million|billion|half|double|twice)\b")
+_NUMBER = re.compile(r"\d|\b(?:one|double|twice|" + _NUMBER_WORD + r")\b")
 _I = words_rx(I_WORDS)
 _WE = words_rx(WE_WORDS)
 _FILLER_TOKENS = FILLED_PAUSE_IN_TEXT

@@ -28,7 +28,7 @@ from importlib import resources
 
 import numpy as np
 
-from ..domain.vocab import FILLED_PAUSE_SPELLINGS, I_WORDS, PARTS, WE_WORDS
+from ..domain.vocab import FILLED_PAUSE_SPELLINGS, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS
 
 N_HASH = 1 << 16  # hashed n-gram slots; the named cues follow them
 WEIGHTS_FILE = "star_tagger.npz"
@@ -83,12 +83,17 @@ N_FEATURES = N_HASH + len(_CUE_NAMES)
 
 @lru_cache(maxsize=4096)
 def tokens(text: str) -> tuple[str, ...]:
-    """Lower-case word tokens of a sentence; fillers dropped, numbers folded to ``#num``."""
+    """Lower-case word tokens of a sentence; fillers dropped, numbers (figures and number words)
+    folded to ``#num``."""
     t = text.lower().replace("’", "'").replace("‘", "'")
-    out = []
+    out: list[str] = []
     for tok in re.findall(r"[a-z0-9$%#][a-z0-9'$%.,-]*", t):
         tok = tok.strip(".,-'")
         if not tok or tok in _FILLERS:
+            continue
+        if tok.split("-")[0] in NUMBER_WORDS:  # "four", "twenty-five", "two-week" as "2-week" below
+            if not out or out[-1] != "#num":  # "four hundred", "twenty five": one number
+                out.append("#num")
             continue
         if re.search(r"\d", tok):
             if tok.startswith("$"):

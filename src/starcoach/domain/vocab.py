@@ -23,6 +23,14 @@ FILLED_PAUSE_SPELLINGS = frozenset("um umm uh uhh er erm ah hmm mm mhm".split())
 FILLED = "filled_pause"
 DISCOURSE = "discourse"
 
+# Numbers said as words. Whisper writes most small numbers this way ("from four a quarter to
+# zero"), written answers mostly as figures; both STAR checkers read the two alike. "one" is not
+# here: it is as often a pronoun ("no one", "the one who").
+NUMBER_WORDS = frozenset(
+    "zero two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen sixteen seventeen "
+    "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
+    "million millions billion billions dozen dozens half".split())
+
 # Who did it: the speaker, or the team.
 I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
 WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
