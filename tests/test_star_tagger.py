@@ -137,6 +137,26 @@ def test_stories_are_not_flagged(text, tagger):
     assert not check_text(text, options=StarOptions(tagger=tagger)).not_a_story
 
 
+# --- a lesson as the users' notes phrase it --------------------------------------------------
+
+LESSONS = [
+    "If I did it again, I would test the image library on old phones before the release.",
+    "If I had to do it over, I would stage the rollout by device.",
+    "Looking back, I would have asked QA to test on older devices first.",
+    "Going forward, I always stage a release by device class.",
+]
+
+
+@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("lesson", LESSONS, ids=["did-it-again", "do-it-over", "looking-back", "going-forward"])
+def test_a_lesson_phrased_as_the_users_notes_phrase_it_is_found(lesson, tagger):
+    """The first two read as Action or Result to the learned tagger (Learning presence 0.11 and
+    0.06: the corpus has no lesson said that way), the second also to the rules."""
+    report = check_text(f"{STORY} {lesson}", options=StarOptions(tagger=tagger))
+    assert report.sentences[-1].label == "learning" and report.parts["learning"].present
+    assert not report.not_a_story
+
+
 # --- confidence and "unclear" ---------------------------------------------------------------
 
 NO_RESULT = ("At my last company, our mobile app's crash rate doubled after a major release. "

@@ -87,7 +87,7 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
     ],
     "learning": [
         (_rx(r"i (?:have )?learned", r"learned that", r"lessons?", r"looking back", r"in hindsight",
-             r"if i (?:did|had|could|were to do) (?:it|this|that) (?:again|over)", r"next time",
+             r"if i (?:did|had|could|had to do|could do|were to do) (?:(?:it|this|that) )?(?:again|over)", r"next time",
              r"i would (?:have|do|write|add|start|involve|ask|push|spend|set|plan|build|talk)",
              r"i'd (?:have|do|write|add|start|involve|ask)", r"taught me", r"i realized", r"i now (?:always|make)",
              r"since then,? i", r"going forward", r"(?:do|done) differently", r"takeaway", r"what i learned",

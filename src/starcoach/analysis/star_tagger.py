@@ -61,7 +61,12 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                           r"thanks to", r"since then")),
     ("learning phrase", _rx(r"i (?:have )?(?:learned|learnt|realized|realised)", r"taught (?:me|us)", r"lessons?",
                             r"looking back", r"in hindsight", r"next time", r"takeaway", r"i should have",
-                            r"(?:highlighted|reinforced|showed me) the (?:importance|value|need)")),
+                            r"(?:highlighted|reinforced|showed me) the (?:importance|value|need)",
+                            # what a lesson in the users' notes sounds like; rare in the corpus, so it
+                            # shares this cue with the lessons the corpus has (docs/star.md)
+                            r"if i (?:did|had|could|had to do|could do|were to do) (?:(?:it|this|that) )?(?:again|over)",
+                            r"(?:do|done|did) (?:it |things |that |this )?differently", r"going forward",
+                            r"i would have")),
     ("task phrase", _rx(r"my (?:task|goal|job|role|responsibility|objective|mission) (?:was|is)",
                         r"i (?:was|were) (?:asked|tasked|responsible|assigned|expected)", r"(?:needed|had) to",
                         r"asked me to", r"the (?:goal|task|objective|challenge) (?:was|is)")),
