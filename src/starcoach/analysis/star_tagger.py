@@ -48,6 +48,18 @@ _THEY = frozenset("they their them he she his her team company customers users c
 _MODAL = frozenset("would i'd we'd will i'll we'll could should might".split())
 _NOT_ACTION = frozenset("was were had needed wanted asked tasked assigned expected supposed required".split())
 _GENERIC = frozenset("usually typically generally normally always often tend tends whenever".split())
+# Verbs a goal opens on when notes drop its lead-in ("Protect downstream users", "Cut cloud
+# costs"); only verbs that rarely open a sentence as a noun ("Support tickets doubled", "Lead
+# time fell" are why support, lead, design, plan, test, release and change are not here).
+_GOAL_VERBS = frozenset(
+    "improve reduce cut increase protect deliver build migrate fix ensure determine launch create get bring make keep "
+    "stop prevent resolve restore ship align scale automate streamline consolidate replace rebuild redesign find "
+    "identify understand convince onboard hire mentor grow raise lower speed unblock reconcile establish standardize "
+    "standardise modernize modernise simplify eliminate minimize minimise maximize maximise meet hit achieve recover "
+    "stabilize stabilise secure enable help persuade negotiate coordinate organize organise define deploy implement "
+    "introduce move turn win retain save free clean prioritize prioritise investigate diagnose rewrite refactor "
+    "upgrade integrate unify communicate decide choose evaluate assess validate verify audit track measure "
+    "deprecate sunset handle shorten lift boost double halve avoid".split())
 _TIME_UNIT = re.compile(r"^(?:seconds?|minutes?|hours?|days?|weeks?|months?|years?|quarters?|ms|sprints?)$")
 
 
@@ -79,7 +91,7 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("comparison", re.compile(r"\bfrom (?:#num|\$#num)\S* .{0,20}\bto\b|\bby #num ?(?:%|percent)")),
 )
 _CUE_NAMES = ("past verb first", "i + past", "we + past", "modal", "generic", "number", "percent", "money",
-              "time unit", "i", "we", "third person", "present be", "past be", "short", "long") + tuple(
+              "time unit", "i", "we", "third person", "present be", "past be", "short", "long", "goal verb first") + tuple(
     name for name, _ in _CUES) + ("i/we + past action", "goal, no action")
 N_FEATURES = N_HASH + len(_CUE_NAMES)
 
@@ -141,6 +153,7 @@ def _cue_values(toks: tuple[str, ...]) -> tuple[float, ...]:
         any(t in _PAST_BE for t in toks),
         len(toks) < 6,
         len(toks) > 25,
+        first in _GOAL_VERBS and not any(t in _I or t in _WE for t in toks),  # a goal with no subject
     ] + [bool(rx.search(joined)) for _, rx in _CUES]
     acted = any(a in ("i", "we") and any(_is_past(v) and v not in _NOT_ACTION for v in (b, c)) for a, b, c in pairs)
     values += [acted, bool(values[-2] or values[-4]) and not acted]  # goal frame or task phrase, nothing done
