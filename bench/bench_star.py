@@ -37,7 +37,8 @@ def main() -> int:
 
     t0 = time.perf_counter()
     from starcoach.analysis.star import StarOptions, check_spoken, check_text
-    from starcoach.analysis.star_tagger import clear_caches, load_model
+    from starcoach.analysis.star_features import clear_caches
+    from starcoach.analysis.star_tagger import load_model
     from starcoach.domain.transcript import Word
 
     load_model()

@@ -46,8 +46,8 @@ from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDER
                        VALID_RENDERING, Story, load_stories, render_notes, render_transcript, shortened,
                        without, written)
 
-from starcoach.analysis.star_tagger import (N_FEATURES, PARTS, TaggerModel, batch_features,  # noqa: E402
-                                            presence_features, save_model, tag)
+from starcoach.analysis.star_features import N_FEATURES, batch_features  # noqa: E402
+from starcoach.analysis.star_tagger import PARTS, TaggerModel, presence_features, save_model, tag  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star_tagger.npz"
 K = len(PARTS)

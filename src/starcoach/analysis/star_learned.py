@@ -19,7 +19,8 @@ from ..domain.transcript import Word
 from ..domain.vocab import PARTS
 from .star_report import PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story
 from .star_rules import _hypothetical
-from .star_tagger import TaggerModel, load_model, named_cues, tag
+from .star_features import named_cues
+from .star_tagger import TaggerModel, load_model, tag
 
 
 def label_sentences_learned(texts: list[str], *, model: TaggerModel | None = None) -> list[tuple[str, tuple[str, ...]]]:
