@@ -62,7 +62,8 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
                             r"(?:highlighted|reinforced|showed me) the (?:importance|value|need)",
                             # what a lesson in the users' notes sounds like; rare in the corpus, so it
                             # shares this cue with the lessons the corpus has (docs/star.md)
-                            r"if i (?:did|had|could|had to do|could do|were to do) (?:(?:it|this|that) )?(?:again|over)",
+                            r"if i (?:did|had|could|had to do|could do|were to do) (?:(?:it|this|that) )?"
+                            r"(?:again|over)",
                             r"(?:do|done|did) (?:it |things |that |this )?differently", r"going forward",
                             r"i would have")),
     ("task phrase", _rx(r"my (?:task|goal|job|role|responsibility|objective|mission) (?:was|is)",
@@ -77,8 +78,8 @@ _CUES: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("comparison", re.compile(r"\bfrom (?:#num|\$#num)\S* .{0,20}\bto\b|\bby #num ?(?:%|percent)")),
 )
 _CUE_NAMES = ("past verb first", "i + past", "we + past", "modal", "generic", "number", "percent", "money",
-              "time unit", "i", "we", "third person", "present be", "past be", "short", "long", "goal verb first") + tuple(
-    name for name, _ in _CUES) + ("i/we + past action", "goal, no action")
+              "time unit", "i", "we", "third person", "present be", "past be", "short", "long",
+              "goal verb first") + tuple(name for name, _ in _CUES) + ("i/we + past action", "goal, no action")
 N_FEATURES = N_HASH + len(_CUE_NAMES)
 
 
