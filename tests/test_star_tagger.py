@@ -10,9 +10,9 @@ import pytest
 
 from starcoach.analysis.document import check_document
 from starcoach.analysis.star import PARTS, StarOptions, check_spoken, check_text
+from starcoach.analysis.star_features import named_cues, tokens
 from starcoach.analysis.star_learned import _two_parts
 from starcoach.analysis.star_segment import split_text
-from starcoach.analysis.star_features import named_cues, tokens
 from starcoach.analysis.star_tagger import WEIGHTS_FILE, load_model, presence, presence_features, save_model
 from starcoach.domain.transcript import Word
 
