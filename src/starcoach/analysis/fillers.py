@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 
 from ..domain.transcript import Filler, Repetition, Word
-from ..domain.vocab import DISCOURSE, FILLED, NUMBER_WORDS, is_filled_pause
+from ..domain.vocab import DISCOURSE, FILLED, NUMBER_WORDS, alternatives, is_filled_pause
 
 
 # Words after which "like" is a verb or preposition of comparison, not a filler.
@@ -34,7 +34,7 @@ _LIKE_CONTENT_BEFORE = frozenset(
 # the recogniser also set it off with commas, or when a quantity follows.
 _LIKE_QUANTITY_NEXT = re.compile(
     r"^(?:\d[\d.,%$]*|\$\d.*|a|an|one|a?\s?couple|several|few|"
-    + "|".join(sorted(NUMBER_WORDS, key=len, reverse=True)) + r")$"
+    + alternatives(NUMBER_WORDS) + r")$"
 )
 # "you know" followed by one of these is a real clause ("you know what happened").
 _KNOW_COMPLEMENT = frozenset(

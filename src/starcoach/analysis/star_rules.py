@@ -10,11 +10,11 @@ import math
 import re
 
 from ..domain.transcript import Word, join_words
-from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, words_rx
+from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, alternatives, words_rx
 from .star_segment import strip_export
 
 _LABELS = PARTS  # states of the decoder, in story order
-_NUMBER_WORD = "|".join(sorted(NUMBER_WORDS, key=len, reverse=True))  # a regex alternative
+_NUMBER_WORD = alternatives(NUMBER_WORDS)
 
 
 # --- evidence -------------------------------------------------------------------

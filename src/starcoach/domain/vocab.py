@@ -47,7 +47,11 @@ def is_filled_pause(token: str) -> bool:
     return bool(FILLED_PAUSE.match(token))
 
 
+def alternatives(words: frozenset[str]) -> str:
+    """``words`` as a regex alternation, longest first (so "hundreds" is tried before "hundred")."""
+    return "|".join(sorted(map(re.escape, words), key=len, reverse=True))
+
+
 def words_rx(words: frozenset[str]) -> re.Pattern[str]:
     """A regex finding any of ``words`` as a whole word in lower-case text."""
-    return re.compile(r"(?<![\w'])(?:" + "|".join(sorted(map(re.escape, words), key=len, reverse=True))
-                      + r")(?![\w'])")
+    return re.compile(r"(?<![\w'])(?:" + alternatives(words) + r")(?![\w'])")
