@@ -121,6 +121,22 @@ def test_we_heavy_action_and_unquantified_result_are_flagged():
     assert action.sentences == report.parts["action"].sentences
 
 
+@pytest.mark.parametrize("goal", [
+    "I wanted to get them unblocked without doing the work for them.",
+    "I aimed to halve the time a new hire needs before their first deploy.",
+    "I set out to make the on-call rota fair again.",
+])
+def test_a_goal_said_as_what_i_wanted_is_the_task(goal):
+    """A one-sentence Task phrased as the speaker's aim: before, "I wanted to" was no cue and
+    the sentence took the Situation's label, so a complete answer was told its Task is missing."""
+    text = ("Two juniors on my team kept getting stuck on the same build errors. " + goal
+            + " I paired with each of them for an hour and wrote a page on the five errors we saw most."
+            " Their questions in the team channel dropped from about ten a week to two.")
+    report = check_text(text)
+    assert report.sentences[1].label == "task"
+    assert all(report.parts[p].present for p in ("situation", "task", "action", "result"))
+
+
 def test_long_setup_is_flagged():
     setup = " ".join(["Our company had a very old and complicated billing platform with many parts."] * 5)
     report = check_text(setup + " My task was to replace it. I migrated the invoices. "

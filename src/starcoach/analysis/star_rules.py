@@ -55,7 +55,7 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
         (_rx(r"my (?:task|goal|job|role|responsibility|mission|objective|assignment|mandate) (?:was|is)",
              r"the (?:goal|task|ask|objective|challenge|mission) (?:was|is)",
              r"i (?:was|were) (?:asked|tasked|responsible|in charge|supposed|expected|assigned|given)",
-             r"i (?:needed|had|have) to", r"we (?:needed|had) to", r"needed to", r"had to", r"i took ownership",
+             r"i (?:needed|had|have) to", r"i (?:wanted|aimed|set out) to", r"we (?:needed|had) to", r"needed to", r"had to", r"i took ownership",
              r"i volunteered", r"i could have", r"(?:asked|wanted) me to", r"it was (?:up to me|my job)",
              r"i decided to (?:own|take)", r"my (?:manager|boss|lead|director) asked"), 2.2, "task phrase"),
     ],
