@@ -118,6 +118,23 @@ def test_segments_over_silence_are_dropped_and_words_trimmed_to_the_voice():
     assert out.words[-1].end == pytest.approx(2.0, abs=0.05)
 
 
+def test_words_squeezed_faster_than_anyone_speaks_are_dropped_and_fast_speech_is_kept():
+    # the last 0.4 s of a recording, decoded with the text before it as the prompt, came back as
+    # that text again: 21 words aligned into 0.38 s over the tail of the last word's voice
+    x = silence(8.0)
+    x[RATE: 5 * RATE] = tone(4.0)
+    fast = "so I asked each lead to own one piece".split()  # 9 words in 1.3 s: 6.9 a second
+    said = Segment(1.0, 2.3, " ".join(fast), tuple(Word(w, 1.0 + i * 0.144, 1.0 + (i + 1) * 0.144, 0.9)
+                                                   for i, w in enumerate(fast)))
+    echo = ("Um, uh, uh, uh, uh, um, the audit framework over the weekend, and I'm on a dear to life, "
+            "preparing everything").split()
+    ghost = Segment(4.5, 4.88, " ".join(echo), tuple(Word(w, 4.5 + i * 0.018, 4.5 + (i + 1) * 0.018, 0.8)
+                                                     for i, w in enumerate(echo)))
+    short = Segment(2.5, 2.7, "Um, uh.", (Word("Um,", 2.5, 2.6, 0.9), Word("uh.", 2.6, 2.7, 0.9)))
+    out = fit_to_audio(Transcript((said, short, ghost), 8.0), speech_activity(x, RATE))
+    assert [w.text for w in out.words] == fast + ["Um,", "uh."]
+
+
 def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
     # speech in 10 s turns with 1 s gaps, and one 3 s gap 10 s after the first nominal cut
     regions, t = [], 0.0

@@ -175,16 +175,30 @@ def _confidence(words: tuple[Word, ...], f: Filler) -> float:
     return words[f.word_index].probability if 0 <= f.word_index < len(words) else 0.0
 
 
+# Nobody says more words a second than this over a segment of several words. A segment whose
+# words Whisper aligned faster is text it wrote for a stretch too short to hold it: a window of
+# the last fraction of a second of a recording, decoded with the text before it as the prompt,
+# came back as that text again or as a loop of "er, er, uh, er" (21 words in 0.38 s; 14 at one
+# instant), seen on the lab voices. The fastest six words of 83 lab and dev answers came at 7.8
+# a second.
+WORDS_PER_S_MAX = 12.0
+_SQUASH_MIN_WORDS = 6
+
+
 def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
-    """Drop segments laid over silence and trim word times to the voice.
+    """Drop segments laid over silence, or squeezed into too little time, and trim word times
+    to the voice.
 
     A segment with no speech under it is one of Whisper's hallucinations ("Thank
-    you.") and goes; the other words are trimmed so they do not start or end in a
-    silence (see :func:`snap_to_speech`).
+    you.") and goes, and so does one with words faster than :data:`WORDS_PER_S_MAX`; the
+    other words are trimmed so they do not start or end in a silence (see :func:`snap_to_speech`).
     """
     kept = []
     for seg in transcript.segments:
         if not seg.words or activity.speech_between(seg.words[0].start, seg.words[-1].end) < 0.1:
+            continue
+        span = seg.words[-1].end - seg.words[0].start
+        if len(seg.words) >= _SQUASH_MIN_WORDS and len(seg.words) > span * WORDS_PER_S_MAX:
             continue
         words = []
         for w in seg.words:
