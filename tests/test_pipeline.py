@@ -8,7 +8,7 @@ import pytest
 from starcoach.analysis.filler_recovery import recover_fillers
 from starcoach.analysis.metrics import MetricsOptions
 from starcoach.analysis.alignment import fit_to_audio
-from starcoach.analysis.pipeline import WINDOW_S, _window_bounds
+from starcoach.analysis.windows import PART_MIN_S, WINDOW_S, part_length, window_bounds
 from starcoach.asr.probe import ProbeScore
 from starcoach.audio.activity import Activity, speech_activity
 from starcoach.domain.transcript import Segment, Transcript, Word
@@ -135,6 +135,24 @@ def test_words_squeezed_faster_than_anyone_speaks_are_dropped_and_fast_speech_is
     assert [w.text for w in out.words] == fast + ["Um,", "uh."]
 
 
+def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_the_middle():
+    # 4 s turns 0.4 s apart, one 1.2 s pause at 52 s and a longer one (2 s) at 80 s, too far out
+    regions, t = [], 0.5
+    while t < 94:
+        regions.append((round(t, 2), round(t + 4.0, 2)))
+        t += 4.0 + (1.2 if 50 < t + 4.0 < 54 else 2.0 if 78 < t + 4.0 < 82 else 0.4)
+    activity = Activity(tuple(regions), -40.0, -60.0, np.zeros(1))
+    bounds = window_bounds(activity, 96.0, *part_length(96.0, 2))
+    pause = next((a, b) for (_, a), (b, _) in zip(regions, regions[1:]) if b - a == pytest.approx(1.2))
+    assert bounds == [(0.0, sum(pause) / 2), (sum(pause) / 2, 96.0)]
+    assert len(window_bounds(activity, 96.0, *part_length(96.0, 4))) == 4  # 24 s each
+    # one decoder, or parts that would be shorter than PART_MIN_S: one part
+    assert part_length(96.0, 1) == (WINDOW_S, 30.0)
+    assert part_length(2 * PART_MIN_S - 0.1, 2) == (WINDOW_S, 30.0)
+    # an hour with two decoders: still the memory-bounded windows, not two halves
+    assert part_length(3600.0, 2) == (WINDOW_S, 30.0)
+
+
 def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
     # speech in 10 s turns with 1 s gaps, and one 3 s gap 10 s after the first nominal cut
     regions, t = [], 0.0
@@ -143,13 +161,13 @@ def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
         regions.append((t, end))
         t = end + (3.0 if abs(end - (WINDOW_S + 10)) < 5 else 1.0)
     activity = Activity(tuple(regions), -40.0, -60.0, np.zeros(1))
-    bounds = _window_bounds(activity, 1000.0)
+    bounds = window_bounds(activity, 1000.0)
     assert bounds[0][0] == 0.0 and bounds[-1][1] == 1000.0
     assert all(a[1] == b[0] for a, b in zip(bounds, bounds[1:]))  # no gap, no overlap
     assert all(abs((e - s) - WINDOW_S) <= 31 for s, e in bounds[:-1])
     long_gap = next((a, b) for (_, a), (b, _) in zip(regions, regions[1:]) if b - a == 3.0)
     assert bounds[0][1] == sum(long_gap) / 2  # the longest silence in reach, not the nominal time
-    assert _window_bounds(activity, 200.0) == [(0.0, 200.0)]
+    assert window_bounds(activity, 200.0) == [(0.0, 200.0)]
 
 
 # --- voiced clips for batched decoding (analysis/clips.py) ---

@@ -41,10 +41,52 @@ def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config)
     try:
         cores = os.cpu_count() or 1
         assert analyzer.engine().threads == cores
+        assert analyzer.engine().workers == 1  # one decoder on every core (config.toml: workers)
         # the live worker's engine was loaded first, with one thread fewer (at least one)
         assert sorted(e.threads for e in analyzer._engines.values()) == sorted({cores, max(1, cores - 1)})
     finally:
         live.finish()
+
+
+@pytest.mark.slow
+def test_two_decoders_run_at_once_and_each_decodes_as_it_would_alone(config):
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    from starcoach.asr.engine import Engine, TranscribeOptions
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    samples = load_audio(SAMPLES / "demo-answer.flac").samples
+    parts = [samples[:20 * 16000], samples[22 * 16000: 42 * 16000]]
+    engine = Engine(config.analyzer().model.path, TranscribeOptions(threads=2, workers=2))
+    lanes = [engine.lane(0), engine.lane(1)]
+    assert lanes[0] is engine and lanes[1] is not engine and lanes[1] is engine.lane(1)
+    assert lanes[1]._model is not engine._model and lanes[1].threads == 1 and engine.workers == 2
+
+    def words(k: int) -> list[str]:
+        return [w.text for w in lanes[k].transcribe(parts[k]).words]
+
+    alone = [words(0), words(1)]
+    spans: list[tuple[float, float]] = []
+    for lane in lanes:
+        def timed(features, encode=lane._model.encode):
+            t0 = time.perf_counter()
+            try:
+                return encode(features)
+            finally:
+                spans.append((t0, time.perf_counter()))
+
+        lane._model.encode = timed
+    try:
+        with ThreadPoolExecutor(2) as pool:
+            together = list(pool.map(words, [0, 1]))
+    finally:
+        for lane in lanes:
+            del lane._model.encode
+    assert together == alone and all(len(w) > 20 for w in alone)
+    first, second = sorted(spans)[:2]
+    assert second[0] < first[1]  # the second encoder pass began before the first one ended
 
 
 @pytest.mark.slow
@@ -123,6 +165,34 @@ def test_with_clip_s_set_the_demo_answer_is_analysed_from_clips_with_its_fillers
     assert calls and len(calls[0]) >= 2  # the 44 s answer went to the model as clips
     assert {f.text for f in analysis.metrics.fillers} >= {"um", "uh"}
     assert [p for p in analysis.metrics.pauses if p.duration_s >= 2.0]  # the 2.4 s inserted silence
+
+
+@pytest.mark.slow
+def test_with_two_decoders_the_demo_answer_is_analysed_in_two_parts_side_by_side(config):
+    from dataclasses import replace
+
+    from starcoach.analysis.pipeline import Analyzer
+    from tests.conftest import SAMPLES
+
+    default = config.analyzer()
+    options = replace(default.options, transcribe=replace(default.options.transcribe, threads=2, workers=0))
+    analyzer = Analyzer(default.model, options)
+    engine = analyzer.engine()
+    first: dict[int, float] = {}  # each decoder's first decode: its part (later ones: skipped speech)
+    for k in (0, 1):
+        lane = engine.lane(k)
+        decode = lane.transcribe
+        lane.transcribe = lambda samples, *a, _k=k, _d=decode, **kw: first.setdefault(_k, len(samples) / 16000) and _d(
+            samples, *a, **kw)
+    analysis = analyzer.analyze_file(SAMPLES / "demo-answer.flac")
+    assert sorted(first) == [0, 1]  # the 44 s answer: a part on each decoder
+    assert all(15 < seconds < 30 for seconds in first.values())
+    assert {f.text for f in analysis.metrics.fillers} >= {"um", "uh"}
+    assert [p for p in analysis.metrics.pauses if p.duration_s >= 2.0]  # the 2.4 s inserted silence
+    said = " ".join(w.text.lower() for w in analysis.transcript.words)
+    assert "checkout" in said and "launch" in said  # the first part's words and the second's
+    starts = [w.start for w in analysis.transcript.words]
+    assert starts == sorted(starts)
 
 
 SAMPLE_AT_TEMPERATURE_1 = """

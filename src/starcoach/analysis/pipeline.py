@@ -28,6 +28,7 @@ from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
 from .quality import AudioQuality, audio_quality
 from .star import StarOptions, StarReport, check_spoken
+from .windows import part_length, shift_activity, window_bounds
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
@@ -227,7 +228,7 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     last = min(len(samples) / SAMPLE_RATE, activity.regions[-1][1] + 0.5)
     if first > 1.0 or len(samples) / SAMPLE_RATE - last > 1.0:
         inner = samples[int(first * SAMPLE_RATE): int(last * SAMPLE_RATE)]
-        sub = _shift_activity(activity, -first, last - first)
+        sub = shift_activity(activity, -first, last - first)
         inner_t, inner_f, inner_u = _transcribe_chunk(engine, config, inner, context, sub)
         return (replace(inner_t.shifted(first), duration_s=len(samples) / SAMPLE_RATE),
                 tuple(replace(f, start=round(f.start + first, 3), end=round(f.end + first, 3)) for f in inner_f),
@@ -289,55 +290,54 @@ def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[flo
     return out
 
 
-# A long recording is transcribed in windows of about this length, cut in the longest silence
-# near each boundary: faster-whisper computes the features of everything it is given at once,
-# which for an hour of audio took gigabytes. Five minutes is ten of Whisper's own 30 s windows
-# at least, so the cut costs the decoder one context reset per five minutes of speech.
-WINDOW_S = 300.0
-_CUT_SEARCH_S = 30.0
-
-
 def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.ndarray,
                         activity: Activity) -> ChunkResult:
-    """Transcribe a recording of any length in bounded memory (see :data:`WINDOW_S`)."""
+    """Transcribe a recording of any length in bounded memory (see :mod:`.windows`), its
+    parts side by side when the engine has several decoders."""
     total = len(samples) / SAMPLE_RATE
-    bounds = _window_bounds(activity, total)
+    workers = 1 if options.transcribe.clip_s else engine.workers  # clips are one batch already
+    bounds = window_bounds(activity, total, *part_length(total, workers))
     if len(bounds) == 1:
         return _transcribe_chunk(engine, options, samples, "", activity)
+
+    def part(lane: Engine, start: float, end: float, context: str) -> ChunkResult | None:
+        sub = shift_activity(activity, -start, end - start)
+        if not sub.regions:
+            return None
+        window = samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+        return _transcribe_chunk(lane, options, window, context, sub)
+
+    results: list[ChunkResult | None] = []
+    if workers > 1:
+        # Side by side, part i on decoder i % workers, each decoder's parts in order (so a
+        # decoder's sampler sees the same work on every run); a part starts without the text
+        # before it, which is not decoded yet.
+        from concurrent.futures import ThreadPoolExecutor
+
+        lanes = min(workers, len(bounds))
+
+        def run_lane(k: int) -> list[ChunkResult | None]:
+            return [part(engine.lane(k), a, b, "") for a, b in bounds[k::lanes]]
+
+        with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="starcoach-decoder") as pool:
+            by_lane = list(pool.map(run_lane, range(lanes)))
+        results = [by_lane[i % lanes][i // lanes] for i in range(len(bounds))]
+    else:  # one after another, each part prompted with the text before it
+        for start, end in bounds:
+            context = " ".join(s.text for r in results if r for s in r[0].segments)[-options.live.context_chars:]
+            results.append(part(engine, start, end, context))
     segments: list[Segment] = []
     fillers: list[Filler] = []
     unconfirmed: list[tuple[float, float]] = []
-    context = ""
-    for start, end in bounds:
-        sub = _shift_activity(activity, -start, end - start)
-        if not sub.regions:
+    for (start, _end), result in zip(bounds, results):
+        if result is None:
             continue
-        window = samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
-        part, found, unsure = _transcribe_chunk(engine, options, window, context, sub)
-        segments.extend(part.shifted(start).segments)
+        text, found, unsure = result
+        segments.extend(text.shifted(start).segments)
         fillers.extend(replace(f, start=round(f.start + start, 3), end=round(f.end + start, 3)) for f in found)
         unconfirmed.extend((round(a + start, 3), round(b + start, 3)) for a, b in unsure)
-        context = " ".join(s.text for s in segments)[-options.live.context_chars:]
     return (Transcript(segments=tuple(segments), duration_s=total, language=options.transcribe.language),
             tuple(fillers), tuple(unconfirmed))
-
-
-def _window_bounds(activity: Activity, total: float) -> list[tuple[float, float]]:
-    """Windows of about :data:`WINDOW_S`, each cut in the middle of the longest silence within
-    :data:`_CUT_SEARCH_S` of its nominal end (at the nominal end if there is none)."""
-    cuts = [0.0]
-    while total - cuts[-1] > WINDOW_S + _CUT_SEARCH_S:
-        nominal = cuts[-1] + WINDOW_S
-        gaps = [(b - a, (a + b) / 2) for (_, a), (b, _) in zip(activity.regions, activity.regions[1:])
-                if abs((a + b) / 2 - nominal) <= _CUT_SEARCH_S]
-        cuts.append(max(gaps)[1] if gaps else nominal)
-    return list(zip(cuts, cuts[1:] + [total]))
-
-
-def _shift_activity(activity: Activity, offset: float, duration: float) -> Activity:
-    regions = tuple((max(0.0, a + offset), min(duration, b + offset)) for a, b in activity.regions
-                    if b + offset > 0 and a + offset < duration)
-    return replace(activity, regions=regions)
 
 
 def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Filler, ...],

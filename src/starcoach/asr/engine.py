@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import threading
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -47,8 +47,15 @@ class TranscribeOptions:
     Attributes:
         language: spoken language; answers are English.
         compute_type: CTranslate2 weight type; int8 is fastest on CPUs.
-        threads: CPU threads; 0 means one per core (one fewer for the worker that
+        threads: CPU threads in all; 0 means one per core (one fewer for the worker that
             transcribes while recording, see :func:`starcoach.analysis.live_transcriber`).
+        workers: decoders, each a copy of the model on ``threads // workers`` threads; 0 means
+            one per thread. With more than one, ``analyze`` cuts a recording of 40 s or more in
+            silences into a part per decoder and decodes the parts side by side
+            (:meth:`Engine.lane`). Measured (2026-12-04, Intel Xeon, 2 cores, docs/benchmarks.md):
+            ``analyze`` about twice as fast, but each part after the first starts without the
+            text before it, and WER rose by 0.4-2.5 points on the dev answers, the lab voices
+            and four noisy copies (filled-pause F1 -0.03 to +0.01), so 1 it is.
         beam_size: beam search width. Measured: on whole files beam 2 was as accurate as 5
             and 17% faster (filler F1 0.978 vs 0.973, WER 0.198 vs 0.199), but on the live
             path, chunk by chunk through the virtual microphone, it lost (filler F1 0.966,
@@ -89,6 +96,7 @@ class TranscribeOptions:
         "auto", "default", "int8", "int8_float32", "int8_float16", "int8_bfloat16", "int16", "float16", "bfloat16",
         "float32")})
     threads: int = field(default=0, metadata={"range": (0, 256)})
+    workers: int = field(default=1, metadata={"range": (0, 64)})
     beam_size: int = field(default=5, metadata={"range": (1, 20)})
     initial_prompt: str = FILLER_PROMPT
     condition_on_previous_text: bool = True
@@ -117,12 +125,31 @@ class Engine:
 
     def __init__(self, model_path: Path, options: TranscribeOptions | None = None):
         self.options = options or TranscribeOptions()
-        self.threads = self.options.threads or os.cpu_count() or 1
+        self.threads, self.workers = _decoders(self.options)
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use
+        self._lanes: list[Engine] = [self]
+        self._lanes_lock = threading.Lock()
+
+    def lane(self, index: int) -> Engine:
+        """Decoder ``index`` of :attr:`workers` (0 is this engine): an engine of its own, with
+        its own copy of the model on this engine's share of the threads, loaded on first use.
+
+        Decodes on different lanes run at once; each lane decodes one thing at a time. Each
+        has its own sampler (CTranslate2 keeps one per decoding thread, seeded alike), so
+        when a caller gives every lane the same work in the same order, the temperature
+        fallback draws the same numbers on every run.
+        """
+        if not 0 <= index < self.workers:
+            raise IndexError(f"lane {index} of {self.workers}")
+        with self._lanes_lock:
+            while len(self._lanes) <= index:
+                share = max(1, self.threads // self.workers)
+                self._lanes.append(Engine(self.model_path, replace(self.options, threads=share, workers=1)))
+            return self._lanes[index]
 
     def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
                    condition: bool | None = None, fit: bool | None = None) -> Transcript:
@@ -285,11 +312,19 @@ def native_settings() -> None:
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
 
 
-def _load(path: Path, opts: TranscribeOptions):
-    native_settings()
+def _decoders(opts: TranscribeOptions) -> tuple[int, int]:
+    """(threads in all, decoders) for these options, their 0s resolved (see :class:`TranscribeOptions`)."""
     threads = opts.threads or os.cpu_count() or 1
+    return threads, min(threads, opts.workers or threads)
+
+
+def _load(path: Path, opts: TranscribeOptions):
+    """The model on one decoder's share of the threads (the first of ``opts``'s decoders)."""
+    native_settings()
+    threads, workers = _decoders(opts)
     try:
-        model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type, cpu_threads=threads)
+        model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type,
+                                       cpu_threads=max(1, threads // workers))
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
     import ctranslate2  # loaded by faster-whisper above
