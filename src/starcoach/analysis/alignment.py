@@ -178,8 +178,8 @@ def _confidence(words: tuple[Word, ...], f: Filler) -> float:
 # Nobody says more words a second than this over a segment of several words. A segment whose
 # words Whisper aligned faster is text it wrote for a stretch too short to hold it: a window of
 # the last fraction of a second of a recording, decoded with the text before it as the prompt,
-# came back as that text again or as a loop of "er, er, uh, er" (21 words in 0.38 s; 14 at one
-# instant), seen on the lab voices. The fastest six words of 83 lab and dev answers came at 7.8
+# came back as that text again or as a loop of "er, er, uh, er" (21 words in 0.38 s; 14 in
+# 0.86 s), seen on the lab voices. The fastest six words of 83 lab and dev answers came at 7.8
 # a second.
 WORDS_PER_S_MAX = 12.0
 _SQUASH_MIN_WORDS = 6

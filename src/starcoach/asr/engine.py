@@ -55,7 +55,7 @@ class TranscribeOptions:
             (:meth:`Engine.lane`). Measured (2026-12-04, Intel Xeon, 2 cores, docs/benchmarks.md):
             ``analyze`` about twice as fast, but each part after the first starts without the
             text before it, and WER rose by 0.4-2.5 points on the dev answers, the lab voices
-            and four noisy copies (filled-pause F1 -0.03 to +0.01), so 1 it is.
+            and four noisy copies (filled-pause F1 -0.03 to +0.02), so 1 it is.
         beam_size: beam search width. Measured: on whole files beam 2 was as accurate as 5
             and 17% faster (filler F1 0.978 vs 0.973, WER 0.198 vs 0.199), but on the live
             path, chunk by chunk through the virtual microphone, it lost (filler F1 0.966,
