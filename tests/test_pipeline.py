@@ -131,8 +131,12 @@ def test_words_squeezed_faster_than_anyone_speaks_are_dropped_and_fast_speech_is
     ghost = Segment(4.5, 4.88, " ".join(echo), tuple(Word(w, 4.5 + i * 0.018, 4.5 + (i + 1) * 0.018, 0.8)
                                                      for i, w in enumerate(echo)))
     short = Segment(2.5, 2.7, "Um, uh.", (Word("Um,", 2.5, 2.6, 0.9), Word("uh.", 2.6, 2.7, 0.9)))
-    out = fit_to_audio(Transcript((said, short, ghost), 8.0), speech_activity(x, RATE))
-    assert [w.text for w in out.words] == fast + ["Um,", "uh."]
+    thanks = Segment(2.8, 3.2, "Thanks, that's all.", (Word("Thanks,", 2.8, 3.0, 0.9), Word("that's", 3.0, 3.1, 0.9),
+                                                       Word("all.", 3.1, 3.2, 0.9)))  # 7.5 a second: kept
+    loop = Segment(4.9, 5.04, "Err, err, err, err.", (Word("Err,", 4.9, 5.04, 0.01),
+                                                      *(Word(w, 5.04, 5.04, 0.5) for w in ("err,", "err,", "err."))))
+    out = fit_to_audio(Transcript((said, short, thanks, ghost, loop), 8.0), speech_activity(x, RATE))
+    assert [w.text for w in out.words] == fast + ["Um,", "uh.", "Thanks,", "that's", "all."]
 
 
 def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_the_middle():
