@@ -181,9 +181,12 @@ def test_with_two_decoders_the_demo_answer_is_analysed_in_two_parts_side_by_side
     first: dict[int, float] = {}  # each decoder's first decode: its part (later ones: skipped speech)
     for k in (0, 1):
         lane = engine.lane(k)
-        decode = lane.transcribe
-        lane.transcribe = lambda samples, *a, _k=k, _d=decode, **kw: first.setdefault(_k, len(samples) / 16000) and _d(
-            samples, *a, **kw)
+
+        def noted(samples, *args, _k=k, _decode=lane.transcribe, **kwargs):
+            first.setdefault(_k, len(samples) / 16000)
+            return _decode(samples, *args, **kwargs)
+
+        lane.transcribe = noted
     analysis = analyzer.analyze_file(SAMPLES / "demo-answer.flac")
     assert sorted(first) == [0, 1]  # the 44 s answer: a part on each decoder
     assert all(15 < seconds < 30 for seconds in first.values())

@@ -125,7 +125,7 @@ class Engine:
 
     def __init__(self, model_path: Path, options: TranscribeOptions | None = None):
         self.options = options or TranscribeOptions()
-        self.threads, self.workers = _decoders(self.options)
+        self.threads, self.workers, self._share = _decoders(self.options)
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
         self._decode_lock = threading.Lock()
@@ -147,8 +147,7 @@ class Engine:
             raise IndexError(f"lane {index} of {self.workers}")
         with self._lanes_lock:
             while len(self._lanes) <= index:
-                share = max(1, self.threads // self.workers)
-                self._lanes.append(Engine(self.model_path, replace(self.options, threads=share, workers=1)))
+                self._lanes.append(Engine(self.model_path, replace(self.options, threads=self._share, workers=1)))
             return self._lanes[index]
 
     def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
@@ -312,19 +311,20 @@ def native_settings() -> None:
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
 
 
-def _decoders(opts: TranscribeOptions) -> tuple[int, int]:
-    """(threads in all, decoders) for these options, their 0s resolved (see :class:`TranscribeOptions`)."""
+def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:
+    """(threads in all, decoders, threads per decoder) for these options, their 0s resolved (see
+    :class:`TranscribeOptions`)."""
     threads = opts.threads or os.cpu_count() or 1
-    return threads, min(threads, opts.workers or threads)
+    workers = min(threads, opts.workers or threads)
+    return threads, workers, max(1, threads // workers)
 
 
 def _load(path: Path, opts: TranscribeOptions):
     """The model on one decoder's share of the threads (the first of ``opts``'s decoders)."""
     native_settings()
-    threads, workers = _decoders(opts)
     try:
         model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type,
-                                       cpu_threads=max(1, threads // workers))
+                                       cpu_threads=_decoders(opts)[2])
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
     import ctranslate2  # loaded by faster-whisper above
