@@ -8,7 +8,8 @@ Prints, for the default model on the dev corpus:
   1. `analyze` wall time over audio length, and plain faster-whisper's (same model, word
      timestamps: its defaults; int8 with the language set; and issue 14's baseline, which adds
      the filler prompt, on all cores and on one thread) in the same run, with the ratios, and
-     `analyze` with a decoder per core (`workers = 0`);
+     `analyze` with its beam search on all threads (`search_threads = 0`) and with a decoder
+     per core (`workers = 0`);
   2. record-mode latency: from the end of the audio entering the virtual microphone (fed
      at real-time speed) to the finished report;
   3. the analysis stage alone (metrics + STAR) per answer;
@@ -85,13 +86,15 @@ def bench_throughput(files: list[Path], model_path: str) -> None:
         "plain faster-whisper, int8 + language set": [*plain, "{f}", "--int8"],
         # issue 14's baseline: int8, language set, the filler prompt, fillers by regex, all cores
         "baseline: int8, language, filler prompt": [*baseline, str(os.cpu_count() or 1)],
-        # the same on one thread; starcoach with a decoder per core, a file's parts side by side
+        # the same on one thread; starcoach with its beam search on all of the threads, as
+        # before search_threads, and with a decoder per core, a file's parts side by side
         "the baseline on one thread": [*baseline, "1"],
+        "starcoach analyze, search on all threads": [*STARCOACH, "analyze", "{f}", "--json"],
         "starcoach analyze, a decoder per core": [*STARCOACH, "analyze", "{f}", "--json"],
     }
-    per_core = _scratch_home("[model]\nworkers = 0\n")
-    envs = {name: None for name in systems}
-    envs["starcoach analyze, a decoder per core"] = dict(os.environ, STARCOACH_HOME=str(per_core))
+    homes = {"starcoach analyze, search on all threads": _scratch_home("[model]\nsearch_threads = 0\n"),
+             "starcoach analyze, a decoder per core": _scratch_home("[model]\nworkers = 0\n")}
+    envs = {name: dict(os.environ, STARCOACH_HOME=str(homes[name])) if name in homes else None for name in systems}
     walls = {name: 0.0 for name in systems}
     outputs: dict[str, dict[Path, dict]] = {name: {} for name in systems}
     for f in files:  # interleaved, so a noisy minute on the machine hits every system alike
@@ -103,17 +106,19 @@ def bench_throughput(files: list[Path], model_path: str) -> None:
             if r.returncode != 0:
                 raise SystemExit(f"{name} failed on {f}: {r.stderr[-500:]}")
             outputs[name][f] = json.loads(r.stdout)
-    shutil.rmtree(per_core, ignore_errors=True)
+    for home in homes.values():
+        shutil.rmtree(home, ignore_errors=True)
     audio = sum(load_audio(f).duration_s for f in files)
     print(f"1. analyze, {len(files)} answers, {audio:.0f} s of audio (one process per file, model load included):")
     for name in systems:
         print(f"   {name + ':':46s} {walls[name]:6.1f} s = {walls[name] / audio:.3f} x audio; "
               f"{_score(files[0].parent, outputs[name])}")
-    ours, base, tuned, prompted, prompted_1, ours_n = walls.values()
+    ours, base, tuned, prompted, prompted_1, ours_all, ours_n = walls.values()
     print(f"   ratio starcoach / plain defaults: {ours / base:.2f}; starcoach / plain int8: {ours / tuned:.2f}; "
           f"starcoach / baseline with the filler prompt: {ours / prompted:.2f}")
     print(f"   ratio starcoach / the baseline on one thread: {ours / prompted_1:.2f}; "
-          f"starcoach with a decoder per core / baseline: {ours_n / prompted:.2f}, "
+          f"with the search on all threads / baseline: {ours_all / prompted:.2f}; "
+          f"with a decoder per core / baseline: {ours_n / prompted:.2f}, "
           f"/ the baseline on one thread: {ours_n / prompted_1:.2f}")
 
 

@@ -9,6 +9,7 @@ fail loudly here instead of the encoder silently seeing the full 30 s window aga
 from __future__ import annotations
 
 import inspect
+import platform
 from pathlib import Path
 
 import pytest
@@ -31,9 +32,66 @@ def test_encode_takes_the_features_and_generate_segments_calls_it():
 
 
 def test_the_override_is_a_subclass_that_only_replaces_encode():
-    from starcoach.asr.engine import _fitting_model_class
+    from starcoach.asr.whisper_model import _fitting_model_class
 
     cls = _fitting_model_class()
     own = {name for name in vars(cls) if not name.startswith("__")}
     assert own == {"encode", "fit"}
     assert issubclass(cls, faster_whisper.WhisperModel)
+
+
+def test_beam_searches_run_on_the_copy_and_calls_that_encode_on_the_main_model():
+    import numpy as np
+
+    from starcoach.asr.whisper_model import _SearchApart
+
+    class Model:
+        n_mels = 80
+
+        def __init__(self, name: str):
+            self.name = name
+
+        def generate(self, features, prompts, **options):
+            return self.name
+
+        def align(self, *args):
+            return f"aligned by {self.name}"
+
+    split = _SearchApart(Model("main"), Model("search"))
+    assert split.generate(np.zeros((1, 1500, 512), np.float32), [[1]], beam_size=5) == "search"  # encoder output
+    assert split.generate(np.zeros((4, 80, 300), np.float32), [[1]] * 4, beam_size=1) == "main"  # mel: encodes first
+    assert split.align() == "aligned by main" and split.n_mels == 80
+
+
+ARENAS = """
+import ctypes, sys, threading
+if sys.argv[1] == "set":
+    from starcoach.asr.whisper_model import native_settings
+    native_settings()
+libc = ctypes.CDLL(None)
+libc.malloc.restype = ctypes.c_void_p
+libc.free.argtypes = [ctypes.c_void_p]
+def work():
+    for _ in range(3000):
+        libc.free(libc.malloc(50000))  # ctypes lets go of the GIL: the threads allocate at once
+threads = [threading.Thread(target=work) for _ in range(8)]
+[t.start() for t in threads]
+[t.join() for t in threads]
+libc.malloc_stats()  # one "Arena N:" block per arena, on stderr
+"""
+
+
+@pytest.mark.skipif(platform.libc_ver()[0] != "glibc", reason="glibc's malloc only")
+def test_threads_that_allocate_at_once_share_one_malloc_arena_once_native_settings_ran():
+    import os
+    import subprocess
+    import sys
+
+    env = {k: v for k, v in os.environ.items() if k != "MALLOC_ARENA_MAX"} | {"PYTHONPATH": str(ROOT / "src")}
+
+    def arenas(mode: str) -> int:
+        run = subprocess.run([sys.executable, "-c", ARENAS, mode], env=env, capture_output=True, text=True, timeout=60)
+        return sum(line.startswith("Arena ") for line in run.stderr.splitlines())
+
+    assert arenas("set") == 1
+    assert arenas("unset") > 1 or (os.cpu_count() or 1) == 1  # what the setting prevents

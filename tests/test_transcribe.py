@@ -49,6 +49,28 @@ def test_recording_leaves_a_core_for_the_audio_and_analyze_uses_them_all(config)
 
 
 @pytest.mark.slow
+def test_the_beam_search_runs_on_one_thread_of_a_model_copy_and_finds_the_same_words(config):
+    import difflib
+
+    from starcoach.asr.engine import Engine, TranscribeOptions
+    from starcoach.asr.whisper_model import _SearchApart
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    samples = load_audio(SAMPLES / "demo-answer.flac").samples[: 30 * 16000]
+    path = config.analyzer().model.path
+    apart = Engine(path, TranscribeOptions(threads=2))  # search_threads = 1, the default
+    together = Engine(path, TranscribeOptions(threads=2, search_threads=0))
+    assert isinstance(apart._model.model, _SearchApart)
+    assert not isinstance(together._model.model, _SearchApart)
+    assert not isinstance(Engine(path, TranscribeOptions(threads=1))._model.model, _SearchApart)  # nothing to split
+    words = [[w.text for w in engine.transcribe(samples).words] for engine in (apart, together)]
+    assert len(words[0]) > 40
+    # The same on this machine (2026-12-04, 48 lab answers); kernels may round differently elsewhere.
+    assert difflib.SequenceMatcher(None, *words).ratio() >= 0.95
+
+
+@pytest.mark.slow
 def test_two_decoders_run_at_once_and_each_decodes_as_it_would_alone(config):
     import time
     from concurrent.futures import ThreadPoolExecutor

@@ -1,6 +1,6 @@
-"""The faster-whisper adapter: the model's loading and decoding (with :mod:`.probe`, which scores
-clips with the same loaded model, and :mod:`.vad`, the bundled voice detector, the only modules
-that import faster_whisper).
+"""The faster-whisper adapter: the model's decoding (with :mod:`.whisper_model`, which loads it,
+:mod:`.probe`, which scores clips with the same loaded model, and :mod:`.vad`, the bundled voice
+detector, the only modules that import faster_whisper).
 
 It loads a model once per process, transcribes 16 kHz samples with word
 timestamps and converts the result into our own :class:`Transcript`.
@@ -97,6 +97,7 @@ class TranscribeOptions:
         "float32")})
     threads: int = field(default=0, metadata={"range": (0, 256)})
     workers: int = field(default=1, metadata={"range": (0, 64)})
+    search_threads: int = field(default=1, metadata={"range": (0, 256)})
     beam_size: int = field(default=5, metadata={"range": (1, 20)})
     initial_prompt: str = FILLER_PROMPT
     condition_on_previous_text: bool = True
@@ -293,22 +294,12 @@ def download_model(name: str, dest: Path) -> None:
         raise ModelError(f"cannot download model {name!r} (offline?): {reason}") from None
 
 
-# oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
-# them by default, and with ``fit_window`` every live chunk has a length of its own: a
-# recording's RSS grew by chunk (15 minutes of chunks: 342 -> 569 MB; with 8 kept, 446 -> 449 MB;
-# with 32 it still grew; the wall time was the same within this machine's noise). Set before
-# the library first reads it; a value already in the environment wins.
-ONEDNN_KERNEL_CACHE = "8"
+def _load(path: Path, opts: TranscribeOptions):
+    """The model on one decoder's share of the threads (the first of ``opts``'s decoders)."""
+    from .whisper_model import load_model
 
-
-SAMPLING_SEED = 0  # see _load
-
-
-def native_settings() -> None:
-    """The one place where starcoach sets a native library's option through the
-    environment. It must happen before CTranslate2 (and so oneDNN) is first loaded;
-    a value the user already set wins."""
-    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
+    share = _decoders(opts)[2]
+    return load_model(path, opts.compute_type, share, min(share, opts.search_threads or share))
 
 
 def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:
@@ -317,47 +308,3 @@ def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:
     threads = opts.threads or os.cpu_count() or 1
     workers = min(threads, opts.workers or threads)
     return threads, workers, max(1, threads // workers)
-
-
-def _load(path: Path, opts: TranscribeOptions):
-    """The model on one decoder's share of the threads (the first of ``opts``'s decoders)."""
-    native_settings()
-    try:
-        model = _fitting_model_class()(str(path), device="cpu", compute_type=opts.compute_type,
-                                       cpu_threads=_decoders(opts)[2])
-    except (RuntimeError, ValueError, OSError) as exc:
-        raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
-    import ctranslate2  # loaded by faster-whisper above
-
-    # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
-    # temperature; CTranslate2 seeds its sampler from the clock unless told otherwise, so the same
-    # file came back with a different transcript on each run. Seeded before the first decoding,
-    # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
-    ctranslate2.set_random_seed(SAMPLING_SEED)
-    return model
-
-
-def _fitting_model_class():
-    """faster-whisper's WhisperModel with an encoder that skips the padding.
-
-    faster-whisper pads every window's features with zeros to 3000 frames (30 s) before
-    the encoder: the whole of a short clip's window, the end of a long file's last
-    window. With ``fit`` on, ``encode`` cuts that padding off again, keeping 3 s of it
-    (with 1 s, the last words suffered), so the encoder works on the audio and the
-    decoder attends to it alone. Real log-mel frames are never all zero.
-    """
-    import numpy as np
-    from faster_whisper import WhisperModel  # heavy: only when a model is needed
-
-    class FittingWhisperModel(WhisperModel):
-        fit = True
-
-        def encode(self, features):
-            if self.fit:
-                frames = features.shape[-1]
-                voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
-                keep = max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300)
-                features = features[..., : min(frames, keep + keep % 2)]
-            return super().encode(features)
-
-    return FittingWhisperModel

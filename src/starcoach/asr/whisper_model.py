@@ -1,0 +1,119 @@
+"""Loading a CTranslate2 Whisper model for :class:`~starcoach.asr.engine.Engine`: the native
+libraries' settings, a seeded sampler, an encoder that skips the padding and a beam search on
+fewer threads than the encoder."""
+
+from __future__ import annotations
+
+import ctypes
+import os
+from pathlib import Path
+
+from ..domain.errors import ModelError
+
+
+# oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
+# them by default, and with ``fit_window`` every live chunk has a length of its own: a
+# recording's RSS grew by chunk (15 minutes of chunks: 342 -> 569 MB; with 8 kept, 446 -> 449 MB;
+# with 32 it still grew; the wall time was the same within this machine's noise). Set before
+# the library first reads it; a value already in the environment wins.
+ONEDNN_KERNEL_CACHE = "8"
+
+
+# glibc's malloc gives a thread that allocates while another holds the lock an arena of its own
+# (up to 8 per core), and memory freed in one arena serves no other. With the beam search on a
+# thread of its own (``search_threads``), decoding a 94 s answer raised the peak RSS by 146 MB
+# on top of the model copy's 165 MB (611 MB in all); with one arena by 50 MB (515 MB), at the
+# same speed. A MALLOC_ARENA_MAX already in the environment wins.
+MALLOC_ARENAS = 1
+_M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
+
+SAMPLING_SEED = 0  # see load_model
+
+
+def native_settings() -> None:
+    """The one place where starcoach sets native libraries' options. It must happen before
+    CTranslate2 (and so oneDNN) is first loaded, and the earlier the better for malloc's (the
+    command does it first thing); a value the user already set wins."""
+    os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
+    if "MALLOC_ARENA_MAX" not in os.environ:
+        try:
+            mallopt = ctypes.CDLL(None).mallopt
+        except (OSError, AttributeError):  # not glibc (musl, macOS): nothing to set
+            return
+        mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
+
+
+def load_model(path: Path, compute_type: str, threads: int, search_threads: int):
+    """faster-whisper's model in PATH on THREADS threads, its beam search on SEARCH_THREADS of
+    them (:class:`_SearchApart` when fewer).
+
+    Raises:
+        ModelError: the folder does not hold a loadable model.
+    """
+    native_settings()
+    import ctranslate2  # noqa: PLC0415 - heavy: only when a model is needed, after native_settings
+
+    try:
+        model = _fitting_model_class()(str(path), device="cpu", compute_type=compute_type, cpu_threads=threads)
+        if search_threads < threads:
+            model.model = _SearchApart(model.model, ctranslate2.models.Whisper(
+                str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
+    except (RuntimeError, ValueError, OSError) as exc:
+        raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+
+    # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
+    # temperature; CTranslate2 seeds its sampler from the clock unless told otherwise, so the same
+    # file came back with a different transcript on each run. Seeded before the first decoding,
+    # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
+    ctranslate2.set_random_seed(SAMPLING_SEED)
+    return model
+
+
+class _SearchApart:
+    """A CTranslate2 Whisper model whose beam searches run on a copy of it with fewer threads.
+
+    Decoding a window is one encoder pass, then a search that runs the decoder once per token
+    on a handful of beams: small matrix products, which two threads shared worse than one
+    (2 cores: 4.0 s on one thread, 6.8 s on two, for a 94 s answer) while the encoder gained
+    (3.0 -> 1.9 s). So ``generate`` given encoder output runs on ``search``; a call that still
+    has to encode (mel features in, as :mod:`.probe` sends), and everything else, on ``main``.
+    One search at a time runs on ``search``'s own thread, so its sampler sees the same draws
+    on every run (see :func:`load_model`).
+    """
+
+    def __init__(self, main, search):
+        self._main = main
+        self._search = search
+
+    def generate(self, features, *args, **kwargs):
+        encoded = features.shape[1] != self._main.n_mels
+        return (self._search if encoded else self._main).generate(features, *args, **kwargs)
+
+    def __getattr__(self, name: str):
+        return getattr(self._main, name)
+
+
+def _fitting_model_class():
+    """faster-whisper's WhisperModel with an encoder that skips the padding.
+
+    faster-whisper pads every window's features with zeros to 3000 frames (30 s) before
+    the encoder: the whole of a short clip's window, the end of a long file's last
+    window. With ``fit`` on, ``encode`` cuts that padding off again, keeping 3 s of it
+    (with 1 s, the last words suffered), so the encoder works on the audio and the
+    decoder attends to it alone. Real log-mel frames are never all zero.
+    """
+    import numpy as np
+    from faster_whisper import WhisperModel  # heavy: only when a model is needed
+
+    class FittingWhisperModel(WhisperModel):
+        fit = True
+
+        def encode(self, features):
+            if self.fit:
+                frames = features.shape[-1]
+                voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
+                keep = max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300)
+                features = features[..., : min(frames, keep + keep % 2)]
+            return super().encode(features)
+
+    return FittingWhisperModel
