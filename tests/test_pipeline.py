@@ -326,3 +326,37 @@ def test_no_speech_skipped_no_second_decoding():
     engine.full_offsets = {}
     _transcribe_chunk(engine, AnalysisOptions(transcribe=TranscribeOptions(recover_fillers=False)), x, "", activity)
     assert len(engine.calls) == 1
+
+
+def test_the_voice_detector_runs_on_its_own_thread_while_the_model_loads_on_this_one(monkeypatch, tmp_path):
+    import threading
+
+    from starcoach.analysis import pipeline
+    from starcoach.asr.models import ResolvedModel
+
+    analyzer = pipeline.Analyzer(ResolvedModel("base", tmp_path / "base"))
+    loading, detecting = threading.Event(), threading.Event()
+    seen = {}
+
+    def engine(threads: int = 0):  # stands in for the model's load: waits for the detector to start
+        seen["engine"] = threading.current_thread() is threading.main_thread()
+        loading.set()
+        assert detecting.wait(10), "the voice detector did not run while the model loaded"
+        analyzer._engines[2] = object()
+
+    def voice_spans(samples):
+        seen["detector"] = threading.current_thread() is threading.main_thread()
+        detecting.set()
+        assert loading.wait(10), "the model did not load while the voice detector ran"
+        return []  # no voice: nothing is decoded
+
+    monkeypatch.setattr(analyzer, "engine", engine)
+    monkeypatch.setattr(analyzer, "loaded", lambda threads=0: bool(analyzer._engines))
+    monkeypatch.setattr(pipeline, "voice_spans", voice_spans)
+    samples = np.concatenate([silence(1.0), tone(2.0), silence(1.0)])
+    result = analyzer.analyze_samples(samples)
+    assert seen == {"engine": True, "detector": False} and not result.transcript.words
+    detecting.clear()
+    monkeypatch.setattr(pipeline, "voice_spans", lambda samples: detecting.set() or [])
+    analyzer.analyze_samples(samples)  # the model is loaded: the detector runs on this thread, no waiting
+    assert detecting.is_set()

@@ -10,7 +10,8 @@ import os
 import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from collections.abc import Callable
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
@@ -33,6 +34,8 @@ from .windows import part_length, shift_activity, window_bounds
 if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
     from ..asr.live import LiveTranscriber
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -91,15 +94,16 @@ class Analyzer:
 
     def engine(self, threads: int = 0) -> Engine:
         """The model loaded for ``threads`` CPU threads (0: the configured number)."""
-        opts = self.options.transcribe
-        if threads:
-            opts = replace(opts, threads=threads)
-        key = opts.threads or (os.cpu_count() or 1)
-        if key not in self._engines:
+        key = threads or self.options.transcribe.threads or (os.cpu_count() or 1)
+        if not self.loaded(threads):
             from ..asr.engine import Engine  # heavy imports inside: only when a model is needed
 
-            self._engines[key] = Engine(self.model.path, opts)
+            self._engines[key] = Engine(self.model.path, replace(self.options.transcribe, threads=key))
         return self._engines[key]
+
+    def loaded(self, threads: int = 0) -> bool:
+        """Whether :meth:`engine` has the model for ``threads`` loaded already."""
+        return (threads or self.options.transcribe.threads or (os.cpu_count() or 1)) in self._engines
 
     def analyze_file(self, path: str | Path, *, live: bool = False) -> Analysis:
         """Decode, transcribe and analyse an audio file.
@@ -127,7 +131,14 @@ class Analyzer:
                         started: float | None = None) -> Analysis:
         """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
         t0 = started if started is not None else time.perf_counter()
-        activity = voice_activity(samples)
+        levels = speech_activity(samples, SAMPLE_RATE)
+        voice = None
+        if levels.regions and not self.loaded():
+            # The voice detector (one thread, 0.2 s a minute of audio) runs on a thread of its own
+            # while the model loads here (0.6 s); the model is made on the main thread, as a
+            # CTranslate2 model made on another aborted the process at a SIGTERM.
+            voice = _alongside(lambda: voice_spans(samples), self.engine)
+        activity = voice_activity(samples, voice=voice, levels=levels)
         t_transcribe = time.perf_counter()
         if activity.regions:  # never run the model on silence
             transcript, audio_fillers, unconfirmed = _transcribe_windows(self.engine(), self.options, samples,
@@ -193,7 +204,31 @@ def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(r.start, r.end) for r in speech_regions(samples)]
 
 
-def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None) -> Activity:
+def _alongside(work: Callable[[], T], meanwhile: Callable[[], object]) -> T:
+    """``work()`` on a thread of its own while ``meanwhile()`` runs on this one; ``work``'s result,
+    or what either raised. The thread is a daemon: a SIGTERM while ``meanwhile`` runs ends the
+    process without waiting for it."""
+    import threading
+
+    out: dict[str, Any] = {}
+
+    def run() -> None:
+        try:
+            out["result"] = work()
+        except BaseException as exc:  # noqa: BLE001 - raised again below, on the caller's thread
+            out["error"] = exc
+
+    thread = threading.Thread(target=run, name="starcoach-alongside", daemon=True)
+    thread.start()
+    meanwhile()
+    thread.join()
+    if "error" in out:
+        raise out["error"]
+    return out["result"]
+
+
+def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None,
+                   levels: Activity | None = None) -> Activity:
     """Where the voice is: the signal's level regions that a voice detector hears a voice in.
 
     A pause is silence of the voice, not of the room. The level regions (12 dB over an
@@ -206,9 +241,10 @@ def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | No
     none.
     Measured on the dev corpus, the detector's own regions in place of the level regions cost filled-pause F1
     (0.952 -> 0.918, same machine), so the levels still give the edges (docs/accuracy.md).
-    ``voice``: the detector's (start, end) spans for these samples, when already known.
+    ``voice``: the detector's (start, end) spans for these samples, when already known;
+    ``levels``: their level regions (:func:`~starcoach.audio.activity.speech_activity`), likewise.
     """
-    levels = speech_activity(samples, SAMPLE_RATE)
+    levels = speech_activity(samples, SAMPLE_RATE) if levels is None else levels
     spans = tuple(voice_spans(samples) if voice is None else voice)
     return replace(levels, regions=with_voice(levels.regions, spans), voice=spans)
 

@@ -60,6 +60,7 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int)
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+    _give_back_freed_memory()
 
     # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
     # temperature; CTranslate2 seeds its sampler from the clock unless told otherwise, so the same
@@ -67,6 +68,14 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int)
     # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
     ctranslate2.set_random_seed(SAMPLING_SEED)
     return model
+
+
+def _give_back_freed_memory() -> None:
+    """Return the heap that loading freed to the system (glibc keeps it otherwise)."""
+    try:
+        ctypes.CDLL(None).malloc_trim(0)
+    except (OSError, AttributeError):  # not glibc
+        pass
 
 
 class _SearchApart:
