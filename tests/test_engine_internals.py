@@ -1,9 +1,10 @@
 """What starcoach assumes about faster-whisper's private internals, checked without a model.
 
-``asr/engine.py`` is the only module that touches them: its encoder override cuts the
+``asr/whisper_model.py`` is the only module that touches them: its encoder override cuts the
 zero padding off the features that ``WhisperModel.generate_segments`` hands to
-``WhisperModel.encode``. If a faster-whisper release renames or reroutes either, these
-fail loudly here instead of the encoder silently seeing the full 30 s window again.
+``WhisperModel.encode``, and its ``get_prompt`` shortens the previous text. If a faster-whisper
+release renames or reroutes either, these fail loudly here instead of the encoder silently
+seeing the full 30 s window again, or every window the long prompt.
 """
 
 from __future__ import annotations
@@ -31,12 +32,37 @@ def test_encode_takes_the_features_and_generate_segments_calls_it():
     assert "self.encode(" in inspect.getsource(WhisperModel.generate_segments)
 
 
-def test_the_override_is_a_subclass_that_only_replaces_encode():
+def test_get_prompt_takes_the_previous_tokens_and_generate_segments_calls_it():
+    from faster_whisper import WhisperModel
+
+    assert list(inspect.signature(WhisperModel.get_prompt).parameters)[:3] == ["self", "tokenizer", "previous_tokens"]
+    assert "self.get_prompt(" in inspect.getsource(WhisperModel.generate_segments)
+
+
+def test_a_window_is_prompted_with_the_filler_prompt_and_the_last_tokens_of_the_text_before_it():
+    from types import SimpleNamespace
+
+    from starcoach.asr.whisper_model import _fitting_model_class
+
+    cls = _fitting_model_class()
+    model = cls.__new__(cls)  # get_prompt needs no weights
+    model.max_length = 448
+    tok = SimpleNamespace(sot_prev=1, sot_sequence=(2, 3, 4), no_timestamps=5, timestamp_begin=6)
+    head, text = [101, 102, 103], list(range(1000, 1300))  # the filler prompt, then 300 tokens of text
+    model.context = (tuple(head), 64)
+    assert model.get_prompt(tok, head + text) == [1, *head, *text[-64:], 2, 3, 4]
+    assert model.get_prompt(tok, head + text[:50]) == [1, *head, *text[:50], 2, 3, 4]  # short: all of it
+    assert model.get_prompt(tok, text) == [1, *text[-64:], 2, 3, 4]  # after a reset the text starts otherwise
+    model.context = None
+    assert model.get_prompt(tok, head + text) == [1, *(head + text)[-223:], 2, 3, 4]  # faster-whisper's own
+
+
+def test_the_override_is_a_subclass_that_only_replaces_encode_and_get_prompt():
     from starcoach.asr.whisper_model import _fitting_model_class
 
     cls = _fitting_model_class()
     own = {name for name in vars(cls) if not name.startswith("__")}
-    assert own == {"encode", "fit"}
+    assert own == {"encode", "fit", "get_prompt", "context"}
     assert issubclass(cls, faster_whisper.WhisperModel)
 
 

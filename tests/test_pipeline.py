@@ -336,27 +336,39 @@ def test_the_voice_detector_runs_on_its_own_thread_while_the_model_loads_on_this
 
     analyzer = pipeline.Analyzer(ResolvedModel("base", tmp_path / "base"))
     loading, detecting = threading.Event(), threading.Event()
-    seen = {}
+    seen = []
 
     def engine(threads: int = 0):  # stands in for the model's load: waits for the detector to start
-        seen["engine"] = threading.current_thread() is threading.main_thread()
+        seen.append(("load", threading.current_thread() is threading.main_thread()))
         loading.set()
         assert detecting.wait(10), "the voice detector did not run while the model loaded"
         analyzer._engines[2] = object()
 
     def voice_spans(samples):
-        seen["detector"] = threading.current_thread() is threading.main_thread()
+        on_main = threading.current_thread() is threading.main_thread()
+        seen.append(("detect", on_main, round(len(samples) / 16000, 1)))
+        if on_main:
+            return [(0.1, 0.5)]  # the first seconds: a voice, so the model may load
         detecting.set()
         assert loading.wait(10), "the model did not load while the voice detector ran"
-        return []  # no voice: nothing is decoded
+        return []  # no voice after all: nothing is decoded
 
     monkeypatch.setattr(analyzer, "engine", engine)
     monkeypatch.setattr(analyzer, "loaded", lambda threads=0: bool(analyzer._engines))
     monkeypatch.setattr(pipeline, "voice_spans", voice_spans)
-    samples = np.concatenate([silence(1.0), tone(2.0), silence(1.0)])
+    samples = np.concatenate([silence(1.0), tone(14.0), silence(1.0)])
     result = analyzer.analyze_samples(samples)
-    assert seen == {"engine": True, "detector": False} and not result.transcript.words
-    detecting.clear()
-    monkeypatch.setattr(pipeline, "voice_spans", lambda samples: detecting.set() or [])
-    analyzer.analyze_samples(samples)  # the model is loaded: the detector runs on this thread, no waiting
-    assert detecting.is_set()
+    assert sorted(seen) == [("detect", False, 16.0), ("detect", True, 10.0), ("load", True)]
+    assert not result.transcript.words
+
+
+def test_audio_with_no_voice_in_its_first_seconds_never_loads_the_model(monkeypatch, tmp_path):
+    from starcoach.analysis import pipeline
+    from starcoach.asr.models import ResolvedModel
+
+    analyzer = pipeline.Analyzer(ResolvedModel("base", tmp_path / "base"))
+    monkeypatch.setattr(analyzer, "engine", lambda threads=0: pytest.fail("the model was loaded"))
+    calls = []
+    monkeypatch.setattr(pipeline, "voice_spans", lambda samples: calls.append(len(samples)) or [])
+    result = analyzer.analyze_samples(np.concatenate([silence(1.0), tone(14.0), silence(1.0)]))  # a fan, say
+    assert calls == [10 * 16000, 16 * 16000] and not result.transcript.words  # the first 10 s, then the whole

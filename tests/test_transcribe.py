@@ -71,6 +71,32 @@ def test_the_beam_search_runs_on_one_thread_of_a_model_copy_and_finds_the_same_w
 
 
 @pytest.mark.slow
+def test_each_window_sees_the_filler_prompt_and_64_tokens_of_the_text_before_it(config):
+    from starcoach.asr.engine import Engine
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    engine = Engine(config.analyzer().model.path)  # config.toml's options: context_tokens = 64
+    model = engine._model
+    head = model.context[0]
+    assert engine.options.context_tokens == 64 and len(head) >= 5  # " Um, uh, hmm, er, ah."
+    seen = []
+
+    def get_prompt(tokenizer, previous_tokens, *args, get_prompt=model.get_prompt, **kwargs):
+        prompt = get_prompt(tokenizer, previous_tokens, *args, **kwargs)
+        seen.append((len(previous_tokens), prompt[: prompt.index(tokenizer.sot)]))
+        return prompt
+
+    model.get_prompt = get_prompt
+    words = engine.transcribe(load_audio(SAMPLES / "demo-answer.flac").samples).words
+    assert len(words) > 60 and len(seen) >= 2  # 44 s: two windows at least
+    for offered, before_sot in seen:
+        assert tuple(before_sot[1: 1 + len(head)]) == head  # after <|startofprev|>, the filler prompt
+        assert len(before_sot) - 1 - len(head) == min(64, offered - len(head))
+    assert max(offered for offered, _ in seen) > len(head) + 64  # a later window had more text than it got
+
+
+@pytest.mark.slow
 def test_two_decoders_run_at_once_and_each_decodes_as_it_would_alone(config):
     import time
     from concurrent.futures import ThreadPoolExecutor

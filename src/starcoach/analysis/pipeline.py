@@ -11,7 +11,7 @@ import time
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -34,8 +34,6 @@ from .windows import part_length, shift_activity, window_bounds
 if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
     from ..asr.live import LiveTranscriber
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -133,11 +131,11 @@ class Analyzer:
         t0 = started if started is not None else time.perf_counter()
         levels = speech_activity(samples, SAMPLE_RATE)
         voice = None
-        if levels.regions and not self.loaded():
-            # The voice detector (one thread, 0.2 s a minute of audio) runs on a thread of its own
-            # while the model loads here (0.6 s); the model is made on the main thread, as a
-            # CTranslate2 model made on another aborted the process at a SIGTERM.
-            voice = _alongside(lambda: voice_spans(samples), self.engine)
+        first = levels.regions[0][0] if levels.regions else 0.0
+        if levels.regions and not self.loaded() and voice_spans(samples[int(first * SAMPLE_RATE):][:EARLY_VOICE]):
+            # A voice early on: the detector (0.2 s a minute) reads the whole on a thread while the model
+            # loads here (made on another thread, it aborted the process at a SIGTERM; 29e40f6).
+            voice = _voice_while_loading(samples, self.engine)
         activity = voice_activity(samples, voice=voice, levels=levels)
         t_transcribe = time.perf_counter()
         if activity.regions:  # never run the model on silence
@@ -204,27 +202,29 @@ def voice_spans(samples: np.ndarray) -> list[tuple[float, float]]:
     return [(r.start, r.end) for r in speech_regions(samples)]
 
 
-def _alongside(work: Callable[[], T], meanwhile: Callable[[], object]) -> T:
-    """``work()`` on a thread of its own while ``meanwhile()`` runs on this one; ``work``'s result,
-    or what either raised. The thread is a daemon: a SIGTERM while ``meanwhile`` runs ends the
-    process without waiting for it."""
+EARLY_VOICE = 10 * SAMPLE_RATE  # samples from the first level region the detector reads before the model loads
+
+
+def _voice_while_loading(samples: np.ndarray, load: Callable[[], object]) -> list[tuple[float, float]]:
+    """The voice detector's spans, read on a daemon thread (a SIGTERM does not wait for it) while
+    ``load()`` runs on this one; or what either raised."""
     import threading
 
     out: dict[str, Any] = {}
 
     def run() -> None:
         try:
-            out["result"] = work()
+            out["spans"] = voice_spans(samples)
         except BaseException as exc:  # noqa: BLE001 - raised again below, on the caller's thread
             out["error"] = exc
 
-    thread = threading.Thread(target=run, name="starcoach-alongside", daemon=True)
+    thread = threading.Thread(target=run, name="starcoach-voice", daemon=True)
     thread.start()
-    meanwhile()
+    load()
     thread.join()
     if "error" in out:
         raise out["error"]
-    return out["result"]
+    return out["spans"]
 
 
 def voice_activity(samples: np.ndarray, *, voice: list[tuple[float, float]] | None = None,

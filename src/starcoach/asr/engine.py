@@ -65,6 +65,13 @@ class TranscribeOptions:
             cleans away (measured: filled-pause recall 0.23 -> 0.91 on the dev corpus).
             Empty for none.
         condition_on_previous_text: feed each window's text to the next one.
+        context_tokens: how much of that text, in tokens, after the filler prompt (which stays).
+            faster-whisper gives up to 223 and drops the filler prompt once the text is that
+            long; the beam search carries the prompt at every step. Measured (2026-12-04,
+            docs/benchmarks.md): 64 made ``analyze`` ~19% faster; chosen on the dev answers and
+            the espeak-ng lab voices (filled-pause F1 0.969 -> 0.961 and 0.916 -> 0.924, WER
+            0.197 -> 0.199 and 0.220 -> 0.217; 32 tokens: WER 0.209 on dev), then checked on the
+            held-out flite voices and four noisy copies.
         no_speech_threshold: Whisper's own skip of windows it judges silent.
         no_repeat_ngram_size: forbid repeating any run of this many tokens in a window. With
             the filler prompt, greedy decoding sometimes loops ("uh, uh, uh, ...") until the
@@ -101,6 +108,7 @@ class TranscribeOptions:
     beam_size: int = field(default=5, metadata={"range": (1, 20)})
     initial_prompt: str = FILLER_PROMPT
     condition_on_previous_text: bool = True
+    context_tokens: int = field(default=64, metadata={"range": (1, 223)})
     no_speech_threshold: float = field(default=0.6, metadata={"range": (0.0, 1.0)})
     no_repeat_ngram_size: int = field(default=8, metadata={"range": (0, 64)})
     recover_fillers: bool = True
@@ -129,6 +137,9 @@ class Engine:
         self.threads, self.workers, self._share = _decoders(self.options)
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
+        head = self.options.initial_prompt.strip()
+        self._model.context = (tuple(self._model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids)
+                               if head else (), self.options.context_tokens)
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use

@@ -103,19 +103,35 @@ class _SearchApart:
 
 
 def _fitting_model_class():
-    """faster-whisper's WhisperModel with an encoder that skips the padding.
+    """faster-whisper's WhisperModel with an encoder that skips the padding and a shorter
+    previous text.
 
     faster-whisper pads every window's features with zeros to 3000 frames (30 s) before
     the encoder: the whole of a short clip's window, the end of a long file's last
     window. With ``fit`` on, ``encode`` cuts that padding off again, keeping 3 s of it
     (with 1 s, the last words suffered), so the encoder works on the audio and the
     decoder attends to it alone. Real log-mel frames are never all zero.
+
+    Each window is prompted with the text before it, up to 223 tokens in faster-whisper,
+    where the filler prompt that opened it falls off once the text is long. With ``context``
+    set (``(head, n)``), a window gets ``head`` (the filler prompt's tokens, when the text
+    still starts with them) and the last ``n`` tokens: the beam search carries the prompt in
+    every beam at every step, and on one thread 223 tokens cost a third of its time.
     """
     import numpy as np
     from faster_whisper import WhisperModel  # heavy: only when a model is needed
 
     class FittingWhisperModel(WhisperModel):
         fit = True
+        context: tuple[tuple[int, ...], int] | None = None
+
+        def get_prompt(self, tokenizer, previous_tokens, *args, **kwargs):
+            if self.context is not None:
+                head, n = self.context
+                kept = len(head) if tuple(previous_tokens[: len(head)]) == head else 0
+                if len(previous_tokens) > kept + n:
+                    previous_tokens = list(previous_tokens[:kept]) + list(previous_tokens[len(previous_tokens) - n:])
+            return super().get_prompt(tokenizer, previous_tokens, *args, **kwargs)
 
         def encode(self, features):
             if self.fit:
