@@ -1,6 +1,6 @@
 """Render spoken STAR answers with many synthetic voices, filled pauses and long pauses at known times.
 
-usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...|held-out]
+usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...|held-out|festival]
        make_voices.py OUT_DIR --noise-only          (30 s noise files, no speech)
        make_voices.py OUT_DIR --babble SRC_DIR --snr 15 [--pool CORPUS] [--seed N]
        make_voices.py OUT_DIR --typing SRC_DIR --snr 15 [--seed N]
@@ -60,8 +60,22 @@ HELD_OUT = {
     "fl-rms": ("flite:rms", 160),  # US English male, unit selection
     "fl-slt": ("flite:slt", 165),  # US English female, unit selection
 }  # (flite's diphone voice kal16 renders a lone vowel as a 0.05 s blip at any stretch: not usable)
-ALL_VOICES = VOICES | HELD_OUT
+# Held out, second set: Festival's voices (``--voices festival``), added after the flite voices'
+# errors had been studied (docs/accuracy.md), so that a set no one has looked at stays. Two
+# diphone voices of speakers no other set has, and the statistical (HTS) voice built from slt's
+# recordings: the speaker of fl-slt, through another synthesis.
+FESTIVAL = {
+    "fv-kal": ("festival:kal_diphone", 165),  # US English male, diphone
+    "fv-ked": ("festival:ked_diphone", 160),  # US English male, diphone
+    "fv-slt": ("festival:cmu_us_slt_arctic_hts", 165),  # US English female, HTS (slt's recordings)
+}
+ALL_VOICES = VOICES | HELD_OUT | FESTIVAL
 FLITE_WPM = 170  # flite's own rate at duration_stretch 1, roughly
+FESTIVAL_WPM = 200  # Festival's, likewise
+# Festival's lexicon says these words as the filled pause (phone input ignores its duration
+# stretch): um -> ah m, uh -> ah, err -> eh r, ah -> aa, hum -> hh ah m. ("er" is "er r", a
+# blip of 0.06-0.17 s at any stretch on the diphone voices, so an "er" is said "eh r".)
+FESTIVAL_FILLERS = {"um": ["um"], "uh": ["uh"], "er": ["err"], "ah": ["ah"], "hmm": ["hum"]}
 
 # Filled pauses: spoken form -> (scored type, espeak-ng phoneme inputs, flite phone strings).
 FILLERS = {
@@ -173,6 +187,13 @@ def _render(text: str, voice: str, wpm: int, pitch: int, tmp: Path, *, tempo: fl
         _run(["flite", "-voice", voice.split(":", 1)[1], "--setf", f"duration_stretch={FLITE_WPM / wpm:.3f}",
               "-o", str(raw), *(["-p", f"pau {text} pau"] if phones else ["-t", text])])
         effects += ["pitch", str((pitch - 50) * 6)]
+    elif voice.startswith("festival:"):
+        said = text.replace("\\", " ").replace('"', " ")
+        (tmp / "say.scm").write_text(
+            f"(voice_{voice.split(':', 1)[1]})\n(Parameter.set 'Duration_Stretch {FESTIVAL_WPM / wpm:.3f})\n"
+            f'(set! u (Utterance Text "{said}"))\n(utt.synth u)\n(utt.save.wave u "{raw}" \'riff)\n')
+        _run(["festival", "-b", str(tmp / "say.scm")])
+        effects += ["pitch", str((pitch - 50) * 6)]
     else:
         _run(["espeak-ng", "-v", voice, "-s", str(wpm), "-p", str(pitch), "-w", str(raw), text])
     if tempo != 1.0:
@@ -231,6 +252,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     rng = np.random.default_rng(seed)
     voice, base_wpm = ALL_VOICES[voice_key]
     flite_voice = voice.startswith("flite:")
+    festival_voice = voice.startswith("festival:")
     wpm = int(base_wpm + rng.integers(-20, 21))
     pitch = int(rng.integers(30, 71))
     question, sents = STORIES[story_idx]
@@ -261,7 +283,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
                     t += int(gap * RATE) / RATE
                 if kind == "filler":
                     ftype, espeak, flite = FILLERS[text]
-                    phonemes = flite if flite_voice else espeak
+                    phonemes = flite if flite_voice else FESTIVAL_FILLERS[text] if festival_voice else espeak
                     for attempt in range(6):  # some voices render a phoneme string as a blip: try another
                         x = _render(str(rng.choice(phonemes)), voice, int(rng.integers(70, 110)),
                                     int(np.clip(pitch + rng.integers(-15, 6), 0, 99)), tmp,
@@ -317,7 +339,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     labels = {s["label"] for s in truth_sents}
     truth = {
         "id": name, "story": f"lab-s{story_idx + 1}", "variant": "full", "question": question,
-        "voice": f"{voice if flite_voice else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
+        "voice": f"{voice if flite_voice or festival_voice else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
         "pitch": pitch, "noise": room_noise,
         "duration_s": round(duration, 3), "speech_span_s": round(span, 3), "content_words": content,
         "filler_count": sum(counts.values()), "filler_counts": counts, "long_pauses": long_pauses,
@@ -412,7 +434,8 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--answers-per-voice", type=int, default=3)
     p.add_argument("--voices", default=",".join(VOICES),
-                   help="comma-separated keys of VOICES and HELD_OUT, or 'held-out' for all of HELD_OUT")
+                   help="comma-separated keys of VOICES, HELD_OUT and FESTIVAL, or 'held-out' for all of "
+                        "HELD_OUT, 'festival' for all of FESTIVAL")
     p.add_argument("--seed", type=int, default=14)
     p.add_argument("--noise-only", action="store_true")
     p.add_argument("--babble", type=Path, help="source corpus for a babble condition")
@@ -428,11 +451,11 @@ def main() -> None:
         mix_condition(a.babble or a.typing, a.out, "babble" if a.babble else "typing", a.snr, a.seed,
                       a.pool)
         return
-    held_out = a.voices == "held-out"
-    keys = list(HELD_OUT) if held_out else a.voices.split(",")
+    sets = {"held-out": (HELD_OUT, len(VOICES)), "festival": (FESTIVAL, len(VOICES) + len(HELD_OUT))}
+    chosen, first = sets.get(a.voices, (dict.fromkeys(a.voices.split(",")), 0))
     # the held-out voices continue the lab's numbering, so their stories, seeds and filler places
     # are not the first lab voices' again
-    for vi, key in enumerate(keys, start=len(VOICES) if held_out else 0):
+    for vi, key in enumerate(chosen, start=first):
         # Each voice gets a different rotation of the stories, so every story is heard in several voices.
         for k in range(a.answers_per_voice):
             story = (vi * 3 + k) % len(STORIES)

@@ -11,9 +11,10 @@ APT_PACKAGES=(python3-venv libportaudio2 libsndfile1 libasound2-plugins)
 EXTRAS=""
 if [ "${1:-}" = "--test" ]; then
   # Tests: a PulseAudio server for the virtual microphone, espeak-ng and sox for speech
-  # fixtures, flite for the held-out voices of `make eval-voices`, and a real headless
-  # Chromium for the HTML export.
-  APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng flite sox chromium chromium-driver)
+  # fixtures, flite and Festival (three voices) for the held-out voices of `make eval-voices`,
+  # and a real headless Chromium for the HTML export.
+  APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng flite sox chromium chromium-driver
+                 festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)
   EXTRAS="[test]"
 fi
 
