@@ -125,6 +125,23 @@ def test_filler_stamped_across_a_pause_that_typing_filled_starts_where_the_voice
         assert len(out) == 1 and out[0].start == pytest.approx(5.45, abs=0.03)
 
 
+def test_filler_stamped_from_the_word_before_across_a_silence_goes_after_the_silence():
+    # "...errors. [0.3 s] Uh, now I...": Whisper ends "errors." early (5.45 s; its sound runs to
+    # 5.75 s) and stamps the "Uh," from there across the silence, so the stamp overlaps the word's
+    # tail more than the filler (which runs into "now", one region). The filler is said after the
+    # silence the voice detector hears inside the stamp, not in the word's tail.
+    before = steady_words(11, 0.5)  # ends at 5.45 s
+    after = steady_words(6, 6.4)
+    x = audio_for(before + [Word("uh", 6.05, 6.35)] + after, 10)
+    x[int(5.45 * RATE): int(5.75 * RATE)] = tone(0.3)  # the tail of "errors."
+    words = tuple(before + [Word("Uh,", 5.45, 6.3)] + after)
+    act = replace(speech_activity(x, RATE), voice=((0.47, 5.78), (6.03, 9.1)))
+    (_, tail_end), (said, _) = [r for r in act.regions if r[0] < 6.3 and r[1] > 5.45]
+    assert (tail_end, said) == (pytest.approx(5.75, abs=0.03), pytest.approx(6.05, abs=0.03))
+    out = align_fillers([Filler("uh", 5.45, 6.3, "filled_pause", word_index=11)], words, act)
+    assert len(out) == 1 and out[0].start == pytest.approx(6.04, abs=0.03)
+
+
 def test_filler_inside_one_long_stretch_of_speech_keeps_its_stamp():
     words = steady_words(8, 0.5) + [Word("uh,", 4.1, 4.4)] + steady_words(6, 4.45)
     x = audio_for(words, 8)

@@ -37,8 +37,8 @@ def align_fillers(fillers: list[Filler], words: tuple[Word, ...], activity: Acti
     sentence is often stamped half a second late. Each filled pause is moved onto
     the nearest short stretch of speech (:data:`FILLED_PAUSE_MIN_S` to ``max_len_s``),
     within ``reach_s`` of its stamp, that no other word covers; failing that, it keeps
-    its stamp, cut to the speech under it and starting where the voice comes back if it
-    falls silent inside the stamp (:func:`_where_the_voice_resumes`). Two filled
+    its stamp, starting where the voice comes back if it falls silent inside the stamp
+    (:func:`_where_the_voice_resumes`), cut to the speech under what is left. Two filled
     pauses landing on the same stretch are one hesitation written twice (the more
     confident spelling is kept). One stamped where the audio holds no speech at all
     was never said (the prompt can make Whisper write "uh" into silence) and is
@@ -61,9 +61,11 @@ def align_fillers(fillers: list[Filler], words: tuple[Word, ...], activity: Acti
             # it was one long region, as in white noise, where the level regions merge: on the
             # lab voices (eval_corpus scoring) white 10 dB filled-pause F1 0.80 -> 0.89, fan
             # 10 dB 0.90 -> 0.92, clean 0.93 -> 0.94, pink 10 and white 15 dB unchanged.
-            region = _overlapping_region(f, activity) or (f.start, f.end)
-            start, end = max(region[0], f.start), min(region[1], f.end)
-            start = _where_the_voice_resumes(start, end, activity.voice)
+            # where the voice falls silent inside the stamp and comes back, the filler is what
+            # follows: the speech under the stamp before that silence is the word before it
+            resumed = _where_the_voice_resumes(f.start, f.end, activity.voice)
+            region = _overlapping_region(replace(f, start=resumed), activity) or (resumed, f.end)
+            start, end = max(region[0], resumed), min(region[1], f.end)
         else:
             start, end = region
         moved = Filler(f.text, round(start, 3), round(end, 3), f.kind, f.source, f.word_index)
