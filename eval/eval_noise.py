@@ -6,7 +6,7 @@ usage: eval_noise.py CORPUS --cmd 'COMMAND {audio}' [--conditions pink:20,fan:15
 Noisy copies are made with ``../shared/tools/make_noisy.py`` (KIND:SNR[:RT60]) into
 WORK/NAME-KIND-SNR[-rt..]/ once and reused; ``--extra`` adds conditions made elsewhere (for
 example ``make_voices.py --babble``), scored over the same file names. Outputs are cached in
-WORK/cache, so a second run with the same command and files only re-scores. Prints one markdown
+WORK/cache, so a second run with the same command, files and code only re-scores. Prints one markdown
 table: filled-pause P/R/F1, all-filler F1, long-pause P/R, WER, wall time over audio time.
 The default conditions are those of issue 14's ``make eval-noise``.
 """

@@ -53,9 +53,25 @@ class Row:
     wall_over_audio: float
 
 
+def code_version() -> str:
+    """A digest of the code and settings an analysis depends on (``src/``, ``config.toml``,
+    ``eval/``, ``constraints.txt``): a cached output made by other code is not reused."""
+    h = hashlib.sha1()
+    files = [ROOT / "config.toml", ROOT / "constraints.txt", *sorted((ROOT / "src").rglob("*.py")),
+             *sorted((ROOT / "src").rglob("*.npz")), *sorted((ROOT / "eval").glob("*.py"))]
+    for f in files:
+        if f.exists():
+            h.update(f.relative_to(ROOT).as_posix().encode() + b"\0" + f.read_bytes())
+    return h.hexdigest()
+
+
+_CODE = code_version()
+
+
 def run_one(cmd: str, audio: Path, cache_dir: Path, timeout: float = 900) -> tuple[dict | None, float]:
-    """Run CMD on AUDIO (cached by command and file path); return (output JSON or None, wall seconds)."""
-    key = hashlib.sha1(f"{cmd}\0{audio.resolve()}\0{audio.stat().st_mtime_ns}".encode()).hexdigest()[:16]
+    """Run CMD on AUDIO (cached by command, file and :func:`code_version`); return (output JSON or None,
+    wall seconds)."""
+    key = hashlib.sha1(f"{cmd}\0{audio.resolve()}\0{audio.stat().st_mtime_ns}\0{_CODE}".encode()).hexdigest()[:16]
     cache = cache_dir / f"{audio.stem}-{key}.json"
     if cache.exists():
         c = json.loads(cache.read_text())
