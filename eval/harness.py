@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shlex
 import subprocess
 import sys
@@ -21,11 +22,13 @@ BASELINE_CMD = f"{ROOT / '.venv/bin/python'} {ROOT / 'eval/baseline.py'} {{audio
 
 
 # Spellings of a filled pause that eval_corpus.py does not know, and would count as neither found
-# nor false. A nasal one ("hmm") is of type um: make_voices.py's truth scores a spoken "hmm" as
-# um, so a system that writes what it heard, "hmm", is credited with an um. "err" is "er" (type
-# uh), as Whisper sometimes spells it in noise. The dev corpus's truth has none of these, so only
-# the systems' own spellings can change its figures.
-EXTRA_SPELLINGS = {"hmm": "um", "hm": "um", "hmmm": "um", "mm": "um", "mmm": "um", "err": "uh"}
+# nor false. A nasal one ("hmm", "mm", a hum in two beats such as "mm-hmm": letters h and m only,
+# once the hyphen is gone) is of type um: make_voices.py's truth scores a spoken "hmm" as um, so a
+# system that writes what it heard, "hmm", is credited with an um. "err" is "er" (type uh), as
+# Whisper sometimes spells it in noise. The dev corpus's truth has none of these, so only the
+# systems' own spellings can change its figures.
+EXTRA_SPELLINGS = {"err": "uh"}
+NASAL = re.compile(r"h*m[hm]*")
 
 
 def _eval_corpus():
@@ -34,6 +37,15 @@ def _eval_corpus():
 
     for spelling, kind in EXTRA_SPELLINGS.items():
         eval_corpus.TYPES.setdefault(spelling, kind)
+    if not getattr(eval_corpus.ftype, "nasal", False):
+        plain = eval_corpus.ftype
+
+        def ftype(text: str) -> str | None:
+            kind = plain(text)
+            return kind or ("um" if NASAL.fullmatch(re.sub(r"[^a-z ]", "", text.lower()).strip()) else None)
+
+        ftype.nasal = True  # type: ignore[attr-defined]
+        eval_corpus.ftype = ftype
     return eval_corpus
 
 

@@ -71,4 +71,8 @@ def test_the_vocabulary_itself():
     assert all(vocab.is_filled_pause(t) for t in ("um", "ummm", "uh", "er", "erm", "ah", "hmm", "mm"))
     assert not any(vocab.is_filled_pause(t) for t in ("us", "are", "her", "umbrella", "oh", "a"))
     assert vocab.FILLED_PAUSE_IN_TEXT.sub("", "so um, i uh fixed it") == "so i fixed it"
+    # a hum in two beats, as Whisper writes one ("Right, mm-mm, our release...")
+    assert all(vocab.is_filled_pause(t) for t in ("mm-mm", "mm-hmm", "hmm-mm", "m-hm", "mhm"))
+    assert not any(vocab.is_filled_pause(t) for t in ("uh-huh", "uh-uh", "mm-yes", "hmm-", "-mm", "him-him"))
+    assert vocab.FILLED_PAUSE_IN_TEXT.sub("", "right mm-mm, our release took a day") == "right our release took a day"
     assert vocab.words_rx(vocab.WE_WORDS).findall("we're sure our team, not us, did it") == ["we're", "our", "us"]

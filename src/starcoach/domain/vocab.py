@@ -7,10 +7,13 @@ from __future__ import annotations
 
 import re
 
-# Filled pauses: um, uh, er, ah, hmm, erm and their stretched spellings ("ummm", "uhh").
-FILLED_PAUSE = re.compile(r"^(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+|a+h+m+|h+m+|m+h*m+|hm+)$")
+# Filled pauses: um, uh, er, ah, hmm, erm and their stretched spellings ("ummm", "uhh"), and a
+# hum in two beats written with a hyphen ("mm-mm", "mm-hmm", "hmm-mm"). (Not "uh-huh" or
+# "uh-uh": those are a yes and a no.)
+_HUMS = r"h*m+h*m*(?:-h*m+h*m*)+"
+FILLED_PAUSE = re.compile(rf"^(?:{_HUMS}|u+m+|u+h+m*|e+r+m*|e+r+|a+h+|a+h+m+|h+m+|m+h*m+|hm+)$")
 # The same, found inside running text (a word on its own, optionally followed by a comma).
-FILLED_PAUSE_IN_TEXT = re.compile(r"\b(?:u+m+|u+h+m*|e+r+m*|e+r+|a+h+m*|h+m+|m+h*m+)\b,?\s*")
+FILLED_PAUSE_IN_TEXT = re.compile(rf"\b(?:{_HUMS}|u+m+|u+h+m*|e+r+m*|e+r+|a+h+m*|h+m+|m+h*m+)\b,?\s*")
 
 # Given to Whisper as the "previous text", it makes the model write the filled pauses
 # it otherwise cleans away (see TranscribeOptions.initial_prompt).
