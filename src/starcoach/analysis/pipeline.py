@@ -92,8 +92,8 @@ class Analyzer:
 
     def engine(self, threads: int = 0) -> Engine:
         """The model loaded for ``threads`` CPU threads (0: the configured number)."""
-        key = threads or self.options.transcribe.threads or (os.cpu_count() or 1)
-        if not self.loaded(threads):
+        key = self._threads(threads)
+        if key not in self._engines:
             from ..asr.engine import Engine  # heavy imports inside: only when a model is needed
 
             self._engines[key] = Engine(self.model.path, replace(self.options.transcribe, threads=key))
@@ -101,7 +101,10 @@ class Analyzer:
 
     def loaded(self, threads: int = 0) -> bool:
         """Whether :meth:`engine` has the model for ``threads`` loaded already."""
-        return (threads or self.options.transcribe.threads or (os.cpu_count() or 1)) in self._engines
+        return self._threads(threads) in self._engines
+
+    def _threads(self, threads: int) -> int:
+        return threads or self.options.transcribe.threads or (os.cpu_count() or 1)
 
     def analyze_file(self, path: str | Path, *, live: bool = False) -> Analysis:
         """Decode, transcribe and analyse an audio file.
@@ -138,12 +141,10 @@ class Analyzer:
             voice = _voice_while_loading(samples, self.engine)
         activity = voice_activity(samples, voice=voice, levels=levels)
         t_transcribe = time.perf_counter()
+        result: ChunkResult = (Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
         if activity.regions:  # never run the model on silence
-            transcript, audio_fillers, unconfirmed = _transcribe_windows(self.engine(), self.options, samples,
-                                                                         activity)
-        else:
-            transcript, audio_fillers, unconfirmed = (
-                Transcript(segments=(), duration_s=len(samples) / SAMPLE_RATE), (), ())
+            result = _transcribe_windows(self.engine(), self.options, samples, activity)
+        transcript, audio_fillers, unconfirmed = result
         t_analyze = time.perf_counter()
         return _finish(transcript, activity, audio_fillers, unconfirmed, self.options, self.model, source,
                        (t0, t_transcribe, t_analyze), signal_stats(samples))
@@ -165,7 +166,6 @@ class Analyzer:
             threads = max(1, (os.cpu_count() or 1) - 1)
         engine = self.engine(threads)
         options = self.options
-
         last: dict = {}
 
         def voice(samples: np.ndarray) -> list[tuple[float, float]]:

@@ -137,9 +137,6 @@ class Engine:
         self.threads, self.workers, self._share = _decoders(self.options)
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
-        head = self.options.initial_prompt.strip()
-        self._model.context = (tuple(self._model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids)
-                               if head else (), self.options.context_tokens)
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use
@@ -310,7 +307,8 @@ def _load(path: Path, opts: TranscribeOptions):
     from .whisper_model import load_model
 
     share = _decoders(opts)[2]
-    return load_model(path, opts.compute_type, share, min(share, opts.search_threads or share))
+    return load_model(path, opts.compute_type, share, min(share, opts.search_threads or share),
+                      prompt=opts.initial_prompt, context_tokens=opts.context_tokens)
 
 
 def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:

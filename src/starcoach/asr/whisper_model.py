@@ -43,9 +43,11 @@ def native_settings() -> None:
         mallopt(_M_ARENA_MAX, MALLOC_ARENAS)
 
 
-def load_model(path: Path, compute_type: str, threads: int, search_threads: int):
+def load_model(path: Path, compute_type: str, threads: int, search_threads: int, *, prompt: str = "",
+               context_tokens: int | None = None):
     """faster-whisper's model in PATH on THREADS threads, its beam search on SEARCH_THREADS of
-    them (:class:`_SearchApart` when fewer).
+    them (:class:`_SearchApart` when fewer); with CONTEXT_TOKENS, each window is prompted with
+    PROMPT (when the text still starts with it) and that many tokens of the text before it.
 
     Raises:
         ModelError: the folder does not hold a loadable model.
@@ -60,6 +62,10 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int)
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+    if context_tokens is not None:
+        head = prompt.strip()
+        ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
+        model.context = (tuple(ids), context_tokens)
     _give_back_freed_memory()
 
     # A window whose greedy text fails Whisper's checks is decoded again by sampling at a higher
