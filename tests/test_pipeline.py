@@ -157,6 +157,33 @@ def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_t
     assert part_length(3600.0, 2) == (WINDOW_S, 30.0)
 
 
+def test_with_two_decoders_every_model_is_loaded_before_any_part_is_decoded(monkeypatch):
+    # A model loading (a transient of ~130 MB) beside the other decoder's work raised the peak RSS.
+    import time
+
+    from starcoach.analysis import pipeline
+
+    events: list[tuple[str, int]] = []
+
+    class Engine:
+        workers = 2
+
+        def lane(self, k):
+            time.sleep(0.2 * k)  # the second decoder's model takes a while to load
+            events.append(("load", k))
+            return k
+
+    def decode(lane, options, samples, context, activity):
+        events.append(("decode", lane))
+        return Transcript(segments=(), duration_s=len(samples) / RATE), (), ()
+
+    monkeypatch.setattr(pipeline, "_transcribe_chunk", decode)
+    activity = Activity(((0.5, 40.0), (42.0, 79.5)), -40.0, -60.0, np.zeros(1))
+    pipeline._transcribe_windows(Engine(), pipeline.AnalysisOptions(), np.zeros(80 * RATE, np.float32), activity)
+    assert sorted(events) == [("decode", 0), ("decode", 1), ("load", 0), ("load", 1)]
+    assert [op for op, _ in events] == ["load", "load", "decode", "decode"], events
+
+
 def test_long_recordings_are_cut_in_the_longest_silence_near_each_window_end():
     # speech in 10 s turns with 1 s gaps, and one 3 s gap 10 s after the first nominal cut
     regions, t = [], 0.0

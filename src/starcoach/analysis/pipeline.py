@@ -351,12 +351,10 @@ def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.nd
         from concurrent.futures import ThreadPoolExecutor
 
         lanes = min(workers, len(bounds))
-
-        def run_lane(k: int) -> list[ChunkResult | None]:
-            return [part(engine.lane(k), a, b, "") for a, b in bounds[k::lanes]]
-
+        # Every decoder loaded first: a load's transient (~130 MB) beside a decode raised the peak RSS.
+        decoders = [engine.lane(k) for k in range(lanes)]
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="starcoach-decoder") as pool:
-            by_lane = list(pool.map(run_lane, range(lanes)))
+            by_lane = list(pool.map(lambda k: [part(decoders[k], a, b, "") for a, b in bounds[k::lanes]], range(lanes)))
         results = [by_lane[i % lanes][i // lanes] for i in range(len(bounds))]
     else:  # one after another, each part prompted with the text before it
         for start, end in bounds:
