@@ -52,10 +52,11 @@ class TranscribeOptions:
         workers: decoders, each a copy of the model on ``threads // workers`` threads; 0 means
             one per thread. With more than one, ``analyze`` cuts a recording of 40 s or more in
             silences into a part per decoder and decodes the parts side by side
-            (:meth:`Engine.lane`). Measured (2026-12-04, Intel Xeon, 2 cores, docs/benchmarks.md):
-            ``analyze`` about twice as fast, but each part after the first starts without the
-            text before it, and WER rose by 0.4-2.5 points on the dev answers, the lab voices
-            and four noisy copies (filled-pause F1 -0.03 to +0.02), so 1 it is.
+            (:meth:`Engine.lane`). Measured (2026-12-04, 2 cores, docs/benchmarks.md): ``analyze``
+            about twice as fast on an Intel Xeon, 1.4 times on an AMD EPYC, but each part after
+            the first starts without the text before it, and WER rose by 0.4-2.5 points on the
+            dev answers, the lab voices and four noisy copies (filled-pause F1 -0.03 to +0.02;
+            the held-out Festival voices, AMD: 0.956 -> 0.930), so 1 it is.
         beam_size: beam search width. Measured: on whole files beam 2 was as accurate as 5
             and 17% faster (filler F1 0.978 vs 0.973, WER 0.198 vs 0.199), but on the live
             path, chunk by chunk through the virtual microphone, it lost (filler F1 0.966,
