@@ -208,6 +208,9 @@ def _trace_marks(stderr: str, t_end: float) -> dict[str, float]:
 
 def bench_analysis_stage() -> None:
     r = subprocess.run([sys.executable, str(ROOT / "bench" / "bench_analysis.py")], capture_output=True, text=True)
+    if r.returncode:  # say so, rather than print an empty figure
+        print(f"3. FAILED (exit {r.returncode}): {(r.stderr.strip().splitlines() or ['no output'])[-1]}")
+        return
     print("3. " + "\n   ".join(line for line in r.stdout.splitlines() if not line.startswith("machine")))
 
 

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from starcoach.analysis.alignment import fit_to_audio
 from starcoach.audio.activity import speech_activity
-from starcoach.analysis.pipeline import _fit_to_audio
 from starcoach.audio.decode import SAMPLE_RATE, load_audio
 from starcoach.config import load_config
 from starcoach.analysis.fillers import filler_word_indexes
@@ -41,7 +41,7 @@ def main() -> None:
     cfg = load_config()
     engine = Engine(resolve_model(cfg.model, cfg.paths.models).path, cfg.transcribe)
     activity = speech_activity(samples, SAMPLE_RATE)
-    transcript = _fit_to_audio(engine.transcribe(samples), activity)
+    transcript = fit_to_audio(engine.transcribe(samples), activity)
 
     def stage():
         act = speech_activity(samples, SAMPLE_RATE)
