@@ -57,12 +57,12 @@ def test_a_window_is_prompted_with_the_filler_prompt_and_the_last_tokens_of_the_
     assert model.get_prompt(tok, head + text) == [1, *(head + text)[-223:], 2, 3, 4]  # faster-whisper's own
 
 
-def test_the_override_is_a_subclass_that_only_replaces_encode_and_get_prompt():
+def test_the_override_is_a_subclass_that_only_replaces_encode_get_prompt_and_wraps_generate_segments():
     from starcoach.asr.whisper_model import _fitting_model_class
 
     cls = _fitting_model_class()
     own = {name for name in vars(cls) if not name.startswith("__")}
-    assert own == {"encode", "fit", "get_prompt", "context"}
+    assert own == {"encode", "encode_now", "encode_ahead", "generate_segments", "fit", "get_prompt", "context"}
     assert issubclass(cls, faster_whisper.WhisperModel)
 
 
@@ -87,6 +87,38 @@ def test_beam_searches_run_on_the_copy_and_calls_that_encode_on_the_main_model()
     assert split.generate(np.zeros((1, 1500, 512), np.float32), [[1]], beam_size=5) == "search"  # encoder output
     assert split.generate(np.zeros((4, 80, 300), np.float32), [[1]] * 4, beam_size=1) == "main"  # mel: encodes first
     assert split.align() == "aligned by main" and split.n_mels == 80
+
+
+def test_given_windows_each_next_one_is_encoded_on_another_thread_and_a_window_opened_inside_one_is_not():
+    import threading
+    from types import SimpleNamespace
+
+    import numpy as np
+    from faster_whisper.audio import pad_or_trim
+
+    from starcoach.asr.whisper_model import _EncodeAhead
+
+    class Model:  # what _EncodeAhead uses of faster-whisper's model
+        feature_extractor = SimpleNamespace(nb_max_frames=3000)
+        frames_per_second = 100
+
+        def encode_now(self, features):
+            return threading.current_thread().name, float(features.sum())
+
+    features = np.random.default_rng(0).random((80, 9001), dtype=np.float32)  # 90 s
+    window = lambda a, b: pad_or_trim(features[:, a:b])  # noqa: E731 - as faster-whisper slices and pads
+    ahead = _EncodeAhead(Model(), features, [0.0, 28.0, 30.0, 55.0, 60.0, 88.0])
+    try:
+        first = ahead.encode(window(0, 2800))
+        inside = ahead.encode(window(2100, 2800))  # window 0 stopped early: its rest, not window 1
+        second = ahead.encode(window(3000, 5500))
+        third = ahead.encode(window(6000, 8800))
+    finally:
+        ahead.close()
+    assert first == ("MainThread", float(window(0, 2800).sum()))
+    assert inside == ("MainThread", float(window(2100, 2800).sum()))
+    for (thread, total), (a, b) in ((second, (3000, 5500)), (third, (6000, 8800))):
+        assert thread.startswith("starcoach-encoder") and total == float(window(a, b).sum())
 
 
 ARENAS = """

@@ -60,6 +60,7 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
         if search_threads < threads:
             model.model = _SearchApart(model.model, ctranslate2.models.Whisper(
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
+            model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
     if context_tokens is not None:
@@ -129,6 +130,7 @@ def _fitting_model_class():
 
     class FittingWhisperModel(WhisperModel):
         fit = True
+        encode_ahead = False  # see _EncodeAhead
         context: tuple[tuple[int, ...], int] | None = None
 
         def get_prompt(self, tokenizer, previous_tokens, *args, **kwargs):
@@ -139,7 +141,21 @@ def _fitting_model_class():
                     previous_tokens = list(previous_tokens[:kept]) + list(previous_tokens[len(previous_tokens) - n:])
             return super().get_prompt(tokenizer, previous_tokens, *args, **kwargs)
 
+        def generate_segments(self, features, tokenizer, options, *args, **kwargs):
+            ahead = _EncodeAhead(self, features, options.clip_timestamps) if self.encode_ahead else None
+            self._ahead = ahead
+            try:
+                yield from super().generate_segments(features, tokenizer, options, *args, **kwargs)
+            finally:
+                self._ahead = None
+                if ahead is not None:
+                    ahead.close()
+
         def encode(self, features):
+            ahead = getattr(self, "_ahead", None)
+            return ahead.encode(features) if ahead is not None else self.encode_now(features)
+
+        def encode_now(self, features):
             if self.fit:
                 frames = features.shape[-1]
                 voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
@@ -148,3 +164,62 @@ def _fitting_model_class():
             return super().encode(features)
 
     return FittingWhisperModel
+
+
+class _EncodeAhead:
+    """Encodes the next window while the beam search decodes this one.
+
+    With the windows given in advance (faster-whisper's ``clip_timestamps``: starcoach's
+    windows cut in pauses), the first window of each is known before it is decoded. The
+    search runs on a thread of its own (:class:`_SearchApart`), so while it decodes window k
+    the encoder (on the model's other threads) reads window k + 1, and the search need not
+    wait for it. A window faster-whisper opens inside a given one (after a decode that
+    stopped early) is encoded when it comes, as before. The encoder's output is the same
+    whichever thread computes it, so the text is too.
+    """
+
+    def __init__(self, model, features, clip_timestamps):
+        from concurrent.futures import ThreadPoolExecutor
+
+        from faster_whisper.audio import pad_or_trim
+
+        self._model = model
+        content = features.shape[-1] - 1
+        size = model.feature_extractor.nb_max_frames
+        points = [round(t * model.frames_per_second) for t in clip_timestamps] \
+            if not isinstance(clip_timestamps, str) else []
+        starts = [(a, min(size, min(b, content) - a)) for a, b in zip(points[::2], points[1::2]) if a < min(b, content)]
+        # The window faster-whisper will pass to encode for each start (the same slice, padded).
+        self._windows = [lambda a=a, n=n: pad_or_trim(features[:, a: a + n]) for a, n in starts]
+        self._next = 0  # the first given window not yet encoded
+        self._pending = None  # (index, window, future) of the window being encoded ahead
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="starcoach-encoder") if len(starts) > 1 else None
+
+    def encode(self, features):
+        pending = self._pending
+        if pending is not None and _same(features, pending[1]):
+            self._pending = None
+            out = pending[2].result()
+            self._ahead_of(pending[0])
+            return out
+        out = self._model.encode_now(features)
+        if pending is None and self._next < len(self._windows) and _same(features, self._windows[self._next]()):
+            self._ahead_of(self._next)
+        return out
+
+    def _ahead_of(self, index: int) -> None:
+        """Window ``index`` is being decoded: encode the next one meanwhile."""
+        self._next = index + 1
+        if self._pool is not None and self._next < len(self._windows):
+            window = self._windows[self._next]()
+            self._pending = (self._next, window, self._pool.submit(self._model.encode_now, window))
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+
+def _same(a, b) -> bool:
+    import numpy as np
+
+    return a.shape == b.shape and bool(np.array_equal(a, b))
