@@ -71,6 +71,53 @@ def test_the_beam_search_runs_on_one_thread_of_a_model_copy_and_finds_the_same_w
 
 
 @pytest.mark.slow
+def test_given_windows_the_next_is_encoded_on_another_thread_while_one_is_decoded_and_the_words_are_the_same(config):
+    import threading
+
+    from starcoach.analysis.clips import voice_clips
+    from starcoach.analysis.pipeline import voice_activity
+    from starcoach.asr.engine import Engine, TranscribeOptions
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    samples = load_audio(SAMPLES / "demo-answer.flac").samples
+    windows = voice_clips(voice_activity(samples).regions, len(samples) / 16000, max_s=28.0)
+    assert len(windows) >= 2  # 44 s of speech
+    engine = Engine(config.analyzer().model.path, TranscribeOptions(threads=2))  # the search on a thread apart
+    model = engine._model
+    assert model.encode_ahead
+    encoders: list[str] = []
+    encode_now = model.encode_now
+    model.encode_now = lambda features: encoders.append(threading.current_thread().name) or encode_now(features)
+    ahead = engine.transcribe(samples, windows=windows).words
+    model.encode_ahead = False
+    alone = engine.transcribe(samples, windows=windows).words
+    assert encoders[0] == "MainThread" and any(name.startswith("starcoach-encoder") for name in encoders)
+    assert len(ahead) > 60 and [(w.text, w.start, w.end) for w in ahead] == [(w.text, w.start, w.end) for w in alone]
+    for w in ahead:  # the audio between the windows was not decoded
+        assert any(a - 0.05 <= (w.start + w.end) / 2 <= b + 0.05 for a, b in windows), w
+
+
+@pytest.mark.slow
+def test_analyze_opens_whispers_windows_in_pauses(config):
+    from starcoach.analysis.pipeline import voice_activity
+    from starcoach.audio.decode import load_audio
+    from tests.conftest import SAMPLES
+
+    analyzer = config.analyzer()
+    engine = analyzer.engine()
+    given = []
+    transcribe = engine.transcribe
+    engine.transcribe = lambda *a, **k: given.append(k.get("windows")) or transcribe(*a, **k)
+    analyzer.analyze_file(SAMPLES / "demo-answer.flac")
+    windows = given[0]
+    assert windows and len(windows) >= 2 and all(b - a <= 28.0 for a, b in windows)
+    regions = voice_activity(load_audio(SAMPLES / "demo-answer.flac").samples).regions
+    for (_, end), (start, _) in zip(windows, windows[1:]):  # each cut falls in a silence
+        assert end <= start and not any(a < (end + start) / 2 < b for a, b in regions)
+
+
+@pytest.mark.slow
 def test_each_window_sees_the_filler_prompt_and_64_tokens_of_the_text_before_it(config):
     from starcoach.asr.engine import Engine
     from starcoach.audio.decode import load_audio

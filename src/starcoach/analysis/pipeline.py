@@ -23,7 +23,7 @@ from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 from .alignment import fit_to_audio
-from .clips import decode_clips
+from .clips import decode_clips, voice_clips
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
@@ -258,9 +258,8 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
                       activity: Activity) -> ChunkResult:
     """Transcribe one stretch of audio and recover the fillers it dropped (times relative to it).
 
-    Silence before the first and after the last speech is not decoded: it costs a
-    decoder pass for nothing, and a long silent tail is where Whisper hallucinates and
-    falls back to slower, hotter decoding.
+    Silence before the first and after the last speech is not decoded: it costs a decoder pass for
+    nothing, and a long silent tail is where Whisper hallucinates and falls back to slower, hotter decoding.
     """
     first = max(0.0, activity.regions[0][0] - 0.3)
     last = min(len(samples) / SAMPLE_RATE, activity.regions[-1][1] + 0.5)
@@ -276,12 +275,13 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     if config.transcribe.clip_s:
         transcript = decode_clips(engine, samples, activity, prompt, config.transcribe.clip_s)
     else:
-        transcript = fit_to_audio(engine.transcribe(samples, prompt=prompt), activity)
-    # Whisper sometimes ends a window early after a long silence and never comes back to the
-    # speech that follows: at the end of the audio, or in the middle, where the next window
-    # starts 30 s after the last one and 10-16 s of speech are lost (seen in white, pink, babble
-    # and typing noise, and by the baseline alike). Decode what it skipped on its own, with
-    # the text before it as context.
+        max_s = config.transcribe.window_s  # Whisper's windows opened in pauses, or (0) its own
+        windows = voice_clips(activity.regions, len(samples) / SAMPLE_RATE, max_s=max_s) if max_s else None
+        transcript = fit_to_audio(engine.transcribe(samples, prompt=prompt, windows=windows), activity)
+    # Whisper sometimes ends a window early after a long silence and never comes back to the speech
+    # that follows: at the end of the audio, or in the middle, where the next window starts 30 s after
+    # the last one and 10-16 s of speech are lost (seen in white, pink, babble and typing noise, and
+    # by the baseline alike). Decode what it skipped on its own, with the text before it as context.
     tried: set[tuple[float, float]] = set()
     for _ in range(0 if config.transcribe.clip_s else 3):
         holes = [h for h in skipped_speech(transcript, activity) if h not in tried]

@@ -97,6 +97,13 @@ class TranscribeOptions:
             faster and find filled pauses better on clean audio (dev F1 0.97 -> 0.98, eight lab
             voices 0.92 -> 0.95) but worse under babble (0.90 -> 0.82) and in two more noise
             conditions, with WER 0.01-0.02 higher; the counts matter more than the speed, so 0.
+        window_s: with ``clip_s`` 0, Whisper's windows, one after another, each prompted with
+            the text before it, open where the voice does: the voiced stretches are grouped into
+            windows of at most this many seconds, cut in pauses (``clips.voice_clips``), and
+            while the beam search decodes one window the encoder reads the next
+            (``whisper_model._EncodeAhead``). 0: faster-whisper's own windows, each next one
+            opened at the last complete sentence of the one before, its audio encoded again.
+            Measured: see docs/benchmarks.md.
     """
 
     language: str = field(default="en", metadata={"choices": WHISPER_LANGUAGES})
@@ -116,6 +123,7 @@ class TranscribeOptions:
     filler_threshold: float = field(default=0.015, metadata={"range": (0.0, 1.0)})
     fit_window: bool = True
     clip_s: float = field(default=0.0, metadata={"range": (0.0, 28.0)})
+    window_s: float = field(default=28.0, metadata={"range": (0.0, 30.0)})
 
 
 class Engine:
@@ -161,7 +169,8 @@ class Engine:
             return self._lanes[index]
 
     def transcribe(self, samples: np.ndarray, *, prompt: str | None = None, fallback: bool = True,
-                   condition: bool | None = None, fit: bool | None = None) -> Transcript:
+                   condition: bool | None = None, fit: bool | None = None,
+                   windows: list[tuple[float, float]] | None = None) -> Transcript:
         """Transcribe 16 kHz mono samples.
 
         Args:
@@ -171,6 +180,10 @@ class Engine:
                 looks wrong (Whisper's default). Off for short clips, where a retry
                 costs much and finds little.
             fit: overrides ``fit_window`` when given.
+            windows: (start, end) seconds, in order: decode these stretches only, each
+                opening a window of its own (faster-whisper's ``clip_timestamps``; see
+                ``window_s``), the text before each still its prompt. None: Whisper's own
+                30 s windows over the whole.
 
         Returns:
             The :class:`Transcript`, times in seconds from the first sample.
@@ -179,7 +192,7 @@ class Engine:
         initial = opts.initial_prompt if prompt is None else prompt
         with self._decode_lock:
             self._model.fit = self.options.fit_window if fit is None else fit
-            return self._decode(samples, initial, condition, fallback)
+            return self._decode(samples, initial, condition, fallback, windows)
 
     def transcribe_clips(self, samples: np.ndarray, clips: list[tuple[float, float]], *,
                          prompt: str | None = None) -> Transcript:
@@ -229,11 +242,12 @@ class Engine:
                     initial_prompt=initial or None, no_speech_threshold=opts.no_speech_threshold,
                     no_repeat_ngram_size=opts.no_repeat_ngram_size)
 
-    def _decode(self, samples, initial, condition, fallback) -> Transcript:
+    def _decode(self, samples, initial, condition, fallback, windows=None) -> Transcript:
         opts = self.options
         segments, _info = self._model.transcribe(
             samples,
             **self._decoding(initial),
+            clip_timestamps=[t for window in windows for t in window] if windows else "0",
             condition_on_previous_text=opts.condition_on_previous_text if condition is None else condition,
             temperature=[0.0, 0.2, 0.4, 0.6, 0.8, 1.0] if fallback else [0.0],
             vad_filter=False,
