@@ -99,18 +99,25 @@ def test_given_windows_the_next_is_encoded_on_another_thread_while_one_is_decode
 
 
 @pytest.mark.slow
-def test_analyze_opens_whispers_windows_in_pauses(config):
-    from starcoach.analysis.pipeline import voice_activity
+def test_with_window_s_set_analyze_opens_whispers_windows_in_pauses_and_by_default_whisper_does(config):
+    from dataclasses import replace
+
+    from starcoach.analysis.pipeline import Analyzer, voice_activity
     from starcoach.audio.decode import load_audio
     from tests.conftest import SAMPLES
 
-    analyzer = config.analyzer()
-    engine = analyzer.engine()
-    given = []
-    transcribe = engine.transcribe
-    engine.transcribe = lambda *a, **k: given.append(k.get("windows")) or transcribe(*a, **k)
-    analyzer.analyze_file(SAMPLES / "demo-answer.flac")
-    windows = given[0]
+    default = config.analyzer()
+    given: list[list] = []  # per analyzer, the windows of each decode
+    for analyzer in (default, Analyzer(default.model, replace(
+            default.options, transcribe=replace(default.options.transcribe, window_s=28.0)))):
+        engine, calls = analyzer.engine(), []
+        transcribe = engine.transcribe
+        engine.transcribe = lambda *a, calls=calls, transcribe=transcribe, **k: (
+            calls.append(k.get("windows")) or transcribe(*a, **k))
+        analyzer.analyze_file(SAMPLES / "demo-answer.flac")
+        given.append(calls)
+    assert given[0][0] is None  # config.toml: window_s = 0, faster-whisper's own windows
+    windows = given[1][0]
     assert windows and len(windows) >= 2 and all(b - a <= 28.0 for a, b in windows)
     regions = voice_activity(load_audio(SAMPLES / "demo-answer.flac").samples).regions
     for (_, end), (start, _) in zip(windows, windows[1:]):  # each cut falls in a silence

@@ -92,8 +92,8 @@ class TranscribeOptions:
             several times faster.
         clip_s: decode the voiced stretches as clips of at most this many seconds, cut in
             pauses, encoded once each and decoded in one batch
-            (:meth:`Engine.transcribe_clips`); 0 for Whisper's own 30 s windows, one after
-            another. Measured (2026-12-02, docs/accuracy.md): 25 s clips make ``analyze`` ~20%
+            (:meth:`Engine.transcribe_clips`); 0 for Whisper's windows, one after another
+            (``window_s``). Measured (2026-12-02, docs/accuracy.md): 25 s clips make ``analyze`` ~20%
             faster and find filled pauses better on clean audio (dev F1 0.97 -> 0.98, eight lab
             voices 0.92 -> 0.95) but worse under babble (0.90 -> 0.82) and in two more noise
             conditions, with WER 0.01-0.02 higher; the counts matter more than the speed, so 0.
@@ -103,7 +103,11 @@ class TranscribeOptions:
             while the beam search decodes one window the encoder reads the next
             (``whisper_model._EncodeAhead``). 0: faster-whisper's own windows, each next one
             opened at the last complete sentence of the one before, its audio encoded again.
-            Measured: see docs/benchmarks.md.
+            Measured (2026-12-04, AMD EPYC, docs/accuracy.md): 28 s windows make ``analyze``
+            ~17% faster and find filled pauses as well or better on clean voices (held-out
+            flite 0.903 -> 0.926, Festival 0.956 -> 0.945), but in pink and white noise the
+            cuts fall in the level detector's many short gaps and WER rises (dev, pink 10 dB:
+            0.265 -> 0.330, over the baseline's 0.282), so 0.
     """
 
     language: str = field(default="en", metadata={"choices": WHISPER_LANGUAGES})
@@ -123,7 +127,7 @@ class TranscribeOptions:
     filler_threshold: float = field(default=0.015, metadata={"range": (0.0, 1.0)})
     fit_window: bool = True
     clip_s: float = field(default=0.0, metadata={"range": (0.0, 28.0)})
-    window_s: float = field(default=28.0, metadata={"range": (0.0, 30.0)})
+    window_s: float = field(default=0.0, metadata={"range": (0.0, 30.0)})
 
 
 class Engine:
