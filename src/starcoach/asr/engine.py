@@ -103,8 +103,8 @@ class TranscribeOptions:
             while the beam search decodes one window the encoder reads the next
             (``whisper_model._EncodeAhead``). 0: faster-whisper's own windows, each next one
             opened at the last complete sentence of the one before, its audio encoded again.
-            Measured (2026-12-04, AMD EPYC, docs/accuracy.md): 28 s windows make ``analyze``
-            ~17% faster and find filled pauses as well or better on clean voices (held-out
+            Measured (2026-12-04, AMD EPYC, docs/accuracy.md): 28 s windows take 15% less
+            time (``make bench``) and find filled pauses about as well on clean voices (held-out
             flite 0.903 -> 0.926, Festival 0.956 -> 0.945), but in pink and white noise the
             cuts fall in the level detector's many short gaps and WER rises (dev, pink 10 dB:
             0.265 -> 0.330, over the baseline's 0.282), so 0.
