@@ -9,6 +9,7 @@ from starcoach.analysis.filler_recovery import recover_fillers
 from starcoach.analysis.metrics import MetricsOptions
 from starcoach.analysis.alignment import fit_to_audio
 from starcoach.analysis.windows import PART_MIN_S, WINDOW_S, part_length, window_bounds
+from starcoach.asr.engine import TranscribeOptions
 from starcoach.asr.probe import ProbeScore
 from starcoach.audio.activity import Activity, speech_activity
 from starcoach.domain.transcript import Segment, Transcript, Word
@@ -179,7 +180,8 @@ def test_with_two_decoders_every_model_is_loaded_before_any_part_is_decoded(monk
 
     monkeypatch.setattr(pipeline, "_transcribe_chunk", decode)
     activity = Activity(((0.5, 40.0), (42.0, 79.5)), -40.0, -60.0, np.zeros(1))
-    pipeline._transcribe_windows(Engine(), pipeline.AnalysisOptions(), np.zeros(80 * RATE, np.float32), activity)
+    options = pipeline.AnalysisOptions(transcribe=TranscribeOptions(lead_in_s=0.0))
+    pipeline._transcribe_windows(Engine(), options, np.zeros(80 * RATE, np.float32), activity)
     assert sorted(events) == [("decode", 0), ("decode", 1), ("load", 0), ("load", 1)]
     assert [op for op, _ in events] == ["load", "load", "decode", "decode"], events
 

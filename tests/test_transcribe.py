@@ -280,18 +280,26 @@ def test_with_two_decoders_the_demo_answer_is_analysed_in_two_parts_side_by_side
     options = replace(default.options, transcribe=replace(default.options.transcribe, threads=2, workers=0))
     analyzer = Analyzer(default.model, options)
     engine = analyzer.engine()
-    first: dict[int, float] = {}  # each decoder's first decode: its part (later ones: skipped speech)
+    calls: dict[int, list[tuple[float, str | None]]] = {0: [], 1: []}  # each decoder's decodes: seconds, prompt
     for k in (0, 1):
         lane = engine.lane(k)
 
         def noted(samples, *args, _k=k, _decode=lane.transcribe, **kwargs):
-            first.setdefault(_k, len(samples) / 16000)
+            calls[_k].append((len(samples) / 16000, kwargs.get("prompt")))
             return _decode(samples, *args, **kwargs)
 
         lane.transcribe = noted
     analysis = analyzer.analyze_file(SAMPLES / "demo-answer.flac")
-    assert sorted(first) == [0, 1]  # the 44 s answer: a part on each decoder
-    assert all(15 < seconds < 30 for seconds in first.values())
+    # the 44 s answer: a part on each decoder; the second decoder first reads the seconds before
+    # its part on their own, and is prompted with their words, as the text before it
+    (part0, prompt0), (lead, lead_prompt), (part1, prompt1) = calls[0][0], *calls[1][:2]
+    assert 15 < part0 < 30 and 15 < part1 < 30 and prompt0 is None
+    assert lead == pytest.approx(options.transcribe.lead_in_s, abs=0.01) and lead_prompt is None
+    base = options.transcribe.initial_prompt
+    assert prompt1 is not None and prompt1.startswith(base)
+    said_before = {w.text.lower().strip(",.") for w in analysis.transcript.words if part0 - lead <= w.start < part0}
+    lead_words = prompt1[len(base):].lower().replace(",", "").replace(".", "").split()
+    assert len(lead_words) >= 5 and len(said_before & set(lead_words)) >= len(lead_words) / 2, (lead_words, said_before)
     assert {f.text for f in analysis.metrics.fillers} >= {"um", "uh"}
     assert [p for p in analysis.metrics.pauses if p.duration_s >= 2.0]  # the 2.4 s inserted silence
     said = " ".join(w.text.lower() for w in analysis.transcript.words)

@@ -1,6 +1,7 @@
 """Where the recognised words and filled pauses were said: Whisper's times are loose.
 
-Words are trimmed to the voice and segments laid over silence dropped (:func:`fit_to_audio`).
+Words are trimmed to the voice and segments laid over silence dropped (:func:`fit_to_audio`);
+voice that no word covers is found for decoding again (:func:`skipped_speech`).
 
 Each filled pause the transcript holds is moved onto the stretch of voice it was said in, one
 hesitation written twice is counted once, and one stamped where nobody spoke is dropped.
@@ -209,3 +210,23 @@ def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
             words.append(replace(w, start=round(start, 3), end=round(end, 3)))
         kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
     return replace(transcript, segments=tuple(kept))
+
+
+# Voice with no word in it for this long (seconds) is speech the decoder skipped.
+SKIPPED_SPEECH_S = 1.0
+
+
+def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[float, float]]:
+    """(start, end) seconds of each stretch between two words (or after the last) holding
+    :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch starts at the
+    voice, or 0.2 s before it. With no word at all, the whole of the voice is one stretch."""
+    words = transcript.words
+    bounds = [(a.end, b.start) for a, b in zip(words, words[1:])]
+    bounds.append((words[-1].end if words else 0.0, transcript.duration_s))
+    out = []
+    for done, nxt in bounds:
+        if nxt - done < SKIPPED_SPEECH_S + 0.4 or activity.speech_between(done + 0.2, nxt - 0.2) < SKIPPED_SPEECH_S:
+            continue
+        first = next((a for a, b in activity.regions if b > done + 0.2 and a < nxt - 0.2), done)
+        out.append((round(max(done, first - 0.2), 3), round(nxt, 3)))
+    return out

@@ -22,7 +22,7 @@ from ..audio.activity import Activity, SignalStats, signal_stats, speech_activit
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
-from .alignment import fit_to_audio
+from .alignment import fit_to_audio, skipped_speech
 from .clips import decode_clips, voice_clips
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes
@@ -308,26 +308,6 @@ def _transcribe_chunk(engine: Engine, config: AnalysisOptions, samples: np.ndarr
     return transcript, fillers, unconfirmed
 
 
-# Voice with no word in it for this long (seconds) is speech the decoder skipped.
-SKIPPED_SPEECH_S = 1.0
-
-
-def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[float, float]]:
-    """(start, end) seconds of each stretch between two words (or after the last) holding
-    :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch starts at the
-    voice, or 0.2 s before it. With no word at all, the whole of the voice is one stretch."""
-    words = transcript.words
-    bounds = [(a.end, b.start) for a, b in zip(words, words[1:])]
-    bounds.append((words[-1].end if words else 0.0, transcript.duration_s))
-    out = []
-    for done, nxt in bounds:
-        if nxt - done < SKIPPED_SPEECH_S + 0.4 or activity.speech_between(done + 0.2, nxt - 0.2) < SKIPPED_SPEECH_S:
-            continue
-        first = next((a for a, b in activity.regions if b > done + 0.2 and a < nxt - 0.2), done)
-        out.append((round(max(done, first - 0.2), 3), round(nxt, 3)))
-    return out
-
-
 def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.ndarray,
                         activity: Activity) -> ChunkResult:
     """Transcribe a recording of any length in bounded memory (see :mod:`.windows`), its
@@ -338,25 +318,28 @@ def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.nd
     if len(bounds) == 1:
         return _transcribe_chunk(engine, options, samples, "", activity)
 
-    def part(lane: Engine, start: float, end: float, context: str) -> ChunkResult | None:
+    def part(lane: Engine, start: float, end: float, context: str | None) -> ChunkResult | None:
         sub = shift_activity(activity, -start, end - start)
         if not sub.regions:
             return None
         window = samples[int(start * SAMPLE_RATE): int(end * SAMPLE_RATE)]
+        if context is None:  # the part before is not decoded yet: read its last seconds first
+            context = _lead_in(lane, options, samples, activity, start)
         return _transcribe_chunk(lane, options, window, context, sub)
 
     results: list[ChunkResult | None] = []
     if workers > 1:
         # Side by side, part i on decoder i % workers, each decoder's parts in order (so a
-        # decoder's sampler sees the same work on every run); a part starts without the text
-        # before it, which is not decoded yet.
+        # decoder's sampler sees the same work on every run); the text before a part is not
+        # decoded yet, so its decoder reads the seconds before the part first (_lead_in).
         from concurrent.futures import ThreadPoolExecutor
 
         lanes = min(workers, len(bounds))
         # Every decoder loaded first: a load's transient (~130 MB) beside a decode raised the peak RSS.
         decoders = [engine.lane(k) for k in range(lanes)]
         with ThreadPoolExecutor(max_workers=lanes, thread_name_prefix="starcoach-decoder") as pool:
-            by_lane = list(pool.map(lambda k: [part(decoders[k], a, b, "") for a, b in bounds[k::lanes]], range(lanes)))
+            by_lane = list(pool.map(lambda k: [part(decoders[k], a, b, None) for a, b in bounds[k::lanes]],
+                                    range(lanes)))
         results = [by_lane[i % lanes][i // lanes] for i in range(len(bounds))]
     else:  # one after another, each part prompted with the text before it
         for start, end in bounds:
@@ -374,6 +357,19 @@ def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.nd
         unconfirmed.extend((round(a + start, 3), round(b + start, 3)) for a, b in unsure)
     return (Transcript(segments=tuple(segments), duration_s=total, language=options.transcribe.language),
             tuple(fillers), tuple(unconfirmed))
+
+
+def _lead_in(engine: Engine, options: AnalysisOptions, samples: np.ndarray, activity: Activity,
+             start: float) -> str:
+    """The words of the ``lead_in_s`` seconds before ``start`` (none if no voice is there),
+    decoded on their own: the text before a part that is decoded beside the part before it,
+    to prompt it with as Whisper prompts each window with the text before."""
+    first = max(0.0, start - options.transcribe.lead_in_s)
+    sub = shift_activity(activity, -first, start - first)
+    if start - first <= 0 or not sub.regions:
+        return ""
+    lead = engine.transcribe(samples[int(first * SAMPLE_RATE): int(start * SAMPLE_RATE)], fallback=False)
+    return " ".join(w.text.strip() for w in fit_to_audio(lead, sub).words)
 
 
 def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Filler, ...],
