@@ -158,6 +158,28 @@ def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_t
     assert part_length(3600.0, 2) == (WINDOW_S, 30.0)
 
 
+def test_a_lead_in_decodes_only_the_seconds_before_a_part_and_only_where_a_voice_is():
+    from starcoach.analysis import pipeline
+
+    seen: list[int] = []
+
+    class Lane:
+        def transcribe(self, samples, **kwargs):
+            seen.append(len(samples))
+            words = (Word("we", 1.0, 1.3, 0.9), Word("shipped", 1.3, 1.8, 0.9), Word("it.", 1.8, 2.0, 0.9))
+            return Transcript((Segment(1.0, 2.0, "we shipped it.", words),), len(samples) / RATE)
+
+    options = pipeline.AnalysisOptions(transcribe=TranscribeOptions(lead_in_s=6.0))
+    samples = np.zeros(60 * RATE, np.float32)
+    voiced = Activity(((0.5, 20.0), (21.0, 40.0), (41.0, 59.0)), -40.0, -60.0, np.zeros(1))
+    assert pipeline._lead_in(Lane(), options, samples, voiced, 40.5) == "we shipped it."
+    assert seen == [6 * RATE]  # 34.5-40.5 s, decoded on its own
+    quiet_before = Activity(((0.5, 20.0), (41.0, 59.0)), -40.0, -60.0, np.zeros(1))
+    assert pipeline._lead_in(Lane(), options, samples, quiet_before, 40.5) == ""
+    assert pipeline._lead_in(Lane(), options, samples, voiced, 0.0) == ""
+    assert seen == [6 * RATE]  # no voice before the part, or no part before it: nothing decoded
+
+
 def test_with_two_decoders_every_model_is_loaded_before_any_part_is_decoded(monkeypatch):
     # A model loading (a transient of ~130 MB) beside the other decoder's work raised the peak RSS.
     import time
