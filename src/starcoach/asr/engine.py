@@ -54,13 +54,14 @@ class TranscribeOptions:
             silences into a part per decoder and decodes the parts side by side
             (:meth:`Engine.lane`). Measured (2026-12-04, 2 cores, docs/benchmarks.md): ``analyze``
             about twice as fast on an Intel Xeon, 1.4 times on an AMD EPYC, but each part after
-            the first starts without the text before it, and WER rose by 0.4-2.5 points on the
+            the first started without the text before it, and WER rose by 0.4-2.5 points on the
             dev answers, the lab voices and four noisy copies (filled-pause F1 -0.03 to +0.02;
-            the held-out Festival voices, AMD: 0.956 -> 0.930), so 1 it is. With ``lead_in_s``
-            (2026-12-05, AMD) the clean sets lose less (WER dev 0.204, espeak-ng voices 0.226,
-            Festival 0.124 against 0.206, 0.216 and 0.127 with one decoder), but a cut costs
-            words in pink and white noise of 10-15 dB even with the text before it (dev, pink
-            10 dB: 0.265 with one decoder, 0.293 with the two parts decoded one after another).
+            the held-out Festival voices, AMD: 0.956 -> 0.930). With ``lead_in_s`` (2026-12-05,
+            AMD: 1.26 times as fast) the clean sets lose less (WER dev 0.204, espeak-ng voices
+            0.226, Festival 0.124 against 0.206, 0.216 and 0.127 with one decoder), but a cut
+            costs words in pink and white noise of 10-15 dB even with the text before it (dev,
+            pink 10 dB: 0.265 with one decoder, 0.293 with the two parts decoded one after
+            another), so 1 it is.
         beam_size: beam search width. Measured: on whole files beam 2 was as accurate as 5
             and 17% faster (filler F1 0.978 vs 0.973, WER 0.198 vs 0.199), but on the live
             path, chunk by chunk through the virtual microphone, it lost (filler F1 0.966,
