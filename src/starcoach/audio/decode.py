@@ -222,12 +222,13 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
         n = 0
         energy = np.zeros(source_channels, dtype=np.float64)
         mix_energy = 0.0
-        # Planar float at 16 kHz with the file's own channels: the mix is ours to make.
-        resampler = av.AudioResampler(format="fltp", layout=stream.layout, rate=SAMPLE_RATE)
+        # Packed float at 16 kHz with the file's own channels: the mix is ours to make. (Planar
+        # float crashed the process in PyAV 18.1 for 8 channels or more.)
+        resampler = av.AudioResampler(format="flt", layout=stream.layout, rate=SAMPLE_RATE)
         try:
             frames = _frames(container, stream, resampler)
             for block in frames:
-                block = block.reshape(source_channels, -1) if block.ndim == 2 else block.reshape(1, -1)
+                block = block.reshape(-1, source_channels).T  # interleaved -> (channels, n)
                 if channel is not None:
                     mono = block[min(channel, len(block) - 1)]
                 elif len(block) == 1:
@@ -260,7 +261,7 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
 
 
 def _frames(container: Any, stream: Any, resampler: Any):
-    """Resampled blocks as (channels, n) float32 arrays, the resampler's tail included."""
+    """Resampled blocks as interleaved float32 arrays, the resampler's tail included."""
     for frame in container.decode(stream):
         for out in resampler.resample(frame):
             yield out.to_ndarray()
