@@ -425,6 +425,30 @@ def test_locked_database_waits_briefly_then_says_so(tmp_path, stored, monkeypatc
     assert snapshot() == stored
 
 
+
+def test_doctor_on_a_locked_database_says_so_and_moves_nothing(stored, monkeypatch):
+    """A database another process holds locked is busy, not damaged: doctor must not move it
+    aside and rebuild it (what the holder commits would go into the file moved aside, and the
+    rebuilt one would hand out the ids of deleted takes again)."""
+    from starcoach.config import load_config
+    from starcoach.takes import store as store_module
+
+    monkeypatch.setattr(store_module, "LOCK_WAIT_S", 0.3)
+    db = load_config().paths.database
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("PRAGMA locking_mode = EXCLUSIVE")
+    holder.execute("BEGIN EXCLUSIVE")
+    holder.execute("UPDATE takes SET status = status WHERE id = 1")
+    try:
+        line = one_line(run("doctor"), 1)
+        assert "locked" in line and "try again" in line, line
+        assert not list(db.parent.glob(f"{db.name}.damaged-*"))
+    finally:
+        holder.execute("COMMIT")
+        holder.close()
+    assert snapshot() == stored
+    assert run("doctor").stdout.startswith("database: ok")
+
 def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored):
     from starcoach.config import load_config
 

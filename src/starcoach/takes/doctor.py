@@ -22,9 +22,10 @@ from ..config import Config
 from ..domain.errors import StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
+from . import store as store_module
 from .recovery import recover, unlisted_audio
 from .session import analyse_and_store
-from .store import Store, Take, now, summary_columns
+from .store import Store, Take, now, store_error, summary_columns
 
 
 @dataclass
@@ -91,12 +92,18 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
 
 
 def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
-    """The integrity check's answer, and the rows still readable (None if none could be)."""
+    """The integrity check's answer, and the rows still readable (None if none could be).
+
+    Raises:
+        StoreError: another process holds the database locked past the store's wait: that is
+            not damage, and moving the file aside would lose what that process writes.
+    """
     if not db.exists():
         return ["ok"], None
     try:
-        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=3.0)
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=store_module.LOCK_WAIT_S)
     except sqlite3.Error as exc:
+        _raise_if_locked(db, exc)
         return [str(exc)], None
     try:
         try:
@@ -104,12 +111,18 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
             if result == ["ok"]:
                 result = _schema_problems(con) or result
         except sqlite3.Error as exc:
+            _raise_if_locked(db, exc)
             result = [str(exc)]
         if result == ["ok"]:
             return result, None
         return result, _readable_rows(con)
     finally:
         con.close()
+
+
+def _raise_if_locked(db: Path, exc: sqlite3.Error) -> None:
+    if isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in ("locked", "busy")):
+        raise store_error(db, exc) from None
 
 
 def _schema_problems(con: sqlite3.Connection) -> list[str]:
