@@ -449,6 +449,36 @@ def test_doctor_on_a_locked_database_says_so_and_moves_nothing(stored, monkeypat
     assert snapshot() == stored
     assert run("doctor").stdout.startswith("database: ok")
 
+
+@pytest.mark.parametrize("when", ["after the commit", "before the commit"])
+def test_an_import_interrupted_around_its_commit_keeps_a_listed_take_whole(tmp_path, stored, monkeypatch, when):
+    """Ctrl-C can land just after the row is committed: the take is listed, so its audio must
+    stay (it was deleted, leaving a take whose audio is missing). Just before, nothing stays."""
+    from starcoach.takes import store as store_module
+
+    real = store_module.Store.add_take
+
+    def add_take(self, **kwargs):
+        if when == "before the commit":
+            raise KeyboardInterrupt
+        real(self, **kwargs)
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(store_module.Store, "add_take", add_take)
+    result = run("import", SILENCE(tmp_path))
+    assert result.exit_code == 130, result.output
+    monkeypatch.setattr(store_module.Store, "add_take", real)
+    takes = snapshot()  # reads every listed take's audio
+    assert takes[:2] == stored
+    recordings = Path(stored[0]["audio_path"]).parent
+    audio = [p for p in recordings.iterdir() if p.suffix != ".json"]
+    if when == "after the commit":
+        assert len(takes) == 3 and Path(takes[2]["audio_path"]).is_file() and len(audio) == 3
+    else:
+        assert len(takes) == 2 and len(audio) == 2
+    checked = run("doctor")
+    assert checked.exit_code == 0 and "missing" not in checked.stdout, checked.stdout
+
 def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored):
     from starcoach.config import load_config
 

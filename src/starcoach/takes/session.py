@@ -198,13 +198,24 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
                                  source="import", started_at=meta["started_at"],
                                  duration_s=document["duration_s"], document=document)
     except BaseException:
-        # Not indexed: leave nothing behind (the original is where it was).
-        dest.unlink(missing_ok=True)
-        sidecar.remove(dest)
+        # Not indexed: leave nothing behind (the original is where it was). An interrupt can
+        # land after the row's COMMIT, though: that take is whole and keeps its audio.
+        if not _indexed(store, dest):
+            dest.unlink(missing_ok=True)
+            sidecar.remove(dest)
         raise
     sidecar.update(dest, status="complete", duration_s=document["duration_s"], pid=None)
     document["take"] = {"id": take_id, "audio_path": str(dest)}
     return TakeResult(take_id, dest, None, document, analysis)
+
+
+def _indexed(store: Store, audio: Path) -> bool:
+    """Whether a take lists AUDIO; when the database cannot say, True (the file stays for
+    ``recover`` to index or remove, rather than a listed take losing its audio)."""
+    try:
+        return audio.resolve() in {p.resolve() for p in store.indexed_paths()}
+    except (StarcoachError, OSError):
+        return True
 
 
 def _audio_suffix(file: Path) -> str:
