@@ -709,14 +709,49 @@ def test_a_number_column_holding_something_else_reads_as_unknown(home, stored, v
 
 
 def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch):
-    def refuse(self, missing_ok=False):
+    def refuse(self, *args, **kwargs):
         raise PermissionError(errno.EACCES, "Permission denied", str(self))
 
-    with monkeypatch.context() as m:
+    with monkeypatch.context() as m:  # a folder that refuses changes: no unlink, no rename
         m.setattr(Path, "unlink", refuse)
+        m.setattr(Path, "replace", refuse)
+        m.setattr(Path, "rename", refuse)
         line = one_line(run("delete", "1", "--yes"), 1)
     assert "permission denied" in line.lower()
     assert snapshot() == stored
+
+
+def test_delete_that_fails_after_the_audio_is_set_aside_loses_nothing_listed(stored, monkeypatch):
+    """A step that fails once the audio is gone must not leave the take listed without it:
+    the audio only goes for good after the row does (a metadata file that is a folder failed
+    the delete, rolled the row back and left it listed with its audio deleted)."""
+    from starcoach.takes import sidecar
+
+    audio = Path(stored[0]["audio_path"])
+    meta = sidecar.sidecar_path(audio)
+    meta.unlink(missing_ok=True)
+    meta.mkdir()
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    warned = [ln for ln in result.stderr.splitlines() if ln.startswith("starcoach:")]
+    assert len(warned) == 1 and str(meta) in warned[0] and "by hand" in warned[0], result.stderr
+    assert [t["id"] for t in snapshot()] == [2]
+    assert not audio.exists() and not audio.with_name(audio.name + ".deleted").exists()
+    checked = run("doctor")
+    assert checked.exit_code == 0 and "missing" not in checked.stdout, checked.stdout
+
+    def fail_commit(self, take_id, *, remove_files=None):  # the row cannot go: the audio comes back
+        remove_files(self.get(take_id))
+        raise sqlite3.OperationalError("disk I/O error")
+
+    from starcoach.takes import store as store_module
+
+    second = Path(stored[1]["audio_path"])
+    before = second.read_bytes()
+    with monkeypatch.context() as m:
+        m.setattr(store_module.Store, "delete", store_module._sql(fail_commit))
+        one_line(run("delete", "2", "--yes"), 1)
+    assert second.read_bytes() == before and [t["id"] for t in snapshot()] == [2]
 
 
 def test_broken_alsa_is_one_line(monkeypatch, stored):

@@ -95,14 +95,30 @@ def delete(
             if not typer.confirm(f"Delete take {take} ({record_.started_at}, {record_.audio_path})?"):
                 fail(f"take {take} kept", 2)
 
-        def remove_files(t) -> None:
-            audio = Path(t.audio_path)
-            audio.unlink(missing_ok=True)  # fails (and the take stays) if the folder is read-only
-            sidecar.partial_path(audio).unlink(missing_ok=True)
-            sidecar.remove(audio)
+        audio = Path(record_.audio_path)
+        aside = audio.with_name(audio.name + ".deleted")
+        moved = []
 
-        store.delete(take, remove_files=remove_files)
+        def remove_files(t) -> None:
+            if audio.exists():  # set aside in the transaction: fails (and the take stays) if read-only
+                audio.replace(aside)
+                moved.append(aside)
+
+        try:
+            store.delete(take, remove_files=remove_files)
+        except BaseException:
+            if moved:  # the take is still listed: its audio goes back
+                aside.replace(audio)
+            raise
+        left = []
+        for path in (aside, sidecar.partial_path(audio), sidecar.sidecar_path(audio)):
+            try:
+                path.unlink(missing_ok=True)
+            except OSError as exc:
+                left.append(f"{path} ({exc.strerror or exc})")
     typer.echo(f"deleted take {take}", err=True)
+    if left:
+        typer.echo(f"starcoach: could not remove {', '.join(left)}; remove it by hand", err=True)
 
 
 @app.command(name="import")
