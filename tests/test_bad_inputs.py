@@ -479,6 +479,30 @@ def test_an_import_interrupted_around_its_commit_keeps_a_listed_take_whole(tmp_p
     checked = run("doctor")
     assert checked.exit_code == 0 and "missing" not in checked.stdout, checked.stdout
 
+
+def test_samples_that_are_not_numbers_are_silence_and_every_document_is_strict_json(tmp_path, stored):
+    """A float WAV with NaN and infinite samples: the figures computed from them were NaN,
+    written as a bare NaN that strict JSON parsers reject, and kept in the stored take."""
+    def strict(text):
+        return json.loads(text, parse_constant=lambda c: pytest.fail(f"{c} in a JSON document"))
+
+    rng = np.random.default_rng(0)
+    x = (rng.standard_normal(48000) * 0.01).astype(np.float32)
+    x[1000:5000], x[9000:9100], x[20000:20050] = np.nan, np.inf, -np.inf
+    path = tmp_path / "damaged.wav"
+    sf.write(path, x, 16000, subtype="FLOAT")
+    from starcoach.audio.decode import load_audio
+
+    samples = load_audio(path).samples
+    assert np.isfinite(samples).all() and np.abs(samples).max() <= 1.0
+    assert samples[30000:40000].std() == pytest.approx(0.01, rel=0.1)  # the rest is what the file holds
+    for command in (["analyze", path, "--json"], ["import", path, "--json"]):
+        result = run(*command)
+        assert result.exit_code == 3, result.output  # only noise in it: no speech, said so
+        quality = strict(result.stdout)["audio"]
+        assert quality["snr_db"] is None or np.isfinite(quality["snr_db"])
+    assert strict(run("show", "3", "--json").stdout)["take"]["id"] == 3
+
 def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored):
     from starcoach.config import load_config
 

@@ -250,6 +250,9 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
         raise AudioError(f"{path}: holds no audio samples")
     samples = buf[:n] if n > 0.9 * len(buf) else buf[:n].copy()
     del buf
+    # A float file can hold samples that are not numbers (NaN, infinite): damaged samples are
+    # silence, or every figure computed from them (level, SNR) is not a number either.
+    np.nan_to_num(samples, copy=False, nan=0.0, posinf=0.0, neginf=0.0)
     # Down-mixing and resampling can overshoot full scale slightly; the model expects [-1, 1].
     np.clip(samples, -1.0, 1.0, out=samples)
     loudest = None
