@@ -264,11 +264,26 @@ def _require_evidence(path: list[str], whys: list[dict[str, list[str]]]) -> list
         if part == "situation" and idx == list(range(len(idx))) and len(idx) < len(path) \
                 and path[len(idx)] == "task" and whys[len(idx)]["task"]:
             continue  # what an answer says before stating its task is the setting
+        before, after = _nearest_other(path, part)  # one pass each way, not a scan per sentence
         for k in idx:
-            before = next((path[j] for j in range(k - 1, -1, -1) if path[j] != part), None)
-            after = next((path[j] for j in range(k + 1, len(path)) if path[j] != part), None)
-            path[k] = before or after or part
+            path[k] = before[k] or after[k] or part
     return path
+
+
+def _nearest_other(path: list[str], part: str) -> tuple[list[str | None], list[str | None]]:
+    """For each position, the nearest label before it and after it that is not PART (or None)."""
+    before: list[str | None] = []
+    last: str | None = None
+    for label in path:
+        before.append(last)
+        last = label if label != part else last
+    after: list[str | None] = []
+    last = None
+    for label in reversed(path):
+        after.append(last)
+        last = label if label != part else last
+    after.reverse()
+    return before, after
 
 
 # --- sentences ------------------------------------------------------------------
