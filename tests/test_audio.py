@@ -152,3 +152,22 @@ def test_a_level_region_is_cut_to_the_voice_at_its_ends():
     assert with_voice(((2.0, 5.0),), ((2.15, 4.85),)) == ((2.0, 5.0),)
     # the voice's silences inside the region are untouched by the cut
     assert with_voice(((0.0, 6.0),), ((0.5, 1.0), (1.5, 5.5))) == ((0.4, 5.6),)
+
+
+@pytest.mark.parametrize("placeholder", [0xFFFFFFFF, 0x7FFFFFFF, 0x7FFFF000, 0])
+def test_a_wav_written_to_a_pipe_is_read_whole(tmp_path, placeholder):
+    """A writer to a pipe cannot seek back to fill in the sizes and leaves a placeholder
+    (sox: 0x7FFFF000): that is not a file cut off, and the audio that is there is read."""
+    import struct
+
+    path = tmp_path / "piped.wav"
+    t = np.arange(3 * SAMPLE_RATE) / SAMPLE_RATE
+    sf.write(path, (0.3 * np.sin(2 * np.pi * 440 * t)).astype(np.float32), SAMPLE_RATE, subtype="PCM_16")
+    data = bytearray(path.read_bytes())
+    at = data.index(b"data")
+    data[at + 4:at + 8] = struct.pack("<I", placeholder)
+    data[4:8] = struct.pack("<I", placeholder if placeholder in (0, 0xFFFFFFFF) else placeholder + at)
+    path.write_bytes(bytes(data))
+    audio = load_audio(path)
+    assert audio.duration_s == pytest.approx(3.0, abs=0.05)
+    assert dominant_freq(audio.samples) == pytest.approx(440, abs=5)

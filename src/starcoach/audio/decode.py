@@ -132,12 +132,14 @@ def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
 # decoders then read what is there.
 WAV_CUT_S = 0.1
 WAV_CUT_SHARE = 0.01
+_PLACEHOLDER = 0x7FFF0000  # a data size this large is what a writer to a pipe puts in the header
 
 
 def _check_wav_length(path: Path, head: bytes, declared: int, present: int, byte_rate: int) -> None:
     """Refuse a WAV file holding less audio than its header promises. RF64 files, and the
-    placeholder sizes (0, 0xFFFFFFFF) that streaming writers leave, promise nothing."""
-    if head[:4] != b"RIFF" or declared in (0, 0xFFFFFFFF) or byte_rate <= 0:
+    placeholder sizes that streaming writers leave (0, or near the 32-bit limit: 0xFFFFFFFF,
+    0x7FFFFFFF, sox's 0x7FFFF000), promise nothing."""
+    if head[:4] != b"RIFF" or declared == 0 or declared >= _PLACEHOLDER or byte_rate <= 0:
         return
     missing = declared - max(present, 0)
     if missing > max(WAV_CUT_S * byte_rate, WAV_CUT_SHARE * declared):
