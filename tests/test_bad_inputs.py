@@ -919,3 +919,34 @@ def test_export_interrupted_leaves_no_temporary_file(tmp_path, monkeypatch):
         export.write_new(target, "text")
     monkeypatch.setattr(os, "replace", real_replace)
     assert list((tmp_path / "out").iterdir()) == []
+
+
+def _os_error_line(exc):
+    from starcoach.cli.common import _os_error
+
+    return _os_error(exc)
+
+
+def test_a_read_only_or_failing_disk_names_the_disk_and_what_to_do(stored, monkeypatch):
+    """'Read-only file system' and SQLite's 'disk I/O error' named neither the disk nor a way out."""
+    from starcoach.takes import store as store_module
+
+    def read_only(self, *args, **kwargs):
+        raise OSError(errno.EROFS, "Read-only file system", str(self))
+
+    from starcoach.output import export as export_module
+
+    with monkeypatch.context() as m:
+        m.setattr(export_module, "open", read_only, raising=False)
+        line = one_line(run("export", "1", "-f", "json", "--force"), 1)
+    assert "read-only" in line and "config.toml" in line, line
+    assert _os_error_line(OSError(errno.EROFS, "Read-only file system", "/x")).startswith("the disk is read-only (/x)")
+
+    def io_error(self, *args, **kwargs):
+        raise sqlite3.OperationalError("disk I/O error")
+
+    with monkeypatch.context() as m:
+        m.setattr(store_module.Store, "list", store_module._sql(io_error))
+        line = one_line(run("takes"), 1)
+    assert "disk I/O error" in line and "full or failing" in line and "free some space" in line, line
+    assert snapshot() == stored

@@ -24,7 +24,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as clickx  # type: ignore[no-redef]
     from click.globals import get_current_context  # type: ignore[no-redef]
 
-from ..domain.errors import StarcoachError
+from ..domain.errors import StarcoachError, disk_advice
 from ..domain.transcript import plural
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -135,8 +135,10 @@ def _one_line(text: str) -> str:
 def _os_error(exc: OSError) -> str:
     """Disk full, permission denied and the like, outside a stage that names them."""
     where = f" ({exc.filename})" if exc.filename else ""
-    if exc.errno == errno.ENOSPC:
-        return f"the disk is full{where}; free some space and try again"
+    advice = disk_advice(exc.errno)
+    if advice:
+        what, todo = advice.split("; ", 1)
+        return f"{what}{where}; {todo}"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"permission denied{where}; check the file's owner and mode"
     return f"{exc.strerror or type(exc).__name__}{where}"

@@ -45,3 +45,16 @@ class StoreError(StarcoachError):
 
 class ExportError(StarcoachError):
     """An export target exists (without --force) or cannot be written."""
+
+
+def disk_advice(errno_: int | None) -> str | None:
+    """What to do about a disk that refused a write (full, read-only, over quota), or None."""
+    import errno
+
+    if errno_ == errno.ENOSPC:
+        return "the disk is full; free some space and try again"
+    if errno_ == errno.EDQUOT:
+        return "your disk quota is used up; free some space and try again"
+    if errno_ == errno.EROFS:
+        return "the disk is read-only; remount it writable, or point [paths] in config.toml elsewhere"
+    return None

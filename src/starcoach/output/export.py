@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import ExportError
+from ..domain.errors import ExportError, disk_advice
 from ..domain.transcript import join_words, plural
 from ..domain.vocab import PART_TITLES
 
@@ -85,8 +85,7 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
             from None
     except OSError as exc:
         tmp.unlink(missing_ok=True)
-        why = "the disk is full" if exc.errno == 28 else exc.strerror
-        raise ExportError(f"cannot write {path}: {why}") from None
+        raise ExportError(f"cannot write {path}: {disk_advice(exc.errno) or exc.strerror}") from None
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise

@@ -54,6 +54,10 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
                           "(another starcoach command still writing?); wait for it to finish and try again")
     if "full" in low:
         return StoreError(f"the disk is full: cannot write the takes database {path}; free some space and try again")
+    if "disk i/o error" in low:  # what SQLite says when a write to a full disk fails part-way, among others
+        return StoreError(f"the disk failed to read or write the takes database {path} (disk I/O error): it may be "
+                          "full or failing; free some space, then try again (and run `starcoach doctor` if it "
+                          "persists)")
     if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in low or "not a database" in low
                                                    or "corrupt" in low or "no such table" in low
                                                    or "no such column" in low):
