@@ -141,6 +141,10 @@ ROWS = [
     Row("check-big-audio", lambda t, h: ["check", write(t, "a.wav", wav_bytes(data=b"\x00\x01" * 800_000))], 1,
         "not a UTF-8 text file"),
     Row("check-binary", lambda t, h: ["check", write(t, "a.txt", b"\xff\xfe\x00\x01" * 10)], 1, "a.txt"),
+    # a file with no word in it (markup, emoji, zero-width spaces): was "ACTION 100%, Rating 4/10"
+    Row("check-markup-only", lambda t, h: ["check", write(t, "a.md", "**\n---\n# \n> *\n")], 1, "no words"),
+    Row("check-emoji-only", lambda t, h: ["check", write(t, "a.txt", "\U0001F600 \U0001F389\n")], 1, "no words"),
+    Row("check-zero-width", lambda t, h: ["check", write(t, "a.txt", "\u200b\u200b\u2060\n")], 1, "no words"),
     # 11: config values out of range
     Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 18.0", "min_chunk_s = 0") or ["takes"], 1,
         "min_chunk_s = 0"),

@@ -58,4 +58,6 @@ def read_answer(path: str | Path) -> str:
         raise InputTextError(f"{path}: not a text file")
     if not text.strip():
         raise InputTextError(f"{path}: the file is empty")
+    if not any(ch.isalnum() for ch in text):
+        raise InputTextError(f"{path}: holds no words (only markup, symbols or emoji); write the answer in it")
     return text
