@@ -85,3 +85,19 @@ def test_list_models_shows_readiness(tmp_path):
     resolve_model("tiny.en", tmp_path)
     after = {m.name: (m.ready, m.size_bytes) for m in list_models(tmp_path)}
     assert after["tiny.en"] == (True, 75_537_502) and after["base"][0] is False
+
+
+def test_a_bundled_model_cut_short_is_not_ready_and_says_what_to_do(mdir):
+    """A model.bin cut short (a full disk while copying, say) was listed as ready and failed to
+    load with 'invalid payload size' and no next step."""
+    folder = resolve_model("tiny.en", mdir).path
+    with open(folder / "model.bin", "r+b") as f:
+        f.truncate(1_000_000)
+    listed = {m.name: m for m in list_models(mdir)}["tiny.en"]
+    assert not listed.ready and "damaged" in listed.source and str(folder) in listed.source
+    with pytest.raises(ModelError, match=r"1,000,000 bytes where 75,537,502 were assembled; delete that folder"):
+        resolve_model("tiny.en", mdir)
+    import shutil
+
+    shutil.rmtree(folder)  # what the message says to do
+    assert sha256(resolve_model("tiny.en", mdir).path / "model.bin") == BUNDLED["tiny.en"].sha256

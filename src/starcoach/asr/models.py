@@ -124,6 +124,9 @@ def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
         raise ModelError(f"{name}: not a model folder (needs {' and '.join(MODEL_FILES)})")
     local = models_dir / name
     if _is_model_dir(local):
+        damage = _damaged(local, BUNDLED.get(name))
+        if damage:
+            raise ModelError(f"{local}: {damage}; delete that folder and run again to assemble it anew")
         return ResolvedModel(name=name, path=local)
     if name in BUNDLED:
         return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
@@ -135,19 +138,16 @@ def list_models(models_dir: Path) -> list[ModelInfo]:
     infos: list[ModelInfo] = []
     for m in BUNDLED.values():
         folder = models_dir / m.name
-        ready = _is_model_dir(folder)
+        damage = _damaged(folder, m) if _is_model_dir(folder) else None
+        ready = _is_model_dir(folder) and not damage
         installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
-        infos.append(
-            ModelInfo(
-                name=m.name,
-                path=folder if ready else None,
-                ready=ready,
-                size_bytes=m.size,
-                source=source if ready else f"{source}, assembled on first use",
-                about=m.about,
-            )
-        )
+        if damage:
+            source = f"{source}, damaged ({damage}): delete {folder} to assemble it anew"
+        elif not ready:
+            source = f"{source}, assembled on first use"
+        infos.append(ModelInfo(name=m.name, path=folder if ready or damage else None, ready=ready,
+                               size_bytes=m.size, source=source, about=m.about))
     if models_dir.is_dir():
         for folder in sorted(models_dir.iterdir()):
             if folder.name in BUNDLED or folder.name.startswith(".") or not _is_model_dir(folder):
@@ -253,6 +253,19 @@ def _looks_like_path(name: str) -> bool:
 
 def _is_model_dir(folder: Path) -> bool:
     return all((folder / f).is_file() for f in MODEL_FILES)
+
+
+def _damaged(folder: Path, model: BundledModel | None) -> str | None:
+    """Why a bundled model's folder cannot be what was assembled (its model.bin is not the
+    size the checksum was taken on: cut short by a full disk, or edited), or None. The size
+    only: hashing 145 MB on every run would cost a third of a second."""
+    if model is None:
+        return None
+    try:
+        size = (folder / "model.bin").stat().st_size
+    except OSError as exc:
+        return f"cannot read its model.bin ({exc.strerror})"
+    return None if size == model.size else f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
 
 
 def _package_file(package: str, rel: str) -> Path | None:

@@ -62,7 +62,8 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
-        raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}") from None
+        raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
+                         "damaged, delete that folder (a bundled model is assembled anew on the next run)") from None
     if context_tokens is not None:
         head = prompt.strip()
         ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
