@@ -954,3 +954,40 @@ def test_a_read_only_or_failing_disk_names_the_disk_and_what_to_do(stored, monke
         line = one_line(run("takes"), 1)
     assert "disk I/O error" in line and "full or failing" in line and "free some space" in line, line
     assert snapshot() == stored
+
+
+@pytest.mark.parametrize("damage", ["random bytes", "empty", "missing"])
+def test_doctor_names_a_take_whose_audio_is_gone_or_unreadable_and_exits_1(stored, damage):
+    """doctor said "every take has its audio and analysis" over a take whose audio was empty or
+    random bytes, and exited 0 when it listed a take whose audio was missing."""
+    audio = Path(stored[0]["audio_path"])
+    if damage == "missing":
+        audio.unlink()
+    else:
+        audio.write_bytes(os.urandom(4000) if damage == "random bytes" else b"")
+    result = run("doctor")
+    line = one_line(result, 1)
+    assert "1 take still listed without usable audio" in line and "starcoach delete" in line, line
+    said = [ln for ln in result.stdout.splitlines() if ln.startswith("take 1:")]
+    assert len(said) == 1 and ("missing" if damage == "missing" else "cannot be read") in said[0], result.stdout
+    assert not any(ln.startswith("take 2:") for ln in result.stdout.splitlines())
+    assert [t["id"] for t in json.loads(run("takes", "--json").stdout)] == [1, 2]  # doctor removes nothing
+
+
+def test_doctor_says_what_recover_finished_or_removed(stored):
+    """doctor runs recover first; what that finished or removed went unsaid."""
+    from starcoach.config import load_config
+    from starcoach.takes import sidecar
+
+    recordings = Path(stored[0]["audio_path"]).parent
+    left = recordings / "take-000000-9.wav"  # a recording whose process died before any audio came
+    sidecar.write(left, {"status": "recording", "pid": 2**22 + 12345, "source": "record"})
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("INSERT INTO takes (started_at, audio_path, source, status) VALUES ('2026-12-05T00:00:00',"
+                   " ?, 'record', 'recording')", (str(left.relative_to(load_config().paths.recordings)),))
+    result = run("doctor")
+    assert result.exit_code == 0, result.output
+    removed = [ln for ln in result.stdout.splitlines() if ln.startswith("removed ")]
+    assert len(removed) == 1 and "take 3" in removed[0] and "no audio" in removed[0], result.stdout
+    assert "every take has its audio" not in result.stdout
+    assert snapshot() == stored

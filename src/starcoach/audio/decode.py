@@ -97,6 +97,26 @@ def check_audio_file(path: str | Path) -> Path:
     return path
 
 
+def probe_audio(path: str | Path) -> None:
+    """Check that a file opens as audio and its first samples decode, without decoding the
+    rest (what ``doctor`` asks of every take's audio).
+
+    Raises:
+        AudioError: as :func:`check_audio_file`, or the file holds no decodable audio.
+    """
+    import av  # noqa: PLC0415 - heavy import
+
+    path = check_audio_file(path)
+    try:
+        with av.open(str(path), metadata_errors="ignore") as container:
+            if not container.streams.audio:
+                raise AudioError(f"{path}: holds no audio stream")
+            if next(container.decode(container.streams.audio[0]), None) is None:
+                raise AudioError(f"{path}: holds no audio samples")
+    except (av.error.FFmpegError, UnicodeDecodeError) as exc:
+        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+
+
 def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
     byte_rate: int | None = None  # from the fmt chunk, once it is read
     pos = 12

@@ -179,9 +179,13 @@ def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mod
 @handles_errors
 def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for re-analysis.")) -> None:
     """Check the takes database; rebuild it from recordings/ if it is damaged."""
+    from ..domain.transcript import plural
     from ..takes.doctor import examine
 
     cfg = settings()
     report = examine(cfg, analyzer=cfg.analyzer(model))
     for line in report.lines():
         typer.echo(line)
+    if report.unusable:
+        fail(f"{plural(report.unusable, 'take')} still listed without usable audio (above); restore the files, "
+             "or remove the takes with `starcoach delete ID`")

@@ -19,11 +19,12 @@ from typing import Any
 
 from ..analysis.pipeline import Analyzer
 from ..config import Config
-from ..domain.errors import StarcoachError, StoreError
+from ..audio.decode import probe_audio
+from ..domain.errors import AudioError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import recover, unlisted_audio
+from .recovery import Removed, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, Take, now, store_error, summary_columns
 
@@ -38,7 +39,14 @@ class DoctorReport:
     reindexed: list[int] = field(default_factory=list)
     reanalysed: list[int] = field(default_factory=list)
     missing_audio: list[int] = field(default_factory=list)
+    damaged_audio: list[str] = field(default_factory=list)  # "take N: why"
+    recovered: list[str] = field(default_factory=list)  # what recover() finished or removed
     problems: list[str] = field(default_factory=list)
+
+    @property
+    def unusable(self) -> int:
+        """Takes still listed whose audio is missing or cannot be read: for the user to decide."""
+        return len(self.missing_audio) + len(self.damaged_audio)
 
     def lines(self) -> list[str]:
         out = ["database: " + ("ok" if self.integrity == ["ok"] else
@@ -48,7 +56,9 @@ class DoctorReport:
                        f"{plural(self.kept_rows, 'readable take')} from it")
         out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
         out += [f"analysed take {i} again (its stored analysis was damaged)" for i in self.reanalysed]
+        out += self.recovered
         out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
+        out += self.damaged_audio
         out += self.problems
         if len(out) == 1:
             out.append("every take has its audio and analysis")
@@ -69,11 +79,20 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     with Store(db, config.paths.recordings) as store:
         if salvaged is not None and report.moved_aside is not None:
             report.kept_rows = _restore(store, salvaged)
-        recover(config, store, analyzer=analyzer)
+        removed: list[Removed] = []
+        finished = recover(config, store, analyzer=analyzer, removed=removed)
+        report.recovered = [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
+        report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
+                             for g in removed]
         report.reindexed = _reindex(store, analyzer)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
+                continue
+            try:
+                probe_audio(take.audio_path)
+            except AudioError as exc:
+                report.damaged_audio.append(f"take {take.id}: its audio cannot be read ({exc})")
                 continue
             try:
                 store.document(take.id)
