@@ -243,6 +243,8 @@ ROWS = [
     Row("unknown-command", lambda t, h: ["shwo"], 2, "shwo"),
     Row("unknown-option", lambda t, h: ["takes", "--colour"], 2, "--colour"),
     Row("export-bad-format", lambda t, h: ["export", "1", "--format", "pdf"], 2, "pdf"),
+    # a file named for a format starcoach does not write: was Markdown under a .pdf name, exit 0
+    Row("export-pdf-name", lambda t, h: ["export", "1", "-o", t / "x.pdf"], 2, "cannot export to .pdf"),
     Row("compare-one-take", lambda t, h: ["compare", "1"], 2, "two take ids"),
     Row("compare-ids-and-question", lambda t, h: ["compare", "1", "2", "--question", "deep-1"], 2, "not both"),
     # a question id no question has (a typo) is said to be one, not listed as "no takes yet"
@@ -991,3 +993,11 @@ def test_doctor_says_what_recover_finished_or_removed(stored):
     assert len(removed) == 1 and "take 3" in removed[0] and "no audio" in removed[0], result.stdout
     assert "every take has its audio" not in result.stdout
     assert snapshot() == stored
+
+
+def test_export_formats_are_read_in_any_case(tmp_path, stored):
+    """`-f JSON` was refused as an unknown format, though `-o X.JSON` was read as json."""
+    for args in (["-f", "JSON", "-o", tmp_path / "a.json"], ["-o", tmp_path / "B.JSON"]):
+        result = run("export", "1", *args)
+        assert result.exit_code == 0, result.output
+        assert json.loads(Path(result.stdout.strip()).read_text())["take"]["id"] == 1

@@ -104,6 +104,12 @@ def progress(
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
 
 
+# File suffixes of formats export does not write: a name ending in one of them is refused, not
+# given Markdown. Any other suffix ("answer.notes") gets Markdown.
+_OTHER_FORMATS = frozenset("pdf doc docx odt rtf epub pages csv tsv xml yaml yml xls xlsx ppt pptx key "
+                           "wav flac mp3 ogg oga opus m4a aac png jpg jpeg gif svg webp".split())
+
+
 @app.command()
 @handles_errors
 def export(
@@ -121,9 +127,13 @@ def export(
     from ..takes.session import open_store
 
     if fmt is None:  # `-o notes.txt` means text
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+        suffix = output.suffix.lower().lstrip(".") if output is not None and str(output) != "-" else ""
         suffix = {"htm": "html", "markdown": "md", "text": "txt", "webvtt": "vtt"}.get(suffix, suffix)
-        fmt = suffix if suffix in ex.FORMATS else "md"
+        if suffix in _OTHER_FORMATS:  # `-o x.pdf` got Markdown under a name that says PDF
+            fail(f"cannot export to .{suffix}: formats are {', '.join(ex.FORMATS)}; name the file for one of "
+                 "them, or give --format", 2)
+        fmt = suffix if suffix in ex.FORMATS else "md"  # `-o answer.notes`: Markdown
+    fmt = fmt.lower()
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
     if clean and fmt not in ex.TEXT_FORMATS:  # json and html keep every word, as stored
