@@ -246,6 +246,9 @@ ROWS = [
     # a file named for a format starcoach does not write: was Markdown under a .pdf name, exit 0
     Row("export-pdf-name", lambda t, h: ["export", "1", "-o", t / "x.pdf"], 2, "cannot export to .pdf"),
     Row("compare-one-take", lambda t, h: ["compare", "1"], 2, "two take ids"),
+    Row("compare-take-with-itself", lambda t, h: ["compare", "1", "1"], 2, "two different takes"),
+    # the question is checked before the microphone (here there is none): the id is what is wrong
+    Row("practice-unknown-question", lambda t, h: ["practice", "--question", "nope"], 1, "no question with id"),
     Row("compare-ids-and-question", lambda t, h: ["compare", "1", "2", "--question", "deep-1"], 2, "not both"),
     # a question id no question has (a typo) is said to be one, not listed as "no takes yet"
     Row("takes-unknown-question", lambda t, h: ["takes", "--question", "nope"], 1, "no question with id 'nope'"),

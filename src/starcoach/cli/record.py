@@ -131,9 +131,9 @@ def practice(
     seconds = positive_seconds(seconds)
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
+    q = bank.get(question) if question else bank.pick(principle=lp)  # a bad id or principle: said first
     find_device(device, kind="input")  # no microphone: say so before showing a question
     analyzer = cfg.analyzer(model)  # one model for every take of the session
-    q = bank.get(question) if question else bank.pick(principle=lp)
     console = make_console()
     while True:
         try:

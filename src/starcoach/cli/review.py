@@ -49,6 +49,8 @@ def compare(
             if len(ids) < 2:
                 fail(f"question {question!r} has {plural(len(ids), 'analysed take')} with speech; compare needs two")
         elif take_a is not None and take_b is not None:
+            if take_a == take_b:
+                fail(f"take {take_a} against itself: give two different takes", 2)
             ids = [take_a, take_b]
         else:
             fail("give two take ids, or --question ID", 2)
