@@ -1004,3 +1004,13 @@ def test_export_formats_are_read_in_any_case(tmp_path, stored):
         result = run("export", "1", *args)
         assert result.exit_code == 0, result.output
         assert json.loads(Path(result.stdout.strip()).read_text())["take"]["id"] == 1
+
+
+def test_a_file_whose_name_starts_with_a_dash_gets_the_way_to_name_it(tmp_path, stored, monkeypatch):
+    """`import -dash.wav` said "No such option: -d", with no word of the file or of `--`."""
+    monkeypatch.chdir(tmp_path)
+    SILENCE(tmp_path).rename(tmp_path / "-dash.flac")
+    line = one_line(run("import", "-dash.flac"), 2)
+    assert "-dash.flac was read as options" in line and "import -- -dash.flac`" in line, line
+    assert run("import", "--", "-dash.flac").exit_code == 3  # as the line says: stored (silence, exit 3)
+    assert "No such option: -z" in one_line(run("import", "-zz"), 2)  # no such file: the plain message

@@ -9,6 +9,7 @@ from __future__ import annotations
 import errno
 import json
 import math
+import os
 import signal
 import sys
 from functools import wraps
@@ -56,7 +57,7 @@ class _Group(TyperGroup):
             old_term = None
         try:
             code = _run(lambda: super(_Group, self).main(args, prog_name, complete_var, False, windows_expand_args,
-                                                         **extra))
+                                                         **extra), sys.argv[1:] if args is None else list(args))
         finally:
             if old_term is not None:
                 signal.signal(signal.SIGTERM, old_term)
@@ -65,7 +66,7 @@ class _Group(TyperGroup):
         sys.exit(code)
 
 
-def _run(call: Callable[[], Any]) -> int:
+def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
     try:
         rv = call()
@@ -78,6 +79,13 @@ def _run(call: Callable[[], Any]) -> int:
     except clickx.UsageError as exc:
         ctx = getattr(exc, "ctx", None) or get_current_context(silent=True)
         where = ctx.command_path if ctx is not None else "starcoach"
+        name = getattr(exc, "option_name", None) or ""
+        files = [a for a in argv or [] if isinstance(exc, clickx.NoSuchOption) and isinstance(a, str)
+                 and a.startswith(name) and a != name and not a.startswith("--") and os.path.exists(a)]
+        if name and files:  # `import -dash.wav`: "No such option: -d"
+            _say(f"{files[0]} was read as options ({name}...); to name that file, put -- before it "
+                 f"(`{where} -- {files[0]}`) or write ./{files[0]}")
+            return 2
         _say(f"{_one_line(exc.format_message())} (see `{where} --help`)")
         return 2
     except clickx.ClickException as exc:
