@@ -1014,3 +1014,19 @@ def test_a_file_whose_name_starts_with_a_dash_gets_the_way_to_name_it(tmp_path, 
     assert "-dash.flac was read as options" in line and "import -- -dash.flac`" in line, line
     assert run("import", "--", "-dash.flac").exit_code == 3  # as the line says: stored (silence, exit 3)
     assert "No such option: -z" in one_line(run("import", "-zz"), 2)  # no such file: the plain message
+
+
+def test_a_rebuilt_database_never_gives_a_deleted_take_s_id_again(tmp_path, stored):
+    """doctor's rebuild started the ids after the takes left: a deleted take 3's id went to the
+    next import, against the README's promise. The damaged file's counter is read when it can be."""
+    from starcoach.config import load_config
+
+    assert run("import", SILENCE(tmp_path)).exit_code == 3
+    assert run("delete", "3", "--yes").exit_code == 0
+    with sqlite3.connect(load_config().paths.database) as con:
+        con.execute("ALTER TABLE takes DROP COLUMN wpm")  # damage doctor must rebuild from recordings/
+    assert "moved the damaged database aside" in run("doctor").stdout
+    result = run("import", SILENCE(tmp_path), "--json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["take"]["id"] == 4
+    assert sorted(t["id"] for t in snapshot()) == [1, 2, 4]

@@ -79,6 +79,8 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     with Store(db, config.paths.recordings) as store:
         if salvaged is not None and report.moved_aside is not None:
             report.kept_rows = _restore(store, salvaged)
+        if report.moved_aside is not None:
+            _keep_ids_unused(store, _last_id(report.moved_aside))
         removed: list[Removed] = []
         finished = recover(config, store, analyzer=analyzer, removed=removed)
         report.recovered = [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
@@ -210,6 +212,32 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
         except sqlite3.Error:
             continue
     return kept
+
+
+def _last_id(db: Path) -> int:
+    """The highest take id the damaged database ever gave (its AUTOINCREMENT counter), if it
+    can still be read; deleted takes' ids are above the rows that are left."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=1.0)
+    except sqlite3.Error:
+        return 0
+    try:
+        row = con.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()
+        return int(row[0]) if row and isinstance(row[0], int) else 0
+    except sqlite3.Error:
+        return 0
+    finally:
+        con.close()
+
+
+def _keep_ids_unused(store: Store, last_id: int) -> None:
+    """Start the rebuilt database's ids after LAST_ID: an id is never given to a second take."""
+    if last_id <= 0:
+        return
+    if store.db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'takes'").fetchone():
+        store.db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'takes'", (last_id,))
+    else:
+        store.db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('takes', ?)", (last_id,))
 
 
 def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
