@@ -174,6 +174,29 @@ def test_ctrl_c_keeps_the_audio(pulse):
     assert "reduced" in doc["transcript"].lower()
 
 
+
+def test_signals_while_the_take_is_finished_are_held_until_it_is_stored(pulse):
+    """A second Ctrl+C, or a SIGTERM, just after the recording stopped (while the live
+    transcriber and the audio stream wind down and the take is analysed) left the take marked
+    as recording, and could kill the process in native code (SIGSEGV, a double free). Now the
+    take is finished and stored first, then the process stops with the first signal's code."""
+    run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)
+    run.wait_recording()
+    feeder = pulse.feed(speech(), lead_s=0.3)
+    time.sleep(5.0)
+    run.proc.send_signal(signal.SIGINT)  # ends the recording, as Enter would
+    time.sleep(0.03)  # the finishing takes 0.2 s or more (the live transcriber's last chunk, the store)
+    run.proc.send_signal(signal.SIGINT)  # impatient: a second Ctrl+C while it is being finished
+    code, out, err = run.finish()
+    feeder.stop()
+    assert code == 130, err
+    line = [ln for ln in err.splitlines() if ln.startswith("starcoach:")]
+    assert len(line) == 1 and "is stored" in line[0], err
+    take_id = int(line[0].split("take ")[1].split()[0])
+    take = show(take_id)["take"]
+    assert take["status"] == "complete" and take["stopped_by"] == "interrupt"
+    assert "reduced" in show(take_id)["transcript"].lower()
+
 def test_kill_9_then_recover_keeps_all_but_the_last_second(pulse):
     run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)
     started = run.wait_recording()

@@ -43,6 +43,14 @@ class StoreError(StarcoachError):
     """The takes database cannot be opened or written."""
 
 
+class Interrupted(StarcoachError):
+    """Ctrl+C (exit 130) or SIGTERM (143) that came while a finished recording was being stored."""
+
+    def __init__(self, message: str, exit_code: int) -> None:
+        super().__init__(message)
+        self.exit_code = exit_code
+
+
 class ExportError(StarcoachError):
     """An export target exists (without --force) or cannot be written."""
 

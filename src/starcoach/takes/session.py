@@ -22,7 +22,7 @@ from ..analysis.document import analysis_document
 from ..analysis.pipeline import Analysis, Analyzer
 from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
-from ..domain.errors import AudioError, DeviceError, RecordingError, StarcoachError, StoreError
+from ..domain.errors import AudioError, DeviceError, Interrupted, RecordingError, StarcoachError, StoreError
 from ..domain.trace import mark
 from . import sidecar
 from .questions import Question
@@ -115,7 +115,20 @@ def record_take(
         raise
     if on_start:
         on_start(take_id, path)
-    reason = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    reason, held = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    try:
+        result = _finish_take(store, analyzer, recorder, reason, take_id, path, part, live)
+    finally:
+        got = held.release()
+    if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
+        raise Interrupted(f"interrupted once the recording had stopped; take {take_id} is stored "
+                          f"(`starcoach show {take_id}`)", 130 if got == signal.SIGINT else 143)
+    return result
+
+
+def _finish_take(store: Store, analyzer: Analyzer, recorder: Recorder, reason: str | None, take_id: int,
+                 path: Path, part: Path, live) -> TakeResult:
+    """Stop the recorder, then analyse and store the take (signals are held meanwhile)."""
     mark("stop")
     recording = recorder.stop(reason)
     mark("recorder stopped")
@@ -283,9 +296,29 @@ def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path
                       error=recording.error if recording else None)
 
 
+class _Held:
+    """SIGINT and SIGTERM from the moment a recording stops until its take is stored: held, not
+    acted on. Raised at once, a second Ctrl+C (or a SIGTERM) left the take unfinished and could
+    kill the process in native code while the live transcriber and the audio stream wound down."""
+
+    def __init__(self, old: dict) -> None:
+        self.old, self.got = old, None
+
+    def hold(self, signum: int, frame: object) -> None:
+        if self.got is None:
+            self.got = signum
+
+    def release(self) -> int | None:
+        """Put the handlers back; the first signal held, if any."""
+        for sig, handler in self.old.items():
+            signal.signal(sig, handler)
+        return self.got
+
+
 def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
-                       on_tick: Callable[[Recorder], None] | None) -> str | None:
-    """Wait for a reason to stop; returns it (None when the recorder stopped itself)."""
+                       on_tick: Callable[[Recorder], None] | None) -> tuple[str | None, _Held]:
+    """Wait for a reason to stop; returns it (None when the recorder stopped itself), with
+    SIGINT and SIGTERM held from then on (:class:`_Held`; the caller releases them)."""
     reason: list[str] = []
     done = threading.Event()
 
@@ -298,14 +331,14 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
         # Enter in a terminal; the end of piped input otherwise.
         def watch_stdin() -> None:
             try:
-                line = sys.stdin.readline()
+                line = sys.stdin.readline() if sys.stdin is not None else ""  # None: started with stdin closed
             except (OSError, ValueError):
                 line = ""
             stop("user" if line else "eof")
 
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
 
-    old_term = signal.getsignal(signal.SIGTERM)
+    held = _Held({signal.SIGINT: signal.getsignal(signal.SIGINT), signal.SIGTERM: signal.getsignal(signal.SIGTERM)})
     signal.signal(signal.SIGTERM, lambda *_: stop("interrupt"))
     try:
         while not done.is_set() and not recorder.stopped:
@@ -317,8 +350,9 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
     except KeyboardInterrupt:
         stop("interrupt")
     finally:
-        signal.signal(signal.SIGTERM, old_term)
-    return reason[0] if reason else None
+        signal.signal(signal.SIGINT, held.hold)
+        signal.signal(signal.SIGTERM, held.hold)
+    return (reason[0] if reason else None), held
 
 
 def alive(pid: int) -> bool:
