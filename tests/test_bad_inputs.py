@@ -1030,3 +1030,17 @@ def test_a_rebuilt_database_never_gives_a_deleted_take_s_id_again(tmp_path, stor
     assert result.exit_code == 3, result.output
     assert json.loads(result.stdout)["take"]["id"] == 4
     assert sorted(t["id"] for t in snapshot()) == [1, 2, 4]
+
+
+def test_standard_input_closed_is_not_a_bug(stored):
+    """Started with standard input closed (`<&-`), sys.stdin is None: asking it isatty() was
+    "unexpected error (AttributeError ...); this is a bug"."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "starcoach", "delete", "1"], capture_output=True, text=True,
+                          preexec_fn=lambda: os.close(0), timeout=120)
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert done.returncode == 2 and len(lines) == 1, done.stderr
+    assert "without confirmation; pass --yes" in lines[0]
+    assert snapshot() == stored

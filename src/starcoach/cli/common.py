@@ -246,7 +246,7 @@ def print_json(doc: Any) -> None:
 
 
 def interactive() -> bool:
-    return sys.stdin.isatty()
+    return sys.stdin is not None and sys.stdin.isatty()  # None: started with standard input closed
 
 
 def question_from(bank: QuestionBank, question: str | None, lp: str | None, random_pick: bool) -> Question | None:
