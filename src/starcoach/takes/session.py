@@ -302,7 +302,8 @@ class _Held:
     kill the process in native code while the live transcriber and the audio stream wound down."""
 
     def __init__(self, old: dict) -> None:
-        self.old, self.got = old, None
+        self.old = old
+        self.got: int | None = None
 
     def hold(self, signum: int, frame: object) -> None:
         if self.got is None:
