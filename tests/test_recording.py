@@ -197,6 +197,40 @@ def test_signals_while_the_take_is_finished_are_held_until_it_is_stored(pulse):
     assert take["status"] == "complete" and take["stopped_by"] == "interrupt"
     assert "reduced" in show(take_id)["transcript"].lower()
 
+
+def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
+    """At a terminal, a take's Enter-watcher was left reading standard input when the take
+    stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
+    the "q" was echoed and the prompt waited for another."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "practice", "--question", "deep-1", "--seconds", "3"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy(), preexec_fn=_as_from_a_terminal)
+    _started.append(proc)
+    os.close(slave)
+    feeder = pulse.feed(speech(), lead_s=0.0)
+    try:
+        seen, end = "", time.monotonic() + 90
+        while "(q)uit" not in seen and time.monotonic() < end:  # the report, then the prompt
+            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+                if not chunk:
+                    break
+                seen += chunk
+        assert "(q)uit" in seen, seen[-2000:]
+        os.write(master, b"q\n")
+        proc.wait(timeout=20)  # the first "q" ends the session
+        assert proc.returncode == 0, proc.stderr.read()
+    finally:
+        feeder.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
 def test_kill_9_then_recover_keeps_all_but_the_last_second(pulse):
     run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)
     started = run.wait_recording()

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import errno
 import os
+import select
 import shutil
 import signal
 import sys
@@ -331,10 +332,22 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
     if interactive or not timed:
         # Enter in a terminal; the end of piped input otherwise.
         def watch_stdin() -> None:
+            stream = sys.stdin
             try:
-                line = sys.stdin.readline() if sys.stdin is not None else ""  # None: started with stdin closed
-            except (OSError, ValueError):
-                line = ""
+                if stream is None:  # started with standard input closed
+                    line = ""
+                else:
+                    # Wait for a line without reading one once the take has stopped some other way
+                    # (its limit, Ctrl+C): a read left pending ate the answer to the next prompt.
+                    while not select.select([stream.fileno()], [], [], 0.1)[0]:
+                        if done.is_set() or recorder.stopped:
+                            return
+                    line = stream.readline()
+            except (OSError, ValueError):  # no descriptor to wait on (a test's StringIO): read
+                try:
+                    line = stream.readline() if stream is not None else ""
+                except (OSError, ValueError):
+                    line = ""
             stop("user" if line else "eof")
 
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
