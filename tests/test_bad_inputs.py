@@ -1044,3 +1044,23 @@ def test_standard_input_closed_is_not_a_bug(stored):
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "without confirmation; pass --yes" in lines[0]
     assert snapshot() == stored
+
+
+def test_takes_names_a_take_an_interruption_left_unfinished_and_recover_finishes_it(stored):
+    """A take still marked as recording whose process is gone was listed without a word that
+    `recover` finishes it."""
+    from starcoach.config import load_config
+
+    src = Path(stored[0]["audio_path"])
+    left = src.with_name("take-000001-9.flac")
+    left.write_bytes(src.read_bytes())
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("INSERT INTO takes (started_at, audio_path, source, status, pid) VALUES "
+                   "('2026-12-05T00:00:00', ?, 'record', 'recording', ?)",
+                   (str(left.relative_to(load_config().paths.recordings)), 2**22 + 12345))
+    result = run("takes")
+    assert result.exit_code == 0, result.output
+    warned = [ln for ln in result.stderr.splitlines() if ln.startswith("starcoach:")]
+    assert len(warned) == 1 and "1 take (3) left unfinished" in warned[0] and "starcoach recover" in warned[0], warned
+    assert run("recover").exit_code in (0, 3)
+    assert not [ln for ln in run("takes").stderr.splitlines() if "unfinished" in ln]

@@ -223,9 +223,14 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 
 def warn_unlisted(store: Store) -> int:
     """Say on stderr how many recordings the database does not list (a new, emptied or
-    replaced database file loses the rows, never the audio) and that `doctor` lists them."""
-    from ..takes.recovery import unlisted_audio
+    replaced database file loses the rows, never the audio) and that `doctor` lists them; and
+    which takes an interruption left unfinished, for `recover`."""
+    from ..takes.recovery import abandoned, unlisted_audio
 
+    left = [t.id for t in abandoned(store)]
+    if left:
+        typer.echo(f"starcoach: {plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an "
+                   "interruption; run `starcoach recover` to finish them", err=True)
     unlisted = len(unlisted_audio(store))
     if unlisted:
         many = unlisted != 1

@@ -60,6 +60,11 @@ def recover(config: Config, store: Store, *, analyzer: Analyzer,
     return results
 
 
+def abandoned(store: Store) -> list[Take]:
+    """Takes still marked as recording whose process is gone: what `recover` would finish."""
+    return [t for t in store.unfinished() if not (t.pid and _owned(t.pid))]
+
+
 def unlisted_audio(store: Store) -> list[Path]:
     """Audio under recordings/ that no take lists and no running process is still writing or
     importing (an import's row comes once its analysis is done): lost rows, for `doctor`."""
