@@ -50,9 +50,7 @@ def recover(config: Config, store: Store, *, analyzer: Analyzer,
     """
     gone = removed if removed is not None else []
     results = []
-    for take in store.unfinished():
-        if take.pid and _owned(take.pid):
-            continue
+    for take in abandoned(store):  # a take another running process is recording is its own
         result = _finish_row(store, take, analyzer, gone)
         if result is not None:
             results.append(result)
