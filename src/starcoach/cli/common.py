@@ -143,10 +143,9 @@ def _one_line(text: str) -> str:
 def _os_error(exc: OSError) -> str:
     """Disk full, permission denied and the like, outside a stage that names them."""
     where = f" ({exc.filename})" if exc.filename else ""
-    advice = disk_advice(exc.errno)
+    advice = disk_advice(exc.errno, where)
     if advice:
-        what, todo = advice.split("; ", 1)
-        return f"{what}{where}; {todo}"
+        return advice
     if exc.errno in (errno.EACCES, errno.EPERM):
         return f"permission denied{where}; check the file's owner and mode"
     return f"{exc.strerror or type(exc).__name__}{where}"

@@ -332,22 +332,20 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
     if interactive or not timed:
         # Enter in a terminal; the end of piped input otherwise.
         def watch_stdin() -> None:
-            stream = sys.stdin
+            stream = sys.stdin  # None: started with standard input closed
             try:
-                if stream is None:  # started with standard input closed
-                    line = ""
-                else:
-                    # Wait for a line without reading one once the take has stopped some other way
-                    # (its limit, Ctrl+C): a read left pending ate the answer to the next prompt.
-                    while not select.select([stream.fileno()], [], [], 0.1)[0]:
-                        if done.is_set() or recorder.stopped:
-                            return
-                    line = stream.readline()
-            except (OSError, ValueError):  # no descriptor to wait on (a test's StringIO): read
-                try:
-                    line = stream.readline() if stream is not None else ""
-                except (OSError, ValueError):
-                    line = ""
+                fd = stream.fileno() if stream is not None else None
+            except (OSError, ValueError):  # no descriptor to wait on (a test's StringIO): just read
+                fd = None
+            try:
+                # Wait for a line without reading one once the take has stopped some other way
+                # (its limit, Ctrl+C): a read left pending ate the answer to the next prompt.
+                while fd is not None and not select.select([fd], [], [], 0.1)[0]:
+                    if done.is_set() or recorder.stopped:
+                        return
+                line = stream.readline() if stream is not None else ""
+            except (OSError, ValueError):
+                line = ""
             stop("user" if line else "eof")
 
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
