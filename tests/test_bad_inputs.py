@@ -13,6 +13,7 @@ import json
 import os
 import sqlite3
 import struct
+import time
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Callable
@@ -752,6 +753,63 @@ def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch)
         line = one_line(run("delete", "1", "--yes"), 1)
     assert "permission denied" in line.lower()
     assert snapshot() == stored
+
+
+def aside(audio: Path) -> Path:
+    """Where delete sets a take's audio until its row is gone."""
+    return audio.with_name(audio.name + ".deleted")
+
+
+def test_recover_finishes_or_undoes_a_delete_an_interruption_cut_off(home, stored):
+    """delete sets the audio aside in the transaction that removes the row, and removes it after
+    the commit. Killed after the commit, it left the aside and the metadata: recover called the
+    metadata "interrupted before its audio was complete" and kept the aside for ever. Killed
+    before, it left the take listed (the transaction never committed) with its audio aside:
+    nothing put it back."""
+    gone, kept = Path(stored[0]["audio_path"]), Path(stored[1]["audio_path"])
+    gone.replace(aside(gone))  # take 1: the row's delete committed, then the kill
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute("DELETE FROM takes WHERE id = 1")
+    db.close()
+    kept.replace(aside(kept))  # take 2: killed before its delete committed
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    assert "interrupted before its audio" not in result.stderr, result.stderr
+    assert "kept take 2" in result.stderr and "removed" in result.stderr, result.stderr
+    assert not list(gone.parent.glob(gone.name.split(".")[0] + ".*"))  # audio, metadata, aside: all gone
+    assert kept.is_file() and not aside(kept).exists()
+    assert snapshot() == stored[1:]
+    assert run("recover").stderr.strip() == "nothing to recover"
+
+
+def test_recover_waits_for_a_delete_still_running_before_it_judges_the_aside(home, stored):
+    """An aside is judged under the database's write lock: a delete another process is in the
+    middle of (row deleted, audio aside, not yet committed) is seen committed, so its audio is
+    not put back under a row that is about to be gone."""
+    import subprocess
+    import sys
+
+    audio = Path(stored[0]["audio_path"])
+    other = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")
+    other.execute("DELETE FROM takes WHERE id = 1")
+    audio.replace(aside(audio))
+    recovering = subprocess.Popen([sys.executable, "-m", "starcoach", "recover"], stderr=subprocess.PIPE,
+                                  text=True)
+    db = (home / "recordings" / "starcoach.db").resolve()
+    for _ in range(200):  # until it has the database open; then it waits on the lock (up to 3 s)
+        fds = Path(f"/proc/{recovering.pid}/fd")
+        if any(os.path.realpath(f) == str(db) for f in fds.glob("*")):
+            break
+        time.sleep(0.05)
+    time.sleep(0.5)
+    other.execute("COMMIT")
+    other.close()
+    _, err = recovering.communicate(timeout=60)
+    assert recovering.returncode == 0, err
+    assert "kept take" not in err and "removed" in err, err
+    assert not audio.exists() and not aside(audio).exists()
+    assert [t["id"] for t in snapshot()] == [2]
 
 
 def test_delete_that_fails_after_the_audio_is_set_aside_loses_nothing_listed(stored, monkeypatch):

@@ -96,7 +96,7 @@ def delete(
                 fail(f"take {take} kept", 2)
 
         audio = Path(record_.audio_path)
-        aside = audio.with_name(audio.name + ".deleted")
+        aside = sidecar.deleted_path(audio)
         moved = []
 
         def remove_files(t) -> None:
@@ -155,15 +155,19 @@ def import_(
 @handles_errors
 def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis.")) -> None:
     """Finish or remove what a crash, kill or full disk left: every take ends complete or gone."""
-    from ..takes.recovery import Removed, recover as recover_takes
+    from ..takes.recovery import Removed, Restored, recover as recover_takes
     from ..takes.session import open_store
 
     cfg = settings()
     removed: list[Removed] = []
+    restored: list[Restored] = []
     with open_store(cfg) as store:
-        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model), removed=removed)
-    if not done and not removed:
+        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model), removed=removed, restored=restored)
+    if not done and not removed and not restored:
         typer.echo("nothing to recover", err=True)
+    for back in restored:
+        typer.echo(f"kept take {back.take_id}: its delete was interrupted before it finished; its audio is back "
+                   f"in {back.path}", err=True)
     for gone in removed:
         what = f"take {gone.take_id}" if gone.take_id else str(gone.path)
         typer.echo(f"removed {what}: {gone.why}", err=True)

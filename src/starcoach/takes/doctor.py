@@ -24,7 +24,7 @@ from ..domain.errors import AudioError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import Removed, recover, unlisted_audio
+from .recovery import Removed, Restored, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, Take, now, store_error, summary_columns
 
@@ -82,8 +82,11 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         if report.moved_aside is not None:
             _keep_ids_unused(store, _last_id(report.moved_aside))
         removed: list[Removed] = []
-        finished = recover(config, store, analyzer=analyzer, removed=removed)
-        report.recovered = [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
+        restored: list[Restored] = []
+        finished = recover(config, store, analyzer=analyzer, removed=removed, restored=restored)
+        report.recovered = [f"kept take {b.take_id}: its delete was interrupted; its audio is back in {b.path}"
+                            for b in restored]
+        report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
         report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
                              for g in removed]
         report.reindexed = _reindex(store, analyzer)

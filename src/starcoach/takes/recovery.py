@@ -7,6 +7,11 @@ A take is written in steps, each leaving something recovery can recognise:
 3. its audio, to ``take-X.wav.part``, renamed to ``take-X.wav`` when whole;
 4. its analysis, stored in one transaction (for an import, with the row itself).
 
+A delete sets the audio aside (``take-X.wav.deleted``) in the transaction that removes the row
+and removes it after the commit. Killed in between, it leaves the aside: recovery removes it
+(with the take's other files) when the row is gone, and puts it back when the row is still
+there (the delete never committed, so the take must keep its audio).
+
 Recovery, for every take whose process is gone: audio with samples in it becomes a
 take (a WAV's header is repaired first, its length read from the header's own rate);
 anything with no audio is removed, row, metadata and all. So after it every take is
@@ -37,18 +42,29 @@ class Removed:
     why: str
 
 
-def recover(config: Config, store: Store, *, analyzer: Analyzer,
-            removed: list[Removed] | None = None) -> list[TakeResult]:
+@dataclass(frozen=True)
+class Restored:
+    """A take whose delete was interrupted before it committed: its audio put back."""
+
+    path: Path
+    take_id: int | None
+
+
+def recover(config: Config, store: Store, *, analyzer: Analyzer, removed: list[Removed] | None = None,
+            restored: list[Restored] | None = None) -> list[TakeResult]:
     """Finish or remove every take an interrupted process left.
 
     Args:
         removed: if given, what was removed is appended to it.
+        restored: if given, the takes whose audio an interrupted delete had set aside and
+            that got it back.
 
     Returns:
         The takes finished (status ``recovered``, or ``complete`` for an import whose
         analysis was cut off).
     """
     gone = removed if removed is not None else []
+    _settle_deletes(config, store, gone, restored if restored is not None else [])
     results = []
     for take in abandoned(store):  # a take another running process is recording is its own
         result = _finish_row(store, take, analyzer, gone)
@@ -147,6 +163,31 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
     for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
         _remove_dead_tmp(tmp)
     return results
+
+
+def _settle_deletes(config: Config, store: Store, gone: list[Removed], back: list[Restored]) -> None:
+    """Finish or undo the deletes an interruption cut off (the module's docstring says how).
+    Decided under the database's write lock, so a delete still running in another process is
+    seen committed or not, never half-way."""
+    root = config.paths.recordings
+    asides = sorted(root.glob(f"*/*{sidecar.DELETED}")) if root.is_dir() else []
+    if not asides:
+        return
+
+    def settle(indexed: set[Path]) -> None:
+        for aside in asides:
+            audio = aside.with_name(aside.name.removesuffix(sidecar.DELETED))
+            if audio in indexed:
+                if not audio.exists() and aside.exists():
+                    aside.replace(audio)
+                    ids = [t.id for t in store.list() if Path(t.audio_path) == audio]
+                    back.append(Restored(audio, ids[0] if ids else None))
+                continue  # both there: not ours to choose; leave them for the user
+            for path in (aside, sidecar.partial_path(audio), sidecar.sidecar_path(audio)):
+                path.unlink(missing_ok=True)
+            gone.append(Removed(aside, None, "the audio of a deleted take (its delete was interrupted)"))
+
+    store.holding_index(settle)
 
 
 def _restore_damaged(store: Store, meta_file: Path, indexed: set[Path]) -> None:

@@ -20,6 +20,9 @@ from typing import Any
 
 SUFFIX = ".meta.json"
 PART = ".part"
+# `delete` renames a take's audio to this (``take-221137.wav.deleted``) in the transaction that
+# removes its row, and removes it once that has committed.
+DELETED = ".deleted"
 # What a take's audio file may be called (imports keep their own kind; a name that is not a
 # plain suffix becomes .audio).
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".audio", ".oga",
@@ -60,6 +63,11 @@ def stored_file(path: Path, recordings: Path, database: Path) -> str | None:
     if target.suffix.lower() in AUDIO_SUFFIXES:
         return "a take's audio (or where one would be kept)"
     return None
+
+
+def deleted_path(audio: Path) -> Path:
+    """Where ``delete`` sets a take's audio aside until its row is gone."""
+    return audio.with_name(audio.name + DELETED)
 
 
 def partial_path(audio: Path) -> Path:

@@ -352,6 +352,19 @@ class Store:
         return take_id
 
     @_sql
+    def holding_index(self, fn: Callable[[builtins.set[Path]], None]) -> None:
+        """Run ``fn`` with the audio files the takes point to, holding the write lock: a
+        transaction another process has open (a delete, say) commits or rolls back first, and
+        none can start until ``fn`` returns."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            fn(self.indexed_paths())
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
+    @_sql
     def indexed_paths(self) -> builtins.set[Path]:
         """The audio file of every take (resolved as :meth:`get` does)."""
         return {self._audio_path(r[0]) for r in self.db.execute("SELECT audio_path FROM takes")}
