@@ -648,6 +648,37 @@ def test_recover_keeps_a_finished_take_whose_metadata_is_damaged(stored, damage)
         {k: good[k] for k in ("audio", "question_id", "started_at", "source", "status")}
 
 
+def test_recover_rewrites_the_metadata_a_full_disk_left_saying_recording(stored):
+    """A take's metadata is rewritten as it finishes, best effort: on a full disk that write fails
+    and the file kept saying "recording", under the pid of a process long gone, though the take is
+    complete (and a database rebuilt from the metadata would take it for an unfinished one).
+    recover writes it again from the row once there is room; a file a live process owns stays."""
+    import subprocess
+    import sys
+
+    from starcoach.takes import sidecar
+
+    audio = Path(stored[0]["audio_path"])
+    meta_file = sidecar.sidecar_path(audio)
+    before = sidecar.read(meta_file)
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    sidecar.write(audio, before | {"status": "recording", "pid": int(dead.stdout)})
+    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach"])
+    other = Path(stored[1]["audio_path"])
+    owned = sidecar.read(sidecar.sidecar_path(other)) | {"status": "importing", "pid": live.pid}
+    sidecar.write(other, owned)
+    try:
+        result = run("recover")
+        assert result.exit_code == 0, result.output
+        after = sidecar.read(meta_file)
+        assert after == before | {"status": stored[0]["status"], "pid": None}, (before, after)
+        assert sidecar.read(sidecar.sidecar_path(other)) == owned | {"audio": other.name}
+    finally:
+        live.kill()
+        live.wait()
+    assert snapshot() == stored
+
+
 def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_its_takes(home, stored):
     listed = run("takes", "--json", "--question", "deep-1")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == [], listed.output

@@ -71,6 +71,7 @@ def recover(config: Config, store: Store, *, analyzer: Analyzer, removed: list[R
         if result is not None:
             results.append(result)
     results += _finish_orphans(config, store, analyzer, gone)
+    _sync_metadata(store)
     return results
 
 
@@ -188,6 +189,21 @@ def _settle_deletes(config: Config, store: Store, gone: list[Removed], back: lis
             gone.append(Removed(aside, None, "the audio of a deleted take (its delete was interrupted)"))
 
     store.holding_index(settle)
+
+
+def _sync_metadata(store: Store) -> None:
+    """Rewrite the metadata a finished take's process could not (a full disk: it is best effort)
+    from the take's row, so that it no longer says "recording" under the pid of a process that is
+    gone (what ``doctor`` would rebuild from). A file another running process owns is its own."""
+    for take in store.list():
+        if take.status == "recording":
+            continue
+        audio = Path(take.audio_path)
+        meta = sidecar.read(sidecar.sidecar_path(audio))
+        if meta is None or _owned(meta.get("pid")):
+            continue  # none (an older take), damaged (_restore_damaged's), or being written
+        if meta.get("status") != take.status or meta.get("pid") is not None:
+            sidecar.update(audio, status=take.status, duration_s=take.duration_s, pid=None)
 
 
 def _restore_damaged(store: Store, meta_file: Path, indexed: set[Path]) -> None:
