@@ -39,11 +39,20 @@ class VirtualAudio:
             if subprocess.run(["pactl", "info"], env=self.env, capture_output=True).returncode == 0:
                 break
             time.sleep(0.1)
-        self.pactl("load-module", "module-pipe-source", "source_name=mic", f"file={self.fifo}",
-                   "format=s16le", f"rate={RATE}", "channels=1")
-        self.pactl("set-default-source", "mic")
+        self.plug_mic()
         self.pactl("set-default-sink", "speakers")
         return self
+
+    def plug_mic(self) -> None:
+        """Connect the microphone (the FIFO's source) and make it the default input."""
+        self.mic_module = self.pactl("load-module", "module-pipe-source", "source_name=mic", f"file={self.fifo}",
+                                     "format=s16le", f"rate={RATE}", "channels=1").strip()
+        self.pactl("set-default-source", "mic")
+
+    def unplug_mic(self) -> None:
+        """Take the microphone away, as pulling a USB one out does: PulseAudio moves a stream
+        recording from it to another source (here the speakers' monitor, silent)."""
+        self.pactl("unload-module", self.mic_module)
 
     def pactl(self, *args) -> str:
         return subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True, text=True).stdout

@@ -72,6 +72,48 @@ def test_clipping_and_quiet_speech_are_named():
     assert q.problems == ("quiet",) and "quiet" in q.warning
 
 
+@pytest.mark.parametrize("gap_s", [3.0, 6.0])
+def test_pure_digital_silence_is_an_input_cut_off_not_a_room_gone_quiet(gap_s):
+    """A microphone muted, pulled out or switched gives exact zeros; a room never does."""
+    room = coloured_noise("pink", 12.0, -75.0)
+    x = np.concatenate([_bursts(-20.0) + room, np.zeros(int(gap_s * RATE), np.float32), _bursts(-20.0) + room])
+    q = audio_quality(speech_activity(x, RATE), signal_stats(x))
+    whole = _bursts(-20.0) + room
+    assert q.noise_dbfs == pytest.approx(audio_quality(speech_activity(whole, RATE), signal_stats(whole)).noise_dbfs,
+                                         abs=1.0)  # the zeros are no room's noise: they do not lower it
+    if gap_s < 5.0:  # a synthetic answer's own silences (the dev corpus's reach 3.1 s) are no cut
+        assert q.silent_input == () and "silent_input" not in q.problems
+        return
+    ((start, end),) = q.silent_input
+    assert start == pytest.approx(12.0, abs=0.05) and end == pytest.approx(18.0, abs=0.05)
+    assert q.problems == ("silent_input",) and not q.reliable
+    assert "pure digital silence for 6 s (0:12–0:18)" in q.warning and "retake" in q.warning
+
+
+def test_a_very_quiet_room_is_not_digital_silence_and_a_muted_one_is():
+    hiss = np.round(np.random.default_rng(3).normal(0, 10 ** (-85 / 20), 12 * RATE) * 32767) / 32767  # 16-bit
+    q = audio_quality(speech_activity(hiss, RATE), signal_stats(hiss))
+    assert q.silent_input == () and q.problems == ()
+    muted = np.zeros(3 * RATE, np.float32)  # all of it, however short
+    q = audio_quality(speech_activity(muted, RATE), signal_stats(muted))
+    assert q.silent_input == ((0.0, pytest.approx(3.0, abs=0.05)),) and q.problems == ("silent_input",)
+    loud = np.clip(_bursts(-3.0) * 3, -1.0, 1.0)
+    loud[2 * RATE:9 * RATE] = 0.0  # both said, the cut first
+    q = audio_quality(speech_activity(loud, RATE), signal_stats(loud))
+    assert q.problems == ("silent_input", "clipped")
+    assert "digital silence" in q.warning and "clipped" in q.warning
+
+
+def test_a_take_of_digital_silence_says_the_microphone_is_muted(home, tmp_path):
+    muted, hiss = tmp_path / "muted.wav", tmp_path / "hiss.wav"
+    sf.write(muted, np.zeros(4 * RATE, np.float32), RATE)
+    sf.write(hiss, coloured_noise("pink", 4.0, -75.0), RATE)
+    said = runner.invoke(app, ["analyze", str(muted)])
+    assert said.exit_code == 3 and "pure digital silence" in " ".join(said.output.split()), said.output
+    said = runner.invoke(app, ["analyze", str(hiss)])
+    assert said.exit_code == 3 and "digital silence" not in said.output and "closer" in said.output, said.output
+
+
 def test_too_little_background_leaves_the_ratio_unknown():
     x = _bursts(-20.0)[: int(1.2 * RATE)]  # one burst and 0.6 s of silence, 0.4 s of it away from the voice
     q = audio_quality(speech_activity(x, RATE), signal_stats(x))

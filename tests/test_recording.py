@@ -128,6 +128,34 @@ def test_spoken_answer_becomes_a_take(pulse):
     assert {"id", "question_id", "started_at", "duration_s", "audio_path"} <= set(listed[0])
 
 
+def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
+    """PulseAudio moves a stream whose microphone goes away to another source, here a silent one:
+    the take went on recording pure digital silence and the report showed it as one long pause,
+    with nothing to say the input had gone (nor, for a muted microphone, in a take of nothing)."""
+    room = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 16000 * 20).astype(np.float32)  # a mic's own hiss
+    said = speech()
+    room[8000:8000 + len(said)] += said
+    run = Run("record", "--question", "deep-1", "--seconds", "14", "--json")
+    run.wait_recording()
+    feeder = pulse.feed(room, lead_s=0.0)
+    time.sleep(7.0)
+    feeder.stop()
+    pulse.unplug_mic()
+    try:
+        code, out, err = run.finish()
+    finally:
+        pulse.plug_mic()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "reduced" in doc["transcript"].lower()
+    assert "silent_input" in doc["audio"]["problems"] and doc["audio"]["reliable"] is False
+    (cut,) = doc["audio"]["silent_input"]
+    assert 6.0 < cut["start"] < 8.5 and cut["end"] == pytest.approx(14.0, abs=0.3), cut
+    assert "digital silence" in doc["audio"]["warning"]
+    shown = runner.invoke(app, ["show", str(doc["take"]["id"])])
+    assert "digital silence" in " ".join(shown.output.split()), shown.output
+
+
 def test_replay_is_heard_on_the_speakers(pulse, tmp_path):
     imported = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
     assert imported.exit_code == 0, imported.output

@@ -125,7 +125,8 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
     return {"speech_dbfs": q.speech_dbfs, "noise_dbfs": q.noise_dbfs, "snr_db": q.snr_db,
             "peak_dbfs": q.peak_dbfs, "clipped_share": q.clipped_share, "reliable": q.reliable,
             "problems": list(q.problems), "warning": q.warning,
-            "background_voice_share": q.background_voice_share}
+            "background_voice_share": q.background_voice_share,
+            "silent_input": [{"start": a, "end": b} for a, b in q.silent_input]}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:

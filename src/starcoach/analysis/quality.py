@@ -12,7 +12,7 @@ full-scale count (:class:`~starcoach.audio.activity.SignalStats`), and the words
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -41,6 +41,14 @@ _EDGE_S = 0.1
 # "silences", and the noise estimate has already called every one of them noisy, so the noise is
 # named and not the voices. Checked on the held-out flite voices and the dev corpus:
 # docs/accuracy.md ("Other voices in the background").
+# A microphone always hears something: its own noise, some tens of dB over a 16-bit file's last
+# bit (about -90 dBFS). Pure digital silence (hops at or under SILENT_INPUT_DBFS) for SILENT_INPUT_S
+# or more, or for all of a recording, is an input that was muted, unplugged or switched (PulseAudio
+# moves a stream whose microphone vanishes to another source, often a silent one): anything said
+# then is lost, and the stretch counts as a pause. 5 s is over twice the long-pause mark, and
+# synthetic answers' own digital silences (the dev corpus's pauses) reach 3.1 s.
+SILENT_INPUT_DBFS = -100.0
+SILENT_INPUT_S = 5.0
 SPEAKER_SILENCE_S = 1.0
 _SILENCE_TRIM_S = 0.2
 BACKGROUND_VOICE_SHARE = 0.5
@@ -61,6 +69,8 @@ class AudioQuality:
         background_voice_share: share of the speaker's long silences in which the voice
             detector hears a voice (None: under :data:`BACKGROUND_VOICE_MIN_S` of such silence,
             or no voice detector was asked).
+        silent_input: (start, end) seconds of pure digital silence long enough to be an input
+            that was cut off (:data:`SILENT_INPUT_S`; problem "silent_input").
     """
 
     speech_dbfs: float | None
@@ -70,6 +80,7 @@ class AudioQuality:
     clipped_share: float
     problems: tuple[str, ...]
     background_voice_share: float | None = None
+    silent_input: tuple[tuple[float, float], ...] = ()
 
     @property
     def reliable(self) -> bool:
@@ -81,6 +92,15 @@ class AudioQuality:
         """One line for the report, or None."""
         if not self.problems:
             return None
+        if self.silent_input:
+            cut = sum(e - s for s, e in self.silent_input)
+            where = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in self.silent_input[:3])
+            lead = (f"Audio quality: pure digital silence for {cut:.0f} s ({where}), as from a microphone muted, "
+                    "unplugged or switched: anything said then is lost, and it counts as a pause.")
+            if self.problems == ("silent_input",):
+                return lead + " Check the input (`starcoach devices`, the system's mute) and retake."
+            rest = replace(self, problems=tuple(p for p in self.problems if p != "silent_input"), silent_input=())
+            return lead + " Also: " + str(rest.warning).removeprefix("Audio quality: ")
         why = []
         if "noisy" in self.problems:
             if self.snr_db is not None and round(self.snr_db) <= 0:
@@ -96,6 +116,23 @@ class AudioQuality:
             why.append(f"other voices in the background, heard in {self.background_voice_share:.0%} of your pauses")
         return ("Audio quality: " + "; ".join(why)
                 + ". Filler and pause counts may be off: record closer to the microphone, in a quieter room.")
+
+
+def _clock(seconds: float) -> str:
+    return f"{round(seconds) // 60}:{round(seconds) % 60:02d}"
+
+
+def silent_input(frame_db: np.ndarray) -> tuple[tuple[float, float], ...]:
+    """Stretches of pure digital silence of :data:`SILENT_INPUT_S` or more (or the whole of a
+    recording that is nothing else), as (start, end) seconds."""
+    dead = np.asarray(frame_db) <= SILENT_INPUT_DBFS
+    if not dead.any():
+        return ()
+    edges = np.diff(np.concatenate(([0], dead.astype(np.int8), [0])))
+    starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
+    whole = dead.all()
+    return tuple((round(float(a) * HOP_S, 2), round(float(b) * HOP_S, 2)) for a, b in zip(starts, ends)
+                 if (b - a) * HOP_S >= SILENT_INPUT_S or whole)
 
 
 def _power_db(db: np.ndarray) -> float:
@@ -136,7 +173,7 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         voiced[a:b] = True
         near[max(0, a - edge):b + edge] = True
     speech = _power_db(db[voiced]) if voiced.any() else None
-    background = db[~near]
+    background = db[~near & (db > SILENT_INPUT_DBFS)]  # not a room's noise, but none at all
     noise = _power_db(background) if len(background) * HOP_S >= min_background_s else None
     snr = None
     if speech is not None and noise is not None:
@@ -154,6 +191,9 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     others = background_voice_share(words, activity.voice) if activity.voice else None
     if others is not None and others >= BACKGROUND_VOICE_SHARE and "noisy" not in problems:
         problems.append("voices")
+    cut = silent_input(db)
+    if cut:
+        problems.insert(0, "silent_input")
     return AudioQuality(
         speech_dbfs=None if speech is None else round(speech, 1),
         noise_dbfs=None if noise is None else round(noise, 1),
@@ -162,4 +202,5 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         clipped_share=round(clipped, 5),
         problems=tuple(problems),
         background_voice_share=None if others is None else round(others, 3),
+        silent_input=cut,
     )

@@ -109,8 +109,10 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
     if result.document is None or result.document.get("no_speech"):
         if at_terminal and console.is_terminal and not json_out and result.analysis is not None:
             raise typer.Exit(3)  # the report's panel has just said so, with the same advice
-        fail(f"no speech found in take {result.take_id} (kept in {result.audio_path}); check the microphone with "
-             "`starcoach devices` and speak closer to it", 3)
+        muted = "silent_input" in (((result.document or {}).get("audio") or {}).get("problems") or ())
+        fail(f"no speech found in take {result.take_id} (kept in {result.audio_path}); "
+             + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`" if muted
+                else "check the microphone with `starcoach devices` and speak closer to it"), 3)
     return result
 
 

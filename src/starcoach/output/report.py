@@ -50,9 +50,12 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         if t.get("question_text"):
             console.print(f"[bold]Q:[/bold] {t['question_text']}")
     if doc["no_speech"]:
+        muted = "silent_input" in ((doc.get("audio") or {}).get("problems") or ())
         console.print(Panel(f"No speech found in {title} ({doc['duration_s']:.1f} s of audio).\n"
-                            "Check that the right microphone is selected (`starcoach devices`) and speak "
-                            "closer to it.", title="starcoach", border_style="red"))
+                            + ("It is pure digital silence, as from a microphone that is muted, unplugged or not "
+                               "the one you speak into. Check the system's mute and `starcoach devices`." if muted else
+                               "Check that the right microphone is selected (`starcoach devices`) and speak "
+                               "closer to it."), title="starcoach", border_style="red"))
         return
     m = doc["metrics"]
     low, high = m["target_wpm"]
