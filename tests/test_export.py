@@ -13,7 +13,7 @@ import pytest
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from starcoach.takes.compare import compare_documents, group_stories, word_diff
+from starcoach.takes.compare import compare_documents, group_stories, is_a_story, story_signature, word_diff
 from tests.conftest import SAMPLES, SHARED, needs_shared
 
 runner = CliRunner()
@@ -94,6 +94,20 @@ def test_group_stories_tells_retellings_from_new_stories():
     b = told("checkout latency: during peak sales the orders table lacked an index, which I added")
     c = told("I mentored a junior engineer through her first production launch and code reviews")
     assert group_stories([(1, a), (2, b), (3, c)]) == [[1, 2], [3]]
+
+
+def test_a_take_too_short_to_tell_a_story_joins_none_and_links_none():
+    """A two-second take ("We shipped it on time.") has one or two identifying words: sharing one
+    made it the same story as anything, and single-linked, it merged two different stories."""
+    def told(text):
+        return {"words": [{"text": w, "filler": False} for w in text.split()]}
+    shipped = told("our billing migration shipped three weeks late because vendor contracts blocked the "
+                   "cutover so I renegotiated deadlines with procurement and finance")
+    short = told("We shipped it on time.")
+    timing = told("I mentored a junior engineer on time management through her first production launch "
+                  "using weekly reviews and pairing sessions")
+    assert group_stories([(1, shipped), (2, short), (3, timing)]) == [[1], [3]]
+    assert not is_a_story(story_signature(short)) and is_a_story(story_signature(timing))
 
 
 @pytest.mark.slow

@@ -171,7 +171,7 @@ def export(
 @handles_errors
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
-    from ..takes.compare import group_stories
+    from ..takes.compare import group_stories, is_a_story, story_signature
     from ..takes.questions import load_bank
     from ..output.review import render_coverage
     from ..takes.session import open_store
@@ -194,8 +194,10 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
             for p in principles:
                 by_lp.setdefault(p, []).append((t.id, doc))
     stories = {p: group_stories(docs) for p, docs in by_lp.items()}
+    short = {p: [tid for tid, doc in docs if not is_a_story(story_signature(doc))] for p, docs in by_lp.items()}
     if json_out:
         print_json([{"principle": p, "name": bank.principles.get(p, p), "stories": len(groups),
-                      "takes": sum(len(g) for g in groups), "story_takes": groups} for p, groups in stories.items()])
+                     "takes": sum(len(g) for g in groups), "story_takes": groups, "short_takes": short[p]}
+                    for p, groups in stories.items()])
     else:
-        render_coverage(stories, bank.principles, make_console())
+        render_coverage(stories, bank.principles, make_console(), short=short)

@@ -111,8 +111,12 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
     console.print(table)
 
 
-def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console") -> None:
+def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console", *,
+                    short: dict[str, list[int]] | None = None) -> None:
+    """SHORT: per principle, the takes too short to tell a story (not counted as one)."""
     from rich.table import Table
+
+    from ..domain.transcript import plural
 
     table = Table(title="Stories practised per Leadership Principle (aim for 2–3)", header_style="bold")
     for col in ("principle", "stories", "takes", ""):
@@ -120,5 +124,8 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
     for key, groups in stories.items():
         n = len(groups)
         mark = "[green]✓[/green]" if n >= 2 else ("[yellow]one more[/yellow]" if n == 1 else "[red]none yet[/red]")
+        few = len((short or {}).get(key, ()))
+        if few:
+            mark += f" [dim](+{plural(few, 'take')} too short to count)[/dim]"
         table.add_row(names.get(key, key), str(n), str(sum(len(g) for g in groups)), mark)
     console.print(table)

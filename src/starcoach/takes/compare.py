@@ -166,16 +166,30 @@ def story_signature(doc: dict[str, Any]) -> frozenset[str]:
     return frozenset(w for w in words if len(w) > 3 and w not in _STOP or any(c.isdigit() for c in w))
 
 
+# A take with fewer identifying words than this is too short to tell a story (a false start, a
+# test): it is no story of its own, and joins none, where one or two shared words made it "the
+# same story" as anything (and, single-linked, merged different stories through it). The 229
+# written stories of ../shared/star-corpus have 12 to several hundred (5th percentile 37); a
+# one-sentence summary of a story has about ten.
+MIN_STORY_WORDS = 8
+
+
+def is_a_story(signature: frozenset[str]) -> bool:
+    """Whether a take says enough to be told apart as a story (:data:`MIN_STORY_WORDS`)."""
+    return len(signature) >= MIN_STORY_WORDS
+
+
 def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35) -> bool:
     """Two tellings of one story share much of their vocabulary; different stories little."""
-    if not a or not b:
+    if not is_a_story(a) or not is_a_story(b):
         return False
     return len(a & b) / min(len(a), len(b)) >= threshold
 
 
 def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
-    """Group takes into distinct stories (single-link on :func:`same_story`)."""
-    sigs = [(tid, story_signature(doc)) for tid, doc in docs]
+    """Group takes into distinct stories (single-link on :func:`same_story`); takes too short to
+    tell a story (:func:`is_a_story`) are in no group."""
+    sigs = [(tid, sig) for tid, doc in docs if is_a_story(sig := story_signature(doc))]
     groups: list[list[int]] = []
     group_sigs: list[list[frozenset[str]]] = []
     for tid, sig in sigs:
