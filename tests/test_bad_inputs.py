@@ -679,6 +679,29 @@ def test_recover_rewrites_the_metadata_a_full_disk_left_saying_recording(stored)
     assert snapshot() == stored
 
 
+def test_a_take_is_listed_under_every_principle_its_question_serves(home, tmp_path):
+    """takes and progress --lp matched only the first of a question's principles (the one stored
+    with the take), while coverage counted the take under all of them; a display name with a
+    character the key spells otherwise ("Café Culture ☕") was refused."""
+    (home / "mine.toml").write_text('[principles]\ncafe-culture = "Café Culture ☕"\n\n'
+                                    '[[question]]\nid = "uni-1"\ntext = "Tell me about a café."\n'
+                                    'principles = ["cafe-culture"]\n', encoding="utf-8")
+    config_replace(home, 'questions = ""', 'questions = "mine.toml"')
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.zeros(16000, dtype=np.float32), 16000)
+    assert run("import", quiet, "--question", "conflict-2").exit_code == 3  # earn trust, have backbone
+    assert run("import", quiet, "--question", "uni-1").exit_code == 3
+
+    def listed(*args):
+        result = run("takes", "--json", *args)
+        assert result.exit_code == 0, result.output
+        return [t["id"] for t in json.loads(result.stdout)]
+
+    assert listed("--lp", "earn-trust") == [1] and listed("--lp", "have-backbone") == [1]
+    assert listed("--lp", "Have Backbone; Disagree and Commit") == [1] and listed("--lp", "dive-deep") == []
+    assert listed("--lp", "Café Culture ☕") == [2] and listed("--lp", "cafe") == [2]
+
+
 def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_its_takes(home, stored):
     listed = run("takes", "--json", "--question", "deep-1")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == [], listed.output

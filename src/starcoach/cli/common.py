@@ -33,7 +33,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..config import Config
     from ..takes.questions import Question, QuestionBank
-    from ..takes.store import Store
+    from ..takes.store import Store, Take
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that every ``finally`` (temporary files,
@@ -218,6 +218,19 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
         from ..takes.questions import load_bank
 
         load_bank(config.paths.questions).get(question)
+
+
+def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> list[Take]:
+    """The TAKES that answer a question of principle LP (a key, display name or prefix; None: all),
+    any of its question's principles counting, as in `coverage`.
+
+    Raises:
+        NotFound: LP names no principle, or several.
+    """
+    if not lp:
+        return takes
+    key = bank.principle_key(lp)
+    return [t for t in takes if key in bank.principles_of(t.question_id, t.principle)]
 
 
 def warn_unlisted(store: Store) -> int:

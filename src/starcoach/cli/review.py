@@ -9,7 +9,8 @@ import typer
 
 from ..domain.errors import StarcoachError
 from ..domain.transcript import plural
-from .common import app, check_question, fail, handles_errors, make_console, print_json, settings, warn_unlisted
+from .common import (app, check_question, fail, for_principle, handles_errors, make_console, print_json, settings,
+                     warn_unlisted)
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:
@@ -94,9 +95,8 @@ def progress(
         if str(chart) == "-":
             fail("--chart needs a file name: the table already goes to standard output", 2)
         chart = _output_target(chart, cfg, force=force)
-    principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
-        listed = store.list(question_id=question, principle=principle)
+        listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         warn_unlisted(store)
     check_question(cfg, question, listed)
     points = progress_points(listed)
@@ -187,11 +187,7 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                 continue
             if doc is None or doc.get("no_speech"):
                 continue
-            try:
-                principles = bank.get(t.question_id).principles if t.question_id else ()
-            except StarcoachError:
-                principles = (t.principle,) if t.principle else ()
-            for p in principles:
+            for p in bank.principles_of(t.question_id, t.principle):
                 by_lp.setdefault(p, []).append((t.id, doc))
     stories = {p: group_stories(docs) for p, docs in by_lp.items()}
     short = {p: [tid for tid, doc in docs if not is_a_story(story_signature(doc))] for p, docs in by_lp.items()}

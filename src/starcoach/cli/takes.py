@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from .common import (app, check_question, fail, handles_errors, interactive, make_console, nonnegative_seconds,
-                     print_json, settings, warn_unlisted)
+from .common import (app, check_question, fail, for_principle, handles_errors, interactive, make_console,
+                     nonnegative_seconds, print_json, settings, warn_unlisted)
 
 
 @app.command()
@@ -24,9 +24,8 @@ def takes(
     from ..takes.session import open_store
 
     cfg = settings()
-    principle = load_bank(cfg.paths.questions).principle_key(lp) if lp else None
     with open_store(cfg) as store:
-        found = store.list(question_id=question, principle=principle)
+        found = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         unlisted = warn_unlisted(store)
     check_question(cfg, question, found)
     if json_out:

@@ -54,8 +54,22 @@ class QuestionBank:
             out = [q for q in out if theme in q.themes]
         return out
 
+    def principles_of(self, question_id: str | None, stored: str | None = None) -> tuple[str, ...]:
+        """Every principle a take of QUESTION_ID answers (a question may serve several); for a
+        question no longer in the bank, the one stored with the take (STORED)."""
+        if question_id:
+            try:
+                return self.get(question_id).principles
+            except NotFound:
+                pass
+        return (stored,) if stored else ()
+
     def principle_key(self, name: str) -> str:
-        """Accept a key ("dive-deep"), a display name ("Dive Deep") or a unique prefix."""
+        """Accept a key ("dive-deep"), a display name ("Dive Deep", "Café Culture ☕") or a unique prefix."""
+        said = name.strip().casefold()
+        for key, display in self.principles.items():
+            if said in (key.casefold(), display.strip().casefold()):
+                return key
         wanted = name.strip().lower().replace(" ", "-").replace(";", "").replace(",", "").replace("'", "")
         keys = [k for k in self.principles if k == wanted or k.startswith(wanted)]
         if len(keys) == 1 or wanted in keys:
