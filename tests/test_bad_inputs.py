@@ -702,6 +702,28 @@ def test_a_take_is_listed_under_every_principle_its_question_serves(home, tmp_pa
     assert listed("--lp", "Café Culture ☕") == [2] and listed("--lp", "cafe") == [2]
 
 
+def test_takes_are_in_the_order_they_were_made_across_time_zones(home, tmp_path, monkeypatch):
+    """Takes were sorted by the text of their local start time: one made in Tokyo, then one in Los
+    Angeles a minute later, listed the second first, and compare and progress ran backwards."""
+    quiet = tmp_path / "quiet.wav"
+    sf.write(quiet, np.zeros(16000, dtype=np.float32), 16000)
+    was = os.environ.get("TZ")
+    try:
+        for zone in ("Asia/Tokyo", "America/Los_Angeles"):
+            monkeypatch.setenv("TZ", zone)
+            time.tzset()
+            assert run("import", quiet, "--question", "deep-1").exit_code == 3
+    finally:
+        if was is None:
+            monkeypatch.delenv("TZ")
+        else:
+            monkeypatch.setenv("TZ", was)
+        time.tzset()
+    takes = json.loads(run("takes", "--json").stdout)
+    assert [t["started_at"][-6:] for t in takes] == ["+09:00", "-08:00"]  # the later one's text sorts first
+    assert [t["id"] for t in takes] == [1, 2]
+
+
 def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_its_takes(home, stored):
     listed = run("takes", "--json", "--question", "deep-1")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == [], listed.output

@@ -304,7 +304,9 @@ class Store:
         sql = f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY started_at, id"
+        # by the instant, not the text: takes started under different UTC offsets (travel, a change to
+        # or from summer time) sorted by their local clock times, so compare and progress ran backwards
+        sql += " ORDER BY julianday(started_at), id"
         return [self._take(r) for r in self.db.execute(sql, args)]
 
     def unfinished(self) -> builtins.list[Take]:
