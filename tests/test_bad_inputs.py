@@ -365,9 +365,12 @@ def test_bad_input_is_one_line_and_keeps_the_takes(row, tmp_path, home, stored):
 # --- faults that need more than a command line --------------------------------------------
 
 def test_show_a_take_with_no_analysis(stored):
+    """It said "No speech found" and to check the microphone: nothing was analysed, so nothing was heard."""
     result = run("show", "2")
     assert result.exit_code == 0, result.output
     assert "starcoach:" not in result.stderr
+    said = " ".join(result.output.split())
+    assert "has no analysis" in said and "No speech" not in said and Path(stored[1]["audio_path"]).name in said
     doc = json.loads(run("show", "2", "--json").stdout)
     assert doc["analysed"] is False and doc["take"]["status"] == "failed"
 

@@ -49,6 +49,13 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         title = f"take {t['id']}" + (f" · {t['question_id']}" if t.get("question_id") else "")
         if t.get("question_text"):
             console.print(f"[bold]Q:[/bold] {t['question_text']}")
+    if doc.get("analysed") is False:  # a take whose audio could not be analysed: nothing was heard or missed
+        t = doc.get("take") or {}
+        console.print(Panel(f"{title.capitalize()} has no analysis (status {t.get('status', 'failed')}): its audio "
+                            f"could not be analysed when it was stored (too short, empty or unreadable).\n"
+                            f"Its audio ({doc['duration_s']:.1f} s) is kept in {t.get('audio_path', '?')}.",
+                            title="starcoach", border_style="red"))
+        return
     if doc["no_speech"]:
         muted = "silent_input" in ((doc.get("audio") or {}).get("problems") or ())
         console.print(Panel(f"No speech found in {title} ({doc['duration_s']:.1f} s of audio).\n"
