@@ -76,12 +76,14 @@ def test_a_long_file_decodes_in_bounded_memory(tmp_path):
     assert int(peak_mb) < 260, f"peak {peak_mb} MB decoding 30 min"
 
 
-def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home):
+@pytest.mark.parametrize("args", [("questions", "--json"), ("questions",)])  # plain text, and Rich's tables
+def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home, args):
     """`starcoach questions --json | head -c 1` under `set -o pipefail`: 141, as for any program the
-    pipe's SIGPIPE ends, and nothing on stderr (it was exit 1, the code of bad input)."""
+    pipe's SIGPIPE ends, and nothing on stderr (it was exit 1, the code of bad input; and still was
+    for what Rich prints, whose own broken-pipe handler exits 1)."""
     import os
 
-    p = subprocess.Popen([sys.executable, "-m", "starcoach", "questions", "--json"], stdout=subprocess.PIPE,
+    p = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE,
                          stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
     p.stdout.close()  # before it writes: its first write meets a closed pipe
     err = p.stderr.read().decode()

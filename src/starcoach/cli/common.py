@@ -255,7 +255,13 @@ def warn_unlisted(store: Store) -> int:
 def make_console() -> Console:
     from rich.console import Console
 
-    return Console(highlight=False, soft_wrap=False)
+    class _Console(Console):
+        def on_broken_pipe(self) -> None:
+            # Rich's own exits 1, the code of bad input; a reader that left (`| head`) is 141.
+            self.quiet = True
+            raise BrokenPipeError(errno.EPIPE, "Broken pipe")
+
+    return _Console(highlight=False, soft_wrap=False)
 
 
 def print_json(doc: Any) -> None:
