@@ -293,6 +293,8 @@ def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
     assert "Last year checkout failed.\n\n## Task" in to_markdown(d)
     assert to_markdown(d).count("failed.") == 1
     assert "00:00:00,000 --> 00:00:01,500\nLast year checkout failed." in to_srt(d)
+    vtt = to_vtt(d)  # its stamp is the cue's end: none, the word goes with the one before
+    assert "00:00:00.000 --> 00:00:01.500\nLast <00:00:00.300>year <00:00:00.600>checkout failed." in vtt, vtt
     # a timed sentence that holds no word is left out, not written from its text a second time
     d["star"]["sentences"].insert(2, {"text": "Errors fell.", "label": "result", "start": 3.7, "end": 3.9})
     assert to_markdown(d).count("Errors fell") == 1

@@ -218,10 +218,19 @@ def to_srt(doc: dict[str, Any], *, clean: bool = False) -> str:
 
 
 def to_vtt(doc: dict[str, Any], *, clean: bool = False) -> str:
-    """WebVTT with each word's start as an inline timestamp (karaoke style)."""
+    """WebVTT with each word's start as an inline timestamp (karaoke style). WebVTT wants each
+    such stamp after the cue's start and the stamp before it, and before the cue's end: a word
+    that starts no later (words of no length, at a sentence's end) goes with the word before it."""
     out = ["WEBVTT", ""]
     for start, end, words in _cues(doc, clean=clean):
-        text = words[0]["text"] + "".join(f" <{_stamp(w['start'], '.')}>{w['text']}" for w in words[1:])
+        text, last = words[0]["text"], _stamp(start, ".")
+        for w in words[1:]:
+            at = _stamp(w["start"], ".")
+            if last < at < _stamp(end, "."):  # fixed width: the text order is the time order
+                text += f" <{at}>{w['text']}"
+                last = at
+            else:
+                text += f" {w['text']}"
         out += [f"{_stamp(start, '.')} --> {_stamp(end, '.')}", text, ""]
     return "\n".join(out)
 
@@ -382,7 +391,8 @@ def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_l
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#4e79a7" data-take="{p.take_id}" '
                        f'data-value="{v:.2f}"><title>take {p.take_id}: {v:.1f}</title></circle>')
             out.append(f'<text x="{x:.1f}" y="{y - 7:.1f}" text-anchor="middle">{v:.0f}</text>')
-            out.append(f'<text x="{x:.1f}" y="{oy + ph - pad + 14}" text-anchor="middle" fill="#555">#{p.take_id}</text>')
+            out.append(f'<text x="{x:.1f}" y="{oy + ph - pad + 14}" text-anchor="middle" '
+                       f'fill="#555">#{p.take_id}</text>')
         out.append("</g>")
     out.append("</svg>")
     return "\n".join(out) + "\n"
