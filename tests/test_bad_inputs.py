@@ -730,6 +730,8 @@ def test_takes_are_in_the_order_they_were_made_across_time_zones(home, tmp_path,
 def test_a_known_question_with_no_takes_is_an_empty_list_and_a_taken_one_lists_its_takes(home, stored):
     listed = run("takes", "--json", "--question", "deep-1")
     assert listed.exit_code == 0 and json.loads(listed.stdout) == [], listed.output
+    said = run("takes", "--question", "deep-1")  # "No takes yet. Record one...", with two takes stored
+    assert said.exit_code == 0 and "No takes match (of 2 takes in all" in said.stdout, said.output
     assert run("progress", "--question", "deep-1").exit_code == 0
     # a take whose question is no longer in the bank (a user's own, since deleted) is still listed
     db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)

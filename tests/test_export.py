@@ -9,6 +9,7 @@ import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
 
+import numpy as np
 import pytest
 from typer.testing import CliRunner
 
@@ -287,6 +288,14 @@ def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
     assert "00:00:02,000 --> 00:00:03,600\nUm, I rewrote the pool." in srt
     assert "00:00:02.000 --> 00:00:03.600\nUm, <00:00:02.600>I" in to_vtt(d)
     assert "*Um*, I rewrote the pool." in to_markdown(d)
+    assert "· 1 filler_" in to_markdown(d)  # not "1 fillers"
+    from starcoach.output.export import to_html
+
+    d.update(file="/home/me/recordings/take-1.wav", wpm=124.0, duration_s=5.3, fillers=[], pauses=[],
+             metrics={"filler_count": 1, "long_pause_count": 0})
+    page = to_html(d, np.zeros(16000, np.float32), 16000)
+    assert "<h1>My answer</h1>" in page and "take-1.wav</h1>" not in page  # a take with no question, as in md
+    assert "· 1 filler ·" in page and "1 fillers" not in page
     assert "Um" not in to_srt(d, clean=True) and "I rewrote" in to_srt(d, clean=True)
     # a word of no length at a sentence's end stays in its sentence, and is not written twice
     d["words"][3] = {**d["words"][3], "start": 1.5, "end": 1.5}

@@ -26,12 +26,13 @@ def takes(
     cfg = settings()
     with open_store(cfg) as store:
         found = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
+        among = len(store.list()) if (question or lp) and not found else None
         unlisted = warn_unlisted(store)
     check_question(cfg, question, found)
     if json_out:
         print_json([t.summary() for t in found])
     else:
-        render_takes(found, make_console(), unlisted=unlisted)
+        render_takes(found, make_console(), unlisted=unlisted, among=among)
 
 
 @app.command()

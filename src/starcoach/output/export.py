@@ -155,7 +155,7 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     lines = [f"# {take.get('question_text') or 'My answer'}", ""]
     meta = [f"take {take['id']}" if take.get("id") else None, take.get("started_at"),
             f"{doc.get('speaking_span_s', 0):.0f} s", f"{doc.get('wpm', 0):.0f} wpm",
-            f"{doc.get('metrics', {}).get('filler_count', 0)} fillers"]
+            plural(doc.get('metrics', {}).get('filler_count', 0), "filler")]
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
     star = doc["star"]
     blocks: list[tuple[str, list[str]]] = []  # (part, its sentences), in the answer's order
@@ -334,11 +334,12 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     buf = io.BytesIO()
     sf.write(buf, audio_samples, sample_rate, format="FLAC")
     take = doc.get("take", {})
-    title = html.escape(take.get("question_text") or doc.get("file") or "My answer")
+    title = html.escape(take.get("question_text") or "My answer")  # as the Markdown export names it
     meta = html.escape(" · ".join(x for x in (
         f"take {take['id']}" if take.get("id") else "", take.get("started_at") or "",
         f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm",
-        f"{doc['metrics']['filler_count']} fillers", plural(doc['metrics']['long_pause_count'], "long pause")) if x))
+        plural(doc['metrics']['filler_count'], "filler"), plural(doc['metrics']['long_pause_count'], "long pause"))
+        if x))
     sentences = []
     for s, words in zip(doc["star"]["sentences"], _sentence_word_lists(doc)):
         if not words:

@@ -183,13 +183,18 @@ def render_take_result(result, console: "Console", question=None) -> None:
     render_document(new_take_document(result.document, result.take_id, result.audio_path, question), console)
 
 
-def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0) -> None:
+def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, among: int | None = None) -> None:
+    """AMONG: how many takes there are in all, when TAKES are those a filter (--question, --lp) chose."""
     from rich.table import Table
 
     if not takes:
-        # With recordings the database does not list, "no takes yet" would be untrue.
-        console.print("No takes listed." if unlisted else
-                      "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
+        # With recordings the database does not list, "no takes yet" would be untrue; so with takes a
+        # filter left out.
+        if among:
+            console.print(f"No takes match (of {plural(among, 'take')} in all; `starcoach takes` lists them).")
+        else:
+            console.print("No takes listed." if unlisted else
+                          "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
         return
     from datetime import datetime
 
