@@ -516,13 +516,21 @@ def test_samples_that_are_not_numbers_are_silence_and_every_document_is_strict_j
         assert quality["snr_db"] is None or np.isfinite(quality["snr_db"])
     assert strict(run("show", "3", "--json").stdout)["take"]["id"] == 3
 
-def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored):
+@pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics"])
+def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored, damage):
+    """JSON that parses but lacks what every analysis holds (KeyError: 'no_speech' from show, and
+    'speaking_span_s' from export) is as damaged as JSON that does not."""
     from starcoach.config import load_config
 
     with sqlite3.connect(load_config().paths.database) as db:
-        db.execute("UPDATE takes SET analysis_json = '{\"trunc' WHERE id = 1")
-    line = one_line(run("show", "1"), 1)
-    assert "damaged" in line and "doctor" in line
+        if damage == "missing metrics":
+            doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
+            del doc["metrics"]["filler_count"]
+            damage = json.dumps(doc)
+        db.execute("UPDATE takes SET analysis_json = ? WHERE id = 1", (damage,))
+    for command in (["show", "1"], ["export", "1", "-f", "html", "-o", "-"]):
+        line = one_line(run(*command), 1)
+        assert "damaged" in line and "doctor" in line, line
     assert [t["id"] for t in snapshot()] == [1, 2]
     fixed = run("doctor")
     assert fixed.exit_code == 0, fixed.output

@@ -20,9 +20,14 @@ DOC = {
     "words": [{"text": "I", "start": 0.1, "end": 0.2, "probability": 0.9, "filler": False},
               {"text": "um", "start": 0.3, "end": 0.5, "probability": 0.8, "filler": True}],
     "fillers": [{"text": "um", "start": 0.3, "end": 0.5, "kind": "filled_pause", "source": "transcript"}],
-    "metrics": {"filler_count": 1, "fillers_per_min": 30.0, "long_pause_count": 0, "i_count": 1, "we_count": 0},
+    "no_speech": False, "duration_s": 2.5, "speech_s": 1.5, "pauses": [],
+    "metrics": {"filler_count": 1, "fillers_per_min": 30.0, "long_pause_count": 0, "i_count": 1, "we_count": 0,
+                "filler_counts": {"um": 1}, "pause_count": 0, "target_wpm": [120, 160], "articulation_wpm": 90.0,
+                "pace": [], "quantities": [], "action_i_count": 1, "action_we_count": 0, "fillers_lower_bound": False,
+                "unconfirmed_hesitations": []},
     "star": {**{p: {"present": p == "action", "share_words": 1.0 if p == "action" else 0.0, "share_time": None}
-                for p in ("situation", "task", "action", "result", "learning")}, "rating": 3},
+                for p in ("situation", "task", "action", "result", "learning")}, "rating": 3, "sentences": [],
+             "feedback": []},
 }
 
 

@@ -138,5 +138,3 @@ def check_document(star: StarReport, source: str) -> dict[str, Any]:
 def _action_count(star: StarReport, who: str) -> int:
     rx = words_rx(I_WORDS if who == "i" else WE_WORDS)
     return sum(len(rx.findall(star.sentences[i].text.lower())) for i in star.parts["action"].sentences)
-
-

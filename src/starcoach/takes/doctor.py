@@ -26,7 +26,8 @@ from . import sidecar
 from . import store as store_module
 from .recovery import Removed, Restored, recover, unlisted_audio
 from .session import analyse_and_store
-from .store import Store, Take, now, store_error, summary_columns
+from ..domain.document import summary_columns
+from .store import Store, Take, now, store_error
 
 
 @dataclass

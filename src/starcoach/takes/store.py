@@ -21,8 +21,8 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
+from ..domain.document import summary_columns, whole_analysis
 from ..domain.errors import NotFound, StoreError
-from ..domain.vocab import CORE_PARTS
 from .migrations import MIGRATIONS
 from .sidecar import AUDIO_SUFFIXES
 
@@ -286,7 +286,7 @@ class Store:
             doc = json.loads(row[0])
         except (ValueError, TypeError, RecursionError):
             doc = None
-        if not isinstance(doc, dict) or not isinstance(doc.get("star"), dict) or "transcript" not in doc:
+        if not whole_analysis(doc):
             raise StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its "
                              "audio again")
         return doc
@@ -304,8 +304,7 @@ class Store:
         sql = f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes"
         if where:
             sql += " WHERE " + " AND ".join(where)
-        # by the instant, not the text: takes started under different UTC offsets (travel, a change to
-        # or from summer time) sorted by their local clock times, so compare and progress ran backwards
+        # by the instant: the text put a take made after a move to another UTC offset before earlier ones
         sql += " ORDER BY julianday(started_at), id"
         return [self._take(r) for r in self.db.execute(sql, args)]
 
@@ -355,9 +354,8 @@ class Store:
 
     @_sql
     def holding_index(self, fn: Callable[[builtins.set[Path]], None]) -> None:
-        """Run ``fn`` with the audio files the takes point to, holding the write lock: a
-        transaction another process has open (a delete, say) commits or rolls back first, and
-        none can start until ``fn`` returns."""
+        """Run ``fn(indexed paths)`` holding the write lock: another process's open transaction (a
+        delete) ends first, and none starts until ``fn`` returns."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
             fn(self.indexed_paths())
@@ -383,21 +381,6 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
-
-
-def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
-    """The columns `takes` and `progress` list, read from an analysis document.
-
-    Raises:
-        KeyError, TypeError: the document is not an analysis (damaged).
-    """
-    m = document["metrics"]
-    star = document["star"]
-    return {"model": document["model"]["name"], "transcript": document["transcript"],
-            "speaking_span_s": document["speaking_span_s"], "wpm": document["wpm"],
-            "filler_count": m["filler_count"], "fillers_per_min": m["fillers_per_min"],
-            "long_pause_count": m["long_pause_count"], "i_count": m["i_count"], "we_count": m["we_count"],
-            "star_rating": star["rating"], "star_parts_present": sum(bool(star[p]["present"]) for p in CORE_PARTS)}
 
 
 def now() -> str:

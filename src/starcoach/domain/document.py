@@ -1,0 +1,45 @@
+"""The shape every stored analysis document has had since release 0.1.0 (docs/json.md): what a
+take's document must hold for `show`, `export`, `compare` and the rest to read it.
+
+A leaf module (no numpy, no analysis code), so that listing takes stays quick.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .vocab import CORE_PARTS, PARTS
+
+# What every stored analysis has held since release 0.1.0 (its JSON contract, docs/json.md), by type:
+# one without them was damaged by something else, and reading it fails later, field by field.
+_FIELDS: dict[str, type | tuple[type, ...]] = {
+    "no_speech": bool, "duration_s": (int, float), "speech_s": (int, float), "speaking_span_s": (int, float),
+    "wpm": (int, float), "transcript": str, "words": list, "fillers": list, "pauses": list, "metrics": dict,
+    "star": dict}
+_METRICS = ("filler_count", "filler_counts", "fillers_per_min", "pause_count", "long_pause_count", "target_wpm",
+            "articulation_wpm", "pace", "quantities", "i_count", "we_count", "action_i_count", "action_we_count",
+            "fillers_lower_bound", "unconfirmed_hesitations")
+_STAR = (*PARTS, "sentences", "feedback", "rating")
+_WORD = ("text", "start", "end")
+
+
+def whole_analysis(doc: Any) -> bool:
+    """Whether a stored analysis has the shape of one (:data:`_FIELDS` and the keys under them)."""
+    return (isinstance(doc, dict) and all(isinstance(doc.get(k), t) for k, t in _FIELDS.items())
+            and all(k in doc["metrics"] for k in _METRICS) and all(k in doc["star"] for k in _STAR)
+            and all(isinstance(w, dict) and all(k in w for k in _WORD) for w in doc["words"]))
+
+
+def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
+    """The columns `takes` and `progress` list, read from an analysis document.
+
+    Raises:
+        KeyError, TypeError: the document is not an analysis (damaged).
+    """
+    m = document["metrics"]
+    star = document["star"]
+    return {"model": document["model"]["name"], "transcript": document["transcript"],
+            "speaking_span_s": document["speaking_span_s"], "wpm": document["wpm"],
+            "filler_count": m["filler_count"], "fillers_per_min": m["fillers_per_min"],
+            "long_pause_count": m["long_pause_count"], "i_count": m["i_count"], "we_count": m["we_count"],
+            "star_rating": star["rating"], "star_parts_present": sum(bool(star[p]["present"]) for p in CORE_PARTS)}
