@@ -10,7 +10,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.conftest import coloured_noise
+from tests.conftest import coloured_noise, espeak
 
 RATE = 16000
 runner = CliRunner()
@@ -41,3 +41,22 @@ def test_noise_alone_has_no_words_and_no_fillers(tmp_path, kind):
     doc = json.loads(result.stdout)
     assert doc["no_speech"] is True
     assert doc["words"] == [] and doc["fillers"] == [] and doc["metrics"]["filler_count"] == 0
+
+
+@pytest.mark.slow
+def test_the_filler_prompt_read_back_after_a_short_answer_is_not_in_its_transcript(tmp_path):
+    """Whisper read its filler prompt back after a two-second answer: "We shipped it on time. Um, uh,
+    um, er, ah.", words laid over no speech (or of no length), counted as no filler but shown, exported
+    and put in word diffs. A filled pause the analysis does not count is not in the transcript."""
+    from starcoach.domain.vocab import is_filled_pause
+
+    path = tmp_path / "short.wav"
+    sf.write(path, espeak("We shipped it on time.", tmp_path, voice="en", effects=()), 22050)
+    result = runner.invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    assert doc["transcript"].lower().startswith("we shipped it on time")
+    loose = [w["text"] for w in doc["words"] if is_filled_pause(w["text"].strip(",.").lower()) and not w["filler"]]
+    assert loose == [], doc["transcript"]
+    assert doc["metrics"]["filler_count"] <= 1  # at most the one "uh" it lays on the last word's tail
+    assert doc["words"][-1]["end"] <= doc["duration_s"]

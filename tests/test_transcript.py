@@ -17,3 +17,16 @@ def test_hyphenated_pieces_join_and_separate_words_stay_apart():
 
 def test_join_words_glues_the_same_pieces():
     assert join_words(["3", "%", "of", "out", "-of", "0", ".2%"]) == "3% of out-of 0.2%"
+
+
+def test_a_transcript_without_some_words_rewrites_the_segments_that_lost_them():
+    from starcoach.domain.transcript import Segment, Transcript, Word
+
+    a = (Word("We", 0.0, 0.2), Word("shipped", 0.2, 0.5), Word("it.", 0.5, 0.8), Word("Um,", 0.9, 0.9))
+    b = (Word("Uh,", 1.5, 1.5), Word("er.", 1.5, 1.5))
+    t = Transcript(segments=(Segment(0.0, 0.9, " We shipped it. Um,", a), Segment(1.5, 1.5, " Uh, er.", b)),
+                   duration_s=2.0)
+    kept = t.without({3, 4, 5})
+    assert [w.text for w in kept.words] == ["We", "shipped", "it."] and kept.text == "We shipped it."
+    assert len(kept.segments) == 1 and kept.segments[0].end == 0.8 and kept.duration_s == 2.0
+    assert t.without(set()) == t and t.without({1}).text == "We it. Um, Uh, er."

@@ -17,6 +17,7 @@ Also: immediate repetitions and restarts ("I I", "we we decided", "I was, I was"
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 
 from ..domain.transcript import Filler, Repetition, Word
 from ..domain.vocab import DISCOURSE, FILLED, NUMBER_WORDS, alternatives, is_filled_pause
@@ -213,3 +214,13 @@ def _ends_clause(text: str) -> bool:
 
 def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "?", "!"))
+
+
+def unsaid_filled_pauses(words: Sequence[Word], counted: Sequence[Filler]) -> set[int]:
+    """Indexes of the filled-pause WORDS no COUNTED filler stands for: never said apart from one
+    that is counted. Laid over no speech (the filler prompt read back at the end of a take, "Um,
+    uh, um, er, ah.", or a loop of "uh, uh, uh" of no length), or one hesitation written twice.
+    The transcript leaves them out too: it showed them, exported them, put them in word diffs,
+    and stretched the speaking span to them."""
+    kept = filler_word_indexes(tuple(counted))
+    return {i for i, w in enumerate(words) if is_filled_pause(w.norm) and i not in kept}

@@ -25,7 +25,7 @@ from ..domain.transcript import Filler, Segment, Transcript
 from .alignment import fit_to_audio, skipped_speech
 from .clips import decode_clips, voice_clips
 from .filler_recovery import recover_fillers
-from .fillers import filler_word_indexes
+from .fillers import filler_word_indexes, unsaid_filled_pauses
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
 from .quality import AudioQuality, audio_quality
 from .star import StarOptions, StarReport, check_spoken
@@ -377,6 +377,10 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
             source: str | None, marks: tuple[float, float, float], stats: SignalStats) -> Analysis:
     t0, t_transcribe, t_analyze = marks
     metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
+    unsaid = unsaid_filled_pauses(transcript.words, metrics.fillers)
+    if unsaid:  # out of the transcript too, then measured again
+        transcript = transcript.without(unsaid)
+        metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
     star = check_spoken(
         transcript.words,
         duration_s=metrics.speaking_span_s,

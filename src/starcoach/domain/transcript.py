@@ -111,6 +111,20 @@ class Transcript:
         )
         return replace(self, segments=segments)
 
+    def without(self, drop: set[int]) -> "Transcript":
+        """The transcript with the words at these indexes (of :attr:`words`) left out; a segment
+        that loses words has its text written again from the ones left, one that loses all goes."""
+        segments, first = [], 0
+        for seg in self.segments:
+            keep = tuple(w for i, w in enumerate(seg.words, first) if i not in drop)
+            first += len(seg.words)
+            if len(keep) == len(seg.words):
+                segments.append(seg)
+            elif keep:
+                segments.append(replace(seg, words=keep, text=join_words(w.text for w in keep),
+                                        start=min(seg.start, keep[0].start), end=keep[-1].end))
+        return replace(self, segments=tuple(segments))
+
     @classmethod
     def from_words(cls, words: list[Word] | tuple[Word, ...], duration_s: float) -> "Transcript":
         """A transcript of one segment holding ``words`` (used for typed text and tests)."""
