@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import re
 import shutil
+import sqlite3
 import time
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -122,6 +123,13 @@ def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
     assert "fillers per minute" in other.stdout and "Words, take 2 → take 3" in other.stdout
     assert "these takes answer different questions (deep-1, deep-2)" in other.stderr
     assert "different questions" not in invoke("compare", "1", "2").stderr
+    db = sqlite3.connect(in_takes_home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute("UPDATE takes SET question_id = NULL WHERE id = 3")  # an answer to no question: no note was given
+    try:
+        assert "different questions (deep-1, no question)" in invoke("compare", "2", "3").stderr
+    finally:
+        db.execute("UPDATE takes SET question_id = 'deep-2' WHERE id = 3")
+        db.close()
 
     chart = tmp_path / "progress.svg"
     out = invoke("progress", "--chart", chart)

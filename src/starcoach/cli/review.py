@@ -56,7 +56,7 @@ def compare(
         else:
             fail("give two take ids, or --question ID", 2)
         docs = []
-        asked = {q for i in ids if (q := store.get(i).question_id)}
+        asked = {store.get(i).question_id or "no question" for i in ids}
         for i in ids:
             doc = store.document(i)
             if doc is None:
