@@ -84,6 +84,26 @@ def test_compare_says_what_is_better(changes, key, better):
     assert change.better is better
 
 
+def test_a_change_is_shown_with_the_decimals_of_its_values():
+    """11.42 fillers a minute showed as "11" beside a change of "+6.29"; a length as "1.51"."""
+    from rich.console import Console
+
+    from starcoach.output.review import render_comparison, render_progress
+    from starcoach.takes.compare import Point
+
+    a = doc(metrics={"fillers_per_min": 5.13, "long_pause_count": 2, "quantities": []})
+    b = doc(metrics={"fillers_per_min": 11.42, "long_pause_count": 2, "quantities": []}, wpm=131.6)
+    c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    console = Console(record=True, width=150, color_system=None)
+    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    row = next(ln for ln in console.export_text().splitlines() if "fillers per minute" in ln)
+    assert "5.1" in row and "11.4" in row and "(+6.3)" in row, row
+    render_progress([Point(1, "", 5.13, 131.6, 1.51, 4.0), Point(2, "", 11.42, 140.2, 76.4, 3.0)], (120, 160),
+                    (90, 120), console)
+    text = console.export_text()
+    assert "1.51" not in text and "131.6" not in text and "5.1 " in text, text
+
+
 def test_word_diff_marks_what_changed():
     ops = word_diff("I fixed the bug quickly".split(), "I fixed the flaky bug".split())
     assert ops == [("equal", "I fixed the"), ("insert", "flaky"), ("equal", "bug"), ("delete", "quickly")]

@@ -23,14 +23,19 @@ def comparison_document(c) -> dict[str, Any]:
     }
 
 
-def _fmt(v: float | None, unit: str = "") -> str:
+# Decimals per metric, the same for a value and its change (11 fillers a minute beside a change of
+# +6.29 read as a wrong sum): pace, length and STAR parts are whole numbers.
+_DECIMALS = {"fillers_per_min": 1}
+
+
+def _fmt(v: float | None, unit: str = "", key: str = "") -> str:
     if v is None:
         return "-"
     if unit == "s":
         return f"{v:.0f} s"
     if unit == "%":
         return f"{v:.0%}"
-    return f"{v:.2f}".rstrip("0").rstrip(".") if abs(v) < 10 else f"{v:.0f}"
+    return f"{v:.{_DECIMALS.get(key, 0)}f}"
 
 
 def render_comparison(pairs: list, docs: list, console: "Console", show_words: bool = True) -> None:
@@ -49,13 +54,13 @@ def render_comparison(pairs: list, docs: list, console: "Console", show_words: b
 
     values = [metric_values(doc) for _, doc in docs]
     for ch in last.changes:
-        row = [ch.label] + [_fmt(v[ch.key], ch.unit) for v in values]
+        row = [ch.label] + [_fmt(v[ch.key], ch.unit, ch.key) for v in values]
         if ch.better is None:
             verdict = "[dim]same[/dim]" if ch.a == ch.b else "[dim]changed[/dim]"
         else:
             sign = "+" if (ch.delta or 0) > 0 else ""
-            verdict = (f"[green]better[/green] ({sign}{_fmt(ch.delta, ch.unit)})" if ch.better
-                       else f"[red]worse[/red] ({sign}{_fmt(ch.delta, ch.unit)})")
+            verdict = (f"[green]better[/green] ({sign}{_fmt(ch.delta, ch.unit, ch.key)})" if ch.better
+                       else f"[red]worse[/red] ({sign}{_fmt(ch.delta, ch.unit, ch.key)})")
         table.add_row(*row, verdict)
     console.print(table)
     parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
@@ -107,7 +112,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
                        min(abs(v - target_length[0]), abs(v - target_length[1])))
         else:
             best = best_fn(known) if best_fn else None
-        table.add_row(label, _fmt(known[0]), _fmt(known[-1]), _fmt(best), _spark(vals))
+        table.add_row(label, _fmt(known[0], key=key), _fmt(known[-1], key=key), _fmt(best, key=key), _spark(vals))
     console.print(table)
 
 
