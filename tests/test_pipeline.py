@@ -140,6 +140,22 @@ def test_words_squeezed_faster_than_anyone_speaks_are_dropped_and_fast_speech_is
     assert [w.text for w in out.words] == fast + ["Um,", "uh.", "Thanks,", "that's", "all."]
 
 
+def test_a_sentence_read_back_in_no_time_inside_its_segment_is_dropped_and_a_spoken_repeat_kept():
+    # a two-second answer came back as "We shipped it on time. We shipped it on time.", the copy's
+    # five words in 0.2 s at the end of one segment, where the squeezed-segment rule cannot see it
+    x = silence(3.0)
+    x[int(0.2 * RATE): int(1.3 * RATE)] = tone(1.1)
+    said = [Word(w, 0.2 + i * 0.16, 0.2 + (i + 1) * 0.16, 0.9) for i, w in enumerate("We shipped it on time.".split())]
+    copy = [Word(w, 1.0 + i * 0.05, 1.0 + i * 0.05, 0.9) for i, w in enumerate("We shipped it on time.".split())]
+    seg = Segment(0.2, 1.2, "We shipped it on time. We shipped it on time.", tuple(said + copy))
+    out = fit_to_audio(Transcript((seg,), 3.0), speech_activity(x, RATE))
+    assert [w.text for w in out.words] == [w.text for w in said] and out.text == "We shipped it on time."
+    again = [Word(w, 0.2 + i * 0.12, 0.2 + (i + 1) * 0.12, 0.9) for i, w in enumerate("I said no, I said no.".split())]
+    kept = fit_to_audio(Transcript((Segment(0.2, 0.92, "I said no, I said no.", tuple(again)),), 3.0),
+                        speech_activity(x, RATE))
+    assert [w.text for w in kept.words] == "I said no, I said no.".split()  # 8 words a second: said twice
+
+
 def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_the_middle():
     # 4 s turns 0.4 s apart, one 1.2 s pause at 52 s and a longer one (2 s) at 80 s, too far out
     regions, t = [], 0.5
