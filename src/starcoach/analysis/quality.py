@@ -41,6 +41,10 @@ _EDGE_S = 0.1
 # "silences", and the noise estimate has already called every one of them noisy, so the noise is
 # named and not the voices. Checked on the held-out flite voices and the dev corpus:
 # docs/accuracy.md ("Other voices in the background").
+SPEAKER_SILENCE_S = 1.0
+_SILENCE_TRIM_S = 0.2
+BACKGROUND_VOICE_SHARE = 0.5
+BACKGROUND_VOICE_MIN_S = 3.0
 # A microphone always hears something: its own noise, some tens of dB over a 16-bit file's last
 # bit (about -90 dBFS). Pure digital silence (hops at or under SILENT_INPUT_DBFS) for SILENT_INPUT_S
 # or more, or for all of a recording, is an input that was muted, unplugged or switched (PulseAudio
@@ -49,10 +53,6 @@ _EDGE_S = 0.1
 # synthetic answers' own digital silences (the dev corpus's pauses) reach 3.1 s.
 SILENT_INPUT_DBFS = -100.0
 SILENT_INPUT_S = 5.0
-SPEAKER_SILENCE_S = 1.0
-_SILENCE_TRIM_S = 0.2
-BACKGROUND_VOICE_SHARE = 0.5
-BACKGROUND_VOICE_MIN_S = 3.0
 
 
 @dataclass(frozen=True)
