@@ -51,7 +51,7 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
             console.print(f"[bold]Q:[/bold] {t['question_text']}")
     if doc.get("analysed") is False:  # a take whose audio could not be analysed: nothing was heard or missed
         t = doc.get("take") or {}
-        console.print(Panel(f"{title.capitalize()} has no analysis (status {t.get('status', 'failed')}): its audio "
+        console.print(Panel(f"{title[:1].upper() + title[1:]} has no analysis (status {t.get('status', 'failed')}): its audio "
                             f"could not be analysed when it was stored (too short, empty or unreadable).\n"
                             f"Its audio ({doc['duration_s']:.1f} s) is kept in {t.get('audio_path', '?')}.",
                             title="starcoach", border_style="red"))

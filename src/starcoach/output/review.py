@@ -121,8 +121,6 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
     """SHORT: per principle, the takes too short to tell a story (not counted as one)."""
     from rich.table import Table
 
-    from ..domain.transcript import plural
-
     table = Table(title="Stories practised per Leadership Principle (aim for 2–3)", header_style="bold")
     for col in ("principle", "stories", "takes", ""):
         table.add_column(col)

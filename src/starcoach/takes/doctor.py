@@ -20,13 +20,13 @@ from typing import Any
 from ..analysis.pipeline import Analyzer
 from ..config import Config
 from ..audio.decode import probe_audio
+from ..domain.document import summary_columns
 from ..domain.errors import AudioError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
 from .recovery import Removed, Restored, recover, unlisted_audio
 from .session import analyse_and_store
-from ..domain.document import summary_columns
 from .store import Store, Take, now, store_error
 
 
