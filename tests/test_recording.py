@@ -259,6 +259,52 @@ def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(
             proc.wait()
         os.close(master)
 
+def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_not_stop_it(pulse):
+    """"Recording." was printed 0.7-1.1 s before the microphone opened (the device looked up and the
+    live transcriber made after it): an answer begun at the cue lost its first second. And an Enter
+    typed before the start (twice at the retake prompt, or in the countdown) was read as the stop:
+    the take ended at 0:00 and the practice session with it."""
+    import pty
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "practice", "--question", "deep-1", "--seconds", "5"],
+                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                            env=os.environ.copy(), preexec_fn=_as_from_a_terminal)
+    _started.append(proc)
+    os.close(slave)
+    said = 0.3 * np.sin(2 * np.pi * 220 * np.arange(int(2.5 * 16000)) / 16000)  # 2.5 s from the cue on
+    feeder, seen = None, ""
+    try:
+        end = time.monotonic() + 90
+        while "(q)uit" not in seen and time.monotonic() < end:
+            ready, _, _ = select.select([proc.stdout], [], [], 0.05)
+            if ready:
+                chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+                if not chunk:
+                    break
+                if "recording in" in chunk and "recording in" not in seen:
+                    os.write(master, b"\n")  # in the countdown
+                seen += chunk
+                if feeder is None and "Recording." in seen:
+                    feeder = pulse.feed(said.astype(np.float32), lead_s=0.0)
+        assert "(q)uit" in seen, seen[-2000:] + proc.stderr.read()
+        os.write(master, b"q\n")
+        proc.wait(timeout=20)
+        assert proc.returncode == 0, proc.stderr.read()
+    finally:
+        if feeder is not None:
+            feeder.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    take = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)[-1]
+    assert take["stopped_by"] == "limit" and take["duration_s"] == pytest.approx(5.0, abs=0.15)
+    x = load_audio(take["audio_path"]).samples
+    loud = np.abs(x[: len(x) // 160 * 160]).reshape(-1, 160).max(axis=1) > 0.1  # 10 ms frames
+    assert loud.sum() / 100 >= 2.3, loud.sum() / 100  # of the 2.5 s said from the cue on
+
+
 def test_kill_9_then_recover_keeps_all_but_the_last_second(pulse):
     run = Run("record", "--question", "deep-1", stdin=subprocess.PIPE)
     started = run.wait_recording()

@@ -77,9 +77,14 @@ def _announce(take_id: int, path: Path) -> None:
     typer.echo(f"recording take {take_id} to {path}", err=True)
 
 
+def _announce_at_terminal(take_id: int, path: Path) -> None:
+    """`record --json` at a terminal: no report on the screen, but a cue (it showed nothing at all)."""
+    typer.echo(f"recording take {take_id} to {path}; press Enter to stop", err=True)
+
+
 def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds: float | None,
                 device: str | None, json_out: bool) -> TakeResult:
-    from ..output.report import countdown, live_meter, render_take_result
+    from ..output.report import countdown, live_meter, recording_cue, render_take_result
     from ..takes.documents import new_take_document
     from ..takes.recovery import recover
     from ..takes.session import open_store, record_take
@@ -89,11 +94,12 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
     with open_store(cfg) as store:
         for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
             typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
-        if at_terminal and not json_out:
-            countdown(q, cfg.record.countdown_s, console)
-        with live_meter(console, enabled=at_terminal and not json_out) as tick:
+        shown = at_terminal and not json_out
+        cue = (lambda *_: recording_cue(console)) if shown else _announce if not at_terminal else _announce_at_terminal
+        with live_meter(console, enabled=shown) as tick:  # it appears with the first tick, once recording
+            ready = (lambda: countdown(q, cfg.record.countdown_s, console)) if shown else None
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,
-                                 on_tick=tick, on_start=None if at_terminal else _announce, analyzer=analyzer)
+                                 on_tick=tick, on_start=cue, before_start=ready, analyzer=analyzer)
     if json_out and result.document is not None:
         print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:

@@ -51,7 +51,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
             console.print(f"[bold]Q:[/bold] {t['question_text']}")
     if doc.get("analysed") is False:  # a take whose audio could not be analysed: nothing was heard or missed
         t = doc.get("take") or {}
-        console.print(Panel(f"{title[:1].upper() + title[1:]} has no analysis (status {t.get('status', 'failed')}): its audio "
+        head = title[:1].upper() + title[1:]
+        console.print(Panel(f"{head} has no analysis (status {t.get('status', 'failed')}): its audio "
                             f"could not be analysed when it was stored (too short, empty or unreadable).\n"
                             f"Its audio ({doc['duration_s']:.1f} s) is kept in {t.get('audio_path', '?')}.",
                             title="starcoach", border_style="red"))
@@ -260,24 +261,30 @@ def countdown(question, seconds: int, console: "Console") -> None:
     for n in range(seconds, 0, -1):
         console.print(f"  recording in {n}…", end="\r")
         time.sleep(1)
+
+
+def recording_cue(console: "Console") -> None:
+    """Said once the microphone is open, not before."""
     console.print("  [green]Recording.[/green] Press Enter to stop (Ctrl+C also stops and keeps the audio).")
 
 
 class _Meter:
+    """The timer and level line, from the first tick (the recording's start) to the end."""
+
     def __init__(self, console, enabled):
         self.console, self.enabled, self.live = console, enabled, None
 
     def __enter__(self):
-        if self.enabled:
+        return self.tick
+
+    def tick(self, recorder) -> None:
+        if not self.enabled:
+            return
+        if self.live is None:
             from rich.live import Live
 
             self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
             self.live.__enter__()
-        return self.tick
-
-    def tick(self, recorder) -> None:
-        if self.live is None:
-            return
         bars = int(min(1.0, recorder.level * 3) * 30)
         self.live.update(f"  ● {_clock(recorder.elapsed_s)}  [{'green' if bars < 25 else 'red'}]"
                          f"{'█' * bars}{'·' * (30 - bars)}[/]")

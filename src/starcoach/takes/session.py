@@ -13,6 +13,7 @@ import select
 import shutil
 import signal
 import sys
+import termios
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -74,6 +75,7 @@ def record_take(
     interactive: bool = True,
     on_tick: Callable[[Recorder], None] | None = None,
     on_start: Callable[[int, Path], None] | None = None,
+    before_start: Callable[[], None] | None = None,
     analyzer: Analyzer,
 ) -> TakeResult:
     """Record one answer, then analyse and store it.
@@ -87,6 +89,9 @@ def record_take(
     device that delivers nothing for :data:`NO_AUDIO_S`, or a write error such as a
     full disk (what was written is kept and analysed).
 
+    ``before_start`` (a countdown) runs once the slow parts are done, ``on_start`` once the
+    microphone is open: a cue printed before them lost the answer's first second.
+
     Raises:
         DeviceError: no input device, the one named does not exist, or it gave no audio.
         RecordingError: nothing was recorded (the take is removed).
@@ -96,6 +101,8 @@ def record_take(
     live = None
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         live = analyzer.live_transcriber()
+    if before_start:
+        before_start()
     path = take_path(config)
     part = sidecar.partial_path(path)
     meta = _meta(question, "record", now())
@@ -329,6 +336,8 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
             reason.append(why)
         done.set()
 
+    if interactive and sys.stdin is not None and sys.stdin.isatty():  # forget keys typed before the start:
+        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)  # Enter twice at the retake prompt stopped it at 0:00
     if interactive or not timed:
         # Enter in a terminal; the end of piped input otherwise.
         def watch_stdin() -> None:
