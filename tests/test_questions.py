@@ -64,3 +64,23 @@ def test_a_broken_user_file_is_one_clear_error(tmp_path):
         load_bank(broken)
     with pytest.raises(ConfigError, match="does not exist"):
         load_bank(tmp_path / "missing.toml")
+
+
+def test_next_brings_a_question_not_yet_asked_and_never_the_same_one_twice_running():
+    """`practice` picked the next question at random from all of the principle's: with three,
+    the same one came back a third of the time."""
+    import random
+
+    from starcoach.takes.questions import load_bank
+
+    bank = load_bank(None)
+    pool = [q.id for q in bank.filter(principle="frugality")]
+    assert len(pool) >= 2
+    rng, asked = random.Random(7), []
+    q = bank.pick(principle="frugality", rng=rng)
+    for _ in range(40):
+        asked.append(q.id)
+        q = bank.pick(principle="frugality", rng=rng, asked=asked)
+        assert q.id != asked[-1]
+    firsts = asked[:len(pool)]
+    assert sorted(firsts) == sorted(pool)  # every question once before any comes back

@@ -143,6 +143,7 @@ def practice(
     find_device(device, kind="input")  # no microphone: say so before showing a question
     analyzer = cfg.analyzer(model)  # one model for every take of the session
     console = make_console()
+    asked: list[str] = []  # this session's questions, so that "next" brings another
     while True:
         try:
             result = _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
@@ -159,7 +160,8 @@ def practice(
         if choice == "quit":
             return
         if choice == "next":
-            q = bank.pick(principle=lp)
+            asked.append(q.id)
+            q = bank.pick(principle=lp, asked=asked)
 
 
 def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console) -> None:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import tomllib
+from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -79,11 +80,16 @@ class QuestionBank:
         known = ", ".join(self.principles)
         raise NotFound(f"no Leadership Principle matches {name!r}; principles: {known}")
 
-    def pick(self, *, principle: str | None = None, rng: random.Random | None = None) -> Question:
+    def pick(self, *, principle: str | None = None, rng: random.Random | None = None,
+             asked: Sequence[str] = ()) -> Question:
+        """A random question (of PRINCIPLE), not one of ASKED (ids, oldest first) while others are
+        left; once all are asked, not the last one (the next question was the same one a third of
+        the time for a principle with three questions)."""
         pool = self.filter(principle=principle)
         if not pool:
             raise NotFound(f"no questions for {principle!r} (see `starcoach questions`)")
-        return (rng or random).choice(pool)
+        fresh = [q for q in pool if q.id not in asked] or [q for q in pool if not asked or q.id != asked[-1]] or pool
+        return (rng or random).choice(fresh)
 
 
 def load_bank(user_file: Path | None = None) -> QuestionBank:
