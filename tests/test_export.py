@@ -98,6 +98,20 @@ def test_a_change_is_shown_with_the_decimals_of_its_values():
     render_comparison([c], [(1, a), (2, b)], console, show_words=False)
     row = next(ln for ln in console.export_text().splitlines() if "fillers per minute" in ln)
     assert "5.1" in row and "11.4" in row and "(+6.3)" in row, row
+    b["wpm"], b["speaking_span_s"] = 186.4, 100.4  # 140 -> 186 shows +46 (not +46.4 rounded up or down alone)
+    a["wpm"], a["speaking_span_s"] = 140.0, 100.0
+    c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    console = Console(record=True, width=150, color_system=None)
+    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    rows = console.export_text().splitlines()
+    pace = next(ln for ln in rows if "pace" in ln)
+    assert "140" in pace and "186" in pace and "(+46)" in pace, pace
+    a["wpm"], b["wpm"] = 136.4, 186.6  # shown 136 and 187: +51, where the raw change rounds to +50
+    c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    console = Console(record=True, width=150, color_system=None)
+    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    pace = next(ln for ln in console.export_text().splitlines() if "pace" in ln)
+    assert "136" in pace and "187" in pace and "(+51)" in pace, pace
     render_progress([Point(1, "", 5.13, 131.6, 1.51, 4.0), Point(2, "", 11.42, 140.2, 76.4, 3.0)], (120, 160),
                     (90, 120), console)
     text = console.export_text()

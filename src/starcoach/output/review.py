@@ -28,14 +28,27 @@ def comparison_document(c) -> dict[str, Any]:
 _DECIMALS = {"fillers_per_min": 1}
 
 
-def _fmt(v: float | None, unit: str = "", key: str = "") -> str:
+def _fmt(v: float | None, unit: str = "", key: str = "", more: int = 0) -> str:
     if v is None:
         return "-"
     if unit == "s":
-        return f"{v:.0f} s"
+        return f"{v:.{more}f} s"
     if unit == "%":
-        return f"{v:.0%}"
-    return f"{v:.{_DECIMALS.get(key, 0)}f}"
+        return f"{v:.{more}%}"
+    return f"{v:.{_DECIMALS.get(key, 0) + more}f}"
+
+
+def _change(ch) -> str:
+    """The change as the difference of the two figures shown (136 → 186 is +50, not the +51 of the
+    unrounded values); one decimal more when they show the same but differ."""
+    if ch.unit == "%":
+        shown = round(ch.b * 100) / 100 - round(ch.a * 100) / 100
+    else:
+        digits = 0 if ch.unit == "s" else _DECIMALS.get(ch.key, 0)
+        shown = round(ch.b, digits) - round(ch.a, digits)
+    if abs(shown) < 1e-9 and ch.delta:
+        return ("+" if ch.delta > 0 else "") + _fmt(ch.delta, ch.unit, ch.key, more=1)
+    return ("+" if shown > 0 else "") + _fmt(shown, ch.unit, ch.key)
 
 
 def render_comparison(pairs: list, docs: list, console: "Console", show_words: bool = True) -> None:
@@ -58,9 +71,7 @@ def render_comparison(pairs: list, docs: list, console: "Console", show_words: b
         if ch.better is None:
             verdict = "[dim]same[/dim]" if ch.a == ch.b else "[dim]changed[/dim]"
         else:
-            sign = "+" if (ch.delta or 0) > 0 else ""
-            verdict = (f"[green]better[/green] ({sign}{_fmt(ch.delta, ch.unit, ch.key)})" if ch.better
-                       else f"[red]worse[/red] ({sign}{_fmt(ch.delta, ch.unit, ch.key)})")
+            verdict = f"[green]better[/green] ({_change(ch)})" if ch.better else f"[red]worse[/red] ({_change(ch)})"
         table.add_row(*row, verdict)
     console.print(table)
     parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
