@@ -128,3 +128,27 @@ def test_the_takes_list_fits_80_columns_and_gives_speaking_time():
     for whole in ("spoke", "fillers/min", "rating", "status", "12-03 11:38", "42 s", "complete", "4/4"):
         assert whole in text, (whole, text)
     assert "…" not in text and "48 s" not in text
+
+
+@pytest.mark.parametrize("typed, choice", [("q\n", "quit"), ("Q\n", "quit"), ("retake\n", "retake"), ("\n", "retake"),
+                                           ("  Next \n", "next"), ("x\nN\n", "next")])
+def test_the_question_after_a_take_takes_any_case_and_the_whole_word(monkeypatch, typed, choice):
+    """"Q", "R", "N" and "retake" were answered "Please select one of the available options"."""
+    import io
+
+    from starcoach.output.report import ask_next
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(typed))
+    console = Console(record=True, width=100, color_system=None)
+    assert ask_next(None, console) == choice
+    assert ("Answer r" in console.export_text()) == typed.startswith("x")
+
+
+def test_the_end_of_input_at_the_question_after_a_take_is_an_eof(monkeypatch):
+    import io
+
+    from starcoach.output.report import ask_next
+
+    monkeypatch.setattr("sys.stdin", io.StringIO(""))
+    with pytest.raises(EOFError):
+        ask_next(None, Console(width=100, color_system=None))

@@ -155,7 +155,8 @@ def practice(
             return
         try:
             choice = ask_next(q, console)
-        except EOFError:  # standard input closed: nothing more will be asked
+        except EOFError:  # standard input closed (Ctrl+D): nothing more will be asked
+            console.print()  # the shell's prompt on a line of its own, not after "[r]: "
             return
         if choice == "quit":
             return

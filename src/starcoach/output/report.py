@@ -300,14 +300,20 @@ def live_meter(console: "Console", *, enabled: bool) -> _Meter:
 
 
 def ask_next(question, console: "Console") -> str:
-    """After a take: retake, next question, follow-up or quit."""
-    from rich.prompt import Prompt
+    """After a take: retake, next question or quit.
 
+    Raises:
+        EOFError: standard input ended (Ctrl+D).
+    """
     if question is not None and question.follow_ups:
         console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + " / ".join(question.follow_ups))
-    choice = Prompt.ask("(r)etake, (n)ext question or (q)uit", choices=["r", "n", "q"], default="r",
-                        console=console)
-    return {"r": "retake", "n": "next", "q": "quit"}[choice]
+    answers = {"": "retake", "r": "retake", "retake": "retake", "n": "next", "next": "next", "q": "quit",
+               "quit": "quit", "exit": "quit"}  # any case: "Q" and "retake" were refused
+    while True:
+        said = console.input("(r)etake, (n)ext question or (q)uit [r]: ").strip().casefold()
+        if said in answers:
+            return answers[said]
+        console.print("[yellow]Answer r (or Enter) to retake, n for the next question, q to quit.[/yellow]")
 
 
 def render_paths(paths: "Paths", console: "Console") -> None:
