@@ -152,3 +152,13 @@ def test_the_end_of_input_at_the_question_after_a_take_is_an_eof(monkeypatch):
     monkeypatch.setattr("sys.stdin", io.StringIO(""))
     with pytest.raises(EOFError):
         ask_next(None, Console(width=100, color_system=None))
+
+
+def test_the_level_meter_is_red_only_near_clipping_and_does_not_fill_on_ordinary_speech():
+    """It was full at a peak of -9.5 dBFS and red from -11, so half of ordinary speech showed red."""
+    from starcoach.output.report import meter_bar
+
+    speech = meter_bar(10 ** (-10 / 20))  # a loud-ish speech peak
+    assert speech.startswith("[green]") and 20 <= speech.count("█") < 30
+    assert meter_bar(10 ** (-0.5 / 20)).startswith("[red]") and meter_bar(1.0).count("█") == 30
+    assert meter_bar(0.0).count("█") == 0 and meter_bar(10 ** (-40 / 20)).count("█") == 10

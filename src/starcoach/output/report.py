@@ -285,13 +285,27 @@ class _Meter:
 
             self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
             self.live.__enter__()
-        bars = int(min(1.0, recorder.level * 3) * 30)
-        self.live.update(f"  ● {_clock(recorder.elapsed_s)}  [{'green' if bars < 25 else 'red'}]"
-                         f"{'█' * bars}{'·' * (30 - bars)}[/]")
+        self.live.update(f"  ● {_clock(recorder.elapsed_s)}  {meter_bar(recorder.level)}")
 
     def __exit__(self, *exc):
         if self.live is not None:
             self.live.__exit__(*exc)
+
+
+# The level bar spans METER_FLOOR_DB to 0 dBFS; red from CLIP_WARN_DB, where a peak is about to clip.
+# It filled at -9.5 dBFS and went red at -11, for half of ordinary speech's blocks, which read as "too
+# loud" with no clipping at all.
+METER_FLOOR_DB = -60.0
+CLIP_WARN_DB = -1.0
+
+
+def meter_bar(level: float, width: int = 30) -> str:
+    """The input level (a block's peak, 0..1) as a bar of WIDTH cells, in dB, with its colour markup."""
+    import math
+
+    db = 20 * math.log10(level) if level > 0 else METER_FLOOR_DB
+    bars = int(round(width * min(1.0, max(0.0, (db - METER_FLOOR_DB) / -METER_FLOOR_DB))))
+    return f"[{'red' if db >= CLIP_WARN_DB else 'green'}]{'█' * bars}{'·' * (width - bars)}[/]"
 
 
 def live_meter(console: "Console", *, enabled: bool) -> _Meter:
