@@ -795,6 +795,8 @@ def test_takes_without_speech_are_not_points_of_progress_nor_compared(stored):
     assert "No analysed takes with speech yet." in run("progress").stdout
     line = one_line(run("compare", "1", "2"), 1)
     assert "take 1 has no speech" in line, line
+    row = next(ln for ln in run("takes").stdout.splitlines() if ln.split()[:1] == ["1"])  # not 0 wpm, rating 1
+    assert "no speech" in row and " 0 " not in row and "0/4" not in row, row
 
 
 def test_export_without_a_format_takes_it_from_the_file_name(tmp_path, stored):

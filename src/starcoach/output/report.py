@@ -212,6 +212,10 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
         else:
             table.add_column(col, no_wrap=True)
     for t in takes:
+        if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
+            table.add_row(str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
+                          t.question_id or "-", "[dim]no speech[/dim]", "-", "-", "-", "-", t.status)
+            continue
         table.add_row(
             str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
             t.question_id or "-",
