@@ -226,18 +226,25 @@ def test_signals_while_the_take_is_finished_are_held_until_it_is_stored(pulse):
     assert "reduced" in show(take_id)["transcript"].lower()
 
 
-def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
-    """At a terminal, a take's Enter-watcher was left reading standard input when the take
-    stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
-    the "q" was echoed and the prompt waited for another."""
+def _practice_at_a_terminal(*args: str) -> tuple[subprocess.Popen, int]:
+    """`starcoach practice --question deep-1 ARGS` with a terminal (a pty) as its standard input;
+    returns the process and the pty's master side, to type into."""
     import pty
 
     master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "practice", "--question", "deep-1", "--seconds", "3"],
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "practice", "--question", "deep-1", *args],
                             stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
                             env=os.environ.copy(), preexec_fn=_as_from_a_terminal)
     _started.append(proc)
     os.close(slave)
+    return proc, master
+
+
+def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
+    """At a terminal, a take's Enter-watcher was left reading standard input when the take
+    stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
+    the "q" was echoed and the prompt waited for another."""
+    proc, master = _practice_at_a_terminal("--seconds", "3")
     feeder = pulse.feed(speech(), lead_s=0.0)
     try:
         seen, end = "", time.monotonic() + 90
@@ -264,14 +271,7 @@ def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_
     live transcriber made after it): an answer begun at the cue lost its first second. And an Enter
     typed before the start (twice at the retake prompt, or in the countdown) was read as the stop:
     the take ended at 0:00 and the practice session with it."""
-    import pty
-
-    master, slave = pty.openpty()
-    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "practice", "--question", "deep-1", "--seconds", "5"],
-                            stdin=slave, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                            env=os.environ.copy(), preexec_fn=_as_from_a_terminal)
-    _started.append(proc)
-    os.close(slave)
+    proc, master = _practice_at_a_terminal("--seconds", "5")
     said = 0.3 * np.sin(2 * np.pi * 220 * np.arange(int(2.5 * 16000)) / 16000)  # 2.5 s from the cue on
     feeder, seen = None, ""
     try:
