@@ -12,6 +12,7 @@ import select
 import signal
 import subprocess
 import sys
+import termios
 import time
 from pathlib import Path
 
@@ -270,7 +271,8 @@ def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_
     """"Recording." was printed 0.7-1.1 s before the microphone opened (the device looked up and the
     live transcriber made after it): an answer begun at the cue lost its first second. And an Enter
     typed before the start (twice at the retake prompt, or in the countdown) was read as the stop:
-    the take ended at 0:00 and the practice session with it."""
+    the take ended at 0:00 and the practice session with it. (And the echo of the Enter that stops
+    a take moved the cursor, so the live meter left a stale line above the report.)"""
     proc, master = _practice_at_a_terminal("--seconds", "5")
     said = 0.3 * np.sin(2 * np.pi * 220 * np.arange(int(2.5 * 16000)) / 16000)  # 2.5 s from the cue on
     feeder, seen = None, ""
@@ -287,7 +289,10 @@ def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_
                 seen += chunk
                 if feeder is None and "Recording." in seen:
                     feeder = pulse.feed(said.astype(np.float32), lead_s=0.0)
+                    echo_while_recording = termios.tcgetattr(master)[3] & termios.ECHO
         assert "(q)uit" in seen, seen[-2000:] + proc.stderr.read()
+        # keys are not echoed while recording (the echo of Enter left a stale meter line), and are again after
+        assert echo_while_recording == 0 and termios.tcgetattr(master)[3] & termios.ECHO
         os.write(master, b"q\n")
         proc.wait(timeout=20)
         assert proc.returncode == 0, proc.stderr.read()

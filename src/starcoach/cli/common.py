@@ -12,6 +12,8 @@ import math
 import os
 import signal
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from functools import wraps
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
@@ -250,6 +252,33 @@ def warn_unlisted(store: Store) -> int:
                    f"not in the takes database {store.path}; run `starcoach doctor` to list "
                    f"{'them' if many else 'it'} again", err=True)
     return unlisted
+
+
+@contextmanager
+def keys_unechoed(enabled: bool) -> Iterator[None]:
+    """While recording at a terminal, keys are not echoed: the echo of Enter moved the cursor down a
+    line, and the live meter, cleared from where it thought it was, left a stale line above the
+    report. The terminal's settings come back on the way out, however it is left."""
+    import termios
+
+    fd, saved = -1, None
+    if enabled and sys.stdin is not None and sys.stdin.isatty():
+        try:
+            fd = sys.stdin.fileno()
+            saved = termios.tcgetattr(fd)
+            quiet = termios.tcgetattr(fd)
+            quiet[3] &= ~termios.ECHO
+            termios.tcsetattr(fd, termios.TCSANOW, quiet)
+        except (OSError, termios.error):
+            saved = None
+    try:
+        yield
+    finally:
+        if saved is not None:
+            try:
+                termios.tcsetattr(fd, termios.TCSANOW, saved)
+            except (OSError, termios.error):
+                pass
 
 
 def make_console() -> Console:

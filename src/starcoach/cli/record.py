@@ -14,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.session import TakeResult
 
 from ..domain.trace import mark
-from .common import (app, fail, handles_errors, interactive, make_console, positive_seconds, print_json,
+from .common import (app, fail, handles_errors, interactive, keys_unechoed, make_console, positive_seconds, print_json,
                      question_from, settings)
 
 
@@ -96,7 +96,7 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
             typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
         shown = at_terminal and not json_out
         cue = (lambda *_: recording_cue(console)) if shown else _announce if not at_terminal else _announce_at_terminal
-        with live_meter(console, enabled=shown) as tick:  # it appears with the first tick, once recording
+        with keys_unechoed(at_terminal), live_meter(console, enabled=shown) as tick:  # the meter: from the first tick
             ready = (lambda: countdown(q, cfg.record.countdown_s, console)) if shown else None
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,
                                  on_tick=tick, on_start=cue, before_start=ready, analyzer=analyzer)
