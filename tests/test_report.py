@@ -162,3 +162,15 @@ def test_the_level_meter_is_red_only_near_clipping_and_does_not_fill_on_ordinary
     assert speech.startswith("[green]") and 20 <= speech.count("█") < 30
     assert meter_bar(10 ** (-0.5 / 20)).startswith("[red]") and meter_bar(1.0).count("█") == 30
     assert meter_bar(0.0).count("█") == 0 and meter_bar(10 ** (-40 / 20)).count("█") == 10
+
+
+def test_each_window_of_pace_off_target_keeps_its_figure_and_unit_together_at_80_columns():
+    """"… 103 ⏎ wpm (slow)": the windows were one wrapped line, and a figure lost its unit."""
+    doc = stored(2)
+    doc["metrics"]["pace"] = [{"start": 10.0 * i, "end": 10.0 * i + 10, "wpm": 103.0 + i, "flag": "slow"}
+                              for i in range(6)]
+    console = Console(record=True, width=80, color_system=None)
+    render_document(doc, console)
+    lines = console.export_text().splitlines()
+    windows = [ln for ln in lines if "wpm (slow)" in ln]
+    assert len(windows) == 6 and not any(ln.strip().startswith("wpm") for ln in lines)

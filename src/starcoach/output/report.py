@@ -116,8 +116,9 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         console.print(marks)
     off = [w for w in m["pace"] if w["flag"]]
     if off:
-        console.print("Pace outside the target band: " + ", ".join(
-            f"{_clock(w['start'])}–{_clock(w['end'])} {w['wpm']:.0f} wpm ({w['flag']})" for w in off))
+        console.print("Pace outside the target band:")  # a window a line: wrapped, a figure lost its unit
+        for w in off:
+            console.print(f"  {_clock(w['start'])}–{_clock(w['end'])}  {w['wpm']:.0f} wpm ({w['flag']})")
     render_star_document(doc["star"], console)
 
 
