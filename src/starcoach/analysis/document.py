@@ -4,7 +4,7 @@ The stages hand each other frozen dataclasses (:class:`Transcript`,
 :class:`SpeakingMetrics`, :class:`StarReport`, :class:`Analysis`); this module turns
 them into the document that scripts read and the store keeps. The document is a
 contract: fields are added, never renamed or removed; ``schema`` is its version, and
-``docs/schema/analysis.schema.json`` describes it (checked by the tests).
+``docs/schema/starcoach.schema.json`` describes it (checked by the tests).
 """
 
 from __future__ import annotations
