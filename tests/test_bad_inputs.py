@@ -1181,6 +1181,24 @@ def test_a_rebuilt_database_never_gives_a_deleted_take_s_id_again(tmp_path, stor
     assert sorted(t["id"] for t in snapshot()) == [1, 2, 4]
 
 
+def test_a_database_lost_outright_is_rebuilt_with_every_take_s_own_id(tmp_path, stored):
+    """With no database file left to read, doctor rebuilt from recordings/ numbered the takes
+    anew: of takes 1, 2 and 4 (3 deleted), take 4 came back as 3, and the next import was 4."""
+    from starcoach.config import load_config
+
+    assert run("import", SILENCE(tmp_path)).exit_code == 3
+    assert run("import", SILENCE(tmp_path)).exit_code == 3
+    assert run("delete", "3", "--yes").exit_code == 0
+    before = {t["id"]: t["audio_path"] for t in snapshot()}
+    db = load_config().paths.database
+    for path in (db, db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    assert run("doctor").exit_code == 0
+    assert {t["id"]: t["audio_path"] for t in snapshot()} == before == {i: before[i] for i in (1, 2, 4)}
+    result = run("import", SILENCE(tmp_path), "--json")
+    assert json.loads(result.stdout)["take"]["id"] == 5, result.output
+
+
 def test_standard_input_closed_is_not_a_bug(stored):
     """Started with standard input closed (`<&-`), sys.stdin is None: asking it isatty() was
     "unexpected error (AttributeError ...); this is a bug"."""

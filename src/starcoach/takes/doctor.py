@@ -255,7 +255,7 @@ def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
         take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
                                  question_text=meta.get("question_text"), principle=meta.get("principle"),
                                  source=source, started_at=str(started or now()), duration_s=0.0, document=None,
-                                 status="recording")
+                                 status="recording", take_id=sidecar.kept_id(meta))
         analyse_and_store(analyzer, store, take_id, audio, None, status="recovered")
         added.append(take_id)
     return added

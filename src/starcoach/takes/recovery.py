@@ -194,7 +194,8 @@ def _settle_deletes(config: Config, store: Store, gone: list[Removed], back: lis
 def _sync_metadata(store: Store) -> None:
     """Rewrite the metadata a finished take's process could not (a full disk: it is best effort)
     from the take's row, so that it no longer says "recording" under the pid of a process that is
-    gone (what ``doctor`` would rebuild from). A file another running process owns is its own."""
+    gone, and keeps the take's id (takes stored before it did), what ``doctor`` would rebuild
+    from. A file another running process owns is its own."""
     for take in store.list():
         if take.status == "recording":
             continue
@@ -202,8 +203,8 @@ def _sync_metadata(store: Store) -> None:
         meta = sidecar.read(sidecar.sidecar_path(audio))
         if meta is None or _owned(meta.get("pid")):
             continue  # none (an older take), damaged (_restore_damaged's), or being written
-        if meta.get("status") != take.status or meta.get("pid") is not None:
-            sidecar.update(audio, status=take.status, duration_s=take.duration_s, pid=None)
+        if meta.get("status") != take.status or meta.get("pid") is not None or meta.get("id") != take.id:
+            sidecar.update(audio, status=take.status, duration_s=take.duration_s, pid=None, id=take.id)
 
 
 def _restore_damaged(store: Store, meta_file: Path, indexed: set[Path]) -> None:
@@ -268,7 +269,7 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
                              question_text=meta.get("question_text"), principle=meta.get("principle"),
                              source=source, started_at=str(meta.get("started_at") or now()),
                              duration_s=recording.duration_s if recording else 0.0, document=None,
-                             status="recording")
+                             status="recording", take_id=sidecar.kept_id(meta))
     status = "recovered" if source == "record" else "complete"
     try:
         return analyse_and_store(analyzer, store, take_id, audio, recording, status=status)

@@ -225,7 +225,7 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
             dest.unlink(missing_ok=True)
             sidecar.remove(dest)
         raise
-    sidecar.update(dest, status="complete", duration_s=document["duration_s"], pid=None)
+    sidecar.update(dest, status="complete", duration_s=document["duration_s"], pid=None, id=take_id)
     document["take"] = {"id": take_id, "audio_path": str(dest)}
     return TakeResult(take_id, dest, None, document, analysis)
 
@@ -284,7 +284,7 @@ def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path
         store.finish_take(take_id, duration_s=recording.duration_s if recording else 0.0, document=None,
                           status="failed", overflows=recording.overflows if recording else 0,
                           stopped_by=recording.stopped_by if recording else None)
-        sidecar.update(path, status="failed", pid=None)
+        sidecar.update(path, status="failed", pid=None, id=take_id)
         return TakeResult(take_id, path, recording, None, None, error=str(exc))
     mark("analysed")
     document = analysis_document(analysis)
@@ -298,7 +298,7 @@ def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path
         overflows=recording.overflows if recording else 0,
         stopped_by=recording.stopped_by if recording else None,
     )
-    sidecar.update(path, status=status, duration_s=duration, pid=None)
+    sidecar.update(path, status=status, duration_s=duration, pid=None, id=take_id)
     mark("stored")
     return TakeResult(take_id, path, recording, document, analysis,
                       error=recording.error if recording else None)

@@ -28,8 +28,9 @@ DELETED = ".deleted"
 AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp4", ".webm", ".audio", ".oga",
                   ".wma", ".aiff", ".aif"}
 VERSION = 1
-# pid: the process writing the take, while it does (so recovery leaves a live one alone).
-FIELDS = ("question_id", "question_text", "principle", "started_at", "source", "status", "duration_s", "pid")
+# pid: the process writing the take, while it does (so recovery leaves a live one alone); id: the
+# take's id once it has one, so that a database rebuilt from these files gives each take its id again.
+FIELDS = ("question_id", "question_text", "principle", "started_at", "source", "status", "duration_s", "pid", "id")
 
 
 def sidecar_path(audio: Path) -> Path:
@@ -123,6 +124,12 @@ def read(path: Path) -> dict[str, Any] | None:
         value = doc.get(key)
         out[key] = value if isinstance(value, (str, int, float)) or value is None else None
     return out
+
+
+def kept_id(meta: dict[str, Any]) -> int | None:
+    """The take id a metadata file kept (those written before it did keep none)."""
+    kept = meta.get("id")
+    return kept if type(kept) is int and 0 < kept < 2**63 else None
 
 
 def remove(audio: Path) -> None:

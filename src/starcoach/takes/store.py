@@ -335,14 +335,17 @@ class Store:
     @_sql
     def add_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
                  principle: str | None, source: str, started_at: str, duration_s: float,
-                 document: dict[str, Any] | None, status: str = "complete") -> int:
-        """Index a take whose audio is already in place, in one transaction."""
+                 document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None) -> int:
+        """Index a take whose audio is already in place, in one transaction; with TAKE_ID (the id its
+        metadata kept) when no take has it."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            if take_id is not None and self.db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
+                take_id = None
             cur = self.db.execute(
-                "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, 'recording')",
-                (question_id, question_text, principle, started_at, self._index_path(audio_path), source))
+                "INSERT INTO takes (id, question_id, question_text, principle, started_at, audio_path, source, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'recording')",
+                (take_id, question_id, question_text, principle, started_at, self._index_path(audio_path), source))
             take_id = int(cur.lastrowid or 0)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
                          stopped_by=None)
