@@ -673,7 +673,9 @@ def test_recover_rewrites_the_metadata_a_full_disk_left_saying_recording(stored)
     meta_file = sidecar.sidecar_path(audio)
     before = sidecar.read(meta_file)
     dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
-    sidecar.write(audio, before | {"status": "recording", "pid": int(dead.stdout)})
+    assert before["id"] == stored[0]["id"]
+    older = {k: v for k, v in before.items() if k != "id"}  # as stored before the metadata kept the id
+    sidecar.write(audio, older | {"status": "recording", "pid": int(dead.stdout)})
     live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach"])
     other = Path(stored[1]["audio_path"])
     owned = sidecar.read(sidecar.sidecar_path(other)) | {"status": "importing", "pid": live.pid}
