@@ -157,6 +157,26 @@ def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
     assert "digital silence" in " ".join(shown.output.split()), shown.output
 
 
+def test_a_take_of_a_muted_microphone_says_so_and_the_id_comes_last(pulse):
+    """A microphone giving nothing but digital silence: the take is kept, exit 3, one line that
+    says the microphone looks muted, and the take id last on standard error with --json (it came
+    before the line, against the README)."""
+    run = Run("record", "--question", "deep-1", "--seconds", "3", "--json")
+    run.wait_recording()
+    feeder = pulse.feed(np.zeros(16000, np.float32), lead_s=0.0)  # then silence, as Feeder goes on
+    try:
+        code, out, err = run.finish()
+    finally:
+        feeder.stop()
+    assert code == 3, err
+    doc = json.loads(out)
+    assert doc["no_speech"] is True and "silent_input" in doc["audio"]["problems"]
+    lines = [ln for ln in err.splitlines() if ln.strip() and "recording take" not in ln]
+    assert lines[-1] == str(doc["take"]["id"]), err
+    said = [ln for ln in lines if ln.startswith("starcoach:")]
+    assert len(said) == 1 and "digital silence" in said[0] and "mute" in said[0], err
+
+
 def test_replay_is_heard_on_the_speakers(pulse, tmp_path):
     imported = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
     assert imported.exit_code == 0, imported.output

@@ -104,21 +104,22 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
         render_take_result(result, console, q)
+    silent = result.document is None or result.document.get("no_speech")
     if result.error:
         typer.echo(f"starcoach: recording stopped: {result.error}; the audio captured so far is kept in "
                    f"{result.audio_path}", err=True)
-    if not at_terminal or json_out:
+    elif silent and not (at_terminal and console.is_terminal and not json_out and result.analysis is not None):
+        muted = "silent_input" in (((result.document or {}).get("audio") or {}).get("problems") or ())
+        typer.echo(f"starcoach: no speech found in take {result.take_id} (kept in {result.audio_path}); "
+                   + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`"
+                      if muted else "check the microphone with `starcoach devices` and speak closer to it"), err=True)
+    if not at_terminal or json_out:  # the id last, after any line about the take (the README says so)
         typer.echo(str(result.take_id), err=json_out)
     mark("reported")
     if result.error:
         raise typer.Exit(1)
-    if result.document is None or result.document.get("no_speech"):
-        if at_terminal and console.is_terminal and not json_out and result.analysis is not None:
-            raise typer.Exit(3)  # the report's panel has just said so, with the same advice
-        muted = "silent_input" in (((result.document or {}).get("audio") or {}).get("problems") or ())
-        fail(f"no speech found in take {result.take_id} (kept in {result.audio_path}); "
-             + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`" if muted
-                else "check the microphone with `starcoach devices` and speak closer to it"), 3)
+    if silent:
+        raise typer.Exit(3)  # said above, or at a terminal by the report's panel, with the same advice
     return result
 
 
