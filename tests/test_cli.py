@@ -168,3 +168,15 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
 def test_models_lists_bundled():
     result = run("models")
     assert result.exit_code == 0 and "tiny.en" in result.stdout and "base" in result.stdout
+
+
+def test_a_command_s_help_keeps_a_paragraph_s_sentences_together(monkeypatch):
+    """typer printed a docstring's later paragraphs line by line: `record --help` broke "When standard
+    input is not a terminal, nothing waits for a key" after "terminal," however wide the screen."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    monkeypatch.setenv("COLUMNS", "200")
+    shown = CliRunner().invoke(app, ["record", "--help"]).output
+    assert "When standard input is not a terminal, nothing waits for a key" in shown, shown

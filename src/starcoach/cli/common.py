@@ -7,6 +7,7 @@ standard error and a non-zero exit.
 from __future__ import annotations
 
 import errno
+import inspect
 import json
 import math
 import os
@@ -50,6 +51,14 @@ def _raise_terminated(signum: int, frame: Any) -> None:
 class _Group(TyperGroup):
     """The command group, with one exit path: whatever happens, at most one
     ``starcoach:`` line on standard error and an exit code as the README lists them."""
+
+    def get_command(self, ctx: Any, cmd_name: str) -> Any:
+        # A docstring's wrapped lines are one paragraph: typer prints its later paragraphs line by
+        # line, so `record --help` broke a sentence after "terminal," at any width.
+        command = super().get_command(ctx, cmd_name)
+        if command is not None and command.help:
+            command.help = "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(command.help).split("\n\n"))
+        return command
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
