@@ -152,7 +152,9 @@ def test_check_json_on_a_written_answer(tmp_path):
     doc = json.loads(result.stdout)
     assert [s["label"] for s in doc["star"]["sentences"]] == ["situation", "task", "action", "result", "learning"]
     assert doc["star"]["rating"] >= 8
-    assert [f["code"] for f in doc["star"]["feedback"]] == ["action_short"]  # one sentence of Action
+    assert [f["code"] for f in doc["star"]["feedback"]] == ["action_short", "too_short"]  # one sentence of Action
+    short = doc["star"]["feedback"][1]["message"]  # 39 words: it had no length note at all
+    assert short.startswith("39 words, about 17 s spoken, is short of the 90–120 s target"), short
 
 
 @pytest.mark.parametrize("content, message", [

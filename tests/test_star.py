@@ -183,8 +183,17 @@ def test_shared_written_set_every_file_right():
 
 
 def test_ten_out_of_ten_only_when_nothing_is_left_to_improve():
-    assert check_text(" ".join(s for _, s in NARRATIVE)).rating == 10
-    no_lesson = check_text(" ".join(s for label, s in NARRATIVE if label != "learning"))
+    from dataclasses import replace
+
+    from starcoach.analysis.star import StarOptions
+
+    story = " ".join(s for _, s in NARRATIVE)
+    short = check_text(story)  # a written answer is timed as spoken: this one is far too short
+    assert "too_short" in {f.code for f in short.feedback} and short.rating < 10
+    said = len(story.split()) / 140 * 60
+    fits = replace(StarOptions(), target_length_s=(said - 5, said + 5))
+    assert check_text(story, options=fits).rating == 10
+    no_lesson = check_text(" ".join(s for label, s in NARRATIVE if label != "learning"), options=fits)
     assert "missing_learning" in {f.code for f in no_lesson.feedback}
     assert no_lesson.rating < 10
 

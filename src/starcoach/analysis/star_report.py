@@ -159,6 +159,10 @@ _NOT_A_STORY = ("This describes what you would do or usually do, not one time it
                 "past example and tell it (when and where, what you did, what came of it).")
 
 
+# The pace a written answer is timed at: the middle of the default 120-160 words a minute target.
+WRITTEN_WPM = 140.0
+
+
 def _quote(text: str, limit: int = 90) -> str:
     text = text.rstrip(" .")
     return f"\u201c{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}\u201d"
@@ -228,22 +232,27 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             strengths.append("The Result is quantified.")
     if parts["learning"].present:
         strengths.append("It ends with a lesson learned.")
-    if spoken and duration_s:
+    # A written answer is measured by the time it takes to say: at WRITTEN_WPM a minute (it had no
+    # length note at all, so 27 words were rated as well as a full story).
+    words = sum(s.words for s in sentences)
+    said = duration_s if spoken else words / WRITTEN_WPM * 60 if words else None
+    if said:
         low, high = opts.target_length_s
-        if duration_s < low:
-            severe = duration_s < 0.67 * low
+        length = f"{said:.0f} s" if spoken else f"{words} words, about {said:.0f} s spoken,"
+        if said < low:
+            severe = said < 0.67 * low
             fb.append(Feedback("too_short", "warning" if severe else "tip",
-                               f"{duration_s:.0f} s is short of the {low:.0f}–{high:.0f} s target: add detail "
+                               f"{length} is short of the {low:.0f}–{high:.0f} s target: add detail "
                                "to the Action and the Result."))
             rating -= 1 if severe else 0.5
-        elif duration_s > high:
-            severe = duration_s > 1.5 * high
+        elif said > high:
+            severe = said > 1.5 * high
             fb.append(Feedback("too_long", "warning" if severe else "tip",
-                               f"{duration_s:.0f} s is over the {low:.0f}–{high:.0f} s target: trim the "
+                               f"{length} is over the {low:.0f}–{high:.0f} s target: trim the "
                                "Situation and keep one thread in the Action."))
             rating -= 1 if severe else 0.5
         else:
-            strengths.append(f"The length ({duration_s:.0f} s) is on target.")
+            strengths.append(f"The length ({length.rstrip(',')}) is on target.")
     improvements = [f.message for f in fb]
     # Rounded down: a 10 means nothing left to improve, not "only a lesson missing".
     return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, math.floor(rating)))
