@@ -238,3 +238,20 @@ def test_parts_without_evidence_fold_as_before_and_in_linear_time():
     folded = _require_evidence(path, whys)
     assert time.perf_counter() - start < 5.0  # 0.05 s in one pass; the scans took minutes
     assert folded == ["result"] * len(path)  # no part shows a cue: each folds into the next
+
+
+def test_the_rules_cut_a_pasted_transcript_and_leave_a_long_punctuated_sentence_whole():
+    """A transcript pasted into `check` (no punctuation at all) was one sentence with one part for
+    the rules, the default tagger: a whole story rated 2, "No Action", "No Result"."""
+    said = ("so last spring our mobile app kept crashing on older phones and reviews dropped to two stars "
+            "and my job was to find the cause and fix it before the summer release so I collected the crash "
+            "logs and I reproduced the crash on three old devices and I rewrote the image cache that ran out "
+            "of memory and I added a test on the oldest phone we support and in the end crashes fell by 80 "
+            "percent and the rating went back to four stars")
+    report = check_text(said)
+    assert len(report.sentences) > 3
+    assert all(report.parts[p].present for p in ("situation", "action", "result")), \
+        [(s.text, s.label) for s in report.sentences]
+    long = ("I rewrote the image cache, which had been loading every picture at full size, so that it kept "
+            "small copies, dropped the ones off screen, and never held more than twenty megabytes at once.")
+    assert [s.text for s in check_text(long).sentences] == [long]

@@ -11,7 +11,9 @@ import re
 
 from ..domain.transcript import Word, join_words
 from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, alternatives, words_rx
-from .star_segment import strip_export
+from .star_segment import split_run_on, strip_export
+
+_INNER_MARK = re.compile(r"[,;:.!?]")  # punctuation inside a sentence: not a pasted transcript
 
 _LABELS = PARTS  # states of the decoder, in story order
 _NUMBER_WORD = alternatives(NUMBER_WORDS)
@@ -321,7 +323,10 @@ def split_text(text: str) -> list[str]:
             current = ""
         if current:
             out.append(current)
-    return out
+    # A pasted transcript (no punctuation inside) is cut as the learned tagger cuts it; it was one
+    # "sentence" with one part (rated 2 for a whole story). Punctuated sentences stay whole.
+    return [" ".join(piece) for s in out
+            for piece in (split_run_on(s.split()) if not _INNER_MARK.search(s.rstrip(".!?\"') ")) else [s.split()])]
 
 
 def split_spoken(words: tuple[Word, ...] | list[Word], *, skip: set[int] | frozenset[int] = frozenset(),
