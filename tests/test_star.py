@@ -255,3 +255,19 @@ def test_the_rules_cut_a_pasted_transcript_and_leave_a_long_punctuated_sentence_
     long = ("I rewrote the image cache, which had been loading every picture at full size, so that it kept "
             "small copies, dropped the ones off screen, and never held more than twenty megabytes at once.")
     assert [s.text for s in check_text(long).sentences] == [long]
+
+
+@pytest.mark.parametrize("result, quantified", [
+    ("We cut the monthly bill by a third.", True), ("Our costs roughly halved.", True),
+    ("Sign-ups doubled within the quarter.", True), ("As a result, two thirds of users moved over.", True),
+    ("As a result, it was one of the smoothest launches the company had seen.", False),
+    ("As a result, the bill came down, with a third party tool doing the tagging.", False)])
+def test_a_result_is_quantified_by_fractions_and_multiples_and_not_by_one_of(result, quantified):
+    """"cut the bill by a third" was told "The Result has no number", and "one of the smoothest
+    launches" "The Result is quantified"."""
+    text = ("Our cloud bill had grown every month for a year. I was asked to bring it down. I tagged every "
+            "resource, found the idle clusters and moved the batch jobs to spot instances. " + result)
+    report = check_text(text)
+    assert report.parts["result"].present, [(s.text, s.label) for s in report.sentences]
+    codes = {f.code for f in report.feedback}
+    assert ("result_no_number" not in codes) == quantified, codes

@@ -11,13 +11,21 @@ order) and the learned sentence tagger (``star_learned.py``, ``[star] tagger =
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 
-from ..domain.vocab import I_WORDS, PARTS, WE_WORDS, words_rx
-from .star_rules import _NUMBER, _tells_past
+from ..domain.vocab import I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, alternatives, words_rx
+from .star_rules import _tells_past
 
 _I = words_rx(I_WORDS)
 _WE = words_rx(WE_WORDS)
+# A Result is quantified by a figure, a number word, a fraction or a multiple ("cut the bill by a
+# third", "halved", "doubled"); "one" only with a unit ("one of the smoothest launches" is no number).
+# The labelling's own number cue (star_rules._NUMBER) is left as it was trained and tuned.
+_QUANTIFIED = re.compile(r"\d|%|\b(?:" + alternatives(NUMBER_WORDS) + r"|halved|halve|doubled|"
+                         r"tripled|quadrupled|twice|double|triple|percent|per cent)\b"
+                         r"|\b(?:a|one|two|three)\s+(?:thirds?|quarters?)\b(?!\s+part)"
+                         r"|\bone\s+(?:day|week|month|year|hour|minute|second|sprint|release|quarter)s?\b")
 _TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
            "learning": "lesson"}
 
@@ -223,7 +231,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
     result = parts["result"]
     if result.present:
         text = " ".join(sentences[i].text.lower() for i in result.sentences)
-        if not _NUMBER.search(text):
+        if not _QUANTIFIED.search(text):
             fb.append(Feedback("result_no_number", "warning",
                                "The Result has no number: quantify it (percent, time saved, money, users).",
                                result.sentences))
