@@ -262,5 +262,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
         else:
             strengths.append(f"The length ({length.rstrip(',')}) is on target.")
     improvements = [f.message for f in fb]
+    if not_story:  # praise for the parts of an answer that is no story ("in the first person") misleads
+        strengths = []
     # Rounded down: a 10 means nothing left to improve, not "only a lesson missing".
     return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, math.floor(rating)))
