@@ -198,9 +198,11 @@ def test_replay_is_heard_on_the_speakers(pulse, tmp_path):
         return np.sqrt((x[: n * 160].reshape(n, 160) ** 2).mean(axis=1))
     a, b = env(heard), env(sent)
     assert len(a) >= 0.9 * len(b), "less audio captured than was played"
-    # The monitor yields nothing while the sink idles, so the capture may start late or early.
+    # The monitor yields nothing while the sink idles, so the capture may start late or early; and
+    # it starts before `starcoach play` does, whose start-up took 0.77 s in a failed run (within
+    # ±0.5 s it passed most runs: a flaky test, not a fault in play).
     corr = []
-    for lag in range(-50, 51):
+    for lag in range(-50, 301):
         x, y = (a[lag:], b) if lag >= 0 else (a, b[-lag:])
         n = min(len(x), len(y))
         corr.append(np.corrcoef(x[:n], y[:n])[0, 1])
