@@ -290,6 +290,18 @@ def keys_unechoed(enabled: bool) -> Iterator[None]:
                 pass
 
 
+def drop_typed_ahead() -> None:
+    """Forget keys typed at the terminal before a recording began (Enter twice at the retake
+    prompt, or in the countdown): read as the stop, they ended the take at 0:00."""
+    import termios
+
+    if sys.stdin is not None and sys.stdin.isatty():
+        try:
+            termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)
+        except (OSError, termios.error):
+            pass
+
+
 def make_console() -> Console:
     from rich.console import Console
 

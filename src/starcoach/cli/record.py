@@ -14,8 +14,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.session import TakeResult
 
 from ..domain.trace import mark
-from .common import (app, fail, handles_errors, interactive, keys_unechoed, make_console, positive_seconds, print_json,
-                     question_from, settings)
+from .common import (app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
+                     positive_seconds, print_json, question_from, settings)
 
 
 @app.command()
@@ -79,6 +79,7 @@ def _announce(take_id: int, path: Path) -> None:
 
 def _announce_at_terminal(take_id: int, path: Path) -> None:
     """`record --json` at a terminal: no report on the screen, but a cue (it showed nothing at all)."""
+    drop_typed_ahead()
     typer.echo(f"recording take {take_id} to {path}; press Enter to stop", err=True)
 
 
@@ -95,7 +96,13 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
             typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
         shown = at_terminal and not json_out
-        cue = (lambda *_: recording_cue(console)) if shown else _announce if not at_terminal else _announce_at_terminal
+
+        def cue(take_id: int, path: Path) -> None:  # once the microphone is open, not before
+            drop_typed_ahead()
+            recording_cue(console)
+
+        if not shown:
+            cue = _announce_at_terminal if at_terminal else _announce
         with keys_unechoed(at_terminal), live_meter(console, enabled=shown) as tick:  # the meter: from the first tick
             ready = (lambda: countdown(q, cfg.record.countdown_s, console)) if shown else None
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,

@@ -171,7 +171,7 @@ def export(
 @handles_errors
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
-    from ..takes.compare import group_stories, is_a_story, story_signature
+    from ..takes.compare import story_groups
     from ..takes.questions import load_bank
     from ..output.review import render_coverage
     from ..takes.session import open_store
@@ -189,8 +189,9 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                 continue
             for p in bank.principles_of(t.question_id, t.principle):
                 by_lp.setdefault(p, []).append((t.id, doc))
-    stories = {p: group_stories(docs) for p, docs in by_lp.items()}
-    short = {p: [tid for tid, doc in docs if not is_a_story(story_signature(doc))] for p, docs in by_lp.items()}
+    grouped = {p: story_groups(docs) for p, docs in by_lp.items()}
+    stories = {p: groups for p, (groups, _) in grouped.items()}
+    short = {p: few for p, (_, few) in grouped.items()}
     if json_out:
         print_json([{"principle": p, "name": bank.principles.get(p, p), "stories": len(groups),
                      "takes": sum(len(g) for g in groups), "story_takes": groups, "short_takes": short[p]}

@@ -189,7 +189,14 @@ def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35)
 def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
     """Group takes into distinct stories (single-link on :func:`same_story`); takes too short to
     tell a story (:func:`is_a_story`) are in no group."""
-    sigs = [(tid, sig) for tid, doc in docs if is_a_story(sig := story_signature(doc))]
+    return story_groups(docs)[0]
+
+
+def story_groups(docs: list[tuple[int, dict[str, Any]]]) -> tuple[list[list[int]], list[int]]:
+    """:func:`group_stories`, and the ids of the takes too short to tell a story."""
+    every = [(tid, story_signature(doc)) for tid, doc in docs]
+    sigs = [(tid, sig) for tid, sig in every if is_a_story(sig)]
+    short = [tid for tid, sig in every if not is_a_story(sig)]
     groups: list[list[int]] = []
     group_sigs: list[list[frozenset[str]]] = []
     for tid, sig in sigs:
@@ -201,4 +208,4 @@ def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
         else:
             groups.append([tid])
             group_sigs.append([sig])
-    return groups
+    return groups, short

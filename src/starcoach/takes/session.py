@@ -13,7 +13,6 @@ import select
 import shutil
 import signal
 import sys
-import termios
 import threading
 from dataclasses import dataclass, replace
 from datetime import datetime
@@ -336,8 +335,6 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
             reason.append(why)
         done.set()
 
-    if interactive and sys.stdin is not None and sys.stdin.isatty():  # forget keys typed before the start:
-        termios.tcflush(sys.stdin.fileno(), termios.TCIFLUSH)  # Enter twice at the retake prompt stopped it at 0:00
     if interactive or not timed:
         # Enter in a terminal; the end of piped input otherwise.
         def watch_stdin() -> None:
