@@ -271,3 +271,20 @@ def test_a_result_is_quantified_by_fractions_and_multiples_and_not_by_one_of(res
     assert report.parts["result"].present, [(s.text, s.label) for s in report.sentences]
     codes = {f.code for f in report.feedback}
     assert ("result_no_number" not in codes) == quantified, codes
+
+
+@pytest.mark.parametrize("step", [
+    "I flew out to meet their operations lead and heard their complaints in full.",
+    "I fought for two more engineers and spent a week pairing with each of them.",
+    "I threw out the old plan and drew up a new one with weekly milestones.",
+])
+def test_an_action_told_with_an_irregular_past_verb_is_the_action(step):
+    """An Action whose verb is irregular ("flew", "fought", "threw") had no "I + past verb" cue for
+    the rules: it took the Task's label before it, and the answer was told its Task is missing."""
+    text = ("A key client threatened to leave after three missed delivery dates. "
+            "I was responsible for winning back their trust. " + step
+            + " As a result, the client renewed their contract for three more years.")
+    report = check_text(text)
+    assert [s.label for s in report.sentences] == ["situation", "task", "action", "result"], \
+        [(s.text, s.label) for s in report.sentences]
+

@@ -25,10 +25,17 @@ def _rx(*patterns: str) -> re.Pattern[str]:
     return re.compile(r"\b(?:" + "|".join(patterns) + r")\b")
 
 
+# Irregular past forms (regular ones end in -ed). Forms that are also the present ("read", "hit",
+# "let", "set" alone) are left out: "I hit the target" and "I set goals" could be either.
 _IRREGULAR_PAST = (
-    "built|ran|wrote|made|led|set up|took|found|chose|began|drove|spoke|met|sent|brought|got|gave|held|kept|"
-    "put|sought|taught|told|thought|won|did|went|rebuilt|rewrote|split|cut|dug|sat|stood|paid|sold|bought|"
-    "hired|fixed|drew|caught|knew|shipped|moved|pushed|pulled"
+    "ate|beat|became|began|bent|bit|bled|blew|bought|bound|bred|broke|brought|built|caught|chose|clung|came|"
+    "crept|dealt|did|drank|drew|drove|dug|fed|fell|felt|fled|flew|forbade|forgave|forgot|fought|found|froze|"
+    "gave|got|grew|had|heard|held|hid|hung|kept|knew|laid|led|left|lent|lost|made|meant|met|mistook|"
+    "overcame|oversaw|overtook|paid|ran|rang|rebuilt|rewrote|rode|rose|sang|sank|sat|saw|sent|set up|shook|"
+    "shot|shrank|slept|sold|sought|spent|spoke|spun|stood|stole|struck|stuck|swam|swept|swore|swung|taught|"
+    "thought|threw|told|took|tore|underwent|understood|undertook|upheld|went|withdrew|withheld|woke|won|"
+    "wore|wound|wrote|put|split|cut|"
+    "hired|fixed|shipped|moved|pushed|pulled"
 )
 _BASE_VERBS = frozenset(
     """investigate determine reduce lead protect provide deliver build fix ensure improve migrate design
@@ -64,7 +71,8 @@ _CUES: dict[str, list[tuple[re.Pattern[str], float, str]]] = {
     ],
     "action": [
         (re.compile(r"\bi (?:then |first |also |quickly |immediately |personally |finally |next )?"
-                    r"(?!(?:needed|wanted|hoped|planned|expected|used|was|were|had|learned|realized|noticed)\b)"
+                    r"(?!(?:needed|wanted|hoped|planned|expected|used|was|were|had|learned|realized|noticed|"
+                    r"felt|meant|lost|heard|saw|understood|became|underwent)\b)"
                     r"(?:\w+ed|" + _IRREGULAR_PAST + r")\b"), 2.0, "I + past verb"),
         (_rx(r"i (?:set|started|decided|began|reached out|sat down|worked with|partnered|convened|proposed)",
              r"so i", r"then i", r"first,? i", r"next,? i", r"after that", r"i'll", r"i will"), 1.0, "step"),
@@ -171,8 +179,7 @@ _HYPOTHETICAL = re.compile(
     r"|\b(?:usually|typically|generally|normally|whenever|in general)\b|^(?:first|then|next),? (?:i'd|i would)\b"
     r"|\bif (?:i|we) (?:were|had|ever|get|got|find|see|have)\b")
 _PAST_NARRATIVE = re.compile(
-    r"\b(?:i|we|they|he|she|it|team|manager|customers?)(?: \w+)? (?:was|were|had|did|\w+ed|built|ran|wrote|made|"
-    r"led|took|found|chose|began|got|gave|kept|sent|told|went|rewrote|cut|met|spoke|saw|knew|became|fell|grew)\b"
+    r"\b(?:i|we|they|he|she|it|team|manager|customers?)(?: \w+)? (?:was|were|\w+ed|" + _IRREGULAR_PAST + r")\b"
     r"|\b(?:last|in) (?:year|month|quarter|week|20\d\d)\b|\b(?:ago|at the time|back then|once)\b")
 
 
