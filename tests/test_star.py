@@ -288,3 +288,31 @@ def test_an_action_told_with_an_irregular_past_verb_is_the_action(step):
     assert [s.label for s in report.sentences] == ["situation", "task", "action", "result"], \
         [(s.text, s.label) for s in report.sentences]
 
+
+def test_the_setup_and_action_notes_judge_the_share_they_show():
+    from starcoach.analysis.star import StarOptions
+
+    """With 34.1% of the words in Situation and Task against a 0.34 limit, the note read "Situation
+    and Task take 34% of the answer; keep them to about a third": flagged for a figure it showed
+    as within the limit. Shares are judged in the whole percent the note shows, and the note gives
+    the configured limit."""
+    text = ("Our billing platform was old and failed at every month end. My task was to make the close "
+            "reliable. I rewrote the ledger export to stream rows instead of loading them all. "
+            "As a result, the close ran without a failure for six months.")
+    report = check_text(text)
+    setup = report.parts["situation"].share_words + report.parts["task"].share_words
+    action = report.parts["action"].share_words
+    assert report.parts["action"].present and 0.2 < setup < 0.8 and 0.1 < action < 0.9
+    shown_setup, shown_action = round(100 * setup), round(100 * action)
+    # limits that the shares pass by a fraction of a percent: the same figures once rounded
+    just_under = StarOptions(setup_max_share=(shown_setup - 0.49) / 100, action_min_share=(shown_action + 0.49) / 100)
+    assert setup > just_under.setup_max_share and round(100 * just_under.setup_max_share) == shown_setup
+    assert action < just_under.action_min_share and round(100 * just_under.action_min_share) == shown_action
+    codes = {f.code for f in check_text(text, options=just_under).feedback}
+    assert not {"setup_too_long", "action_short"} & codes, codes
+    over = StarOptions(setup_max_share=setup - 0.02, action_min_share=action + 0.02)
+    notes = {f.code: f.message for f in check_text(text, options=over).feedback}
+    assert f"take {shown_setup}% of the answer" in notes["setup_too_long"]
+    assert f"{round(100 * over.setup_max_share)}% or less" in notes["setup_too_long"]
+    assert f"only {shown_action}% of the answer" in notes["action_short"]
+    assert f"{round(100 * over.action_min_share)}% or more" in notes["action_short"]

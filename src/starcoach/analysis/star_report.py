@@ -171,6 +171,11 @@ _NOT_A_STORY = ("This describes what you would do or usually do, not one time it
 WRITTEN_WPM = 140.0
 
 
+def _pct(share: float) -> int:
+    """A share in whole percent, as the notes show it."""
+    return round(100 * share)
+
+
 def _quote(text: str, limit: int = 90) -> str:
     text = text.rstrip(" .")
     return f"\u201c{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}\u201d"
@@ -207,19 +212,22 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
         strengths.append("All four STAR parts are there, in a clear order.")
     setup = parts["situation"].share_words + parts["task"].share_words
     setup_idx = parts["situation"].sentences + parts["task"].sentences
-    if setup > opts.setup_max_share and parts["action"].present:
+    # Shares are judged as the note shows them, in whole percent: 34.1% against a 34% limit would
+    # read "take 34%; keep them under 34%".
+    if _pct(setup) > _pct(opts.setup_max_share) and parts["action"].present:
         fb.append(Feedback("setup_too_long", "warning",
-                           f"Situation and Task take {setup:.0%} of the answer; keep them to about a third "
-                           "and spend the time on what you did.", setup_idx))
+                           f"Situation and Task take {_pct(setup)}% of the answer; keep them to "
+                           f"{_pct(opts.setup_max_share)}% or less and spend the time on what you did.", setup_idx))
         rating -= 1
     action = parts["action"]
     if action.present:
         text = " ".join(sentences[i].text.lower() for i in action.sentences)
         n_i, n_we = len(_I.findall(text)), len(_WE.findall(text))
-        if action.share_words < opts.action_min_share:
+        if _pct(action.share_words) < _pct(opts.action_min_share):
             fb.append(Feedback("action_short", "warning",
-                               f"The Action is only {action.share_words:.0%} of the answer; it should be the "
-                               "longest part: the steps you took, why, and how.", action.sentences))
+                               f"The Action is only {_pct(action.share_words)}% of the answer (aim for "
+                               f"{_pct(opts.action_min_share)}% or more); it should be the longest part: "
+                               "the steps you took, why, and how.", action.sentences))
             rating -= 1
         if n_we > n_i:
             fb.append(Feedback("action_we", "warning",
