@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 import struct
@@ -16,7 +17,7 @@ import soundfile as sf
 
 from starcoach.analysis.pipeline import Analyzer
 from starcoach.asr.models import ResolvedModel
-from starcoach.audio.recorder import repair_wav
+from starcoach.audio.recorder import _describe, repair_wav
 from starcoach.domain.errors import RecordingError
 from starcoach.takes import sidecar
 from starcoach.takes.recovery import recover
@@ -76,6 +77,17 @@ def test_repair_refuses_what_is_not_a_wav_with_audio(tmp_path, content):
     path.write_bytes(content)
     with pytest.raises(RecordingError):
         repair_wav(path)
+
+
+@pytest.mark.parametrize("code, said", [(errno.ENOSPC, "the disk is full"),
+                                        (errno.EDQUOT, "your disk quota is used up"),
+                                        (errno.EROFS, "the disk is read-only")])
+def test_a_recording_the_disk_refuses_is_described_as_every_command_describes_it(tmp_path, code, said):
+    """A recording cut off by a full disk said only "the disk is full (dir)" where every other command
+    says what to do, and a quota or a read-only disk came out as the library's raw words."""
+    line = _describe(OSError(code, os.strerror(code)), tmp_path / "take-1.wav")
+    assert line.startswith(said) and f"({tmp_path})" in line, line
+    assert ("free some space" if code != errno.EROFS else "point [paths] in config.toml elsewhere") in line
 
 
 def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config):

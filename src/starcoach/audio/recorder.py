@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import AudioError, DeviceError, RecordingError
+from ..domain.errors import AudioError, DeviceError, RecordingError, disk_advice
 from .portaudio import sounddevice as _sounddevice, skip_portaudio_exit
 from .wavfile import WavData, repair_wav  # noqa: F401 - repair_wav is part of recording's interface
 
@@ -323,13 +323,15 @@ def _describe(exc: BaseException, path: Path) -> str:
     import shutil
 
     text = str(exc)
-    if getattr(exc, "errno", None) == errno.ENOSPC or "No space" in text:
-        return f"the disk is full ({path.parent})"
+    code = errno.ENOSPC if "No space" in text else getattr(exc, "errno", None)
     try:
         if shutil.disk_usage(path.parent).free < 64 * 1024:
-            return f"the disk is full ({path.parent})"
+            code = errno.ENOSPC
     except OSError:
         pass
+    advice = disk_advice(code, f" ({path.parent})")  # full, over quota, read-only: as every command says it
+    if advice:
+        return advice
     first = text.splitlines()[0].strip() if text.strip() else type(exc).__name__
     if first.rstrip(".").lower() in ("system error", "unspecified internal error"):
         return f"writing {path} failed (the audio library says only {first!r}); check the disk and its permissions"
