@@ -62,3 +62,33 @@ def test_the_language_codes_are_whisper_s():
     from starcoach.asr.engine import WHISPER_LANGUAGES
 
     assert WHISPER_LANGUAGES == tuple(_LANGUAGE_CODES)
+
+
+@pytest.mark.parametrize("setting, value, command", [
+    ("database", "{x}/starcoach.db", ["takes"]),
+    ("database", "{x}/starcoach.db", ["doctor"]),
+    ("recordings", "{x}", ["import", "{wav}"]),
+])
+def test_a_storage_folder_outside_the_home_that_does_not_exist_is_not_made(home, tmp_path, setting, value, command):
+    """A database or recordings path in a missing folder (a typo, a disk not attached) was made
+    silently: new takes went where the user would not look, and were hidden when the disk came
+    back. Inside the home a missing folder is still made (the first take)."""
+    import numpy as np
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    elsewhere = tmp_path / "usb" / "starcoach"  # outside the home: tmp_path/home
+    wav = tmp_path / "answer.wav"
+    sf.write(wav, np.zeros(16000, dtype=np.float32), 16000)
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace("[paths]", f'[paths]\n{setting} = "{value.format(x=elsewhere)}"', 1)
+                   .replace(f'\n{setting} = "recordings', f'\n# {setting} = "recordings', 1))
+    result = CliRunner().invoke(app, [c.format(wav=wav) for c in command])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip()
+    assert line.startswith("starcoach:") and "\n" not in line and "does not exist" in line, line
+    assert str(elsewhere) in line and f"[paths] {setting}" in line
+    assert not (tmp_path / "usb").exists()
+    assert not any((home / "recordings").rglob("take-*"))  # nothing half-stored in its place either

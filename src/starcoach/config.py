@@ -45,6 +45,27 @@ class Paths:
     database: Path
     questions: Path | None
 
+    def storage_folder(self, setting: str) -> Path:
+        """The folder ``[paths] database`` or ``recordings`` puts takes in, made if it is missing.
+
+        A missing folder inside the home is made (the first take); one outside it is refused,
+        since it is a typo or a disk that is not attached, and making it would put new takes
+        where the user will not look for them (and hide them when the disk comes back).
+
+        Raises:
+            ConfigError: the folder is outside the home and does not exist.
+        """
+        folder = self.database.parent if setting == "database" else self.recordings
+        if not folder.is_dir() and not folder.is_relative_to(self.home):
+            raise ConfigError(f"[paths] {setting} is in {folder}, which does not exist: create it (or attach "
+                              f"its disk), or change {setting} in {self.config_file}")
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; "
+                              f"change {setting} in {self.config_file}") from None
+        return folder
+
 
 @dataclass(frozen=True)
 class RecordOptions:

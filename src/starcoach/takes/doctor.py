@@ -73,6 +73,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         StoreError: the new database cannot be written either (a full or read-only disk).
     """
     db = config.paths.database
+    config.paths.storage_folder("database")
     integrity, salvaged = _check(db)
     report = DoctorReport(integrity=integrity)
     if integrity != ["ok"]:

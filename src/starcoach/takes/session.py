@@ -41,14 +41,15 @@ class TakeResult:
 
 
 def open_store(config: Config) -> Store:
+    config.paths.storage_folder("database")
     return Store(config.paths.database, config.paths.recordings)
 
 
 def take_path(config: Config, suffix: str = ".wav", when: datetime | None = None) -> Path:
     """A new, unused file name under recordings/, by date: ``2026-11-22/take-093012.wav``."""
     when = when or datetime.now()
-    folder = config.paths.recordings / when.strftime("%Y-%m-%d")
-    folder.mkdir(parents=True, exist_ok=True)
+    folder = config.paths.storage_folder("recordings") / when.strftime("%Y-%m-%d")
+    folder.mkdir(exist_ok=True)
     stem = when.strftime("take-%H%M%S")
     name, n = stem, 1
     # One stem per take: its audio, its .part and its metadata file share it.
