@@ -108,8 +108,11 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
 
     Args:
         text: the answer as plain text or Markdown.
-        max_words: a sentence longer than this with no punctuation inside is a run-on
-            (a pasted transcript) and is cut at discourse markers and into windows.
+        max_words: a sentence longer than this is cut at discourse markers and into
+            windows (:func:`split_run_on`): a pasted transcript's run-on, and a long
+            punctuated sentence too. The weights were trained on sentences cut so; leaving
+            punctuated ones whole was measured worse (docs/star.md, "What is not done").
+            The rules tagger cuts only unpunctuated runs.
         window: the longest piece a run-on is cut into when it has no markers.
 
     Returns:
