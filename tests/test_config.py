@@ -37,13 +37,46 @@ def test_paths_are_relative_to_the_config_folder(tmp_path):
     ("[nonsense]\nx = 1\n", "unknown section(s) nonsense"),
     ("[model\nname = 'base'\n", "not valid TOML"),
     ("[model]\nname = ''\n", "name must be a non-empty string"),
-    ("metrics = 3\n", "[metrics] must be a table"),
+    ("metrics = 3\n", "metrics must be a section: write [metrics] on a line of its own"),
+    ('model = "base"\n', "model must be a section: write [model] on a line of its own, then its settings"),
+    ('[paths]\nquestion = "mine.toml"\n', "[paths] has no setting named 'question'"),
+    ('[paths]\nrecording = "/elsewhere"\n', "[paths] has no setting named 'recording'"),
+    ("[paths]\nquestions = false\n", "[paths] questions must be a string"),
 ])
 def test_a_bad_config_is_one_clear_error(tmp_path, text, message):
+    """Also (2026-12-05): a typo in a [paths] key was ignored (the questions file or recordings
+    folder silently the default), `questions = false` read as "no file", and a section written as
+    a key said "[model] must be a table" without the file's name or the fix."""
     (tmp_path / "config.toml").write_text(text)
     with pytest.raises(ConfigError) as err:
         load_config(tmp_path)
-    assert message in str(err.value)
+    assert message in str(err.value) and str(tmp_path / "config.toml") in str(err.value)
+
+
+def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
+    """Windows editors start a UTF-8 file with a BOM: it was "not valid TOML (Invalid statement
+    (at line 1, column 1))", nothing visible to fix."""
+    (tmp_path / "config.toml").write_bytes("\ufeff[metrics]\nlong_pause_s = 3.0\n".encode())
+    assert load_config(tmp_path).metrics.long_pause_s == 3.0
+
+
+@pytest.mark.parametrize("kind", ["missing", "file"])
+def test_a_starcoach_home_that_is_no_folder_is_refused_not_made(tmp_path, monkeypatch, kind):
+    """A mistyped STARCOACH_HOME became a new, empty home (`takes`: "No takes yet"); one naming a
+    file said only "config.toml: cannot read it (Not a directory)"."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    where = tmp_path / "typo-home"
+    if kind == "file":
+        where.write_text("hi")
+    monkeypatch.setenv("STARCOACH_HOME", str(where))
+    result = CliRunner().invoke(app, ["takes"])
+    assert result.exit_code == 1, result.output
+    said = "is a file, not a folder" if kind == "file" else "does not exist"
+    assert result.output.startswith(f"starcoach: STARCOACH_HOME={where} {said}"), result.output
+    assert (where.is_file() if kind == "file" else not where.exists())
 
 
 def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path, monkeypatch):

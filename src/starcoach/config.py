@@ -27,6 +27,9 @@ from .domain.errors import ConfigError
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
+SECTIONS = ("paths", "model", "metrics", "star", "record", "live")
+_EXAMPLE = {"paths": 'recordings = "recordings"', "model": 'name = "base"', "metrics": "long_pause_s = 2.0",
+            "star": 'tagger = "rules"', "record": "countdown_s = 3", "live": "enabled = true"}
 MAX_CONFIG_BYTES = 1_000_000
 
 # Settings that must not be below another one of the same section.
@@ -146,12 +149,25 @@ def load_config(home: Path | None = None) -> Config:
     Raises:
         ConfigError: the file is not valid TOML, or a value has the wrong type.
     """
+    if home is None and os.environ.get(HOME_ENV) and not project_home().is_dir():
+        # A mistyped folder would become a new, empty home: takes "gone", new ones kept apart.
+        named = project_home()
+        state = "is a file, not a folder" if named.exists() else "does not exist"
+        raise ConfigError(f"{HOME_ENV}={named} {state}: fix the variable, or make the folder "
+                          f"(mkdir -p {named}) to start a new home there")
     home = (home or project_home()).resolve()
     config_file = home / CONFIG_NAME
     data = _read_toml(config_file)
 
-    paths_t = _table(data, "paths")
-    model_t = dict(_table(data, "model"))
+    unknown = set(data) - set(SECTIONS)
+    if unknown:
+        raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
+    tables = {name: _table(data, name, config_file) for name in SECTIONS}
+    paths_t = tables["paths"]
+    unknown = set(paths_t) - {"models", "recordings", "database", "questions"}
+    if unknown:  # a typo ("question", "recording") would silently keep the default
+        raise ConfigError(f"{config_file}: [paths] has no setting named {sorted(unknown)[0]!r}")
+    model_t = dict(tables["model"])
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
@@ -176,6 +192,8 @@ def load_config(home: Path | None = None) -> Config:
         return path
 
     questions = paths_t.get("questions", "")
+    if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
+        raise ConfigError(f"{config_file}: [paths] questions must be a string (\"\" for none)")
     paths = Paths(
         home=home,
         config_file=config_file,
@@ -184,17 +202,14 @@ def load_config(home: Path | None = None) -> Config:
         database=where("database", "recordings/starcoach.db", folder=False),
         questions=where("questions", "", folder=None) if questions else None,
     )
-    unknown = set(data) - {"paths", "model", "metrics", "star", "record", "live"}
-    if unknown:
-        raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
     config = Config(
         paths=paths,
         model=model_name,
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
-        metrics=_fill(MetricsOptions, _table(data, "metrics"), "metrics", config_file),
-        star=_fill(StarOptions, _table(data, "star"), "star", config_file),
-        record=_fill(RecordOptions, _table(data, "record"), "record", config_file),
-        live=_fill(LiveOptions, _table(data, "live"), "live", config_file),
+        metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
+        star=_fill(StarOptions, tables["star"], "star", config_file),
+        record=_fill(RecordOptions, tables["record"], "record", config_file),
+        live=_fill(LiveOptions, tables["live"], "live", config_file),
     )
     for section, low, high in _ORDERED:
         values = getattr(config, section)
@@ -221,17 +236,18 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
     if st.st_size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{config_file}: {st.st_size} bytes is too large for a configuration file")
     try:
-        return tomllib.loads(config_file.read_text(encoding="utf-8"))
+        return tomllib.loads(config_file.read_text(encoding="utf-8-sig"))  # a BOM, as Windows editors write
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
 
 
-def _table(data: dict[str, Any], name: str) -> dict[str, Any]:
+def _table(data: dict[str, Any], name: str, source: Path) -> dict[str, Any]:
     value = data.get(name, {})
-    if not isinstance(value, dict):
-        raise ConfigError(f"[{name}] must be a table")
+    if not isinstance(value, dict):  # "model = 'base'" at the top, or [[model]]
+        raise ConfigError(f"{source}: {name} must be a section: write [{name}] on a line of its own, then its "
+                          f"settings below it (such as {_EXAMPLE.get(name, 'name = value')})")
     return value
 
 
