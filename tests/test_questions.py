@@ -66,6 +66,31 @@ def test_a_broken_user_file_is_one_clear_error(tmp_path):
         load_bank(tmp_path / "missing.toml")
 
 
+@pytest.mark.parametrize("text, message", [
+    ('[[questions]]\nid = "mine-1"\ntext = "Tell me about your side project."\n', "'questions' is not part of"),
+    ('title = "my bank"\n[[question]]\nid = "x"\ntext = "x"\n', "'title' is not part of a question file"),
+])
+def test_a_misspelt_table_in_the_question_file_is_refused(tmp_path, text, message):
+    """`[[questions]]` for `[[question]]` (or any other top-level key) was ignored: exit 0 and none
+    of the user's questions, although a misspelt field inside a question was refused."""
+    mine = tmp_path / "q.toml"
+    mine.write_text(text)
+    with pytest.raises(ConfigError, match=message):
+        load_bank(mine)
+
+
+def test_a_question_file_with_a_bom_and_a_multi_line_question_reads_as_one_line(tmp_path):
+    """A BOM was "not valid TOML"; a TOML multi-line text kept its line break, and the Markdown
+    export's heading then put the second line into the answer `check` reads."""
+    mine = tmp_path / "q.toml"
+    mine.write_bytes(('\ufeff[[question]]\nid = "multi-1"\ntext = """Tell me about a time you delivered under '
+                      'pressure.\n  Focus on what you did."""\nfollow_ups = ["""What would\nyou change?"""]\n')
+                     .encode())
+    question = next(q for q in load_bank(mine).questions if q.id == "multi-1")
+    assert question.text == "Tell me about a time you delivered under pressure. Focus on what you did."
+    assert question.follow_ups == ("What would you change?",)
+
+
 def test_next_brings_a_question_not_yet_asked_and_never_the_same_one_twice_running():
     """`practice` picked the next question at random from all of the principle's: with three,
     the same one came back a third of the time."""

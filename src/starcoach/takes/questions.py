@@ -103,6 +103,10 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
     questions = {q["id"]: _question(q, True, "built-in bank") for q in data["question"]}
     if user_file is not None:
         user = _read_user_file(user_file)
+        unknown_keys = sorted(set(user) - {"principles", "question"})
+        if unknown_keys:  # "[[questions]]" would silently add nothing
+            raise ConfigError(f"{user_file}: {unknown_keys[0]!r} is not part of a question file (it holds "
+                              "[principles] and [[question]] tables); misspelt?")
         extra = user.get("principles", {})
         if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                   for k, v in extra.items()):
@@ -143,7 +147,7 @@ def _read_user_file(path: Path) -> dict:
     if st.st_size > 5_000_000:
         raise ConfigError(f"question file {path}: {st.st_size} bytes is too large for a question bank")
     try:
-        return tomllib.loads(path.read_text("utf-8"))
+        return tomllib.loads(path.read_text("utf-8-sig"))  # a BOM, as Windows editors write
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except OSError as exc:
@@ -168,5 +172,8 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
             raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of strings")
         return tuple(value)
 
-    return Question(id=raw["id"], text=raw["text"], principles=strings("principles"), themes=strings("themes"),
-                    follow_ups=strings("follow_ups"), builtin=builtin)
+    # One line each: a TOML multi-line string would break the export's heading (its second line
+    # read as the answer's first sentence) and the report's question line.
+    return Question(id=raw["id"], text=" ".join(raw["text"].split()), principles=strings("principles"),
+                    themes=strings("themes"), follow_ups=tuple(" ".join(f.split()) for f in strings("follow_ups")),
+                    builtin=builtin)
