@@ -101,3 +101,27 @@ def test_a_bundled_model_cut_short_is_not_ready_and_says_what_to_do(mdir):
 
     shutil.rmtree(folder)  # what the message says to do
     assert sha256(resolve_model("tiny.en", mdir).path / "model.bin") == BUNDLED["tiny.en"].sha256
+
+
+@pytest.mark.slow
+def test_a_compute_type_the_cpu_cannot_run_names_the_setting_not_a_damaged_model(home):
+    """`compute_type = "float16"` passed the config check, then failed at load with "if its files are
+    damaged, delete that folder": wrong, and destructive where models/base is the only copy."""
+    import ctranslate2
+    from typer.testing import CliRunner
+
+    from starcoach.asr.engine import TranscribeOptions
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    choices = next(f for f in TranscribeOptions.__dataclass_fields__.values() if f.name == "compute_type")
+    cannot = sorted(set(choices.metadata["choices"]) - ctranslate2.get_supported_compute_types("cpu")
+                    - {"auto", "default"})
+    assert "float16" in cannot  # no CPU CTranslate2 builds for runs float16
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('compute_type = "int8"', 'compute_type = "float16"', 1))
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac")])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip()
+    assert line.startswith("starcoach: [model] compute_type = 'float16' cannot run on this CPU"), line
+    assert "\n" not in line and "delete" not in line and "int8" in line

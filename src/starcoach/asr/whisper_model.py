@@ -8,7 +8,7 @@ import ctypes
 import os
 from pathlib import Path
 
-from ..domain.errors import ModelError
+from ..domain.errors import ConfigError, ModelError
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
@@ -55,6 +55,11 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
     native_settings()
     import ctranslate2  # noqa: PLC0415 - heavy: only when a model is needed, after native_settings
 
+    runs = ctranslate2.get_supported_compute_types("cpu")
+    if compute_type not in runs and compute_type not in ("auto", "default"):
+        # Else CTranslate2's refusal reads as a damaged model, with advice to delete its folder.
+        raise ConfigError(f"[model] compute_type = {compute_type!r} cannot run on this CPU (it runs "
+                          f"{', '.join(sorted(runs))}): set another in config.toml; int8 is the default")
     try:
         model = _fitting_model_class()(str(path), device="cpu", compute_type=compute_type, cpu_threads=threads)
         if search_threads < threads:
