@@ -1099,7 +1099,7 @@ def test_a_read_only_or_failing_disk_names_the_disk_and_what_to_do(stored, monke
     with monkeypatch.context() as m:
         m.setattr(export_module, "open", read_only, raising=False)
         line = one_line(run("export", "1", "-f", "json", "--force"), 1)
-    assert "read-only" in line and "config.toml" in line, line
+    assert "read-only" in line and "give -o a file on another disk" in line and "config.toml" not in line, line
     assert _os_error_line(OSError(errno.EROFS, "Read-only file system", "/x")).startswith("the disk is read-only (/x)")
 
     def io_error(self, *args, **kwargs):
@@ -1233,3 +1233,59 @@ def test_takes_names_a_take_an_interruption_left_unfinished_and_recover_finishes
     assert len(warned) == 1 and "1 take (3) left unfinished" in warned[0] and "starcoach recover" in warned[0], warned
     assert run("recover").exit_code in (0, 3)
     assert not [ln for ln in run("takes").stderr.splitlines() if "unfinished" in ln]
+
+
+def test_a_file_named_dash_is_written_as_a_file_and_an_empty_name_is_refused(tmp_path, stored, monkeypatch):
+    """`-o ./-` (the usual way to name a file "-") printed to standard output, since a Path makes
+    "./-" into "-"; `-o ''` said ". is a folder"."""
+    monkeypatch.chdir(tmp_path)
+    written = run("export", "1", "-f", "json", "-o", "./-")
+    assert written.exit_code == 0 and written.stdout.strip() == "-", written.output
+    assert json.loads((tmp_path / "-").read_text())["take"]["id"] == 1
+    line = one_line(run("export", "1", "-f", "json", "-o", ""), 2)
+    assert "empty name" in line, line
+
+
+@pytest.mark.parametrize("command, name", [("analyze", "answer.wav"), ("import", "answer.wav"),
+                                           ("check", "answer.txt")])
+def test_a_file_the_user_may_not_read_is_starcoach_s_own_line_and_exit_1(tmp_path, home, command, name):
+    """An unreadable input file got typer's usage error (exit 2, "Invalid value for 'file': … is not
+    readable", see --help) instead of starcoach's own line and exit 1, as for every bad input file."""
+    import shutil
+    import subprocess
+    import sys
+
+    path = tmp_path / name
+    if name.endswith(".wav"):
+        sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    else:
+        path.write_text("I rewrote the parser.\n")
+    path.chmod(0)
+    drop = []
+    if os.geteuid() == 0:  # root reads anything: drop the capabilities that let it
+        if shutil.which("setpriv") is None:
+            pytest.skip("running as root without setpriv: a file cannot be made unreadable")
+        caps = "-dac_override,-dac_read_search"
+        drop = ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+    result = subprocess.run([*drop, sys.executable, "-m", "starcoach", command, str(path)], capture_output=True,
+                            text=True, timeout=120, env={**os.environ, "STARCOACH_HOME": str(home)})
+    assert result.returncode == 1, result.stderr
+    assert result.stderr == f"starcoach: {path}: cannot read it (Permission denied)\n", result.stderr
+
+
+def test_an_export_onto_a_read_only_disk_names_the_file_and_what_to_do(tmp_path, stored):
+    """On a read-only disk, removing the temporary file failed as well, and that error escaped: the
+    line named the hidden `.x.json.tmp` and advised pointing [paths] in config.toml elsewhere."""
+    import subprocess
+
+    disk = tmp_path / "ro"
+    disk.mkdir()
+    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True)
+    if mounted.returncode != 0:
+        pytest.skip(f"cannot mount a read-only disk here: {mounted.stderr.decode().strip()}")
+    try:
+        line = one_line(run("export", "1", "-f", "json", "-o", disk / "x.json"), 1)
+    finally:
+        subprocess.run(["umount", str(disk)], check=True)
+    assert line == (f"starcoach: cannot write {disk / 'x.json'}: the disk is read-only; remount it writable, "
+                    "or give -o a file on another disk"), line

@@ -13,7 +13,7 @@ from .common import app, fail, handles_errors, make_console, print_json, setting
 @app.command()
 @handles_errors
 def analyze(
-    file: Path = typer.Argument(..., help="Audio file of a spoken answer (wav, flac, mp3, m4a, ogg)."),
+    file: Path = typer.Argument(..., readable=False, help="Audio file of a spoken answer (wav, flac, mp3, m4a, ogg)."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model name or folder (default: config)."),
     live: bool = typer.Option(False, "--live", hidden=True, help="Transcribe in chunks, as record mode does."),
@@ -34,7 +34,7 @@ def analyze(
 @app.command()
 @handles_errors
 def check(
-    file: Path = typer.Argument(..., help="A written answer (.txt or .md)."),
+    file: Path = typer.Argument(..., readable=False, help="A written answer (.txt or .md)."),
     json_out: bool = typer.Option(False, "--json", help="Print the JSON document instead of the report."),
 ) -> None:
     """Check the STAR structure of a written answer, for rewriting a story."""

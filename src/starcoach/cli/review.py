@@ -118,8 +118,8 @@ def export(
     take: int = typer.Argument(..., help="Take id (see `takes`)."),
     fmt: Optional[str] = typer.Option(None, "--format", "-f",
                                       help="md, txt, json, srt, vtt or html (default: the -o file's suffix, else md)."),
-    output: Optional[Path] = typer.Option(None, "--output", "-o",
-                                          help="File to write (default: beside the audio); - for standard output."),
+    output_name: Optional[str] = typer.Option(None, "--output", "-o",
+                                              help="File to write (default: beside the audio); - for standard output."),
     clean: bool = typer.Option(False, "--clean", help="Leave fillers out (md, txt, srt, vtt)."),
     force: bool = typer.Option(False, "--force", help="Replace an existing file."),
 ) -> None:
@@ -128,8 +128,13 @@ def export(
     from ..takes.documents import take_document
     from ..takes.session import open_store
 
+    # Exactly "-" is standard output; "./-" is a file of that name (a Path would make both "-").
+    to_stdout = output_name == "-"
+    if output_name is not None and not output_name.strip():
+        fail("-o names no file (an empty name); give a file, or - for standard output", 2)
+    output = None if output_name is None or to_stdout else Path(output_name)
     if fmt is None:  # `-o notes.txt` means text
-        suffix = output.suffix.lower().lstrip(".") if output is not None and str(output) != "-" else ""
+        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
         suffix = {"htm": "html", "markdown": "md", "text": "txt", "webvtt": "vtt"}.get(suffix, suffix)
         if suffix in _OTHER_FORMATS:  # `-o x.pdf` got Markdown under a name that says PDF
             fail(f"cannot export to .{suffix}: formats are {', '.join(ex.FORMATS)}; name the file for one of "
@@ -146,7 +151,6 @@ def export(
         analysis = store.document(take)
     if analysis is None:
         fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
-    to_stdout = output is not None and str(output) == "-"
     if not to_stdout:
         target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
     if fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis.get("words") or []):

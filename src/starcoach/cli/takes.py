@@ -124,7 +124,7 @@ def delete(
 @app.command(name="import")
 @handles_errors
 def import_(
-    file: Path = typer.Argument(..., help="A recording made elsewhere (wav, flac, mp3, m4a, ogg)."),
+    file: Path = typer.Argument(..., readable=False, help="A recording made elsewhere (wav, flac, mp3, m4a, ogg)."),
     question: Optional[str] = typer.Option(None, "--question", "-q", help="The question it answers."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
     json_out: bool = typer.Option(False, "--json", help="Print the take's JSON document."),

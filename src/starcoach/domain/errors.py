@@ -55,14 +55,14 @@ class ExportError(StarcoachError):
     """An export target exists (without --force) or cannot be written."""
 
 
-def disk_advice(errno_: int | None, where: str = "") -> str | None:
+def disk_advice(errno_: int | None, where: str = "", *,
+                elsewhere: str = "point [paths] in config.toml elsewhere") -> str | None:
     """What to do about a disk that refused a write (full, read-only, over quota), or None;
-    WHERE (" (path)", say) goes after what happened."""
+    WHERE (" (path)", say) goes after what happened, ELSEWHERE is how to write somewhere else."""
     import errno
 
     what, todo = {errno.ENOSPC: ("the disk is full", "free some space and try again"),
                   errno.EDQUOT: ("your disk quota is used up", "free some space and try again"),
-                  errno.EROFS: ("the disk is read-only",
-                                "remount it writable, or point [paths] in config.toml elsewhere"),
+                  errno.EROFS: ("the disk is read-only", f"remount it writable, or {elsewhere}"),
                   }.get(errno_ if errno_ is not None else -1, (None, None))
     return f"{what}{where}; {todo}" if what else None

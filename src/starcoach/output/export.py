@@ -84,12 +84,21 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
         raise ExportError(f"cannot write {path}: {tmp} exists (another export running?); remove it if not") \
             from None
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise ExportError(f"cannot write {path}: {disk_advice(exc.errno) or exc.strerror}") from None
+        _remove(tmp)
+        advice = disk_advice(exc.errno, elsewhere="give -o a file on another disk")
+        raise ExportError(f"cannot write {path}: {advice or exc.strerror}") from None
     except BaseException:
-        tmp.unlink(missing_ok=True)
+        _remove(tmp)
         raise
     return path
+
+
+def _remove(tmp: Path) -> None:
+    """Remove a temporary file if it is there; a disk that refused it (read-only) refuses this too."""
+    try:
+        tmp.unlink(missing_ok=True)
+    except OSError:
+        pass
 
 
 # --- text formats -------------------------------------------------------------------
