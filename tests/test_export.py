@@ -359,12 +359,16 @@ def test_a_missing_part_s_placeholder_sits_where_the_part_belongs():
                                                         "Coach's checklist"]
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
-def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_is_not_read(tagger):
+@pytest.mark.parametrize("tagger, fillers", [("rules", 3), ("learned", 3), ("rules", 1), ("rules", 0)])
+def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_is_not_read(tagger, fillers):
+    """Also with one filler: the line reads "1 filler_", which the shape did not match, so once the
+    checklist was deleted the figures line was read as the answer's first sentence."""
     from starcoach.analysis.star import StarOptions, check_text
     from starcoach.output.export import to_markdown
 
-    md = to_markdown(spoken_doc())
+    doc = spoken_doc()
+    doc["metrics"]["filler_count"] = fillers
+    md = to_markdown(doc)
     assert "_take 7 · " in md
     edited = md.replace("<!-- missing: add your task here -->",
                         "My task was to get checkout working again before the weekend sale.")
@@ -374,6 +378,10 @@ def test_an_export_filled_in_where_it_says_checks_complete_and_its_figures_line_
     assert [s.label for s in report.sentences][:2] == ["situation", "task"], texts
     # the checklist deleted (a natural edit): the figures line is still not part of the story
     cut = edited.split("## Coach's checklist")[0]
+    texts = [s.text for s in check_text(cut, options=StarOptions(tagger=tagger)).sentences]
+    assert not any("take 7" in t or "wpm" in t for t in texts), texts
+    # and the placeholders left empty or deleted too: the figures line is all that says "export"
+    cut = re.sub(r"<!-- missing: [^>]*-->", "", cut)
     texts = [s.text for s in check_text(cut, options=StarOptions(tagger=tagger)).sentences]
     assert not any("take 7" in t or "wpm" in t for t in texts), texts
 

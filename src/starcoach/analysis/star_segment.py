@@ -48,7 +48,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
 # The export's line of figures: "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_"
-_EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n_]* · )?\d+ s · \d+ wpm · \d+ fillers_[ \t]*$", re.M)
+_EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n_]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
 
 # Words a speaker uses to move on; a run-on is cut before them.
 _MARKERS = re.compile(
