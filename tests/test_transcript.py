@@ -15,6 +15,15 @@ def test_hyphenated_pieces_join_and_separate_words_stay_apart():
     assert [w.text for w in words] == ["out-of-date", "data"]
 
 
+def test_an_ampersand_inside_a_name_joins_it_and_one_between_words_does_not():
+    """Whisper times "AT&T" as "AT" and "&T,": exports and the STAR sentences read "AT &T", and the
+    pace counted two words."""
+    words = merge_fragments([Word(" at", 0, 1), Word(" AT", 1, 2), Word("&T,", 2, 3), Word(" R&", 3, 4),
+                             Word("D", 4, 5), Word(" rock", 5, 6), Word(" &", 6, 7), Word(" roll", 7, 8)])
+    assert [w.text for w in words] == ["at", "AT&T,", "R&D", "rock", "&", "roll"]
+    assert join_words(["at", "AT", "&T,", "rock", "&", "roll"]) == "at AT&T, rock & roll"
+
+
 def test_join_words_glues_the_same_pieces():
     assert join_words(["3", "%", "of", "out", "-of", "0", ".2%"]) == "3% of out-of 0.2%"
 

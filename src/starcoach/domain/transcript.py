@@ -26,7 +26,10 @@ def join_words(texts) -> str:
 
 
 def _continues(before: str, token: str) -> bool:
-    return before.endswith("-") or token[0] in ".,%-:;!?')"
+    # "AT" + "&T" -> "AT&T" (R&D, Q&A, P&L); a lone "&" between words stays a word of its own
+    ampersand = (token[0] == "&" and len(token) > 1 and token[1].isalnum()) or \
+        (before.endswith("&") and len(before) > 1 and before[-2].isalnum())
+    return ampersand or before.endswith("-") or token[0] in ".,%-:;!?')"
 
 
 def merge_fragments(words) -> tuple["Word", ...]:
