@@ -397,3 +397,7 @@ def test_clean_exports_mend_the_text_where_a_filler_stood():
         ["My", "task", "was", "hard.", "I", "ran", "it,", "and", "it", "held."]
     assert to_text({"words": said}, clean=True) == "My task was hard. I ran it, and it held.\n"
     assert to_text({"words": said}) == "Um, my task was hard. I, um, ran it, and uh, it held, uh.\n"
+    # between two clauses the comma stays ("replica I added" ran them together)
+    two = words("I", "restarted", "the", "replica,", "um,", "um,", "I", "added", "an", "index.", "Yeah,", "uh,",
+                "is", "it.")
+    assert to_text({"words": two}, clean=True) == "I restarted the replica, I added an index. Yeah is it.\n"
