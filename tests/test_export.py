@@ -401,3 +401,40 @@ def test_clean_exports_mend_the_text_where_a_filler_stood():
     two = words("I", "restarted", "the", "replica,", "um,", "um,", "I", "added", "an", "index.", "Yeah,", "uh,",
                 "is", "it.")
     assert to_text({"words": two}, clean=True) == "I restarted the replica, I added an index. Yeah is it.\n"
+
+
+def test_a_long_sentence_is_cut_into_cues_of_two_short_lines_and_cue_text_is_escaped():
+    """A 44-word sentence was one 11 s cue on one 220-character line; "AT&T" or "<" in a cue was
+    raw markup to WebVTT, and "-->" in an SRT cue's text made it invalid."""
+    from starcoach.output.export import CUE_LINE_CHARS, CUE_MAX_S, to_srt, to_vtt
+
+    said = ("so we had this really big outage and I was on call and the pager went off at three in the morning "
+            "and I had to figure out what was going on with the database which was slow and the AT&T link "
+            "a-->b down").split()
+    words = [{"text": t, "start": i * 0.25, "end": i * 0.25 + 0.2, "prob": 0.9, "filler": False}
+             for i, t in enumerate(said)]
+    words[-1]["text"] = "down."
+    doc = {"words": words, "star": {"sentences": [{"text": " ".join(said), "label": "situation", "start": 0.0,
+                                                   "end": words[-1]["end"]}]}}
+    stamp = r"(\d\d):(\d\d):(\d\d)[,.](\d\d\d)"
+
+    def seconds(g):
+        return int(g[0]) * 3600 + int(g[1]) * 60 + int(g[2]) + int(g[3]) / 1000
+
+    srt_cues = [b.splitlines() for b in to_srt(doc).strip().split("\n\n")]
+    assert len(srt_cues) >= 3
+    times = []
+    for n, cue in enumerate(srt_cues, 1):
+        assert cue[0] == str(n) and 1 <= len(cue[2:]) <= 2
+        m = re.fullmatch(f"{stamp} --> {stamp}", cue[1])
+        start, end = seconds(m.groups()[:4]), seconds(m.groups()[4:])
+        assert start < end and end - start <= CUE_MAX_S + 0.01
+        times.append((start, end))
+        assert all(len(line) <= CUE_LINE_CHARS + 8 for line in cue[2:]), cue  # even lines: a word's leeway
+        assert "-->" not in "".join(cue[2:])
+    assert all(a[1] <= b[0] for a, b in zip(times, times[1:]))  # in order, no overlap
+    assert " ".join(" ".join(c[2:]) for c in srt_cues).split() == [w["text"].replace("-->", "->") for w in words]
+    vtt = to_vtt(doc)
+    assert "AT&amp;T" in vtt and "a--&gt;b" in vtt and "AT&T" not in vtt
+    texts = [b.split("\n", 1)[1] for b in vtt.split("\n\n")[1:] if b.strip()]
+    assert len(texts) == len(srt_cues) and all(1 <= len(t.splitlines()) <= 2 for t in texts)

@@ -210,14 +210,40 @@ def to_json(doc: dict[str, Any]) -> str:
     return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
 
 
+# A cue holds at most two lines of 42 characters and 7 seconds: the usual subtitle limits (a sentence
+# of 44 words was one 11 s cue on one 220-character line).
+CUE_LINE_CHARS = 42
+CUE_MAX_S = 7.0
+
+
 def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[dict[str, Any]]]]:
-    """Subtitle cues: one per sentence, with its words."""
+    """Subtitle cues: each sentence, cut where it would overrun two lines or seven seconds."""
     cues = []
     for words in _sentence_word_lists(doc):
         words = without_fillers(words or []) if clean else (words or [])
-        if words:
-            cues.append((words[0]["start"], max(w["end"] for w in words), words))
+        part: list[dict[str, Any]] = []
+        for w in words:
+            longer = join_words([*(x["text"] for x in part), w["text"]])
+            if part and (len(longer) > 2 * CUE_LINE_CHARS or w["end"] - part[0]["start"] > CUE_MAX_S):
+                cues.append((part[0]["start"], max(x["end"] for x in part), part))
+                part = []
+            part.append(w)
+        if part:
+            cues.append((part[0]["start"], max(x["end"] for x in part), part))
     return cues
+
+
+def _line_break(words: list[dict[str, Any]]) -> int | None:
+    """Where a cue's second line starts (a word index), for the most even two lines; None if it fits one."""
+    texts = [w["text"] for w in words]
+    if len(join_words(texts)) <= CUE_LINE_CHARS or len(texts) < 2:
+        return None
+    return min(range(1, len(texts)), key=lambda i: max(len(join_words(texts[:i])), len(join_words(texts[i:]))))
+
+
+def _cue_text(text: str, *, vtt: bool) -> str:
+    """Text safe in a cue: WebVTT reads & < > as markup; an arrow would end an SRT cue's timing line."""
+    return html.escape(text, quote=False) if vtt else text.replace("-->", "->")
 
 
 def _stamp(t: float, sep: str) -> str:
@@ -231,7 +257,10 @@ def _stamp(t: float, sep: str) -> str:
 def to_srt(doc: dict[str, Any], *, clean: bool = False) -> str:
     blocks = []
     for n, (start, end, words) in enumerate(_cues(doc, clean=clean), 1):
-        blocks.append(f"{n}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{join_words(w['text'] for w in words)}\n")
+        cut = _line_break(words) or len(words)
+        lines = [join_words(w["text"] for w in part) for part in (words[:cut], words[cut:]) if part]
+        text = _cue_text("\n".join(lines), vtt=False)
+        blocks.append(f"{n}\n{_stamp(start, ',')} --> {_stamp(end, ',')}\n{text}\n")
     return "\n".join(blocks)
 
 
@@ -241,14 +270,16 @@ def to_vtt(doc: dict[str, Any], *, clean: bool = False) -> str:
     that starts no later (words of no length, at a sentence's end) goes with the word before it."""
     out = ["WEBVTT", ""]
     for start, end, words in _cues(doc, clean=clean):
-        text, last = words[0]["text"], _stamp(start, ".")
-        for w in words[1:]:
+        cut = _line_break(words)
+        text, last = _cue_text(words[0]["text"], vtt=True), _stamp(start, ".")
+        for i, w in enumerate(words[1:], 1):
             at = _stamp(w["start"], ".")
+            gap = "\n" if i == cut else " "
             if last < at < _stamp(end, "."):  # fixed width: the text order is the time order
-                text += f" <{at}>{w['text']}"
+                text += f"{gap}<{at}>{_cue_text(w['text'], vtt=True)}"
                 last = at
             else:
-                text += f" {w['text']}"
+                text += f"{gap}{_cue_text(w['text'], vtt=True)}"
         out += [f"{_stamp(start, '.')} --> {_stamp(end, '.')}", text, ""]
     return "\n".join(out)
 
