@@ -297,6 +297,11 @@ def test_html_page_in_headless_chromium(in_takes_home, tmp_path):
         now = driver.execute_script("return document.getElementById('player').currentTime")
         assert now == pytest.approx(start, abs=0.3)
         driver.save_screenshot(str(tmp_path / "page.png"))
+        # a word longer than the column (a pasted address) wraps: it ran past it, with a scrollbar
+        long = tmp_path / "long.html"
+        long.write_text(to_html_of(spoken_doc(), **{"words.6.text": "https://example.com/" + "x" * 150}))
+        driver.get(long.as_uri())
+        assert driver.execute_script("const e = document.documentElement; return e.scrollWidth <= e.clientWidth")
     finally:
         driver.quit()
 
@@ -318,6 +323,43 @@ def spoken_doc():
                                                 ("situation", "task", "action", "result", "learning")}}
     return {"take": {"id": 7, "started_at": "2026-12-03T10:00:00+00:00"}, "speaking_span_s": 5.3, "wpm": 124.0,
             "metrics": {"filler_count": 1, "long_pause_count": 0}, "words": words, "star": star}
+
+
+def to_html_of(d, **changes):
+    """The HTML page of a document made by spoken_doc(), with CHANGES ("words.6.text": value) made."""
+    from starcoach.output.export import to_html
+
+    d.update(file="/home/me/recordings/take-1.wav", wpm=124.0, duration_s=5.3, fillers=[], pauses=[],
+             metrics={"filler_count": 1, "long_pause_count": 0})
+    for path, value in changes.items():
+        *keys, last = path.split(".")
+        at = d
+        for k in keys:
+            at = at[int(k)] if k.isdigit() else at[k]
+        at[int(last) if last.isdigit() else last] = value
+    return to_html(d, np.zeros(16000, np.float32), 16000)
+
+
+def test_the_page_and_the_markdown_say_what_the_report_says_of_no_speech_and_of_poor_audio():
+    """A take with no speech got a page with "rating 1/10" and five "No Situation…" notes where
+    `show` says no speech was found; the report's audio warning (the counts may be off) was in
+    neither the page nor the Markdown."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.export import to_markdown
+
+    silent = spoken_doc()
+    silent.update(no_speech=True, words=[])
+    silent["star"]["sentences"] = []
+    page = to_html_of(silent)
+    assert "No speech found in this take (5.3 s of audio)" in page and "rating" not in page
+    warned = "Background noise is high (SNR 8 dB): filler and pause counts may be off."
+    page = to_html_of(spoken_doc(), **{"audio": {"warning": warned, "problems": ["noisy"]}})
+    assert f'<p class="warning">Audio: {warned}</p>' in page and "rating 6/10" in page
+    doc = spoken_doc()
+    doc["audio"] = {"warning": warned, "problems": ["noisy"]}
+    md = to_markdown(doc)
+    assert f"- [ ] Audio: {warned}" in md.split("## Coach's checklist")[1]
+    assert not any("SNR" in s.text for s in check_text(md).sentences)
 
 
 def test_every_word_is_exported_once_a_filler_before_its_sentence_too():

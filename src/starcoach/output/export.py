@@ -196,6 +196,8 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     for part, body in blocks:
         lines += ["", f"## {PART_TITLES.get(part, part.title())}", "", *body]
     lines += ["", "## Coach's checklist", ""]
+    warning = (doc.get("audio") or {}).get("warning")
+    lines += [f"- [ ] Audio: {warning}"] if warning else []  # the counts above may be off: as the report says
     lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
     lines += [f"- [x] {s}" for s in star.get("strengths", [])]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
@@ -335,7 +337,8 @@ _PAGE = """<!doctype html>
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style>
 body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }}
-h1 {{ font-size: 1.4em; }} .meta {{ color: #555; }}
+h1 {{ font-size: 1.4em; }} .meta {{ color: #555; }} .warning {{ color: #8a5a00; }}
+h1, .sentence, .feedback {{ overflow-wrap: anywhere; }}
 audio {{ width: 100%; margin: 1em 0; }}
 #timeline {{ cursor: pointer; border: 1px solid #ddd; border-radius: 4px; }}
 .sentence {{ margin: .3em 0; padding-left: .6em; border-left: 4px solid #ccc; }}
@@ -347,11 +350,12 @@ ul.feedback li {{ margin: .2em 0; }}
 <body>
 <h1>{title}</h1>
 <p class="meta">{meta}</p>
+{warning}
 <audio id="player" controls preload="auto" src="data:{mime};base64,{audio}"></audio>
 {timeline}
 <h2>Transcript</h2>
 <div id="transcript">{transcript}</div>
-<h2>Coach's notes — rating {rating}/10</h2>
+<h2>Coach's notes{rating}</h2>
 <ul class="feedback">{feedback}</ul>
 <script>
 const player = document.getElementById('player');
@@ -401,10 +405,17 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
                          f'<span class="label">{PART_TITLES.get(s["label"], s["label"])}</span> {spans}</p>')
     feedback = "".join(f"<li>{html.escape(f['message'])}</li>" for f in doc["star"]["feedback"]) or \
         "<li>Nothing to fix.</li>"
+    rating = f" — rating {doc['star']['rating']}/10"
+    if doc.get("no_speech"):  # as `show` says it: no story to coach, and no rating of silence
+        said = (f"No speech found in this take ({doc.get('duration_s') or 0:.1f} s of audio). Check that the right "
+                "microphone is selected (`starcoach devices`) and speak closer to it.")
+        sentences, feedback, rating = [f"<p>{html.escape(said)}</p>"], f"<li>{html.escape(said)}</li>", ""
+    warning = (doc.get("audio") or {}).get("warning")
     return _PAGE.format(
         title=title, meta=meta, mime="audio/flac", audio=base64.b64encode(buf.getvalue()).decode("ascii"),
+        warning=f'<p class="warning">Audio: {html.escape(warning)}</p>' if warning else "",
         timeline=_timeline_svg(doc, waveform(audio_samples)), transcript="\n".join(sentences),
-        rating=doc["star"]["rating"], feedback=feedback, duration=max(doc.get("duration_s") or 0.0, 1e-6),
+        rating=rating, feedback=feedback, duration=max(doc.get("duration_s") or 0.0, 1e-6),
     )
 
 
