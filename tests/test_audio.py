@@ -171,3 +171,16 @@ def test_a_wav_written_to_a_pipe_is_read_whole(tmp_path, placeholder):
     audio = load_audio(path)
     assert audio.duration_s == pytest.approx(3.0, abs=0.05)
     assert dominant_freq(audio.samples) == pytest.approx(440, abs=5)
+
+
+def test_an_mp3_whose_header_states_its_length_loads_whole_and_cut_off_is_refused(tmp_path):
+    """A cut-off MP3 (its Xing frame promising more) was analysed as a whole, shorter answer."""
+    from tests.test_bad_inputs import mp3_bytes
+
+    whole = tmp_path / "whole.mp3"
+    whole.write_bytes(mp3_bytes(6.0))
+    assert load_audio(whole).duration_s == pytest.approx(6.0, abs=0.1)
+    cut = tmp_path / "cut.mp3"
+    cut.write_bytes(whole.read_bytes()[:len(whole.read_bytes()) // 2])
+    with pytest.raises(AudioError, match=r"cut off: its header promises 6\.0 s of audio but it holds [23]\.\d s"):
+        load_audio(cut)

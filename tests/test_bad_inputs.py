@@ -55,6 +55,29 @@ def wav_bytes(*, tag=1, channels=1, rate=16000, bits=16, data=b"\x00\x01" * 3200
     return b"RIFF" + struct.pack("<I", len(body)) + body
 
 
+def mp3_bytes(seconds: float = 6.0) -> bytes:
+    """An MP3 of a tone, with the Xing/Info frame that states its length (LAME's default)."""
+    import io
+
+    import av
+
+    buf = io.BytesIO()
+    t = np.arange(int(seconds * 16000)) / 16000
+    tone = (0.3 * np.sin(2 * np.pi * 220 * t) * 32767).astype(np.int16)[None, :]
+    with av.open(buf, "w", format="mp3") as out:
+        stream = out.add_stream("libmp3lame", rate=16000)
+        stream.layout = "mono"
+        frame = av.AudioFrame.from_ndarray(tone, format="s16", layout="mono")
+        frame.sample_rate = 16000
+        resampler = av.AudioResampler(format="s16p", layout="mono", rate=16000)
+        for f in resampler.resample(frame) + resampler.resample(None):
+            for packet in stream.encode(f):
+                out.mux(packet)
+        for packet in stream.encode(None):
+            out.mux(packet)
+    return buf.getvalue()
+
+
 def write(tmp: Path, name: str, content: bytes | str) -> Path:
     p = tmp / name
     p.write_bytes(content if isinstance(content, bytes) else content.encode())
@@ -168,6 +191,11 @@ ROWS = [
     # a WAV file cut off after its header: the class of a copy or download that stopped
     Row("analyze-cut-off-wav", lambda t, h: ["analyze", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
     Row("import-cut-off-wav", lambda t, h: ["import", write(t, "cut.wav", wav_bytes()[:30000])], 1, "cut off"),
+    # ... and an MP3 whose Xing frame states its length: it was analysed and stored as a whole take
+    Row("analyze-cut-off-mp3", lambda t, h: ["analyze", write(t, "cut.mp3", mp3_bytes()[:len(mp3_bytes()) // 3])], 1,
+        "the file is cut off: its header promises 6.0 s"),
+    Row("import-cut-off-mp3", lambda t, h: ["import", write(t, "cut.mp3", mp3_bytes()[:len(mp3_bytes()) // 3])], 1,
+        "the file is cut off"),
     # [paths] that cannot be what they name: said when the config is read, with the key
     Row("config-recordings-is-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
         h, 'recordings = "recordings"', 'recordings = "recfile"') or ["takes"], 1,

@@ -270,6 +270,11 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
             raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
     if n == 0:
         raise AudioError(f"{path}: holds no audio samples")
+    if estimate is not None and n < estimate - max(CUT_S * SAMPLE_RATE, CUT_SHARE * estimate) \
+            and stream.duration is not None and _length_is_exact(path, container.format.name):
+        raise AudioError(f"{path}: the file is cut off: its header promises {estimate / SAMPLE_RATE:.1f} s of audio "
+                         f"but it holds {n / SAMPLE_RATE:.1f} s; copy it again from where it came (or convert "
+                         "what is there to WAV or FLAC to analyse that part)")
     samples = buf[:n] if n > 0.9 * len(buf) else buf[:n].copy()
     del buf
     # A float file can hold samples that are not numbers (NaN, infinite): damaged samples are
@@ -285,6 +290,33 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
         if mix_energy < _CANCELLED * float(energy.max()):
             loudest = int(np.argmax(energy))
     return samples, int(source_rate), int(source_channels), loudest
+
+
+# A compressed file holding this much less than its header's exact length is cut off (encoders'
+# delay and padding are a few milliseconds).
+CUT_S = 0.5
+CUT_SHARE = 0.02
+
+
+def _length_is_exact(path: Path, fmt: str) -> bool:
+    """The container states the length exactly (FLAC's STREAMINFO, MP4's header, an MP3's
+    Xing/Info/VBRI frame), where otherwise a length is estimated from the size (a cut-off MP3
+    without one looks whole) or read from the end (Ogg)."""
+    if fmt == "flac" or fmt.startswith("mov,mp4"):
+        return True
+    if fmt != "mp3":
+        return False
+    try:
+        with open(path, "rb") as f:
+            head = f.read(10)
+            skip = 0
+            if head[:3] == b"ID3" and len(head) == 10:  # an ID3v2 tag first: its size is syncsafe
+                skip = 10 + sum((b & 0x7F) << (7 * (3 - i)) for i, b in enumerate(head[6:10]))
+            f.seek(skip)
+            frame = f.read(400)
+    except OSError:
+        return False
+    return any(tag in frame for tag in (b"Xing", b"Info", b"VBRI"))
 
 
 def _frames(container: Any, stream: Any, resampler: Any):
