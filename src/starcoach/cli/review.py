@@ -85,7 +85,8 @@ def progress(
 ) -> None:
     """How fillers, pace, length and STAR completeness moved over your takes."""
     from ..takes.compare import progress_points
-    from ..output.export import progress_svg, write_new
+    from ..output.chart import progress_svg
+    from ..output.export import write_new
     from ..takes.questions import load_bank
     from ..output.review import render_progress
     from ..takes.session import open_store

@@ -1,4 +1,4 @@
-"""Exports of a take, and the progress chart: text in, text out.
+"""Exports of a take: text in, text out.
 
 Every function here turns a take's ``analyze --json`` document into a file's
 content; :func:`write_new` is the one place that writes, and it never overwrites
@@ -12,6 +12,7 @@ import html
 import io
 import json
 import re
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -331,54 +332,6 @@ def _timeline_svg(doc: dict[str, Any], peaks: list[tuple[float, float]], width: 
     return "\n".join(parts)
 
 
-_PAGE = """<!doctype html>
-<html lang="en"><head><meta charset="utf-8">
-<title>{title}</title>
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<style>
-body {{ font: 16px/1.5 system-ui, sans-serif; max-width: 960px; margin: 2em auto; padding: 0 1em; color: #222; }}
-h1 {{ font-size: 1.4em; }} .meta {{ color: #555; }} .warning {{ color: #8a5a00; }}
-h1, .sentence, .feedback {{ overflow-wrap: anywhere; }}
-audio {{ width: 100%; margin: 1em 0; }}
-#timeline {{ cursor: pointer; border: 1px solid #ddd; border-radius: 4px; }}
-.sentence {{ margin: .3em 0; padding-left: .6em; border-left: 4px solid #ccc; }}
-.label {{ font-size: .75em; text-transform: uppercase; letter-spacing: .05em; color: #666; }}
-.w {{ cursor: pointer; border-radius: 3px; }} .w:hover {{ background: #eef; }}
-.w.filler {{ color: #d62728; font-style: italic; }} .w.now {{ background: #ffe08a; }}
-ul.feedback li {{ margin: .2em 0; }}
-</style></head>
-<body>
-<h1>{title}</h1>
-<p class="meta">{meta}</p>
-{warning}
-<audio id="player" controls preload="auto" src="data:{mime};base64,{audio}"></audio>
-{timeline}
-<h2>Transcript</h2>
-<div id="transcript">{transcript}</div>
-<h2>Coach's notes{rating}</h2>
-<ul class="feedback">{feedback}</ul>
-<script>
-const player = document.getElementById('player');
-const words = Array.from(document.querySelectorAll('.w'));
-const duration = {duration};
-function seek(t) {{ player.currentTime = t; player.play().catch(() => {{}}); }}
-words.forEach(w => w.addEventListener('click', () => seek(parseFloat(w.dataset.start))));
-document.getElementById('timeline').addEventListener('click', e => {{
-  const box = e.currentTarget.getBoundingClientRect();
-  seek(duration * (e.clientX - box.left) / box.width);
-}});
-player.addEventListener('timeupdate', () => {{
-  const t = player.currentTime;
-  const x = 900 * t / duration;
-  const head = document.getElementById('playhead');
-  head.setAttribute('x1', x); head.setAttribute('x2', x);
-  words.forEach(w => w.classList.toggle('now', t >= +w.dataset.start && t < +w.dataset.end));
-}});
-</script>
-</body></html>
-"""
-
-
 def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) -> str:
     """One self-contained page: player, waveform timeline with STAR bands, fillers and long
     pauses, and a transcript in which clicking a word plays from there."""
@@ -411,49 +364,10 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
                 "microphone is selected (`starcoach devices`) and speak closer to it.")
         sentences, feedback, rating = [f"<p>{html.escape(said)}</p>"], f"<li>{html.escape(said)}</li>", ""
     warning = (doc.get("audio") or {}).get("warning")
-    return _PAGE.format(
+    template = resources.files("starcoach").joinpath("data/page.html").read_text("utf-8")
+    return template.format(
         title=title, meta=meta, mime="audio/flac", audio=base64.b64encode(buf.getvalue()).decode("ascii"),
         warning=f'<p class="warning">Audio: {html.escape(warning)}</p>' if warning else "",
         timeline=_timeline_svg(doc, waveform(audio_samples)), transcript="\n".join(sentences),
         rating=rating, feedback=feedback, duration=max(doc.get("duration_s") or 0.0, 1e-6),
     )
-
-
-# --- the progress chart -------------------------------------------------------------
-
-def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_length_s: tuple[float, float]) -> str:
-    """Four small line charts (fillers/min, pace, length, STAR parts) over takes, as SVG."""
-    panels = [("fillers_per_min", "Fillers per minute", None), ("wpm", "Pace (words/min)", target_wpm),
-              ("length_s", "Length (s)", target_length_s), ("star_parts", "STAR parts present (of 4)", (4, 4))]
-    pw, ph, pad = 440, 180, 40
-    out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {2 * pw} {2 * ph + 30}" '
-           f'width="{2 * pw}" height="{2 * ph + 30}" font-family="sans-serif" font-size="11">',
-           f'<text x="10" y="18" font-size="14" font-weight="bold">Progress over {plural(len(points), "take")}</text>']
-    for k, (key, title, band) in enumerate(panels):
-        ox, oy = (k % 2) * pw, 30 + (k // 2) * ph
-        values = [getattr(p, key) for p in points]
-        known = [v for v in values if v is not None]
-        lo = min(known + ([band[0]] if band else []) + [0.0])
-        hi = max(known + ([band[1]] if band else []) + [1.0])
-        hi = hi + 0.1 * (hi - lo or 1)
-        sx = lambda i: ox + pad + (pw - 2 * pad) * (i / max(1, len(points) - 1))  # noqa: E731
-        sy = lambda v: oy + ph - pad + -(ph - 2 * pad) * ((v - lo) / (hi - lo))  # noqa: E731
-        out.append(f'<g class="panel" data-metric="{key}">')
-        out.append(f'<text x="{ox + pad}" y="{oy + 14}" font-weight="bold">{title}</text>')
-        out.append(f'<line x1="{ox + pad}" y1="{sy(lo)}" x2="{ox + pw - pad}" y2="{sy(lo)}" stroke="#999"/>')
-        if band:
-            out.append(f'<rect class="target" x="{ox + pad}" y="{sy(band[1]):.1f}" width="{pw - 2 * pad}" '
-                       f'height="{max(1.0, sy(band[0]) - sy(band[1])):.1f}" fill="#59a14f" fill-opacity="0.15"/>')
-        pts = [(sx(i), sy(v), v, p) for i, (v, p) in enumerate(zip(values, points)) if v is not None]
-        if pts:
-            out.append('<polyline fill="none" stroke="#4e79a7" stroke-width="2" points="'
-                       + " ".join(f"{x:.1f},{y:.1f}" for x, y, _, _ in pts) + '"/>')
-        for x, y, v, p in pts:
-            out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#4e79a7" data-take="{p.take_id}" '
-                       f'data-value="{v:.2f}"><title>take {p.take_id}: {v:.1f}</title></circle>')
-            out.append(f'<text x="{x:.1f}" y="{y - 7:.1f}" text-anchor="middle">{v:.0f}</text>')
-            out.append(f'<text x="{x:.1f}" y="{oy + ph - pad + 14}" text-anchor="middle" '
-                       f'fill="#555">#{p.take_id}</text>')
-        out.append("</g>")
-    out.append("</svg>")
-    return "\n".join(out) + "\n"
