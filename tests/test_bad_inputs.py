@@ -1317,3 +1317,32 @@ def test_an_export_onto_a_read_only_disk_names_the_file_and_what_to_do(tmp_path,
         subprocess.run(["umount", str(disk)], check=True)
     assert line == (f"starcoach: cannot write {disk / 'x.json'}: the disk is read-only; remount it writable, "
                     "or give -o a file on another disk"), line
+
+
+def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, home, stored, monkeypatch):
+    """A home on a read-only disk (a backup, a snapshot) could not be read at all: `takes`, `show`
+    and `export` said "cannot write the takes database … check the folder's permissions"."""
+    import shutil
+    import subprocess
+
+    copy, ro = tmp_path / "copy", tmp_path / "ro"
+    shutil.copytree(home, copy)
+    ro.mkdir()
+    if subprocess.run(["mount", "--bind", str(copy), str(ro)], capture_output=True).returncode != 0:
+        pytest.skip("cannot bind-mount a folder here")
+    try:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
+            pytest.skip("cannot make a mount read-only here")
+        monkeypatch.setenv("STARCOACH_HOME", str(ro))
+        listed = run("takes", "--json")
+        assert listed.exit_code == 0, listed.output
+        assert [t["id"] for t in json.loads(listed.stdout)] == [t["id"] for t in stored]
+        assert run("show", "1", "--json").exit_code == 0
+        assert run("export", "1", "-f", "json", "-o", tmp_path / "t.json").exit_code == 0
+        assert json.loads((tmp_path / "t.json").read_text())["take"]["id"] == 1
+        line = one_line(run("delete", "1", "--yes"), 1)
+        assert "read-only disk" in line, line
+        line = one_line(run("import", write(tmp_path, "a.wav", wav_bytes())), 1)
+        assert "read-only" in line, line
+    finally:
+        subprocess.run(["umount", "-l", str(ro)], check=True)  # lazily: a failed command may hold a file open

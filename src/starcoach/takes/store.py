@@ -25,8 +25,8 @@ from ..domain.document import summary_columns, whole_analysis
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS
 from .sidecar import AUDIO_SUFFIXES
+from .store_errors import LOCK_WAIT_S, read_only_disk, store_error
 
-LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -43,30 +43,6 @@ def _sql(fn: F) -> F:
             raise store_error(self.path, exc) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said."""
-    text = str(exc)
-    low = text.lower()
-    if "locked" in low or "busy" in low:
-        return StoreError(f"the takes database {path} stayed locked by another process for {LOCK_WAIT_S:.0f} s "
-                          "(another starcoach command still writing?); wait for it to finish and try again")
-    if "full" in low:
-        return StoreError(f"the disk is full: cannot write the takes database {path}; free some space and try again")
-    if "disk i/o error" in low:  # what SQLite says when a write to a full disk fails part-way, among others
-        return StoreError(f"the disk failed to read or write the takes database {path} (disk I/O error): it may be "
-                          "full or failing; free some space, then try again (and run `starcoach doctor` if it "
-                          "persists)")
-    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in low or "not a database" in low
-                                                   or "corrupt" in low or "no such table" in low
-                                                   or "no such column" in low):
-        return StoreError(f"the takes database {path} is damaged ({text}); run `starcoach doctor` to check it "
-                          "and rebuild it from recordings/")
-    if "readonly" in low or "read-only" in low or "unable to open" in low:
-        return StoreError(f"cannot write the takes database {path} ({text}); check the folder's permissions")
-    return StoreError(f"the takes database {path}: {text}")
-
 
 
 @dataclass(frozen=True)
@@ -147,9 +123,25 @@ class Store:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
+            if not (self.path.is_file() and read_only_disk(self.path)):
+                raise store_error(self.path, exc) from None
+            self._open_read_only()
         except OSError as exc:
             raise StoreError(f"cannot open the takes database {self.path}: {exc.strerror}") from None
+
+    def _open_read_only(self) -> None:
+        """A home on a read-only disk (a backup, a snapshot) is read as it is: listing, showing and
+        exporting work; recording and deleting say the disk is read-only."""
+        try:
+            self.db.close()
+            self.db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
+            self.db.row_factory = sqlite3.Row
+            done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+        if any(name not in done for name, _ in MIGRATIONS):
+            raise StoreError(f"the takes database {self.path} is on a read-only disk and was written by an older "
+                             "starcoach, which this one must upgrade first: copy the home to a writable disk")
 
     def close(self) -> None:
         self.db.close()

@@ -1,0 +1,46 @@
+"""What SQLite's errors about the takes database mean for the user, in one line each."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+from pathlib import Path
+
+from ..domain.errors import StoreError
+
+LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
+
+
+def read_only_disk(path: Path) -> bool:
+    """The database's folder is on a file system mounted read-only."""
+    try:
+        return bool(os.statvfs(path.parent).f_flag & os.ST_RDONLY)
+    except OSError:
+        return False
+
+
+def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
+    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said."""
+    text = str(exc)
+    low = text.lower()
+    if "locked" in low or "busy" in low:
+        return StoreError(f"the takes database {path} stayed locked by another process for {LOCK_WAIT_S:.0f} s "
+                          "(another starcoach command still writing?); wait for it to finish and try again")
+    if "full" in low:
+        return StoreError(f"the disk is full: cannot write the takes database {path}; free some space and try again")
+    if "disk i/o error" in low:  # what SQLite says when a write to a full disk fails part-way, among others
+        return StoreError(f"the disk failed to read or write the takes database {path} (disk I/O error): it may be "
+                          "full or failing; free some space, then try again (and run `starcoach doctor` if it "
+                          "persists)")
+    if isinstance(exc, sqlite3.DatabaseError) and ("malformed" in low or "not a database" in low
+                                                   or "corrupt" in low or "no such table" in low
+                                                   or "no such column" in low):
+        return StoreError(f"the takes database {path} is damaged ({text}); run `starcoach doctor` to check it "
+                          "and rebuild it from recordings/")
+    if ("readonly" in low or "read-only" in low or "unable to open" in low) and read_only_disk(path):
+        return StoreError(f"the takes database {path} is on a read-only disk: takes can be listed, shown and "
+                          "exported, not recorded, imported or deleted; remount it writable, or point [paths] "
+                          "in config.toml elsewhere")
+    if "readonly" in low or "read-only" in low or "unable to open" in low:
+        return StoreError(f"cannot write the takes database {path} ({text}); check the folder's permissions")
+    return StoreError(f"the takes database {path}: {text}")
