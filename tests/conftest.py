@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import shutil
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -17,6 +18,20 @@ import soundfile as sf
 
 ROOT = Path(__file__).resolve().parents[1]
 SAMPLES = ROOT / "samples"
+
+
+@contextmanager
+def mounted(target: Path, *args: str, what: str):
+    """``mount ARGS TARGET`` for the block (a small or read-only disk), unmounted after it; the test
+    is skipped where it cannot mount (not root). WHAT names the disk in the skip's reason."""
+    target.mkdir(parents=True, exist_ok=True)
+    done = subprocess.run(["mount", *args, str(target)], capture_output=True)
+    if done.returncode != 0:
+        pytest.skip(f"cannot mount {what} here: {done.stderr.decode().strip()}")
+    try:
+        yield target
+    finally:
+        subprocess.run(["umount", "-l", str(target)], capture_output=True)  # lazily: a file may still be open
 SHARED = ROOT.parent / "shared"
 
 

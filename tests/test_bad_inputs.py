@@ -24,7 +24,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, mounted
 
 runner = CliRunner()
 
@@ -1304,17 +1304,8 @@ def test_a_file_the_user_may_not_read_is_starcoach_s_own_line_and_exit_1(tmp_pat
 def test_an_export_onto_a_read_only_disk_names_the_file_and_what_to_do(tmp_path, stored):
     """On a read-only disk, removing the temporary file failed as well, and that error escaped: the
     line named the hidden `.x.json.tmp` and advised pointing [paths] in config.toml elsewhere."""
-    import subprocess
-
-    disk = tmp_path / "ro"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a read-only disk here: {mounted.stderr.decode().strip()}")
-    try:
+    with mounted(tmp_path / "ro", "-t", "tmpfs", "-o", "ro,size=64k", "tmpfs", what="a read-only disk") as disk:
         line = one_line(run("export", "1", "-f", "json", "-o", disk / "x.json"), 1)
-    finally:
-        subprocess.run(["umount", str(disk)], check=True)
     assert line == (f"starcoach: cannot write {disk / 'x.json'}: the disk is read-only; remount it writable, "
                     "or give -o a file on another disk"), line
 
@@ -1325,12 +1316,9 @@ def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, h
     import shutil
     import subprocess
 
-    copy, ro = tmp_path / "copy", tmp_path / "ro"
+    copy = tmp_path / "copy"
     shutil.copytree(home, copy)
-    ro.mkdir()
-    if subprocess.run(["mount", "--bind", str(copy), str(ro)], capture_output=True).returncode != 0:
-        pytest.skip("cannot bind-mount a folder here")
-    try:
+    with mounted(tmp_path / "ro", "--bind", str(copy), what="a folder a second time") as ro:
         if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
             pytest.skip("cannot make a mount read-only here")
         monkeypatch.setenv("STARCOACH_HOME", str(ro))
@@ -1344,5 +1332,3 @@ def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, h
         assert "read-only disk" in line, line
         line = one_line(run("import", write(tmp_path, "a.wav", wav_bytes())), 1)
         assert "read-only" in line, line
-    finally:
-        subprocess.run(["umount", "-l", str(ro)], check=True)  # lazily: a failed command may hold a file open

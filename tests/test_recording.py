@@ -22,7 +22,7 @@ from typer.testing import CliRunner
 
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
-from tests.conftest import SAMPLES
+from tests.conftest import SAMPLES, mounted
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 runner = CliRunner()
@@ -353,12 +353,7 @@ def test_kill_9_then_recover_keeps_all_but_the_last_second(pulse):
 
 
 def test_full_disk_stops_cleanly_and_keeps_what_was_written(pulse, home, tmp_path):
-    disk = home / "recordings"
-    disk.mkdir()
-    mounted = subprocess.run(["mount", "-t", "tmpfs", "-o", "size=160k", "tmpfs", str(disk)], capture_output=True)
-    if mounted.returncode != 0:
-        pytest.skip(f"cannot mount a small disk here: {mounted.stderr.decode().strip()}")
-    try:
+    with mounted(home / "recordings", "-t", "tmpfs", "-o", "size=160k", "tmpfs", what="a small disk"):
         cfg = home / "config.toml"
         cfg.write_text(cfg.read_text().replace('database = "recordings/starcoach.db"', 'database = "db/starcoach.db"'))
         code, out, err = record_timed(pulse, 20, lead_s=0.3)
@@ -369,8 +364,6 @@ def test_full_disk_stops_cleanly_and_keeps_what_was_written(pulse, home, tmp_pat
         kept = load_audio(wav).duration_s
         assert 3.0 < kept < 5.5  # 160 kB of 16-bit mono at 16 kHz is 5 s, less the header
         assert take["duration_s"] == pytest.approx(kept, abs=0.1)
-    finally:
-        subprocess.run(["umount", "-l", str(disk)], capture_output=True)
 
 
 def test_no_input_device_is_one_clear_line(tmp_path):
