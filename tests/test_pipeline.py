@@ -439,3 +439,21 @@ def test_audio_with_no_voice_in_its_first_seconds_never_loads_the_model(monkeypa
     monkeypatch.setattr(pipeline, "voice_spans", lambda samples: calls.append(len(samples)) or [])
     result = analyzer.analyze_samples(np.concatenate([silence(1.0), tone(14.0), silence(1.0)]))  # a fan, say
     assert calls == [10 * 16000, 16 * 16000] and not result.transcript.words  # the first 10 s, then the whole
+
+
+def test_a_short_take_decoded_in_a_loop_keeps_the_words_said_and_a_word_echoed_in_no_time_goes():
+    """A 1 s take ("Last year I led") came back as that phrase four times, the copies of no length:
+    the segment was squeezed past any pace, and dropped whole (exit 3, "no speech found"). And a
+    lone "Absolutely." came back twice, the copy at one instant: two words."""
+    x = silence(3.0)
+    x[int(0.05 * RATE): int(0.8 * RATE)] = tone(0.75)
+    said = [Word(w, 0.05 + i * 0.18, 0.05 + (i + 1) * 0.18, 0.9) for i, w in enumerate("Last year I led.".split())]
+    loop = [Word(w, 0.8, 0.8, 0.5) for _ in range(3) for w in "Last year I led.".split()]
+    seg = Segment(0.05, 0.8, "Last year I led. " * 4, tuple(said + loop))
+    out = fit_to_audio(Transcript((seg,), 3.0), speech_activity(x, RATE))
+    assert [w.text for w in out.words] == "Last year I led.".split()
+    echo = Segment(0.1, 0.8, "Absolutely. Absolutely.", (Word("Absolutely.", 0.1, 0.8, 0.9),
+                                                         Word("Absolutely.", 0.8, 0.8, 0.6)))
+    assert [w.text for w in fit_to_audio(Transcript((echo,), 3.0), speech_activity(x, RATE)).words] == ["Absolutely."]
+    twice = Segment(0.05, 0.8, "No. No.", (Word("No.", 0.05, 0.3, 0.9), Word("No.", 0.4, 0.7, 0.9)))
+    assert len(fit_to_audio(Transcript((twice,), 3.0), speech_activity(x, RATE)).words) == 2  # said twice
