@@ -67,9 +67,12 @@ def test_clipping_and_quiet_speech_are_named():
     q = audio_quality(speech_activity(loud, RATE), signal_stats(loud))
     assert "clipped" in q.problems and q.clipped_share > 0.001 and q.peak_dbfs == pytest.approx(0.0, abs=0.1)
     assert "clipped" in q.warning
+    # what to do depends on what is wrong: "record closer to the microphone" clipped more
+    assert "input level lower" in q.warning and "closer" not in q.warning, q.warning
     quiet = _bursts(-55.0) + coloured_noise("pink", 12.0, -100.0)
     q = audio_quality(speech_activity(quiet, RATE), signal_stats(quiet))
     assert q.problems == ("quiet",) and "quiet" in q.warning
+    assert "microphone closer or its input level higher" in q.warning and "room" not in q.warning, q.warning
 
 
 @pytest.mark.parametrize("gap_s", [3.0, 6.0])

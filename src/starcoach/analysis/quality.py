@@ -101,8 +101,9 @@ class AudioQuality:
                 return lead + " Check the input (`starcoach devices`, the system's mute) and retake."
             rest = replace(self, problems=tuple(p for p in self.problems if p != "silent_input"), silent_input=())
             return lead + " Also: " + str(rest.warning).removeprefix("Audio quality: ")
-        why = []
+        why, todo = [], []
         if "noisy" in self.problems:
+            todo.append("a quieter room, or the microphone closer")
             if self.snr_db is not None and round(self.snr_db) <= 0:
                 why.append("background noise as loud as the voice" if round(self.snr_db) == 0 else
                            f"background noise {-self.snr_db:.0f} dB louder than the voice")
@@ -110,12 +111,15 @@ class AudioQuality:
                 why.append(f"background noise only {self.snr_db:.0f} dB under the voice")
         if "quiet" in self.problems:
             why.append(f"speech very quiet ({self.speech_dbfs:.0f} dBFS)")
-        if "clipped" in self.problems:
+            todo.append("the microphone closer or its input level higher")
+        if "clipped" in self.problems:  # closer would clip more
             why.append(f"{self.clipped_share:.1%} of the audio clipped")
+            todo.append("the input level lower, or the microphone a little further away")
         if "voices" in self.problems and self.background_voice_share is not None:
             why.append(f"other voices in the background, heard in {self.background_voice_share:.0%} of your pauses")
-        return ("Audio quality: " + "; ".join(why)
-                + ". Filler and pause counts may be off: record closer to the microphone, in a quieter room.")
+            todo.append("a place where nobody else is talking")
+        return ("Audio quality: " + "; ".join(why) + ". Filler and pause counts may be off; next time try "
+                + "; ".join(dict.fromkeys(todo)) + ".")
 
 
 def _clock(seconds: float) -> str:
