@@ -60,3 +60,19 @@ def test_the_filler_prompt_read_back_after_a_short_answer_is_not_in_its_transcri
     assert loose == [], doc["transcript"]
     assert doc["metrics"]["filler_count"] <= 1  # at most the one "uh" it lays on the last word's tail
     assert doc["words"][-1]["end"] <= doc["duration_s"]
+
+
+@pytest.mark.slow
+def test_a_one_second_false_start_keeps_its_words(tmp_path):
+    """A 1 s take ("Last year I led", cut off) was "no speech found" (exit 3): encoded at its own
+    length, Whisper looped the phrase four times, the copies of no length, and the whole segment
+    went as squeezed past any pace. A take that short is a false start the user should see."""
+    x = espeak("Last year I led the migration of our billing system.", tmp_path, speed=160,
+               effects=("rate", "16000", "silence", "1", "0.01", "0.1%", "trim", "0", "1.0"))
+    path = tmp_path / "cut.wav"
+    sf.write(path, x, 16000)
+    result = runner.invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    doc = json.loads(result.stdout)
+    said = [w["text"].strip(",.").lower() for w in doc["words"]]
+    assert 2 <= len(said) <= 5 and said[:2] == ["last", "year"], said  # the words said, once

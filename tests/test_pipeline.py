@@ -448,7 +448,8 @@ def test_a_short_take_decoded_in_a_loop_keeps_the_words_said_and_a_word_echoed_i
     x = silence(3.0)
     x[int(0.05 * RATE): int(0.8 * RATE)] = tone(0.75)
     said = [Word(w, 0.05 + i * 0.18, 0.05 + (i + 1) * 0.18, 0.9) for i, w in enumerate("Last year I led.".split())]
-    loop = [Word(w, 0.8, 0.8, 0.5) for _ in range(3) for w in "Last year I led.".split()]
+    loop = [Word(w, 0.8, 0.8, 0.5) for copy in ("Last year I led.", "Last year, right led.", "Last year I led.")
+            for w in copy.split()]  # a copy need not be exact: each is of no length
     seg = Segment(0.05, 0.8, "Last year I led. " * 4, tuple(said + loop))
     out = fit_to_audio(Transcript((seg,), 3.0), speech_activity(x, RATE))
     assert [w.text for w in out.words] == "Last year I led.".split()

@@ -209,10 +209,10 @@ def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
         span = seg.words[-1].end - seg.words[0].start
         if len(seg.words) >= _SQUASH_MIN_WORDS and len(seg.words) > span * WORDS_PER_S_MAX:
             # squeezed: gone, unless a loop after the words said made it so ("Last year I led. Last
-            # year I led. …" on a 1 s take, 16 words, the copies of no length) and at least three
-            # words are left at a pace someone can say them
-            if len(words) == len(seg.words) or len(words) < _SQUASH_MIN_WORDS or \
-                    len(words) > (words[-1].end - words[0].start) * WORDS_PER_S_MAX:
+            # year I led. …" on a 1 s take, 20 words, the copies of no length): without its copies
+            # and its words of no length, at least three words at a pace someone can say them stay
+            words = [w for w in words if w.end > w.start]
+            if len(words) < _SQUASH_MIN_WORDS or len(words) > (words[-1].end - words[0].start) * WORDS_PER_S_MAX:
                 continue
         if len(words) < len(seg.words):
             seg = replace(seg, text=join_words(w.text for w in words))
