@@ -211,3 +211,36 @@ def test_an_answer_over_background_voices_carries_the_warning(tmp_path):
     assert "other voices" in runner.invoke(app, ["analyze", str(path)]).stdout
     ok = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
     assert "voices" not in ok["audio"]["problems"] and ok["audio"]["background_voice_share"] < 0.2
+
+
+def test_another_language_heard_with_confidence_makes_the_counts_unreliable():
+    """Whisper decodes in the configured language whatever it hears: French came back as seven
+    "ah" (seven fillers) and German as invented English, fully scored, with no word of warning."""
+    x = _bursts(-20.0)
+    act, stats = speech_activity(x, RATE), signal_stats(x)
+    q = audio_quality(act, stats, heard=("fr", 0.93))
+    assert q.problems[0] == "other_language" and not q.reliable and q.other_language == ("fr", 0.93)
+    assert q.warning.startswith("Language:") and "'fr', 93%" in q.warning and "[model] language" in q.warning
+    # a real English recording whose first window Whisper could not place (its top: Nynorsk, 0.243)
+    unsure = audio_quality(act, stats, heard=("nn", 0.243))
+    assert unsure.problems == () and unsure.other_language is None and unsure.warning is None
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("voice, text, code", [
+    ("de", "Letztes Jahr habe ich die Migration unseres Abrechnungssystems geleitet. Die Rechnungen laden "
+           "jetzt in unter einer Sekunde, und die Supportanfragen sind um vierzig Prozent gesunken.", "de"),
+    ("en-us", "Last year I led the migration of our billing system. Invoices now load in under a second, "
+              "and support tickets dropped by forty percent.", None),
+])
+def test_an_answer_in_another_language_is_named_and_an_english_one_is_not(tmp_path, voice, text, code):
+    path = tmp_path / "answer.wav"
+    sf.write(path, espeak(text, tmp_path, voice=voice), 16000)
+    result = CliRunner().invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    audio = json.loads(result.stdout)["audio"]
+    if code is None:
+        assert audio["other_language"] is None and "other_language" not in audio["problems"], audio
+    else:
+        assert audio["other_language"]["code"] == code and audio["other_language"]["probability"] >= 0.8, audio
+        assert "other_language" in audio["problems"] and audio["warning"].startswith("Language:")

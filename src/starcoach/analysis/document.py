@@ -126,7 +126,9 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
             "peak_dbfs": q.peak_dbfs, "clipped_share": q.clipped_share, "reliable": q.reliable,
             "problems": list(q.problems), "warning": q.warning,
             "background_voice_share": q.background_voice_share,
-            "silent_input": [{"start": a, "end": b} for a, b in q.silent_input]}
+            "silent_input": [{"start": a, "end": b} for a, b in q.silent_input],
+            "other_language": None if q.other_language is None else
+            {"code": q.other_language[0], "probability": q.other_language[1]}}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:

@@ -355,8 +355,8 @@ def _transcribe_windows(engine: Engine, options: AnalysisOptions, samples: np.nd
         segments.extend(text.shifted(start).segments)
         fillers.extend(replace(f, start=round(f.start + start, 3), end=round(f.end + start, 3)) for f in found)
         unconfirmed.extend((round(a + start, 3), round(b + start, 3)) for a, b in unsure)
-    return (Transcript(segments=tuple(segments), duration_s=total, language=options.transcribe.language),
-            tuple(fillers), tuple(unconfirmed))
+    return (Transcript(segments=tuple(segments), duration_s=total, language=options.transcribe.language,
+                       heard=next((r[0].heard for r in results if r), None)), tuple(fillers), tuple(unconfirmed))
 
 
 def _lead_in(engine: Engine, options: AnalysisOptions, samples: np.ndarray, activity: Activity,
@@ -396,5 +396,5 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
     )
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
                     model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
-                    quality=audio_quality(activity, stats,
+                    quality=audio_quality(activity, stats, heard=transcript.heard,
                                           words=[(w.start, w.end) for w in transcript.words]))

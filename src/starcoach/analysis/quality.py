@@ -53,6 +53,15 @@ BACKGROUND_VOICE_MIN_S = 3.0
 # synthetic answers' own digital silences (the dev corpus's pauses) reach 3.1 s.
 SILENT_INPUT_DBFS = -100.0
 SILENT_INPUT_S = 5.0
+# Whisper decodes in the configured language whatever it hears: French came back as "ah" seven
+# times (seven fillers), German and Spanish as invented English, fully scored. Its language token
+# on the first window names another language at this probability or more ("other_language"). On
+# answers in German, Spanish and French (made with espeak-ng) the top was 0.925-0.988; on every
+# English set (the dev corpus clean and in pink and white noise at 10 dB, the espeak-ng, flite and
+# Festival voices, the samples) English was on top, but for one real English recording whose top
+# was Nynorsk at 0.243 (English 0.212): the probability of English alone would accuse it. Takes
+# with no speech (never decoded) reached 0.513. docs/accuracy.md ("Another language").
+OTHER_LANGUAGE_P = 0.7
 
 
 @dataclass(frozen=True)
@@ -71,6 +80,8 @@ class AudioQuality:
             or no voice detector was asked).
         silent_input: (start, end) seconds of pure digital silence long enough to be an input
             that was cut off (:data:`SILENT_INPUT_S`; problem "silent_input").
+        other_language: (code, probability) of the language Whisper heard instead of the one it
+            was set to decode in, when :data:`OTHER_LANGUAGE_P` or more (problem "other_language").
     """
 
     speech_dbfs: float | None
@@ -81,6 +92,7 @@ class AudioQuality:
     problems: tuple[str, ...]
     background_voice_share: float | None = None
     silent_input: tuple[tuple[float, float], ...] = ()
+    other_language: tuple[str, float] | None = None
 
     @property
     def reliable(self) -> bool:
@@ -92,6 +104,11 @@ class AudioQuality:
         """One line for the report, or None."""
         if not self.problems:
             return None
+        if self.other_language:  # nothing below is to be trusted, whatever else is wrong
+            code, p = self.other_language
+            return (f"Language: this sounds like another language than the one set (Whisper hears '{code}', "
+                    f"{p:.0%}): the words, fillers and STAR parts below are not what you said. Answer in "
+                    "that language, or set [model] language in config.toml to yours.")
         if self.silent_input:
             cut = sum(e - s for s, e in self.silent_input)
             where = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in self.silent_input[:3])
@@ -157,7 +174,7 @@ def background_voice_share(words: Sequence[tuple[float, float]],
 
 
 def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tuple[float, float]] = (),
-                  min_background_s: float = 1.0) -> AudioQuality:
+                  min_background_s: float = 1.0, heard: tuple[str, float] | None = None) -> AudioQuality:
     """Estimate the quality of a recording from its levels, voice regions, samples and words.
 
     Args:
@@ -167,6 +184,7 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
             detector's regions (``activity.voice``) they show voices in the speaker's silences.
         min_background_s: less background than this (outside the voice, away from its
             edges) and the noise level is not estimated.
+        heard: another language Whisper heard in the first window, with its probability.
     """
     db = np.asarray(activity.frame_db, np.float64)
     voiced = np.zeros(len(db), dtype=bool)
@@ -198,6 +216,9 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     cut = silent_input(db)
     if cut:
         problems.insert(0, "silent_input")
+    other = heard if heard is not None and heard[1] >= OTHER_LANGUAGE_P else None
+    if other is not None:
+        problems.insert(0, "other_language")
     return AudioQuality(
         speech_dbfs=None if speech is None else round(speech, 1),
         noise_dbfs=None if noise is None else round(noise, 1),
@@ -207,4 +228,5 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         problems=tuple(problems),
         background_voice_share=None if others is None else round(others, 3),
         silent_input=cut,
+        other_language=other,
     )

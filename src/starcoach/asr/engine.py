@@ -271,7 +271,8 @@ class Engine:
             vad_filter=False,
         )
         out = [_segment(seg) for seg in segments]  # the generator does the work here, not at the call above
-        return Transcript(segments=tuple(out), duration_s=len(samples) / SAMPLE_RATE, language=opts.language)
+        return Transcript(segments=tuple(out), duration_s=len(samples) / SAMPLE_RATE, language=opts.language,
+                          heard=_other_language(getattr(self._model, "heard", None), opts.language))
 
     def score_fillers(self, clips: list[np.ndarray], *, window_s: float = 3.0) -> list[ProbeScore]:
         """How likely each short clip is a filled pause, scored by this model (see :mod:`.probe`).
@@ -350,3 +351,13 @@ def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:
     threads = opts.threads or os.cpu_count() or 1
     workers = min(threads, opts.workers or threads)
     return threads, workers, max(1, threads // workers)
+
+
+def _other_language(heard, language: str) -> tuple[str, float] | None:
+    """The language Whisper heard most likely in the first window, with its probability, when
+    it is not the one decoded in (``heard``: its top (token, probability) pairs), else None."""
+    if not heard:
+        return None
+    token, probability = heard[0]
+    code = token.strip("<|>")
+    return None if code == language else (code, round(float(probability), 3))

@@ -81,6 +81,7 @@ class LiveTranscriber:
         self._pending_len = 0
         self._start = 0  # sample index where the pending chunk starts
         self._segments: list[Segment] = []
+        self._heard: tuple[str, float] | None = None  # another language in the first chunk
         self._fillers: list[Filler] = []
         self._unconfirmed: list[tuple[float, float]] = []
         self._chunks: list[tuple[float, float]] = []
@@ -116,7 +117,7 @@ class LiveTranscriber:
             activity = replace(activity, regions=with_voice(activity.regions, tuple(self._voice)),
                                voice=tuple(self._voice))
         duration = (self._start + self._pending_len) / self.rate
-        transcript = Transcript(segments=tuple(self._segments), duration_s=duration)
+        transcript = Transcript(segments=tuple(self._segments), duration_s=duration, heard=self._heard)
         return LiveResult(transcript, activity, tuple(self._fillers), tuple(self._unconfirmed),
                           tuple(self._chunks), self._meter.stats)
 
@@ -231,6 +232,7 @@ class LiveTranscriber:
         self._voice += [(round(s + offset, 3), round(e + offset, 3)) for s, e in voice]
         self._guess = None
         self._segments += transcript.shifted(offset).segments
+        self._heard = transcript.heard if len(self._chunks) == 1 else self._heard
         self._fillers += [replace(f, start=round(f.start + offset, 3), end=round(f.end + offset, 3))
                           for f in fillers]
         self._unconfirmed += [(round(s + offset, 3), round(e + offset, 3)) for s, e in unconfirmed]

@@ -150,6 +150,7 @@ def _fitting_model_class():
         def generate_segments(self, features, tokenizer, options, *args, **kwargs):
             ahead = _EncodeAhead(self, features, options.clip_timestamps) if self.encode_ahead else None
             self._ahead = ahead
+            self.heard, self._hear = None, True  # the first window's language, from its encoder output
             try:
                 yield from super().generate_segments(features, tokenizer, options, *args, **kwargs)
             finally:
@@ -167,7 +168,14 @@ def _fitting_model_class():
                 voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
                 keep = max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300)
                 features = features[..., : min(frames, keep + keep % 2)]
-            return super().encode(features)
+            out = super().encode(features)
+            if getattr(self, "_hear", False):  # one decoder step: which language Whisper hears
+                self._hear = False
+                try:
+                    self.heard = tuple(self.model.detect_language(out)[0][:3])
+                except RuntimeError:  # an English-only model has no language tokens
+                    self.heard = None
+            return out
 
     return FittingWhisperModel
 

@@ -91,11 +91,14 @@ class Transcript:
         segments: decoded segments in time order.
         duration_s: length of the audio the transcript covers.
         language: language code the model decoded in.
+        heard: (code, probability) of another language Whisper heard as the likeliest in the
+            first window, or None (it heard ``language``, or was not asked).
     """
 
     segments: tuple[Segment, ...]
     duration_s: float
     language: str = "en"
+    heard: tuple[str, float] | None = None
 
     @property
     def words(self) -> tuple[Word, ...]:
