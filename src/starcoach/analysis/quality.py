@@ -108,7 +108,7 @@ class AudioQuality:
             code, p = self.other_language
             return (f"Language: this sounds like another language than the one set (Whisper hears '{code}', "
                     f"{p:.0%}): the words, fillers and STAR parts below are not what you said. Answer in "
-                    "that language, or set [model] language in config.toml to yours.")
+                    "the language set, or set [model] language in config.toml to the one you speak.")
         if self.silent_input:
             cut = sum(e - s for s, e in self.silent_input)
             where = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in self.silent_input[:3])
