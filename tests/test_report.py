@@ -174,3 +174,18 @@ def test_each_window_of_pace_off_target_keeps_its_figure_and_unit_together_at_80
     lines = console.export_text().splitlines()
     windows = [ln for ln in lines if "wpm (slow)" in ln]
     assert len(windows) == 6 and not any(ln.strip().startswith("wpm") for ln in lines)
+
+
+def test_a_take_of_a_few_words_gets_no_verdict_on_its_pace():
+    """"Yes." reported 494 words/min, "fast", and a pace window out of the target band: a pace from
+    one word judges nothing."""
+    doc = stored(2)
+    doc["metrics"]["content_words"] = 1
+    doc["wpm"] = 493.8
+    doc["metrics"]["pace"] = [{"start": 0.1, "end": 0.3, "wpm": 493.8, "flag": "fast"}]
+    text = rendered(doc)
+    assert "494 words/min (too few words to judge" in text and "fast" not in text
+    assert "Pace outside the target band" not in text
+    doc = stored(2)
+    assert doc["metrics"]["content_words"] >= 10
+    assert "too few words" not in rendered(doc)

@@ -25,6 +25,10 @@ _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result":
 
 # --- the terminal report (rendered from the documents, so `show` and `analyze` match) ---
 
+# Fewer content words than this and the report judges no pace: per minute, a few words over a
+# second or two say nothing about how fast someone speaks (a 15 s pace window holds about 35).
+PACE_MIN_WORDS = 10
+
 def _clock(t: float | None) -> str:
     if t is None:
         return "  -  "
@@ -69,6 +73,9 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     low, high = m["target_wpm"]
     wpm = doc["wpm"]
     pace_note = "on target" if low <= wpm <= high else ("slow" if wpm < low else "fast")
+    # a pace in words a minute from a handful of words ("Yes." at 494 wpm, "fast") judges nothing
+    judged = (m.get("content_words") or 0) >= PACE_MIN_WORDS
+    pace_note = pace_note if judged else "too few words to judge"
     long_pauses = [p for p in doc["pauses"] if p["long"]]
     head = Table.grid(padding=(0, 2))
     head.add_column(style="bold")
@@ -114,7 +121,7 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         for t, what in sorted(events):
             marks.add_row(_clock(t), what)
         console.print(marks)
-    off = [w for w in m["pace"] if w["flag"]]
+    off = [w for w in m["pace"] if w["flag"]] if judged else []
     if off:
         console.print("Pace outside the target band:")  # a window a line: wrapped, a figure lost its unit
         for w in off:
