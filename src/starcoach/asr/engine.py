@@ -355,9 +355,9 @@ def _decoders(opts: TranscribeOptions) -> tuple[int, int, int]:
 
 def _other_language(heard, language: str) -> tuple[str, float] | None:
     """The language Whisper heard most likely in the first window, with its probability, when
-    it is not the one decoded in (``heard``: its top (token, probability) pairs), else None."""
+    it is not the one decoded in (``heard``: its ("<|fr|>", probability) pair), else None."""
     if not heard:
         return None
-    token, probability = heard[0]
+    token, probability = heard
     code = token.strip("<|>")
     return None if code == language else (code, round(float(probability), 3))

@@ -172,7 +172,7 @@ def _fitting_model_class():
             if getattr(self, "_hear", False):  # one decoder step: which language Whisper hears
                 self._hear = False
                 try:
-                    self.heard = tuple(self.model.detect_language(out)[0][:3])
+                    self.heard = self.model.detect_language(out)[0][0]  # the likeliest (token, probability)
                 except RuntimeError:  # an English-only model has no language tokens
                     self.heard = None
             return out

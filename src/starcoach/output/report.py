@@ -29,6 +29,7 @@ _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result":
 # second or two say nothing about how fast someone speaks (a 15 s pace window holds about 35).
 PACE_MIN_WORDS = 10
 
+
 def _clock(t: float | None) -> str:
     if t is None:
         return "  -  "
@@ -220,12 +221,12 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
         else:
             table.add_column(col, no_wrap=True)
     for t in takes:
+        when = t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16]
         if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
-            table.add_row(str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
-                          t.question_id or "-", "[dim]no speech[/dim]", "-", "-", "-", "-", t.status)
+            table.add_row(str(t.id), when, t.question_id or "-", "[dim]no speech[/dim]", "-", "-", "-", "-", t.status)
             continue
         table.add_row(
-            str(t.id), t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16],
+            str(t.id), when,
             t.question_id or "-",
             f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
             f"{t.wpm:.0f}" if t.wpm is not None else "-",
