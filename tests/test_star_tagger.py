@@ -65,7 +65,7 @@ REWORDED = [
 ]
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
 @pytest.mark.parametrize("a, b", REWORDED, ids=["crash", "quotes"])
 def test_light_rewording_gives_the_same_parts(a, b, tagger):
     options = StarOptions(tagger=tagger)
@@ -117,7 +117,7 @@ HYPOTHETICAL = [
 ]
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
 @pytest.mark.parametrize("text", HYPOTHETICAL, ids=[f"h{k}" for k in range(len(HYPOTHETICAL))])
 def test_hypothetical_or_generic_answers_are_flagged(text, tagger):
     report = check_text(text, options=StarOptions(tagger=tagger))
@@ -132,7 +132,7 @@ def test_hypothetical_or_generic_answers_are_flagged(text, tagger):
     "So last year our checkout kept timing out. I had to fix it before Black Friday. I wrote a load test and "
     "moved the inventory check off the request path. We lost no orders that weekend.",
 ], ids=["story", "story-with-would-lesson", "spoken-story"])
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
 def test_stories_are_not_flagged(text, tagger):
     assert not check_text(text, options=StarOptions(tagger=tagger)).not_a_story
 
@@ -170,7 +170,7 @@ LESSONS = [
 ]
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
 @pytest.mark.parametrize("lesson", LESSONS, ids=["did-it-again", "do-it-over", "looking-back", "going-forward"])
 def test_a_lesson_phrased_as_the_users_notes_phrase_it_is_found(lesson, tagger):
     """The first two read as Action or Result to the learned tagger (Learning presence 0.11 and
@@ -244,7 +244,7 @@ WORDS = ("Our support queue kept growing after the spring launch. I needed to ge
 FIGURES = WORDS.replace("the two most", "the 2 most").replace("three hundred to twelve in two", "300 to 12 in 2")
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned"])
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
 def test_an_outcome_said_with_number_words_reads_like_its_figures(tagger):
     """Whisper writes "three hundred" in one take and "300" in the next. With number words the
     last sentence read as Action in both taggers (learned: Result presence 0.41 against 0.78),

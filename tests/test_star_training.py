@@ -110,7 +110,7 @@ def test_answer_figures_count_each_copy_and_score_the_constant_answer_as_the_flo
     assert [perfect[f"missing_{p}"] for p in ("situation", "task", "action", "result")] == [1.0] * 4
 
 
-def test_eval_star_scores_an_answers_file_with_both_taggers(tmp_path, capsys):
+def test_eval_star_scores_an_answers_file_with_every_tagger(tmp_path, capsys):
     from eval_star import main
 
     answers = tmp_path / "answers.jsonl"
@@ -126,7 +126,7 @@ def test_eval_star_scores_an_answers_file_with_both_taggers(tmp_path, capsys):
             {"label": "result", "text": "Broken builds stopped for the rest of the quarter."}]})) + "\n")
     assert main(["--answers", str(answers)]) == 0
     lines = [line for line in capsys.readouterr().out.splitlines() if line.startswith("answers.jsonl")]
-    assert len(lines) == 4  # written and transcript-style, for each tagger
+    assert len(lines) == 6  # written and transcript-style, for each of the three taggers
     for line in lines:
         assert "(2 answers, 9 copies)" in line  # p1 whole + 4 removed, p2 whole + 3 removed
         accuracy = float(line.split("part accuracy ")[1].split()[0])

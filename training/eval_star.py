@@ -9,7 +9,7 @@
 
 Prints part accuracy beside the constant-answer floor ("S, T, A, R present, no lesson"),
 the share of files with all five calls right, and not-a-story accuracy on the extra set,
-for the learned tagger and for the rules.
+for each tagger: the learned one, the hybrid (the default) and the rules.
 
 ``--answers FILE`` scores labelled answers of your own instead (docs/star.md: the real answers
 from public pages): one JSON object per line in the corpus's format (``id``, ``source.repo``,
@@ -56,7 +56,7 @@ def main(argv=None) -> int:
 
         model = load_model(args.model)
         star_learned.load_model = lambda: model  # this script only
-    for tagger in ("learned", "rules"):
+    for tagger in ("learned", "hybrid", "rules"):
         print(f"--- tagger = {tagger}")
         if args.answers:
             _evaluate_answers(tagger, args.answers)

@@ -16,7 +16,9 @@
    on the held-out repository's stories, whole and with Situation, Task, Action or Result
    removed, as written, as a transcript made with *other* settings (``VALID_RENDERING``) and
    as notes clipped at other rates (``NOTES_VALID``), and again on shortened copies cut
-   with another random draw than the training one.
+   with another random draw than the training one. The same held-out copies are also scored
+   as the app's default judges them (``tagger = "hybrid"``: the rules, never fitted to the
+   corpus, settle the parts the tagger is unsure of); printed, not stored with the weights.
 3. The shipped sentence model is fitted on all 19 repositories (stories and shortened
    copies); its presence model on the leave-one-source-out sentence-stage outputs (each from
    a model that did not see that repository), full-length and shortened.
@@ -47,6 +49,8 @@ from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDER
                        without, written)
 
 from starcoach.analysis.star_features import N_FEATURES, batch_features  # noqa: E402
+from starcoach.analysis.star_learned import rules_opinion  # noqa: E402
+from starcoach.analysis.star_report import StarOptions  # noqa: E402
 from starcoach.analysis.star_tagger import PARTS, TaggerModel, presence_features, save_model, tag  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star_tagger.npz"
@@ -251,16 +255,19 @@ def inner_groups(sources: list[str], counts: Counter, k: int) -> list[list[str]]
 # --- evaluation ---------------------------------------------------------------------
 
 def evaluate(model: TaggerModel, stories: list[Story], renders, kind: str) -> list[dict]:
-    """One record per copy of each story: truth, calls, sentence labels."""
+    """One record per copy of each story: truth, calls (the tagger's, and the default hybrid's:
+    the rules settling the parts the tagger is unsure of), sentence labels."""
     out = []
     for s in stories:
         for removed, c in copies(s):
             pairs = renders[(c.id, kind)]
-            t = tag(model, [text for text, _ in pairs])
+            texts = [text for text, _ in pairs]
+            t = tag(model, texts)
+            hybrid = tag(model, texts, second=rules_opinion(StarOptions().unclear_margin))
             out.append({"story": s.id, "source": s.source, "removed": removed,
                         "truth": {p: any(lab == p for _, lab in pairs) for p in PARTS},
                         "author_learning": "learning" in c.authored,
-                        "call": dict(t.present), "confidence": dict(t.confidence),
+                        "call": dict(t.present), "confidence": dict(t.confidence), "hybrid": dict(hybrid.present),
                         "sentences": (sum(a == lab for a, (_, lab) in zip(t.labels, pairs)), len(pairs))})
     return out
 
@@ -383,6 +390,12 @@ def main(argv=None) -> int:
               "more consecutive sentences, at most " + ", ".join(f"{p} {n}" for p, n in SHORT_MAX.items())
               + "; another random draw than training used):\n")
         print_table(results["shortened"])
+        print("\nThe default, tagger = \"hybrid\" (the rules, never fitted to the corpus, settle the parts the "
+              "tagger is unsure of), on the same held-out copies:\n")
+        print_table({f"hybrid: {name}": figures([dict(r, call=r["hybrid"]) for r in records[kind]])
+                     for name, kind in (("written", "written"), ("transcript-style", "transcript"),
+                                        ("shortened written", "short written"),
+                                        ("shortened transcript-style", "short transcript"))})
     else:
         results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),

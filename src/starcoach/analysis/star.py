@@ -1,8 +1,9 @@
 """The STAR checker: Situation, Task, Action, Result and Learning in an answer.
 
-Two labellers: the hand-written rules (``star_rules.py``, the default) and the learned
-sentence tagger (``star_learned.py``, ``[star] tagger = "learned"``; docs/star.md). Both
-give a :class:`StarReport` with the same coach's notes (``star_report.py``).
+Two labellers: the learned sentence tagger (``star_learned.py``) and the hand-written rules
+(``star_rules.py``). ``[star] tagger`` chooses: "hybrid" (the default: the learned tagger, the
+rules settling the parts it is unsure of), "learned" or "rules"; docs/star.md. Each gives a
+:class:`StarReport` with the same coach's notes (``star_report.py``).
 """
 
 from __future__ import annotations
@@ -20,13 +21,14 @@ __all__ = ["PARTS", "Feedback", "PartReport", "Sentence", "StarOptions", "StarRe
 
 def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     """Run the STAR checker on a written answer."""
-    if options is not None and options.tagger == "learned":
+    opts = options or StarOptions()
+    if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return check_text_learned(text, options=options)
+        return check_text_learned(text, options=opts)
     sentences = split_text(text)
     return _report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
-                   duration_s=None, quantified=None, i_we=None, options=options or StarOptions())
+                   duration_s=None, quantified=None, i_we=None, options=opts)
 
 
 def check_spoken(
@@ -46,7 +48,7 @@ def check_spoken(
         options: settings; defaults if None.
     """
     opts = options or StarOptions()
-    if opts.tagger == "learned":
+    if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_spoken_learned
 
         return check_spoken_learned(words, duration_s=duration_s, filler_word_indexes=filler_word_indexes,

@@ -2,10 +2,11 @@
 
 (The checker's entry points are in ``star.py``.)
 
-The report and the coach's notes. Two labellers feed it: the hand-written rules
-(``star_rules.py``, the default: cue evidence and a Viterbi decoder over the story's
-order) and the learned sentence tagger (``star_learned.py``, ``[star] tagger =
-"learned"``, see docs/star.md). Deterministic, offline, and a few milliseconds per answer.
+The report and the coach's notes. Two labellers feed it: the learned sentence tagger
+(``star_learned.py``; by default with the rules settling the parts it is unsure of, ``[star]
+tagger = "hybrid"``, see docs/star.md) and the hand-written rules (``star_rules.py``: cue
+evidence and a Viterbi decoder over the story's order). Deterministic, offline, and a few
+milliseconds per answer.
 """
 
 from __future__ import annotations
@@ -35,23 +36,25 @@ class StarOptions:
     """Settings for the STAR checker and its feedback (``[star]`` in config.toml).
 
     Attributes:
-        tagger: "rules" (the hand-written cues and order decoder, the default) or "learned"
-            (the tagger trained on other authors' stories, :mod:`.star_learned`; see
-            docs/star.md for its validated figures and why it is not the default yet).
+        tagger: "hybrid" (the default: the tagger trained on other authors' stories,
+            :mod:`.star_learned`, with the rules settling the parts it is unsure of), "learned"
+            (the tagger alone) or "rules" (the hand-written cues and order decoder); docs/star.md
+            gives each one's validated figures.
         target_length_s: the answer length interviewers expect (low, high).
         setup_max_share: Situation + Task above this share of the words is too much setup.
         action_min_share: an Action below this share of the words is thin.
         split_pause_s: in a spoken answer, a pause this long ends a sentence the
             recogniser did not punctuate.
         unclear_margin: (learned tagger) a part judged absent whose confidence is within this much of its
-            presence threshold is reported "unclear" (with the sentence quoted), not missing.
+            presence threshold is reported "unclear" (with the sentence quoted), not missing; with
+            "hybrid", such a part is present when the rules find it (Action excepted).
         hypothetical_share: at least this share of the sentences saying what one would,
             will or usually does, with little past narrative, makes the answer "not a story".
         two_part_min_prob: (learned tagger) both clauses of a sentence need at least this probability for
             their parts before the sentence reports two parts.
     """
 
-    tagger: str = field(default="rules", metadata={"choices": ("rules", "learned")})
+    tagger: str = field(default="rules", metadata={"choices": ("rules", "learned", "hybrid")})
     target_length_s: tuple[float, float] = field(default=(90.0, 120.0), metadata={"range": (10.0, 3600.0)})
     setup_max_share: float = field(default=0.34, metadata={"range": (0.0, 1.0)})
     action_min_share: float = field(default=0.30, metadata={"range": (0.0, 1.0)})

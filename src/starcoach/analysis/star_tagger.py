@@ -20,6 +20,7 @@ from __future__ import annotations
 import io
 import json
 import zipfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
@@ -200,14 +201,40 @@ class Tagging:
     present: dict[str, bool]
 
 
-def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None) -> Tagging:
+@dataclass(frozen=True)
+class SecondOpinion:
+    """Another labeller that settles the parts the tagger is unsure of.
+
+    Attributes:
+        parts: the parts it may second.
+        margin: a part judged absent with a confidence at least its threshold minus this is
+            unsure; it is present when ``parts_found`` names it.
+        parts_found: the parts it finds in the answer's sentences.
+    """
+
+    parts: frozenset[str]
+    margin: float
+    parts_found: Callable[[list[str]], frozenset[str]]
+
+
+def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None, *,
+        second: SecondOpinion | None = None) -> Tagging:
     """Label an answer's sentences (in order) and decide which parts it has; ``hints``: per
-    sentence, a part the writer's own label named, or None."""
+    sentence, a part the writer's own label named, or None. ``second``: asked only when a
+    part it may second is judged absent within its margin of the threshold (see
+    :class:`SecondOpinion`)."""
     probs = model.sentence_probs(texts, hints)
     post = model.posteriors(probs)
     n = len(texts)
     score = presence(model, probs, post)
     present = score >= model.thresholds
+    if second is not None:
+        unsure = [i for i, p in enumerate(PARTS)
+                  if p in second.parts and not present[i] and score[i] >= model.thresholds[i] - second.margin]
+        if unsure:
+            found = second.parts_found(texts)
+            for i in unsure:
+                present[i] = PARTS[i] in found
     if n and not present.any():
         present[int(score.argmax())] = True  # every sentence needs some label
     # Each sentence takes its most probable part among those present; a present part that

@@ -1,0 +1,113 @@
+"""The STAR checker's ``tagger = "hybrid"``: the learned tagger decides, and the rules
+settle only the parts it is unsure of (judged absent, confidence within ``unclear_margin`` of
+the threshold). Not Action, which the rules find in any "I + past verb". Chosen
+leave-one-source-out on the corpus; docs/star.md."""
+
+import json
+from pathlib import Path
+
+import pytest
+
+from starcoach.analysis.star import PARTS, StarOptions, check_spoken, check_text
+from starcoach.analysis.star_learned import SECONDED
+from starcoach.analysis.star_tagger import SecondOpinion, load_model, tag
+from starcoach.domain.transcript import Word
+
+LEARNED, HYBRID, RULES = (StarOptions(tagger=t) for t in ("learned", "hybrid", "rules"))
+EXTRA = Path(__file__).parent / "data" / "star_extra"
+
+
+def _present(report) -> dict[str, bool]:
+    return {p: report.parts[p].present for p in PARTS}
+
+
+@pytest.mark.parametrize("name, part", [("01-written-warehouse.txt", "result"), ("12-notes-terse.txt", "task")])
+def test_an_unclear_part_the_rules_find_is_present(name, part):
+    text = (EXTRA / name).read_text()
+    learned, hybrid, rules = (check_text(text, options=o) for o in (LEARNED, HYBRID, RULES))
+    assert learned.parts[part].unclear and not learned.parts[part].present  # the tagger is unsure...
+    assert rules.parts[part].present  # ...the rules find it...
+    assert hybrid.parts[part].present and not hybrid.parts[part].unclear  # ...so it is there
+    assert hybrid.parts[part].confidence == learned.parts[part].confidence  # the tagger's own figure
+    assert any(s.label == part for s in hybrid.sentences)  # and a sentence shows it
+    assert {p: v for p, v in _present(hybrid).items() if p != part} == \
+        {p: v for p, v in _present(learned).items() if p != part}
+
+
+def test_the_rules_do_not_overrule_a_sure_tagger():
+    # Result: the tagger is sure it is absent (0.15, under the unclear band); the rules find it.
+    text = (EXTRA / "13-spoken-punctuated.txt").read_text()
+    learned, hybrid = check_text(text, options=LEARNED), check_text(text, options=HYBRID)
+    assert check_text(text, options=RULES).parts["result"].present
+    assert learned.parts["result"].confidence < 0.5 - HYBRID.unclear_margin
+    assert not hybrid.parts["result"].present
+    # Action is never seconded: here it is unclear to the tagger (no sentence does anything) and
+    # the rules call "I needed to make releases safe" Action.
+    no_action = ("Our deploys failed every Friday. I needed to make releases safe. "
+                 "Failed releases dropped from 6 a month to 1.")
+    learned, hybrid = check_text(no_action, options=LEARNED), check_text(no_action, options=HYBRID)
+    assert check_text(no_action, options=RULES).parts["action"].present
+    assert learned.parts["action"].unclear and not hybrid.parts["action"].present
+    assert "action" not in SECONDED
+
+
+def test_the_second_opinion_is_asked_only_when_a_part_it_may_second_is_unsure():
+    model = load_model()
+    texts = ["Our support queue had grown to 400 open tickets.", "My job was to bring it under 50 in a month.",
+             "I sorted the tickets by cause and wrote fixes for the three most common ones.",
+             "The queue fell to 35 in three weeks."]
+    asked = []
+
+    def opinion(found):
+        def parts_found(t):
+            asked.append(list(t))
+            return frozenset(found)
+        return parts_found
+
+    plain = tag(model, texts)
+    absent = [p for p in PARTS if not plain.present[p]]
+    assert absent == ["learning"]
+    # No margin: nothing is unsure, nothing asked, nothing changes.
+    same = tag(model, texts, second=SecondOpinion(frozenset(PARTS), 0.0, opinion(PARTS)))
+    assert asked == [] and same.present == plain.present
+    # Every absent part unsure (margin 1): asked once, with the sentences; only what it finds and may second.
+    assert tag(model, texts, second=SecondOpinion(frozenset(PARTS), 1.0, opinion(set()))).present == plain.present
+    assert asked == [texts]
+    seconded = tag(model, texts, second=SecondOpinion(frozenset(PARTS), 1.0, opinion({"learning"})))
+    assert seconded.present["learning"] and seconded.confidence == plain.confidence
+    only_task = SecondOpinion(frozenset({"task"}), 1.0, opinion({"learning"}))
+    assert not tag(model, texts, second=only_task).present["learning"]
+
+
+def test_spoken_answers_use_it_too():
+    text = (EXTRA / "12-notes-terse.txt").read_text()
+    words = [Word(w, 0.4 * k, 0.4 * k + 0.3) for k, w in enumerate(text.split())]
+    assert not check_spoken(words, duration_s=0.4 * len(words), options=LEARNED).parts["task"].present
+    assert check_spoken(words, duration_s=0.4 * len(words), options=HYBRID).parts["task"].present
+
+
+def test_answers_written_for_this_project():
+    """Measured with the committed weights (docs/star.md): hybrid 57/60 (0.950), learned 53/60,
+    rules 55/60; the bound guards against regressions."""
+    expected = json.loads((EXTRA / "expected.json").read_text())["files"]
+    right = {"hybrid": 0, "learned": 0}
+    judged = 0
+    for name, want in expected.items():
+        if want["parts"] is None:
+            continue
+        text = (EXTRA / name).read_text()
+        for tagger in right:
+            report = check_text(text, options=StarOptions(tagger=tagger))
+            right[tagger] += sum(report.parts[p].present == want["parts"][p] for p in PARTS)
+        judged += len(PARTS)
+    assert right["hybrid"] / judged >= 0.93 and right["hybrid"] > right["learned"]
+
+
+@pytest.mark.xfail(strict=True, reason="known defect (docs/star.md): a plain outcome sentence right after a "
+                   "one-sentence Action reads as Action to the tagger (Result 0.15, under the band the rules settle)")
+def test_a_plain_outcome_after_a_one_sentence_action_is_the_result():
+    report = check_text("Our release pipeline failed every Friday. My task was to fix it. "
+                        "I rewrote the deploy script and added a canary stage. "
+                        "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.",
+                        options=HYBRID)
+    assert report.parts["result"].present
