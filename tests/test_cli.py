@@ -144,7 +144,11 @@ def test_a_model_that_fails_to_load_while_the_voice_is_read_gets_one_line_not_an
         assert lines[0].startswith(f"starcoach: [model] compute_type = '{unsupported[0]}' cannot run"), lines[0]
 
 
-def test_check_json_on_a_written_answer(tmp_path):
+def test_check_json_on_a_written_answer(tmp_path, home):
+    # The command's document, with the rules (the default tagger reads this answer's Result as
+    # Action: tests/test_star_hybrid.py, a known defect).
+    config = home / "config.toml"
+    config.write_text(config.read_text().replace('tagger = "hybrid"', 'tagger = "rules"'))
     story = tmp_path / "story.md"
     story.write_text("# My story\n\nOur release pipeline failed every Friday. My task was to fix it. "
                      "I rewrote the deploy script and added a canary stage. "

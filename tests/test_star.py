@@ -1,12 +1,24 @@
-"""The STAR checker: labels, presence, feedback, and the shared written set."""
+"""The STAR checker's rules (``tagger = "rules"``): labels, presence, feedback, and the shared
+written set they were written against. The default tagger: test_star_hybrid.py, test_star_tagger.py."""
 
 import json
 
 import pytest
 
-from starcoach.analysis.star import PARTS, check_spoken, check_text, label_sentences, split_text
+from starcoach.analysis import star
+from starcoach.analysis.star import PARTS, StarOptions, label_sentences, split_text
 from starcoach.domain.transcript import Word
 from tests.conftest import SHARED, needs_shared
+
+RULES = StarOptions(tagger="rules")
+
+
+def check_text(text, *, options=RULES):
+    return star.check_text(text, options=options)
+
+
+def check_spoken(words, *, options=RULES, **kwargs):
+    return star.check_spoken(words, options=options, **kwargs)
 
 NARRATIVE = [
     ("situation", "At my last company, our mobile app's crash rate doubled after a major release."),
@@ -191,7 +203,7 @@ def test_ten_out_of_ten_only_when_nothing_is_left_to_improve():
     short = check_text(story)  # a written answer is timed as spoken: this one is far too short
     assert "too_short" in {f.code for f in short.feedback} and short.rating < 10
     said = len(story.split()) / 140 * 60
-    fits = replace(StarOptions(), target_length_s=(said - 5, said + 5))
+    fits = replace(RULES, target_length_s=(said - 5, said + 5))
     assert check_text(story, options=fits).rating == 10
     no_lesson = check_text(" ".join(s for label, s in NARRATIVE if label != "learning"), options=fits)
     assert "missing_learning" in {f.code for f in no_lesson.feedback}
@@ -305,12 +317,13 @@ def test_the_setup_and_action_notes_judge_the_share_they_show():
     assert report.parts["action"].present and 0.2 < setup < 0.8 and 0.1 < action < 0.9
     shown_setup, shown_action = round(100 * setup), round(100 * action)
     # limits that the shares pass by a fraction of a percent: the same figures once rounded
-    just_under = StarOptions(setup_max_share=(shown_setup - 0.49) / 100, action_min_share=(shown_action + 0.49) / 100)
+    just_under = StarOptions(tagger="rules", setup_max_share=(shown_setup - 0.49) / 100,
+                             action_min_share=(shown_action + 0.49) / 100)
     assert setup > just_under.setup_max_share and round(100 * just_under.setup_max_share) == shown_setup
     assert action < just_under.action_min_share and round(100 * just_under.action_min_share) == shown_action
     codes = {f.code for f in check_text(text, options=just_under).feedback}
     assert not {"setup_too_long", "action_short"} & codes, codes
-    over = StarOptions(setup_max_share=setup - 0.02, action_min_share=action + 0.02)
+    over = StarOptions(tagger="rules", setup_max_share=setup - 0.02, action_min_share=action + 0.02)
     notes = {f.code: f.message for f in check_text(text, options=over).feedback}
     assert f"take {shown_setup}% of the answer" in notes["setup_too_long"]
     assert f"{round(100 * over.setup_max_share)}% or less" in notes["setup_too_long"]

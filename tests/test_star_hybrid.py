@@ -1,4 +1,4 @@
-"""The STAR checker's ``tagger = "hybrid"``: the learned tagger decides, and the rules
+"""The default STAR checker, ``tagger = "hybrid"``: the learned tagger decides, and the rules
 settle only the parts it is unsure of (judged absent, confidence within ``unclear_margin`` of
 the threshold). Not Action, which the rules find in any "I + past verb". Chosen
 leave-one-source-out on the corpus; docs/star.md."""
@@ -19,6 +19,12 @@ EXTRA = Path(__file__).parent / "data" / "star_extra"
 
 def _present(report) -> dict[str, bool]:
     return {p: report.parts[p].present for p in PARTS}
+
+
+def test_hybrid_is_the_default():
+    assert StarOptions().tagger == "hybrid"
+    text = (EXTRA / "01-written-warehouse.txt").read_text()
+    assert _present(check_text(text)) == _present(check_text(text, options=HYBRID))
 
 
 @pytest.mark.parametrize("name, part", [("01-written-warehouse.txt", "result"), ("12-notes-terse.txt", "task")])
@@ -82,7 +88,8 @@ def test_the_second_opinion_is_asked_only_when_a_part_it_may_second_is_unsure():
 def test_spoken_answers_use_it_too():
     text = (EXTRA / "12-notes-terse.txt").read_text()
     words = [Word(w, 0.4 * k, 0.4 * k + 0.3) for k, w in enumerate(text.split())]
-    assert not check_spoken(words, duration_s=0.4 * len(words), options=LEARNED).parts["task"].present
+    assert _present(check_spoken(words, duration_s=0.4 * len(words))) == \
+        _present(check_spoken(words, duration_s=0.4 * len(words), options=HYBRID))
     assert check_spoken(words, duration_s=0.4 * len(words), options=HYBRID).parts["task"].present
 
 
@@ -108,6 +115,5 @@ def test_answers_written_for_this_project():
 def test_a_plain_outcome_after_a_one_sentence_action_is_the_result():
     report = check_text("Our release pipeline failed every Friday. My task was to fix it. "
                         "I rewrote the deploy script and added a canary stage. "
-                        "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.",
-                        options=HYBRID)
+                        "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.")
     assert report.parts["result"].present

@@ -29,7 +29,7 @@ HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
 SECTIONS = ("paths", "model", "metrics", "star", "record", "live")
 _EXAMPLE = {"paths": 'recordings = "recordings"', "model": 'name = "base"', "metrics": "long_pause_s = 2.0",
-            "star": 'tagger = "rules"', "record": "countdown_s = 3", "live": "enabled = true"}
+            "star": 'tagger = "hybrid"', "record": "countdown_s = 3", "live": "enabled = true"}
 MAX_CONFIG_BYTES = 1_000_000
 
 # Settings that must not be below another one of the same section.

@@ -54,7 +54,7 @@ class StarOptions:
             their parts before the sentence reports two parts.
     """
 
-    tagger: str = field(default="rules", metadata={"choices": ("rules", "learned", "hybrid")})
+    tagger: str = field(default="hybrid", metadata={"choices": ("rules", "learned", "hybrid")})
     target_length_s: tuple[float, float] = field(default=(90.0, 120.0), metadata={"range": (10.0, 3600.0)})
     setup_max_share: float = field(default=0.34, metadata={"range": (0.0, 1.0)})
     action_min_share: float = field(default=0.30, metadata={"range": (0.0, 1.0)})
