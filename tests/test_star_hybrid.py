@@ -1,7 +1,7 @@
 """The default STAR checker, ``tagger = "hybrid"``: the learned tagger decides, and the rules
-settle only the parts it is unsure of (judged absent, confidence within ``unclear_margin`` of
-the threshold). Not Action, which the rules find in any "I + past verb". Chosen
-leave-one-source-out on the corpus; docs/star.md."""
+settle only the parts it is unsure of (confidence within ``unclear_margin`` of the threshold):
+their "present" seconds Situation, Task, Result and Learning; their "absent" vetoes Action,
+which they find in any "I + past verb". Chosen leave-one-source-out on the corpus; docs/star.md."""
 
 import json
 from pathlib import Path
@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from starcoach.analysis.star import PARTS, StarOptions, check_spoken, check_text
-from starcoach.analysis.star_learned import SECONDED
+from starcoach.analysis.star_learned import SECONDED, rules_opinion
 from starcoach.analysis.star_tagger import SecondOpinion, load_model, tag
 from starcoach.domain.transcript import Word
 
@@ -83,6 +83,33 @@ def test_the_second_opinion_is_asked_only_when_a_part_it_may_second_is_unsure():
     assert seconded.present["learning"] and seconded.confidence == plain.confidence
     only_task = SecondOpinion(frozenset({"task"}), 1.0, opinion({"learning"}))
     assert not tag(model, texts, second=only_task).present["learning"]
+
+
+def test_a_veto_removes_an_unsure_part_the_opinion_does_not_find():
+    model = load_model()
+    texts = ["Our support queue had grown to 400 open tickets.", "My job was to bring it under 50 in a month.",
+             "I sorted the tickets by cause and wrote fixes for the three most common ones.",
+             "The queue fell to 35 in three weeks."]
+    plain = tag(model, texts)
+    assert plain.present["action"] and plain.confidence["action"] < 0.5 + 1.0
+    def finds(found):
+        return lambda sentences: frozenset(found)
+
+    vetoed = tag(model, texts, second=SecondOpinion(frozenset(), 1.0, finds(set()), vetoes=frozenset({"action"})))
+    assert not vetoed.present["action"] and "action" not in vetoed.labels
+    assert vetoed.confidence == plain.confidence
+    kept = tag(model, texts, second=SecondOpinion(frozenset(), 1.0, finds({"action"}), vetoes=frozenset({"action"})))
+    assert kept.present == plain.present
+    # Outside the margin the tagger is sure: no veto.
+    sure = tag(model, texts, second=SecondOpinion(frozenset(), 0.0, finds(set()), vetoes=frozenset({"action"})))
+    assert sure.present == plain.present
+
+
+def test_the_rules_second_four_parts_and_may_only_veto_action():
+    opinion = rules_opinion(0.2)
+    assert opinion.parts == frozenset(PARTS) - {"action"} and opinion.vetoes == {"action"}
+    assert opinion.margin == 0.2
+    assert opinion.parts_found(["I rewrote the deploy script."]) == {"action"}
 
 
 def test_spoken_answers_use_it_too():

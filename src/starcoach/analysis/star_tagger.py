@@ -203,34 +203,38 @@ class Tagging:
 
 @dataclass(frozen=True)
 class SecondOpinion:
-    """Another labeller that settles the parts the tagger is unsure of.
+    """Another labeller that settles the parts the tagger is unsure of: those whose confidence
+    is within ``margin`` of the threshold. An unsure part is present exactly when
+    ``parts_found`` names it, in the direction the opinion is trusted for.
 
     Attributes:
-        parts: the parts it may second.
-        margin: a part judged absent with a confidence at least its threshold minus this is
-            unsure; it is present when ``parts_found`` names it.
+        parts: the parts it may second (judged absent, unsure: present if it finds them).
+        margin: how far from its threshold a part's confidence may be and still be unsure.
         parts_found: the parts it finds in the answer's sentences.
+        vetoes: the parts it may veto (judged present, unsure: absent if it does not find them).
     """
 
     parts: frozenset[str]
     margin: float
     parts_found: Callable[[list[str]], frozenset[str]]
+    vetoes: frozenset[str] = frozenset()
 
 
 def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None, *,
         second: SecondOpinion | None = None) -> Tagging:
     """Label an answer's sentences (in order) and decide which parts it has; ``hints``: per
     sentence, a part the writer's own label named, or None. ``second``: asked only when a
-    part it may second is judged absent within its margin of the threshold (see
-    :class:`SecondOpinion`)."""
+    part it may second or veto is unsure (see :class:`SecondOpinion`)."""
     probs = model.sentence_probs(texts, hints)
     post = model.posteriors(probs)
     n = len(texts)
     score = presence(model, probs, post)
     present = score >= model.thresholds
     if second is not None:
+        low, high = model.thresholds - second.margin, model.thresholds + second.margin
         unsure = [i for i, p in enumerate(PARTS)
-                  if p in second.parts and not present[i] and score[i] >= model.thresholds[i] - second.margin]
+                  if (p in second.parts and not present[i] and score[i] >= low[i])
+                  or (p in second.vetoes and present[i] and score[i] < high[i])]
         if unsure:
             found = second.parts_found(texts)
             for i in unsure:
