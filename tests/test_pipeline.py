@@ -384,6 +384,26 @@ def test_speech_the_decoder_skipped_in_the_middle_is_decoded_on_its_own():
     assert not any(12.0 < s < 13.9 or 30.1 < s < 32.9 for s in starts)  # the pauses stay silent
 
 
+def test_speech_the_decoder_skipped_before_its_first_word_is_decoded_on_its_own():
+    """A live chunk prompted with the text before it opened its words 7 s in (audit 33): the
+    stretch before the first word is a hole like one between two words."""
+    from starcoach.analysis.pipeline import AnalysisOptions, _transcribe_chunk, skipped_speech
+    from starcoach.asr.engine import TranscribeOptions
+
+    x, activity = _voiced(40.0, [(0.5, 12.0), (14.0, 30.0), (33.0, 39.8)])
+    engine = SkipsAWindow(activity, skip=(0.0, 8.0))
+    engine.full_offsets = {}
+    holes = skipped_speech(engine.transcribe(x), activity)
+    engine.calls.clear()
+    assert len(holes) == 1 and holes[0][0] == pytest.approx(0.3, abs=0.05) and 8.0 < holes[0][1] < 8.7
+    engine.full_offsets = {int(holes[0][1] * RATE) - int(holes[0][0] * RATE): holes[0][0]}
+    transcript, _, _ = _transcribe_chunk(engine, AnalysisOptions(transcribe=TranscribeOptions(recover_fillers=False)),
+                                         x, "", activity)
+    assert len(engine.calls) == 2  # the whole, then the skipped opening alone
+    starts = [w.start for w in transcript.words]
+    assert starts == sorted(starts) and sum(s < 8.0 for s in starts) == 8  # words from 0.6 s on again
+
+
 def test_no_speech_skipped_no_second_decoding():
     from starcoach.analysis.pipeline import AnalysisOptions, _transcribe_chunk
     from starcoach.asr.engine import TranscribeOptions

@@ -244,12 +244,13 @@ SKIPPED_SPEECH_S = 1.0
 
 
 def skipped_speech(transcript: Transcript, activity: Activity) -> list[tuple[float, float]]:
-    """(start, end) seconds of each stretch between two words (or after the last) holding
-    :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch starts at the
-    voice, or 0.2 s before it. With no word at all, the whole of the voice is one stretch."""
+    """(start, end) seconds of each stretch before the first word, between two words or after
+    the last holding :data:`SKIPPED_SPEECH_S` or more of voice that no word covers; a stretch
+    starts at the voice, or 0.2 s before it. With no word at all, the whole of the voice is one
+    stretch. Before the first word matters to a live chunk, whose decoding can open seconds in
+    (a chunk prompted with the text before it started its words 7 s in: audit 33)."""
     words = transcript.words
-    bounds = [(a.end, b.start) for a, b in zip(words, words[1:])]
-    bounds.append((words[-1].end if words else 0.0, transcript.duration_s))
+    bounds = list(zip([0.0] + [w.end for w in words], [w.start for w in words] + [transcript.duration_s]))
     out = []
     for done, nxt in bounds:
         if nxt - done < SKIPPED_SPEECH_S + 0.4 or activity.speech_between(done + 0.2, nxt - 0.2) < SKIPPED_SPEECH_S:
