@@ -7,8 +7,8 @@ probability per part and decides which parts are present (see docs/star.md for h
 the leave-one-source-out figures). On top: a sentence whose clauses read as two parts
 ("I rewrote the parser, which cut load time 40%") reports both with their word shares, and
 a part the tagger is unsure about is "unclear" with the closest sentence quoted, or, with
-"hybrid", present when the rules find it in the same sentences. The feedback is the
-checker's own (:func:`.star._coach`).
+"hybrid", settled by the rules on the same sentences (present when they find it; an unsure
+Action absent when they find none). The feedback is the checker's own (:func:`.star._coach`).
 """
 
 from __future__ import annotations

@@ -47,7 +47,8 @@ class StarOptions:
             recogniser did not punctuate.
         unclear_margin: (learned tagger) a part judged absent whose confidence is within this much of its
             presence threshold is reported "unclear" (with the sentence quoted), not missing; with
-            "hybrid", such a part is present when the rules find it (Action excepted).
+            "hybrid", such a part is present when the rules find it, and an Action judged present
+            within it is absent (and unclear) when the rules find none.
         hypothetical_share: at least this share of the sentences saying what one would,
             will or usually does, with little past narrative, makes the answer "not a story".
         two_part_min_prob: (learned tagger) both clauses of a sentence need at least this probability for
