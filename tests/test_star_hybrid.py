@@ -91,7 +91,8 @@ def test_a_veto_removes_an_unsure_part_the_opinion_does_not_find():
              "I sorted the tickets by cause and wrote fixes for the three most common ones.",
              "The queue fell to 35 in three weeks."]
     plain = tag(model, texts)
-    assert plain.present["action"] and plain.confidence["action"] < 0.5 + 1.0
+    assert plain.present["action"]
+
     def finds(found):
         return lambda sentences: frozenset(found)
 
