@@ -119,14 +119,21 @@ def test_analyze_import_and_show_follow_the_schema_and_share_one_shape(copy_samp
     assert shown["model"] == analysed["model"]  # the take's own summary never replaces a field
 
 
-def test_check_json_with_the_learned_tagger_follows_the_schema(home, tmp_path):
+@pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
+def test_check_json_with_each_tagger_follows_the_schema(home, tmp_path, tagger):
     config = home / "config.toml"
-    config.write_text(config.read_text().replace('tagger = "rules"', 'tagger = "learned"', 1))
+    text = config.read_text()
+    assert 'tagger = "hybrid"' in text  # the default the project's config.toml sets
+    config.write_text(text.replace('tagger = "hybrid"', f'tagger = "{tagger}"', 1))
     answer = tmp_path / "answer.txt"
     answer.write_text("Last year our release pipeline failed every Friday. I had to fix it within a month. "
                       "I rewrote the deploy scripts, which cut failed releases by 80%. "
                       "Looking back, I would measure before I change anything.")
     doc = run_json("check", str(answer))
     validate(doc, "check")
-    assert all(0.0 <= doc["star"][p]["confidence"] <= 1.0 for p in ("situation", "task", "action", "result"))
-    assert all(s["probabilities"] for s in doc["star"]["sentences"])
+    confidences = [doc["star"][p]["confidence"] for p in ("situation", "task", "action", "result")]
+    if tagger == "rules":
+        assert confidences == [None] * 4 and not any(s["probabilities"] for s in doc["star"]["sentences"])
+    else:
+        assert all(0.0 <= c <= 1.0 for c in confidences)
+        assert all(s["probabilities"] for s in doc["star"]["sentences"])

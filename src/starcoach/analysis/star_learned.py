@@ -34,11 +34,22 @@ SECONDED = frozenset(PARTS) - {"action"}
 VETOED = frozenset({"action"})
 
 
-def rules_opinion(margin: float) -> SecondOpinion:
-    """The rules as the tagger's second opinion (``tagger = "hybrid"``), on the tagger's own
-    sentences, for the parts the tagger is unsure of within ``margin``."""
-    return SecondOpinion(SECONDED, margin, lambda texts: frozenset(label for label, _ in label_sentences(texts)),
-                         vetoes=VETOED)
+def rules_opinion(margin: float, hints: list[str | None] | None = None) -> SecondOpinion:
+    """The rules as the tagger's second opinion (``tagger = "hybrid"``).
+
+    Args:
+        margin: a part whose confidence is within this of the threshold is unsure.
+        hints: per sentence, the part the writer's own label named ("Result: ..."), or None;
+            the rules read the label as they do when they run alone.
+
+    Returns:
+        The opinion: the rules' labels of the tagger's own sentences.
+    """
+    def labels(texts: list[str]) -> list[str]:
+        named = [f"{h.capitalize()}: {t}" if h else t for t, h in zip(texts, hints or [None] * len(texts))]
+        return [label for label, _ in label_sentences(named)]
+
+    return SecondOpinion(SECONDED, margin, labels, vetoes=VETOED)
 
 
 def label_sentences_learned(texts: list[str], *, model: TaggerModel | None = None) -> list[tuple[str, tuple[str, ...]]]:
@@ -97,7 +108,8 @@ def _two_parts(model: TaggerModel, texts: list[str], labels: tuple[str, ...], pr
 # --- the report -----------------------------------------------------------------
 
 def check_text_learned(text: str, *, options: StarOptions | None = None) -> StarReport:
-    """Run the learned STAR tagger on a written answer.
+    """Run the learned STAR tagger on a written answer (with the rules' second opinion when
+    ``options.tagger`` is "hybrid", as by default).
 
     Args:
         text: the answer (plain text or Markdown; an edited ``export --format md`` file works).
@@ -116,7 +128,8 @@ def check_spoken_learned(
     filler_word_indexes: set[int] | frozenset[int] = frozenset(),
     options: StarOptions | None = None,
 ) -> StarReport:
-    """Run the learned STAR tagger on a transcribed answer.
+    """Run the learned STAR tagger on a transcribed answer (with the rules' second opinion when
+    ``options.tagger`` is "hybrid", as by default).
 
     Args:
         words: the recognised words, with times.
@@ -138,7 +151,7 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
     model = load_model()
     texts = [s.text for s in segments]
     hints = [s.hint for s in segments]
-    second = rules_opinion(options.unclear_margin) if options.tagger == "hybrid" else None
+    second = rules_opinion(options.unclear_margin, hints) if options.tagger == "hybrid" else None
     tagged = tag(model, texts, hints, second=second)
     two = _two_parts(model, texts, tagged.labels, tagged.probs, options)
     sentences = tuple(

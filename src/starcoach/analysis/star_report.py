@@ -107,7 +107,8 @@ class PartReport:
         share_words, share_time: its share of the answer's words and (spoken) time.
         confidence: (learned tagger) the probability that the part is present, from the
             story-level presence model over the sentence probabilities (0..1); None with the rules.
-        unclear: (learned tagger) judged absent, but within ``unclear_margin`` of 0.5.
+        unclear: (learned tagger) judged absent, but within ``unclear_margin`` of 0.5 (with the
+            hybrid: a part the rules did not second, or an Action they vetoed).
     """
 
     present: bool
@@ -240,8 +241,10 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             rating -= 1
         elif n_i:
             strengths.append(f"The Action is in the first person (\"I\" {n_i}, \"we\" {n_we}).")
+    # A part the learned tagger judges present may have no sentence of its own (each sentence
+    # went to a likelier part): nothing to judge its content by, so no note on it.
     result = parts["result"]
-    if result.present:
+    if result.present and result.sentences:
         text = " ".join(sentences[i].text.lower() for i in result.sentences)
         if not _QUANTIFIED.search(text):
             fb.append(Feedback("result_no_number", "warning",
@@ -250,7 +253,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             rating -= 1
         else:
             strengths.append("The Result is quantified.")
-    if parts["learning"].present:
+    if parts["learning"].present and parts["learning"].sentences:
         strengths.append("It ends with a lesson learned.")
     # A written answer is measured by the time it takes to say: at WRITTEN_WPM a minute (it had no
     # length note at all, so 27 words were rated as well as a full story).

@@ -191,7 +191,8 @@ class Tagging:
         posteriors: (n, 5) the same after the order model.
         labels: each sentence's part: its most probable one among the parts judged present.
         confidence: per part, p(present) from the presence stage (0..1).
-        present: per part, whether its confidence reaches the part's threshold.
+        present: per part, whether its confidence reaches the part's threshold, or what a
+            second opinion settled (:class:`SecondOpinion`).
     """
 
     probs: np.ndarray
@@ -204,19 +205,19 @@ class Tagging:
 @dataclass(frozen=True)
 class SecondOpinion:
     """Another labeller that settles the parts the tagger is unsure of: those whose confidence
-    is within ``margin`` of the threshold. An unsure part is present exactly when
-    ``parts_found`` names it, in the direction the opinion is trusted for.
+    is within ``margin`` of the threshold. An unsure part is present exactly when the opinion
+    labels some sentence with it, in the direction the opinion is trusted for.
 
     Attributes:
         parts: the parts it may second (judged absent, unsure: present if it finds them).
         margin: how far from its threshold a part's confidence may be and still be unsure.
-        parts_found: the parts it finds in the answer's sentences.
+        labels: its part for each of the answer's sentences.
         vetoes: the parts it may veto (judged present, unsure: absent if it does not find them).
     """
 
     parts: frozenset[str]
     margin: float
-    parts_found: Callable[[list[str]], frozenset[str]]
+    labels: Callable[[list[str]], list[str]]
     vetoes: frozenset[str] = frozenset()
 
 
@@ -230,22 +231,33 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
     n = len(texts)
     score = presence(model, probs, post)
     present = score >= model.thresholds
+    opinion: list[int] = []  # the second opinion's label of each sentence, when it was asked
+    settled: dict[int, bool] = {}  # part -> present, for the parts the opinion changed
     if second is not None:
         low, high = model.thresholds - second.margin, model.thresholds + second.margin
         unsure = [i for i, p in enumerate(PARTS)
                   if (p in second.parts and not present[i] and score[i] >= low[i])
                   or (p in second.vetoes and present[i] and score[i] < high[i])]
         if unsure:
-            found = second.parts_found(texts)
+            opinion = [PARTS.index(label) for label in second.labels(texts)]
             for i in unsure:
-                present[i] = PARTS[i] in found
-    if n and not present.any():
-        present[int(score.argmax())] = True  # every sentence needs some label
+                if present[i] != (i in opinion):
+                    settled[i] = present[i] = i in opinion
+    if n and not present.any():  # every sentence needs some label; not a part the opinion vetoed
+        present[int(np.where([settled.get(i, True) for i in range(len(PARTS))], score, -1.0).argmax())] = True
     # Each sentence takes its most probable part among those present; a present part that
     # is no sentence's first choice takes its own best sentence if that leaves the other
-    # part with a sentence.
+    # part with a sentence. Where the second opinion changed a part, the sentences follow the
+    # opinion: a part it seconded takes a sentence it labelled so, and the sentences that read
+    # as a part it vetoed take its label for them, if that part is present.
     masked = np.where(present, post, -1.0)
     labels = masked.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
+    for i, kept in settled.items():
+        for j in range(n):
+            if not kept and post[j].argmax() == i and present[opinion[j]]:
+                labels[j] = opinion[j]
+            elif kept and opinion[j] == i and not (labels == i).any() and (labels == labels[j]).sum() > 1:
+                labels[j] = i
     for k in np.flatnonzero(present):
         if n and not (labels == k).any():
             best = int(post[:, k].argmax())
