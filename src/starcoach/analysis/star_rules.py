@@ -1,7 +1,8 @@
 """The hand-written STAR rules: cue evidence per sentence, a Viterbi decoder over the story's
 order, sentence splitting for text and transcripts, and the hypothetical-answer cues.
 
-The default STAR checker (``[star] tagger = "rules"``); ``star.py`` builds the report from it.
+The hand-written STAR rules (``[star] tagger = "rules"``; the default "hybrid" asks them about the
+parts the learned tagger is unsure of); ``star.py`` builds the report from them.
 """
 
 from __future__ import annotations
