@@ -268,7 +268,8 @@ def evaluate(model: TaggerModel, stories: list[Story], renders, kind: str) -> li
                         "truth": {p: any(lab == p for _, lab in pairs) for p in PARTS},
                         "author_learning": "learning" in c.authored,
                         "call": dict(t.present), "confidence": dict(t.confidence), "hybrid": dict(hybrid.present),
-                        "sentences": (sum(a == lab for a, (_, lab) in zip(t.labels, pairs)), len(pairs))})
+                        "sentences": (sum(a == lab for a, (_, lab) in zip(t.labels, pairs)), len(pairs)),
+                        "hybrid_sentences": (sum(a == lab for a, (_, lab) in zip(hybrid.labels, pairs)), len(pairs))})
     return out
 
 
@@ -392,7 +393,8 @@ def main(argv=None) -> int:
         print_table(results["shortened"])
         print("\nThe default, tagger = \"hybrid\" (the rules, never fitted to the corpus, settle the parts the "
               "tagger is unsure of), on the same held-out copies:\n")
-        print_table({f"hybrid: {name}": figures([dict(r, call=r["hybrid"]) for r in records[kind]])
+        print_table({f"hybrid: {name}": figures([dict(r, call=r["hybrid"], sentences=r["hybrid_sentences"])
+                                                 for r in records[kind]])
                      for name, kind in (("written", "written"), ("transcript-style", "transcript"),
                                         ("shortened written", "short written"),
                                         ("shortened transcript-style", "short transcript"))})
