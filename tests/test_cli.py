@@ -163,6 +163,19 @@ def test_check_json_on_a_written_answer(tmp_path, home):
     assert short.startswith("39 words, about 17 s spoken, is short of the 90–120 s target"), short
 
 
+def test_check_json_with_the_default_tagger(tmp_path):
+    story = tmp_path / "story.txt"
+    story.write_text("Our support queue had grown to 400 open tickets. My job was to bring it under 50 in a month. "
+                     "I sorted the tickets by cause and wrote fixes for the three most common ones. "
+                     "The queue fell to 35 in three weeks. Looking back, I would have sorted the tickets on day one.\n")
+    result = run("check", story, "--json")
+    assert result.exit_code == 0, result.output
+    star = json.loads(result.stdout)["star"]
+    assert [s["label"] for s in star["sentences"]] == ["situation", "task", "action", "result", "learning"]
+    assert all(star[p]["present"] and 0.5 <= star[p]["confidence"] <= 1 for p in ("task", "action", "result"))
+    assert {f["code"] for f in star["feedback"]} == {"setup_too_long", "action_short", "too_short"}
+
+
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"), (b"", "empty"), (b"\xff\xfe\x00\x01binary", "not a UTF-8 text file"),
 ])
