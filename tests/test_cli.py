@@ -144,18 +144,21 @@ def test_a_model_that_fails_to_load_while_the_voice_is_read_gets_one_line_not_an
         assert lines[0].startswith(f"starcoach: [model] compute_type = '{unsupported[0]}' cannot run"), lines[0]
 
 
+def _check_json(path, text: str) -> dict:
+    path.write_text(text)
+    result = run("check", path, "--json")
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
 def test_check_json_on_a_written_answer(tmp_path, home):
     # The command's document, with the rules (the default tagger reads this answer's Result as
     # Action: tests/test_star_hybrid.py, a known defect).
     config = home / "config.toml"
     config.write_text(config.read_text().replace('tagger = "hybrid"', 'tagger = "rules"'))
-    story = tmp_path / "story.md"
-    story.write_text("# My story\n\nOur release pipeline failed every Friday. My task was to fix it. "
-                     "I rewrote the deploy script and added a canary stage. "
-                     "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.\n")
-    result = run("check", story, "--json")
-    assert result.exit_code == 0, result.output
-    doc = json.loads(result.stdout)
+    doc = _check_json(tmp_path / "story.md", "# My story\n\nOur release pipeline failed every Friday. "
+                      "My task was to fix it. I rewrote the deploy script and added a canary stage. "
+                      "Failed releases dropped from 6 a month to 1. Looking back, I would add the canary first.\n")
     assert [s["label"] for s in doc["star"]["sentences"]] == ["situation", "task", "action", "result", "learning"]
     assert doc["star"]["rating"] >= 8
     assert [f["code"] for f in doc["star"]["feedback"]] == ["action_short", "too_short"]  # one sentence of Action
@@ -164,13 +167,10 @@ def test_check_json_on_a_written_answer(tmp_path, home):
 
 
 def test_check_json_with_the_default_tagger(tmp_path):
-    story = tmp_path / "story.txt"
-    story.write_text("Our support queue had grown to 400 open tickets. My job was to bring it under 50 in a month. "
-                     "I sorted the tickets by cause and wrote fixes for the three most common ones. "
-                     "The queue fell to 35 in three weeks. Looking back, I would have sorted the tickets on day one.\n")
-    result = run("check", story, "--json")
-    assert result.exit_code == 0, result.output
-    star = json.loads(result.stdout)["star"]
+    star = _check_json(tmp_path / "story.txt", "Our support queue had grown to 400 open tickets. My job was to "
+                       "bring it under 50 in a month. I sorted the tickets by cause and wrote fixes for the three "
+                       "most common ones. The queue fell to 35 in three weeks. Looking back, I would have sorted "
+                       "the tickets on day one.\n")["star"]
     assert [s["label"] for s in star["sentences"]] == ["situation", "task", "action", "result", "learning"]
     assert all(star[p]["present"] and 0.5 <= star[p]["confidence"] <= 1 for p in ("task", "action", "result"))
     assert {f["code"] for f in star["feedback"]} == {"setup_too_long", "action_short", "too_short"}
