@@ -112,7 +112,7 @@ def test_a_guess_made_in_the_final_pause_is_the_last_chunk_with_no_decoding_afte
     assert result.transcript.duration_s == pytest.approx(6.0, abs=0.01)
 
 
-def test_speech_after_the_last_guess_is_decoded_alone_at_absolute_times():
+def test_a_short_piece_after_the_last_guess_is_decoded_with_the_audio_before_it_and_keeps_its_own_words():
     calls = []
 
     def counting(samples, context):
@@ -124,11 +124,34 @@ def test_speech_after_the_last_guess_is_decoded_alone_at_absolute_times():
     _feed_in_real_time(live, x)
     assert calls, "no guess was made in the pause"
     guess_len = calls[-1]
+    assert guess_len <= 5.0
     live.feed(tone(2.0))  # the speaker goes on, then stops at once: no pause to guess in
     result = live.finish()
-    assert calls[-1] == pytest.approx(2.0 + 5.0 - guess_len, abs=0.01)  # only the audio after the guess
+    # 2 s alone is too little for Whisper: it is read with the guessed audio before it (all of it, under 5 s)
+    assert calls[-1] == pytest.approx(guess_len + (7.0 - guess_len), abs=0.01)
     starts = [w.start for w in result.transcript.words]
+    # the lead's words are not repeated: 8 words from the guess, then the 4 of the last 2 s
     assert len(starts) == 12 and starts[-4:] == pytest.approx([5.0, 5.5, 6.0, 6.5], abs=0.01)
+    assert starts == sorted(starts)
+    assert all(seg.start >= 0 for seg in result.transcript.segments)
+
+
+def test_a_last_piece_as_long_as_a_chunk_is_decoded_alone():
+    calls = []
+
+    def counting(samples, context):
+        calls.append(len(samples) / RATE)
+        return fake_chunk(samples, context)
+
+    x = np.concatenate([tone(4.0), silence(1.0)])
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=6, max_chunk_s=28, pause_s=0.3))
+    _feed_in_real_time(live, x)
+    assert calls, "no guess was made in the pause"
+    guess_len = calls[-1]
+    live.feed(tone(7.0))  # 7 s more, no pause: a piece longer than min_chunk_s needs no lead
+    result = live.finish()
+    assert calls[-1] == pytest.approx(12.0 - guess_len, abs=0.01)
+    assert len(result.transcript.words) == 8 + 14
 
 
 def test_the_take_keeps_only_the_level_regions_a_voice_detector_hears_and_its_signal_stats():

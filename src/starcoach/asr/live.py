@@ -7,7 +7,9 @@ with the previous chunk's words as context, its word times shifted to absolute
 time, and its dropped fillers recovered while the speaker goes on talking. At each
 pause, when idle, it also transcribes the unfinished chunk as it stands (a guess); when
 the recording stops, only the speech after the last guess is left to decode, and
-usually there is none.
+usually there is none. A short last piece is decoded with a few seconds of the audio
+before it, whose words are dropped: on its own, a second of speech in noise came back
+as "3.5, 2.2.2.2…" after a 5 s temperature fallback.
 """
 
 from __future__ import annotations
@@ -33,6 +35,9 @@ class LiveOptions:
         max_chunk_s: close it at the quietest moment before this, pause or not.
         pause_s: a silence at least this long is a place to cut.
         context_chars: how much of the previous chunk's text is given as context.
+        lead_s: the last piece, decoded after the stop, is topped up towards ``min_chunk_s`` with
+            up to this much of the audio before it (its words dropped): Whisper reads a second
+            or two of speech on its own poorly, and in noise it can read it as anything.
     """
 
     enabled: bool = True
@@ -40,6 +45,7 @@ class LiveOptions:
     max_chunk_s: float = field(default=28.0, metadata={"range": (5.0, 29.5)})
     pause_s: float = field(default=0.3, metadata={"range": (0.05, 5.0)})
     context_chars: int = field(default=200, metadata={"range": (0, 2000)})
+    lead_s: float = field(default=5.0, metadata={"range": (0.0, 15.0)})
 
 
 @dataclass(frozen=True)
@@ -86,6 +92,7 @@ class LiveTranscriber:
         self._unconfirmed: list[tuple[float, float]] = []
         self._chunks: list[tuple[float, float]] = []
         self._context = ""
+        self._tail = np.zeros(0, dtype=np.float32)  # the end of the last closed chunk (lead_s of it)
         self._guess: tuple[int, tuple, list] | None = None  # (end in the pending chunk, its transcription, voice)
         self._find_voice = voice
         self._voice: list[tuple[float, float]] = []
@@ -110,7 +117,9 @@ class LiveTranscriber:
             # that, and decode only what followed it, if it holds any speech.
             self._close_chunk(self._guess[0])
         if self._pending_len and self._has_speech():
-            self._close_chunk(self._pending_len)
+            piece = self._pending_len / self.rate
+            lead = min(self.opts.lead_s, max(0.0, self.opts.min_chunk_s - piece))
+            self._close_chunk(self._pending_len, lead=lead)
         levels = self._meter.levels
         activity = activity_from_levels(levels)
         if self._find_voice is not None:
@@ -216,7 +225,7 @@ class LiveTranscriber:
             return np.ones(len(frames), dtype=bool)
         return np.zeros(len(frames), dtype=bool)  # one steady level, no contrast: no pause
 
-    def _close_chunk(self, cut: int) -> None:
+    def _close_chunk(self, cut: int, lead: float = 0.0) -> None:
         audio = np.concatenate(self._pending)
         cut = min(cut, len(audio))
         chunk, rest = audio[:cut], audio[cut:]
@@ -226,6 +235,9 @@ class LiveTranscriber:
         if self._guess and self._guess[0] == cut:
             transcript, fillers, unconfirmed = self._guess[1]
             voice = self._guess[2]
+        elif lead > 0 and len(self._tail):
+            transcript, fillers, unconfirmed = self._with_lead(chunk, lead)
+            voice = self._voice_in(chunk)
         else:
             transcript, fillers, unconfirmed = self._transcribe_chunk(chunk, self._context)
             voice = self._voice_in(chunk)
@@ -239,6 +251,27 @@ class LiveTranscriber:
         if transcript.text:
             self._context = (self._context + " " + transcript.text).strip()[-self.opts.context_chars:]
         self._start += cut
+        self._tail = chunk[-int(self.opts.lead_s * self.rate):] if self.opts.lead_s > 0 else chunk[:0]
         self._pending = [rest] if len(rest) else []
         self._pending_len = len(rest)
 
+
+    def _with_lead(self, chunk: np.ndarray, lead: float):
+        """Decode ``chunk`` with up to ``lead`` seconds of the audio before it, prompted with the
+        words before that audio, and keep what falls in ``chunk`` (times relative to it)."""
+        tail = self._tail[len(self._tail) - min(len(self._tail), int(lead * self.rate)):]
+        back = len(tail) / self.rate
+        start = self._start / self.rate - back  # absolute time of the lead's first sample
+        before = [w.text.strip() for seg in self._segments for w in seg.words if w.end <= start]
+        context = " ".join(before)[-self.opts.context_chars:]
+        transcript, fillers, unconfirmed = self._transcribe_chunk(np.concatenate([tail, chunk]), context)
+        transcript = transcript.shifted(-back)
+        drop = {i for i, w in enumerate(transcript.words) if (w.start + w.end) / 2 < 0}
+        kept = transcript.without(drop)
+        segments = tuple(replace(seg, start=max(seg.start, seg.words[0].start if seg.words else 0.0, 0.0))
+                         for seg in kept.segments if seg.words or seg.start >= 0)
+        transcript = replace(kept, segments=segments, duration_s=len(chunk) / self.rate)
+        fillers = tuple(replace(f, start=round(f.start - back, 3), end=round(f.end - back, 3))
+                        for f in fillers if f.start - back >= 0)
+        unconfirmed = tuple((round(a - back, 3), round(b - back, 3)) for a, b in unconfirmed if a - back >= 0)
+        return transcript, fillers, unconfirmed
