@@ -136,7 +136,7 @@ def test_a_short_piece_after_the_last_guess_is_decoded_with_the_audio_before_it_
     assert all(seg.start >= 0 for seg in result.transcript.segments)
 
 
-def test_a_last_piece_as_long_as_a_chunk_is_decoded_alone():
+def test_a_last_piece_longer_than_short_s_is_decoded_alone():
     calls = []
 
     def counting(samples, context):
@@ -144,14 +144,41 @@ def test_a_last_piece_as_long_as_a_chunk_is_decoded_alone():
         return fake_chunk(samples, context)
 
     x = np.concatenate([tone(4.0), silence(1.0)])
-    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=6, max_chunk_s=28, pause_s=0.3))
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3, short_s=6))
     _feed_in_real_time(live, x)
     assert calls, "no guess was made in the pause"
     guess_len = calls[-1]
-    live.feed(tone(7.0))  # 7 s more, no pause: a piece longer than min_chunk_s needs no lead
+    live.feed(tone(7.0))  # 7 s more, no pause: long enough to be read alone
     result = live.finish()
     assert calls[-1] == pytest.approx(12.0 - guess_len, abs=0.01)
     assert len(result.transcript.words) == 8 + 14
+
+
+def test_a_guess_soon_after_a_cut_is_decoded_with_the_end_of_the_chunk_before_it():
+    calls = []
+
+    def counting(samples, context):
+        calls.append((len(samples) / RATE, context))
+        return fake_chunk(samples, context)
+
+    x = np.concatenate([tone(10.0), silence(1.0), tone(2.0), silence(1.0)])
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=5, max_chunk_s=28, pause_s=0.3))
+    _feed_in_real_time(live, x)
+    decoded = len(calls)
+    result = live.finish()
+    assert len(calls) == decoded, "the guess in the final pause was not reused"
+    cut = result.chunks[0][1]
+    assert 10.0 <= cut <= 11.0
+    length, context = calls[-1]
+    # the guess holds the pending 2-3 s and the 5 s before the cut, prompted with the words before those 5 s
+    assert length - (result.chunks[-1][1] - cut) == pytest.approx(5.0, abs=0.01)
+    assert context.split() == [f"w{i}" for i in range(10)]
+    starts = [w.start for w in result.transcript.words]
+    assert starts == sorted(starts)
+    # the lead's words are not repeated: 20 from the first chunk, then only those of the last 2 s
+    # (4 or 5: the stand-in marks half-seconds from where its audio starts)
+    assert len([t for t in starts if t < cut]) == 20
+    assert 4 <= len([t for t in starts if t >= cut]) <= 5
 
 
 def test_the_take_keeps_only_the_level_regions_a_voice_detector_hears_and_its_signal_stats():

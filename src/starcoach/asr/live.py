@@ -7,9 +7,9 @@ with the previous chunk's words as context, its word times shifted to absolute
 time, and its dropped fillers recovered while the speaker goes on talking. At each
 pause, when idle, it also transcribes the unfinished chunk as it stands (a guess); when
 the recording stops, only the speech after the last guess is left to decode, and
-usually there is none. A short last piece is decoded with a few seconds of the audio
-before it, whose words are dropped: on its own, a second of speech in noise came back
-as "3.5, 2.2.2.2…" after a 5 s temperature fallback.
+usually there is none. A short stretch (a guess soon after a cut, the last piece) is
+decoded with a few seconds of the audio before it, whose words are dropped: on its own,
+a second of speech in noise came back as "3.5, 2.2.2.2…" after a 5 s temperature fallback.
 """
 
 from __future__ import annotations
@@ -35,9 +35,11 @@ class LiveOptions:
         max_chunk_s: close it at the quietest moment before this, pause or not.
         pause_s: a silence at least this long is a place to cut.
         context_chars: how much of the previous chunk's text is given as context.
-        lead_s: the last piece, decoded after the stop, is topped up towards ``min_chunk_s`` with
-            up to this much of the audio before it (its words dropped): Whisper reads a second
-            or two of speech on its own poorly, and in noise it can read it as anything.
+        short_s: a stretch shorter than this (a guess soon after a cut, the last piece after
+            the stop) is decoded with audio from before it, up to this length in all...
+        lead_s: ...and at most this much of it (its words dropped): Whisper reads a second or
+            two of speech on its own poorly ("Bye, all." after the last words), and in noise it
+            can read it as anything.
     """
 
     enabled: bool = True
@@ -45,6 +47,7 @@ class LiveOptions:
     max_chunk_s: float = field(default=28.0, metadata={"range": (5.0, 29.5)})
     pause_s: float = field(default=0.3, metadata={"range": (0.05, 5.0)})
     context_chars: int = field(default=200, metadata={"range": (0, 2000)})
+    short_s: float = field(default=10.0, metadata={"range": (0.0, 29.0)})
     lead_s: float = field(default=5.0, metadata={"range": (0.0, 15.0)})
 
 
@@ -117,9 +120,7 @@ class LiveTranscriber:
             # that, and decode only what followed it, if it holds any speech.
             self._close_chunk(self._guess[0])
         if self._pending_len and self._has_speech():
-            piece = self._pending_len / self.rate
-            lead = min(self.opts.lead_s, max(0.0, self.opts.min_chunk_s - piece))
-            self._close_chunk(self._pending_len, lead=lead)
+            self._close_chunk(self._pending_len)
         levels = self._meter.levels
         activity = activity_from_levels(levels)
         if self._find_voice is not None:
@@ -173,7 +174,7 @@ class LiveTranscriber:
         mark(f"worker: guess {(self._start + end) / self.rate:.2f}")
         audio = np.concatenate(self._pending)
         self._pending = [audio]
-        self._guess = (end, self._transcribe_chunk(audio[:end], self._context), self._voice_in(audio[:end]))
+        self._guess = (end, self._decode(audio[:end]), self._voice_in(audio[:end]))
 
     def _voice_in(self, samples: np.ndarray) -> list[tuple[float, float]]:
         return list(self._find_voice(samples)) if self._find_voice is not None else []
@@ -225,7 +226,7 @@ class LiveTranscriber:
             return np.ones(len(frames), dtype=bool)
         return np.zeros(len(frames), dtype=bool)  # one steady level, no contrast: no pause
 
-    def _close_chunk(self, cut: int, lead: float = 0.0) -> None:
+    def _close_chunk(self, cut: int) -> None:
         audio = np.concatenate(self._pending)
         cut = min(cut, len(audio))
         chunk, rest = audio[:cut], audio[cut:]
@@ -235,11 +236,8 @@ class LiveTranscriber:
         if self._guess and self._guess[0] == cut:
             transcript, fillers, unconfirmed = self._guess[1]
             voice = self._guess[2]
-        elif lead > 0 and len(self._tail):
-            transcript, fillers, unconfirmed = self._with_lead(chunk, lead)
-            voice = self._voice_in(chunk)
         else:
-            transcript, fillers, unconfirmed = self._transcribe_chunk(chunk, self._context)
+            transcript, fillers, unconfirmed = self._decode(chunk)
             voice = self._voice_in(chunk)
         self._voice += [(round(s + offset, 3), round(e + offset, 3)) for s, e in voice]
         self._guess = None
@@ -255,6 +253,13 @@ class LiveTranscriber:
         self._pending = [rest] if len(rest) else []
         self._pending_len = len(rest)
 
+
+    def _decode(self, chunk: np.ndarray):
+        """Transcribe a stretch of the pending chunk (a short one with audio from before it)."""
+        lead = min(self.opts.lead_s, max(0.0, self.opts.short_s - len(chunk) / self.rate))
+        if lead > 0 and len(self._tail):
+            return self._with_lead(chunk, lead)
+        return self._transcribe_chunk(chunk, self._context)
 
     def _with_lead(self, chunk: np.ndarray, lead: float):
         """Decode ``chunk`` with up to ``lead`` seconds of the audio before it, prompted with the
