@@ -133,7 +133,68 @@ def test_a_short_piece_after_the_last_guess_is_decoded_with_the_audio_before_it_
     # the lead's words are not repeated: 8 words from the guess, then the 4 of the last 2 s
     assert len(starts) == 12 and starts[-4:] == pytest.approx([5.0, 5.5, 6.0, 6.5], abs=0.01)
     assert starts == sorted(starts)
-    assert all(seg.start >= 0 for seg in result.transcript.segments)
+    cut = result.chunks[-1][0]
+    last = [seg for seg in result.transcript.segments if seg.words[0].start >= cut]
+    assert last and all(seg.start >= cut for seg in last)  # the lead's start is not the segment's
+
+
+def test_with_lead_s_0_a_short_last_piece_is_decoded_alone():
+    calls = []
+
+    def counting(samples, context):
+        calls.append(len(samples) / RATE)
+        return fake_chunk(samples, context)
+
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3, lead_s=0))
+    _feed_in_real_time(live, np.concatenate([tone(4.0), silence(1.0)]))
+    guess_len = calls[-1]
+    live.feed(tone(2.0))
+    live.finish()
+    assert calls[-1] == pytest.approx(7.0 - guess_len, abs=0.01)
+
+
+def test_the_lead_reaches_back_past_a_short_chunk_into_the_one_before():
+    calls = []
+
+    def counting(samples, context):
+        calls.append(len(samples) / RATE)
+        return fake_chunk(samples, context)
+
+    # a chunk closed at the pause after 8 s, a guess 2-3 s later, then 1.5 s more and the stop
+    x = np.concatenate([tone(8.0), silence(1.0), tone(1.5), silence(1.0)])
+    live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=5, max_chunk_s=28, pause_s=0.3))
+    _feed_in_real_time(live, x)
+    live.feed(tone(1.5))
+    result = live.finish()
+    assert len(result.chunks) == 3
+    piece = result.chunks[-1][1] - result.chunks[-1][0]
+    assert result.chunks[-2][1] - result.chunks[-2][0] < 5.0
+    assert calls[-1] == pytest.approx(piece + 5.0, abs=0.01)  # 5 s of lead, across both chunks before
+
+
+def test_a_word_the_lead_decode_stretches_over_the_cut_is_not_repeated():
+    seen = []
+
+    def stretching(samples, context):
+        """Ends every stretch with "managed." just before its end; a decode with a lead (its
+        second call on) also reads that word again, stretched over the cut, then "bye."."""
+        n = len(samples) / RATE
+        seen.append(context)
+        if len(seen) == 1:
+            words = [Word("a", 1.0, 1.5), Word("managed.", n - 0.6, n - 0.1)]
+        else:
+            back = 5.0
+            words = [Word("x", 1.0, 1.5), Word("managed.", back - 0.5, back + 0.7), Word("bye.", back + 1.0, back + 1.4)]
+        return Transcript.from_words(words, n), (), ()
+
+    x = np.concatenate([tone(11.5), silence(2.0), tone(1.5)])
+    live = LiveTranscriber(stretching, options=LiveOptions(min_chunk_s=5, max_chunk_s=28, pause_s=0.3), guess=False)
+    for i in range(0, len(x), 1600):
+        live.feed(x[i:i + 1600])
+    result = live.finish()
+    assert len(result.chunks) == 2 and len(seen) == 2
+    assert [w.text for w in result.transcript.words] == ["a", "managed.", "bye."]
+    assert seen[1] == "a"  # the prompt: the words before the lead's audio
 
 
 def test_a_last_piece_longer_than_short_s_is_decoded_alone():

@@ -9,7 +9,7 @@ pause, when idle, it also transcribes the unfinished chunk as it stands (a guess
 the recording stops, only the speech after the last guess is left to decode, and
 usually there is none. A short stretch (a guess soon after a cut, the last piece) is
 decoded with a few seconds of the audio before it, whose words are dropped: on its own,
-a second of speech in noise came back as "3.5, 2.2.2.2…" after a 5 s temperature fallback.
+a second or two of speech in noise came back as "3.5, 2.2.2.2…" after a 5 s temperature fallback.
 """
 
 from __future__ import annotations
@@ -22,7 +22,7 @@ import numpy as np
 
 from ..audio.activity import HOP_S, Activity, LevelMeter, SignalStats, activity_from_levels, with_voice
 from ..domain.trace import mark
-from ..domain.transcript import Filler, Segment, Transcript
+from ..domain.transcript import Filler, Segment, Transcript, join_words
 
 
 @dataclass(frozen=True)
@@ -43,7 +43,7 @@ class LiveOptions:
     """
 
     enabled: bool = True
-    min_chunk_s: float = field(default=18.0, metadata={"range": (5.0, 29.0)})
+    min_chunk_s: float = field(default=12.0, metadata={"range": (5.0, 29.0)})
     max_chunk_s: float = field(default=28.0, metadata={"range": (5.0, 29.5)})
     pause_s: float = field(default=0.3, metadata={"range": (0.05, 5.0)})
     context_chars: int = field(default=200, metadata={"range": (0, 2000)})
@@ -249,10 +249,11 @@ class LiveTranscriber:
         if transcript.text:
             self._context = (self._context + " " + transcript.text).strip()[-self.opts.context_chars:]
         self._start += cut
-        self._tail = chunk[-int(self.opts.lead_s * self.rate):] if self.opts.lead_s > 0 else chunk[:0]
+        keep = int(self.opts.lead_s * self.rate)  # the audio a lead can reach back into, across chunks
+        self._tail = np.concatenate([self._tail, chunk])[max(0, len(self._tail) + len(chunk) - keep):].copy() \
+            if keep else self._tail[:0]
         self._pending = [rest] if len(rest) else []
         self._pending_len = len(rest)
-
 
     def _decode(self, chunk: np.ndarray):
         """Transcribe a stretch of the pending chunk (a short one with audio from before it)."""
@@ -263,15 +264,18 @@ class LiveTranscriber:
 
     def _with_lead(self, chunk: np.ndarray, lead: float):
         """Decode ``chunk`` with up to ``lead`` seconds of the audio before it, prompted with the
-        words before that audio, and keep what falls in ``chunk`` (times relative to it)."""
+        words before that audio, and keep what falls in ``chunk`` (times relative to it): words
+        centred after the cut that do not start inside the last word already kept (the lead's
+        decode can stretch that word over the cut)."""
         tail = self._tail[len(self._tail) - min(len(self._tail), int(lead * self.rate)):]
         back = len(tail) / self.rate
         start = self._start / self.rate - back  # absolute time of the lead's first sample
-        before = [w.text.strip() for seg in self._segments for w in seg.words if w.end <= start]
-        context = " ".join(before)[-self.opts.context_chars:]
+        kept_words = [w for seg in self._segments for w in seg.words]
+        context = join_words(w.text for w in kept_words if w.end <= start)[-self.opts.context_chars:]
+        last_end = kept_words[-1].end - self._start / self.rate if kept_words else -back  # relative to the cut
         transcript, fillers, unconfirmed = self._transcribe_chunk(np.concatenate([tail, chunk]), context)
         transcript = transcript.shifted(-back)
-        drop = {i for i, w in enumerate(transcript.words) if (w.start + w.end) / 2 < 0}
+        drop = {i for i, w in enumerate(transcript.words) if (w.start + w.end) / 2 < 0 or w.start < last_end - 0.05}
         kept = transcript.without(drop)
         segments = tuple(replace(seg, start=max(seg.start, seg.words[0].start if seg.words else 0.0, 0.0))
                          for seg in kept.segments if seg.words or seg.start >= 0)
