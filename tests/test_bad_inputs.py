@@ -170,7 +170,7 @@ ROWS = [
     Row("check-emoji-only", lambda t, h: ["check", write(t, "a.txt", "\U0001F600 \U0001F389\n")], 1, "no words"),
     Row("check-zero-width", lambda t, h: ["check", write(t, "a.txt", "\u200b\u200b\u2060\n")], 1, "no words"),
     # 11: config values out of range
-    Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 18.0", "min_chunk_s = 0") or ["takes"], 1,
+    Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 12.0", "min_chunk_s = 0") or ["takes"], 1,
         "min_chunk_s = 0"),
     Row("config-nan", lambda t, h: config_replace(h, "pause_min_s = 1.0", "pause_min_s = nan") or ["takes"], 1,
         "pause_min_s = nan"),
