@@ -184,7 +184,8 @@ def test_a_word_the_lead_decode_stretches_over_the_cut_is_not_repeated():
             words = [Word("a", 1.0, 1.5), Word("managed.", n - 0.6, n - 0.1)]
         else:
             back = 5.0
-            words = [Word("x", 1.0, 1.5), Word("managed.", back - 0.5, back + 0.7), Word("bye.", back + 1.0, back + 1.4)]
+            words = [Word("x", 1.0, 1.5), Word("managed.", back - 0.5, back + 0.7),
+                     Word("bye.", back + 1.0, back + 1.4)]
         return Transcript.from_words(words, n), (), ()
 
     x = np.concatenate([tone(11.5), silence(2.0), tone(1.5)])

@@ -95,7 +95,7 @@ class LiveTranscriber:
         self._unconfirmed: list[tuple[float, float]] = []
         self._chunks: list[tuple[float, float]] = []
         self._context = ""
-        self._tail = np.zeros(0, dtype=np.float32)  # the end of the last closed chunk (lead_s of it)
+        self._tail = np.zeros(0, dtype=np.float32)  # the lead_s of audio before the pending chunk
         self._guess: tuple[int, tuple, list] | None = None  # (end in the pending chunk, its transcription, voice)
         self._find_voice = voice
         self._voice: list[tuple[float, float]] = []
