@@ -93,13 +93,19 @@ def _feed_in_real_time(live, x, block=1600):
             time.sleep(0.001)
 
 
-def test_a_guess_made_in_the_final_pause_is_the_last_chunk_with_no_decoding_after_stop():
-    calls = []
+def _counting():
+    """The stand-in recogniser, and the length of every stretch it was asked to decode."""
+    calls: list[float] = []
 
     def counting(samples, context):
         calls.append(len(samples) / RATE)
         return fake_chunk(samples, context)
 
+    return calls, counting
+
+
+def test_a_guess_made_in_the_final_pause_is_the_last_chunk_with_no_decoding_after_stop():
+    calls, counting = _counting()
     x = np.concatenate([silence(0.5), tone(4.0), silence(1.5)])
     live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3))
     _feed_in_real_time(live, x)
@@ -113,12 +119,7 @@ def test_a_guess_made_in_the_final_pause_is_the_last_chunk_with_no_decoding_afte
 
 
 def test_a_short_piece_after_the_last_guess_is_decoded_with_the_audio_before_it_and_keeps_its_own_words():
-    calls = []
-
-    def counting(samples, context):
-        calls.append(len(samples) / RATE)
-        return fake_chunk(samples, context)
-
+    calls, counting = _counting()
     x = np.concatenate([tone(4.0), silence(1.0)])
     live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3))
     _feed_in_real_time(live, x)
@@ -139,12 +140,7 @@ def test_a_short_piece_after_the_last_guess_is_decoded_with_the_audio_before_it_
 
 
 def test_with_lead_s_0_a_short_last_piece_is_decoded_alone():
-    calls = []
-
-    def counting(samples, context):
-        calls.append(len(samples) / RATE)
-        return fake_chunk(samples, context)
-
+    calls, counting = _counting()
     live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3, lead_s=0))
     _feed_in_real_time(live, np.concatenate([tone(4.0), silence(1.0)]))
     guess_len = calls[-1]
@@ -154,12 +150,7 @@ def test_with_lead_s_0_a_short_last_piece_is_decoded_alone():
 
 
 def test_the_lead_reaches_back_past_a_short_chunk_into_the_one_before():
-    calls = []
-
-    def counting(samples, context):
-        calls.append(len(samples) / RATE)
-        return fake_chunk(samples, context)
-
+    calls, counting = _counting()
     # a chunk closed at the pause after 8 s, a guess 2-3 s later, then 1.5 s more and the stop
     x = np.concatenate([tone(8.0), silence(1.0), tone(1.5), silence(1.0)])
     live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=5, max_chunk_s=28, pause_s=0.3))
@@ -199,12 +190,7 @@ def test_a_word_the_lead_decode_stretches_over_the_cut_is_not_repeated():
 
 
 def test_a_last_piece_longer_than_short_s_is_decoded_alone():
-    calls = []
-
-    def counting(samples, context):
-        calls.append(len(samples) / RATE)
-        return fake_chunk(samples, context)
-
+    calls, counting = _counting()
     x = np.concatenate([tone(4.0), silence(1.0)])
     live = LiveTranscriber(counting, options=LiveOptions(min_chunk_s=18, max_chunk_s=28, pause_s=0.3, short_s=6))
     _feed_in_real_time(live, x)
