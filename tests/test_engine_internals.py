@@ -57,13 +57,62 @@ def test_a_window_is_prompted_with_the_filler_prompt_and_the_last_tokens_of_the_
     assert model.get_prompt(tok, head + text) == [1, *(head + text)[-223:], 2, 3, 4]  # faster-whisper's own
 
 
-def test_the_override_is_a_subclass_that_only_replaces_encode_get_prompt_and_wraps_generate_segments():
+def test_the_override_is_a_subclass_that_only_replaces_encode_get_prompt_and_wraps_generate_segments_and_fallback():
     from starcoach.asr.whisper_model import _fitting_model_class
 
     cls = _fitting_model_class()
     own = {name for name in vars(cls) if not name.startswith("__")}
-    assert own == {"encode", "encode_now", "encode_ahead", "generate_segments", "fit", "get_prompt", "context"}
+    assert own == {"encode", "encode_now", "encode_ahead", "generate_segments", "fit", "get_prompt", "context",
+                   "generate_with_fallback"}
     assert issubclass(cls, faster_whisper.WhisperModel)
+
+
+def test_a_window_may_give_at_most_12_tokens_a_second_of_its_audio(monkeypatch):
+    """A sampled decode (the temperature fallback) that runs into a loop goes on to the model's
+    448 tokens, five hypotheses at a time: a 0.3 s remainder of a live chunk took 6.9 s. The
+    window's audio bounds its text instead; the bound never exceeds what the prompt leaves."""
+    from dataclasses import dataclass
+    from types import SimpleNamespace
+
+    import numpy as np
+
+    from starcoach.asr.whisper_model import _fitting_model_class
+
+    assert list(inspect.signature(faster_whisper.WhisperModel.generate_with_fallback).parameters) == [
+        "self", "encoder_output", "prompt", "tokenizer", "options"]
+    source = inspect.getsource(faster_whisper.WhisperModel.generate_with_fallback)
+    assert "options.max_new_tokens" in source and "self.model.generate(" in source
+    cls = _fitting_model_class()
+    model = cls.__new__(cls)
+    model.max_length = 448
+    model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
+    model.encode_now = lambda features: "encoded"
+    model.model = SimpleNamespace(generate=lambda *args, **kwargs: [
+        SimpleNamespace(sequences_ids=[[7] * n], scores=[-0.1], no_speech_prob=0.01) for n in (5, 11, 40)])
+    seen = []
+
+    def generate_with_fallback(self, encoded, prompt, tokenizer, options):
+        seen.append((options.max_new_tokens, [r.scores[0] for r in self.model.generate(encoded, [prompt])]))
+
+    monkeypatch.setattr(faster_whisper.WhisperModel, "generate_with_fallback", generate_with_fallback)
+
+    @dataclass
+    class Options:
+        max_new_tokens: int | None = None
+
+    for seconds, prompt, given in [(0.3, 20, None), (2.0, 20, None), (30.0, 20, None), (30.0, 100, None),
+                                   (2.0, 20, 10)]:
+        features = np.zeros((1, 80, 3000), np.float32)  # a window: its audio, then zero padding
+        features[..., : int(seconds * 100)] = -0.5
+        assert model.encode(features) == "encoded"
+        model.generate_with_fallback("encoded", [1] * prompt, None, Options(given))
+    inf = float("-inf")
+    # 8 + 12 a second: 11 tokens for 0.3 s, and a result that reached them counts as failed;
+    # a 30 s window behind a 100-token prompt keeps what faster-whisper allows (448 - 100 = 348
+    # < 368), and a smaller limit already set stays, both untouched
+    assert seen == [(11, [-0.1, inf, inf]), (32, [-0.1, -0.1, inf]), (368, [-0.1, -0.1, -0.1]),
+                    (None, [-0.1, -0.1, -0.1]), (10, [-0.1, -0.1, -0.1])]
+    assert isinstance(model.model, SimpleNamespace)  # the model is given back
 
 
 def test_beam_searches_run_on_the_copy_and_calls_that_encode_on_the_main_model():

@@ -29,6 +29,18 @@ _M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 
 SAMPLING_SEED = 0  # see load_model
 
+# A window's text is bounded by its audio: at most TOKENS_BASE + TOKENS_PER_S tokens a second of
+# it (faster-whisper's max_new_tokens, per window). A decode that loops otherwise runs on to
+# Whisper's 448 tokens, and when the temperature fallback samples, five hypotheses at a time: in
+# the live path a window holding the last 0.3 s of a chunk took 6.9 s, a 10 s stretch in white
+# noise 18 s. Measured on `analyze` of 81 answers (2026-12-05: the dev answers clean and in white
+# and pink noise at 10 dB, 24 flite and 24 Festival answers; 258 windows): windows of 3 s or more
+# held a median 2.7 tokens a second, at most 7.5; the bound reaches only four windows, all under
+# 1 s and filler loops ("Uh, uh, uh, uh, uh, um, er, uh, uh, uh,"). A result that reaches the bound
+# counts as a failed decode, as a loop does (see _Bounded).
+TOKENS_PER_S = 12
+TOKENS_BASE = 8
+
 
 def native_settings() -> None:
     """The one place where starcoach sets native libraries' options. It must happen before
@@ -115,6 +127,36 @@ class _SearchApart:
         return getattr(self._main, name)
 
 
+class _Bounded:
+    """A model whose ``generate`` marks a result that reached ``bound`` tokens as failed.
+
+    faster-whisper's fallback keeps the best of its decodes by average log probability among
+    those whose text is not repetitive. Cut short at the bound, a loop can look neither
+    repetitive nor unlikely ("3-2-1-1-1-1-2" in fan noise, kept where the uncut loop of 448
+    tokens was rejected); with its score set to minus infinity it is rejected too.
+    """
+
+    def __init__(self, model, bound: int):
+        self._model = model
+        self._bound = bound
+
+    def generate(self, *args, **kwargs):
+        results = self._model.generate(*args, **kwargs)
+        return [_Failed(r) if len(r.sequences_ids[0]) >= self._bound else r for r in results]
+
+    def __getattr__(self, name: str):
+        return getattr(self._model, name)
+
+
+class _Failed:
+    """A generation result with the scores of one that failed every check."""
+
+    def __init__(self, result):
+        self.sequences_ids = result.sequences_ids
+        self.scores = [float("-inf")] * len(result.scores)
+        self.no_speech_prob = result.no_speech_prob
+
+
 def _fitting_model_class():
     """faster-whisper's WhisperModel with an encoder that skips the padding and a shorter
     previous text.
@@ -131,6 +173,8 @@ def _fitting_model_class():
     still starts with them) and the last ``n`` tokens: the beam search carries the prompt in
     every beam at every step, and on one thread 223 tokens cost a third of its time.
     """
+    from dataclasses import replace
+
     import numpy as np
     from faster_whisper import WhisperModel  # heavy: only when a model is needed
 
@@ -159,15 +203,28 @@ def _fitting_model_class():
                     ahead.close()
 
         def encode(self, features):
+            # the window about to be decoded: how much audio it holds, for generate_with_fallback
+            self._window_s = _audio_frames(features) * self.feature_extractor.time_per_frame
             ahead = getattr(self, "_ahead", None)
             return ahead.encode(features) if ahead is not None else self.encode_now(features)
 
+        def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
+            bound = TOKENS_BASE + int(TOKENS_PER_S * getattr(self, "_window_s", 30.0))
+            room = self.max_length - len(prompt)
+            if bound >= min(room, options.max_new_tokens or room):
+                return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
+            model = self.model
+            self.model = _Bounded(model, bound)
+            try:
+                return super().generate_with_fallback(encoder_output, prompt, tokenizer,
+                                                      replace(options, max_new_tokens=bound))
+            finally:
+                self.model = model
+
         def encode_now(self, features):
             if self.fit:
-                frames = features.shape[-1]
-                voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
-                keep = max(500, (int(voiced[-1]) + 1 if len(voiced) else 0) + 300)
-                features = features[..., : min(frames, keep + keep % 2)]
+                keep = max(500, _audio_frames(features) + 300)
+                features = features[..., : min(features.shape[-1], keep + keep % 2)]
             out = super().encode(features)
             if getattr(self, "_hear", False):  # one decoder step: which language Whisper hears
                 self._hear = False
@@ -176,6 +233,12 @@ def _fitting_model_class():
                 except RuntimeError:  # an English-only model has no language tokens
                     self.heard = None
             return out
+
+    def _audio_frames(features) -> int:
+        """How many of a window's mel frames hold audio: the rest is faster-whisper's zero padding."""
+        frames = features.shape[-1]
+        voiced = np.flatnonzero(np.any(features.reshape(-1, frames) != 0, axis=0))
+        return int(voiced[-1]) + 1 if len(voiced) else 0
 
     return FittingWhisperModel
 
