@@ -67,52 +67,67 @@ def test_the_override_is_a_subclass_that_only_replaces_encode_get_prompt_and_wra
     assert issubclass(cls, faster_whisper.WhisperModel)
 
 
-def test_a_window_may_give_at_most_12_tokens_a_second_of_its_audio(monkeypatch):
-    """A sampled decode (the temperature fallback) that runs into a loop goes on to the model's
-    448 tokens, five hypotheses at a time: a 0.3 s remainder of a live chunk took 6.9 s. The
-    window's audio bounds its text instead; the bound never exceeds what the prompt leaves."""
-    from dataclasses import dataclass
+def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypatch):
+    """A sampled decode (the temperature fallback) that runs into a loop goes on to CTranslate2's
+    own limit, five hypotheses at a time: a 0.3 s remainder of a live chunk took 6.9 s. The
+    window's audio bounds its text instead, and a decode that reaches the bound scores as failed."""
+    from dataclasses import replace
     from types import SimpleNamespace
 
     import numpy as np
+    from faster_whisper.transcribe import TranscriptionOptions
 
     from starcoach.asr.whisper_model import _fitting_model_class
 
     assert list(inspect.signature(faster_whisper.WhisperModel.generate_with_fallback).parameters) == [
         "self", "encoder_output", "prompt", "tokenizer", "options"]
     source = inspect.getsource(faster_whisper.WhisperModel.generate_with_fallback)
-    assert "options.max_new_tokens" in source and "self.model.generate(" in source
+    assert "max_length = len(prompt) + options.max_new_tokens" in source and "self.model.generate(" in source
+
+    def generate(encoded, prompts, max_length, **kwargs):
+        """Runs on until CTranslate2's limit for a Whisper decode (models/whisper.cc), or `wants`."""
+        p = len(prompts[0])
+        limit = min(max_length // 2, max_length - p + 1)
+        return [SimpleNamespace(sequences_ids=[[7] * min(wants, limit)], scores=[-0.1], no_speech_prob=0.01)]
+
     cls = _fitting_model_class()
     model = cls.__new__(cls)
     model.max_length = 448
     model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
     model.encode_now = lambda features: "encoded"
-    model.model = SimpleNamespace(generate=lambda *args, **kwargs: [
-        SimpleNamespace(sequences_ids=[[7] * n], scores=[-0.1], no_speech_prob=0.01) for n in (5, 11, 40)])
+    model.model = SimpleNamespace(generate=generate)
     seen = []
 
     def generate_with_fallback(self, encoded, prompt, tokenizer, options):
-        seen.append((options.max_new_tokens, [r.scores[0] for r in self.model.generate(encoded, [prompt])]))
+        top = options.max_new_tokens or self.max_length - len(prompt)
+        (result,) = self.model.generate(encoded, [prompt], max_length=len(prompt) + top)
+        seen.append((options.max_new_tokens, len(result.sequences_ids[0]), result.scores[0]))
 
     monkeypatch.setattr(faster_whisper.WhisperModel, "generate_with_fallback", generate_with_fallback)
-
-    @dataclass
-    class Options:
-        max_new_tokens: int | None = None
-
-    for seconds, prompt, given in [(0.3, 20, None), (2.0, 20, None), (30.0, 20, None), (30.0, 100, None),
-                                   (2.0, 20, 10)]:
-        features = np.zeros((1, 80, 3000), np.float32)  # a window: its audio, then zero padding
-        features[..., : int(seconds * 100)] = -0.5
-        assert model.encode(features) == "encoded"
-        model.generate_with_fallback("encoded", [1] * prompt, None, Options(given))
+    fields = {f: None for f in TranscriptionOptions.__dataclass_fields__}
+    options = TranscriptionOptions(**fields)
     inf = float("-inf")
-    # 8 + 12 a second: 11 tokens for 0.3 s, and a result that reached them counts as failed;
-    # a 30 s window behind a 100-token prompt keeps what faster-whisper allows (448 - 100 = 348
-    # < 368), and a smaller limit already set stays, both untouched
-    assert seen == [(11, [-0.1, inf, inf]), (32, [-0.1, -0.1, inf]), (368, [-0.1, -0.1, -0.1]),
-                    (None, [-0.1, -0.1, -0.1]), (10, [-0.1, -0.1, -0.1])]
-    assert isinstance(model.model, SimpleNamespace)  # the model is given back
+    for seconds in (0.2, 0.9, 3.0, 10.0, 25.0, 30.0):
+        for prompt in (14, 40, 79, 150):
+            for wants in (5, 400):
+                features = np.zeros((1, 80, 3000), np.float32)  # a window: its audio, then zero padding
+                features[..., : int(seconds * 100)] = -0.5
+                assert model.encode(features) == "encoded"
+                seen.clear()
+                model.generate_with_fallback("encoded", [1] * prompt, None, options)
+                (given, length, score), bound = seen[0], 8 + int(12 * seconds)
+                own = min(448 // 2, 448 - prompt + 1)  # CTranslate2's limit without max_new_tokens
+                if bound < own:  # bounded: the decode stops after the bound, and one that got there failed
+                    assert given is not None and length == min(wants, bound), (seconds, prompt, wants)
+                    assert score == (inf if wants >= bound else -0.1)
+                else:  # the bound is looser than the model's own limit: untouched
+                    assert (given, length, score) == (None, min(wants, own), -0.1), (seconds, prompt, wants)
+                assert model.model.generate is generate  # the model is given back
+    # a limit already set that is tighter stays as it is
+    seen.clear()
+    model.encode(np.full((1, 80, 3000), -0.5, np.float32))
+    model.generate_with_fallback("encoded", [1] * 14, None, replace(options, max_new_tokens=10))
+    assert seen == [(10, 11, -0.1)]  # min((14 + 10) // 2, 10 + 1): not scored as failed
 
 
 def test_beam_searches_run_on_the_copy_and_calls_that_encode_on_the_main_model():

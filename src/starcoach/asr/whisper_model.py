@@ -30,14 +30,14 @@ _M_ARENA_MAX = -8  # mallopt's parameter number (malloc.h)
 SAMPLING_SEED = 0  # see load_model
 
 # A window's text is bounded by its audio: at most TOKENS_BASE + TOKENS_PER_S tokens a second of
-# it (faster-whisper's max_new_tokens, per window). A decode that loops otherwise runs on to
-# Whisper's 448 tokens, and when the temperature fallback samples, five hypotheses at a time: in
-# the live path a window holding the last 0.3 s of a chunk took 6.9 s, a 10 s stretch in white
-# noise 18 s. Measured on `analyze` of 81 answers (2026-12-05: the dev answers clean and in white
-# and pink noise at 10 dB, 24 flite and 24 Festival answers; 258 windows): windows of 3 s or more
-# held a median 2.7 tokens a second, at most 7.5; the bound reaches only four windows, all under
-# 1 s and filler loops ("Uh, uh, uh, uh, uh, um, er, uh, uh, uh,"). A result that reaches the bound
-# counts as a failed decode, as a loop does (see _Bounded).
+# it. Without a bound a decode that loops runs on to CTranslate2's own limit, 224 tokens, and when
+# the temperature fallback samples, five hypotheses at a time: in the live path a window holding
+# the last 0.3 s of a chunk took 6.9 s, a 10 s stretch in white noise 18 s. Measured on `analyze`
+# of 81 answers (2026-12-05: the dev answers clean and in white and pink noise at 10 dB, 24 flite
+# and 24 Festival answers; 258 windows): windows of 3 s or more held a median 2.7 tokens a second,
+# at most 7.5; the bound reaches only four windows, all under 1 s and filler loops ("Uh, uh, uh,
+# uh, uh, um, er, uh, uh, uh,"). A result that reaches the bound scores as a failed decode (see
+# _Bounded).
 TOKENS_PER_S = 12
 TOKENS_BASE = 8
 
@@ -128,12 +128,15 @@ class _SearchApart:
 
 
 class _Bounded:
-    """A model whose ``generate`` marks a result that reached ``bound`` tokens as failed.
+    """A model whose ``generate`` scores a result that reached ``bound`` tokens as failed.
 
     faster-whisper's fallback keeps the best of its decodes by average log probability among
     those whose text is not repetitive. Cut short at the bound, a loop can look neither
-    repetitive nor unlikely ("3-2-1-1-1-1-2" in fan noise, kept where the uncut loop of 448
-    tokens was rejected); with its score set to minus infinity it is rejected too.
+    repetitive nor unlikely ("3-2-1-1-1-1-2" in fan noise, kept where the uncut loop was
+    rejected). Scored minus infinity, it is decoded again at the next temperature and kept
+    only if every decode of the window reached the bound (then the greedy one, cut short); in a
+    window the model judges silent (no-speech probability over the threshold) it counts as
+    silence and the window is skipped, as any unlikely text there is.
     """
 
     def __init__(self, model, bound: int):
@@ -210,14 +213,18 @@ def _fitting_model_class():
 
         def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
             bound = TOKENS_BASE + int(TOKENS_PER_S * getattr(self, "_window_s", 30.0))
+            # CTranslate2 stops a Whisper decode after min((P + M) // 2, M + 1) tokens, P the
+            # prompt's length and M faster-whisper's max_new_tokens (the whole, P + M, is its
+            # max_length): the M that stops it after `bound`
+            new = max(bound - 1, 2 * bound - len(prompt))
             room = self.max_length - len(prompt)
-            if bound >= min(room, options.max_new_tokens or room):
+            if new >= min(room, options.max_new_tokens or room):
                 return super().generate_with_fallback(encoder_output, prompt, tokenizer, options)
             model = self.model
             self.model = _Bounded(model, bound)
             try:
                 return super().generate_with_fallback(encoder_output, prompt, tokenizer,
-                                                      replace(options, max_new_tokens=bound))
+                                                      replace(options, max_new_tokens=new))
             finally:
                 self.model = model
 
