@@ -94,7 +94,7 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
     model = cls.__new__(cls)
     model.max_length = 448
     model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
-    model.encode_now = lambda features: "encoded"
+    model.encode_now = lambda features, audio=None: "encoded"
     model.model = SimpleNamespace(generate=generate)
     seen = []
 

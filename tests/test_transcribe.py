@@ -88,7 +88,8 @@ def test_given_windows_the_next_is_encoded_on_another_thread_while_one_is_decode
     assert model.encode_ahead
     encoders: list[str] = []
     encode_now = model.encode_now
-    model.encode_now = lambda features: encoders.append(threading.current_thread().name) or encode_now(features)
+    model.encode_now = lambda features, *audio: (encoders.append(threading.current_thread().name)
+                                                 or encode_now(features, *audio))
     ahead = engine.transcribe(samples, windows=windows).words
     model.encode_ahead = False
     alone = engine.transcribe(samples, windows=windows).words

@@ -207,9 +207,10 @@ def _fitting_model_class():
 
         def encode(self, features):
             # the window about to be decoded: how much audio it holds, for generate_with_fallback
-            self._window_s = _audio_frames(features) * self.feature_extractor.time_per_frame
+            audio = _audio_frames(features)
+            self._window_s = audio * self.feature_extractor.time_per_frame
             ahead = getattr(self, "_ahead", None)
-            return ahead.encode(features) if ahead is not None else self.encode_now(features)
+            return ahead.encode(features) if ahead is not None else self.encode_now(features, audio)
 
         def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
             bound = TOKENS_BASE + int(TOKENS_PER_S * getattr(self, "_window_s", 30.0))
@@ -228,9 +229,9 @@ def _fitting_model_class():
             finally:
                 self.model = model
 
-        def encode_now(self, features):
+        def encode_now(self, features, audio: int | None = None):
             if self.fit:
-                keep = max(500, _audio_frames(features) + 300)
+                keep = max(500, (_audio_frames(features) if audio is None else audio) + 300)
                 features = features[..., : min(features.shape[-1], keep + keep % 2)]
             out = super().encode(features)
             if getattr(self, "_hear", False):  # one decoder step: which language Whisper hears
