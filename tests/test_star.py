@@ -329,3 +329,18 @@ def test_the_setup_and_action_notes_judge_the_share_they_show():
     assert f"{round(100 * over.setup_max_share)}% or less" in notes["setup_too_long"]
     assert f"only {shown_action}% of the answer" in notes["action_short"]
     assert f"{round(100 * over.action_min_share)}% or more" in notes["action_short"]
+
+
+def test_a_label_after_the_words_weighs_as_one_before_them():
+    parts = [("Situation", "Our nightly import had failed three times in a week"),
+             ("Task", "I had to make it reliable before the audit"),
+             ("Action", "I added retries and a check of every batch against the source"),
+             ("Result", "It has not failed since, and the audit passed")]
+    before = star.check_text("\n".join(f"{name}: {text}." for name, text in parts))
+    after = star.check_text(" ".join(f"{text} ({name})." for name, text in parts))
+    plain = star.check_text(" ".join(f"{text}." for _, text in parts))
+    for p in PARTS:
+        assert after.parts[p].present == before.parts[p].present, p
+        assert after.parts[p].confidence == pytest.approx(before.parts[p].confidence, abs=0.02), p
+    # the labels are evidence: they move the parts they name
+    assert after.parts["task"].confidence > plain.parts["task"].confidence

@@ -38,6 +38,16 @@ def test_split_text_boundaries(text, expected):
     # one-letter words are only labels with a colon or dash: "A team" is text
     ("A team of five was late. A: I helped.", [("A team of five was late.", None), ("I helped.", "action")]),
     ("Our app crashed. I fixed it.", [("Our app crashed.", None), ("I fixed it.", None)]),
+    # a label after the words it names (as some prep pages write them); what follows the last is unlabelled
+    ("On a busy shift (Situation), two nurses called out (Task). I took three more patients [Action]. All safe.",
+     [("On a busy shift", "situation"), ("two nurses called out", "task"), ("I took three more patients", "action"),
+      ("All safe.", None)]),
+    ("S: The build broke. I fixed it (action). It stayed green.",
+     [("The build broke.", "situation"), ("I fixed it", "action"), ("It stayed green.", None)]),
+    # brackets that are not one part's name are text
+    ("I used STAR (Situation, Task, Action, Result) here. We had two options (a) patch or (b) rewrite.",
+     [("I used STAR (Situation, Task, Action, Result) here.", None),
+      ("We had two options (a) patch or (b) rewrite.", None)]),
 ])
 def test_labels_become_hints(text, expected):
     assert [(s.text, s.hint) for s in split_text(text)] == expected
