@@ -667,6 +667,36 @@ def test_delete_removes_row_audio_and_metadata(stored):
     assert [t["id"] for t in snapshot()] == [2]
 
 
+def test_delete_never_removes_a_file_outside_recordings_that_a_row_points_to(stored, tmp_path):
+    """A damaged or edited database (or an older release's absolute path) can point a take
+    anywhere: deleting the take removes its row and leaves that file, and says so."""
+    import sqlite3
+
+    recordings = Path(stored[0]["audio_path"]).parents[1]
+    outside = tmp_path / "outside"
+    outside.mkdir()
+    victims = [outside / "notes.txt", outside / "interview.wav"]
+    for v in victims:
+        v.write_bytes(b"precious")
+        sidecar_file = v.with_name(v.stem + ".meta.json")
+        sidecar_file.write_text("{}")
+    db = sqlite3.connect(recordings / "starcoach.db")
+    rel = Path("..") / ".." / victims[0].relative_to(tmp_path)  # from recordings/ up to tmp_path
+    assert (recordings / rel).resolve() == victims[0].resolve()
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 1", (str(rel),))
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 2", (str(victims[1]),))
+    db.commit()
+    db.close()
+    for take, victim in zip(("1", "2"), victims):
+        result = run("delete", take, "--yes")
+        assert result.exit_code == 0, result.output
+        assert victim.read_bytes() == b"precious" and victim.with_name(victim.stem + ".meta.json").exists()
+        said = " ".join(result.stderr.split())
+        assert "starcoach: left " in said and victim.name in said and "outside" in said, said
+        assert "Traceback" not in result.output
+    assert snapshot() == []
+
+
 @pytest.mark.parametrize("damage", ["{broken", "", "[1, 2]", '{"audio": "../elsewhere.wav"}', "\xff\xfe"])
 def test_recover_keeps_a_finished_take_whose_metadata_is_damaged(stored, damage):
     """A metadata file is written whole or not at all, so a damaged one was not left by an
@@ -1140,13 +1170,19 @@ def test_a_read_only_or_failing_disk_names_the_disk_and_what_to_do(stored, monke
     assert snapshot() == stored
 
 
-@pytest.mark.parametrize("damage", ["random bytes", "empty", "missing"])
+@pytest.mark.parametrize("damage", ["random bytes", "empty", "missing", "cut short"])
 def test_doctor_names_a_take_whose_audio_is_gone_or_unreadable_and_exits_1(stored, damage):
     """doctor said "every take has its audio and analysis" over a take whose audio was empty or
-    random bytes, and exited 0 when it listed a take whose audio was missing."""
+    random bytes, or cut short (it decoded only the first samples), and exited 0 when it listed
+    a take whose audio was missing."""
     audio = Path(stored[0]["audio_path"])
     if damage == "missing":
         audio.unlink()
+    elif damage == "cut short":  # a file long enough that its start still decodes
+        sf.write(audio, np.random.default_rng(0).normal(0, 0.1, 16000 * 20).astype(np.float32), 16000,
+                 format="FLAC")
+        data = audio.read_bytes()
+        audio.write_bytes(data[:len(data) // 3])
     else:
         audio.write_bytes(os.urandom(4000) if damage == "random bytes" else b"")
     result = run("doctor")
@@ -1229,6 +1265,29 @@ def test_a_database_lost_outright_is_rebuilt_with_every_take_s_own_id(tmp_path, 
     assert json.loads(result.stdout)["take"]["id"] == 5, result.output
 
 
+@pytest.mark.parametrize("loss", ["emptied", "deleted"])
+def test_a_take_made_before_doctor_rebuilds_a_lost_database_takes_no_old_take_s_id(tmp_path, stored, loss):
+    """With the database emptied (or gone) and not yet rebuilt, the next import was "take 1",
+    the id recordings/ still held in take 1's metadata; doctor then renumbered every old take."""
+    from starcoach.config import load_config
+
+    before = {t["id"]: t["audio_path"] for t in snapshot()}
+    db = load_config().paths.database
+    for path in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    if loss == "emptied":
+        db.write_bytes(b"")
+    else:
+        db.unlink()
+    result = run("import", SILENCE(tmp_path), "--json")
+    assert result.exit_code == 3, result.output
+    new_id = json.loads(result.stdout)["take"]["id"]
+    assert new_id == 3
+    assert run("doctor").exit_code == 0
+    after = {t["id"]: t["audio_path"] for t in snapshot()}
+    assert {i: after[i] for i in before} == before and new_id in after and len(after) == 3
+
+
 def test_standard_input_closed_is_not_a_bug(stored):
     """Started with standard input closed (`<&-`), sys.stdin is None: asking it isatty() was
     "unexpected error (AttributeError ...); this is a bug"."""
@@ -1240,6 +1299,32 @@ def test_standard_input_closed_is_not_a_bug(stored):
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert done.returncode == 2 and len(lines) == 1, done.stderr
     assert "without confirmation; pass --yes" in lines[0]
+    assert snapshot() == stored
+
+
+@pytest.mark.parametrize("args", [["questions", "--json"], ["show", "1", "--json"],
+                                  ["export", "1", "--format", "json", "-o", "-"], ["takes"]])
+def test_standard_output_closed_is_said_not_a_bug_and_not_a_silent_success(stored, args):
+    """Started with standard output closed (`>&-`), sys.stdout is None: `--json` was "unexpected
+    error (AttributeError ...); this is a bug", and `export -o -` exited 0 having written nothing."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1), timeout=120)
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert lines[0].startswith("starcoach: standard output is closed") and "this is a bug" not in lines[0]
+    assert snapshot() == stored
+
+
+@pytest.mark.parametrize("command", ["takes", "compare", "progress"])
+def test_a_value_that_is_not_utf8_text_is_bad_input_not_a_bug(stored, command):
+    """Bytes that are not UTF-8 in an option's value arrive as lone surrogates; `takes --question $'\\xff'`
+    reached SQLite with them and was "unexpected error (UnicodeEncodeError ...); this is a bug"."""
+    result = run(command, "--question", "\udcff")
+    line = one_line(result, 2)
+    assert "this is a bug" not in line
     assert snapshot() == stored
 
 

@@ -97,12 +97,14 @@ def check_audio_file(path: str | Path) -> Path:
     return path
 
 
-def probe_audio(path: str | Path) -> None:
-    """Check that a file opens as audio and its first samples decode, without decoding the
-    rest (what ``doctor`` asks of every take's audio).
+def probe_audio(path: str | Path, *, whole: bool = False) -> None:
+    """Check that a file opens as audio and its first samples decode; with ``whole``, that
+    every sample does (what ``doctor`` asks of every take's audio: a file cut short opens and
+    starts well), without keeping them.
 
     Raises:
-        AudioError: as :func:`check_audio_file`, or the file holds no decodable audio.
+        AudioError: as :func:`check_audio_file`, or the file holds no decodable audio, or
+            (``whole``) it is truncated or corrupt further on.
     """
     import av  # noqa: PLC0415 - heavy import
 
@@ -111,8 +113,14 @@ def probe_audio(path: str | Path) -> None:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
                 raise AudioError(f"{path}: holds no audio stream")
-            if next(container.decode(container.streams.audio[0]), None) is None:
+            frames = container.decode(container.streams.audio[0])
+            if next(frames, None) is None:
                 raise AudioError(f"{path}: holds no audio samples")
+            try:
+                for _ in frames if whole else ():
+                    pass
+            except av.error.FFmpegError as exc:
+                raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
 

@@ -77,8 +77,25 @@ class _Group(TyperGroup):
         sys.exit(code)
 
 
+class _ClosedStdout:
+    """Standard output when the program was started with it closed (``>&-``): writing fails
+    as writing to a closed file does, where Python would drop the text or fail on ``None``."""
+
+    def write(self, text: str) -> int:
+        raise OSError(errno.EBADF, "standard output is closed (started with >&-): nothing was written; "
+                                   "send it to a file or a pipe")
+
+    def flush(self) -> None:
+        pass
+
+    def isatty(self) -> bool:
+        return False
+
+
 def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
+    if sys.stdout is None:
+        sys.stdout = _ClosedStdout()
     try:
         rv = call()
         return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
@@ -127,6 +144,13 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         _say("out of memory; close other programs or use a shorter file")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
+            # bytes that are not UTF-8 in a value typed on the command line (file names are
+            # passed on as they are and work): any option, whichever step meets it first
+            bad = exc.object[exc.start:exc.end].encode("utf-8", "surrogateescape")
+            _say(f"a value given on the command line is not UTF-8 text (it holds the bytes {bad!r}); "
+                 "type it again in UTF-8")
+            return 2
         _say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
              "please report it with the command you ran")
         return 1

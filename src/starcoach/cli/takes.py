@@ -98,9 +98,12 @@ def delete(
         audio = Path(record_.audio_path)
         aside = sidecar.deleted_path(audio)
         moved = []
+        # Only files inside recordings/ are starcoach's to delete: a row that points elsewhere
+        # (an older release's absolute path, an edited database) loses the row, not the file.
+        ours = store.holds(audio)
 
         def remove_files(t) -> None:
-            if audio.exists():  # set aside in the transaction: fails (and the take stays) if read-only
+            if ours and audio.exists():  # set aside in the transaction: fails (and the take stays) if read-only
                 audio.replace(aside)
                 moved.append(aside)
 
@@ -111,12 +114,15 @@ def delete(
                 aside.replace(audio)
             raise
         left = []
-        for path in (aside, sidecar.partial_path(audio), sidecar.sidecar_path(audio)):
+        for path in (aside, sidecar.partial_path(audio), sidecar.sidecar_path(audio)) if ours else ():
             try:
                 path.unlink(missing_ok=True)
             except OSError as exc:
                 left.append(f"{path} ({exc.strerror or exc})")
     typer.echo(f"deleted take {take}", err=True)
+    if not ours:
+        typer.echo(f"starcoach: left {audio} where it is: it is outside {store.recordings}, so not starcoach's "
+                   "to delete", err=True)
     if left:
         typer.echo(f"starcoach: could not remove {', '.join(left)}; remove it by hand", err=True)
 

@@ -82,7 +82,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         if salvaged is not None and report.moved_aside is not None:
             report.kept_rows = _restore(store, salvaged)
         if report.moved_aside is not None:
-            _keep_ids_unused(store, _last_id(report.moved_aside))
+            store.keep_ids_above(_last_id(report.moved_aside))  # an id is never given to a second take
         removed: list[Removed] = []
         restored: list[Restored] = []
         finished = recover(config, store, analyzer=analyzer, removed=removed, restored=restored)
@@ -97,7 +97,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
                 report.missing_audio.append(take.id)
                 continue
             try:
-                probe_audio(take.audio_path)
+                probe_audio(take.audio_path, whole=True)
             except AudioError as exc:
                 report.damaged_audio.append(f"take {take.id}: its audio cannot be read ({exc})")
                 continue
@@ -233,16 +233,6 @@ def _last_id(db: Path) -> int:
         return 0
     finally:
         con.close()
-
-
-def _keep_ids_unused(store: Store, last_id: int) -> None:
-    """Start the rebuilt database's ids after LAST_ID: an id is never given to a second take."""
-    if last_id <= 0:
-        return
-    if store.db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'takes'").fetchone():
-        store.db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'takes'", (last_id,))
-    else:
-        store.db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('takes', ?)", (last_id,))
 
 
 def _reindex(store: Store, analyzer: Analyzer) -> list[int]:

@@ -13,10 +13,8 @@ from __future__ import annotations
 import builtins
 import functools
 import json
-import math
 import os
 import sqlite3
-from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -25,6 +23,7 @@ from ..domain.document import summary_columns, whole_analysis
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS
 from .sidecar import AUDIO_SUFFIXES
+from .take import TAKE_COLUMNS, Take, with_numbers
 from .store_errors import LOCK_WAIT_S, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
@@ -43,57 +42,6 @@ def _sql(fn: F) -> F:
             raise store_error(self.path, exc) from None
 
     return wrapper  # type: ignore[return-value]
-
-
-@dataclass(frozen=True)
-class Take:
-    """One take as listed: what ``takes --json`` prints."""
-
-    id: int
-    question_id: str | None
-    question_text: str | None
-    principle: str | None
-    started_at: str
-    duration_s: float | None
-    audio_path: str
-    source: str
-    status: str
-    overflows: int
-    stopped_by: str | None
-    model: str | None
-    wpm: float | None
-    fillers_per_min: float | None
-    filler_count: int | None
-    long_pause_count: int | None
-    speaking_span_s: float | None
-    star_rating: int | None
-    star_parts_present: int | None
-    pid: int | None = None
-
-    @property
-    def spoke(self) -> bool:
-        """Analysed, and speech was found (a take of silence or noise alone is kept, but it is
-        not a point on anyone's progress)."""
-        return self.wpm is not None and (self.speaking_span_s or 0.0) > 0.0
-
-    def summary(self) -> dict[str, Any]:
-        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "pid"}
-        return d
-
-
-_TAKE_COLUMNS = [f for f in Take.__dataclass_fields__]
-# The numbers a take's row holds, and their type. SQLite keeps whatever a column is given, so
-# an edited or damaged database can hold text there; it reads as unknown (0 for a count
-# that cannot be unknown), never as a value every listing then fails on.
-_NUMBERS = {name: (float if f.type.startswith("float") else int, f.type.endswith("None"))
-            for name, f in Take.__dataclass_fields__.items()
-            if name != "id" and str(f.type).split(" |")[0] in ("float", "int")}
-
-
-def _number(value: Any, kind: type, optional: bool) -> Any:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
-        and (kind is float or value == int(value))
-    return kind(value) if ok else (None if optional else kind(0))
 
 
 class Store:
@@ -192,6 +140,7 @@ class Store:
     def begin_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
                    principle: str | None, source: str = "record", started_at: str | None = None) -> int:
         """Register a take before its first sample is written, so a crash leaves a trace."""
+        self._ids_after_unlisted()
         cur = self.db.execute(
             "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
             " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
@@ -233,7 +182,7 @@ class Store:
         """
         if not 1 <= take_id <= MAX_ID:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
-        row = self.db.execute(f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes WHERE id = ?", (take_id,)).fetchone()
+        row = self.db.execute(f"SELECT {', '.join(TAKE_COLUMNS)} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
         return self._take(row)
@@ -241,10 +190,7 @@ class Store:
     def _take(self, row: sqlite3.Row) -> Take:
         fields = dict(row)
         fields["audio_path"] = str(self._audio_path(fields["audio_path"]))
-        for name, (kind, optional) in _NUMBERS.items():
-            if fields[name] is not None or not optional:
-                fields[name] = _number(fields[name], kind, optional)
-        return Take(**fields)
+        return Take(**with_numbers(fields))
 
     def _index_path(self, audio: Path) -> str:
         audio = Path(audio).absolute()
@@ -261,6 +207,15 @@ class Store:
         # recordings folder, so the copy beside it wins over the place it was made in.
         beside = self.recordings / path.parent.name / path.name
         return beside if beside != path and beside.exists() else path
+
+    def holds(self, path: Path) -> bool:
+        """Whether ``path`` lies inside the recordings folder (a database row can say otherwise:
+        an older release's absolute path, or a damaged or edited database)."""
+        try:
+            Path(path).resolve().relative_to(self.recordings.resolve())
+        except (ValueError, OSError):
+            return False
+        return True
 
     @_sql
     def document(self, take_id: int) -> dict[str, Any] | None:
@@ -293,7 +248,7 @@ class Store:
         if principle:
             where.append("principle = ?")
             args.append(principle)
-        sql = f"SELECT {', '.join(_TAKE_COLUMNS)} FROM takes"
+        sql = f"SELECT {', '.join(TAKE_COLUMNS)} FROM takes"
         if where:
             sql += " WHERE " + " AND ".join(where)
         # by the instant: the text put a take made after a move to another UTC offset before earlier ones
@@ -334,6 +289,8 @@ class Store:
         try:
             if take_id is not None and self.db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
                 take_id = None
+            if take_id is None:
+                self._ids_after_unlisted()
             cur = self.db.execute(
                 "INSERT INTO takes (id, question_id, question_text, principle, started_at, audio_path, source, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'recording')",
@@ -363,6 +320,24 @@ class Store:
     def indexed_paths(self) -> builtins.set[Path]:
         """The audio file of every take (resolved as :meth:`get` does)."""
         return {self._audio_path(r[0]) for r in self.db.execute("SELECT audio_path FROM takes")}
+
+    def _ids_after_unlisted(self) -> None:
+        """Give the next new take an id above those that recordings no take points to still keep
+        in their metadata (a database emptied or lost, not yet rebuilt by ``doctor``): the
+        rebuild gives them their ids back, and an id is never given to a second take."""
+        from . import sidecar
+
+        kept = [sidecar.kept_id(sidecar.read(sidecar.sidecar_path(a)) or {}) for a in self.unindexed_audio()]
+        self.keep_ids_above(max((k for k in kept if k is not None), default=0))
+
+    def keep_ids_above(self, last_id: int) -> None:
+        """Start new takes' ids after LAST_ID (in the caller's transaction, if any)."""
+        if last_id <= 0:
+            return
+        if self.db.execute("SELECT 1 FROM sqlite_sequence WHERE name = 'takes'").fetchone():
+            self.db.execute("UPDATE sqlite_sequence SET seq = MAX(seq, ?) WHERE name = 'takes'", (last_id,))
+        else:
+            self.db.execute("INSERT INTO sqlite_sequence (name, seq) VALUES ('takes', ?)", (last_id,))
 
     def unindexed_audio(self) -> builtins.list[Path]:
         """Audio files in the date folders of recordings/ that no take points to (lost rows)."""

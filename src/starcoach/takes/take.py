@@ -1,0 +1,63 @@
+"""A take as the store lists it (what ``takes --json`` prints), read safely from its row."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+
+@dataclass(frozen=True)
+class Take:
+    """One take as listed: what ``takes --json`` prints."""
+
+    id: int
+    question_id: str | None
+    question_text: str | None
+    principle: str | None
+    started_at: str
+    duration_s: float | None
+    audio_path: str
+    source: str
+    status: str
+    overflows: int
+    stopped_by: str | None
+    model: str | None
+    wpm: float | None
+    fillers_per_min: float | None
+    filler_count: int | None
+    long_pause_count: int | None
+    speaking_span_s: float | None
+    star_rating: int | None
+    star_parts_present: int | None
+    pid: int | None = None
+
+    @property
+    def spoke(self) -> bool:
+        """Analysed, and speech was found (a take of silence or noise alone is kept, but it is
+        not a point on anyone's progress)."""
+        return self.wpm is not None and (self.speaking_span_s or 0.0) > 0.0
+
+    def summary(self) -> dict[str, Any]:
+        d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "pid"}
+        return d
+
+
+TAKE_COLUMNS = [f for f in Take.__dataclass_fields__]
+# The numbers a take's row holds, and their type. SQLite keeps whatever a column is given, so
+# an edited or damaged database can hold text there; it reads as unknown (0 for a count
+# that cannot be unknown), never as a value every listing then fails on.
+_NUMBERS = {name: (float if f.type.startswith("float") else int, f.type.endswith("None"))
+            for name, f in Take.__dataclass_fields__.items()
+            if name != "id" and str(f.type).split(" |")[0] in ("float", "int")}
+
+
+def with_numbers(fields: dict[str, Any]) -> dict[str, Any]:
+    """A row's fields with every number column read as its type, or as unknown."""
+    for name, (kind, optional) in _NUMBERS.items():
+        value = fields[name]
+        if value is not None or not optional:
+            ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value) \
+                and (kind is float or value == int(value))
+            fields[name] = kind(value) if ok else (None if optional else kind(0))
+    return fields
