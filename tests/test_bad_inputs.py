@@ -283,6 +283,8 @@ ROWS = [
     Row("takes-unknown-question", lambda t, h: ["takes", "--question", "nope"], 1, "no question with id 'nope'"),
     Row("takes-json-unknown-question", lambda t, h: ["takes", "--json", "-q", "nope"], 1, "no question with id"),
     Row("progress-unknown-question", lambda t, h: ["progress", "--question", "nope"], 1, "no question with id"),
+    # --chart writes SVG: another format's name was given an SVG (and export refuses such names)
+    Row("progress-chart-png", lambda t, h: ["progress", "--chart", t / "chart.png"], 2, "name the file chart.svg"),
     Row("compare-unknown-question", lambda t, h: ["compare", "--question", "nope"], 1, "no question with id"),
     # 18: delete
     Row("delete-refused", lambda t, h: ["delete", "1"], 2, "--yes"),

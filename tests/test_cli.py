@@ -186,6 +186,21 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
     assert message in one_line_error(run("check", path))
 
 
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding):
+    """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark: it was "not a UTF-8 text file"."""
+    text = ("Our support queue had grown to 400 open tickets. My job was to bring it under 50 in a month. "
+            "I sorted the tickets by cause and wrote fixes for the three most common ones. "
+            "The queue fell to 35 in three weeks.\n")
+    data = text.encode(encoding)
+    if encoding == "utf-16-be":
+        data = b"\xfe\xff" + data
+    (tmp_path / "a.txt").write_bytes(data)
+    (tmp_path / "b.txt").write_text(text, encoding="utf-8")
+    got, want = (json.loads(run("check", tmp_path / n, "--json").stdout) for n in ("a.txt", "b.txt"))
+    assert got["star"] == want["star"] and got["star"]["result"]["present"]
+
+
 def test_models_lists_bundled():
     result = run("models")
     assert result.exit_code == 0 and "tiny.en" in result.stdout and "base" in result.stdout

@@ -44,16 +44,22 @@ def read_answer(path: str | Path) -> str:
             data = f.read(MAX_BYTES + 1)
         except OSError as exc:
             raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
+    # "Unicode" text as Notepad and Word save it: UTF-16 with its byte-order mark.
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     # What the file is comes before how long it is: an audio file is "not a text file", not "too long".
-    if b"\x00" in data[:8192]:
+    if encoding != "utf-16" and b"\x00" in data[:8192]:
         raise InputTextError(f"{path}: not a UTF-8 text file (a recording goes to `starcoach analyze`)")
     if len(data) > MAX_BYTES:
         raise InputTextError(f"{path}: {max(st.st_size, len(data)):,} bytes is too long for one answer "
                              f"(at most {MAX_BYTES:,})")
     try:
-        text = data.decode("utf-8-sig")
+        text = data.decode(encoding)
+        # binary data can open on the same two bytes: an English answer is mostly ASCII
+        if encoding == "utf-16" and sum(c.isascii() for c in text) < len(text) / 2:
+            raise UnicodeDecodeError(encoding, data, 0, 2, "not English text")
     except UnicodeDecodeError:
-        raise InputTextError(f"{path}: not a UTF-8 text file") from None
+        raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16 with its byte-order mark); "
+                             "save it as UTF-8 text") from None
     if "\x00" in text:
         raise InputTextError(f"{path}: not a text file")
     if not text.strip():
