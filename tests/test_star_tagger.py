@@ -326,6 +326,39 @@ def test_presence_is_decided_over_the_whole_answer():
     assert [report.parts[q].confidence for q in PARTS] == [round(float(x), 3) for x in p]
 
 
+@pytest.mark.parametrize("text", [
+    # notes without an Action, whose Result is most of the answer: no sentence reads as a lesson
+    "Our delivery dashboard showed the carrier at 95% on time, but the carrier claimed 98%. Find the source of "
+    "truth and fix the gap. The numbers now match the carrier's within 0.2%. Users can see both promise dates "
+    "side by side. No more disputes with the carrier.",
+    "Releases broke the reporting pipeline twice a month. Keep downstream users safe while the app team kept "
+    "shipping. Breakages fell from four a quarter to none. Runtime variance dropped 35% and on-call pages fell "
+    "60%. Three other teams adopted the playbook.",
+])
+@pytest.mark.parametrize("tagger", ["learned", "hybrid"])
+def test_a_part_no_sentence_reads_as_is_not_there(text, tagger):
+    report = check_text(text, options=StarOptions(tagger=tagger))
+    assert not report.parts["learning"].present
+    assert report.parts["learning"].confidence < 0.1
+    assert report.parts["result"].present
+
+
+def test_every_part_judged_present_has_a_sentence_that_reads_as_it():
+    from starcoach.analysis.star_tagger import PRESENCE_FLOOR, tag
+
+    model = load_model()
+    for path in sorted(EXTRA.glob("*.*")):
+        if path.name == "expected.json":
+            continue
+        texts = [s.text for s in split_text(path.read_text())]
+        t = tag(model, texts)
+        for k, part in enumerate(PARTS):
+            if t.present[part] and len(texts) > 1:
+                assert t.probs[:, k].max() >= PRESENCE_FLOOR, (path.name, part)
+            if t.probs[:, k].max() < PRESENCE_FLOOR:
+                assert t.confidence[part] <= t.probs[:, k].max() + 1e-9, (path.name, part)
+
+
 # --- answers written for this project (never trained or tuned on) ---------------------------------
 
 def test_own_answers_figure():

@@ -221,6 +221,13 @@ class SecondOpinion:
     vetoes: frozenset[str] = frozenset()
 
 
+# A part is judged present only if some sentence reads as it with at least this probability;
+# under it, its confidence is that best sentence's probability. The story-level summaries can
+# otherwise call a part present that no sentence reads as (a lesson in an answer whose Result is
+# most of it). Chosen on the leave-one-source-out folds (docs/star.md).
+PRESENCE_FLOOR = 0.1
+
+
 def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None, *,
         second: SecondOpinion | None = None) -> Tagging:
     """Label an answer's sentences (in order) and decide which parts it has; ``hints``: per
@@ -230,6 +237,9 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
     post = model.posteriors(probs)
     n = len(texts)
     score = presence(model, probs, post)
+    if n:  # a part no sentence reads as is not there, whatever the summaries say
+        best = probs.max(axis=0)
+        score = np.where(best < PRESENCE_FLOOR, np.minimum(score, best), score)
     present = score >= model.thresholds
     opinion: list[int] = []  # the second opinion's label of each sentence, when it was asked
     settled: dict[int, bool] = {}  # part -> present, for the parts the opinion changed
