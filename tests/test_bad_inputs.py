@@ -268,6 +268,9 @@ ROWS = [
         "not both"),
     # 17: usage errors are one line, exit 2
     Row("show-abc", lambda t, h: ["show", "abc"], 2, "show --help"),
+    # a negative id was "No such option: -1"
+    Row("show-negative", lambda t, h: ["show", "-1"], 2, "-1 was read as an option: a negative number is no value"),
+    Row("export-negative", lambda t, h: ["export", "-3"], 2, "-3 was read as an option"),
     Row("show-nothing", lambda t, h: ["show"], 2, "take"),
     Row("unknown-command", lambda t, h: ["shwo"], 2, "shwo"),
     Row("unknown-option", lambda t, h: ["takes", "--colour"], 2, "--colour"),

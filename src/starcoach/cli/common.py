@@ -11,6 +11,7 @@ import inspect
 import json
 import math
 import os
+import re
 import signal
 import sys
 from collections.abc import Iterator
@@ -110,6 +111,9 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         name = getattr(exc, "option_name", None) or ""
         files = [a for a in argv or [] if isinstance(exc, clickx.NoSuchOption) and isinstance(a, str)
                  and a.startswith(name) and a != name and not a.startswith("--") and os.path.exists(a)]
+        if isinstance(exc, clickx.NoSuchOption) and re.fullmatch(r"-\d+(?:\.\d*)?", name):  # `show -1`
+            _say(f"{name} was read as an option: a negative number is no value here (see `{where} --help`)")
+            return 2
         if name and files:  # `import -dash.wav`: "No such option: -d"
             _say(f"{files[0]} was read as options ({name}...); to name that file, put -- before it "
                  f"(`{where} -- {files[0]}`) or write ./{files[0]}")
