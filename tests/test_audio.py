@@ -184,3 +184,17 @@ def test_an_mp3_whose_header_states_its_length_loads_whole_and_cut_off_is_refuse
     cut.write_bytes(whole.read_bytes()[:len(whole.read_bytes()) // 2])
     with pytest.raises(AudioError, match=r"cut off: its header promises 6\.0 s of audio but it holds [23]\.\d s"):
         load_audio(cut)
+
+
+def test_a_file_of_samples_that_are_not_numbers_is_damaged_not_silence(tmp_path):
+    """A float WAV of NaN was read as "pure digital silence, as from a muted microphone"."""
+    bad = tmp_path / "nan.wav"
+    sf.write(bad, np.full(16000, np.nan, dtype=np.float32), 16000, subtype="FLOAT")
+    with pytest.raises(AudioError, match="not a number .* damaged"):
+        load_audio(bad)
+    some = tmp_path / "some.wav"  # a few damaged samples among good ones: those are silence
+    x = (0.3 * np.sin(np.arange(16000) / 5)).astype(np.float32)
+    x[100:110] = np.inf
+    sf.write(some, x, 16000, subtype="FLOAT")
+    samples = load_audio(some).samples
+    assert np.isfinite(samples).all() and (samples[100:110] == 0).all() and np.abs(samples).max() > 0.2

@@ -288,8 +288,13 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     # A float file can hold samples that are not numbers (NaN, infinite): damaged samples are
     # silence, or every figure computed from them (level, SNR) is not a number either.
     if not np.isfinite(np.dot(samples, samples)):  # one pass, no temporary (overflow only costs the loop)
+        good = 0
         for i in range(0, len(samples), 1 << 20):  # in blocks: whole-file masks would raise the peak
+            good += int(np.isfinite(samples[i:i + (1 << 20)]).sum())
             np.nan_to_num(samples[i:i + (1 << 20)], copy=False, nan=0.0, posinf=0.0, neginf=0.0)
+        if not good:  # not a muted microphone's silence: nothing in it is a sample
+            raise AudioError(f"{path}: every sample is not a number (NaN or infinite): the file is damaged; "
+                             "export it again from where it came")
     # Down-mixing and resampling can overshoot full scale slightly; the model expects [-1, 1].
     np.clip(samples, -1.0, 1.0, out=samples)
     loudest = None
