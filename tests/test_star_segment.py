@@ -42,12 +42,28 @@ def test_split_text_boundaries(text, expected):
     ("On a busy shift (Situation), two nurses called out (Task). I took three more patients [Action]. All safe.",
      [("On a busy shift", "situation"), ("two nurses called out", "task"), ("I took three more patients", "action"),
       ("All safe.", None)]),
-    ("S: The build broke. I fixed it (action). It stayed green.",
-     [("The build broke.", "situation"), ("I fixed it", "action"), ("It stayed green.", None)]),
-    # brackets that are not one part's name are text
+    # it names the words back to its sentence's start only; the section's own label goes on
+    ("S: The build broke. It was Friday. I fixed it (action). It stayed green.",
+     [("The build broke.", "situation"), ("It was Friday.", "situation"), ("I fixed it", "action"),
+      ("It stayed green.", "situation")]),
+    ("Our app was slow. Users complained. I profiled it (Action).",
+     [("Our app was slow.", None), ("Users complained.", None), ("I profiled it", "action")]),
+    ("## Action\nI did x (action). I did y.", [("I did x", "action"), ("I did y.", "action")]),
+    # before the words, in brackets, it is a label like "Situation:"; a name and its gloss are one label
+    ("[Situation] Our import failed. [Task] I had to fix it.",
+     [("Our import failed.", "situation"), ("I had to fix it.", "task")]),
+    ("Situation (Context): The build broke.\n**Action (Approach):** I fixed it.\nResult (Impact) - green.",
+     [("The build broke.", "situation"), ("I fixed it.", "action"), ("green.", "result")]),
+    ("(Situation)\nOur app crashed.", [("Our app crashed.", "situation")]),
+    # the text keeps its own stops and signs; doubled brackets go with the label
+    ("We moved to .NET ((Result)). Latency fell -20% [result].",
+     [("We moved to .NET", "result"), ("Latency fell -20%", "result")]),
+    # brackets that are not one part's name are text, and so are other words for a part
     ("I used STAR (Situation, Task, Action, Result) here. We had two options (a) patch or (b) rewrite.",
      [("I used STAR (Situation, Task, Action, Result) here.", None),
       ("We had two options (a) patch or (b) rewrite.", None)]),
+    ("We measured revenue per user (impact) and churn (context) first.",
+     [("We measured revenue per user (impact) and churn (context) first.", None)]),
 ])
 def test_labels_become_hints(text, expected):
     assert [(s.text, s.hint) for s in split_text(text)] == expected

@@ -6,9 +6,10 @@ Transcripts of hesitant speech often have no punctuation at all, so a run-on is 
 at pauses (when word timings exist), before discourse markers ("so", "and then",
 "in the end") and, failing those, into even windows.
 
-A part label the writer gave ("S:", "Situation:", a "**Result**" line, "## Task", or one
-after the words it names: "…my patient load (Task).") is kept as a *hint* on the sentences it
-covers: evidence for the tagger, not the answer.
+A part label the writer gave ("S:", "Situation:", "[Task]", a "**Result**" line, "## Task") is
+kept as a *hint* on the sentences it covers: evidence for the tagger, not the answer. A part's
+name in brackets after words ("…my patient load (Task).") is a hint on those words alone (back
+to the start of their sentence, or the label before it in the sentence).
 Headings that starcoach's own ``export --format md`` writes are dropped without a hint,
 so an edited export is judged by its text alone.
 """
@@ -39,10 +40,12 @@ _LABEL_LINE = re.compile(
     r"^(?:[*_]{1,3})?(?P<name>" + _NAME_RX + r")(?:\s*[-–—]\s*(?:" + "|".join(PARTS) + r")\b)?"
     r"(?:\s*\([^)]{0,40}\))?(?:[*_]{1,3})?"
     r"(?:\s*(?P<sep>[:\-–—])(?:[*_]{1,3})?\s*|\s*$)", re.I)
-# A label after the words it names: "On a busy shift (Situation), two nurses called out (Task)."
-# Whole part names only (not "(a)", which numbers a list), in parentheses or brackets.
-_AFTER_LABEL = re.compile(r"\s*[(\[]\s*(?P<name>" + "|".join(
-    sorted((re.escape(n) for n in _PART_NAMES if len(n) > 1), key=len, reverse=True)) + r")\s*[)\]]", re.I)
+# A part's own name in brackets: before the words it names ("[Situation] Our import failed.") or
+# after them ("On a busy shift (Situation), two nurses called out (Task)."). Only the five names
+# and their plurals: "(a)" numbers a list, and "(impact)" or "(context)" are as often prose.
+_BRACKET_LABEL = re.compile(r"\s*[(\[]+\s*(?P<name>situations?|tasks?|actions?|results?|learnings?)\s*[)\]]+", re.I)
+# What follows a label and belongs to it: commas, a colon, the stop that ended the words it names.
+_AFTER_BRACKET = re.compile(r"^(?:\s|[,;:]|[.!?–—-](?=\s|$))+")
 _HEADING = re.compile(r"^#{1,6}\s*(.*?)\s*#*$")
 _BULLET = re.compile(r"^(?:[-*+•▪◦·]|\d{1,2}[.)])\s+")
 _CHECKBOX = re.compile(r"^[-*]\s*\[[ xX]\]")
@@ -141,23 +144,20 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
             blocks.append(("", hint))
             continue
         line = _BULLET.sub("", re.sub(r"^>\s*", "", line))
-        label = _LABEL_LINE.match(line)
-        if label and label.end() == len(line.rstrip()):  # "**Result**" or "Situation:" alone on its line
+        label = _LABEL_LINE.match(line) or _BRACKET_LABEL.fullmatch(_strip_markup(line))
+        if label and label.end() == len(label.string.rstrip()):  # "**Result**", "Situation:", "(Task)" alone
             hint = _PART_NAMES[label.group("name").lower()]
             blocks.append(("", hint))
             continue
         blocks.append(("", hint))
-        for words, after in _labelled_after(_strip_markup(line)):
-            for sentence in _sentences(words):
-                label = _LABEL_LINE.match(sentence)
-                own = None
-                if label and label.group("sep") and label.end() < len(sentence):  # "S: …", "Result - …" inline too
-                    hint = own = _PART_NAMES[label.group("name").lower()]
-                    sentence = sentence[label.end():].strip()
-                blocks.append((sentence, own or after or hint))
-            if after:  # a label after the words ends them, and what follows it is unlabelled
-                hint = None
-                blocks.append(("", hint))
+        for sentence in _sentences(_strip_markup(line)):
+            label = _LABEL_LINE.match(sentence)
+            if label and label.group("sep") and label.end() < len(sentence):  # "S: …", "Result - …" inline too
+                hint, sentence = _PART_NAMES[label.group("name").lower()], sentence[label.end():].strip()
+            elif (label := _BRACKET_LABEL.match(sentence)) and label.end() < len(sentence):  # "[Task] …"
+                hint, sentence = _PART_NAMES[label.group("name").lower()], _AFTER_BRACKET.sub("", sentence[label.end():])
+            for words, after in _labelled_after(sentence):
+                blocks.append((words, after or hint))
     out: list[Segment] = []
     for sentence, h in blocks:
         if not sentence:
@@ -167,25 +167,20 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
     return out
 
 
-def _labelled_after(line: str) -> list[tuple[str, str | None]]:
-    """The line cut after each label that follows the words it names, each piece with that
-    label's part; the rest of the line (or all of it, with no such label) with None."""
+def _labelled_after(sentence: str) -> list[tuple[str, str | None]]:
+    """The sentence cut after each label that follows the words it names (back to the sentence's
+    start or the label before), each piece with that label's part; the rest with None."""
     out: list[tuple[str, str | None]] = []
     start = 0
-    for m in _AFTER_LABEL.finditer(line):
-        piece = _trim(line[start:m.start()])
+    for m in _BRACKET_LABEL.finditer(sentence):
+        piece = _AFTER_BRACKET.sub("", sentence[start:m.start()]).rstrip(" ,;:–—-")
         if piece:
             out.append((piece, _PART_NAMES[m.group("name").lower()]))
         start = m.end()
-    rest = _trim(line[start:]) if out else line
+    rest = _AFTER_BRACKET.sub("", sentence[start:]) if start else sentence
     if rest:
         out.append((rest, None))
     return out
-
-
-def _trim(piece: str) -> str:
-    """A piece between labels without the commas and the stop that belonged to the label."""
-    return piece.lstrip(" ,;:.!?–—-").rstrip(" ,;:–—-")
 
 
 def _heading_part(title: str) -> str | None:

@@ -221,10 +221,11 @@ class SecondOpinion:
     vetoes: frozenset[str] = frozenset()
 
 
-# A part is judged present only if some sentence reads as it with at least this probability;
-# under it, its confidence is that best sentence's probability. The story-level summaries can
-# otherwise call a part present that no sentence reads as (a lesson in an answer whose Result is
-# most of it). Chosen on the leave-one-source-out folds (docs/star.md).
+# The tagger judges a part present only if some sentence reads as it with at least this
+# probability; under it, the part's confidence is that best sentence's probability (far below
+# the band a second opinion settles). The story-level summaries can otherwise call a part present
+# that no sentence reads as (a lesson in an answer whose Result is most of it). Chosen on the
+# leave-one-source-out folds (docs/star.md).
 PRESENCE_FLOOR = 0.1
 
 
