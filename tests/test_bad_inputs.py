@@ -288,6 +288,7 @@ ROWS = [
     Row("progress-unknown-question", lambda t, h: ["progress", "--question", "nope"], 1, "no question with id"),
     # --chart writes SVG: another format's name was given an SVG (and export refuses such names)
     Row("progress-chart-png", lambda t, h: ["progress", "--chart", t / "chart.png"], 2, "name the file chart.svg"),
+    Row("progress-chart-folder", lambda t, h: ["progress", "--chart", t], 1, "is a folder"),
     Row("compare-unknown-question", lambda t, h: ["compare", "--question", "nope"], 1, "no question with id"),
     # 18: delete
     Row("delete-refused", lambda t, h: ["delete", "1"], 2, "--yes"),
@@ -697,9 +698,44 @@ def test_delete_never_removes_a_file_outside_recordings_that_a_row_points_to(sto
         assert result.exit_code == 0, result.output
         assert victim.read_bytes() == b"precious" and victim.with_name(victim.stem + ".meta.json").exists()
         said = " ".join(result.stderr.split())
-        assert "starcoach: left " in said and victim.name in said and "outside" in said, said
+        assert "starcoach: left " in said and victim.name in said and "not a take's own audio" in said, said
         assert "Traceback" not in result.output
     assert snapshot() == []
+
+
+@pytest.mark.parametrize("target", ["the database", "a date folder", "another take's metadata"])
+def test_delete_never_removes_what_is_not_the_take_s_own_audio_inside_recordings(stored, target):
+    """Inside recordings/ too: a row pointing at the database deleted it, at a date folder set
+    the whole folder aside, at another take's files removed them."""
+    import sqlite3
+
+    other = Path(stored[1]["audio_path"])
+    recordings = other.parents[1]
+    path = {"the database": recordings / "starcoach.db", "a date folder": other.parent,
+            "another take's metadata": other.with_name(other.stem + ".meta.json")}[target]
+    before = sorted(p.name for p in recordings.rglob("*") if not p.name.startswith("starcoach.db"))
+    db = sqlite3.connect(recordings / "starcoach.db")
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 1", (str(path.relative_to(recordings)),))
+    db.commit()
+    db.close()
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    assert "not a take's own audio" in " ".join(result.stderr.split()), result.stderr
+    assert sorted(p.name for p in recordings.rglob("*") if not p.name.startswith("starcoach.db")) == before
+    assert [t["id"] for t in snapshot()] == [2]
+
+
+def test_delete_through_a_date_folder_that_links_to_another_disk(stored, tmp_path):
+    """A date folder may be a link to another disk: the take's audio there is still its own."""
+    audio = Path(stored[0]["audio_path"])
+    day = audio.parent
+    elsewhere = tmp_path / "other-disk" / day.name
+    elsewhere.parent.mkdir()
+    day.rename(elsewhere)
+    day.symlink_to(elsewhere, target_is_directory=True)
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0 and "starcoach: left" not in result.stderr, result.output
+    assert not (elsewhere / audio.name).exists() and not (elsewhere / (audio.stem + ".meta.json")).exists()
 
 
 @pytest.mark.parametrize("damage", ["{broken", "", "[1, 2]", '{"audio": "../elsewhere.wav"}', "\xff\xfe"])
@@ -1323,13 +1359,44 @@ def test_standard_output_closed_is_said_not_a_bug_and_not_a_silent_success(store
     assert snapshot() == stored
 
 
+def test_a_take_stored_with_standard_output_closed_is_said_to_be_stored(stored, tmp_path):
+    """`import … >&-` stored the take and then said only that nothing was written: a retry
+    would store it twice."""
+    import subprocess
+    import sys
+
+    done = subprocess.run([sys.executable, "-m", "starcoach", "import", str(SILENCE(tmp_path))],
+                          stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, preexec_fn=lambda: os.close(1),
+                          timeout=120)
+    lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
+    assert done.returncode == 1 and len(lines) == 1, done.stderr
+    assert "the output was lost; what the command did is done" in lines[0]
+    assert [t["id"] for t in snapshot()] == [1, 2, 3]
+
+
+def test_an_edited_metadata_id_cannot_use_up_the_ids(tmp_path, stored):
+    """An unlisted recording whose metadata claims an id near SQLite's largest made every later
+    import fail ("the disk is full: cannot write the takes database")."""
+    from starcoach.config import load_config
+    from starcoach.takes import sidecar
+
+    db = load_config().paths.database
+    for path in (db.with_name(db.name + "-wal"), db.with_name(db.name + "-shm")):
+        path.unlink(missing_ok=True)
+    db.write_bytes(b"")
+    sidecar.update(Path(stored[0]["audio_path"]), id=2**63 - 2)
+    result = run("import", SILENCE(tmp_path), "--json")
+    assert result.exit_code == 3, result.output
+    assert json.loads(result.stdout)["take"]["id"] == 3
+
+
 @pytest.mark.parametrize("command", ["takes", "compare", "progress"])
 def test_a_value_that_is_not_utf8_text_is_bad_input_not_a_bug(stored, command):
     """Bytes that are not UTF-8 in an option's value arrive as lone surrogates; `takes --question $'\\xff'`
     reached SQLite with them and was "unexpected error (UnicodeEncodeError ...); this is a bug"."""
     result = run(command, "--question", "\udcff")
     line = one_line(result, 2)
-    assert "this is a bug" not in line
+    assert "not UTF-8 text" in line and "b'\\xff'" in line and "this is a bug" not in line, line
     assert snapshot() == stored
 
 

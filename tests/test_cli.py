@@ -177,7 +177,8 @@ def test_check_json_with_the_default_tagger(tmp_path):
 
 
 @pytest.mark.parametrize("content, message", [
-    (None, "no such file"), (b"", "empty"), (b"\xff\xfe\x00\x01binary", "not a UTF-8 text file"),
+    (None, "no such file"), (b"", "empty"), (b"\xff\xfe\x00\x01binary", "a binary file"),
+    (b"\xc3\x28 not utf-8", "not a UTF-8 text file"),
 ])
 def test_check_bad_text_gets_one_line(tmp_path, content, message):
     path = tmp_path / "answer.txt"
@@ -201,6 +202,18 @@ def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding
     assert got["star"] == want["star"] and got["star"]["result"]["present"]
 
 
+def test_utf16_text_that_is_mostly_not_english_is_said_so():
+    """Binary data can open on UTF-16's byte-order mark; so does an answer in another language."""
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as d:
+        path = Path(d) / "a.txt"
+        path.write_bytes("Наш сервис падал каждую ночь. Я переписал импорт.".encode("utf-16"))
+        line = one_line_error(run("check", path))
+    assert "most of it is not English letters" in line and "save English text as UTF-8" in line
+
+
 def test_models_lists_bundled():
     result = run("models")
     assert result.exit_code == 0 and "tiny.en" in result.stdout and "base" in result.stdout
@@ -216,3 +229,17 @@ def test_a_command_s_help_keeps_a_paragraph_s_sentences_together(monkeypatch):
     monkeypatch.setenv("COLUMNS", "200")
     shown = CliRunner().invoke(app, ["record", "--help"]).output
     assert "When standard input is not a terminal, nothing waits for a key" in shown, shown
+
+
+def test_an_encoding_failure_is_blamed_on_the_command_line_only_when_typed_there(monkeypatch):
+    """A lone surrogate that was not typed (a file's name in recordings/, a damaged metadata file)
+    was said to be "a value given on the command line"; one that is no byte (U+D800) crashed."""
+    import sys
+
+    from starcoach.cli.common import _typed_not_utf8
+
+    monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "\udcff"])
+    assert _typed_not_utf8(UnicodeEncodeError("utf-8", "x\udcff", 1, 2, "surrogates not allowed")) == "the bytes b'\\xff'"
+    assert _typed_not_utf8(UnicodeEncodeError("utf-8", "take-\udcfe.wav", 5, 6, "surrogates not allowed")) is None
+    monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "\ud800"])
+    assert _typed_not_utf8(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")) == "'\\ud800'"

@@ -20,6 +20,7 @@ from __future__ import annotations
 import os
 import stat
 import struct
+from collections import deque
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -117,8 +118,8 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
             if next(frames, None) is None:
                 raise AudioError(f"{path}: holds no audio samples")
             try:
-                for _ in frames if whole else ():
-                    pass
+                if whole:
+                    deque(frames, maxlen=0)  # every frame decoded, none kept
             except av.error.FFmpegError as exc:
                 raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:

@@ -17,6 +17,7 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from functools import wraps
+from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 import typer
@@ -37,7 +38,8 @@ if TYPE_CHECKING:  # pragma: no cover
 
     from ..config import Config
     from ..takes.questions import Question, QuestionBank
-    from ..takes.store import Store, Take
+    from ..takes.store import Store
+    from ..takes.take import Take
 
 class Terminated(BaseException):
     """SIGTERM, raised in the main thread so that every ``finally`` (temporary files,
@@ -83,8 +85,12 @@ class _ClosedStdout:
     as writing to a closed file does, where Python would drop the text or fail on ``None``."""
 
     def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed (started with >&-): nothing was written; "
-                                   "send it to a file or a pipe")
+        raise OSError(errno.EBADF, "standard output is closed (started with >&-), so the output was lost; what "
+                                   "the command did is done (`starcoach takes` lists what is stored); send the "
+                                   "output to a file or a pipe")
+
+    def fileno(self) -> int:
+        raise OSError(errno.EBADF, "standard output is closed")
 
     def flush(self) -> None:
         pass
@@ -148,16 +154,33 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         _say("out of memory; close other programs or use a shorter file")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
-        if isinstance(exc, UnicodeEncodeError) and "surrogates" in str(exc):
-            # bytes that are not UTF-8 in a value typed on the command line (file names are
-            # passed on as they are and work): any option, whichever step meets it first
-            bad = exc.object[exc.start:exc.end].encode("utf-8", "surrogateescape")
-            _say(f"a value given on the command line is not UTF-8 text (it holds the bytes {bad!r}); "
-                 "type it again in UTF-8")
+        bad = _typed_not_utf8(exc)
+        if bad is not None:
+            _say(f"a value given on the command line is not UTF-8 text (it holds {bad}); type it again in UTF-8")
             return 2
         _say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
              "please report it with the command you ran")
         return 1
+
+
+def _typed_not_utf8(exc: Exception) -> str | None:
+    """The characters that could not be encoded, when ``exc`` is that failure and they were typed
+    on the command line (bytes that are not UTF-8 arrive as lone surrogates; file names are passed
+    on as they are and work, so whichever step meets another value fails on it); else None."""
+    if not isinstance(exc, UnicodeEncodeError) or not isinstance(exc.object, str):
+        return None
+    bad = exc.object[exc.start:exc.end]
+    typed = [a for a in sys.argv[1:] if isinstance(a, str)]
+    ctx = get_current_context(silent=True)
+    while ctx is not None:
+        typed += [str(v) for v in ctx.params.values() if isinstance(v, (str, Path))]
+        ctx = ctx.parent
+    if not bad or not any(bad in value for value in typed):
+        return None
+    try:
+        return f"the bytes {bad.encode('utf-8', 'surrogateescape')!r}"
+    except UnicodeEncodeError:
+        return ascii(bad)
 
 
 def _quiet_stdout() -> None:

@@ -98,8 +98,8 @@ def delete(
         audio = Path(record_.audio_path)
         aside = sidecar.deleted_path(audio)
         moved = []
-        # Only files inside recordings/ are starcoach's to delete: a row that points elsewhere
-        # (an older release's absolute path, an edited database) loses the row, not the file.
+        # Only a take's own audio is starcoach's to delete: a row that points elsewhere (an older
+        # release's absolute path, an edited database) loses the row, not the file.
         ours = store.holds(audio)
 
         def remove_files(t) -> None:
@@ -121,8 +121,8 @@ def delete(
                 left.append(f"{path} ({exc.strerror or exc})")
     typer.echo(f"deleted take {take}", err=True)
     if not ours:
-        typer.echo(f"starcoach: left {audio} where it is: it is outside {store.recordings}, so not starcoach's "
-                   "to delete", err=True)
+        typer.echo(f"starcoach: left {audio} where it is: it is not a take's own audio in {store.recordings}, "
+                   "so not starcoach's to delete", err=True)
     if left:
         typer.echo(f"starcoach: could not remove {', '.join(left)}; remove it by hand", err=True)
 

@@ -17,7 +17,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.pipeline import Analysis
     from ..asr.models import ModelInfo
     from ..config import Paths
-    from ..takes.store import Take
+    from ..takes.take import Take
 
 _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result": "magenta",
                "learning": "yellow", "other": "white"}

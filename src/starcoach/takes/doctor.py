@@ -27,7 +27,8 @@ from . import sidecar
 from . import store as store_module
 from .recovery import Removed, Restored, recover, unlisted_audio
 from .session import analyse_and_store
-from .store import Store, Take, now, store_error
+from .store import Store, now, store_error
+from .take import Take
 
 
 @dataclass

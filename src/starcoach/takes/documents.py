@@ -11,7 +11,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..analysis.document import SCHEMA
-from .store import Take
+from .take import Take
 
 if TYPE_CHECKING:  # pragma: no cover
     from .questions import Question

@@ -30,7 +30,8 @@ from ..config import Config
 from ..domain.errors import AudioError, RecordingError
 from . import sidecar
 from .session import TakeResult, alive, analyse_and_store
-from .store import Store, Take, now
+from .store import Store, now
+from .take import Take
 
 
 @dataclass(frozen=True)

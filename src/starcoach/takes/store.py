@@ -209,13 +209,18 @@ class Store:
         return beside if beside != path and beside.exists() else path
 
     def holds(self, path: Path) -> bool:
-        """Whether ``path`` lies inside the recordings folder (a database row can say otherwise:
-        an older release's absolute path, or a damaged or edited database)."""
-        try:
-            Path(path).resolve().relative_to(self.recordings.resolve())
-        except (ValueError, OSError):
-            return False
-        return True
+        """Whether ``path`` has the place and shape of a take's audio: a file with an audio suffix
+        in a folder of the recordings folder (judged by name: a date folder may be a link to
+        another disk). A database row can point anywhere (an older release's absolute path, a
+        damaged or edited database); ``delete`` removes only what this holds."""
+        absolute = Path(os.path.normpath(Path(path).absolute()))
+        for root in {Path(os.path.normpath(self.recordings.absolute())), self.recordings.resolve()}:
+            try:
+                inside = absolute.relative_to(root)
+            except ValueError:
+                continue
+            return len(inside.parts) == 2 and inside.suffix.lower() in AUDIO_SUFFIXES and not absolute.is_dir()
+        return False
 
     @_sql
     def document(self, take_id: int) -> dict[str, Any] | None:
@@ -328,7 +333,8 @@ class Store:
         from . import sidecar
 
         kept = [sidecar.kept_id(sidecar.read(sidecar.sidecar_path(a)) or {}) for a in self.unindexed_audio()]
-        self.keep_ids_above(max((k for k in kept if k is not None), default=0))
+        # nobody records a billion takes: a higher id is an edited file, and would use the ids up
+        self.keep_ids_above(max((k for k in kept if k is not None and k < 10**9), default=0))
 
     def keep_ids_above(self, last_id: int) -> None:
         """Start new takes' ids after LAST_ID (in the caller's transaction, if any)."""

@@ -19,7 +19,7 @@ def read_answer(path: str | Path) -> str:
 
     Raises:
         InputTextError: missing, a folder, not a regular file, empty, too large, or not
-            UTF-8 text.
+            UTF-8 text (nor English UTF-16 text with its byte-order mark).
     """
     path = Path(path)
     try:
@@ -54,12 +54,13 @@ def read_answer(path: str | Path) -> str:
                              f"(at most {MAX_BYTES:,})")
     try:
         text = data.decode(encoding)
-        # binary data can open on the same two bytes: an English answer is mostly ASCII
-        if encoding == "utf-16" and sum(c.isascii() for c in text) < len(text) / 2:
-            raise UnicodeDecodeError(encoding, data, 0, 2, "not English text")
     except UnicodeDecodeError:
         raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16 with its byte-order mark); "
                              "save it as UTF-8 text") from None
+    # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
+    if encoding == "utf-16" and sum(c.isascii() for c in text) < len(text) / 2:
+        raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
+                             "or an answer in another language (starcoach reads English); save English text as UTF-8")
     if "\x00" in text:
         raise InputTextError(f"{path}: not a text file")
     if not text.strip():
