@@ -287,7 +287,7 @@ ROWS = [
     Row("takes-json-unknown-question", lambda t, h: ["takes", "--json", "-q", "nope"], 1, "no question with id"),
     Row("progress-unknown-question", lambda t, h: ["progress", "--question", "nope"], 1, "no question with id"),
     # --chart writes SVG: another format's name was given an SVG (and export refuses such names)
-    Row("progress-chart-png", lambda t, h: ["progress", "--chart", t / "chart.png"], 2, "name the file chart.svg"),
+    Row("progress-chart-png", lambda t, h: ["progress", "--chart", t / "chart.png"], 2, "ends in .svg, not chart.png"),
     Row("progress-chart-folder", lambda t, h: ["progress", "--chart", t], 1, "is a folder"),
     Row("compare-unknown-question", lambda t, h: ["compare", "--question", "nope"], 1, "no question with id"),
     # 18: delete
@@ -701,6 +701,44 @@ def test_delete_never_removes_a_file_outside_recordings_that_a_row_points_to(sto
         assert "starcoach: left " in said and victim.name in said and "not a take's own audio" in said, said
         assert "Traceback" not in result.output
     assert snapshot() == []
+
+
+def test_delete_keeps_a_metadata_file_another_take_s_audio_shares_a_name_with(stored):
+    """A row pointing at a missing "take-X.flac" beside take 2's "take-X.wav": the metadata file
+    "take-X.meta.json" is take 2's, and was deleted with the row."""
+    import sqlite3
+
+    other = Path(stored[1]["audio_path"])
+    recordings = other.parents[1]
+    meta = other.with_name(other.name.split(".")[0] + ".meta.json")
+    assert meta.exists()
+    twin = other.with_name(other.name.split(".")[0] + (".flac" if other.suffix != ".flac" else ".wav"))
+    db = sqlite3.connect(recordings / "starcoach.db")
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 1", (str(twin.relative_to(recordings)),))
+    db.commit()
+    db.close()
+    assert run("delete", "1", "--yes").exit_code == 0
+    assert meta.exists() and other.exists()
+
+
+def test_delete_does_not_follow_dots_out_through_a_linked_date_folder(stored, tmp_path):
+    """A linked date folder and ".." in the row: the name stays in recordings/, the file is elsewhere."""
+    import sqlite3
+
+    recordings = Path(stored[0]["audio_path"]).parents[1]
+    deep = tmp_path / "ext" / "deep"
+    deep.mkdir(parents=True)
+    victim = tmp_path / "ext" / "song.wav"
+    victim.write_bytes(b"precious")
+    (recordings / "2099-01-01").symlink_to(deep, target_is_directory=True)
+    db = sqlite3.connect(recordings / "starcoach.db")
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 1", ("2099-01-01/../song.wav",))
+    db.commit()
+    db.close()
+    assert (recordings / "2099-01-01" / ".." / "song.wav").exists()  # the OS follows the link first
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0 and "not a take's own audio" in " ".join(result.stderr.split())
+    assert victim.read_bytes() == b"precious"
 
 
 @pytest.mark.parametrize("target", ["the database", "a date folder", "another take's metadata"])
@@ -1370,7 +1408,7 @@ def test_a_take_stored_with_standard_output_closed_is_said_to_be_stored(stored, 
                           timeout=120)
     lines = [ln for ln in done.stderr.splitlines() if ln.strip()]
     assert done.returncode == 1 and len(lines) == 1, done.stderr
-    assert "the output was lost; what the command did is done" in lines[0]
+    assert "the output was lost; anything stored before that is kept" in lines[0]
     assert [t["id"] for t in snapshot()] == [1, 2, 3]
 
 
@@ -1388,6 +1426,10 @@ def test_an_edited_metadata_id_cannot_use_up_the_ids(tmp_path, stored):
     result = run("import", SILENCE(tmp_path), "--json")
     assert result.exit_code == 3, result.output
     assert json.loads(result.stdout)["take"]["id"] == 3
+    assert run("doctor").exit_code == 0  # indexes take 1's recording again, not at its edited id
+    assert max(t["id"] for t in snapshot()) < 10
+    result = run("import", SILENCE(tmp_path), "--json")
+    assert result.exit_code == 3 and json.loads(result.stdout)["take"]["id"] < 10, result.output
 
 
 @pytest.mark.parametrize("command", ["takes", "compare", "progress"])

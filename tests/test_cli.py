@@ -211,7 +211,7 @@ def test_utf16_text_that_is_mostly_not_english_is_said_so():
         path = Path(d) / "a.txt"
         path.write_bytes("Наш сервис падал каждую ночь. Я переписал импорт.".encode("utf-16"))
         line = one_line_error(run("check", path))
-    assert "most of it is not English letters" in line and "save English text as UTF-8" in line
+    assert "most of it is not English letters" in line and "Save the answer as UTF-8 text" in line
 
 
 def test_models_lists_bundled():
@@ -243,3 +243,5 @@ def test_an_encoding_failure_is_blamed_on_the_command_line_only_when_typed_there
     assert _typed_not_utf8(UnicodeEncodeError("utf-8", "take-\udcfe.wav", 5, 6, "surrogates not allowed")) is None
     monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "\ud800"])
     assert _typed_not_utf8(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")) == "'\\ud800'"
+    monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "café"])  # typed, but UTF-8 text
+    assert _typed_not_utf8(UnicodeEncodeError("ascii", "café", 3, 4, "ordinal not in range")) is None

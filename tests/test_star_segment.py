@@ -64,6 +64,16 @@ def test_split_text_boundaries(text, expected):
       ("We had two options (a) patch or (b) rewrite.", None)]),
     ("We measured revenue per user (impact) and churn (context) first.",
      [("We measured revenue per user (impact) and churn (context) first.", None)]),
+    # written after the stop, or on a line under its paragraph: still the words before it
+    ("Our server crashed at 2am. (Situation) I had to restore it by 6. (Task) I rolled back the deploy. (Action)",
+     [("Our server crashed at 2am.", "situation"), ("I had to restore it by 6.", "task"),
+      ("I rolled back the deploy.", "action")]),
+    ("Our server crashed at 2am.\n(Situation)\nI had to restore it.\n(Task)",
+     [("Our server crashed at 2am.", "situation"), ("I had to restore it.", "task")]),
+    ("**Situation** (Context)\nThe build broke.", [("The build broke.", "situation")]),
+    # a lower-case name inside running prose is a gloss
+    ("I split the migration into small units (tasks) and gave each engineer one.",
+     [("I split the migration into small units (tasks) and gave each engineer one.", None)]),
 ])
 def test_labels_become_hints(text, expected):
     assert [(s.text, s.hint) for s in split_text(text)] == expected

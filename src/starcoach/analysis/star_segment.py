@@ -127,6 +127,7 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
         The sentences in order.
     """
     text, exported = strip_export(text)
+    first = _labels_come_first(text)  # "[Task] I had to…" or "…by 6. (Task) I rolled back…"
     hint: str | None = None
     blocks: list[tuple[str, str | None]] = []  # (line text, hint); "" is a boundary
     for raw in text.splitlines():
@@ -144,18 +145,26 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
             blocks.append(("", hint))
             continue
         line = _BULLET.sub("", re.sub(r"^>\s*", "", line))
-        label = _LABEL_LINE.match(line) or _BRACKET_LABEL.fullmatch(_strip_markup(line))
+        bare = _strip_markup(line)
+        label = _LABEL_LINE.match(line) or _LABEL_LINE.match(bare) or _BRACKET_LABEL.fullmatch(bare)
         if label and label.end() == len(label.string.rstrip()):  # "**Result**", "Situation:", "(Task)" alone
+            if label.re is _BRACKET_LABEL and not first:  # "(Task)" under its words: theirs
+                _name_last(blocks, _PART_NAMES[label.group("name").lower()])
+                continue
             hint = _PART_NAMES[label.group("name").lower()]
             blocks.append(("", hint))
             continue
         blocks.append(("", hint))
-        for sentence in _sentences(_strip_markup(line)):
+        for sentence in _sentences(bare):
             label = _LABEL_LINE.match(sentence)
             if label and label.group("sep") and label.end() < len(sentence):  # "S: …", "Result - …" inline too
                 hint, sentence = _PART_NAMES[label.group("name").lower()], sentence[label.end():].strip()
-            elif (label := _BRACKET_LABEL.match(sentence)) and label.end() < len(sentence):  # "[Task] …"
-                hint, sentence = _PART_NAMES[label.group("name").lower()], _AFTER_BRACKET.sub("", sentence[label.end():])
+            elif label := _BRACKET_LABEL.match(sentence):  # "[Task] I had to…", or "…by 6. (Task) I rolled…"
+                part, sentence = _PART_NAMES[label.group("name").lower()], _AFTER_BRACKET.sub("", sentence[label.end():])
+                if first:
+                    hint = part
+                else:
+                    _name_last(blocks, part)
             for words, after in _labelled_after(sentence):
                 blocks.append((words, after or hint))
     out: list[Segment] = []
@@ -167,12 +176,37 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
     return out
 
 
+def _labels_come_first(text: str) -> bool:
+    """Whether the answer's first part name in brackets comes before any of its words ("[Situation]
+    Our…"): then each such name is a label for what follows; else for the words before it."""
+    for raw in text.splitlines():
+        if _HEADING.match(raw.strip()):
+            continue
+        line = _strip_markup(_BULLET.sub("", re.sub(r"^>\s*", "", raw.strip())))
+        m = _BRACKET_LABEL.search(line)
+        if m is not None:
+            return not line[:m.start()].strip(" *_#")
+        if line.strip(" *_#-"):
+            return False
+    return True
+
+
+def _name_last(blocks: list[tuple[str, str | None]], part: str) -> None:
+    """Give the last sentence so far the part a label after it names."""
+    for k in range(len(blocks) - 1, -1, -1):
+        if blocks[k][0]:
+            blocks[k] = (blocks[k][0], part)
+            return
+
+
 def _labelled_after(sentence: str) -> list[tuple[str, str | None]]:
     """The sentence cut after each label that follows the words it names (back to the sentence's
     start or the label before), each piece with that label's part; the rest with None."""
     out: list[tuple[str, str | None]] = []
     start = 0
     for m in _BRACKET_LABEL.finditer(sentence):
+        if m.group("name").islower() and re.match(r"\s*\w", sentence[m.end():]):
+            continue  # "into small units (tasks) and…": a gloss in prose, not a label
         piece = _AFTER_BRACKET.sub("", sentence[start:m.start()]).rstrip(" ,;:–—-")
         if piece:
             out.append((piece, _PART_NAMES[m.group("name").lower()]))

@@ -85,9 +85,8 @@ class _ClosedStdout:
     as writing to a closed file does, where Python would drop the text or fail on ``None``."""
 
     def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed (started with >&-), so the output was lost; what "
-                                   "the command did is done (`starcoach takes` lists what is stored); send the "
-                                   "output to a file or a pipe")
+        raise OSError(errno.EBADF, "standard output is closed (started with >&-), so the output was lost; "
+                                   "anything stored before that is kept; send the output to a file or a pipe")
 
     def fileno(self) -> int:
         raise OSError(errno.EBADF, "standard output is closed")
@@ -170,6 +169,8 @@ def _typed_not_utf8(exc: Exception) -> str | None:
     if not isinstance(exc, UnicodeEncodeError) or not isinstance(exc.object, str):
         return None
     bad = exc.object[exc.start:exc.end]
+    if not all("\ud800" <= c <= "\udfff" for c in bad):  # not bytes the terminal passed on
+        return None
     typed = [a for a in sys.argv[1:] if isinstance(a, str)]
     ctx = get_current_context(silent=True)
     while ctx is not None:

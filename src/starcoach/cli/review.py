@@ -97,7 +97,7 @@ def progress(
             fail("--chart needs a file name: the table already goes to standard output", 2)
         chart = _output_target(chart, cfg, force=force)
         if chart.suffix.lower() != ".svg":  # an SVG under another format's name opens as neither
-            fail(f"--chart writes SVG: name the file {chart.stem or 'chart'}.svg, not {chart.name}", 2)
+            fail(f"--chart writes SVG: give it a name that ends in .svg, not {chart.name}", 2)
     with open_store(cfg) as store:
         listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         warn_unlisted(store)

@@ -114,7 +114,9 @@ def delete(
                 aside.replace(audio)
             raise
         left = []
-        for path in (aside, sidecar.partial_path(audio), sidecar.sidecar_path(audio)) if ours else ():
+        meta = sidecar.sidecar_path(audio)  # "take-1.flac" and "take-1.wav" would share it: only its own
+        mine = (sidecar.read(meta) or {}).get("audio") in (audio.name, None)
+        for path in (aside, sidecar.partial_path(audio), *([meta] if mine else [])) if ours else ():
             try:
                 path.unlink(missing_ok=True)
             except OSError as exc:

@@ -127,9 +127,10 @@ def read(path: Path) -> dict[str, Any] | None:
 
 
 def kept_id(meta: dict[str, Any]) -> int | None:
-    """The take id a metadata file kept (those written before it did keep none)."""
+    """The take id a metadata file kept (those written before it did keep none). Nobody records a
+    billion takes: a higher id is an edited file, and giving it would use the ids up."""
     kept = meta.get("id")
-    return kept if type(kept) is int and 0 < kept < 2**63 else None
+    return kept if type(kept) is int and 0 < kept < 10**9 else None
 
 
 def remove(audio: Path) -> None:

@@ -213,6 +213,8 @@ class Store:
         in a folder of the recordings folder (judged by name: a date folder may be a link to
         another disk). A database row can point anywhere (an older release's absolute path, a
         damaged or edited database); ``delete`` removes only what this holds."""
+        if ".." in Path(path).parts:  # through a linked folder, ".." can lead anywhere
+            return False
         absolute = Path(os.path.normpath(Path(path).absolute()))
         for root in {Path(os.path.normpath(self.recordings.absolute())), self.recordings.resolve()}:
             try:
@@ -333,8 +335,7 @@ class Store:
         from . import sidecar
 
         kept = [sidecar.kept_id(sidecar.read(sidecar.sidecar_path(a)) or {}) for a in self.unindexed_audio()]
-        # nobody records a billion takes: a higher id is an edited file, and would use the ids up
-        self.keep_ids_above(max((k for k in kept if k is not None and k < 10**9), default=0))
+        self.keep_ids_above(max((k for k in kept if k is not None), default=0))
 
     def keep_ids_above(self, last_id: int) -> None:
         """Start new takes' ids after LAST_ID (in the caller's transaction, if any)."""

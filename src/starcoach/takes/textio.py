@@ -60,7 +60,7 @@ def read_answer(path: str | Path) -> str:
     # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
     if encoding == "utf-16" and sum(c.isascii() for c in text) < len(text) / 2:
         raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
-                             "or an answer in another language (starcoach reads English); save English text as UTF-8")
+                             "or an answer in another language (starcoach reads English)? Save the answer as UTF-8 text")
     if "\x00" in text:
         raise InputTextError(f"{path}: not a text file")
     if not text.strip():
