@@ -703,6 +703,21 @@ def test_delete_never_removes_a_file_outside_recordings_that_a_row_points_to(sto
     assert snapshot() == []
 
 
+def test_doctor_names_a_recording_whose_name_the_database_cannot_hold(stored):
+    """A recording whose file name is not UTF-8 was "unexpected error (UnicodeEncodeError ...);
+    this is a bug" from doctor, and doctor did nothing else."""
+    import shutil
+
+    audio = Path(stored[0]["audio_path"])
+    odd = audio.with_name(os.fsdecode(b"take-\xff.wav"))
+    shutil.copy(audio, odd)
+    result = run("doctor")
+    assert result.exit_code == 0 and "this is a bug" not in result.output, result.output
+    said = [ln for ln in result.stdout.splitlines() if "not UTF-8 text" in ln]
+    assert len(said) == 1 and "take-\\xff.wav" in said[0] and "rename it" in said[0], result.stdout
+    assert odd.exists() and snapshot() == stored
+
+
 def test_delete_keeps_a_metadata_file_another_take_s_audio_shares_a_name_with(stored):
     """A row pointing at a missing "take-X.flac" beside take 2's "take-X.wav": the metadata file
     "take-X.meta.json" is take 2's, and was deleted with the row."""

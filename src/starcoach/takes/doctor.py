@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import shutil
+import os
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -92,7 +93,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
         report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
                              for g in removed]
-        report.reindexed = _reindex(store, analyzer)
+        report.reindexed = _reindex(store, analyzer, report.problems)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
@@ -236,10 +237,16 @@ def _last_id(db: Path) -> int:
         con.close()
 
 
-def _reindex(store: Store, analyzer: Analyzer) -> list[int]:
-    """Index every audio file under recordings/ that no take points to."""
+def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]:
+    """Index every audio file under recordings/ that no take points to (one whose name the
+    database cannot hold is named in PROBLEMS instead)."""
     added = []
     for audio in unlisted_audio(store):  # an import still analysing adds its own row
+        shown = os.fsencode(audio).decode("utf-8", "backslashreplace")
+        if shown != str(audio):
+            problems.append(f"{shown}: its name is not UTF-8 text, which the takes database cannot hold; rename "
+                            "it and run `starcoach doctor` again (its audio is kept)")
+            continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
             timespec="seconds")
