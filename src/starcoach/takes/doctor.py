@@ -10,8 +10,8 @@ metadata and analysed. A row whose stored analysis is damaged is analysed again.
 from __future__ import annotations
 
 import json
-import shutil
 import os
+import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from datetime import datetime

@@ -210,18 +210,18 @@ class Store:
 
     def holds(self, path: Path) -> bool:
         """Whether ``path`` has the place and shape of a take's audio: a file with an audio suffix
-        in a folder of the recordings folder (judged by name: a date folder may be a link to
-        another disk). A database row can point anywhere (an older release's absolute path, a
-        damaged or edited database); ``delete`` removes only what this holds."""
-        if ".." in Path(path).parts:  # through a linked folder, ".." can lead anywhere
-            return False
-        absolute = Path(os.path.normpath(Path(path).absolute()))
-        for root in {Path(os.path.normpath(self.recordings.absolute())), self.recordings.resolve()}:
+        in a folder of the recordings folder, judged by its name (a date folder may be a link to
+        another disk; no "..", which through such a link can lead anywhere). A database row can
+        point anywhere (an older release's absolute path, a damaged or edited database);
+        ``delete`` removes only what this holds."""
+        candidate = Path(path).absolute()
+        for root in (self.recordings.absolute(), self.recordings.resolve()):
             try:
-                inside = absolute.relative_to(root)
+                inside = candidate.relative_to(root)
             except ValueError:
                 continue
-            return len(inside.parts) == 2 and inside.suffix.lower() in AUDIO_SUFFIXES and not absolute.is_dir()
+            return len(inside.parts) == 2 and ".." not in inside.parts \
+                and inside.suffix.lower() in AUDIO_SUFFIXES and not candidate.is_dir()
         return False
 
     @_sql
