@@ -341,6 +341,8 @@ def test_a_part_no_sentence_reads_as_is_not_there(text, tagger):
     assert not report.parts["learning"].present
     assert report.parts["learning"].confidence < 0.1
     assert report.parts["result"].present
+    # the floor is [star] presence_floor: without it the answer-level model alone "finds" the lesson
+    assert check_text(text, options=StarOptions(tagger=tagger, presence_floor=0.0)).parts["learning"].present
 
 
 def test_every_part_judged_present_has_a_sentence_that_reads_as_it():

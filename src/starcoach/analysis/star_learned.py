@@ -152,7 +152,7 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
     texts = [s.text for s in segments]
     hints = [s.hint for s in segments]
     second = rules_opinion(options.unclear_margin, hints) if options.tagger == "hybrid" else None
-    tagged = tag(model, texts, hints, second=second)
+    tagged = tag(model, texts, hints, second=second, floor=options.presence_floor)
     two = _two_parts(model, texts, tagged.labels, tagged.probs, options)
     sentences = tuple(
         Sentence(text=seg.text, label=label, start=seg.start, end=seg.end, words=seg.words or len(seg.text.split()),

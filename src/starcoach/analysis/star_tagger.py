@@ -221,26 +221,26 @@ class SecondOpinion:
     vetoes: frozenset[str] = frozenset()
 
 
-# The tagger judges a part present only if some sentence reads as it with at least this
-# probability; under it, the part's confidence is that best sentence's probability (far below
-# the band a second opinion settles). The story-level summaries can otherwise call a part present
-# that no sentence reads as (a lesson in an answer whose Result is most of it). Chosen on the
+# The default of ``StarOptions.presence_floor`` (see :func:`tag`), chosen on the
 # leave-one-source-out folds (docs/star.md).
 PRESENCE_FLOOR = 0.1
 
 
 def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None, *,
-        second: SecondOpinion | None = None) -> Tagging:
+        second: SecondOpinion | None = None, floor: float = PRESENCE_FLOOR) -> Tagging:
     """Label an answer's sentences (in order) and decide which parts it has; ``hints``: per
     sentence, a part the writer's own label named, or None. ``second``: asked only when a
-    part it may second or veto is unsure (see :class:`SecondOpinion`)."""
+    part it may second or veto is unsure (see :class:`SecondOpinion`). ``floor``: a part is
+    judged present only if some sentence reads as it with at least this probability; under it,
+    its confidence is that best sentence's probability (the story-level summaries can otherwise
+    call present a part no sentence reads as: a lesson in an answer whose Result is most of it)."""
     probs = model.sentence_probs(texts, hints)
     post = model.posteriors(probs)
     n = len(texts)
     score = presence(model, probs, post)
     if n:  # a part no sentence reads as is not there, whatever the summaries say
         best = probs.max(axis=0)
-        score = np.where(best < PRESENCE_FLOOR, np.minimum(score, best), score)
+        score = np.where(best < floor, np.minimum(score, best), score)
     present = score >= model.thresholds
     opinion: list[int] = []  # the second opinion's label of each sentence, when it was asked
     settled: dict[int, bool] = {}  # part -> present, for the parts the opinion changed
