@@ -1118,6 +1118,24 @@ def test_commands_that_need_no_device_never_import_sounddevice(stored, tmp_path)
     assert r.returncode == 0, r.stderr
 
 
+def test_reading_the_settings_does_not_load_the_star_tagger(stored):
+    """The [star] settings' defaults once imported the tagger (and its features) at every
+    command's start, `questions` and `takes` included."""
+    import subprocess
+    import sys
+
+    code = ("import sys\n"
+            "from starcoach.cli import app\n"
+            "for args in (['questions'], ['takes']):\n"
+            "    try:\n"
+            "        app(args)\n"
+            "    except SystemExit as exc:\n"
+            "        assert not exc.code, (args, exc.code)\n"
+            "    assert 'starcoach.analysis.star_tagger' not in sys.modules, f'the tagger loaded by {args}'\n")
+    r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=60)
+    assert r.returncode == 0, r.stderr
+
+
 def test_leftovers_of_an_interrupted_import_are_removed(stored):
     from starcoach.takes import sidecar
 

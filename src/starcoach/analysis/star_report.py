@@ -17,7 +17,6 @@ from dataclasses import dataclass, field
 
 from ..domain.vocab import I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, alternatives, words_rx
 from .star_rules import _tells_past
-from .star_tagger import PRESENCE_FLOOR
 
 _I = words_rx(I_WORDS)
 _WE = words_rx(WE_WORDS)
@@ -55,7 +54,8 @@ class StarOptions:
         two_part_min_prob: (learned tagger) both clauses of a sentence need at least this probability for
             their parts before the sentence reports two parts.
         presence_floor: (learned tagger) a part no sentence reads as with at least this probability
-            is absent, whatever the answer-level model says (its confidence is that probability).
+            is absent, whatever the answer-level model says (its confidence is that probability);
+            chosen on the leave-one-source-out folds (docs/star.md).
     """
 
     tagger: str = field(default="hybrid", metadata={"choices": ("rules", "learned", "hybrid")})
@@ -66,7 +66,7 @@ class StarOptions:
     unclear_margin: float = field(default=0.2, metadata={"range": (0.0, 1.0)})
     hypothetical_share: float = field(default=0.4, metadata={"range": (0.0, 1.0)})
     two_part_min_prob: float = field(default=0.6, metadata={"range": (0.0, 1.0)})
-    presence_floor: float = field(default=PRESENCE_FLOOR, metadata={"range": (0.0, 1.0)})
+    presence_floor: float = field(default=0.1, metadata={"range": (0.0, 1.0)})
 
 
 @dataclass(frozen=True)

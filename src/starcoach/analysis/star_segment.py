@@ -144,7 +144,7 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
                 hint = _heading_part(title)
             blocks.append(("", hint))
             continue
-        line = _BULLET.sub("", re.sub(r"^>\s*", "", line))
+        line = _unquoted(line)
         bare = _strip_markup(line)
         label = _LABEL_LINE.match(line) or _LABEL_LINE.match(bare) or _BRACKET_LABEL.fullmatch(bare)
         if label and label.end() == len(label.string.rstrip()):  # "**Result**", "Situation:", "(Task)" alone
@@ -176,13 +176,18 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
     return out
 
 
+def _unquoted(line: str) -> str:
+    """A line without its quote mark and bullet."""
+    return _BULLET.sub("", re.sub(r"^>\s*", "", line))
+
+
 def _labels_come_first(text: str) -> bool:
     """Whether the answer's first part name in brackets comes before any of its words ("[Situation]
     Our…"): then each such name is a label for what follows; else for the words before it."""
     for raw in text.splitlines():
         if _HEADING.match(raw.strip()):
             continue
-        line = _strip_markup(_BULLET.sub("", re.sub(r"^>\s*", "", raw.strip())))
+        line = _strip_markup(_unquoted(raw.strip()))
         m = _BRACKET_LABEL.search(line)
         if m is not None:
             return not line[:m.start()].strip(" *_#")

@@ -29,6 +29,7 @@ import numpy as np
 
 from ..domain.vocab import PARTS
 from .star_features import batch_features
+from .star_report import StarOptions
 
 WEIGHTS_FILE = "star_tagger.npz"
 
@@ -221,9 +222,9 @@ class SecondOpinion:
     vetoes: frozenset[str] = frozenset()
 
 
-# The default of ``StarOptions.presence_floor`` (see :func:`tag`), chosen on the
-# leave-one-source-out folds (docs/star.md).
-PRESENCE_FLOOR = 0.1
+# See :func:`tag`; the setting lives with the checker's others (config.py reads [star] into them,
+# and loading them must not load numpy and the tagger at every command's start).
+PRESENCE_FLOOR: float = StarOptions.presence_floor
 
 
 def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = None, *,

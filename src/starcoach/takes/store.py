@@ -22,6 +22,7 @@ from typing import Any, Callable, TypeVar
 from ..domain.document import summary_columns, whole_analysis
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS
+from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
 from .store_errors import LOCK_WAIT_S, read_only_disk, store_error
@@ -332,8 +333,6 @@ class Store:
         """Give the next new take an id above those that recordings no take points to still keep
         in their metadata (a database emptied or lost, not yet rebuilt by ``doctor``): the
         rebuild gives them their ids back, and an id is never given to a second take."""
-        from . import sidecar
-
         kept = [sidecar.kept_id(sidecar.read(sidecar.sidecar_path(a)) or {}) for a in self.unindexed_audio()]
         self.keep_ids_above(max((k for k in kept if k is not None), default=0))
 
