@@ -59,15 +59,28 @@ class Paths:
             ConfigError: the folder is outside the home and does not exist.
         """
         folder = self.database.parent if setting == "database" else self.recordings
-        if not folder.is_dir() and not folder.is_relative_to(self.home):
-            raise ConfigError(f"[paths] {setting} is in {folder}, which does not exist: create it (or attach "
-                              f"its disk), or change {setting} in {self.config_file}")
+        self._refuse_missing_outside(setting, folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
         except OSError as exc:
             raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; "
                               f"change {setting} in {self.config_file}") from None
         return folder
+
+    def models_folder(self) -> Path:
+        """``[paths] models``, checked as :meth:`storage_folder` checks its folders (a model is
+        145 MB or more, assembled or downloaded there), but not made: that is the model's business.
+
+        Raises:
+            ConfigError: the folder is outside the home and does not exist.
+        """
+        self._refuse_missing_outside("models", self.models)
+        return self.models
+
+    def _refuse_missing_outside(self, setting: str, folder: Path) -> None:
+        if not folder.is_dir() and not folder.is_relative_to(self.home):
+            raise ConfigError(f"[paths] {setting} is in {folder}, which does not exist: create it (or attach "
+                              f"its disk), or change {setting} in {self.config_file}")
 
 
 @dataclass(frozen=True)
@@ -107,8 +120,9 @@ class Config:
 
         Raises:
             ModelError: the model cannot be found.
+            ConfigError: ``[paths] models`` is outside the home and does not exist.
         """
-        return Analyzer(resolve_model(model or self.model, self.paths.models), self.analysis)
+        return Analyzer(resolve_model(model or self.model, self.paths.models_folder()), self.analysis)
 
 
 def project_home() -> Path:
