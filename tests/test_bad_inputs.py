@@ -1503,7 +1503,25 @@ def test_a_file_named_dash_is_written_as_a_file_and_an_empty_name_is_refused(tmp
     assert written.exit_code == 0 and written.stdout.strip() == "-", written.output
     assert json.loads((tmp_path / "-").read_text())["take"]["id"] == 1
     line = one_line(run("export", "1", "-f", "json", "-o", ""), 2)
-    assert "empty name" in line, line
+    assert "'--output'" in line and "empty" in line, line
+
+
+@pytest.mark.parametrize("args, named", [
+    (("analyze", ""), "'file'"), (("check", " "), "'file'"), (("import", ""), "'file'"),
+    (("analyze", "--model", "", "answer.wav"), "'--model'"), (("progress", "--chart", ""), "'--chart'"),
+    (("takes", "--lp", ""), "'--lp'"), (("takes", "--question", ""), "'--question'"),
+    (("questions", "--lp", ""), "'--lp'"), (("compare", "--question", ""), "'--question'"),
+    (("show", ""), "'take'"), (("export", "1", "-f", ""), "'--format'")])
+def test_an_empty_value_is_refused_naming_its_parameter(tmp_path, monkeypatch, args, named):
+    """An unset shell variable (`analyze "$FILE"`, `takes --lp "$LP"`) gives an empty value: a
+    file name became the current folder (".: is a folder"), a filter filtered nothing (every take
+    and question listed, exit 0), `--model ''` used the configured model."""
+    cwd = tmp_path / "cwd"
+    cwd.mkdir()
+    monkeypatch.chdir(cwd)
+    line = one_line(run(*args), 2)
+    assert named in line and "empty" in line, line
+    assert not list(cwd.iterdir())  # nothing written: no chart named ".", no export
 
 
 @pytest.mark.parametrize("command, name", [("analyze", "answer.wav"), ("import", "answer.wav"),

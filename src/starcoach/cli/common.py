@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 
 from ..domain.errors import StarcoachError, disk_advice
 from ..domain.transcript import plural
+from .params import refuse_empty_values
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -59,6 +60,7 @@ class _Group(TyperGroup):
         # A docstring's wrapped lines are one paragraph: typer prints its later paragraphs line by
         # line, so `record --help` broke a sentence after "terminal," at any width.
         command = super().get_command(ctx, cmd_name)
+        refuse_empty_values(command)
         if command is not None and command.help:
             command.help = "\n\n".join(" ".join(part.split()) for part in inspect.cleandoc(command.help).split("\n\n"))
         return command

@@ -133,8 +133,6 @@ def export(
 
     # Exactly "-" is standard output; "./-" is a file of that name (a Path would make both "-").
     to_stdout = output_name == "-"
-    if output_name is not None and not output_name.strip():
-        fail("-o names no file (an empty name); give a file, or - for standard output", 2)
     output = None if output_name is None or to_stdout else Path(output_name)
     if fmt is None:  # `-o notes.txt` means text
         suffix = output.suffix.lower().lstrip(".") if output is not None else ""
