@@ -636,9 +636,33 @@ def test_a_database_that_lost_its_rows_says_so_and_doctor_lists_the_takes_again(
     assert json.loads(run("takes", "--json").stdout) == []
     fixed = run("doctor")
     assert fixed.exit_code == 0, fixed.output
+    # finished takes whose rows were lost, not takes an interruption left
+    assert fixed.stdout.count("re-indexed take") == 2 and "unfinished" not in fixed.stdout, fixed.stdout
     after = snapshot()
     assert sorted(t["audio_sha"] for t in after) == sorted(t["audio_sha"] for t in stored)
     assert "starcoach:" not in run("takes").stderr
+
+
+def test_doctor_names_files_in_recordings_that_are_no_take_s_audio_and_adopts_none(stored):
+    """A note saved as .wav, an empty .wav and a file in a folder of the user's became "failed"
+    takes, each with a metadata file written beside it, and `takes` kept asking for doctor."""
+    folder = Path(stored[0]["audio_path"]).parent
+    junk = folder.parent / "junk"
+    junk.mkdir()
+    strays = [folder / "notes.wav", folder / "empty.wav", junk / "a.flac"]
+    strays[0].write_text("remember the numbers")
+    strays[1].write_bytes(b"")
+    strays[2].write_bytes(os.urandom(3000))
+    before = sorted(p for p in folder.parent.rglob("*") if p.is_file() and not p.name.startswith("starcoach.db"))
+    result = run("doctor")
+    assert result.exit_code == 1 and "Traceback" not in result.output, result.output
+    named = [ln for ln in result.stdout.splitlines() if "left as it is" in ln]
+    assert sorted(named) == sorted(ln for ln in named if any(str(p) in ln for p in strays)) and len(named) == 3, named
+    assert one_line(result, 1).startswith("starcoach: 3 problems")
+    assert snapshot() == stored  # none made a take
+    after = sorted(p for p in folder.parent.rglob("*") if p.is_file() and not p.name.startswith("starcoach.db"))
+    assert after == before  # nothing written beside them, nothing removed
+    assert "starcoach:" not in run("takes").stderr  # they are not lost takes
 
 
 def test_an_import_still_analysing_is_not_a_lost_row(stored):
@@ -712,7 +736,7 @@ def test_doctor_names_a_recording_whose_name_the_database_cannot_hold(stored):
     odd = audio.with_name(os.fsdecode(b"take-\xff.wav"))
     shutil.copy(audio, odd)
     result = run("doctor")
-    assert result.exit_code == 0 and "this is a bug" not in result.output, result.output
+    assert result.exit_code == 1 and "this is a bug" not in result.output, result.output  # 1: it needs you
     said = [ln for ln in result.stdout.splitlines() if "not UTF-8 text" in ln]
     assert len(said) == 1 and "take-\\xff.wav" in said[0] and "rename it" in said[0], result.stdout
     assert odd.exists() and snapshot() == stored

@@ -302,13 +302,13 @@ def warn_unlisted(store: Store) -> int:
     """Say on stderr how many recordings the database does not list (a new, emptied or
     replaced database file loses the rows, never the audio) and that `doctor` lists them; and
     which takes an interruption left unfinished, for `recover`."""
-    from ..takes.recovery import abandoned, unlisted_audio
+    from ..takes.recovery import abandoned, not_a_take, unlisted_audio
 
     left = [t.id for t in abandoned(store)]
     if left:
         typer.echo(f"starcoach: {plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an "
                    "interruption; run `starcoach recover` to finish them", err=True)
-    unlisted = len(unlisted_audio(store))
+    unlisted = len([a for a in unlisted_audio(store) if not_a_take(a) is None])  # doctor names the others
     if unlisted:
         many = unlisted != 1
         typer.echo(f"starcoach: {plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} "

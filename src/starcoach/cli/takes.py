@@ -201,3 +201,5 @@ def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mode
     if report.unusable:
         fail(f"{plural(report.unusable, 'take')} still listed without usable audio (above); restore the files, "
              "or remove the takes with `starcoach delete ID`")
+    if report.problems:
+        fail(f"{plural(len(report.problems), 'problem')} above need you: doctor moves and deletes none of those files")

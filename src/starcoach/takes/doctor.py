@@ -26,7 +26,7 @@ from ..domain.errors import AudioError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import Removed, Restored, recover, unlisted_audio
+from .recovery import Removed, Restored, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
 from .take import Take
@@ -90,10 +90,12 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         finished = recover(config, store, analyzer=analyzer, removed=removed, restored=restored)
         report.recovered = [f"kept take {b.take_id}: its delete was interrupted; its audio is back in {b.path}"
                             for b in restored]
-        report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption" for r in finished]
+        report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption"
+                             for r in finished if not r.relisted]
+        report.reindexed = [r.take_id for r in finished if r.relisted]
         report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
                              for g in removed]
-        report.reindexed = _reindex(store, analyzer, report.problems)
+        report.reindexed += _reindex(store, analyzer, report.problems)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
@@ -246,6 +248,11 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
         if shown != str(audio):
             problems.append(f"{shown}: its name is not UTF-8 text, which the takes database cannot hold; rename "
                             "it and run `starcoach doctor` again (its audio is kept)")
+            continue
+        stray = not_a_take(audio)
+        if stray is not None:
+            problems.append(f"{stray}; no take's metadata names it, so it was left as it is, not made a take: "
+                            f"move it out of {store.recordings} or delete it")
             continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
         started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(

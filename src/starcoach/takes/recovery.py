@@ -21,10 +21,11 @@ either complete and playable or gone with its files.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..analysis.pipeline import Analyzer
+from ..audio.decode import probe_audio
 from ..audio.recorder import Recording, repair_wav
 from ..config import Config
 from ..domain.errors import AudioError, RecordingError
@@ -86,6 +87,19 @@ def unlisted_audio(store: Store) -> list[Path]:
     importing (an import's row comes once its analysis is done): lost rows, for `doctor`."""
     return [audio for audio in store.unindexed_audio()
             if not _owned((sidecar.read(sidecar.sidecar_path(audio)) or {}).get("pid"))]
+
+
+def not_a_take(audio: Path) -> AudioError | None:
+    """Why a file under recordings/ that no take lists is no take's audio: no take's metadata
+    names it and it does not decode (a note saved as .wav, an empty file); None when it may be
+    a take's. Such a file is named, never adopted as a failed take."""
+    if sidecar.read(sidecar.sidecar_path(audio)) is not None:
+        return None
+    try:
+        probe_audio(audio, whole=True)
+    except AudioError as exc:
+        return exc
+    return None
 
 
 def _owned(pid: object) -> bool:
@@ -272,10 +286,14 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
                              duration_s=recording.duration_s if recording else 0.0, document=None,
                              status="recording", take_id=sidecar.kept_id(meta))
     status = "recovered" if source == "record" else "complete"
+    if meta.get("status") in ("complete", "recovered"):  # finished before the database lost its row
+        status = meta["status"]
     try:
-        return analyse_and_store(analyzer, store, take_id, audio, recording, status=status)
+        result = analyse_and_store(analyzer, store, take_id, audio, recording, status=status)
     except AudioError:  # pragma: no cover - analyse_and_store keeps the take as failed
         return None
+    # Its metadata says it was finished: no interruption, the database lost its row.
+    return replace(result, relisted=meta.get("status") not in (None, "recording"))
 
 
 def _remove(store: Store, take_id: int, audio: Path) -> None:

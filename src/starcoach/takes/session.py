@@ -38,6 +38,7 @@ class TakeResult:
     document: dict | None
     analysis: object | None  # the Analysis, for the readable report
     error: str | None = None
+    relisted: bool = False  # a finished take whose row the database had lost (recovery put it back)
 
 
 def open_store(config: Config) -> Store:
