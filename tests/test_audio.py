@@ -113,7 +113,7 @@ def _bad(tmp_path, kind):
     ("missing", pytest.raises(AudioError, match="no such file")),
     ("folder", pytest.raises(AudioError, match="folder")),
     ("empty", pytest.raises(AudioError, match="empty")),
-    ("text", pytest.raises(AudioError, match="not a readable audio file")),
+    ("text", pytest.raises(AudioError, match="holds text, not audio; a written answer goes to `starcoach check`")),
     ("truncated", pytest.raises(AudioError, match="truncated or corrupt")),
 ])
 def test_bad_input_table(tmp_path, kind, expectation):

@@ -109,7 +109,7 @@ def _bad_file(tmp_path, kind):
 
 @pytest.mark.parametrize("kind, message", [
     ("missing", "no such file"), ("folder", "is a folder"), ("empty", "empty"),
-    ("text", "not a readable audio file"), ("truncated", "truncated or corrupt"),
+    ("text", "holds text, not audio"), ("truncated", "truncated or corrupt"),
 ])
 def test_bad_audio_gets_one_line(tmp_path, kind, message):
     line = one_line_error(run("analyze", _bad_file(tmp_path, kind)))

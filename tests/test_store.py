@@ -132,5 +132,5 @@ def test_import_of_a_bad_file_stores_nothing(tmp_path):
     bad = tmp_path / "bad.wav"
     bad.write_text("no audio")
     result = runner.invoke(app, ["import", str(bad)])
-    assert result.exit_code == 1 and "not a readable audio file" in result.stderr
+    assert result.exit_code == 1 and "holds text, not audio" in result.stderr
     assert json.loads(runner.invoke(app, ["takes", "--json"]).stdout) == []

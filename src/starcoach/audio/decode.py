@@ -95,7 +95,25 @@ def check_audio_file(path: str | Path) -> Path:
         raise AudioError(f"{path}: the file is empty")
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         _check_wav_header(path, head, st.st_size)
+    elif _is_text(head):
+        raise AudioError(f"{path}: holds text, not audio; a written answer goes to `starcoach check`")
     return path
+
+
+def _is_text(head: bytes) -> bool:
+    """Whether a file's first bytes are text (UTF-8 or UTF-16 with its mark): audio holds bytes
+    that are neither within its first few hundred (a NUL, a byte UTF-8 cannot start with)."""
+    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        return len(head) % 2 == 0 and _decodes(head, "utf-16")
+    return b"\x00" not in head and _decodes(head, "utf-8")
+
+
+def _decodes(head: bytes, encoding: str) -> bool:
+    try:
+        head.decode(encoding)
+    except UnicodeDecodeError as exc:  # a character cut by the 4 KB read is still text
+        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
+    return True
 
 
 def probe_audio(path: str | Path, *, whole: bool = False) -> None:
