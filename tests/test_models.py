@@ -125,3 +125,25 @@ def test_a_compute_type_the_cpu_cannot_run_names_the_setting_not_a_damaged_model
     line = result.output.strip()
     assert line.startswith("starcoach: [model] compute_type = 'float16' cannot run on this CPU"), line
     assert "\n" not in line and "delete" not in line and "int8" in line
+
+
+@pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
+def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_deleted(tmp_path, home):
+    """A folder given with --model that failed to load was "delete that folder (a bundled model
+    is assembled anew…)": advice for the bundled models, and for a folder of the user's own
+    (maybe their only copy) it destroys and repairs nothing."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    mine = tmp_path / "my-whisper"
+    mine.mkdir()
+    (mine / "config.json").write_text("{}")
+    (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip()
+    assert line.startswith(f"starcoach: cannot load the model in {mine}") and "\n" not in line, line
+    assert "delete" not in line and "a whole copy" in line, line
+    assert (mine / "model.bin").exists()

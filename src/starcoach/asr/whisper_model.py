@@ -79,8 +79,14 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
+        from .models import BUNDLED  # noqa: PLC0415 - models imports this module's callers
+
+        # A bundled model's folder is made again from the package; a folder of the user's own is
+        # maybe the only copy, and deleting it is no repair.
+        fix = ("delete that folder: it is assembled anew on the next run" if Path(path).name in BUNDLED
+               else "put a whole copy of the model there, or choose another with --model or [model] name")
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
-                         "damaged, delete that folder (a bundled model is assembled anew on the next run)") from None
+                         f"damaged, {fix}") from None
     if context_tokens is not None:
         head = prompt.strip()
         ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
