@@ -1609,3 +1609,42 @@ def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, h
         assert "read-only disk" in line, line
         line = one_line(run("import", write(tmp_path, "a.wav", wav_bytes())), 1)
         assert "read-only" in line, line
+
+
+def test_a_copied_home_s_documents_name_the_audio_in_the_copy(tmp_path, home, stored, monkeypatch):
+    """A home can be moved or copied whole (docs/configuration.md), but `show --json` and a json
+    export kept `file` in the old home, while `take.audio_path` in the same document was the copy."""
+    import shutil
+
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy)
+    shutil.rmtree(home / "recordings")  # moved, not copied: the old files are gone
+    monkeypatch.setenv("STARCOACH_HOME", str(copy))
+    for take in ("1", "2"):  # analysed, and failed (no analysis)
+        shown = json.loads(run("show", take, "--json").stdout)
+        exported = json.loads(run("export", take, "-f", "json", "-o", "-").stdout)
+        assert shown == exported
+        assert shown["file"] == shown["take"]["audio_path"] and Path(shown["file"]).is_relative_to(copy), shown
+        assert Path(shown["file"]).is_file()
+    assert shown["analysed"] is False  # take 2 failed: exported as `show` prints it, not refused
+
+
+def test_json_stays_utf8_for_a_file_name_that_is_not_and_for_any_terminal_encoding(tmp_path, monkeypatch):
+    """`check --json` of a file whose name is not UTF-8 wrote its raw byte: the whole document was
+    no longer UTF-8 (RFC 8259), and strict parsers refused it. With PYTHONIOENCODING=ascii any
+    letter outside ASCII was "unexpected error … this is a bug"."""
+    import subprocess
+    import sys
+
+    odd = tmp_path / os.fsdecode(b"r\xc3\xa9sum\xc3\xa9-\xff.txt")  # "résumé-" and a byte that is not UTF-8
+    odd.write_text("Situation: our import failed every night.\nAction: I rewrote the parser.\n")
+    result = run("check", odd, "--json")
+    assert result.exit_code == 0, result.output
+    raw = result.stdout_bytes
+    doc = json.loads(raw.decode("utf-8"))  # strict: a raw 0xff byte fails here
+    assert os.fsencode(doc["file"]) == os.fsencode(odd)  # the name's bytes come back
+    for encoding in ("ascii", "latin-1"):
+        done = subprocess.run([sys.executable, "-m", "starcoach", "check", os.fsencode(odd), "--json"],
+                              capture_output=True, env={**os.environ, "PYTHONIOENCODING": encoding})
+        assert done.returncode == 0 and not done.stderr, done.stderr
+        assert json.loads(done.stdout.decode("utf-8"))["file"].startswith(str(tmp_path) + "/r\u00e9sum\u00e9-")

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import errno
 import inspect
-import json
 import math
 import os
 import re
@@ -369,7 +368,21 @@ def make_console() -> Console:
 
 
 def print_json(doc: Any) -> None:
-    sys.stdout.write(json.dumps(doc, indent=1, ensure_ascii=False) + "\n")
+    from ..domain.document import json_text
+
+    write_utf8(json_text(doc) + "\n")
+
+
+def write_utf8(text: str) -> None:
+    """Standard output as UTF-8 whatever the locale says (JSON is UTF-8; an ASCII or Latin-1
+    terminal setting made any other letter an "unexpected error")."""
+    buffer = getattr(sys.stdout, "buffer", None)
+    if buffer is None:  # closed (_ClosedStdout), or a stream of text only
+        sys.stdout.write(text)
+        return
+    sys.stdout.flush()
+    buffer.write(text.encode("utf-8"))
+    buffer.flush()
 
 
 def interactive() -> bool:

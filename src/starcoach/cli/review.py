@@ -10,7 +10,7 @@ import typer
 from ..domain.errors import StarcoachError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, make_console, print_json, settings,
-                     warn_unlisted)
+                     warn_unlisted, write_utf8)
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:
@@ -150,11 +150,11 @@ def export(
     with open_store(cfg) as store:
         record_ = store.get(take)
         analysis = store.document(take)
-    if analysis is None:
+    if analysis is None and fmt != "json":  # json: the document `show --json` prints for it
         fail(f"take {take} has no analysis (status {record_.status}); nothing to export")
     if not to_stdout:
         target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
-    if fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis.get("words") or []):
+    if analysis is not None and fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis["words"]):
         heard = "only fillers" if analysis.get("words") else "no speech"  # no sentence to hold them either
         fail(f"take {take} has {heard}: no transcript to export as {fmt}; --format json or html keeps its analysis")
     doc = take_document(record_, analysis)
@@ -167,7 +167,7 @@ def export(
     else:
         content = {"md": ex.to_markdown, "txt": ex.to_text, "srt": ex.to_srt, "vtt": ex.to_vtt}[fmt](doc, clean=clean)
     if to_stdout:
-        typer.echo(content, nl=not content.endswith("\n"))
+        write_utf8(content if content.endswith("\n") else content + "\n")
     else:
         typer.echo(str(ex.write_new(target, content, force=force)))
 

@@ -6,9 +6,24 @@ A leaf module (no numpy, no analysis code), so that listing takes stays quick.
 
 from __future__ import annotations
 
+import json
+import re
 from typing import Any
 
 from .vocab import CORE_PARTS, PARTS
+
+# A file name that is not UTF-8 reaches Python as lone surrogates (bytes 0x80-0xff as U+DC80-U+DCFF).
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def json_text(doc: Any) -> str:
+    """A document as the JSON every ``--json`` and json export writes: UTF-8 text (RFC 8259), other
+    scripts as they are. A file name that is not UTF-8 keeps its bytes as ``\\udcXX``
+    escapes (Python's ``os.fsencode(json.loads(...)["file"])`` gives the name back), where writing the
+    raw byte made the whole document invalid UTF-8."""
+    text = json.dumps(doc, indent=1, ensure_ascii=False)
+    return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # only inside strings: JSON's own are ASCII
+
 
 # What every stored analysis has held since release 0.1.0 (its JSON contract, docs/json.md), by type:
 # one without them was damaged by something else, and reading it fails later, field by field.

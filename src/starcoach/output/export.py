@@ -10,7 +10,6 @@ from __future__ import annotations
 import base64
 import html
 import io
-import json
 import re
 from importlib import resources
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ..domain.document import json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.transcript import join_words, plural
 from ..domain.vocab import PART_TITLES
@@ -210,7 +210,7 @@ def to_text(doc: dict[str, Any], *, clean: bool = False) -> str:
 
 
 def to_json(doc: dict[str, Any]) -> str:
-    return json.dumps(doc, indent=1, ensure_ascii=False) + "\n"
+    return json_text(doc) + "\n"
 
 
 # A cue holds at most two lines of 42 characters and 7 seconds: the usual subtitle limits (a sentence

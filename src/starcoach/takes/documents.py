@@ -20,12 +20,13 @@ if TYPE_CHECKING:  # pragma: no cover
 def take_document(take: Take, analysis: dict[str, Any] | None) -> dict[str, Any]:
     """``show --json``: the stored analysis with the take's own fields under ``take``.
 
-    A take with no analysis (a failed recording) has ``analysed: false`` and no
-    analysis fields.
+    ``file``, the analysed file, is the take's audio where it is now: the stored analysis names
+    it where it was analysed, and a home folder can be moved or copied whole. A take with no
+    analysis (a failed recording) has ``analysed: false`` and no analysis fields.
     """
-    doc: dict[str, Any] = dict(analysis) if analysis else {"schema": SCHEMA, "file": take.audio_path,
-                                                             "no_speech": True,
+    doc: dict[str, Any] = dict(analysis) if analysis else {"schema": SCHEMA, "file": None, "no_speech": True,
                                                              "duration_s": take.duration_s or 0.0}
+    doc["file"] = take.audio_path
     doc["analysed"] = analysis is not None
     doc["take"] = take.summary()
     return doc
