@@ -472,7 +472,7 @@ def test_a_long_sentence_is_cut_into_cues_of_two_short_lines_and_cue_text_is_esc
         start, end = seconds(m.groups()[:4]), seconds(m.groups()[4:])
         assert start < end and end - start <= CUE_MAX_S + 0.01
         times.append((start, end))
-        assert all(len(line) <= CUE_LINE_CHARS + 8 for line in cue[2:]), cue  # even lines: a word's leeway
+        assert all(len(line) <= CUE_LINE_CHARS for line in cue[2:]), cue  # the README's two lines of 42
         assert "-->" not in "".join(cue[2:])
     assert all(a[1] <= b[0] for a, b in zip(times, times[1:]))  # in order, no overlap
     assert " ".join(" ".join(c[2:]) for c in srt_cues).split() == [w["text"].replace("-->", "->") for w in words]

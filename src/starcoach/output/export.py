@@ -226,8 +226,8 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
         words = without_fillers(words or []) if clean else (words or [])
         part: list[dict[str, Any]] = []
         for w in words:
-            longer = join_words([*(x["text"] for x in part), w["text"]])
-            if part and (len(longer) > 2 * CUE_LINE_CHARS or w["end"] - part[0]["start"] > CUE_MAX_S):
+            texts = [*(x["text"] for x in part), w["text"]]
+            if part and (not _fits_two_lines(texts) or w["end"] - part[0]["start"] > CUE_MAX_S):
                 cues.append((part[0]["start"], max(x["end"] for x in part), part))
                 part = []
             part.append(w)
@@ -237,11 +237,23 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
 
 
 def _line_break(words: list[dict[str, Any]]) -> int | None:
-    """Where a cue's second line starts (a word index), for the most even two lines; None if it fits one."""
+    """Where a cue's second line starts (a word index), for the most even two lines that both fit;
+    None if it fits one. (Only a single word longer than a line, a link, can make a line overrun.)"""
     texts = [w["text"] for w in words]
     if len(join_words(texts)) <= CUE_LINE_CHARS or len(texts) < 2:
         return None
-    return min(range(1, len(texts)), key=lambda i: max(len(join_words(texts[:i])), len(join_words(texts[i:]))))
+    cuts = range(1, len(texts))
+    fitting = [i for i in cuts if _longer_line(texts, i) <= CUE_LINE_CHARS]
+    return min(fitting or cuts, key=lambda i: _longer_line(texts, i))
+
+
+def _fits_two_lines(texts: list[str]) -> bool:
+    return len(join_words(texts)) <= CUE_LINE_CHARS or any(
+        _longer_line(texts, i) <= CUE_LINE_CHARS for i in range(1, len(texts)))
+
+
+def _longer_line(texts: list[str], cut: int) -> int:
+    return max(len(join_words(texts[:cut])), len(join_words(texts[cut:])))
 
 
 def _cue_text(text: str, *, vtt: bool) -> str:
