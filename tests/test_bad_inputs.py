@@ -1648,3 +1648,18 @@ def test_json_stays_utf8_for_a_file_name_that_is_not_and_for_any_terminal_encodi
                               capture_output=True, env={**os.environ, "PYTHONIOENCODING": encoding})
         assert done.returncode == 0 and not done.stderr, done.stderr
         assert json.loads(done.stdout.decode("utf-8"))["file"].startswith(str(tmp_path) + "/r\u00e9sum\u00e9-")
+        report = subprocess.run([sys.executable, "-m", "starcoach", "check", os.fsencode(odd)],
+                                capture_output=True, env={**os.environ, "PYTHONIOENCODING": encoding})
+        assert report.returncode == 0 and not report.stderr, report.stderr  # letters it cannot show: "?"
+        assert b"SITUATION" in report.stdout
+
+
+def test_import_prints_the_take_id_last_after_the_line_about_the_take(tmp_path, home):
+    """With no speech, `import --json` wrote the id and then "no speech found", where the README
+    says scripts get the id last (as `record` has it)."""
+    silent = write(tmp_path, "quiet.wav", wav_bytes(data=b"\x00\x00" * 32000))
+    result = run("import", silent, "--json")
+    assert result.exit_code == 3, result.output
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[-1] == str(json.loads(result.stdout)["take"]["id"]), lines
+    assert lines[0].startswith("starcoach: no speech found") and len(lines) == 2, lines

@@ -32,6 +32,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
 from ..domain.errors import StarcoachError, disk_advice
 from ..domain.transcript import plural
 from .params import refuse_empty_values
+from .stdout import prepare_stdout, write_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -81,28 +82,9 @@ class _Group(TyperGroup):
         sys.exit(code)
 
 
-class _ClosedStdout:
-    """Standard output when the program was started with it closed (``>&-``): writing fails
-    as writing to a closed file does, where Python would drop the text or fail on ``None``."""
-
-    def write(self, text: str) -> int:
-        raise OSError(errno.EBADF, "standard output is closed (started with >&-), so the output was lost; "
-                                   "anything stored before that is kept; send the output to a file or a pipe")
-
-    def fileno(self) -> int:
-        raise OSError(errno.EBADF, "standard output is closed")
-
-    def flush(self) -> None:
-        pass
-
-    def isatty(self) -> bool:
-        return False
-
-
 def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
-    if sys.stdout is None:
-        sys.stdout = _ClosedStdout()
+    prepare_stdout()
     try:
         rv = call()
         return rv if isinstance(rv, int) and not isinstance(rv, bool) else 0
@@ -371,18 +353,6 @@ def print_json(doc: Any) -> None:
     from ..domain.document import json_text
 
     write_utf8(json_text(doc) + "\n")
-
-
-def write_utf8(text: str) -> None:
-    """Standard output as UTF-8 whatever the locale says (JSON is UTF-8; an ASCII or Latin-1
-    terminal setting made any other letter an "unexpected error")."""
-    buffer = getattr(sys.stdout, "buffer", None)
-    if buffer is None:  # closed (_ClosedStdout), or a stream of text only
-        sys.stdout.write(text)
-        return
-    sys.stdout.flush()
-    buffer.write(text.encode("utf-8"))
-    buffer.flush()
 
 
 def interactive() -> bool:

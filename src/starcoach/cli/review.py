@@ -10,7 +10,8 @@ import typer
 from ..domain.errors import StarcoachError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, make_console, print_json, settings,
-                     warn_unlisted, write_utf8)
+                     warn_unlisted)
+from .stdout import write_utf8
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:

@@ -151,12 +151,15 @@ def import_(
         print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
         render_take_result(result, make_console(), q)
-    typer.echo(str(result.take_id), err=json_out)
-    if result.error:
-        fail(result.error)
-    if result.document is None or result.document.get("no_speech"):
-        fail(f"no speech found in {file} (stored as take {result.take_id}; `starcoach delete {result.take_id}` "
-             "removes it)", 3)
+    problem, code = (result.error, 1) if result.error else (None, 0)
+    if not problem and (result.document is None or result.document.get("no_speech")):
+        problem, code = (f"no speech found in {file} (stored as take {result.take_id}; `starcoach delete "
+                         f"{result.take_id}` removes it)", 3)
+    if problem:
+        typer.echo(f"starcoach: {problem}", err=True)
+    typer.echo(str(result.take_id), err=json_out)  # the id last, as record prints it (the README says so)
+    if code:
+        raise typer.Exit(code)
 
 
 @app.command()
