@@ -48,7 +48,10 @@ def test_a_document_missing_a_field_or_with_a_wrong_type_fails(legacy_home):
     validate(doc, "take")
     for broken in ({k: v for k, v in doc.items() if k != "words"},
                    {**doc, "wpm": "fast"},
-                   {**doc, "fillers": [{"text": "um", "start": 1.0, "end": 1.2, "kind": "pause", "source": "audio"}]}):
+                   {**doc, "fillers": [{"text": "um", "start": 1.0, "end": 1.2, "kind": "pause", "source": "audio"}]},
+                   *({**doc, "take": {**doc["take"], field: bad}}  # the take's summary figures are typed too
+                     for field, bad in (("wpm", "fast"), ("filler_count", 2.5), ("star_rating", 11),
+                                        ("star_parts_present", 5), ("speaking_span_s", -1.0)))):
         with pytest.raises(jsonschema.ValidationError):
             validate(broken, "take")
 
