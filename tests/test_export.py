@@ -150,6 +150,9 @@ def test_a_take_too_short_to_tell_a_story_joins_none_and_links_none():
 def test_compare_progress_coverage_on_takes(in_takes_home, tmp_path):
     pairs = json.loads(invoke("compare", "1", "2", "--json").stdout)
     assert len(pairs) == 1 and all(ch["better"] is None for ch in pairs[0]["changes"])  # same audio twice
+    counts = {ch["key"]: ch for ch in pairs[0]["changes"] if ch["key"] in ("star_parts", "learning", "numbers",
+                                                                          "long_pauses", "rating")}
+    assert len(counts) == 5 and all(type(ch[k]) is int for ch in counts.values() for k in ("a", "b", "delta")), counts
     assert all(op["op"] == "equal" for op in pairs[0]["diff"])
     both = json.loads(invoke("compare", "--question", "deep-1", "--json").stdout)
     assert [(p["a"], p["b"]) for p in both] == [(1, 2)]

@@ -85,11 +85,11 @@ def metric_values(doc: dict[str, Any]) -> dict[str, float | None]:
         "wpm": doc.get("wpm"),
         "length_s": doc.get("speaking_span_s"),
         "long_pauses": m.get("long_pause_count"),
-        "star_parts": float(sum(bool(star.get(p, {}).get("present")) for p in CORE_PARTS)),
-        "learning": float(bool(star.get("learning", {}).get("present"))),
+        "star_parts": sum(bool(star.get(p, {}).get("present")) for p in CORE_PARTS),  # counts: whole numbers
+        "learning": int(bool(star.get("learning", {}).get("present"))),
         "rating": star.get("rating"),
         "i_share_action": (action_i / (action_i + action_we)) if (action_i + action_we) else None,
-        "numbers": float(len(m.get("quantities", []))),
+        "numbers": len(m.get("quantities", [])),
     }
 
 
