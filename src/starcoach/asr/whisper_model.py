@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from ..domain.errors import ConfigError, ModelError
+from .bundled import BUNDLED
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
@@ -79,8 +80,6 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
-        from .models import BUNDLED  # noqa: PLC0415 - models imports this module's callers
-
         # A bundled model's folder is made again from the package; a folder of the user's own is
         # maybe the only copy, and deleting it is no repair.
         fix = ("delete that folder: it is assembled anew on the next run" if Path(path).name in BUNDLED
