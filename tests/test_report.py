@@ -189,3 +189,10 @@ def test_a_take_of_a_few_words_gets_no_verdict_on_its_pace():
     doc = stored(2)
     assert doc["metrics"]["content_words"] >= 10
     assert "too few words" not in rendered(doc)
+
+
+def test_a_time_just_under_a_minute_reads_as_the_next_minute_not_sixty_seconds():
+    """A filler at 59.98 s was listed at "0:60.0"."""
+    from starcoach.output.report import _clock
+
+    assert [_clock(t) for t in (59.98, 59.94, 119.96, 61.25, 0.0)] == ["1:00.0", "0:59.9", "2:00.0", "1:01.2", "0:00.0"]

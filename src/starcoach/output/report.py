@@ -33,7 +33,7 @@ PACE_MIN_WORDS = 10
 def _clock(t: float | None) -> str:
     if t is None:
         return "  -  "
-    m, s = divmod(max(0.0, t), 60)
+    m, s = divmod(round(max(0.0, t), 1), 60)  # rounded first: 59.98 s is 1:00.0, not 0:60.0
     return f"{int(m)}:{s:04.1f}"
 
 
