@@ -483,3 +483,47 @@ def test_a_long_sentence_is_cut_into_cues_of_two_short_lines_and_cue_text_is_esc
     assert "AT&amp;T" in vtt and "a--&gt;b" in vtt and "AT&T" not in vtt
     texts = [b.split("\n", 1)[1] for b in vtt.split("\n\n")[1:] if b.strip()]
     assert len(texts) == len(srt_cues) and all(1 <= len(t.splitlines()) <= 2 for t in texts)
+
+
+def test_the_progress_chart_reads_on_its_own_at_any_number_of_takes():
+    """A helper's look at the chart in a browser: fillers per minute rounded to whole numbers
+    (8.21 and 8.44 both "8", where the table says 8.2 and 8.4), no scale and no word for the green
+    bands, black text on no ground (gone on a dark page), a single take drawn on the left edge,
+    past about fifteen takes the ids run together, and an empty chart that did not say why."""
+    from types import SimpleNamespace
+
+    from starcoach.output.chart import progress_svg
+
+    ns = {"s": "http://www.w3.org/2000/svg"}
+
+    def chart(n):
+        pts = [SimpleNamespace(take_id=i + 1, fillers_per_min=8.21 + 0.23 * (i % 2), wpm=120.0 + i, length_s=95.0,
+                               star_parts=3) for i in range(n)]
+        return ET.fromstring(progress_svg(pts, target_wpm=(120, 160), target_length_s=(90, 120)))
+
+    def panel(root, key):
+        return next(g for g in root.iter("{http://www.w3.org/2000/svg}g") if g.get("data-metric") == key)
+
+    many = chart(30)
+    ground = many.find("s:rect", ns)
+    assert ground.get("fill") == "#ffffff" and ground.get("width") == many.get("width")
+    texts = [t.text for t in many.iter("{http://www.w3.org/2000/svg}text")]
+    assert "target 120–160" in texts and "target 90–120" in texts and "target 4" in texts
+    fillers = panel(many, "fillers_per_min")
+    shown = [t.text for t in fillers.findall("s:text", ns) if t.text and t.text[0].isdigit()]
+    assert "8.2" in shown and "8.4" in shown and "8" not in shown, shown  # as precise as the table
+    ids = [t for t in fillers.findall("s:text", ns) if (t.text or "").startswith("#")]
+    assert ids[0].text == "#1" and ids[-1].text == "#30" and len(ids) <= 13
+    xs = [float(t.get("x")) for t in ids]
+    assert min(b - a for a, b in zip(xs, xs[1:])) >= 24  # "#30" is about 20 px wide at 11 px
+    assert len(fillers.findall("s:circle", ns)) == 30  # every take still drawn, and titled
+    scale = [t.text for t in fillers.findall("s:text", ns) if t.get("class") == "scale"]
+    assert scale == ["0.0", "8.4"], scale
+
+    one = chart(1)
+    dot = panel(one, "wpm").find("s:circle", ns)
+    axis = panel(one, "wpm").find("s:line", ns)
+    assert float(dot.get("cx")) == pytest.approx((float(axis.get("x1")) + float(axis.get("x2"))) / 2)
+
+    none = chart(0)
+    assert "No analysed takes with speech yet." in [t.text for t in none.iter("{http://www.w3.org/2000/svg}text")]
