@@ -330,7 +330,7 @@ def spoken_doc():
 
 def to_html_of(d, **changes):
     """The HTML page of a document made by spoken_doc(), with CHANGES ("words.6.text": value) made."""
-    from starcoach.output.export import to_html
+    from starcoach.output.html_page import to_html
 
     d.update(file="/home/me/recordings/take-1.wav", wpm=124.0, duration_s=5.3, fillers=[], pauses=[],
              metrics={"filler_count": 1, "long_pause_count": 0})
@@ -376,7 +376,7 @@ def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
     assert "00:00:02.000 --> 00:00:03.600\nUm, <00:00:02.600>I" in to_vtt(d)
     assert "*Um*, I rewrote the pool." in to_markdown(d)
     assert "· 1 filler_" in to_markdown(d)  # not "1 fillers"
-    from starcoach.output.export import to_html
+    from starcoach.output.html_page import to_html
 
     d.update(file="/home/me/recordings/take-1.wav", wpm=124.0, duration_s=5.3, fillers=[], pauses=[],
              metrics={"filler_count": 1, "long_pause_count": 0})
@@ -527,3 +527,49 @@ def test_the_progress_chart_reads_on_its_own_at_any_number_of_takes():
 
     none = chart(0)
     assert "No analysed takes with speech yet." in [t.text for t in none.iter("{http://www.w3.org/2000/svg}text")]
+
+
+def test_the_page_names_its_marks_in_page_text_and_says_no_speech_once():
+    """A helper's look at the page in a browser: the timeline's legend was text inside the drawing
+    (5 px high at a phone's width), listed all five parts whatever the answer had, and had no entry
+    for the filler and pause marks, nor any time marks; a silent take's page said "0 s · 0 wpm",
+    "Audio: Audio quality: …", the same advice twice, and backticks; the strengths `show` lists
+    were missing; the red of a filler on the playing word's highlight was under 4.5:1."""
+    import re as re_
+
+    doc = spoken_doc()
+    doc["star"]["strengths"] = ["The Result is quantified."]
+    page = to_html_of(doc, **{"fillers": [{"text": "um", "start": 2.0, "end": 2.4, "kind": "filled_pause",
+                                          "source": "transcript"}],
+                             "pauses": [{"start": 1.5, "end": 4.0, "duration_s": 2.5, "long": True}]})
+    legend = re_.search(r'<div class="legend">(.*?)</div>', page).group(1)
+    assert re_.findall(r"</i>([^<]+)</span>", legend) == ["Situation", "Action", "Result", "filler", "long pause"]
+    svg = page.split('<svg id="timeline"')[1].split("</svg>")[0]
+    assert "<text" not in svg  # nothing in the drawing to shrink out of sight
+    ticks = re_.findall(r'<span style="left:([\d.]+)%">(\d+:\d\d)</span>', page)
+    assert [t for _, t in ticks] == ["0:00", "0:05"] and float(ticks[-1][0]) == pytest.approx(100 * 5 / 5.3, abs=0.01)
+    assert '<li class="strength">✓ The Result is quantified.</li>' in page
+
+    silent = spoken_doc()
+    silent.update(no_speech=True, words=[], audio={"problems": ["silent_input"], "warning": (
+        "Audio quality: pure digital silence for 5 s (0:00–0:05): check the input (`starcoach devices`).")})
+    silent["star"].update(sentences=[], **{p: {"present": False} for p in ("situation", "action", "result")})
+    page = to_html_of(silent, **{"metrics.filler_count": 0, "wpm": 0.0})
+    meta = re_.search(r'<p class="meta">(.*?)</p>', page).group(1)
+    assert "no speech · 5.3 s of audio" in meta and "wpm" not in meta, meta
+    assert "Audio: Audio quality" not in page and page.count("Audio quality:") == 1
+    assert page.count("Check the system's mute") == 1 and "speak closer" not in page  # the muted input's advice
+    assert "`" not in page.split("<script>")[0] and "<code>starcoach devices</code>" in page
+    assert re_.search(r'<div class="legend"></div>', page)  # no parts, no marks: nothing to name
+
+    css = page.split("<style>")[1]
+    filler = re_.search(r"\.w\.filler \{ color: (#\w{6})", css).group(1)
+    now = re_.search(r"\.w\.now \{ background: (#\w{6})", css).group(1)
+
+    def luminance(hex_):
+        c = [int(hex_[i:i + 2], 16) / 255 for i in (1, 3, 5)]
+        c = [x / 12.92 if x <= 0.03928 else ((x + 0.055) / 1.055) ** 2.4 for x in c]
+        return 0.2126 * c[0] + 0.7152 * c[1] + 0.0722 * c[2]
+
+    lighter, darker = sorted((luminance(filler), luminance(now)), reverse=True)
+    assert (lighter + 0.05) / (darker + 0.05) >= 4.5

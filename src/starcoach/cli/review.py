@@ -161,8 +161,9 @@ def export(
     doc = take_document(record_, analysis)
     if fmt == "html":
         from ..audio.decode import SAMPLE_RATE, load_audio
+        from ..output.html_page import to_html
 
-        content = ex.to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
+        content = to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
     elif fmt == "json":
         content = ex.to_json(doc)
     else:

@@ -25,6 +25,15 @@ def json_text(doc: Any) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # only inside strings: JSON's own are ASCII
 
 
+def no_speech_advice(doc: dict[str, Any]) -> str:
+    """What to do about a take with no speech in it, as every report of it says: a muted or
+    switched input (pure digital silence) is told apart from a quiet or distant voice."""
+    if "silent_input" in ((doc.get("audio") or {}).get("problems") or ()):
+        return ("It is pure digital silence, as from a microphone that is muted, unplugged or not the one you "
+                "speak into. Check the system's mute and `starcoach devices`.")
+    return "Check that the right microphone is selected (`starcoach devices`) and speak closer to it."
+
+
 # What every stored analysis has held since release 0.1.0 (its JSON contract, docs/json.md), by type:
 # one without them was damaged by something else, and reading it fails later, field by field.
 _FIELDS: dict[str, type | tuple[type, ...]] = {

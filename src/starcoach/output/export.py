@@ -2,20 +2,15 @@
 
 Every function here turns a take's ``analyze --json`` document into a file's
 content; :func:`write_new` is the one place that writes, and it never overwrites
-unless told to.
+unless told to. The HTML page is :mod:`.html_page`.
 """
 
 from __future__ import annotations
 
-import base64
 import html
-import io
 import re
-from importlib import resources
 from pathlib import Path
 from typing import Any
-
-import numpy as np
 
 from ..domain.document import json_text
 from ..domain.errors import ExportError, disk_advice
@@ -134,7 +129,7 @@ def without_fillers(words: list[dict[str, Any]]) -> list[dict[str, Any]]:
 _CLAUSE_OPENER = re.compile(r"(?i)(?:i|we|they|he|she|you|and|but|so|then)\b")
 
 
-def _sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]] | None]:
+def sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]] | None]:
     """Every word of the take, each given to one STAR sentence: the first that the word does not
     lie after (so a filler before a sentence, which the sentence's own span leaves out, opens
     that sentence; words after the last one close it). A sentence without times gets None."""
@@ -178,7 +173,7 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
     star = doc["star"]
     blocks: list[tuple[str, list[str]]] = []  # (part, its sentences), in the answer's order
-    for s, words in zip(star["sentences"], _sentence_word_lists(doc)):
+    for s, words in zip(star["sentences"], sentence_word_lists(doc)):
         text = _sentence_words(s, words, clean=clean)
         if not text:  # all its words went to a neighbour, or were fillers left out
             continue
@@ -222,7 +217,7 @@ CUE_MAX_S = 7.0
 def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[dict[str, Any]]]]:
     """Subtitle cues: each sentence, cut where it would overrun two lines or seven seconds."""
     cues = []
-    for words in _sentence_word_lists(doc):
+    for words in sentence_word_lists(doc):
         words = without_fillers(words or []) if clean else (words or [])
         part: list[dict[str, Any]] = []
         for w in words:
@@ -297,89 +292,3 @@ def to_vtt(doc: dict[str, Any], *, clean: bool = False) -> str:
                 text += f"{gap}{_cue_text(w['text'], vtt=True)}"
         out += [f"{_stamp(start, '.')} --> {_stamp(end, '.')}", text, ""]
     return "\n".join(out)
-
-
-# --- the HTML page ------------------------------------------------------------------
-
-def waveform(samples: np.ndarray, columns: int = 900) -> list[tuple[float, float]]:
-    """Min and max per column, for drawing."""
-    if len(samples) == 0:
-        return []
-    n = min(columns, len(samples))
-    edges = np.linspace(0, len(samples), n + 1).astype(int)
-    return [(float(samples[a:b].min()), float(samples[a:b].max())) for a, b in zip(edges[:-1], edges[1:]) if b > a]
-
-
-def _timeline_svg(doc: dict[str, Any], peaks: list[tuple[float, float]], width: int = 900, height: int = 120) -> str:
-    duration = max(doc.get("duration_s") or 0.0, 1e-6)
-    x = lambda t: round(width * t / duration, 2)  # noqa: E731
-    mid = height / 2
-    parts = [f'<svg id="timeline" viewBox="0 0 {width} {height + 24}" width="100%" '
-             f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="waveform timeline">']
-    sentences = [s for s in doc["star"]["sentences"] if s.get("start") is not None]
-    for s in sentences:
-        colour = PART_COLOURS.get(s["label"], "#bbb")
-        parts.append(f'<rect class="band band-{s["label"]}" x="{x(s["start"])}" y="0" '
-                     f'width="{max(0.5, x(s["end"]) - x(s["start"]))}" height="{height}" fill="{colour}" '
-                     f'fill-opacity="0.25"><title>{PART_TITLES.get(s["label"], s["label"])}</title></rect>')
-    for p in doc["pauses"]:
-        if p["long"]:
-            parts.append(f'<rect class="pause" x="{x(p["start"])}" y="0" width="{x(p["end"]) - x(p["start"])}" '
-                         f'height="{height}" fill="#999" fill-opacity="0.35"><title>pause {p["duration_s"]:.1f} s'
-                         f'</title></rect>')
-    step = width / max(1, len(peaks))
-    path = " ".join(f"M{i * step:.1f},{mid - hi * mid:.1f}V{mid - lo * mid:.1f}" for i, (lo, hi) in enumerate(peaks))
-    parts.append(f'<path class="wave" d="{path}" stroke="#333" stroke-width="{max(0.6, step):.2f}"/>')
-    for f in doc["fillers"]:
-        parts.append(f'<line class="filler-mark" x1="{x(f["start"])}" x2="{x(f["start"])}" y1="0" y2="{height}" '
-                     f'stroke="#d62728" stroke-width="2"><title>{html.escape(f["text"])} at '
-                     f'{f["start"]:.1f} s</title></line>')
-    parts.append(f'<line id="playhead" x1="0" x2="0" y1="0" y2="{height}" stroke="#000" stroke-width="1.5"/>')
-    for label, colour in PART_COLOURS.items():
-        i = list(PART_COLOURS).index(label)
-        parts.append(f'<rect x="{8 + i * 110}" y="{height + 8}" width="12" height="12" fill="{colour}" '
-                     f'fill-opacity="0.6"/><text x="{24 + i * 110}" y="{height + 19}" font-size="12">'
-                     f'{PART_TITLES[label]}</text>')
-    parts.append("</svg>")
-    return "\n".join(parts)
-
-
-def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) -> str:
-    """One self-contained page: player, waveform timeline with STAR bands, fillers and long
-    pauses, and a transcript in which clicking a word plays from there."""
-    import soundfile as sf
-
-    buf = io.BytesIO()
-    sf.write(buf, audio_samples, sample_rate, format="FLAC")
-    take = doc.get("take", {})
-    title = html.escape(take.get("question_text") or "My answer")  # as the Markdown export names it
-    meta = html.escape(" · ".join(x for x in (
-        f"take {take['id']}" if take.get("id") else "", take.get("started_at") or "",
-        f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm",
-        plural(doc['metrics']['filler_count'], "filler"), plural(doc['metrics']['long_pause_count'], "long pause"))
-        if x))
-    sentences = []
-    for s, words in zip(doc["star"]["sentences"], _sentence_word_lists(doc)):
-        if not words:
-            continue
-        spans = " ".join(
-            f'<span class="w{" filler" if w["filler"] else ""}" data-start="{w["start"]:.3f}" '
-            f'data-end="{w["end"]:.3f}">{html.escape(w["text"])}</span>' for w in words)
-        colour = PART_COLOURS.get(s["label"], "#ccc")
-        sentences.append(f'<p class="sentence" data-label="{s["label"]}" style="border-color:{colour}">'
-                         f'<span class="label">{PART_TITLES.get(s["label"], s["label"])}</span> {spans}</p>')
-    feedback = "".join(f"<li>{html.escape(f['message'])}</li>" for f in doc["star"]["feedback"]) or \
-        "<li>Nothing to fix.</li>"
-    rating = f" — rating {doc['star']['rating']}/10"
-    if doc.get("no_speech"):  # as `show` says it: no story to coach, and no rating of silence
-        said = (f"No speech found in this take ({doc.get('duration_s') or 0:.1f} s of audio). Check that the right "
-                "microphone is selected (`starcoach devices`) and speak closer to it.")
-        sentences, feedback, rating = [f"<p>{html.escape(said)}</p>"], f"<li>{html.escape(said)}</li>", ""
-    warning = (doc.get("audio") or {}).get("warning")
-    template = resources.files("starcoach").joinpath("data/page.html").read_text("utf-8")
-    return template.format(
-        title=title, meta=meta, mime="audio/flac", audio=base64.b64encode(buf.getvalue()).decode("ascii"),
-        warning=f'<p class="warning">Audio: {html.escape(warning)}</p>' if warning else "",
-        timeline=_timeline_svg(doc, waveform(audio_samples)), transcript="\n".join(sentences),
-        rating=rating, feedback=feedback, duration=max(doc.get("duration_s") or 0.0, 1e-6),
-    )

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..analysis.document import analysis_document, star_document
 from ..analysis.star import StarReport
+from ..domain.document import no_speech_advice
 from ..domain.transcript import plural
 from ..domain.vocab import PARTS
 from ..takes.documents import new_take_document
@@ -63,12 +64,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
                             title="starcoach", border_style="red"))
         return
     if doc["no_speech"]:
-        muted = "silent_input" in ((doc.get("audio") or {}).get("problems") or ())
         console.print(Panel(f"No speech found in {title} ({doc['duration_s']:.1f} s of audio).\n"
-                            + ("It is pure digital silence, as from a microphone that is muted, unplugged or not "
-                               "the one you speak into. Check the system's mute and `starcoach devices`." if muted else
-                               "Check that the right microphone is selected (`starcoach devices`) and speak "
-                               "closer to it."), title="starcoach", border_style="red"))
+                            + no_speech_advice(doc), title="starcoach", border_style="red"))
         return
     m = doc["metrics"]
     low, high = m["target_wpm"]
