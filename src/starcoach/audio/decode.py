@@ -101,19 +101,19 @@ def check_audio_file(path: str | Path) -> Path:
 
 
 def _is_text(head: bytes) -> bool:
-    """Whether a file's first bytes are text (UTF-8 or UTF-16 with its mark): audio holds bytes
-    that are neither within its first few hundred (a NUL, a byte UTF-8 cannot start with)."""
-    if head[:2] in (b"\xff\xfe", b"\xfe\xff"):
-        return len(head) % 2 == 0 and _decodes(head, "utf-16")
-    return b"\x00" not in head and _decodes(head, "utf-8")
-
-
-def _decodes(head: bytes, encoding: str) -> bool:
+    """Whether a file's first bytes are text (UTF-8, or UTF-16 with its mark): they decode, and
+    hold no control character but tab, line and page breaks. Audio fails both within its first
+    few hundred bytes (a NUL, a byte UTF-8 cannot start with, a lone UTF-16 surrogate)."""
+    encoding = "utf-16" if head[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8"
+    if encoding == "utf-8" and b"\x00" in head:
+        return False
     try:
-        head.decode(encoding)
+        text = head.decode(encoding)
     except UnicodeDecodeError as exc:  # a character cut by the 4 KB read is still text
-        return exc.start >= len(head) - 3 and exc.reason == "unexpected end of data"
-    return True
+        if exc.reason != "unexpected end of data" or exc.start < len(head) - 3:
+            return False
+        text = head[:exc.start].decode(encoding)
+    return all(c >= " " or c in "\t\n\r\f" for c in text.lstrip("\ufeff"))
 
 
 def probe_audio(path: str | Path, *, whole: bool = False) -> None:
