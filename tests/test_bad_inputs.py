@@ -668,6 +668,25 @@ def test_doctor_names_files_in_recordings_that_are_no_take_s_audio_and_adopts_no
     assert "starcoach:" not in run("takes").stderr  # they are not lost takes
 
 
+def test_doctor_adopts_a_recording_whose_writer_died_when_its_metadata_is_gone_too(stored):
+    """Our recorder's take-*.wav whose header promises more than was written (a crash), its metadata
+    file lost as well: doctor makes its header whole, as recover does for a take it knows, and
+    indexes it, rather than naming it as no take's audio (as e9c0784 did: "holding less audio than
+    its header says")."""
+    folder = Path(stored[0]["audio_path"]).parent
+    samples = (np.sin(np.arange(16000 * 2) / 9) * 8000).astype("<i2").tobytes()
+    raw = bytearray(wav_bytes(data=samples))
+    raw[40:44] = struct.pack("<I", len(samples) * 4)  # the size it meant to reach: more than was written
+    raw[4:8] = struct.pack("<I", 36 + len(samples) * 4)
+    crashed = folder / "take-235959.wav"
+    crashed.write_bytes(bytes(raw))
+    result = run("doctor")
+    assert result.exit_code == 0, result.output
+    assert "re-indexed take" in result.stdout and "left as it is" not in result.stdout, result.stdout
+    listed = {t["audio_path"]: t for t in snapshot()}
+    assert str(crashed) in listed and listed[str(crashed)]["duration_s"] == pytest.approx(2.0, abs=0.01)
+
+
 def test_an_import_still_analysing_is_not_a_lost_row(stored):
     """Between its copy and its row, an import's audio is in recordings/ unlisted: neither the
     warning nor doctor may take it for a lost row (doctor indexing it made the import fail)."""

@@ -21,8 +21,9 @@ from typing import Any
 from ..analysis.pipeline import Analyzer
 from ..config import Config
 from ..audio.decode import probe_audio
+from ..audio.wavfile import repair_wav
 from ..domain.document import summary_columns
-from ..domain.errors import AudioError, StarcoachError, StoreError
+from ..domain.errors import AudioError, RecordingError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
@@ -249,6 +250,11 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
             problems.append(f"{shown}: its name is not UTF-8 text, which the takes database cannot hold; rename "
                             "it and run `starcoach doctor` again (its audio is kept)")
             continue
+        if audio.name.startswith("take-") and audio.suffix.lower() == ".wav":  # our recorder's name: a take
+            try:  # whose writer died, its metadata lost too: its header's sizes made whole, as recover does
+                repair_wav(audio)
+            except RecordingError:
+                pass
         stray = not_a_take(audio)
         if stray is not None:
             problems.append(f"{stray}; no take's metadata names it, so it was left as it is, not made a take: "
