@@ -137,3 +137,30 @@ def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_
         finally:
             owner.kill()
             owner.wait()
+
+
+def test_recover_keeps_a_recording_s_partial_audio_whose_row_the_database_lost(config):
+    """A recording streams into take-X.wav.part, its only copy. With its row gone (the database
+    emptied or rebuilt after a crash) recover, which also runs before every `record`, deleted it:
+    "interrupted before its audio was complete" with its metadata, "a partial copy" without. An
+    import's partial copy is still removed: its original is where it was."""
+    never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
+    with open_store(config) as store:
+        with_meta = take_path(config)
+        sidecar.write(with_meta, {"source": "record", "status": "recording", "pid": None})
+        no_meta = with_meta.with_name("take-000002.wav")
+        imported = with_meta.with_name("take-000003.flac")
+        for audio in (with_meta, no_meta):
+            died_while_writing(audio, 2.0)
+            audio.replace(sidecar.partial_path(audio))
+        sidecar.write(imported, {"source": "import", "status": "importing", "pid": None})
+        sf.write(sidecar.partial_path(imported), np.zeros(8000, np.float32), 16000, format="FLAC")
+        removed: list = []
+        recover(config, store, analyzer=never_loaded, removed=removed)
+        kept = {Path(t.audio_path): t for t in store.list()}
+        assert set(kept) == {with_meta, no_meta}, kept
+        for audio in (with_meta, no_meta):
+            assert audio.is_file() and not sidecar.partial_path(audio).exists()
+            assert sf.info(str(audio)).duration == pytest.approx(2.0, abs=1e-3)
+            assert kept[audio].status == "recovered" and kept[audio].duration_s == pytest.approx(2.0, abs=0.01)
+        assert [r.path for r in removed] == [imported] and not sidecar.partial_path(imported).exists()

@@ -160,19 +160,29 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
             continue
         if _owned(meta.get("pid")):
             continue  # another process is writing this take right now
+        part = sidecar.partial_path(audio)
+        if not audio.is_file() and meta.get("source") != "import" and _holds_recording(part):
+            part.replace(audio)  # a recording's only copy, whose row the database lost: finished as a take
         if audio.is_file():
             result = _index(store, analyzer, audio, meta, gone)
             if result is not None:
                 results.append(result)
             continue
-        # Metadata with no whole audio: the take never got that far.
-        sidecar.partial_path(audio).unlink(missing_ok=True)
+        # Metadata with no whole audio: the take never got that far (an import's partial copy: the
+        # original is where it was).
+        part.unlink(missing_ok=True)
         meta_file.unlink(missing_ok=True)
         gone.append(Removed(audio, None, "interrupted before its audio was complete"))
     for part in sorted(root.glob(f"*/*{sidecar.PART}")):
         final = part.with_name(part.name.removesuffix(sidecar.PART))
         meta = sidecar.read(sidecar.sidecar_path(final))
         if final in indexed or (meta and _owned(meta.get("pid"))):
+            continue
+        if meta is None and not final.exists() and _holds_recording(part):
+            part.replace(final)  # nothing says what it was: its audio is kept, as a take
+            result = _index(store, analyzer, final, {"source": "record"}, gone)
+            if result is not None:
+                results.append(result)
             continue
         part.unlink(missing_ok=True)
         gone.append(Removed(part, None, "a partial copy"))
@@ -294,6 +304,15 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
         return None
     # Its metadata says it was finished: no interruption, the database lost its row.
     return replace(result, relisted=meta.get("status") not in (None, "recording"))
+
+
+def _holds_recording(part: Path) -> bool:
+    """Whether a partial file is a WAV recording with samples in it (its header made whole, as
+    :func:`_finish_row` does): the only copy of what was said, never removed as a partial copy."""
+    try:
+        return part.is_file() and _is_wav(part) and repair_wav(part).frames > 0
+    except (RecordingError, OSError):
+        return False
 
 
 def _remove(store: Store, take_id: int, audio: Path) -> None:
