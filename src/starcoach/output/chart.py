@@ -46,9 +46,10 @@ def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_l
         if band:
             what = f"target {band[0]:g}" if band[0] == band[1] else f"target {band[0]:g}–{band[1]:g}"
             out.append(f'<text x="{ox + pw - pad}" y="{oy + 14}" text-anchor="end" fill="#3b7a33">{what}</text>')
-            out.append(f'<rect class="target" x="{ox + pad}" y="{sy(band[1]) - (1.5 if band[0] == band[1] else 0):.1f}" '
+            line = band[0] == band[1]  # one value (4 of 4): a line that shows, not a band of no height
+            out.append(f'<rect class="target" x="{ox + pad}" y="{sy(band[1]) - (1.5 if line else 0):.1f}" '
                        f'width="{span}" height="{max(3.0, sy(band[0]) - sy(band[1])):.1f}" fill="#59a14f" '
-                       f'fill-opacity="{0.45 if band[0] == band[1] else 0.15}"/>')
+                       f'fill-opacity="{0.45 if line else 0.15}"/>')
         out.append(f'<line x1="{ox + pad}" y1="{sy(lo)}" x2="{ox + pw - pad}" y2="{sy(lo)}" stroke="#999"/>')
         out.append(f'<line x1="{ox + pad}" y1="{sy(lo)}" x2="{ox + pad}" y2="{sy(top):.1f}" stroke="#999"/>')
         for v in (lo, top):  # the scale: the panel's lowest and highest value
