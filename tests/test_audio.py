@@ -198,3 +198,19 @@ def test_a_file_of_samples_that_are_not_numbers_is_damaged_not_silence(tmp_path)
     sf.write(some, x, 16000, subtype="FLOAT")
     samples = load_audio(some).samples
     assert np.isfinite(samples).all() and (samples[100:110] == 0).all() and np.abs(samples).max() > 0.2
+
+
+def test_audio_whose_header_is_text_is_decoded_not_taken_for_a_written_answer(tmp_path):
+    """A NIST SPHERE file opens with a text header (here all of its first 4 KB): it was refused as
+    "holds text, not audio" before any decoder was asked. Text is told apart only once decoding fails."""
+    samples = (np.sin(np.arange(16000) / 7) * 6000).astype("<i2")
+    fields = (f"sample_count -i {len(samples)}\nsample_rate -i 16000\nchannel_count -i 1\nsample_n_bytes -i 2\n"
+              "sample_byte_format -s2 01\nsample_coding -s3 pcm\nend_head\n")
+    header = ("NIST_1A\n   4096\n" + fields).encode()
+    sphere = tmp_path / "answer.sph"
+    sphere.write_bytes(header + b" " * (4095 - len(header)) + b"\n" + samples.tobytes())
+    assert load_audio(sphere).duration_s == pytest.approx(1.0, abs=0.01)
+    text = tmp_path / "answer.txt"
+    text.write_text("Situation: our nightly import failed.\n" * 200)
+    with pytest.raises(AudioError, match="holds text, not audio"):
+        load_audio(text)

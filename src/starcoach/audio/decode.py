@@ -95,9 +95,20 @@ def check_audio_file(path: str | Path) -> Path:
         raise AudioError(f"{path}: the file is empty")
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         _check_wav_header(path, head, st.st_size)
-    elif _is_text(head):
-        raise AudioError(f"{path}: holds text, not audio; a written answer goes to `starcoach check`")
     return path
+
+
+def _not_audio(path: Path, message: str) -> AudioError:
+    """What a file no decoder reads is: text (a written answer given to `analyze`) is said so; only
+    asked once decoding failed, as audio formats with a text header (NIST SPHERE) decode."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(4096)
+    except OSError:
+        head = b""
+    if head and _is_text(head):
+        return AudioError(f"{path}: holds text, not audio; a written answer goes to `starcoach check`")
+    return AudioError(message)
 
 
 def _is_text(head: bytes) -> bool:
@@ -131,7 +142,7 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise AudioError(f"{path}: holds no audio stream")
+                raise _not_audio(path, f"{path}: holds no audio stream")
             frames = container.decode(container.streams.audio[0])
             if next(frames, None) is None:
                 raise AudioError(f"{path}: holds no audio samples")
@@ -141,7 +152,7 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
             except av.error.FFmpegError as exc:
                 raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+        raise _not_audio(path, f"{path}: not a readable audio file ({_reason(exc)})") from None
 
 
 def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
@@ -234,7 +245,7 @@ def load_audio(path: str | Path, *, max_seconds: float = MAX_SECONDS) -> Audio:
     except MemoryError:
         raise AudioError(f"{path}: not enough memory to decode it; free some or split the file") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a file we cannot read
-        raise AudioError(f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
+        raise _not_audio(path, f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
     return Audio(samples=samples, source_rate=rate, source_channels=channels, channel_used=loudest)
 
 
@@ -249,10 +260,10 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
+        raise _not_audio(path, f"{path}: not a readable audio file ({_reason(exc)})") from None
     with container:
         if not container.streams.audio:
-            raise AudioError(f"{path}: holds no audio stream")
+            raise _not_audio(path, f"{path}: holds no audio stream")
         stream = container.streams.audio[0]
         ctx = stream.codec_context
         if ctx is None or ctx.codec is None:
