@@ -668,6 +668,22 @@ def test_doctor_names_files_in_recordings_that_are_no_take_s_audio_and_adopts_no
     assert "starcoach:" not in run("takes").stderr  # they are not lost takes
 
 
+def test_a_recording_damaged_further_on_is_still_a_take_for_takes_and_doctor(stored, tmp_path):
+    """A FLAC cut short whose start still plays, no metadata beside it: it was judged no take's
+    audio (only a file that decodes to its end was), so `takes` did not count it as a lost take and
+    doctor told the user to move it out or delete it."""
+    whole = tmp_path / "whole.flac"
+    sf.write(whole, (np.sin(np.arange(16000 * 4) / 9) * 0.3).astype(np.float32), 16000, format="FLAC")
+    folder = Path(stored[0]["audio_path"]).parent
+    cut = folder / "take-235958.flac"
+    cut.write_bytes(whole.read_bytes()[:int(whole.stat().st_size * 0.7)])
+    assert "1 recording under" in run("takes").stderr
+    result = run("doctor")
+    assert result.exit_code == 1 and "left as it is" not in result.stdout, result.output
+    assert "re-indexed take" in result.stdout and "its audio cannot be read" in result.stdout
+    assert cut.exists() and str(cut) in {t["audio_path"] for t in snapshot()}
+
+
 def test_doctor_adopts_a_recording_whose_writer_died_when_its_metadata_is_gone_too(stored):
     """Our recorder's take-*.wav whose header promises more than was written (a crash), its metadata
     file lost as well: doctor makes its header whole, as recover does for a take it knows, and

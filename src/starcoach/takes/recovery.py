@@ -91,12 +91,14 @@ def unlisted_audio(store: Store) -> list[Path]:
 
 def not_a_take(audio: Path) -> AudioError | None:
     """Why a file under recordings/ that no take lists is no take's audio: no take's metadata
-    names it and it does not decode (a note saved as .wav, an empty file); None when it may be
-    a take's. Such a file is named, never adopted as a failed take."""
+    names it and it does not open as audio (a note saved as .wav, an empty file); None when it
+    may be a take's. Such a file is named, never adopted as a failed take. Only its start is
+    decoded: a recording damaged further on is a take (doctor then names its damage), and
+    `takes` asks this of every unlisted file at every listing."""
     if sidecar.read(sidecar.sidecar_path(audio)) is not None:
         return None
     try:
-        probe_audio(audio, whole=True)
+        probe_audio(audio)
     except AudioError as exc:
         return exc
     return None
