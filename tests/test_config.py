@@ -128,3 +128,28 @@ def test_a_storage_folder_outside_the_home_that_does_not_exist_is_not_made(home,
     assert str(elsewhere) in line and f"[paths] {setting}" in line
     assert not (tmp_path / "usb").exists()
     assert not any((home / "recordings").rglob("take-*"))  # nothing half-stored in its place either
+
+
+def test_a_model_given_by_its_folder_needs_no_models_folder(home, tmp_path):
+    """With [paths] models on a disk that is not attached, `--model /path/to/folder` was refused too,
+    although a model named by its folder never uses the models folder."""
+    import numpy as np
+    import soundfile as sf
+    from typer.testing import CliRunner
+
+    from starcoach.asr.models import resolve_model
+    from starcoach.cli import app
+    from starcoach.config import load_config
+
+    mine = tmp_path / "my-model"
+    mine.symlink_to(resolve_model("base", load_config().paths.models).path)  # a folder of one's own
+    cfg = home / "config.toml"
+    text = re.sub(r"^models = .*$", "# models", cfg.read_text(), count=1, flags=re.M)
+    cfg.write_text(text.replace("[paths]", f'[paths]\nmodels = "{tmp_path / "usb" / "models"}"', 1))
+    wav = tmp_path / "quiet.wav"
+    sf.write(wav, np.zeros(16000, dtype=np.float32), 16000)
+    refused = CliRunner().invoke(app, ["analyze", str(wav)])
+    assert refused.exit_code == 1 and "does not exist" in refused.output
+    result = CliRunner().invoke(app, ["analyze", str(wav), "--model", str(mine), "--json"])
+    assert result.exit_code == 3, result.output  # analysed: no speech in it
+    assert not (tmp_path / "usb").exists()

@@ -22,7 +22,7 @@ from .analysis.pipeline import AnalysisOptions, Analyzer
 from .analysis.star import StarOptions
 from .asr.engine import TranscribeOptions
 from .asr.live import LiveOptions
-from .asr.models import resolve_model
+from .asr.models import looks_like_path, resolve_model
 from .domain.errors import ConfigError
 
 HOME_ENV = "STARCOACH_HOME"
@@ -120,9 +120,12 @@ class Config:
 
         Raises:
             ModelError: the model cannot be found.
-            ConfigError: ``[paths] models`` is outside the home and does not exist.
+            ConfigError: ``[paths] models`` is outside the home and does not exist (and the
+                model is not a folder given by its path).
         """
-        return Analyzer(resolve_model(model or self.model, self.paths.models_folder()), self.analysis)
+        name = model or self.model
+        folder = self.paths.models if looks_like_path(name) else self.paths.models_folder()
+        return Analyzer(resolve_model(name, folder), self.analysis)
 
 
 def project_home() -> Path:

@@ -64,7 +64,7 @@ def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
             damaged, or the download failed (offline, unknown name).
     """
     as_path = Path(name).expanduser()
-    if _looks_like_path(name):
+    if looks_like_path(name):
         if _is_model_dir(as_path):
             return ResolvedModel(name=as_path.name, path=as_path.resolve())
         raise ModelError(f"{name}: not a model folder (needs {' and '.join(MODEL_FILES)})")
@@ -193,7 +193,8 @@ def _download(name: str, models_dir: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def _looks_like_path(name: str) -> bool:
+def looks_like_path(name: str) -> bool:
+    """Whether a model name is a folder's path (then the models folder plays no part)."""
     return name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
 
 
