@@ -128,7 +128,8 @@ def test_a_compute_type_the_cpu_cannot_run_names_the_setting_not_a_damaged_model
 
 
 @pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
-def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_deleted(tmp_path, home):
+@pytest.mark.parametrize("folder", ["my-whisper", "base"])  # a copy of one's own may have a bundled name
+def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_deleted(tmp_path, home, folder):
     """A folder given with --model that failed to load was "delete that folder (a bundled model
     is assembled anew…)": advice for the bundled models, and for a folder of the user's own
     (maybe their only copy) it destroys and repairs nothing."""
@@ -137,13 +138,14 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
     from starcoach.cli import app
     from tests.conftest import SAMPLES
 
-    mine = tmp_path / "my-whisper"
-    mine.mkdir()
+    mine = tmp_path / "mine" / folder
+    mine.mkdir(parents=True)
     (mine / "config.json").write_text("{}")
     (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
     assert result.exit_code == 1, result.output
     line = result.output.strip()
     assert line.startswith(f"starcoach: cannot load the model in {mine}") and "\n" not in line, line
-    assert "delete" not in line and "a whole copy" in line, line
+    assert "delete that folder" not in line and "put a whole copy of the model there" in line, line
+    assert ("can be deleted instead" in line) == (folder == "base")  # said of starcoach's own folder only
     assert (mine / "model.bin").exists()

@@ -81,11 +81,13 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
         # A bundled model's folder is made again from the package; a folder of the user's own is
-        # maybe the only copy, and deleting it is no repair.
-        fix = ("delete that folder: it is assembled anew on the next run" if Path(path).name in BUNDLED
-               else "put a whole copy of the model there, or choose another with --model or [model] name")
+        # maybe the only copy, and deleting it is no repair. Which one this is, the folder's name
+        # cannot tell (a copy of one's own may be called "base"): both are said.
+        name = Path(path).name
+        own = (f" (starcoach's own models/{name} can be deleted instead: it is assembled anew on the next run)"
+               if name in BUNDLED else "")
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
-                         f"damaged, {fix}") from None
+                         f"damaged, put a whole copy of the model there{own}") from None
     if context_tokens is not None:
         head = prompt.strip()
         ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
