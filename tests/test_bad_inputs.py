@@ -1569,7 +1569,7 @@ def test_a_file_named_dash_is_written_as_a_file_and_an_empty_name_is_refused(tmp
 
 
 @pytest.mark.parametrize("args, named", [
-    (("analyze", ""), "'file'"), (("check", " "), "'file'"), (("import", ""), "'file'"),
+    (("analyze", ""), "'file'"), (("check", ""), "'file'"), (("import", ""), "'file'"),
     (("analyze", "--model", "", "answer.wav"), "'--model'"), (("progress", "--chart", ""), "'--chart'"),
     (("takes", "--lp", ""), "'--lp'"), (("takes", "--question", ""), "'--question'"),
     (("questions", "--lp", ""), "'--lp'"), (("compare", "--question", ""), "'--question'"),

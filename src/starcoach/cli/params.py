@@ -22,7 +22,7 @@ _CHECKED = "_starcoach_not_empty"
 
 
 def refuse_empty_values(command: Any) -> None:
-    """Make each of ``command``'s parameters refuse a blank value given on the command line
+    """Make each of ``command``'s parameters refuse an empty value given on the command line
     (its own defaults are the command's business); safe to call again on the same command."""
     for param in getattr(command, "params", ()):
         if getattr(param, _CHECKED, False):
@@ -32,7 +32,7 @@ def refuse_empty_values(command: Any) -> None:
         def checked(ctx: Any, value: Any, _param: Any = param, _process: Any = process) -> Any:
             given = ctx.get_parameter_source(_param.name) == ParameterSource.COMMANDLINE
             values = value if isinstance(value, (tuple, list)) else (value,)
-            if given and any(isinstance(v, str) and not v.strip() for v in values):
+            if given and any(v == "" for v in values):  # " " may name a file: only nothing is refused
                 raise clickx.BadParameter("it is empty (as an unset shell variable gives); type the value",
                                           ctx=ctx, param=_param)
             return _process(ctx, value)
