@@ -547,7 +547,8 @@ def test_the_page_names_its_marks_in_page_text_and_says_no_speech_once():
     svg = page.split('<svg id="timeline"')[1].split("</svg>")[0]
     assert "<text" not in svg  # nothing in the drawing to shrink out of sight
     ticks = re_.findall(r'<span style="left:([\d.]+)%">(\d+:\d\d)</span>', page)
-    assert [t for _, t in ticks] == ["0:00", "0:05"] and float(ticks[-1][0]) == pytest.approx(100 * 5 / 5.3, abs=0.01)
+    assert [t for _, t in ticks] == [f"0:0{k}" for k in range(6)]  # a 5.3 s take: a mark a second, not only 0:00
+    assert float(ticks[-1][0]) == pytest.approx(100 * 5 / 5.3, abs=0.01)
     assert '<li class="strength">✓ The Result is quantified.</li>' in page
 
     silent = spoken_doc()
@@ -560,6 +561,8 @@ def test_the_page_names_its_marks_in_page_text_and_says_no_speech_once():
     assert "Audio: Audio quality" not in page and page.count("Audio quality:") == 1
     assert page.count("Check the system's mute") == 1 and "speak closer" not in page  # the muted input's advice
     assert "`" not in page.split("<script>")[0] and "<code>starcoach devices</code>" in page
+    quoted = to_html_of(spoken_doc(), **{"star.feedback": [{"message": "Setup too long: \"we ran `make` and `npm`\""}]})
+    assert "we ran `make` and `npm`" in quoted and "<code>make</code>" not in quoted  # the words, as said
     assert re_.search(r'<div class="legend"></div>', page)  # no parts, no marks: nothing to name
 
     css = page.split("<style>")[1]

@@ -103,15 +103,16 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
 
 
 def _inline(text: str) -> str:
-    """Text for the page: escaped, and `a command` set as code (the messages are the report's)."""
-    return re.sub(r"`([^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
+    """Text for the page: escaped, and `starcoach …` set as code (the messages are the report's;
+    a backtick a message quotes from the transcript stays one)."""
+    return re.sub(r"`(starcoach [^`]+)`", r"<code>\1</code>", html.escape(text, quote=False))
 
 
 def _ticks(doc: dict[str, Any]) -> str:
     """Time marks under the timeline (m:ss), as page text: text inside the drawing shrinks with it,
     to 5 px on a phone."""
     duration = doc.get("duration_s") or 0.0
-    step = next((s for s in (5, 10, 15, 30, 60, 120, 300, 600) if duration / s <= 8), 1200)
+    step = next((s for s in (1, 2, 5, 10, 15, 30, 60, 120, 300, 600) if duration / s <= 8), 1200)
     marks = [t for t in range(0, int(duration) + 1, step)] if duration > 0 else []
     return "".join(f'<span style="left:{100 * t / duration:.2f}%">{t // 60}:{t % 60:02d}</span>' for t in marks)
 
