@@ -553,13 +553,17 @@ def test_the_page_names_its_marks_in_page_text_and_says_no_speech_once():
 
     silent = spoken_doc()
     silent.update(no_speech=True, words=[], audio={"problems": ["silent_input"], "warning": (
-        "Audio quality: pure digital silence for 5 s (0:00–0:05): check the input (`starcoach devices`).")})
+        "Audio quality: pure digital silence for 5 s (0:00–0:05), as from a microphone muted, unplugged or "
+        "switched: anything said then is lost, and it counts as a pause. Check the input (`starcoach devices`, "
+        "the system's mute) and retake.")})
     silent["star"].update(sentences=[], **{p: {"present": False} for p in ("situation", "action", "result")})
     page = to_html_of(silent, **{"metrics.filler_count": 0, "wpm": 0.0})
     meta = re_.search(r'<p class="meta">(.*?)</p>', page).group(1)
     assert "no speech · 5.3 s of audio" in meta and "wpm" not in meta, meta
     assert "Audio: Audio quality" not in page and page.count("Audio quality:") == 1
-    assert page.count("Check the system's mute") == 1 and "speak closer" not in page  # the muted input's advice
+    assert page.count("the system's mute") == 1 and "speak closer" not in page  # the muted input's advice, once
+    older = to_html_of(silent, **{"audio": {"problems": ["silent_input"]}})  # stored before the warning was
+    assert older.count("Check the system's mute") == 1
     assert "`" not in page.split("<script>")[0] and "<code>starcoach devices</code>" in page
     quoted = to_html_of(spoken_doc(), **{"star.feedback": [{"message": "Setup too long: \"we ran `make` and `npm`\""}]})
     assert "we ran `make` and `npm`" in quoted and "<code>make</code>" not in quoted  # the words, as said

@@ -86,10 +86,12 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     feedback = "".join(f'<li class="strength">✓ {_inline(s)}</li>' for s in doc["star"].get("strengths") or []) + (
         "".join(f"<li>{_inline(f['message'])}</li>" for f in doc["star"]["feedback"]) or "<li>Nothing to fix.</li>")
     rating = f" — rating {doc['star']['rating']}/10"
-    if doc.get("no_speech"):  # as `show` says it, once: no story to coach, and no rating of silence
-        said = f"No speech found in this take ({doc.get('duration_s') or 0:.1f} s of audio). {no_speech_advice(doc)}"
-        sentences, feedback, rating = [f"<p>{_inline(said)}</p>"], "<li>Nothing to coach: no speech.</li>", ""
     warning = (doc.get("audio") or {}).get("warning")
+    if doc.get("no_speech"):  # as `show` says it, once: no story to coach, and no rating of silence
+        advice = "" if "silent_input" in ((doc.get("audio") or {}).get("problems") or ()) and warning \
+            else f" {no_speech_advice(doc)}"  # the audio warning above says what to check already
+        said = f"No speech found in this take ({doc.get('duration_s') or 0:.1f} s of audio).{advice}"
+        sentences, feedback, rating = [f"<p>{_inline(said)}</p>"], "<li>Nothing to coach: no speech.</li>", ""
     if warning and not warning.startswith("Audio"):
         warning = f"Audio: {warning}"
     template = resources.files("starcoach").joinpath("data/page.html").read_text("utf-8")
