@@ -467,3 +467,63 @@ def test_live_and_file_analysis_of_a_recorded_take_agree(pulse):
     for a, b in zip(long_live, long_whole):
         assert a["start"] == pytest.approx(b["start"], abs=0.5) and a["end"] == pytest.approx(b["end"], abs=0.5)
     assert live["audio"] is not None and live["audio"]["reliable"] is True
+
+
+def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float = 90.0) -> str:
+    """What the process printed until MARKER shows (or it ends, or TIMEOUT passes)."""
+    end = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < end and proc.poll() is None:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
+def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pulse):
+    """A live audit: a "q" typed while a take ran (not echoed, so not seen) was read with the Enter
+    given at the prompt as "q": the session quit where the user asked for a retake. And the
+    prompt's "[r]" (Enter retakes) was eaten by rich as markup."""
+    proc, master = _practice_at_a_terminal("--seconds", "3")
+    feeder = pulse.feed(speech(), lead_s=0.0)
+    try:
+        seen = _read_until(proc, "", "Recording.")
+        os.write(master, b"q")  # no Enter: typed by mistake while recording
+        seen = _read_until(proc, seen, "(q)uit")
+        assert "(q)uit [r]:" in seen, seen[-500:]
+        os.write(master, b"\n")  # Enter: retake
+        seen = _read_until(proc, seen, "recording in", timeout=30)  # the retake's countdown
+        assert proc.poll() is None and seen.count("recording in") >= 2, seen[-1500:]
+    finally:
+        feeder.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
+def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
+    """A live audit: SIGTERM during a `practice` take kept the take but left the process waiting at
+    "(r)etake, (n)ext or (q)uit"; only a second SIGTERM ended it. The README: the take is kept and
+    analysed, and the exit is that of the take."""
+    before = {t["id"] for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout)}
+    proc, master = _practice_at_a_terminal()
+    feeder = pulse.feed(speech(), lead_s=0.0)
+    try:
+        _read_until(proc, "", "Recording.")
+        time.sleep(4.0)
+        proc.send_signal(signal.SIGTERM)
+        proc.wait(timeout=60)
+        rest = proc.stdout.read()
+        assert proc.returncode == 0, proc.stderr.read()  # the take's exit: it has speech
+        assert "(q)uit" not in rest
+    finally:
+        feeder.stop()
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+    new = [t for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout) if t["id"] not in before]
+    assert len(new) == 1 and new[0]["status"] == "complete" and new[0]["stopped_by"] == "interrupt", new

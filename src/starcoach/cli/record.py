@@ -123,11 +123,16 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
     if not at_terminal or json_out:  # the id last, after any line about the take (the README says so)
         typer.echo(str(result.take_id), err=json_out)
     mark("reported")
-    if result.error:
-        raise typer.Exit(1)
-    if silent:
-        raise typer.Exit(3)  # said above, or at a terminal by the report's panel, with the same advice
+    code = 1 if result.error else 3 if silent else 0  # 3: said above, or at a terminal by the report's panel
+    if result.terminated:  # SIGTERM: the take is stored and reported; the program ends, with its exit
+        raise _Ended(code)
+    if code:
+        raise typer.Exit(code)
     return result
+
+
+class _Ended(typer.Exit):
+    """The program ends after this take (a SIGTERM stopped it), whatever `practice` would ask next."""
 
 
 @app.command()
@@ -157,10 +162,11 @@ def practice(
             result = _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
             _against_the_last_take(cfg, q, result, console)
         except typer.Exit as exc:
-            if exc.exit_code != 3 or not interactive():  # no speech: say so, then offer a retake
+            if exc.exit_code != 3 or not interactive() or isinstance(exc, _Ended):  # no speech: offer a retake
                 raise
         if not interactive():
             return
+        drop_typed_ahead()  # keys typed while recording or while the report came ("q", a second Enter) answered it
         try:
             choice = ask_next(q, console)
         except EOFError:  # standard input closed (Ctrl+D): nothing more will be asked

@@ -334,7 +334,11 @@ def ask_next(question, console: "Console") -> str:
     answers = {"": "retake", "r": "retake", "retake": "retake", "n": "next", "next": "next", "q": "quit",
                "quit": "quit", "exit": "quit"}  # any case: "Q" and "retake" were refused
     while True:
-        said = console.input("(r)etake, (n)ext question or (q)uit [r]: ").strip().casefold()
+        try:  # "\[r]": rich read "[r]" as markup, and the default was never shown
+            said = console.input("(r)etake, (n)ext question or (q)uit \\[r]: ").strip().casefold()
+        except KeyboardInterrupt:
+            console.print()  # "starcoach: interrupted" on a line of its own, not after the prompt
+            raise
         if said in answers:
             return answers[said]
         console.print("[yellow]Answer r (or Enter) to retake, n for the next question, q to quit.[/yellow]")

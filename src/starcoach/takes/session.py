@@ -39,6 +39,7 @@ class TakeResult:
     analysis: object | None  # the Analysis, for the readable report
     error: str | None = None
     relisted: bool = False  # a finished take whose row the database had lost (recovery put it back)
+    terminated: bool = False  # SIGTERM ended the recording: the program ends once it is stored
 
 
 def open_store(config: Config) -> Store:
@@ -125,8 +126,11 @@ def record_take(
     if on_start:
         on_start(take_id, path)
     reason, held = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
-    try:
-        result = _finish_take(store, analyzer, recorder, reason, take_id, path, part, live)
+    terminated = reason == _TERMINATED
+    try:  # stored as stopped by an interruption, as Ctrl+C is
+        result = _finish_take(store, analyzer, recorder, "interrupt" if terminated else reason, take_id, path,
+                              part, live)
+        result = replace(result, terminated=terminated)
     finally:
         got = held.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
@@ -325,6 +329,9 @@ class _Held:
         return self.got
 
 
+_TERMINATED = "terminate"  # the reason a SIGTERM gives (the take is stored as "interrupt", as Ctrl+C's)
+
+
 def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
                        on_tick: Callable[[Recorder], None] | None) -> tuple[str | None, _Held]:
     """Wait for a reason to stop; returns it (None when the recorder stopped itself), with
@@ -359,7 +366,7 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
 
     held = _Held({signal.SIGINT: signal.getsignal(signal.SIGINT), signal.SIGTERM: signal.getsignal(signal.SIGTERM)})
-    signal.signal(signal.SIGTERM, lambda *_: stop("interrupt"))
+    signal.signal(signal.SIGTERM, lambda *_: stop(_TERMINATED))
     try:
         while not done.is_set() and not recorder.stopped:
             if on_tick:
