@@ -263,6 +263,19 @@ def _practice_at_a_terminal(*args: str) -> tuple[subprocess.Popen, int]:
     return proc, master
 
 
+def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float = 90.0) -> str:
+    """What the process printed until MARKER shows (or it ends, or TIMEOUT passes)."""
+    end = time.monotonic() + timeout
+    while marker not in seen and time.monotonic() < end and proc.poll() is None:
+        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
+        if ready:
+            chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
+            if not chunk:
+                break
+            seen += chunk
+    return seen
+
+
 def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
     """At a terminal, a take's Enter-watcher was left reading standard input when the take
     stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
@@ -270,14 +283,7 @@ def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(
     proc, master = _practice_at_a_terminal("--seconds", "3")
     feeder = pulse.feed(speech(), lead_s=0.0)
     try:
-        seen, end = "", time.monotonic() + 90
-        while "(q)uit" not in seen and time.monotonic() < end:  # the report, then the prompt
-            ready, _, _ = select.select([proc.stdout], [], [], 0.5)
-            if ready:
-                chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
-                if not chunk:
-                    break
-                seen += chunk
+        seen = _read_until(proc, "", "(q)uit")  # the report, then the prompt
         assert "(q)uit" in seen, seen[-2000:]
         os.write(master, b"q\n")
         proc.wait(timeout=20)  # the first "q" ends the session
@@ -467,19 +473,6 @@ def test_live_and_file_analysis_of_a_recorded_take_agree(pulse):
     for a, b in zip(long_live, long_whole):
         assert a["start"] == pytest.approx(b["start"], abs=0.5) and a["end"] == pytest.approx(b["end"], abs=0.5)
     assert live["audio"] is not None and live["audio"]["reliable"] is True
-
-
-def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float = 90.0) -> str:
-    """What the process printed until MARKER shows (or it ends, or TIMEOUT passes)."""
-    end = time.monotonic() + timeout
-    while marker not in seen and time.monotonic() < end and proc.poll() is None:
-        ready, _, _ = select.select([proc.stdout], [], [], 0.2)
-        if ready:
-            chunk = os.read(proc.stdout.fileno(), 65536).decode(errors="replace")
-            if not chunk:
-                break
-            seen += chunk
-    return seen
 
 
 def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pulse):
