@@ -214,3 +214,17 @@ def test_audio_whose_header_is_text_is_decoded_not_taken_for_a_written_answer(tm
     text.write_text("Situation: our nightly import failed.\n" * 200)
     with pytest.raises(AudioError, match="holds text, not audio"):
         load_audio(text)
+
+
+def test_a_text_file_ffmpeg_would_read_as_a_list_of_other_files_is_refused_unread(tmp_path):
+    """A text file in FFmpeg's `ffconcat` format (or an HLS playlist of addresses) was handed to
+    FFmpeg once text was told apart only after decoding failed: `analyze` read the file it named."""
+    target = tmp_path / "other.flac"
+    sf.write(target, (np.sin(np.arange(16000) / 9) * 0.3).astype(np.float32), 16000, format="FLAC")
+    listed = tmp_path / "answer.txt"
+    listed.write_text(f"ffconcat version 1.0\nfile '{target.name}'\n")  # beside it: allowed in safe mode
+    playlist = tmp_path / "answer.m3u8"
+    playlist.write_text("#EXTM3U\n#EXT-X-TARGETDURATION:10\n#EXTINF:10,\nhttp://127.0.0.1:9/x.ts\n#EXT-X-ENDLIST\n")
+    for text in (listed, playlist):
+        with pytest.raises(AudioError, match="holds text, not audio"):
+            load_audio(text)

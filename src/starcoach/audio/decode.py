@@ -95,12 +95,19 @@ def check_audio_file(path: str | Path) -> Path:
         raise AudioError(f"{path}: the file is empty")
     if head[:4] in (b"RIFF", b"RF64") and head[8:12] == b"WAVE":
         _check_wav_header(path, head, st.st_size)
+    elif not head.startswith(_TEXT_HEADED_AUDIO) and _is_text(head):
+        # Never handed to FFmpeg: it reads some text as a list of other files or addresses to
+        # fetch (an `ffconcat` list, an HLS playlist), which no answer is.
+        raise AudioError(f"{path}: holds text, not audio; a written answer goes to `starcoach check`")
     return path
 
 
+_TEXT_HEADED_AUDIO = (b"NIST_1A",)  # NIST SPHERE: its header is text, its samples follow
+
+
 def _not_audio(path: Path, message: str) -> AudioError:
-    """What a file no decoder reads is: text (a written answer given to `analyze`) is said so; only
-    asked once decoding failed, as audio formats with a text header (NIST SPHERE) decode."""
+    """What a file no decoder reads is: text (a written answer given to `analyze`, whose first
+    4 KB check_audio_file did not see as text) is said so."""
     try:
         with open(path, "rb") as f:
             head = f.read(4096)
