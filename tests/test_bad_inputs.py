@@ -668,6 +668,24 @@ def test_doctor_names_files_in_recordings_that_are_no_take_s_audio_and_adopts_no
     assert "starcoach:" not in run("takes").stderr  # they are not lost takes
 
 
+def test_doctor_indexes_a_take_wav_it_may_not_write(stored, monkeypatch):
+    """A second review: doctor opened every unlisted take-*.wav for writing to repair its header,
+    and a read-only one (another user's) stopped it with "permission denied"."""
+    from starcoach.takes import doctor
+
+    folder = Path(stored[0]["audio_path"]).parent
+    theirs = folder / "take-235957.wav"
+    sf.write(theirs, (np.sin(np.arange(16000) / 9) * 0.3).astype(np.float32), 16000)
+
+    def read_only(path):
+        raise PermissionError(13, "Permission denied", str(path))
+
+    monkeypatch.setattr(doctor, "repair_wav", read_only)
+    result = run("doctor")
+    assert result.exit_code == 0 and "re-indexed take" in result.stdout, result.output
+    assert str(theirs) in {t["audio_path"] for t in snapshot()}
+
+
 def test_a_recording_damaged_further_on_is_still_a_take_for_takes_and_doctor(stored, tmp_path):
     """A FLAC cut short whose start still plays, no metadata beside it: it was judged no take's
     audio (only a file that decodes to its end was), so `takes` did not count it as a lost take and

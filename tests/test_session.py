@@ -164,3 +164,37 @@ def test_recover_keeps_a_recording_s_partial_audio_whose_row_the_database_lost(c
             assert sf.info(str(audio)).duration == pytest.approx(2.0, abs=1e-3)
             assert kept[audio].status == "recovered" and kept[audio].duration_s == pytest.approx(2.0, abs=0.01)
         assert [r.path for r in removed] == [imported] and not sidecar.partial_path(imported).exists()
+
+
+def test_recover_leaves_a_partial_file_it_cannot_repair_or_that_is_a_link_or_a_folder(config, tmp_path, monkeypatch):
+    """A second review: a `.part` recover could not write (a take recorded under another user)
+    was deleted as "a partial copy"; a `.part` that is a link had the header of the file it points
+    to, outside recordings/, rewritten and the link stored as a take; a folder by such a name made
+    every `record` fail ("Is a directory")."""
+    from starcoach.takes import recovery
+
+    never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
+    with open_store(config) as store:
+        theirs = take_path(config)
+        died_while_writing(theirs, 1.0)
+        theirs.replace(sidecar.partial_path(theirs))
+        outside = tmp_path / "elsewhere.wav"
+        died_while_writing(outside, 1.0)
+        before = outside.read_bytes()
+        linked = sidecar.partial_path(theirs.with_name("take-000004.wav"))
+        linked.symlink_to(outside)
+        folder = sidecar.partial_path(theirs.with_name("take-000005.wav"))
+        folder.mkdir()
+        real_repair = recovery.repair_wav
+
+        def not_ours(path):
+            if path == sidecar.partial_path(theirs):
+                raise PermissionError(13, "Permission denied", str(path))
+            return real_repair(path)
+
+        monkeypatch.setattr(recovery, "repair_wav", not_ours)
+        removed: list = []
+        recover(config, store, analyzer=never_loaded, removed=removed)
+        assert removed == [] and store.list() == []
+        assert sidecar.partial_path(theirs).is_file() and linked.is_symlink() and folder.is_dir()
+        assert outside.read_bytes() == before  # not repaired through the link

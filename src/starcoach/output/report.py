@@ -336,8 +336,9 @@ def ask_next(question, console: "Console") -> str:
     while True:
         try:  # "\[r]": rich read "[r]" as markup, and the default was never shown
             said = console.input("(r)etake, (n)ext question or (q)uit \\[r]: ").strip().casefold()
-        except KeyboardInterrupt:
-            console.print()  # "starcoach: interrupted" on a line of its own, not after the prompt
+        except BaseException as exc:  # Ctrl+C, SIGTERM: "starcoach: interrupted" on a line of its own
+            if not isinstance(exc, Exception):
+                console.print()
             raise
         if said in answers:
             return answers[said]

@@ -253,7 +253,7 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
         if audio.name.startswith("take-") and audio.suffix.lower() == ".wav":  # our recorder's name: a take
             try:  # whose writer died, its metadata lost too: its header's sizes made whole, as recover does
                 repair_wav(audio)
-            except RecordingError:
+            except (RecordingError, OSError):  # not a WAV, or one this user may not write: judged as it is
                 pass
         stray = not_a_take(audio)
         if stray is not None:

@@ -163,8 +163,14 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
         if _owned(meta.get("pid")):
             continue  # another process is writing this take right now
         part = sidecar.partial_path(audio)
-        if not audio.is_file() and meta.get("source") != "import" and _holds_recording(part):
-            part.replace(audio)  # a recording's only copy, whose row the database lost: finished as a take
+        if audio.exists() and not audio.is_file() or part.is_symlink():
+            continue  # a folder or a link where a take's audio goes: not ours to open, move or remove
+        if not audio.exists() and meta.get("source") != "import":
+            kind = _part_kind(part)
+            if kind == "unknown":
+                continue  # it cannot be read or repaired (another user's, say): left as it is
+            if kind == "recording":
+                part.replace(audio)  # a recording's only copy, whose row the database lost: finished as a take
         if audio.is_file():
             result = _index(store, analyzer, audio, meta, gone)
             if result is not None:
@@ -178,14 +184,18 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
     for part in sorted(root.glob(f"*/*{sidecar.PART}")):
         final = part.with_name(part.name.removesuffix(sidecar.PART))
         meta = sidecar.read(sidecar.sidecar_path(final))
-        if final in indexed or (meta and _owned(meta.get("pid"))):
-            continue
-        if meta is None and not final.exists() and _holds_recording(part):
-            part.replace(final)  # nothing says what it was: its audio is kept, as a take
-            result = _index(store, analyzer, final, {"source": "record"}, gone)
-            if result is not None:
-                results.append(result)
-            continue
+        if final in indexed or (meta and _owned(meta.get("pid"))) or not part.is_file() or part.is_symlink():
+            continue  # (a folder or a link by that name is not ours to open or remove)
+        if meta is None and not final.exists():
+            kind = _part_kind(part)
+            if kind == "unknown":
+                continue
+            if kind == "recording":
+                part.replace(final)  # nothing says what it was: its audio is kept, as a take
+                result = _index(store, analyzer, final, {"source": "record"}, gone)
+                if result is not None:
+                    results.append(result)
+                continue
         part.unlink(missing_ok=True)
         gone.append(Removed(part, None, "a partial copy"))
     for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
@@ -308,13 +318,23 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
     return replace(result, relisted=meta.get("status") not in (None, "recording"))
 
 
-def _holds_recording(part: Path) -> bool:
-    """Whether a partial file is a WAV recording with samples in it (its header made whole, as
-    :func:`_finish_row` does): the only copy of what was said, never removed as a partial copy."""
+def _part_kind(part: Path) -> str:
+    """What a partial file is: "recording", a WAV with samples in it (its header made whole, as
+    :func:`_finish_row` does), the only copy of what was said, never removed as a partial copy;
+    "unknown", one that cannot be read or repaired (its owner's permissions), or is a link or
+    folder, left as it is; "other" (a partial copy of an import, an empty one, or none at all)."""
+    if part.is_symlink() or part.exists() and not part.is_file():
+        return "unknown"
     try:
-        return part.is_file() and _is_wav(part) and repair_wav(part).frames > 0
-    except (RecordingError, OSError):
-        return False
+        with open(part, "rb") as f:
+            head = f.read(12)
+        if head[:4] != b"RIFF" or head[8:12] != b"WAVE":
+            return "other"
+        return "recording" if repair_wav(part).frames > 0 else "other"
+    except (FileNotFoundError, RecordingError):
+        return "other"
+    except OSError:
+        return "unknown"
 
 
 def _remove(store: Store, take_id: int, audio: Path) -> None:
