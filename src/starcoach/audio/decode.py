@@ -105,19 +105,6 @@ def check_audio_file(path: str | Path) -> Path:
 _TEXT_HEADED_AUDIO = (b"NIST_1A",)  # NIST SPHERE: its header is text, its samples follow
 
 
-def _not_audio(path: Path, message: str) -> AudioError:
-    """What a file no decoder reads is: text (a written answer given to `analyze`, whose first
-    4 KB check_audio_file did not see as text) is said so."""
-    try:
-        with open(path, "rb") as f:
-            head = f.read(4096)
-    except OSError:
-        head = b""
-    if head and _is_text(head):
-        return AudioError(f"{path}: holds text, not audio; a written answer goes to `starcoach check`")
-    return AudioError(message)
-
-
 def _is_text(head: bytes) -> bool:
     """Whether a file's first bytes are text (UTF-8, or UTF-16 with its mark): they decode, and
     hold no control character but tab, line and page breaks. Audio fails both within its first
@@ -149,7 +136,7 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
     try:
         with av.open(str(path), metadata_errors="ignore") as container:
             if not container.streams.audio:
-                raise _not_audio(path, f"{path}: holds no audio stream")
+                raise AudioError(f"{path}: holds no audio stream")
             frames = container.decode(container.streams.audio[0])
             if next(frames, None) is None:
                 raise AudioError(f"{path}: holds no audio samples")
@@ -159,7 +146,7 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
             except av.error.FFmpegError as exc:
                 raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise _not_audio(path, f"{path}: not a readable audio file ({_reason(exc)})") from None
+        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
 
 
 def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
@@ -252,7 +239,7 @@ def load_audio(path: str | Path, *, max_seconds: float = MAX_SECONDS) -> Audio:
     except MemoryError:
         raise AudioError(f"{path}: not enough memory to decode it; free some or split the file") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a file we cannot read
-        raise _not_audio(path, f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
+        raise AudioError(f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
     return Audio(samples=samples, source_rate=rate, source_channels=channels, channel_used=loudest)
 
 
@@ -267,10 +254,10 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     try:
         container = av.open(str(path), metadata_errors="ignore")
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
-        raise _not_audio(path, f"{path}: not a readable audio file ({_reason(exc)})") from None
+        raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
     with container:
         if not container.streams.audio:
-            raise _not_audio(path, f"{path}: holds no audio stream")
+            raise AudioError(f"{path}: holds no audio stream")
         stream = container.streams.audio[0]
         ctx = stream.codec_context
         if ctx is None or ctx.codec is None:
