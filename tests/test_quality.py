@@ -100,6 +100,9 @@ def test_a_very_quiet_room_is_not_digital_silence_and_a_muted_one_is():
     muted = np.zeros(3 * RATE, np.float32)  # all of it, however short
     q = audio_quality(speech_activity(muted, RATE), signal_stats(muted))
     assert q.silent_input == ((0.0, pytest.approx(3.0, abs=0.05)),) and q.problems == ("silent_input",)
+    # given the recording's length, all of it is all of it (the last level's window ended at 2.98 s)
+    q = audio_quality(speech_activity(muted, RATE), signal_stats(muted), duration_s=3.0)
+    assert q.silent_input == ((0.0, 3.0),)
     loud = np.clip(_bursts(-3.0) * 3, -1.0, 1.0)
     loud[2 * RATE:9 * RATE] = 0.0  # both said, the cut first
     q = audio_quality(speech_activity(loud, RATE), signal_stats(loud))

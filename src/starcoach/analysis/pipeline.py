@@ -396,5 +396,5 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
     )
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
                     model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
-                    quality=audio_quality(activity, stats, heard=transcript.heard,
+                    quality=audio_quality(activity, stats, heard=transcript.heard, duration_s=transcript.duration_s,
                                           words=[(w.start, w.end) for w in transcript.words]))

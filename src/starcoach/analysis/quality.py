@@ -143,17 +143,19 @@ def _clock(seconds: float) -> str:
     return f"{round(seconds) // 60}:{round(seconds) % 60:02d}"
 
 
-def silent_input(frame_db: np.ndarray) -> tuple[tuple[float, float], ...]:
+def silent_input(frame_db: np.ndarray, duration_s: float | None = None) -> tuple[tuple[float, float], ...]:
     """Stretches of pure digital silence of :data:`SILENT_INPUT_S` or more (or the whole of a
-    recording that is nothing else), as (start, end) seconds."""
+    recording that is nothing else), as (start, end) seconds; one that runs to the last level
+    ends at ``duration_s`` when given (the last level's window ends a hop or so before it)."""
     dead = np.asarray(frame_db) <= SILENT_INPUT_DBFS
     if not dead.any():
         return ()
     edges = np.diff(np.concatenate(([0], dead.astype(np.int8), [0])))
     starts, ends = np.flatnonzero(edges == 1), np.flatnonzero(edges == -1)
     whole = dead.all()
-    return tuple((round(float(a) * HOP_S, 2), round(float(b) * HOP_S, 2)) for a, b in zip(starts, ends)
-                 if (b - a) * HOP_S >= SILENT_INPUT_S or whole)
+    last = len(dead)
+    return tuple((round(float(a) * HOP_S, 2), round(duration_s if b == last and duration_s else float(b) * HOP_S, 2))
+                 for a, b in zip(starts, ends) if (b - a) * HOP_S >= SILENT_INPUT_S or whole)
 
 
 def _power_db(db: np.ndarray) -> float:
@@ -174,7 +176,8 @@ def background_voice_share(words: Sequence[tuple[float, float]],
 
 
 def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tuple[float, float]] = (),
-                  min_background_s: float = 1.0, heard: tuple[str, float] | None = None) -> AudioQuality:
+                  min_background_s: float = 1.0, heard: tuple[str, float] | None = None,
+                  duration_s: float | None = None) -> AudioQuality:
     """Estimate the quality of a recording from its levels, voice regions, samples and words.
 
     Args:
@@ -185,6 +188,7 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         min_background_s: less background than this (outside the voice, away from its
             edges) and the noise level is not estimated.
         heard: another language Whisper heard in the first window, with its probability.
+        duration_s: the recording's length, where a silent stretch that runs to its end ends.
     """
     db = np.asarray(activity.frame_db, np.float64)
     voiced = np.zeros(len(db), dtype=bool)
@@ -213,7 +217,7 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     others = background_voice_share(words, activity.voice) if activity.voice else None
     if others is not None and others >= BACKGROUND_VOICE_SHARE and "noisy" not in problems:
         problems.append("voices")
-    cut = silent_input(db)
+    cut = silent_input(db, duration_s)
     if cut:
         problems.insert(0, "silent_input")
     other = heard if heard is not None and heard[1] >= OTHER_LANGUAGE_P else None
