@@ -114,7 +114,23 @@ HYPOTHETICAL = [
     "and a new date. Generally people appreciate honesty.",
     "what i would do is um first figure out who is affected and then i would talk to the customer and i would "
     "make sure we fix the root cause",
+    # verbs whose past is their present ("set", "cut", "put", "read"), and "need": no story told
+    "If a project was falling behind, I would set up a meeting with the team to understand the blockers. I would "
+    "cut the scope to what matters most. I would put the remaining work in a clear plan and read the status every "
+    "morning. I would let my manager know early.",
 ]
+
+
+def test_a_modal_or_need_before_a_verb_tells_no_past():
+    """A check audit: "I would set / cut / put / read" read as a past story (those verbs' past is
+    their present), and so did "need" (an "-ed" word): hypothetical answers were coached as stories."""
+    from starcoach.analysis.star_rules import _tells_past
+
+    for said in ("I would set up a meeting.", "I'd cut the scope.", "We could put it in a plan.",
+                 "I need to tell the customer.", "We need a date."):
+        assert not _tells_past(said), said
+    for said in ("I set up a meeting.", "We cut the scope.", "I needed a date.", "I agreed to help."):
+        assert _tells_past(said), said
 
 
 @pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])

@@ -179,8 +179,10 @@ _HYPOTHETICAL = re.compile(
     r"|\b(?:my|our) (?:approach|process|strategy|philosophy|rule) (?:is|would be)\b|\bwhat i (?:do|would do)\b"
     r"|\b(?:usually|typically|generally|normally|whenever|in general)\b|^(?:first|then|next),? (?:i'd|i would)\b"
     r"|\bif (?:i|we) (?:were|had|ever|get|got|find|see|have)\b")
-_PAST_NARRATIVE = re.compile(
-    r"\b(?:i|we|they|he|she|it|team|manager|customers?)(?: \w+)? (?:was|were|\w+ed|" + _IRREGULAR_PAST + r")\b"
+_PAST_NARRATIVE = re.compile(  # "I would set", "I need": no past (a modal before the verb; -eed is no -ed)
+    r"\b(?:i|we|they|he|she|it|team|manager|customers?)(?: (?!(?:would|will|could|should|might|can|may|must|"
+    r"shall|do|does)\b)\w+)? (?:was|were|(?!(?:need|feed|proceed|succeed|exceed|speed|indeed)\b)\w+ed|"
+    + _IRREGULAR_PAST + r")\b"
     r"|\b(?:last|in) (?:year|month|quarter|week|20\d\d)\b|\b(?:ago|at the time|back then|once)\b")
 
 
