@@ -392,3 +392,17 @@ def test_own_answers_figure():
     # the bound guards against regressions.
     assert right / judged >= 0.82
     assert flags == len(expected)
+
+
+def test_the_action_s_voice_is_judged_by_who_did_it_not_by_our_and_us():
+    """A check audit: "our" and "us" counted as "we", so an Action whose every step begins "I"
+    ("I asked our platform team to give us…") was told to stop saying "we"."""
+    mine = ("At my last company our release process took a full day and often broke. My manager asked me to make "
+            "releases safe enough to do daily. I asked our platform team to give us a staging cluster, and I wrote "
+            "our deployment checklist into a script that our on-call engineers could run. I also showed our team "
+            "how to roll back in one command. Releases now take 20 minutes and we ship every day.")
+    report = check_text(mine)
+    assert "action_we" not in {f.code for f in report.feedback}
+    team = ("Our checkout failed every Friday. We had to fix it before the sale. We rewrote the retry logic and "
+            "we added a queue, and we load-tested it twice. Errors fell 90 percent.")
+    assert "action_we" in {f.code for f in check_text(team).feedback}
