@@ -162,3 +162,20 @@ def test_split_words_at_punctuation_and_markers():
     assert segments[-1].text.startswith("in the end")
     assert len(segments) >= 4
     assert all(a.end <= b.start for a, b in zip(segments, segments[1:]))
+
+
+def test_a_line_italicised_in_an_edited_export_is_part_of_the_answer():
+    """A check audit: in a file `export --format md` wrote, every italic line was taken for the
+    export's line of figures and dropped: a lesson the user put in italics vanished ("No lesson")."""
+    from starcoach.analysis.star import check_text
+
+    exported = ("# Tell me about a time you fixed a slow service.\n\n_take 1 · 2026-12-05T21:02:47+00:00 · 43 s_\n\n"
+                "## Situation\n\nLast year our checkout service timed out during big sales.\n\n"
+                "## Task\n\nMy task was to find the cause before the holiday launch.\n\n"
+                "## Action\n\nI profiled the slowest request and added the missing index.\n\n"
+                "## Result\n\nCheckout latency dropped by 60%.\n\n"
+                "## Learning\n\n_Looking back, I would run load tests before every launch._\n\n"
+                "## Coach's checklist\n\n- [ ] Add detail to the Action.\n")
+    report = check_text(exported)
+    assert any("load tests" in s.text for s in report.sentences) and report.parts["learning"].present
+    assert not any("43 s" in s.text or "take 1" in s.text for s in report.sentences)  # the figures line still goes

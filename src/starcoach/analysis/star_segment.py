@@ -107,7 +107,10 @@ def strip_export(text: str) -> tuple[str, bool]:
     text = _EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:
         text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
-        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", text, flags=re.M)
+        # Its line of figures in any shape, above the first part: a line the user italicised in the
+        # answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
+        head, sep, body = text.partition("\n## ")
+        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + body
     return text, exported
 
 
