@@ -406,3 +406,17 @@ def test_the_action_s_voice_is_judged_by_who_did_it_not_by_our_and_us():
     team = ("Our checkout failed every Friday. We had to fix it before the sale. We rewrote the retry logic and "
             "we added a queue, and we load-tested it twice. Errors fell 90 percent.")
     assert "action_we" in {f.code for f in check_text(team).feedback}
+
+
+def test_a_year_or_a_quarter_is_no_number_in_the_result():
+    """A check audit: "By Q4 2022 the team was much calmer" was praised as a quantified Result."""
+    story = ("At my last company in 2021, our support team was overwhelmed by repeated questions about billing. "
+             "I was asked to reduce the load on the team. I wrote a set of help articles for the most common "
+             "questions and added a link to them in the billing emails. I also trained the support agents to point "
+             "customers to the articles. By Q4 2022 the team was much calmer and customers were happier.")
+    report = check_text(story)
+    assert report.parts["result"].present
+    assert "result_no_number" in {f.code for f in report.feedback}
+    counted = check_text(story.replace("much calmer", "handling 40% fewer tickets"))
+    assert "result_no_number" not in {f.code for f in counted.feedback}
+    assert "The Result is quantified." in counted.strengths

@@ -29,6 +29,11 @@ _QUANTIFIED = re.compile(r"\d|%|\b(?:" + alternatives(NUMBER_WORDS) + r"|halved|
                          r"tripled|quadrupled|twice|double|triple|percent|per cent)\b"
                          r"|\b(?:a|one|two|three)\s+(?:thirds?|quarters?)\b(?!\s+part)"
                          r"|\bone\s+(?:day|week|month|year|hour|minute|second|sprint|release|quarter)s?\b")
+# When, not how much: "by Q4 2022", "in 2021", "H2" quantify nothing (a year was praised as a number).
+_WHEN = re.compile(r"\b(?:q[1-4]|h[12]|fy ?\d\d)\b(?:\s+(?:19|20)\d\d\b)?"
+                   r"|\b(?:in|by|since|until|till|during|before|after|of|early|late|mid|mid-|spring|summer|autumn|"
+                   r"fall|winter|january|february|march|april|may|june|july|august|september|october|november|"
+                   r"december)\s+(?:19|20)\d\d\b")
 _TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
            "learning": "lesson"}
 
@@ -252,7 +257,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
     result = parts["result"]
     if result.present and result.sentences:
         text = " ".join(sentences[i].text.lower() for i in result.sentences)
-        if not _QUANTIFIED.search(text):
+        if not _QUANTIFIED.search(_WHEN.sub(" ", text)):
             fb.append(Feedback("result_no_number", "warning",
                                "The Result has no number: quantify it (percent, time saved, money, users).",
                                result.sentences))
