@@ -420,3 +420,14 @@ def test_a_year_or_a_quarter_is_no_number_in_the_result():
     counted = check_text(story.replace("much calmer", "handling 40% fewer tickets"))
     assert "result_no_number" not in {f.code for f in counted.feedback}
     assert "The Result is quantified." in counted.strengths
+
+
+def test_the_notes_are_english_whatever_the_counts():
+    """A check audit: "we" 1 times, "I" 0 times."""
+    from starcoach.analysis.star_report import _times
+
+    assert [_times(n) for n in (0, 1, 2, 5)] == ["not once", "once", "twice", "5 times"]
+    team = ("Our checkout failed every Friday. We had to fix it before the sale. We rewrote the retry logic and "
+            "we added a queue. Errors fell 90 percent.")
+    said = " ".join(f.message for f in check_text(team).feedback)
+    assert " 1 times" not in said and " 0 times" not in said

@@ -160,6 +160,10 @@ class StarReport:
     not_a_story: bool = False
 
 
+def _times(n: int) -> str:
+    return {0: "not once", 1: "once", 2: "twice"}.get(n, f"{n} times")
+
+
 def _not_a_story(sentences: tuple[Sentence, ...], opts: StarOptions) -> bool:
     """Most sentences say what one would/usually does, and few tell what happened."""
     body = [s for s in sentences if s.label != "learning"] or list(sentences)
@@ -217,7 +221,8 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             best = closest[p]
             advice = _MISSING[p].split(": ", 1)[1]
             fb.append(Feedback(f"unclear_{p}", "unclear",
-                               f"Unclear whether there is a {_TITLES[p]}: the closest is sentence {best + 1}, "
+                               f"Unclear whether there is {'an' if p == 'action' else 'a'} {_TITLES[p]}: the closest "
+                               f"is sentence {best + 1}, "
                                f"{_quote(sentences[best].text)}. Make it explicit: {advice}", (best,)))
             rating -= {"situation": 0.75, "task": 0.75, "action": 1.5, "result": 1.25, "learning": 0.25}[p]
         else:
@@ -247,7 +252,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             rating -= 1
         if n_we > n_i:
             fb.append(Feedback("action_we", "warning",
-                               f"The Action says \"we\" {n_we} times and \"I\" {n_i} times; interviewers hire "
+                               f"The Action says \"we\" {_times(n_we)} and \"I\" {_times(n_i)}; interviewers hire "
                                "you, not the team: say what you did.", action.sentences))
             rating -= 1
         elif n_i:
