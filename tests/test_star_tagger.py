@@ -431,3 +431,18 @@ def test_the_notes_are_english_whatever_the_counts():
             "we added a queue. Errors fell 90 percent.")
     said = " ".join(f.message for f in check_text(team).feedback)
     assert " 1 times" not in said and " 0 times" not in said
+
+
+def test_the_order_is_praised_only_when_it_was_checked():
+    """A check audit: "All four STAR parts are there, in a clear order." was said of any answer with
+    all four parts; no order was ever looked at."""
+    shuffled = ("Situation: last year our checkout service timed out during every big sale.\n"
+                "Action: I profiled the slowest request, added the missing index and moved the report job off "
+                "the primary.\nTask: as the on-call engineer my job was to find the cause before the holiday "
+                "launch.\nResult: checkout errors fell 90 percent and we lost no orders on Black Friday.\n")
+    report = check_text(shuffled, options=StarOptions(tagger="rules"))  # the rules follow the labels
+    assert "All four STAR parts are there." in report.strengths, report.strengths
+    in_order = shuffled.split("\n")
+    in_order[1], in_order[2] = in_order[2], in_order[1]
+    report = check_text("\n".join(in_order), options=StarOptions(tagger="rules"))
+    assert "All four STAR parts are there, in a clear order." in report.strengths, report.strengths
