@@ -15,13 +15,13 @@ import math
 import re
 from dataclasses import dataclass, field
 
-from ..domain.vocab import NUMBER_WORDS, PARTS, alternatives, words_rx
+from ..domain.vocab import I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives, words_rx
 from .star_rules import _tells_past
 
-# Who did it: the subjects alone ("I migrated our database" is said in the first person; counting
-# "our" and "us" as "we" told an answer whose every step began "I" to stop saying "we").
-_I_DID = words_rx(frozenset("i i'm i've i'd i'll".split()))
-_WE_DID = words_rx(frozenset("we we're we've we'd we'll".split()))
+# Who did it: the subjects alone (counting "our" and "us" as "we" told an answer whose every step
+# began "I" to stop saying "we").
+_I_DID = words_rx(I_SUBJECTS)
+_WE_DID = words_rx(WE_SUBJECTS)
 # A Result is quantified by a figure, a number word, a fraction or a multiple ("cut the bill by a
 # third", "halved", "doubled"); "one" only with a unit ("one of the smoothest launches" is no number).
 # The labelling's own number cue (star_rules._NUMBER) is left as it was trained and tuned.

@@ -37,6 +37,9 @@ NUMBER_WORDS = frozenset(
 # Who did it: the speaker, or the team.
 I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
 WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
+# Who did it: the subjects alone ("I migrated our database" is said in the first person).
+I_SUBJECTS = frozenset("i i'm i've i'd i'll".split())
+WE_SUBJECTS = frozenset("we we're we've we'd we'll".split())
 
 # The parts of a STAR answer, in the order a story tells them (the fifth is the lesson).
 PARTS = ("situation", "task", "action", "result", "learning")
