@@ -14,6 +14,8 @@ import subprocess
 import sys
 import termios
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -276,24 +278,32 @@ def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float =
     return seen
 
 
-def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
-    """At a terminal, a take's Enter-watcher was left reading standard input when the take
-    stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
-    the "q" was echoed and the prompt waited for another."""
-    proc, master = _practice_at_a_terminal("--seconds", "3")
+@contextmanager
+def _practice_session(pulse, *args: str) -> Iterator[tuple[subprocess.Popen, int]]:
+    """`practice` at a terminal (see :func:`_practice_at_a_terminal`) with a spoken answer fed to
+    the virtual microphone from the start; the feeder, the process and the pty go on the way out."""
+    proc, master = _practice_at_a_terminal(*args)
     feeder = pulse.feed(speech(), lead_s=0.0)
     try:
-        seen = _read_until(proc, "", "(q)uit")  # the report, then the prompt
-        assert "(q)uit" in seen, seen[-2000:]
-        os.write(master, b"q\n")
-        proc.wait(timeout=20)  # the first "q" ends the session
-        assert proc.returncode == 0, proc.stderr.read()
+        yield proc, master
     finally:
         feeder.stop()
         if proc.poll() is None:
             proc.kill()
             proc.wait()
         os.close(master)
+
+
+def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(pulse):
+    """At a terminal, a take's Enter-watcher was left reading standard input when the take
+    stopped at its --seconds limit, and ate the first answer to "(r)etake, (n)ext or (q)uit":
+    the "q" was echoed and the prompt waited for another."""
+    with _practice_session(pulse, "--seconds", "3") as (proc, master):
+        seen = _read_until(proc, "", "(q)uit")  # the report, then the prompt
+        assert "(q)uit" in seen, seen[-2000:]
+        os.write(master, b"q\n")
+        proc.wait(timeout=20)  # the first "q" ends the session
+        assert proc.returncode == 0, proc.stderr.read()
 
 def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_not_stop_it(pulse):
     """"Recording." was printed 0.7-1.1 s before the microphone opened (the device looked up and the
@@ -479,9 +489,7 @@ def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pu
     """A live audit: a "q" typed while a take ran (not echoed, so not seen) was read with the Enter
     given at the prompt as "q": the session quit where the user asked for a retake. And the
     prompt's "[r]" (Enter retakes) was eaten by rich as markup."""
-    proc, master = _practice_at_a_terminal("--seconds", "3")
-    feeder = pulse.feed(speech(), lead_s=0.0)
-    try:
+    with _practice_session(pulse, "--seconds", "3") as (proc, master):
         seen = _read_until(proc, "", "Recording.")
         os.write(master, b"q")  # no Enter: typed by mistake while recording
         seen = _read_until(proc, seen, "(q)uit")
@@ -489,12 +497,6 @@ def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pu
         os.write(master, b"\n")  # Enter: retake
         seen = _read_until(proc, seen, "recording in", timeout=30)  # the retake's countdown
         assert proc.poll() is None and seen.count("recording in") >= 2, seen[-1500:]
-    finally:
-        feeder.stop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
 
 
 def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
@@ -502,9 +504,7 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
     "(r)etake, (n)ext or (q)uit"; only a second SIGTERM ended it. The README: the take is kept and
     analysed, and the exit is that of the take."""
     before = {t["id"] for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout)}
-    proc, master = _practice_at_a_terminal()
-    feeder = pulse.feed(speech(), lead_s=0.0)
-    try:
+    with _practice_session(pulse) as (proc, _):
         _read_until(proc, "", "Recording.")
         time.sleep(4.0)
         proc.send_signal(signal.SIGTERM)
@@ -512,11 +512,5 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
         rest = proc.stdout.read()
         assert proc.returncode == 0, proc.stderr.read()  # the take's exit: it has speech
         assert "(q)uit" not in rest
-    finally:
-        feeder.stop()
-        if proc.poll() is None:
-            proc.kill()
-            proc.wait()
-        os.close(master)
     new = [t for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout) if t["id"] not in before]
     assert len(new) == 1 and new[0]["status"] == "complete" and new[0]["stopped_by"] == "interrupt", new
