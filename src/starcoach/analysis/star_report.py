@@ -31,9 +31,9 @@ _QUANTIFIED = re.compile(r"\d|%|\b(?:" + alternatives(NUMBER_WORDS) + r"|halved|
                          r"|\bone\s+(?:day|week|month|year|hour|minute|second|sprint|release|quarter)s?\b")
 # When, not how much: "by Q4 2022", "in 2021", "H2" quantify nothing (a year was praised as a number).
 _WHEN = re.compile(r"\b(?:q[1-4]|h[12]|fy ?\d\d)\b(?:\s+(?:19|20)\d\d\b)?"
-                   r"|\b(?:in|by|since|until|till|during|before|after|of|early|late|mid|mid-|spring|summer|autumn|"
+                   r"|\b(?:(?:in|by|since|until|till|during|before|after|of|early|late|mid|spring|summer|autumn|"
                    r"fall|winter|january|february|march|april|may|june|july|august|september|october|november|"
-                   r"december)\s+(?:19|20)\d\d\b")
+                   r"december)\s+|mid-)(?:19|20)\d\d\b")
 _TITLES = {"situation": "Situation", "task": "Task", "action": "Action", "result": "Result",
            "learning": "lesson"}
 
