@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import sqlite3
 from pathlib import Path
 
@@ -196,3 +197,24 @@ def test_a_time_just_under_a_minute_reads_as_the_next_minute_not_sixty_seconds()
     from starcoach.output.report import _clock
 
     assert [_clock(t) for t in (59.98, 59.94, 119.96, 61.25, 0.0)] == ["1:00.0", "0:59.9", "2:00.0", "1:01.2", "0:00.0"]
+
+
+
+def test_the_structure_numbers_its_sentences_as_the_notes_cite_them():
+    """A note's "(sentence N)" counts the checker's sentences (a long one is cut in pieces);
+    the STAR panel numbers its lines the same way, so the N can be found."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.report import render_star
+
+    story = ("Our reporting service crashed at every month end and finance could not close the books on time, "
+             "which meant that the auditors, the controllers and two regional teams waited for days without "
+             "any word from us about when the numbers would be ready again. I had to fix it. "
+             "I rewrote the ledger query to stream rows. The close now finishes in two hours.")
+    star = check_text(story)
+    console = Console(record=True, width=100, color_system=None)
+    render_star(star, console)
+    lines = console.export_text().splitlines()
+    assert len(star.sentences) > story.count(". ") + 1  # the first sentence was cut in pieces
+    for n, s in enumerate(star.sentences, 1):
+        head = " ".join(s.text.split()[:3])
+        assert any(re.match(rf"│\s+{n} ", line) and head in line for line in lines), (n, head)

@@ -198,7 +198,9 @@ def _pct(share: float) -> int:
 
 def _quote(text: str, limit: int = 90) -> str:
     text = text.rstrip(" .")
-    return f"\u201c{text if len(text) <= limit else text[:limit - 1].rstrip() + '…'}\u201d"
+    if len(text) > limit:  # cut between words, not inside one
+        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    return f"\u201c{text}\u201d"
 
 
 def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story: bool = False,
@@ -222,8 +224,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             advice = _MISSING[p].split(": ", 1)[1]
             fb.append(Feedback(f"unclear_{p}", "unclear",
                                f"Unclear whether there is {'an' if p == 'action' else 'a'} {_TITLES[p]}: the closest "
-                               f"is sentence {best + 1}, "
-                               f"{_quote(sentences[best].text)}. Make it explicit: {advice}", (best,)))
+                               f"is {_quote(sentences[best].text)}. Make it explicit: {advice}", (best,)))
             rating -= {"situation": 0.75, "task": 0.75, "action": 1.5, "result": 1.25, "learning": 0.25}[p]
         else:
             fb.append(Feedback(f"missing_{p}", "missing" if p != "learning" else "tip", _MISSING[p]))

@@ -140,7 +140,7 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     body = Text()
     current = None
     sentences = star["sentences"]
-    for s in sentences:
+    for n, s in enumerate(sentences, 1):
         if s["label"] != current:
             current = s["label"]
             part = star.get(current, {})
@@ -154,7 +154,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
             body.append(f"{current.upper()}{info}\n", style=f"bold {_PART_STYLE.get(current, 'white')}")
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
         also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
-        body.append(f"  {when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "") + "\n")
+        # Numbered as the notes' "(sentence N)" count them: the tagger's pieces, not the writer's sentences.
+        body.append(f"{n:>3} {when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "") + "\n")
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
         for p in PARTS
