@@ -172,7 +172,8 @@ def test_check_json_with_the_default_tagger(tmp_path):
                        "most common ones. The queue fell to 35 in three weeks. Looking back, I would have sorted "
                        "the tickets on day one.\n")["star"]
     assert [s["label"] for s in star["sentences"]] == ["situation", "task", "action", "result", "learning"]
-    assert all(star[p]["present"] and 0.5 <= star[p]["confidence"] <= 1 for p in ("task", "action", "result"))
+    # present, and under 0.5 only within the band the rules are asked in ([star] unclear_margin, 0.2)
+    assert all(star[p]["present"] and 0.3 <= star[p]["confidence"] <= 1 for p in ("task", "action", "result"))
     assert {f["code"] for f in star["feedback"]} == {"setup_too_long", "action_short", "too_short"}
 
 

@@ -12,7 +12,6 @@ from starcoach.analysis.star import PARTS, StarOptions, check_spoken, check_text
 from starcoach.analysis.star_learned import SECONDED, rules_opinion
 from starcoach.analysis.star_tagger import SecondOpinion, load_model, tag
 from starcoach.domain.transcript import Word
-from tests.conftest import SHARED, needs_shared
 
 LEARNED, HYBRID, RULES = (StarOptions(tagger=t) for t in ("learned", "hybrid", "rules"))
 EXTRA = Path(__file__).parent / "data" / "star_extra"
@@ -134,16 +133,21 @@ def test_the_rules_read_the_writers_labels_too():
 
 
 def test_no_note_on_the_content_of_a_part_with_no_sentence():
-    """The tagger can judge a part present and still give each sentence a likelier part; the
-    coach then has no sentence to judge it by ("The Result has no number" on a Result with two)."""
+    """A part the rules seconded can be present with no sentence labelled with it (each
+    sentence the only one of its part): the coach then has no sentence to judge it by ("The
+    Result has no number" on a Result with two)."""
+    import dataclasses
+
+    from starcoach.analysis.star_report import _coach
+
     report = check_text((EXTRA / "10-no-action.txt").read_text())
-    assert report.parts["result"].present and report.parts["result"].sentences == ()
-    assert "result_no_number" not in {f.code for f in report.feedback}
-    assert "The Result is quantified." not in report.strengths
-    # ../shared/star has no lessons; here the tagger still judges one present, with no sentence
-    lesson = check_text(needs_shared(SHARED / "star" / "seed001-Q92-no-action.txt").read_text())
-    assert lesson.parts["learning"].present and lesson.parts["learning"].sentences == ()
-    assert "It ends with a lesson learned." not in lesson.strengths
+    assert report.parts["result"].present and report.parts["result"].sentences
+    parts = dict(report.parts)
+    parts["result"] = dataclasses.replace(parts["result"], sentences=())
+    parts["learning"] = dataclasses.replace(parts["learning"], present=True, sentences=())
+    feedback, strengths, _, _ = _coach(report.sentences, parts, False, None, HYBRID)
+    assert "result_no_number" not in {f.code for f in feedback}
+    assert "The Result is quantified." not in strengths and "It ends with a lesson learned." not in strengths
 
 
 def test_the_rules_second_four_parts_and_may_only_veto_action():

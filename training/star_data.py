@@ -211,3 +211,11 @@ def clip_note(text: str, r: NotesRendering, rng: random.Random) -> str:
 
 def render_notes(story: Story, r: NotesRendering, rng: random.Random) -> list[tuple[str, str]]:
     return [(clip_note(text, r, rng), lab) for text, lab in story.segments]
+
+
+def result_first(renders: dict, kind: str) -> dict:
+    """The ``kind`` renderings told Result first, as a speaker who opens on the outcome does:
+    the Result sentences moved to the front, the others in their order. For validation only:
+    the corpus has no such stories, and the order model is counted from them."""
+    return {key: [p for p in pairs if p[1] == "result"] + [p for p in pairs if p[1] != "result"]
+            for key, pairs in renders.items() if key[1] == kind}

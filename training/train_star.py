@@ -45,8 +45,8 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDERING,  # noqa: E402
-                       VALID_RENDERING, Story, load_stories, render_notes, render_transcript, shortened,
-                       without, written)
+                       VALID_RENDERING, Story, load_stories, render_notes, render_transcript, result_first,
+                       shortened, without, written)
 
 from starcoach.analysis.star_features import N_FEATURES, batch_features  # noqa: E402
 from starcoach.analysis.star_learned import rules_opinion  # noqa: E402
@@ -57,7 +57,7 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star
 K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
-                trans_smoothing=1.0, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
+                trans_smoothing=1.0, free_order=0.2, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
                 presence_threshold=0.5, train_kinds=("written", "train", "notes"),
                 presence_kinds=("written", "train"),
                 short_draw_train=0, short_draw_valid=2)  # the shortened copies training uses, and those it is checked on
@@ -193,7 +193,7 @@ def fit_model(stories: list[Story], renders, thresholds=None, meta=None) -> Tagg
     start, trans = fit_order(seqs, smoothing=st["trans_smoothing"], start_mix=st["start_mix"])
     return TaggerModel(weights=W, bias=b, prior=prior, start=start, trans=trans,
                        thresholds=np.full(K, 0.5) if thresholds is None else thresholds,
-                       hint_bonus=st["hint_bonus"], meta=meta or {})
+                       hint_bonus=st["hint_bonus"], meta=meta or {}, free_order=st["free_order"])
 
 
 # --- presence ----------------------------------------------------------------------
@@ -355,7 +355,8 @@ def main(argv=None) -> int:
           + ", ".join(f"{p} {labels[p]}" for p in PARTS), flush=True)
 
     records: dict[str, list[dict]] = {"written": [], "transcript": [], "notes": [], "short written": [],
-                                      "short transcript": []}
+                                      "short transcript": [], "result first": []}
+    told_result_first = result_first(renders, "written")
     oof = []
     if not args.quick:
         for i, held in enumerate(sources):
@@ -376,6 +377,7 @@ def main(argv=None) -> int:
             cut = [shortened(s, SETTINGS["short_draw_valid"]) for s in test]
             records["short written"] += evaluate(model, cut, renders, "written")
             records["short transcript"] += evaluate(model, cut, renders, "valid")
+            records["result first"] += evaluate(model, test, told_result_first, "written")
             print(f"  fold {i + 1:2d}/{len(sources)} {held} ({len(test)} stories) [{time.time() - t0:.0f} s]",
                   flush=True)
         if args.dump:
@@ -387,6 +389,7 @@ def main(argv=None) -> int:
         print_table(results)
         results["shortened"] = {"written": figures(records["short written"]),
                                 "transcript-style": figures(records["short transcript"])}
+        results["result first"] = figures(records["result first"])
         print("\nThe same folds on shortened copies of the held-out stories (each part cut to one or "
               "more consecutive sentences, at most " + ", ".join(f"{p} {n}" for p, n in SHORT_MAX.items())
               + "; another random draw than training used):\n")
@@ -397,7 +400,8 @@ def main(argv=None) -> int:
                                                  for r in records[kind]])
                      for name, kind in (("written", "written"), ("transcript-style", "transcript"),
                                         ("shortened written", "short written"),
-                                        ("shortened transcript-style", "short transcript"))})
+                                        ("shortened transcript-style", "short transcript"),
+                                        ("written, Result first", "result first"))})
     else:
         results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),

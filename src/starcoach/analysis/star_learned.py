@@ -160,6 +160,13 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
                  parts=parts, hypothetical=_hypothetical(seg.text))
         for seg, label, post, parts in zip(segments, tagged.labels, tagged.posteriors, two)
     )
+    # A part judged absent that a clause reads as (point 5 of docs/star.md) is unclear, and
+    # that sentence is the one quoted: the report must not show the clause and call it missing.
+    clause_of: dict[str, int] = {}
+    for i, s in enumerate(sentences):
+        for part, _ in s.parts:
+            if part != s.label:
+                clause_of.setdefault(part, i)
     total_words = sum(s.words for s in sentences) or 1
     total_time = sum(s.duration for s in sentences) if spoken else 0.0
     parts = {}
@@ -176,10 +183,11 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
             share_words=round(share / total_words, 3),
             share_time=round(time / total_time, 3) if time is not None and total_time else None,
             confidence=round(conf, 3),
-            unclear=bool(not present and conf >= model.thresholds[k] - options.unclear_margin),
+            unclear=bool(not present and (conf >= model.thresholds[k] - options.unclear_margin or p in clause_of)),
         )
     not_story = _not_a_story(sentences, options)
     closest = {p: int(tagged.posteriors[:, k].argmax()) for k, p in enumerate(PARTS)} if sentences else {}
+    closest.update({p: i for p, i in clause_of.items() if not parts[p].present})
     feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
                                                        not_story=not_story, closest=closest)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,

@@ -7,7 +7,10 @@ says where a sentence sits: that teaches "first sentence = Situation" and "finds
 Situation that was never told.
 
 An order model (a five-state HMM: stories go S -> T -> A -> R -> L, returns allowed) turns
-the per-sentence probabilities into posteriors that use the story's shape. A second,
+the per-sentence probabilities into posteriors that use the story's shape. It is a mixture:
+the order counted in the training stories and, with weight ``free_order``, no order at all,
+each weighted by how well it explains the answer, so an answer told Result first, or with
+a part skipped, is not forced into the usual shape. A second,
 story-level stage decides presence: per part, a small logistic regression over summaries of
 the whole answer's probabilities and posteriors (best, top-2 mean, mean, argmax share, for
 every part) gives p(part present); that probability is the part's confidence.
@@ -48,6 +51,8 @@ class TaggerModel:
         hint_bonus: log-odds added to a part named by the writer's own label (evidence, not an order).
         meta: training settings and validation figures.
         presence_w, presence_b: (F, 5), (5,) presence model over :func:`presence_features`.
+        free_order: prior weight of the order model's second component, in which any part
+            may open the answer or follow any other (0: the counted order alone).
     """
 
     weights: np.ndarray
@@ -60,6 +65,7 @@ class TaggerModel:
     meta: dict
     presence_w: np.ndarray | None = None
     presence_b: np.ndarray | None = None
+    free_order: float = 0.0
 
     def sentence_probs(self, texts: list[str], hints: list[str | None] | None = None) -> np.ndarray:
         """p(part | sentence, its neighbours' words) for each sentence, (n, 5)."""
@@ -80,8 +86,17 @@ class TaggerModel:
         return e / e.sum(axis=1, keepdims=True)
 
     def posteriors(self, probs: np.ndarray) -> np.ndarray:
-        """Order-model posteriors p(part at sentence k | whole answer), (n, 5)."""
-        return forward_backward(emissions(probs, self.prior), self.start, self.trans)
+        """Order-model posteriors p(part at sentence k | whole answer), (n, 5): the two
+        components' posteriors, each weighted by its prior weight times its likelihood."""
+        emit = emissions(probs, self.prior)
+        counted, fit_counted = forward_backward(emit, self.start, self.trans)
+        if not self.free_order or not len(probs):
+            return counted
+        uniform = np.full(len(PARTS), -np.log(len(PARTS)))
+        free, fit_free = forward_backward(emit, uniform, np.tile(uniform, (len(PARTS), 1)))
+        a, b = np.log1p(-self.free_order) + fit_counted, np.log(self.free_order) + fit_free
+        w = 1.0 / (1.0 + np.exp(np.clip(b - a, -700.0, 700.0)))  # the counted order's share
+        return w * counted + (1.0 - w) * free
 
 
 def presence_features(probs: np.ndarray, post: np.ndarray) -> np.ndarray:
@@ -115,11 +130,12 @@ def emissions(probs: np.ndarray, prior: np.ndarray) -> np.ndarray:
     return np.log(np.clip(probs, 1e-9, 1.0)) - np.log(prior)
 
 
-def forward_backward(emit: np.ndarray, start: np.ndarray, trans: np.ndarray) -> np.ndarray:
-    """Posterior state marginals of an HMM given log emissions, in log space."""
+def forward_backward(emit: np.ndarray, start: np.ndarray, trans: np.ndarray) -> tuple[np.ndarray, float]:
+    """Posterior state marginals of an HMM given log emissions (computed in log space), and
+    the log-likelihood of the emissions under it."""
     n = len(emit)
     if n == 0:
-        return np.zeros((0, len(start)))
+        return np.zeros((0, len(start))), 0.0
     fwd = np.empty_like(emit)
     bwd = np.zeros_like(emit)
     fwd[0] = start + emit[0]
@@ -130,7 +146,7 @@ def forward_backward(emit: np.ndarray, start: np.ndarray, trans: np.ndarray) -> 
     post = fwd + bwd
     post -= post.max(axis=1, keepdims=True)
     post = np.exp(post)
-    return post / post.sum(axis=1, keepdims=True)
+    return post / post.sum(axis=1, keepdims=True), float(_logsumexp(fwd[-1], axis=0))
 
 
 def _logsumexp(a: np.ndarray, axis: int) -> np.ndarray:
@@ -148,7 +164,8 @@ def save_model(model: TaggerModel, path) -> None:
     """
     arrays: dict[str, np.ndarray] = {
         "weights": model.weights.astype(np.float32), "bias": model.bias, "prior": model.prior, "start": model.start,
-        "trans": model.trans, "thresholds": model.thresholds, "hint_bonus": np.array(model.hint_bonus)}
+        "trans": model.trans, "thresholds": model.thresholds, "hint_bonus": np.array(model.hint_bonus),
+        "free_order": np.array(model.free_order)}
     if model.presence_w is not None and model.presence_b is not None:
         arrays.update(presence_w=model.presence_w, presence_b=model.presence_b)
     arrays["meta"] = np.frombuffer(json.dumps(model.meta, sort_keys=True).encode(), dtype=np.uint8)
@@ -172,7 +189,8 @@ def load_model(path=None) -> TaggerModel:
                            start=z["start"], trans=z["trans"], thresholds=z["thresholds"],
                            hint_bonus=float(z["hint_bonus"].ravel()[0]), meta=json.loads(bytes(z["meta"]).decode()),
                            presence_w=z["presence_w"] if "presence_w" in z else None,
-                           presence_b=z["presence_b"] if "presence_b" in z else None)
+                           presence_b=z["presence_b"] if "presence_b" in z else None,
+                           free_order=float(z["free_order"].ravel()[0]) if "free_order" in z else 0.0)
 
 
 @lru_cache(maxsize=1)
@@ -275,6 +293,12 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
             best = int(post[:, k].argmax())
             if (labels == labels[best]).sum() > 1:
                 labels[best] = k
+    # A part still no sentence's label is not shown as there (a report could not point to
+    # it): absent, its confidence kept, so the coach calls it unclear and quotes its best
+    # sentence. Not a part the second opinion found: that one has a sentence in its reading.
+    for k in np.flatnonzero(present):
+        if n and not (labels == k).any() and k not in settled:
+            present[k] = False
     return Tagging(probs=probs, posteriors=post, labels=tuple(PARTS[int(k)] for k in labels),
                    confidence={p: float(score[k]) for k, p in enumerate(PARTS)},
                    present={p: bool(present[k]) for k, p in enumerate(PARTS)})
