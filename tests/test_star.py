@@ -344,3 +344,19 @@ def test_a_label_after_the_words_weighs_as_one_before_them():
         assert after.parts[p].confidence == pytest.approx(before.parts[p].confidence, abs=0.02), p
     # the labels are evidence: they move the parts they name
     assert after.parts["task"].confidence > plain.parts["task"].confidence
+
+
+def test_the_length_note_names_only_the_parts_that_are_thin():
+    """A short answer that is mostly Action is told to add to its Result, not to its Action;
+    one without an Action is not told to add detail to it."""
+    heavy = check_text(
+        "Our deploys failed every week. I had to fix it. I rewrote the deploy script, added a canary "
+        "stage, wrote rollback tests for every service, moved the secrets into the vault, trained two "
+        "teammates on the new flow and documented each step in the runbook. Failures dropped to zero.")
+    assert heavy.parts["action"].share_words >= 0.5 and heavy.parts["result"].share_words < 0.2
+    note = next(f.message for f in heavy.feedback if f.code == "too_short")
+    assert note.endswith("add detail to the Result.")
+    none = check_text("Our deploys failed every week. I had to fix it. Failures dropped to zero within a month.")
+    assert not none.parts["action"].present
+    note = next(f.message for f in none.feedback if f.code == "too_short")
+    assert "the Action" not in note and "what you did" in note

@@ -282,9 +282,14 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
         length = f"{said:.0f} s" if spoken else f"{words} words, about {said:.0f} s spoken,"
         if said < low:
             severe = said < 0.67 * low
+            # Only the parts that are thin: "add detail to the Action" to an answer that is three
+            # quarters Action, or one with none, is advice that does not fit it.
+            thin = [name for p, name, enough in (("action", "the Action", 0.5), ("result", "the Result", 0.2))
+                    if parts[p].present and parts[p].share_words < enough]
             fb.append(Feedback("too_short", "warning" if severe else "tip",
-                               f"{length} is short of the {low:.0f}–{high:.0f} s target: add detail "
-                               "to the Action and the Result."))
+                               f"{length} is short of the {low:.0f}–{high:.0f} s target: "
+                               + (f"add detail to {' and '.join(thin)}." if thin else
+                                  "tell the story in more detail: what you did, step by step, and what changed.")))
             rating -= 1 if severe else 0.5
         elif said > high:
             severe = said > 1.5 * high
