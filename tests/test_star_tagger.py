@@ -138,7 +138,8 @@ def test_a_modal_or_need_before_a_verb_tells_no_past():
 def test_hypothetical_or_generic_answers_are_flagged(text, tagger):
     report = check_text(text, options=StarOptions(tagger=tagger))
     assert report.not_a_story
-    assert "not_a_story" in {f.code for f in report.feedback}
+    assert [f.code for f in report.feedback] == ["not_a_story"]  # no "No Result" for no story at all
+    assert report.improvements == (report.feedback[0].message,) and report.rating <= 5
     assert report.strengths == ()  # "The Action is in the first person" was praise for no story at all
 
 

@@ -299,8 +299,11 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             rating -= 1 if severe else 0.5
         else:
             strengths.append(f"The length ({length.rstrip(',')}) is on target.")
-    improvements = [f.message for f in fb]
-    if not_story:  # praise for the parts of an answer that is no story ("in the first person") misleads
+    if not_story:  # praise for the parts of an answer that is no story ("in the first person") misleads,
+        # and so do notes on its parts and length ("No Result", "add detail to the Action"): the one
+        # thing to fix is to tell a story. The rating still counts what it lacks.
         strengths = []
+        fb = [f for f in fb if f.code == "not_a_story"]
+    improvements = [f.message for f in fb]
     # Rounded down: a 10 means nothing left to improve, not "only a lesson missing".
     return tuple(fb), tuple(strengths), tuple(improvements), max(1, min(10, math.floor(rating)))
