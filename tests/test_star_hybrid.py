@@ -59,9 +59,11 @@ def test_the_rules_do_not_overrule_a_sure_tagger():
 
 def test_the_second_opinion_is_asked_only_when_a_part_it_may_second_is_unsure():
     model = load_model()
+    # two Action sentences: a part the opinion seconds can take one of them (a present part
+    # needs a sentence labelled with it)
     texts = ["Our support queue had grown to 400 open tickets.", "My job was to bring it under 50 in a month.",
              "I sorted the tickets by cause and wrote fixes for the three most common ones.",
-             "The queue fell to 35 in three weeks."]
+             "I also wrote a short guide for the support team.", "The queue fell to 35 in three weeks."]
     asked = []
 
     def opinion(found):

@@ -198,8 +198,9 @@ def _pct(share: float) -> int:
 
 def _quote(text: str, limit: int = 90) -> str:
     text = text.rstrip(" .")
-    if len(text) > limit:  # cut between words, not inside one
-        text = text[:limit].rsplit(" ", 1)[0].rstrip(" ,;:") + "…"
+    if len(text) > limit:  # cut between words, not inside one (and not before a whole one)
+        head = text[:limit + 1]
+        text = (head.rsplit(" ", 1)[0] if " " in head else head[:limit]).rstrip(" ,;:") + "…"
     return f"\u201c{text}\u201d"
 
 

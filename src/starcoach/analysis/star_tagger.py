@@ -9,8 +9,9 @@ Situation that was never told.
 An order model (a five-state HMM: stories go S -> T -> A -> R -> L, returns allowed) turns
 the per-sentence probabilities into posteriors that use the story's shape. It is a mixture:
 the order counted in the training stories and, with weight ``free_order``, no order at all,
-each weighted by how well it explains the answer, so an answer told Result first, or with
-a part skipped, is not forced into the usual shape. A second,
+each weighted by how well it explains the answer, so a short answer told Result first, or
+with a part skipped, is not forced into the usual shape (past a handful of sentences the
+counted order decides: the free one falls behind with every sentence). A second,
 story-level stage decides presence: per part, a small logistic regression over summaries of
 the whole answer's probabilities and posteriors (best, top-2 mean, mean, argmax share, for
 every part) gives p(part present); that probability is the part's confidence.
@@ -185,6 +186,8 @@ def load_model(path=None) -> TaggerModel:
     if path is None:
         return _packaged()
     with np.load(path, allow_pickle=False) as z:
+        if "free_order" in z and not 0.0 <= float(z["free_order"].ravel()[0]) < 1.0:
+            raise ValueError(f"{path}: free_order must be in [0, 1)")
         return TaggerModel(weights=z["weights"], bias=z["bias"].astype(np.float64), prior=z["prior"],
                            start=z["start"], trans=z["trans"], thresholds=z["thresholds"],
                            hint_bonus=float(z["hint_bonus"].ravel()[0]), meta=json.loads(bytes(z["meta"]).decode()),
@@ -294,11 +297,13 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
             if (labels == labels[best]).sum() > 1:
                 labels[best] = k
     # A part still no sentence's label is not shown as there (a report could not point to
-    # it): absent, its confidence kept, so the coach calls it unclear and quotes its best
-    # sentence. Not a part the second opinion found: that one has a sentence in its reading.
+    # it), whoever judged it present: absent, and its confidence no more than its best
+    # sentence's own probability, so the coach calls it unclear (quoting that sentence) only
+    # when that sentence reads somewhat as it, and missing otherwise.
     for k in np.flatnonzero(present):
-        if n and not (labels == k).any() and k not in settled:
+        if n and not (labels == k).any():
             present[k] = False
+            score[k] = min(score[k], probs[:, k].max())
     return Tagging(probs=probs, posteriors=post, labels=tuple(PARTS[int(k)] for k in labels),
                    confidence={p: float(score[k]) for k, p in enumerate(PARTS)},
                    present={p: bool(present[k]) for k, p in enumerate(PARTS)})
