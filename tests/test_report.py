@@ -199,7 +199,6 @@ def test_a_time_just_under_a_minute_reads_as_the_next_minute_not_sixty_seconds()
     assert [_clock(t) for t in (59.98, 59.94, 119.96, 61.25, 0.0)] == ["1:00.0", "0:59.9", "2:00.0", "1:01.2", "0:00.0"]
 
 
-
 def test_the_structure_numbers_its_sentences_as_the_notes_cite_them():
     """A note's "(sentence N)" counts the checker's sentences (a long one is cut in pieces);
     the STAR panel numbers its lines the same way, so the N can be found."""

@@ -135,9 +135,9 @@ def test_the_rules_read_the_writers_labels_too():
 
 
 def test_no_note_on_the_content_of_a_part_with_no_sentence():
-    """A part the rules seconded can be present with no sentence labelled with it (each
-    sentence the only one of its part): the coach then has no sentence to judge it by ("The
-    Result has no number" on a Result with two)."""
+    """The coach judges a part's content only by its sentences ("The Result has no number" was
+    once said of a Result with two, judged present with no sentence of its own). The tagger
+    no longer reports such a part present; the notes must not rely on it."""
     import dataclasses
 
     from starcoach.analysis.star_report import _coach
