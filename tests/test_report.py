@@ -217,3 +217,10 @@ def test_the_structure_numbers_its_sentences_as_the_notes_cite_them():
     for n, s in enumerate(star.sentences, 1):
         head = " ".join(s.text.split()[:3])
         assert any(re.match(rf"│\s+{n} ", line) and head in line for line in lines), (n, head)
+    # a sentence's wrapped lines stay under its text, clear of the numbers
+    narrow = Console(record=True, width=60, color_system=None)
+    render_star(star, narrow)
+    panel = narrow.export_text().split("Coach's notes")[0].splitlines()
+    body = [line.strip("│").rstrip() for line in panel if line.startswith("│")]
+    wrapped = [line for line in body if line and not re.match(r"^ [A-Z]+ ·|^\s+\d+ ", line)]
+    assert wrapped and all(line.startswith(" " * 5) for line in wrapped), wrapped

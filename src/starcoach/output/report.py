@@ -134,10 +134,13 @@ def render_star(star: StarReport, console: "Console") -> None:
 
 def render_star_document(star: dict[str, Any], console: "Console") -> None:
     """Print the answer's STAR parts as labelled sections, then the coach's notes."""
+    from rich.console import Group
     from rich.panel import Panel
+    from rich.table import Table
     from rich.text import Text
 
-    body = Text()
+    blocks: list[Any] = []
+    lines: Any = None
     current = None
     sentences = star["sentences"]
     for n, s in enumerate(sentences, 1):
@@ -149,13 +152,19 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
             if idx and sentences[idx[0]]["start"] is not None:
                 secs = sum(sentences[i]["end"] - sentences[i]["start"] for i in idx)
                 info += f", {secs:.0f} s"
-            if body:
-                body.append("\n")
-            body.append(f"{current.upper()}{info}\n", style=f"bold {_PART_STYLE.get(current, 'white')}")
+            if blocks:
+                blocks.append(Text(""))
+            blocks.append(Text(f"{current.upper()}{info}", style=f"bold {_PART_STYLE.get(current, 'white')}"))
+            # a grid, so that a sentence's wrapped lines stay under its text, not under its number
+            lines = Table.grid(padding=(0, 1))
+            lines.add_column(justify="right", no_wrap=True, min_width=3)
+            lines.add_column()
+            blocks.append(lines)
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
         also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
         # Numbered as the notes' "(sentence N)" count them: the tagger's pieces, not the writer's sentences.
-        body.append(f"{n:>3} {when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "") + "\n")
+        lines.add_row(str(n), Text(f"{when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "")))
+    body = Group(*blocks)
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
         for p in PARTS
