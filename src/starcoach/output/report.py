@@ -140,7 +140,7 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     from rich.text import Text
 
     blocks: list[Any] = []
-    lines: Any = None
+    grid: Any = None
     current = None
     sentences = star["sentences"]
     for n, s in enumerate(sentences, 1):
@@ -156,14 +156,14 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
                 blocks.append(Text(""))
             blocks.append(Text(f"{current.upper()}{info}", style=f"bold {_PART_STYLE.get(current, 'white')}"))
             # a grid, so that a sentence's wrapped lines stay under its text, not under its number
-            lines = Table.grid(padding=(0, 1))
-            lines.add_column(justify="right", no_wrap=True, min_width=3)
-            lines.add_column()
-            blocks.append(lines)
+            grid = Table.grid(padding=(0, 1))
+            grid.add_column(justify="right", no_wrap=True, min_width=3)
+            grid.add_column()
+            blocks.append(grid)
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
         also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
         # Numbered as the notes' "(sentence N)" count them: the tagger's pieces, not the writer's sentences.
-        lines.add_row(str(n), Text(f"{when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "")))
+        grid.add_row(str(n), Text(f"{when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "")))
     body = Group(*blocks)
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
