@@ -133,3 +133,36 @@ def test_eval_star_scores_an_answers_file_with_every_tagger(tmp_path, capsys):
         floor = float(line.split("(floor ")[1].split(")")[0])
         # the floor: p1 5/5 whole, 4/5 per copy; p2 (no Task) 4/5 whole, 3/5 per copy
         assert 0.0 <= accuracy <= 1.0 and floor == pytest.approx((5 + 4 * 4 + 4 + 3 * 3) / 45, abs=1e-3)
+
+
+def test_the_presence_fit_balances_each_part_by_its_own_power():
+    """``class_power`` per part: each part's model is the one the single power would give it
+    (1 = present and absent copies weigh the same in all; less leans to the more common side)."""
+    import numpy as np
+    from train_star import K, fit_presence
+
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(400, 6 * K + 1))
+    Y = (X[:, :K] + rng.normal(size=(400, K)) > -0.8)  # mostly present, as the parts are
+    scored = list(zip(X, Y))
+    mixed_w, mixed_b = fit_presence(scored, l2=1e-2, class_power=(0.75, 1.0, 1.0, 0.75, 0.75))
+    for power, parts in ((0.75, (0, 3, 4)), (1.0, (1, 2))):
+        w, b = fit_presence(scored, l2=1e-2, class_power=power)
+        for p in parts:
+            assert np.array_equal(mixed_w[:, p], w[:, p]) and mixed_b[p] == b[p]
+    balanced_b = fit_presence(scored, l2=1e-2, class_power=1.0)[1]
+    assert (mixed_b[[0, 3, 4]] > balanced_b[[0, 3, 4]]).all()  # less balancing: "present" more readily
+
+
+def test_the_shipped_weights_were_trained_with_the_training_codes_settings():
+    """The committed weights carry the settings and renderings they were trained with; they
+    must be the ones ``make train-star`` would use now, or the weights are stale."""
+    from star_data import NOTES_TRAIN, NOTES_VALID, TRAIN_RENDERING, VALID_RENDERING
+    from train_star import SETTINGS
+
+    from starcoach.analysis.star_tagger import load_model
+
+    meta = load_model().meta
+    assert meta["settings"] == json.loads(json.dumps(SETTINGS))
+    assert meta["renderings"] == json.loads(json.dumps(
+        {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING, NOTES_TRAIN, NOTES_VALID)}))

@@ -57,7 +57,8 @@ OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star
 K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
-                trans_smoothing=1.0, free_order=0.2, inner_folds=2, presence_l2=1e-2, presence_class_power=1.0,
+                trans_smoothing=1.0, free_order=0.2, inner_folds=2, presence_l2=1e-2,
+                presence_class_power=(0.75, 1.0, 1.0, 0.75, 0.75),  # per part, in PARTS order (docs/star.md)
                 presence_threshold=0.5, train_kinds=("written", "train", "notes"),
                 presence_kinds=("written", "train"),
                 short_draw_train=0, short_draw_valid=2)  # the shortened copies training uses, and those it is checked on
@@ -212,11 +213,12 @@ def stage1(model: TaggerModel, stories: list[Story], renders, kinds) -> list[tup
     return out
 
 
-def fit_presence(scored, *, l2: float, class_power: float, iters: int = 30):
+def fit_presence(scored, *, l2: float, class_power: float | tuple[float, ...], iters: int = 30):
     """Per part, an L2 logistic regression of presence on the story-level features (Newton's
     method on standardised features, deterministic). Present and absent copies are weighted
-    to equal total weight (``class_power`` 1; 0 = unweighted). Returns (F, 5) weights and (5,)
-    intercepts on the raw features."""
+    to equal total weight (``class_power`` 1; 0 = unweighted; one number, or one per part in
+    ``PARTS`` order). Returns (F, 5) weights and (5,) intercepts on the raw features."""
+    powers = (class_power,) * K if isinstance(class_power, (int, float)) else tuple(class_power)
     X = np.array([f for f, _ in scored])
     Y = np.array([t for _, t in scored]).astype(np.float64)
     mu, sd = X.mean(axis=0), X.std(axis=0) + 1e-6
@@ -227,7 +229,7 @@ def fit_presence(scored, *, l2: float, class_power: float, iters: int = 30):
     for p in range(K):
         y = Y[:, p]
         pos = min(max(y.mean(), 1e-6), 1 - 1e-6)
-        w = np.where(y > 0, (0.5 / pos) ** class_power, (0.5 / (1 - pos)) ** class_power)
+        w = np.where(y > 0, (0.5 / pos) ** powers[p], (0.5 / (1 - pos)) ** powers[p])
         w /= w.mean()
         beta = np.zeros(F + 1)
         for _ in range(iters):
@@ -399,7 +401,7 @@ def main(argv=None) -> int:
         print_table({f"hybrid: {name}": figures([dict(r, call=r["hybrid"], sentences=r["hybrid_sentences"])
                                                  for r in records[kind]])
                      for name, kind in (("written", "written"), ("transcript-style", "transcript"),
-                                        ("shortened written", "short written"),
+                                        ("notes-style", "notes"), ("shortened written", "short written"),
                                         ("shortened transcript-style", "short transcript"),
                                         ("written, Result first", "result first"))})
     else:
