@@ -3,11 +3,14 @@ settle only the parts it is unsure of (confidence within ``unclear_margin`` of t
 their "present" seconds Situation, Task, Result and Learning; their "absent" vetoes Action,
 which they find in any "I + past verb". Chosen leave-one-source-out on the corpus; docs/star.md."""
 
+import dataclasses
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
+from starcoach.analysis import star_learned
 from starcoach.analysis.star import PARTS, StarOptions, check_spoken, check_text
 from starcoach.analysis.star_learned import SECONDED, rules_opinion
 from starcoach.analysis.star_tagger import SecondOpinion, load_model, tag
@@ -21,6 +24,19 @@ def _present(report) -> dict[str, bool]:
     return {p: report.parts[p].present for p in PARTS}
 
 
+def _unsure(monkeypatch, text: str, part: str, confidence: float) -> None:
+    """Use the shipped model with ``part``'s presence intercept moved so that the tagger gives
+    ``text`` that confidence. These tests are about what the hybrid does with the tagger's
+    unsure band; which answers fall in it moves with every retraining (session 36's weights are
+    sure of the answers these tests used to find there)."""
+    model = load_model()
+    now = check_text(text, options=LEARNED).parts[part].confidence
+    bias = model.presence_b.copy()
+    bias[PARTS.index(part)] += np.log(confidence / (1 - confidence)) - np.log(now / (1 - now))
+    monkeypatch.setattr(star_learned, "load_model", lambda: dataclasses.replace(model, presence_b=bias))
+    assert check_text(text, options=LEARNED).parts[part].confidence == pytest.approx(confidence, abs=0.01)
+
+
 def test_hybrid_is_the_default():
     assert StarOptions().tagger == "hybrid"
     text = (EXTRA / "01-written-warehouse.txt").read_text()
@@ -28,8 +44,9 @@ def test_hybrid_is_the_default():
 
 
 @pytest.mark.parametrize("name, part", [("01-written-warehouse.txt", "result"), ("12-notes-terse.txt", "task")])
-def test_an_unclear_part_the_rules_find_is_present(name, part):
+def test_an_unclear_part_the_rules_find_is_present(name, part, monkeypatch):
     text = (EXTRA / name).read_text()
+    _unsure(monkeypatch, text, part, 0.4)
     learned, hybrid, rules = (check_text(text, options=o) for o in (LEARNED, HYBRID, RULES))
     assert learned.parts[part].unclear and not learned.parts[part].present  # the tagger is unsure...
     assert rules.parts[part].present  # ...the rules find it...
@@ -40,9 +57,10 @@ def test_an_unclear_part_the_rules_find_is_present(name, part):
         {p: v for p, v in _present(learned).items() if p != part}
 
 
-def test_the_rules_do_not_overrule_a_sure_tagger():
+def test_the_rules_do_not_overrule_a_sure_tagger(monkeypatch):
     # Result: the tagger is sure it is absent (0.15, under the unclear band); the rules find it.
     text = (EXTRA / "13-spoken-punctuated.txt").read_text()
+    _unsure(monkeypatch, text, "result", 0.15)
     learned, hybrid = check_text(text, options=LEARNED), check_text(text, options=HYBRID)
     assert check_text(text, options=RULES).parts["result"].present
     assert learned.parts["result"].confidence < 0.5 - HYBRID.unclear_margin
@@ -51,6 +69,7 @@ def test_the_rules_do_not_overrule_a_sure_tagger():
     # the rules call "Failed releases dropped from 6 a month to 1." Action.
     no_action = ("Our deploys failed every Friday. I needed to make releases safe. "
                  "Failed releases dropped from 6 a month to 1.")
+    _unsure(monkeypatch, no_action, "action", 0.4)
     learned, hybrid = check_text(no_action, options=LEARNED), check_text(no_action, options=HYBRID)
     assert check_text(no_action, options=RULES).parts["action"].present
     assert learned.parts["action"].unclear and not hybrid.parts["action"].present
@@ -110,9 +129,10 @@ def test_a_veto_removes_an_unsure_part_the_opinion_does_not_find():
     assert sure.present == plain.present
 
 
-def test_an_unsure_action_the_rules_do_not_find_is_unclear():
+def test_an_unsure_action_the_rules_do_not_find_is_unclear(monkeypatch):
     text = ("At my last job the support queue had 400 open tickets. A canary stage got added to the pipeline. "
             "It worked.")
+    _unsure(monkeypatch, text, "action", 0.6)
     learned, hybrid = check_text(text, options=LEARNED), check_text(text, options=HYBRID)
     assert not check_text(text, options=RULES).parts["action"].present  # nobody said "I did"
     assert learned.parts["action"].present and learned.parts["action"].confidence < 0.5 + HYBRID.unclear_margin
@@ -120,19 +140,22 @@ def test_an_unsure_action_the_rules_do_not_find_is_unclear():
     assert "unclear_action" in {f.code for f in hybrid.feedback}
 
 
-@pytest.mark.xfail(strict=True, reason="known defect since session 35 (docs/star.md): Situation (0.71) and Result "
-                   "(0.51) are both judged present in a two-sentence answer with no Situation; the relabelling hands "
-                   "the second sentence to Situation first (parts in order), and the Result, left without one, is "
-                   "dropped; test_the_rules_read_the_writers_labels_too still covers seconding")
-def test_a_seconded_part_takes_the_sentence_the_rules_gave_it():
+def test_a_part_judged_present_takes_the_sentence_it_reads_as_before_a_weaker_claim():
+    """With session 35's weights Situation (0.71) and Result (0.51) were both judged present and
+    neither was a sentence's first choice (both read as Action); the second sentence reads more
+    as Result than as Situation, yet Situation, claiming first in the parts' order, took it and
+    the Result was dropped. Claims now go strongest first. Session 36's weights no longer call
+    Situation here; test_star_tagger's test_parts_judged_present_claim_a_sentence_strongest_first
+    keeps the case with fixed sentence probabilities."""
     report = check_text("We added a load test. We lost no orders that weekend.")
-    assert report.parts["result"].present and report.parts["result"].confidence < 0.5
-    assert report.parts["result"].sentences == (1,) and report.sentences[1].label == "result"
+    assert report.parts["result"].present and report.parts["result"].sentences == (1,)
+    assert report.sentences[1].label == "result" and not report.parts["situation"].present
 
 
-def test_the_rules_read_the_writers_labels_too():
+def test_the_rules_read_the_writers_labels_too(monkeypatch):
     text = ("Situation: our deploys failed every Friday.\nAction: rewrote the deploy script, added a canary stage.\n"
             "Result: it worked.\nLesson: test the rollback first.")
+    _unsure(monkeypatch, text, "result", 0.4)
     learned, hybrid = check_text(text, options=LEARNED), check_text(text, options=HYBRID)
     assert learned.parts["result"].unclear  # the tagger is unsure of "it worked."...
     assert hybrid.parts["result"].present and hybrid.sentences[2].label == "result"  # ...the label settles it

@@ -249,7 +249,8 @@ def test_the_report_never_shows_a_part_and_calls_it_missing(options):
     sentence under it (see also test_a_part_no_sentence_reads_as_is_not_there)."""
     seen_clause = False
     one_line = "In production, our payment service response time spiked from 20ms to 8 seconds during peak traffic."
-    for text in (RESULT_IN_A_CLAUSE, RESULT_FIRST, STORY, NO_RESULT, SHORT_COMPLETE, one_line):
+    clause = "Our builds took an hour. I rewrote the parser, which cut load time 40%."
+    for text in (RESULT_IN_A_CLAUSE, RESULT_FIRST, STORY, NO_RESULT, SHORT_COMPLETE, one_line, clause):
         report = check_text(text, options=options)
         codes = {f.code: f for f in report.feedback}
         for p in PARTS:
@@ -408,8 +409,11 @@ def test_the_order_model_mixes_the_counted_order_with_none():
     # each sentence's posterior lies between the components' (one weight for the whole answer)
     w = (mixed - none) / np.where(np.abs(counted - none) > 1e-9, counted - none, np.nan)
     assert np.nanmax(w) - np.nanmin(w) < 1e-6
-    # the counted order reads the opening result as a Situation; the mixture does not
-    assert PARTS[int(counted[0].argmax())] == "situation" and PARTS[int(mixed[0].argmax())] == "result"
+    # the counted order reads the opening result as a Situation; the mixture gives its Result reading
+    # far more weight (session 35's weights made it the Result; session 36's leave it a Situation,
+    # 0.68 against 0.26: docs/star.md, "Session 36")
+    result = PARTS.index("result")
+    assert PARTS[int(counted[0].argmax())] == "situation" and mixed[0, result] > 5 * counted[0, result]
 
 
 def test_presence_is_decided_over_the_whole_answer():
@@ -436,30 +440,65 @@ def test_presence_is_decided_over_the_whole_answer():
     "60%. Three other teams adopted the playbook.",
 ])
 @pytest.mark.parametrize("tagger", ["learned", "hybrid"])
-def test_a_part_no_sentence_reads_as_is_not_there(text, tagger):
-    report = check_text(text, options=StarOptions(tagger=tagger))
-    assert not report.parts["learning"].present
-    assert report.parts["learning"].confidence < 0.1
-    assert report.parts["result"].present
-    # the floor is [star] presence_floor; without it the lesson is still not there (below)
-    assert not check_text(text, options=StarOptions(tagger=tagger, presence_floor=0.0)).parts["learning"].present
+def test_an_answer_whose_result_is_most_of_it_has_no_lesson(text, tagger):
+    """Session 34's weights called a lesson in these from the story-level summaries alone (Learning's
+    weight on the mean Result probability), with no sentence reading as one; the floor and the
+    rule that a present part needs a sentence kept it out (below). Not even unclear."""
+    for floor in (StarOptions.presence_floor, 0.0):
+        report = check_text(text, options=StarOptions(tagger=tagger, presence_floor=floor))
+        assert not report.parts["learning"].present and not report.parts["learning"].unclear
+        assert report.parts["result"].present
 
 
-def test_the_answer_level_model_alone_would_find_a_lesson_no_sentence_reads_as():
-    """Why the floor and the sentence rule above are needed: for this answer, whose Result is
-    most of it, the story-level summaries call a lesson present that no sentence reads as."""
-    text = ("Our delivery dashboard showed the carrier at 95% on time, but the carrier claimed 98%. Find the source "
-            "of truth and fix the gap. The numbers now match the carrier's within 0.2%. Users can see both promise "
-            "dates side by side. No more disputes with the carrier.")
+def test_the_floor_keeps_out_a_part_the_answer_level_model_calls_but_no_sentence_reads_as():
+    """``[star] presence_floor``: a part the story-level model calls present (here forced, for
+    Learning) is absent when no sentence reads as it with the floor's probability, and its
+    confidence is that best sentence's; without the floor it would take a sentence."""
+    import dataclasses
+
+    from starcoach.analysis.star_tagger import TaggerModel, tag
+
+    class Fixed(TaggerModel):  # the shipped model with these sentence probabilities
+        def sentence_probs(self, texts, hints=None):
+            return np.array([[0.70, 0.10, 0.15, 0.03, 0.02], [0.05, 0.05, 0.85, 0.03, 0.02],
+                             [0.05, 0.05, 0.80, 0.08, 0.02], [0.05, 0.03, 0.10, 0.80, 0.02],
+                             [0.05, 0.03, 0.05, 0.85, 0.02]])
+
     model = load_model()
-    probs = model.sentence_probs([s.text for s in split_text(text)])
-    assert presence(model, probs, model.posteriors(probs))[PARTS.index("learning")] >= 0.5
-    assert probs[:, PARTS.index("learning")].max() < 0.1
-    # without the floor, the rule that a present part needs a sentence labelled with it keeps it
-    # out, at no more than its best sentence's probability
-    for tagger in ("learned", "hybrid"):
-        loose = check_text(text, options=StarOptions(tagger=tagger, presence_floor=0.0)).parts["learning"]
-        assert not loose.present and loose.confidence <= probs[:, PARTS.index("learning")].max() + 5e-4
+    lesson = PARTS.index("learning")
+    bias = model.presence_b.copy()
+    bias[lesson] += 50.0
+    fixed = Fixed(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)} | {"presence_b": bias})
+    texts = ["Our import failed.", "I rewrote the parser.", "I added a retry.", "Imports now take ten minutes.",
+             "Nobody waits for them now."]
+    assert presence(fixed, fixed.sentence_probs(texts), fixed.posteriors(fixed.sentence_probs(texts)))[lesson] > 0.99
+    floored = tag(fixed, texts)
+    assert not floored.present["learning"] and floored.confidence["learning"] == pytest.approx(0.02)
+    assert floored.labels == ("situation", "action", "action", "result", "result")
+    loose = tag(fixed, texts, floor=0.0)
+    assert loose.present["learning"] and "learning" in loose.labels
+
+
+def test_parts_judged_present_claim_a_sentence_strongest_first():
+    """Situation and Result judged present (here forced), both sentences reading best as Action:
+    the second sentence reads more as Result (0.37) than as Situation (0.28), so it is the
+    Result's, and the Situation, left without a sentence, is not reported. Claimed in the parts'
+    order, Situation took it and the Result was dropped (session 35's strict xfail)."""
+    import dataclasses
+
+    from starcoach.analysis.star_tagger import TaggerModel, tag
+
+    class Fixed(TaggerModel):
+        def sentence_probs(self, texts, hints=None):
+            return np.array([[0.06, 0.01, 0.88, 0.05, 0.00], [0.28, 0.03, 0.31, 0.37, 0.01]])
+
+    model = load_model()
+    bias = model.presence_b.copy()
+    bias[[PARTS.index("situation"), PARTS.index("result")]] += 50.0
+    fixed = Fixed(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)} | {"presence_b": bias})
+    t = tag(fixed, ["We added a load test.", "We lost no orders that weekend."])
+    assert t.labels == ("action", "result")
+    assert t.present["result"] and not t.present["situation"]
 
 
 def test_every_part_judged_present_has_a_sentence_that_reads_as_it():

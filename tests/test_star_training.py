@@ -2,6 +2,7 @@
 copies both stages of the tagger also learn from; the notes-style rendering; and the figures
 ``training/eval_star.py --answers`` prints for labelled answers of one's own."""
 
+import hashlib
 import json
 import random
 import sys
@@ -155,14 +156,79 @@ def test_the_presence_fit_balances_each_part_by_its_own_power():
 
 
 def test_the_shipped_weights_were_trained_with_the_training_codes_settings():
-    """The committed weights carry the settings and renderings they were trained with; they
-    must be the ones ``make train-star`` would use now, or the weights are stale."""
+    """The committed weights carry the settings, renderings and training-only story files
+    (``training/stories``) they were trained with; they must be the ones ``make train-star``
+    would use now, or the weights are stale."""
     from star_data import NOTES_TRAIN, NOTES_VALID, TRAIN_RENDERING, VALID_RENDERING
-    from train_star import SETTINGS
+    from train_star import EXTRA, SETTINGS
 
     from starcoach.analysis.star_tagger import load_model
 
     meta = load_model().meta
     assert meta["settings"] == json.loads(json.dumps(SETTINGS))
+    assert EXTRA and meta["extra"] == {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in EXTRA}
     assert meta["renderings"] == json.loads(json.dumps(
         {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING, NOTES_TRAIN, NOTES_VALID)}))
+
+
+_SENTENCES = {
+    "situation": ["Our {x} team had fallen a month behind.", "The {x} system crashed every night."],
+    "task": ["My job was to get the {x} work back on schedule.", "I had to stop the {x} crashes before the audit."],
+    "action": ["I split the {x} backlog and paired each new hire with a senior.",
+               "I traced the {x} crash to a full disk and added an alert."],
+    "result": ["The {x} release shipped a week early.", "The {x} crashes stopped and the audit passed."],
+    "learning": ["Looking back, I would have asked for help on the {x} plan sooner.",
+                 "I learned to check the {x} logs first."],
+}
+
+
+def _stories(path, repos, per_repo):
+    lines = []
+    for r, repo in enumerate(repos):
+        for k in range(per_repo):
+            parts = ["situation", "task", "action", "result"] + (["learning"] if k % 2 else [])
+            lines.append(json.dumps({"id": f"{repo}-{k}", "source": {"repo": repo}, "parts": [
+                {"label": p, "text": _SENTENCES[p][(r + k) % 2].format(x=f"{repo} {k}")} for p in parts]}))
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def test_training_only_stories_are_learned_from_but_never_scored(tmp_path, capsys, monkeypatch):
+    """``train_star.py --extra``: the project's own stories join every fold's training set and
+    the shipped model's, but never form a validation fold: the figures are about the corpus's
+    sources alone, and the weights carry which files were used."""
+    import numpy as np
+    import train_star
+    from train_star import main
+
+    from starcoach.analysis.star_tagger import load_model
+
+    fits = []  # the sources each sentence model was fitted on
+    fit_model = train_star.fit_model
+
+    def recorded(stories, *args, **kwargs):
+        fits.append({s.source for s in stories})
+        return fit_model(stories, *args, **kwargs)
+
+    monkeypatch.setattr(train_star, "fit_model", recorded)
+    sites = {"site-a", "site-b", "site-c"}
+    corpus = _stories(tmp_path / "corpus.jsonl", sorted(sites), 2)
+    extra = _stories(tmp_path / "ours.jsonl", ["ours"], 3)
+    dump = tmp_path / "dump.json"
+    args = ["--corpus", str(corpus), "--out", str(tmp_path / "with.npz"), "--dump", str(dump)]
+    assert main(args + ["--extra", str(extra)]) == 0
+    for held in sites:  # each validation fold's model learned from the other sites and ours
+        assert sites - {held} | {"ours"} in fits and sites - {held} not in fits
+    assert fits[-1] == sites | {"ours"}  # the shipped model
+    out = capsys.readouterr().out
+    assert "6 stories from 3 sources, 3 for training only from 1" in out
+    assert "ours (3 stories, training only)" in out and "(3 folds by source.repo)" in out
+    records = [r for kind in json.loads(dump.read_text()).values() for r in kind]
+    assert records and {r["source"] for r in records} == {"site-a", "site-b", "site-c"}
+    meta = load_model(tmp_path / "with.npz").meta
+    assert meta["stories"] == 6 and meta["extra_stories"] == 3 and meta["sources"] == ["site-a", "site-b", "site-c"]
+    assert meta["extra"] == {"ours.jsonl": hashlib.sha256(extra.read_bytes()).hexdigest()}
+    assert main(["--corpus", str(corpus), "--out", str(tmp_path / "without.npz"), "--extra", "--quick"]) == 0
+    without = load_model(tmp_path / "without.npz")
+    assert "extra" not in without.meta
+    assert not np.array_equal(without.weights, load_model(tmp_path / "with.npz").weights)

@@ -23,6 +23,11 @@
    copies); its presence model on the leave-one-source-out sentence-stage outputs (each from
    a model that did not see that repository), full-length and shortened.
 
+The project's own stories in ``training/stories/*.jsonl`` (``--extra``; README there) are
+training data only: in every fold's training set, the inner folds and the shipped model's,
+and each file a fold of its own for the presence stage's out-of-fold data, but never scored:
+every figure printed is about the corpus's sources.
+
 Deterministic: fixed seeds, full-batch optimisation, a fixed-stamp ``.npz`` writer. Run it
 single-threaded (the Makefile sets the BLAS thread counts) for bit-identical weights.
 """
@@ -54,11 +59,12 @@ from starcoach.analysis.star_report import StarOptions  # noqa: E402
 from starcoach.analysis.star_tagger import PARTS, TaggerModel, presence_features, save_model, tag  # noqa: E402
 
 OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star_tagger.npz"
+EXTRA = sorted((Path(__file__).resolve().parent / "stories").glob("*.jsonl"))  # training only (stories/README.md)
 K = len(PARTS)
 REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
                 trans_smoothing=1.0, free_order=0.2, inner_folds=2, presence_l2=1e-2,
-                presence_class_power=(0.75, 1.0, 1.0, 0.75, 0.75),  # per part, in PARTS order (docs/star.md)
+                presence_class_power=(0.75, 1.5, 1.0, 0.75, 0.75),  # per part, in PARTS order (docs/star.md)
                 presence_threshold=0.5, train_kinds=("written", "train", "notes"),
                 presence_kinds=("written", "train"),
                 short_draw_train=0, short_draw_valid=2)  # the shortened copies training uses, and those it is checked on
@@ -334,6 +340,9 @@ def print_table(results: dict[str, dict]) -> None:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--corpus", type=Path, default=CORPUS)
+    ap.add_argument("--extra", type=Path, nargs="*", default=EXTRA,
+                    help="stories for training only, in the corpus's format (default: training/stories/*.jsonl); "
+                    "never a validation fold")
     ap.add_argument("--out", type=Path, default=OUT)
     ap.add_argument("--quick", action="store_true", help="skip the leave-one-source-out loop (no figures)")
     ap.add_argument("--train-kinds", help="experiments: the renderings to train on, comma-separated "
@@ -348,22 +357,35 @@ def main(argv=None) -> int:
     if args.presence_kinds:
         SETTINGS["presence_kinds"] = tuple(args.presence_kinds.split(","))
     t0 = time.time()
-    stories = load_stories(args.corpus)
+    corpus = load_stories(args.corpus)
+    extra = [s for path in args.extra for s in load_stories(path)]
+    stories = corpus + extra
     renders = render_all(stories)
     counts = Counter(s.source for s in stories)
-    sources = sorted(counts, key=lambda s: (-counts[s], s))
+    sources = sorted({s.source for s in corpus}, key=lambda s: (-counts[s], s))  # the validation folds
+    extra_sources = sorted({s.source for s in extra})
+    if set(sources) & set(extra_sources) or len({s.id for s in stories}) < len(stories):
+        raise SystemExit("train_star: a training-only story shares a source or an id with the corpus")
     labels = Counter(lab for s in stories for _, lab in s.segments)
-    print(f"{len(stories)} stories from {len(sources)} sources; segments: "
-          + ", ".join(f"{p} {labels[p]}" for p in PARTS), flush=True)
+    print(f"{len(corpus)} stories from {len(sources)} sources, {len(extra)} for training only from "
+          f"{len(extra_sources)}; segments: " + ", ".join(f"{p} {labels[p]}" for p in PARTS), flush=True)
 
     records: dict[str, list[dict]] = {"written": [], "transcript": [], "notes": [], "short written": [],
                                       "short transcript": [], "result first": []}
     told_result_first = result_first(renders, "written")
     oof = []
     if not args.quick:
-        for i, held in enumerate(sources):
+        # The training-only sources are folds too, for the presence stage's out-of-fold data,
+        # but their copies are never scored.
+        for i, held in enumerate(sources + extra_sources):
             train = [s for s in stories if s.source != held]
             test = [s for s in stories if s.source == held]
+            if held in extra_sources:
+                oof += stage1(fit_model(with_short(train), renders), with_short(test), renders,
+                              SETTINGS["presence_kinds"])
+                print(f"  fold {i + 1:2d} {held} ({len(test)} stories, training only) [{time.time() - t0:.0f} s]",
+                      flush=True)
+                continue
             inner_scored = []
             for group in inner_groups(sorted({s.source for s in train}), counts, SETTINGS["inner_folds"]):
                 fit = [s for s in train if s.source not in group]
@@ -386,7 +408,7 @@ def main(argv=None) -> int:
             args.dump.write_text(json.dumps(records))
         results = {"written": figures(records["written"]), "transcript-style": figures(records["transcript"]),
                    "notes-style": figures(records["notes"])}
-        print("\nLeave-one-source-out (19 folds by source.repo); transcript-style validated on a rendering "
+        print(f"\nLeave-one-source-out ({len(sources)} folds by source.repo); transcript-style validated on a rendering "
               "with other fillers, rates and run-on lengths than the training one:\n")
         print_table(results)
         results["shortened"] = {"written": figures(records["short written"]),
@@ -407,9 +429,12 @@ def main(argv=None) -> int:
     else:
         results = {}
     meta = {"corpus": "star-corpus/stories.jsonl", "corpus_sha256": hashlib.sha256(args.corpus.read_bytes()).hexdigest(),
-            "stories": len(stories), "sources": sources, "settings": SETTINGS,
+            "stories": len(corpus), "sources": sources, "settings": SETTINGS,
             "renderings": {r.name: r.__dict__ for r in (TRAIN_RENDERING, VALID_RENDERING, NOTES_TRAIN, NOTES_VALID)},
             "validation": results}
+    if extra:
+        meta["extra"] = {path.name: hashlib.sha256(path.read_bytes()).hexdigest() for path in args.extra}
+        meta["extra_stories"] = len(extra)
     model = fit_model(with_short(stories), renders, meta=meta)
     if oof:  # the presence stage learns from the leave-one-source-out sentence-stage outputs
         model = with_presence(model, oof)

@@ -280,9 +280,12 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
         present[int(np.where([settled.get(i, True) for i in range(len(PARTS))], score, -1.0).argmax())] = True
     # Each sentence takes its most probable part among those present; a present part that
     # is no sentence's first choice takes its own best sentence if that leaves the other
-    # part with a sentence. Where the second opinion changed a part, the sentences follow the
-    # opinion: a part it seconded takes a sentence it labelled so, and the sentences that read
-    # as a part it vetoed take its label for them, if that part is present.
+    # part with a sentence, the strongest claim first: how much that sentence reads as the
+    # part on its own (not its posterior, which the order model squashes), so a part that
+    # reads weakly everywhere does not take the sentence another reads as more. Where
+    # the second opinion changed a part, the sentences follow the opinion: a part it seconded
+    # takes a sentence it labelled so, and the sentences that read as a part it vetoed take
+    # its label for them, if that part is present.
     masked = np.where(present, post, -1.0)
     labels = masked.argmax(axis=1) if n else np.zeros(0, dtype=np.int64)
     for i, kept in settled.items():
@@ -291,8 +294,9 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
                 labels[j] = opinion[j]
             elif kept and opinion[j] == i and not (labels == i).any() and (labels == labels[j]).sum() > 1:
                 labels[j] = i
-    for k in np.flatnonzero(present):
-        if n and not (labels == k).any():
+    claims = sorted(np.flatnonzero(present), key=lambda k: -probs[int(post[:, k].argmax()), k]) if n else []
+    for k in claims:
+        if not (labels == k).any():
             best = int(post[:, k].argmax())
             if (labels == labels[best]).sum() > 1:
                 labels[best] = k
