@@ -450,25 +450,33 @@ def test_an_answer_whose_result_is_most_of_it_has_no_lesson(text, tagger):
         assert report.parts["result"].present
 
 
+def _with_sentence_probs(probs: list[list[float]], forced: tuple[str, ...]):
+    """The shipped model, but every answer's sentences read with these probabilities and the
+    ``forced`` parts called present by the story-level model (their intercepts raised by 50)."""
+    import dataclasses
+
+    from starcoach.analysis.star_tagger import TaggerModel
+
+    class Fixed(TaggerModel):
+        def sentence_probs(self, texts, hints=None):
+            return np.array(probs)
+
+    model = load_model()
+    bias = model.presence_b.copy()
+    bias[[PARTS.index(p) for p in forced]] += 50.0
+    return Fixed(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)} | {"presence_b": bias})
+
+
 def test_the_floor_keeps_out_a_part_the_answer_level_model_calls_but_no_sentence_reads_as():
     """``[star] presence_floor``: a part the story-level model calls present (here forced, for
     Learning) is absent when no sentence reads as it with the floor's probability, and its
     confidence is that best sentence's; without the floor it would take a sentence."""
-    import dataclasses
+    from starcoach.analysis.star_tagger import tag
 
-    from starcoach.analysis.star_tagger import TaggerModel, tag
-
-    class Fixed(TaggerModel):  # the shipped model with these sentence probabilities
-        def sentence_probs(self, texts, hints=None):
-            return np.array([[0.70, 0.10, 0.15, 0.03, 0.02], [0.05, 0.05, 0.85, 0.03, 0.02],
-                             [0.05, 0.05, 0.80, 0.08, 0.02], [0.05, 0.03, 0.10, 0.80, 0.02],
-                             [0.05, 0.03, 0.05, 0.85, 0.02]])
-
-    model = load_model()
+    fixed = _with_sentence_probs([[0.70, 0.10, 0.15, 0.03, 0.02], [0.05, 0.05, 0.85, 0.03, 0.02],
+                                  [0.05, 0.05, 0.80, 0.08, 0.02], [0.05, 0.03, 0.10, 0.80, 0.02],
+                                  [0.05, 0.03, 0.05, 0.85, 0.02]], forced=("learning",))
     lesson = PARTS.index("learning")
-    bias = model.presence_b.copy()
-    bias[lesson] += 50.0
-    fixed = Fixed(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)} | {"presence_b": bias})
     texts = ["Our import failed.", "I rewrote the parser.", "I added a retry.", "Imports now take ten minutes.",
              "Nobody waits for them now."]
     assert presence(fixed, fixed.sentence_probs(texts), fixed.posteriors(fixed.sentence_probs(texts)))[lesson] > 0.99
@@ -484,18 +492,10 @@ def test_parts_judged_present_claim_a_sentence_strongest_first():
     the second sentence reads more as Result (0.37) than as Situation (0.28), so it is the
     Result's, and the Situation, left without a sentence, is not reported. Claimed in the parts'
     order, Situation took it and the Result was dropped (session 35's strict xfail)."""
-    import dataclasses
+    from starcoach.analysis.star_tagger import tag
 
-    from starcoach.analysis.star_tagger import TaggerModel, tag
-
-    class Fixed(TaggerModel):
-        def sentence_probs(self, texts, hints=None):
-            return np.array([[0.06, 0.01, 0.88, 0.05, 0.00], [0.28, 0.03, 0.31, 0.37, 0.01]])
-
-    model = load_model()
-    bias = model.presence_b.copy()
-    bias[[PARTS.index("situation"), PARTS.index("result")]] += 50.0
-    fixed = Fixed(**{f.name: getattr(model, f.name) for f in dataclasses.fields(model)} | {"presence_b": bias})
+    fixed = _with_sentence_probs([[0.06, 0.01, 0.88, 0.05, 0.00], [0.28, 0.03, 0.31, 0.37, 0.01]],
+                                 forced=("situation", "result"))
     t = tag(fixed, ["We added a load test.", "We lost no orders that weekend."])
     assert t.labels == ("action", "result")
     assert t.present["result"] and not t.present["situation"]

@@ -294,12 +294,11 @@ def tag(model: TaggerModel, texts: list[str], hints: list[str | None] | None = N
                 labels[j] = opinion[j]
             elif kept and opinion[j] == i and not (labels == i).any() and (labels == labels[j]).sum() > 1:
                 labels[j] = i
-    claims = sorted(np.flatnonzero(present), key=lambda k: -probs[int(post[:, k].argmax()), k]) if n else []
-    for k in claims:
-        if not (labels == k).any():
-            best = int(post[:, k].argmax())
-            if (labels == labels[best]).sum() > 1:
-                labels[best] = k
+    best_of = post.argmax(axis=0) if n else np.zeros(len(PARTS), dtype=np.int64)  # each part's best sentence
+    for k in sorted(np.flatnonzero(present), key=lambda k: -probs[best_of[k], k]) if n else []:
+        best = int(best_of[k])
+        if not (labels == k).any() and (labels == labels[best]).sum() > 1:
+            labels[best] = k
     # A part still no sentence's label is not shown as there (a report could not point to
     # it), whoever judged it present: absent, and its confidence no more than its best
     # sentence's own probability, so the coach calls it unclear (quoting that sentence) only
