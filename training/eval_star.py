@@ -66,10 +66,11 @@ def main(argv=None) -> int:
 
 
 def score_answers(stories, calls) -> dict:
-    """The leave-one-source-out figures (``train_star.figures``) of ``calls(story) -> {part:
+    """The leave-one-source-out figures (``star_figures.figures``) of ``calls(story) -> {part:
     present}`` over each answer whole and without each removable part it has
-    (``train_star.copies``), the truth being the copy's own labels."""
-    from train_star import copies, figures
+    (``star_data.copies``), the truth being the copy's own labels."""
+    from star_data import copies
+    from star_figures import figures
 
     from starcoach.analysis.star_tagger import PARTS
 

@@ -83,6 +83,16 @@ def without(story: Story, part: str) -> Story:
                  tuple(story.authored[k] for k in keep))
 
 
+REMOVABLE = ("situation", "task", "action", "result")  # the parts validation removes, each in turn
+
+
+def copies(story: Story) -> list[tuple[str | None, Story]]:
+    """The whole story and one copy per removable part it has, that part removed."""
+    out = [(None, story)]
+    out += [(p, without(story, p)) for p in REMOVABLE if p in story.authored]
+    return out
+
+
 # Shortened copies: the corpus's parts run long (Action about six sentences), while the users'
 # notes ask for a Situation and Task of one or two sentences each. A tagger that only sees long
 # parts learns that one clear sentence is what a copy *without* that part looks like,

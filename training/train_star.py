@@ -50,8 +50,9 @@ import numpy as np
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 from star_data import (CORPUS, NOTES_TRAIN, NOTES_VALID, SHORT_MAX, TRAIN_RENDERING,  # noqa: E402
-                       VALID_RENDERING, Story, load_stories, render_notes, render_transcript, result_first,
-                       shortened, without, written)
+                       VALID_RENDERING, Story, copies, load_stories, render_notes, render_transcript,
+                       result_first, shortened, written)
+from star_figures import figures, print_table  # noqa: E402
 
 from starcoach.analysis.star_features import N_FEATURES, batch_features  # noqa: E402
 from starcoach.analysis.star_learned import rules_opinion  # noqa: E402
@@ -61,7 +62,6 @@ from starcoach.analysis.star_tagger import PARTS, TaggerModel, presence_features
 OUT = Path(__file__).resolve().parents[1] / "src" / "starcoach" / "data" / "star_tagger.npz"
 EXTRA = sorted((Path(__file__).resolve().parent / "stories").glob("*.jsonl"))  # training only (stories/README.md)
 K = len(PARTS)
-REMOVABLE = ("situation", "task", "action", "result")
 SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, start_mix=0.5,
                 trans_smoothing=1.0, free_order=0.2, inner_folds=2, presence_l2=1e-2,
                 presence_class_power=(0.75, 1.5, 1.0, 0.75, 0.75),  # per part, in PARTS order (docs/star.md)
@@ -74,13 +74,6 @@ SETTINGS = dict(l2=1e-4, iters=120, lr=0.08, class_power=0.5, hint_bonus=1.5, st
 
 def _rng(story_id: str, r) -> random.Random:
     return random.Random(zlib.crc32(story_id.encode()) * 1000 + r.seed)
-
-
-def copies(story: Story) -> list[tuple[str | None, Story]]:
-    """The whole story and one copy per removable part it has, that part removed."""
-    out = [(None, story)]
-    out += [(p, without(story, p)) for p in REMOVABLE if p in story.authored]
-    return out
 
 
 _FEATURE_CACHE: dict[tuple[str, str], tuple] = {}
@@ -279,60 +272,6 @@ def evaluate(model: TaggerModel, stories: list[Story], renders, kind: str) -> li
                         "sentences": (sum(a == lab for a, (_, lab) in zip(t.labels, pairs)), len(pairs)),
                         "hybrid_sentences": (sum(a == lab for a, (_, lab) in zip(hybrid.labels, pairs)), len(pairs))})
     return out
-
-
-def figures(records: list[dict]) -> dict:
-    """Part accuracy, per-part precision/recall, removed-part-missing rates, all-five-right, floors."""
-    n = len(records)
-    acc = np.mean([r["call"][p] == r["truth"][p] for r in records for p in PARTS])
-    floor_call = {"situation": True, "task": True, "action": True, "result": True, "learning": False}
-    floor = np.mean([floor_call[p] == r["truth"][p] for r in records for p in PARTS])
-    out = {"copies": n, "part_accuracy": acc, "floor_accuracy": floor,
-           "all_five": np.mean([all(r["call"][p] == r["truth"][p] for p in PARTS) for r in records]),
-           "floor_all_five": np.mean([all(floor_call[p] == r["truth"][p] for p in PARTS) for r in records])}
-    for p in PARTS:
-        tp = sum(r["call"][p] and r["truth"][p] for r in records)
-        fp = sum(r["call"][p] and not r["truth"][p] for r in records)
-        fn = sum(not r["call"][p] and r["truth"][p] for r in records)
-        out[f"precision_{p}"] = tp / max(1, tp + fp)
-        out[f"recall_{p}"] = tp / max(1, tp + fn)
-    for p in REMOVABLE:
-        rem = [r for r in records if r["removed"] == p and not r["truth"][p]]
-        out[f"missing_{p}"] = np.mean([not r["call"][p] for r in rem]) if rem else float("nan")
-    whole = [r for r in records if r["removed"] is None]
-    cut = [r for r in records if r["removed"] is not None]
-    for name, part in (("whole", whole), ("removed", cut)):  # complete answers and part-removed copies apart
-        out[f"part_accuracy_{name}"] = np.mean([r["call"][p] == r["truth"][p] for r in part for p in PARTS])
-        out[f"floor_accuracy_{name}"] = np.mean([floor_call[p] == r["truth"][p] for r in part for p in PARTS])
-        out[f"all_five_{name}"] = np.mean([all(r["call"][p] == r["truth"][p] for p in PARTS) for r in part])
-    auth = [r for r in whole if r["author_learning"]]
-    out["learning_recall_author"] = np.mean([r["call"]["learning"] for r in auth]) if auth else float("nan")
-    out["author_learning_stories"] = len(auth)
-    right = sum(r["sentences"][0] for r in whole)
-    out["sentence_accuracy"] = right / max(1, sum(r["sentences"][1] for r in whole))
-    return {k: (round(float(v), 3) if isinstance(v, (float, np.floating)) else v) for k, v in out.items()}
-
-
-def print_table(results: dict[str, dict]) -> None:
-    rows = [("copies judged (x5 parts)", "copies"), ("part accuracy", "part_accuracy"),
-            ("  floor: S,T,A,R present, no L", "floor_accuracy"), ("all five calls right", "all_five"),
-            ("  floor", "floor_all_five"), ("sentence accuracy (whole stories)", "sentence_accuracy")]
-    for name, label in (("whole", "whole stories"), ("removed", "part-removed copies")):
-        rows += [(f"{label}: part accuracy", f"part_accuracy_{name}"),
-                 ("  floor", f"floor_accuracy_{name}"), (f"{label}: all five right", f"all_five_{name}")]
-    rows += [(f"{p} precision / recall", (f"precision_{p}", f"recall_{p}")) for p in PARTS]
-    rows += [(f"removed {p} reported missing", f"missing_{p}") for p in REMOVABLE]
-    rows += [("learning recall, author labels", "learning_recall_author")]
-    names = list(results)
-    print(f"| figure | {' | '.join(names)} |")
-    print("| --- |" + " ---: |" * len(names))
-    for label, key in rows:
-        cells = []
-        for name in names:
-            f = results[name]
-            cells.append(" / ".join(f"{f[k]:.3f}" for k in key) if isinstance(key, tuple)
-                         else (str(f[key]) if isinstance(f[key], int) else f"{f[key]:.3f}"))
-        print(f"| {label} | {' | '.join(cells)} |")
 
 
 # --- main ---------------------------------------------------------------------------
