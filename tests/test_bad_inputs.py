@@ -456,6 +456,43 @@ def test_exports_never_replace_the_files_that_hold_the_takes(tmp_path, home, sto
     assert Path(result.stdout.strip()) == audio.with_suffix(".json")
 
 
+@pytest.mark.parametrize("name", ["answer.part", "answer.md", "answer.txt", "answer.json", "answer.deleted"])
+def test_an_import_named_like_a_file_kept_beside_takes_keeps_its_audio(tmp_path, stored, name):
+    """An import kept its file's own suffix: ``answer.part`` was stored as take-X.part, which
+    ``recover`` took for a partial copy and removed; ``answer.md`` as take-X.md, which the take's
+    own Markdown export (beside its audio, by default) wrote over with --force."""
+    audio = tmp_path / name
+    sf.write(audio, np.zeros(16000, dtype=np.float32), 16000, format="WAV")
+    assert run("import", audio).exit_code == 3  # silence: stored, and said so
+    take = snapshot()[-1]
+    kept = Path(take["audio_path"])
+    assert kept.suffix == ".audio", kept
+    for args in (["recover"], ["export", str(take["id"]), "-f", "md", "--force"],
+                 ["export", str(take["id"]), "-f", "json", "--force"]):
+        run(*args)
+    assert snapshot()[-1] == take and hashlib.sha256(kept.read_bytes()).hexdigest() == take["audio_sha"]
+
+
+@pytest.mark.parametrize("suffix", [".part", ".md"])
+def test_a_take_whose_audio_an_earlier_release_named_oddly_is_neither_removed_nor_replaced(stored, suffix):
+    """Takes stored before that fix keep their names: recover must not remove take-X.part, and no
+    export may write over take-X.md, --force or not."""
+    first = Path(stored[0]["audio_path"])
+    odd = first.with_name(first.name.split(".")[0] + suffix)
+    first.rename(odd)
+    db = sqlite3.connect(first.parent.parent / "starcoach.db", isolation_level=None)
+    db.execute("UPDATE takes SET audio_path = ? WHERE id = 1", (str(odd),))
+    db.close()
+    before = snapshot()
+    assert run("recover").exit_code == 0
+    line = one_line(run("export", "1", "-f", "md", "-o", odd, "--force"), 1)
+    assert "--force or not" in line, line  # (take-X.part: "a recording in progress", as before)
+    if suffix == ".md":  # the default target, beside the audio, is the audio itself
+        assert "a take's audio" in line
+        assert "a take's audio" in one_line(run("export", "1", "-f", "md", "--force"), 1)
+    assert snapshot() == before
+
+
 def test_locked_database_waits_briefly_then_says_so(tmp_path, stored, monkeypatch):
     from starcoach.config import load_config
     from starcoach.takes import store as store_module

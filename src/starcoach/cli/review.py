@@ -21,10 +21,24 @@ def _output_target(path: Path, cfg, *, force: bool) -> Path:
     from ..output.export import check_target
     from ..takes.sidecar import stored_file
 
-    what = stored_file(path, cfg.paths.recordings, cfg.paths.database)
+    what = stored_file(path, cfg.paths.recordings, cfg.paths.database) or _a_takes_audio(path, cfg)
     if what:
         fail(f"{path} is {what}; exports never replace it, --force or not: give another file name")
     return check_target(path, force=force)
+
+
+def _a_takes_audio(path: Path, cfg) -> str | None:
+    """"a take's audio" when the database lists PATH as one whatever its name: an import by an
+    earlier release kept its file's own suffix, so a take's audio may be called take-X.md."""
+    from ..takes.session import open_store
+
+    try:
+        target = Path(path).expanduser().resolve()
+    except (OSError, RuntimeError):  # a link loop: nothing of ours
+        return None
+    with open_store(cfg) as store:
+        listed = {audio.resolve() for audio in store.indexed_paths()}
+    return "a take's audio" if target in listed else None
 
 
 @app.command()

@@ -184,8 +184,11 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
     for part in sorted(root.glob(f"*/*{sidecar.PART}")):
         final = part.with_name(part.name.removesuffix(sidecar.PART))
         meta = sidecar.read(sidecar.sidecar_path(final))
-        if final in indexed or (meta and _owned(meta.get("pid"))) or not part.is_file() or part.is_symlink():
-            continue  # (a folder or a link by that name is not ours to open or remove)
+        if final in indexed or part in indexed or (meta and _owned(meta.get("pid"))) or not part.is_file() \
+                or part.is_symlink():
+            # (a folder or a link by that name is not ours to open or remove; and an earlier release
+            # kept an import's own suffix, so a take's audio itself may be called take-X.part)
+            continue
         if meta is None and not final.exists():
             kind = _part_kind(part)
             if kind == "unknown":

@@ -245,8 +245,12 @@ def _indexed(store: Store, audio: Path) -> bool:
 
 
 def _audio_suffix(file: Path) -> str:
+    """The stored copy's suffix: the file's own when it names a kind of audio, else ".audio".
+    Any other suffix kept would give the take's audio the name of something else kept beside
+    it: ``answer.part`` a partial copy (``recover`` removed it), ``answer.md`` the take's own
+    export (``export --force`` wrote over it)."""
     suffix = file.suffix.lower()
-    return suffix if suffix and suffix.isascii() and suffix[1:].isalnum() and len(suffix) <= 6 else ".audio"
+    return suffix if suffix in sidecar.AUDIO_SUFFIXES else ".audio"
 
 
 def copy_atomically(src: Path, dest: Path) -> None:
