@@ -1,6 +1,11 @@
 # The two commands of the README's quickstart, and a few more.
 .PHONY: practice test test-fast typecheck demo bench setup eval eval-noise eval-voices train-star
 
+# onnxruntime records usage events for a Microsoft collector from the moment it is imported;
+# starcoach turns that off itself (asr/whisper_model.native_settings), and this does the same for
+# the evaluation and benchmark scripts that import faster-whisper directly (the baseline).
+export ORT_DISABLE_TELEMETRY := 1
+
 setup:
 	@scripts/setup.sh
 

@@ -46,7 +46,12 @@ TOKENS_BASE = 8
 def native_settings() -> None:
     """The one place where starcoach sets native libraries' options. It must happen before
     CTranslate2 (and so oneDNN) is first loaded, and the earlier the better for malloc's (the
-    command does it first thing); a value the user already set wins."""
+    command does it first thing); a value the user already set wins, except for telemetry."""
+    # onnxruntime (the Silero voice detector) records usage events from the moment it is
+    # imported, into ~/.cache/Microsoft/DeveloperTools/.onnxruntime/onnxruntime.db, queued for
+    # a Microsoft collector (https://mobile.events.data.microsoft.com): nothing of starcoach's
+    # may leave the machine or be kept outside its home, so that is off, whatever was set.
+    os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
     if "MALLOC_ARENA_MAX" not in os.environ:
         try:
