@@ -537,6 +537,70 @@ def test_doctor_on_a_locked_database_says_so_and_moves_nothing(stored, monkeypat
     assert run("doctor").stdout.startswith("database: ok")
 
 
+def _unprivileged() -> list[str]:
+    """The command prefix that runs a process without root's right to read any file (none when
+    not root); skips the test when root cannot drop it."""
+    import shutil
+
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a file cannot be made unreadable")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+
+
+def test_doctor_on_a_database_it_may_not_read_says_so_and_moves_nothing(stored, home):
+    """A database this user may not read is not damaged: doctor said "database: damaged (unable
+    to open database file)", moved it aside, rebuilt an empty one from recordings/ and exited 0
+    (the old file's id counter gone with it)."""
+    import subprocess
+    import sys
+
+    db = home / "recordings" / "starcoach.db"
+    db.chmod(0)
+    drop = _unprivileged()
+    env = {**os.environ, "STARCOACH_HOME": str(home)}
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "doctor"], capture_output=True, text=True,
+                              timeout=300, env=env)
+        listed = subprocess.run([*drop, sys.executable, "-m", "starcoach", "takes"], capture_output=True, text=True,
+                                timeout=300, env=env)
+    finally:
+        db.chmod(0o644)
+    # (`takes` said "cannot write the takes database …": it only reads)
+    assert listed.returncode == 1 and listed.stderr.startswith(f"starcoach: cannot open the takes database {db} ("), \
+        listed.stderr
+    assert "permissions of the file and its folder" in listed.stderr
+    assert done.returncode == 1, (done.stdout, done.stderr)
+    assert done.stderr == (f"starcoach: cannot read the takes database {db} (Permission denied); it was left as it "
+                           "is: check its permissions (and its folder's), then run `starcoach doctor` again\n")
+    assert not list(db.parent.glob(f"{db.name}.damaged-*"))
+    assert snapshot() == stored
+
+
+def test_doctor_on_a_read_only_disk_says_so_and_moves_nothing(tmp_path, home, stored, monkeypatch):
+    """On a read-only disk (the database's -shm not beside it) doctor called the database damaged,
+    then failed to move it aside: "the disk is read-only (…starcoach.db.damaged-…)"."""
+    import shutil
+    import subprocess
+
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy)
+    for extra in (copy / "recordings").glob("starcoach.db-*"):
+        extra.unlink()
+    with mounted(tmp_path / "ro", "--bind", str(copy), what="a folder a second time") as ro:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
+            pytest.skip("cannot make a mount read-only here")
+        monkeypatch.setenv("STARCOACH_HOME", str(ro))
+        line = one_line(run("doctor"), 1)
+        assert "read-only disk" in line and ".damaged-" not in line, line
+    assert not list((copy / "recordings").glob("starcoach.db.damaged-*"))
+    monkeypatch.setenv("STARCOACH_HOME", str(copy))
+    assert [(t["id"], t["status"], t["audio_sha"]) for t in snapshot()] == [
+        (t["id"], t["status"], t["audio_sha"]) for t in stored]
+
+
 @pytest.mark.parametrize("when", ["after the commit", "before the commit"])
 def test_an_import_interrupted_around_its_commit_keeps_a_listed_take_whole(tmp_path, stored, monkeypatch, when):
     """Ctrl-C can land just after the row is committed: the take is listed, so its audio must
@@ -1646,7 +1710,6 @@ def test_an_empty_value_is_refused_naming_its_parameter(tmp_path, monkeypatch, a
 def test_a_file_the_user_may_not_read_is_starcoach_s_own_line_and_exit_1(tmp_path, home, command, name):
     """An unreadable input file got typer's usage error (exit 2, "Invalid value for 'file': … is not
     readable", see --help) instead of starcoach's own line and exit 1, as for every bad input file."""
-    import shutil
     import subprocess
     import sys
 
@@ -1656,12 +1719,7 @@ def test_a_file_the_user_may_not_read_is_starcoach_s_own_line_and_exit_1(tmp_pat
     else:
         path.write_text("I rewrote the parser.\n")
     path.chmod(0)
-    drop = []
-    if os.geteuid() == 0:  # root reads anything: drop the capabilities that let it
-        if shutil.which("setpriv") is None:
-            pytest.skip("running as root without setpriv: a file cannot be made unreadable")
-        caps = "-dac_override,-dac_read_search"
-        drop = ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+    drop = _unprivileged()
     result = subprocess.run([*drop, sys.executable, "-m", "starcoach", command, str(path)], capture_output=True,
                             text=True, timeout=120, env={**os.environ, "STARCOACH_HOME": str(home)})
     assert result.returncode == 1, result.stderr

@@ -30,6 +30,7 @@ from . import store as store_module
 from .recovery import Removed, Restored, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
+from .store_errors import read_only_disk
 from .take import Take
 
 
@@ -132,9 +133,15 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
     if not db.exists():
         return ["ok"], None
     try:
+        with open(db, "rb") as f:
+            f.read(100)
+    except OSError as exc:  # a file this user may not read, a folder by that name: not damage
+        raise StoreError(f"cannot read the takes database {db} ({exc.strerror or exc}); it was left as it is: "
+                         "check its permissions (and its folder's), then run `starcoach doctor` again") from None
+    try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True, timeout=store_module.LOCK_WAIT_S)
     except sqlite3.Error as exc:
-        _raise_if_locked(db, exc)
+        _raise_if_not_damage(db, exc)
         return [str(exc)], None
     try:
         try:
@@ -142,7 +149,7 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
             if result == ["ok"]:
                 result = _schema_problems(con) or result
         except sqlite3.Error as exc:
-            _raise_if_locked(db, exc)
+            _raise_if_not_damage(db, exc)
             result = [str(exc)]
         if result == ["ok"]:
             return result, None
@@ -151,9 +158,19 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
         con.close()
 
 
-def _raise_if_locked(db: Path, exc: sqlite3.Error) -> None:
-    if isinstance(exc, sqlite3.OperationalError) and any(w in str(exc).lower() for w in ("locked", "busy")):
+def _raise_if_not_damage(db: Path, exc: sqlite3.Error) -> None:
+    """Raise what SQLite said when it is no fault of the file: another process's lock, or a
+    file SQLite cannot open (its folder's permissions, a read-only disk with no -shm beside it).
+    Moving such a database aside would lose nothing broken and start an empty one."""
+    low = str(exc).lower()
+    if isinstance(exc, sqlite3.OperationalError) and any(w in low for w in ("locked", "busy")):
         raise store_error(db, exc) from None
+    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in low:
+        if read_only_disk(db):
+            raise StoreError(f"the takes database {db} is on a read-only disk: `doctor` can neither check it "
+                             "nor rebuild it there; remount it writable and run `starcoach doctor` again") from None
+        raise StoreError(f"cannot open the takes database {db} ({exc}); it was left as it is: check the "
+                         "permissions of the file and its folder, then run `starcoach doctor` again") from None
 
 
 def _schema_problems(con: sqlite3.Connection) -> list[str]:

@@ -41,6 +41,10 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"the takes database {path} is on a read-only disk: takes can be listed, shown and "
                           "exported, not recorded, imported or deleted; remount it writable, or point [paths] "
                           "in config.toml elsewhere")
-    if "readonly" in low or "read-only" in low or "unable to open" in low:
-        return StoreError(f"cannot write the takes database {path} ({text}); check the folder's permissions")
+    if "unable to open" in low:  # reading as much as writing: the file's or its folder's permissions
+        return StoreError(f"cannot open the takes database {path} ({text}); check the permissions of the file "
+                          "and its folder")
+    if "readonly" in low or "read-only" in low:
+        return StoreError(f"cannot write the takes database {path} ({text}); check the permissions of the file "
+                          "and its folder")
     return StoreError(f"the takes database {path}: {text}")
