@@ -126,6 +126,26 @@ def test_too_little_background_leaves_the_ratio_unknown():
     assert q.noise_dbfs is None and q.snr_db is None and "noisy" not in q.problems
 
 
+_ANSWER = ("We had two outages in a month because our deploys skipped the load test. I wrote a check that "
+           "blocks any release without one and I ran the first three myself with the team. Since then we "
+           "have had no outage for six months and the on call load went down by half.")
+
+
+@pytest.mark.parametrize("kind, snr", [("white", 0.0), ("white", 5.0), ("pink", 5.0)])
+def test_noise_loud_enough_to_fill_every_pause_is_still_named(tmp_path, kind, snr):
+    """Noise that loud leaves the voice detector hearing a voice throughout, and nothing outside
+    the voice to measure: the report called such a take reliable, with no ratio at all."""
+    from starcoach.analysis.pipeline import voice_activity
+
+    speech = espeak(_ANSWER, tmp_path)
+    level = 10 * np.log10(np.mean(speech.astype(np.float64) ** 2))
+    mix = speech + coloured_noise(kind, len(speech) / RATE, level - snr, seed=3)[: len(speech)]
+    q = audio_quality(voice_activity(mix), signal_stats(mix))
+    assert "noisy" in q.problems and q.snr_db is not None and q.snr_db < NOISY_SNR_DB, q
+    clean = audio_quality(voice_activity(speech), signal_stats(speech))
+    assert clean.reliable, clean
+
+
 @pytest.mark.slow
 def test_a_noisy_take_carries_the_warning_in_json_and_report(tmp_path):
     clean = load_audio(SAMPLES / "demo-answer.flac").samples
