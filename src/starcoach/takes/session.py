@@ -245,10 +245,8 @@ def _indexed(store: Store, audio: Path) -> bool:
 
 
 def _audio_suffix(file: Path) -> str:
-    """The stored copy's suffix: the file's own when it names a kind of audio, else ".audio".
-    Any other suffix kept would give the take's audio the name of something else kept beside
-    it: ``answer.part`` a partial copy (``recover`` removed it), ``answer.md`` the take's own
-    export (``export --force`` wrote over it)."""
+    """The file's own suffix when it names a kind of audio, else ".audio": kept, ``answer.part`` read as
+    a partial copy (``recover`` removed it), ``answer.md`` as the take's export (``--force`` replaced it)."""
     suffix = file.suffix.lower()
     return suffix if suffix in sidecar.AUDIO_SUFFIXES else ".audio"
 
