@@ -654,16 +654,27 @@ def test_samples_that_are_not_numbers_are_silence_and_every_document_is_strict_j
         assert quality["snr_db"] is None or np.isfinite(quality["snr_db"])
     assert strict(run("show", "3", "--json").stdout)["take"]["id"] == 3
 
-@pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics"])
+_RETYPED = {"a count null": ("metrics", "fillers_per_min", None), "a count as text": ("metrics", "filler_count", "3"),
+            "a rating as a number with a fraction": ("star", "rating", 6.5),
+            "a part's presence as text": ("star", "action", {"present": "yes", "share_words": 0.0})}
+
+
+@pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics", *_RETYPED])
 def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored, damage):
     """JSON that parses but lacks what every analysis holds (KeyError: 'no_speech' from show, and
-    'speaking_span_s' from export) is as damaged as JSON that does not."""
+    'speaking_span_s' from export) is as damaged as JSON that does not; so is one whose fields hold
+    another type (a count edited to null: `show` failed with "unexpected error (TypeError…)" while
+    `doctor` called the database ok)."""
     from starcoach.config import load_config
 
     with sqlite3.connect(load_config().paths.database) as db:
-        if damage == "missing metrics":
+        if damage == "missing metrics" or damage in _RETYPED:
             doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
-            del doc["metrics"]["filler_count"]
+            if damage in _RETYPED:
+                where, key, value = _RETYPED[damage]
+                doc[where][key] = value
+            else:
+                del doc["metrics"]["filler_count"]
             damage = json.dumps(doc)
         db.execute("UPDATE takes SET analysis_json = ? WHERE id = 1", (damage,))
     for command in (["show", "1"], ["export", "1", "-f", "html", "-o", "-"]):

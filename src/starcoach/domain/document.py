@@ -40,18 +40,32 @@ _FIELDS: dict[str, type | tuple[type, ...]] = {
     "no_speech": bool, "duration_s": (int, float), "speech_s": (int, float), "speaking_span_s": (int, float),
     "wpm": (int, float), "transcript": str, "words": list, "fillers": list, "pauses": list, "metrics": dict,
     "star": dict}
-_METRICS = ("filler_count", "filler_counts", "fillers_per_min", "pause_count", "long_pause_count", "target_wpm",
-            "articulation_wpm", "pace", "quantities", "i_count", "we_count", "action_i_count", "action_we_count",
-            "fillers_lower_bound", "unconfirmed_hesitations")
-_STAR = (*PARTS, "sentences", "feedback", "rating")
-_WORD = ("text", "start", "end")
+_NUMBER = (int, float)
+# ... and under them, by type too: a value of another type (a count edited to null) made `show`
+# fail on it with "unexpected error" while `doctor` called the database ok.
+_METRICS: dict[str, type | tuple[type, ...]] = {
+    "filler_count": int, "filler_counts": dict, "fillers_per_min": _NUMBER, "pause_count": int,
+    "long_pause_count": int, "target_wpm": list, "articulation_wpm": _NUMBER, "pace": list, "quantities": list,
+    "i_count": int, "we_count": int, "action_i_count": int, "action_we_count": int, "fillers_lower_bound": bool,
+    "unconfirmed_hesitations": list}
+_STAR: dict[str, type | tuple[type, ...]] = {**dict.fromkeys(PARTS, dict), "sentences": list, "feedback": list,
+                                              "rating": int}
+_PART: dict[str, type | tuple[type, ...]] = {"present": bool, "share_words": _NUMBER}
+_WORD: dict[str, type | tuple[type, ...]] = {"text": str, "start": _NUMBER, "end": _NUMBER}
+
+
+def _typed(d: Any, fields: dict[str, type | tuple[type, ...]]) -> bool:
+    """D is a dict whose FIELDS all hold their types (a bool is no number here)."""
+    return isinstance(d, dict) and all(
+        isinstance(d.get(k), t) and not (isinstance(d.get(k), bool) and t in (int, _NUMBER))
+        for k, t in fields.items())
 
 
 def whole_analysis(doc: Any) -> bool:
-    """Whether a stored analysis has the shape of one (:data:`_FIELDS` and the keys under them)."""
-    return (isinstance(doc, dict) and all(isinstance(doc.get(k), t) for k, t in _FIELDS.items())
-            and all(k in doc["metrics"] for k in _METRICS) and all(k in doc["star"] for k in _STAR)
-            and all(isinstance(w, dict) and all(k in w for k in _WORD) for w in doc["words"]))
+    """Whether a stored analysis has the shape of one: :data:`_FIELDS` and the fields under them,
+    each of its type."""
+    return (_typed(doc, _FIELDS) and _typed(doc["metrics"], _METRICS) and _typed(doc["star"], _STAR)
+            and all(_typed(doc["star"][p], _PART) for p in PARTS) and all(_typed(w, _WORD) for w in doc["words"]))
 
 
 def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
