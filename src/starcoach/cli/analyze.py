@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import app, fail, handles_errors, make_console, print_json, settings
+from .common import app, fail, handles_errors, print_json, report_console, settings
 
 
 @app.command()
@@ -26,7 +26,8 @@ def analyze(
     if json_out:
         print_json(analysis_document(result))
     else:
-        render_analysis(result, make_console())
+        with report_console() as console:
+            render_analysis(result, console)
     if result.no_speech:
         fail(f"no speech found in {file}", 3)
 
@@ -48,7 +49,8 @@ def check(
     if json_out:
         print_json(check_document(result, str(file)))
     else:
-        render_star(result, make_console())
+        with report_console() as console:
+            render_star(result, console)
 
 
 @app.command()
@@ -59,7 +61,8 @@ def models() -> None:
     from ..output.report import render_models
 
     cfg = settings()
-    render_models(list_models(cfg.paths.models), cfg.model, make_console())
+    with report_console() as console:
+        render_models(list_models(cfg.paths.models), cfg.model, console)
 
 
 @app.command()
@@ -68,4 +71,5 @@ def paths() -> None:
     """Where starcoach keeps its configuration, models and takes."""
     from ..output.report import render_paths
 
-    render_paths(settings().paths, make_console())
+    with report_console() as console:
+        render_paths(settings().paths, console)

@@ -349,6 +349,18 @@ def make_console() -> Console:
     return _Console(highlight=False, soft_wrap=False)
 
 
+@contextmanager
+def report_console() -> Iterator[Console]:
+    """A console whose report is written in one piece when the block ends. Rich writes each
+    print as it comes, so a reader that stopped after the first line (`show 1 | head -1`) met
+    the next write with the pipe closed and a short report exited 141, where output that fits
+    the pipe's buffer is to be all written before the reader can leave (README). For reports
+    only: a recording's live lines must show as they come."""
+    console = make_console()
+    with console:
+        yield console
+
+
 def print_json(doc: Any) -> None:
     from ..domain.document import json_text
 

@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from ..domain.trace import mark
 from .common import (app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
-                     positive_seconds, print_json, question_from, settings)
+                     positive_seconds, print_json, question_from, report_console, settings)
 
 
 @app.command()
@@ -34,7 +34,8 @@ def questions(
     if json_out:
         print_json([q.document() for q in found])
     else:
-        render_questions(found, bank.principles, make_console())
+        with report_console() as console:
+            render_questions(found, bank.principles, console)
 
 
 @app.command()
@@ -44,7 +45,8 @@ def devices() -> None:
     from ..audio.recorder import list_devices
     from ..output.report import render_devices
 
-    render_devices(list_devices(), make_console())
+    with report_console() as console:
+        render_devices(list_devices(), console)
 
 
 @app.command()

@@ -9,8 +9,8 @@ import typer
 
 from ..domain.errors import StarcoachError
 from ..domain.transcript import plural
-from .common import (app, check_question, fail, for_principle, handles_errors, make_console, print_json, settings,
-                     warn_unlisted)
+from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console,
+                     settings, warn_unlisted)
 from .stdout import write_utf8
 
 
@@ -85,7 +85,8 @@ def compare(
     if json_out:
         print_json([comparison_document(c) for c in pairs])
     else:
-        render_comparison(pairs, docs, make_console())
+        with report_console() as console:
+            render_comparison(pairs, docs, console)
         if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ
             typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
 
@@ -118,7 +119,8 @@ def progress(
         warn_unlisted(store)
     check_question(cfg, question, listed)
     points = progress_points(listed)
-    render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, make_console())
+    with report_console() as console:
+        render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console)
     if chart is not None:
         svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
@@ -218,4 +220,5 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                      "takes": sum(len(g) for g in groups), "story_takes": groups, "short_takes": short[p]}
                     for p, groups in stories.items()])
     else:
-        render_coverage(stories, bank.principles, make_console(), short=short)
+        with report_console() as console:
+            render_coverage(stories, bank.principles, console, short=short)

@@ -7,8 +7,8 @@ from typing import Optional
 
 import typer
 
-from .common import (app, check_question, fail, for_principle, handles_errors, interactive, make_console,
-                     nonnegative_seconds, print_json, settings, warn_unlisted)
+from .common import (app, check_question, fail, for_principle, handles_errors, interactive, nonnegative_seconds,
+                     print_json, report_console, settings, warn_unlisted)
 
 
 @app.command()
@@ -32,7 +32,8 @@ def takes(
     if json_out:
         print_json([t.summary() for t in found])
     else:
-        render_takes(found, make_console(), unlisted=unlisted, among=among)
+        with report_console() as console:
+            render_takes(found, console, unlisted=unlisted, among=among)
 
 
 @app.command()
@@ -53,7 +54,8 @@ def show(
     if json_out:
         print_json(full)
     else:
-        render_document(full, make_console())
+        with report_console() as console:
+            render_document(full, console)
 
 
 @app.command()
@@ -150,7 +152,8 @@ def import_(
     if json_out and result.document is not None:
         print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
-        render_take_result(result, make_console(), q)
+        with report_console() as console:
+            render_take_result(result, console, q)
     problem, code = (result.error, 1) if result.error else (None, 0)
     if not problem and (result.document is None or result.document.get("no_speech")):
         problem, code = (f"no speech found in {file} (stored as take {result.take_id}; `starcoach delete "
