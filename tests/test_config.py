@@ -153,3 +153,22 @@ def test_a_model_given_by_its_folder_needs_no_models_folder(home, tmp_path):
     result = CliRunner().invoke(app, ["analyze", str(wav), "--model", str(mine), "--json"])
     assert result.exit_code == 3, result.output  # analysed: no speech in it
     assert not (tmp_path / "usb").exists()
+
+
+@pytest.mark.parametrize("written", ["../mine/tiny", "./mine-here/tiny", "mine-here/tiny"])
+def test_a_model_folder_named_by_a_relative_path_is_found_from_config_toml_s_folder(home, tmp_path, monkeypatch,
+                                                                                  written):
+    """`[model] name = "../models/tiny.en"` was looked up from the folder the command ran in, not from
+    config.toml's as its comment says of every path: it worked from one folder and not another."""
+    target = (home / written).resolve()
+    target.mkdir(parents=True)
+    for name in ("model.bin", "config.json"):
+        (target / name).write_text("")
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^name = "base"', f'name = "{written}"', cfg.read_text(), count=1, flags=re.M))
+    elsewhere = tmp_path / "a" / "b"  # (not beside the home: "../" would land on the same folder)
+    elsewhere.mkdir(parents=True)
+    monkeypatch.chdir(elsewhere)
+    assert Path(load_config().model).resolve() == target
+    monkeypatch.chdir(home)
+    assert Path(load_config().model).resolve() == target

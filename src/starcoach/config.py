@@ -188,6 +188,12 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
+    # A folder named by a relative path is relative to config.toml's folder, as [paths] are (it was
+    # looked up from wherever the command ran); "org/model" stays a name unless that folder exists.
+    here = home / model_name
+    if model_name.startswith(".") or os.sep in model_name and not Path(model_name).expanduser().is_absolute() \
+            and here.exists():
+        model_name = str(here)
 
     def where(key: str, default: str, *, folder: bool | None) -> Path:
         """``folder``: True or False to check the path can be a folder or a file of ours; None
