@@ -179,3 +179,11 @@ def test_a_line_italicised_in_an_edited_export_is_part_of_the_answer():
     report = check_text(exported)
     assert any("load tests" in s.text for s in report.sentences) and report.parts["learning"].present
     assert not any("43 s" in s.text or "take 1" in s.text for s in report.sentences)  # the figures line still goes
+
+
+@pytest.mark.parametrize("ending", ["\r\n", "\r"])
+def test_an_export_saved_with_other_line_ends_reads_as_with_newlines(ending):
+    """An export saved with Windows line ends (CRLF) kept its italic line of figures ("take 3 · … · 19 s
+    · 172 wpm · 1 filler"), read as the answer's first sentence, a Situation, and counted in its words."""
+    want = [(s.text, s.hint) for s in split_text(EXPORT)]
+    assert [(s.text, s.hint) for s in split_text(EXPORT.replace("\n", ending))] == want

@@ -102,6 +102,9 @@ def strip_export(text: str) -> tuple[str, bool]:
     Returns:
         The text, and whether it is an export (whose part headings then count for nothing).
     """
+    # Windows' and old Mac line ends read as lines too: the rules below look at lines (the
+    # export's line of figures stayed in an export saved with CRLF, and was read as a Situation).
+    text = text.replace("\r\n", "\n").replace("\r", "\n")
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     text = _EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
