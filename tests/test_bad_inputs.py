@@ -1843,3 +1843,12 @@ def test_a_short_report_read_by_a_reader_that_leaves_after_one_line_exits_0(home
         p.stdout.close()
         err = p.stderr.read().decode()
         assert p.wait(timeout=120) == 0 and err == "", (args, p.returncode, err)
+
+
+@pytest.mark.parametrize("command", ["analyze", "check", "import"])
+def test_a_file_name_with_a_newline_in_it_keeps_the_error_on_one_line(tmp_path, home, command):
+    """`starcoach analyze $'no\\nsuch.wav'` printed "starcoach: …/no" and "such.wav: no such file" on
+    two lines: a line a script reads as the error, and another it does not."""
+    path = tmp_path / "no\nsuch.wav"
+    line = one_line(run(command, path), 1)
+    assert "no\\nsuch.wav" in line, line

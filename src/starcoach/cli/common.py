@@ -100,47 +100,47 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         files = [a for a in argv or [] if isinstance(exc, clickx.NoSuchOption) and isinstance(a, str)
                  and a.startswith(name) and a != name and not a.startswith("--") and os.path.exists(a)]
         if isinstance(exc, clickx.NoSuchOption) and re.fullmatch(r"-\d+(?:\.\d*)?", name):  # `show -1`
-            _say(f"{name} was read as an option: a negative number is no value here (see `{where} --help`)")
+            say(f"{name} was read as an option: a negative number is no value here (see `{where} --help`)")
             return 2
         if name and files:  # `import -dash.wav`: "No such option: -d"
-            _say(f"{files[0]} was read as options ({name}...); to name that file, put -- before it "
+            say(f"{files[0]} was read as options ({name}...); to name that file, put -- before it "
                  f"(`{where} -- {files[0]}`) or write ./{files[0]}")
             return 2
-        _say(f"{_one_line(exc.format_message())} (see `{where} --help`)")
+        say(f"{_one_line(exc.format_message())} (see `{where} --help`)")
         return 2
     except clickx.ClickException as exc:
-        _say(_one_line(exc.format_message()))
+        say(_one_line(exc.format_message()))
         return exc.exit_code or 1
     except typer.Abort as exc:
         if isinstance(exc.__context__, EOFError):
-            _say("standard input ended before an answer was given; pass --yes to skip the question")
+            say("standard input ended before an answer was given; pass --yes to skip the question")
             return 2
-        _say("interrupted")
+        say("interrupted")
         return 130
     except KeyboardInterrupt:
-        _say("interrupted")
+        say("interrupted")
         return 130
     except Terminated:
-        _say("stopped by SIGTERM")
+        say("stopped by SIGTERM")
         return 143
     except StarcoachError as exc:
-        _say(str(exc))
+        say(str(exc))
         return exc.exit_code
     except OSError as exc:
         if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
             _quiet_stdout()
             return 141  # as a program killed by SIGPIPE: what `set -o pipefail` expects of `| head`
-        _say(_os_error(exc))
+        say(_os_error(exc))
         return 1
     except MemoryError:
-        _say("out of memory; close other programs or use a shorter file")
+        say("out of memory; close other programs or use a shorter file")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
         bad = _typed_not_utf8(exc)
         if bad is not None:
-            _say(f"a value given on the command line is not UTF-8 text (it holds {bad}); type it again in UTF-8")
+            say(f"a value given on the command line is not UTF-8 text (it holds {bad}); type it again in UTF-8")
             return 2
-        _say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
+        say(f"unexpected error ({type(exc).__name__}: {_one_line(str(exc)) or 'no details'}); this is a bug: "
              "please report it with the command you ran")
         return 1
 
@@ -178,8 +178,13 @@ def _quiet_stdout() -> None:
         pass
 
 
-def _say(message: str) -> None:
-    typer.echo(f"starcoach: {message}", err=True)
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+
+
+def say(message: str) -> None:
+    """The one line ``starcoach: MESSAGE`` on standard error. A control character in it (a file
+    name may hold a newline) is written as its escape, ``\\n``: the line stays one line."""
+    typer.echo("starcoach: " + _CONTROL.sub(lambda m: repr(m.group())[1:-1], message), err=True)
 
 
 def _one_line(text: str) -> str:
@@ -207,7 +212,7 @@ app = typer.Typer(
 
 
 def fail(message: str, code: int = 1) -> NoReturn:
-    typer.echo(f"starcoach: {message}", err=True)
+    say(message)
     raise typer.Exit(code)
 
 
@@ -287,14 +292,13 @@ def warn_unlisted(store: Store) -> int:
 
     left = [t.id for t in abandoned(store)]
     if left:
-        typer.echo(f"starcoach: {plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an "
-                   "interruption; run `starcoach recover` to finish them", err=True)
+        say(f"{plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an interruption; run "
+            "`starcoach recover` to finish them")
     unlisted = len([a for a in unlisted_audio(store) if not_a_take(a) is None])  # doctor names the others
     if unlisted:
         many = unlisted != 1
-        typer.echo(f"starcoach: {plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} "
-                   f"not in the takes database {store.path}; run `starcoach doctor` to list "
-                   f"{'them' if many else 'it'} again", err=True)
+        say(f"{plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} not in the takes "
+            f"database {store.path}; run `starcoach doctor` to list {'them' if many else 'it'} again")
     return unlisted
 
 

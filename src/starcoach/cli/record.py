@@ -15,7 +15,7 @@ if TYPE_CHECKING:  # pragma: no cover
 
 from ..domain.trace import mark
 from .common import (app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
-                     positive_seconds, print_json, question_from, report_console, settings)
+                     positive_seconds, print_json, question_from, report_console, say, settings)
 
 
 @app.command()
@@ -115,13 +115,12 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         render_take_result(result, console, q)
     silent = result.document is None or result.document.get("no_speech")
     if result.error:
-        typer.echo(f"starcoach: recording stopped: {result.error}; the audio captured so far is kept in "
-                   f"{result.audio_path}", err=True)
+        say(f"recording stopped: {result.error}; the audio captured so far is kept in {result.audio_path}")
     elif silent and not (at_terminal and console.is_terminal and not json_out and result.analysis is not None):
         muted = "silent_input" in (((result.document or {}).get("audio") or {}).get("problems") or ())
-        typer.echo(f"starcoach: no speech found in take {result.take_id} (kept in {result.audio_path}); "
-                   + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`"
-                      if muted else "check the microphone with `starcoach devices` and speak closer to it"), err=True)
+        say(f"no speech found in take {result.take_id} (kept in {result.audio_path}); "
+            + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`"
+               if muted else "check the microphone with `starcoach devices` and speak closer to it"))
     if not at_terminal or json_out:  # the id last, after any line about the take (the README says so)
         typer.echo(str(result.take_id), err=json_out)
     mark("reported")

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from .common import (app, check_question, fail, for_principle, handles_errors, interactive, nonnegative_seconds,
-                     print_json, report_console, settings, warn_unlisted)
+                     print_json, report_console, say, settings, warn_unlisted)
 
 
 @app.command()
@@ -125,10 +125,10 @@ def delete(
                 left.append(f"{path} ({exc.strerror or exc})")
     typer.echo(f"deleted take {take}", err=True)
     if not ours:
-        typer.echo(f"starcoach: left {audio} where it is: it is not a take's own audio in {store.recordings}, "
-                   "so not starcoach's to delete", err=True)
+        say(f"left {audio} where it is: it is not a take's own audio in {store.recordings}, so not starcoach's "
+            "to delete")
     if left:
-        typer.echo(f"starcoach: could not remove {', '.join(left)}; remove it by hand", err=True)
+        say(f"could not remove {', '.join(left)}; remove it by hand")
 
 
 @app.command(name="import")
@@ -159,7 +159,7 @@ def import_(
         problem, code = (f"no speech found in {file} (stored as take {result.take_id}; `starcoach delete "
                          f"{result.take_id}` removes it)", 3)
     if problem:
-        typer.echo(f"starcoach: {problem}", err=True)
+        say(problem)
     typer.echo(str(result.take_id), err=json_out)  # the id last, as record prints it (the README says so)
     if code:
         raise typer.Exit(code)
