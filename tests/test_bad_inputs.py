@@ -1852,3 +1852,22 @@ def test_a_file_name_with_a_newline_in_it_keeps_the_error_on_one_line(tmp_path, 
     path = tmp_path / "no\nsuch.wav"
     line = one_line(run(command, path), 1)
     assert "no\\nsuch.wav" in line, line
+
+
+def test_brackets_in_a_file_name_or_a_question_are_printed_as_written(tmp_path, home):
+    """Rich read them as markup: "[bold red]x.wav" lost its name in the report's title, and a
+    closing tag ("[/x]") in a question of one's own stopped the list with "unexpected error
+    (MarkupError…)"."""
+    name = "[bold red]odd [x].wav"
+    path = tmp_path / name
+    sf.write(path, np.zeros(16000, dtype=np.float32), 16000)
+    result = run("analyze", path)
+    assert result.exit_code == 3, result.output  # silence: no speech, said so
+    assert "[bold red]odd" in result.stdout and "[x].wav" in result.stdout, result.stdout  # (the panel wraps it)
+    (home / "mine.toml").write_text('[[question]]\nid = "mine-1"\ntext = "Tell me about [/x] and [bold]this[/bold]."\n'
+                                    'follow_ups = ["What [/y] next?"]\n')
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "mine.toml"'))
+    listed = run("questions")
+    assert listed.exit_code == 0, listed.output
+    assert "[/x] and" in listed.stdout and "[bold]this[/bold]." in listed.stdout, listed.stdout  # (wrapped)

@@ -130,6 +130,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
 def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console", *,
                     short: dict[str, list[int]] | None = None) -> None:
     """SHORT: per principle, the takes too short to tell a story (not counted as one)."""
+    from rich.markup import escape
     from rich.table import Table
 
     table = Table(title="Stories practised per Leadership Principle (aim for 2–3)", header_style="bold")
@@ -141,5 +142,5 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
         few = len((short or {}).get(key, ()))
         if few:
             mark += f" [dim](+{plural(few, 'take')} too short to count)[/dim]"
-        table.add_row(names.get(key, key), str(n), str(sum(len(g) for g in groups)), mark)
+        table.add_row(escape(names.get(key, key)), str(n), str(sum(len(g) for g in groups)), mark)
     console.print(table)
