@@ -149,3 +149,25 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
     assert "delete that folder" not in line and "put a whole copy of the model there" in line, line
     assert ("can be deleted instead" in line) == (folder == "base")  # said of starcoach's own folder only
     assert (mine / "model.bin").exists()
+
+
+@pytest.mark.slow
+def test_another_language_with_an_english_only_model_is_one_clear_line(home):
+    """`name = "tiny.en"` with `language = "de"`: faster-whisper wrote "The current model is
+    English-only but the language parameter is set to 'de'; using 'en' instead." on standard
+    error, a line of its own, and decoded English: the setting silently did nothing."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    cfg = home / "config.toml"
+    text = re.sub(r'^name = "base"', 'name = "tiny.en"', cfg.read_text(), count=1, flags=re.M)
+    cfg.write_text(re.sub(r'^language = "en"', 'language = "de"', text, count=1, flags=re.M))
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--json"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("starcoach: [model] language = 'de', but the model in "), result.stderr
+    assert "knows English only" in result.stderr and result.stderr.count("\n") == 1, result.stderr

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from ..domain.errors import ModelError
+from ..domain.errors import ConfigError, ModelError
 from ..domain.transcript import Segment, Transcript, Word, merge_fragments
 from ..domain.vocab import FILLER_PROMPT
 
@@ -164,6 +164,11 @@ class Engine:
         self.threads, self.workers, self._share = _decoders(self.options)
         self.model_path = Path(model_path)
         self._model = _load(self.model_path, self.options)
+        if self.options.language != "en" and not self._model.model.is_multilingual:
+            # faster-whisper said so on standard error in a line of its own and decoded English anyway
+            raise ConfigError(f"[model] language = {self.options.language!r}, but the model in {self.model_path} "
+                              "knows English only: set language = \"en\", or a model that knows other languages "
+                              "(base) in [model] name")
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use
