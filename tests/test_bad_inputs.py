@@ -166,7 +166,7 @@ ROWS = [
     Row("check-too-big", lambda t, h: ["check", write(t, "a.txt", "I did it. " * 200_000)], 1, "too long"),
     # what the file is before how long it is: a long recording is not "too long for one answer"
     Row("check-big-audio", lambda t, h: ["check", write(t, "a.wav", wav_bytes(data=b"\x00\x01" * 800_000))], 1,
-        "not a UTF-8 text file"),
+        "a recording, not a text file: `starcoach analyze` reads recordings"),
     Row("check-binary", lambda t, h: ["check", write(t, "a.txt", b"\xff\xfe\x00\x01" * 10)], 1, "a.txt"),
     # a file with no word in it (markup, emoji, zero-width spaces): was "ACTION 100%, Rating 4/10"
     Row("check-markup-only", lambda t, h: ["check", write(t, "a.md", "**\n---\n# \n> *\n")], 1, "no words"),

@@ -180,6 +180,9 @@ def test_check_json_with_the_default_tagger(tmp_path):
 @pytest.mark.parametrize("content, message", [
     (None, "no such file"), (b"", "empty"), (b"\xff\xfe\x00\x01binary", "a binary file"),
     (b"\xc3\x28 not utf-8", "not a UTF-8 text file"),
+    # a file of spaces and line breaks was "empty"; a Word file and random bytes were sent to `analyze`
+    (b"  \n\t\n", "holds no words"), (b"PK\x03\x04\x14\x00\x06\x00" + bytes(40), "save the answer as plain text"),
+    (bytes(range(256)) * 4, "not a text file; save the answer as UTF-8 text"),
 ])
 def test_check_bad_text_gets_one_line(tmp_path, content, message):
     path = tmp_path / "answer.txt"
@@ -188,13 +191,14 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
     assert message in one_line_error(run("check", path))
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-16-le, no mark", "utf-16-be, no mark"])
 def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding):
-    """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark: it was "not a UTF-8 text file"."""
+    """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark: it was "not a UTF-8 text file";
+    without the mark (as some editors save it), it was "a recording goes to `starcoach analyze`"."""
     text = ("Our support queue had grown to 400 open tickets. My job was to bring it under 50 in a month. "
             "I sorted the tickets by cause and wrote fixes for the three most common ones. "
             "The queue fell to 35 in three weeks.\n")
-    data = text.encode(encoding)
+    data = text.encode(encoding.split(",")[0])
     if encoding == "utf-16-be":
         data = b"\xfe\xff" + data
     (tmp_path / "a.txt").write_bytes(data)

@@ -19,7 +19,7 @@ def read_answer(path: str | Path) -> str:
 
     Raises:
         InputTextError: missing, a folder, not a regular file, empty, too large, or not
-            UTF-8 text (nor English UTF-16 text with its byte-order mark).
+            UTF-8 text (nor English UTF-16 text, with its byte-order mark or without).
     """
     path = Path(path)
     try:
@@ -44,11 +44,14 @@ def read_answer(path: str | Path) -> str:
             data = f.read(MAX_BYTES + 1)
         except OSError as exc:
             raise InputTextError(f"{path}: cannot read it ({exc.strerror})") from None
-    # "Unicode" text as Notepad and Word save it: UTF-16 with its byte-order mark.
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else "utf-8-sig"
     # What the file is comes before how long it is: an audio file is "not a text file", not "too long".
-    if encoding != "utf-16" and b"\x00" in data[:8192]:
-        raise InputTextError(f"{path}: not a UTF-8 text file (a recording goes to `starcoach analyze`)")
+    kind = _binary_kind(data)
+    if kind:
+        raise InputTextError(f"{path}: {kind}")
+    # "Unicode" text as Notepad and Word save it: UTF-16 with its byte-order mark (or without one).
+    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else _utf16_unmarked(data) or "utf-8-sig"
+    if not encoding.startswith("utf-16") and b"\x00" in data[:8192]:
+        raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
     if len(data) > MAX_BYTES:
         raise InputTextError(f"{path}: {max(st.st_size, len(data)):,} bytes is too long for one answer "
                              f"(at most {MAX_BYTES:,})")
@@ -58,13 +61,47 @@ def read_answer(path: str | Path) -> str:
         raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16 with its byte-order mark); "
                              "save it as UTF-8 text") from None
     # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
-    if encoding == "utf-16" and sum(c.isascii() for c in text) < len(text) / 2:
+    if encoding.startswith("utf-16") and sum(c.isascii() for c in text) < len(text) / 2:
         raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
                              "or an answer in another language (starcoach reads English)? Save the answer as UTF-8 text")
     if "\x00" in text:
         raise InputTextError(f"{path}: not a text file")
-    if not text.strip():
+    if not text:
         raise InputTextError(f"{path}: the file is empty")
     if not any(ch.isalnum() for ch in text):
-        raise InputTextError(f"{path}: holds no words (only markup, symbols or emoji); write the answer in it")
+        raise InputTextError(f"{path}: holds no words (only spaces, markup, symbols or emoji); write the answer in it")
     return text
+
+
+def _utf16_unmarked(data: bytes) -> str | None:
+    """"utf-16-le" or "utf-16-be" for English text saved as UTF-16 with no byte-order mark (every
+    other byte nought), else None."""
+    head = data[:4096]
+    if len(head) < 4:
+        return None
+    odd, even = head[1::2], head[0::2]
+    if odd.count(0) >= 0.9 * len(odd) and even.count(0) <= 0.1 * len(even):
+        return "utf-16-le"
+    if even.count(0) >= 0.9 * len(even) and odd.count(0) <= 0.1 * len(odd):
+        return "utf-16-be"
+    return None
+
+
+# How files that are no text begin: recordings (WAV, FLAC, MP3, Ogg, AIFF, Sun audio, Matroska/WebM,
+# MP4/M4A), and documents that hold text in another format (Word, OpenDocument, zip; old Word).
+_RECORDING = (b"RIFF", b"fLaC", b"ID3", b"OggS", b"FORM", b".snd", b"\x1aE\xdf\xa3")
+_DOCUMENT = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+
+
+def _binary_kind(data: bytes) -> str | None:
+    """What a file that is no text is, by how it begins, said with what to do instead (None: it
+    may be text). Each has a nought byte in its header, which text never has: an answer that
+    opens on "FORMER" or "RIFF" is not taken for one."""
+    if b"\x00" not in data[:64]:
+        return None
+    if data.startswith(_RECORDING) or data[4:8] == b"ftyp" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
+        return "a recording, not a text file: `starcoach analyze` reads recordings"
+    if data.startswith(_DOCUMENT):
+        return ("a Word, OpenDocument or zip file, not plain text: save the answer as plain text (.txt, UTF-8) "
+                "and check that")
+    return None
