@@ -78,6 +78,8 @@ def test_a_starcoach_home_that_is_no_folder_is_refused_not_made(tmp_path, monkey
     said = "is a file, not a folder" if kind == "file" else "does not exist"
     assert result.output.startswith(f"starcoach: STARCOACH_HOME={where} {said}"), result.output
     assert (where.is_file() if kind == "file" else not where.exists())
+    # the advice must work: "mkdir -p" of a name a file holds fails (an audit found it offered)
+    assert ("mkdir -p" in result.output) == (kind != "file"), result.output
 
 
 def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path, monkeypatch):

@@ -169,8 +169,10 @@ def load_config(home: Path | None = None) -> Config:
     if home is None and os.environ.get(HOME_ENV) and not project_home().is_dir():
         # A mistyped folder would become a new, empty home: takes "gone", new ones kept apart.
         named = project_home()
-        state = "is a file, not a folder" if named.exists() else "does not exist"
-        raise ConfigError(f"{HOME_ENV}={named} {state}: fix the variable, or make the folder "
+        if named.exists():  # "mkdir -p" would fail on the file in the way
+            raise ConfigError(f"{HOME_ENV}={named} is a file, not a folder: point the variable at the folder "
+                              "that holds your config.toml, models/ and recordings/")
+        raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder "
                           f"(mkdir -p {named}) to start a new home there")
     home = (home or project_home()).resolve()
     config_file = home / CONFIG_NAME
