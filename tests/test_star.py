@@ -360,3 +360,9 @@ def test_the_length_note_names_only_the_parts_that_are_thin():
     assert not none.parts["action"].present
     note = next(f.message for f in none.feedback if f.code == "too_short")
     assert "the Action" not in note and "what you did" in note
+
+
+def test_a_one_word_answer_is_one_word_long():
+    """"1 words, about 0 s spoken, is short of the target" (a check audit)."""
+    short = [f.message for f in check_text("Hello.").feedback if f.code == "too_short"]
+    assert short and short[0].startswith("1 word, about"), short

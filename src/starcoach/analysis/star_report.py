@@ -15,6 +15,7 @@ import math
 import re
 from dataclasses import dataclass, field
 
+from ..domain.transcript import plural
 from ..domain.vocab import I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives, words_rx
 from .star_rules import _tells_past
 
@@ -280,7 +281,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
     said = duration_s if spoken else words / WRITTEN_WPM * 60 if words else None
     if said:
         low, high = opts.target_length_s
-        length = f"{said:.0f} s" if spoken else f"{words} words, about {said:.0f} s spoken,"
+        length = f"{said:.0f} s" if spoken else f"{plural(words, 'word')}, about {said:.0f} s spoken,"
         if said < low:
             severe = said < 0.67 * low
             # Only the parts that are thin: "add detail to the Action" to an answer that is three
