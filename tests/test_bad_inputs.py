@@ -221,6 +221,10 @@ ROWS = [
         or ["takes"], 1, "int3"),
     Row("config-string-for-number", lambda t, h: config_replace(h, "countdown_s = 3", 'countdown_s = "3"')
         or ["takes"], 1, "whole number"),
+    # a prompt of 24,000 characters was taken: the transcript came back as 11 words and invented fillers
+    Row("config-prompt-too-long", lambda t, h: config_replace(
+        h, 'initial_prompt = "Um, uh, hmm, er, ah."', 'initial_prompt = "' + "Um, uh, " * 3000 + '"') or ["takes"], 1,
+        "[model] initial_prompt is 24,000 characters long, over the 400 allowed"),
     # 21: config.toml that is a folder or a dangling link
     Row("config-folder", lambda t, h: ((h / "config.toml").unlink(), (h / "config.toml").mkdir()) and ["takes"],
         1, "folder"),

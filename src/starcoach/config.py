@@ -300,7 +300,8 @@ def _allowed(f: dataclasses.Field) -> str:
 
 
 def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> None:
-    """A field's ``metadata``: ``range`` (lo, hi) for numbers (each, for a pair), ``choices``."""
+    """A field's ``metadata``: ``range`` (lo, hi) for numbers (each, for a pair), ``choices``,
+    ``max_chars`` for text."""
     if "range" in f.metadata:
         lo, hi = f.metadata["range"]
         items = value if isinstance(value, tuple) else (value,)
@@ -311,6 +312,9 @@ def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> N
                 raise ConfigError(f"{source}: {name} = {v} is out of range ({_allowed(f)})")
     if "choices" in f.metadata and value not in f.metadata["choices"]:
         raise ConfigError(f"{source}: {name} = {value!r} is not a known value ({_allowed(f)})")
+    if "max_chars" in f.metadata and len(value) > f.metadata["max_chars"]:
+        raise ConfigError(f"{source}: {name} is {len(value):,} characters long, over the {f.metadata['max_chars']} "
+                          "allowed: keep it a short list of filler words, as the default is")
 
 
 def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
