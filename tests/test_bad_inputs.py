@@ -1875,3 +1875,13 @@ def test_brackets_in_a_file_name_or_a_question_are_printed_as_written(tmp_path, 
     listed = run("questions")
     assert listed.exit_code == 0, listed.output
     assert "[/x] and" in listed.stdout and "[bold]this[/bold]." in listed.stdout, listed.stdout  # (wrapped)
+
+
+def test_doctor_does_not_claim_every_take_has_an_analysis_when_one_has_none(stored):
+    """With take 2 stored as failed (its audio kept, never analysed), doctor ended on "every take has
+    its audio and analysis"."""
+    done = run("doctor")
+    assert done.exit_code == 0, done.output
+    assert "every take has its audio and analysis" not in done.stdout, done.stdout
+    assert "1 take (2) has no analysis" in done.stdout, done.stdout
+    assert snapshot() == stored

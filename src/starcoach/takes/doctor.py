@@ -45,6 +45,7 @@ class DoctorReport:
     reanalysed: list[int] = field(default_factory=list)
     missing_audio: list[int] = field(default_factory=list)
     damaged_audio: list[str] = field(default_factory=list)  # "take N: why"
+    unanalysed: list[int] = field(default_factory=list)  # failed takes: audio kept, never analysed
     recovered: list[str] = field(default_factory=list)  # what recover() finished or removed
     problems: list[str] = field(default_factory=list)
 
@@ -65,6 +66,10 @@ class DoctorReport:
         out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
         out += self.damaged_audio
         out += self.problems
+        if self.unanalysed:  # not damage: what `show` says of them, so that "every take" is not claimed
+            out.append(f"{plural(len(self.unanalysed), 'take')} ({', '.join(map(str, self.unanalysed))}) "
+                       f"{'have' if len(self.unanalysed) > 1 else 'has'} no analysis: the audio could not be "
+                       "analysed when it was stored (too short, empty or unreadable); `starcoach show` says why")
         if len(out) == 1:
             out.append("every take has its audio and analysis")
         return out
@@ -108,7 +113,8 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
                 report.damaged_audio.append(f"take {take.id}: its audio cannot be read ({exc})")
                 continue
             try:
-                store.document(take.id)
+                if store.document(take.id) is None and take.status == "failed":
+                    report.unanalysed.append(take.id)
             except StoreError:
                 store.db.execute("UPDATE takes SET analysis_json = NULL WHERE id = ?", (take.id,))
                 try:
