@@ -912,6 +912,10 @@ def test_doctor_names_a_recording_whose_name_the_database_cannot_hold(stored):
     said = [ln for ln in result.stdout.splitlines() if "not UTF-8 text" in ln]
     assert len(said) == 1 and "take-\\xff.wav" in said[0] and "rename it" in said[0], result.stdout
     assert odd.exists() and snapshot() == stored
+    # and `takes` sends the user there to rename it, not back to doctor (which said to rename it)
+    listed = run("takes")
+    assert listed.exit_code == 0 and "run `starcoach doctor` to list it again" not in listed.stderr, listed.stderr
+    assert "cannot hold (not UTF-8 text): rename it, then run `starcoach doctor`" in listed.stderr, listed.stderr
 
 
 def test_delete_keeps_a_metadata_file_another_take_s_audio_shares_a_name_with(stored):

@@ -294,11 +294,19 @@ def warn_unlisted(store: Store) -> int:
     if left:
         say(f"{plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an interruption; run "
             "`starcoach recover` to finish them")
-    unlisted = len([a for a in unlisted_audio(store) if not_a_take(a) is None])  # doctor names the others
+    found = [a for a in unlisted_audio(store) if not_a_take(a) is None]  # doctor names the others
+    # A name that is not UTF-8 the database cannot hold, and doctor says so: "run doctor" sent the
+    # user to and fro. Such a file is to be renamed first.
+    odd = [a for a in found if os.fsencode(a.name).decode("utf-8", "replace") != a.name]
+    unlisted = len(found) - len(odd)
     if unlisted:
         many = unlisted != 1
         say(f"{plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} not in the takes "
             f"database {store.path}; run `starcoach doctor` to list {'them' if many else 'it'} again")
+    if odd:
+        say(f"{plural(len(odd), 'recording')} under {store.recordings} {'have names' if len(odd) > 1 else 'has a name'}"
+            f" the takes database cannot hold (not UTF-8 text): rename {'them' if len(odd) > 1 else 'it'}, then run "
+            "`starcoach doctor` to list them")
     return unlisted
 
 
