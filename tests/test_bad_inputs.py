@@ -1889,3 +1889,18 @@ def test_doctor_does_not_claim_every_take_has_an_analysis_when_one_has_none(stor
     assert "every take has its audio and analysis" not in done.stdout, done.stdout
     assert "1 take (2) has no analysis" in done.stdout, done.stdout
     assert snapshot() == stored
+
+
+def test_an_export_under_a_name_too_long_says_what_to_do(tmp_path, stored):
+    """"cannot write bbb….md: File name too long": what happened, not what to do."""
+    line = one_line(run("export", "1", "-f", "json", "-o", tmp_path / ("b" * 300 + ".json")), 1)
+    assert line.endswith("the file name is too long for this disk; give a shorter one"), line
+    assert snapshot() == stored
+
+
+def test_an_html_export_of_a_take_whose_audio_is_gone_says_what_to_do(stored):
+    audio = Path(stored[0]["audio_path"])
+    audio.unlink()
+    line = one_line(run("export", "1", "-f", "html", "-o", "-"), 1)
+    assert "is missing" in line and "starcoach doctor" in line and "other formats need no audio" in line, line
+    assert run("export", "1", "-f", "json", "-o", "-").exit_code == 0

@@ -179,6 +179,10 @@ def export(
         from ..audio.decode import SAMPLE_RATE, load_audio
         from ..output.html_page import to_html
 
+        if not Path(record_.audio_path).exists():  # it said only "…/take-X.wav: no such file"
+            fail(f"take {take}'s audio {record_.audio_path} is missing, and the page plays it: put the file back, "
+                 "or run `starcoach doctor`; the other formats need no audio")
+
         content = to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
     elif fmt == "json":
         content = ex.to_json(doc)

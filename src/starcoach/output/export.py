@@ -39,7 +39,7 @@ def check_target(path: Path, *, force: bool = False) -> Path:
     except (FileNotFoundError, NotADirectoryError):  # the folder is checked below
         st = None
     except OSError as exc:
-        raise ExportError(f"cannot write {path}: {exc.strerror}") from None
+        raise ExportError(f"cannot write {path}: {_what_to_do(exc)}") from None
     if st is not None:
         if stat.S_ISLNK(st.st_mode):
             raise ExportError(f"{path} is a symbolic link; not replacing it (give the file it points to, or "
@@ -82,12 +82,26 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
             from None
     except OSError as exc:
         _remove(tmp)
-        advice = disk_advice(exc.errno, elsewhere="give -o a file on another disk")
-        raise ExportError(f"cannot write {path}: {advice or exc.strerror}") from None
+        raise ExportError(f"cannot write {path}: {_what_to_do(exc)}") from None
     except BaseException:
         _remove(tmp)
         raise
     return path
+
+
+def _what_to_do(exc: OSError) -> str:
+    """Why a file could not be written, and what to do about it (an error line said only "File
+    name too long" or "Permission denied")."""
+    import errno
+
+    advice = disk_advice(exc.errno, elsewhere="give -o a file on another disk")
+    if advice:
+        return advice
+    if exc.errno == errno.ENAMETOOLONG:
+        return "the file name is too long for this disk; give a shorter one"
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        return "permission denied; write it into a folder you may write to"
+    return str(exc.strerror or exc)
 
 
 def _remove(tmp: Path) -> None:
