@@ -109,3 +109,23 @@ def test_next_brings_a_question_not_yet_asked_and_never_the_same_one_twice_runni
         assert q.id != asked[-1]
     firsts = asked[:len(pool)]
     assert sorted(firsts) == sorted(pool)  # every question once before any comes back
+
+
+@pytest.mark.parametrize("entry, says", [
+    ('id = " mine 1 "\ntext = "Q?"\n', "holds a space or a control character"),
+    ('id = "mine\\n1"\ntext = "Q?"\n', "holds a space or a control character"),
+    ('id = "mine-1"\ntext = "Q?"\nthemes = [""]\n', "themes must be a list of non-empty strings"),
+])
+def test_a_question_id_one_cannot_type_or_an_empty_theme_is_refused(tmp_path, entry, says):
+    """An audit: " mine 1 " and "mine\\n1" were taken as ids (the second split the `questions` table's
+    row in two), and an empty theme was kept."""
+    mine = tmp_path / "q.toml"
+    mine.write_text("[[question]]\n" + entry)
+    with pytest.raises(ConfigError, match=says):
+        load_bank(mine)
+
+
+def test_a_theme_is_found_in_any_case_as_a_principle_is():
+    """`--theme Conflict` was refused while `--lp Dive` was taken."""
+    bank = load_bank()
+    assert bank.filter(theme="Conflict") == bank.filter(theme="conflict") != []

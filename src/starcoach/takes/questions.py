@@ -48,11 +48,11 @@ class QuestionBank:
         if principle:
             key = self.principle_key(principle)
             out = [q for q in out if key in q.principles]
-        if theme:
+        if theme:  # in any case, as --lp takes a principle: "Conflict" was refused
             themes = sorted({t for q in self.questions for t in q.themes})
-            if theme not in themes:
+            if theme.casefold() not in {t.casefold() for t in themes}:
                 raise NotFound(f"no question has the theme {theme!r}; themes: {', '.join(themes)}")
-            out = [q for q in out if theme in q.themes]
+            out = [q for q in out if theme.casefold() in {t.casefold() for t in q.themes}]
         return out
 
     def principles_of(self, question_id: str | None, stored: str | None = None) -> tuple[str, ...]:
@@ -166,10 +166,15 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
             or not raw["text"].strip():
         raise ConfigError(f"{source}: every [[question]] needs a non-empty string id and text")
 
+    if any(ch.isspace() or not ch.isprintable() for ch in raw["id"]):
+        # an id is typed after --question and shown in a table: " mine 1 " and "mine\n1" were taken
+        raise ConfigError(f"{source}: question id {raw['id']!r} holds a space or a control character; use letters, "
+                          "digits and dashes (\"mine-1\")")
+
     def strings(key):
         value = raw.get(key, [])
-        if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-            raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of strings")
+        if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+            raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of non-empty strings")
         return tuple(value)
 
     # One line each: a TOML multi-line string would break the export's heading (its second line
