@@ -183,6 +183,7 @@ def test_check_json_with_the_default_tagger(tmp_path):
     # a file of spaces and line breaks was "empty"; a Word file and random bytes were sent to `analyze`
     (b"  \n\t\n", "holds no words"), (b"PK\x03\x04\x14\x00\x06\x00" + bytes(40), "save the answer as plain text"),
     (bytes(range(256)) * 4, "not a text file; save the answer as UTF-8 text"),
+    (b"\x01\x00\x02\x00A\x00\x03\x00" * 200, "not a text file"),  # a nought every other byte, but no text
 ])
 def test_check_bad_text_gets_one_line(tmp_path, content, message):
     path = tmp_path / "answer.txt"

@@ -27,7 +27,7 @@ DOC = {
                 "unconfirmed_hesitations": []},
     "star": {**{p: {"present": p == "action", "share_words": 1.0 if p == "action" else 0.0, "share_time": None}
                 for p in ("situation", "task", "action", "result", "learning")}, "rating": 3, "sentences": [],
-             "feedback": []},
+             "feedback": [], "strengths": []},
 }
 
 

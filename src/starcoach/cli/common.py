@@ -178,7 +178,8 @@ def _quiet_stdout() -> None:
         pass
 
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+# C0 and C1 controls, and the two separators Python's splitlines() breaks a line at.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
 
 
 def say(message: str) -> None:
@@ -304,9 +305,10 @@ def warn_unlisted(store: Store) -> int:
         say(f"{plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} not in the takes "
             f"database {store.path}; run `starcoach doctor` to list {'them' if many else 'it'} again")
     if odd:
+        them = "them" if len(odd) > 1 else "it"
         say(f"{plural(len(odd), 'recording')} under {store.recordings} {'have names' if len(odd) > 1 else 'has a name'}"
-            f" the takes database cannot hold (not UTF-8 text): rename {'them' if len(odd) > 1 else 'it'}, then run "
-            "`starcoach doctor` to list them")
+            f" the takes database cannot hold (not UTF-8 text): rename {them}, then run `starcoach doctor` to list "
+            f"{them}")
     return unlisted
 
 

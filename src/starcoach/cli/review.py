@@ -28,17 +28,14 @@ def _output_target(path: Path, cfg, *, force: bool) -> Path:
 
 
 def _a_takes_audio(path: Path, cfg) -> str | None:
-    """"a take's audio" when the database lists PATH as one whatever its name: an import by an
-    earlier release kept its file's own suffix, so a take's audio may be called take-X.md."""
+    """"a take's audio" when the database lists PATH as one, whatever its name."""
     from ..takes.session import open_store
 
-    try:
-        target = Path(path).expanduser().resolve()
-    except (OSError, RuntimeError):  # a link loop: nothing of ours
-        return None
     with open_store(cfg) as store:
-        listed = {audio.resolve() for audio in store.indexed_paths()}
-    return "a take's audio" if target in listed else None
+        try:
+            return "a take's audio" if store.lists_audio(path) else None
+        except (OSError, RuntimeError):  # a link loop: nothing of ours
+            return None
 
 
 @app.command()

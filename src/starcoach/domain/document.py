@@ -49,9 +49,15 @@ _METRICS: dict[str, type | tuple[type, ...]] = {
     "i_count": int, "we_count": int, "action_i_count": int, "action_we_count": int, "fillers_lower_bound": bool,
     "unconfirmed_hesitations": list}
 _STAR: dict[str, type | tuple[type, ...]] = {**dict.fromkeys(PARTS, dict), "sentences": list, "feedback": list,
-                                              "rating": int}
+                                              "rating": int, "strengths": list}
 _PART: dict[str, type | tuple[type, ...]] = {"present": bool, "share_words": _NUMBER}
-_WORD: dict[str, type | tuple[type, ...]] = {"text": str, "start": _NUMBER, "end": _NUMBER}
+# The items of the lists, by what the report reads of them.
+_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "words": {"text": str, "start": _NUMBER, "end": _NUMBER, "filler": bool},
+    "fillers": {"text": str, "start": _NUMBER, "source": str},
+    "pauses": {"start": _NUMBER, "duration_s": _NUMBER, "long": bool}}
+_STAR_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "sentences": {"text": str, "label": str}, "feedback": {"severity": str, "message": str, "sentences": list}}
 
 
 def _typed(d: Any, fields: dict[str, type | tuple[type, ...]]) -> bool:
@@ -65,7 +71,9 @@ def whole_analysis(doc: Any) -> bool:
     """Whether a stored analysis has the shape of one: :data:`_FIELDS` and the fields under them,
     each of its type."""
     return (_typed(doc, _FIELDS) and _typed(doc["metrics"], _METRICS) and _typed(doc["star"], _STAR)
-            and all(_typed(doc["star"][p], _PART) for p in PARTS) and all(_typed(w, _WORD) for w in doc["words"]))
+            and len(doc["metrics"]["target_wpm"]) == 2 and all(_typed(doc["star"][p], _PART) for p in PARTS)
+            and all(_typed(item, fields) for key, fields in _ITEMS.items() for item in doc[key])
+            and all(_typed(item, fields) for key, fields in _STAR_ITEMS.items() for item in doc["star"][key]))
 
 
 def summary_columns(document: dict[str, Any]) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from ..analysis.star import StarReport
 from ..domain.document import no_speech_advice
 from ..domain.transcript import plural
 from ..domain.vocab import PARTS
-
 from ..takes.documents import new_take_document
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -22,7 +21,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.take import Take
 
 
-def _plain(text: object) -> str:
+def plain(text: object) -> str:
     """TEXT as Rich prints it literally: a file name, question or word holding "[/x]" or
     "[bold red]" was read as markup (the title lost it, and a closing tag stopped the report)."""
     from rich.markup import escape
@@ -59,18 +58,18 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     from rich.table import Table
     from rich.text import Text
 
-    title = _plain(doc.get("file") or "answer")
+    title = plain(doc.get("file") or "answer")
     if doc.get("take"):
         t = doc["take"]
-        title = f"take {t['id']}" + (f" · {t['question_id']}" if t.get("question_id") else "")
+        title = f"take {t['id']}" + (f" · {plain(t['question_id'])}" if t.get("question_id") else "")
         if t.get("question_text"):
-            console.print(f"[bold]Q:[/bold] {_plain(t['question_text'])}")
+            console.print(f"[bold]Q:[/bold] {plain(t['question_text'])}")
     if doc.get("analysed") is False:  # a take whose audio could not be analysed: nothing was heard or missed
         t = doc.get("take") or {}
         who = title[:1].upper() + title[1:]
         console.print(Panel(f"{who} has no analysis (status {t.get('status', 'failed')}): its audio "
                             f"could not be analysed when it was stored (too short, empty or unreadable).\n"
-                            f"Its audio ({doc['duration_s']:.1f} s) is kept in {_plain(t.get('audio_path', '?'))}.",
+                            f"Its audio ({doc['duration_s']:.1f} s) is kept in {plain(t.get('audio_path', '?'))}.",
                             title="starcoach", border_style="red"))
         return
     if doc["no_speech"]:
@@ -103,11 +102,11 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} "
                            f"(in the Action: {m['action_i_count']} and {m['action_we_count']})")
     if m["repetitions"]:
-        head.add_row("Repeats", ", ".join(f"\"{_plain(r['text'])} {_plain(r['text'])}\" at {_clock(r['start'])}"
+        head.add_row("Repeats", ", ".join(f"\"{plain(r['text'])} {plain(r['text'])}\" at {_clock(r['start'])}"
                                           for r in m["repetitions"][:6]))
     if m["hedges"]:
-        head.add_row("Hedges", ", ".join(f"{_plain(k)} ×{v}" for k, v in m["hedges"].items()))
-    head.add_row("Numbers", ", ".join(_plain(q["text"]) for q in m["quantities"][:10])
+        head.add_row("Hedges", ", ".join(f"{plain(k)} ×{v}" for k, v in m["hedges"].items()))
+    head.add_row("Numbers", ", ".join(plain(q["text"]) for q in m["quantities"][:10])
                  or "none — quantify your result")
     audio = doc.get("audio") or {}  # takes stored before the audio check have none
     if audio.get("warning"):
@@ -119,7 +118,7 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         text.append(w["text"] + " ", style="bold red" if w["filler"] else None)
     console.print(Panel(text, title="Transcript (fillers in red)", border_style="white"))
 
-    events = [(f["start"], _plain(f["text"]) + ("  (heard in the audio)" if f["source"] == "audio" else ""))
+    events = [(f["start"], plain(f["text"]) + ("  (heard in the audio)" if f["source"] == "audio" else ""))
               for f in doc["fillers"]]
     events += [(p["start"], f"[yellow]pause {p['duration_s']:.1f} s[/yellow]") for p in long_pauses]
     if events:
@@ -182,13 +181,13 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     )
     console.print(Panel(body, title=f"STAR structure  {present}", border_style="green"))
     lines = [f"[bold]Rating {star['rating']}/10[/bold]"]
-    lines += [f"[green]✓[/green] {_plain(s)}" for s in star["strengths"]]
+    lines += [f"[green]✓[/green] {plain(s)}" for s in star["strengths"]]
     for f in star["feedback"]:
         mark = {"missing": "[red]✗[/red]", "warning": "[yellow]![/yellow]",
                 "unclear": "[yellow]?[/yellow]"}.get(f["severity"], "[cyan]→[/cyan]")
         where = (f"  ({'sentence' if len(f['sentences']) == 1 else 'sentences'} "
                  f"{', '.join(str(i + 1) for i in f['sentences'])})" if f["sentences"] else "")
-        lines.append(f"{mark} {_plain(f['message'])}{where}")
+        lines.append(f"{mark} {plain(f['message'])}{where}")
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))
 
 
@@ -201,7 +200,7 @@ def render_models(infos: list["ModelInfo"], default: str, console: "Console") ->
     for m in infos:
         size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else "?"
         name = m.name + (" (default)" if m.name == default else "")
-        table.add_row(_plain(name), "yes" if m.ready else "no", size, m.source, _plain(m.path or ""))
+        table.add_row(plain(name), "yes" if m.ready else "no", size, m.source, plain(m.path or ""))
     console.print(table)
 
 
@@ -241,12 +240,12 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
     for t in takes:
         when = t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16]
         if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
-            table.add_row(str(t.id), when, _plain(t.question_id or "-"), "[dim]no speech[/dim]", "-", "-", "-", "-",
+            table.add_row(str(t.id), when, plain(t.question_id or "-"), "[dim]no speech[/dim]", "-", "-", "-", "-",
                           t.status)
             continue
         table.add_row(
             str(t.id), when,
-            _plain(t.question_id or "-"),
+            plain(t.question_id or "-"),
             f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
             f"{t.wpm:.0f}" if t.wpm is not None else "-",
             f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
@@ -264,7 +263,7 @@ def render_questions(questions: list, principles: dict[str, str], console: "Cons
     for col in ("id", "question", "principles"):
         table.add_column(col)
     for q in questions:
-        table.add_row(_plain(q.id), _plain(q.text), _plain(", ".join(principles.get(p, p) for p in q.principles)))
+        table.add_row(plain(q.id), plain(q.text), plain(", ".join(principles.get(p, p) for p in q.principles)))
     console.print(table)
 
 
@@ -279,7 +278,7 @@ def render_devices(devices: list, console: "Console") -> None:
         table.add_column(col)
     for d in devices:
         default = ", ".join(x for x, y in (("input", d.is_default_input), ("output", d.is_default_output)) if y)
-        table.add_row(str(d.index), _plain(d.name), str(d.inputs), str(d.outputs), f"{d.default_rate:.0f}", default)
+        table.add_row(str(d.index), plain(d.name), str(d.inputs), str(d.outputs), f"{d.default_rate:.0f}", default)
     console.print(table)
     if not any(d.inputs for d in devices):
         console.print("[red]No input device: connect a microphone.[/red]")
@@ -289,7 +288,7 @@ def countdown(question, seconds: int, console: "Console") -> None:
     import time
 
     if question is not None:
-        console.print(f"\n[bold]{_plain(question.text)}[/bold]")
+        console.print(f"\n[bold]{plain(question.text)}[/bold]")
     for n in range(seconds, 0, -1):
         console.print(f"  recording in {n}…", end="\r")
         time.sleep(1)
@@ -352,7 +351,7 @@ def ask_next(question, console: "Console") -> str:
         EOFError: standard input ended (Ctrl+D).
     """
     if question is not None and question.follow_ups:
-        console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + _plain(" / ".join(question.follow_ups)))
+        console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + plain(" / ".join(question.follow_ups)))
     answers = {"": "retake", "r": "retake", "retake": "retake", "n": "next", "next": "next", "q": "quit",
                "quit": "quit", "exit": "quit"}  # any case: "Q" and "retake" were refused
     while True:
@@ -374,5 +373,5 @@ def render_paths(paths: "Paths", console: "Console") -> None:
     for name, value in (("home", paths.home), ("config", paths.config_file), ("models", paths.models),
                         ("recordings", paths.recordings), ("database", paths.database),
                         ("questions", paths.questions or "(built-in only)")):
-        table.add_row(name, _plain(value))
+        table.add_row(name, plain(value))
     console.print(table)

@@ -130,8 +130,9 @@ def render_progress(points: list, target_wpm, target_length, console: "Console")
 def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console", *,
                     short: dict[str, list[int]] | None = None) -> None:
     """SHORT: per principle, the takes too short to tell a story (not counted as one)."""
-    from rich.markup import escape
     from rich.table import Table
+
+    from .report import plain
 
     table = Table(title="Stories practised per Leadership Principle (aim for 2–3)", header_style="bold")
     for col in ("principle", "stories", "takes", ""):
@@ -142,5 +143,5 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
         few = len((short or {}).get(key, ()))
         if few:
             mark += f" [dim](+{plural(few, 'take')} too short to count)[/dim]"
-        table.add_row(escape(names.get(key, key)), str(n), str(sum(len(g) for g in groups)), mark)
+        table.add_row(plain(names.get(key, key)), str(n), str(sum(len(g) for g in groups)), mark)
     console.print(table)

@@ -158,8 +158,8 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
             _restore_damaged(store, meta_file, indexed)
             continue
         audio = meta_file.parent / meta["audio"]
-        if audio in indexed:
-            continue
+        if audio in indexed or sidecar.partial_path(audio) in indexed:
+            continue  # (an import by an earlier release kept its suffix: its audio may be take-X.part)
         if _owned(meta.get("pid")):
             continue  # another process is writing this take right now
         part = sidecar.partial_path(audio)
@@ -186,9 +186,7 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
         meta = sidecar.read(sidecar.sidecar_path(final))
         if final in indexed or part in indexed or (meta and _owned(meta.get("pid"))) or not part.is_file() \
                 or part.is_symlink():
-            # (a folder or a link by that name is not ours to open or remove; and an earlier release
-            # kept an import's own suffix, so a take's audio itself may be called take-X.part)
-            continue
+            continue  # (a folder or a link by that name is not ours to open or remove; take-X.part: see above)
         if meta is None and not final.exists():
             kind = _part_kind(part)
             if kind == "unknown":

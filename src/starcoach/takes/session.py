@@ -239,8 +239,8 @@ def _indexed(store: Store, audio: Path) -> bool:
     """Whether a take lists AUDIO; when the database cannot say, True (the file stays for
     ``recover`` to index or remove, rather than a listed take losing its audio)."""
     try:
-        return audio.resolve() in {p.resolve() for p in store.indexed_paths()}
-    except (StarcoachError, OSError):
+        return store.lists_audio(audio)
+    except (StarcoachError, OSError, RuntimeError):
         return True
 
 

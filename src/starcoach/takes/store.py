@@ -329,6 +329,15 @@ class Store:
         """The audio file of every take (resolved as :meth:`get` does)."""
         return {self._audio_path(r[0]) for r in self.db.execute("SELECT audio_path FROM takes")}
 
+    def lists_audio(self, path: Path) -> bool:
+        """Whether a take's audio is ``path``, links followed, whatever its name (an import by an
+        earlier release kept its file's own suffix: take-X.md).
+
+        Raises:
+            OSError, RuntimeError: the path cannot be resolved (a link loop).
+        """
+        return Path(path).expanduser().resolve() in {p.resolve() for p in self.indexed_paths()}
+
     def _ids_after_unlisted(self) -> None:
         """Give the next new take an id above those that recordings no take points to still keep
         in their metadata (a database emptied or lost, not yet rebuilt by ``doctor``): the

@@ -58,8 +58,10 @@ def read_answer(path: str | Path) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16 with its byte-order mark); "
-                             "save it as UTF-8 text") from None
+        raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16); save it as UTF-8 text") from None
+    # binary data can look like UTF-16 with no mark (a nought every other byte): text has no controls
+    if encoding in ("utf-16-le", "utf-16-be") and any(not c.isprintable() and c not in "\t\n\r\f" for c in text):
+        raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
     # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
     if encoding.startswith("utf-16") and sum(c.isascii() for c in text) < len(text) / 2:
         raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
