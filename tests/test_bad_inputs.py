@@ -655,15 +655,25 @@ def test_samples_that_are_not_numbers_are_silence_and_every_document_is_strict_j
     sf.write(path, x, 16000, subtype="FLOAT")
     from starcoach.audio.decode import load_audio
 
-    samples = load_audio(path).samples
+    audio = load_audio(path)
+    samples = audio.samples
     assert np.isfinite(samples).all() and np.abs(samples).max() <= 1.0
     assert samples[30000:40000].std() == pytest.approx(0.01, rel=0.1)  # the rest is what the file holds
+    assert audio.damaged_samples == 4150
     for command in (["analyze", path, "--json"], ["import", path, "--json"]):
         result = run(*command)
         assert result.exit_code == 3, result.output  # only noise in it: no speech, said so
         quality = strict(result.stdout)["audio"]
         assert quality["snr_db"] is None or np.isfinite(quality["snr_db"])
+        # and the report says so: the file was analysed as if nothing were wrong (an audit's)
+        assert "damaged" in quality["problems"] and not quality["reliable"], quality
+        assert quality["damaged_share"] == pytest.approx(4150 / 48000, abs=1e-4)
+        assert "8.65% of the file's samples were not numbers (damaged), read as silence" in quality["warning"]
     assert strict(run("show", "3", "--json").stdout)["take"]["id"] == 3
+    fine = tmp_path / "fine.wav"
+    sf.write(fine, np.nan_to_num(x, nan=0.0, posinf=0.0, neginf=0.0), 16000, subtype="FLOAT")
+    quality = strict(run("analyze", fine, "--json").stdout)["audio"]
+    assert "damaged" not in quality["problems"] and quality["damaged_share"] == 0.0
 
 _RETYPED = {"a count null": ("metrics", "fillers_per_min", None), "a count as text": ("metrics", "filler_count", "3"),
             "a rating as a number with a fraction": ("star", "rating", 6.5),

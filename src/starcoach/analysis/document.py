@@ -128,7 +128,8 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
             "background_voice_share": q.background_voice_share,
             "silent_input": [{"start": a, "end": b} for a, b in q.silent_input],
             "other_language": None if q.other_language is None else
-            {"code": q.other_language[0], "probability": q.other_language[1]}}
+            {"code": q.other_language[0], "probability": q.other_language[1]},
+            "damaged_share": q.damaged_share}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:

@@ -126,11 +126,11 @@ class Analyzer:
             for i in range(0, len(audio.samples), block):
                 transcriber.feed(audio.samples[i:i + block])
             return self.finish_live(transcriber, source=str(path))
-        return self.analyze_samples(audio.samples, source=str(path), started=t0)
+        return self.analyze_samples(audio.samples, source=str(path), started=t0, damaged=audio.damaged_samples)
 
     def analyze_samples(self, samples: np.ndarray, *, source: str | None = None,
-                        started: float | None = None) -> Analysis:
-        """Analyse 16 kHz mono samples already in memory (a recording, a decoded file)."""
+                        started: float | None = None, damaged: int = 0) -> Analysis:
+        """Analyse 16 kHz mono samples in memory (a recording, a decoded file: DAMAGED were no numbers)."""
         t0 = started if started is not None else time.perf_counter()
         levels = speech_activity(samples, SAMPLE_RATE)
         voice = None
@@ -147,7 +147,7 @@ class Analyzer:
         transcript, audio_fillers, unconfirmed = result
         t_analyze = time.perf_counter()
         return _finish(transcript, activity, audio_fillers, unconfirmed, self.options, self.model, source,
-                       (t0, t_transcribe, t_analyze), signal_stats(samples))
+                       (t0, t_transcribe, t_analyze), replace(signal_stats(samples), damaged=damaged))
 
     def live_transcriber(self, *, realtime: bool = True) -> LiveTranscriber:
         """A :class:`~starcoach.asr.live.LiveTranscriber` for a recording (loads the model

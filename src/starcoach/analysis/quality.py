@@ -95,6 +95,8 @@ class AudioQuality:
             that was cut off (:data:`SILENT_INPUT_S`; problem "silent_input").
         other_language: (code, probability) of the language Whisper heard instead of the one it
             was set to decode in, when :data:`OTHER_LANGUAGE_P` or more (problem "other_language").
+        damaged_share: share of the file's samples that were not numbers (NaN or infinite) and
+            were read as silence (problem "damaged" when any: what was said there is lost).
     """
 
     speech_dbfs: float | None
@@ -106,6 +108,7 @@ class AudioQuality:
     background_voice_share: float | None = None
     silent_input: tuple[tuple[float, float], ...] = ()
     other_language: tuple[str, float] | None = None
+    damaged_share: float = 0.0
 
     @property
     def reliable(self) -> bool:
@@ -132,6 +135,9 @@ class AudioQuality:
             rest = replace(self, problems=tuple(p for p in self.problems if p != "silent_input"), silent_input=())
             return lead + " Also: " + str(rest.warning).removeprefix("Audio quality: ")
         why, todo = [], []
+        if "damaged" in self.problems:
+            why.append(f"{self.damaged_share:.2%} of the file's samples were not numbers (damaged), read as silence")
+            todo.append("exporting the file again from where it came")
         if "noisy" in self.problems:
             todo.append("a quieter room, or the microphone closer")
             if self.snr_db is not None and round(self.snr_db) <= 0:
@@ -230,6 +236,9 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         problems.append("quiet")
     if clipped > CLIPPED_SHARE:
         problems.append("clipped")
+    damaged = stats.damaged / stats.samples if stats.samples else 0.0
+    if stats.damaged:  # a file with samples that are no numbers (a float WAV a program wrote badly)
+        problems.insert(0, "damaged")
     others = background_voice_share(words, activity.voice) if activity.voice else None
     if others is not None and others >= BACKGROUND_VOICE_SHARE and "noisy" not in problems:
         problems.append("voices")
@@ -249,4 +258,5 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         background_voice_share=None if others is None else round(others, 3),
         silent_input=cut,
         other_language=other,
+        damaged_share=round(damaged, 6),
     )

@@ -141,11 +141,14 @@ class SignalStats:
         peak: largest absolute sample value (1.0 is full scale).
         clipped: number of samples at or above :data:`CLIP_LEVEL`.
         samples: number of samples seen.
+        damaged: of those, samples a decoded file held that were not numbers (NaN or infinite),
+            silence now (:attr:`~starcoach.audio.decode.Audio.damaged_samples`).
     """
 
     peak: float
     clipped: int
     samples: int
+    damaged: int = 0
 
 
 def signal_stats(samples: np.ndarray) -> SignalStats:

@@ -53,12 +53,15 @@ class Audio:
         source_channels: channel count of the file before down-mixing.
         channel_used: the channel kept when the channels cancelled when mixed
             (inverted phase); None when they were mixed.
+        damaged_samples: samples (at :data:`SAMPLE_RATE`) that were not numbers (NaN or
+            infinite) and are silence in ``samples``.
     """
 
     samples: np.ndarray
     source_rate: int
     source_channels: int
     channel_used: int | None = None
+    damaged_samples: int = 0
 
     @property
     def duration_s(self) -> float:
@@ -233,21 +236,22 @@ def load_audio(path: str | Path, *, max_seconds: float = MAX_SECONDS) -> Audio:
     except ImportError as exc:  # pragma: no cover - a broken install
         raise AudioError(f"cannot decode audio: PyAV is not installed ({exc}); run scripts/setup.sh") from None
     try:
-        samples, rate, channels, loudest = _decode(path, av, max_seconds=max_seconds, channel=None)
+        samples, rate, channels, loudest, damaged = _decode(path, av, max_seconds=max_seconds, channel=None)
         if loudest is not None:
             del samples  # the mix is silence; decode again keeping the louder channel
-            samples = _decode(path, av, max_seconds=max_seconds, channel=loudest)[0]
+            samples, _, _, _, damaged = _decode(path, av, max_seconds=max_seconds, channel=loudest)
     except AudioError:
         raise
     except MemoryError:
         raise AudioError(f"{path}: not enough memory to decode it; free some or split the file") from None
     except Exception as exc:  # noqa: BLE001 - any decoder failure is a file we cannot read
         raise AudioError(f"{path}: not a readable audio file ({type(exc).__name__}: {_reason(exc)})") from None
-    return Audio(samples=samples, source_rate=rate, source_channels=channels, channel_used=loudest)
+    return Audio(samples=samples, source_rate=rate, source_channels=channels, channel_used=loudest,
+                 damaged_samples=damaged)
 
 
 def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
-            ) -> tuple[np.ndarray, int, int, int | None]:
+            ) -> tuple[np.ndarray, int, int, int | None, int]:
     """One pass over the file: the mix of its channels (or only ``channel``).
 
     Returns:
@@ -314,6 +318,7 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     del buf
     # A float file can hold samples that are not numbers (NaN, infinite): damaged samples are
     # silence, or every figure computed from them (level, SNR) is not a number either.
+    good = len(samples)
     if not np.isfinite(np.dot(samples, samples)):  # one pass, no temporary (overflow only costs the loop)
         good = 0
         for i in range(0, len(samples), 1 << 20):  # in blocks: whole-file masks would raise the peak
@@ -329,7 +334,7 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
         # Per channel, the mix of equal channels keeps their energy; inverted ones cancel.
         if mix_energy < _CANCELLED * float(energy.max()):
             loudest = int(np.argmax(energy))
-    return samples, int(source_rate), int(source_channels), loudest
+    return samples, int(source_rate), int(source_channels), loudest, len(samples) - good
 
 
 # A compressed file holding this much less than its header's exact length is cut off (encoders'
