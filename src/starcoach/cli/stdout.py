@@ -47,5 +47,8 @@ def write_utf8(text: str) -> None:
         sys.stdout.write(text)
         return
     sys.stdout.flush()
-    buffer.write(text.encode("utf-8"))
+    data = memoryview(text.encode("utf-8"))
+    while data:  # a pipe whose reader left takes part of a write and says so by its count, not an error
+        written = buffer.write(data)
+        data = data[written if written is not None else len(data):]
     buffer.flush()
