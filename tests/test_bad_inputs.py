@@ -1930,3 +1930,35 @@ def test_an_html_export_of_a_take_whose_audio_is_gone_says_what_to_do(stored):
     line = one_line(run("export", "1", "-f", "html", "-o", "-"), 1)
     assert "is missing" in line and "starcoach doctor" in line and "other formats need no audio" in line, line
     assert run("export", "1", "-f", "json", "-o", "-").exit_code == 0
+
+
+def test_an_export_cut_short_by_a_reader_that_left_exits_141(tmp_path, home):
+    """`export 1 --format html -o - | head -c 10`: one write took the pipe's 64 KB of a page of
+    hundreds, the rest was never written, and the exit was 0 (a short count, not an error, is how
+    the pipe said so): `set -o pipefail` was told the page was whole."""
+    import subprocess
+    import sys
+
+    noise = (np.random.default_rng(0).standard_normal(16000 * 20) * 0.05).astype(np.float32)
+    sf.write(tmp_path / "hiss.wav", noise, 16000)
+    assert run("import", tmp_path / "hiss.wav").exit_code == 3  # no speech: stored, and said so
+    p = subprocess.Popen([sys.executable, "-m", "starcoach", "export", "1", "--format", "html", "-o", "-"],
+                         stdout=subprocess.PIPE, stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
+    assert p.stdout is not None and p.stderr is not None
+    assert p.stdout.read(10) == b"<!doctype "
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    assert p.wait(timeout=120) == 141 and err == "", (p.returncode, err)
+
+
+def test_recover_leaves_a_partial_file_no_metadata_names_that_is_no_recording(stored):
+    """"a partial file it cannot read or repair … is left as it is" (README), yet random bytes named
+    notes.wav.part or take-102100.flac.part, with no metadata, were removed as "a partial copy"."""
+    folder = Path(stored[0]["audio_path"]).parent
+    mine = {folder / "notes.wav.part": os.urandom(5000), folder / "take-102100.flac.part": os.urandom(5000)}
+    for path, data in mine.items():
+        path.write_bytes(data)
+    result = run("recover")
+    assert result.exit_code == 0, result.output
+    assert {p: p.read_bytes() for p in mine} == mine
+    assert snapshot() == stored

@@ -187,16 +187,16 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
         if final in indexed or part in indexed or (meta and _owned(meta.get("pid"))) or not part.is_file() \
                 or part.is_symlink():
             continue  # (a folder or a link by that name is not ours to open or remove; take-X.part: see above)
-        if meta is None and not final.exists():
-            kind = _part_kind(part)
-            if kind == "unknown":
-                continue
-            if kind == "recording":
+        if meta is None:
+            if not final.exists() and _part_kind(part) == "recording":
                 part.replace(final)  # nothing says what it was: its audio is kept, as a take
                 result = _index(store, analyzer, final, {"source": "record"}, gone)
                 if result is not None:
                     results.append(result)
-                continue
+            # Else no metadata says it is starcoach's (an import writes its metadata before its copy):
+            # a file one cannot read as a recording, perhaps someone's own, is left as it is (the
+            # README says so; "notes.wav.part" of random bytes was removed as "a partial copy").
+            continue
         part.unlink(missing_ok=True)
         gone.append(Removed(part, None, "a partial copy"))
     for tmp in root.glob(f"*/.*{sidecar.SUFFIX}.tmp"):
