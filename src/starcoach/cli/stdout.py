@@ -50,5 +50,7 @@ def write_utf8(text: str) -> None:
     data = memoryview(text.encode("utf-8"))
     while data:  # a pipe whose reader left takes part of a write and says so by its count, not an error
         written = buffer.write(data)
+        if written == 0:  # no progress: never loop on it
+            raise BrokenPipeError(errno.EPIPE, "standard output took nothing more")
         data = data[written if written is not None else len(data):]
     buffer.flush()
