@@ -289,7 +289,7 @@ def warn_unlisted(store: Store) -> int:
     """Say on stderr how many recordings the database does not list (a new, emptied or
     replaced database file loses the rows, never the audio) and that `doctor` lists them; and
     which takes an interruption left unfinished, for `recover`."""
-    from ..takes.recovery import abandoned, not_a_take, unlisted_audio
+    from ..takes.recovery import abandoned, holdable_name, not_a_take, unlisted_audio
 
     left = [t.id for t in abandoned(store)]
     if left:
@@ -298,7 +298,7 @@ def warn_unlisted(store: Store) -> int:
     found = [a for a in unlisted_audio(store) if not_a_take(a) is None]  # doctor names the others
     # A name that is not UTF-8 the database cannot hold, and doctor says so: "run doctor" sent the
     # user to and fro. Such a file is to be renamed first.
-    odd = [a for a in found if os.fsencode(a.name).decode("utf-8", "replace") != a.name]
+    odd = [a for a in found if not holdable_name(a)]
     unlisted = len(found) - len(odd)
     if unlisted:
         many = unlisted != 1

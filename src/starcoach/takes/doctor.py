@@ -27,10 +27,9 @@ from ..domain.errors import AudioError, RecordingError, StarcoachError, StoreErr
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import Removed, Restored, not_a_take, recover, unlisted_audio
+from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
-from .store_errors import read_only_disk
 from .take import Take
 
 
@@ -169,14 +168,8 @@ def _raise_if_not_damage(db: Path, exc: sqlite3.Error) -> None:
     file SQLite cannot open (its folder's permissions, a read-only disk with no -shm beside it).
     Moving such a database aside would lose nothing broken and start an empty one."""
     low = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and any(w in low for w in ("locked", "busy")):
-        raise store_error(db, exc) from None
-    if isinstance(exc, sqlite3.OperationalError) and "unable to open" in low:
-        if read_only_disk(db):
-            raise StoreError(f"the takes database {db} is on a read-only disk: `doctor` can neither check it "
-                             "nor rebuild it there; remount it writable and run `starcoach doctor` again") from None
-        raise StoreError(f"cannot open the takes database {db} ({exc}); it was left as it is: check the "
-                         "permissions of the file and its folder, then run `starcoach doctor` again") from None
+    if isinstance(exc, sqlite3.OperationalError) and any(w in low for w in ("locked", "busy", "unable to open")):
+        raise store_error(db, exc) from None  # its line for each, as every other command says it
 
 
 def _schema_problems(con: sqlite3.Connection) -> list[str]:
@@ -268,8 +261,8 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
     database cannot hold is named in PROBLEMS instead)."""
     added = []
     for audio in unlisted_audio(store):  # an import still analysing adds its own row
-        shown = os.fsencode(audio).decode("utf-8", "backslashreplace")
-        if shown != str(audio):
+        if not holdable_name(audio):
+            shown = os.fsencode(audio).decode("utf-8", "backslashreplace")
             problems.append(f"{shown}: its name is not UTF-8 text, which the takes database cannot hold; rename "
                             "it and run `starcoach doctor` again (its audio is kept)")
             continue

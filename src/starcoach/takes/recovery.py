@@ -20,6 +20,7 @@ either complete and playable or gone with its files.
 
 from __future__ import annotations
 
+import os
 import time
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -89,6 +90,12 @@ def unlisted_audio(store: Store) -> list[Path]:
             if not _owned((sidecar.read(sidecar.sidecar_path(audio)) or {}).get("pid"))]
 
 
+def holdable_name(audio: Path) -> bool:
+    """Whether the file's name is UTF-8 text, as the takes database must hold it (a name in another
+    encoding reaches Python with stand-ins for its bytes)."""
+    return os.fsencode(audio).decode("utf-8", "replace") == str(audio)
+
+
 def not_a_take(audio: Path) -> AudioError | None:
     """Why a file under recordings/ that no take lists is no take's audio: no take's metadata
     names it and it does not open as audio (a note saved as .wav, an empty file); None when it
@@ -107,8 +114,6 @@ def not_a_take(audio: Path) -> AudioError | None:
 def _owned(pid: object) -> bool:
     """Whether another running starcoach process owns the take (a pid a damaged metadata file
     holds as text, or none, owns nothing)."""
-    import os
-
     return type(pid) is int and pid > 0 and pid != os.getpid() and alive(pid)
 
 
