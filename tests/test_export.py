@@ -123,6 +123,18 @@ def test_word_diff_marks_what_changed():
     assert ops == [("equal", "I fixed the"), ("insert", "flaky"), ("equal", "bug"), ("delete", "quickly")]
 
 
+def test_word_diff_shows_a_changed_number():
+    """"4.8%" and "48%", "2.5" and "25" were one word to the diff (the point was stripped with the
+    punctuation): a retake's Result off by a factor of ten showed as unchanged."""
+    ops = word_diff("It fell by 4.8%, which saved 2.5 million by 9:30.".split(),
+                    "It fell by 48%, which saved 25 million by 930.".split())
+    assert [op for op in ops if op[0] != "equal"] == [("delete", "4.8%,"), ("insert", "48%,"), ("delete", "2.5"),
+                                                       ("insert", "25"), ("delete", "9:30."), ("insert", "930.")]
+    # case and the punctuation around a word still do not count, nor a thousands comma
+    assert word_diff('"Costs fell 1,200 dollars."'.split(), "costs fell 1200 dollars".split()) == \
+        [("equal", "costs fell 1200 dollars")]
+
+
 def test_group_stories_tells_retellings_from_new_stories():
     def told(text):
         return {"words": [{"text": w, "filler": False} for w in text.split()]}
@@ -580,3 +592,38 @@ def test_the_page_names_its_marks_in_page_text_and_says_no_speech_once():
 
     lighter, darker = sorted((luminance(filler), luminance(now)), reverse=True)
     assert (lighter + 0.05) / (darker + 0.05) >= 4.5
+
+
+def test_an_untouched_export_reads_as_its_take_its_marked_fillers_left_out():
+    """`check` of an untouched Markdown export read the fillers the export marks ("*So*, *um*,
+    deliver…") as words, and two of seven takes tried came back with another verdict than their
+    own (a Task opening "So, um, deliver" read as Action: "No Task" under a Task heading)."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.export import to_markdown
+
+    doc = spoken_doc()
+    doc["words"][4:5] = [{"text": "So,", "start": 1.8, "end": 2.0, "prob": 0.9, "filler": True},
+                         {"text": "um,", "start": 2.0, "end": 2.4, "prob": 0.9, "filler": True},
+                         {"text": "I", "start": 2.4, "end": 2.5, "prob": 0.9, "filler": True},
+                         {"text": "mean,", "start": 2.5, "end": 2.6, "prob": 0.9, "filler": True}]
+    doc["words"][-1] = {**doc["words"][-1], "text": "90%,"}
+    doc["words"].append({"text": "uh.", "start": 5.3, "end": 5.6, "prob": 0.9, "filler": True})
+    md = to_markdown(doc)
+    assert "*So*, *um*, *I* *mean*, I rewrote the pool." in md and "90%, *uh*." in md, md
+    texts = [s.text for s in check_text(md).sentences]
+    assert texts == ["Last year checkout failed.", "I rewrote the pool.", "Errors fell 90%."], texts
+    # the same words in a file the export did not write are the writer's own: kept
+    own = "Last year checkout failed. *So* I rewrote the pool. Errors fell 90%."
+    assert "So I rewrote the pool." in [s.text for s in check_text(own).sentences]
+    # and in an export, words the user put in bold stay
+    assert "**Quickly** I rewrote the pool." not in md
+    bold = md.replace("*So*, *um*, *I* *mean*, I rewrote", "**Quickly** I rewrote")
+    assert "Quickly I rewrote the pool." in [s.text for s in check_text(bold).sentences]
+
+
+def test_a_level_trend_is_drawn_level_not_at_the_floor():
+    """Four answers with every STAR part drew "▁▁▁▁", the same as four with none."""
+    from starcoach.output.review import _spark
+
+    assert _spark([4.0, 4.0, 4.0, 4.0]) == "▄▄▄▄" and _spark([4.0]) == "▄"
+    assert _spark([0.0, None, 4.0]) == "▁ █"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..domain.transcript import Word, join_words
+from ..domain.transcript import Word, join_words, without_fillers
 from ..domain.vocab import PARTS
 
 _PART_NAMES = {
@@ -113,8 +113,24 @@ def strip_export(text: str) -> tuple[str, bool]:
         # Its line of figures in any shape, above the first part: a line the user italicised in the
         # answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
         head, sep, body = text.partition("\n## ")
-        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + body
+        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + \
+            "\n".join(_without_export_fillers(line) for line in body.split("\n"))
     return text, exported
+
+
+# The export marks each filler it keeps as a word in single asterisks, its punctuation after
+# ("*So*, *um*, deliver…"; "*I* *mean*"): read as words, they made an untouched export of a take
+# check otherwise than the take (a Task opening "So, um, deliver…" read as Action). In an export,
+# such a word is the speaker's filler and goes as the take's analysis left it out, the text mended.
+_EXPORT_FILLER = re.compile(r"\*([^*\s]+)\*([^\w\s*]*)")
+
+
+def _without_export_fillers(line: str) -> str:
+    if "*" not in line:
+        return line
+    marks = [(_EXPORT_FILLER.fullmatch(token), token) for token in line.split()]
+    words = [{"text": m.group(1) + m.group(2) if m else token, "filler": m is not None} for m, token in marks]
+    return join_words(w["text"] for w in without_fillers(words))
 
 
 def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segment]:

@@ -32,6 +32,35 @@ def _continues(before: str, token: str) -> bool:
     return ampersand or before.endswith("-") or token[0] in ".,%-:;!?')"
 
 
+def without_fillers(words: list[dict]) -> list[dict]:
+    """The words with the fillers left out (``--clean``), the text mended where one stood: "I, um,
+    ran" reads "I ran", and "Um, my task" at a sentence's start reads "My task"."""
+    out: list[dict] = []
+    capital = False  # a filler that opened a sentence gives its capital to the next word
+    comma_at: int | None = None  # the word whose comma a filler took ("I, um, ran")...
+    for w in words:
+        if w["filler"]:
+            if out and w["text"].endswith(",") and out[-1]["text"].endswith(","):
+                out[-1] = {**out[-1], "text": out[-1]["text"][:-1]}
+                comma_at = len(out) - 1
+            elif out and w["text"].endswith((".", "!", "?")) and not out[-1]["text"].endswith((".", "!", "?")):
+                out[-1] = {**out[-1], "text": out[-1]["text"].rstrip(",;:") + w["text"][-1]}  # "held, uh." ends
+            opens = not out or out[-1]["text"].endswith((".", "!", "?"))
+            capital = capital or (opens and w["text"][:1].isupper())
+            continue
+        if capital and w["text"][:1].islower():
+            w = {**w, "text": w["text"][:1].upper() + w["text"][1:]}
+        if comma_at is not None and _CLAUSE_OPENER.match(w["text"]):  # ...gives it back between clauses:
+            out[comma_at] = {**out[comma_at], "text": out[comma_at]["text"] + ","}  # "replica, um, I added"
+        capital, comma_at = False, None
+        out.append(w)
+    return out
+
+
+# A word that opens a clause of its own: a comma before a filler stays when one follows it.
+_CLAUSE_OPENER = re.compile(r"(?i)(?:i|we|they|he|she|you|and|but|so|then)\b")
+
+
 def merge_fragments(words) -> tuple["Word", ...]:
     """Glue the recogniser's word pieces into the words a reader sees.
 

@@ -125,8 +125,7 @@ def content_words(doc: dict[str, Any]) -> list[str]:
 
 def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
     """A word-level diff: runs of ("equal" | "delete" | "insert", text)."""
-    norm = lambda ws: [re.sub(r"[^\w%$']", "", w.lower()) for w in ws]  # noqa: E731
-    matcher = difflib.SequenceMatcher(a=norm(a), b=norm(b), autojunk=False)
+    matcher = difflib.SequenceMatcher(a=[_diff_key(w) for w in a], b=[_diff_key(w) for w in b], autojunk=False)
     out: list[tuple[str, str]] = []
     for op, i1, i2, j1, j2 in matcher.get_opcodes():
         if op == "equal":
@@ -137,6 +136,13 @@ def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
             if j2 > j1:
                 out.append(("insert", join_words(b[j1:j2])))
     return out
+
+
+def _diff_key(word: str) -> str:
+    """A word as the diff compares it: case and the punctuation around it do not count, what is
+    inside it does ("4.8%" is not "48%", "2.5" not "25", "9:30" not "930"; "1,200" is "1200")."""
+    word = re.sub(r"(?<=\d),(?=\d{3}\b)", "", word.lower())
+    return re.sub(r"^[^\w%$]+|[^\w%$]+$", "", word)
 
 
 # --- progress and coverage ----------------------------------------------------------
@@ -177,6 +183,13 @@ MIN_STORY_WORDS = 8
 def is_a_story(signature: frozenset[str]) -> bool:
     """Whether a take says enough to be told apart as a story (:data:`MIN_STORY_WORDS`)."""
     return len(signature) >= MIN_STORY_WORDS
+
+
+def tells_a_story(doc: dict[str, Any]) -> bool:
+    """Whether a take's analysis says enough to count as an answer: not a false start ("let me
+    start again") or fillers alone, which coverage counts as no story, and compare and progress
+    leave out of a question's or a principle's run of takes."""
+    return is_a_story(story_signature(doc))
 
 
 def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35) -> bool:
