@@ -55,6 +55,10 @@ def test_user_questions_are_added_and_override(home):
     assert by_id["deep-1"]["text"] == "My own wording."
     only = json.loads(runner.invoke(app, ["questions", "--lp", "think big", "--json"]).stdout)
     assert "mine-1" in {q["id"] for q in only}
+    # filters that together match nothing say so (a table of headers alone read as a list that failed)
+    none = runner.invoke(app, ["questions", "--lp", "think big", "--theme", "conflict"])
+    assert none.exit_code == 0 and none.stdout.startswith("No questions match (of ") and "┃" not in none.stdout
+    assert json.loads(runner.invoke(app, ["questions", "--lp", "think big", "--theme", "conflict", "--json"]).stdout) == []
 
 
 def test_a_broken_user_file_is_one_clear_error(tmp_path):

@@ -111,7 +111,40 @@ def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unkno
     assert "75%" in row and "changed" in row and "same" not in row, row
 
 
-def test_the_takes_list_fits_80_columns_and_gives_speaking_time():
+@pytest.fixture
+def utc(monkeypatch):
+    """This process's clock set to UTC (the takes list shows times on the local clock)."""
+    import time
+
+    monkeypatch.setenv("TZ", "UTC")
+    time.tzset()
+    yield
+    monkeypatch.undo()
+    time.tzset()
+
+
+def test_the_takes_list_shows_every_take_on_one_clock(utc):
+    """A take made under another UTC offset (after travelling, or a change of summer time) showed
+    its own clock: "03:18" listed below an earlier "11:17"."""
+    from datetime import datetime
+
+    from starcoach.output.report import render_takes
+    from starcoach.takes.store import Take
+
+    year = datetime.now().year
+    takes = [Take(id=i, question_id="frugal-1", question_text=None, principle=None, started_at=stamp, duration_s=30.0,
+                  audio_path=f"{i}.wav", source="record", status="complete", overflows=0, stopped_by=None,
+                  model="base", wpm=140.0, fillers_per_min=1.0, filler_count=1, long_pause_count=0,
+                  speaking_span_s=25.0, star_rating=8, star_parts_present=4)
+             for i, stamp in ((1, f"{year}-12-06T11:17:00+00:00"), (2, f"{year}-12-06T03:18:30-08:00"),
+                              (3, "not a time"))]
+    console = Console(record=True, width=80, color_system=None)
+    render_takes(takes, console)
+    rows = {ln.split()[0]: ln for ln in console.export_text().splitlines() if ln.split()[:1] in (["1"], ["2"], ["3"])}
+    assert "12-06 11:17" in rows["1"] and "12-06 11:18" in rows["2"] and "not a time" in rows["3"], rows
+
+
+def test_the_takes_list_fits_80_columns_and_gives_speaking_time(utc):
     from datetime import datetime
 
     from starcoach.output.report import render_takes
@@ -224,3 +257,17 @@ def test_the_structure_numbers_its_sentences_as_the_notes_cite_them():
     body = [line.strip("│").rstrip() for line in panel if line.startswith("│")]
     wrapped = [line for line in body if line and not re.match(r"^ [A-Z]+ ·|^\s+\d+ ", line)]
     assert wrapped and all(line.startswith(" " * 5) for line in wrapped), wrapped
+
+
+def test_the_numbers_row_says_how_many_more_it_leaves_out():
+    """The row stopped at ten numbers unsaid (an answer's Result figures come last, and went)."""
+    doc = stored(2)
+    doc["metrics"]["quantities"] = [{"text": f"{n} days", "start": float(n), "end": n + 0.5} for n in range(1, 17)]
+
+    def numbers_row():
+        console = Console(record=True, width=240, color_system=None)
+        render_document(doc, console)
+        return next(ln for ln in console.export_text().splitlines() if "Numbers" in ln)
+    assert "9 days, 10 days … and 6 more" in numbers_row() and "11 days" not in numbers_row()
+    doc["metrics"]["quantities"] = doc["metrics"]["quantities"][:10]
+    assert "10 days" in numbers_row() and "more" not in numbers_row()

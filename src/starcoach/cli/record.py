@@ -35,7 +35,7 @@ def questions(
         print_json([q.document() for q in found])
     else:
         with report_console() as console:
-            render_questions(found, bank.principles, console)
+            render_questions(found, bank.principles, console, among=len(bank.questions))
 
 
 @app.command()

@@ -9,7 +9,7 @@ import typer
 
 from ..domain.errors import StarcoachError
 from ..domain.transcript import plural
-from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console,
+from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
                      settings, warn_unlisted)
 from .stdout import write_utf8
 
@@ -59,8 +59,12 @@ def compare(
             listed = store.list(question_id=question)
             check_question(cfg, question, listed)
             ids = [t.id for t in listed if t.spoke]  # takes of silence or noise alone: nothing to compare
+            ids, short = _answers(store, ids)
+            if short:  # a retake measured against "let me start again" meant nothing
+                _left_out(short)
             if len(ids) < 2:
-                fail(f"question {question!r} has {plural(len(ids), 'analysed take')} with speech; compare needs two")
+                fail(f"question {question!r} has {plural(len(ids), 'analysed answer')} "
+                     f"{'long enough to compare' if short else 'with speech'}; compare needs two")
         elif take_a is not None and take_b is not None:
             if take_a == take_b:
                 fail(f"take {take_a} against itself: give two different takes", 2)
@@ -114,13 +118,39 @@ def progress(
     with open_store(cfg) as store:
         listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         warn_unlisted(store)
+        _, short = _answers(store, [t.id for t in listed if t.spoke])
     check_question(cfg, question, listed)
-    points = progress_points(listed)
+    if short:
+        _left_out(short)
+    points = progress_points([t for t in listed if t.id not in short])
     with report_console() as console:
-        render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console)
+        render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console,
+                        filtered=bool(question or lp))
     if chart is not None:
         svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
+
+
+def _answers(store, ids: list[int]) -> tuple[list[int], list[int]]:
+    """IDS split into takes that tell an answer and those too short to (a false start, fillers
+    alone: coverage counts them as no story). A take whose analysis cannot be read stays with
+    the answers: `show` and `compare` name it."""
+    from ..takes.compare import tells_a_story
+
+    answers: list[int] = []
+    short: list[int] = []
+    for i in ids:
+        try:
+            doc = store.document(i)
+        except StarcoachError:
+            doc = None
+        (short if doc is not None and not tells_a_story(doc) else answers).append(i)
+    return answers, short
+
+
+def _left_out(short: list[int]) -> None:
+    typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (a false start, or fillers "
+               f"alone), as `coverage` leaves them: {', '.join(map(str, short))}", err=True)
 
 
 # File suffixes of formats export does not write: a name ending in one of them is refused, not
@@ -203,11 +233,13 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
     by_lp: dict[str, list[tuple[int, dict]]] = {key: [] for key in bank.principles}
+    damaged = []
     with open_store(cfg) as store:
         for t in store.list():
             try:
                 doc = store.document(t.id)
-            except StarcoachError:  # a damaged analysis (`doctor` fixes it): count the others
+            except StarcoachError:  # a damaged analysis (`doctor` fixes it): count the others, and say so
+                damaged.append(t.id)
                 continue
             if doc is None or doc.get("no_speech"):
                 continue
@@ -223,3 +255,6 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
     else:
         with report_console() as console:
             render_coverage(stories, bank.principles, console, short=short)
+    if damaged:  # the count above is short of them: a silent undercount is a wrong figure
+        say(f"not counted: {plural(len(damaged), 'take')} ({', '.join(map(str, damaged))}) whose stored analysis "
+            "is damaged; `starcoach doctor` analyses their audio again, then run `coverage` again")

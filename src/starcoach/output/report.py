@@ -102,12 +102,11 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} "
                            f"(in the Action: {m['action_i_count']} and {m['action_we_count']})")
     if m["repetitions"]:
-        head.add_row("Repeats", ", ".join(f"\"{plain(r['text'])} {plain(r['text'])}\" at {_clock(r['start'])}"
-                                          for r in m["repetitions"][:6]))
+        head.add_row("Repeats", _some([f"\"{plain(r['text'])} {plain(r['text'])}\" at {_clock(r['start'])}"
+                                       for r in m["repetitions"]], 6))
     if m["hedges"]:
         head.add_row("Hedges", ", ".join(f"{plain(k)} ×{v}" for k, v in m["hedges"].items()))
-    head.add_row("Numbers", ", ".join(plain(q["text"]) for q in m["quantities"][:10])
-                 or "none — quantify your result")
+    head.add_row("Numbers", _some([plain(q["text"]) for q in m["quantities"]], 10) or "none — quantify your result")
     audio = doc.get("audio") or {}  # takes stored before the audio check have none
     if audio.get("warning"):
         head.add_row("Audio", Text(audio["warning"], style="yellow"))
@@ -210,6 +209,25 @@ def render_take_result(result, console: "Console", question=None) -> None:
     render_document(new_take_document(result.document, result.take_id, result.audio_path, question), console)
 
 
+def _some(items: list[str], n: int) -> str:
+    """The first N of ITEMS, and how many more there are (the row cut a Result's figures off unsaid)."""
+    more = f" … and {len(items) - n} more" if len(items) > n else ""
+    return ", ".join(items[:n]) + more
+
+
+def _local_time(stamp: str) -> str:
+    """A take's start, stored with the UTC offset of where it was made, as this machine's clock
+    reads it now: one clock down the list (a take made under another offset, after travelling or
+    a change of summer time, read "03:18" below an earlier "11:18"). Unreadable: as stored."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+    except (TypeError, ValueError):
+        return str(stamp).replace("T", " ")
+    return (moment.astimezone() if moment.tzinfo else moment).isoformat(sep=" ", timespec="minutes")
+
+
 def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, among: int | None = None) -> None:
     """AMONG: how many takes there are in all, when TAKES are those a filter (--question, --lp) chose."""
     from rich.table import Table
@@ -238,7 +256,8 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
         else:
             table.add_column(col, no_wrap=True)
     for t in takes:
-        when = t.started_at.replace("T", " ")[5 if t.started_at.startswith(this_year) else 0:16]
+        when = _local_time(t.started_at)
+        when = when[5 if when.startswith(this_year) else 0:16]
         if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
             table.add_row(str(t.id), when, plain(t.question_id or "-"), "[dim]no speech[/dim]", "-", "-", "-", "-",
                           t.status)
@@ -256,9 +275,13 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
     console.print(table)
 
 
-def render_questions(questions: list, principles: dict[str, str], console: "Console") -> None:
+def render_questions(questions: list, principles: dict[str, str], console: "Console", *, among: int = 0) -> None:
+    """AMONG: how many questions there are in all, when QUESTIONS are those --lp or --theme chose."""
     from rich.table import Table
 
+    if not questions:  # a header alone read as a list that failed to load
+        console.print(f"No questions match (of {plural(among, 'question')} in all; `starcoach questions` lists them).")
+        return
     table = Table(header_style="bold", show_lines=False)
     for col in ("id", "question", "principles"):
         table.add_column(col)

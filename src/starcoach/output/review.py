@@ -98,14 +98,18 @@ def _spark(values: list[float | None]) -> str:
         return ""
     lo, hi = min(known), max(known)
     ticks = "▁▂▃▄▅▆▇█"
-    return "".join(" " if v is None else ticks[int((v - lo) / (hi - lo or 1) * (len(ticks) - 1))] for v in values)
+    if hi == lo:  # a level line: drawn at the floor, four answers with every STAR part looked like none
+        return "".join(" " if v is None else ticks[len(ticks) // 2 - 1] for v in values)
+    return "".join(" " if v is None else ticks[int((v - lo) / (hi - lo) * (len(ticks) - 1))] for v in values)
 
 
-def render_progress(points: list, target_wpm, target_length, console: "Console") -> None:
+def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False) -> None:
+    """FILTERED: only some takes were asked for (a question, a principle)."""
     from rich.table import Table
 
     if not points:
-        console.print("No analysed takes with speech yet.")
+        console.print("No analysed takes with speech match (`starcoach takes` lists them all)." if filtered else
+                      "No analysed takes with speech yet.")
         return
     table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
     for col in ("metric", "first", "latest", "best", "trend"):
