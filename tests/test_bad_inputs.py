@@ -1935,6 +1935,20 @@ def test_an_html_export_of_a_take_whose_audio_is_gone_says_what_to_do(stored):
     assert run("export", "1", "-f", "json", "-o", "-").exit_code == 0
 
 
+@pytest.mark.parametrize("damage", ["text", "cut"])
+def test_an_html_export_of_a_take_whose_audio_is_damaged_points_to_doctor(stored, damage):
+    """It gave the advice for a file given to `analyze` ("a written answer goes to `starcoach
+    check`", "copy it again from where it came"): a stored take is doctor's to name."""
+    audio = Path(stored[0]["audio_path"])
+    keep = audio.read_bytes()
+    audio.write_bytes(b"junk" if damage == "text" else keep[:1000])
+    line = one_line(run("export", "1", "-f", "html", "-o", "-"), 1)
+    assert line.startswith(f"starcoach: take 1's audio {audio} cannot be read ("), line
+    assert "`starcoach doctor` names the takes whose audio is damaged" in line and "check`" not in line, line
+    assert "copy it again" not in line and run("export", "1", "-f", "json", "-o", "-").exit_code == 0
+    assert audio.read_bytes() == (b"junk" if damage == "text" else keep[:1000])  # left as it was
+
+
 def test_an_export_cut_short_by_a_reader_that_left_exits_141(tmp_path, home):
     """`export 1 --format html -o - | head -c 10`: one write took the pipe's 64 KB of a page of
     hundreds, the rest was never written, and the exit was 0 (a short count, not an error, is how

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..domain.errors import StarcoachError
+from ..domain.errors import AudioError, StarcoachError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
                      settings, warn_unlisted)
@@ -210,7 +210,13 @@ def export(
             fail(f"take {take}'s audio {record_.audio_path} is missing, and the page plays it: put the file back, "
                  "or run `starcoach doctor`; the other formats need no audio")
 
-        content = to_html(doc, load_audio(record_.audio_path).samples, SAMPLE_RATE)
+        try:
+            samples = load_audio(record_.audio_path).samples
+        except AudioError as exc:  # the advice for a file given to `analyze` ("copy it again…") fits no take
+            what = str(exc).removeprefix(f"{record_.audio_path}: ").split("; ")[0]
+            fail(f"take {take}'s audio {record_.audio_path} cannot be read ({what}), and the page plays it: "
+                 "`starcoach doctor` names the takes whose audio is damaged; the other formats need no audio")
+        content = to_html(doc, samples, SAMPLE_RATE)
     elif fmt == "json":
         content = ex.to_json(doc)
     else:
