@@ -453,6 +453,9 @@ def test_clean_exports_mend_the_text_where_a_filler_stood():
     assert [w["text"] for w in without_fillers(said)] == \
         ["My", "task", "was", "hard.", "I", "ran", "it,", "and", "it", "held."]
     assert to_text({"words": said}, clean=True) == "My task was hard. I ran it, and it held.\n"
+    # a filler in lower case opening the answer, or a sentence, gives the capital too
+    lower = words("um,", "last", "year", "it", "broke.", "uh", "then", "I", "fixed", "it.")
+    assert to_text({"words": lower}, clean=True) == "Last year it broke. Then I fixed it.\n"
     assert to_text({"words": said}) == "Um, my task was hard. I, um, ran it, and uh, it held, uh.\n"
     # between two clauses the comma stays ("replica I added" ran them together)
     two = words("I", "restarted", "the", "replica,", "um,", "um,", "I", "added", "an", "index.", "Yeah,", "uh,",

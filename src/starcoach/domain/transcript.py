@@ -46,7 +46,7 @@ def without_fillers(words: list[dict]) -> list[dict]:
             elif out and w["text"].endswith((".", "!", "?")) and not out[-1]["text"].endswith((".", "!", "?")):
                 out[-1] = {**out[-1], "text": out[-1]["text"].rstrip(",;:") + w["text"][-1]}  # "held, uh." ends
             opens = not out or out[-1]["text"].endswith((".", "!", "?"))
-            capital = capital or (opens and w["text"][:1].isupper())
+            capital = capital or opens  # "um, last year…" opening the answer left it in lower case
             continue
         if capital and w["text"][:1].islower():
             w = {**w, "text": w["text"][:1].upper() + w["text"][1:]}
