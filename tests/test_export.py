@@ -130,9 +130,14 @@ def test_word_diff_shows_a_changed_number():
                     "It fell by 48%, which saved 25 million by 930.".split())
     assert [op for op in ops if op[0] != "equal"] == [("delete", "4.8%,"), ("insert", "48%,"), ("delete", "2.5"),
                                                        ("insert", "25"), ("delete", "9:30."), ("insert", "930.")]
-    # case and the punctuation around a word still do not count, nor a thousands comma
+    # a sign or a currency before a figure counts too
+    assert [op for op in word_diff("moved -5% and €2.5".split(), "moved +5% and 2.5".split()) if op[0] != "equal"] == \
+        [("delete", "-5%"), ("insert", "+5%"), ("delete", "€2.5"), ("insert", "2.5")]
+    # case and punctuation elsewhere still do not count, nor a thousands comma
     assert word_diff('"Costs fell 1,200 dollars."'.split(), "costs fell 1200 dollars".split()) == \
         [("equal", "costs fell 1200 dollars")]
+    assert word_diff("We hired 1,000s in the U.S. by e-mail".split(), "We hired 1000s in the US by email".split()) == \
+        [("equal", "We hired 1000s in the US by email")]
 
 
 def test_group_stories_tells_retellings_from_new_stories():
@@ -615,13 +620,23 @@ def test_an_untouched_export_reads_as_its_take_its_marked_fillers_left_out():
     assert "*So*, *um*, *I* *mean*, I rewrote the pool." in md and "90%, *uh*." in md, md
     texts = [s.text for s in check_text(md).sentences]
     assert texts == ["Last year checkout failed.", "I rewrote the pool.", "Errors fell 90%."], texts
+    # the checklist ticked off and deleted (and no placeholder left): its figures line still says export
+    cut = re.sub(r"<!-- missing: [^>]*-->", "", md.split("## Coach's checklist")[0])
+    assert [s.text for s in check_text(cut).sentences] == texts
     # the same words in a file the export did not write are the writer's own: kept
     own = "Last year checkout failed. *So* I rewrote the pool. Errors fell 90%."
     assert "So I rewrote the pool." in [s.text for s in check_text(own).sentences]
-    # and in an export, words the user put in bold stay
-    assert "**Quickly** I rewrote the pool." not in md
-    bold = md.replace("*So*, *um*, *I* *mean*, I rewrote", "**Quickly** I rewrote")
-    assert "Quickly I rewrote the pool." in [s.text for s in check_text(bold).sentences]
+    # in an export, the user's own words in asterisks or bold, labels and bullets stay as written
+    edited = md.replace("*So*, *um*, *I* *mean*, I rewrote the pool.",
+                        "I would *never* skip tests, so **now** I rewrote the pool.\n"
+                        "- We *finally* added load tests - *before* the sale, *um*, ran.")
+    edited = edited.replace("<!-- missing: add your task here -->", "*Task:* My job was to get checkout back up.")
+    got = [(s.text, s.label) for s in check_text(edited).sentences]
+    said = [t for t, _ in got]
+    assert "I would *never* skip tests, so **now** I rewrote the pool." not in said  # markup goes, words stay:
+    assert "I would never skip tests, so now I rewrote the pool." in said, got
+    assert "We finally added load tests - before the sale ran." in said, got  # mended as --clean mends
+    assert ("My job was to get checkout back up.", "task") in got, got
 
 
 def test_a_level_trend_is_drawn_level_not_at_the_floor():

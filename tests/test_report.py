@@ -112,14 +112,19 @@ def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unkno
 
 
 @pytest.fixture
-def utc(monkeypatch):
+def utc():
     """This process's clock set to UTC (the takes list shows times on the local clock)."""
+    import os
     import time
 
-    monkeypatch.setenv("TZ", "UTC")
+    before = os.environ.get("TZ")
+    os.environ["TZ"] = "UTC"
     time.tzset()
     yield
-    monkeypatch.undo()
+    if before is None:
+        del os.environ["TZ"]
+    else:
+        os.environ["TZ"] = before
     time.tzset()
 
 
@@ -137,11 +142,13 @@ def test_the_takes_list_shows_every_take_on_one_clock(utc):
                   model="base", wpm=140.0, fillers_per_min=1.0, filler_count=1, long_pause_count=0,
                   speaking_span_s=25.0, star_rating=8, star_parts_present=4)
              for i, stamp in ((1, f"{year}-12-06T11:17:00+00:00"), (2, f"{year}-12-06T03:18:30-08:00"),
-                              (3, "not a time"))]
+                              (3, "not a time"), (4, "0001-01-01T00:30:00+05:00"))]
     console = Console(record=True, width=80, color_system=None)
     render_takes(takes, console)
-    rows = {ln.split()[0]: ln for ln in console.export_text().splitlines() if ln.split()[:1] in (["1"], ["2"], ["3"])}
+    rows = {ln.split()[0]: ln for ln in console.export_text().splitlines() if ln.split()[:1] in (["1"], ["2"], ["3"],
+                                                                                                    ["4"])}
     assert "12-06 11:17" in rows["1"] and "12-06 11:18" in rows["2"] and "not a time" in rows["3"], rows
+    assert "0001-01-01 00:30" in rows["4"], rows  # out of range on this clock: as stored, not a crash
 
 
 def test_the_takes_list_fits_80_columns_and_gives_speaking_time(utc):

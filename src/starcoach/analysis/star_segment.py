@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass
 
 from ..domain.transcript import Word, join_words, without_fillers
-from ..domain.vocab import PARTS
+from ..domain.vocab import DISCOURSE_FILLERS, PARTS, is_filled_pause
 
 _PART_NAMES = {
     "s": "situation", "situation": "situation", "situations": "situation", "context": "situation",
@@ -107,30 +107,47 @@ def strip_export(text: str) -> tuple[str, bool]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    figures = bool(_EXPORT_FIGURES.search(text))
     text = _EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:
         text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
         # Its line of figures in any shape, above the first part: a line the user italicised in the
         # answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
         head, sep, body = text.partition("\n## ")
-        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + \
-            "\n".join(_without_export_fillers(line) for line in body.split("\n"))
+        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + body
+    if exported or figures:  # its checklist ticked off and deleted, its fillers are still its marks
+        text = "\n".join(_without_export_fillers(line) for line in text.split("\n"))
     return text, exported
 
 
 # The export marks each filler it keeps as a word in single asterisks, its punctuation after
 # ("*So*, *um*, deliver…"; "*I* *mean*"): read as words, they made an untouched export of a take
-# check otherwise than the take (a Task opening "So, um, deliver…" read as Action). In an export,
-# such a word is the speaker's filler and goes as the take's analysis left it out, the text mended.
+# check otherwise than the take (a Task opening "So, um, deliver" read as Action). In an export,
+# such a word that can be a filler (a filled pause, a discourse filler, alone or as its pair) is
+# the speaker's and goes, as the take's analysis left it out; the user's own words in asterisks
+# ("*never*", "*Result:*") and the rest of the line stay as written.
 _EXPORT_FILLER = re.compile(r"\*([^*\s]+)\*([^\w\s*]*)")
 
 
 def _without_export_fillers(line: str) -> str:
     if "*" not in line:
         return line
-    marks = [(_EXPORT_FILLER.fullmatch(token), token) for token in line.split()]
-    words = [{"text": m.group(1) + m.group(2) if m else token, "filler": m is not None} for m, token in marks]
-    return join_words(w["text"] for w in without_fillers(words))
+    tokens = line.split()
+    marks = [_EXPORT_FILLER.fullmatch(t) for t in tokens]
+    bare = [m.group(1).lower() if m else "" for m in marks]
+    filler = [False] * len(tokens)
+    for i, m in enumerate(marks):
+        if m and not filler[i]:
+            pair = i + 1 < len(tokens) and marks[i + 1] is not None and not m.group(2) and \
+                f"{bare[i]} {bare[i + 1]}" in DISCOURSE_FILLERS
+            if pair:
+                filler[i] = filler[i + 1] = True
+            elif is_filled_pause(bare[i]) or bare[i] in DISCOURSE_FILLERS:
+                filler[i] = True
+    if not any(filler):
+        return line
+    words = [{"text": m.group(1) + m.group(2) if f and m else t, "filler": f} for t, m, f in zip(tokens, marks, filler)]
+    return line[:len(line) - len(line.lstrip())] + " ".join(w["text"] for w in without_fillers(words))
 
 
 def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segment]:

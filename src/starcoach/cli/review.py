@@ -125,7 +125,7 @@ def progress(
     points = progress_points([t for t in listed if t.id not in short])
     with report_console() as console:
         render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console,
-                        filtered=bool(question or lp))
+                        filtered=bool(question or lp), left_out=len(short))
     if chart is not None:
         svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
@@ -149,8 +149,11 @@ def _answers(store, ids: list[int]) -> tuple[list[int], list[int]]:
 
 
 def _left_out(short: list[int]) -> None:
-    typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (a false start, or fillers "
-               f"alone), as `coverage` leaves them: {', '.join(map(str, short))}", err=True)
+    from ..takes.compare import MIN_STORY_WORDS
+
+    typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
+               f"words that name things: a false start, fillers alone), as `coverage` leaves them: "
+               f"{', '.join(map(str, short))} (`compare A B` compares any two)", err=True)
 
 
 # File suffixes of formats export does not write: a name ending in one of them is refused, not
@@ -214,6 +217,8 @@ def export(
             samples = load_audio(record_.audio_path).samples
         except AudioError as exc:  # the advice for a file given to `analyze` ("copy it again…") fits no take
             what = str(exc).removeprefix(f"{record_.audio_path}: ").split("; ")[0]
+            if what.startswith(("cannot read it (", "not enough memory", "cannot decode audio")):
+                raise  # the disk's, the machine's or the install's: its own advice holds
             fail(f"take {take}'s audio {record_.audio_path} cannot be read ({what}), and the page plays it: "
                  "`starcoach doctor` names the takes whose audio is damaged; the other formats need no audio")
         content = to_html(doc, samples, SAMPLE_RATE)

@@ -22,6 +22,11 @@ FILLER_PROMPT = "Um, uh, hmm, er, ah."
 # The common written spellings of a filled pause, for code that looks tokens up in a set.
 FILLED_PAUSE_SPELLINGS = frozenset("um umm uh uhh er erm ah hmm mm mhm".split())
 
+# The discourse fillers the filler finder can mark (analysis/fillers.py decides when a word is
+# one: "I like" is not), lower case; for code that reads words it marked, as an export's *like*.
+DISCOURSE_FILLERS = frozenset({"like", "you know", "i mean", "basically", "actually", "literally", "sort of",
+                               "kind of", "so"})
+
 # The two kinds of filler.
 FILLED = "filled_pause"
 DISCOURSE = "discourse"

@@ -8,7 +8,6 @@ unless told to. The HTML page is :mod:`.html_page`.
 from __future__ import annotations
 
 import html
-import re
 from pathlib import Path
 from typing import Any
 

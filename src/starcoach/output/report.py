@@ -223,9 +223,9 @@ def _local_time(stamp: str) -> str:
 
     try:
         moment = datetime.fromisoformat(stamp)
-    except (TypeError, ValueError):
+        return (moment.astimezone() if moment.tzinfo else moment).isoformat(sep=" ", timespec="minutes")
+    except (TypeError, ValueError, OverflowError, OSError):  # year 1 or 9999 moved out of range
         return str(stamp).replace("T", " ")
-    return (moment.astimezone() if moment.tzinfo else moment).isoformat(sep=" ", timespec="minutes")
 
 
 def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, among: int | None = None) -> None:

@@ -103,13 +103,17 @@ def _spark(values: list[float | None]) -> str:
     return "".join(" " if v is None else ticks[int((v - lo) / (hi - lo) * (len(ticks) - 1))] for v in values)
 
 
-def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False) -> None:
-    """FILTERED: only some takes were asked for (a question, a principle)."""
+def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False,
+                    left_out: int = 0) -> None:
+    """FILTERED: only some takes were asked for (a question, a principle); LEFT_OUT: takes too
+    short to tell a story, not points."""
     from rich.table import Table
 
     if not points:
-        console.print("No analysed takes with speech match (`starcoach takes` lists them all)." if filtered else
-                      "No analysed takes with speech yet.")
+        console.print(f"No analysed takes long enough to tell a story{' match' if filtered else ''} "
+                      f"({plural(left_out, 'shorter one')} left out; `starcoach takes` lists them all)."
+                      if left_out else "No analysed takes with speech match (`starcoach takes` lists them all)."
+                      if filtered else "No analysed takes with speech yet.")
         return
     table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
     for col in ("metric", "first", "latest", "best", "trend"):

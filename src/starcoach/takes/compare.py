@@ -139,10 +139,16 @@ def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
 
 
 def _diff_key(word: str) -> str:
-    """A word as the diff compares it: case and the punctuation around it do not count, what is
-    inside it does ("4.8%" is not "48%", "2.5" not "25", "9:30" not "930"; "1,200" is "1200")."""
-    word = re.sub(r"(?<=\d),(?=\d{3}\b)", "", word.lower())
-    return re.sub(r"^[^\w%$]+|[^\w%$]+$", "", word)
+    """A word as the diff compares it: case and punctuation do not count ("U.S." is "us",
+    "e-mail" "email"), but what makes a figure does: a point, comma, colon or slash between
+    digits ("4.8%" is not "48%", "9:30" not "930"; "1,200" is "1200"), a sign or a currency
+    before one ("-5%" is not "+5%", "€2.5" not "2.5")."""
+    word = re.sub(r"(?<=\d),(?=\d{3}(?!\d))", "", word.lower())
+    kept = [c for i, c in enumerate(word)
+            if c.isalnum() or c in "%$€£¥_'"
+            or (c in ".,:/" and 0 < i < len(word) - 1 and word[i - 1].isdigit() and word[i + 1].isdigit())
+            or (c in "+-−±" and i + 1 < len(word) and word[i + 1].isdigit() and (i == 0 or not word[i - 1].isalnum()))]
+    return "".join(kept).strip("'_")
 
 
 # --- progress and coverage ----------------------------------------------------------
