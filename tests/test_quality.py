@@ -247,6 +247,11 @@ def test_another_language_heard_with_confidence_makes_the_counts_unreliable():
     # a real English recording whose first window Whisper could not place (its top: Nynorsk, 0.243)
     unsure = audio_quality(act, stats, heard=("nn", 0.243))
     assert unsure.problems == () and unsure.other_language is None and unsure.warning is None
+    # Latin is what Whisper names speech it cannot place (English said with another language's
+    # sounds, 0.55-0.96): nobody's answer, never "another language"
+    assert audio_quality(act, stats, heard=("la", 0.93)).problems == ()
+    # a short answer is placed less surely: 0.6 is enough (0.7 left 0.6-0.7 answers in German unnamed)
+    assert audio_quality(act, stats, heard=("de", 0.64)).other_language == ("de", 0.64)
 
 
 @pytest.mark.slow
@@ -255,6 +260,10 @@ def test_another_language_heard_with_confidence_makes_the_counts_unreliable():
            "jetzt in unter einer Sekunde, und die Supportanfragen sind um vierzig Prozent gesunken.", "de"),
     ("en-us", "Last year I led the migration of our billing system. Invoices now load in under a second, "
               "and support tickets dropped by forty percent.", None),
+    # English said with Polish sounds: Whisper heard "Latin" at 0.86-0.96 and the answer was told it
+    # was in another language, though most of its words came back right
+    ("pl", "Last year I was working in a small team that looked after our payments app. Customers complained "
+           "that their invoices arrived late every single month.", None),
 ])
 def test_an_answer_in_another_language_is_named_and_an_english_one_is_not(tmp_path, voice, text, code):
     path = tmp_path / "answer.wav"
