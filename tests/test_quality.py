@@ -11,8 +11,8 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NOISY_SNR_DB, audio_quality,
-                                        background_voice_share)
+from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NOISY_SNR_DB, SNR_FLOOR_DB,
+                                        audio_quality, background_voice_share)
 from starcoach.audio.activity import frame_levels, signal_stats, speech_activity
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
@@ -53,6 +53,18 @@ def test_the_noise_line_reads_right_whichever_is_louder(snr, says):
     x = _bursts(-20.0) + coloured_noise("pink", 12.0, -70.0)
     q = replace(audio_quality(speech_activity(x, RATE), signal_stats(x)), snr_db=snr, problems=("noisy",))
     assert says in q.warning
+
+
+def test_a_voice_no_louder_than_the_background_is_buried_not_99_db_under():
+    """A voice in brown noise at 0 dB: its voiced stretches measured -21.4 dBFS, the background
+    -20.8, and the report said "background noise 99 dB louder than the voice" (snr_db -99.2)."""
+    speech = _bursts(-20.0)
+    noise = coloured_noise("pink", len(speech) / RATE, -20.0, seed=3)
+    loud = noise * 3.0  # the background over the voiced stretches' level
+    activity = replace(speech_activity(speech, RATE), frame_db=frame_levels(speech + loud, RATE))
+    q = audio_quality(activity, signal_stats(speech + loud))
+    assert q.snr_db == SNR_FLOOR_DB and "noisy" in q.problems, q
+    assert "the voice buried in background noise as loud as it, or louder" in q.warning and "99" not in q.warning
 
 
 def test_clean_audio_is_reliable_and_says_nothing():

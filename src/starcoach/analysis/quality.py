@@ -22,6 +22,9 @@ from ..audio.activity import HOP_S, Activity, SignalStats
 # 10 dB is the noisiest level they were validated at (`make eval-noise`, docs/accuracy.md), and
 # in white noise at 10 dB they no longer hold. A judgement from those figures, not a fitted value.
 NOISY_SNR_DB = 10.0
+# The lowest ratio the estimate gives: under it the voiced stretches are hardly louder than the
+# background, and a figure such as -40 dB would be the subtraction's noise, not a measurement.
+SNR_FLOOR_DB = -10.0
 # Speech quieter than this (RMS of the voiced stretches) is a microphone too far or turned down.
 QUIET_SPEECH_DBFS = -45.0
 # More than this share of the samples at full scale is audible clipping.
@@ -149,7 +152,9 @@ class AudioQuality:
             todo.append("exporting the file again from where it came")
         if "noisy" in self.problems:
             todo.append("a quieter room, or the microphone closer")
-            if self.snr_db is not None and round(self.snr_db) <= 0:
+            if self.snr_db is not None and self.snr_db <= SNR_FLOOR_DB:
+                why.append("the voice buried in background noise as loud as it, or louder")
+            elif self.snr_db is not None and round(self.snr_db) <= 0:
                 why.append("background noise as loud as the voice" if round(self.snr_db) == 0 else
                            f"background noise {-self.snr_db:.0f} dB louder than the voice")
             else:
@@ -235,7 +240,10 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     snr = None
     if speech is not None and noise is not None:
         ps, pn = 10 ** (speech / 10), 10 ** (noise / 10)
-        snr = float(10 * np.log10(max(ps - pn, 1e-12) / pn))
+        # background subtracted; where the voiced stretches are no louder than the background the
+        # voice is buried and how deep cannot be told: SNR_FLOOR_DB (it read -99 dB: "background
+        # noise 99 dB louder than the voice", for a voice in brown noise at 0 dB)
+        snr = max(SNR_FLOOR_DB, float(10 * np.log10(max(ps - pn, 1e-12) / pn)))
     peak = float(20 * np.log10(stats.peak)) if stats.peak > 0 else -120.0
     clipped = stats.clipped / stats.samples if stats.samples else 0.0
     problems = []
