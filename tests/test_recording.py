@@ -305,6 +305,30 @@ def test_after_a_timed_take_at_a_terminal_the_first_answer_to_the_prompt_counts(
         proc.wait(timeout=20)  # the first "q" ends the session
         assert proc.returncode == 0, proc.stderr.read()
 
+def test_a_take_stopped_before_the_first_sound_asks_what_next_and_ends_no_session(pulse):
+    """Enter at the cue, before the microphone had sent anything (a device slow to start; here
+    nobody feeds the virtual one): "nothing was recorded …; try again", exit 1, and the practice
+    session was over, where the README says Enter and Ctrl+C in `practice` ask what next."""
+    proc, master = _practice_at_a_terminal()
+    try:
+        seen = _read_until(proc, "", "Recording.")
+        assert "Recording." in seen, seen[-2000:]
+        os.write(master, b"\n")
+        seen = _read_until(proc, seen, "(q)uit")
+        assert "Nothing was recorded: the take stopped before the microphone's first sound arrived" in \
+            " ".join(seen.split()), \
+            (seen[-2000:], proc.stderr.read() if proc.poll() is not None else "")
+        os.write(master, b"q\n")
+        proc.wait(timeout=30)
+        assert proc.returncode == 0, proc.stderr.read()
+        assert runner.invoke(app, ["takes", "--json"]).stdout.strip() == "[]"  # no take, none half-made
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+        os.close(master)
+
+
 def test_at_a_terminal_the_take_starts_with_its_cue_and_keys_typed_before_it_do_not_stop_it(pulse):
     """"Recording." was printed 0.7-1.1 s before the microphone opened (the device looked up and the
     live transcriber made after it): an answer begun at the cue lost its first second. And an Enter
@@ -401,20 +425,31 @@ def test_no_input_device_is_one_clear_line(tmp_path):
         assert "starcoach import" in lines[0]
 
 
-def test_practice_shows_what_changed_since_the_last_take_of_the_question(pulse):
-    """A retake is judged against the last take of its question: the figures side by side."""
-    first = runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"])
-    assert first.exit_code == 0, first.output
-    run = Run("practice", "--question", "deep-1", "--seconds", "8")
+def test_practice_shows_what_changed_since_the_last_take_of_the_question(pulse, tmp_path):
+    """A retake is judged against the last take of its question that tells a story: the figures
+    side by side. A false start between them ("Um, so, I", then Enter) is passed over: against it,
+    the retake read "better" on every row."""
+    import soundfile as sf
+
+    from tests.conftest import espeak
+
+    answer = espeak("Last spring our checkout service failed during the holiday sale. I rebuilt the connection "
+                    "pool and added an alert, and errors fell by ninety percent.", tmp_path, name="answer")
+    sf.write(tmp_path / "answer.wav", answer, 16000)
+    sf.write(tmp_path / "false-start.wav", espeak("Um, so, I", tmp_path, name="start"), 16000)
+    for name in ("answer.wav", "false-start.wav"):
+        stored = runner.invoke(app, ["import", str(tmp_path / name), "--question", "deep-1"])
+        assert stored.exit_code == 0, stored.output
+    run = Run("practice", "--question", "deep-1", "--seconds", f"{len(answer) / 16000 + 2:.1f}")
     run.wait_recording()
-    feeder = pulse.feed(speech(), lead_s=0.5)
+    feeder = pulse.feed(answer, lead_s=0.5)
     try:
         code, out, err = run.finish()
     finally:
         feeder.stop()
     assert code == 0, err
     assert "Against your last take of this question (take 1)" in out, out
-    assert "fillers per minute" in out and "starcoach compare 1 2" in out
+    assert "fillers per minute" in out and "starcoach compare 1 3" in out
 
 
 def test_unknown_device_index_lists_what_exists(pulse):
@@ -516,3 +551,23 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
         assert "(q)uit" not in rest
     new = [t for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout) if t["id"] not in before]
     assert len(new) == 1 and new[0]["status"] == "complete" and new[0]["stopped_by"] == "interrupt", new
+
+
+def test_an_interrupt_while_the_report_is_shown_names_the_take_it_kept(pulse, monkeypatch):
+    """Ctrl+C as the report began printed "starcoach: interrupted" alone: with the report cut off
+    before its title, the take read as lost, though it was stored and complete."""
+    import starcoach.output.report as report
+
+    def cut_short(*args, **kwargs):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(report, "render_take_result", cut_short)
+    feeder = pulse.feed(speech(), lead_s=0.5)
+    try:
+        result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "4"])
+    finally:
+        feeder.stop()
+    assert result.exit_code == 130, result.output
+    said = [ln for ln in result.stderr.splitlines() if ln.startswith("starcoach:")]
+    assert said == ["starcoach: interrupted while the report was shown; take 1 is stored (`starcoach show 1`)"], \
+        result.stderr
+    assert show(1)["take"]["status"] == "complete"

@@ -72,6 +72,12 @@ def test_counts_of_one_read_in_the_singular():
 def test_no_speech_says_what_to_do(take_id):
     text = rendered(stored(take_id))
     assert "No speech found" in text and "starcoach devices" in text
+    # a take stopped at the cue (0.4 s) was told to check the microphone and speak closer to it
+    at_once = {**stored(take_id), "duration_s": 0.4}
+    at_once["audio"] = {**(at_once.get("audio") or {}), "problems": []}
+    text = " ".join(rendered(at_once).split())
+    assert "(0.4 s of audio)" in text and "stopped before anything could be said" in text, text
+    assert "speak closer" not in text and "starcoach devices" not in text
 
 
 @pytest.mark.parametrize("colour, no_color", [(None, False), ("truecolor", True), ("truecolor", False)])

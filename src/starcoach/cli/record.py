@@ -13,8 +13,9 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.questions import Question
     from ..takes.session import TakeResult
 
+from ..domain.errors import Interrupted, NothingRecorded
 from ..domain.trace import mark
-from .common import (app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
+from .common import (Terminated, app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
                      positive_seconds, print_json, question_from, report_console, say, settings)
 
 
@@ -109,10 +110,14 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
             ready = (lambda: countdown(q, cfg.record.countdown_s, console)) if shown else None
             result = record_take(cfg, store, q, device=device, seconds=seconds, interactive=at_terminal,
                                  on_tick=tick, on_start=cue, before_start=ready, analyzer=analyzer)
-    if json_out and result.document is not None:
-        print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
-    elif result.analysis is not None:
-        render_take_result(result, console, q)
+    try:
+        if json_out and result.document is not None:
+            print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
+        elif result.analysis is not None:
+            render_take_result(result, console, q)
+    except (KeyboardInterrupt, Terminated) as exc:  # "interrupted" alone, the report cut short, read as a lost take
+        raise Interrupted(f"interrupted while the report was shown; take {result.take_id} is stored (`starcoach "
+                          f"show {result.take_id}`)", 130 if isinstance(exc, KeyboardInterrupt) else 143) from None
     silent = result.document is None or result.document.get("no_speech")
     if result.error:
         say(f"recording stopped: {result.error}; the audio captured so far is kept in {result.audio_path}")
@@ -165,6 +170,11 @@ def practice(
         except typer.Exit as exc:
             if exc.exit_code != 3 or not interactive() or isinstance(exc, _Ended):  # no speech: offer a retake
                 raise
+        except NothingRecorded:  # stopped at the cue, before the microphone's first sound: no take, and
+            if not interactive():  # no reason to end the session ("try again" said, and no way to)
+                raise
+            console.print("[yellow]Nothing was recorded: the take stopped before the microphone's first sound "
+                          "arrived, so there is no take.[/yellow]")
         if not interactive():
             return
         drop_typed_ahead()  # keys typed while recording or while the report came ("q", a second Enter) answered it
@@ -182,19 +192,28 @@ def practice(
 
 def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console) -> None:
     """After a take with speech: what changed since the last take of the same question (a
-    retake now, or the last session's), the figures only (`compare` shows the words)."""
+    retake now, or the last session's), the figures only (`compare` shows the words). Takes too
+    short to tell a story (a false start: "Um, so, I", then Enter) are left out on either side,
+    as `compare --question` leaves them: a retake read "better" on every row against one."""
     from ..domain.errors import StarcoachError
     from ..output.review import render_comparison
-    from ..takes.compare import compare_documents
+    from ..takes.compare import compare_documents, tells_a_story
     from ..takes.session import open_store
 
     if result.document is None or result.document.get("no_speech"):
         return
+    if not tells_a_story(result.document):
+        console.print("\n[dim]Too short to tell a story: not compared with your last take, and left out of "
+                      "`compare --question` and `progress`.[/dim]")
+        return
     try:
         with open_store(cfg) as store:
-            earlier = [t for t in store.list(question_id=q.id) if t.spoke and t.id < result.take_id]
-            last = earlier[-1] if earlier else None
-            doc = store.document(last.id) if last else None
+            last, doc = None, None
+            for t in reversed([t for t in store.list(question_id=q.id) if t.spoke and t.id < result.take_id]):
+                doc = store.document(t.id)
+                if doc is not None and tells_a_story(doc):
+                    last = t
+                    break
     except StarcoachError:  # a damaged row or database: the take itself is stored; say nothing more
         return
     if last is None or doc is None:

@@ -31,7 +31,14 @@ def no_speech_advice(doc: dict[str, Any]) -> str:
     if "silent_input" in ((doc.get("audio") or {}).get("problems") or ()):
         return ("It is pure digital silence, as from a microphone that is muted, unplugged or not the one you "
                 "speak into. Check the system's mute and `starcoach devices`.")
+    if (doc.get("duration_s") or 0) < STOPPED_AT_ONCE_S:  # Enter at the cue: nothing to blame the microphone for
+        return "It was stopped before anything could be said; retake it when you are ready."
     return "Check that the right microphone is selected (`starcoach devices`) and speak closer to it."
+
+
+# A take with no speech shorter than this was stopped at once (Enter or Ctrl+C at the cue): a
+# judgement, not a fitted value: the shortest answer, "Yes.", is said and heard within it.
+STOPPED_AT_ONCE_S = 1.5
 
 
 # What every stored analysis has held since release 0.1.0 (its JSON contract, docs/json.md), by type:

@@ -35,6 +35,10 @@ class RecordingError(StarcoachError):
     """Recording stopped on a fault (full disk, stream error); captured audio is kept."""
 
 
+class NothingRecorded(RecordingError):
+    """A take stopped (Enter, Ctrl+C, its input ended) before the first sound arrived: no take."""
+
+
 class NotFound(StarcoachError):
     """A take or question id that does not exist."""
 

@@ -23,7 +23,8 @@ from ..analysis.document import analysis_document
 from ..analysis.pipeline import Analysis, Analyzer
 from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
-from ..domain.errors import AudioError, DeviceError, Interrupted, RecordingError, StarcoachError, StoreError
+from ..domain.errors import AudioError, DeviceError, Interrupted, NothingRecorded, RecordingError, StarcoachError
+from ..domain.errors import StoreError
 from ..domain.trace import mark
 from . import sidecar
 from .questions import Question
@@ -96,7 +97,7 @@ def record_take(
 
     Raises:
         DeviceError: no input device, the one named does not exist, or it gave no audio.
-        RecordingError: nothing was recorded (the take is removed).
+        RecordingError: nothing was recorded (the take is removed; NothingRecorded: it stopped first).
     """
     device_index = find_device(device, kind="input")
     limit = seconds if seconds else config.record.max_seconds
@@ -172,10 +173,9 @@ def _nothing_recorded(recording: Recording, reason: str | None) -> StarcoachErro
     if reason == "no-audio":
         return DeviceError(f"the input device gave no audio for {NO_AUDIO_S:.0f} s; check that it is connected "
                            "and not muted, or pick another with --device (see `starcoach devices`)")
-    if reason == "eof":
-        return RecordingError("nothing was recorded: standard input ended at once; give --seconds N to record "
-                              "from a script")
-    return RecordingError("nothing was recorded (stopped before the first sound arrived); try again")
+    return NothingRecorded("nothing was recorded" + (": standard input ended at once; give --seconds N to record from "
+                                                     "a script" if reason == "eof" else
+                                                     " (stopped before the first sound arrived); try again"))
 
 
 def _forget(store: Store, take_id: int, path: Path) -> None:
