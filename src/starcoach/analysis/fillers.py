@@ -20,7 +20,7 @@ import re
 from collections.abc import Sequence
 
 from ..domain.transcript import Filler, Repetition, Word
-from ..domain.vocab import DISCOURSE, FILLED, NUMBER_WORDS, alternatives, is_filled_pause
+from ..domain.vocab import DISCOURSE, FILLED, NUMBER_WORDS, SENTENCE_ADVERB_FILLERS, alternatives, is_filled_pause
 
 
 # Words after which "like" is a verb or preposition of comparison, not a filler.
@@ -52,7 +52,6 @@ _KIND_CONTENT_BEFORE = frozenset(
     "a an the this that these those what which some any every one same different other another new "
     "first last only this".split()
 )
-_SENTENCE_ADVERBS = frozenset({"basically", "actually", "literally"})
 
 
 def find_fillers(words: tuple[Word, ...] | list[Word]) -> list[Filler]:
@@ -176,7 +175,7 @@ def _discourse_span(words: list[Word], norms: list[str], i: int) -> int:
             return 0
         after = norms[i + 2] if i + 2 < len(norms) else ""
         return 2 if after and not after[:1].isdigit() and prev else 0
-    if n in _SENTENCE_ADVERBS:
+    if n in SENTENCE_ADVERB_FILLERS:
         return 1 if (comma_after and (comma_before or sentence_start)) else 0
     if n == "so":
         # clause-initial "so" used as a run-up: "So, um, ..." / "So, we ..." / "..., so, ..."

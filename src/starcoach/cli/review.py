@@ -59,7 +59,7 @@ def compare(
             listed = store.list(question_id=question)
             check_question(cfg, question, listed)
             ids = [t.id for t in listed if t.spoke]  # takes of silence or noise alone: nothing to compare
-            ids, short = _answers(store, ids)
+            ids, short, read = _answers(store, ids)
             if short:  # a retake measured against "let me start again" meant nothing
                 _left_out(short)
             if len(ids) < 2:
@@ -68,13 +68,13 @@ def compare(
         elif take_a is not None and take_b is not None:
             if take_a == take_b:
                 fail(f"take {take_a} against itself: give two different takes", 2)
-            ids = [take_a, take_b]
+            ids, read = [take_a, take_b], {}
         else:
             fail("give two take ids, or --question ID", 2)
         docs = []
         asked = {store.get(i).question_id or "no question" for i in ids}
         for i in ids:
-            doc = store.document(i)
+            doc = read[i] if i in read else store.document(i)  # each read once
             if doc is None:
                 fail(f"take {i} has no analysis (status {store.get(i).status})")
             if doc.get("no_speech"):
@@ -118,7 +118,7 @@ def progress(
     with open_store(cfg) as store:
         listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         warn_unlisted(store)
-        _, short = _answers(store, [t.id for t in listed if t.spoke])
+        _, short, _ = _answers(store, [t.id for t in listed if t.spoke])
     check_question(cfg, question, listed)
     if short:
         _left_out(short)
@@ -131,21 +131,24 @@ def progress(
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
 
 
-def _answers(store, ids: list[int]) -> tuple[list[int], list[int]]:
+def _answers(store, ids: list[int]) -> tuple[list[int], list[int], dict[int, dict]]:
     """IDS split into takes that tell an answer and those too short to (a false start, fillers
-    alone: coverage counts them as no story). A take whose analysis cannot be read stays with
-    the answers: `show` and `compare` name it."""
+    alone: coverage counts them as no story), and the analyses read on the way. A take whose
+    analysis cannot be read stays with the answers, unread: `show` and `compare` name it."""
     from ..takes.compare import tells_a_story
 
     answers: list[int] = []
     short: list[int] = []
+    read: dict[int, dict] = {}
     for i in ids:
         try:
             doc = store.document(i)
         except StarcoachError:
             doc = None
+        if doc is not None:
+            read[i] = doc
         (short if doc is not None and not tells_a_story(doc) else answers).append(i)
-    return answers, short
+    return answers, short, read
 
 
 def _left_out(short: list[int]) -> None:

@@ -24,8 +24,8 @@ FILLED_PAUSE_SPELLINGS = frozenset("um umm uh uhh er erm ah hmm mm mhm".split())
 
 # The discourse fillers the filler finder can mark (analysis/fillers.py decides when a word is
 # one: "I like" is not), lower case; for code that reads words it marked, as an export's *like*.
-DISCOURSE_FILLERS = frozenset({"like", "you know", "i mean", "basically", "actually", "literally", "sort of",
-                               "kind of", "so"})
+SENTENCE_ADVERB_FILLERS = frozenset({"basically", "actually", "literally"})
+DISCOURSE_FILLERS = SENTENCE_ADVERB_FILLERS | {"like", "you know", "i mean", "sort of", "kind of", "so"}
 
 # The two kinds of filler.
 FILLED = "filled_pause"
