@@ -132,6 +132,25 @@ def test_a_take_of_digital_silence_says_the_microphone_is_muted(home, tmp_path):
     assert said.exit_code == 3 and "digital silence" not in said.output and "closer" in said.output, said.output
 
 
+@pytest.mark.parametrize("room_db", [-70.0, None])
+def test_voice_the_detector_missed_is_not_taken_for_the_background(room_db):
+    """Two clean held-out answers (SVOX Pico's voice, a drawn-out "er" the voice detector did not
+    hear) were called noisy: outside the voice lay that "er" and a quiet room (8 dB), or that and
+    pure digital silence (-9 dB). Here the detector misses two of ten bursts."""
+    x = _bursts(-20.0)
+    if room_db is not None:
+        x = x + coloured_noise("pink", len(x) / RATE, room_db, seed=4)
+    heard = speech_activity(x, RATE)
+    missed = replace(heard, regions=heard.regions[2:], voice=())
+    assert len(heard.regions) - len(missed.regions) == 2
+    q = audio_quality(missed, signal_stats(x))
+    assert "noisy" not in q.problems, q
+    if room_db is None:  # nothing but the missed voice and digital silence: no background to measure
+        assert q.snr_db is None
+    else:
+        assert q.snr_db == pytest.approx(-20.0 - room_db, abs=5.0)
+
+
 def test_too_little_background_leaves_the_ratio_unknown():
     x = _bursts(-20.0)[: int(1.2 * RATE)]  # one burst and 0.6 s of silence, 0.4 s of it away from the voice
     q = audio_quality(speech_activity(x, RATE), signal_stats(x))
