@@ -51,8 +51,9 @@ eval-noise: setup
 # eight espeak-ng voices the filler rules were chosen on (6 answers each), then three flite voices
 # held out from all tuning (8 answers each; another synthesiser), then three Festival voices (8
 # answers each; a third synthesiser, added when the flite voices' errors had been studied, so
-# never looked at before it was scored): the figures for "voices left out of training and
-# tuning". About 30 minutes. Fewer answers per voice are too few: a voice's figure over three
+# never looked at before it was scored), then SVOX Pico's two voices (8 answers each; a fourth,
+# added in session 40 and scored as it came): the figures for "voices left out of training and
+# tuning". About 40 minutes. Fewer answers per voice are too few: a voice's figure over three
 # answers moves by up to 0.12 between renderings that differ only in dither.
 eval-voices:
 	@scripts/setup.sh --test
@@ -62,12 +63,16 @@ eval-voices:
 	  .venv/bin/python eval/make_voices.py /tmp/starcoach-voices-flite8 --voices held-out --answers-per-voice 8
 	@test -d /tmp/starcoach-voices-festival8 || \
 	  .venv/bin/python eval/make_voices.py /tmp/starcoach-voices-festival8 --voices festival --answers-per-voice 8
+	@test -d /tmp/starcoach-voices-pico8 || \
+	  .venv/bin/python eval/make_voices.py /tmp/starcoach-voices-pico8 --voices pico --answers-per-voice 8
 	@echo "## Tuning voices (espeak-ng)"
 	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices-espeak6 --cmd '.venv/bin/starcoach analyze {audio} --json'
 	@echo "## Held-out voices (flite)"
 	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices-flite8 --cmd '.venv/bin/starcoach analyze {audio} --json'
 	@echo "## Held-out voices (Festival)"
 	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices-festival8 --cmd '.venv/bin/starcoach analyze {audio} --json'
+	@echo "## Held-out voices (SVOX Pico)"
+	@.venv/bin/python eval/eval_voices.py /tmp/starcoach-voices-pico8 --cmd '.venv/bin/starcoach analyze {audio} --json'
 
 # Retrain the STAR tagger from ../shared/star-corpus: rewrites src/starcoach/data/star_tagger.npz bit for
 # bit (fixed seeds, one thread) and prints the leave-one-source-out figures, then the figures on

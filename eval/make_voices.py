@@ -1,6 +1,6 @@
 """Render spoken STAR answers with many synthetic voices, filled pauses and long pauses at known times.
 
-usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...|held-out|festival]
+usage: make_voices.py OUT_DIR [--answers-per-voice N] [--seed N] [--voices a,b,...|held-out|festival|pico]
        make_voices.py OUT_DIR --noise-only          (30 s noise files, no speech)
        make_voices.py OUT_DIR --babble SRC_DIR --snr 15 [--pool CORPUS] [--seed N]
        make_voices.py OUT_DIR --typing SRC_DIR --snr 15 [--seed N]
@@ -24,7 +24,9 @@ flite's voices); rate and pitch vary between its answers, not between identities
 Two sets of voices. ``VOICES`` (espeak-ng, the default) is the lab the filler rules were chosen
 on. ``HELD_OUT`` (``--voices held-out``) is another synthesiser, flite: its unit-selection voices
 are recordings of real speakers cut up, not espeak-ng's formant synthesis, and no
-setting was ever chosen on them. They are the voices "left out of training and tuning".
+setting was ever chosen on them. They are the voices "left out of training and tuning", with
+``FESTIVAL`` (``--voices festival``) and ``PICO`` (``--voices pico``, SVOX Pico through the
+``ttspico`` package), two more synthesisers added later and scored as they came.
 """
 
 from __future__ import annotations
@@ -69,13 +71,24 @@ FESTIVAL = {
     "fv-ked": ("festival:ked_diphone", 160),  # US English male, diphone
     "fv-slt": ("festival:cmu_us_slt_arctic_hts", 165),  # US English female, HTS (slt's recordings)
 }
-ALL_VOICES = VOICES | HELD_OUT | FESTIVAL
+# Held out, third set: SVOX Pico (``--voices pico``; the ``ttspico`` package, which bundles the
+# engine and its two English voices), added in session 40 when every setting had been chosen:
+# a fourth synthesiser (Android's old built-in voices), scored without anything chosen on it.
+PICO = {
+    "pc-us": ("pico:en-US", 165),  # US English female
+    "pc-gb": ("pico:en-GB", 160),  # British English female
+}
+ALL_VOICES = VOICES | HELD_OUT | FESTIVAL | PICO
 FLITE_WPM = 170  # flite's own rate at duration_stretch 1, roughly
 FESTIVAL_WPM = 200  # Festival's, likewise
+PICO_WPM = 195  # Pico's at speed level 100 (measured: en-US 201, en-GB 192)
 # Festival's lexicon says these words as the filled pause (phone input ignores its duration
 # stretch): um -> ah m, uh -> ah, err -> eh r, ah -> aa, hum -> hh ah m. ("er" is "er r", a
 # blip of 0.06-0.17 s at any stretch on the diphone voices, so an "er" is said "eh r".)
 FESTIVAL_FILLERS = {"um": ["um"], "uh": ["uh"], "er": ["err"], "ah": ["ah"], "hmm": ["hum"]}
+# Pico reads X-SAMPA in a <phoneme> tag, so its filled pauses are phones, as espeak-ng's are.
+PICO_FILLERS = {"um": ["@m", "Vm", "3:m"], "uh": ["V", "@", "VV"], "er": ["3:"], "ah": ["A:"],
+                "hmm": ["h@m", "@mm"]}
 
 # Filled pauses: spoken form -> (scored type, espeak-ng phoneme inputs, flite phone strings).
 FILLERS = {
@@ -187,6 +200,11 @@ def _render(text: str, voice: str, wpm: int, pitch: int, tmp: Path, *, tempo: fl
         _run(["flite", "-voice", voice.split(":", 1)[1], "--setf", f"duration_stretch={FLITE_WPM / wpm:.3f}",
               "-o", str(raw), *(["-p", f"pau {text} pau"] if phones else ["-t", text])])
         effects += ["pitch", str((pitch - 50) * 6)]
+    elif voice.startswith("pico:"):
+        speed = round(100 * wpm / PICO_WPM)
+        said = f'<phoneme alphabet="xsampa" ph="{text}"/>' if phones else text.replace("<", " ")
+        _pico(voice.split(":", 1)[1], f"<speed level='{speed}'>{said}</speed>", raw)
+        effects += ["pitch", str((pitch - 50) * 6)]
     elif voice.startswith("festival:"):
         said = text.replace("\\", " ").replace('"', " ")
         (tmp / "say.scm").write_text(
@@ -207,6 +225,25 @@ def _render(text: str, voice: str, wpm: int, pitch: int, tmp: Path, *, tempo: fl
     x[: len(ramp)] *= ramp
     x[len(x) - len(ramp):] *= ramp[::-1]
     return x
+
+
+_PICO_ENGINES: dict = {}
+
+
+def _pico(language: str, text: str, out: Path) -> None:
+    """Say ``text`` (Pico markup allowed) with SVOX Pico's voice for ``language`` into a WAV."""
+    import wave  # noqa: PLC0415
+
+    import ttspico  # noqa: PLC0415  (only the Pico voices need it)
+
+    if language not in _PICO_ENGINES:
+        _PICO_ENGINES[language] = ttspico.TtsEngine(language)
+    engine = _PICO_ENGINES[language]
+    with wave.open(str(out), "wb") as w:
+        w.setnchannels(1)
+        w.setsampwidth(2)
+        w.setframerate(16000)  # Pico's own rate
+        w.writeframes(engine.speak(text) or b"")
 
 
 def _insert_discourse(sentence: str, rng: np.random.Generator) -> tuple[str, str | None]:
@@ -253,6 +290,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     voice, base_wpm = ALL_VOICES[voice_key]
     flite_voice = voice.startswith("flite:")
     festival_voice = voice.startswith("festival:")
+    pico_voice = voice.startswith("pico:")
     wpm = int(base_wpm + rng.integers(-20, 21))
     pitch = int(rng.integers(30, 71))
     question, sents = STORIES[story_idx]
@@ -283,12 +321,13 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
                     t += int(gap * RATE) / RATE
                 if kind == "filler":
                     ftype, espeak, flite = FILLERS[text]
-                    phonemes = flite if flite_voice else FESTIVAL_FILLERS[text] if festival_voice else espeak
+                    phonemes = (flite if flite_voice else FESTIVAL_FILLERS[text] if festival_voice
+                                else PICO_FILLERS[text] if pico_voice else espeak)
                     for attempt in range(6):  # some voices render a phoneme string as a blip: try another
                         x = _render(str(rng.choice(phonemes)), voice, int(rng.integers(70, 110)),
                                     int(np.clip(pitch + rng.integers(-15, 6), 0, 99)), tmp,
                                     tempo=float(rng.uniform(0.55, 0.95)) / (1 + attempt * 0.3),
-                                    bend=int(rng.integers(-250, -40)), phones=flite_voice)
+                                    bend=int(rng.integers(-250, -40)), phones=flite_voice or pico_voice)
                         if len(x) >= MIN_FILLER_S * RATE:
                             break
                     else:
@@ -339,7 +378,7 @@ def render_answer(story_idx: int, voice_key: str, seed: int, out_dir: Path, *, r
     labels = {s["label"] for s in truth_sents}
     truth = {
         "id": name, "story": f"lab-s{story_idx + 1}", "variant": "full", "question": question,
-        "voice": f"{voice if flite_voice or festival_voice else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
+        "voice": f"{voice if ':' in voice else 'espeak:' + voice}@{wpm}", "voice_id": voice_key,
         "pitch": pitch, "noise": room_noise,
         "duration_s": round(duration, 3), "speech_span_s": round(span, 3), "content_words": content,
         "filler_count": sum(counts.values()), "filler_counts": counts, "long_pauses": long_pauses,
@@ -434,8 +473,8 @@ def main() -> None:
     p.add_argument("out", type=Path)
     p.add_argument("--answers-per-voice", type=int, default=3)
     p.add_argument("--voices", default=",".join(VOICES),
-                   help="comma-separated keys of VOICES, HELD_OUT and FESTIVAL, or 'held-out' for all of "
-                        "HELD_OUT, 'festival' for all of FESTIVAL")
+                   help="comma-separated keys of VOICES, HELD_OUT, FESTIVAL and PICO, or 'held-out' for all "
+                        "of HELD_OUT, 'festival' for all of FESTIVAL, 'pico' for all of PICO")
     p.add_argument("--seed", type=int, default=14)
     p.add_argument("--noise-only", action="store_true")
     p.add_argument("--babble", type=Path, help="source corpus for a babble condition")
@@ -451,7 +490,8 @@ def main() -> None:
         mix_condition(a.babble or a.typing, a.out, "babble" if a.babble else "typing", a.snr, a.seed,
                       a.pool)
         return
-    sets = {"held-out": (HELD_OUT, len(VOICES)), "festival": (FESTIVAL, len(VOICES) + len(HELD_OUT))}
+    sets = {"held-out": (HELD_OUT, len(VOICES)), "festival": (FESTIVAL, len(VOICES) + len(HELD_OUT)),
+            "pico": (PICO, len(VOICES) + len(HELD_OUT) + len(FESTIVAL))}
     chosen, first = sets.get(a.voices, (dict.fromkeys(a.voices.split(",")), 0))
     # the held-out voices continue the lab's numbering, so their stories, seeds and filler places
     # are not the first lab voices' again

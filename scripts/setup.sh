@@ -12,9 +12,10 @@ EXTRAS=""
 if [ "${1:-}" = "--test" ]; then
   # Tests: a PulseAudio server for the virtual microphone, espeak-ng and sox for speech
   # fixtures, flite and Festival (three voices) for the held-out voices of `make eval-voices`,
-  # and a real headless Chromium for the HTML export.
+  # and a real headless Chromium for the HTML export. gcc, libc and Python's headers build the
+  # ttspico package (SVOX Pico's voices, also held out; it has no wheel).
   APT_PACKAGES+=(pulseaudio pulseaudio-utils alsa-utils espeak-ng flite sox chromium chromium-driver
-                 festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts)
+                 festival festvox-kallpc16k festvox-kdlpc16k festvox-us-slt-hts gcc libc6-dev python3-dev)
   EXTRAS="[test]"
 fi
 
