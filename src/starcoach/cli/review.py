@@ -240,7 +240,7 @@ def export(
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
     from ..takes.compare import story_groups
-    from ..takes.questions import load_bank
+    from ..takes.questions import gone_principles_note, load_bank
     from ..output.review import render_coverage
     from ..takes.session import open_store
 
@@ -259,6 +259,9 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                 continue
             for p in bank.principles_of(t.question_id, t.principle):
                 by_lp.setdefault(p, []).append((t.id, doc))
+    gone = [p for p in by_lp if p not in bank.principles]  # shown by their key: say why
+    if gone:
+        typer.echo(gone_principles_note(gone), err=True)
     grouped = {p: story_groups(docs) for p, docs in by_lp.items()}
     stories = {p: groups for p, (groups, _) in grouped.items()}
     short = {p: few for p, (_, few) in grouped.items()}
