@@ -66,12 +66,13 @@ STORY_STOP_WORDS = frozenset(
 # judges no part in it. The 229 written stories of ../shared/star-corpus have 12 to several
 # hundred (5th percentile 37); a one-sentence summary of a story has about ten.
 MIN_STORY_WORDS = 8
+_NOT_WORD = re.compile(r"[^\w%]")
 
 
 def identifying_words(words: Iterable[str]) -> frozenset[str]:
     """The WORDS that identify a story (names, numbers, nouns): lower case without punctuation,
     longer than three letters and not in :data:`STORY_STOP_WORDS`, or holding a digit."""
-    bare = {re.sub(r"[^\w%]", "", w.lower()) for w in words}
+    bare = {_NOT_WORD.sub("", w.lower()) for w in words}
     return frozenset(w for w in bare if len(w) > 3 and w not in STORY_STOP_WORDS or any(c.isdigit() for c in w))
 
 
