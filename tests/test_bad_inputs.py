@@ -1824,7 +1824,9 @@ def test_json_stays_utf8_for_a_file_name_that_is_not_and_for_any_terminal_encodi
     import sys
 
     odd = tmp_path / os.fsdecode(b"r\xc3\xa9sum\xc3\xa9-\xff.txt")  # "résumé-" and a byte that is not UTF-8
-    odd.write_text("Situation: our import failed every night.\nAction: I rewrote the parser.\n")
+    # (a story: an answer under 8 words that name things has no part judged, and no SITUATION shown)
+    odd.write_text("Situation: our nightly import of supplier invoices failed every night.\n"
+                   "Action: I rewrote the parser and added validation tests.\n")
     result = run("check", odd, "--json")
     assert result.exit_code == 0, result.output
     raw = result.stdout_bytes

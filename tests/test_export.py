@@ -617,9 +617,11 @@ def test_an_untouched_export_reads_as_its_take_its_marked_fillers_left_out():
     doc["words"][-1] = {**doc["words"][-1], "text": "90%,"}
     doc["words"].append({"text": "uh.", "start": 5.3, "end": 5.6, "prob": 0.9, "filler": True})
     md = to_markdown(doc)
-    assert "*So*, *um*, *I* *mean*, I rewrote the pool." in md and "90%, *uh*." in md, md
+    assert "*So*, *um*, *I mean*, I rewrote the pool." in md and "90%, *uh*." in md, md
     texts = [s.text for s in check_text(md).sentences]
     assert texts == ["Last year checkout failed.", "I rewrote the pool.", "Errors fell 90%."], texts
+    # an export written before a two-word filler was one mark reads the same
+    assert [s.text for s in check_text(md.replace("*I mean*", "*I* *mean*")).sentences] == texts
     # the checklist ticked off and deleted (and no placeholder left): its figures line still says export
     cut = re.sub(r"<!-- missing: [^>]*-->", "", md.split("## Coach's checklist")[0])
     assert [s.text for s in check_text(cut).sentences] == texts
@@ -627,7 +629,7 @@ def test_an_untouched_export_reads_as_its_take_its_marked_fillers_left_out():
     own = "Last year checkout failed. *So* I rewrote the pool. Errors fell 90%."
     assert "So I rewrote the pool." in [s.text for s in check_text(own).sentences]
     # in an export, the user's own words in asterisks or bold, labels and bullets stay as written
-    edited = md.replace("*So*, *um*, *I* *mean*, I rewrote the pool.",
+    edited = md.replace("*So*, *um*, *I mean*, I rewrote the pool.",
                         "I would *never* skip tests, so **now** I rewrote the pool.\n"
                         "- We *finally* added load tests - *before* the sale, *um*, ran.")
     edited = edited.replace("<!-- missing: add your task here -->", "*Task:* My job was to get checkout back up.")
@@ -645,3 +647,26 @@ def test_a_level_trend_is_drawn_level_not_at_the_floor():
 
     assert _spark([4.0, 4.0, 4.0, 4.0]) == "▄▄▄▄" and _spark([4.0]) == "▄"
     assert _spark([0.0, None, 4.0]) == "▁ █"
+
+
+def test_a_two_word_filler_is_one_mark_and_check_still_leaves_it_out():
+    """An audit: "I mean" and "you know" came out as `*I* *mean*`, two marks for one filler. One
+    mark now spans it (`*I mean*`); `check` of the export still reads it as the take's filler,
+    and a phrase the user puts in asterisks, an export's or not, stays their words."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.export import to_markdown
+
+    doc = spoken_doc()
+    doc["words"][4:5] = [{"text": t, "start": 2.0 + i * 0.1, "end": 2.1 + i * 0.1, "prob": 0.9, "filler": True}
+                         for i, t in enumerate(["I", "mean,", "you", "know,", "um,", "kind", "of"])]
+    md = to_markdown(doc)
+    assert "*I mean*, *you know*, *um*, *kind of* I rewrote the pool." in md, md
+    assert "*I*" not in md and "*you*" not in md and "*kind*" not in md, md
+    assert "I rewrote the pool." in to_markdown(doc, clean=True)
+    texts = [s.text for s in check_text(md).sentences]
+    assert texts == ["Last year checkout failed.", "I rewrote the pool.", "Errors fell 90%."], texts
+    edited = md.replace("*I mean*, *you know*, *um*, *kind of* I rewrote the pool.",
+                        "I was *really proud* when I, *um*, rewrote the pool.")
+    assert "I was really proud when I rewrote the pool." in [s.text for s in check_text(edited).sentences]
+    own = "Last year checkout failed. *You know* I rewrote the pool. Errors fell 90%."  # no export: all kept
+    assert "You know I rewrote the pool." in [s.text for s in check_text(own).sentences]

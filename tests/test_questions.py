@@ -133,3 +133,63 @@ def test_a_theme_is_found_in_any_case_as_a_principle_is():
     """`--theme Conflict` was refused while `--lp Dive` was taken."""
     bank = load_bank()
     assert bank.filter(theme="Conflict") == bank.filter(theme="conflict") != []
+
+
+def _told(home, question_id: str, principle: str, n: int) -> None:
+    """N analysed takes of QUESTION_ID stored with PRINCIPLE, as `practice` stores them (no model)."""
+    import copy
+
+    import numpy as np
+    import soundfile as sf
+
+    from starcoach.config import load_config
+    from starcoach.takes.session import open_store
+    from tests.test_store import DOC
+
+    said = ("Last year our checkout service failed during the holiday sale and customers complained. "
+            "I rewrote the connection pool and errors fell ninety percent.").split()
+    doc = copy.deepcopy(DOC)
+    doc["words"] = [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.2, "probability": 0.9, "filler": False}
+                    for i, w in enumerate(said)]
+    doc["transcript"] = " ".join(said)
+    cfg = load_config()
+    with open_store(cfg) as store:
+        for i in range(n):
+            audio = cfg.paths.recordings / "2026-01-01" / f"{question_id}-{i}.flac"
+            audio.parent.mkdir(parents=True, exist_ok=True)
+            sf.write(audio, np.zeros(1600, np.float32), 16000)
+            store.add_take(audio_path=audio, question_id=question_id, question_text="Q?", principle=principle,
+                           source="import", started_at=f"2026-01-01T10:{i:02d}:00+00:00", duration_s=2.5, document=doc)
+
+
+def test_a_principle_no_longer_in_the_bank_is_shown_as_lp_takes_it(home):
+    """An audit: a user's question with takes, then taken out of the question file with its
+    [principles] entry. Its takes keep the principle's key, which `coverage` showed, and
+    `progress --lp` and `takes --lp` refused it ("no Leadership Principle matches"). Any key a
+    take holds that the bank lacks (an older bank's, say) is the same case."""
+    mine = home / "my-questions.toml"
+    mine.write_text('[principles]\ncafe-culture = "Café Culture"\n\n[[question]]\nid = "mine-1"\n'
+                    'text = "Tell me about the coffee rota."\nprinciples = ["cafe-culture"]\n')
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "my-questions.toml"'))
+    _told(home, "mine-1", "cafe-culture", 2)
+    _told(home, "old-7", "Tech_Debt", 1)  # an id and a key no bank has
+    mine.write_text("")  # the question and its principle removed
+
+    listed = runner.invoke(app, ["coverage", "--json"])
+    assert listed.exit_code == 0, listed.output
+    gone = {c["principle"]: c for c in json.loads(listed.stdout) if c["takes"]}
+    assert set(gone) == {"cafe-culture", "Tech_Debt"}, gone
+    table = runner.invoke(app, ["coverage"])
+    assert "cafe-culture" in table.stdout and "Tech_Debt" in table.stdout
+    for key, n in (("cafe-culture", 2), ("Tech_Debt", 1)):
+        for name in (key, gone[key]["name"]):  # what coverage shows is taken back
+            progress = runner.invoke(app, ["progress", "--lp", name])
+            assert progress.exit_code == 0, progress.output
+            assert f"Progress over {n} take" in progress.stdout, progress.stdout
+            assert "no principle of your question bank" in progress.stderr, progress.stderr
+            takes = runner.invoke(app, ["takes", "--lp", name, "--json"])
+            assert takes.exit_code == 0 and len(json.loads(takes.stdout)) == n, takes.output
+    assert "cafe-culture, Tech_Debt" in listed.stderr and "--lp" in listed.stderr, listed.stderr
+    refused = runner.invoke(app, ["progress", "--lp", "zzz"])  # a typo is still one
+    assert refused.exit_code != 0 and "no Leadership Principle matches 'zzz'" in refused.stderr

@@ -139,7 +139,7 @@ def test_the_takes_list_shows_every_take_on_one_clock(utc):
     its own clock: "03:18" listed below an earlier "11:17"."""
     from datetime import datetime
 
-    from starcoach.output.report import render_takes
+    from starcoach.output.review import render_takes
     from starcoach.takes.store import Take
 
     year = datetime.now().year
@@ -160,7 +160,7 @@ def test_the_takes_list_shows_every_take_on_one_clock(utc):
 def test_the_takes_list_fits_80_columns_and_gives_speaking_time(utc):
     from datetime import datetime
 
-    from starcoach.output.report import render_takes
+    from starcoach.output.review import render_takes
     from starcoach.takes.store import Take
 
     year = datetime.now().year

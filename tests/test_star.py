@@ -363,6 +363,36 @@ def test_the_length_note_names_only_the_parts_that_are_thin():
 
 
 def test_a_one_word_answer_is_one_word_long():
-    """"1 words, about 0 s spoken, is short of the target" (a check audit)."""
-    short = [f.message for f in check_text("Hello.").feedback if f.code == "too_short"]
-    assert short and short[0].startswith("1 word, about"), short
+    """"1 words, about 0 s spoken, is short of the target" (a check audit). Since an answer too short
+    to tell a story is judged as that alone, the note that says so counts in the singular too."""
+    short = [f.message for f in check_text("Hello.").feedback if f.code == "too_short_to_tell"]
+    assert short and "(1 word that names things;" in short[0], short
+
+
+@pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
+@pytest.mark.parametrize("said", ["Um, so, let me start again.", "Okay.", "Sorry, can I start over?",
+                                  "Testing, testing, one two three."])
+def test_an_answer_too_short_to_tell_a_story_has_no_part_and_says_so(tagger, said):
+    """An audit: the false start "Um, so, let me start again." was reported as a lesson ("It ends
+    with a lesson learned", Learning present), "Okay." as a Situation (the learned tagger) or an
+    Action (the rules). Under 8 identifying words, as `coverage` counts them, no part is judged."""
+    from starcoach.analysis.document import star_document
+    from starcoach.analysis.fillers import filler_word_indexes, find_fillers
+
+    options = StarOptions(tagger=tagger)
+    words = [Word(t, 0.4 * i, 0.4 * i + 0.3) for i, t in enumerate(said.split())]
+    spoken = star.check_spoken(words, duration_s=3.0, filler_word_indexes=filler_word_indexes(find_fillers(words)),
+                               options=options)
+    for report in (star.check_text(said, options=options), spoken):
+        assert not any(report.parts[p].present for p in PARTS), (said, {p: report.parts[p].present for p in PARTS})
+        assert {s.label for s in report.sentences} == {"other"} and not report.strengths
+        assert [f.code for f in report.feedback] == ["too_short_to_tell"], report.feedback
+        assert "too short to tell a story" in report.feedback[0].message
+        star_document(report)  # the document is written with its sentences' probabilities
+
+
+def test_a_short_answer_that_tells_a_story_is_still_judged():
+    """Eight words that name things are a story (a one-sentence summary has about ten): judged as before."""
+    said = "Our checkout failed during the sale, so I rewrote the connection pool and errors fell 90%."
+    report = star.check_text(said)
+    assert any(report.parts[p].present for p in PARTS) and "too_short_to_tell" not in {f.code for f in report.feedback}

@@ -38,7 +38,8 @@ def star_document(star: StarReport) -> dict[str, Any]:
         {"text": s.text, "label": s.label, "start": _r(s.start), "end": _r(s.end), "cues": list(s.cues),
          "probabilities": dict(zip(PARTS, s.probabilities)),
          "parts": [{"part": part, "share": share,
-                    "probability": s.probabilities[PARTS.index(part)] if s.probabilities else None}
+                    "probability": s.probabilities[PARTS.index(part)] if s.probabilities and part in PARTS
+                    else None}
                    for part, share in (s.parts or ((s.label, 1.0),))],
          "hypothetical": s.hypothetical}
         for s in star.sentences

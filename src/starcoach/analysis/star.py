@@ -10,7 +10,8 @@ from __future__ import annotations
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story)
+from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story,
+                          unless_too_short)
 from .star_rules import _hypothetical, label_sentences, split_spoken, split_text
 
 __all__ = ["PARTS", "Feedback", "PartReport", "Sentence", "StarOptions", "StarReport", "check_spoken",
@@ -20,15 +21,16 @@ __all__ = ["PARTS", "Feedback", "PartReport", "Sentence", "StarOptions", "StarRe
 # --- the report -----------------------------------------------------------------
 
 def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
-    """Run the STAR checker on a written answer."""
+    """Run the STAR checker on a written answer (no part is judged in one too short to tell a
+    story: :func:`.star_report.unless_too_short`)."""
     opts = options or StarOptions()
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return check_text_learned(text, options=opts)
+        return unless_too_short(check_text_learned(text, options=opts))
     sentences = split_text(text)
-    return _report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
-                   duration_s=None, quantified=None, i_we=None, options=opts)
+    return unless_too_short(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
+                                    duration_s=None, quantified=None, i_we=None, options=opts))
 
 
 def check_spoken(
@@ -51,10 +53,11 @@ def check_spoken(
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_spoken_learned
 
-        return check_spoken_learned(words, duration_s=duration_s, filler_word_indexes=filler_word_indexes,
-                                    options=opts)
+        return unless_too_short(check_spoken_learned(words, duration_s=duration_s,
+                                                     filler_word_indexes=filler_word_indexes, options=opts))
     pieces = split_spoken(words, skip=filler_word_indexes, pause_s=opts.split_pause_s)
-    return _report(pieces, spoken=True, duration_s=duration_s, quantified=None, i_we=None, options=opts)
+    return unless_too_short(_report(pieces, spoken=True, duration_s=duration_s, quantified=None, i_we=None,
+                                    options=opts))
 
 
 def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOptions) -> StarReport:

@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from ..domain.transcript import plural
-from ..domain.vocab import I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives, words_rx
+from ..domain.vocab import (I_SUBJECTS, MIN_STORY_WORDS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
+                            identifying_words, words_rx)
 from .star_rules import _tells_past
 
 # Who did it: the subjects alone (counting "our" and "us" as "we" told an answer whose every step
@@ -186,6 +187,25 @@ _MISSING = {
 
 _NOT_A_STORY = ("This describes what you would do or usually do, not one time it happened: pick one specific "
                 "past example and tell it (when and where, what you did, what came of it).")
+
+
+def unless_too_short(report: StarReport) -> StarReport:
+    """REPORT, or, for an answer too short to tell a story (under ``vocab.MIN_STORY_WORDS``
+    identifying words, as coverage counts: a false start, "Okay."), one that judges no part and
+    says why. Every labeller gives each sentence some part, so "let me start again" read as a
+    lesson and "Okay." as a Situation; its sentences are labelled "other"."""
+    said = len(identifying_words(w for s in report.sentences for w in s.text.split()))
+    if said >= MIN_STORY_WORDS:
+        return report
+    note = (f"This is too short to tell a story ({plural(said, 'word')} that {'names' if said == 1 else 'name'} "
+            f"things; a story has "
+            f"{MIN_STORY_WORDS} or more), so no STAR part is judged: tell one specific time it happened "
+            "(when and where, what you did, what came of it).")
+    parts = {p: PartReport(present=False, sentences=(), share_words=0.0,
+                           share_time=None if part.share_time is None else 0.0) for p, part in report.parts.items()}
+    return replace(report, sentences=tuple(replace(s, label="other", parts=()) for s in report.sentences),
+                   parts=parts, feedback=(Feedback("too_short_to_tell", "missing", note),), rating=1,
+                   strengths=(), improvements=(note,), not_a_story=False)
 
 
 # The pace a written answer is timed at: the middle of the default 120-160 words a minute target.

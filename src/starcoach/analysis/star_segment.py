@@ -120,19 +120,21 @@ def strip_export(text: str) -> tuple[str, bool]:
     return text, exported
 
 
-# The export marks each filler it keeps as a word in single asterisks, its punctuation after
-# ("*So*, *um*, deliver…"; "*I* *mean*"): read as words, they made an untouched export of a take
-# check otherwise than the take (a Task opening "So, um, deliver" read as Action). In an export,
-# such a word that can be a filler (a filled pause, a discourse filler, alone or as its pair) is
-# the speaker's and goes, as the take's analysis left it out; the user's own words in asterisks
-# ("*never*", "*Result:*") and the rest of the line stay as written.
-_EXPORT_FILLER = re.compile(r"\*([^*\s]+)\*([^\w\s*]*)")
+# The export marks each filler it keeps in single asterisks, its punctuation after ("*So*, *um*,
+# deliver…"; a two-word one as one mark, "*I mean*", as two, "*I* *mean*", before 2026-12-06):
+# read as words, they made an untouched export of a take check otherwise than the take (a Task
+# opening "So, um, deliver" read as Action). In an export, such a word that can be a filler (a
+# filled pause, a discourse filler, alone or as its pair) is the speaker's and goes, as the take's
+# analysis left it out; the user's own words in asterisks ("*never*", "*Result:*", "*really
+# proud*") and the rest of the line stay as written.
+_EXPORT_FILLER = re.compile(r"\*([^*\s]+(?: [^*\s]+)?)\*([^\w\s*]*)")
+_TOKEN = re.compile(r"\*[^*\s]+ [^*\s]+\*[^\w\s*]*(?!\S)|\S+")  # a two-word mark is one token
 
 
 def _without_export_fillers(line: str) -> str:
     if "*" not in line:
         return line
-    tokens = line.split()
+    tokens = _TOKEN.findall(line)
     marks = [_EXPORT_FILLER.fullmatch(t) for t in tokens]
     bare = [m.group(1).lower() if m else "" for m in marks]
     filler = [False] * len(tokens)

@@ -274,14 +274,19 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 
 def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> list[Take]:
     """The TAKES that answer a question of principle LP (a key, display name or prefix; None: all),
-    any of its question's principles counting, as in `coverage`.
+    any of its question's principles counting, as in `coverage`; a principle the bank no longer
+    has is named by the key its takes hold, as `coverage` shows it.
 
     Raises:
         NotFound: LP names no principle, or several.
     """
     if not lp:
         return takes
-    key = bank.principle_key(lp)
+    key = bank.with_principles(t.principle for t in takes).principle_key(lp)
+    if key not in bank.principles:
+        from ..takes.questions import gone_principles_note
+
+        typer.echo(gone_principles_note([key]), err=True)
     return [t for t in takes if key in bank.principles_of(t.question_id, t.principle)]
 
 

@@ -20,7 +20,7 @@ def takes(
 ) -> None:
     """List your takes, oldest first."""
     from ..takes.questions import load_bank
-    from ..output.report import render_takes
+    from ..output.review import render_takes
     from ..takes.session import open_store
 
     cfg = settings()

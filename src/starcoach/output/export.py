@@ -14,7 +14,7 @@ from typing import Any
 from ..domain.document import json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.transcript import join_words, plural, without_fillers
-from ..domain.vocab import PART_TITLES
+from ..domain.vocab import DISCOURSE_FILLERS, PART_TITLES
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
 TEXT_FORMATS = ("md", "txt", "srt", "vtt")  # made of the words: nothing to write without any
@@ -132,14 +132,22 @@ def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]] | None
     """A STAR sentence's words, fillers marked or dropped (its text when it has no times)."""
     if words is None:
         return sentence["text"]
-    out = []
-    for w in without_fillers(words) if clean else words:
-        if w["filler"]:
-            if not clean:
-                bare = w["text"].rstrip(",.;:!?")
-                out.append(f"*{bare}*{w['text'][len(bare):]}")
-        else:
+    if clean:
+        return join_words(w["text"] for w in without_fillers(words))
+    out: list[str] = []
+    marked = ""  # the filler the last word was, unpunctuated: "I" of "I mean"
+    for w in words:
+        if not w["filler"]:
             out.append(w["text"])
+            marked = ""
+            continue
+        bare = w["text"].rstrip(",.;:!?")
+        if marked and f"{marked} {bare}".lower() in DISCOURSE_FILLERS:  # one filler, one mark: "*I mean*,"
+            out[-1] = f"*{marked} {bare}*{w['text'][len(bare):]}"
+            marked = ""
+        else:
+            out.append(f"*{bare}*{w['text'][len(bare):]}")
+            marked = "" if len(bare) < len(w["text"]) else bare
     return join_words(out)
 
 

@@ -18,7 +18,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..analysis.pipeline import Analysis
     from ..asr.models import ModelInfo
     from ..config import Paths
-    from ..takes.take import Take
 
 
 def plain(text: object) -> str:
@@ -213,66 +212,6 @@ def _some(items: list[str], n: int) -> str:
     """The first N of ITEMS, and how many more there are (the row cut a Result's figures off unsaid)."""
     more = f" … and {len(items) - n} more" if len(items) > n else ""
     return ", ".join(items[:n]) + more
-
-
-def _local_time(stamp: str) -> str:
-    """A take's start, stored with the UTC offset of where it was made, as this machine's clock
-    reads it now: one clock down the list (a take made under another offset, after travelling or
-    a change of summer time, read "03:18" below an earlier "11:18"). Unreadable: as stored."""
-    from datetime import datetime
-
-    try:
-        moment = datetime.fromisoformat(stamp)
-        return (moment.astimezone() if moment.tzinfo else moment).isoformat(sep=" ", timespec="minutes")
-    except (TypeError, ValueError, OverflowError, OSError):  # year 1 or 9999 moved out of range
-        return str(stamp).replace("T", " ")
-
-
-def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, among: int | None = None) -> None:
-    """AMONG: how many takes there are in all, when TAKES are those a filter (--question, --lp) chose."""
-    from rich.table import Table
-
-    if not takes:
-        # With recordings the database does not list, "no takes yet" would be untrue; so with takes a
-        # filter left out.
-        if among:
-            console.print(f"No takes match (of {plural(among, 'take')} in all; `starcoach takes` lists them).")
-        else:
-            console.print("No takes listed." if unlisted else
-                          "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
-        return
-    from datetime import datetime
-
-    from rich import box
-
-    # Fits 80 columns: no frame, the year only when it is not this one, and only the question id
-    # may fold onto a second line. "spoke" is the speaking time, the length the report, compare
-    # and progress give (not the file's).
-    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
-    this_year = str(datetime.now().year)
-    for col in ("id", "when", "question", "spoke", "wpm", "fillers/min", "STAR", "rating", "status"):
-        if col == "question":
-            table.add_column(col, overflow="fold")
-        else:
-            table.add_column(col, no_wrap=True)
-    for t in takes:
-        when = _local_time(t.started_at)
-        when = when[5 if when.startswith(this_year) else 0:16]
-        if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
-            table.add_row(str(t.id), when, plain(t.question_id or "-"), "[dim]no speech[/dim]", "-", "-", "-", "-",
-                          t.status)
-            continue
-        table.add_row(
-            str(t.id), when,
-            plain(t.question_id or "-"),
-            f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
-            f"{t.wpm:.0f}" if t.wpm is not None else "-",
-            f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
-            f"{t.star_parts_present}/4" if t.star_parts_present is not None else "-",
-            str(t.star_rating) if t.star_rating is not None else "-",
-            t.status + (f" ({t.overflows} overflows)" if t.overflows else ""),
-        )
-    console.print(table)
 
 
 def render_questions(questions: list, principles: dict[str, str], console: "Console", *, among: int = 0) -> None:

@@ -1,4 +1,4 @@
-"""The review views: two takes compared, progress over takes, stories per principle."""
+"""The review views: the list of takes, two takes compared, progress over takes, stories per principle."""
 
 from __future__ import annotations
 
@@ -8,6 +8,75 @@ from ..domain.transcript import plural
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
+
+    from ..takes.take import Take
+
+
+# --- the list of takes ------------------------------------------------------------------
+
+def _local_time(stamp: str) -> str:
+    """A take's start, stored with the UTC offset of where it was made, as this machine's clock
+    reads it now: one clock down the list (a take made under another offset, after travelling or
+    a change of summer time, read "03:18" below an earlier "11:18"). Unreadable: as stored."""
+    from datetime import datetime
+
+    try:
+        moment = datetime.fromisoformat(stamp)
+        return (moment.astimezone() if moment.tzinfo else moment).isoformat(sep=" ", timespec="minutes")
+    except (TypeError, ValueError, OverflowError, OSError):  # year 1 or 9999 moved out of range
+        return str(stamp).replace("T", " ")
+
+
+def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, among: int | None = None) -> None:
+    """AMONG: how many takes there are in all, when TAKES are those a filter (--question, --lp) chose."""
+    from rich.table import Table
+
+    if not takes:
+        # With recordings the database does not list, "no takes yet" would be untrue; so with takes a
+        # filter left out.
+        if among:
+            console.print(f"No takes match (of {plural(among, 'take')} in all; `starcoach takes` lists them).")
+        else:
+            console.print("No takes listed." if unlisted else
+                          "No takes yet. Record one with `starcoach practice` or `starcoach record`.")
+        return
+    from datetime import datetime
+
+    from rich import box
+    from rich.cells import cell_len
+    from rich.text import Text
+
+    from .report import plain
+
+    # Fits 80 columns: no frame, the year only when it is not this one, and only the question id
+    # may fold onto a second line. "spoke" is the speaking time, the length the report, compare
+    # and progress give (not the file's).
+    this_year = str(datetime.now().year)
+    rows: list[list[Any]] = []
+    for t in takes:
+        when = _local_time(t.started_at)
+        when = when[5 if when.startswith(this_year) else 0:16]
+        row = [str(t.id), when, plain(t.question_id or "-")]
+        if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
+            rows.append([*row, Text("no speech", style="dim"), "-", "-", "-", "-", t.status])
+            continue
+        rows.append([
+            *row, f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
+            f"{t.wpm:.0f}" if t.wpm is not None else "-",
+            f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
+            f"{t.star_parts_present}/4" if t.star_parts_present is not None else "-",
+            str(t.star_rating) if t.star_rating is not None else "-",
+            t.status + (f" ({t.overflows} overflows)" if t.overflows else ""),
+        ])
+    table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
+    for k, col in enumerate(("id", "when", "question", "spoke", "wpm", "fillers/min", "STAR", "rating", "status")):
+        if col == "question":
+            table.add_column(col, overflow="fold")
+        else:  # its width as Rich would measure it, cell by cell (that took half of `takes` at 2000 takes)
+            table.add_column(col, no_wrap=True, width=max(cell_len(col), *(cell_len(str(r[k])) for r in rows)))
+    for cells in rows:
+        table.add_row(*cells)
+    console.print(table)
 
 
 # --- comparisons, progress, coverage ----------------------------------------------------

@@ -12,14 +12,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from ..domain.transcript import join_words
-from ..domain.vocab import CORE_PARTS, PARTS
-
-_STOP = frozenset(
-    """the a an and or but so to of in on at for with from by as is was were be been it its this that these those
-    we our us i my me you your they them their he she his her had have has did do does not no then than there
-    which who what when where how about into over under after before also just very really um uh like know
-    mean""".split()
-)
+from ..domain.vocab import CORE_PARTS, MIN_STORY_WORDS, PARTS, identifying_words
 
 
 @dataclass(frozen=True)
@@ -174,20 +167,13 @@ def progress_points(takes: list[Any]) -> list[Point]:
 
 def story_signature(doc: dict[str, Any]) -> frozenset[str]:
     """The content words that identify a story (names, numbers, nouns), for telling stories apart."""
-    words = {re.sub(r"[^\w%]", "", w.lower()) for w in content_words(doc)}
-    return frozenset(w for w in words if len(w) > 3 and w not in _STOP or any(c.isdigit() for c in w))
-
-
-# A take with fewer identifying words than this is too short to tell a story (a false start, a
-# test): it is no story of its own, and joins none, where one or two shared words made it "the
-# same story" as anything (and, single-linked, merged different stories through it). The 229
-# written stories of ../shared/star-corpus have 12 to several hundred (5th percentile 37); a
-# one-sentence summary of a story has about ten.
-MIN_STORY_WORDS = 8
+    return identifying_words(content_words(doc))
 
 
 def is_a_story(signature: frozenset[str]) -> bool:
-    """Whether a take says enough to be told apart as a story (:data:`MIN_STORY_WORDS`)."""
+    """Whether a take says enough to be told apart as a story (``vocab.MIN_STORY_WORDS``): a
+    shorter one is no story of its own, and joins none, where one or two shared words made it "the
+    same story" as anything (and, single-linked, merged different stories through it)."""
     return len(signature) >= MIN_STORY_WORDS
 
 

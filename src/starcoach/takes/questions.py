@@ -10,8 +10,8 @@ from __future__ import annotations
 
 import random
 import tomllib
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
@@ -65,6 +65,13 @@ class QuestionBank:
                 pass
         return (stored,) if stored else ()
 
+    def with_principles(self, keys: Iterable[str | None]) -> "QuestionBank":
+        """This bank, also knowing the principle KEYS (those takes were stored with) that it lacks,
+        each named by its key: a question taken out of the user's file, with its [principles]
+        entry, leaves its takes' principle behind, which reviews show and ``--lp`` must take."""
+        extra = {k: k for k in keys if k and k not in self.principles}
+        return replace(self, principles={**self.principles, **extra}) if extra else self
+
     def principle_key(self, name: str) -> str:
         """Accept a key ("dive-deep"), a display name ("Dive Deep", "Café Culture ☕") or a unique prefix."""
         said = name.strip().casefold()
@@ -72,9 +79,10 @@ class QuestionBank:
             if said in (key.casefold(), display.strip().casefold()):
                 return key
         wanted = name.strip().lower().replace(" ", "-").replace(";", "").replace(",", "").replace("'", "")
-        keys = [k for k in self.principles if k == wanted or k.startswith(wanted)]
-        if len(keys) == 1 or wanted in keys:
-            return wanted if wanted in keys else keys[0]
+        keys = [k for k in self.principles if k.casefold().startswith(wanted)]  # a kept key may be "Tech_Debt"
+        exact = [k for k in keys if k.casefold() == wanted]
+        if len(keys) == 1 or exact:
+            return (exact or keys)[0]
         if keys:
             raise NotFound(f"{name!r} could be any of {', '.join(keys)}; give more of the name")
         known = ", ".join(self.principles)
@@ -90,6 +98,13 @@ class QuestionBank:
             raise NotFound(f"no questions for {principle!r} (see `starcoach questions`)")
         fresh = [q for q in pool if q.id not in asked] or [q for q in pool if not asked or q.id != asked[-1]] or pool
         return (rng or random).choice(fresh)
+
+
+def gone_principles_note(keys: list[str]) -> str:
+    """The note that KEYS, principles takes were stored with, are not in the bank (see
+    :meth:`QuestionBank.with_principles`)."""
+    return (f"note: no principle of your question bank now: {', '.join(keys)} (taken out of your questions file, "
+            "or named by an older bank); its takes are shown under that key, which --lp takes")
 
 
 def load_bank(user_file: Path | None = None) -> QuestionBank:
