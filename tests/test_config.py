@@ -82,6 +82,42 @@ def test_a_starcoach_home_that_is_no_folder_is_refused_not_made(tmp_path, monkey
     assert ("mkdir -p" in result.output) == (kind != "file"), result.output
 
 
+@pytest.mark.parametrize("name", ["new home", "it's $HOME; `x`", "a*"])
+def test_the_mkdir_offered_for_a_missing_home_makes_that_folder(tmp_path, monkeypatch, name):
+    """The command was printed unquoted: pasted, `mkdir -p …/new home` made `…/new` and `./home`."""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    homes = tmp_path / "homes"
+    homes.mkdir()
+    (homes / "ab").mkdir()  # what "a*" matches, unquoted
+    where = homes / name
+    monkeypatch.setenv("STARCOACH_HOME", str(where))
+    result = CliRunner().invoke(app, ["paths"])
+    assert result.exit_code == 1, result.output
+    command = re.search(r"\((mkdir -p .*)\) to start a new home there", result.output)
+    assert command, result.output
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    subprocess.run(["sh", "-c", command.group(1)], cwd=elsewhere, check=True)
+    assert where.is_dir() and not any(elsewhere.iterdir())
+    assert sorted(p.name for p in homes.iterdir()) == sorted(["ab", name])
+
+
+def test_no_mkdir_is_offered_for_a_home_whose_name_cannot_be_pasted(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "new\nhome"))
+    result = CliRunner().invoke(app, ["paths"])
+    assert result.exit_code == 1 and "does not exist" in result.output and "mkdir -p" not in result.output, \
+        result.output
+
+
 def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path, monkeypatch):
     monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "mine"))
     assert project_home() == tmp_path / "mine"

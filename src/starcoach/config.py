@@ -11,6 +11,7 @@ from __future__ import annotations
 import dataclasses
 import math
 import os
+import shlex
 import stat
 import tomllib
 from dataclasses import dataclass, field
@@ -172,8 +173,10 @@ def load_config(home: Path | None = None) -> Config:
         if named.exists():  # "mkdir -p" would fail on the file in the way
             raise ConfigError(f"{HOME_ENV}={named} is a file, not a folder: point the variable at the folder "
                               "that holds your config.toml, models/ and recordings/")
-        raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder "
-                          f"(mkdir -p {named}) to start a new home there")
+        # quoted to be pasted as it is; a name no shell line can show (a control character) is not offered
+        mkdir = f" ({shlex.join(['mkdir', '-p', str(named)])})" if str(named).isprintable() else ""
+        raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder{mkdir} to start "
+                          "a new home there")
     home = (home or project_home()).resolve()
     config_file = home / CONFIG_NAME
     data = _read_toml(config_file)
