@@ -30,6 +30,7 @@ from . import store as store_module
 from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
+from .store_errors import not_ours
 from .take import Take
 
 
@@ -133,10 +134,15 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
 
     Raises:
         StoreError: another process holds the database locked past the store's wait: that is
-            not damage, and moving the file aside would lose what that process writes.
+            not damage, and moving the file aside would lose what that process writes. Or the
+            file is recognisably no database (config.toml, a take's audio): moving it aside and
+            writing a database in its place would lose it.
     """
     if not db.exists():
         return ["ok"], None
+    foreign = not_ours(db)
+    if foreign is not None:
+        raise foreign
     try:
         with open(db, "rb") as f:
             f.read(100)

@@ -25,7 +25,7 @@ from .migrations import MIGRATIONS
 from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, read_only_disk, store_error
+from .store_errors import LOCK_WAIT_S, not_ours, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -57,12 +57,16 @@ class Store:
             the database first.
 
     Raises:
-        StoreError: the file cannot be opened or is not a starcoach database.
+        StoreError: the file cannot be opened or is not a starcoach database (one that is
+            recognisably something else, such as text or audio, is not opened at all).
     """
 
     def __init__(self, path: Path, recordings: Path | None = None):
         self.path = Path(path)
         self.recordings = Path(recordings) if recordings else self.path.parent
+        foreign = not_ours(self.path)
+        if foreign is not None:
+            raise foreign
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)

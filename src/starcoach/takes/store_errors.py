@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from ..domain.errors import StoreError
+from ..domain.filekind import not_a_database
 
 LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 
@@ -19,8 +20,23 @@ def read_only_disk(path: Path) -> bool:
         return False
 
 
+def not_ours(path: Path) -> StoreError | None:
+    """The error for a file at the database's path that is recognisably no takes database (config.toml,
+    a take's audio, a device): never to be opened, or moved aside as damaged and replaced; None if
+    it may be one (see :func:`~starcoach.domain.filekind.not_a_database`)."""
+    kind = not_a_database(path)
+    if kind is None:
+        return None
+    return StoreError(f"{path} is not a takes database (it is {kind}); it was left as it is: check [paths] "
+                      "database in config.toml")
+
+
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said."""
+    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said; for a file
+    that is no database at all, :func:`not_ours` (not "damaged": `doctor` would replace it)."""
+    foreign = not_ours(path)
+    if foreign is not None:
+        return foreign
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:
