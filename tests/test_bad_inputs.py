@@ -209,9 +209,9 @@ ROWS = [
     Row("config-models-is-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
         h, f'models = "{load_models_line(h)}"', 'models = "recfile"') or ["takes"], 1,
         "[paths] models = 'recfile' cannot be a folder"),
-    Row("config-database-is-a-folder", lambda t, h: config_replace(
+    Row("config-database-is-the-recordings-folder", lambda t, h: config_replace(  # (another folder: test_config)
         h, 'database = "recordings/starcoach.db"', 'database = "recordings"') or ["takes"], 1,
-        "[paths] database = 'recordings' cannot be a file"),
+        "[paths] database = 'recordings' and recordings = 'recordings' are the same path"),
     Row("config-database-empty", lambda t, h: config_replace(
         h, 'database = "recordings/starcoach.db"', 'database = ""') or ["takes"], 1, "[paths] database is empty"),
     Row("config-language", lambda t, h: config_replace(h, 'language = "en"', 'language = "xx"') or ["takes"], 1,

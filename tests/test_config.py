@@ -210,3 +210,153 @@ def test_a_model_folder_named_by_a_relative_path_is_found_from_config_toml_s_fol
     assert Path(load_config().model).resolve() == target
     monkeypatch.chdir(home)
     assert Path(load_config().model).resolve() == target
+
+
+# --- [paths] database must name the takes database, nothing else ------------------------
+
+FLAC = (ROOT / "samples" / "short-answer.flac").read_bytes()
+WAV = b"RIFF\x24\x7d\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00" + bytes(32000)
+SQLITE_HEAD = b"SQLite format 3\x00"
+
+
+def _a_take(home: Path, suffix: str, content: bytes) -> str:
+    day = home / "recordings" / "2026-12-06"
+    day.mkdir(parents=True, exist_ok=True)
+    (day / f"take-135721{suffix}").write_bytes(content)
+    return f"recordings/2026-12-06/take-135721{suffix}"
+
+
+def _fifo(home: Path) -> str:
+    import os
+
+    os.mkfifo(home / "pipe")
+    return "pipe"
+
+
+def _linked(home: Path, how: str) -> str:
+    import os
+
+    (os.link if how == "hard" else os.symlink)(home / "config.toml", home / "db.sqlite")
+    return "db.sqlite"
+
+
+def _put(home: Path, name: str, content: bytes) -> str:
+    (home / name).parent.mkdir(parents=True, exist_ok=True)
+    (home / name).write_bytes(content)
+    return name
+
+
+_NOT_A_DATABASE = {  # how the setting is made to name something else, and what the refusal says
+    "config.toml": (lambda h: "config.toml", "is this configuration file"),
+    "a hard link to config.toml": (lambda h: _linked(h, "hard"), "is this configuration file"),
+    "a symbolic link to config.toml": (lambda h: _linked(h, "soft"), "is this configuration file"),
+    "the question file": (lambda h: _put(h, "mine.toml", b'[[question]]\nid = "m"\ntext = "Why?"\n'),
+                          "is the question file"),
+    "a take's audio": (lambda h: _a_take(h, ".flac", FLAC), "inside a folder of [paths] recordings"),
+    "a take's metadata": (lambda h: _a_take(h, ".meta.json", b'{"version": 1}'), "inside a folder of [paths] recordings"),
+    "a take's partial audio": (lambda h: _a_take(h, ".wav.part", WAV), "inside a folder of [paths] recordings"),
+    "a file not made yet in a take's folder": (lambda h: (_a_take(h, ".flac", FLAC), "recordings/2026-12-06/x.db")[1],
+                                               "inside a folder of [paths] recordings"),
+    "a device": (lambda h: "/dev/null", "a device, pipe or socket"),
+    "a pipe": (_fifo, "a device, pipe or socket"),
+    "TOML text": (lambda h: _put(h, "notes.toml", b'[paths]\nmodels = "models"\n'), "a text file"),
+    "JSON text": (lambda h: _put(h, "take.json", b'{"take": {"id": 1}}\n'), "a text file"),
+    "UTF-16 text": (lambda h: _put(h, "notes.txt", "I led the migration.\n".encode("utf-16")), "a text file"),
+    "a FLAC recording": (lambda h: _put(h, "answer.flac", FLAC), "a recording"),
+    "a WAV in recordings/": (lambda h: _put(h, "recordings/answer.wav", WAV), "a recording"),
+    "an Ogg recording": (lambda h: _put(h, "a.ogg", b"OggS\x00\x02" + bytes(200)), "a recording"),
+    "an MP3 recording": (lambda h: _put(h, "a.mp3", b"ID3\x04\x00\x00" + bytes(200)), "a recording"),
+    "an MP3 with no tag": (lambda h: _put(h, "b.mp3", b"\xff\xfb\x90\x64" + bytes(400)), "a recording"),
+    "a zip file": (lambda h: _put(h, "a.docx", b"PK\x03\x04\x14\x00" + bytes(200)), "a Word, OpenDocument or zip"),
+}
+
+
+def _with_database(home: Path, value: str) -> None:
+    cfg = home / "config.toml"
+    text = cfg.read_text()
+    assert 'database = "recordings/starcoach.db"' in text
+    cfg.write_text(text.replace('database = "recordings/starcoach.db"', f'database = "{value}"', 1)
+                   .replace('questions = ""', 'questions = "mine.toml"', 1 if (home / "mine.toml").exists() else 0))
+
+
+def _files(home: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(home)): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+            for p in sorted(home.rglob("*"))}
+
+
+@pytest.mark.parametrize("what", _NOT_A_DATABASE)
+def test_a_database_setting_that_names_another_file_is_refused_and_the_file_left_as_it_is(home, what):
+    """`database = "config.toml"` (or a take's audio): `takes` said the database was damaged and to run
+    `doctor`, and `doctor` moved the file aside and wrote an SQLite database in its place (config.toml
+    then unreadable, the take's audio gone). Said when the config is read, naming the setting."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    make, says = _NOT_A_DATABASE[what]
+    _with_database(home, make(home))
+    before = _files(home)
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    line = str(err.value)
+    assert "[paths] database" in line and says in line and str(home / "config.toml") in line, line
+    for command in (["takes"], ["doctor"], ["import", str(ROOT / "samples" / "short-answer.flac")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and result.output == f"starcoach: {line}\n", (command, result.output)
+    assert _files(home) == before  # nothing moved aside, written or made
+    assert not list(Path("/dev").glob("null-*"))
+
+
+@pytest.mark.parametrize("value, content", [
+    ("recordings/starcoach.db", None),  # the default, in recordings/ itself
+    ("starcoach.db", None),
+    ("recordings/other.db", None),
+    ("new.db", b""),  # an empty file is a new database
+    ("damaged.db", SQLITE_HEAD + bytes(range(256)) * 8),  # a damaged database: `doctor`'s to rebuild
+    ("zeroed.db", bytes(4096)),
+    ("cut.db", SQLITE_HEAD[:8]),  # "SQLite f": cut short, not text
+    ("noise.db", __import__("random").Random(0).randbytes(4096)),
+])
+def test_a_database_setting_that_may_be_a_takes_database_is_accepted(home, value, content):
+    if content is not None:
+        (home / value).write_bytes(content)
+    _with_database(home, value)
+    assert load_config().paths.database == home / value
+
+
+@pytest.mark.parametrize("paths, says", [
+    ('database = "recordings"', "[paths] database = 'recordings' and recordings = 'recordings' are the same path"),
+    ('recordings = "recordings/starcoach.db"',
+     "[paths] database = 'recordings/starcoach.db' and recordings = 'recordings/starcoach.db' are the same path"),
+    ('recordings = "recordings/starcoach.db/takes"', "[paths] recordings = 'recordings/starcoach.db/takes' is "
+                                                     "inside [paths] database = 'recordings/starcoach.db'"),
+    ('models = "mine"\ndatabase = "mine"', "[paths] database = 'mine' and models = 'mine' are the same path"),
+    ('models = "mine"\ndatabase = "mine/base/starcoach.db"', "[paths] database = 'mine/base/starcoach.db' is inside a folder "
+                                                            "of [paths] models"),
+    ('models = "recordings"', "[paths] models = 'recordings' and recordings = 'recordings' are the same path"),
+    ('recordings = "./takes/"\ndatabase = "takes/../takes"', "[paths] database = 'takes/../takes' and "
+                                                             "recordings = './takes/' are the same path"),
+])
+def test_paths_that_are_one_another_are_refused_before_anything_is_made(home, paths, says):
+    """In a new home `database = "recordings"` was taken: the first `takes` made an SQLite file called
+    recordings, and from then on every command (`paths` too) failed with "[paths] recordings =
+    'recordings' cannot be a folder", naming the setting that was not changed."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    cfg = home / "config.toml"
+    text = re.sub(r"^(models|recordings|database) = .*$", r"# \g<0>", cfg.read_text(), flags=re.M)
+    cfg.write_text(text.replace("[paths]", f"[paths]\n{paths}", 1))
+    for command in (["takes"], ["paths"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and result.output.startswith(f"starcoach: {cfg}: {says}"), result.output
+        assert "\n" not in result.output.strip()
+    assert [p.name for p in home.iterdir()] == ["config.toml"]
+
+
+def test_a_database_setting_that_names_a_folder_says_so(home):
+    (home / "old").mkdir()
+    _with_database(home, "old")
+    with pytest.raises(ConfigError, match=r"\[paths\] database = 'old' cannot be a file: .*/old is a folder"):
+        load_config()

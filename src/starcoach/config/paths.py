@@ -5,11 +5,16 @@ Every path is relative to the folder holding ``config.toml`` (the home).
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..domain.errors import ConfigError
+from ..domain.filekind import not_a_database
+
+_DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
+_OWN_FILE = f"give the takes database a file of its own (default: {_DEFAULTS['database']!r})"
 
 
 @dataclass(frozen=True)
@@ -58,46 +63,81 @@ class Paths:
                               f"its disk), or change {setting} in {self.config_file}")
 
 
-def read_paths(home: Path, config_file: Path, paths_t: dict[str, Any]) -> Paths:
-    """``[paths]`` of config.toml, each resolved from the home folder and checked.
+def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
+    """``[paths]`` of config.toml, resolved from the home folder and checked alone, against one
+    another and against what is on disk: a setting that makes one path another's (the database
+    where the recordings folder goes; config.toml, a take's audio or a device as the database) is
+    refused before any command makes, opens or moves a file by it.
 
     Raises:
-        ConfigError: a setting is unknown, not a string, empty, or cannot be what it names.
+        ConfigError: a setting is unknown, not a string, empty, the path of another, or cannot
+            be what it names.
     """
-    unknown = set(paths_t) - {"models", "recordings", "database", "questions"}
+    unknown = set(table) - {*_DEFAULTS, "questions"}
     if unknown:  # a typo ("question", "recording") would silently keep the default
         raise ConfigError(f"{config_file}: [paths] has no setting named {sorted(unknown)[0]!r}")
-
-    def where(key: str, default: str, *, folder: bool | None) -> Path:
-        """``folder``: True or False to check the path can be a folder or a file of ours; None
-        for a file that is only read (its reader says what is wrong with it)."""
-        value = paths_t.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(f"{config_file}: [paths] {key} must be a string")
-        if folder is None:
-            return (home / Path(value).expanduser()).resolve()
-        kind = "folder" if folder else "file"
-        if not value.strip():
-            raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {kind} (default: {default!r})")
-        path = (home / Path(value).expanduser()).resolve()
-        blocked = _in_the_way(path, folder=folder)
-        if blocked is not None:
-            what = "a folder" if blocked.is_dir() else "a file"
-            raise ConfigError(f"{config_file}: [paths] {key} = {value!r} cannot be a {kind}: {blocked} is {what}; "
-                              f"give another {kind} (default: {default!r})")
-        return path
-
-    questions = paths_t.get("questions", "")
+    given = {key: table.get(key, default) for key, default in _DEFAULTS.items()}
+    questions = table.get("questions", "")
     if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
         raise ConfigError(f"{config_file}: [paths] questions must be a string (\"\" for none)")
-    return Paths(
-        home=home,
-        config_file=config_file,
-        models=where("models", "models", folder=True),
-        recordings=where("recordings", "recordings", folder=True),
-        database=where("database", "recordings/starcoach.db", folder=False),
-        questions=where("questions", "", folder=None) if questions else None,
-    )
+    for key, value in given.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{config_file}: [paths] {key} must be a string")
+        if not value.strip():
+            raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {_kind(key)} "
+                              f"(default: {_DEFAULTS[key]!r})")
+    at = {key: (home / Path(value).expanduser()).resolve() for key, value in given.items()}
+    paths = Paths(home=home, config_file=config_file, models=at["models"], recordings=at["recordings"],
+                  database=at["database"],
+                  questions=(home / Path(questions).expanduser()).resolve() if questions else None)
+    clash = _clash(paths, given)
+    if clash:
+        raise ConfigError(f"{config_file}: {clash}")
+    for key, value in given.items():
+        blocked = _in_the_way(at[key], folder=key != "database")
+        if blocked is not None:
+            what = "a folder" if blocked.is_dir() else "a file"
+            raise ConfigError(f"{config_file}: [paths] {key} = {value!r} cannot be a {_kind(key)}: {blocked} is "
+                              f"{what}; give another {_kind(key)} (default: {_DEFAULTS[key]!r})")
+    kind = not_a_database(paths.database)
+    if kind is not None:
+        raise ConfigError(f"{config_file}: [paths] database = {given['database']!r} names {paths.database}, which "
+                          f"is {kind}, not a takes database; {_OWN_FILE}")
+    return paths
+
+
+def _kind(key: str) -> str:
+    return "file" if key == "database" else "folder"
+
+
+def _clash(paths: Paths, given: dict[str, str]) -> str | None:
+    """What makes one ``[paths]`` setting another's, or None: two the same path; a folder inside the
+    database; the database in a folder of takes or of models (among a take's audio and metadata,
+    a model's files: `doctor` would move one aside as a damaged database and write a new one in its
+    place); or the database config.toml itself or the question file (links, hard ones too, followed)."""
+    def named(*keys: str) -> str:
+        return " and ".join(f"{k} = {given[k]!r}" for k in keys)
+
+    def apart(*keys: str) -> str:
+        return "give each its own (defaults: " + ", ".join(f"{k} = {_DEFAULTS[k]!r}" for k in keys) + ")"
+
+    db = paths.database
+    for key in ("models", "recordings"):
+        folder = getattr(paths, key)
+        if folder == db:
+            return f"[paths] {named('database', key)} are the same path ({db}); {apart('database', key)}"
+        if folder.is_relative_to(db):
+            return f"[paths] {named(key)} is inside [paths] {named('database')}, a file; {apart('database', key)}"
+        if db.parent != folder and db.is_relative_to(folder):
+            kept = "takes' audio and metadata are kept" if key == "recordings" else "models are kept"
+            return f"[paths] {named('database')} is inside a folder of [paths] {key}, where {kept}; {_OWN_FILE}"
+    if paths.models == paths.recordings:
+        return f"[paths] {named('models', 'recordings')} are the same path ({paths.models}); " \
+               f"{apart('models', 'recordings')}"
+    for other, what in ((paths.config_file, "this configuration file"), (paths.questions, "the question file")):
+        if other is not None and (other == db or other.exists() and db.exists() and os.path.samefile(other, db)):
+            return f"[paths] {named('database')} is {what}; {_OWN_FILE}"
+    return None
 
 
 def _in_the_way(path: Path, *, folder: bool) -> Path | None:

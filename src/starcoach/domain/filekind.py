@@ -21,7 +21,7 @@ _DOCUMENT = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
 RECORDING = "a recording"
 DOCUMENT = "a Word, OpenDocument or zip file"
 TEXT = "a text file (TOML, JSON or the like)"
-NOT_A_FILE = "a device, pipe or socket, not a regular file"
+NOT_A_FILE = "a device, pipe or socket"
 SQLITE_HEADER = b"SQLite format 3\x00"
 HEAD_BYTES = 512  # enough to tell text from what is not
 
