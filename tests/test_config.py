@@ -35,7 +35,7 @@ def test_paths_are_relative_to_the_config_folder(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("[metrics]\npause_min_s = \"long\"\n", "[metrics] pause_min_s has the wrong type"),
     ("[metrics]\nno_such = 1\n", "[metrics] has no setting named 'no_such'"),
-    ("[nonsense]\nx = 1\n", "unknown section(s) nonsense"),
+    ("[nonsense]\nx = 1\n", "unknown section [nonsense]"),
     ("[model\nname = 'base'\n", "not valid TOML"),
     ("[model]\nname = ''\n", "name must be a non-empty string"),
     ("metrics = 3\n", "metrics must be a section: write [metrics] on a line of its own"),
@@ -360,3 +360,87 @@ def test_a_database_setting_that_names_a_folder_says_so(home):
     _with_database(home, "old")
     with pytest.raises(ConfigError, match=r"\[paths\] database = 'old' cannot be a file: .*/old is a folder"):
         load_config()
+
+
+
+_SECTIONS = "the sections are [paths], [model], [metrics], [star], [record] and [live]"
+
+
+@pytest.mark.parametrize("text, says", [
+    # a key outside any section is no section; where it belongs, if anywhere
+    ("foo = 1\n", f"foo = 1 is outside any section; {_SECTIONS}"),
+    ("threads = 4\n[model]\nname = 'base'\n", "threads = 4 is outside any section; it is a setting of [model]: "
+                                               "put it under [model]"),
+    ("[modle]\nname = 'base'\n", f"unknown section [modle]; did you mean [model]? ({_SECTIONS})"),
+    ("[nonsense]\nx = 1\n", f"unknown section [nonsense]; {_SECTIONS}"),
+    ("[model]\nthread = 4\n", "[model] has no setting named 'thread'; did you mean 'threads'?"),
+    ("[paths]\nquestion = 'mine.toml'\n", "[paths] has no setting named 'question'; did you mean 'questions'?"),
+    ("[model]\nlong_pause_s = 3.0\n", "[model] has no setting named 'long_pause_s'; it is a setting of [metrics]"),
+    ("[record]\nfoo = 1\n", "[record] has no setting named 'foo'; its settings are sample_rate, max_seconds and "
+                             "countdown_s"),
+    # type errors in TOML's words, with the type wanted
+    ("[model]\nthreads = 1979-05-27\n", "[model] threads has the wrong type: 1979-05-27 is a date; it must be a "
+                                         "whole number"),
+    ("[model]\nthreads = 07:32:00\n", "[model] threads has the wrong type: 07:32:00 is a time; it must be"),
+    ("[model]\nthreads = 1979-05-27T07:32:00Z\n", "[model] threads has the wrong type: 1979-05-27T07:32:00+00:00 is "
+                                                   "a date and time; it must be"),
+    ("[metrics]\ntarget_wpm = [true, false]\n", "[metrics] target_wpm has the wrong type: [true, false] is a list; "
+                                                 "it must be a list of two numbers"),
+    ("[model]\nthreads = {a = 1}\n", "[model] threads has the wrong type: { a = 1 } is a table; it must be a whole "
+                                      "number"),
+    ("[model]\nthreads = 4.0\n", "[model] threads has the wrong type: 4.0 is a number with a decimal point; it must be a "
+                                  "whole number"),
+    ("[record]\ncountdown_s = '3'\n", "[record] countdown_s has the wrong type: '3' is a string; it must be a whole "
+                                       "number"),
+    ("[live]\nenabled = 1\n", "[live] enabled has the wrong type: 1 is a whole number; it must be true or false"),
+    ("[metrics]\nlong_pause_s = [[1, 'a'], {b = true}]\n", "[metrics] long_pause_s has the wrong type: "
+                                                           "[[1, 'a'], { b = true }] is a list; it must be a number"),
+    # a value of a long list: a close one, or the list itself
+    ("[model]\nlanguage = 'EN'\n", "[model] language = 'EN' is not a known value; did you mean 'en'?"),
+    ("[model]\ncompute_type = 'int3'\n", "[model] compute_type = 'int3' is not a known value; did you mean 'int8'? "
+                                          "(allowed: auto, default, int8,"),
+    ("[model]\nlanguage = 'english'\n", "[model] language = 'english' is not a known value (allowed: af, am, ar,"),
+])
+def test_a_config_error_says_what_is_wrong_in_toml_s_words_and_what_would_be_right(tmp_path, text, says):
+    """`foo = 1` was "unknown section(s) foo"; `[modle]` and `thread = 4` named no valid name; a date
+    was "wrong type (datetime.date(1979, 5, 27))" and `[true, false]` "([True, False])"; "english"
+    was "one of 100 values, such as 'en'", with no word of where the 100 are."""
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'config.toml'}: {says}"), str(err.value)
+    assert "datetime" not in str(err.value) and "True" not in str(err.value)
+
+
+@pytest.mark.parametrize("raw", [b'[model]\nname = "caf\xe9"\n', "[model]\nname = 'base'\n".encode("utf-16")])
+def test_a_config_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_path, raw):
+    """A Latin-1 config.toml was "not valid TOML ('utf-8' codec can't decode byte 0xe9 in position 19:
+    invalid continuation byte)": a byte offset, and no word of what to do."""
+    (tmp_path / "config.toml").write_bytes(raw)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    line = raw[:raw.index(b"\xe9")].count(b"\n") + 1 if b"\xe9" in raw else 1
+    assert str(err.value) == f"{tmp_path / 'config.toml'}: line {line} is not UTF-8 text; save the file as UTF-8", \
+        str(err.value)
+
+
+def test_a_home_that_cannot_be_looked_into_is_named_not_a_config_toml_it_may_not_have(tmp_path):
+    """A home folder this user may not search said "…/config.toml: cannot read it (Permission
+    denied)", though there is no config.toml: the folder is what to fix."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import unprivileged
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    drop = unprivileged()
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "paths"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "STARCOACH_HOME": str(locked)})
+    finally:
+        locked.chmod(0o700)
+    assert done.returncode == 1 and done.stderr == (
+        f"starcoach: {locked}: cannot look inside this folder (Permission denied), so its config.toml cannot be "
+        "read either; check the permissions of the folder and of the folders above it\n"), done.stderr

@@ -9,8 +9,11 @@ isolate their state.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import difflib
 import math
 import os
+import re
 import shlex
 import stat
 import tomllib
@@ -25,11 +28,12 @@ from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import looks_like_path, resolve_model
 from ..domain.errors import ConfigError
-from .paths import Paths, read_paths
+from .paths import PATH_SETTINGS, Paths, read_paths
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
 SECTIONS = ("paths", "model", "metrics", "star", "record", "live")
+_LISTED_SECTIONS = "the sections are " + ", ".join(f"[{s}]" for s in SECTIONS[:-1]) + f" and [{SECTIONS[-1]}]"
 _EXAMPLE = {"paths": 'recordings = "recordings"', "model": 'name = "base"', "metrics": "long_pause_s = 2.0",
             "star": 'tagger = "hybrid"', "record": "countdown_s = 3", "live": "enabled = true"}
 MAX_CONFIG_BYTES = 1_000_000
@@ -136,10 +140,14 @@ def load_config(home: Path | None = None) -> Config:
     config_file = home / CONFIG_NAME
     data = _read_toml(config_file)
 
-    unknown = set(data) - set(SECTIONS)
-    if unknown:
-        raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
     tables = {name: _table(data, name, config_file) for name in SECTIONS}
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{config_file}: {_stray(name, value)}")
+    for section, table in tables.items():
+        for key in table:
+            if key not in _settings(section):  # a typo ("question", "thread") would silently keep the default
+                raise ConfigError(f"{config_file}: {_unknown_setting(section, key)}")
     model_t = dict(tables["model"])
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
@@ -169,6 +177,49 @@ def load_config(home: Path | None = None) -> Config:
     return config
 
 
+_OPTIONS = {"model": TranscribeOptions, "metrics": MetricsOptions, "star": StarOptions, "record": RecordOptions,
+            "live": LiveOptions}
+
+
+def _settings(section: str) -> list[str]:
+    """The names a section of config.toml may hold."""
+    if section == "paths":
+        return list(PATH_SETTINGS)
+    return ["name"] * (section == "model") + [f.name for f in dataclasses.fields(_OPTIONS[section])]
+
+
+def _and(names: list[str]) -> str:
+    """"a, b and c"."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _owner(name: str) -> str | None:
+    """The section that has a setting called NAME, if one does."""
+    return next((section for section in SECTIONS if name in _settings(section)), None)
+
+
+def _unknown_setting(section: str, key: str) -> str:
+    """Where a setting misplaced or misspelt as KEY belongs: the section that has it, the nearest
+    name of SECTION, or else the names it has."""
+    names = _settings(section)
+    owner = _owner(key)
+    near = difflib.get_close_matches(key.lower(), names, n=1)
+    where = f"it is a setting of [{owner}]" if owner else f"did you mean {near[0]!r}?" if near else \
+        f"its settings are {_and(names)}"
+    return f"[{section}] has no setting named {key!r}; {where}"
+
+
+def _stray(name: str, value: Any) -> str:
+    """What a top-level name of config.toml that is no section of it is, and where it goes."""
+    if isinstance(value, dict) or isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        near = difflib.get_close_matches(name.lower(), SECTIONS, n=1)
+        return f"unknown section [{name}]; " + (f"did you mean [{near[0]}]? ({_LISTED_SECTIONS})" if near
+                                                 else _LISTED_SECTIONS)
+    owner = _owner(name)
+    return f"{name} = {_toml(value)} is outside any section; " + (
+        f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
+
+
 def _read_toml(config_file: Path) -> dict[str, Any]:
     """The file's tables; {} if there is no file. Only a regular file is read."""
     try:
@@ -178,6 +229,10 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
             raise ConfigError(f"{config_file} is a link to {os.readlink(config_file)}, which does not exist; "
                               "fix or remove the link") from None
         return {}
+    except PermissionError as exc:  # a stat needs no right on the file: a folder on the way may not be searched
+        raise ConfigError(f"{config_file.parent}: cannot look inside this folder ({exc.strerror}), so its "
+                          f"{config_file.name} cannot be read either; check the permissions of the folder and of "
+                          "the folders above it") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
@@ -186,8 +241,12 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
     if st.st_size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{config_file}: {st.st_size} bytes is too large for a configuration file")
     try:
-        return tomllib.loads(config_file.read_text(encoding="utf-8-sig"))  # a BOM, as Windows editors write
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = config_file.read_bytes()
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Windows editors write
+    except UnicodeDecodeError as exc:  # (Python's words give a byte offset: the line is what an editor shows)
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{config_file}: line {line} is not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
@@ -206,10 +265,7 @@ def _allowed(f: dataclasses.Field) -> str:
         lo, hi = f.metadata["range"]
         return f"allowed: {lo} to {hi}"
     if "choices" in f.metadata:
-        choices = f.metadata["choices"]
-        if len(choices) > 12:
-            return f"allowed: one of {len(choices)} values, such as {f.default!r}"
-        return "allowed: " + ", ".join(choices)
+        return "allowed: " + ", ".join(f.metadata["choices"])
     return ""
 
 
@@ -225,7 +281,10 @@ def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> N
             if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
                 raise ConfigError(f"{source}: {name} = {v} is out of range ({_allowed(f)})")
     if "choices" in f.metadata and value not in f.metadata["choices"]:
-        raise ConfigError(f"{source}: {name} = {value!r} is not a known value ({_allowed(f)})")
+        near = difflib.get_close_matches(str(value).lower(), f.metadata["choices"], n=1)
+        listed = f" ({_allowed(f)})" if not near or len(f.metadata["choices"]) <= 12 else ""  # not 100 languages
+        raise ConfigError(f"{source}: {name} = {_toml(value)} is not a known value"
+                          + (f"; did you mean {near[0]!r}?" if near else "") + listed)
     if "max_chars" in f.metadata and len(value) > f.metadata["max_chars"]:
         raise ConfigError(f"{source}: {name} is {len(value):,} characters long, over the {f.metadata['max_chars']} "
                           "allowed: keep it a short list of filler words, as the default is")
@@ -236,9 +295,7 @@ def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
-    for key, value in values.items():
-        if key not in fields:
-            raise ConfigError(f"{source}: [{section}] has no setting named {key!r}")
+    for key, value in values.items():  # (every key is one of the fields: load_config checked)
         kwargs[key] = _coerce(value, hints[key], f"[{section}] {key}", source)
         _check_range(fields[key], kwargs[key], f"[{section}] {key}", source)
     return cls(**kwargs)
@@ -269,4 +326,31 @@ def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
     kind = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(hint, "")
     if origin is tuple:
         kind = "a list of two numbers"
-    raise ConfigError(f"{source}: {name} has the wrong type ({value!r}){'; it must be ' + kind if kind else ''}")
+    raise ConfigError(f"{source}: {name} has the wrong type: {_toml(value)} is {_toml_type(value)}"
+                      + (f"; it must be {kind}" if kind else ""))
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML writes it (Python's repr reads as code: ``datetime.date(1979, 5, 27)``, ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    if isinstance(value, dict):
+        pairs = [f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', k) else repr(k)} = {_toml(v)}" for k, v in value.items()]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    return repr(value)
+
+
+def _toml_type(value: Any) -> str:
+    """A TOML value's type, in TOML's words."""
+    for kind, words in ((bool, "a boolean"), (int, "a whole number"), (float, "a number with a decimal point"),
+                        (str, "a string"), (datetime.datetime, "a date and time"), (datetime.date, "a date"),
+                        (datetime.time, "a time"), (list, "a list")):
+        if isinstance(value, kind):
+            return words
+    return "a table"

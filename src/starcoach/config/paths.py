@@ -13,6 +13,7 @@ from typing import Any
 from ..domain.errors import ConfigError
 from ..domain.filekind import not_a_database
 
+PATH_SETTINGS = ("models", "recordings", "database", "questions")
 _DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
 _OWN_FILE = f"give the takes database a file of its own (default: {_DEFAULTS['database']!r})"
 
@@ -70,12 +71,9 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
     refused before any command makes, opens or moves a file by it.
 
     Raises:
-        ConfigError: a setting is unknown, not a string, empty, the path of another, or cannot
-            be what it names.
+        ConfigError: a setting is not a string, empty, the path of another, or cannot be what
+            it names (an unknown one is the caller's to refuse: :data:`PATH_SETTINGS`).
     """
-    unknown = set(table) - {*_DEFAULTS, "questions"}
-    if unknown:  # a typo ("question", "recording") would silently keep the default
-        raise ConfigError(f"{config_file}: [paths] has no setting named {sorted(unknown)[0]!r}")
     given = {key: table.get(key, default) for key, default in _DEFAULTS.items()}
     questions = table.get("questions", "")
     if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
