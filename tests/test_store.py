@@ -196,3 +196,28 @@ def test_import_of_a_bad_file_stores_nothing(tmp_path):
     result = runner.invoke(app, ["import", str(bad)])
     assert result.exit_code == 1 and "holds text, not audio" in result.stderr
     assert json.loads(runner.invoke(app, ["takes", "--json"]).stdout) == []
+
+
+def test_an_sqlite_database_of_another_program_is_not_made_a_takes_database(home):
+    """`[paths] database` naming another program's SQLite file (a browser's history, say): the store
+    turned it to WAL and added its own tables to it, and doctor ("the takes table is missing") moved
+    it aside and wrote a takes database in its place."""
+    from starcoach.config import load_config
+    from starcoach.takes.doctor import examine
+
+    config = load_config()
+    db = config.paths.database
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT)")
+        con.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
+    con.close()
+    before = db.read_bytes()
+    for attempt in (lambda: Store(db), lambda: examine(config, analyzer=None)):
+        with pytest.raises(StoreError) as err:
+            attempt()
+        line = str(err.value)
+        assert line.startswith(f"{db} is not a takes database (it is an SQLite database of another program's, "
+                               "with tables moz_places)"), line
+        assert "check [paths] database in config.toml" in line, line
+    assert db.read_bytes() == before and [p.name for p in db.parent.iterdir()] == [db.name]

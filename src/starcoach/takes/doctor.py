@@ -30,7 +30,7 @@ from . import store as store_module
 from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
-from .store_errors import not_ours
+from .store_errors import another_program_s, not_ours
 from .take import Take
 
 
@@ -158,7 +158,7 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
         try:
             result = [r[0] for r in con.execute("PRAGMA integrity_check")]
             if result == ["ok"]:
-                result = _schema_problems(con) or result
+                result = _schema_problems(db, con) or result
         except sqlite3.Error as exc:
             _raise_if_not_damage(db, exc)
             result = [str(exc)]
@@ -178,13 +178,20 @@ def _raise_if_not_damage(db: Path, exc: sqlite3.Error) -> None:
         raise store_error(db, exc) from None  # its line for each, as every other command says it
 
 
-def _schema_problems(con: sqlite3.Connection) -> list[str]:
+def _schema_problems(db: Path, con: sqlite3.Connection) -> list[str]:
     """What a database that SQLite finds sound lacks of starcoach's schema (a table dropped
     or altered by hand, say): every command would stop on it, so it counts as damaged. A
-    database with no tables at all is a new one, not a damaged one."""
+    database with no tables at all is a new one, not a damaged one.
+
+    Raises:
+        StoreError: none of its tables is starcoach's: another program's database, not damage.
+    """
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
         return []
+    foreign = another_program_s(db, tables)
+    if foreign is not None:  # not damage: moving it aside and writing ours in its place would lose it
+        raise foreign
     if "takes" not in tables:
         return ["the takes table is missing"]
     columns = {r[1] for r in con.execute("PRAGMA table_info(takes)")}

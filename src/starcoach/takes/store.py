@@ -25,7 +25,7 @@ from .migrations import MIGRATIONS
 from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, not_ours, read_only_disk, store_error
+from .store_errors import LOCK_WAIT_S, another_program_s, not_ours, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -72,6 +72,11 @@ class Store:
             self.db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
+            # before WAL mode and our tables, each a write to another program's database
+            foreign = another_program_s(self.path, self._tables())
+            if foreign is not None:
+                self.db.close()
+                raise foreign
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -81,6 +86,9 @@ class Store:
             self._open_read_only()
         except OSError as exc:
             raise StoreError(f"cannot open the takes database {self.path}: {exc.strerror}") from None
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _open_read_only(self) -> None:
         """A home on a read-only disk (a backup, a snapshot) is read as it is: listing, showing and

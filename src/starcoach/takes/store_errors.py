@@ -25,8 +25,21 @@ def not_ours(path: Path) -> StoreError | None:
     a take's audio, a device): never to be opened, or moved aside as damaged and replaced; None if
     it may be one (see :func:`~starcoach.domain.filekind.not_a_database`)."""
     kind = not_a_database(path)
-    if kind is None:
+    return None if kind is None else _not_ours(path, kind)
+
+
+def another_program_s(path: Path, tables: set[str]) -> StoreError | None:
+    """The error for an SQLite database with tables but none of a takes database's (a browser's
+    history, say): not to be made one, or replaced by one as damaged. None for one that has
+    starcoach's (damaged or not) or has none (a new one)."""
+    theirs = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if not theirs or tables & {"takes", "migrations"}:
         return None
+    return _not_ours(path, f"an SQLite database of another program's, with tables {', '.join(theirs[:3])}"
+                           + (", …" if len(theirs) > 3 else ""))
+
+
+def _not_ours(path: Path, kind: str) -> StoreError:
     return StoreError(f"{path} is not a takes database (it is {kind}); it was left as it is: check [paths] "
                       "database in config.toml")
 
