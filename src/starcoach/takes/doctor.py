@@ -30,7 +30,7 @@ from . import store as store_module
 from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
-from .store_errors import another_program_s, not_ours
+from .store_errors import another_programs_database, not_ours
 from .take import Take
 
 
@@ -189,7 +189,7 @@ def _schema_problems(db: Path, con: sqlite3.Connection) -> list[str]:
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
         return []
-    foreign = another_program_s(db, tables)
+    foreign = another_programs_database(db, tables)
     if foreign is not None:  # not damage: moving it aside and writing ours in its place would lose it
         raise foreign
     if "takes" not in tables:

@@ -25,7 +25,7 @@ from .migrations import MIGRATIONS
 from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, another_program_s, not_ours, read_only_disk, store_error
+from .store_errors import LOCK_WAIT_S, another_programs_database, not_ours, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -73,7 +73,7 @@ class Store:
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
             # before WAL mode and our tables, each a write to another program's database
-            foreign = another_program_s(self.path, self._tables())
+            foreign = another_programs_database(self.path, self._tables())
             if foreign is not None:
                 self.db.close()
                 raise foreign

@@ -28,7 +28,7 @@ def not_ours(path: Path) -> StoreError | None:
     return None if kind is None else _not_ours(path, kind)
 
 
-def another_program_s(path: Path, tables: set[str]) -> StoreError | None:
+def another_programs_database(path: Path, tables: set[str]) -> StoreError | None:
     """The error for an SQLite database with tables but none of a takes database's (a browser's
     history, say): not to be made one, or replaced by one as damaged. None for one that has
     starcoach's (damaged or not) or has none (a new one)."""
