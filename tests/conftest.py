@@ -35,6 +35,17 @@ def mounted(target: Path, *args: str, what: str):
 SHARED = ROOT.parent / "shared"
 
 
+def unprivileged() -> list[str]:
+    """The command prefix that runs a process without root's right to read any file (none when
+    not root); skips the test when root cannot drop it."""
+    if os.geteuid() != 0:
+        return []
+    if shutil.which("setpriv") is None:
+        pytest.skip("running as root without setpriv: a file cannot be made unreadable")
+    caps = "-dac_override,-dac_read_search"
+    return ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("models")

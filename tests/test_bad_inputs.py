@@ -25,7 +25,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.conftest import SAMPLES, mounted
+from tests.conftest import SAMPLES, mounted, unprivileged
 
 runner = CliRunner()
 
@@ -209,13 +209,13 @@ ROWS = [
     Row("config-models-is-a-file", lambda t, h: write(h, "recfile", "x") and config_replace(
         h, f'models = "{load_models_line(h)}"', 'models = "recfile"') or ["takes"], 1,
         "[paths] models = 'recfile' cannot be a folder"),
-    Row("config-database-is-a-folder", lambda t, h: config_replace(
+    Row("config-database-is-the-recordings-folder", lambda t, h: config_replace(  # (another folder: test_config)
         h, 'database = "recordings/starcoach.db"', 'database = "recordings"') or ["takes"], 1,
-        "[paths] database = 'recordings' cannot be a file"),
+        "[paths] database = 'recordings' and recordings = 'recordings' are the same path"),
     Row("config-database-empty", lambda t, h: config_replace(
         h, 'database = "recordings/starcoach.db"', 'database = ""') or ["takes"], 1, "[paths] database is empty"),
     Row("config-language", lambda t, h: config_replace(h, 'language = "en"', 'language = "xx"') or ["takes"], 1,
-        "language = 'xx' is not a known value (allowed: one of 100 values, such as 'en')"),
+        "language = 'xx' is not a known value (allowed: af, am, ar, as, az,"),
     Row("config-language-empty", lambda t, h: config_replace(h, 'language = "en"', 'language = ""') or ["takes"], 1,
         "language = '' is not a known value"),
     Row("config-compute-type", lambda t, h: config_replace(h, 'compute_type = "int8"', 'compute_type = "int3"')
@@ -549,19 +549,6 @@ def test_doctor_on_a_locked_database_says_so_and_moves_nothing(stored, monkeypat
     assert run("doctor").stdout.startswith("database: ok")
 
 
-def _unprivileged() -> list[str]:
-    """The command prefix that runs a process without root's right to read any file (none when
-    not root); skips the test when root cannot drop it."""
-    import shutil
-
-    if os.geteuid() != 0:
-        return []
-    if shutil.which("setpriv") is None:
-        pytest.skip("running as root without setpriv: a file cannot be made unreadable")
-    caps = "-dac_override,-dac_read_search"
-    return ["setpriv", "--bounding-set", caps, "--inh-caps", caps]
-
-
 def test_doctor_on_a_database_it_may_not_read_says_so_and_moves_nothing(stored, home):
     """A database this user may not read is not damaged: doctor said "database: damaged (unable
     to open database file)", moved it aside, rebuilt an empty one from recordings/ and exited 0
@@ -571,7 +558,7 @@ def test_doctor_on_a_database_it_may_not_read_says_so_and_moves_nothing(stored, 
 
     db = home / "recordings" / "starcoach.db"
     db.chmod(0)
-    drop = _unprivileged()
+    drop = unprivileged()
     env = {**os.environ, "STARCOACH_HOME": str(home)}
     try:
         done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "doctor"], capture_output=True, text=True,
@@ -1758,7 +1745,7 @@ def test_a_file_the_user_may_not_read_is_starcoach_s_own_line_and_exit_1(tmp_pat
     else:
         path.write_text("I rewrote the parser.\n")
     path.chmod(0)
-    drop = _unprivileged()
+    drop = unprivileged()
     result = subprocess.run([*drop, sys.executable, "-m", "starcoach", command, str(path)], capture_output=True,
                             text=True, timeout=120, env={**os.environ, "STARCOACH_HOME": str(home)})
     assert result.returncode == 1, result.stderr

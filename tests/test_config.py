@@ -35,7 +35,7 @@ def test_paths_are_relative_to_the_config_folder(tmp_path):
 @pytest.mark.parametrize("text, message", [
     ("[metrics]\npause_min_s = \"long\"\n", "[metrics] pause_min_s has the wrong type"),
     ("[metrics]\nno_such = 1\n", "[metrics] has no setting named 'no_such'"),
-    ("[nonsense]\nx = 1\n", "unknown section(s) nonsense"),
+    ("[nonsense]\nx = 1\n", "unknown section [nonsense]"),
     ("[model\nname = 'base'\n", "not valid TOML"),
     ("[model]\nname = ''\n", "name must be a non-empty string"),
     ("metrics = 3\n", "metrics must be a section: write [metrics] on a line of its own"),
@@ -80,6 +80,42 @@ def test_a_starcoach_home_that_is_no_folder_is_refused_not_made(tmp_path, monkey
     assert (where.is_file() if kind == "file" else not where.exists())
     # the advice must work: "mkdir -p" of a name a file holds fails (an audit found it offered)
     assert ("mkdir -p" in result.output) == (kind != "file"), result.output
+
+
+@pytest.mark.parametrize("name", ["new home", "it's $HOME; `x`", "a*"])
+def test_the_mkdir_offered_for_a_missing_home_makes_that_folder(tmp_path, monkeypatch, name):
+    """The command was printed unquoted: pasted, `mkdir -p …/new home` made `…/new` and `./home`."""
+    import subprocess
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    homes = tmp_path / "homes"
+    homes.mkdir()
+    (homes / "ab").mkdir()  # what "a*" matches, unquoted
+    where = homes / name
+    monkeypatch.setenv("STARCOACH_HOME", str(where))
+    result = CliRunner().invoke(app, ["paths"])
+    assert result.exit_code == 1, result.output
+    command = re.search(r"\((mkdir -p .*)\) to start a new home there", result.output)
+    assert command, result.output
+    elsewhere = tmp_path / "cwd"
+    elsewhere.mkdir()
+    subprocess.run(["sh", "-c", command.group(1)], cwd=elsewhere, check=True)
+    assert where.is_dir() and not any(elsewhere.iterdir())
+    assert sorted(p.name for p in homes.iterdir()) == sorted(["ab", name])
+
+
+def test_no_mkdir_is_offered_for_a_home_whose_name_cannot_be_pasted(tmp_path, monkeypatch):
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "new\nhome"))
+    result = CliRunner().invoke(app, ["paths"])
+    assert result.exit_code == 1 and "does not exist" in result.output and "mkdir -p" not in result.output, \
+        result.output
 
 
 def test_home_is_the_env_folder_then_the_checkout_then_the_data_folder(tmp_path, monkeypatch):
@@ -174,3 +210,237 @@ def test_a_model_folder_named_by_a_relative_path_is_found_from_config_toml_s_fol
     assert Path(load_config().model).resolve() == target
     monkeypatch.chdir(home)
     assert Path(load_config().model).resolve() == target
+
+
+# --- [paths] database must name the takes database, nothing else ------------------------
+
+FLAC = (ROOT / "samples" / "short-answer.flac").read_bytes()
+WAV = b"RIFF\x24\x7d\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00\x01\x00\x80\x3e\x00\x00" + bytes(32000)
+SQLITE_HEAD = b"SQLite format 3\x00"
+
+
+def _a_take(home: Path, suffix: str, content: bytes) -> str:
+    day = home / "recordings" / "2026-12-06"
+    day.mkdir(parents=True, exist_ok=True)
+    (day / f"take-135721{suffix}").write_bytes(content)
+    return f"recordings/2026-12-06/take-135721{suffix}"
+
+
+def _fifo(home: Path) -> str:
+    import os
+
+    os.mkfifo(home / "pipe")
+    return "pipe"
+
+
+def _linked(home: Path, how: str) -> str:
+    import os
+
+    (os.link if how == "hard" else os.symlink)(home / "config.toml", home / "db.sqlite")
+    return "db.sqlite"
+
+
+def _put(home: Path, name: str, content: bytes) -> str:
+    (home / name).parent.mkdir(parents=True, exist_ok=True)
+    (home / name).write_bytes(content)
+    return name
+
+
+_NOT_A_DATABASE = {  # how the setting is made to name something else, and what the refusal says
+    "config.toml": (lambda h: "config.toml", "is this configuration file"),
+    "a hard link to config.toml": (lambda h: _linked(h, "hard"), "is this configuration file"),
+    "a symbolic link to config.toml": (lambda h: _linked(h, "soft"), "is this configuration file"),
+    "the question file": (lambda h: _put(h, "mine.toml", b'[[question]]\nid = "m"\ntext = "Why?"\n'),
+                          "is the question file"),
+    "a take's audio": (lambda h: _a_take(h, ".flac", FLAC), "inside a folder of [paths] recordings"),
+    "a take's metadata": (lambda h: _a_take(h, ".meta.json", b'{"version": 1}'), "inside a folder of [paths] recordings"),
+    "a take's partial audio": (lambda h: _a_take(h, ".wav.part", WAV), "inside a folder of [paths] recordings"),
+    "a file not made yet in a take's folder": (lambda h: (_a_take(h, ".flac", FLAC), "recordings/2026-12-06/x.db")[1],
+                                               "inside a folder of [paths] recordings"),
+    "a device": (lambda h: "/dev/null", "a device, pipe or socket"),
+    "a pipe": (_fifo, "a device, pipe or socket"),
+    "TOML text": (lambda h: _put(h, "notes.toml", b'[paths]\nmodels = "models"\n'), "a text file"),
+    "JSON text": (lambda h: _put(h, "take.json", b'{"take": {"id": 1}}\n'), "a text file"),
+    "UTF-16 text": (lambda h: _put(h, "notes.txt", "I led the migration.\n".encode("utf-16")), "a text file"),
+    "a FLAC recording": (lambda h: _put(h, "answer.flac", FLAC), "a recording"),
+    "a WAV in recordings/": (lambda h: _put(h, "recordings/answer.wav", WAV), "a recording"),
+    "an Ogg recording": (lambda h: _put(h, "a.ogg", b"OggS\x00\x02" + bytes(200)), "a recording"),
+    "an MP3 recording": (lambda h: _put(h, "a.mp3", b"ID3\x04\x00\x00" + bytes(200)), "a recording"),
+    "an MP3 with no tag": (lambda h: _put(h, "b.mp3", b"\xff\xfb\x90\x64" + bytes(400)), "a recording"),
+    "a zip file": (lambda h: _put(h, "a.docx", b"PK\x03\x04\x14\x00" + bytes(200)), "a Word, OpenDocument or zip"),
+}
+
+
+def _with_database(home: Path, value: str) -> None:
+    cfg = home / "config.toml"
+    text = cfg.read_text()
+    assert 'database = "recordings/starcoach.db"' in text
+    cfg.write_text(text.replace('database = "recordings/starcoach.db"', f'database = "{value}"', 1)
+                   .replace('questions = ""', 'questions = "mine.toml"', 1 if (home / "mine.toml").exists() else 0))
+
+
+def _files(home: Path) -> dict[str, bytes | None]:
+    return {str(p.relative_to(home)): (p.read_bytes() if p.is_file() and not p.is_symlink() else None)
+            for p in sorted(home.rglob("*"))}
+
+
+@pytest.mark.parametrize("what", _NOT_A_DATABASE)
+def test_a_database_setting_that_names_another_file_is_refused_and_the_file_left_as_it_is(home, what):
+    """`database = "config.toml"` (or a take's audio): `takes` said the database was damaged and to run
+    `doctor`, and `doctor` moved the file aside and wrote an SQLite database in its place (config.toml
+    then unreadable, the take's audio gone). Said when the config is read, naming the setting."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    make, says = _NOT_A_DATABASE[what]
+    _with_database(home, make(home))
+    before = _files(home)
+    with pytest.raises(ConfigError) as err:
+        load_config()
+    line = str(err.value)
+    assert "[paths] database" in line and says in line and str(home / "config.toml") in line, line
+    for command in (["takes"], ["doctor"], ["import", str(ROOT / "samples" / "short-answer.flac")]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and result.output == f"starcoach: {line}\n", (command, result.output)
+    assert _files(home) == before  # nothing moved aside, written or made
+    assert not list(Path("/dev").glob("null-*"))
+
+
+@pytest.mark.parametrize("value, content", [
+    ("recordings/starcoach.db", None),  # the default, in recordings/ itself
+    ("starcoach.db", None),
+    ("recordings/other.db", None),
+    ("new.db", b""),  # an empty file is a new database
+    ("damaged.db", SQLITE_HEAD + bytes(range(256)) * 8),  # a damaged database: `doctor`'s to rebuild
+    ("zeroed.db", bytes(4096)),
+    ("cut.db", SQLITE_HEAD[:8]),  # "SQLite f": cut short, not text
+    ("noise.db", __import__("random").Random(0).randbytes(4096)),
+])
+def test_a_database_setting_that_may_be_a_takes_database_is_accepted(home, value, content):
+    if content is not None:
+        (home / value).write_bytes(content)
+    _with_database(home, value)
+    assert load_config().paths.database == home / value
+
+
+@pytest.mark.parametrize("paths, says", [
+    ('database = "recordings"', "[paths] database = 'recordings' and recordings = 'recordings' are the same path"),
+    ('recordings = "recordings/starcoach.db"',
+     "[paths] database = 'recordings/starcoach.db' and recordings = 'recordings/starcoach.db' are the same path"),
+    ('recordings = "recordings/starcoach.db/takes"', "[paths] recordings = 'recordings/starcoach.db/takes' is "
+                                                     "inside [paths] database = 'recordings/starcoach.db'"),
+    ('models = "mine"\ndatabase = "mine"', "[paths] database = 'mine' and models = 'mine' are the same path"),
+    ('models = "mine"\ndatabase = "mine/base/starcoach.db"', "[paths] database = 'mine/base/starcoach.db' is inside a folder "
+                                                            "of [paths] models"),
+    ('models = "recordings"', "[paths] models = 'recordings' and recordings = 'recordings' are the same path"),
+    ('recordings = "./takes/"\ndatabase = "takes/../takes"', "[paths] database = 'takes/../takes' and "
+                                                             "recordings = './takes/' are the same path"),
+])
+def test_paths_that_are_one_another_are_refused_before_anything_is_made(home, paths, says):
+    """In a new home `database = "recordings"` was taken: the first `takes` made an SQLite file called
+    recordings, and from then on every command (`paths` too) failed with "[paths] recordings =
+    'recordings' cannot be a folder", naming the setting that was not changed."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    cfg = home / "config.toml"
+    text = re.sub(r"^(models|recordings|database) = .*$", r"# \g<0>", cfg.read_text(), flags=re.M)
+    cfg.write_text(text.replace("[paths]", f"[paths]\n{paths}", 1))
+    for command in (["takes"], ["paths"]):
+        result = CliRunner().invoke(app, command)
+        assert result.exit_code == 1 and result.output.startswith(f"starcoach: {cfg}: {says}"), result.output
+        assert "\n" not in result.output.strip()
+    assert [p.name for p in home.iterdir()] == ["config.toml"]
+
+
+def test_a_database_setting_that_names_a_folder_says_so(home):
+    (home / "old").mkdir()
+    _with_database(home, "old")
+    with pytest.raises(ConfigError, match=r"\[paths\] database = 'old' cannot be a file: .*/old is a folder"):
+        load_config()
+
+
+
+_SECTIONS = "the sections are [paths], [model], [metrics], [star], [record] and [live]"
+
+
+@pytest.mark.parametrize("text, says", [
+    # a key outside any section is no section; where it belongs, if anywhere
+    ("foo = 1\n", f"foo = 1 is outside any section; {_SECTIONS}"),
+    ("threads = 4\n[model]\nname = 'base'\n", "threads = 4 is outside any section; it is a setting of [model]: "
+                                               "put it under [model]"),
+    ("[modle]\nname = 'base'\n", f"unknown section [modle]; did you mean [model]? ({_SECTIONS})"),
+    ("[nonsense]\nx = 1\n", f"unknown section [nonsense]; {_SECTIONS}"),
+    ("[model]\nthread = 4\n", "[model] has no setting named 'thread'; did you mean 'threads'?"),
+    ("[paths]\nquestion = 'mine.toml'\n", "[paths] has no setting named 'question'; did you mean 'questions'?"),
+    ("[model]\nlong_pause_s = 3.0\n", "[model] has no setting named 'long_pause_s'; it is a setting of [metrics]"),
+    ("[record]\nfoo = 1\n", "[record] has no setting named 'foo'; its settings are sample_rate, max_seconds and "
+                             "countdown_s"),
+    # type errors in TOML's words, with the type wanted
+    ("[model]\nthreads = 1979-05-27\n", "[model] threads has the wrong type: 1979-05-27 is a date; it must be a "
+                                         "whole number"),
+    ("[model]\nthreads = 07:32:00\n", "[model] threads has the wrong type: 07:32:00 is a time; it must be"),
+    ("[model]\nthreads = 1979-05-27T07:32:00Z\n", "[model] threads has the wrong type: 1979-05-27T07:32:00+00:00 is "
+                                                   "a date and time; it must be"),
+    ("[metrics]\ntarget_wpm = [true, false]\n", "[metrics] target_wpm has the wrong type: [true, false] is a list; "
+                                                 "it must be a list of two numbers"),
+    ("[model]\nthreads = {a = 1}\n", "[model] threads has the wrong type: { a = 1 } is a table; it must be a whole "
+                                      "number"),
+    ("[model]\nthreads = 4.0\n", "[model] threads has the wrong type: 4.0 is a number with a decimal point; it must be a "
+                                  "whole number"),
+    ("[record]\ncountdown_s = '3'\n", "[record] countdown_s has the wrong type: '3' is a string; it must be a whole "
+                                       "number"),
+    ("[live]\nenabled = 1\n", "[live] enabled has the wrong type: 1 is a whole number; it must be true or false"),
+    ("[metrics]\nlong_pause_s = [[1, 'a'], {b = true}]\n", "[metrics] long_pause_s has the wrong type: "
+                                                           "[[1, 'a'], { b = true }] is a list; it must be a number"),
+    # a value of a long list: a close one, or the list itself
+    ("[model]\nlanguage = 'EN'\n", "[model] language = 'EN' is not a known value; did you mean 'en'?"),
+    ("[model]\ncompute_type = 'int3'\n", "[model] compute_type = 'int3' is not a known value; did you mean 'int8'? "
+                                          "(allowed: auto, default, int8,"),
+    ("[model]\nlanguage = 'english'\n", "[model] language = 'english' is not a known value (allowed: af, am, ar,"),
+])
+def test_a_config_error_says_what_is_wrong_in_toml_s_words_and_what_would_be_right(tmp_path, text, says):
+    """`foo = 1` was "unknown section(s) foo"; `[modle]` and `thread = 4` named no valid name; a date
+    was "wrong type (datetime.date(1979, 5, 27))" and `[true, false]` "([True, False])"; "english"
+    was "one of 100 values, such as 'en'", with no word of where the 100 are."""
+    (tmp_path / "config.toml").write_text(text)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value).startswith(f"{tmp_path / 'config.toml'}: {says}"), str(err.value)
+    assert "datetime" not in str(err.value) and "True" not in str(err.value)
+
+
+@pytest.mark.parametrize("raw", [b'[model]\nname = "caf\xe9"\n', "[model]\nname = 'base'\n".encode("utf-16")])
+def test_a_config_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_path, raw):
+    """A Latin-1 config.toml was "not valid TOML ('utf-8' codec can't decode byte 0xe9 in position 19:
+    invalid continuation byte)": a byte offset, and no word of what to do."""
+    (tmp_path / "config.toml").write_bytes(raw)
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    line = raw[:raw.index(b"\xe9")].count(b"\n") + 1 if b"\xe9" in raw else 1
+    assert str(err.value) == f"{tmp_path / 'config.toml'}: line {line} is not UTF-8 text; save the file as UTF-8", \
+        str(err.value)
+
+
+def test_a_home_that_cannot_be_looked_into_is_named_not_a_config_toml_it_may_not_have(tmp_path):
+    """A home folder this user may not search said "…/config.toml: cannot read it (Permission
+    denied)", though there is no config.toml: the folder is what to fix."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import unprivileged
+
+    locked = tmp_path / "locked"
+    locked.mkdir(mode=0)
+    drop = unprivileged()
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "paths"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "STARCOACH_HOME": str(locked)})
+    finally:
+        locked.chmod(0o700)
+    assert done.returncode == 1 and done.stderr == (
+        f"starcoach: {locked}: cannot look inside this folder (Permission denied), so its config.toml cannot be "
+        "read either; check the permissions of the folder and of the folders above it\n"), done.stderr

@@ -59,11 +59,73 @@ def test_take_life_cycle(tmp_path):
             store.get(tid)
 
 
-def test_not_a_database_is_one_clear_error(tmp_path):
+def test_a_damaged_database_is_one_clear_error(tmp_path):
     bad = tmp_path / "bad.db"
-    bad.write_text("this is not sqlite" * 100)
+    bad.write_bytes(b"SQLite format 3\x00" + b"this is not sqlite" * 100)  # (was text: not a database at all)
     with pytest.raises(StoreError, match="is damaged"):
         Store(bad)
+
+
+# Files that are recognisably something else than a takes database, whatever their name.
+FOREIGN = {
+    "TOML text": b'[paths]\ndatabase = "config.toml"\n',
+    "JSON text": b'{"version": 1, "audio": "take-135721.flac"}',
+    "UTF-16 text": "I led the migration.".encode("utf-16"),
+    "a FLAC recording": (SAMPLES / "short-answer.flac").read_bytes(),
+    "a WAV recording": b"RIFF\x24\x7d\x00\x00WAVEfmt \x10\x00\x00\x00\x01\x00" + bytes(3000),
+    "an Ogg recording": b"OggS\x00\x02" + bytes(300),
+    "a zip file": b"PK\x03\x04\x14\x00" + bytes(300),
+}
+
+
+@pytest.mark.parametrize("kind", FOREIGN)
+def test_a_file_that_is_not_a_takes_database_is_never_opened_moved_or_written(home, kind):
+    """Behind config.toml's own check (the file made after the config was read, or a store opened on
+    a path of its own): the store said "damaged, run `starcoach doctor`", and doctor moved the file
+    aside and wrote a database in its place (a take's audio, or config.toml, lost that way)."""
+    from starcoach.config import load_config
+    from starcoach.takes.doctor import examine
+
+    config = load_config()
+    db = config.paths.database
+    db.parent.mkdir(parents=True)
+    db.write_bytes(FOREIGN[kind])
+    for attempt in (lambda: Store(db), lambda: examine(config, analyzer=None)):
+        with pytest.raises(StoreError) as err:
+            attempt()
+        line = str(err.value)
+        assert line.startswith(f"{db} is not a takes database (") and "doctor" not in line, line
+        assert line.endswith("it was left as it is: check [paths] database in config.toml"), line
+    assert db.read_bytes() == FOREIGN[kind] and [p.name for p in db.parent.iterdir()] == [db.name]
+
+
+def test_an_sqlite_error_on_a_file_that_is_not_a_takes_database_does_not_send_to_doctor(tmp_path):
+    from starcoach.takes.store_errors import store_error
+
+    notes = tmp_path / "notes.toml"
+    notes.write_bytes(FOREIGN["TOML text"])
+    line = str(store_error(notes, sqlite3.DatabaseError("file is not a database")))
+    assert "not a takes database" in line and "doctor" not in line, line
+
+
+@pytest.mark.parametrize("damage", ["zeroed", "cut after 8 bytes", "cut after 60 bytes", "its header page noise"])
+def test_a_damaged_database_is_still_moved_aside_and_rebuilt_by_doctor(home, damage):
+    from starcoach.config import load_config
+    from starcoach.takes.doctor import examine
+
+    config = load_config()
+    db = config.paths.database
+    Store(db).close()
+    with sqlite3.connect(db) as con:
+        con.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+    whole = db.read_bytes()
+    db.write_bytes({"zeroed": bytes(len(whole)), "cut after 8 bytes": whole[:8], "cut after 60 bytes": whole[:60],
+                    "its header page noise": __import__("random").Random(0).randbytes(100) + whole[100:]}[damage])
+    with pytest.raises(StoreError, match="is damaged .* run `starcoach doctor`"):
+        Store(db)
+    report = examine(config, analyzer=None)
+    assert report.moved_aside is not None and report.moved_aside.is_file(), report.lines()
+    assert Store(db).integrity() == ["ok"]
 
 
 def _writer(path: str, n: int, tag: str) -> None:
@@ -134,3 +196,28 @@ def test_import_of_a_bad_file_stores_nothing(tmp_path):
     result = runner.invoke(app, ["import", str(bad)])
     assert result.exit_code == 1 and "holds text, not audio" in result.stderr
     assert json.loads(runner.invoke(app, ["takes", "--json"]).stdout) == []
+
+
+def test_an_sqlite_database_of_another_program_is_not_made_a_takes_database(home):
+    """`[paths] database` naming another program's SQLite file (a browser's history, say): the store
+    turned it to WAL and added its own tables to it, and doctor ("the takes table is missing") moved
+    it aside and wrote a takes database in its place."""
+    from starcoach.config import load_config
+    from starcoach.takes.doctor import examine
+
+    config = load_config()
+    db = config.paths.database
+    db.parent.mkdir(parents=True)
+    with sqlite3.connect(db) as con:
+        con.execute("CREATE TABLE moz_places (id INTEGER PRIMARY KEY AUTOINCREMENT, url TEXT)")
+        con.execute("INSERT INTO moz_places (url) VALUES ('https://example.org')")
+    con.close()
+    before = db.read_bytes()
+    for attempt in (lambda: Store(db), lambda: examine(config, analyzer=None)):
+        with pytest.raises(StoreError) as err:
+            attempt()
+        line = str(err.value)
+        assert line.startswith(f"{db} is not a takes database (it is an SQLite database of another program's, "
+                               "with tables moz_places)"), line
+        assert "check [paths] database in config.toml" in line, line
+    assert db.read_bytes() == before and [p.name for p in db.parent.iterdir()] == [db.name]

@@ -3,7 +3,7 @@
 With ``STARCOACH_TRACE=1`` in the environment, :func:`mark` writes
 ``starcoach-trace MONOTONIC_SECONDS LABEL`` to stderr; the monotonic clock is the
 system's, so ``bench/bench.py`` can subtract its own timestamps from these.
-Otherwise it does nothing.
+Otherwise (unset, empty, or ``0``, ``false``, ``no``, ``off``) it does nothing.
 """
 
 from __future__ import annotations
@@ -12,7 +12,8 @@ import os
 import sys
 import time
 
-_ON = bool(os.environ.get("STARCOACH_TRACE"))
+_OFF = ("", "0", "false", "no", "off")
+_ON = os.environ.get("STARCOACH_TRACE", "").strip().lower() not in _OFF
 
 
 def mark(label: str) -> None:

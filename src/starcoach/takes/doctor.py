@@ -30,6 +30,7 @@ from . import store as store_module
 from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
+from .store_errors import another_programs_database, not_ours
 from .take import Take
 
 
@@ -133,10 +134,15 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
 
     Raises:
         StoreError: another process holds the database locked past the store's wait: that is
-            not damage, and moving the file aside would lose what that process writes.
+            not damage, and moving the file aside would lose what that process writes. Or the
+            file is recognisably no database (config.toml, a take's audio): moving it aside and
+            writing a database in its place would lose it.
     """
     if not db.exists():
         return ["ok"], None
+    foreign = not_ours(db)
+    if foreign is not None:
+        raise foreign
     try:
         with open(db, "rb") as f:
             f.read(100)
@@ -152,7 +158,7 @@ def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
         try:
             result = [r[0] for r in con.execute("PRAGMA integrity_check")]
             if result == ["ok"]:
-                result = _schema_problems(con) or result
+                result = _schema_problems(db, con) or result
         except sqlite3.Error as exc:
             _raise_if_not_damage(db, exc)
             result = [str(exc)]
@@ -172,13 +178,20 @@ def _raise_if_not_damage(db: Path, exc: sqlite3.Error) -> None:
         raise store_error(db, exc) from None  # its line for each, as every other command says it
 
 
-def _schema_problems(con: sqlite3.Connection) -> list[str]:
+def _schema_problems(db: Path, con: sqlite3.Connection) -> list[str]:
     """What a database that SQLite finds sound lacks of starcoach's schema (a table dropped
     or altered by hand, say): every command would stop on it, so it counts as damaged. A
-    database with no tables at all is a new one, not a damaged one."""
+    database with no tables at all is a new one, not a damaged one.
+
+    Raises:
+        StoreError: none of its tables is starcoach's: another program's database, not damage.
+    """
     tables = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     if not tables:
         return []
+    foreign = another_programs_database(db, tables)
+    if foreign is not None:  # not damage: moving it aside and writing ours in its place would lose it
+        raise foreign
     if "takes" not in tables:
         return ["the takes table is missing"]
     columns = {r[1] for r in con.execute("PRAGMA table_info(takes)")}

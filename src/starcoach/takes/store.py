@@ -25,7 +25,7 @@ from .migrations import MIGRATIONS
 from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, read_only_disk, store_error
+from .store_errors import LOCK_WAIT_S, another_programs_database, not_ours, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -57,17 +57,26 @@ class Store:
             the database first.
 
     Raises:
-        StoreError: the file cannot be opened or is not a starcoach database.
+        StoreError: the file cannot be opened or is not a starcoach database (one that is
+            recognisably something else, such as text or audio, is not opened at all).
     """
 
     def __init__(self, path: Path, recordings: Path | None = None):
         self.path = Path(path)
         self.recordings = Path(recordings) if recordings else self.path.parent
+        foreign = not_ours(self.path)
+        if foreign is not None:
+            raise foreign
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
             self.db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
+            # before WAL mode and our tables, each a write to another program's database
+            foreign = another_programs_database(self.path, self._tables())
+            if foreign is not None:
+                self.db.close()
+                raise foreign
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -77,6 +86,9 @@ class Store:
             self._open_read_only()
         except OSError as exc:
             raise StoreError(f"cannot open the takes database {self.path}: {exc.strerror}") from None
+
+    def _tables(self) -> set[str]:
+        return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _open_read_only(self) -> None:
         """A home on a read-only disk (a backup, a snapshot) is read as it is: listing, showing and

@@ -7,6 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from ..domain.errors import StoreError
+from ..domain.filekind import not_a_database
 
 LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 
@@ -19,8 +20,36 @@ def read_only_disk(path: Path) -> bool:
         return False
 
 
+def not_ours(path: Path) -> StoreError | None:
+    """The error for a file at the database's path that is recognisably no takes database (config.toml,
+    a take's audio, a device): never to be opened, or moved aside as damaged and replaced; None if
+    it may be one (see :func:`~starcoach.domain.filekind.not_a_database`)."""
+    kind = not_a_database(path)
+    return None if kind is None else _not_ours(path, kind)
+
+
+def another_programs_database(path: Path, tables: set[str]) -> StoreError | None:
+    """The error for an SQLite database with tables but none of a takes database's (a browser's
+    history, say): not to be made one, or replaced by one as damaged. None for one that has
+    starcoach's (damaged or not) or has none (a new one)."""
+    theirs = sorted(t for t in tables if not t.startswith("sqlite_"))
+    if not theirs or tables & {"takes", "migrations"}:
+        return None
+    return _not_ours(path, f"an SQLite database of another program's, with tables {', '.join(theirs[:3])}"
+                           + (", …" if len(theirs) > 3 else ""))
+
+
+def _not_ours(path: Path, kind: str) -> StoreError:
+    return StoreError(f"{path} is not a takes database (it is {kind}); it was left as it is: check [paths] "
+                      "database in config.toml")
+
+
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
-    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said."""
+    """One line for an SQLite failure: locked, full disk, damaged, or what SQLite said; for a file
+    that is no database at all, :func:`not_ours` (not "damaged": `doctor` would replace it)."""
+    foreign = not_ours(path)
+    if foreign is not None:
+        return foreign
     text = str(exc)
     low = text.lower()
     if "locked" in low or "busy" in low:

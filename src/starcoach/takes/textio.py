@@ -7,6 +7,7 @@ import stat
 from pathlib import Path
 
 from ..domain.errors import InputTextError
+from ..domain.filekind import DOCUMENT, RECORDING, binary_kind
 
 MAX_BYTES = 1_000_000
 
@@ -89,10 +90,8 @@ def _utf16_unmarked(data: bytes) -> str | None:
     return None
 
 
-# How files that are no text begin: recordings (WAV, FLAC, MP3, Ogg, AIFF, Sun audio, Matroska/WebM,
-# MP4/M4A), and documents that hold text in another format (Word, OpenDocument, zip; old Word).
-_RECORDING = (b"RIFF", b"fLaC", b"ID3", b"OggS", b"FORM", b".snd", b"\x1aE\xdf\xa3")
-_DOCUMENT = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+_ADVICE = {RECORDING: "not a text file: `starcoach analyze` reads recordings",
+           DOCUMENT: "not plain text: save the answer as plain text (.txt, UTF-8) and check that"}
 
 
 def _binary_kind(data: bytes) -> str | None:
@@ -101,9 +100,5 @@ def _binary_kind(data: bytes) -> str | None:
     opens on "FORMER" or "RIFF" is not taken for one."""
     if b"\x00" not in data[:64]:
         return None
-    if data.startswith(_RECORDING) or data[4:8] == b"ftyp" or data[:2] in (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2"):
-        return "a recording, not a text file: `starcoach analyze` reads recordings"
-    if data.startswith(_DOCUMENT):
-        return ("a Word, OpenDocument or zip file, not plain text: save the answer as plain text (.txt, UTF-8) "
-                "and check that")
-    return None
+    kind = binary_kind(data)
+    return f"{kind}, {_ADVICE[kind]}" if kind else None

@@ -9,25 +9,31 @@ isolate their state.
 from __future__ import annotations
 
 import dataclasses
+import datetime
+import difflib
 import math
 import os
+import re
+import shlex
 import stat
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
 
-from .analysis.metrics import MetricsOptions
-from .analysis.pipeline import AnalysisOptions, Analyzer
-from .analysis.star import StarOptions
-from .asr.engine import TranscribeOptions
-from .asr.live import LiveOptions
-from .asr.models import looks_like_path, resolve_model
-from .domain.errors import ConfigError
+from ..analysis.metrics import MetricsOptions
+from ..analysis.pipeline import AnalysisOptions, Analyzer
+from ..analysis.star import StarOptions
+from ..asr.engine import TranscribeOptions
+from ..asr.live import LiveOptions
+from ..asr.models import looks_like_path, resolve_model
+from ..domain.errors import ConfigError
+from .paths import PATH_SETTINGS, Paths, read_paths
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
 SECTIONS = ("paths", "model", "metrics", "star", "record", "live")
+_LISTED_SECTIONS = "the sections are " + ", ".join(f"[{s}]" for s in SECTIONS[:-1]) + f" and [{SECTIONS[-1]}]"
 _EXAMPLE = {"paths": 'recordings = "recordings"', "model": 'name = "base"', "metrics": "long_pause_s = 2.0",
             "star": 'tagger = "hybrid"', "record": "countdown_s = 3", "live": "enabled = true"}
 MAX_CONFIG_BYTES = 1_000_000
@@ -35,52 +41,6 @@ MAX_CONFIG_BYTES = 1_000_000
 # Settings that must not be below another one of the same section.
 _ORDERED = [("metrics", "pause_min_s", "long_pause_s"), ("metrics", "hesitation_min_s", "hesitation_max_s"),
             ("live", "min_chunk_s", "max_chunk_s")]
-
-
-@dataclass(frozen=True)
-class Paths:
-    """Where starcoach keeps things; all absolute."""
-
-    home: Path
-    config_file: Path
-    models: Path
-    recordings: Path
-    database: Path
-    questions: Path | None
-
-    def storage_folder(self, setting: str) -> Path:
-        """The folder ``[paths] database`` or ``recordings`` puts takes in, made if it is missing.
-
-        A missing folder inside the home is made (the first take); one outside it is refused,
-        since it is a typo or a disk that is not attached, and making it would put new takes
-        where the user will not look for them (and hide them when the disk comes back).
-
-        Raises:
-            ConfigError: the folder is outside the home and does not exist.
-        """
-        folder = self.database.parent if setting == "database" else self.recordings
-        self._refuse_missing_outside(setting, folder)
-        try:
-            folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; "
-                              f"change {setting} in {self.config_file}") from None
-        return folder
-
-    def models_folder(self) -> Path:
-        """``[paths] models``, checked as :meth:`storage_folder` checks its folders (a model is
-        145 MB or more, assembled or downloaded there), but not made: that is the model's business.
-
-        Raises:
-            ConfigError: the folder is outside the home and does not exist.
-        """
-        self._refuse_missing_outside("models", self.models)
-        return self.models
-
-    def _refuse_missing_outside(self, setting: str, folder: Path) -> None:
-        if not folder.is_dir() and not folder.is_relative_to(self.home):
-            raise ConfigError(f"[paths] {setting} is in {folder}, which does not exist: create it (or attach "
-                              f"its disk), or change {setting} in {self.config_file}")
 
 
 @dataclass(frozen=True)
@@ -149,7 +109,7 @@ def project_home() -> Path:
 
 def _checkout() -> Path | None:
     """The source checkout this package runs from, if it does (an editable install)."""
-    top = Path(__file__).resolve().parents[2]
+    top = Path(__file__).resolve().parents[3]
     return top if (top / CONFIG_NAME).is_file() and (top / "pyproject.toml").is_file() else None
 
 
@@ -172,20 +132,22 @@ def load_config(home: Path | None = None) -> Config:
         if named.exists():  # "mkdir -p" would fail on the file in the way
             raise ConfigError(f"{HOME_ENV}={named} is a file, not a folder: point the variable at the folder "
                               "that holds your config.toml, models/ and recordings/")
-        raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder "
-                          f"(mkdir -p {named}) to start a new home there")
+        # quoted to be pasted as it is; a name no shell line can show (a control character) is not offered
+        mkdir = f" ({shlex.join(['mkdir', '-p', str(named)])})" if str(named).isprintable() else ""
+        raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder{mkdir} to start "
+                          "a new home there")
     home = (home or project_home()).resolve()
     config_file = home / CONFIG_NAME
     data = _read_toml(config_file)
 
-    unknown = set(data) - set(SECTIONS)
-    if unknown:
-        raise ConfigError(f"{config_file}: unknown section(s) {', '.join(sorted(unknown))}")
     tables = {name: _table(data, name, config_file) for name in SECTIONS}
-    paths_t = tables["paths"]
-    unknown = set(paths_t) - {"models", "recordings", "database", "questions"}
-    if unknown:  # a typo ("question", "recording") would silently keep the default
-        raise ConfigError(f"{config_file}: [paths] has no setting named {sorted(unknown)[0]!r}")
+    for name, value in data.items():
+        if name not in SECTIONS:
+            raise ConfigError(f"{config_file}: {_stray(name, value)}")
+    for section, table in tables.items():
+        for key in table:
+            if key not in _settings(section):  # a typo ("question", "thread") would silently keep the default
+                raise ConfigError(f"{config_file}: {_unknown_setting(section, key)}")
     model_t = dict(tables["model"])
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
@@ -197,36 +159,7 @@ def load_config(home: Path | None = None) -> Config:
             and here.exists():
         model_name = str(here)
 
-    def where(key: str, default: str, *, folder: bool | None) -> Path:
-        """``folder``: True or False to check the path can be a folder or a file of ours; None
-        for a file that is only read (its reader says what is wrong with it)."""
-        value = paths_t.get(key, default)
-        if not isinstance(value, str):
-            raise ConfigError(f"{config_file}: [paths] {key} must be a string")
-        if folder is None:
-            return (home / Path(value).expanduser()).resolve()
-        kind = "folder" if folder else "file"
-        if not value.strip():
-            raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {kind} (default: {default!r})")
-        path = (home / Path(value).expanduser()).resolve()
-        blocked = _in_the_way(path, folder=folder)
-        if blocked is not None:
-            what = "a folder" if blocked.is_dir() else "a file"
-            raise ConfigError(f"{config_file}: [paths] {key} = {value!r} cannot be a {kind}: {blocked} is {what}; "
-                              f"give another {kind} (default: {default!r})")
-        return path
-
-    questions = paths_t.get("questions", "")
-    if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
-        raise ConfigError(f"{config_file}: [paths] questions must be a string (\"\" for none)")
-    paths = Paths(
-        home=home,
-        config_file=config_file,
-        models=where("models", "models", folder=True),
-        recordings=where("recordings", "recordings", folder=True),
-        database=where("database", "recordings/starcoach.db", folder=False),
-        questions=where("questions", "", folder=None) if questions else None,
-    )
+    paths = read_paths(home, config_file, tables["paths"])
     config = Config(
         paths=paths,
         model=model_name,
@@ -244,6 +177,49 @@ def load_config(home: Path | None = None) -> Config:
     return config
 
 
+_OPTIONS = {"model": TranscribeOptions, "metrics": MetricsOptions, "star": StarOptions, "record": RecordOptions,
+            "live": LiveOptions}
+
+
+def _settings(section: str) -> list[str]:
+    """The names a section of config.toml may hold."""
+    if section == "paths":
+        return list(PATH_SETTINGS)
+    return ["name"] * (section == "model") + [f.name for f in dataclasses.fields(_OPTIONS[section])]
+
+
+def _and(names: list[str]) -> str:
+    """"a, b and c"."""
+    return ", ".join(names[:-1]) + " and " + names[-1] if len(names) > 1 else "".join(names)
+
+
+def _owner(name: str) -> str | None:
+    """The section that has a setting called NAME, if one does."""
+    return next((section for section in SECTIONS if name in _settings(section)), None)
+
+
+def _unknown_setting(section: str, key: str) -> str:
+    """Where a setting misplaced or misspelt as KEY belongs: the section that has it, the nearest
+    name of SECTION, or else the names it has."""
+    names = _settings(section)
+    owner = _owner(key)
+    near = difflib.get_close_matches(key.lower(), names, n=1)
+    where = f"it is a setting of [{owner}]" if owner else f"did you mean {near[0]!r}?" if near else \
+        f"its settings are {_and(names)}"
+    return f"[{section}] has no setting named {key!r}; {where}"
+
+
+def _stray(name: str, value: Any) -> str:
+    """What a top-level name of config.toml that is no section of it is, and where it goes."""
+    if isinstance(value, dict) or isinstance(value, list) and value and all(isinstance(v, dict) for v in value):
+        near = difflib.get_close_matches(name.lower(), SECTIONS, n=1)
+        return f"unknown section [{name}]; " + (f"did you mean [{near[0]}]? ({_LISTED_SECTIONS})" if near
+                                                 else _LISTED_SECTIONS)
+    owner = _owner(name)
+    return f"{name} = {_toml(value)} is outside any section; " + (
+        f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
+
+
 def _read_toml(config_file: Path) -> dict[str, Any]:
     """The file's tables; {} if there is no file. Only a regular file is read."""
     try:
@@ -253,6 +229,10 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
             raise ConfigError(f"{config_file} is a link to {os.readlink(config_file)}, which does not exist; "
                               "fix or remove the link") from None
         return {}
+    except PermissionError as exc:  # a stat needs no right on the file: a folder on the way may not be searched
+        raise ConfigError(f"{config_file.parent}: cannot look inside this folder ({exc.strerror}), so its "
+                          f"{config_file.name} cannot be read either; check the permissions of the folder and of "
+                          "the folders above it") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
@@ -261,8 +241,12 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
     if st.st_size > MAX_CONFIG_BYTES:
         raise ConfigError(f"{config_file}: {st.st_size} bytes is too large for a configuration file")
     try:
-        return tomllib.loads(config_file.read_text(encoding="utf-8-sig"))  # a BOM, as Windows editors write
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = config_file.read_bytes()
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Windows editors write
+    except UnicodeDecodeError as exc:  # (Python's words give a byte offset: the line is what an editor shows)
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{config_file}: line {line} is not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
@@ -276,26 +260,12 @@ def _table(data: dict[str, Any], name: str, source: Path) -> dict[str, Any]:
     return value
 
 
-def _in_the_way(path: Path, *, folder: bool) -> Path | None:
-    """What already exists and stops ``path`` from being a folder (or a file) starcoach can
-    create or use: the path itself of the wrong kind, or a file where a parent folder must be."""
-    if path.exists() and path.is_dir() != folder:
-        return path
-    for parent in path.parents:
-        if parent.exists():
-            return None if parent.is_dir() else parent
-    return None
-
-
 def _allowed(f: dataclasses.Field) -> str:
     if "range" in f.metadata:
         lo, hi = f.metadata["range"]
         return f"allowed: {lo} to {hi}"
     if "choices" in f.metadata:
-        choices = f.metadata["choices"]
-        if len(choices) > 12:
-            return f"allowed: one of {len(choices)} values, such as {f.default!r}"
-        return "allowed: " + ", ".join(choices)
+        return "allowed: " + ", ".join(f.metadata["choices"])
     return ""
 
 
@@ -311,7 +281,10 @@ def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> N
             if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
                 raise ConfigError(f"{source}: {name} = {v} is out of range ({_allowed(f)})")
     if "choices" in f.metadata and value not in f.metadata["choices"]:
-        raise ConfigError(f"{source}: {name} = {value!r} is not a known value ({_allowed(f)})")
+        near = difflib.get_close_matches(str(value).lower(), f.metadata["choices"], n=1)
+        listed = f" ({_allowed(f)})" if not near or len(f.metadata["choices"]) <= 12 else ""  # not 100 languages
+        raise ConfigError(f"{source}: {name} = {_toml(value)} is not a known value"
+                          + (f"; did you mean {near[0]!r}?" if near else "") + listed)
     if "max_chars" in f.metadata and len(value) > f.metadata["max_chars"]:
         raise ConfigError(f"{source}: {name} is {len(value):,} characters long, over the {f.metadata['max_chars']} "
                           "allowed: keep it a short list of filler words, as the default is")
@@ -322,9 +295,7 @@ def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
     hints = get_type_hints(cls)
     fields = {f.name: f for f in dataclasses.fields(cls)}
     kwargs = {}
-    for key, value in values.items():
-        if key not in fields:
-            raise ConfigError(f"{source}: [{section}] has no setting named {key!r}")
+    for key, value in values.items():  # (every key is one of the fields: load_config checked)
         kwargs[key] = _coerce(value, hints[key], f"[{section}] {key}", source)
         _check_range(fields[key], kwargs[key], f"[{section}] {key}", source)
     return cls(**kwargs)
@@ -355,4 +326,31 @@ def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
     kind = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(hint, "")
     if origin is tuple:
         kind = "a list of two numbers"
-    raise ConfigError(f"{source}: {name} has the wrong type ({value!r}){'; it must be ' + kind if kind else ''}")
+    raise ConfigError(f"{source}: {name} has the wrong type: {_toml(value)} is {_toml_type(value)}"
+                      + (f"; it must be {kind}" if kind else ""))
+
+
+def _toml(value: Any) -> str:
+    """A value as TOML writes it (Python's repr reads as code: ``datetime.date(1979, 5, 27)``, ``True``)."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float) and not math.isfinite(value):
+        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
+    if isinstance(value, (datetime.date, datetime.time)):
+        return value.isoformat()
+    if isinstance(value, list):
+        return "[" + ", ".join(map(_toml, value)) + "]"
+    if isinstance(value, dict):
+        pairs = [f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', k) else repr(k)} = {_toml(v)}" for k, v in value.items()]
+        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
+    return repr(value)
+
+
+def _toml_type(value: Any) -> str:
+    """A TOML value's type, in TOML's words."""
+    for kind, words in ((bool, "a boolean"), (int, "a whole number"), (float, "a number with a decimal point"),
+                        (str, "a string"), (datetime.datetime, "a date and time"), (datetime.date, "a date"),
+                        (datetime.time, "a time"), (list, "a list")):
+        if isinstance(value, kind):
+            return words
+    return "a table"

@@ -1,0 +1,149 @@
+"""``[paths]``: where starcoach keeps models, takes and their database, and the user's questions.
+
+Every path is relative to the folder holding ``config.toml`` (the home).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from ..domain.errors import ConfigError
+from ..domain.filekind import not_a_database
+
+PATH_SETTINGS = ("models", "recordings", "database", "questions")
+_DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
+_OWN_FILE = f"give the takes database a file of its own (default: {_DEFAULTS['database']!r})"
+
+
+@dataclass(frozen=True)
+class Paths:
+    """Where starcoach keeps things; all absolute."""
+
+    home: Path
+    config_file: Path
+    models: Path
+    recordings: Path
+    database: Path
+    questions: Path | None
+
+    def storage_folder(self, setting: str) -> Path:
+        """The folder ``[paths] database`` or ``recordings`` puts takes in, made if it is missing.
+
+        A missing folder inside the home is made (the first take); one outside it is refused,
+        since it is a typo or a disk that is not attached, and making it would put new takes
+        where the user will not look for them (and hide them when the disk comes back).
+
+        Raises:
+            ConfigError: the folder is outside the home and does not exist.
+        """
+        folder = self.database.parent if setting == "database" else self.recordings
+        self._refuse_missing_outside(setting, folder)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; "
+                              f"change {setting} in {self.config_file}") from None
+        return folder
+
+    def models_folder(self) -> Path:
+        """``[paths] models``, checked as :meth:`storage_folder` checks its folders (a model is
+        145 MB or more, assembled or downloaded there), but not made: that is the model's business.
+
+        Raises:
+            ConfigError: the folder is outside the home and does not exist.
+        """
+        self._refuse_missing_outside("models", self.models)
+        return self.models
+
+    def _refuse_missing_outside(self, setting: str, folder: Path) -> None:
+        if not folder.is_dir() and not folder.is_relative_to(self.home):
+            raise ConfigError(f"[paths] {setting} is in {folder}, which does not exist: create it (or attach "
+                              f"its disk), or change {setting} in {self.config_file}")
+
+
+def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
+    """``[paths]`` of config.toml, resolved from the home folder and checked alone, against one
+    another and against what is on disk: a setting that makes one path another's (the database
+    where the recordings folder goes; config.toml, a take's audio or a device as the database) is
+    refused before any command makes, opens or moves a file by it.
+
+    Raises:
+        ConfigError: a setting is not a string, empty, the path of another, or cannot be what
+            it names (an unknown one is the caller's to refuse: :data:`PATH_SETTINGS`).
+    """
+    given = {key: table.get(key, default) for key, default in _DEFAULTS.items()}
+    questions = table.get("questions", "")
+    if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
+        raise ConfigError(f"{config_file}: [paths] questions must be a string (\"\" for none)")
+    for key, value in given.items():
+        if not isinstance(value, str):
+            raise ConfigError(f"{config_file}: [paths] {key} must be a string")
+        if not value.strip():
+            raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {_kind(key)} "
+                              f"(default: {_DEFAULTS[key]!r})")
+    at = {key: (home / Path(value).expanduser()).resolve() for key, value in given.items()}
+    paths = Paths(home=home, config_file=config_file, models=at["models"], recordings=at["recordings"],
+                  database=at["database"],
+                  questions=(home / Path(questions).expanduser()).resolve() if questions else None)
+    clash = _clash(paths, given)
+    if clash:
+        raise ConfigError(f"{config_file}: {clash}")
+    for key, value in given.items():
+        blocked = _in_the_way(at[key], folder=key != "database")
+        if blocked is not None:
+            what = "a folder" if blocked.is_dir() else "a file"
+            raise ConfigError(f"{config_file}: [paths] {key} = {value!r} cannot be a {_kind(key)}: {blocked} is "
+                              f"{what}; give another {_kind(key)} (default: {_DEFAULTS[key]!r})")
+    kind = not_a_database(paths.database)
+    if kind is not None:
+        raise ConfigError(f"{config_file}: [paths] database = {given['database']!r} names {paths.database}, which "
+                          f"is {kind}, not a takes database; {_OWN_FILE}")
+    return paths
+
+
+def _kind(key: str) -> str:
+    return "file" if key == "database" else "folder"
+
+
+def _clash(paths: Paths, given: dict[str, str]) -> str | None:
+    """What makes one ``[paths]`` setting another's, or None: two the same path; a folder inside the
+    database; the database in a folder of takes or of models (among a take's audio and metadata,
+    a model's files: `doctor` would move one aside as a damaged database and write a new one in its
+    place); or the database config.toml itself or the question file (links, hard ones too, followed)."""
+    def named(*keys: str) -> str:
+        return " and ".join(f"{k} = {given[k]!r}" for k in keys)
+
+    def apart(*keys: str) -> str:
+        return "give each its own (defaults: " + ", ".join(f"{k} = {_DEFAULTS[k]!r}" for k in keys) + ")"
+
+    db = paths.database
+    for key in ("models", "recordings"):
+        folder = getattr(paths, key)
+        if folder == db:
+            return f"[paths] {named('database', key)} are the same path ({db}); {apart('database', key)}"
+        if folder.is_relative_to(db):
+            return f"[paths] {named(key)} is inside [paths] {named('database')}, a file; {apart('database', key)}"
+        if db.parent != folder and db.is_relative_to(folder):
+            kept = "takes' audio and metadata are kept" if key == "recordings" else "models are kept"
+            return f"[paths] {named('database')} is inside a folder of [paths] {key}, where {kept}; {_OWN_FILE}"
+    if paths.models == paths.recordings:
+        return f"[paths] {named('models', 'recordings')} are the same path ({paths.models}); " \
+               f"{apart('models', 'recordings')}"
+    for other, what in ((paths.config_file, "this configuration file"), (paths.questions, "the question file")):
+        if other is not None and (other == db or other.exists() and db.exists() and os.path.samefile(other, db)):
+            return f"[paths] {named('database')} is {what}; {_OWN_FILE}"
+    return None
+
+
+def _in_the_way(path: Path, *, folder: bool) -> Path | None:
+    """What already exists and stops ``path`` from being a folder (or a file) starcoach can
+    create or use: the path itself of the wrong kind, or a file where a parent folder must be."""
+    if path.exists() and path.is_dir() != folder:
+        return path
+    for parent in path.parents:
+        if parent.exists():
+            return None if parent.is_dir() else parent
+    return None

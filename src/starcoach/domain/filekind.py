@@ -1,0 +1,75 @@
+"""What a file is by how it begins.
+
+For telling a file starcoach must not take for one of its own (a written answer, the takes
+database) from one that is that thing, if damaged: a recording, a document, text, or an
+SQLite database are each recognised by their first bytes.
+"""
+
+from __future__ import annotations
+
+import codecs
+import os
+import stat
+from pathlib import Path
+
+# How recordings begin (WAV, FLAC, MP3, Ogg, AIFF, Sun audio, Matroska/WebM; MP4/M4A by "ftyp" at
+# byte 4, an MP3 with no tag by its frame sync), and documents that hold text in another format
+# (Word, OpenDocument, zip; old Word).
+_RECORDING = (b"RIFF", b"fLaC", b"ID3", b"OggS", b"FORM", b".snd", b"\x1aE\xdf\xa3")
+_MP3_SYNC = (b"\xff\xfb", b"\xff\xf3", b"\xff\xf2")
+_DOCUMENT = (b"PK\x03\x04", b"\xd0\xcf\x11\xe0")
+RECORDING = "a recording"
+DOCUMENT = "a Word, OpenDocument or zip file"
+TEXT = "a text file (TOML, JSON or the like)"
+NOT_A_FILE = "a device, pipe or socket"
+SQLITE_HEADER = b"SQLite format 3\x00"
+HEAD_BYTES = 512  # enough to tell text from what is not
+
+
+def binary_kind(head: bytes) -> str | None:
+    """:data:`RECORDING` or :data:`DOCUMENT` for a file that begins with ``head``; None for
+    anything else (text among it: a caller that reads text checks for a nought byte first)."""
+    if head.startswith(_RECORDING) or head[4:8] == b"ftyp" or head[:2] in _MP3_SYNC:
+        return RECORDING
+    if head.startswith(_DOCUMENT):
+        return DOCUMENT
+    return None
+
+
+def is_text(head: bytes) -> bool:
+    """Whether ``head`` (a file's first bytes, perhaps cut inside a character) is text: UTF-8, or
+    UTF-16 with its byte-order mark, with no control character but tabs and line breaks."""
+    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    try:
+        text = codecs.getincrementaldecoder("utf-16" if utf16 else "utf-8-sig")().decode(head)
+    except UnicodeDecodeError:
+        return False
+    # any two bytes are a UTF-16 character: binary data that opens on a byte-order mark is mostly not ASCII
+    return bool(text) and all(c.isprintable() or c in "\t\n\r\f" for c in text) \
+        and not (utf16 and sum(c.isascii() for c in text) < len(text) / 2)
+
+
+def not_a_database(path: Path) -> str | None:
+    """What the file at ``path`` is when it is recognisably no SQLite database: "a folder",
+    :data:`NOT_A_FILE`, :data:`RECORDING`, :data:`DOCUMENT` or :data:`TEXT`.
+
+    None when it is missing, cannot be read, is empty (SQLite makes it a new database), begins
+    as an SQLite database does (however short or damaged after that), or is nothing recognisable:
+    a database whose first page is damaged or zeroed, which ``doctor`` is for. Links are followed.
+    """
+    try:
+        st = os.stat(path)
+    except (OSError, ValueError):
+        return None
+    if stat.S_ISDIR(st.st_mode):
+        return "a folder"
+    if not stat.S_ISREG(st.st_mode):
+        return NOT_A_FILE
+    try:
+        with open(path, "rb") as f:
+            head = f.read(HEAD_BYTES)
+    except OSError:
+        return None
+    if SQLITE_HEADER.startswith(head[:len(SQLITE_HEADER)]):  # "" too: an empty file
+        return None
+    return binary_kind(head) or (TEXT if is_text(head) else None)
