@@ -251,3 +251,23 @@ def test_an_encoding_failure_is_blamed_on_the_command_line_only_when_typed_there
     assert _typed_not_utf8(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")) == "'\\ud800'"
     monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "café"])  # typed, but UTF-8 text
     assert _typed_not_utf8(UnicodeEncodeError("ascii", "café", 3, 4, "ordinal not in range")) is None
+
+
+def test_a_model_folder_without_tokenizer_json_is_one_line_at_once_not_a_trip_to_the_hub(tmp_path, models_dir):
+    """faster-whisper fetches a missing tokenizer.json from huggingface.co: with no network, 26 s of
+    retries and eleven lines of the hub library's on stderr, then "cannot load the model …"."""
+    import os
+    import time
+
+    from starcoach.asr.models import resolve_model
+
+    made = resolve_model("tiny.en", models_dir).path
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for f in made.iterdir():
+        if f.name != "tokenizer.json":
+            os.link(f, mine / f.name)
+    began = time.monotonic()
+    line = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", mine))
+    assert line.startswith(f"starcoach: {mine} lacks tokenizer.json"), line
+    assert "huggingface" not in line.lower() and time.monotonic() - began < 10

@@ -6,7 +6,7 @@ from dataclasses import replace
 import pytest
 
 from starcoach.domain.errors import ModelError
-from starcoach.asr.models import BUNDLED, list_models, materialize, resolve_model
+from starcoach.asr.models import BUNDLED, available_names, list_models, materialize, resolve_model
 
 
 def sha256(path):
@@ -61,7 +61,7 @@ def test_a_missing_package_is_named(tmp_path):
 def test_a_folder_path_is_used_as_is(tmp_path):
     folder = resolve_model("tiny.en", tmp_path / "models").path
     assert resolve_model(str(folder), tmp_path / "elsewhere").path == folder.resolve()
-    with pytest.raises(ModelError, match="not a model folder"):
+    with pytest.raises(ModelError, match="lacks model.bin, config.json, tokenizer.json and vocabulary.json"):
         resolve_model(str(tmp_path), tmp_path / "models")
 
 
@@ -140,7 +140,8 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
 
     mine = tmp_path / "mine" / folder
     mine.mkdir(parents=True)
-    (mine / "config.json").write_text("{}")
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):  # whole, but for model.bin
+        (mine / name).write_text("{}")
     (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
     assert result.exit_code == 1, result.output
@@ -171,3 +172,86 @@ def test_another_language_with_an_english_only_model_is_one_clear_line(home):
     assert result.stdout == ""
     assert result.stderr.startswith("starcoach: [model] language = 'de', but the model in "), result.stderr
     assert "knows English only" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def _copy_of(model, dest, *, without=(), replaced=None):
+    """DEST: the files of MODEL's folder as hard links (read only here), but WITHOUT some and with
+    REPLACED ones ({name: text}) written anew."""
+    import os
+
+    dest.mkdir(parents=True)
+    for f in model.iterdir():
+        if f.name not in without and f.name not in (replaced or {}):
+            os.link(f, dest / f.name)
+    for name, text in (replaced or {}).items():
+        (dest / name).write_text(text)
+    return dest
+
+
+BROKEN = [  # (files left out, files replaced, what the message says)
+    (("tokenizer.json",), {}, "lacks tokenizer.json"),
+    (("vocabulary.txt",), {}, "lacks vocabulary.json (or vocabulary.txt)"),
+    (("config.json", "tokenizer.json"), {}, "lacks config.json and tokenizer.json"),
+    (("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"), {},
+     "lacks model.bin, config.json, tokenizer.json and vocabulary.json (or vocabulary.txt)"),
+    ((), {"config.json": "{not json"}, "its config.json is not JSON"),
+    ((), {"preprocessor_config.json": "[1, 2"}, "its preprocessor_config.json is not JSON"),
+]
+
+
+@pytest.mark.parametrize("without, replaced, says", BROKEN)
+def test_a_folder_given_by_its_path_that_lacks_a_file_loading_reads_is_refused_naming_it(
+        tmp_path, models_dir, without, replaced, says):
+    """A folder without tokenizer.json was taken for a model: faster-whisper then fetched the file
+    from huggingface.co (retries for 26 s offline, eleven lines of the hub's on stderr); without a
+    vocabulary file, CTranslate2 said "Cannot load the vocabulary"; a config.json that is not
+    JSON failed in the loader. Each is found before loading, offline, in one line."""
+    mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine", without=without,
+                    replaced=replaced)
+    with pytest.raises(ModelError) as err:
+        resolve_model(str(mine), tmp_path / "models")
+    text = str(err.value)
+    assert text.startswith(f"{mine} {says}") and "\n" not in text, text
+    assert "delete" not in text, text  # a folder of the user's own: maybe the only copy
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize("without, replaced, says", BROKEN[:3] + BROKEN[4:5])
+def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_to_assemble_it_anew(
+        mdir, without, replaced, says):
+    """models/tiny.en with model.bin alone was listed as not ready, then assembled again into a temp
+    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready"."""
+    _copy_of(resolve_model("tiny.en", mdir.parent / "made").path, mdir / "tiny.en", without=without,
+             replaced=replaced)
+    listed = {m.name: m for m in list_models(mdir)}["tiny.en"]
+    assert not listed.ready and says in listed.source, listed
+    with pytest.raises(ModelError) as err:
+        resolve_model("tiny.en", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'tiny.en'} {says}") and "\n" not in text, text
+    assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    assert sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]  # nothing assembled beside it
+
+
+@pytest.mark.parametrize("without", [(), ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")])
+def test_a_folder_of_one_s_own_under_models_is_listed_with_what_it_lacks(mdir, without):
+    """models/partial (model.bin alone) or models/empty was `--model partial`: "unknown model
+    'partial'", the folder not mentioned; a folder without tokenizer.json was listed as ready."""
+    made = resolve_model("tiny.en", mdir.parent / "made").path
+    _copy_of(made, mdir / "mine", without=without + ("tokenizer.json",))
+    listed = {m.name: m for m in list_models(mdir)}["mine"]
+    assert not listed.ready and "lacks" in listed.source and "tokenizer.json" in listed.source, listed
+    assert "mine" not in available_names(mdir)
+    with pytest.raises(ModelError) as err:
+        resolve_model("mine", mdir)
+    assert str(err.value).startswith(f"{mdir / 'mine'} lacks "), err.value
+    assert "tokenizer.json" in str(err.value) and "unknown model" not in str(err.value)
+
+
+def test_the_loader_refuses_a_folder_given_to_it_directly_that_lacks_a_file(tmp_path, models_dir):
+    """Engine(path) and load_model take a folder without the finder: the same check, before loading."""
+    from starcoach.asr.whisper_model import load_model
+
+    mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine", without=("tokenizer.json",))
+    with pytest.raises(ModelError, match=r"mine lacks tokenizer.json: a model folder holds .*put a whole copy"):
+        load_model(mine, "int8", 1, 1)

@@ -24,9 +24,7 @@ from pathlib import Path
 
 from ..domain.errors import ModelError
 from .bundled import BUNDLED, BundledModel
-
-MODEL_FILES = ("model.bin", "config.json")
-
+from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -65,11 +63,15 @@ def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
     """
     as_path = Path(name).expanduser()
     if looks_like_path(name):
-        if _is_model_dir(as_path):
-            return ResolvedModel(name=as_path.name, path=as_path.resolve())
-        raise ModelError(f"{name}: not a model folder (needs {' and '.join(MODEL_FILES)})")
+        problem = folder_problem(as_path)
+        if problem:
+            raise ModelError(incomplete(as_path, problem, bundled=False))
+        return ResolvedModel(name=as_path.name, path=as_path.resolve())
     local = models_dir / name
-    if _is_model_dir(local):
+    if local.exists():  # a folder by that name is the model, whole or not: never assembled over
+        problem = folder_problem(local)
+        if problem:
+            raise ModelError(incomplete(local, problem, bundled=name in BUNDLED))
         damage = _damaged(local, BUNDLED.get(name))
         if damage:
             raise ModelError(f"{local}: {damage}; delete that folder and run again to assemble it anew")
@@ -84,30 +86,29 @@ def list_models(models_dir: Path) -> list[ModelInfo]:
     infos: list[ModelInfo] = []
     for m in BUNDLED.values():
         folder = models_dir / m.name
-        damage = _damaged(folder, m) if _is_model_dir(folder) else None
-        ready = _is_model_dir(folder) and not damage
+        made = folder.exists()
+        problem = folder_problem(folder) if made else None
+        damage = _damaged(folder, m) if made and not problem else None
+        ready = made and not problem and not damage
         installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
-        if damage:
+        if problem:
+            source = f"{source}, {problem}: delete the folder to assemble it anew"
+        elif damage:
             source = f"{source}, damaged ({damage}): delete {folder} to assemble it anew"
         elif not ready:
             source = f"{source}, assembled on first use"
-        infos.append(ModelInfo(name=m.name, path=folder if ready or damage else None, ready=ready,
+        infos.append(ModelInfo(name=m.name, path=folder if made else None, ready=ready,
                                size_bytes=m.size, source=source, about=m.about))
     if models_dir.is_dir():
         for folder in sorted(models_dir.iterdir()):
-            if folder.name in BUNDLED or folder.name.startswith(".") or not _is_model_dir(folder):
+            if folder.name in BUNDLED or folder.name.startswith(".") or not _like_a_model(folder):
                 continue
-            infos.append(
-                ModelInfo(
-                    name=folder.name,
-                    path=folder,
-                    ready=True,
-                    size_bytes=(folder / "model.bin").stat().st_size,
-                    source="local folder",
-                    about="",
-                )
-            )
+            problem = folder_problem(folder)
+            bin_file = folder / "model.bin"
+            infos.append(ModelInfo(name=folder.name, path=folder, ready=not problem,
+                                   size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
+                                   source=f"local folder, {problem}" if problem else "local folder", about=""))
     return infos
 
 
@@ -118,7 +119,10 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
         ModelError: a package is not installed, or the assembled file has the wrong digest.
     """
     target = models_dir / model.name
-    if _is_model_dir(target):
+    if target.exists():
+        problem = folder_problem(target)
+        if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
+            raise ModelError(incomplete(target, problem, bundled=True))
         return target
     sources = []
     for package, rel in model.parts + model.extras:
@@ -156,7 +160,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
             os.rename(tmp, target)
         except OSError:
             # Another process finished first; its copy passed the same check.
-            if not _is_model_dir(target):
+            if folder_problem(target):
                 raise
     except OSError as exc:
         raise ModelError(f"cannot assemble model {model.name!r} in {models_dir}: {exc.strerror}") from None
@@ -167,8 +171,9 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
 
 
 def available_names(models_dir: Path) -> list[str]:
-    """Names that resolve without a network: bundled ones and local folders."""
-    return [m.name for m in list_models(models_dir) if m.ready or "not installed" not in m.source]
+    """Names that resolve without a network: whole model folders, and the bundled models not assembled
+    yet whose packages are installed."""
+    return [m.name for m in list_models(models_dir) if m.ready or m.path is None and "not installed" not in m.source]
 
 
 def _download(name: str, models_dir: Path) -> Path:
@@ -180,8 +185,9 @@ def _download(name: str, models_dir: Path) -> Path:
     tmp.chmod(0o755)
     try:
         download_model(name, tmp)
-        if not _is_model_dir(tmp):
-            raise ModelError(f"model {name!r}: the download holds no model.bin")
+        problem = folder_problem(tmp)
+        if problem:
+            raise ModelError(f"model {name!r}: the download {problem}")
         target = models_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
         os.rename(tmp, target)
@@ -198,8 +204,14 @@ def looks_like_path(name: str) -> bool:
     return name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
 
 
-def _is_model_dir(folder: Path) -> bool:
-    return all((folder / f).is_file() for f in MODEL_FILES)
+def _like_a_model(folder: Path) -> bool:
+    """Whether a folder under models/ is listed: one holding any of a model's files, or nothing
+    (one that holds other things, a backup say, is no model's)."""
+    try:
+        names = {f.name for f in folder.iterdir()} if folder.is_dir() else None
+    except OSError:  # unreadable: listed, with what it lacks
+        return True
+    return names is not None and (not names or bool(names & {*MODEL_FILES, *VOCABULARIES}))
 
 
 def _damaged(folder: Path, model: BundledModel | None) -> str | None:
