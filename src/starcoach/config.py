@@ -22,6 +22,7 @@ from .analysis.pipeline import AnalysisOptions, Analyzer
 from .analysis.star import StarOptions
 from .asr.engine import TranscribeOptions
 from .asr.live import LiveOptions
+from .asr.bundled import BUNDLED
 from .asr.models import looks_like_path, resolve_model
 from .domain.errors import ConfigError
 
@@ -124,8 +125,9 @@ class Config:
                 model is not a folder given by its path).
         """
         name = model or self.model
-        folder = self.paths.models if looks_like_path(name) else self.paths.models_folder()
-        return Analyzer(resolve_model(name, folder), self.analysis)
+        base = None if model else self.paths.home  # a relative --model is from the current folder
+        folder = self.paths.models if looks_like_path(name, base) else self.paths.models_folder()
+        return Analyzer(resolve_model(name, folder, base=base), self.analysis)
 
 
 def project_home() -> Path:
@@ -190,13 +192,6 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
-    # A folder named by a relative path is relative to config.toml's folder, as [paths] are (it was
-    # looked up from wherever the command ran); "org/model" stays a name unless that folder exists.
-    here = home / model_name
-    if model_name.startswith(".") or os.sep in model_name and not Path(model_name).expanduser().is_absolute() \
-            and here.exists():
-        model_name = str(here)
-
     def where(key: str, default: str, *, folder: bool | None) -> Path:
         """``folder``: True or False to check the path can be a folder or a file of ours; None
         for a file that is only read (its reader says what is wrong with it)."""
@@ -229,7 +224,7 @@ def load_config(home: Path | None = None) -> Config:
     )
     config = Config(
         paths=paths,
-        model=model_name,
+        model=_model_name(model_name, home, paths.models),
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
         metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
         star=_fill(StarOptions, tables["star"], "star", config_file),
@@ -242,6 +237,20 @@ def load_config(home: Path | None = None) -> Config:
             raise ConfigError(f"{config_file}: [{section}] {low} = {getattr(values, low)} is above {high} = "
                               f"{getattr(values, high)}; it must not be")
     return config
+
+
+def _model_name(name: str, home: Path, models: Path) -> str:
+    """``[model] name`` as the finder takes it. A folder named by a relative path (``./mine``,
+    ``mine/base``, or ``mine`` beside config.toml) is relative to config.toml's folder, as every path
+    in it is, and becomes absolute: it was looked up from wherever the command ran. A model's name
+    stays one (``base``, ``small.en``, ``org/model`` with no such folder here), and so does a folder's
+    under [paths] models; a bundled model's name is never a folder's."""
+    path = Path(name).expanduser()
+    here = home / path
+    if path.is_absolute() or name.startswith(".") or here.exists() and name not in BUNDLED \
+            and not (models / name).exists():
+        return str(here.resolve())
+    return name
 
 
 def _read_toml(config_file: Path) -> dict[str, Any]:

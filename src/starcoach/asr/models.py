@@ -46,13 +46,14 @@ class ResolvedModel:
     path: Path
 
 
-def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
+def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> ResolvedModel:
     """Find, assemble or download the model called ``name``.
 
     Args:
         name: a path to a model folder, a folder name under ``models_dir``, a bundled
             name (``tiny.en``, ``base``) or any faster-whisper model name.
         models_dir: the project's ``models/`` folder.
+        base: the folder a relative path is from; the current one if None.
 
     Returns:
         The model's name and ready folder.
@@ -61,8 +62,8 @@ def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
         ModelError: the folder is not a model, a bundled package is missing or
             damaged, or the download failed (offline, unknown name).
     """
-    as_path = Path(name).expanduser()
-    if looks_like_path(name):
+    as_path = (base or Path()) / Path(name).expanduser()
+    if looks_like_path(name, base):
         problem = folder_problem(as_path)
         if problem:
             raise ModelError(incomplete(as_path, problem, bundled=False))
@@ -199,9 +200,11 @@ def _download(name: str, models_dir: Path) -> Path:
             shutil.rmtree(tmp, ignore_errors=True)
 
 
-def looks_like_path(name: str) -> bool:
-    """Whether a model name is a folder's path (then the models folder plays no part)."""
-    return name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
+def looks_like_path(name: str, base: Path | None = None) -> bool:
+    """Whether a model name is a folder's path (then the models folder plays no part): it starts
+    with ``.``, ``/`` or ``~``, or it holds a ``/`` and names something that exists, from ``base``
+    (the current folder if None) — else it is a name, such as a hub id ``org/model``."""
+    return name.startswith((".", "/", "~")) or os.sep in name and ((base or Path()) / Path(name).expanduser()).exists()
 
 
 def _like_a_model(folder: Path) -> bool:
