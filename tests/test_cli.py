@@ -271,3 +271,14 @@ def test_a_model_folder_without_tokenizer_json_is_one_line_at_once_not_a_trip_to
     line = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", mine))
     assert line.startswith(f"starcoach: {mine} lacks tokenizer.json"), line
     assert "huggingface" not in line.lower() and time.monotonic() - began < 10
+
+
+def test_a_model_error_says_when_the_name_came_from_config_toml(home):
+    """`[model] name = "bsae"`: "unknown model 'bsae'; models available offline: …", and a user who
+    never typed "bsae" could not tell where it came from. Typed with --model, it is theirs to see."""
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^name = "base"', 'name = "bsae"', cfg.read_text(), count=1, flags=re.M))
+    line = one_line_error(run("analyze", SAMPLES / "short-answer.flac"))
+    assert line.startswith(f"starcoach: {cfg}: [model] name: unknown model 'bsae'; models available offline: "), line
+    typed = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", "bsae"))
+    assert typed.startswith("starcoach: unknown model 'bsae'") and "config.toml" not in typed, typed

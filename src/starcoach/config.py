@@ -24,7 +24,7 @@ from .asr.engine import TranscribeOptions
 from .asr.live import LiveOptions
 from .asr.bundled import BUNDLED
 from .asr.models import looks_like_path, resolve_model
-from .domain.errors import ConfigError
+from .domain.errors import ConfigError, ModelError
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
@@ -127,7 +127,13 @@ class Config:
         name = model or self.model
         base = None if model else self.paths.home  # a relative --model is from the current folder
         folder = self.paths.models if looks_like_path(name, base) else self.paths.models_folder()
-        return Analyzer(resolve_model(name, folder, base=base), self.analysis)
+        try:
+            return Analyzer(resolve_model(name, folder, base=base), self.analysis)
+        except ModelError as exc:
+            if model:
+                raise
+            # else the user, who may never have typed the name, cannot tell where it came from
+            raise ModelError(f"{self.paths.config_file}: [model] name: {exc}") from None
 
 
 def project_home() -> Path:
