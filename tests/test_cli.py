@@ -282,3 +282,19 @@ def test_a_model_error_says_when_the_name_came_from_config_toml(home):
     assert line.startswith(f"starcoach: {cfg}: [model] name: unknown model 'bsae'; models available offline: "), line
     typed = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", "bsae"))
     assert typed.startswith("starcoach: unknown model 'bsae'") and "config.toml" not in typed, typed
+
+
+def test_models_says_when_the_configured_model_cannot_load(home, tmp_path):
+    """`[model] name = "bsae"`: `models` listed tiny.en and base, neither marked, exit 0, not a word;
+    `analyze` then failed. `[paths] models` missing outside the home: "assembled on first use", while
+    `analyze` refused."""
+    cfg = home / "config.toml"
+    text = cfg.read_text()
+    cfg.write_text(re.sub(r'^name = "base"', 'name = "bsae"', text, count=1, flags=re.M))
+    result = run("models")
+    line = one_line_error(result)
+    assert line.startswith(f"starcoach: {cfg}: [model] name: unknown model 'bsae'"), line
+    assert "bsae (default)" in result.stdout and "tiny.en" in result.stdout
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{tmp_path / "usb" / "models"}"', text, count=1, flags=re.M))
+    line = one_line_error(run("models"))
+    assert "[paths] models is in" in line and "does not exist" in line, line

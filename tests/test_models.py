@@ -1,6 +1,7 @@
 """Model resolution: bundled models assembled atomically, folders, names, offline failures."""
 
 import hashlib
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
@@ -76,7 +77,7 @@ def test_other_names_fail_offline_naming_what_is_available(mdir, name, message):
     text = str(err.value)
     assert message in text and "available offline: tiny.en, base" in text
     assert "\n" not in text
-    assert not any(tmp_path.iterdir())
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # an unknown name makes not even the folder
 
 
 def test_list_models_shows_readiness(tmp_path):
@@ -255,3 +256,34 @@ def test_the_loader_refuses_a_folder_given_to_it_directly_that_lacks_a_file(tmp_
     mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine", without=("tokenizer.json",))
     with pytest.raises(ModelError, match=r"mine lacks tokenizer.json: a model folder holds .*put a whole copy"):
         load_model(mine, "int8", 1, 1)
+
+
+@pytest.mark.parametrize("configured, ready, says", [
+    ("bsae", False, "unknown model 'bsae'; models available offline: tiny.en, base"),  # a typo
+    ("tiny.en", False, None),  # assembled on first use
+    ("small.en", False, None),  # downloaded on first use
+    ("Systran/faster-whisper-base", True, None),  # a download by hub id, kept as org/model
+    ("{tmp}/mine", True, None),  # a folder of one's own, by its path
+    ("{tmp}/broken", False, "broken lacks tokenizer.json"),
+])
+def test_the_configured_model_is_the_one_default_row_wherever_it_is(tmp_path, models_dir, configured, ready, says):
+    """`starcoach models` marked a row default only by an exact name: a typo ("bsae") or a model
+    given by its path had no row at all; a download kept as models/ORG/NAME was not listed."""
+    made = resolve_model("tiny.en", models_dir).path
+    mdir = tmp_path / "models"
+    _copy_of(made, mdir / "Systran" / "faster-whisper-base")
+    _copy_of(made, tmp_path / "mine")
+    _copy_of(made, tmp_path / "broken", without=("tokenizer.json",))
+    name = configured.format(tmp=tmp_path)
+    infos = list_models(mdir, name)
+    marked = [m for m in infos if m.default]
+    assert len(marked) == 1, infos
+    row = marked[0]
+    assert row.ready == ready, row
+    assert (says is None) == (row.problem is None) and (says is None or says in row.problem), row
+    if name.startswith("/"):
+        assert row.path == Path(name) and row.name == Path(name).name
+    else:
+        assert row.name == name
+    assert "Systran/faster-whisper-base" in [m.name for m in infos]
+    assert "small.en" not in [m.name for m in list_models(mdir)]  # a name is listed as the configured one only

@@ -23,7 +23,7 @@ from .analysis.star import StarOptions
 from .asr.engine import TranscribeOptions
 from .asr.live import LiveOptions
 from .asr.bundled import BUNDLED
-from .asr.models import looks_like_path, resolve_model
+from .asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from .domain.errors import ConfigError, ModelError
 
 HOME_ENV = "STARCOACH_HOME"
@@ -132,8 +132,20 @@ class Config:
         except ModelError as exc:
             if model:
                 raise
-            # else the user, who may never have typed the name, cannot tell where it came from
-            raise ModelError(f"{self.paths.config_file}: [model] name: {exc}") from None
+            raise ModelError(self._named_here(str(exc))) from None
+
+    def model_list(self) -> list[ModelInfo]:
+        """What ``starcoach models`` shows: :func:`list_models`, the configured model marked.
+
+        Raises:
+            ConfigError: ``[paths] models`` is outside the home and does not exist.
+        """
+        infos = list_models(self.paths.models_folder(), self.model, base=self.paths.home)
+        return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
+
+    def _named_here(self, message: str) -> str:
+        """A model error about ``[model] name``, said to be (the user may never have typed the name)."""
+        return f"{self.paths.config_file}: [model] name: {message}"
 
 
 def project_home() -> Path:

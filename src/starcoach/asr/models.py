@@ -19,7 +19,7 @@ import importlib.util
 import os
 import shutil
 import tempfile
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..domain.errors import ModelError
@@ -28,7 +28,12 @@ from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One line of ``starcoach models``."""
+    """One line of ``starcoach models``.
+
+    Attributes:
+        default: the configured model (``[model] name``).
+        problem: for the configured model, why it cannot be used (one line), or None.
+    """
 
     name: str
     path: Path | None
@@ -36,6 +41,8 @@ class ModelInfo:
     size_bytes: int | None
     source: str
     about: str
+    default: bool = False
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -44,6 +51,18 @@ class ResolvedModel:
 
     name: str
     path: Path
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`resolve_model` does with a name: ``use`` the folder ``path``, ``assemble`` a
+    bundled model or ``download`` one there, or nothing (``unknown``); and the one-line ``problem``
+    it refuses the name with, if it does."""
+
+    name: str
+    path: Path
+    how: str
+    problem: str | None = None
 
 
 def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> ResolvedModel:
@@ -59,31 +78,47 @@ def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> R
         The model's name and ready folder.
 
     Raises:
-        ModelError: the folder is not a model, a bundled package is missing or
+        ModelError: the folder is not a whole model, a bundled package is missing or
             damaged, or the download failed (offline, unknown name).
     """
+    plan = _plan(name, models_dir, base)
+    if plan.problem:
+        raise ModelError(plan.problem)
+    if plan.how == "assemble":
+        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
+    if plan.how == "download":
+        return ResolvedModel(name=name, path=_download(name, models_dir))
+    return ResolvedModel(name=plan.name, path=plan.path)
+
+
+def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
     as_path = (base or Path()) / Path(name).expanduser()
     if looks_like_path(name, base):
         problem = folder_problem(as_path)
-        if problem:
-            raise ModelError(incomplete(as_path, problem, bundled=False))
-        return ResolvedModel(name=as_path.name, path=as_path.resolve())
+        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem, bundled=False))
     local = models_dir / name
     if local.exists():  # a folder by that name is the model, whole or not: never assembled over
         problem = folder_problem(local)
         if problem:
-            raise ModelError(incomplete(local, problem, bundled=name in BUNDLED))
+            return _Plan(name, local, "use", incomplete(local, problem, bundled=name in BUNDLED))
         damage = _damaged(local, BUNDLED.get(name))
-        if damage:
-            raise ModelError(f"{local}: {damage}; delete that folder and run again to assemble it anew")
-        return ResolvedModel(name=name, path=local)
+        return _Plan(name, local, "use", damage and f"{local}: {damage}; delete that folder and run again to assemble "
+                                                   "it anew")
     if name in BUNDLED:
-        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
-    return ResolvedModel(name=name, path=_download(name, models_dir))
+        return _Plan(name, local, "assemble")
+    from .engine import downloadable  # the faster-whisper adapter
+
+    if downloadable(name):
+        return _Plan(name, local, "download")
+    choices = ", ".join(available_names(models_dir)) or "none"
+    return _Plan(name, local, "unknown", f"unknown model {name!r}; models available offline: {choices}")
 
 
-def list_models(models_dir: Path) -> list[ModelInfo]:
-    """Bundled models and every model folder under ``models_dir``, with readiness."""
+def list_models(models_dir: Path, configured: str | None = None, *, base: Path | None = None) -> list[ModelInfo]:
+    """Bundled models and every model folder under ``models_dir`` (``NAME/``, or ``ORG/NAME/`` as a
+    download by hub id is kept), with readiness; and, marked default, the model ``configured``
+    names (a name or a folder's path, relative to ``base``) wherever it is, with why it cannot be
+    used, if it cannot."""
     infos: list[ModelInfo] = []
     for m in BUNDLED.values():
         folder = models_dir / m.name
@@ -103,14 +138,36 @@ def list_models(models_dir: Path) -> list[ModelInfo]:
                                size_bytes=m.size, source=source, about=m.about))
     if models_dir.is_dir():
         for folder in sorted(models_dir.iterdir()):
-            if folder.name in BUNDLED or folder.name.startswith(".") or not _like_a_model(folder):
+            if folder.name in BUNDLED or folder.name.startswith("."):
                 continue
-            problem = folder_problem(folder)
-            bin_file = folder / "model.bin"
-            infos.append(ModelInfo(name=folder.name, path=folder, ready=not problem,
-                                   size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
-                                   source=f"local folder, {problem}" if problem else "local folder", about=""))
+            if _like_a_model(folder):
+                infos.append(_local(folder, folder.name, "local folder"))
+            elif folder.is_dir():  # ORG/NAME, a hub id's download
+                infos += [_local(inner, f"{folder.name}/{inner.name}", "local folder")
+                          for inner in sorted(folder.iterdir())
+                          if not inner.name.startswith(".") and _like_a_model(inner) and any(inner.iterdir())]
+    if configured is None:
+        return infos
+    plan = _plan(configured, models_dir, base)
+    same = [i for i, m in enumerate(infos) if m.name == configured or m.path and m.path.resolve() == plan.path.resolve()]
+    if same:
+        infos[same[0]] = replace(infos[same[0]], default=True, problem=plan.problem)
+    elif plan.how == "use":
+        infos.append(replace(_local(plan.path, plan.name, "your folder"), default=True, problem=plan.problem))
+    else:
+        source = "downloaded on first use (needs a network)" if plan.how == "download" else \
+            "unknown: not bundled, no folder under models/, no faster-whisper name"
+        infos.append(ModelInfo(name=configured, path=None, ready=False, size_bytes=None, source=source, about="",
+                               default=True, problem=plan.problem))
     return infos
+
+
+def _local(folder: Path, name: str, source: str) -> ModelInfo:
+    problem = folder_problem(folder)
+    bin_file = folder / "model.bin"
+    return ModelInfo(name=name, path=folder, ready=not problem, about="",
+                     size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
+                     source=f"{source}, {problem}" if problem else source)
 
 
 def materialize(model: BundledModel, models_dir: Path) -> Path:
