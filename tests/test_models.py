@@ -287,3 +287,68 @@ def test_the_configured_model_is_the_one_default_row_wherever_it_is(tmp_path, mo
         assert row.name == name
     assert "Systran/faster-whisper-base" in [m.name for m in infos]
     assert "small.en" not in [m.name for m in list_models(mdir)]  # a name is listed as the configured one only
+
+
+KILLED = """
+import os, shutil, sys
+from pathlib import Path
+from starcoach.asr.models import resolve_model
+shutil.copyfile = lambda *args, **kwargs: os.kill(os.getpid(), 9)  # killed once model.bin is written
+resolve_model("tiny.en", Path(sys.argv[1]))
+"""
+
+
+def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir):
+    """kill -9 during the first use of base left a hidden models/.base.owb1_68e (65 MB of model.bin)
+    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there."""
+    import subprocess
+    import sys
+
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(mdir)], capture_output=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    left = [p for p in mdir.iterdir()]
+    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and (left[0] / "model.bin").is_file(), left
+    (mdir / ".base.owb1_68e").mkdir()  # another model's, as the audit found it
+    (mdir / ".my-notes").mkdir()  # not a name of starcoach's temporary folders
+    (mdir / ".tiny.en.link1234").symlink_to(mdir / ".my-notes")
+    resolve_model("tiny.en", mdir)
+    assert sorted(p.name for p in mdir.iterdir()) == [".my-notes", ".tiny.en.link1234", "tiny.en"]
+
+
+def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
+    """Removing another process's temporary folder mid-assembly would break its run: one process
+    builds in a models folder at a time, and one that waits then finds the model made."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    mdir.mkdir()
+    busy = mdir / ".base.busy1234"
+    busy.mkdir()
+    fd = os.open(mdir, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as an assembling process holds it
+    done = []
+    waiting = threading.Thread(target=lambda: done.append(resolve_model("tiny.en", mdir)))
+    waiting.start()
+    time.sleep(0.5)
+    assert busy.is_dir() and not done and not (mdir / "tiny.en").exists()
+    os.close(fd)  # that process ends (or is killed)
+    waiting.join(60)
+    assert done and not busy.exists() and sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]
+
+
+def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_in_it(mdir, monkeypatch):
+    """`[paths] models` a folder that cannot be written: "permission denied
+    (…/rodir/.base.kc0gkrq4); check the file's owner and mode", a folder that never existed."""
+    import tempfile
+
+    def refused(prefix, dir):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}kc0gkrq4")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    with pytest.raises(ModelError) as err:
+        resolve_model("tiny.en", mdir)
+    text = str(err.value)
+    assert text.startswith(f"cannot assemble model 'tiny.en' in {mdir} ([paths] models): "), text
+    assert "kc0gkrq4" not in text and "writable" in text, text

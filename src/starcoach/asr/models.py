@@ -9,20 +9,26 @@ access to a model hub can still transcribe:
 On first use a bundled model is assembled into ``models/NAME/``: written into a
 temporary folder beside it, its ``model.bin`` checked against the known sha256, and
 only then renamed into place, so a half-written model is never used. Any other
-name goes to faster-whisper's own download, into ``models/NAME/`` the same way.
+name goes to faster-whisper's own download, into ``models/NAME/`` the same way. One
+process builds in a models folder at a time, and removes first what a killed one left.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..domain.errors import ModelError
+from ..domain.errors import ModelError, disk_advice
 from .bundled import BUNDLED, BundledModel
 from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete
 
@@ -174,14 +180,12 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     """Assemble a bundled model into ``models_dir/NAME`` atomically and return the folder.
 
     Raises:
-        ModelError: a package is not installed, or the assembled file has the wrong digest.
+        ModelError: a package is not installed, the assembled file has the wrong digest, a folder
+            by the model's name is not a whole model, or the models folder cannot be written.
     """
     target = models_dir / model.name
     if target.exists():
-        problem = folder_problem(target)
-        if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
-            raise ModelError(incomplete(target, problem, bundled=True))
-        return target
+        return _bundled_folder(target)
     sources = []
     for package, rel in model.parts + model.extras:
         found = _package_file(package, rel)
@@ -192,40 +196,76 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
             )
         sources.append(found)
     part_files, extra_files = sources[: len(model.parts)], sources[len(model.parts) :]
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{model.name}.", dir=models_dir))
-    tmp.chmod(0o755)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        with open(tmp / "model.bin", "wb") as out:
-            for part in part_files:
-                with open(part, "rb") as src:
-                    while block := src.read(1 << 20):
-                        digest.update(block)
-                        size += len(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != model.sha256 or size != model.size:
-            raise ModelError(
-                f"model {model.name!r}: assembled model.bin does not match its checksum "
-                f"(got {size} bytes, sha256 {digest.hexdigest()[:12]}…); reinstall its packages"
-            )
-        for extra in extra_files:
-            shutil.copyfile(extra, tmp / extra.name)
-        try:
+        with _temporary_folder(models_dir, model.name) as tmp:
+            if target.exists():  # made by the process this one waited for
+                return _bundled_folder(target)
+            digest = hashlib.sha256()
+            size = 0
+            with open(tmp / "model.bin", "wb") as out:
+                for part in part_files:
+                    with open(part, "rb") as src:
+                        while block := src.read(1 << 20):
+                            digest.update(block)
+                            size += len(block)
+                            out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != model.sha256 or size != model.size:
+                raise ModelError(
+                    f"model {model.name!r}: assembled model.bin does not match its checksum "
+                    f"(got {size} bytes, sha256 {digest.hexdigest()[:12]}…); reinstall its packages"
+                )
+            for extra in extra_files:
+                shutil.copyfile(extra, tmp / extra.name)
             os.rename(tmp, target)
-        except OSError:
-            # Another process finished first; its copy passed the same check.
-            if folder_problem(target):
-                raise
     except OSError as exc:
-        raise ModelError(f"cannot assemble model {model.name!r} in {models_dir}: {exc.strerror}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(_cannot_write(f"assemble model {model.name!r}", models_dir, exc)) from None
     return target
+
+
+def _bundled_folder(target: Path) -> Path:
+    problem = folder_problem(target)
+    if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
+        raise ModelError(incomplete(target, problem, bundled=True))
+    return target
+
+
+# tempfile.mkdtemp's names, as _temporary_folder makes them: ``.NAME.`` and 8 random characters.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}")
+
+
+@contextmanager
+def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
+    """A new temporary folder ``models_dir/.NAME.xxxxxxxx`` to build the model NAME in, removed
+    after. One process builds in a models folder at a time, holding a lock on it that the system
+    drops when the process ends: so a temporary folder found while holding the lock was left by a
+    process that was killed (kill -9, a power cut: up to 145 MB, hidden), and is removed first."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    held = os.open(models_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # waits for another process building here
+        for left in models_dir.iterdir():
+            if _TEMPORARY.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
+        try:
+            tmp.chmod(0o755)
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        os.close(held)  # and the lock with it
+
+
+def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
+    """One line on a write into the models folder that failed: it names the folder and the
+    setting, not the temporary folder inside it."""
+    elsewhere = "point [paths] models in config.toml elsewhere"
+    advice = disk_advice(exc.errno, elsewhere=elsewhere)
+    if advice is None and exc.errno in (errno.EACCES, errno.EPERM):
+        advice = f"the folder cannot be written: make it writable, or {elsewhere}"
+    return f"cannot {what} in {models_dir} ([paths] models): {advice or exc.strerror or type(exc).__name__}"
 
 
 def available_names(models_dir: Path) -> list[str]:
@@ -238,23 +278,22 @@ def _download(name: str, models_dir: Path) -> Path:
     from .engine import download_model  # the faster-whisper adapter
 
     choices = ", ".join(available_names(models_dir)) or "none"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
-    tmp.chmod(0o755)
+    target = models_dir / name
     try:
-        download_model(name, tmp)
-        problem = folder_problem(tmp)
-        if problem:
-            raise ModelError(f"model {name!r}: the download {problem}")
-        target = models_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(tmp, target)
-        return target
+        with _temporary_folder(models_dir, name) as tmp:
+            if target.exists():  # made by the process this one waited for
+                return target
+            download_model(name, tmp)
+            problem = folder_problem(tmp)
+            if problem:
+                raise ModelError(f"model {name!r}: the download {problem}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(tmp, target)
+            return target
     except ModelError as exc:
         raise ModelError(f"{exc}; models available offline: {choices}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise ModelError(_cannot_write(f"download model {name!r}", models_dir, exc)) from None
 
 
 def looks_like_path(name: str, base: Path | None = None) -> bool:
