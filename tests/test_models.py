@@ -352,3 +352,24 @@ def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_
     text = str(err.value)
     assert text.startswith(f"cannot assemble model 'tiny.en' in {mdir} ([paths] models): "), text
     assert "kc0gkrq4" not in text and "writable" in text, text
+
+
+@pytest.mark.slow
+def test_a_language_the_multilingual_model_does_not_know_is_one_clear_line(home):
+    """`language = "yue"` passed the check (Whisper large-v3 knows Cantonese), but base's tokenizer
+    has no <|yue|>: faster-whisper dropped the token, Whisper guessed the language, and the answer
+    came back in English, the setting silently ignored."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^language = "en"', 'language = "yue"', cfg.read_text(), count=1, flags=re.M))
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--json"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("starcoach: [model] language = 'yue', but the model in "), result.stderr
+    assert "does not know that language" in result.stderr and result.stderr.count("\n") == 1, result.stderr

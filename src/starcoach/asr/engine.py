@@ -171,6 +171,12 @@ class Engine:
             raise ConfigError(f"[model] language = {self.options.language!r}, but the model in {self.model_path} "
                               "knows English only: set language = \"en\", or a model that knows other languages "
                               "(base) in [model] name")
+        if self._model.model.is_multilingual and \
+                self._model.hf_tokenizer.token_to_id(f"<|{self.options.language}|>") is None:
+            # faster-whisper dropped the language token, and Whisper guessed the language itself
+            raise ConfigError(f"[model] language = {self.options.language!r}, but the model in {self.model_path} "
+                              "does not know that language: set one it knows, or in [model] name a model that knows "
+                              "it (large-v3 knows all of Whisper's languages)")
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use
