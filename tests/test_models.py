@@ -373,3 +373,25 @@ def test_a_language_the_multilingual_model_does_not_know_is_one_clear_line(home)
     assert result.stdout == ""
     assert result.stderr.startswith("starcoach: [model] language = 'yue', but the model in "), result.stderr
     assert "does not know that language" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
+@pytest.mark.parametrize("variable, value", [("CT2_VERBOSE", "zz"), ("CT2_VERBOSE", "9"), ("CT2_FORCE_CPU_ISA", "zz")])
+def test_a_ctranslate2_variable_it_cannot_take_is_named_not_the_model(models_dir, variable, value):
+    """`CT2_VERBOSE=zz`: "cannot load the model in …/base: stoi; if its files are damaged, put a whole
+    copy of the model there (starcoach's own models/base can be deleted …)": the model blamed, the
+    variable unnamed. In a process of its own: CTranslate2 keeps its logger half made after that."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLES
+
+    folder = resolve_model("tiny.en", models_dir).path
+    run = subprocess.run([sys.executable, "-m", "starcoach", "analyze", str(SAMPLES / "short-answer.flac"),
+                          "--model", str(folder)], env=os.environ | {variable: value}, capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL)
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert run.returncode == 1 and len(lines) == 1, (run.returncode, run.stderr)
+    assert lines[0].startswith(f"starcoach: the environment variable {variable}={value!r} "), lines[0]
+    assert "unset it" in lines[0] and "damaged" not in lines[0] and "delete" not in lines[0], lines[0]

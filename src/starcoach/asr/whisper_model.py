@@ -91,6 +91,9 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
+        setting = _bad_setting(str(exc))
+        if setting:
+            raise ConfigError(setting) from None
         # A bundled model's folder is made again from the package; a folder of the user's own is
         # maybe the only copy, and deleting it is no repair. Which one this is, the folder's name
         # cannot tell (a copy of one's own may be called "base"): both are said.
@@ -111,6 +114,23 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
     # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
     ctranslate2.set_random_seed(SAMPLING_SEED)
     return model
+
+
+# Settings CTranslate2 reads from the environment when it loads a model, what it says of a value it
+# cannot take (CT2_VERBOSE=zz: a bare "stoi", which read as a damaged model), and what it takes.
+_CT2_SETTINGS = {
+    "CT2_VERBOSE": (("stoi", "Invalid log level"), "a log level from -3 to 3"),
+    "CT2_FORCE_CPU_ISA": (("Invalid CPU ISA",), "GENERIC, AVX, AVX2, AVX512 or NEON, one this CPU runs"),
+}
+
+
+def _bad_setting(message: str) -> str | None:
+    """One line naming the CT2_ variable that made a load fail with MESSAGE, or None."""
+    for name, (says, takes) in _CT2_SETTINGS.items():
+        if name in os.environ and any(s in message for s in says):
+            return (f"the environment variable {name}={os.environ[name]!r} is not a value CTranslate2 takes "
+                    f"({message.splitlines()[0][:100]}): unset it, or set {takes}")
+    return None
 
 
 def _hub_off() -> None:
