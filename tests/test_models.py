@@ -395,3 +395,17 @@ def test_a_ctranslate2_variable_it_cannot_take_is_named_not_the_model(models_dir
     assert run.returncode == 1 and len(lines) == 1, (run.returncode, run.stderr)
     assert lines[0].startswith(f"starcoach: the environment variable {variable}={value!r} "), lines[0]
     assert "unset it" in lines[0] and "damaged" not in lines[0] and "delete" not in lines[0], lines[0]
+
+
+def test_another_whole_model_in_a_bundled_model_s_folder_is_never_to_be_deleted(mdir, models_dir):
+    """models/base holding a whole tiny.en (a model of the user's own, in a folder named like a
+    bundled one, maybe the only copy) was "its model.bin is 75,537,502 bytes where 145,217,607 were
+    assembled; delete that folder": the loader's message avoids exactly that advice."""
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "base")
+    with pytest.raises(ModelError) as err:
+        resolve_model("base", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'base'}: its model.bin is 75,537,502 bytes where 145,217,607 were assembled"), text
+    assert "delete" not in text and "move it" in text and "[model] name" in text, text
+    listed = {m.name: m for m in list_models(mdir)}["base"]
+    assert not listed.ready and "delete" not in listed.source and "move it" in listed.source, listed

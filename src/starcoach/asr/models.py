@@ -108,8 +108,7 @@ def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
         if problem:
             return _Plan(name, local, "use", incomplete(local, problem, bundled=name in BUNDLED))
         damage = _damaged(local, BUNDLED.get(name))
-        return _Plan(name, local, "use", damage and f"{local}: {damage}; delete that folder and run again to assemble "
-                                                   "it anew")
+        return _Plan(name, local, "use", damage and f"{local}: {damage}")
     if name in BUNDLED:
         return _Plan(name, local, "assemble")
     from .engine import downloadable  # the faster-whisper adapter
@@ -137,7 +136,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
         if problem:
             source = f"{source}, {problem}: delete the folder to assemble it anew"
         elif damage:
-            source = f"{source}, damaged ({damage}): delete {folder} to assemble it anew"
+            source = f"{source}, {folder}: {damage}"
         elif not ready:
             source = f"{source}, assembled on first use"
         infos.append(ModelInfo(name=m.name, path=folder if made else None, ready=ready,
@@ -314,16 +313,29 @@ def _like_a_model(folder: Path) -> bool:
 
 
 def _damaged(folder: Path, model: BundledModel | None) -> str | None:
-    """Why a bundled model's folder cannot be what was assembled (its model.bin is not the
-    size the checksum was taken on: cut short by a full disk, or edited), or None. The size
-    only: hashing 145 MB on every run would cost a third of a second."""
+    """Why a whole folder by a bundled model's name is not that model as assembled, and what to do,
+    or None. Its model.bin's size only: hashing 145 MB on every run would cost a third of a second.
+    Of another size, it is starcoach's copy cut short (a full disk) when its config.json is the
+    package's, to be deleted and assembled anew; else another model, the user's own and maybe the
+    only copy, which is never to be deleted (as :func:`.whisper_model.load_model` says too)."""
     if model is None:
         return None
     try:
         size = (folder / "model.bin").stat().st_size
     except OSError as exc:
-        return f"cannot read its model.bin ({exc.strerror})"
-    return None if size == model.size else f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
+        return f"cannot read its model.bin ({exc.strerror}); check the file's owner and mode"
+    if size == model.size:
+        return None
+    what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
+    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
+    try:
+        ours = config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
+    except OSError:
+        ours = False
+    if ours:
+        return f"damaged: {what}; delete that folder and run again to assemble it anew"
+    return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
+            f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")
 
 
 def _package_file(package: str, rel: str) -> Path | None:
