@@ -144,7 +144,8 @@ class Config:
         return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
 
     def _named_here(self, message: str) -> str:
-        """A model error about ``[model] name``, said to be (the user may never have typed the name)."""
+        """A model error about ``[model] name``, said to come from config.toml: the user may never
+        have typed the name."""
         return f"{self.paths.config_file}: [model] name: {message}"
 
 
@@ -210,6 +211,7 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
+
     def where(key: str, default: str, *, folder: bool | None) -> Path:
         """``folder``: True or False to check the path can be a folder or a file of ours; None
         for a file that is only read (its reader says what is wrong with it)."""

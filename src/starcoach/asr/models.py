@@ -150,7 +150,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
             elif folder.is_dir():  # ORG/NAME, a hub id's download
                 infos += [_local(inner, f"{folder.name}/{inner.name}", "local folder")
                           for inner in sorted(folder.iterdir())
-                          if not inner.name.startswith(".") and _like_a_model(inner) and any(inner.iterdir())]
+                          if not inner.name.startswith(".") and _like_a_model(inner, empty=False)]
     if configured is None:
         return infos
     plan = _plan(configured, models_dir, base)
@@ -302,14 +302,14 @@ def looks_like_path(name: str, base: Path | None = None) -> bool:
     return name.startswith((".", "/", "~")) or os.sep in name and ((base or Path()) / Path(name).expanduser()).exists()
 
 
-def _like_a_model(folder: Path) -> bool:
+def _like_a_model(folder: Path, *, empty: bool = True) -> bool:
     """Whether a folder under models/ is listed: one holding any of a model's files, or nothing
-    (one that holds other things, a backup say, is no model's)."""
+    (if ``empty``); one that holds other things (a backup, say) is no model's."""
     try:
         names = {f.name for f in folder.iterdir()} if folder.is_dir() else None
     except OSError:  # unreadable: listed, with what it lacks
         return True
-    return names is not None and (not names or bool(names & {*MODEL_FILES, *VOCABULARIES}))
+    return names is not None and (empty and not names or bool(names & {*MODEL_FILES, *VOCABULARIES}))
 
 
 def _damaged(folder: Path, model: BundledModel | None) -> str | None:
