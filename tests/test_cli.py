@@ -251,3 +251,50 @@ def test_an_encoding_failure_is_blamed_on_the_command_line_only_when_typed_there
     assert _typed_not_utf8(UnicodeEncodeError("utf-8", "\ud800", 0, 1, "surrogates not allowed")) == "'\\ud800'"
     monkeypatch.setattr(sys, "argv", ["starcoach", "takes", "--question", "café"])  # typed, but UTF-8 text
     assert _typed_not_utf8(UnicodeEncodeError("ascii", "café", 3, 4, "ordinal not in range")) is None
+
+
+def test_a_model_folder_without_tokenizer_json_is_one_line_at_once_not_a_trip_to_the_hub(tmp_path, models_dir):
+    """faster-whisper fetches a missing tokenizer.json from huggingface.co: with no network, 26 s of
+    retries and eleven lines of the hub library's on stderr, then "cannot load the model …"."""
+    import os
+    import time
+
+    from starcoach.asr.models import resolve_model
+
+    made = resolve_model("tiny.en", models_dir).path
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for f in made.iterdir():
+        if f.name != "tokenizer.json":
+            os.link(f, mine / f.name)
+    began = time.monotonic()
+    line = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", mine))
+    assert line.startswith(f"starcoach: {mine} lacks tokenizer.json"), line
+    assert "huggingface" not in line.lower() and time.monotonic() - began < 10
+
+
+def test_a_model_error_says_when_the_name_came_from_config_toml(home):
+    """`[model] name = "bsae"`: "unknown model 'bsae'; models available offline: …", and a user who
+    never typed "bsae" could not tell where it came from. Typed with --model, it is theirs to see."""
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^name = "base"', 'name = "bsae"', cfg.read_text(), count=1, flags=re.M))
+    line = one_line_error(run("analyze", SAMPLES / "short-answer.flac"))
+    assert line.startswith(f"starcoach: {cfg}: [model] name: unknown model 'bsae'; models available offline: "), line
+    typed = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", "bsae"))
+    assert typed.startswith("starcoach: unknown model 'bsae'") and "config.toml" not in typed, typed
+
+
+def test_models_says_when_the_configured_model_cannot_load(home, tmp_path):
+    """`[model] name = "bsae"`: `models` listed tiny.en and base, neither marked, exit 0, not a word;
+    `analyze` then failed. `[paths] models` missing outside the home: "assembled on first use", while
+    `analyze` refused."""
+    cfg = home / "config.toml"
+    text = cfg.read_text()
+    cfg.write_text(re.sub(r'^name = "base"', 'name = "bsae"', text, count=1, flags=re.M))
+    result = run("models")
+    line = one_line_error(result)
+    assert line.startswith(f"starcoach: {cfg}: [model] name: unknown model 'bsae'"), line
+    assert "bsae (default)" in result.stdout and "tiny.en" in result.stdout
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{tmp_path / "usb" / "models"}"', text, count=1, flags=re.M))
+    line = one_line_error(run("models"))
+    assert "[paths] models is in" in line and "does not exist" in line, line

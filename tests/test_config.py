@@ -193,7 +193,7 @@ def test_a_model_given_by_its_folder_needs_no_models_folder(home, tmp_path):
     assert not (tmp_path / "usb").exists()
 
 
-@pytest.mark.parametrize("written", ["../mine/tiny", "./mine-here/tiny", "mine-here/tiny"])
+@pytest.mark.parametrize("written", ["../mine/tiny", "./mine-here/tiny", "mine-here/tiny", "mine-here"])
 def test_a_model_folder_named_by_a_relative_path_is_found_from_config_toml_s_folder(home, tmp_path, monkeypatch,
                                                                                   written):
     """`[model] name = "../models/tiny.en"` was looked up from the folder the command ran in, not from
@@ -444,3 +444,40 @@ def test_a_home_that_cannot_be_looked_into_is_named_not_a_config_toml_it_may_not
     assert done.returncode == 1 and done.stderr == (
         f"starcoach: {locked}: cannot look inside this folder (Permission denied), so its config.toml cannot be "
         "read either; check the permissions of the folder and of the folders above it\n"), done.stderr
+
+
+def _set_model_name(home, name):
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^name = "base"', f'name = "{name}"', cfg.read_text(), count=1, flags=re.M))
+
+
+def test_a_relative_model_folder_is_never_looked_up_from_the_current_folder(home, tmp_path, monkeypatch, models_dir):
+    """`name = "mm/base"` with no mm/ beside config.toml loaded ./mm/base when the command ran where
+    there was one, and tried a download elsewhere: one config.toml, two models."""
+    import os
+
+    from starcoach.asr.models import resolve_model
+    from starcoach.domain.errors import ModelError
+
+    made = resolve_model("tiny.en", models_dir).path
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / "mm" / "base").mkdir(parents=True)
+    for f in made.iterdir():
+        os.link(f, elsewhere / "mm" / "base" / f.name)
+    _set_model_name(home, "mm/base")
+    monkeypatch.chdir(elsewhere)
+    with pytest.raises(ModelError) as err:
+        load_config().analyzer()
+    assert "'mm/base'" in str(err.value) and str(elsewhere) not in str(err.value)
+
+
+@pytest.mark.parametrize("name, beside, folder", [
+    ("tiny.en", True, False), ("base", True, False),  # a bundled model's name is never a folder's
+    ("small.en", False, False), ("Systran/faster-whisper-small", False, False),  # names, when no such folder
+    ("small.en", True, True), ("Systran/faster-whisper-small", True, True),
+])
+def test_a_model_s_name_stays_a_name_unless_a_folder_by_it_is_beside_config_toml(home, name, beside, folder):
+    if beside:
+        (home / name).mkdir(parents=True)
+    _set_model_name(home, name)
+    assert load_config().model == (str(home / name) if folder else name)

@@ -217,3 +217,37 @@ def test_threads_that_allocate_at_once_share_one_malloc_arena_once_native_settin
 
     assert arenas("set") == 1
     assert arenas("unset") > 1 or (os.cpu_count() or 1) == 1  # what the setting prevents
+
+
+HUB = """
+import sys, time
+from starcoach.asr.whisper_model import load_model
+load_model(sys.argv[1], "int8", 1, 1)
+import tokenizers
+began = time.monotonic()
+try:
+    tokenizers.Tokenizer.from_pretrained("openai/whisper-tiny")  # what faster-whisper does without tokenizer.json
+    print("fetched")
+except Exception as exc:
+    print(type(exc).__name__, round(time.monotonic() - began))
+"""
+
+
+def test_once_a_model_is_loaded_nothing_goes_to_the_hugging_face_hub(tmp_path, models_dir):
+    """faster-whisper fetches a model folder's missing tokenizer.json from huggingface.co by itself:
+    online, into the hub's cache outside the home; offline, after 26 s of retries and eleven lines
+    on stderr. The hub is off where the model loads, whatever the environment said."""
+    import os
+    import subprocess
+    import sys
+
+    from starcoach.asr.models import resolve_model
+
+    folder = resolve_model("tiny.en", models_dir).path
+    env = {k: v for k, v in os.environ.items() if k not in ("HF_HUB_OFFLINE", "TRANSFORMERS_OFFLINE")}
+    env |= {"PYTHONPATH": str(ROOT / "src"), "HF_HOME": str(tmp_path / "hf")}
+    run = subprocess.run([sys.executable, "-c", HUB, str(folder)], env=env, capture_output=True, text=True,
+                         timeout=120)
+    assert run.returncode == 0, run.stderr
+    assert run.stdout.split()[1:] == ["0"], run.stdout  # refused at once, not fetched or retried
+    assert "huggingface.co" not in run.stderr and not (tmp_path / "hf").exists(), run.stderr

@@ -1,12 +1,13 @@
 """Model resolution: bundled models assembled atomically, folders, names, offline failures."""
 
 import hashlib
+from pathlib import Path
 from dataclasses import replace
 
 import pytest
 
 from starcoach.domain.errors import ModelError
-from starcoach.asr.models import BUNDLED, list_models, materialize, resolve_model
+from starcoach.asr.models import BUNDLED, available_names, list_models, materialize, resolve_model
 
 
 def sha256(path):
@@ -61,7 +62,7 @@ def test_a_missing_package_is_named(tmp_path):
 def test_a_folder_path_is_used_as_is(tmp_path):
     folder = resolve_model("tiny.en", tmp_path / "models").path
     assert resolve_model(str(folder), tmp_path / "elsewhere").path == folder.resolve()
-    with pytest.raises(ModelError, match="not a model folder"):
+    with pytest.raises(ModelError, match="lacks model.bin, config.json, tokenizer.json and vocabulary.json"):
         resolve_model(str(tmp_path), tmp_path / "models")
 
 
@@ -76,7 +77,7 @@ def test_other_names_fail_offline_naming_what_is_available(mdir, name, message):
     text = str(err.value)
     assert message in text and "available offline: tiny.en, base" in text
     assert "\n" not in text
-    assert not any(tmp_path.iterdir())
+    assert not tmp_path.exists() or not any(tmp_path.iterdir())  # an unknown name makes not even the folder
 
 
 def test_list_models_shows_readiness(tmp_path):
@@ -140,7 +141,8 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
 
     mine = tmp_path / "mine" / folder
     mine.mkdir(parents=True)
-    (mine / "config.json").write_text("{}")
+    for name in ("config.json", "tokenizer.json", "vocabulary.json"):  # whole, but for model.bin
+        (mine / name).write_text("{}")
     (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
     assert result.exit_code == 1, result.output
@@ -171,3 +173,239 @@ def test_another_language_with_an_english_only_model_is_one_clear_line(home):
     assert result.stdout == ""
     assert result.stderr.startswith("starcoach: [model] language = 'de', but the model in "), result.stderr
     assert "knows English only" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+def _copy_of(model, dest, *, without=(), replaced=None):
+    """DEST: the files of MODEL's folder as hard links (read only here), but WITHOUT some and with
+    REPLACED ones ({name: text}) written anew."""
+    import os
+
+    dest.mkdir(parents=True)
+    for f in model.iterdir():
+        if f.name not in without and f.name not in (replaced or {}):
+            os.link(f, dest / f.name)
+    for name, text in (replaced or {}).items():
+        (dest / name).write_text(text)
+    return dest
+
+
+BROKEN = [  # (files left out, files replaced, what the message says)
+    (("tokenizer.json",), {}, "lacks tokenizer.json"),
+    (("vocabulary.txt",), {}, "lacks vocabulary.json (or vocabulary.txt)"),
+    (("config.json", "tokenizer.json"), {}, "lacks config.json and tokenizer.json"),
+    (("model.bin", "config.json", "tokenizer.json", "vocabulary.txt"), {},
+     "lacks model.bin, config.json, tokenizer.json and vocabulary.json (or vocabulary.txt)"),
+    ((), {"config.json": "{not json"}, "its config.json is not JSON"),
+    ((), {"preprocessor_config.json": "[1, 2"}, "its preprocessor_config.json is not JSON"),
+]
+
+
+@pytest.mark.parametrize("without, replaced, says", BROKEN)
+def test_a_folder_given_by_its_path_that_lacks_a_file_loading_reads_is_refused_naming_it(
+        tmp_path, models_dir, without, replaced, says):
+    """A folder without tokenizer.json was taken for a model: faster-whisper then fetched the file
+    from huggingface.co (retries for 26 s offline, eleven lines of the hub's on stderr); without a
+    vocabulary file, CTranslate2 said "Cannot load the vocabulary"; a config.json that is not
+    JSON failed in the loader. Each is found before loading, offline, in one line."""
+    mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine", without=without,
+                    replaced=replaced)
+    with pytest.raises(ModelError) as err:
+        resolve_model(str(mine), tmp_path / "models")
+    text = str(err.value)
+    assert text.startswith(f"{mine} {says}") and "\n" not in text, text
+    assert "delete" not in text, text  # a folder of the user's own: maybe the only copy
+    assert not (tmp_path / "models").exists()
+
+
+@pytest.mark.parametrize("without, replaced, says", BROKEN[:3] + BROKEN[4:5])
+def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_to_assemble_it_anew(
+        mdir, without, replaced, says):
+    """models/tiny.en with model.bin alone was listed as not ready, then assembled again into a temp
+    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready"."""
+    _copy_of(resolve_model("tiny.en", mdir.parent / "made").path, mdir / "tiny.en", without=without,
+             replaced=replaced)
+    listed = {m.name: m for m in list_models(mdir)}["tiny.en"]
+    assert not listed.ready and says in listed.source, listed
+    with pytest.raises(ModelError) as err:
+        resolve_model("tiny.en", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'tiny.en'} {says}") and "\n" not in text, text
+    assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    assert sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]  # nothing assembled beside it
+
+
+@pytest.mark.parametrize("without", [(), ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")])
+def test_a_folder_of_one_s_own_under_models_is_listed_with_what_it_lacks(mdir, without):
+    """models/partial (model.bin alone) or models/empty was `--model partial`: "unknown model
+    'partial'", the folder not mentioned; a folder without tokenizer.json was listed as ready."""
+    made = resolve_model("tiny.en", mdir.parent / "made").path
+    _copy_of(made, mdir / "mine", without=without + ("tokenizer.json",))
+    listed = {m.name: m for m in list_models(mdir)}["mine"]
+    assert not listed.ready and "lacks" in listed.source and "tokenizer.json" in listed.source, listed
+    assert "mine" not in available_names(mdir)
+    with pytest.raises(ModelError) as err:
+        resolve_model("mine", mdir)
+    assert str(err.value).startswith(f"{mdir / 'mine'} lacks "), err.value
+    assert "tokenizer.json" in str(err.value) and "unknown model" not in str(err.value)
+
+
+def test_the_loader_refuses_a_folder_given_to_it_directly_that_lacks_a_file(tmp_path, models_dir):
+    """Engine(path) and load_model take a folder without the finder: the same check, before loading."""
+    from starcoach.asr.whisper_model import load_model
+
+    mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine", without=("tokenizer.json",))
+    with pytest.raises(ModelError, match=r"mine lacks tokenizer.json: a model folder holds .*put a whole copy"):
+        load_model(mine, "int8", 1, 1)
+
+
+@pytest.mark.parametrize("configured, ready, says", [
+    ("bsae", False, "unknown model 'bsae'; models available offline: tiny.en, base"),  # a typo
+    ("tiny.en", False, None),  # assembled on first use
+    ("small.en", False, None),  # downloaded on first use
+    ("Systran/faster-whisper-base", True, None),  # a download by hub id, kept as org/model
+    ("{tmp}/mine", True, None),  # a folder of one's own, by its path
+    ("{tmp}/broken", False, "broken lacks tokenizer.json"),
+])
+def test_the_configured_model_is_the_one_default_row_wherever_it_is(tmp_path, models_dir, configured, ready, says):
+    """`starcoach models` marked a row default only by an exact name: a typo ("bsae") or a model
+    given by its path had no row at all; a download kept as models/ORG/NAME was not listed."""
+    made = resolve_model("tiny.en", models_dir).path
+    mdir = tmp_path / "models"
+    _copy_of(made, mdir / "Systran" / "faster-whisper-base")
+    _copy_of(made, tmp_path / "mine")
+    _copy_of(made, tmp_path / "broken", without=("tokenizer.json",))
+    name = configured.format(tmp=tmp_path)
+    infos = list_models(mdir, name)
+    marked = [m for m in infos if m.default]
+    assert len(marked) == 1, infos
+    row = marked[0]
+    assert row.ready == ready, row
+    assert (says is None) == (row.problem is None) and (says is None or says in row.problem), row
+    if name.startswith("/"):
+        assert row.path == Path(name) and row.name == Path(name).name
+    else:
+        assert row.name == name
+    assert "Systran/faster-whisper-base" in [m.name for m in infos]
+    assert "small.en" not in [m.name for m in list_models(mdir)]  # a name is listed as the configured one only
+
+
+KILLED = """
+import os, shutil, sys
+from pathlib import Path
+from starcoach.asr.models import resolve_model
+shutil.copyfile = lambda *args, **kwargs: os.kill(os.getpid(), 9)  # killed once model.bin is written
+resolve_model("tiny.en", Path(sys.argv[1]))
+"""
+
+
+def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir):
+    """kill -9 during the first use of base left a hidden models/.base.owb1_68e (65 MB of model.bin)
+    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there."""
+    import subprocess
+    import sys
+
+    killed = subprocess.run([sys.executable, "-c", KILLED, str(mdir)], capture_output=True, timeout=120)
+    assert killed.returncode == -9, killed.stderr
+    left = [p for p in mdir.iterdir()]
+    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and (left[0] / "model.bin").is_file(), left
+    (mdir / ".base.owb1_68e").mkdir()  # another model's, as the audit found it
+    (mdir / ".my-notes").mkdir()  # not a name of starcoach's temporary folders
+    (mdir / ".tiny.en.link1234").symlink_to(mdir / ".my-notes")
+    resolve_model("tiny.en", mdir)
+    assert sorted(p.name for p in mdir.iterdir()) == [".my-notes", ".tiny.en.link1234", "tiny.en"]
+
+
+def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
+    """Removing another process's temporary folder mid-assembly would break its run: one process
+    builds in a models folder at a time, and one that waits then finds the model made."""
+    import fcntl
+    import os
+    import threading
+    import time
+
+    mdir.mkdir()
+    busy = mdir / ".base.busy1234"
+    busy.mkdir()
+    fd = os.open(mdir, os.O_RDONLY)
+    fcntl.flock(fd, fcntl.LOCK_EX)  # as an assembling process holds it
+    done = []
+    waiting = threading.Thread(target=lambda: done.append(resolve_model("tiny.en", mdir)))
+    waiting.start()
+    time.sleep(0.5)
+    assert busy.is_dir() and not done and not (mdir / "tiny.en").exists()
+    os.close(fd)  # that process ends (or is killed)
+    waiting.join(60)
+    assert done and not busy.exists() and sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]
+
+
+def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_in_it(mdir, monkeypatch):
+    """`[paths] models` a folder that cannot be written: "permission denied
+    (…/rodir/.base.kc0gkrq4); check the file's owner and mode", a folder that never existed."""
+    import tempfile
+
+    def refused(prefix, dir):
+        raise PermissionError(13, "Permission denied", f"{dir}/{prefix}kc0gkrq4")
+
+    monkeypatch.setattr(tempfile, "mkdtemp", refused)
+    with pytest.raises(ModelError) as err:
+        resolve_model("tiny.en", mdir)
+    text = str(err.value)
+    assert text.startswith(f"cannot assemble model 'tiny.en' in {mdir} ([paths] models): "), text
+    assert "kc0gkrq4" not in text and "writable" in text, text
+
+
+@pytest.mark.slow
+def test_a_language_the_multilingual_model_does_not_know_is_one_clear_line(home):
+    """`language = "yue"` passed the check (Whisper large-v3 knows Cantonese), but base's tokenizer
+    has no <|yue|>: faster-whisper dropped the token, Whisper guessed the language, and the answer
+    came back in English, the setting silently ignored."""
+    import re
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^language = "en"', 'language = "yue"', cfg.read_text(), count=1, flags=re.M))
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--json"])
+    assert result.exit_code == 1, result.output
+    assert result.stdout == ""
+    assert result.stderr.startswith("starcoach: [model] language = 'yue', but the model in "), result.stderr
+    assert "does not know that language" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+
+
+@pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
+@pytest.mark.parametrize("variable, value", [("CT2_VERBOSE", "zz"), ("CT2_VERBOSE", "9"), ("CT2_FORCE_CPU_ISA", "zz")])
+def test_a_ctranslate2_variable_it_cannot_take_is_named_not_the_model(models_dir, variable, value):
+    """`CT2_VERBOSE=zz`: "cannot load the model in …/base: stoi; if its files are damaged, put a whole
+    copy of the model there (starcoach's own models/base can be deleted …)": the model blamed, the
+    variable unnamed. In a process of its own: CTranslate2 keeps its logger half made after that."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import SAMPLES
+
+    folder = resolve_model("tiny.en", models_dir).path
+    run = subprocess.run([sys.executable, "-m", "starcoach", "analyze", str(SAMPLES / "short-answer.flac"),
+                          "--model", str(folder)], env=os.environ | {variable: value}, capture_output=True,
+                         text=True, timeout=120, stdin=subprocess.DEVNULL)
+    lines = [ln for ln in run.stderr.splitlines() if ln.strip()]
+    assert run.returncode == 1 and len(lines) == 1, (run.returncode, run.stderr)
+    assert lines[0].startswith(f"starcoach: the environment variable {variable}={value!r} "), lines[0]
+    assert "unset it" in lines[0] and "damaged" not in lines[0] and "delete" not in lines[0], lines[0]
+
+
+def test_another_whole_model_in_a_bundled_model_s_folder_is_never_to_be_deleted(mdir, models_dir):
+    """models/base holding a whole tiny.en (a model of the user's own, in a folder named like a
+    bundled one, maybe the only copy) was "its model.bin is 75,537,502 bytes where 145,217,607 were
+    assembled; delete that folder": the loader's message avoids exactly that advice."""
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "base")
+    with pytest.raises(ModelError) as err:
+        resolve_model("base", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'base'}: its model.bin is 75,537,502 bytes where 145,217,607 were assembled"), text
+    assert "delete" not in text and "move it" in text and "[model] name" in text, text
+    listed = {m.name: m for m in list_models(mdir)}["base"]
+    assert not listed.ready and "delete" not in listed.source and "move it" in listed.source, listed

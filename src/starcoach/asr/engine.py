@@ -171,6 +171,12 @@ class Engine:
             raise ConfigError(f"[model] language = {self.options.language!r}, but the model in {self.model_path} "
                               "knows English only: set language = \"en\", or a model that knows other languages "
                               "(base) in [model] name")
+        if self._model.model.is_multilingual and \
+                self._model.hf_tokenizer.token_to_id(f"<|{self.options.language}|>") is None:
+            # faster-whisper dropped the language token, and Whisper guessed the language itself
+            raise ConfigError(f"[model] language = {self.options.language!r}, but the model in {self.model_path} "
+                              "does not know that language: set one it knows, or in [model] name a model that knows "
+                              "it (large-v3 knows all of Whisper's languages)")
         self._decode_lock = threading.Lock()
         self._probe: FillerProbe | None = None
         self._batched: BatchedInferencePipeline | None = None  # faster-whisper's batched pipeline over the same model, made on first use
@@ -327,10 +333,10 @@ def download_model(name: str, dest: Path) -> None:
         ModelError: the name is unknown or the download failed (no network).
     """
     try:
-        from faster_whisper.utils import available_models, download_model as _download
+        from faster_whisper.utils import download_model as _download
     except ImportError as exc:  # pragma: no cover - faster-whisper is a dependency
         raise ModelError(f"faster-whisper is not installed ({exc})") from None
-    if "/" not in name and name not in available_models():
+    if not downloadable(name):
         raise ModelError(f"unknown model {name!r}")
     import warnings
 
@@ -341,6 +347,16 @@ def download_model(name: str, dest: Path) -> None:
     except Exception as exc:  # noqa: BLE001 - hub errors come in many types
         reason = str(exc).splitlines()[0].split(". ")[0][:160] if str(exc) else type(exc).__name__
         raise ModelError(f"cannot download model {name!r} (offline?): {reason}") from None
+
+
+def downloadable(name: str) -> bool:
+    """Whether faster-whisper downloads a model by this name: one of its own (``small.en``) or a
+    hub id (``org/model``)."""
+    if "/" in name:
+        return True
+    from faster_whisper.utils import available_models
+
+    return name in available_models()
 
 
 def _load(path: Path, opts: TranscribeOptions):

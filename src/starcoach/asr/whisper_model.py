@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import ctypes
 import os
+import sys
 from pathlib import Path
 
 from ..domain.errors import ConfigError, ModelError
 from .bundled import BUNDLED
+from .model_files import folder_problem, incomplete
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
@@ -71,6 +73,10 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
         ModelError: the folder does not hold a loadable model.
     """
     native_settings()
+    _hub_off()
+    problem = folder_problem(Path(path))  # the models' finder said so already; a folder given here directly
+    if problem:
+        raise ModelError(incomplete(Path(path), problem, bundled=False))
     import ctranslate2  # noqa: PLC0415 - heavy: only when a model is needed, after native_settings
 
     runs = ctranslate2.get_supported_compute_types("cpu")
@@ -85,6 +91,9 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
                 str(path), device="cpu", compute_type=compute_type, intra_threads=search_threads))
             model.encode_ahead = True
     except (RuntimeError, ValueError, OSError) as exc:
+        setting = _bad_setting(str(exc))
+        if setting:
+            raise ConfigError(setting) from None
         # A bundled model's folder is made again from the package; a folder of the user's own is
         # maybe the only copy, and deleting it is no repair. Which one this is, the folder's name
         # cannot tell (a copy of one's own may be called "base"): both are said.
@@ -105,6 +114,37 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
     # one run gives one answer (tests/test_transcribe.py); within a run, later draws follow earlier ones.
     ctranslate2.set_random_seed(SAMPLING_SEED)
     return model
+
+
+# Settings CTranslate2 reads from the environment when it loads a model, what it says of a value it
+# cannot take (CT2_VERBOSE=zz: a bare "stoi", which read as a damaged model), and what it takes.
+_CT2_SETTINGS = {
+    "CT2_VERBOSE": (("stoi", "Invalid log level"), "a log level from -3 to 3"),
+    "CT2_FORCE_CPU_ISA": (("Invalid CPU ISA",), "GENERIC, AVX, AVX2, AVX512 or NEON, one this CPU runs"),
+}
+
+
+def _bad_setting(message: str) -> str | None:
+    """One line naming the CT2_ variable that made a load fail with MESSAGE, or None."""
+    for name, (says, takes) in _CT2_SETTINGS.items():
+        if name in os.environ and any(s in message for s in says):
+            return (f"the environment variable {name}={os.environ[name]!r} is not a value CTranslate2 takes "
+                    f"({message.splitlines()[0][:100]}): unset it, or set {takes}")
+    return None
+
+
+def _hub_off() -> None:
+    """From the first model loaded on, the process keeps off the Hugging Face hub. faster-whisper
+    goes there by itself: a folder without tokenizer.json has it fetched from huggingface.co (into
+    the hub's cache, outside the home; offline, after 26 s of retries and eleven lines on stderr).
+    The finder refuses such a folder first; this is so that nothing but a download the user asked
+    for by naming a model (:func:`.engine.download_model`, done before any load) goes online. The
+    hub library reads HF_HUB_OFFLINE when first imported (a download imported it), and its flag at
+    every request, so both are set."""
+    os.environ["HF_HUB_OFFLINE"] = "1"
+    hub = sys.modules.get("huggingface_hub.constants")
+    if hub is not None:
+        setattr(hub, "HF_HUB_OFFLINE", True)
 
 
 def _give_back_freed_memory() -> None:

@@ -56,13 +56,15 @@ def check(
 @app.command()
 @handles_errors
 def models() -> None:
-    """List the Whisper models: bundled, assembled or downloaded into models/."""
-    from ..asr.models import list_models
+    """List the Whisper models: bundled, assembled or downloaded into models/, and the one in use."""
     from ..output.report import render_models
 
-    cfg = settings()
+    infos = settings().model_list()
     with report_console() as console:
-        render_models(list_models(cfg.paths.models), cfg.model, console)
+        render_models(infos, console)
+    problem = next((m.problem for m in infos if m.default and m.problem), None)
+    if problem:  # what `analyze` would refuse
+        fail(problem)
 
 
 @app.command()

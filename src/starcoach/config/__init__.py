@@ -26,8 +26,9 @@ from ..analysis.pipeline import AnalysisOptions, Analyzer
 from ..analysis.star import StarOptions
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
-from ..asr.models import looks_like_path, resolve_model
-from ..domain.errors import ConfigError
+from ..asr.bundled import BUNDLED
+from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
+from ..domain.errors import ConfigError, ModelError
 from .paths import PATH_SETTINGS, Paths, read_paths
 
 HOME_ENV = "STARCOACH_HOME"
@@ -84,8 +85,28 @@ class Config:
                 model is not a folder given by its path).
         """
         name = model or self.model
-        folder = self.paths.models if looks_like_path(name) else self.paths.models_folder()
-        return Analyzer(resolve_model(name, folder), self.analysis)
+        base = None if model else self.paths.home  # a relative --model is from the current folder
+        folder = self.paths.models if looks_like_path(name, base) else self.paths.models_folder()
+        try:
+            return Analyzer(resolve_model(name, folder, base=base), self.analysis)
+        except ModelError as exc:
+            if model:
+                raise
+            raise ModelError(self._named_here(str(exc))) from None
+
+    def model_list(self) -> list[ModelInfo]:
+        """What ``starcoach models`` shows: :func:`list_models`, the configured model marked.
+
+        Raises:
+            ConfigError: ``[paths] models`` is outside the home and does not exist.
+        """
+        infos = list_models(self.paths.models_folder(), self.model, base=self.paths.home)
+        return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
+
+    def _named_here(self, message: str) -> str:
+        """A model error about ``[model] name``, said to come from config.toml: the user may never
+        have typed the name."""
+        return f"{self.paths.config_file}: [model] name: {message}"
 
 
 def project_home() -> Path:
@@ -152,17 +173,11 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
-    # A folder named by a relative path is relative to config.toml's folder, as [paths] are (it was
-    # looked up from wherever the command ran); "org/model" stays a name unless that folder exists.
-    here = home / model_name
-    if model_name.startswith(".") or os.sep in model_name and not Path(model_name).expanduser().is_absolute() \
-            and here.exists():
-        model_name = str(here)
 
     paths = read_paths(home, config_file, tables["paths"])
     config = Config(
         paths=paths,
-        model=model_name,
+        model=_model_name(model_name, home, paths.models),
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
         metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
         star=_fill(StarOptions, tables["star"], "star", config_file),
@@ -218,6 +233,20 @@ def _stray(name: str, value: Any) -> str:
     owner = _owner(name)
     return f"{name} = {_toml(value)} is outside any section; " + (
         f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
+
+
+def _model_name(name: str, home: Path, models: Path) -> str:
+    """``[model] name`` as the finder takes it. A folder named by a relative path (``./mine``,
+    ``mine/base``, or ``mine`` beside config.toml) is relative to config.toml's folder, as every path
+    in it is, and becomes absolute: it was looked up from wherever the command ran. A model's name
+    stays one (``base``, ``small.en``, ``org/model`` with no such folder here), and so does a folder's
+    under [paths] models; a bundled model's name is never a folder's."""
+    path = Path(name).expanduser()
+    here = home / path
+    if path.is_absolute() or name.startswith(".") or here.exists() and name not in BUNDLED \
+            and not (models / name).exists():
+        return str(here.resolve())
+    return name
 
 
 def _read_toml(config_file: Path) -> dict[str, Any]:

@@ -12,7 +12,7 @@ class StarcoachError(Exception):
 
 
 class ConfigError(StarcoachError):
-    """config.toml is unreadable or holds a value of the wrong kind."""
+    """config.toml is unreadable or holds a value of the wrong kind (or an environment variable does)."""
 
 
 class AudioError(StarcoachError):

@@ -189,7 +189,7 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
     console.print(Panel("\n".join(lines), title="Coach's notes", border_style="yellow"))
 
 
-def render_models(infos: list["ModelInfo"], default: str, console: "Console") -> None:
+def render_models(infos: list["ModelInfo"], console: "Console") -> None:
     from rich.table import Table
 
     table = Table(header_style="bold")
@@ -197,7 +197,7 @@ def render_models(infos: list["ModelInfo"], default: str, console: "Console") ->
         table.add_column(col)
     for m in infos:
         size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else "?"
-        name = m.name + (" (default)" if m.name == default else "")
+        name = m.name + (" (default)" if m.default else "")
         table.add_row(plain(name), "yes" if m.ready else "no", size, m.source, plain(m.path or ""))
     console.print(table)
 

@@ -1,0 +1,47 @@
+"""Whether a folder holds a whole Whisper model, told without loading it (data and file checks
+only, so that the finder and the loader both use it without importing each other)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+# What loading a model folder reads: CTranslate2 reads model.bin, config.json (the languages, the
+# alignment heads) and vocabulary.json or vocabulary.txt; faster-whisper reads tokenizer.json, and
+# fetches it from huggingface.co when the folder has none (offline: retries for 26 s, then fails),
+# and preprocessor_config.json when there is one (else its defaults). See folder_problem.
+MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+VOCABULARIES = ("vocabulary.json", "vocabulary.txt")
+
+
+def folder_problem(folder: Path) -> str | None:
+    """What keeps ``folder`` from loading as a model, found without loading it (``lacks
+    tokenizer.json``), or None. A model.bin cut short is found by loading it only (a bundled
+    model's, by its size: see :func:`_damaged`)."""
+    if not folder.is_dir():
+        return "is a file, not a model folder" if folder.exists() else "does not exist"
+    missing = [f for f in MODEL_FILES if not (folder / f).is_file()]
+    if not any((folder / f).is_file() for f in VOCABULARIES):
+        missing.append(f"{VOCABULARIES[0]} (or {VOCABULARIES[1]})")
+    if missing:
+        return "lacks " + (", ".join(missing[:-1]) + " and " if len(missing) > 1 else "") + missing[-1]
+    for name in ("config.json", "preprocessor_config.json"):  # the second is optional
+        path = folder / name
+        if name == "config.json" or path.exists():
+            try:
+                if isinstance(json.loads(path.read_bytes()), dict):
+                    continue
+                why = "not an object"
+            except (OSError, ValueError) as exc:  # a decoding error is a ValueError
+                why = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:80]
+            return f"its {name} is not JSON ({why})"
+    return None
+
+
+def incomplete(folder: Path, problem: str, *, bundled: bool) -> str:
+    """One line on a folder that is not a whole model, and what to do: a bundled model's folder
+    is assembled anew; a folder of the user's own is maybe the only copy, never to be deleted."""
+    if bundled:
+        return f"{folder} {problem}; delete that folder and run again to assemble it anew"
+    return (f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}; "
+            "put a whole copy of the model there")
