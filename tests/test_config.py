@@ -481,3 +481,36 @@ def test_a_model_s_name_stays_a_name_unless_a_folder_by_it_is_beside_config_toml
         (home / name).mkdir(parents=True)
     _set_model_name(home, name)
     assert load_config().model == (str(home / name) if folder else name)
+
+
+
+def test_paths_are_printed_whole_however_narrow_the_output(tmp_path):
+    """`starcoach paths | cat` printed ".../a_rather_long_home_folder_name_for_the…": a path that names
+    no file (the output is 80 columns wide when it is not a terminal)."""
+    import os
+    import subprocess
+    import sys
+
+    home = tmp_path / ("a_rather_long_home_folder_name_for_the_audit_" * 2 + "x")
+    home.mkdir()
+    (home / "config.toml").write_text("")
+    done = subprocess.run([sys.executable, "-m", "starcoach", "paths"], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "STARCOACH_HOME": str(home), "COLUMNS": "60"})
+    assert done.returncode == 0 and "…" not in done.stdout, done.stdout
+    assert f"models      {home / 'models'}\n" in done.stdout and f"database    {home / 'recordings'}" in done.stdout
+
+
+def test_a_model_s_path_is_folded_not_cut(tmp_path):
+    import io
+
+    from rich.console import Console
+
+    from starcoach.asr.models import ModelInfo
+    from starcoach.output.report import render_models
+
+    where = tmp_path / ("a_rather_long_folder_name_" * 4) / "models" / "base"
+    out = io.StringIO()
+    render_models([ModelInfo(name="base", path=where, ready=True, size_bytes=145_000_000, source="bundled",
+                             about="", default=True)], Console(file=out, width=60))
+    cells = "".join(line.split("│")[-2].strip() for line in out.getvalue().splitlines() if line.count("│") > 2)
+    assert "…" not in out.getvalue() and str(where) in cells, out.getvalue()

@@ -194,7 +194,7 @@ def render_models(infos: list["ModelInfo"], console: "Console") -> None:
 
     table = Table(header_style="bold")
     for col in ("name", "ready", "size", "source", "path"):
-        table.add_column(col)
+        table.add_column(col, overflow="fold")  # folded onto the next line, never cut with "…"
     for m in infos:
         size = f"{m.size_bytes / 1e6:.0f} MB" if m.size_bytes else "?"
         name = m.name + (" (default)" if m.default else "")
@@ -329,11 +329,8 @@ def ask_next(question, console: "Console") -> str:
 
 
 def render_paths(paths: "Paths", console: "Console") -> None:
-    from rich.table import Table
-
-    table = Table(show_header=False, box=None)
+    # Plain lines, never cut to the terminal's width: a path shortened with "…" names no file.
     for name, value in (("home", paths.home), ("config", paths.config_file), ("models", paths.models),
                         ("recordings", paths.recordings), ("database", paths.database),
                         ("questions", paths.questions or "(built-in only)")):
-        table.add_row(name, plain(value))
-    console.print(table)
+        console.print(f"{name:<11} {plain(value)}", soft_wrap=True)
