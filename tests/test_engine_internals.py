@@ -220,16 +220,15 @@ def test_threads_that_allocate_at_once_share_one_malloc_arena_once_native_settin
 
 
 HUB = """
-import sys, time
+import sys
 from starcoach.asr.whisper_model import load_model
 load_model(sys.argv[1], "int8", 1, 1)
 import tokenizers
-began = time.monotonic()
 try:
     tokenizers.Tokenizer.from_pretrained("openai/whisper-tiny")  # what faster-whisper does without tokenizer.json
     print("fetched")
 except Exception as exc:
-    print(type(exc).__name__, round(time.monotonic() - began))
+    print(type(exc).__name__)
 """
 
 
@@ -249,5 +248,7 @@ def test_once_a_model_is_loaded_nothing_goes_to_the_hugging_face_hub(tmp_path, m
     run = subprocess.run([sys.executable, "-c", HUB, str(folder)], env=env, capture_output=True, text=True,
                          timeout=120)
     assert run.returncode == 0, run.stderr
-    assert run.stdout.split()[1:] == ["0"], run.stdout  # refused at once, not fetched or retried
+    assert run.stdout.split() == ["LocalEntryNotFoundError"], run.stdout
+    # refused at once: a hub that is asked retries for 20 s and more, each retry a line on stderr that
+    # names the host
     assert "huggingface.co" not in run.stderr and not (tmp_path / "hf").exists(), run.stderr
