@@ -13,7 +13,7 @@ from typer.testing import CliRunner
 
 from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NOISY_SNR_DB, SNR_FLOOR_DB,
                                         audio_quality, background_voice_share)
-from starcoach.audio.activity import frame_levels, signal_stats, speech_activity
+from starcoach.audio.activity import HOP_S, frame_levels, signal_stats, speech_activity
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
 from tests.conftest import SAMPLES, coloured_noise, espeak
@@ -149,6 +149,26 @@ def test_voice_the_detector_missed_is_not_taken_for_the_background(room_db):
         assert q.snr_db is None
     else:
         assert q.snr_db == pytest.approx(-20.0 - room_db, abs=5.0)
+
+
+@pytest.mark.parametrize("silent_share", [0.5, 0.49, 0.51])
+def test_a_background_half_digital_silence_gives_a_number_or_none_never_nan(silent_share):
+    """Half the hops outside the voice pure digital silence, half a quiet room: the median fell
+    between the two, no hop was kept, and the noise read NaN ("noise_dbfs": NaN, no JSON)."""
+    x = _bursts(-20.0, seconds=24.0)
+    heard = speech_activity(x, RATE)
+    db = np.asarray(heard.frame_db, np.float64).copy()
+    voiced = np.zeros(len(db), bool)
+    for s, e in heard.regions:
+        voiced[max(0, int(s / HOP_S) - 10):int(np.ceil(e / HOP_S)) + 10] = True  # with the edges
+    outside = np.flatnonzero(~voiced)
+    cut = int(round(len(outside) * silent_share))
+    db[outside[:cut]] = -120.0
+    db[outside[cut:]] = -60.0
+    q = audio_quality(replace(heard, frame_db=db), signal_stats(x))
+    assert q.noise_dbfs is None or np.isfinite(q.noise_dbfs), q
+    assert (q.noise_dbfs is None) == (silent_share >= 0.5), q
+    assert "noisy" not in q.problems, q
 
 
 def test_too_little_background_leaves_the_ratio_unknown():

@@ -225,11 +225,11 @@ def _background_db(outside: np.ndarray, min_background_s: float) -> float | None
     missed it); None with under MIN_BACKGROUND_S of hops that are not pure digital silence, or
     when digital silence is most of them (a synthetic answer's pauses: no background at all)."""
     live = outside[outside > SILENT_INPUT_DBFS]  # digital silence: not a room's noise, but none at all
-    if len(live) * HOP_S < min_background_s:
+    if len(live) * HOP_S < min_background_s or 2 * len(live) <= len(outside):
         return None
+    # more than half the hops are live, so their median is a live hop's level (or between two),
+    # and the hops kept are never none
     floor = float(np.median(outside))
-    if floor <= SILENT_INPUT_DBFS:
-        return None
     return _power_db(live[live <= floor + BACKGROUND_SPREAD_DB])
 
 
