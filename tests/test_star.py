@@ -362,11 +362,10 @@ def test_the_length_note_names_only_the_parts_that_are_thin():
     assert "the Action" not in note and "what you did" in note
 
 
-def test_a_one_word_answer_is_one_word_long():
-    """"1 words, about 0 s spoken, is short of the target" (a check audit). Since an answer too short
-    to tell a story is judged as that alone, the note that says so counts in the singular too."""
-    short = [f.message for f in check_text("Hello.").feedback if f.code == "too_short_to_tell"]
-    assert short and "(1 word that names things;" in short[0], short
+def test_a_one_word_answer_is_too_short_to_tell_a_story():
+    """"1 words, about 0 s spoken, is short of the target" (a check audit): a one-word answer is
+    judged as too short to tell a story, and that alone."""
+    assert [f.code for f in check_text("Hello.").feedback] == ["too_short_to_tell"]
 
 
 @pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
@@ -375,7 +374,7 @@ def test_a_one_word_answer_is_one_word_long():
 def test_an_answer_too_short_to_tell_a_story_has_no_part_and_says_so(tagger, said):
     """An audit: the false start "Um, so, let me start again." was reported as a lesson ("It ends
     with a lesson learned", Learning present), "Okay." as a Situation (the learned tagger) or an
-    Action (the rules). Under 8 identifying words, as `coverage` counts them, no part is judged."""
+    Action (the rules). Under 4 words that name things, no part is judged."""
     from starcoach.analysis.document import star_document
     from starcoach.analysis.fillers import filler_word_indexes, find_fillers
 
@@ -391,8 +390,19 @@ def test_an_answer_too_short_to_tell_a_story_has_no_part_and_says_so(tagger, sai
         star_document(report)  # the document is written with its sentences' probabilities
 
 
-def test_a_short_answer_that_tells_a_story_is_still_judged():
-    """Eight words that name things are a story (a one-sentence summary has about ten): judged as before."""
-    said = "Our checkout failed during the sale, so I rewrote the connection pool and errors fell 90%."
-    report = star.check_text(said)
-    assert any(report.parts[p].present for p in PARTS) and "too_short_to_tell" not in {f.code for f in report.feedback}
+@pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
+@pytest.mark.parametrize("said", [
+    "Our checkout failed during the sale, so I rewrote the connection pool and errors fell 90%.",
+    "I led the migration to Postgres and we finished two weeks early.",  # 5 words that name things
+    "When checkout broke, I rolled back the deploy and we lost no orders.",
+    "Situation: prod outage. Task: restore it. Action: I rolled back. Result: 5 min downtime.",
+    "结账服务在促销期间宕机了，我回滚了发布并重写了连接池，错误率下降了百分之九十，我们没有丢失任何订单。",
+])
+def test_a_short_answer_that_tells_a_story_is_still_judged(tagger, said):
+    """A review: the first rule (under 8 words that name things, coverage's) took real one-sentence
+    stories (5-7 such words) for false starts, counted a labelled answer differently by tagger
+    (the learned one reads it without its labels), and any answer in a script written without
+    spaces. Judged as before, whichever tagger."""
+    report = star.check_text(said, options=StarOptions(tagger=tagger))
+    assert "too_short_to_tell" not in {f.code for f in report.feedback}, report.feedback
+    assert any(report.parts[p].present for p in PARTS)

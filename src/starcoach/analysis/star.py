@@ -27,10 +27,10 @@ def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return unless_too_short(check_text_learned(text, options=opts))
+        return unless_too_short(check_text_learned(text, options=opts), text)
     sentences = split_text(text)
     return unless_too_short(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
-                                    duration_s=None, quantified=None, i_we=None, options=opts))
+                                    duration_s=None, quantified=None, i_we=None, options=opts), text)
 
 
 def check_spoken(
@@ -50,14 +50,15 @@ def check_spoken(
         options: settings; defaults if None.
     """
     opts = options or StarOptions()
+    said = " ".join(w.text for i, w in enumerate(words) if i not in filler_word_indexes)
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_spoken_learned
 
         return unless_too_short(check_spoken_learned(words, duration_s=duration_s,
-                                                     filler_word_indexes=filler_word_indexes, options=opts))
+                                                     filler_word_indexes=filler_word_indexes, options=opts), said)
     pieces = split_spoken(words, skip=filler_word_indexes, pause_s=opts.split_pause_s)
     return unless_too_short(_report(pieces, spoken=True, duration_s=duration_s, quantified=None, i_we=None,
-                                    options=opts))
+                                    options=opts), said)
 
 
 def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOptions) -> StarReport:

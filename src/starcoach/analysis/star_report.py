@@ -13,10 +13,11 @@ from __future__ import annotations
 
 import math
 import re
+import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain.transcript import plural
-from ..domain.vocab import (I_SUBJECTS, MIN_STORY_WORDS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
+from ..domain.vocab import (I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
                             identifying_words, words_rx)
 from .star_rules import _tells_past
 
@@ -189,18 +190,28 @@ _NOT_A_STORY = ("This describes what you would do or usually do, not one time it
                 "past example and tell it (when and where, what you did, what came of it).")
 
 
-def unless_too_short(report: StarReport) -> StarReport:
-    """REPORT, or, for an answer too short to tell a story (under ``vocab.MIN_STORY_WORDS``
-    identifying words, as coverage counts: a false start, "Okay."), one that judges no part and
-    says why. Every labeller gives each sentence some part, so "let me start again" read as a
-    lesson and "Okay." as a Situation; its sentences are labelled "other"."""
-    said = len(identifying_words(w for s in report.sentences for w in s.text.split()))
-    if said >= MIN_STORY_WORDS:
+# An answer with fewer words that name things than this (``vocab.identifying_words``) and fewer
+# letters and digits than TOO_SHORT_CHARS tells no story: a false start ("Um, so, let me start
+# again.", 2 such words), "Okay.", a test. Four, not coverage's eight (which tells stories apart):
+# one-sentence stories have 5-7 ("I led the migration to Postgres and we finished two weeks
+# early.", 5) and are judged. The letters are for scripts written without spaces, whose sentences
+# are one "word" each: a wide (Chinese, Japanese, Korean) character is a syllable or a word, and
+# counts as three letters.
+TOO_SHORT_WORDS = 4
+TOO_SHORT_CHARS = 60
+
+
+def unless_too_short(report: StarReport, said: str) -> StarReport:
+    """REPORT, or, for an answer too short to tell a story (SAID, the answer's own text or words,
+    fillers left out: the same count whichever tagger), one that judges no part and says why.
+    Every labeller gives each sentence some part, so "let me start again" read as a lesson and
+    "Okay." as a Situation; its sentences are labelled "other"."""
+    named = len(identifying_words(said.split()))
+    letters = sum(3 if unicodedata.east_asian_width(c) in "WF" else 1 for c in said if c.isalnum())
+    if named >= TOO_SHORT_WORDS or letters >= TOO_SHORT_CHARS:
         return report
-    note = (f"This is too short to tell a story ({plural(said, 'word')} that {'names' if said == 1 else 'name'} "
-            f"things; a story has "
-            f"{MIN_STORY_WORDS} or more), so no STAR part is judged: tell one specific time it happened "
-            "(when and where, what you did, what came of it).")
+    note = ("This is too short to tell a story, so no STAR part is judged: tell one specific time it "
+            "happened (when and where, what you did, what came of it).")
     parts = {p: PartReport(present=False, sentences=(), share_words=0.0,
                            share_time=None if part.share_time is None else 0.0) for p, part in report.parts.items()}
     return replace(report, sentences=tuple(replace(s, label="other", parts=()) for s in report.sentences),

@@ -154,7 +154,7 @@ def _answers(store, ids: list[int]) -> tuple[list[int], list[int], dict[int, dic
 
 
 def _left_out(short: list[int]) -> None:
-    from ..takes.compare import MIN_STORY_WORDS
+    from ..domain.vocab import MIN_STORY_WORDS
 
     typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
                f"words that name things: a false start, fillers alone), as `coverage` leaves them: "

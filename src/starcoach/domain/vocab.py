@@ -61,10 +61,11 @@ STORY_STOP_WORDS = frozenset(
     which who what when where how about into over under after before also just very really um uh like know
     mean""".split()
 )
-# A text with fewer identifying words than this is too short to tell a story (a false start, a
-# test): coverage counts it as no story, compare and progress leave it out, and the STAR checker
-# judges no part in it. The 229 written stories of ../shared/star-corpus have 12 to several
-# hundred (5th percentile 37); a one-sentence summary of a story has about ten.
+# A text with fewer identifying words than this is too short to be told apart as a story (a
+# false start, a test): coverage counts it as no story, compare and progress leave it out. The
+# 229 written stories of ../shared/star-corpus have 12 to several hundred (5th percentile 37); a
+# one-sentence summary of a story has about ten. (The STAR checker's own, lower bound, under which
+# it judges no part: star_report.TOO_SHORT_WORDS.)
 MIN_STORY_WORDS = 8
 _NOT_WORD = re.compile(r"[^\w%]")
 
