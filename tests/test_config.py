@@ -331,8 +331,6 @@ def test_a_database_setting_that_may_be_a_takes_database_is_accepted(home, value
     ('recordings = "recordings/starcoach.db/takes"', "[paths] recordings = 'recordings/starcoach.db/takes' is "
                                                      "inside [paths] database = 'recordings/starcoach.db'"),
     ('models = "mine"\ndatabase = "mine"', "[paths] database = 'mine' and models = 'mine' are the same path"),
-    ('models = "mine"\ndatabase = "mine/base/starcoach.db"', "[paths] database = 'mine/base/starcoach.db' is inside a folder "
-                                                            "of [paths] models"),
     ('models = "recordings"', "[paths] models = 'recordings' and recordings = 'recordings' are the same path"),
     ('recordings = "./takes/"\ndatabase = "takes/../takes"', "[paths] database = 'takes/../takes' and "
                                                              "recordings = './takes/' are the same path"),
@@ -355,12 +353,41 @@ def test_paths_that_are_one_another_are_refused_before_anything_is_made(home, pa
     assert [p.name for p in home.iterdir()] == ["config.toml"]
 
 
+def test_a_database_in_a_model_s_folder_is_refused(home):
+    (home / "mine" / "base").mkdir(parents=True)
+    (home / "mine" / "base" / "model.bin").write_bytes(b"weights")
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r"^(models|database) = .*$", r"# \g<0>", cfg.read_text(), flags=re.M)
+                   .replace("[paths]", '[paths]\nmodels = "mine"\ndatabase = "mine/base/starcoach.db"', 1))
+    with pytest.raises(ConfigError, match=r"\[paths\] database = 'mine/base/starcoach.db' is inside a folder of "
+                                          r"\[paths\] models"):
+        load_config()
+
+
+@pytest.mark.parametrize("paths", [
+    'database = "recordings/index/starcoach.db"',
+    'recordings = "."',
+    'models = "."',
+    'recordings = "data"\ndatabase = "data/db/starcoach.db"',
+    'models = "mine"\ndatabase = "mine/index/starcoach.db"',
+])
+def test_a_database_beside_takes_or_models_but_not_among_them_is_taken(home, paths):
+    """A review: the first check refused a database anywhere under the recordings or models folder
+    (these all worked before it), and with `models = "."` told the user to use the default path they
+    had. Only a day's folder of takes, or a folder with a model in it, is refused."""
+    cfg = home / "config.toml"
+    keys = {line.split(" = ")[0] for line in paths.splitlines()}
+    text = re.sub(r"^(models|recordings|database) = .*$",
+                  lambda m: f"# {m.group(0)}" if m.group(1) in keys else m.group(0), cfg.read_text(), flags=re.M)
+    cfg.write_text(text.replace("[paths]", f"[paths]\n{paths}", 1))
+    assert load_config().paths.database.name == "starcoach.db"
+
+
 def test_a_database_setting_that_names_a_folder_says_so(home):
     (home / "old").mkdir()
     _with_database(home, "old")
     with pytest.raises(ConfigError, match=r"\[paths\] database = 'old' cannot be a file: .*/old is a folder"):
         load_config()
-
 
 
 _SECTIONS = "the sections are [paths], [model], [metrics], [star], [record] and [live]"
@@ -481,7 +508,6 @@ def test_a_model_s_name_stays_a_name_unless_a_folder_by_it_is_beside_config_toml
         (home / name).mkdir(parents=True)
     _set_model_name(home, name)
     assert load_config().model == (str(home / name) if folder else name)
-
 
 
 def test_paths_are_printed_whole_however_narrow_the_output(tmp_path):

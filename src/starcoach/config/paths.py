@@ -6,6 +6,7 @@ Every path is relative to the folder holding ``config.toml`` (the home).
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -126,7 +127,7 @@ def _clash(paths: Paths, given: dict[str, str]) -> str | None:
             return f"[paths] {named('database', key)} are the same path ({db}); {apart('database', key)}"
         if folder.is_relative_to(db):
             return f"[paths] {named(key)} is inside [paths] {named('database')}, a file; {apart('database', key)}"
-        if db.parent != folder and db.is_relative_to(folder):
+        if db.parent != folder and db.is_relative_to(folder) and _holds_takes_or_a_model(key, folder, db.parent):
             kept = "takes' audio and metadata are kept" if key == "recordings" else "models are kept"
             return f"[paths] {named('database')} is inside a folder of [paths] {key}, where {kept}; {_OWN_FILE}"
     if paths.models == paths.recordings:
@@ -136,6 +137,16 @@ def _clash(paths: Paths, given: dict[str, str]) -> str | None:
         if other is not None and (other == db or other.exists() and db.exists() and os.path.samefile(other, db)):
             return f"[paths] {named('database')} is {what}; {_OWN_FILE}"
     return None
+
+
+def _holds_takes_or_a_model(key: str, folder: Path, where: Path) -> bool:
+    """Whether WHERE, a folder under the recordings or models FOLDER, is one of a day's takes (named
+    by its date, as takes/session.py makes them) or holds a model: a database anywhere else there
+    (``recordings/index/starcoach.db``; the home's ``recordings/`` under ``models = "."``) is as
+    good as beside them."""
+    if key == "recordings":
+        return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", where.relative_to(folder).parts[0]))
+    return (where / "model.bin").exists()
 
 
 def _in_the_way(path: Path, *, folder: bool) -> Path | None:
