@@ -131,6 +131,9 @@ def main() -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--home", type=Path, help="build the home here and keep it (a new, empty folder)")
     args = ap.parse_args()
+    if args.home is not None and args.home.exists() and (not args.home.is_dir() or any(args.home.iterdir())):
+        sys.exit(f"bench_review: {args.home} is not a new, empty folder; it would get a config.toml and "
+                 f"{args.takes} takes: give a folder that does not exist yet")
     home = args.home or Path(tempfile.mkdtemp(prefix="bench-review-"))
     home.mkdir(parents=True, exist_ok=True)
     try:
