@@ -193,3 +193,9 @@ def test_a_principle_no_longer_in_the_bank_is_shown_as_lp_takes_it(home):
     assert "cafe-culture, Tech_Debt" in listed.stderr and "--lp" in listed.stderr, listed.stderr
     refused = runner.invoke(app, ["progress", "--lp", "zzz"])  # a typo is still one
     assert refused.exit_code != 0 and "no Leadership Principle matches 'zzz'" in refused.stderr
+    # a take of a question the bank has, stored under a principle that question no longer has (renamed):
+    # coverage counts it under the question's principles, so --lp takes only those (a review)
+    _told(home, "ownership-1", "old-ownership", 1)
+    assert "old-ownership" not in runner.invoke(app, ["coverage"]).stdout
+    stale = runner.invoke(app, ["progress", "--lp", "old-ownership"])
+    assert stale.exit_code != 0 and "no Leadership Principle matches 'old-ownership'" in stale.stderr, stale.output

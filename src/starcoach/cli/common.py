@@ -282,7 +282,8 @@ def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> li
     """
     if not lp:
         return takes
-    key = bank.with_principles(t.principle for t in takes).principle_key(lp)
+    shown = (p for t in takes for p in bank.principles_of(t.question_id, t.principle))  # as coverage has them
+    key = bank.with_principles(shown).principle_key(lp)
     if key not in bank.principles:
         from ..takes.questions import gone_principles_note
 
