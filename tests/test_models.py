@@ -298,21 +298,33 @@ resolve_model("tiny.en", Path(sys.argv[1]))
 """
 
 
-def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir):
+def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir, tmp_path):
     """kill -9 during the first use of base left a hidden models/.base.owb1_68e (65 MB of model.bin)
-    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there."""
+    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there.
+    Then every hidden folder named like one (a user's .backup.20250101) was removed with it: only
+    a folder holding the mark starcoach writes in its own is removed."""
     import subprocess
     import sys
 
     killed = subprocess.run([sys.executable, "-c", KILLED, str(mdir)], capture_output=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
     left = [p for p in mdir.iterdir()]
-    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and (left[0] / "model.bin").is_file(), left
-    (mdir / ".base.owb1_68e").mkdir()  # another model's, as the audit found it
-    (mdir / ".my-notes").mkdir()  # not a name of starcoach's temporary folders
-    (mdir / ".tiny.en.link1234").symlink_to(mdir / ".my-notes")
+    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and (left[0] / "model" / "model.bin").is_file()
+    (mdir / ".backup.20250101").mkdir()  # a user's own, named like a temporary folder
+    (mdir / ".backup.20250101" / "notes.txt").write_text("my notes")
+    (mdir / ".base.owb1_68e").mkdir()  # named as starcoach names them, but not marked: not known to be ours
+    (mdir / ".my-notes").mkdir()
+    marked = tmp_path / "elsewhere"
+    marked.mkdir()
+    (marked / ".starcoach-partial").write_text("")
+    (mdir / ".tiny.en.link1234").symlink_to(marked)  # a link is never followed
     resolve_model("tiny.en", mdir)
-    assert sorted(p.name for p in mdir.iterdir()) == [".my-notes", ".tiny.en.link1234", "tiny.en"]
+    assert sorted(p.name for p in mdir.iterdir()) == [".backup.20250101", ".base.owb1_68e", ".my-notes",
+                                                      ".tiny.en.link1234", "tiny.en"]
+    assert (mdir / ".backup.20250101" / "notes.txt").read_text() == "my notes"
+    assert sorted(p.name for p in marked.iterdir()) == [".starcoach-partial"]
+    assert sorted(p.name for p in (mdir / "tiny.en").iterdir()) == ["config.json", "model.bin", "tokenizer.json",
+                                                                    "vocabulary.txt"]  # the mark is not kept
 
 
 def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
@@ -326,6 +338,7 @@ def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
     mdir.mkdir()
     busy = mdir / ".base.busy1234"
     busy.mkdir()
+    (busy / ".starcoach-partial").touch()  # as that process marks it
     fd = os.open(mdir, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as an assembling process holds it
     done = []

@@ -20,8 +20,8 @@ import fcntl
 import hashlib
 import importlib.util
 import os
-import re
 import shutil
+import stat
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -230,31 +230,45 @@ def _bundled_folder(target: Path) -> Path:
     return target
 
 
-# tempfile.mkdtemp's names, as _temporary_folder makes them: ``.NAME.`` and 8 random characters.
-_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}")
+# The file that marks a temporary folder as starcoach's, written in it first of all.
+PARTIAL = ".starcoach-partial"
 
 
 @contextmanager
 def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
-    """A new temporary folder ``models_dir/.NAME.xxxxxxxx`` to build the model NAME in, removed
-    after. One process builds in a models folder at a time, holding a lock on it that the system
-    drops when the process ends: so a temporary folder found while holding the lock was left by a
-    process that was killed (kill -9, a power cut: up to 145 MB, hidden), and is removed first."""
+    """A new folder to build the model NAME in (``model/`` in a temporary folder
+    ``models_dir/.NAME.xxxxxxxx`` marked with :data:`PARTIAL`, so the mark never goes with the model,
+    and a download starts in an empty folder), removed after. One process builds in a models folder at
+    a time, holding a lock on it that the system drops when the process ends: so a marked folder found
+    while holding the lock was left by a process that was killed (kill -9, a power cut: up to 145 MB,
+    hidden), and is removed first. A hidden folder without the mark may be the user's
+    (``.backup.20250101``): it is left alone."""
     models_dir.mkdir(parents=True, exist_ok=True)
     held = os.open(models_dir, os.O_RDONLY)
     try:
         fcntl.flock(held, fcntl.LOCK_EX)  # waits for another process building here
         for left in models_dir.iterdir():
-            if _TEMPORARY.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+            if left.name.startswith(".") and _marked(left):
                 shutil.rmtree(left, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
         try:
-            tmp.chmod(0o755)
-            yield tmp
+            (tmp / PARTIAL).touch()
+            (tmp / "model").mkdir()
+            (tmp / "model").chmod(0o755)  # the model's folder once renamed: readable as any other
+            yield tmp / "model"
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     finally:
         os.close(held)  # and the lock with it
+
+
+def _marked(folder: Path) -> bool:
+    """Whether FOLDER is a temporary folder of starcoach's: a folder, not a link to one, holding the
+    file :data:`PARTIAL`."""
+    try:
+        return stat.S_ISDIR(folder.lstat().st_mode) and stat.S_ISREG((folder / PARTIAL).lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
