@@ -249,6 +249,37 @@ def test_a_folder_of_one_s_own_under_models_is_listed_with_what_it_lacks(mdir, w
     assert "tokenizer.json" in str(err.value) and "unknown model" not in str(err.value)
 
 
+def test_a_folder_under_models_that_cannot_be_read_is_listed_as_not_ready_with_why(tmp_path):
+    """models/mine or models/Org/inner with mode 000: `starcoach models` exited 1 with "permission
+    denied (…/model.bin)" and no table (Path.is_file raises on EACCES in Python 3.11)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import unprivileged
+
+    home = tmp_path / "h"
+    (home / "models" / "Org" / "inner").mkdir(parents=True)
+    (home / "models" / "mine").mkdir()
+    (home / "models" / "mine" / "model.bin").write_bytes(b"")
+    (home / "config.toml").write_text('[model]\nname = "tiny.en"\n')
+    locked = [home / "models" / "mine", home / "models" / "Org" / "inner"]
+    drop = unprivileged()
+    for folder in locked:
+        folder.chmod(0)
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "models"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "STARCOACH_HOME": str(home), "COLUMNS": "400"})
+    finally:
+        for folder in locked:
+            folder.chmod(0o755)
+    assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 3}
+    for name in ("mine", "Org/inner"):
+        assert "cannot be read (Permission denied)" in rows[name] and "│ no " in rows[name], done.stdout
+    assert "tiny.en (default)" in rows, done.stdout
+
+
 def test_the_loader_refuses_a_folder_given_to_it_directly_that_lacks_a_file(tmp_path, models_dir):
     """Engine(path) and load_model take a folder without the finder: the same check, before loading."""
     from starcoach.asr.whisper_model import load_model

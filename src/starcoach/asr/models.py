@@ -169,9 +169,12 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
 
 def _local(folder: Path, name: str, source: str) -> ModelInfo:
     problem = folder_problem(folder)
-    bin_file = folder / "model.bin"
-    return ModelInfo(name=name, path=folder, ready=not problem, about="",
-                     size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
+    try:
+        found = (folder / "model.bin").stat()
+        size = found.st_size if stat.S_ISREG(found.st_mode) else None
+    except OSError:  # none, or not readable: folder_problem says which
+        size = None
+    return ModelInfo(name=name, path=folder, ready=not problem, about="", size_bytes=size,
                      source=f"{source}, {problem}" if problem else source)
 
 
