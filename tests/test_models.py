@@ -218,20 +218,47 @@ def test_a_folder_given_by_its_path_that_lacks_a_file_loading_reads_is_refused_n
 
 
 @pytest.mark.parametrize("without, replaced, says", BROKEN[:3] + BROKEN[4:5])
-def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_to_assemble_it_anew(
+def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_what_to_do(
         mdir, without, replaced, says):
     """models/tiny.en with model.bin alone was listed as not ready, then assembled again into a temp
-    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready"."""
+    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready".
+    Starcoach's own copy (its config.json the package's) is to be deleted and assembled anew; any
+    other folder by that name was told so too, though it may be the user's only copy of a model."""
     _copy_of(resolve_model("tiny.en", mdir.parent / "made").path, mdir / "tiny.en", without=without,
              replaced=replaced)
+    ours = "config.json" not in without and "config.json" not in replaced
     listed = {m.name: m for m in list_models(mdir)}["tiny.en"]
     assert not listed.ready and says in listed.source, listed
+    assert ("delete" in listed.source) == ours, listed
     with pytest.raises(ModelError) as err:
         resolve_model("tiny.en", mdir)
     text = str(err.value)
     assert text.startswith(f"{mdir / 'tiny.en'} {says}") and "\n" not in text, text
-    assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    if ours:
+        assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    else:
+        assert "delete" not in text and "move it elsewhere (a model of your own to a folder of its own name" in text, \
+            text
+        assert text.endswith("so that tiny.en can be assembled here"), text
     assert sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]  # nothing assembled beside it
+
+
+def test_a_model_of_one_s_own_in_a_bundled_model_s_folder_that_lacks_a_file_is_never_to_be_deleted(
+        mdir, models_dir):
+    """models/base holding the user's own converted model without tokenizer.json (ct2-transformers-
+    converter copies it only with --copy_files) was "delete that folder and run again to assemble it
+    anew": maybe the only copy, destroyed to repair nothing."""
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "base", without=("tokenizer.json",))
+    with pytest.raises(ModelError) as err:
+        resolve_model("base", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'base'} lacks tokenizer.json: ") and "\n" not in text, text
+    assert "delete" not in text and "add what it lacks, or move it elsewhere (a model of your own to a folder of its own" \
+        " name" in text, text
+    assert "[model] name" in text and text.endswith("so that base can be assembled here"), text
+    listed = {m.name: m for m in list_models(mdir)}["base"]
+    assert not listed.ready and "lacks tokenizer.json" in listed.source and "delete" not in listed.source, listed
+    assert "add what it lacks, or move it elsewhere" in listed.source, listed
 
 
 @pytest.mark.parametrize("without", [(), ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")])

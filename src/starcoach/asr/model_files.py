@@ -43,12 +43,18 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
-def incomplete(folder: Path, problem: str, *, bundled: bool) -> str:
-    """One line on a folder that is not a whole model, and what to do: a bundled model's folder
-    is assembled anew; a folder of the user's own is maybe the only copy, never to be deleted."""
+def incomplete(folder: Path, problem: str, *, bundled: str | None = None, ours: bool = False) -> str:
+    """One line on a folder that is not a whole model, and what to do. Only starcoach's own copy of
+    a bundled model (``ours``) is to be deleted: it is assembled anew. Any other folder is maybe the
+    user's only copy of a model, never to be deleted: it is told what a model folder holds, and, in
+    the folder of the bundled model named ``bundled``, to move to a folder of its own name too."""
     if problem.startswith(UNREADABLE):  # nothing is known to be missing
         return f"{folder} {problem}; check the owner and mode of the folder and of its files"
-    if bundled:
+    if ours:
         return f"{folder} {problem}; delete that folder and run again to assemble it anew"
-    return (f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}; "
-            "put a whole copy of the model there")
+    whole = f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}"
+    if bundled:  # (a file there, "is a file, not a model folder", can only be moved)
+        fix = {"lacks": "add what it lacks, or ", "its": "mend that file, or "}.get(problem.split()[0], "")
+        return (f"{whole}; {fix}move it elsewhere (a model of your own to a folder of its own name, given in "
+                f"[model] name or --model), so that {bundled} can be assembled here")
+    return f"{whole}; put a whole copy of the model there"

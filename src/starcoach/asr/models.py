@@ -101,12 +101,14 @@ def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
     as_path = (base or Path()) / Path(name).expanduser()
     if looks_like_path(name, base):
         problem = folder_problem(as_path)
-        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem, bundled=False))
+        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem))
     local = models_dir / name
     if local.exists():  # a folder by that name is the model, whole or not: never assembled over
         problem = folder_problem(local)
         if problem:
-            return _Plan(name, local, "use", incomplete(local, problem, bundled=name in BUNDLED))
+            bundled = name if name in BUNDLED else None
+            return _Plan(name, local, "use", incomplete(local, problem, bundled=bundled,
+                                                        ours=_ours(local, BUNDLED.get(name))))
         damage = _damaged(local, BUNDLED.get(name))
         return _Plan(name, local, "use", damage and f"{local}: {damage}")
     if name in BUNDLED:
@@ -134,7 +136,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
         installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
         if problem:
-            source = f"{source}, {problem}: delete the folder to assemble it anew"
+            source = f"{source}, {incomplete(folder, problem, bundled=m.name, ours=_ours(folder, m))}"
         elif damage:
             source = f"{source}, {folder}: {damage}"
         elif not ready:
@@ -187,7 +189,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     """
     target = models_dir / model.name
     if target.exists():
-        return _bundled_folder(target)
+        return _bundled_folder(target, model)
     sources = []
     for package, rel in model.parts + model.extras:
         found = _package_file(package, rel)
@@ -201,7 +203,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     try:
         with _temporary_folder(models_dir, model.name) as tmp:
             if target.exists():  # made by the process this one waited for
-                return _bundled_folder(target)
+                return _bundled_folder(target, model)
             digest = hashlib.sha256()
             size = 0
             with open(tmp / "model.bin", "wb") as out:
@@ -226,10 +228,10 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     return target
 
 
-def _bundled_folder(target: Path) -> Path:
+def _bundled_folder(target: Path, model: BundledModel) -> Path:
     problem = folder_problem(target)
     if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
-        raise ModelError(incomplete(target, problem, bundled=True))
+        raise ModelError(incomplete(target, problem, bundled=model.name, ours=_ours(target, model)))
     return target
 
 
@@ -344,15 +346,23 @@ def _damaged(folder: Path, model: BundledModel | None) -> str | None:
     if size == model.size:
         return None
     what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
-    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
-    try:
-        ours = config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
-    except OSError:
-        ours = False
-    if ours:
+    if _ours(folder, model):
         return f"damaged: {what}; delete that folder and run again to assemble it anew"
     return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
             f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")
+
+
+def _ours(folder: Path, model: BundledModel | None) -> bool:
+    """Whether FOLDER is starcoach's own copy of the bundled MODEL, to be deleted and assembled anew
+    when it is not whole: its config.json is the package's. Any other folder by that name (a model of
+    the user's own, a folder without config.json) may be the only copy of something: never so."""
+    if model is None:
+        return False
+    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
+    try:
+        return config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
+    except OSError:
+        return False
 
 
 def _package_file(package: str, rel: str) -> Path | None:
