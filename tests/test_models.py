@@ -290,7 +290,8 @@ def test_a_folder_under_models_that_cannot_be_read_is_listed_as_not_ready_with_w
     (home / "models" / "mine").mkdir()
     (home / "models" / "mine" / "model.bin").write_bytes(b"")
     (home / "config.toml").write_text('[model]\nname = "tiny.en"\n')
-    locked = [home / "models" / "mine", home / "models" / "Org" / "inner"]
+    (home / "models" / "base").mkdir()  # a bundled model's name: not to be deleted on a guess either
+    locked = [home / "models" / "mine", home / "models" / "Org" / "inner", home / "models" / "base"]
     drop = unprivileged()
     for folder in locked:
         folder.chmod(0)
@@ -302,8 +303,9 @@ def test_a_folder_under_models_that_cannot_be_read_is_listed_as_not_ready_with_w
             folder.chmod(0o755)
     assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
     rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 3}
-    for name in ("mine", "Org/inner"):
+    for name in ("mine", "Org/inner", "base"):
         assert "cannot be read (Permission denied)" in rows[name] and "│ no " in rows[name], done.stdout
+    assert "delete" not in rows["base"] and "check the owner and mode" in rows["base"], done.stdout
     assert "tiny.en (default)" in rows, done.stdout
 
 
