@@ -98,9 +98,13 @@ class Config:
         """What ``starcoach models`` shows: :func:`list_models`, the configured model marked.
 
         Raises:
-            ConfigError: ``[paths] models`` is outside the home and does not exist.
+            ConfigError: ``[paths] models`` is outside the home and does not exist (and the
+                configured model is not a folder given by its path: that one is listed, as
+                :meth:`analyzer` uses it).
         """
-        infos = list_models(self.paths.models_folder(), self.model, base=self.paths.home)
+        home = self.paths.home
+        folder = self.paths.models if looks_like_path(self.model, home) else self.paths.models_folder()
+        infos = list_models(folder, self.model, base=home)
         return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
 
     def _named_here(self, message: str) -> str:
