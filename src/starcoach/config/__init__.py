@@ -29,7 +29,7 @@ from ..asr.live import LiveOptions
 from ..asr.bundled import BUNDLED
 from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
-from .paths import PATH_SETTINGS, Paths, read_paths
+from .paths import PATH_SETTINGS, Paths, read_paths, refuse_nul
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
@@ -177,6 +177,7 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
+    refuse_nul(model_name, "[model] name", config_file)
 
     paths = read_paths(home, config_file, tables["paths"])
     config = Config(
