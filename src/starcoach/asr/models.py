@@ -255,7 +255,7 @@ def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
     try:
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:  # another process builds here (a download can take minutes): said, not a silent hang
+        except BlockingIOError:  # another process builds here, maybe for minutes: say so, then wait
             print(f"starcoach: waiting for another starcoach to finish putting a model in {models_dir}…",
                   file=sys.stderr, flush=True)
             fcntl.flock(held, fcntl.LOCK_EX)
