@@ -237,8 +237,8 @@ def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_what_t
     if ours:
         assert text.endswith("; delete that folder and run again to assemble it anew"), text
     else:
-        assert "delete" not in text and "move it elsewhere (a model of your own to a folder of its own name" in text, \
-            text
+        assert "delete" not in text, text
+        assert "move it elsewhere (a model of your own to a folder of its own name" in text, text
         assert text.endswith("so that tiny.en can be assembled here"), text
     assert sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]  # nothing assembled beside it
 
@@ -253,8 +253,8 @@ def test_a_model_of_one_s_own_in_a_bundled_model_s_folder_that_lacks_a_file_is_n
         resolve_model("base", mdir)
     text = str(err.value)
     assert text.startswith(f"{mdir / 'base'} lacks tokenizer.json: ") and "\n" not in text, text
-    assert "delete" not in text and "add what it lacks, or move it elsewhere (a model of your own to a folder of its own" \
-        " name" in text, text
+    assert "delete" not in text, text
+    assert "add what it lacks, or move it elsewhere (a model of your own to a folder of its own name" in text, text
     assert "[model] name" in text and text.endswith("so that base can be assembled here"), text
     listed = {m.name: m for m in list_models(mdir)}["base"]
     assert not listed.ready and "lacks tokenizer.json" in listed.source and "delete" not in listed.source, listed
