@@ -298,3 +298,25 @@ def test_models_says_when_the_configured_model_cannot_load(home, tmp_path):
     cfg.write_text(re.sub(r"^models = .*$", f'models = "{tmp_path / "usb" / "models"}"', text, count=1, flags=re.M))
     line = one_line_error(run("models"))
     assert "[paths] models is in" in line and "does not exist" in line, line
+
+
+def test_models_lists_a_model_given_by_its_folder_when_the_models_folder_is_missing(home, tmp_path, models_dir):
+    """`[paths] models` missing outside the home and `[model] name` a folder's path: `analyze` used the
+    folder, while `models` exited 1 with the [paths] models line alone and no table."""
+    import os
+
+    from starcoach.asr.models import resolve_model
+
+    mine = tmp_path / "mine"
+    mine.mkdir()
+    for f in resolve_model("tiny.en", models_dir).path.iterdir():
+        os.link(f, mine / f.name)
+    cfg = home / "config.toml"
+    text = re.sub(r'^name = "base"', f'name = "{mine}"', cfg.read_text(), count=1, flags=re.M)
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{tmp_path / "usb" / "models"}"', text, count=1, flags=re.M))
+    result = run("models")
+    assert result.exit_code == 0 and result.stderr == "", result.output
+    rows = {line.split("│")[1].strip(): line for line in result.stdout.splitlines() if line.count("│") > 3}
+    assert set(rows) - {""} == {"tiny.en", "base", "mine (default)"}, result.stdout  # "": a folded line
+    assert "│ yes " in rows["mine (default)"], result.stdout
+    assert not (tmp_path / "usb").exists()

@@ -54,6 +54,27 @@ def test_a_bad_config_is_one_clear_error(tmp_path, text, message):
     assert message in str(err.value) and str(tmp_path / "config.toml") in str(err.value)
 
 
+@pytest.mark.parametrize("section, setting, value", [
+    ("model", "name", "./a\\u0000b"), ("model", "name", "ba\\u0000se"), ("paths", "models", "m\\u0000"),
+    ("paths", "recordings", "r\\u0000"), ("paths", "database", "d\\u0000.db"), ("paths", "questions", "q\\u0000.toml"),
+])
+def test_a_nul_in_a_name_or_path_is_one_line_naming_the_setting(home, section, setting, value):
+    """`[model] name = "./a\\u0000b"` was "unexpected error (ValueError: embedded null byte); this is a
+    bug" for every command, `models` and `paths` included; so was a NUL in any [paths] value."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    cfg = home / "config.toml"
+    text = re.sub(rf"^{setting} = .*$", "", cfg.read_text(), count=1, flags=re.M)
+    cfg.write_text(text.replace(f"[{section}]", f'[{section}]\n{setting} = "{value}"', 1))
+    for command in ("models", "paths"):
+        result = CliRunner().invoke(app, [command])
+        assert result.exit_code == 1 and result.stdout == "", result.output
+        assert result.stderr == f"starcoach: {cfg}: [{section}] {setting} holds a NUL character (\\u0000), which no " \
+                                "file or model name can: remove it\n", result.stderr
+
+
 def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
     """Windows editors start a UTF-8 file with a BOM: it was "not valid TOML (Invalid statement
     (at line 1, column 1))", nothing visible to fix."""

@@ -218,20 +218,47 @@ def test_a_folder_given_by_its_path_that_lacks_a_file_loading_reads_is_refused_n
 
 
 @pytest.mark.parametrize("without, replaced, says", BROKEN[:3] + BROKEN[4:5])
-def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_to_assemble_it_anew(
+def test_a_bundled_model_s_folder_that_lacks_a_file_is_not_ready_and_says_what_to_do(
         mdir, without, replaced, says):
     """models/tiny.en with model.bin alone was listed as not ready, then assembled again into a temp
-    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready"."""
+    folder (76 MB) and refused with "Directory not empty"; without tokenizer.json it was "ready".
+    Starcoach's own copy (its config.json the package's) is to be deleted and assembled anew; any
+    other folder by that name was told so too, though it may be the user's only copy of a model."""
     _copy_of(resolve_model("tiny.en", mdir.parent / "made").path, mdir / "tiny.en", without=without,
              replaced=replaced)
+    ours = "config.json" not in without and "config.json" not in replaced
     listed = {m.name: m for m in list_models(mdir)}["tiny.en"]
     assert not listed.ready and says in listed.source, listed
+    assert ("delete" in listed.source) == ours, listed
     with pytest.raises(ModelError) as err:
         resolve_model("tiny.en", mdir)
     text = str(err.value)
     assert text.startswith(f"{mdir / 'tiny.en'} {says}") and "\n" not in text, text
-    assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    if ours:
+        assert text.endswith("; delete that folder and run again to assemble it anew"), text
+    else:
+        assert "delete" not in text, text
+        assert "move it elsewhere (a model of your own to a folder of its own name" in text, text
+        assert text.endswith("so that tiny.en can be assembled here"), text
     assert sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]  # nothing assembled beside it
+
+
+def test_a_model_of_one_s_own_in_a_bundled_model_s_folder_that_lacks_a_file_is_never_to_be_deleted(
+        mdir, models_dir):
+    """models/base holding the user's own converted model without tokenizer.json (ct2-transformers-
+    converter copies it only with --copy_files) was "delete that folder and run again to assemble it
+    anew": maybe the only copy, destroyed to repair nothing."""
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "base", without=("tokenizer.json",))
+    with pytest.raises(ModelError) as err:
+        resolve_model("base", mdir)
+    text = str(err.value)
+    assert text.startswith(f"{mdir / 'base'} lacks tokenizer.json: ") and "\n" not in text, text
+    assert "delete" not in text, text
+    assert "add what it lacks, or move it elsewhere (a model of your own to a folder of its own name" in text, text
+    assert "[model] name" in text and text.endswith("so that base can be assembled here"), text
+    listed = {m.name: m for m in list_models(mdir)}["base"]
+    assert not listed.ready and "lacks tokenizer.json" in listed.source and "delete" not in listed.source, listed
+    assert "add what it lacks, or move it elsewhere" in listed.source, listed
 
 
 @pytest.mark.parametrize("without", [(), ("model.bin", "config.json", "tokenizer.json", "vocabulary.txt")])
@@ -247,6 +274,39 @@ def test_a_folder_of_one_s_own_under_models_is_listed_with_what_it_lacks(mdir, w
         resolve_model("mine", mdir)
     assert str(err.value).startswith(f"{mdir / 'mine'} lacks "), err.value
     assert "tokenizer.json" in str(err.value) and "unknown model" not in str(err.value)
+
+
+def test_a_folder_under_models_that_cannot_be_read_is_listed_as_not_ready_with_why(tmp_path):
+    """models/mine or models/Org/inner with mode 000: `starcoach models` exited 1 with "permission
+    denied (…/model.bin)" and no table (Path.is_file raises on EACCES in Python 3.11)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import unprivileged
+
+    home = tmp_path / "h"
+    (home / "models" / "Org" / "inner").mkdir(parents=True)
+    (home / "models" / "mine").mkdir()
+    (home / "models" / "mine" / "model.bin").write_bytes(b"")
+    (home / "config.toml").write_text('[model]\nname = "tiny.en"\n')
+    (home / "models" / "base").mkdir()  # a bundled model's name: not to be deleted on a guess either
+    locked = [home / "models" / "mine", home / "models" / "Org" / "inner", home / "models" / "base"]
+    drop = unprivileged()
+    for folder in locked:
+        folder.chmod(0)
+    try:
+        done = subprocess.run([*drop, sys.executable, "-m", "starcoach", "models"], capture_output=True, text=True,
+                              timeout=120, env={**os.environ, "STARCOACH_HOME": str(home), "COLUMNS": "400"})
+    finally:
+        for folder in locked:
+            folder.chmod(0o755)
+    assert done.returncode == 0 and done.stderr == "", (done.returncode, done.stderr)
+    rows = {line.split("│")[1].strip(): line for line in done.stdout.splitlines() if line.count("│") > 3}
+    for name in ("mine", "Org/inner", "base"):
+        assert "cannot be read (Permission denied)" in rows[name] and "│ no " in rows[name], done.stdout
+    assert "delete" not in rows["base"] and "check the owner and mode" in rows["base"], done.stdout
+    assert "tiny.en (default)" in rows, done.stdout
 
 
 def test_the_loader_refuses_a_folder_given_to_it_directly_that_lacks_a_file(tmp_path, models_dir):
@@ -298,21 +358,33 @@ resolve_model("tiny.en", Path(sys.argv[1]))
 """
 
 
-def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir):
+def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembly(mdir, tmp_path):
     """kill -9 during the first use of base left a hidden models/.base.owb1_68e (65 MB of model.bin)
-    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there."""
+    that nothing removed: `models` hides it, and `analyze`, `recover` and `doctor` left it there.
+    Then every hidden folder named like one (a user's .backup.20250101) was removed with it: only
+    a folder holding the mark starcoach writes in its own is removed."""
     import subprocess
     import sys
 
     killed = subprocess.run([sys.executable, "-c", KILLED, str(mdir)], capture_output=True, timeout=120)
     assert killed.returncode == -9, killed.stderr
     left = [p for p in mdir.iterdir()]
-    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and (left[0] / "model.bin").is_file(), left
-    (mdir / ".base.owb1_68e").mkdir()  # another model's, as the audit found it
-    (mdir / ".my-notes").mkdir()  # not a name of starcoach's temporary folders
-    (mdir / ".tiny.en.link1234").symlink_to(mdir / ".my-notes")
+    assert len(left) == 1 and left[0].name.startswith(".tiny.en.") and any(left[0].rglob("model.bin")), left
+    (mdir / ".backup.20250101").mkdir()  # a user's own, named like a temporary folder
+    (mdir / ".backup.20250101" / "notes.txt").write_text("my notes")
+    (mdir / ".base.owb1_68e").mkdir()  # named as starcoach names them, but not marked: not known to be ours
+    (mdir / ".my-notes").mkdir()
+    marked = tmp_path / "elsewhere"
+    marked.mkdir()
+    (marked / ".starcoach-partial").write_text("")
+    (mdir / ".tiny.en.link1234").symlink_to(marked)  # a link is never followed
     resolve_model("tiny.en", mdir)
-    assert sorted(p.name for p in mdir.iterdir()) == [".my-notes", ".tiny.en.link1234", "tiny.en"]
+    assert sorted(p.name for p in mdir.iterdir()) == [".backup.20250101", ".base.owb1_68e", ".my-notes",
+                                                      ".tiny.en.link1234", "tiny.en"]
+    assert (mdir / ".backup.20250101" / "notes.txt").read_text() == "my notes"
+    assert sorted(p.name for p in marked.iterdir()) == [".starcoach-partial"]
+    assert sorted(p.name for p in (mdir / "tiny.en").iterdir()) == ["config.json", "model.bin", "tokenizer.json",
+                                                                    "vocabulary.txt"]  # the mark is not kept
 
 
 def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
@@ -326,6 +398,7 @@ def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
     mdir.mkdir()
     busy = mdir / ".base.busy1234"
     busy.mkdir()
+    (busy / ".starcoach-partial").touch()  # as that process marks it
     fd = os.open(mdir, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as an assembling process holds it
     done = []
@@ -336,6 +409,50 @@ def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
     os.close(fd)  # that process ends (or is killed)
     waiting.join(60)
     assert done and not busy.exists() and sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]
+
+
+HOLDER = """
+import fcntl, os, sys
+held = os.open(sys.argv[1], os.O_RDONLY)
+fcntl.flock(held, fcntl.LOCK_EX)  # as a process assembling or downloading there holds it
+print("held", flush=True)
+sys.stdin.read()  # until the test lets go
+"""
+RESOLVER = """
+import sys
+from pathlib import Path
+from starcoach.asr.models import resolve_model
+print(resolve_model("tiny.en", Path(sys.argv[1])).path)
+"""
+
+
+def test_a_process_that_waits_for_another_building_in_the_models_folder_says_so(mdir, capsys):
+    """A download of a large model (minutes), or a starcoach stopped with Ctrl+Z while building, made
+    every other one that needed to build in that folder hang with no output."""
+    import select
+    import subprocess
+    import sys
+
+    resolve_model("tiny.en", mdir.parent / "alone")
+    assert capsys.readouterr().err == ""  # nobody to wait for: nothing said
+    mdir.mkdir()
+    holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(mdir)], stdin=subprocess.PIPE,
+                              stdout=subprocess.PIPE, text=True)
+    waiter = None
+    try:
+        assert holder.stdout.readline() == "held\n"
+        waiter = subprocess.Popen([sys.executable, "-c", RESOLVER, str(mdir)], stdout=subprocess.PIPE,
+                                  stderr=subprocess.PIPE, text=True)
+        said, _, _ = select.select([waiter.stderr], [], [], 30)
+        assert said, "nothing said while waiting"
+        line = waiter.stderr.readline()
+        assert line == f"starcoach: waiting for another starcoach to finish putting a model in {mdir}…\n", line
+        assert waiter.poll() is None and not (mdir / "tiny.en").exists()  # it waits
+    finally:
+        holder.communicate("", timeout=60)  # that process ends
+        if waiter is not None:
+            out, rest = waiter.communicate(timeout=120)
+    assert waiter.returncode == 0 and rest == "" and out.strip() == str(mdir / "tiny.en"), (out, rest)
 
 
 def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_in_it(mdir, monkeypatch):

@@ -12,17 +12,22 @@ from pathlib import Path
 # and preprocessor_config.json when there is one (else its defaults). See folder_problem.
 MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
 VOCABULARIES = ("vocabulary.json", "vocabulary.txt")
+UNREADABLE = "cannot be read"
 
 
 def folder_problem(folder: Path) -> str | None:
     """What keeps ``folder`` from loading as a model, found without loading it (``lacks
     tokenizer.json``), or None. A model.bin cut short is found by loading it only (a bundled
-    model's, by its size: see :func:`_damaged`)."""
-    if not folder.is_dir():
-        return "is a file, not a model folder" if folder.exists() else "does not exist"
-    missing = [f for f in MODEL_FILES if not (folder / f).is_file()]
-    if not any((folder / f).is_file() for f in VOCABULARIES):
-        missing.append(f"{VOCABULARIES[0]} (or {VOCABULARIES[1]})")
+    model's, by its size: see :func:`_damaged`). A folder this user may not read is said to be that
+    (Python 3.11's ``Path.is_file`` raises on it)."""
+    try:
+        if not folder.is_dir():
+            return "is a file, not a model folder" if folder.exists() else "does not exist"
+        missing = [f for f in MODEL_FILES if not (folder / f).is_file()]
+        if not any((folder / f).is_file() for f in VOCABULARIES):
+            missing.append(f"{VOCABULARIES[0]} (or {VOCABULARIES[1]})")
+    except OSError as exc:
+        return f"{UNREADABLE} ({exc.strerror or type(exc).__name__})"
     if missing:
         return "lacks " + (", ".join(missing[:-1]) + " and " if len(missing) > 1 else "") + missing[-1]
     for name in ("config.json", "preprocessor_config.json"):  # the second is optional
@@ -38,10 +43,18 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
-def incomplete(folder: Path, problem: str, *, bundled: bool) -> str:
-    """One line on a folder that is not a whole model, and what to do: a bundled model's folder
-    is assembled anew; a folder of the user's own is maybe the only copy, never to be deleted."""
-    if bundled:
+def incomplete(folder: Path, problem: str, *, bundled: str | None = None, ours: bool = False) -> str:
+    """One line on a folder that is not a whole model, and what to do. Only starcoach's own copy of
+    a bundled model (``ours``) is to be deleted: it is assembled anew. Any other folder is maybe the
+    user's only copy of a model, never to be deleted: it is told what a model folder holds, and, in
+    the folder of the bundled model named ``bundled``, to move to a folder of its own name too."""
+    if problem.startswith(UNREADABLE):  # nothing is known to be missing
+        return f"{folder} {problem}; check the owner and mode of the folder and of its files"
+    if ours:
         return f"{folder} {problem}; delete that folder and run again to assemble it anew"
-    return (f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}; "
-            "put a whole copy of the model there")
+    whole = f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}"
+    if bundled:  # (a file there, "is a file, not a model folder", can only be moved)
+        fix = {"lacks": "add what it lacks, or ", "its": "mend that file, or "}.get(problem.split()[0], "")
+        return (f"{whole}; {fix}move it elsewhere (a model of your own to a folder of its own name, given in "
+                f"[model] name or --model), so that {bundled} can be assembled here")
+    return f"{whole}; put a whole copy of the model there"

@@ -10,7 +10,8 @@ On first use a bundled model is assembled into ``models/NAME/``: written into a
 temporary folder beside it, its ``model.bin`` checked against the known sha256, and
 only then renamed into place, so a half-written model is never used. Any other
 name goes to faster-whisper's own download, into ``models/NAME/`` the same way. One
-process builds in a models folder at a time, and removes first what a killed one left.
+process builds in a models folder at a time (another waits, saying so on stderr), and removes
+first what a killed one left.
 """
 
 from __future__ import annotations
@@ -20,8 +21,9 @@ import fcntl
 import hashlib
 import importlib.util
 import os
-import re
 import shutil
+import stat
+import sys
 import tempfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -101,12 +103,14 @@ def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
     as_path = (base or Path()) / Path(name).expanduser()
     if looks_like_path(name, base):
         problem = folder_problem(as_path)
-        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem, bundled=False))
+        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem))
     local = models_dir / name
     if local.exists():  # a folder by that name is the model, whole or not: never assembled over
         problem = folder_problem(local)
         if problem:
-            return _Plan(name, local, "use", incomplete(local, problem, bundled=name in BUNDLED))
+            bundled = name if name in BUNDLED else None
+            return _Plan(name, local, "use", incomplete(local, problem, bundled=bundled,
+                                                        ours=_ours(local, BUNDLED.get(name))))
         damage = _damaged(local, BUNDLED.get(name))
         return _Plan(name, local, "use", damage and f"{local}: {damage}")
     if name in BUNDLED:
@@ -134,7 +138,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
         installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
         if problem:
-            source = f"{source}, {problem}: delete the folder to assemble it anew"
+            source = f"{source}, {incomplete(folder, problem, bundled=m.name, ours=_ours(folder, m))}"
         elif damage:
             source = f"{source}, {folder}: {damage}"
         elif not ready:
@@ -169,9 +173,12 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
 
 def _local(folder: Path, name: str, source: str) -> ModelInfo:
     problem = folder_problem(folder)
-    bin_file = folder / "model.bin"
-    return ModelInfo(name=name, path=folder, ready=not problem, about="",
-                     size_bytes=bin_file.stat().st_size if bin_file.is_file() else None,
+    try:
+        found = (folder / "model.bin").stat()
+        size = found.st_size if stat.S_ISREG(found.st_mode) else None
+    except OSError:  # none, or not readable: folder_problem says which
+        size = None
+    return ModelInfo(name=name, path=folder, ready=not problem, about="", size_bytes=size,
                      source=f"{source}, {problem}" if problem else source)
 
 
@@ -184,7 +191,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     """
     target = models_dir / model.name
     if target.exists():
-        return _bundled_folder(target)
+        return _bundled_folder(target, model)
     sources = []
     for package, rel in model.parts + model.extras:
         found = _package_file(package, rel)
@@ -198,7 +205,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     try:
         with _temporary_folder(models_dir, model.name) as tmp:
             if target.exists():  # made by the process this one waited for
-                return _bundled_folder(target)
+                return _bundled_folder(target, model)
             digest = hashlib.sha256()
             size = 0
             with open(tmp / "model.bin", "wb") as out:
@@ -223,38 +230,57 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
     return target
 
 
-def _bundled_folder(target: Path) -> Path:
+def _bundled_folder(target: Path, model: BundledModel) -> Path:
     problem = folder_problem(target)
     if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
-        raise ModelError(incomplete(target, problem, bundled=True))
+        raise ModelError(incomplete(target, problem, bundled=model.name, ours=_ours(target, model)))
     return target
 
 
-# tempfile.mkdtemp's names, as _temporary_folder makes them: ``.NAME.`` and 8 random characters.
-_TEMPORARY = re.compile(r"\..+\.[a-z0-9_]{8}")
+# The file that marks a temporary folder as starcoach's, written in it first of all.
+PARTIAL = ".starcoach-partial"
 
 
 @contextmanager
 def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
-    """A new temporary folder ``models_dir/.NAME.xxxxxxxx`` to build the model NAME in, removed
-    after. One process builds in a models folder at a time, holding a lock on it that the system
-    drops when the process ends: so a temporary folder found while holding the lock was left by a
-    process that was killed (kill -9, a power cut: up to 145 MB, hidden), and is removed first."""
+    """A new folder to build the model NAME in (``model/`` in a temporary folder
+    ``models_dir/.NAME.xxxxxxxx`` marked with :data:`PARTIAL`, so the mark never goes with the model,
+    and a download starts in an empty folder), removed after. One process builds in a models folder at
+    a time, holding a lock on it that the system drops when the process ends: so a marked folder found
+    while holding the lock was left by a process that was killed (kill -9, a power cut: up to 145 MB,
+    hidden), and is removed first. A hidden folder without the mark may be the user's
+    (``.backup.20250101``): it is left alone."""
     models_dir.mkdir(parents=True, exist_ok=True)
     held = os.open(models_dir, os.O_RDONLY)
     try:
-        fcntl.flock(held, fcntl.LOCK_EX)  # waits for another process building here
+        try:
+            fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:  # another process builds here, maybe for minutes: say so, then wait
+            print(f"starcoach: waiting for another starcoach to finish putting a model in {models_dir}…",
+                  file=sys.stderr, flush=True)
+            fcntl.flock(held, fcntl.LOCK_EX)
         for left in models_dir.iterdir():
-            if _TEMPORARY.fullmatch(left.name) and left.is_dir() and not left.is_symlink():
+            if left.name.startswith(".") and _marked(left):
                 shutil.rmtree(left, ignore_errors=True)
         tmp = Path(tempfile.mkdtemp(prefix=f".{name.replace('/', '_')}.", dir=models_dir))
         try:
-            tmp.chmod(0o755)
-            yield tmp
+            (tmp / PARTIAL).touch()
+            (tmp / "model").mkdir()
+            (tmp / "model").chmod(0o755)  # the model's folder once renamed: readable as any other
+            yield tmp / "model"
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
     finally:
         os.close(held)  # and the lock with it
+
+
+def _marked(folder: Path) -> bool:
+    """Whether FOLDER is a temporary folder of starcoach's: a folder, not a link to one, holding the
+    file :data:`PARTIAL`."""
+    try:
+        return stat.S_ISDIR(folder.lstat().st_mode) and stat.S_ISREG((folder / PARTIAL).lstat().st_mode)
+    except OSError:
+        return False
 
 
 def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
@@ -327,15 +353,23 @@ def _damaged(folder: Path, model: BundledModel | None) -> str | None:
     if size == model.size:
         return None
     what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
-    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
-    try:
-        ours = config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
-    except OSError:
-        ours = False
-    if ours:
+    if _ours(folder, model):
         return f"damaged: {what}; delete that folder and run again to assemble it anew"
     return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
             f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")
+
+
+def _ours(folder: Path, model: BundledModel | None) -> bool:
+    """Whether FOLDER is starcoach's own copy of the bundled MODEL, to be deleted and assembled anew
+    when it is not whole: its config.json is the package's. Any other folder by that name (a model of
+    the user's own, a folder without config.json) may be the only copy of something: never so."""
+    if model is None:
+        return False
+    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
+    try:
+        return config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
+    except OSError:
+        return False
 
 
 def _package_file(package: str, rel: str) -> Path | None:

@@ -76,7 +76,7 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
     _hub_off()
     problem = folder_problem(Path(path))  # the models' finder said so already; a folder given here directly
     if problem:
-        raise ModelError(incomplete(Path(path), problem, bundled=False))
+        raise ModelError(incomplete(Path(path), problem))
     import ctranslate2  # noqa: PLC0415 - heavy: only when a model is needed, after native_settings
 
     runs = ctranslate2.get_supported_compute_types("cpu")

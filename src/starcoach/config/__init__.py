@@ -29,7 +29,7 @@ from ..asr.live import LiveOptions
 from ..asr.bundled import BUNDLED
 from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
-from .paths import PATH_SETTINGS, Paths, read_paths
+from .paths import PATH_SETTINGS, Paths, read_paths, refuse_nul
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
@@ -98,9 +98,13 @@ class Config:
         """What ``starcoach models`` shows: :func:`list_models`, the configured model marked.
 
         Raises:
-            ConfigError: ``[paths] models`` is outside the home and does not exist.
+            ConfigError: ``[paths] models`` is outside the home and does not exist (and the
+                configured model is not a folder given by its path: that one is listed, as
+                :meth:`analyzer` uses it).
         """
-        infos = list_models(self.paths.models_folder(), self.model, base=self.paths.home)
+        home = self.paths.home
+        folder = self.paths.models if looks_like_path(self.model, home) else self.paths.models_folder()
+        infos = list_models(folder, self.model, base=home)
         return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
 
     def _named_here(self, message: str) -> str:
@@ -173,6 +177,7 @@ def load_config(home: Path | None = None) -> Config:
     model_name = model_t.pop("name", "base")
     if not isinstance(model_name, str) or not model_name:
         raise ConfigError(f"{config_file}: [model] name must be a non-empty string")
+    refuse_nul(model_name, "[model] name", config_file)
 
     paths = read_paths(home, config_file, tables["paths"])
     config = Config(

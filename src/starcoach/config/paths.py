@@ -85,6 +85,8 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
         if not value.strip():
             raise ConfigError(f"{config_file}: [paths] {key} is empty; give a {_kind(key)} "
                               f"(default: {_DEFAULTS[key]!r})")
+        refuse_nul(value, f"[paths] {key}", config_file)
+    refuse_nul(questions, "[paths] questions", config_file)
     at = {key: (home / Path(value).expanduser()).resolve() for key, value in given.items()}
     paths = Paths(home=home, config_file=config_file, models=at["models"], recordings=at["recordings"],
                   database=at["database"],
@@ -103,6 +105,18 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
         raise ConfigError(f"{config_file}: [paths] database = {given['database']!r} names {paths.database}, which "
                           f"is {kind}, not a takes database; {_OWN_FILE}")
     return paths
+
+
+def refuse_nul(value: str, setting: str, config_file: Path) -> None:
+    """A setting that names a file, a folder or a model may not hold a NUL (TOML's ``\\u0000``): no
+    such name can, and Python's file functions raise ValueError on it, which read as a bug.
+
+    Raises:
+        ConfigError: it does.
+    """
+    if "\0" in value:
+        raise ConfigError(f"{config_file}: {setting} holds a NUL character (\\u0000), which no file or model name "
+                          "can: remove it")
 
 
 def _kind(key: str) -> str:
