@@ -275,15 +275,14 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> list[Take]:
     """The TAKES that answer a question of principle LP (a key, display name or prefix; None: all),
     any of its question's principles counting, as in `coverage`; a principle the bank no longer
-    has is named by the key its takes hold, as `coverage` shows it.
+    has is named by the key its takes hold, as `coverage` shows it (and only such a key).
 
     Raises:
         NotFound: LP names no principle, or several.
     """
     if not lp:
         return takes
-    shown = (p for t in takes for p in bank.principles_of(t.question_id, t.principle))  # as coverage has them
-    key = bank.with_principles(shown).principle_key(lp)
+    key = bank.with_principles(p for t in takes for p in bank.principles_of(t.question_id, t.principle)).principle_key(lp)
     if key not in bank.principles:
         from ..takes.questions import gone_principles_note
 
