@@ -51,7 +51,7 @@ QUIETEST_MIN_VOICE_S = 3.0
 # hops over the background's median by more than BACKGROUND_SPREAD_DB are left out of it. Chosen
 # among 6, 10 and 15 dB on the 16 espeak-ng answers of QUIETEST_SHARE's study, clean and in the
 # 20 noises: 15 dB calls none noisy at 15-20 dB (6 before) and keeps every call at 10 dB or less
-# but one (brown and fan at 5 dB, 15 of 16 noisy -> 14). Checked on sets not used to choose
+# but one each in brown and fan at 5 dB (15 of 16 noisy -> 14). Checked on sets not used to choose
 # (docs/accuracy.md, "Audio quality"): the dev answers clean and in 12 noises (143 copies), not
 # one call changed; 48 espeak-ng, 24 flite and 24 Festival answers clean: one false "noisy" gone.
 BACKGROUND_SPREAD_DB = 15.0
@@ -223,7 +223,7 @@ def _background_db(outside: np.ndarray, min_background_s: float) -> float | None
     """The background's level from the hops OUTSIDE the voice: their power, leaving out the
     hops louder than BACKGROUND_SPREAD_DB over their median (the voice where the detector
     missed it); None with under MIN_BACKGROUND_S of hops that are not pure digital silence, or
-    when digital silence is most of them (a synthetic answer's pauses: no background at all)."""
+    when digital silence is half of them or more (a synthetic answer's pauses: no background at all)."""
     live = outside[outside > SILENT_INPUT_DBFS]  # digital silence: not a room's noise, but none at all
     if len(live) * HOP_S < min_background_s or 2 * len(live) <= len(outside):
         return None
