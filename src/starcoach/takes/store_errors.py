@@ -41,7 +41,8 @@ def another_programs_database(path: Path, tables: set[str]) -> StoreError | None
 
 def _not_ours(path: Path, kind: str) -> StoreError:
     return StoreError(f"{path} is not a takes database (it is {kind}); it was left as it is: check [paths] "
-                      "database in config.toml")
+                      "database in config.toml (if that is the right place and the file was written over, "
+                      "move it elsewhere: `starcoach doctor` then rebuilds the database from recordings/)")
 
 
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
