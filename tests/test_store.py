@@ -225,3 +225,24 @@ def test_an_sqlite_database_of_another_program_is_not_made_a_takes_database(home
                                "with tables moz_places)"), line
         assert "check [paths] database in config.toml" in line, line
     assert db.read_bytes() == before and [p.name for p in db.parent.iterdir()] == [db.name]
+
+
+@pytest.mark.slow
+def test_a_database_written_over_at_its_place_is_moved_aside_by_the_user_and_rebuilt_by_doctor(home):
+    """A review: the default database written over with text was refused everywhere, `doctor` too, and
+    the line said only to give the database a file of its own (default: the path it had). It now
+    says the way out, and the way works: the file moved elsewhere, `doctor` indexes the takes again."""
+    from starcoach.config import load_config
+
+    assert runner.invoke(app, ["import", str(SAMPLES / "short-answer.flac"), "--question", "deep-1"]).exit_code == 0
+    db = load_config().paths.database
+    db.write_text("these are my notes\n")
+    for command in (["takes"], ["doctor"]):
+        refused = runner.invoke(app, command)
+        assert refused.exit_code == 1 and "move that file elsewhere: `starcoach doctor` then rebuilds it from " \
+                                          "recordings/" in refused.output, refused.output
+    assert db.read_text() == "these are my notes\n"
+    db.rename(db.with_name("notes.txt"))
+    assert runner.invoke(app, ["doctor"]).exit_code == 0
+    listed = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
+    assert [t["question_id"] for t in listed] == ["deep-1"]

@@ -103,7 +103,8 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
     kind = not_a_database(paths.database)
     if kind is not None:
         raise ConfigError(f"{config_file}: [paths] database = {given['database']!r} names {paths.database}, which "
-                          f"is {kind}, not a takes database; {_OWN_FILE}")
+                          f"is {kind}, not a takes database; {_OWN_FILE}, or, if the database was written over "
+                          "there, move that file elsewhere: `starcoach doctor` then rebuilds it from recordings/")
     return paths
 
 
