@@ -239,8 +239,8 @@ def test_a_database_written_over_at_its_place_is_moved_aside_by_the_user_and_reb
     db.write_text("these are my notes\n")
     for command in (["takes"], ["doctor"]):
         refused = runner.invoke(app, command)
-        assert refused.exit_code == 1 and "move that file elsewhere: `starcoach doctor` then rebuilds it from " \
-                                          "recordings/" in refused.output, refused.output
+        assert refused.exit_code == 1 and "the file was written over, move it elsewhere: `starcoach doctor` then " \
+                                          "rebuilds the database from recordings/" in refused.output, refused.output
     assert db.read_text() == "these are my notes\n"
     db.rename(db.with_name("notes.txt"))
     assert runner.invoke(app, ["doctor"]).exit_code == 0

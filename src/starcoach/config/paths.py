@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ..domain.errors import ConfigError
-from ..domain.filekind import not_a_database
+from ..domain.filekind import WRITTEN_OVER, not_a_database
 
 PATH_SETTINGS = ("models", "recordings", "database", "questions")
 _DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
@@ -103,8 +103,7 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
     kind = not_a_database(paths.database)
     if kind is not None:
         raise ConfigError(f"{config_file}: [paths] database = {given['database']!r} names {paths.database}, which "
-                          f"is {kind}, not a takes database; {_OWN_FILE}, or, if the database was written over "
-                          "there, move that file elsewhere: `starcoach doctor` then rebuilds it from recordings/")
+                          f"is {kind}, not a takes database; {_OWN_FILE} ({WRITTEN_OVER})")
     return paths
 
 

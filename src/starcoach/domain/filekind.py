@@ -24,6 +24,10 @@ TEXT = "a text file (TOML, JSON or the like)"
 NOT_A_FILE = "a device, pipe or socket"
 SQLITE_HEADER = b"SQLite format 3\x00"
 HEAD_BYTES = 512  # enough to tell text from what is not
+# What to do about a file that is no takes database where the database goes (the config's line and
+# the store's say it alike).
+WRITTEN_OVER = ("if that is the right place and the file was written over, move it elsewhere: `starcoach "
+                "doctor` then rebuilds the database from recordings/")
 
 
 def binary_kind(head: bytes) -> str | None:

@@ -7,7 +7,7 @@ import sqlite3
 from pathlib import Path
 
 from ..domain.errors import StoreError
-from ..domain.filekind import not_a_database
+from ..domain.filekind import WRITTEN_OVER, not_a_database
 
 LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 
@@ -41,8 +41,7 @@ def another_programs_database(path: Path, tables: set[str]) -> StoreError | None
 
 def _not_ours(path: Path, kind: str) -> StoreError:
     return StoreError(f"{path} is not a takes database (it is {kind}); it was left as it is: check [paths] "
-                      "database in config.toml (if that is the right place and the file was written over, "
-                      "move it elsewhere: `starcoach doctor` then rebuilds the database from recordings/)")
+                      f"database in config.toml ({WRITTEN_OVER})")
 
 
 def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
