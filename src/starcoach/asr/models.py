@@ -16,7 +16,6 @@ first what a killed one left.
 
 from __future__ import annotations
 
-import errno
 import fcntl
 import hashlib
 import importlib.util
@@ -286,10 +285,7 @@ def _marked(folder: Path) -> bool:
 def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
     """One line on a write into the models folder that failed: it names the folder and the
     setting, not the temporary folder inside it."""
-    elsewhere = "point [paths] models in config.toml elsewhere"
-    advice = disk_advice(exc.errno, elsewhere=elsewhere)
-    if advice is None and exc.errno in (errno.EACCES, errno.EPERM):
-        advice = f"the folder cannot be written: make it writable, or {elsewhere}"
+    advice = disk_advice(exc.errno, elsewhere="point [paths] models in config.toml elsewhere", folder=True)
     return f"cannot {what} in {models_dir} ([paths] models): {advice or exc.strerror or type(exc).__name__}"
 
 

@@ -60,13 +60,17 @@ class ExportError(StarcoachError):
 
 
 def disk_advice(errno_: int | None, where: str = "", *,
-                elsewhere: str = "point [paths] in config.toml elsewhere") -> str | None:
+                elsewhere: str = "point [paths] in config.toml elsewhere", folder: bool = False) -> str | None:
     """What to do about a disk that refused a write (full, read-only, over quota), or None;
-    WHERE (" (path)", say) goes after what happened, ELSEWHERE is how to write somewhere else."""
+    WHERE (" (path)", say) goes after what happened, ELSEWHERE is how to write somewhere else.
+    With FOLDER, a write into a folder of starcoach's that its mode refused (permission denied)
+    is said too; without, that is the caller's, which knows the file."""
     import errno
 
-    what, todo = {errno.ENOSPC: ("the disk is full", "free some space and try again"),
-                  errno.EDQUOT: ("your disk quota is used up", "free some space and try again"),
-                  errno.EROFS: ("the disk is read-only", f"remount it writable, or {elsewhere}"),
-                  }.get(errno_ if errno_ is not None else -1, (None, None))
-    return f"{what}{where}; {todo}" if what else None
+    said = {errno.ENOSPC: f"the disk is full{where}; free some space and try again",
+            errno.EDQUOT: f"your disk quota is used up{where}; free some space and try again",
+            errno.EROFS: f"the disk is read-only{where}; remount it writable, or {elsewhere}"}
+    if folder:
+        denied = f"the folder cannot be written{where}: make it writable, or {elsewhere}"
+        said[errno.EACCES] = said[errno.EPERM] = denied
+    return said.get(errno_ if errno_ is not None else -1)
