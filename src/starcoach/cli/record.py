@@ -73,7 +73,7 @@ def record(
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
     q = question_from(bank, question, lp, random_pick)
-    _record_one(cfg, cfg.analyzer(model), q, seconds=seconds, device=device, json_out=json_out)
+    _record_one(cfg, cfg.analyzer(model, on_wait=say), q, seconds=seconds, device=device, json_out=json_out)
 
 
 def _announce(take_id: int, path: Path) -> None:
@@ -160,7 +160,7 @@ def practice(
     bank = load_bank(cfg.paths.questions)
     q = bank.get(question) if question else bank.pick(principle=lp)  # a bad id or principle: said first
     find_device(device, kind="input")  # no microphone: say so before showing a question
-    analyzer = cfg.analyzer(model)  # one model for every take of the session
+    analyzer = cfg.analyzer(model, on_wait=say)  # one model for every take of the session
     console = make_console()
     asked: list[str] = []  # this session's questions, so that "next" brings another
     while True:

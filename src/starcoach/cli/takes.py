@@ -148,7 +148,7 @@ def import_(
     cfg = settings()
     q = load_bank(cfg.paths.questions).get(question) if question else None
     with open_store(cfg) as store:
-        result = import_take(cfg, store, file, q, analyzer=cfg.analyzer(model))
+        result = import_take(cfg, store, file, q, analyzer=cfg.analyzer(model, on_wait=say))
     if json_out and result.document is not None:
         print_json(new_take_document(result.document, result.take_id, result.audio_path, q))
     elif result.analysis is not None:
@@ -176,7 +176,8 @@ def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mod
     removed: list[Removed] = []
     restored: list[Restored] = []
     with open_store(cfg) as store:
-        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model), removed=removed, restored=restored)
+        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model, on_wait=say), removed=removed,
+                             restored=restored)
     if not done and not removed and not restored:
         typer.echo("nothing to recover", err=True)
     for back in restored:
@@ -201,7 +202,7 @@ def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mode
     from ..takes.doctor import examine
 
     cfg = settings()
-    report = examine(cfg, analyzer=cfg.analyzer(model))
+    report = examine(cfg, analyzer=cfg.analyzer(model, on_wait=say))
     for line in report.lines():
         typer.echo(line)
     if report.unusable:

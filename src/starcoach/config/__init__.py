@@ -17,6 +17,7 @@ import re
 import shlex
 import stat
 import tomllib
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, get_type_hints
@@ -76,8 +77,9 @@ class Config:
         """The settings of the analysis stages."""
         return AnalysisOptions(transcribe=self.transcribe, metrics=self.metrics, star=self.star, live=self.live)
 
-    def analyzer(self, model: str | None = None) -> Analyzer:
-        """The pipeline with ``model`` (a name or folder; the configured one if None).
+    def analyzer(self, model: str | None = None, *, on_wait: Callable[[str], None] | None = None) -> Analyzer:
+        """The pipeline with ``model`` (a name or folder; the configured one if None); ``on_wait`` is
+        given a line to say if it must wait for another starcoach building in the models folder.
 
         Raises:
             ModelError: the model cannot be found.
@@ -88,7 +90,7 @@ class Config:
         base = None if model else self.paths.home  # a relative --model is from the current folder
         folder = self.paths.models if looks_like_path(name, base) else self.paths.models_folder()
         try:
-            return Analyzer(resolve_model(name, folder, base=base), self.analysis)
+            return Analyzer(resolve_model(name, folder, base=base, on_wait=on_wait), self.analysis)
         except ModelError as exc:
             if model:
                 raise
