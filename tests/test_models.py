@@ -148,9 +148,39 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
     assert result.exit_code == 1, result.output
     line = result.output.strip()
     assert line.startswith(f"starcoach: cannot load the model in {mine}") and "\n" not in line, line
-    assert "delete that folder" not in line and "put a whole copy of the model there" in line, line
-    assert ("can be deleted instead" in line) == (folder == "base")  # said of starcoach's own folder only
+    assert "delete" not in line and "put a whole copy of the model there" in line, line  # "base" too: not ours
     assert (mine / "model.bin").exists()
+
+
+@pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
+def test_starcoach_s_own_copy_of_a_bundled_model_that_does_not_load_is_to_be_deleted(home, tmp_path, models_dir):
+    """models/tiny.en assembled by starcoach (its config.json the package's) whose model.bin is damaged
+    but of the right size (zeroed blocks): the loader said "put a whole copy of the model there (starcoach's
+    own models/tiny.en can be deleted instead…)", both pieces of advice, where the finder, by the same
+    config.json, says to delete it and run again; now the loader says that too."""
+    import os
+    import re
+
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+    from tests.conftest import SAMPLES
+
+    made = resolve_model("tiny.en", models_dir).path
+    mdir = tmp_path / "models"
+    (mdir / "tiny.en").mkdir(parents=True)
+    for f in made.iterdir():
+        if f.name != "model.bin":
+            os.link(f, mdir / "tiny.en" / f.name)
+    with open(mdir / "tiny.en" / "model.bin", "wb") as f:
+        f.truncate(BUNDLED["tiny.en"].size)  # zeroes, the size the finder checks
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{mdir}"', cfg.read_text(), count=1, flags=re.M))
+    result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", "tiny.en"])
+    assert result.exit_code == 1, result.output
+    line = result.output.strip()
+    assert line.startswith(f"starcoach: cannot load the model in {mdir / 'tiny.en'}: ") and "\n" not in line, line
+    assert line.endswith("; if its files are damaged, delete that folder and run again to assemble it anew"), line
 
 
 @pytest.mark.slow

@@ -1,9 +1,12 @@
-"""The Whisper models shipped in registry packages: what they are made of (data only, so that the
-loader can tell a bundled model's folder from a user's own without importing the finder)."""
+"""The Whisper models shipped in registry packages: what they are made of, and where an installed
+package's file is (so that the loader can tell a bundled model's folder from a user's own without
+importing the finder)."""
 
 from __future__ import annotations
 
+import importlib.util
 from dataclasses import dataclass
+from pathlib import Path
 
 
 @dataclass(frozen=True)
@@ -59,3 +62,15 @@ BUNDLED: dict[str, BundledModel] = {
         ),
     )
 }
+
+
+def package_file(package: str, rel: str) -> Path | None:
+    """The file ``rel`` of the installed ``package``, or None (not installed, or no such file)."""
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        return None
+    for location in spec.submodule_search_locations:
+        candidate = Path(location) / rel
+        if candidate.is_file():
+            return candidate
+    return None

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+from .bundled import BundledModel, package_file
+
 # What loading a model folder reads: CTranslate2 reads model.bin, config.json (the languages, the
 # alignment heads) and vocabulary.json or vocabulary.txt; faster-whisper reads tokenizer.json, and
 # fetches it from huggingface.co when the folder has none (offline: retries for 26 s, then fails),
@@ -58,3 +60,16 @@ def incomplete(folder: Path, problem: str, *, bundled: str | None = None, ours: 
         return (f"{whole}; {fix}move it elsewhere (a model of your own to a folder of its own name, given in "
                 f"[model] name or --model), so that {bundled} can be assembled here")
     return f"{whole}; put a whole copy of the model there"
+
+
+def ours(folder: Path, model: BundledModel | None) -> bool:
+    """Whether FOLDER is starcoach's own copy of the bundled MODEL, to be deleted and assembled anew
+    when it is not whole: its config.json is the package's. Any other folder by that name (a model of
+    the user's own, a folder without config.json) may be the only copy of something: never so."""
+    if model is None:
+        return False
+    config = next(package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
+    try:
+        return config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
+    except OSError:
+        return False

@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import fcntl
 import hashlib
-import importlib.util
 import os
 import shutil
 import stat
@@ -29,8 +28,8 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..domain.errors import ModelError, disk_advice
-from .bundled import BUNDLED, BundledModel
-from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete
+from .bundled import BUNDLED, BundledModel, package_file
+from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete, ours
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -111,7 +110,7 @@ def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
         if problem:
             bundled = name if name in BUNDLED else None
             return _Plan(name, local, "use", incomplete(local, problem, bundled=bundled,
-                                                        ours=_ours(local, BUNDLED.get(name))))
+                                                        ours=ours(local, BUNDLED.get(name))))
         damage = _damaged(local, BUNDLED.get(name))
         return _Plan(name, local, "use", damage and f"{local}: {damage}")
     if name in BUNDLED:
@@ -136,10 +135,10 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
         problem = folder_problem(folder) if made else None
         damage = _damaged(folder, m) if made and not problem else None
         ready = made and not problem and not damage
-        installed = ready or all(_package_file(p, r) is not None for p, r in m.parts + m.extras)
+        installed = ready or all(package_file(p, r) is not None for p, r in m.parts + m.extras)
         source = "bundled" if installed else "bundled (package not installed)"
         if problem:
-            source = f"{source}, {incomplete(folder, problem, bundled=m.name, ours=_ours(folder, m))}"
+            source = f"{source}, {incomplete(folder, problem, bundled=m.name, ours=ours(folder, m))}"
         elif damage:
             source = f"{source}, {folder}: {damage}"
         elif not ready:
@@ -196,7 +195,7 @@ def materialize(model: BundledModel, models_dir: Path, *, on_wait: Callable[[str
         return _bundled_folder(target, model)
     sources = []
     for package, rel in model.parts + model.extras:
-        found = _package_file(package, rel)
+        found = package_file(package, rel)
         if found is None:
             pip_name = package.replace("_", "-")
             raise ModelError(
@@ -235,7 +234,7 @@ def materialize(model: BundledModel, models_dir: Path, *, on_wait: Callable[[str
 def _bundled_folder(target: Path, model: BundledModel) -> Path:
     problem = folder_problem(target)
     if problem:  # renamed onto, it failed with "Directory not empty", the cause unsaid
-        raise ModelError(incomplete(target, problem, bundled=model.name, ours=_ours(target, model)))
+        raise ModelError(incomplete(target, problem, bundled=model.name, ours=ours(target, model)))
     return target
 
 
@@ -353,31 +352,7 @@ def _damaged(folder: Path, model: BundledModel | None) -> str | None:
     if size == model.size:
         return None
     what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
-    if _ours(folder, model):
+    if ours(folder, model):
         return f"damaged: {what}; delete that folder and run again to assemble it anew"
     return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
             f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")
-
-
-def _ours(folder: Path, model: BundledModel | None) -> bool:
-    """Whether FOLDER is starcoach's own copy of the bundled MODEL, to be deleted and assembled anew
-    when it is not whole: its config.json is the package's. Any other folder by that name (a model of
-    the user's own, a folder without config.json) may be the only copy of something: never so."""
-    if model is None:
-        return False
-    config = next(_package_file(p, rel) for p, rel in model.extras if rel.endswith("config.json"))
-    try:
-        return config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
-    except OSError:
-        return False
-
-
-def _package_file(package: str, rel: str) -> Path | None:
-    spec = importlib.util.find_spec(package)
-    if spec is None or not spec.submodule_search_locations:
-        return None
-    for location in spec.submodule_search_locations:
-        candidate = Path(location) / rel
-        if candidate.is_file():
-            return candidate
-    return None

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..domain.errors import ConfigError, ModelError
 from .bundled import BUNDLED
-from .model_files import folder_problem, incomplete
+from .model_files import folder_problem, incomplete, ours
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
@@ -96,12 +96,12 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
             raise ConfigError(setting) from None
         # A bundled model's folder is made again from the package; a folder of the user's own is
         # maybe the only copy, and deleting it is no repair. Which one this is, the folder's name
-        # cannot tell (a copy of one's own may be called "base"): both are said.
-        name = Path(path).name
-        own = (f" (starcoach's own models/{name} can be deleted instead: it is assembled anew on the next run)"
-               if name in BUNDLED else "")
+        # cannot tell (a copy of one's own may be called "base"): its config.json does, as the
+        # finder tells it.
+        fix = ("delete that folder and run again to assemble it anew" if ours(Path(path), BUNDLED.get(Path(path).name))
+               else "put a whole copy of the model there")
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
-                         f"damaged, put a whole copy of the model there{own}") from None
+                         f"damaged, {fix}") from None
     if context_tokens is not None:
         head = prompt.strip()
         ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
