@@ -379,6 +379,47 @@ def test_the_configured_model_is_the_one_default_row_wherever_it_is(tmp_path, mo
     assert "small.en" not in [m.name for m in list_models(mdir)]  # a name is listed as the configured one only
 
 
+
+def test_the_model_names_are_faster_whisper_s():
+    from faster_whisper.utils import available_models
+
+    from starcoach.asr.engine import WHISPER_MODELS
+
+    assert WHISPER_MODELS == tuple(available_models())
+
+
+@pytest.mark.parametrize("configured", ["bsae", "small.en"])
+def test_models_tells_a_name_without_loading_faster_whisper(home, configured):
+    """`[model] name = "bsae"`: `starcoach models` imported faster-whisper (0.16 s, and PyAV with it) to
+    find that faster-whisper has no model by that name."""
+    import re
+    import subprocess
+    import sys
+
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r'^name = "base"', f'name = "{configured}"', cfg.read_text(), count=1, flags=re.M))
+    done = subprocess.run([sys.executable, "-X", "importtime", "-m", "starcoach", "models"], capture_output=True,
+                          text=True, timeout=120)
+    assert f"{configured} (default)" in done.stdout, done.stdout
+    assert done.returncode == (1 if configured == "bsae" else 0), done.stderr[-300:]
+    imported = {line.split("|")[-1].strip() for line in done.stderr.splitlines() if line.startswith("import time:")}
+    assert "starcoach.asr.models" in imported and not {"faster_whisper", "ctranslate2", "av"} & imported
+
+
+def test_an_unknown_name_is_listed_with_each_folder_checked_once(tmp_path, models_dir, monkeypatch):
+    """`list_models(folder, "bsae")` listed the folder twice over: once for its rows, once more for the
+    names an unknown one is told of."""
+    from starcoach.asr import models
+
+    mdir = tmp_path / "models"
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "mine")
+    _copy_of(resolve_model("tiny.en", models_dir).path, mdir / "tiny.en")
+    checked = []
+    monkeypatch.setattr(models, "folder_problem", lambda folder: checked.append(folder.name) or None)
+    infos = list_models(mdir, "bsae")
+    assert sorted(checked) == ["mine", "tiny.en"], checked
+    assert infos[-1].default and infos[-1].problem == "unknown model 'bsae'; models available offline: tiny.en, base, mine"
+
 KILLED = """
 import os, shutil, sys
 from pathlib import Path

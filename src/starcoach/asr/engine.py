@@ -38,6 +38,11 @@ WHISPER_LANGUAGES = (
     "mr", "ms", "mt", "my", "ne", "nl", "nn", "no", "oc", "pa", "pl", "ps", "pt", "ro", "ru", "sa", "sd", "si", "sk",
     "sl", "sn", "so", "sq", "sr", "su", "sv", "sw", "ta", "te", "tg", "th", "tk", "tl", "tr", "tt", "uk", "ur", "uz",
     "vi", "yi", "yo", "zh", "yue")
+# The names faster-whisper downloads a model by (``utils.available_models()``), copied likewise: telling
+# a name from a typo in `starcoach models` does not load it either (tests/test_models.py checks they agree).
+WHISPER_MODELS = ("tiny.en", "tiny", "base.en", "base", "small.en", "small", "medium.en", "medium", "large-v1",
+                  "large-v2", "large-v3", "large", "distil-large-v2", "distil-medium.en", "distil-small.en",
+                  "distil-large-v3", "distil-large-v3.5", "large-v3-turbo", "turbo")
 
 
 @dataclass(frozen=True)
@@ -352,11 +357,7 @@ def download_model(name: str, dest: Path) -> None:
 def downloadable(name: str) -> bool:
     """Whether faster-whisper downloads a model by this name: one of its own (``small.en``) or a
     hub id (``org/model``)."""
-    if "/" in name:
-        return True
-    from faster_whisper.utils import available_models
-
-    return name in available_models()
+    return "/" in name or name in WHISPER_MODELS
 
 
 def _load(path: Path, opts: TranscribeOptions):

@@ -99,7 +99,7 @@ def resolve_model(name: str, models_dir: Path, *, base: Path | None = None,
     return ResolvedModel(name=plan.name, path=plan.path)
 
 
-def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
+def _plan(name: str, models_dir: Path, base: Path | None, listed: list[ModelInfo] | None = None) -> _Plan:
     as_path = (base or Path()) / Path(name).expanduser()
     if looks_like_path(name, base):
         problem = folder_problem(as_path)
@@ -119,7 +119,7 @@ def _plan(name: str, models_dir: Path, base: Path | None) -> _Plan:
 
     if downloadable(name):
         return _Plan(name, local, "download")
-    choices = ", ".join(available_names(models_dir)) or "none"
+    choices = ", ".join(available_names(models_dir, listed)) or "none"
     return _Plan(name, local, "unknown", f"unknown model {name!r}; models available offline: {choices}")
 
 
@@ -157,7 +157,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
                           if not inner.name.startswith(".") and _like_a_model(inner, empty=False)]
     if configured is None:
         return infos
-    plan = _plan(configured, models_dir, base)
+    plan = _plan(configured, models_dir, base, infos)  # an unknown name's choices are of these rows: not listed again
     same = [i for i, m in enumerate(infos) if m.name == configured or m.path and m.path.resolve() == plan.path.resolve()]
     if same:
         infos[same[0]] = replace(infos[same[0]], default=True, problem=plan.problem)
@@ -292,10 +292,12 @@ def _cannot_write(what: str, models_dir: Path, exc: OSError) -> str:
     return f"cannot {what} in {models_dir} ([paths] models): {advice or exc.strerror or type(exc).__name__}"
 
 
-def available_names(models_dir: Path) -> list[str]:
+def available_names(models_dir: Path, listed: list[ModelInfo] | None = None) -> list[str]:
     """Names that resolve without a network: whole model folders, and the bundled models not assembled
-    yet whose packages are installed."""
-    return [m.name for m in list_models(models_dir) if m.ready or m.path is None and "not installed" not in m.source]
+    yet whose packages are installed; of ``listed``, :func:`list_models`'s rows of ``models_dir``, if
+    the caller has them."""
+    rows = list_models(models_dir) if listed is None else listed
+    return [m.name for m in rows if m.ready or m.path is None and "not installed" not in m.source]
 
 
 def _download(name: str, models_dir: Path, on_wait: Callable[[str], None] | None) -> Path:
