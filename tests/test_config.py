@@ -519,6 +519,51 @@ def test_a_relative_model_folder_is_never_looked_up_from_the_current_folder(home
     assert "'mm/base'" in str(err.value) and str(elsewhere) not in str(err.value)
 
 
+def _whole_model(made, folder):
+    import os
+
+    folder.mkdir(parents=True)
+    for f in made.iterdir():
+        os.link(f, folder / f.name)
+    return folder
+
+
+def test_a_name_of_a_folder_under_models_stays_a_name_though_one_is_beside_config_toml_too(home, tmp_path,
+                                                                                          models_dir):
+    """`name = "mm/base"` with mm/base both beside config.toml and under [paths] models: the config read
+    it as a name (models/mm/base, as the docs say), and the finder, asked again from config.toml's
+    folder, loaded the other one. One rule now decides, once."""
+    from starcoach.asr.models import resolve_model
+
+    made = resolve_model("tiny.en", models_dir).path
+    mdir = tmp_path / "models"
+    _whole_model(made, home / "mm" / "base")
+    kept = _whole_model(made, mdir / "mm" / "base")
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r"^models = .*$", f'models = "{mdir}"', cfg.read_text(), count=1, flags=re.M))
+    _set_model_name(home, "mm/base")
+    config = load_config()
+    assert config.model == "mm/base"
+    assert config.analyzer().model.path == kept
+    assert [m.path for m in config.model_list() if m.default] == [kept]
+
+
+def test_model_follows_the_rule_of_model_name_from_the_current_folder(home, tmp_path, monkeypatch, models_dir):
+    """`--model mine`, a model folder in the folder the command runs in, was taken for a model's name
+    ("unknown model 'mine'") where `name = "mine"` beside config.toml is that folder: one rule for both,
+    from the current folder for a name typed on the command line."""
+    from starcoach.asr.models import resolve_model
+
+    made = resolve_model("tiny.en", models_dir).path
+    here = tmp_path / "here"
+    mine = _whole_model(made, here / "mine")
+    _whole_model(made, here / "tiny.en")  # a bundled model's name is never a folder's
+    monkeypatch.chdir(here)
+    config = load_config()
+    assert config.analyzer("mine").model.path == mine
+    assert config.analyzer("./mine").model.path == mine
+    assert config.analyzer("tiny.en").model.path == models_dir / "tiny.en"
+
 @pytest.mark.parametrize("name, beside, folder", [
     ("tiny.en", True, False), ("base", True, False),  # a bundled model's name is never a folder's
     ("small.en", False, False), ("Systran/faster-whisper-small", False, False),  # names, when no such folder

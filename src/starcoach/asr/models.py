@@ -70,15 +70,15 @@ class _Plan:
     problem: str | None = None
 
 
-def resolve_model(name: str, models_dir: Path, *, base: Path | None = None,
+def resolve_model(name: str | Path, models_dir: Path, *,
                   on_wait: Callable[[str], None] | None = None) -> ResolvedModel:
     """Find, assemble or download the model called ``name``.
 
     Args:
-        name: a path to a model folder, a folder name under ``models_dir``, a bundled
-            name (``tiny.en``, ``base``) or any faster-whisper model name.
+        name: a model folder (a Path, or a name written as a path: see :func:`looks_like_path`), a
+            folder name under ``models_dir``, a bundled name (``tiny.en``, ``base``) or any
+            faster-whisper model name.
         models_dir: the project's ``models/`` folder.
-        base: the folder a relative path is from; the current one if None.
         on_wait: given one line to say (``waiting for another starcoach…``) when another process
             is building in ``models_dir`` and this one must wait for it before it can build there.
 
@@ -89,21 +89,22 @@ def resolve_model(name: str, models_dir: Path, *, base: Path | None = None,
         ModelError: the folder is not a whole model, a bundled package is missing or
             damaged, or the download failed (offline, unknown name).
     """
-    plan = _plan(name, models_dir, base)
+    plan = _plan(name, models_dir)
     if plan.problem:
         raise ModelError(plan.problem)
     if plan.how == "assemble":
-        return ResolvedModel(name=name, path=materialize(BUNDLED[name], models_dir, on_wait=on_wait))
+        return ResolvedModel(name=plan.name, path=materialize(BUNDLED[plan.name], models_dir, on_wait=on_wait))
     if plan.how == "download":
-        return ResolvedModel(name=name, path=_download(name, models_dir, on_wait))
+        return ResolvedModel(name=plan.name, path=_download(plan.name, models_dir, on_wait))
     return ResolvedModel(name=plan.name, path=plan.path)
 
 
-def _plan(name: str, models_dir: Path, base: Path | None, listed: list[ModelInfo] | None = None) -> _Plan:
-    as_path = (base or Path()) / Path(name).expanduser()
-    if looks_like_path(name, base):
+def _plan(model: str | Path, models_dir: Path, listed: list[ModelInfo] | None = None) -> _Plan:
+    if isinstance(model, Path) or looks_like_path(model):
+        as_path = Path(model).expanduser()
         problem = folder_problem(as_path)
         return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem))
+    name = model
     local = models_dir / name
     if local.exists():  # a folder by that name is the model, whole or not: never assembled over
         problem = folder_problem(local)
@@ -123,11 +124,11 @@ def _plan(name: str, models_dir: Path, base: Path | None, listed: list[ModelInfo
     return _Plan(name, local, "unknown", f"unknown model {name!r}; models available offline: {choices}")
 
 
-def list_models(models_dir: Path, configured: str | None = None, *, base: Path | None = None) -> list[ModelInfo]:
+def list_models(models_dir: Path, configured: str | None = None) -> list[ModelInfo]:
     """Bundled models and every model folder under ``models_dir`` (``NAME/``, or ``ORG/NAME/`` as a
     download by hub id is kept), with readiness; and, marked default, the model ``configured``
-    names (a name or a folder's path, relative to ``base``) wherever it is, with why it cannot be
-    used, if it cannot."""
+    names (a name, or a folder's path written as one) wherever it is, with why it cannot be used,
+    if it cannot."""
     infos: list[ModelInfo] = []
     for m in BUNDLED.values():
         folder = models_dir / m.name
@@ -157,7 +158,7 @@ def list_models(models_dir: Path, configured: str | None = None, *, base: Path |
                           if not inner.name.startswith(".") and _like_a_model(inner, empty=False)]
     if configured is None:
         return infos
-    plan = _plan(configured, models_dir, base, infos)  # an unknown name's choices are of these rows: not listed again
+    plan = _plan(configured, models_dir, infos)  # an unknown name's choices are of these rows: not listed again
     same = [i for i, m in enumerate(infos) if m.name == configured or m.path and m.path.resolve() == plan.path.resolve()]
     if same:
         infos[same[0]] = replace(infos[same[0]], default=True, problem=plan.problem)
@@ -322,11 +323,12 @@ def _download(name: str, models_dir: Path, on_wait: Callable[[str], None] | None
         raise ModelError(_cannot_write(f"download model {name!r}", models_dir, exc)) from None
 
 
-def looks_like_path(name: str, base: Path | None = None) -> bool:
-    """Whether a model name is a folder's path (then the models folder plays no part): it starts
-    with ``.``, ``/`` or ``~``, or it holds a ``/`` and names something that exists, from ``base``
-    (the current folder if None) — else it is a name, such as a hub id ``org/model``."""
-    return name.startswith((".", "/", "~")) or os.sep in name and ((base or Path()) / Path(name).expanduser()).exists()
+def looks_like_path(name: str) -> bool:
+    """Whether a model name is written as a folder's path (then the models folder plays no part): it
+    starts with ``.``, ``/`` or ``~``. Which other names are folders' (``mine/base`` beside
+    config.toml, say) and which are models' names (``base``, a hub id ``org/model``) is
+    :func:`starcoach.config.model_folder`'s rule: it hands a folder over as a Path."""
+    return name.startswith((".", "/", "~"))
 
 
 def _like_a_model(folder: Path, *, empty: bool = True) -> bool:

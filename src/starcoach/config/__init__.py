@@ -86,11 +86,10 @@ class Config:
             ConfigError: ``[paths] models`` is outside the home and does not exist (and the
                 model is not a folder given by its path).
         """
-        name = model or self.model
-        base = None if model else self.paths.home  # a relative --model is from the current folder
-        folder = self.paths.models if looks_like_path(name, base) else self.paths.models_folder()
+        chosen = self._model(model)
+        folder = self.paths.models if isinstance(chosen, Path) else self.paths.models_folder()
         try:
-            return Analyzer(resolve_model(name, folder, base=base, on_wait=on_wait), self.analysis)
+            return Analyzer(resolve_model(chosen, folder, on_wait=on_wait), self.analysis)
         except ModelError as exc:
             if model:
                 raise
@@ -104,10 +103,17 @@ class Config:
                 configured model is not a folder given by its path: that one is listed, as
                 :meth:`analyzer` uses it).
         """
-        home = self.paths.home
-        folder = self.paths.models if looks_like_path(self.model, home) else self.paths.models_folder()
-        infos = list_models(folder, self.model, base=home)
+        folder = self.paths.models if isinstance(self._model(None), Path) else self.paths.models_folder()
+        infos = list_models(folder, self.model)
         return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
+
+    def _model(self, typed: str | None) -> str | Path:
+        """The model to use, a Path if it is a folder: ``typed`` (``--model``, by :func:`model_folder`'s
+        rule from the current folder), else ``[model] name`` (by the same rule from config.toml's
+        folder, made absolute when the file was read)."""
+        if typed:
+            return model_folder(typed, Path(), self.paths.models) or typed
+        return Path(self.model) if looks_like_path(self.model) else self.model
 
     def _named_here(self, message: str) -> str:
         """A model error about ``[model] name``, said to come from config.toml: the user may never
@@ -182,9 +188,11 @@ def load_config(home: Path | None = None) -> Config:
     refuse_nul(model_name, "[model] name", config_file)
 
     paths = read_paths(home, config_file, tables["paths"])
+    # a folder's path is made absolute: else it would be looked up from wherever the command runs
+    folder = model_folder(model_name, home, paths.models)
     config = Config(
         paths=paths,
-        model=_model_name(model_name, home, paths.models),
+        model=str(folder.resolve()) if folder else model_name,
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
         metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
         star=_fill(StarOptions, tables["star"], "star", config_file),
@@ -242,18 +250,18 @@ def _stray(name: str, value: Any) -> str:
         f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
 
 
-def _model_name(name: str, home: Path, models: Path) -> str:
-    """``[model] name`` as the finder takes it. A folder named by a relative path (``./mine``,
-    ``mine/base``, or ``mine`` beside config.toml) is relative to config.toml's folder, as every path
-    in it is, and becomes absolute: it was looked up from wherever the command ran. A model's name
-    stays one (``base``, ``small.en``, ``org/model`` with no such folder here), and so does a folder's
-    under [paths] models; a bundled model's name is never a folder's."""
+def model_folder(name: str, base: Path, models: Path) -> Path | None:
+    """The one rule for whether a model name (``[model] name``, or ``--model``) is a folder's path,
+    and which: ``base / name`` (``base`` is config.toml's folder, as for every path in it, or the
+    current one for a name typed on the command line), or None for a model's name. A name written as
+    a path (``./mine``, ``/models/mine``, ``~/mine``) is a folder's; so is any other that names
+    something in ``base`` (``mine/base``, or ``mine``), unless a folder of that name is under
+    ``models`` ([paths] models) or it is a bundled model's name, which is never a folder's: those,
+    and a name that names nothing there (``small.en``, ``org/model``), stay models' names."""
     path = Path(name).expanduser()
-    here = home / path
-    if path.is_absolute() or name.startswith(".") or here.exists() and name not in BUNDLED \
-            and not (models / name).exists():
-        return str(here.resolve())
-    return name
+    if looks_like_path(name) or (base / path).exists() and name not in BUNDLED and not (models / name).exists():
+        return base / path
+    return None
 
 
 def _read_toml(config_file: Path) -> dict[str, Any]:
