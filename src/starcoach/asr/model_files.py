@@ -12,7 +12,8 @@ from .bundled import BundledModel, package_file
 # alignment heads) and vocabulary.json or vocabulary.txt; faster-whisper reads tokenizer.json, and
 # fetches it from huggingface.co when the folder has none (offline: retries for 26 s, then fails),
 # and preprocessor_config.json when there is one (else its defaults). See folder_problem.
-MODEL_FILES = ("model.bin", "config.json", "tokenizer.json")
+WEIGHTS = "model.bin"  # the model itself: a folder that holds one is a model's, whole or not
+MODEL_FILES = (WEIGHTS, "config.json", "tokenizer.json")
 VOCABULARIES = ("vocabulary.json", "vocabulary.txt")
 UNREADABLE = "cannot be read"
 

@@ -11,6 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..asr.model_files import WEIGHTS
 from ..domain.errors import ConfigError
 from ..domain.filekind import WRITTEN_OVER, not_a_database
 
@@ -160,7 +161,7 @@ def _holds_takes_or_a_model(key: str, folder: Path, where: Path) -> bool:
     good as beside them."""
     if key == "recordings":
         return bool(re.fullmatch(r"\d{4}-\d{2}-\d{2}", where.relative_to(folder).parts[0]))
-    return (where / "model.bin").exists()
+    return (where / WEIGHTS).exists()
 
 
 def _in_the_way(path: Path, *, folder: bool) -> Path | None:
