@@ -23,6 +23,7 @@ DOCUMENT = "a Word, OpenDocument or zip file"
 TEXT = "a text file (TOML, JSON or the like)"
 NOT_A_FILE = "a device, pipe or socket"
 SQLITE_HEADER = b"SQLite format 3\x00"
+UTF16_MARKS = (b"\xff\xfe", b"\xfe\xff")  # UTF-16's byte-order marks, little- and big-endian
 HEAD_BYTES = 512  # enough to tell text from what is not
 # What to do about a file that is no takes database where the database goes (the config's line and
 # the store's say it alike).
@@ -43,14 +44,24 @@ def binary_kind(head: bytes) -> str | None:
 def is_text(head: bytes) -> bool:
     """Whether ``head`` (a file's first bytes, perhaps cut inside a character) is text: UTF-8, or
     UTF-16 with its byte-order mark, with no control character but tabs and line breaks."""
-    utf16 = head[:2] in (b"\xff\xfe", b"\xfe\xff")
+    utf16 = head[:2] in UTF16_MARKS
     try:
         text = codecs.getincrementaldecoder("utf-16" if utf16 else "utf-8-sig")().decode(head)
     except UnicodeDecodeError:
         return False
-    # any two bytes are a UTF-16 character: binary data that opens on a byte-order mark is mostly not ASCII
-    return bool(text) and all(c.isprintable() or c in "\t\n\r\f" for c in text) \
-        and not (utf16 and sum(c.isascii() for c in text) < len(text) / 2)
+    return bool(text) and not unprintable(text) and not (utf16 and not mostly_ascii(text))
+
+
+def unprintable(text: str) -> bool:
+    """Whether ``text`` holds a character that is not printable (a control character, among
+    others), tabs and line and page breaks aside: binary data decoded as text does."""
+    return any(not c.isprintable() and c not in "\t\n\r\f" for c in text)
+
+
+def mostly_ascii(text: str) -> bool:
+    """Whether half of ``text`` or more is ASCII. Any two bytes are a UTF-16 character: binary
+    data that opens on a byte-order mark decodes, and is mostly not ASCII."""
+    return sum(c.isascii() for c in text) >= len(text) / 2
 
 
 def not_a_database(path: Path) -> str | None:

@@ -7,7 +7,7 @@ import stat
 from pathlib import Path
 
 from ..domain.errors import InputTextError
-from ..domain.filekind import DOCUMENT, RECORDING, binary_kind
+from ..domain.filekind import DOCUMENT, RECORDING, UTF16_MARKS, binary_kind, mostly_ascii, unprintable
 
 MAX_BYTES = 1_000_000
 
@@ -50,7 +50,7 @@ def read_answer(path: str | Path) -> str:
     if kind:
         raise InputTextError(f"{path}: {kind}")
     # "Unicode" text as Notepad and Word save it: UTF-16 with its byte-order mark (or without one).
-    encoding = "utf-16" if data[:2] in (b"\xff\xfe", b"\xfe\xff") else _utf16_unmarked(data) or "utf-8-sig"
+    encoding = "utf-16" if data[:2] in UTF16_MARKS else _utf16_unmarked(data) or "utf-8-sig"
     if not encoding.startswith("utf-16") and b"\x00" in data[:8192]:
         raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
     if len(data) > MAX_BYTES:
@@ -61,10 +61,10 @@ def read_answer(path: str | Path) -> str:
     except UnicodeDecodeError:
         raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16); save it as UTF-8 text") from None
     # binary data can look like UTF-16 with no mark (a nought every other byte): text has no controls
-    if encoding in ("utf-16-le", "utf-16-be") and any(not c.isprintable() and c not in "\t\n\r\f" for c in text):
+    if encoding in ("utf-16-le", "utf-16-be") and unprintable(text):
         raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
     # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
-    if encoding.startswith("utf-16") and sum(c.isascii() for c in text) < len(text) / 2:
+    if encoding.startswith("utf-16") and not mostly_ascii(text):
         raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
                              "or an answer in another language (starcoach reads English)? Save the answer as UTF-8 text")
     if "\x00" in text:
