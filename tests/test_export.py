@@ -345,6 +345,20 @@ def spoken_doc():
             "metrics": {"filler_count": 1, "long_pause_count": 0}, "words": words, "star": star}
 
 
+def with_fillers(doc):
+    """DOC with its fillers found by the analysis' own stage and written as the document holds them:
+    each word's ``filler`` flag, and the ``fillers`` spans that say which words each filler is."""
+    from starcoach.analysis.fillers import filler_word_indexes, find_fillers
+    from starcoach.domain.transcript import Word
+
+    found = find_fillers([Word(w["text"], w["start"], w["end"], w["prob"]) for w in doc["words"]])
+    marked = filler_word_indexes(found)
+    doc["words"] = [{**w, "filler": i in marked} for i, w in enumerate(doc["words"])]
+    doc["fillers"] = [{"text": f.text, "start": f.start, "end": f.end, "kind": f.kind, "source": f.source}
+                      for f in found]
+    return doc
+
+
 def to_html_of(d, **changes):
     """The HTML page of a document made by spoken_doc(), with CHANGES ("words.6.text": value) made."""
     from starcoach.output.html_page import to_html
@@ -616,7 +630,7 @@ def test_an_untouched_export_reads_as_its_take_its_marked_fillers_left_out():
                          {"text": "mean,", "start": 2.5, "end": 2.6, "prob": 0.9, "filler": True}]
     doc["words"][-1] = {**doc["words"][-1], "text": "90%,"}
     doc["words"].append({"text": "uh.", "start": 5.3, "end": 5.6, "prob": 0.9, "filler": True})
-    md = to_markdown(doc)
+    md = to_markdown(with_fillers(doc))
     assert "*So*, *um*, *I mean*, I rewrote the pool." in md and "90%, *uh*." in md, md
     texts = [s.text for s in check_text(md).sentences]
     assert texts == ["Last year checkout failed.", "I rewrote the pool.", "Errors fell 90%."], texts
@@ -659,7 +673,7 @@ def test_a_two_word_filler_is_one_mark_and_check_still_leaves_it_out():
     doc = spoken_doc()
     doc["words"][4:5] = [{"text": t, "start": 2.0 + i * 0.1, "end": 2.1 + i * 0.1, "prob": 0.9, "filler": True}
                          for i, t in enumerate(["I", "mean,", "you", "know,", "um,", "kind", "of"])]
-    md = to_markdown(doc)
+    md = to_markdown(with_fillers(doc))
     assert "*I mean*, *you know*, *um*, *kind of* I rewrote the pool." in md, md
     assert "*I*" not in md and "*you*" not in md and "*kind*" not in md, md
     assert "I rewrote the pool." in to_markdown(doc, clean=True)
@@ -670,3 +684,26 @@ def test_a_two_word_filler_is_one_mark_and_check_still_leaves_it_out():
     assert "I was really proud when I rewrote the pool." in [s.text for s in check_text(edited).sentences]
     own = "Last year checkout failed. *You know* I rewrote the pool. Errors fell 90%."  # no export: all kept
     assert "You know I rewrote the pool." in [s.text for s in check_text(own).sentences]
+
+
+def test_the_fillers_spans_say_which_filler_words_are_one_filler():
+    """The export told a two-word filler from its words' text ("I" then "mean" is "I mean"), where
+    the document's `fillers` say which words each filler is: those decide. A document without them
+    (none the analysis wrote) marks each filler word alone, as exports did before, and `check` of it
+    still leaves them out."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.export import to_markdown
+
+    doc = spoken_doc()
+    doc["words"][4:5] = [{"text": t, "start": 2.0 + i * 0.1, "end": 2.1 + i * 0.1, "prob": 0.9, "filler": True}
+                         for i, t in enumerate(["I", "mean,", "you", "know"])]
+    with_fillers(doc)
+    assert "*I mean*, *you know* I rewrote the pool." in to_markdown(doc)
+    you_know = doc["fillers"][1]  # said to be two fillers, a word each: two marks
+    doc["fillers"][1:2] = [{**you_know, "text": "you", "end": 2.3}, {**you_know, "text": "know", "start": 2.3}]
+    assert "*I mean*, *you* *know* I rewrote the pool." in to_markdown(doc)
+    del doc["fillers"]
+    md = to_markdown(doc)
+    assert "*I* *mean*, *you* *know* I rewrote the pool." in md, md
+    assert [s.text for s in check_text(md).sentences] == ["Last year checkout failed.", "I rewrote the pool.",
+                                                           "Errors fell 90%."]

@@ -14,7 +14,7 @@ from typing import Any
 from ..domain.document import json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.transcript import join_words, plural, without_fillers
-from ..domain.vocab import DISCOURSE_FILLERS, PART_TITLES
+from ..domain.vocab import PART_TITLES
 
 FORMATS = ("md", "txt", "json", "srt", "vtt", "html")
 TEXT_FORMATS = ("md", "txt", "srt", "vtt")  # made of the words: nothing to write without any
@@ -128,26 +128,45 @@ def sentence_word_lists(doc: dict[str, Any]) -> list[list[dict[str, Any]] | None
     return [lists.get(i) for i in range(len(sentences))]
 
 
-def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]] | None, *, clean: bool) -> str:
-    """A STAR sentence's words, fillers marked or dropped (its text when it has no times)."""
+def _carried_on(doc: dict[str, Any]) -> set[int]:
+    """The words (by ``id``: the document's own word objects) that carry on the filler the word
+    before them starts, "mean" of "I mean": the document's ``fillers`` say which words each filler
+    found in the transcript is, from the one that starts at its start. A document without them
+    has none (each filler word is then a mark of its own, as `check` reads too)."""
+    words = doc["words"]
+    carried: set[int] = set()
+    for f in doc.get("fillers") or ():
+        n = len(f["text"].split())
+        if n < 2:
+            continue
+        first = next((i for i in range(len(words) - n + 1) if words[i]["filler"] and words[i]["start"] == f["start"]
+                      and words[i + n - 1]["end"] == f["end"]), None)
+        if first is not None:
+            carried.update(id(w) for w in words[first + 1:first + n])
+    return carried
+
+
+def _sentence_words(sentence: dict[str, Any], words: list[dict[str, Any]] | None, *, clean: bool,
+                    carried: set[int]) -> str:
+    """A STAR sentence's words, fillers marked or dropped (its text when it has no times); a word
+    ``carried`` on a filler goes in the mark of the word before it, when that one is unpunctuated."""
     if words is None:
         return sentence["text"]
     if clean:
         return join_words(w["text"] for w in without_fillers(words))
     out: list[str] = []
-    marked = ""  # the filler the last word was, unpunctuated: "I" of "I mean"
+    open_mark = False  # the last word was a filler's, unpunctuated: "I" of "I mean"
     for w in words:
         if not w["filler"]:
             out.append(w["text"])
-            marked = ""
+            open_mark = False
             continue
         bare = w["text"].rstrip(",.;:!?")
-        if marked and f"{marked} {bare}".lower() in DISCOURSE_FILLERS:  # one filler, one mark: "*I mean*,"
-            out[-1] = f"*{marked} {bare}*{w['text'][len(bare):]}"
-            marked = ""
+        if open_mark and id(w) in carried:  # one filler, one mark: "*I mean*,"
+            out[-1] = f"{out[-1][:-1]} {bare}*{w['text'][len(bare):]}"
         else:
             out.append(f"*{bare}*{w['text'][len(bare):]}")
-            marked = "" if len(bare) < len(w["text"]) else bare
+        open_mark = bare == w["text"]
     return join_words(out)
 
 
@@ -165,8 +184,9 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
     star = doc["star"]
     blocks: list[tuple[str, list[str]]] = []  # (part, its sentences), in the answer's order
+    carried = _carried_on(doc)
     for s, words in zip(star["sentences"], sentence_word_lists(doc)):
-        text = _sentence_words(s, words, clean=clean)
+        text = _sentence_words(s, words, clean=clean, carried=carried)
         if not text:  # all its words went to a neighbour, or were fillers left out
             continue
         if not blocks or blocks[-1][0] != s["label"]:
