@@ -56,9 +56,10 @@ def analysis(words: list, source: str) -> dict:
     from starcoach.analysis.fillers import filler_word_indexes
     from starcoach.analysis.metrics import compute_metrics
     from starcoach.analysis.pipeline import Analysis, Timings
+    from starcoach.analysis.quality import audio_quality
     from starcoach.analysis.star import check_spoken
     from starcoach.asr.models import ResolvedModel
-    from starcoach.audio.activity import HOP_S, Activity
+    from starcoach.audio.activity import HOP_S, Activity, SignalStats
     from starcoach.domain.transcript import Transcript
 
     duration = words[-1].end + 1.0
@@ -70,9 +71,12 @@ def analysis(words: list, source: str) -> dict:
     transcript = Transcript.from_words(words, duration)
     metrics = compute_metrics(transcript, activity)
     star = check_spoken(words, duration_s=metrics.speaking_span_s, filler_word_indexes=filler_word_indexes(metrics.fillers))
+    stats = SignalStats(peak=0.5, clipped=0, samples=int(duration * 16_000))  # a voice at -20 dBFS peaks near -6
+    quality = audio_quality(activity, stats, heard=transcript.heard, duration_s=transcript.duration_s,
+                            words=[(w.start, w.end) for w in transcript.words])  # as the pipeline's _finish
     return analysis_document(Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics,
                                       star=star, model=ResolvedModel("base", Path("models/base")),
-                                      timings=Timings(0.0, 0.0, 0.0, 0.0)))
+                                      timings=Timings(0.0, 0.0, 0.0, 0.0), quality=quality))
 
 
 def build_home(home: Path, n: int) -> int:
