@@ -248,11 +248,10 @@ def _temporary_folder(models_dir: Path, name: str, on_wait: Callable[[str], None
     """A new folder to build the model NAME in (``model/`` in a temporary folder
     ``models_dir/.NAME.xxxxxxxx`` marked with :data:`PARTIAL`, so the mark never goes with the model,
     and a download starts in an empty folder), removed after. One process builds in a models folder at
-    a time, holding a lock on it that the system drops when the process ends (one that must wait for it
-    gives ``on_wait`` a line to say first, if given one): so a marked folder found
-    while holding the lock was left by a process that was killed (kill -9, a power cut: up to 145 MB,
-    hidden), and is removed first. A hidden folder without the mark may be the user's
-    (``.backup.20250101``): it is left alone."""
+    a time, holding a lock on it that the system drops when the process ends (one that must wait for
+    it first gives ``on_wait``, if any, a line to say): so a marked folder found while holding the lock
+    was left by a process that was killed (kill -9, a power cut: up to 145 MB, hidden), and is removed
+    first. A hidden folder without the mark may be the user's (``.backup.20250101``): it is left alone."""
     models_dir.mkdir(parents=True, exist_ok=True)
     held = os.open(models_dir, os.O_RDONLY)
     try:
