@@ -75,6 +75,54 @@ def test_a_nul_in_a_name_or_path_is_one_line_naming_the_setting(home, section, s
                                 "file or model name can: remove it\n", result.stderr
 
 
+@pytest.mark.parametrize("section, setting", [
+    ("model", "name"), ("paths", "models"), ("paths", "recordings"), ("paths", "database"), ("paths", "questions"),
+])
+@pytest.mark.parametrize("kind", ["no such user", "loop of links"])
+def test_a_path_that_cannot_be_followed_is_one_line_naming_the_setting(home, tmp_path, section, setting, kind):
+    """`~nosuchuser/m` (Path.expanduser) and a loop of symbolic links (Path.resolve, Python 3.11)
+    raise RuntimeError, not OSError: in any [paths] value or [model] name they were "unexpected
+    error (RuntimeError: Could not determine home directory.); this is a bug" for every command."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    value = "~nosuchuser-starcoach/x" if kind == "no such user" else str(tmp_path / "a" / "x")
+    cfg = home / "config.toml"
+    text = re.sub(rf"^{setting} = .*$", "", cfg.read_text(), count=1, flags=re.M)
+    cfg.write_text(text.replace(f"[{section}]", f'[{section}]\n{setting} = "{value}"', 1))
+    why = ("~nosuchuser-starcoach is no home folder on this machine; write the folder's full path"
+           if kind == "no such user" else "cannot follow it (a loop of symbolic links); give another path")
+    for command in ("models", "paths", "takes"):
+        result = CliRunner().invoke(app, [command])
+        assert result.exit_code == 1 and result.stdout == "", result.output
+        assert result.stderr == f"starcoach: {cfg}: [{section}] {setting}: {value}: {why}\n", result.stderr
+
+
+@pytest.mark.parametrize("value, why", [
+    ("~nosuchuser-starcoach/h", "~nosuchuser-starcoach is no home folder on this machine; write the folder's full path"),
+    ("LOOP", "cannot follow it (a loop of symbolic links); give another path"),
+])
+def test_a_home_or_model_that_cannot_be_followed_is_one_line(tmp_path, monkeypatch, value, why):
+    """The same for STARCOACH_HOME and a --model typed on the command line."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    (tmp_path / "a").symlink_to(tmp_path / "b")
+    (tmp_path / "b").symlink_to(tmp_path / "a")
+    value = str(tmp_path / "a") if value == "LOOP" else value
+    monkeypatch.setenv("STARCOACH_HOME", value)
+    result = CliRunner().invoke(app, ["takes"])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"starcoach: STARCOACH_HOME: {value}: {why}\n")
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path / "home"))
+    (tmp_path / "home").mkdir(exist_ok=True)
+    result = CliRunner().invoke(app, ["analyze", str(ROOT / "samples" / "demo-answer.flac"), "--model", value])
+    assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"starcoach: --model: {value}: {why}\n")
+
+
 def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
     """Windows editors start a UTF-8 file with a BOM: it was "not valid TOML (Invalid statement
     (at line 1, column 1))", nothing visible to fix."""

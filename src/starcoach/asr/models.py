@@ -28,6 +28,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..domain.errors import ModelError, disk_advice
+from ..domain.userpath import user_path
 from .bundled import BUNDLED, BundledModel, package_file
 from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete, ours
 
@@ -101,9 +102,9 @@ def resolve_model(name: str | Path, models_dir: Path, *,
 
 def _plan(model: str | Path, models_dir: Path, listed: list[ModelInfo] | None = None) -> _Plan:
     if isinstance(model, Path) or looks_like_path(model):
-        as_path = Path(model).expanduser()
+        as_path = user_path(model, "model folder", error=ModelError)
         problem = folder_problem(as_path)
-        return _Plan(as_path.name, as_path.resolve(), "use", problem and incomplete(as_path, problem))
+        return _Plan(as_path.name, as_path, "use", problem and incomplete(as_path, problem))
     name = model
     local = models_dir / name
     if local.exists():  # a folder by that name is the model, whole or not: never assembled over

@@ -30,6 +30,7 @@ from ..asr.live import LiveOptions
 from ..asr.bundled import BUNDLED
 from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
+from ..domain.userpath import user_path
 from .paths import PATH_SETTINGS, Paths, read_paths, refuse_nul
 
 HOME_ENV = "STARCOACH_HOME"
@@ -112,7 +113,7 @@ class Config:
         rule from the current folder), else ``[model] name`` (by the same rule from config.toml's
         folder, made absolute when the file was read)."""
         if typed:
-            return model_folder(typed, Path(), self.paths.models) or typed
+            return model_folder(typed, Path(), self.paths.models, "--model") or typed
         return Path(self.model) if looks_like_path(self.model) else self.model
 
     def _named_here(self, message: str) -> str:
@@ -131,7 +132,7 @@ def project_home() -> Path:
     """
     env = os.environ.get(HOME_ENV)
     if env:
-        return Path(env).expanduser().resolve()
+        return user_path(env, HOME_ENV)
     checkout = _checkout()
     if checkout is not None:
         return checkout
@@ -188,11 +189,10 @@ def load_config(home: Path | None = None) -> Config:
     refuse_nul(model_name, "[model] name", config_file)
 
     paths = read_paths(home, config_file, tables["paths"])
-    # a folder's path is made absolute: else it would be looked up from wherever the command runs
-    folder = model_folder(model_name, home, paths.models)
+    folder = model_folder(model_name, home, paths.models, f"{config_file}: [model] name")
     config = Config(
         paths=paths,
-        model=str(folder.resolve()) if folder else model_name,
+        model=str(folder) if folder else model_name,
         transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
         metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
         star=_fill(StarOptions, tables["star"], "star", config_file),
@@ -250,17 +250,17 @@ def _stray(name: str, value: Any) -> str:
         f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
 
 
-def model_folder(name: str, base: Path, models: Path) -> Path | None:
-    """The one rule for whether a model name (``[model] name``, or ``--model``) is a folder's path,
-    and which: ``base / name`` (``base`` is config.toml's folder, as for every path in it, or the
-    current one for a name typed on the command line), or None for a model's name. A name written as
-    a path (``./mine``, ``/models/mine``, ``~/mine``) is a folder's; so is any other that names
-    something in ``base`` (``mine/base``, or ``mine``), unless a folder of that name is under
-    ``models`` ([paths] models) or it is a bundled model's name, which is never a folder's: those,
-    and a name that names nothing there (``small.en``, ``org/model``), stay models' names."""
-    path = Path(name).expanduser()
-    if looks_like_path(name) or (base / path).exists() and name not in BUNDLED and not (models / name).exists():
-        return base / path
+def model_folder(name: str, base: Path, models: Path, what: str) -> Path | None:
+    """The one rule for whether a model name (``[model] name``, or ``--model``: WHAT) is a folder's
+    path, and which: ``base / name`` made absolute (``base`` is config.toml's folder, as for every
+    path in it, or the current one for a name typed on the command line), or None for a model's
+    name. A name written as a path (``./mine``, ``/models/mine``, ``~/mine``) is a folder's; so is
+    any other that names something in ``base`` (``mine/base``, ``mine``), unless a folder of that
+    name is under ``models`` ([paths] models) or it is a bundled model's name, never a folder's:
+    those, and a name that names nothing there (``small.en``, ``org/model``), stay models' names."""
+    path = user_path(name, what, base=base) if looks_like_path(name) else base / name
+    if looks_like_path(name) or path.exists() and name not in BUNDLED and not (models / name).exists():
+        return user_path(path, what)
     return None
 
 

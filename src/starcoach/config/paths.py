@@ -14,6 +14,7 @@ from typing import Any
 from ..asr.model_files import WEIGHTS
 from ..domain.errors import ConfigError
 from ..domain.filekind import WRITTEN_OVER, not_a_database
+from ..domain.userpath import user_path
 
 PATH_SETTINGS = ("models", "recordings", "database", "questions")
 _DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
@@ -88,10 +89,10 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
                               f"(default: {_DEFAULTS[key]!r})")
         refuse_nul(value, f"[paths] {key}", config_file)
     refuse_nul(questions, "[paths] questions", config_file)
-    at = {key: (home / Path(value).expanduser()).resolve() for key, value in given.items()}
+    at = {key: user_path(value, f"{config_file}: [paths] {key}", base=home) for key, value in given.items()}
     paths = Paths(home=home, config_file=config_file, models=at["models"], recordings=at["recordings"],
                   database=at["database"],
-                  questions=(home / Path(questions).expanduser()).resolve() if questions else None)
+                  questions=user_path(questions, f"{config_file}: [paths] questions", base=home) if questions else None)
     clash = _clash(paths, given)
     if clash:
         raise ConfigError(f"{config_file}: {clash}")
