@@ -1376,11 +1376,11 @@ def test_an_import_killed_after_its_copy_is_indexed_by_recover(tmp_path, stored)
 def test_recover_reads_the_length_from_the_header(stored, rate):
     from starcoach.config import load_config
     from starcoach.takes import sidecar
-    from starcoach.takes.session import open_store, take_path
+    from starcoach.takes.newtake import new_take
+    from starcoach.takes.session import open_store
 
     cfg = load_config()
-    path = take_path(cfg)
-    sidecar.write(path, {"source": "record"})
+    path = new_take(cfg, {"source": "record"})
     with open_store(cfg) as store:
         tid = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
         store.db.execute("UPDATE takes SET pid = NULL WHERE id = ?", (tid,))

@@ -9,6 +9,7 @@ import struct
 import subprocess
 import sys
 import time
+from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -21,15 +22,132 @@ from starcoach.audio.recorder import _describe, repair_wav
 from starcoach.domain.errors import RecordingError
 from starcoach.takes import sidecar
 from starcoach.takes.recovery import recover
-from starcoach.takes.session import open_store, take_path
+from starcoach.takes.newtake import new_take
+from starcoach.takes.session import open_store
 
 
 def test_take_paths_are_by_date_and_never_reused(config):
-    first = take_path(config)
-    first.write_bytes(b"x")
-    second = take_path(config)
+    first = new_take(config, {})
+    second = new_take(config, {})
     assert first.parent.parent == config.paths.recordings and first.parent.name.count("-") == 2
     assert second != first and second.parent == first.parent
+
+
+def a_take_path(config) -> Path:
+    """A take's audio path under recordings/ with nothing of the take written yet."""
+    folder = config.paths.storage_folder("recordings") / "2026-11-22"
+    folder.mkdir(exist_ok=True)
+    return folder / "take-093012.wav"
+
+
+class _OneSecond(datetime):
+    """A clock stopped at one second: every take started "now" is started in the same second."""
+
+    @classmethod
+    def now(cls, tz=None):
+        return cls(2026, 12, 6, 16, 28, 7)
+
+
+def test_two_imports_started_in_the_same_second_each_keep_their_own_files(config, tmp_path, monkeypatch):
+    """Imports started in the same second picked the same free name and claimed none: the later
+    one wrote its metadata and then its audio over the other's take (the audit saw a take with
+    the other answer's audio, and metadata with no question or time). Made certain here: the
+    second import runs whole after the first has its metadata ready and nothing written yet."""
+    from starcoach.takes import newtake, session
+    from starcoach.takes.questions import load_bank
+
+    monkeypatch.setattr(newtake, "datetime", _OneSecond)
+    bank = load_bank()
+    questions = {"first": bank.get("deep-1"), "second": bank.get("ownership-1")}
+    files = {}
+    for i, who in enumerate(questions, 1):
+        files[who] = tmp_path / f"{who}.wav"
+        sf.write(files[who], np.zeros(16000 * i, np.float32), 16000)  # silence: no model is loaded
+    never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
+    real_now, results, started = session.now, {}, []
+    with open_store(config) as store:
+        def now_and_another_import() -> str:
+            stamp = real_now()
+            if not started:
+                started.append("second")
+                results["second"] = session.import_take(config, store, files["second"], questions["second"],
+                                                        analyzer=never_loaded)
+            return stamp
+
+        monkeypatch.setattr(session, "now", now_and_another_import)
+        results["first"] = session.import_take(config, store, files["first"], questions["first"],
+                                               analyzer=never_loaded)
+        rows = {t.id: t for t in store.list()}
+    assert results["first"].audio_path != results["second"].audio_path and len(rows) == 2
+    for who, result in results.items():
+        assert result.audio_path.read_bytes() == files[who].read_bytes(), who
+        meta = sidecar.read(sidecar.sidecar_path(result.audio_path))
+        assert meta is not None and meta["audio"] == result.audio_path.name, who
+        assert (meta["question_id"], meta["source"], meta["id"]) == (questions[who].id, "import", result.take_id)
+        assert meta["started_at"] == rows[result.take_id].started_at
+        assert rows[result.take_id].question_id == questions[who].id
+    assert sorted(p.name for p in results["first"].audio_path.parent.iterdir()) == [
+        "take-162807-2.meta.json", "take-162807-2.wav", "take-162807.meta.json", "take-162807.wav"]
+
+
+def test_a_name_another_process_claims_after_the_look_is_left_to_it(config, monkeypatch):
+    """The other process claims the name between this one's look for a free name and its claim."""
+    real_create, theirs = sidecar.create, []
+
+    def they_claim_it_first(audio, meta):
+        if not theirs:
+            theirs.append(audio)
+            real_create(audio, {"source": "import", "question_id": "theirs", "pid": 1})
+        real_create(audio, meta)
+
+    monkeypatch.setattr(sidecar, "create", they_claim_it_first)
+    mine = new_take(config, {"source": "import", "question_id": "mine"}, when=_OneSecond.now())
+    assert theirs == [mine.with_name("take-162807.wav")] and mine.name == "take-162807-2.wav"
+    assert sidecar.read(sidecar.sidecar_path(theirs[0]))["question_id"] == "theirs"
+    assert sidecar.read(sidecar.sidecar_path(mine))["question_id"] == "mine"
+    assert not [p for p in mine.parent.iterdir() if p.name.startswith(".")]  # no temporary file left
+
+
+@pytest.mark.parametrize("hard_links", [True, False])
+def test_a_take_s_metadata_is_created_whole_and_never_over_another_s(tmp_path, monkeypatch, hard_links):
+    if not hard_links:  # a disk without them (FAT)
+        def no_links(src, dst):
+            raise OSError(errno.EPERM, "Operation not permitted", str(src), None, str(dst))
+
+        monkeypatch.setattr(os, "link", no_links)
+    audio = tmp_path / "day" / "take-162807.wav"
+    audio.parent.mkdir()
+    sidecar.create(audio, {"question_id": "mine", "pid": 7})
+    with pytest.raises(FileExistsError):
+        sidecar.create(audio, {"question_id": "theirs"})
+    assert sidecar.read(sidecar.sidecar_path(audio))["question_id"] == "mine"
+    assert [p.name for p in audio.parent.iterdir()] == ["take-162807.meta.json"]
+
+
+def test_a_metadata_write_leaves_another_writer_s_temporary_file_alone(tmp_path):
+    """Every writer of a take's metadata used one temporary name: the second opened the first's file,
+    wrote it and renamed it away, and the first's rename then failed ("No such file or directory:
+    .take-X.meta.json.tmp", which an import reported as a failed copy)."""
+    audio = tmp_path / "day" / "take-162807.wav"
+    audio.parent.mkdir()
+    theirs = audio.with_name(".take-162807.meta.json.tmp")  # the name every writer used
+    theirs.write_text('{"version": 1, "audio": "take-162807.wav", "question_id": "theirs"}')
+    sidecar.write(audio, {"question_id": "mine"})
+    assert sidecar.read(sidecar.sidecar_path(audio))["question_id"] == "mine"
+    assert theirs.read_text().endswith('"theirs"}')
+    assert sorted(p.name for p in audio.parent.iterdir()) == [theirs.name, "take-162807.meta.json"]
+
+
+def test_a_copy_leaves_a_partial_file_it_did_not_make(tmp_path):
+    """A copy that could not create its `.part` (another's, there already) removed it on the way out."""
+    from starcoach.takes.newtake import copy_atomically
+
+    src, dest = tmp_path / "answer.wav", tmp_path / "take-162807.wav"
+    src.write_bytes(b"mine")
+    sidecar.partial_path(dest).write_bytes(b"theirs")
+    with pytest.raises(FileExistsError):
+        copy_atomically(src, dest)
+    assert sidecar.partial_path(dest).read_bytes() == b"theirs" and not dest.exists()
 
 
 def died_while_writing(path: Path, seconds: float, rate: int = 16000, channels: int = 1) -> int:
@@ -93,8 +211,7 @@ def test_a_recording_the_disk_refuses_is_described_as_every_command_describes_it
 def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config):
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
-        path = take_path(config)
-        sidecar.write(path, {"source": "record"})
+        path = new_take(config, {"source": "record"})
         lost = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
         # a live starcoach process still owns it: not touched
         owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
@@ -111,11 +228,17 @@ def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config)
         assert store.list() == [] and not sidecar.sidecar_path(path).exists()
 
 
-def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_ones(config):
+@pytest.mark.parametrize("named", ["by its writer (pid, random part)", "as by releases before"])
+def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_ones(config, named):
     # killed between writing its metadata's temporary file and renaming it: the file stays behind
+    def temporary(audio: Path, pid: int) -> Path:
+        if named.startswith("as by"):
+            return audio.with_name(f".{audio.stem}{sidecar.SUFFIX}.tmp")
+        return audio.with_name(f".{audio.stem}.{pid}-0123abcd{sidecar.SUFFIX}.tmp")
+
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
-        path = take_path(config)
+        path = a_take_path(config)
         owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
         dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
         try:
@@ -123,10 +246,9 @@ def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_
             sidecar.write(live_path, {"source": "record", "pid": owner.pid})
             tmps = {}
             for audio, pid in [(path, int(dead.stdout)), (live_path, owner.pid)]:
-                real = sidecar.sidecar_path(audio)
-                tmps[pid] = real.with_name(f".{real.name}.tmp")
+                tmps[pid] = temporary(audio, pid)
                 tmps[pid].write_text(json.dumps({"version": 1, "audio": audio.name, "pid": pid}))
-            unreadable = tmps[owner.pid].with_name(".take-000002.meta.json.tmp")
+            unreadable = temporary(path.with_name("take-000002.wav"), 4242)
             unreadable.write_text('{"vers')  # cut off mid-write, a moment ago
             recover(config, store, analyzer=never_loaded)
             assert not tmps[int(dead.stdout)].exists()  # its writer is dead: gone at once
@@ -146,8 +268,7 @@ def test_recover_keeps_a_recording_s_partial_audio_whose_row_the_database_lost(c
     import's partial copy is still removed: its original is where it was."""
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
-        with_meta = take_path(config)
-        sidecar.write(with_meta, {"source": "record", "status": "recording", "pid": None})
+        with_meta = new_take(config, {"source": "record", "status": "recording", "pid": None})
         no_meta = with_meta.with_name("take-000002.wav")
         imported = with_meta.with_name("take-000003.flac")
         for audio in (with_meta, no_meta):
@@ -175,7 +296,7 @@ def test_recover_leaves_a_partial_file_it_cannot_repair_or_that_is_a_link_or_a_f
 
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
-        theirs = take_path(config)
+        theirs = a_take_path(config)
         died_while_writing(theirs, 1.0)
         theirs.replace(sidecar.partial_path(theirs))
         outside = tmp_path / "elsewhere.wav"

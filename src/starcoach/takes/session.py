@@ -7,15 +7,12 @@ calls it and renders what it returns. Finishing what an interruption left is in
 
 from __future__ import annotations
 
-import errno
 import os
 import select
-import shutil
 import signal
 import sys
 import threading
 from dataclasses import dataclass, replace
-from datetime import datetime
 from pathlib import Path
 from typing import Callable
 
@@ -27,6 +24,7 @@ from ..domain.errors import AudioError, DeviceError, Interrupted, NothingRecorde
 from ..domain.errors import StoreError
 from ..domain.trace import mark
 from . import sidecar
+from .newtake import audio_suffix, copy_atomically, copy_error, new_take
 from .questions import Question
 from .store import Store, now
 
@@ -46,20 +44,6 @@ class TakeResult:
 def open_store(config: Config) -> Store:
     config.paths.storage_folder("database")
     return Store(config.paths.database, config.paths.recordings)
-
-
-def take_path(config: Config, suffix: str = ".wav", when: datetime | None = None) -> Path:
-    """A new, unused file name under recordings/, by date: ``2026-11-22/take-093012.wav``."""
-    when = when or datetime.now()
-    folder = config.paths.storage_folder("recordings") / when.strftime("%Y-%m-%d")
-    folder.mkdir(exist_ok=True)
-    stem = when.strftime("take-%H%M%S")
-    name, n = stem, 1
-    # One stem per take: its audio, its .part and its metadata file share it.
-    while any(folder.glob(f"{name}.*")):
-        n += 1
-        name = f"{stem}-{n}"
-    return folder / f"{name}{suffix}"
 
 
 def _meta(question: Question | None, source: str, started_at: str) -> dict:
@@ -106,10 +90,9 @@ def record_take(
         live = analyzer.live_transcriber()
     if before_start:
         before_start()
-    path = take_path(config)
-    part = sidecar.partial_path(path)
     meta = _meta(question, "record", now())
-    sidecar.write(path, meta)
+    path = new_take(config, meta)
+    part = sidecar.partial_path(path)
     try:
         take_id = store.begin_take(audio_path=path, question_id=meta["question_id"],
                                    question_text=meta["question_text"], principle=meta["principle"],
@@ -198,22 +181,24 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
 
     Raises:
         AudioError: the file cannot be decoded (nothing is stored then).
-        RecordingError: the copy does not fit on the disk (nothing is left of it).
+        RecordingError: the copy cannot be written (a full or read-only disk; nothing is left of it).
     """
     from ..audio.decode import load_audio
 
     file = Path(file)
     load_audio(file)  # refuse what we cannot decode before storing anything
-    dest = take_path(config, suffix=_audio_suffix(file))
     meta = _meta(question, "import", now())
     meta["status"] = "importing"
     try:
-        sidecar.write(dest, meta)
+        dest = new_take(config, meta, suffix=audio_suffix(file))
+    except OSError as exc:
+        raise copy_error(exc, file, config.paths.recordings) from None
+    try:
         copy_atomically(file, dest)
     except BaseException as exc:
-        sidecar.remove(dest)
+        sidecar.remove(dest)  # the name is this import's: no other take's file has it
         if isinstance(exc, OSError):
-            raise _copy_error(exc, file, dest) from None
+            raise copy_error(exc, file, dest.parent, dest) from None
         raise
     try:
         analysis = analyzer.analyze_file(dest)
@@ -242,42 +227,6 @@ def _indexed(store: Store, audio: Path) -> bool:
         return store.lists_audio(audio)
     except (StarcoachError, OSError, RuntimeError):
         return True
-
-
-def _audio_suffix(file: Path) -> str:
-    """The file's own suffix when it names a kind of audio, else ".audio": kept, ``answer.part`` read as
-    a partial copy (``recover`` removed it), ``answer.md`` as the take's export (``--force`` replaced it)."""
-    suffix = file.suffix.lower()
-    return suffix if suffix in sidecar.AUDIO_SUFFIXES else ".audio"
-
-
-def copy_atomically(src: Path, dest: Path) -> None:
-    """Copy ``src`` to ``dest`` through ``dest.part``: flushed to disk, then renamed.
-
-    Raises:
-        OSError: the copy failed (``dest.part`` is removed; ``dest`` never exists then).
-    """
-    part = sidecar.partial_path(dest)
-    try:
-        with open(src, "rb") as fin, open(part, "xb") as fout:
-            shutil.copyfileobj(fin, fout, 1 << 20)
-            fout.flush()
-            os.fsync(fout.fileno())
-        os.replace(part, dest)
-    finally:
-        part.unlink(missing_ok=True)
-
-
-def _copy_error(exc: OSError, src: Path, dest: Path) -> StarcoachError:
-    if exc.errno == errno.ENOSPC:
-        try:
-            size = f"{src.stat().st_size / 1e6:.1f} MB"
-        except OSError:
-            size = "the file"
-        return RecordingError(f"the disk is full: {size} did not fit in {dest.parent} (copying {src.name} to "
-                              f"{dest.name}); nothing was stored. Free some space and import it again")
-    return RecordingError(f"cannot copy {src} into recordings/ ({exc.strerror or exc}: {exc.filename or dest}); "
-                          "nothing was stored")
 
 
 def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path, recording: Recording | None,

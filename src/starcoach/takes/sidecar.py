@@ -2,8 +2,9 @@
 
 ``recordings/2026-12-01/take-221137.wav`` has ``take-221137.meta.json`` beside it,
 holding the question, the time, the source and the status. It is written when the
-take is created (before its audio) and rewritten when the take is finished, always
-to a temporary name and then renamed, so it is whole or absent. With it, ``starcoach
+take is created (before its audio), only where no file has its name, which claims the
+name for that take, and rewritten when the take is finished; always to a temporary name
+of the writing process's own first, so it is whole or absent. With it, ``starcoach
 doctor`` can rebuild the index from ``recordings/`` alone, and ``recover`` can tell
 what an interruption left.
 
@@ -13,10 +14,13 @@ While a take's audio is being written it has a temporary name too:
 
 from __future__ import annotations
 
+import errno
 import json
 import os
 from pathlib import Path
 from typing import Any
+
+from ..domain.tempname import temporary_path
 
 SUFFIX = ".meta.json"
 PART = ".part"
@@ -82,18 +86,52 @@ def write(audio: Path, meta: dict[str, Any]) -> None:
     Raises:
         OSError: it cannot be written (a full disk, say); nothing is left half-written.
     """
+    tmp = _written(audio, meta)
+    try:
+        os.replace(tmp, sidecar_path(audio))
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def create(audio: Path, meta: dict[str, Any]) -> None:
+    """Write the metadata of a new take, only if no file has its name yet: this is what claims
+    a take's name (see :func:`~.newtake.new_take`), so of two processes that picked the same
+    one, one gets it and the other is told.
+
+    Raises:
+        FileExistsError: the take's metadata file is there already (nothing was changed).
+        OSError: it cannot be written (a full disk, say); nothing is left half-written.
+    """
+    tmp = _written(audio, meta)
+    target = sidecar_path(audio)
+    try:
+        try:
+            os.link(tmp, target)  # whole, and never over a file that is there (FileExistsError)
+        except OSError as exc:
+            if exc.errno not in (errno.EPERM, errno.ENOTSUP, errno.EOPNOTSUPP, errno.ENOSYS):
+                raise
+            # A disk without hard links (FAT): the name is claimed empty, then filled.
+            os.close(os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL))
+            os.replace(tmp, target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def _written(audio: Path, meta: dict[str, Any]) -> Path:
+    """The metadata, flushed to disk under a temporary name of this process's own (two takes
+    started in the same second once shared one, and the second writer's rename failed)."""
     doc = {"version": VERSION, "audio": audio.name.removesuffix(PART)}
     doc.update({k: meta.get(k) for k in FIELDS})
-    target = sidecar_path(audio)
-    tmp = target.with_name(f".{target.name}.tmp")
+    tmp = temporary_path(sidecar_path(audio))
     try:
-        with open(tmp, "w", encoding="utf-8") as f:
+        with open(tmp, "x", encoding="utf-8") as f:
             json.dump(doc, f, ensure_ascii=False, indent=1)
             f.flush()
             os.fsync(f.fileno())
-        os.replace(tmp, target)
-    finally:
+    except BaseException:
         tmp.unlink(missing_ok=True)
+        raise
+    return tmp
 
 
 def update(audio: Path, **changes: Any) -> None:
