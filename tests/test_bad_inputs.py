@@ -1458,6 +1458,35 @@ def test_export_interrupted_leaves_no_temporary_file(tmp_path, monkeypatch):
     assert list((tmp_path / "out").iterdir()) == []
 
 
+def test_a_temporary_file_a_killed_export_left_blocks_no_later_export(stored):
+    """Killed between writing its temporary file and renaming it, an export left `.take-X.json.tmp`
+    beside the audio, and every later export to that name failed, --force too ("… exists (another
+    export running?); remove it if not"), while recover and doctor left the file there."""
+    import subprocess
+    import sys
+
+    target = Path(stored[0]["audio_path"]).with_suffix(".json")
+    stem = target.name.split(".")[0]
+    dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                              text=True).stdout)
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    try:
+        older = target.with_name(f".{target.name}.tmp")  # the one name every export used
+        killed = target.with_name(f".{stem}.{dead}-0123abcd.json.tmp")
+        running = target.with_name(f".{stem}.{writer.pid}-0123abcd.json.tmp")
+        for left in (older, killed, running):
+            left.write_text('{"take"')
+        for force in ([], ["--force"]):
+            result = run("export", "1", "-f", "json", *force)
+            assert result.exit_code == 0 and "starcoach:" not in result.stderr, result.output
+            assert json.loads(target.read_text())["take"]["id"] == 1
+        assert not killed.exists()  # its writer is gone
+        assert running.exists() and older.exists()  # a running export's; one whose writer is unknown
+    finally:
+        writer.kill()
+        writer.wait()
+
+
 def _os_error_line(exc):
     from starcoach.cli.common import _os_error
 

@@ -11,6 +11,7 @@ one that a killed process left blocks no later write.
 from __future__ import annotations
 
 import os
+import re
 import secrets
 from pathlib import Path
 
@@ -19,3 +20,27 @@ def temporary_path(target: Path) -> Path:
     """A hidden name beside ``target`` that no other writer uses: what to write it under."""
     stem, dot, rest = target.name.partition(".")
     return target.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}{dot}{rest}.tmp")
+
+
+def dead_temporaries(target: Path) -> list[Path]:
+    """The temporary files of ``target`` (by :func:`temporary_path`) whose writer is no longer
+    running: killed between writing one and renaming it. A live writer's are its own."""
+    stem, dot, rest = target.name.partition(".")
+    pattern = re.compile(rf"\.{re.escape(stem)}\.([1-9]\d{{0,8}})-[0-9a-f]{{8}}{re.escape(dot + rest)}\.tmp")
+    try:
+        names = [m for m in map(pattern.fullmatch, os.listdir(target.parent)) if m]
+    except OSError:
+        return []
+    return [target.with_name(m.group(0)) for m in names if not _running(int(m.group(1)))]
+
+
+def _running(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:  # another user's process: running
+        return True
+    return True

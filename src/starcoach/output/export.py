@@ -13,6 +13,7 @@ from typing import Any
 
 from ..domain.document import json_text
 from ..domain.errors import ExportError, disk_advice
+from ..domain.tempname import dead_temporaries, temporary_path
 from ..domain.transcript import join_words, plural, without_fillers
 from ..domain.vocab import PART_TITLES
 
@@ -60,9 +61,10 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
     """Write an export; refuse to replace an existing file unless ``force``, and even
     then replace only a regular file (never a device, a FIFO, a folder or a link).
 
-    The content goes to a hidden temporary file beside the target, renamed over it
-    when whole; the temporary file is removed whatever happens (SIGTERM included: the
-    CLI turns it into an exception).
+    The content goes to a hidden temporary file beside the target, this process's own
+    (:func:`~starcoach.domain.tempname.temporary_path`), renamed over it when whole; the
+    temporary file is removed whatever happens (SIGTERM included: the CLI turns it into an
+    exception), and so are those of the target that killed exports left.
 
     Raises:
         ExportError: the file exists (without force), is not a regular file, or cannot
@@ -71,20 +73,20 @@ def write_new(path: Path, content: str | bytes, *, force: bool = False) -> Path:
     import os
 
     path = check_target(path, force=force)
-    tmp = path.with_name(f".{path.name}.tmp")
+    # Under one fixed name, the temporary file of a killed export made every later one fail, --force too.
+    tmp = temporary_path(path)
     try:
         with open(tmp, "xb") as f:
             f.write(content.encode("utf-8") if isinstance(content, str) else content)
         os.replace(tmp, path)
-    except FileExistsError:
-        raise ExportError(f"cannot write {path}: {tmp} exists (another export running?); remove it if not") \
-            from None
     except OSError as exc:
         _remove(tmp)
         raise ExportError(f"cannot write {path}: {_what_to_do(exc)}") from None
     except BaseException:
         _remove(tmp)
         raise
+    for left in dead_temporaries(path):
+        _remove(left)
     return path
 
 
