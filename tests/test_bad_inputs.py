@@ -875,6 +875,48 @@ def test_delete_removes_row_audio_and_metadata(stored):
     assert [t["id"] for t in snapshot()] == [2]
 
 
+class LockTakenLate:
+    """A store's database connection that runs ``before_lock`` (once) just before it takes the
+    write lock: what another process does in that moment."""
+
+    def __init__(self, db, before_lock: Callable[[], object]) -> None:
+        self._db, self._before = db, [before_lock]
+
+    def execute(self, sql, *args):
+        if sql.startswith("BEGIN IMMEDIATE") and self._before:
+            self._before.pop()()
+        return self._db.execute(sql, *args)
+
+    def __getattr__(self, name):
+        return getattr(self._db, name)
+
+
+def test_of_two_deletes_of_one_take_only_the_one_that_deleted_it_says_so(stored, monkeypatch):
+    """Two `delete 1` at once both read the take, then took the write lock in turn: both said
+    "deleted take 1" and exited 0. Made certain here: another process deletes the take just
+    before this one takes the lock."""
+    import subprocess
+    import sys
+
+    from starcoach.takes import session
+
+    audio = Path(stored[0]["audio_path"])
+    real_open, other = session.open_store, []
+
+    def another_delete_first(config):
+        store = real_open(config)
+        store.db = LockTakenLate(store.db, lambda: other.append(subprocess.run(
+            [sys.executable, "-m", "starcoach", "delete", "1", "--yes"], capture_output=True, text=True, timeout=120)))
+        return store
+
+    monkeypatch.setattr(session, "open_store", another_delete_first)
+    line = one_line(run("delete", "1", "--yes"), 1)
+    assert line == "starcoach: take 1 is already gone: another starcoach process deleted it just now", line
+    assert (other[0].returncode, other[0].stderr) == (0, "deleted take 1\n")
+    assert not audio.exists() and not list(audio.parent.glob(audio.name.split(".")[0] + ".*"))
+    assert [t["id"] for t in snapshot()] == [2]
+
+
 def test_delete_never_removes_a_file_outside_recordings_that_a_row_points_to(stored, tmp_path):
     """A damaged or edited database (or an older release's absolute path) can point a take
     anywhere: deleting the take removes its row and leaves that file, and says so."""

@@ -86,6 +86,7 @@ def delete(
     yes: bool = typer.Option(False, "--yes", "-y", help="Do not ask."),
 ) -> None:
     """Delete a take and its audio (asks first)."""
+    from ..domain.errors import NotFound
     from ..takes import sidecar
     from ..takes.session import open_store
 
@@ -111,6 +112,8 @@ def delete(
 
         try:
             store.delete(take, remove_files=remove_files)
+        except NotFound:  # it was there a moment ago: another delete of it (nothing was removed here)
+            raise NotFound(f"take {take} is already gone: another starcoach process deleted it just now") from None
         except BaseException:
             if moved:  # the take is still listed: its audio goes back
                 aside.replace(audio)

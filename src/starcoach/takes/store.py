@@ -285,11 +285,14 @@ class Store:
         if it fails the take stays listed.
 
         Raises:
-            NotFound: no take has that id.
+            NotFound: no take has that id (another process may have deleted it since the
+                caller read it; ``remove_files`` does not run then).
         """
-        take = self.get(take_id)
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            # Read under the lock: two deletes of one take read it first, then took the lock in turn,
+            # and both went on as if they had deleted it.
+            take = self.get(take_id)
             self.db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
             if remove_files is not None:
                 remove_files(take)
