@@ -23,11 +23,12 @@ from ..config import Config
 from ..audio.decode import probe_audio
 from ..audio.wavfile import repair_wav
 from ..domain.document import summary_columns
-from ..domain.errors import AudioError, RecordingError, StarcoachError, StoreError
+from ..domain.errors import AudioError, NotFound, RecordingError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
+from .rebuilding import rebuilding
+from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
 from .store_errors import another_programs_database, not_ours
@@ -83,18 +84,20 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     """
     db = config.paths.database
     config.paths.storage_folder("database")
-    integrity, salvaged = _check(db)
-    report = DoctorReport(integrity=integrity)
-    if integrity != ["ok"]:
-        report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
-    try:
-        _examine(config, report, analyzer)
-    except StoreError as exc:
-        if report.moved_aside is None:
-            raise
-        raise StoreError(f"moved the damaged database aside to {report.moved_aside} and wrote a new one keeping "
-                         f"{plural(report.kept_rows, 'readable take')} and its ids; then: {exc}; run `starcoach "
-                         "doctor` again to index the rest") from None
+    _check(db)  # a file that is no takes database is refused before anything is written beside it
+    with rebuilding(db, "doctor"):  # one doctor or recover at a time
+        integrity, salvaged = _check(db)
+        report = DoctorReport(integrity=integrity)
+        if integrity != ["ok"]:
+            report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
+        try:
+            _examine(config, report, analyzer)
+        except StoreError as exc:
+            if report.moved_aside is None:
+                raise
+            raise StoreError(f"moved the damaged database aside to {report.moved_aside} and wrote a new one keeping "
+                             f"{plural(report.kept_rows, 'readable take')} and its ids; then: {exc}; run `starcoach "
+                             "doctor` again to index the rest") from None
     return report
 
 
@@ -110,9 +113,10 @@ def _examine(config: Config, report: DoctorReport, analyzer: Analyzer) -> None:
         report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption"
                              for r in finished if not r.relisted]
         report.reindexed = [r.take_id for r in finished if r.relisted]
-        report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
+        report.recovered += [g.line() if g.skipped else f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id
+                                                                                else "") + f": {g.why}"
                              for g in removed]
-        report.reindexed += _reindex(store, analyzer, report.problems)
+        report.reindexed += _reindex(store, analyzer, report.problems, report.recovered)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
@@ -131,6 +135,8 @@ def _examine(config: Config, report: DoctorReport, analyzer: Analyzer) -> None:
                     analyse_and_store(analyzer, store, take.id, Path(take.audio_path), None,
                                       status=take.status if take.status != "recording" else "recovered")
                     report.reanalysed.append(take.id)
+                except NotFound:  # deleted while it was analysed: nothing left to do
+                    report.recovered.append(f"take {take.id}: deleted while it was being analysed again; skipped")
                 except StarcoachError as exc:
                     report.problems.append(f"take {take.id}: {exc}")
         final = store.integrity()
@@ -335,10 +341,11 @@ def _last_id(db: Path) -> int:
         con.close()
 
 
-def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]:
+def _reindex(store: Store, analyzer: Analyzer, problems: list[str], notes: list[str]) -> list[int]:
     """Index every audio file under recordings/ that no take points to (one whose name the
-    database cannot hold is named in PROBLEMS instead)."""
-    added = []
+    database cannot hold is named in PROBLEMS instead; one deleted while it was analysed, in NOTES)."""
+    added: list[int] = []
+    skipped: list[Removed] = []
     for audio in unlisted_audio(store):  # an import still analysing adds its own row
         if not holdable_name(audio):
             shown = os.fsencode(audio).decode("utf-8", "backslashreplace")
@@ -356,13 +363,14 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
                             f"move it out of {store.recordings} or delete it")
             continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
-        started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
-            timespec="seconds")
-        source = "record" if meta.get("source") == "record" else "import"
-        take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
-                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
-                                 source=source, started_at=str(started or now()), duration_s=0.0, document=None,
-                                 status="recording", take_id=sidecar.kept_id(meta))
-        analyse_and_store(analyzer, store, take_id, audio, None, status="recovered")
-        added.append(take_id)
+        try:
+            started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
+                timespec="seconds")
+        except OSError:  # deleted since it was listed
+            continue
+        result = index_analysed(store, analyzer, audio, meta | {"started_at": started}, None, status="recovered",
+                                gone=skipped)
+        if result is not None:
+            added.append(result.take_id)
+    notes += [g.line() for g in skipped]
     return added
