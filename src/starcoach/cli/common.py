@@ -291,24 +291,24 @@ def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> li
 
 
 def warn_unlisted(store: Store) -> int:
-    """Say on stderr how many recordings the database does not list (a new, emptied or
-    replaced database file loses the rows, never the audio) and that `doctor` lists them; and
+    """Say on stderr how many recordings the database does not list (a new, emptied or replaced database
+    file loses the rows, never the audio) and that `doctor` lists them (or is listing them now); and
     which takes an interruption left unfinished, for `recover`."""
+    from ..takes.rebuilding import running
     from ..takes.recovery import abandoned, holdable_name, not_a_take, unlisted_audio
 
-    left = [t.id for t in abandoned(store)]
+    left = [] if (busy := running(store.path)) else [t.id for t in abandoned(store)]  # a doctor's are its own
     if left:
         say(f"{plural(len(left), 'take')} ({', '.join(map(str, left))}) left unfinished by an interruption; run "
             "`starcoach recover` to finish them")
     found = [a for a in unlisted_audio(store) if not_a_take(a) is None]  # doctor names the others
-    # A name that is not UTF-8 the database cannot hold, and doctor says so: "run doctor" sent the
-    # user to and fro. Such a file is to be renamed first.
+    # A name that is not UTF-8 the database cannot hold is to be renamed first ("run doctor" sent the user to and fro)
     odd = [a for a in found if not holdable_name(a)]
     unlisted = len(found) - len(odd)
     if unlisted:
-        many = unlisted != 1
-        say(f"{plural(unlisted, 'recording')} under {store.recordings} {'are' if many else 'is'} not in the takes "
-            f"database {store.path}; run `starcoach doctor` to list {'them' if many else 'it'} again")
+        say(f"{plural(unlisted, 'recording')} under {store.recordings} {'is' if unlisted == 1 else 'are'} " + (
+            f"being listed again by {busy}, running now" if busy else f"not in the takes database {store.path}; "
+            f"run `starcoach doctor` to list {'it' if unlisted == 1 else 'them'} again"))
     if odd:
         them = "them" if len(odd) > 1 else "it"
         say(f"{plural(len(odd), 'recording')} under {store.recordings} {'have names' if len(odd) > 1 else 'has a name'}"

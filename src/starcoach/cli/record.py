@@ -90,14 +90,18 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
                 device: str | None, json_out: bool) -> TakeResult:
     from ..output.report import countdown, live_meter, recording_cue, render_take_result
     from ..takes.documents import new_take_document
+    from ..takes.rebuilding import RebuildRunning
     from ..takes.recovery import recover
     from ..takes.session import open_store, record_take
 
     at_terminal = interactive()
     console = make_console()
     with open_store(cfg) as store:
-        for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
-            typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
+        try:
+            for done in recover(cfg, store, analyzer=analyzer):  # a crash last time: finish that take first
+                typer.echo(f"recovered take {done.take_id} from an interrupted recording", err=True)
+        except RebuildRunning:
+            pass  # a doctor or recover running now finishes what a crash left; the recording need not wait
         shown = at_terminal and not json_out
 
         def cue(take_id: int, path: Path) -> None:  # once the microphone is open, not before

@@ -187,8 +187,7 @@ def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mod
         typer.echo(f"kept take {back.take_id}: its delete was interrupted before it finished; its audio is back "
                    f"in {back.path}", err=True)
     for gone in removed:
-        what = f"take {gone.take_id}" if gone.take_id else str(gone.path)
-        typer.echo(f"removed {what}: {gone.why}", err=True)
+        typer.echo(gone.line(), err=True)
     for r in done:
         if r.error:
             typer.echo(f"take {r.take_id}: {r.error}", err=True)

@@ -23,11 +23,12 @@ from ..config import Config
 from ..audio.decode import probe_audio
 from ..audio.wavfile import repair_wav
 from ..domain.document import summary_columns
-from ..domain.errors import AudioError, RecordingError, StarcoachError, StoreError
+from ..domain.errors import AudioError, NotFound, RecordingError, StarcoachError, StoreError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
-from .recovery import Removed, Restored, holdable_name, not_a_take, recover, unlisted_audio
+from .rebuilding import rebuilding
+from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
 from .store_errors import another_programs_database, not_ours
@@ -83,15 +84,27 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     """
     db = config.paths.database
     config.paths.storage_folder("database")
-    integrity, salvaged = _check(db)
-    report = DoctorReport(integrity=integrity)
-    if integrity != ["ok"]:
-        report.moved_aside = _move_aside(db)
-    with Store(db, config.paths.recordings) as store:
-        if salvaged is not None and report.moved_aside is not None:
-            report.kept_rows = _restore(store, salvaged)
-        if report.moved_aside is not None:
-            store.keep_ids_above(_last_id(report.moved_aside))  # an id is never given to a second take
+    _check(db)  # a file that is no takes database is refused before anything is written beside it
+    with rebuilding(db, "doctor"):  # one doctor or recover at a time
+        integrity, salvaged = _check(db)
+        report = DoctorReport(integrity=integrity)
+        if integrity != ["ok"]:
+            report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
+        try:
+            _examine(config, report, analyzer)
+        except StoreError as exc:
+            if report.moved_aside is None:
+                raise
+            raise StoreError(f"moved the damaged database aside to {report.moved_aside} and wrote a new one keeping "
+                             f"{plural(report.kept_rows, 'readable take')} and its ids; then: {exc}; run `starcoach "
+                             "doctor` again to index the rest") from None
+    return report
+
+
+def _examine(config: Config, report: DoctorReport, analyzer: Analyzer) -> None:
+    with Store(config.paths.database, config.paths.recordings) as store:
+        # an id is never given to a second take: nor one a database set aside earlier gave
+        store.keep_ids_above(max((_last_id(a) for a in _set_aside(config.paths.database)), default=0))
         removed: list[Removed] = []
         restored: list[Restored] = []
         finished = recover(config, store, analyzer=analyzer, removed=removed, restored=restored)
@@ -100,9 +113,10 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         report.recovered += [f"finished take {r.take_id}, left unfinished by an interruption"
                              for r in finished if not r.relisted]
         report.reindexed = [r.take_id for r in finished if r.relisted]
-        report.recovered += [f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id else "") + f": {g.why}"
+        report.recovered += [g.line() if g.skipped else f"removed {g.path}" + (f" (take {g.take_id})" if g.take_id
+                                                                                else "") + f": {g.why}"
                              for g in removed]
-        report.reindexed += _reindex(store, analyzer, report.problems)
+        report.reindexed += _reindex(store, analyzer, report.problems, report.recovered)
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
@@ -121,12 +135,13 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
                     analyse_and_store(analyzer, store, take.id, Path(take.audio_path), None,
                                       status=take.status if take.status != "recording" else "recovered")
                     report.reanalysed.append(take.id)
+                except NotFound:  # deleted while it was analysed: nothing left to do
+                    report.recovered.append(f"take {take.id}: deleted while it was being analysed again; skipped")
                 except StarcoachError as exc:
                     report.problems.append(f"take {take.id}: {exc}")
         final = store.integrity()
         if final != ["ok"]:  # pragma: no cover - a fresh database that is damaged: the disk itself
             report.problems.append(f"the rebuilt database is damaged too ({'; '.join(final[:3])}); check the disk")
-    return report
 
 
 def _check(db: Path) -> tuple[list[str], list[dict[str, Any]] | None]:
@@ -216,9 +231,66 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
     return rows
 
 
+def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) -> tuple[Path, int]:
+    """Write a new database beside the damaged one, with its readable rows and its id counter,
+    and swap it in only once it is whole: a full disk part-way leaves the damaged one where it
+    was (a new, near-empty one in its place was then taken for "ok", the set-aside one never read
+    again: its analyses redone, a deleted take's id given again).
+
+    Returns:
+        Where the damaged database now is, and how many of its takes the new one kept.
+
+    Raises:
+        StoreError: the new database could not be written; the damaged one is where it was.
+    """
+    fresh = db.with_name(f"{db.name}.rebuilding")
+    _remove_database(fresh)  # what a doctor stopped here left
+    try:
+        with Store(fresh, recordings) as store:
+            kept = _restore(store, salvaged) if salvaged is not None else 0
+            store.keep_ids_above(_last_id(db))
+            # one whole file to rename (its log written into it): nothing of it stays behind in -wal
+            mode = store.db.execute("PRAGMA journal_mode = DELETE").fetchone()
+            if not mode or str(mode[0]).lower() != "delete":
+                raise sqlite3.OperationalError(f"its log could not be written into it (journal mode {mode})")
+    except (StoreError, sqlite3.Error, OSError) as exc:
+        _remove_database(fresh)
+        why = exc if isinstance(exc, StoreError) else store_error(fresh, exc) if isinstance(exc, sqlite3.Error) \
+            else (exc.strerror or exc)
+        raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
+                         f"writing its rebuilt copy failed: {why}; then run `starcoach doctor` again") from None
+    _remove_database(fresh, keep_main=True)
+    aside = _move_aside(db)
+    try:
+        os.replace(fresh, db)
+    except OSError as exc:
+        for suffix in ("", "-wal", "-shm"):
+            if Path(f"{aside}{suffix}").exists():
+                os.replace(f"{aside}{suffix}", f"{db}{suffix}")
+        _remove_database(fresh)
+        raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
+                         f"its rebuilt copy could not take its place ({exc.strerror or exc}); run `starcoach "
+                         "doctor` again") from None
+    return aside, kept
+
+
+def _remove_database(path: Path, *, keep_main: bool = False) -> None:
+    for suffix in ("-wal", "-shm", "-journal") if keep_main else ("", "-wal", "-shm", "-journal"):
+        Path(f"{path}{suffix}").unlink(missing_ok=True)
+
+
+def _set_aside(db: Path) -> list[Path]:
+    """The damaged databases doctor set aside beside DB (their -wal and -shm not counted)."""
+    return [p for p in db.parent.glob(f"{db.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
+
+
 def _move_aside(db: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = db.with_name(f"{db.name}.damaged-{stamp}")
+    n = 1
+    while any(Path(f"{aside}{s}").exists() for s in ("", "-wal", "-shm")):  # two in a second: never one over another
+        n += 1
+        aside = db.with_name(f"{db.name}.damaged-{stamp}-{n}")
     for suffix in ("", "-wal", "-shm"):
         src = Path(f"{db}{suffix}")
         if src.exists():
@@ -248,8 +320,8 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
             store.db.execute(f"INSERT INTO takes ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                              tuple(values.values()))
             kept += 1
-        except sqlite3.Error:
-            continue
+        except sqlite3.IntegrityError:  # a row the damage made break a rule: its take is indexed again
+            continue  # (a full disk is no such row: it fails the rebuild, which leaves the damaged file as it is)
     return kept
 
 
@@ -269,10 +341,11 @@ def _last_id(db: Path) -> int:
         con.close()
 
 
-def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]:
+def _reindex(store: Store, analyzer: Analyzer, problems: list[str], notes: list[str]) -> list[int]:
     """Index every audio file under recordings/ that no take points to (one whose name the
-    database cannot hold is named in PROBLEMS instead)."""
-    added = []
+    database cannot hold is named in PROBLEMS instead; one deleted while it was analysed, in NOTES)."""
+    added: list[int] = []
+    skipped: list[Removed] = []
     for audio in unlisted_audio(store):  # an import still analysing adds its own row
         if not holdable_name(audio):
             shown = os.fsencode(audio).decode("utf-8", "backslashreplace")
@@ -290,13 +363,14 @@ def _reindex(store: Store, analyzer: Analyzer, problems: list[str]) -> list[int]
                             f"move it out of {store.recordings} or delete it")
             continue
         meta = sidecar.read(sidecar.sidecar_path(audio)) or {}
-        started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
-            timespec="seconds")
-        source = "record" if meta.get("source") == "record" else "import"
-        take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
-                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
-                                 source=source, started_at=str(started or now()), duration_s=0.0, document=None,
-                                 status="recording", take_id=sidecar.kept_id(meta))
-        analyse_and_store(analyzer, store, take_id, audio, None, status="recovered")
-        added.append(take_id)
+        try:
+            started = meta.get("started_at") or datetime.fromtimestamp(audio.stat().st_mtime).astimezone().isoformat(
+                timespec="seconds")
+        except OSError:  # deleted since it was listed
+            continue
+        result = index_analysed(store, analyzer, audio, meta | {"started_at": started}, None, status="recovered",
+                                gone=skipped)
+        if result is not None:
+            added.append(result.take_id)
+    notes += [g.line() for g in skipped]
     return added

@@ -29,20 +29,29 @@ from ..analysis.pipeline import Analyzer
 from ..audio.decode import probe_audio
 from ..audio.recorder import Recording, repair_wav
 from ..config import Config
-from ..domain.errors import AudioError, RecordingError
+from ..analysis.document import analysis_document
+from ..domain.errors import AudioError, NotFound, RecordingError
 from . import sidecar
+from .rebuilding import rebuilding
 from .session import TakeResult, alive, analyse_and_store
 from .store import Store, now
+from .store_errors import AlreadyListed
 from .take import Take
 
 
 @dataclass(frozen=True)
 class Removed:
-    """Something an interruption left that held no audio, and was removed."""
+    """Something an interruption left that held no audio, and was removed (``skipped``: deleted by
+    someone else while it was being finished)."""
 
     path: Path
     take_id: int | None
     why: str
+    skipped: bool = False
+
+    def line(self) -> str:
+        what = f"take {self.take_id}" if self.take_id else str(self.path)
+        return f"{what}: {self.why}" if self.skipped else f"removed {what}: {self.why}"
 
 
 @dataclass(frozen=True)
@@ -65,16 +74,20 @@ def recover(config: Config, store: Store, *, analyzer: Analyzer, removed: list[R
     Returns:
         The takes finished (status ``recovered``, or ``complete`` for an import whose
         analysis was cut off).
+
+    Raises:
+        RebuildRunning: another process is running ``recover`` or ``doctor``; nothing was done.
     """
     gone = removed if removed is not None else []
-    _settle_deletes(config, store, gone, restored if restored is not None else [])
-    results = []
-    for take in abandoned(store):  # a take another running process is recording is its own
-        result = _finish_row(store, take, analyzer, gone)
-        if result is not None:
-            results.append(result)
-    results += _finish_orphans(config, store, analyzer, gone)
-    _sync_metadata(store)
+    with rebuilding(store.path, "recover"):  # one at a time (doctor holds it already when it runs this)
+        _settle_deletes(config, store, gone, restored if restored is not None else [])
+        results = []
+        for take in abandoned(store):  # a take another running process is recording is its own
+            result = _finish_row(store, take, analyzer, gone)
+            if result is not None:
+                results.append(result)
+        results += _finish_orphans(config, store, analyzer, gone)
+        _sync_metadata(store)
     return results
 
 
@@ -141,7 +154,12 @@ def _finish_row(store: Store, take: Take, analyzer: Analyzer, gone: list[Removed
         return None
     if path == part:
         part.replace(take.audio_path)
-    result = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
+    store.own(take.id)  # this process's while it is analysed: not "left unfinished" to the others
+    try:
+        result = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
+    except NotFound:  # deleted while it was analysed: the user's choice, and nothing left to finish
+        gone.append(Removed(Path(take.audio_path), take.id, "deleted while it was being finished; skipped", True))
+        return None
     if result.document is None and recording is None and take.source == "import":
         # A copy an older release left half-written: the original is where it was.
         _remove(store, take.id, Path(take.audio_path))
@@ -307,21 +325,42 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
             return None
         recording = Recording(path=audio, frames=wav.frames, sample_rate=wav.sample_rate, overflows=0,
                               stopped_by="crash")
-    source = "record" if meta.get("source") == "record" else "import"
-    take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
-                             question_text=meta.get("question_text"), principle=meta.get("principle"),
-                             source=source, started_at=str(meta.get("started_at") or now()),
-                             duration_s=recording.duration_s if recording else 0.0, document=None,
-                             status="recording", take_id=sidecar.kept_id(meta))
-    status = "recovered" if source == "record" else "complete"
+    status = "recovered" if meta.get("source") == "record" else "complete"
     if meta.get("status") in ("complete", "recovered"):  # finished before the database lost its row
         status = meta["status"]
-    try:
-        result = analyse_and_store(analyzer, store, take_id, audio, recording, status=status)
-    except AudioError:  # pragma: no cover - analyse_and_store keeps the take as failed
-        return None
+    result = index_analysed(store, analyzer, audio, meta, recording, status=status, gone=gone)
     # Its metadata says it was finished: no interruption, the database lost its row.
-    return replace(result, relisted=meta.get("status") not in (None, "recording"))
+    return None if result is None else replace(result, relisted=meta.get("status") not in (None, "recording"))
+
+
+def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, recording: Recording | None, *,
+                   status: str, gone: list[Removed]) -> TakeResult | None:
+    """Analyse audio no take lists, then list it with its analysis in one transaction: no row while
+    it is analysed (one marked "recording" with no owner read as a crashed take to every other
+    command). Audio deleted by then is noted in GONE; audio listed meanwhile is left to its row."""
+    try:
+        analysis = analyzer.analyze_file(audio)
+        document, error = analysis_document(analysis), None
+    except AudioError as exc:  # too short or empty: kept as a failed take, as analyse_and_store does
+        analysis, document, error = None, None, str(exc)
+    if not audio.is_file():
+        gone.append(Removed(audio, None, "its audio was deleted while it was being indexed; skipped", skipped=True))
+        return None
+    duration = recording.duration_s if recording else (document or {}).get("duration_s", 0.0)
+    status = status if document is not None else "failed"
+    try:
+        take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
+                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
+                                 source="record" if meta.get("source") == "record" else "import",
+                                 started_at=str(meta.get("started_at") or now()), duration_s=duration,
+                                 document=document, status=status, take_id=sidecar.kept_id(meta),
+                                 stopped_by=recording.stopped_by if recording else None)
+    except AlreadyListed:  # another process listed it meanwhile: it is listed, once
+        return None
+    sidecar.update(audio, status=status, duration_s=duration, pid=None, id=take_id)
+    if document is not None:
+        document["take"] = {"id": take_id, "audio_path": str(audio)}
+    return TakeResult(take_id, audio, recording, document, analysis, error=error)
 
 
 def _part_kind(part: Path) -> str:

@@ -25,7 +25,7 @@ from .migrations import MIGRATIONS
 from . import sidecar
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, another_programs_database, not_ours, read_only_disk, store_error
+from .store_errors import LOCK_WAIT_S, AlreadyListed, another_programs_database, not_ours, read_only_disk, store_error
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -275,6 +275,12 @@ class Store:
         sql += " ORDER BY julianday(started_at), id"
         return [self._take(r) for r in self.db.execute(sql, args)]
 
+    @_sql
+    def own(self, take_id: int) -> None:
+        """Mark an unfinished take as this process's while ``recover`` finishes it: a live owner for the
+        others, and abandoned again if this process dies too."""
+        self.db.execute("UPDATE takes SET pid = ? WHERE id = ? AND status = 'recording'", (os.getpid(), take_id))
+
     def unfinished(self) -> builtins.list[Take]:
         """Takes still marked as recording (their process may have died)."""
         return [t for t in self.list() if t.status == "recording"]
@@ -305,11 +311,21 @@ class Store:
     @_sql
     def add_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
                  principle: str | None, source: str, started_at: str, duration_s: float,
-                 document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None) -> int:
+                 document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None,
+                 stopped_by: str | None = None) -> int:
         """Index a take whose audio is already in place, in one transaction; with TAKE_ID (the id its
-        metadata kept) when no take has it."""
+        metadata kept) when no take has it.
+
+        Raises:
+            AlreadyListed: a take lists that audio already (another process indexed it meanwhile).
+        """
         self.db.execute("BEGIN IMMEDIATE")
         try:
+            listed = self.db.execute("SELECT id FROM takes WHERE audio_path = ?", (self._index_path(audio_path),)
+                                     ).fetchone()
+            if listed is not None:
+                raise AlreadyListed(f"{audio_path} is listed already, as take {listed[0]} (another starcoach "
+                                    "command indexed it meanwhile)")
             if take_id is not None and self.db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
                 take_id = None
             if take_id is None:
@@ -320,7 +336,7 @@ class Store:
                 (take_id, question_id, question_text, principle, started_at, self._index_path(audio_path), source))
             take_id = int(cur.lastrowid or 0)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
-                         stopped_by=None)
+                         stopped_by=stopped_by)
             self.db.execute("COMMIT")
         except BaseException:
             self._rollback()

@@ -12,6 +12,10 @@ from ..domain.filekind import WRITTEN_OVER, not_a_database
 LOCK_WAIT_S = 3.0  # how long to wait for another process's write lock before saying so
 
 
+class AlreadyListed(StoreError):
+    """A take lists that audio already (another process indexed it meanwhile)."""
+
+
 def read_only_disk(path: Path) -> bool:
     """The database's folder is on a file system mounted read-only."""
     try:

@@ -1,0 +1,126 @@
+"""One ``doctor`` or ``recover`` at a time: a lock beside the takes database.
+
+Both index recordings the database does not list and finish takes an interruption left;
+two at once analysed the same audio twice, and the second's row made the first stop on
+SQLite's "UNIQUE constraint failed". The lock is an ``flock`` on ``starcoach.db.lock``,
+held for the whole run and released by the kernel when its process ends however it ends
+(``kill -9`` included), so a dead owner never blocks the next run. The file holds the
+owner's pid and command, for the line the others print. It is never removed: removing a
+lock file lets two processes lock two different files.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import os
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Iterator
+
+from ..domain.errors import StoreError
+
+
+class RebuildRunning(StoreError):
+    """Another process is running ``doctor`` or ``recover`` on the same takes."""
+
+
+@dataclass(frozen=True)
+class Owner:
+    """The process holding the lock: its pid and command, when it could write them."""
+
+    pid: int | None
+    command: str
+
+    def __str__(self) -> str:
+        return f"`starcoach {self.command}`" + (f" (pid {self.pid})" if self.pid else "")
+
+
+_held: dict[Path, list] = {}  # lock files this process holds: [how deep (doctor runs recover inside), command]
+
+
+def lock_path(database: Path) -> Path:
+    return database.with_name(f"{database.name}.lock")
+
+
+@contextmanager
+def rebuilding(database: Path, command: str) -> Iterator[None]:
+    """Hold the lock for the block.
+
+    A lock file that cannot be made (a read-only disk) is gone without: such a run can write
+    nothing, and says so itself.
+
+    Raises:
+        RebuildRunning: another process holds it; nothing was done.
+    """
+    key = lock_path(database).absolute()
+    if key in _held:
+        _held[key][0] += 1
+        try:
+            yield
+        finally:
+            _held[key][0] -= 1
+        return
+    fd = _open(key, write=True)
+    try:
+        if fd is not None:
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                owner = _owner(fd)
+                raise RebuildRunning(f"{owner} is already rebuilding or finishing the takes in {database.parent}; "
+                                     f"wait for it to finish, then run `starcoach {command}` again if it is still "
+                                     "needed") from None
+            try:  # best effort: the lock holds without it (a full disk), the others' line then has no pid
+                os.ftruncate(fd, 0)
+                os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
+            except OSError:
+                pass
+        _held[key] = [1, command]
+        try:
+            yield
+        finally:
+            del _held[key]
+    finally:
+        if fd is not None:
+            os.close(fd)  # releases the lock
+
+
+def running(database: Path) -> Owner | None:
+    """The ``doctor`` or ``recover`` running now on these takes (this process's own included), or None."""
+    key = lock_path(database).absolute()
+    if key in _held:
+        return Owner(os.getpid(), _held[key][1])
+    fd = _open(key, write=False)
+    if fd is None:
+        return None
+    try:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        except BlockingIOError:
+            return _owner(fd)
+        return None
+    finally:
+        os.close(fd)
+
+
+def _open(path: Path, *, write: bool) -> int | None:
+    try:
+        if write:
+            return os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
+    except OSError:
+        pass  # read-only: a lock only read, if it is there
+    try:
+        return os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    except OSError:
+        return None
+
+
+def _owner(fd: int) -> Owner:
+    try:
+        words = os.pread(fd, 200, 0).decode("utf-8", "replace").split()
+    except OSError:
+        words = []
+    pid = int(words[0]) if words and words[0].isdigit() else None
+    command = words[1] if len(words) > 1 and words[1] in ("doctor", "recover", "record") else "doctor"
+    return Owner(pid, command)
