@@ -15,6 +15,8 @@ import functools
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
@@ -116,6 +118,19 @@ class Store:
             except sqlite3.Error:
                 pass
 
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction around the block: begun at once (another process's write ends
+        first, and none starts until the block ends), committed when the block ends, rolled back
+        if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
+
     def __enter__(self) -> "Store":
         return self
 
@@ -168,14 +183,9 @@ class Store:
                     status: str = "complete", overflows: int = 0, stopped_by: str | None = None) -> None:
         """Store a take's analysis (``document`` is the ``analyze --json`` document)."""
         self.get(take_id)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=overflows,
                          stopped_by=stopped_by)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     def _finish(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None, status: str,
                 overflows: int, stopped_by: str | None) -> None:
@@ -288,15 +298,10 @@ class Store:
             NotFound: no take has that id.
         """
         take = self.get(take_id)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self.db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
             if remove_files is not None:
                 remove_files(take)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
         return take
 
     @_sql
@@ -305,8 +310,7 @@ class Store:
                  document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None) -> int:
         """Index a take whose audio is already in place, in one transaction; with TAKE_ID (the id its
         metadata kept) when no take has it."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             if take_id is not None and self.db.execute("SELECT 1 FROM takes WHERE id = ?", (take_id,)).fetchone():
                 take_id = None
             if take_id is None:
@@ -318,23 +322,14 @@ class Store:
             take_id = int(cur.lastrowid or 0)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
                          stopped_by=None)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
         return take_id
 
     @_sql
     def holding_index(self, fn: Callable[[builtins.set[Path]], None]) -> None:
         """Run ``fn(indexed paths)`` holding the write lock: another process's open transaction (a
         delete) ends first, and none starts until ``fn`` returns."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             fn(self.indexed_paths())
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     @_sql
     def indexed_paths(self) -> builtins.set[Path]:
