@@ -261,9 +261,8 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                 continue
             for p in bank.principles_of(t.question_id, t.principle):
                 by_lp.setdefault(p, []).append((t.id, doc))
-    gone = [p for p in by_lp if p not in bank.principles]  # shown by their key: say why
-    if gone:
-        typer.echo(gone_principles_note(gone), err=True)
+    if note := gone_principles_note(bank, by_lp):  # shown by their key: say why
+        typer.echo(note, err=True)
     grouped = {p: story_groups(docs) for p, docs in by_lp.items()}
     stories = {p: groups for p, (groups, _) in grouped.items()}
     short = {p: few for p, (_, few) in grouped.items()}
