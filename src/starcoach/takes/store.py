@@ -5,7 +5,8 @@ timeout let two starcoach processes (a recording and a ``takes`` listing, say) u
 it at once; a lock held longer than :data:`LOCK_WAIT_S` and a damaged file are each
 one :class:`StoreError` naming the cause (``starcoach doctor`` is the way out of the
 second). Each take's analysis is its JSON document (``analysis_json``); a few of
-its figures are columns too, for listing and progress.
+its figures are columns too, for listing and progress, and what the reviews read of
+it is kept beside it (:mod:`.summaries`).
 """
 
 from __future__ import annotations
@@ -21,10 +22,10 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..domain.document import summary_columns, whole_analysis
+from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS
-from . import sidecar
+from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
 from .store_errors import LOCK_WAIT_S, another_programs_database, not_ours, read_only_disk, store_error
@@ -195,6 +196,8 @@ class Store:
             values.update(summary_columns(document), analysis_json=json.dumps(document))
         sets = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
+        if document is not None:  # (the UPDATE's trigger has deleted the summary of the analysis before)
+            summaries.keep(self.db, take_id, values["analysis_json"])
 
     @_sql
     def get(self, take_id: int) -> Take:
@@ -259,13 +262,9 @@ class Store:
         row = self.db.execute("SELECT analysis_json FROM takes WHERE id = ?", (take_id,)).fetchone()
         if not row or not row[0]:
             return None
-        try:
-            doc = json.loads(row[0])
-        except (ValueError, TypeError, RecursionError):
-            doc = None
-        if not whole_analysis(doc):
-            raise StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its "
-                             "audio again")
+        doc = stored_analysis(row[0])
+        if doc is None:
+            raise damaged_analysis(take_id)
         return doc
 
     @_sql
@@ -373,6 +372,11 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+
+
+def damaged_analysis(take_id: int) -> StoreError:
+    """The error for a take whose stored analysis is damaged."""
+    return StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its audio again")
 
 
 def now() -> str:
