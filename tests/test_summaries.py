@@ -85,6 +85,26 @@ def test_takes_of_7f3daa6_migrate_and_the_reviews_print_what_they_printed(old_ho
     assert _rows(db_path) == before and _audio(old_home) == audio
 
 
+def test_takes_of_7f3daa6_on_a_read_only_disk_are_reviewed_as_they_were(old_home, tmp_path, monkeypatch):
+    """A copy of such a home on a read-only disk (a backup) cannot be upgraded there, and need not
+    be: the reviews make the summaries they read from the documents, and keep none."""
+    import subprocess
+
+    from tests.conftest import mounted
+
+    with mounted(tmp_path / "ro", "--bind", str(old_home), what="a folder a second time") as ro:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
+            pytest.skip("cannot make a mount read-only here")
+        monkeypatch.setenv("STARCOACH_HOME", str(ro))
+        monkeypatch.setenv("COLUMNS", "80")
+        for path in EXPECTED:
+            expected = json.loads(path.read_text())
+            result = runner.invoke(app, expected["args"])
+            said = (result.exit_code, result.stdout, result.stderr)
+            assert said == (expected["exit_code"], expected["stdout"], expected["stderr"]), path.name
+    assert (OLD / "recordings" / "starcoach.db").read_bytes() == (old_home / "recordings" / "starcoach.db").read_bytes()
+
+
 def test_a_summary_is_kept_with_its_analysis_and_goes_with_it(tmp_path):
     with Store(tmp_path / "t.db") as store:
         take = store.add_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",

@@ -132,10 +132,15 @@ def _m004_review_summaries(db: sqlite3.Connection) -> None:
 
 _SUMMARY_TRIGGERS = {"review_summary_follows_analysis": "UPDATE OF id, analysis_json",
                      "review_summary_follows_take": "DELETE"}
+REVIEW_SUMMARIES = "004_review_summaries"
+
+# Migrations that add only what a review can make from the rest when it is missing (a cache): a
+# database without them is read as it is where it cannot be upgraded (a read-only disk).
+REBUILT_WHEN_READ = frozenset({REVIEW_SUMMARIES})
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_takes", _m001_takes),
     ("002_drop_unread_tables", _m002_drop_unread_tables),
     ("003_never_reuse_take_ids", _m003_never_reuse_take_ids),
-    ("004_review_summaries", _m004_review_summaries),
+    (REVIEW_SUMMARIES, _m004_review_summaries),
 ]

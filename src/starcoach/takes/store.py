@@ -24,7 +24,7 @@ from typing import Any, Callable, TypeVar
 
 from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
-from .migrations import MIGRATIONS
+from .migrations import MIGRATIONS, REBUILT_WHEN_READ
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
@@ -103,7 +103,7 @@ class Store:
             done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
-        if any(name not in done for name, _ in MIGRATIONS):
+        if any(name not in done and name not in REBUILT_WHEN_READ for name, _ in MIGRATIONS):
             raise StoreError(f"the takes database {self.path} is on a read-only disk and was written by an older "
                              "starcoach, which this one must upgrade first: copy the home to a writable disk")
 

@@ -123,7 +123,11 @@ def _read(store: Store, ids: list[int], with_words: bool) -> Summaries:
 
 
 def _kept(db: sqlite3.Connection, ids: set[int], with_words: bool) -> dict[int, tuple[str, ...]]:
-    """The summary (and words) texts of this version kept for IDS."""
+    """The summary (and words) texts of this version kept for IDS; none in a database an older
+    release wrote that cannot be upgraded where it is (a read-only disk: see
+    :data:`~.migrations.REBUILT_WHEN_READ`)."""
+    if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_summaries'").fetchone():
+        return {}
     return {row[0]: row[1:] for row in db.execute(
         f"SELECT take_id, summary{', words' if with_words else ''} FROM review_summaries WHERE version = ?",
         (VERSION,)) if row[0] in ids}
