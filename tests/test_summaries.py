@@ -193,6 +193,23 @@ def test_a_migration_cut_off_leaves_the_database_as_it_was(old_home, monkeypatch
     assert result.exit_code == 0 and sum(p["takes"] for p in json.loads(result.stdout)) == 7, result.output
 
 
+@pytest.mark.parametrize("dropped", ["TABLE review_summaries", "TRIGGER review_summary_follows_analysis"])
+def test_doctor_rebuilds_a_database_whose_summaries_were_dropped_by_hand(old_home, dropped):
+    from starcoach.config import load_config
+    from starcoach.takes.doctor import examine
+
+    config = load_config()
+    assert runner.invoke(app, ["coverage"]).exit_code == 0  # migrated, summaries made
+    with sqlite3.connect(config.paths.database) as db:
+        db.execute(f"DROP {dropped}")
+    report = examine(config, analyzer=None)
+    assert report.moved_aside is not None and "review_summar" in report.lines()[0], report.lines()
+    with Store(config.paths.database) as store:
+        assert [t.id for t in store.list()] == list(range(1, 12))
+        found = summaries.read(store, range(1, 12))
+    assert sorted(found.of) == ANALYSED  # (the rebuild keeps no analysis that is not JSON: take 6 has none)
+
+
 def test_practice_compares_with_the_last_take_that_tells_a_story(old_home):
     """After a take: the last earlier take of its question that tells a story (customer-1: take 2 is
     a false start, take 4 the last story), its figures beside the new take's."""

@@ -133,6 +133,9 @@ def _m004_review_summaries(db: sqlite3.Connection) -> None:
 _SUMMARY_TRIGGERS = {"review_summary_follows_analysis": "UPDATE OF id, analysis_json",
                      "review_summary_follows_take": "DELETE"}
 REVIEW_SUMMARIES = "004_review_summaries"
+# What it makes, by name: without one of them (dropped by hand) a take could not be stored, or a
+# review would read the summary of an analysis that is gone; `doctor` counts that as damage.
+REVIEW_SUMMARY_OBJECTS = ("review_summaries", *_SUMMARY_TRIGGERS)
 
 # Migrations that add only what a review can make from the rest when it is missing (a cache): a
 # database without them is read as it is where it cannot be upgraded (a read-only disk).
