@@ -15,7 +15,8 @@ import pytest
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from starcoach.takes.compare import compare_documents, group_stories, is_a_story, story_signature, word_diff
+from starcoach.takes.compare import (compare_documents, group_stories, is_a_story, metric_values, story_signature,
+                                     word_diff)
 from tests.conftest import SAMPLES, SHARED, needs_shared
 
 runner = CliRunner()
@@ -95,21 +96,21 @@ def test_a_change_is_shown_with_the_decimals_of_its_values():
     b = doc(metrics={"fillers_per_min": 11.42, "long_pause_count": 2, "quantities": []}, wpm=131.6)
     c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
     console = Console(record=True, width=150, color_system=None)
-    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    render_comparison([c], [(1, metric_values(a)), (2, metric_values(b))], console, show_words=False)
     row = next(ln for ln in console.export_text().splitlines() if "fillers per minute" in ln)
     assert "5.1" in row and "11.4" in row and "(+6.3)" in row, row
     b["wpm"], b["speaking_span_s"] = 186.4, 100.4  # 140 -> 186 shows +46 (not +46.4 rounded up or down alone)
     a["wpm"], a["speaking_span_s"] = 140.0, 100.0
     c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
     console = Console(record=True, width=150, color_system=None)
-    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    render_comparison([c], [(1, metric_values(a)), (2, metric_values(b))], console, show_words=False)
     rows = console.export_text().splitlines()
     pace = next(ln for ln in rows if "pace" in ln)
     assert "140" in pace and "186" in pace and "(+46)" in pace, pace
     a["wpm"], b["wpm"] = 136.4, 186.6  # shown 136 and 187: +51, where the raw change rounds to +50
     c = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
     console = Console(record=True, width=150, color_system=None)
-    render_comparison([c], [(1, a), (2, b)], console, show_words=False)
+    render_comparison([c], [(1, metric_values(a)), (2, metric_values(b))], console, show_words=False)
     pace = next(ln for ln in console.export_text().splitlines() if "pace" in ln)
     assert "136" in pace and "187" in pace and "(+51)" in pace, pace
     render_progress([Point(1, "", 5.13, 131.6, 1.51, 4.0), Point(2, "", 11.42, 140.2, 76.4, 3.0)], (120, 160),
@@ -161,6 +162,31 @@ def test_a_take_too_short_to_tell_a_story_joins_none_and_links_none():
                   "using weekly reviews and pairing sessions")
     assert group_stories([(1, shipped), (2, short), (3, timing)]) == [[1], [3]]
     assert not is_a_story(story_signature(short)) and is_a_story(story_signature(timing))
+
+
+def test_stories_are_grouped_by_same_story_whatever_the_takes():
+    """`coverage` groups by same_story's rule written inline (a call per pair took most of its
+    time): over random takes the groups are those of the rule itself, a take joining the first
+    group where any telling is the same story."""
+    import random
+
+    from starcoach.takes.compare import same_story, story_groups
+
+    rng = random.Random(0)
+    vocabulary = [f"word{k}" for k in range(80)]
+    for _ in range(30):
+        takes = [(i, frozenset(rng.sample(vocabulary, rng.randint(5, 25)))) for i in range(60)]
+        groups: list[list[int]] = []
+        for tid, sig in takes:
+            if not is_a_story(sig):
+                continue
+            joined = next((g for g in groups if any(same_story(sig, takes[o][1]) for o in g)), None)
+            if joined is None:
+                groups.append([tid])
+            else:
+                joined.append(tid)
+        assert story_groups(takes) == (groups, [tid for tid, sig in takes if not is_a_story(sig)])
+    assert len(groups) > 1  # (2 to 7 stories of 60 takes, some too short)
 
 
 @pytest.mark.slow

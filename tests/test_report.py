@@ -83,7 +83,7 @@ def test_no_speech_says_what_to_do(take_id):
 @pytest.mark.parametrize("colour, no_color", [(None, False), ("truecolor", True), ("truecolor", False)])
 def test_the_word_diff_reads_without_colour_too(colour, no_color):
     from starcoach.output.review import render_comparison
-    from starcoach.takes.compare import compare_documents
+    from starcoach.takes.compare import compare_documents, metric_values
 
     a, b = stored(1), stored(1)
     b["words"] = [dict(w) for w in a["words"]]
@@ -91,7 +91,7 @@ def test_the_word_diff_reads_without_colour_too(colour, no_color):
     b["words"].insert(3, {**b["words"][2], "text": "brandnew"})
     pair = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
     console = Console(record=True, width=200, color_system=colour, no_color=no_color)  # NO_COLOR sets no_color
-    render_comparison([pair], [(1, a), (2, b)], console)
+    render_comparison([pair], [(1, metric_values(a)), (2, metric_values(b))], console)
     text = console.export_text()
     if colour is None or no_color:
         assert "([-removed-], {+added+})" in text
@@ -102,7 +102,7 @@ def test_the_word_diff_reads_without_colour_too(colour, no_color):
 
 def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unknown_same():
     from starcoach.output.review import comparison_document, render_comparison
-    from starcoach.takes.compare import compare_documents
+    from starcoach.takes.compare import compare_documents, metric_values
 
     a, b = stored(1), stored(1)
     a["metrics"] = {**a["metrics"], "action_i_count": 0, "action_we_count": 0}  # no Action pronouns: unknown
@@ -112,7 +112,7 @@ def test_compare_shows_shares_as_percentages_rounds_deltas_and_never_calls_unkno
     changes = {c["key"]: c for c in comparison_document(pair)["changes"]}
     assert changes["wpm"]["delta"] == 27.9
     console = Console(record=True, width=200, color_system=None)
-    render_comparison([pair], [(1, a), (2, b)], console)
+    render_comparison([pair], [(1, metric_values(a)), (2, metric_values(b))], console)
     row = next(ln for ln in console.export_text().splitlines() if "share in the Action" in ln)
     assert "75%" in row and "changed" in row and "same" not in row, row
 

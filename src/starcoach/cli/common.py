@@ -282,11 +282,11 @@ def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> li
     """
     if not lp:
         return takes
-    key = bank.with_principles(p for t in takes for p in bank.principles_of(t.question_id, t.principle)).principle_key(lp)
-    if key not in bank.principles:
-        from ..takes.questions import gone_principles_note
+    from ..takes.questions import gone_principles_note
 
-        typer.echo(gone_principles_note([key]), err=True)
+    key = bank.with_principles(p for t in takes for p in bank.principles_of(t.question_id, t.principle)).principle_key(lp)
+    if note := gone_principles_note(bank, [key]):
+        typer.echo(note, err=True)
     return [t for t in takes if key in bank.principles_of(t.question_id, t.principle)]
 
 

@@ -201,29 +201,37 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     as `compare --question` leaves them: a retake read "better" on every row against one."""
     from ..domain.errors import StarcoachError
     from ..output.review import render_comparison
-    from ..takes.compare import compare_documents, tells_a_story
+    from ..takes import summaries
+    from ..takes.compare import compare_summaries, content_words, summarise
     from ..takes.session import open_store
 
     if result.document is None or result.document.get("no_speech"):
         return
-    if not tells_a_story(result.document):
+    this = summarise(result.document)
+    if not this.tells_a_story:
         console.print("\n[dim]Too short to tell a story: not compared with your last take, and left out of "
                       "`compare --question` and `progress`.[/dim]")
         return
     try:
         with open_store(cfg) as store:
-            last, doc = None, None
-            for t in reversed([t for t in store.list(question_id=q.id) if t.spoke and t.id < result.take_id]):
-                doc = store.document(t.id)
-                if doc is not None and tells_a_story(doc):
-                    last = t
-                    break
-    except StarcoachError:  # a damaged row or database: the take itself is stored; say nothing more
+            earlier = [t.id for t in store.list(question_id=q.id) if t.spoke and t.id < result.take_id]
+            read = summaries.read(store, earlier, words=True)
+    except StarcoachError:  # a damaged database: the take itself is stored; say nothing more
         return
-    if last is None or doc is None:
+    answers, _ = read.answers(earlier)
+    last = None
+    for i in reversed(answers):
+        if i in read.damaged:  # a damaged analysis: likewise
+            return
+        if i in read.of:
+            last = i
+            break
+    if last is None:
         return
-    pair = compare_documents(last.id, doc, result.take_id, result.document, target_wpm=cfg.metrics.target_wpm,
-                             target_length_s=cfg.star.target_length_s)
-    console.print(f"\n[bold]Against your last take of this question (take {last.id})[/bold]")
-    render_comparison([pair], [(last.id, doc), (result.take_id, result.document)], console, show_words=False)
-    console.print(f"[dim]`starcoach compare {last.id} {result.take_id}` shows the words that changed.[/dim]")
+    pair = compare_summaries(last, read.of[last], result.take_id, this,
+                             words=(read.words[last], content_words(result.document)),
+                             target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
+    console.print(f"\n[bold]Against your last take of this question (take {last})[/bold]")
+    render_comparison([pair], [(last, read.of[last].figures), (result.take_id, this.figures)], console,
+                      show_words=False)
+    console.print(f"[dim]`starcoach compare {last} {result.take_id}` shows the words that changed.[/dim]")

@@ -7,7 +7,7 @@ from typing import Optional
 
 import typer
 
-from ..domain.errors import AudioError, StarcoachError
+from ..domain.errors import AudioError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
                      settings, warn_unlisted)
@@ -47,9 +47,11 @@ def compare(
     json_out: bool = typer.Option(False, "--json", help="Print JSON."),
 ) -> None:
     """What changed between two takes (or all takes of a question): metrics and a word diff."""
-    from ..takes.compare import compare_documents
+    from ..takes import summaries
+    from ..takes.compare import compare_summaries
     from ..output.review import comparison_document, render_comparison
     from ..takes.session import open_store
+    from ..takes.store import damaged_analysis
 
     cfg = settings()
     if question and (take_a is not None or take_b is not None):
@@ -59,7 +61,8 @@ def compare(
             listed = store.list(question_id=question)
             check_question(cfg, question, listed)
             ids = [t.id for t in listed if t.spoke]  # takes of silence or noise alone: nothing to compare
-            ids, short, read = _answers(store, ids)
+            read = summaries.read(store, ids, words=True)
+            ids, short = read.answers(ids)
             if short:  # a retake measured against "let me start again" meant nothing
                 _left_out(short)
             if len(ids) < 2:
@@ -68,28 +71,33 @@ def compare(
         elif take_a is not None and take_b is not None:
             if take_a == take_b:
                 fail(f"take {take_a} against itself: give two different takes", 2)
-            ids, read = [take_a, take_b], {}
+            ids = [take_a, take_b]
         else:
             fail("give two take ids, or --question ID", 2)
-        docs = []
         asked = {store.get(i).question_id or "no question" for i in ids}
+        if not question:
+            read = summaries.read(store, ids, words=True)
+        compared = []
         for i in ids:
-            doc = read[i] if i in read else store.document(i)  # each read once
-            if doc is None:
+            if i in read.damaged:
+                raise damaged_analysis(i)
+            summary = read.of.get(i)
+            if summary is None:
                 fail(f"take {i} has no analysis (status {store.get(i).status})")
-            if doc.get("no_speech"):
+            if summary.no_speech:
                 fail(f"take {i} has no speech in it; nothing to compare")
-            docs.append((i, doc))
+            compared.append((i, summary))
     # The table shows every take's figures but only the last change and diff: only that pair is
     # compared (a diff per pair took 2 s of `compare --question` at 333 takes); JSON has them all.
-    shown = zip(docs, docs[1:]) if json_out else [(docs[-2], docs[-1])]
-    pairs = [compare_documents(a_id, a, b_id, b, target_wpm=cfg.metrics.target_wpm,
-                               target_length_s=cfg.star.target_length_s) for (a_id, a), (b_id, b) in shown]
+    shown = zip(compared, compared[1:]) if json_out else [(compared[-2], compared[-1])]
+    pairs = [compare_summaries(a_id, a, b_id, b, words=(read.words[a_id], read.words[b_id]),
+                               target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
+             for (a_id, a), (b_id, b) in shown]
     if json_out:
         print_json([comparison_document(c) for c in pairs])
     else:
         with report_console() as console:
-            render_comparison(pairs, docs, console)
+            render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console)
         if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ
             typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
 
@@ -103,6 +111,7 @@ def progress(
     force: bool = typer.Option(False, "--force", help="Replace an existing chart file."),
 ) -> None:
     """How fillers, pace, length and STAR completeness moved over your takes."""
+    from ..takes import summaries
     from ..takes.compare import progress_points
     from ..output.chart import progress_svg
     from ..output.export import write_new
@@ -120,7 +129,8 @@ def progress(
     with open_store(cfg) as store:
         listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
         warn_unlisted(store)
-        _, short, _ = _answers(store, [t.id for t in listed if t.spoke])
+        spoke = [t.id for t in listed if t.spoke]
+        _, short = summaries.read(store, spoke).answers(spoke)
     check_question(cfg, question, listed)
     if short:
         _left_out(short)
@@ -131,26 +141,6 @@ def progress(
     if chart is not None:
         svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
-
-
-def _answers(store, ids: list[int]) -> tuple[list[int], list[int], dict[int, dict]]:
-    """IDS split into takes that tell an answer and those too short to (a false start, fillers
-    alone: coverage counts them as no story), and the analyses read on the way. A take whose
-    analysis cannot be read stays with the answers, unread: `show` and `compare` name it."""
-    from ..takes.compare import tells_a_story
-
-    answers: list[int] = []
-    short: list[int] = []
-    read: dict[int, dict] = {}
-    for i in ids:
-        try:
-            doc = store.document(i)
-        except StarcoachError:
-            doc = None
-        if doc is not None:
-            read[i] = doc
-        (short if doc is not None and not tells_a_story(doc) else answers).append(i)
-    return answers, short, read
 
 
 def _left_out(short: list[int]) -> None:
@@ -241,6 +231,7 @@ def export(
 @handles_errors
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
+    from ..takes import summaries
     from ..takes.compare import story_groups
     from ..takes.questions import gone_principles_note, load_bank
     from ..output.review import render_coverage
@@ -248,23 +239,20 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
 
     cfg = settings()
     bank = load_bank(cfg.paths.questions)
-    by_lp: dict[str, list[tuple[int, dict]]] = {key: [] for key in bank.principles}
-    damaged = []
+    by_lp: dict[str, list[tuple[int, frozenset[str]]]] = {key: [] for key in bank.principles}
     with open_store(cfg) as store:
-        for t in store.list():
-            try:
-                doc = store.document(t.id)
-            except StarcoachError:  # a damaged analysis (`doctor` fixes it): count the others, and say so
-                damaged.append(t.id)
-                continue
-            if doc is None or doc.get("no_speech"):
-                continue
-            for p in bank.principles_of(t.question_id, t.principle):
-                by_lp.setdefault(p, []).append((t.id, doc))
-    gone = [p for p in by_lp if p not in bank.principles]  # shown by their key: say why
-    if gone:
-        typer.echo(gone_principles_note(gone), err=True)
-    grouped = {p: story_groups(docs) for p, docs in by_lp.items()}
+        listed = store.list()
+        read = summaries.read(store, [t.id for t in listed])
+    damaged = read.damaged  # a damaged analysis (`doctor` fixes it): count the others, and say so
+    for t in listed:
+        summary = read.of.get(t.id)
+        if summary is None or summary.no_speech:
+            continue
+        for p in bank.principles_of(t.question_id, t.principle):
+            by_lp.setdefault(p, []).append((t.id, summary.story_words))
+    if note := gone_principles_note(bank, by_lp):  # shown by their key: say why
+        typer.echo(note, err=True)
+    grouped = {p: story_groups(signatures) for p, signatures in by_lp.items()}
     stories = {p: groups for p, (groups, _) in grouped.items()}
     short = {p: few for p, (_, few) in grouped.items()}
     if json_out:

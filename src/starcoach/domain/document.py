@@ -98,6 +98,16 @@ def whole_analysis(doc: Any) -> bool:
             and all(_all_typed(doc["star"][key], fields) for key, fields in _STAR_ITEMS.items()))
 
 
+def stored_analysis(text: str) -> dict[str, Any] | None:
+    """The analysis document a take's stored TEXT holds, or None when it is damaged: not JSON, or
+    not :func:`whole_analysis`."""
+    try:
+        doc = json.loads(text)
+    except (ValueError, TypeError, RecursionError):
+        return None
+    return doc if whole_analysis(doc) else None
+
+
 def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
     """The columns `takes` and `progress` list, read from an analysis document.
 

@@ -120,21 +120,22 @@ def _change(ch) -> str:
     return ("+" if shown > 0 else "") + _fmt(shown, ch.unit, ch.key)
 
 
-def render_comparison(pairs: list, docs: list, console: "Console", show_words: bool = True) -> None:
+def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | None]]], console: "Console",
+                      show_words: bool = True) -> None:
+    """PAIRS: the takes compared, the last pair's change and words shown; FIGURES: each take's id and
+    :func:`~starcoach.takes.compare.metric_values`, in order, a column each."""
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
-    ids = [i for i, _ in docs]
+    ids = [i for i, _ in figures]
     table = Table(title=f"Takes {', '.join(map(str, ids))}", header_style="bold")
     table.add_column("metric")
     for i in ids:
         table.add_column(f"take {i}", justify="right")
     table.add_column("last change")
     last = pairs[-1]
-    from ..takes.compare import metric_values
-
-    values = [metric_values(doc) for _, doc in docs]
+    values = [v for _, v in figures]
     for ch in last.changes:
         row = [ch.label] + [_fmt(v[ch.key], ch.unit, ch.key) for v in values]
         if ch.better is None:

@@ -1,13 +1,16 @@
 """Retakes: what changed between takes, progress over takes, and story coverage.
 
-Pure functions of stored take documents (the ``analyze --json`` document) and take
-summaries; no database or files here.
+Pure functions of stored take documents (the ``analyze --json`` document), of what the
+review commands read of them (:class:`ReviewSummary`) and of take summaries; no database
+or files here.
 """
 
 from __future__ import annotations
 
 import difflib
+import functools
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -86,10 +89,51 @@ def metric_values(doc: dict[str, Any]) -> dict[str, float | None]:
     }
 
 
+@dataclass(frozen=True)
+class ReviewSummary:
+    """What ``progress``, ``coverage`` and ``compare`` read of one take's analysis document
+    (``compare`` its :func:`content_words` too): about a kB, kept beside the 42 kB
+    document (see :mod:`.summaries`), made by :func:`summarise` alone.
+
+    Attributes:
+        no_speech: the analysis found no speech.
+        story_words: :func:`story_signature`, the words that tell its story apart.
+        figures: :func:`metric_values`, the figures compared.
+        star: each STAR part (and the lesson), whether the answer has it.
+    """
+
+    no_speech: bool
+    story_words: frozenset[str]
+    figures: dict[str, float | None]
+    star: dict[str, bool]
+
+    @property
+    def tells_a_story(self) -> bool:
+        """Whether the take says enough to count as an answer: not a false start ("let me start
+        again") or fillers alone, which coverage counts as no story, and compare and progress
+        leave out of a question's or a principle's run of takes."""
+        return is_a_story(self.story_words)
+
+
+def summarise(doc: dict[str, Any]) -> ReviewSummary:
+    """The :class:`ReviewSummary` of a take's analysis document."""
+    return ReviewSummary(no_speech=bool(doc.get("no_speech")), story_words=story_signature(doc),
+                         figures=metric_values(doc),
+                         star={p: bool(doc.get("star", {}).get(p, {}).get("present")) for p in PARTS})
+
+
 def compare_documents(a_id: int, a: dict[str, Any], b_id: int, b: dict[str, Any], *,
                       target_wpm: tuple[float, float], target_length_s: tuple[float, float]) -> Comparison:
     """Compare two takes' documents (``a`` the earlier)."""
-    va, vb = metric_values(a), metric_values(b)
+    return compare_summaries(a_id, summarise(a), b_id, summarise(b), words=(content_words(a), content_words(b)),
+                             target_wpm=target_wpm, target_length_s=target_length_s)
+
+
+def compare_summaries(a_id: int, a: ReviewSummary, b_id: int, b: ReviewSummary, *,
+                      words: tuple[Sequence[str], Sequence[str]], target_wpm: tuple[float, float],
+                      target_length_s: tuple[float, float]) -> Comparison:
+    """Compare two takes by their summaries and their :func:`content_words`, WORDS (``a`` the earlier)."""
+    va, vb = a.figures, b.figures
     changes = (
         Change("fillers_per_min", "fillers per minute", va["fillers_per_min"], vb["fillers_per_min"],
                _lower(va["fillers_per_min"], vb["fillers_per_min"]), "/min"),
@@ -106,9 +150,7 @@ def compare_documents(a_id: int, a: dict[str, Any], b_id: int, b: dict[str, Any]
                _higher(va["i_share_action"], vb["i_share_action"]), "%"),
         Change("numbers", "numbers quoted", va["numbers"], vb["numbers"], _higher(va["numbers"], vb["numbers"])),
     )
-    star_a = {p: bool(a.get("star", {}).get(p, {}).get("present")) for p in PARTS}
-    star_b = {p: bool(b.get("star", {}).get(p, {}).get("present")) for p in PARTS}
-    return Comparison(a_id, b_id, changes, star_a, star_b, tuple(word_diff(content_words(a), content_words(b))))
+    return Comparison(a_id, b_id, changes, dict(a.star), dict(b.star), tuple(word_diff(*words)))
 
 
 def content_words(doc: dict[str, Any]) -> list[str]:
@@ -116,7 +158,7 @@ def content_words(doc: dict[str, Any]) -> list[str]:
     return [w["text"] for w in doc.get("words", []) if not w.get("filler")]
 
 
-def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
+def word_diff(a: Sequence[str], b: Sequence[str]) -> list[tuple[str, str]]:
     """A word-level diff: runs of ("equal" | "delete" | "insert", text)."""
     matcher = difflib.SequenceMatcher(a=[_diff_key(w) for w in a], b=[_diff_key(w) for w in b], autojunk=False)
     out: list[tuple[str, str]] = []
@@ -131,6 +173,7 @@ def word_diff(a: list[str], b: list[str]) -> list[tuple[str, str]]:
     return out
 
 
+@functools.cache  # a diff per pair of takes keyed each take's words twice; speech repeats its words
 def _diff_key(word: str) -> str:
     """A word as the diff compares it: case and punctuation do not count ("U.S." is "us",
     "e-mail" "email"), but what makes a figure does: a point, comma, colon or slash between
@@ -177,14 +220,10 @@ def is_a_story(signature: frozenset[str]) -> bool:
     return len(signature) >= MIN_STORY_WORDS
 
 
-def tells_a_story(doc: dict[str, Any]) -> bool:
-    """Whether a take's analysis says enough to count as an answer: not a false start ("let me
-    start again") or fillers alone, which coverage counts as no story, and compare and progress
-    leave out of a question's or a principle's run of takes."""
-    return is_a_story(story_signature(doc))
+SAME_STORY_SHARE = 0.35
 
 
-def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35) -> bool:
+def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = SAME_STORY_SHARE) -> bool:
     """Two tellings of one story share much of their vocabulary; different stories little."""
     if not is_a_story(a) or not is_a_story(b):
         return False
@@ -194,19 +233,21 @@ def same_story(a: frozenset[str], b: frozenset[str], *, threshold: float = 0.35)
 def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
     """Group takes into distinct stories (single-link on :func:`same_story`); takes too short to
     tell a story (:func:`is_a_story`) are in no group."""
-    return story_groups(docs)[0]
+    return story_groups([(tid, story_signature(doc)) for tid, doc in docs])[0]
 
 
-def story_groups(docs: list[tuple[int, dict[str, Any]]]) -> tuple[list[list[int]], list[int]]:
-    """:func:`group_stories`, and the ids of the takes too short to tell a story."""
-    every = [(tid, story_signature(doc)) for tid, doc in docs]
+def story_groups(every: list[tuple[int, frozenset[str]]]) -> tuple[list[list[int]], list[int]]:
+    """:func:`group_stories` of takes given by their :func:`story_signature`, and the ids of the
+    takes too short to tell a story."""
     sigs = [(tid, sig) for tid, sig in every if is_a_story(sig)]
     short = [tid for tid, sig in every if not is_a_story(sig)]
     groups: list[list[int]] = []
     group_sigs: list[list[frozenset[str]]] = []
     for tid, sig in sigs:
+        n = len(sig)
         for g, gs in zip(groups, group_sigs):
-            if any(same_story(sig, other) for other in gs):
+            # same_story, inline: both are stories, and a call per pair took most of `coverage`
+            if any(len(sig & other) / min(n, len(other)) >= SAME_STORY_SHARE for other in gs):
                 g.append(tid)
                 gs.append(sig)
                 break

@@ -27,6 +27,7 @@ from ..domain.errors import AudioError, NotFound, RecordingError, StarcoachError
 from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
+from .migrations import REVIEW_SUMMARIES, REVIEW_SUMMARY_OBJECTS
 from .rebuilding import rebuilding
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
@@ -211,7 +212,14 @@ def _schema_problems(db: Path, con: sqlite3.Connection) -> list[str]:
         return ["the takes table is missing"]
     columns = {r[1] for r in con.execute("PRAGMA table_info(takes)")}
     missing = [c for c in (*Take.__dataclass_fields__, "analysis_json") if c not in columns]
-    return [f"the takes table lacks {', '.join(missing)}"] if missing else []
+    if missing:
+        return [f"the takes table lacks {', '.join(missing)}"]
+    if "migrations" in tables and con.execute("SELECT 1 FROM migrations WHERE name = ?",
+                                              (REVIEW_SUMMARIES,)).fetchone():
+        made = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+        gone = [name for name in REVIEW_SUMMARY_OBJECTS if name not in made]
+        return [f"the database lacks {', '.join(gone)}, which migration {REVIEW_SUMMARIES} made"] if gone else []
+    return []
 
 
 def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:

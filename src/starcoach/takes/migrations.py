@@ -112,8 +112,38 @@ def _m003_never_reuse_take_ids(db: sqlite3.Connection) -> None:
         db.execute(sql)
 
 
+def _m004_review_summaries(db: sqlite3.Connection) -> None:
+    """Each take's review summary (see :mod:`.summaries`): what ``progress``, ``coverage`` and
+    ``compare`` read of its analysis, which they had to parse whole (87 MB of JSON at 2000
+    takes). Empty at first: a take without one is summarised when a review reads it, so this
+    migration is instant at any size.
+
+    A summary is only ever of the analysis beside it: whatever changes or deletes a take's
+    analysis (this release, an older one, a hand edit) deletes its summary too, by trigger. A
+    table of its own, not columns of ``takes``: SQLite reaches a column stored after
+    ``analysis_json`` through the document's own pages, the reading this is to save. (A
+    migration that rebuilds ``takes``, as 003 did, must make these triggers again.)"""
+    db.execute("CREATE TABLE review_summaries (take_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, "
+               "summary TEXT NOT NULL, words TEXT NOT NULL)")
+    for name, event in _SUMMARY_TRIGGERS.items():
+        db.execute(f"CREATE TRIGGER {name} AFTER {event} ON takes "
+                   "BEGIN DELETE FROM review_summaries WHERE take_id = OLD.id; END")
+
+
+_SUMMARY_TRIGGERS = {"review_summary_follows_analysis": "UPDATE OF id, analysis_json",
+                     "review_summary_follows_take": "DELETE"}
+REVIEW_SUMMARIES = "004_review_summaries"
+# What it makes, by name: without one of them (dropped by hand) a take could not be stored, or a
+# review would read the summary of an analysis that is gone; `doctor` counts that as damage.
+REVIEW_SUMMARY_OBJECTS = ("review_summaries", *_SUMMARY_TRIGGERS)
+
+# Migrations that add only what a review can make from the rest when it is missing (a cache): a
+# database without them is read as it is where it cannot be upgraded (a read-only disk).
+REBUILT_WHEN_READ = frozenset({REVIEW_SUMMARIES})
+
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_takes", _m001_takes),
     ("002_drop_unread_tables", _m002_drop_unread_tables),
     ("003_never_reuse_take_ids", _m003_never_reuse_take_ids),
+    (REVIEW_SUMMARIES, _m004_review_summaries),
 ]

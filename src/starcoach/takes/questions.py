@@ -100,10 +100,13 @@ class QuestionBank:
         return (rng or random).choice(fresh)
 
 
-def gone_principles_note(keys: list[str]) -> str:
-    """The note that KEYS, principles takes were stored with, are not in the bank (see
-    :meth:`QuestionBank.with_principles`)."""
-    return (f"note: no principle of your question bank now: {', '.join(keys)} (taken out of your questions file, "
+def gone_principles_note(bank: QuestionBank, keys: Iterable[str]) -> str | None:
+    """The note that those of KEYS, principles takes were stored with, that BANK no longer has are
+    not in it (see :meth:`QuestionBank.with_principles`); None when it has them all."""
+    gone = [k for k in keys if k not in bank.principles]
+    if not gone:
+        return None
+    return (f"note: no principle of your question bank now: {', '.join(gone)} (taken out of your questions file, "
             "or named by an older bank); its takes are shown under that key, which --lp takes")
 
 

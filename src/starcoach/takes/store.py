@@ -5,7 +5,8 @@ timeout let two starcoach processes (a recording and a ``takes`` listing, say) u
 it at once; a lock held longer than :data:`LOCK_WAIT_S` and a damaged file are each
 one :class:`StoreError` naming the cause (``starcoach doctor`` is the way out of the
 second). Each take's analysis is its JSON document (``analysis_json``); a few of
-its figures are columns too, for listing and progress.
+its figures are columns too, for listing and progress, and what the reviews read of
+it is kept beside it (:mod:`.summaries`).
 """
 
 from __future__ import annotations
@@ -15,14 +16,16 @@ import functools
 import json
 import os
 import sqlite3
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, TypeVar
 
-from ..domain.document import summary_columns, whole_analysis
+from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
-from .migrations import MIGRATIONS
-from . import sidecar
+from .migrations import MIGRATIONS, REBUILT_WHEN_READ
+from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
 from .store_errors import LOCK_WAIT_S, AlreadyListed, another_programs_database, not_ours, read_only_disk, store_error
@@ -100,7 +103,7 @@ class Store:
             done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
-        if any(name not in done for name, _ in MIGRATIONS):
+        if any(name not in done and name not in REBUILT_WHEN_READ for name, _ in MIGRATIONS):
             raise StoreError(f"the takes database {self.path} is on a read-only disk and was written by an older "
                              "starcoach, which this one must upgrade first: copy the home to a writable disk")
 
@@ -115,6 +118,19 @@ class Store:
                 self.db.execute("ROLLBACK")
             except sqlite3.Error:
                 pass
+
+    @contextmanager
+    def transaction(self) -> Iterator[None]:
+        """A write transaction around the block: begun at once (another process's write ends
+        first, and none starts until the block ends), committed when the block ends, rolled back
+        if it raises."""
+        self.db.execute("BEGIN IMMEDIATE")
+        try:
+            yield
+            self.db.execute("COMMIT")
+        except BaseException:
+            self._rollback()
+            raise
 
     def __enter__(self) -> "Store":
         return self
@@ -168,14 +184,9 @@ class Store:
                     status: str = "complete", overflows: int = 0, stopped_by: str | None = None) -> None:
         """Store a take's analysis (``document`` is the ``analyze --json`` document)."""
         self.get(take_id)
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=overflows,
                          stopped_by=stopped_by)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     def _finish(self, take_id: int, *, duration_s: float, document: dict[str, Any] | None, status: str,
                 overflows: int, stopped_by: str | None) -> None:
@@ -185,6 +196,8 @@ class Store:
             values.update(summary_columns(document), analysis_json=json.dumps(document))
         sets = ", ".join(f"{k} = ?" for k in values)
         self.db.execute(f"UPDATE takes SET {sets} WHERE id = ?", (*values.values(), take_id))
+        if document is not None:  # (the UPDATE's trigger has deleted the summary of the analysis before)
+            summaries.keep(self.db, take_id, values["analysis_json"])
 
     @_sql
     def get(self, take_id: int) -> Take:
@@ -249,13 +262,9 @@ class Store:
         row = self.db.execute("SELECT analysis_json FROM takes WHERE id = ?", (take_id,)).fetchone()
         if not row or not row[0]:
             return None
-        try:
-            doc = json.loads(row[0])
-        except (ValueError, TypeError, RecursionError):
-            doc = None
-        if not whole_analysis(doc):
-            raise StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its "
-                             "audio again")
+        doc = stored_analysis(row[0])
+        if doc is None:
+            raise damaged_analysis(take_id)
         return doc
 
     @_sql
@@ -277,8 +286,7 @@ class Store:
 
     @_sql
     def own(self, take_id: int) -> None:
-        """Mark an unfinished take as this process's while ``recover`` finishes it: a live owner for the
-        others, and abandoned again if this process dies too."""
+        """Mark an unfinished take as this process's while ``recover`` finishes it (abandoned again if it dies)."""
         self.db.execute("UPDATE takes SET pid = ? WHERE id = ? AND status = 'recording'", (os.getpid(), take_id))
 
     def unfinished(self) -> builtins.list[Take]:
@@ -294,18 +302,12 @@ class Store:
             NotFound: no take has that id (another process may have deleted it since the
                 caller read it; ``remove_files`` does not run then).
         """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
-            # Read under the lock: two deletes of one take read it first, then took the lock in turn,
-            # and both went on as if they had deleted it.
+        with self.transaction():
+            # read under the lock: two deletes of one take read it first, and both said they deleted it
             take = self.get(take_id)
             self.db.execute("DELETE FROM takes WHERE id = ?", (take_id,))
             if remove_files is not None:
                 remove_files(take)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
         return take
 
     @_sql
@@ -319,8 +321,7 @@ class Store:
         Raises:
             AlreadyListed: a take lists that audio already (another process indexed it meanwhile).
         """
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             listed = self.db.execute("SELECT id FROM takes WHERE audio_path = ?", (self._index_path(audio_path),)
                                      ).fetchone()
             if listed is not None:
@@ -337,23 +338,14 @@ class Store:
             take_id = int(cur.lastrowid or 0)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
                          stopped_by=stopped_by)
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
         return take_id
 
     @_sql
     def holding_index(self, fn: Callable[[builtins.set[Path]], None]) -> None:
         """Run ``fn(indexed paths)`` holding the write lock: another process's open transaction (a
         delete) ends first, and none starts until ``fn`` returns."""
-        self.db.execute("BEGIN IMMEDIATE")
-        try:
+        with self.transaction():
             fn(self.indexed_paths())
-            self.db.execute("COMMIT")
-        except BaseException:
-            self._rollback()
-            raise
 
     @_sql
     def indexed_paths(self) -> builtins.set[Path]:
@@ -397,6 +389,11 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+
+
+def damaged_analysis(take_id: int) -> StoreError:
+    """The error for a take whose stored analysis is damaged."""
+    return StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its audio again")
 
 
 def now() -> str:
