@@ -76,13 +76,10 @@ class Analysis:
 class Analyzer:
     """The pipeline with one model: audio -> activity -> transcript -> metrics -> STAR.
 
-    It owns the loaded model (an :class:`~starcoach.asr.engine.Engine` per thread
-    count, loaded on first use and kept for the analyzer's life), so a practice
-    session loads the model once for all its takes.
-
-    Args:
-        model: the resolved model (see :func:`starcoach.asr.models.resolve_model`).
-        options: the stages' settings.
+    It owns the loaded model (an :class:`~starcoach.asr.engine.Engine` per thread count, loaded
+    on first use and kept until :meth:`afresh`), so a practice session loads it once for all its
+    takes. ``model``: the resolved model (:func:`starcoach.asr.models.resolve_model`);
+    ``options``: the stages' settings.
     """
 
     def __init__(self, model: ResolvedModel, options: AnalysisOptions | None = None):
@@ -99,6 +96,12 @@ class Analyzer:
             self._engines[key] = Engine(self.model.path, replace(self.options.transcribe, threads=key))
         return self._engines[key]
 
+    def afresh(self) -> None:
+        """Drop the loaded models: the next file decodes as in a new process. CTranslate2 seeds each
+        worker thread's sampler once, at its first draw, and the threads live as long as the model,
+        so a second file's fallback decodes drew where the first's stopped (other words)."""
+        self._engines.clear()
+
     def loaded(self, threads: int = 0) -> bool:
         """Whether :meth:`engine` has the model for ``threads`` loaded already."""
         return self._threads(threads) in self._engines
@@ -107,12 +110,8 @@ class Analyzer:
         return threads or self.options.transcribe.threads or (os.cpu_count() or 1)
 
     def analyze_file(self, path: str | Path, *, live: bool = False) -> Analysis:
-        """Decode, transcribe and analyse an audio file.
-
-        Args:
-            path: an audio file (wav, flac, mp3, m4a, ogg, ...).
-            live: transcribe in chunks as record mode does (fed as fast as it decodes),
-                to measure that path on files.
+        """Decode, transcribe and analyse an audio file (wav, flac, mp3, m4a, ogg, ...); ``live``:
+        in chunks as record mode does (fed as fast as it decodes), to measure that path on files.
 
         Raises:
             AudioError: the file cannot be decoded.

@@ -41,8 +41,7 @@ from .take import Take
 
 @dataclass(frozen=True)
 class Removed:
-    """Something an interruption left that held no audio, and was removed (``skipped``: deleted by
-    someone else while it was being finished)."""
+    """Something an interruption left that held no audio, removed (``skipped``: deleted meanwhile)."""
 
     path: Path
     take_id: int | None
@@ -155,6 +154,7 @@ def _finish_row(store: Store, take: Take, analyzer: Analyzer, gone: list[Removed
     if path == part:
         part.replace(take.audio_path)
     store.own(take.id)  # this process's while it is analysed: not "left unfinished" to the others
+    analyzer.afresh()  # decoded as a new process would: not drawing where the last take's decode stopped
     try:
         result = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), recording, status="recovered")
     except NotFound:  # deleted while it was analysed: the user's choice, and nothing left to finish
@@ -339,6 +339,7 @@ def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, re
     it is analysed (one marked "recording" with no owner read as a crashed take to every other
     command). Audio deleted by then is noted in GONE; audio listed meanwhile is left to its row."""
     try:
+        analyzer.afresh()  # decoded as `import` would, in a new process (Analyzer.afresh)
         analysis = analyzer.analyze_file(audio)
         document, error = analysis_document(analysis), None
     except AudioError as exc:  # too short or empty: kept as a failed take, as analyse_and_store does
@@ -364,10 +365,9 @@ def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, re
 
 
 def _part_kind(part: Path) -> str:
-    """What a partial file is: "recording", a WAV with samples in it (its header made whole, as
-    :func:`_finish_row` does), the only copy of what was said, never removed as a partial copy;
-    "unknown", one that cannot be read or repaired (its owner's permissions), or is a link or
-    folder, left as it is; "other" (a partial copy of an import, an empty one, or none at all)."""
+    """What a partial file is: "recording", a WAV with samples in it (its header made whole as
+    :func:`_finish_row` does), the only copy of what was said, never removed; "unknown", unreadable or
+    unrepairable, a link or a folder, left as it is; "other" (an import's partial copy, empty, or none)."""
     if part.is_symlink() or part.exists() and not part.is_file():
         return "unknown"
     try:
