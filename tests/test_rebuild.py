@@ -81,6 +81,34 @@ def test_doctor_keeps_the_ids_a_database_it_set_aside_earlier_gave(tmp_path, sto
     assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 4
 
 
+def test_a_doctor_stopped_between_setting_the_damaged_database_aside_and_the_swap_loses_nothing(
+        tmp_path, stored, monkeypatch):
+    """The review of 1bc6d6b: the damaged database was moved aside, then the rebuilt one renamed
+    into its place; a doctor killed between the two left no database at all, the next command made
+    an empty one, and the next doctor called it ok and analysed every take again under new ids.
+    The damaged file now gets its second name by a link, and stays at its own until the swap."""
+    import starcoach.takes.doctor as doctor
+
+    before = snapshot()
+    db = _database()
+    with sqlite3.connect(db) as con:
+        con.execute("ALTER TABLE takes DROP COLUMN overflows")
+    _checkpointed(db)
+    real = doctor._set_damaged_aside
+
+    def killed(db_: Path, aside: Path) -> None:
+        real(db_, aside)
+        raise KeyboardInterrupt  # the process ends here (as kill would: nothing after runs)
+
+    monkeypatch.setattr(doctor, "_set_damaged_aside", killed)
+    run("doctor")
+    assert db.is_file() and "damaged" in one_line(run("takes"), 1)  # still there, still refused, not made anew
+    monkeypatch.setattr(doctor, "_set_damaged_aside", real)
+    assert run("doctor").exit_code == 0
+    assert snapshot() == before  # the same takes under the same ids, their analyses kept
+    assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 3
+
+
 # --- finding 3: a take being re-indexed is the rebuilding process's own ------------------------
 
 def _lose_database() -> None:

@@ -268,13 +268,15 @@ def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) 
         raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
                          f"writing its rebuilt copy failed: {why}; then run `starcoach doctor` again") from None
     _remove_database(fresh, keep_main=True)
-    aside = _move_aside(db)
+    aside = _aside_name(db)
     try:
+        _set_damaged_aside(db, aside)  # under both names now, and DB is never missing
         os.replace(fresh, db)
     except OSError as exc:
-        for suffix in ("", "-wal", "-shm"):
+        for suffix in ("-wal", "-shm"):
             if Path(f"{aside}{suffix}").exists():
                 os.replace(f"{aside}{suffix}", f"{db}{suffix}")
+        Path(aside).unlink(missing_ok=True)
         _remove_database(fresh)
         raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
                          f"its rebuilt copy could not take its place ({exc.strerror or exc}); run `starcoach "
@@ -292,18 +294,25 @@ def _set_aside(db: Path) -> list[Path]:
     return [p for p in db.parent.glob(f"{db.name}.damaged-*") if not p.name.endswith(("-wal", "-shm"))]
 
 
-def _move_aside(db: Path) -> Path:
+def _aside_name(db: Path) -> Path:
     stamp = datetime.now().strftime("%Y%m%d-%H%M%S")
     aside = db.with_name(f"{db.name}.damaged-{stamp}")
     n = 1
     while any(Path(f"{aside}{s}").exists() for s in ("", "-wal", "-shm")):  # two in a second: never one over another
         n += 1
         aside = db.with_name(f"{db.name}.damaged-{stamp}-{n}")
-    for suffix in ("", "-wal", "-shm"):
+    return aside
+
+
+def _set_damaged_aside(db: Path, aside: Path) -> None:
+    try:  # a second name for the damaged file, which keeps its own until the rebuilt one replaces it
+        os.link(db, aside)
+    except OSError:  # no hard links on this disk
+        shutil.copy2(db, aside)
+    for suffix in ("-wal", "-shm"):  # its log goes with it: left beside DB, it would be read into the new one
         src = Path(f"{db}{suffix}")
         if src.exists():
             shutil.move(str(src), f"{aside}{suffix}")
-    return aside
 
 
 def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
