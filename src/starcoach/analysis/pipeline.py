@@ -6,6 +6,7 @@ stays a plain function (or, for the model, one adapter object).
 
 from __future__ import annotations
 
+import gc
 import os
 import time
 from dataclasses import dataclass, field, replace
@@ -97,10 +98,10 @@ class Analyzer:
         return self._engines[key]
 
     def afresh(self) -> None:
-        """Drop the loaded models: the next file decodes as in a new process. CTranslate2 seeds each
-        worker thread's sampler once, at its first draw, and the threads live as long as the model,
-        so a second file's fallback decodes drew where the first's stopped (other words)."""
+        """Drop the loaded models: the next file decodes as in a new process (CTranslate2 seeds a worker
+        thread's sampler at its first draw, and the threads live as long as the model)."""
         self._engines.clear()
+        gc.collect()  # their memory and threads go now (left to the collector: 1.4 GB after six takes)
 
     def loaded(self, threads: int = 0) -> bool:
         """Whether :meth:`engine` has the model for ``threads`` loaded already."""
