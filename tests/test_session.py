@@ -248,14 +248,39 @@ def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_
             for audio, pid in [(path, int(dead.stdout)), (live_path, owner.pid)]:
                 tmps[pid] = temporary(audio, pid)
                 tmps[pid].write_text(json.dumps({"version": 1, "audio": audio.name, "pid": pid}))
-            unreadable = temporary(path.with_name("take-000002.wav"), 4242)
-            unreadable.write_text('{"vers')  # cut off mid-write, a moment ago
+            # cut off mid-write, a moment ago: its owner unread where the name does not say it
+            unreadable = temporary(path.with_name("take-000002.wav"), owner.pid)
+            unreadable.write_text('{"vers')
             recover(config, store, analyzer=never_loaded)
             assert not tmps[int(dead.stdout)].exists()  # its writer is dead: gone at once
             assert tmps[owner.pid].exists() and unreadable.exists()  # a live writer's, and a fresh one
             os.utime(unreadable, (time.time() - 10, time.time() - 10))
             recover(config, store, analyzer=never_loaded)
-            assert not unreadable.exists() and tmps[owner.pid].exists()
+            assert unreadable.exists() != named.startswith("as by")  # its live writer's (by name), or ownerless
+            assert tmps[owner.pid].exists()
+        finally:
+            owner.kill()
+            owner.wait()
+
+
+def test_recover_reads_a_metadata_write_s_owner_from_its_name(config):
+    """A finishing write holds no pid (`pid: null`), and recover read the owner only from the file
+    and the fixed name of earlier releases: a live writer's temporary file was removed once 5 s old
+    (a slow disk), its rename then failed and the take's final status was lost from its metadata
+    (the review of cf24f04). The pid in the name says whose it is."""
+    never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
+    with open_store(config) as store:
+        path = a_take_path(config)
+        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "import"])
+        dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                                  text=True).stdout)
+        try:
+            live, gone = (path.with_name(f".{path.stem}.{pid}-0123abcd{sidecar.SUFFIX}.tmp") for pid in (owner.pid, dead))
+            for tmp in (live, gone):
+                tmp.write_text(json.dumps({"version": 1, "audio": path.name, "status": "complete", "pid": None}))
+            os.utime(live, (time.time() - 10, time.time() - 10))
+            recover(config, store, analyzer=never_loaded)
+            assert live.exists() and not gone.exists()  # the writer is running; the other is dead, at once
         finally:
             owner.kill()
             owner.wait()

@@ -22,6 +22,12 @@ def temporary_path(target: Path) -> Path:
     return target.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}{dot}{rest}.tmp")
 
 
+def writer_pid(tmp: Path) -> int | None:
+    """The pid in a name :func:`temporary_path` made, or None for any other name."""
+    m = re.fullmatch(r"\.[^.]+\.([1-9]\d{0,8})-[0-9a-f]{8}(\..*)?\.tmp", tmp.name)
+    return int(m.group(1)) if m else None
+
+
 def dead_temporaries(target: Path) -> list[Path]:
     """The temporary files of ``target`` (by :func:`temporary_path`) whose writer is no longer
     running: killed between writing one and renaming it. A live writer's are its own."""

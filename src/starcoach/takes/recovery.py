@@ -31,6 +31,7 @@ from ..audio.recorder import Recording, repair_wav
 from ..config import Config
 from ..analysis.document import analysis_document
 from ..domain.errors import AudioError, NotFound, RecordingError
+from ..domain.tempname import writer_pid
 from . import sidecar
 from .rebuilding import rebuilding
 from .session import TakeResult, alive, analyse_and_store
@@ -285,24 +286,22 @@ def _restore_damaged(store: Store, meta_file: Path, indexed: set[Path]) -> None:
             return
 
 
-# A metadata write (open, dump, fsync, rename) whose owner cannot be read is left this long
-# (seconds) before its temporary file is taken for a dead one.
-TMP_GRACE_S = 5.0
+TMP_GRACE_S = 5.0  # how long (s) a metadata write whose owner cannot be read is taken for a live one
 
 
 def _remove_dead_tmp(tmp: Path) -> None:
     """Remove a metadata write's temporary file whose writer died (killed between writing and
-    renaming it). Its owner is the take's pid, read from the take's metadata or from the
-    temporary file itself; a live owner's file stays. With no owner to read (a write cut off
-    before its first bytes), the file goes once it is :data:`TMP_GRACE_S` old; any, once it
-    is a minute old."""
+    renaming it). Its owner is the pid in its name; in the fixed name of releases before
+    2026-12-06, the take's pid in its metadata or in the file. A live owner's file stays; one
+    with no owner to read goes once :data:`TMP_GRACE_S` old; any, once a minute old."""
     try:
         age = time.time() - tmp.stat().st_mtime
     except OSError:
         return
-    real = tmp.with_name(tmp.name.removeprefix(".").removesuffix(".tmp"))
-    meta = sidecar.read(real) or sidecar.read(tmp)
-    pid = meta.get("pid") if meta else None
+    pid: object = writer_pid(tmp)
+    if pid is None:
+        meta = sidecar.read(tmp.with_name(tmp.name.removeprefix(".").removesuffix(".tmp"))) or sidecar.read(tmp)
+        pid = meta.get("pid") if meta else None
     writing = _owned(pid) if pid else age < TMP_GRACE_S
     if writing and age < 60:  # no write takes a minute: an older one is dead whoever owns it
         return
