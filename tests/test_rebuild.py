@@ -271,3 +271,26 @@ def test_takes_doctor_indexes_again_in_one_process_keep_what_their_import_found(
     again = [json.loads(run("show", str(d["take"]["id"]), "--json").stdout) for d in imported]
     assert [d["transcript"] for d in again] == [d["transcript"] for d in imported]
     assert [d["metrics"] for d in again] == [d["metrics"] for d in imported]
+
+
+def test_a_look_at_the_lock_is_waited_out_and_a_holder_is_not(tmp_path):
+    """`takes` and the reviews look whether a doctor is running by holding the lock shared for a
+    moment: a doctor starting in that moment refused, naming a process that had already exited
+    (the review of 4261a7b, finding 4)."""
+    import fcntl
+    import os
+    import threading
+
+    from starcoach.takes.rebuilding import _locked
+
+    path = tmp_path / "starcoach.db.lock"
+    path.touch()
+    looking, doctor = os.open(path, os.O_RDONLY), os.open(path, os.O_RDWR)
+    try:
+        fcntl.flock(looking, fcntl.LOCK_SH | fcntl.LOCK_NB)
+        assert not _locked(doctor, patience_s=0.1)  # held throughout: another is at work
+        threading.Timer(0.2, fcntl.flock, (looking, fcntl.LOCK_UN)).start()
+        assert _locked(doctor, patience_s=30)  # held for a look: waited out
+    finally:
+        os.close(looking)
+        os.close(doctor)

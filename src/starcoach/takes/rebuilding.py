@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import fcntl
 import os
+import time
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
@@ -64,13 +65,11 @@ def rebuilding(database: Path, command: str) -> Iterator[None]:
     fd = _open(key, write=True)
     try:
         if fd is not None:
-            try:
-                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-            except BlockingIOError:
+            if not _locked(fd):
                 owner = _owner(fd)
                 raise RebuildRunning(f"{owner} is already rebuilding or finishing the takes in {database.parent}; "
                                      f"wait for it to finish, then run `starcoach {command}` again if it is still "
-                                     "needed") from None
+                                     "needed")
             try:  # best effort: the lock holds without it (a full disk), the others' line then has no pid
                 os.ftruncate(fd, 0)
                 os.pwrite(fd, f"{os.getpid()} {command}\n".encode(), 0)
@@ -84,6 +83,20 @@ def rebuilding(database: Path, command: str) -> Iterator[None]:
     finally:
         if fd is not None:
             os.close(fd)  # releases the lock
+
+
+def _locked(fd: int, patience_s: float = 1.0) -> bool:
+    """Take the lock, waiting out a moment's hold: :func:`running` holds it shared for as long as
+    it takes to look (a `takes` listing, say), which must not pass for a doctor at work."""
+    deadline = time.monotonic() + patience_s
+    while True:
+        try:
+            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            return True
+        except BlockingIOError:
+            if time.monotonic() > deadline:
+                return False
+            time.sleep(0.05)
 
 
 def running(database: Path) -> Owner | None:
