@@ -294,3 +294,16 @@ def test_a_look_at_the_lock_is_waited_out_and_a_holder_is_not(tmp_path):
     finally:
         os.close(looking)
         os.close(doctor)
+
+
+@pytest.mark.parametrize("suffix", [".lock", ".rebuilding", ".damaged-20261206-172010", ".damaged-20261206-172010-wal"])
+def test_an_export_never_writes_over_a_file_doctor_keeps_beside_the_database(stored, suffix):
+    """`export --force -o recordings/starcoach.db.damaged-…` replaced a set-aside damaged database,
+    the only copy of its rows, with the export (the review of 1bc6d6b, finding 6); the lock and the
+    rebuilt copy were as open to it."""
+    db = _database()
+    companion = db.with_name(db.name + suffix)
+    companion.write_bytes(db.read_bytes())
+    line = one_line(run("export", "1", "--format", "json", "-o", str(companion), "--force"), 1)
+    assert f"{companion} is the takes database; exports never replace it" in line, line
+    assert companion.read_bytes() == db.read_bytes()
