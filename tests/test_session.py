@@ -344,3 +344,17 @@ def test_recover_leaves_a_partial_file_it_cannot_repair_or_that_is_a_link_or_a_f
         assert removed == [] and store.list() == []
         assert sidecar.partial_path(theirs).is_file() and linked.is_symlink() and folder.is_dir()
         assert outside.read_bytes() == before  # not repaired through the link
+
+
+def test_a_temporary_name_fits_a_disk_s_limit_and_is_found_again_when_dead(tmp_path):
+    """The pid and random part made a temporary name 17 bytes longer: an export to a name of 234 to
+    250 bytes was refused as "too long for this disk" (the review of 4e1a4f8, finding 5)."""
+    from starcoach.domain.tempname import dead_temporaries, temporary_path
+
+    target = tmp_path / ("x" * 236 + ".md")
+    tmp = temporary_path(target)
+    assert len(tmp.name.encode()) <= 255
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
+    left = tmp.with_name(tmp.name.replace(f".{os.getpid()}-", f".{int(dead.stdout)}-"))
+    left.write_text("cut off")  # a killed writer's, by the same rule
+    assert dead_temporaries(target) == [left]

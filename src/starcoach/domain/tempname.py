@@ -10,6 +10,7 @@ one that a killed process left blocks no later write.
 
 from __future__ import annotations
 
+import hashlib
 import os
 import re
 import secrets
@@ -18,8 +19,18 @@ from pathlib import Path
 
 def temporary_path(target: Path) -> Path:
     """A hidden name beside ``target`` that no other writer uses: what to write it under."""
+    stem, ending = _parts(target)
+    return target.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}{ending}.tmp")
+
+
+def _parts(target: Path) -> tuple[str, str]:
+    """The temporary names' stem and ending for ``target``: its name split at its first dot or,
+    where that would make a name longer than a disk allows (255 bytes; a 240-byte export name was
+    refused as "too long"), a digest of the name and no ending."""
     stem, dot, rest = target.name.partition(".")
-    return target.with_name(f".{stem}.{os.getpid()}-{secrets.token_hex(4)}{dot}{rest}.tmp")
+    if len(f".{stem}.{'9' * 9}-{'0' * 8}{dot}{rest}.tmp".encode("utf-8", "surrogateescape")) > 255:
+        return "t" + hashlib.sha1(target.name.encode("utf-8", "surrogateescape")).hexdigest()[:16], ""
+    return stem, dot + rest
 
 
 def writer_pid(tmp: Path) -> int | None:
@@ -31,8 +42,8 @@ def writer_pid(tmp: Path) -> int | None:
 def dead_temporaries(target: Path) -> list[Path]:
     """The temporary files of ``target`` (by :func:`temporary_path`) whose writer is no longer
     running: killed between writing one and renaming it. A live writer's are its own."""
-    stem, dot, rest = target.name.partition(".")
-    pattern = re.compile(rf"\.{re.escape(stem)}\.([1-9]\d{{0,8}})-[0-9a-f]{{8}}{re.escape(dot + rest)}\.tmp")
+    stem, ending = _parts(target)
+    pattern = re.compile(rf"\.{re.escape(stem)}\.([1-9]\d{{0,8}})-[0-9a-f]{{8}}{re.escape(ending)}\.tmp")
     try:
         names = [m for m in map(pattern.fullmatch, os.listdir(target.parent)) if m]
     except OSError:
