@@ -45,9 +45,9 @@ def sidecar_path(audio: Path) -> Path:
 
 
 def stored_file(path: Path, recordings: Path, database: Path) -> str | None:
-    """What ``path`` is when it is one of the files that hold the takes, else None: the
-    takes database (or any file named from it beside it), or under ``recordings`` a take's audio, partial audio
-    or metadata. Writing over one of them loses a take, so exports never do, ``--force``
+    """What ``path`` is when it is one of the files that hold the takes, else None: the takes
+    database (or a file named from it beside it), or under ``recordings`` a take's audio, partial
+    audio or metadata. Writing over one of them loses a take, so exports never do, ``--force``
     or not. Links are followed, so another name for the same file is caught too.
     """
     try:
@@ -56,7 +56,8 @@ def stored_file(path: Path, recordings: Path, database: Path) -> str | None:
         folder = Path(recordings).resolve()
     except (OSError, RuntimeError):  # a link loop: nothing of ours
         return None
-    if target.parent == db.parent and target.name.startswith(db.name):
+    named_from_db = target.name == db.name or target.name.startswith((f"{db.name}.", f"{db.name}-"))
+    if target.parent == db.parent and named_from_db:
         return "the takes database"  # or its journal, lock, rebuilt copy, or one doctor set aside (.damaged-…)
     if not target.is_relative_to(folder):
         return None
