@@ -278,7 +278,7 @@ def test_recover_reads_a_metadata_write_s_owner_from_its_name(config):
             live, gone = (path.with_name(f".{path.stem}.{pid}-0123abcd{sidecar.SUFFIX}.tmp") for pid in (owner.pid, dead))
             for tmp in (live, gone):
                 tmp.write_text(json.dumps({"version": 1, "audio": path.name, "status": "complete", "pid": None}))
-            os.utime(live, (time.time() - 10, time.time() - 10))
+            os.utime(live, (time.time() - 70, time.time() - 70))  # a slow disk: its owner still runs
             recover(config, store, analyzer=never_loaded)
             assert live.exists() and not gone.exists()  # the writer is running; the other is dead, at once
         finally:

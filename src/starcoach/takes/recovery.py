@@ -292,18 +292,19 @@ TMP_GRACE_S = 5.0  # how long (s) a metadata write whose owner cannot be read is
 def _remove_dead_tmp(tmp: Path) -> None:
     """Remove a metadata write's temporary file whose writer died (killed between writing and
     renaming it). Its owner is the pid in its name; in the fixed name of releases before
-    2026-12-06, the take's pid in its metadata or in the file. A live owner's file stays; one
-    with no owner to read goes once :data:`TMP_GRACE_S` old; any, once a minute old."""
+    2026-12-06, the take's pid in its metadata or in the file. A live owner's file stays (one read
+    from the file, a minute at most); one with no owner to read goes once :data:`TMP_GRACE_S` old."""
     try:
         age = time.time() - tmp.stat().st_mtime
     except OSError:
         return
-    pid: object = writer_pid(tmp)
+    named = writer_pid(tmp)
+    pid: object = named
     if pid is None:
         meta = sidecar.read(tmp.with_name(tmp.name.removeprefix(".").removesuffix(".tmp"))) or sidecar.read(tmp)
         pid = meta.get("pid") if meta else None
     writing = _owned(pid) if pid else age < TMP_GRACE_S
-    if writing and age < 60:  # no write takes a minute: an older one is dead whoever owns it
+    if writing and (named or age < 60):  # a pid in the file may be an old one's, reused: trusted a minute
         return
     tmp.unlink(missing_ok=True)
 
