@@ -81,32 +81,40 @@ def test_doctor_keeps_the_ids_a_database_it_set_aside_earlier_gave(tmp_path, sto
     assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 4
 
 
-def test_a_doctor_stopped_between_setting_the_damaged_database_aside_and_the_swap_loses_nothing(
-        tmp_path, stored, monkeypatch):
-    """The review of 1bc6d6b: the damaged database was moved aside, then the rebuilt one renamed
-    into its place; a doctor killed between the two left no database at all, the next command made
-    an empty one, and the next doctor called it ok and analysed every take again under new ids.
-    The damaged file now gets its second name by a link, and stays at its own until the swap."""
+@pytest.mark.parametrize("stop_at", ["_set_damaged_aside", "_aside_name"])
+def test_a_doctor_stopped_during_the_swap_is_finished_by_the_next_and_loses_nothing(
+        tmp_path, stored, monkeypatch, stop_at):
+    """The reviews of 1bc6d6b and dc44fba: a doctor killed between setting the damaged database
+    aside and renaming the rebuilt one into its place left no database at all (then the next command
+    made an empty one, which the next doctor called ok: every take analysed again under new ids),
+    or the damaged file without its log (-wal), whose rows were lost to every command. The rebuilt
+    database now waits whole beside it: every command refuses until a doctor finishes the swap."""
     import starcoach.takes.doctor as doctor
 
+    assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 3  # in the log only
     before = snapshot()
     db = _database()
     with sqlite3.connect(db) as con:
-        con.execute("ALTER TABLE takes DROP COLUMN overflows")
-    _checkpointed(db)
-    real = doctor._set_damaged_aside
+        con.execute("ALTER TABLE takes DROP COLUMN overflows")  # damage doctor rebuilds from
+    assert Path(f"{db}-wal").stat().st_size > 0
+    real = getattr(doctor, stop_at)
 
-    def killed(db_: Path, aside: Path) -> None:
-        real(db_, aside)
+    def killed(*args):
+        real(*args)
         raise KeyboardInterrupt  # the process ends here (as kill would: nothing after runs)
 
-    monkeypatch.setattr(doctor, "_set_damaged_aside", killed)
+    monkeypatch.setattr(doctor, stop_at, killed)
     run("doctor")
-    assert db.is_file() and "damaged" in one_line(run("takes"), 1)  # still there, still refused, not made anew
-    monkeypatch.setattr(doctor, "_set_damaged_aside", real)
-    assert run("doctor").exit_code == 0
+    monkeypatch.setattr(doctor, stop_at, real)
+    for command in ("takes", "import"):
+        line = one_line(run(command, *(["--json"] if command == "takes" else [str(SILENCE(tmp_path))])), 1)
+        assert "was stopped while it put the rebuilt takes database in place" in line and "run `starcoach doctor`" \
+            in line, line
+    done = run("doctor")
+    assert done.exit_code == 0 and "finished the rebuild a stopped doctor left" in done.stdout, done.output
     assert snapshot() == before  # the same takes under the same ids, their analyses kept
-    assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 3
+    assert len(doctor._set_aside(db)) == 1  # the damaged one set aside once
+    assert json.loads(run("import", SILENCE(tmp_path), "--json").stdout)["take"]["id"] == 4
 
 
 # --- finding 3: a take being re-indexed is the rebuilding process's own ------------------------
@@ -305,5 +313,13 @@ def test_an_export_never_writes_over_a_file_doctor_keeps_beside_the_database(sto
     companion = db.with_name(db.name + suffix)
     companion.write_bytes(db.read_bytes())
     line = one_line(run("export", "1", "--format", "json", "-o", str(companion), "--force"), 1)
-    assert f"{companion} is the takes database; exports never replace it" in line, line
+    assert f"{companion} is a file the takes database keeps beside it; exports never replace it" in line, line
     assert companion.read_bytes() == db.read_bytes()
+
+
+def test_an_export_may_take_a_new_name_that_begins_with_the_database_s(tmp_path, stored):
+    """Refusing every name that began with the database's said "is the takes database" of a new
+    file, `recordings/starcoach.db.json` (the review of 60ca4a2)."""
+    target = _database().with_name("starcoach.db.json")
+    done = run("export", "1", "--format", "json", "-o", str(target))
+    assert done.exit_code == 0 and json.loads(target.read_text())["take"]["id"] == 1, done.output

@@ -32,7 +32,7 @@ from .rebuilding import rebuilding
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
-from .store_errors import another_programs_database, not_ours
+from .store_errors import another_programs_database, not_ours, rebuilt_path
 from .take import Take
 
 
@@ -42,7 +42,7 @@ class DoctorReport:
 
     integrity: list[str]
     moved_aside: Path | None = None
-    kept_rows: int = 0
+    kept_rows: int | None = 0  # None: a stopped doctor's rebuild, put in place by this one
     reindexed: list[int] = field(default_factory=list)
     reanalysed: list[int] = field(default_factory=list)
     missing_audio: list[int] = field(default_factory=list)
@@ -60,8 +60,9 @@ class DoctorReport:
         out = ["database: " + ("ok" if self.integrity == ["ok"] else
                                f"damaged ({'; '.join(self.integrity[:3])})")]
         if self.moved_aside is not None:
-            out.append(f"moved the damaged database aside to {self.moved_aside}; kept "
-                       f"{plural(self.kept_rows, 'readable take')} from it")
+            kept = "finished the rebuild a stopped doctor left" if self.kept_rows is None else \
+                f"kept {plural(self.kept_rows, 'readable take')} from it"
+            out.append(f"moved the damaged database aside to {self.moved_aside}; {kept}")
         out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
         out += [f"analysed take {i} again (its stored analysis was damaged)" for i in self.reanalysed]
         out += self.recovered
@@ -87,8 +88,10 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     config.paths.storage_folder("database")
     _check(db)  # a file that is no takes database is refused before anything is written beside it
     with rebuilding(db, "doctor"):  # one doctor or recover at a time
+        _remove_database(db.with_name(f"{db.name}.rebuilding"))  # a rebuild a stopped doctor left half-written
+        finished = _swap_in(db) if rebuilt_path(db).exists() else None  # one it left whole: put in place
         integrity, salvaged = _check(db)
-        report = DoctorReport(integrity=integrity)
+        report = DoctorReport(integrity=integrity, moved_aside=finished, kept_rows=None if finished else 0)
         if integrity != ["ok"]:
             report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
         try:
@@ -96,9 +99,8 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
         except StoreError as exc:
             if report.moved_aside is None:
                 raise
-            raise StoreError(f"moved the damaged database aside to {report.moved_aside} and wrote a new one keeping "
-                             f"{plural(report.kept_rows, 'readable take')} and its ids; then: {exc}; run `starcoach "
-                             "doctor` again to index the rest") from None
+            raise StoreError(f"{report.lines()[1]}, its ids kept; then: {exc}; run `starcoach doctor` again to index "
+                             "the rest") from None  # lines()[1]: the line that says where the damaged one went
     return report
 
 
@@ -241,16 +243,10 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
 
 def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) -> tuple[Path, int]:
     """Write a new database beside the damaged one, with its readable rows and its id counter,
-    and swap it in only once it is whole: a full disk part-way leaves the damaged one where it
-    was (a new, near-empty one in its place was then taken for "ok", the set-aside one never read
-    again: its analyses redone, a deleted take's id given again).
-
-    Returns:
-        Where the damaged database now is, and how many of its takes the new one kept.
-
-    Raises:
-        StoreError: the new database could not be written; the damaged one is where it was.
-    """
+    and swap it in only once it is whole (a near-empty one put in its place by a full disk was
+    taken for "ok": analyses redone, a deleted take's id given again). Returns where the damaged
+    one now is and how many takes the new one kept; raises StoreError if the new one could not be
+    written (the damaged one is where it was)."""
     fresh = db.with_name(f"{db.name}.rebuilding")
     _remove_database(fresh)  # what a doctor stopped here left
     try:
@@ -261,27 +257,35 @@ def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) 
             mode = store.db.execute("PRAGMA journal_mode = DELETE").fetchone()
             if not mode or str(mode[0]).lower() != "delete":
                 raise sqlite3.OperationalError(f"its log could not be written into it (journal mode {mode})")
+        _remove_database(fresh, keep_main=True)
+        os.replace(fresh, rebuilt_path(db))  # whole: from here, every command waits for the swap to end
     except (StoreError, sqlite3.Error, OSError) as exc:
         _remove_database(fresh)
         why = exc if isinstance(exc, StoreError) else store_error(fresh, exc) if isinstance(exc, sqlite3.Error) \
             else (exc.strerror or exc)
         raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
                          f"writing its rebuilt copy failed: {why}; then run `starcoach doctor` again") from None
-    _remove_database(fresh, keep_main=True)
-    aside = _aside_name(db)
+    return _swap_in(db), kept
+
+
+def _swap_in(db: Path) -> Path:
+    """Put the rebuilt database (:func:`rebuilt_path`) in DB's place, the damaged one set aside
+    with its log; where a doctor stopped part-way, finish what it began (the damaged file already
+    under its second name is not given a third). Returns where the damaged database now is."""
+    rebuilt = rebuilt_path(db)
+    aside = next((a for a in _set_aside(db) if db.exists() and os.path.samefile(a, db)), None)
+    made = None
     try:
-        _set_damaged_aside(db, aside)  # under both names now, and DB is never missing
-        os.replace(fresh, db)
+        if aside is None:
+            made = aside = _aside_name(db)
+            _set_damaged_aside(db, aside)  # under both names now, and DB is never missing
+        os.replace(rebuilt, db)
     except OSError as exc:
-        for suffix in ("-wal", "-shm"):
-            if Path(f"{aside}{suffix}").exists():
-                os.replace(f"{aside}{suffix}", f"{db}{suffix}")
-        Path(aside).unlink(missing_ok=True)
-        _remove_database(fresh)
-        raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
-                         f"its rebuilt copy could not take its place ({exc.strerror or exc}); run `starcoach "
-                         "doctor` again") from None
-    return aside, kept
+        if made is not None and made.exists() and not os.path.samefile(made, db):
+            made.unlink()  # a copy cut off (no hard links here, and no room)
+        raise StoreError(f"the takes database {db} is damaged; its rebuilt copy {rebuilt} could not take its "
+                         f"place ({exc.strerror or exc}); nothing was lost: run `starcoach doctor` again") from None
+    return aside
 
 
 def _remove_database(path: Path, *, keep_main: bool = False) -> None:

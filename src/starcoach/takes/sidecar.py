@@ -56,9 +56,10 @@ def stored_file(path: Path, recordings: Path, database: Path) -> str | None:
         folder = Path(recordings).resolve()
     except (OSError, RuntimeError):  # a link loop: nothing of ours
         return None
-    named_from_db = target.name == db.name or target.name.startswith((f"{db.name}.", f"{db.name}-"))
-    if target.parent == db.parent and named_from_db:
-        return "the takes database"  # or its journal, lock, rebuilt copy, or one doctor set aside (.damaged-…)
+    if target in {db, *(db.with_name(db.name + s) for s in ("-wal", "-shm", "-journal"))}:
+        return "the takes database"  # a journal written there would be read into it
+    if target.parent == db.parent and target.name.startswith(f"{db.name}.") and target.exists():
+        return "a file the takes database keeps beside it"  # its lock, a rebuilt copy, one doctor set aside
     if not target.is_relative_to(folder):
         return None
     name = target.name.lower()

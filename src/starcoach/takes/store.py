@@ -28,7 +28,8 @@ from .migrations import MIGRATIONS, REBUILT_WHEN_READ
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import LOCK_WAIT_S, AlreadyListed, another_programs_database, not_ours, read_only_disk, store_error
+from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, not_ours, read_only_disk,
+                           store_error, swap_cut_off)
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -67,7 +68,7 @@ class Store:
     def __init__(self, path: Path, recordings: Path | None = None):
         self.path = Path(path)
         self.recordings = Path(recordings) if recordings else self.path.parent
-        foreign = not_ours(self.path)
+        foreign = not_ours(self.path) or swap_cut_off(self.path)
         if foreign is not None:
             raise foreign
         try:
@@ -299,8 +300,7 @@ class Store:
         if it fails the take stays listed.
 
         Raises:
-            NotFound: no take has that id (another process may have deleted it since the
-                caller read it; ``remove_files`` does not run then).
+            NotFound: no take has that id (another process deleted it since; no ``remove_files``).
         """
         with self.transaction():
             # read under the lock: two deletes of one take read it first, and both said they deleted it

@@ -32,6 +32,21 @@ def not_ours(path: Path) -> StoreError | None:
     return None if kind is None else _not_ours(path, kind)
 
 
+def rebuilt_path(database: Path) -> Path:
+    """Where ``doctor`` keeps a rebuilt database once it is whole, until it has replaced the
+    damaged one: there only while the swap runs, or after a doctor stopped part-way through it."""
+    return database.with_name(f"{database.name}.rebuilt")
+
+
+def swap_cut_off(path: Path) -> StoreError | None:
+    """The error while a rebuilt database waits beside PATH (:func:`rebuilt_path`): the file at PATH
+    may be the damaged one without its log, and a write to it would be lost at the swap."""
+    if not rebuilt_path(path).exists():
+        return None
+    return StoreError(f"`starcoach doctor` was stopped while it put the rebuilt takes database in place "
+                      f"({rebuilt_path(path).name} beside {path}); run `starcoach doctor` to finish it")
+
+
 def another_programs_database(path: Path, tables: set[str]) -> StoreError | None:
     """The error for an SQLite database with tables but none of a takes database's (a browser's
     history, say): not to be made one, or replaced by one as damaged. None for one that has
