@@ -199,3 +199,55 @@ def test_a_principle_no_longer_in_the_bank_is_shown_as_lp_takes_it(home):
     assert "old-ownership" not in runner.invoke(app, ["coverage"]).stdout
     stale = runner.invoke(app, ["progress", "--lp", "old-ownership"])
     assert stale.exit_code != 0 and "no Leadership Principle matches 'old-ownership'" in stale.stderr, stale.output
+
+
+@pytest.mark.parametrize("field, value", [
+    ("text", "Tell me about \x1b[2Ja time you failed."), ("text", "Tell me \x1b]0;owned\x07 about it."),
+    ("text", "A time you \u202edeliaf\u202c."), ("themes", ["fail\x9bure"]), ("follow_ups", ["What \x1b[31mthen?"]),
+    ("principle name", "Ownership \x1b[5m"),
+])
+def test_a_question_file_that_would_drive_the_terminal_is_refused(tmp_path, field, value):
+    """A question file may come from someone else: an escape sequence in a question's text, themes,
+    follow-ups or a principle's name reached the terminal as it was (a screen cleared, a window
+    title set, text coloured or reversed); only the id was checked (audit 2 of session 41)."""
+    question = {"id": "mine-1", "text": "Tell me about a time you failed.", "principles": ["mine"]}
+    if field != "principle name":
+        question[field] = value
+    name = value if field == "principle name" else "Mine"
+    (tmp_path / "bank.toml").write_text(f"[principles]\nmine = {json.dumps(name)}\n\n[[question]]\n"
+                                        + "".join(f"{k} = {json.dumps(v)}\n" for k, v in question.items()))
+    with pytest.raises(ConfigError, match=r"holds a control character \(U\+[0-9A-F]{4}\), which would drive the "
+                                          "terminal rather than be shown: remove it"):
+        load_bank(tmp_path / "bank.toml")
+
+
+def test_right_to_left_text_and_its_marks_are_kept(tmp_path):
+    (tmp_path / "bank.toml").write_text('[[question]]\nid = "rtl-1"\ntext = "\u05e1\u05e4\u05e8 \u200fעל '
+                                        '\u2067Amazon\u2069 \u05e4\u05e2\u05dd"\nprinciples = ["ownership"]\n')
+    assert load_bank(tmp_path / "bank.toml").get("rtl-1").text.startswith("\u05e1\u05e4\u05e8")
+
+
+@pytest.mark.parametrize("which", ["questions", "config"])
+def test_a_toml_file_nested_too_deeply_is_one_line(home, which):
+    """tomllib reads nested arrays by recursion: 40 kB of "[" was "unexpected error (RecursionError …);
+    this is a bug", for config.toml and a question file alike (audit 2 of session 41)."""
+    deep = "x = " + "[" * 20000 + "]" * 20000 + "\n"
+    cfg = home / "config.toml"
+    if which == "questions":
+        (home / "bank.toml").write_text(deep)
+        cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "bank.toml"'))
+    else:
+        cfg.write_text(deep)
+    result = runner.invoke(app, ["questions"])
+    assert result.exit_code == 1 and result.stdout == "", result.output
+    assert "nested too deeply" in result.stderr and result.stderr.startswith("starcoach: ") \
+        and result.stderr.count("\n") == 1, result.stderr
+
+
+def test_emoji_codes_in_a_question_are_shown_as_written(home):
+    cfg = home / "config.toml"
+    (home / "bank.toml").write_text('[[question]]\nid = "mine-1"\ntext = "A :thumbs_up: moment"\n'
+                                    'principles = ["ownership"]\n')
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "bank.toml"'))
+    result = runner.invoke(app, ["questions", "--lp", "ownership"], env={"COLUMNS": "200"})
+    assert ":thumbs_up:" in result.stdout and "\N{THUMBS UP SIGN}" not in result.stdout, result.stdout

@@ -365,7 +365,7 @@ def make_console() -> Console:
             self.quiet = True
             raise BrokenPipeError(errno.EPIPE, "Broken pipe")
 
-    return _Console(highlight=False, soft_wrap=False)
+    return _Console(highlight=False, soft_wrap=False, emoji=False)  # ":thumbs_up:" in a question is text
 
 
 @contextmanager

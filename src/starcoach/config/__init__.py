@@ -254,10 +254,9 @@ def model_folder(name: str, base: Path, models: Path, what: str) -> Path | None:
     """The one rule for whether a model name (``[model] name``, or ``--model``: WHAT) is a folder's
     path, and which: ``base / name`` made absolute (``base`` is config.toml's folder, as for every
     path in it, or the current one for a name typed on the command line), or None for a model's
-    name. A name written as a path (``./mine``, ``/models/mine``, ``~/mine``) is a folder's; so is
-    any other that names something in ``base`` (``mine/base``, ``mine``), unless a folder of that
-    name is under ``models`` ([paths] models) or it is a bundled model's name, never a folder's:
-    those, and a name that names nothing there (``small.en``, ``org/model``), stay models' names."""
+    name. A name written as a path (``./mine``, ``/models/mine``, ``~/mine``) is a folder's; so is any
+    other naming something in ``base`` (``mine/base``, ``mine``), unless it names a folder under [paths]
+    models or a bundled model: those, and names of nothing there (``org/model``), stay models' names."""
     path = user_path(name, what, base=base) if looks_like_path(name) else base / name
     if looks_like_path(name) or path.exists() and name not in BUNDLED and not (models / name).exists():
         return user_path(path, what)
@@ -290,8 +289,9 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
     except UnicodeDecodeError as exc:  # (Python's words give a byte offset: the line is what an editor shows)
         line = raw[:exc.start].count(b"\n") + 1
         raise ConfigError(f"{config_file}: line {line} is not UTF-8 text; save the file as UTF-8") from None
-    except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{config_file}: not valid TOML ({exc})") from None
+    except (tomllib.TOMLDecodeError, RecursionError) as exc:  # tomllib reads nested arrays by recursion
+        why = exc if isinstance(exc, tomllib.TOMLDecodeError) else "its tables or arrays are nested too deeply"
+        raise ConfigError(f"{config_file}: not valid TOML ({why})") from None
     except OSError as exc:
         raise ConfigError(f"{config_file}: cannot read it ({exc.strerror})") from None
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import random
 import tomllib
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -129,6 +130,8 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
         if not isinstance(extra, dict) or not all(isinstance(k, str) and isinstance(v, str) and v.strip()
                                                   for k, v in extra.items()):
             raise ConfigError(f"{user_file}: [principles] must be a table of key = \"Display Name\" strings")
+        for key, name in extra.items():
+            _shown(f"{key} = {name}", f"{user_file}: [principles]")
         principles.update(extra)
         listed = user.get("question", [])
         if not isinstance(listed, list):
@@ -168,6 +171,9 @@ def _read_user_file(path: Path) -> dict:
         return tomllib.loads(path.read_text("utf-8-sig"))  # a BOM, as Windows editors write
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
+    except RecursionError:  # tomllib reads nested tables and arrays by recursion
+        raise ConfigError(f"{path}: its tables or arrays are nested too deeply to read; a question bank "
+                          "needs two levels") from None
     except OSError as exc:
         raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
 
@@ -195,8 +201,27 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
             raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of non-empty strings")
         return tuple(value)
 
+    for text in (raw["text"], *strings("principles"), *strings("themes"), *strings("follow_ups")):
+        _shown(text, f"{source}: question {raw['id']!r}")
+
     # One line each: a TOML multi-line string would break the export's heading (its second line
     # read as the answer's first sentence) and the report's question line.
     return Question(id=raw["id"], text=" ".join(raw["text"].split()), principles=strings("principles"),
                     themes=strings("themes"), follow_ups=tuple(" ".join(f.split()) for f in strings("follow_ups")),
                     builtin=builtin)
+
+
+# Bidirectional embeddings and overrides (U+202A-U+202E) turn the rest of a terminal line around;
+# the isolates and marks right-to-left writing needs (U+2066-U+2069, U+200E, U+200F) stay.
+_OVERRIDES = frozenset(map(chr, range(0x202A, 0x202F)))
+
+
+def _shown(text: str, where: str) -> None:
+    """Refuse text the terminal would take for orders (an escape sequence clears the screen, sets the
+    window's title or colours what follows; an override reverses it): a question file may come from
+    someone else. Tabs and line breaks are whitespace, folded before it is shown."""
+    bad = next((ch for ch in text if ch not in "\t\n\r" and (unicodedata.category(ch) == "Cc" or ch in _OVERRIDES)),
+               None)
+    if bad is not None:
+        raise ConfigError(f"{where} holds a control character (U+{ord(bad):04X}), which would drive the terminal "
+                          "rather than be shown: remove it")
