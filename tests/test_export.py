@@ -733,3 +733,12 @@ def test_the_fillers_spans_say_which_filler_words_are_one_filler():
     assert "*I* *mean*, *you* *know* I rewrote the pool." in md, md
     assert [s.text for s in check_text(md).sentences] == ["Last year checkout failed.", "I rewrote the pool.",
                                                            "Errors fell 90%."]
+
+
+@pytest.mark.parametrize("said", ["x --> y", "x ---> y", "x ----> y", "-->-->"])
+def test_no_arrow_of_any_length_is_left_in_an_srt_cue(said):
+    """An arrow would end an SRT cue's timing line: one replace of "-->" left "--->" as "-->" (audit 2
+    of session 41, finding 6)."""
+    from starcoach.output.export import _cue_text
+
+    assert "-->" not in _cue_text(said, vtt=False)

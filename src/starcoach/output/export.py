@@ -8,6 +8,7 @@ unless told to. The HTML page is :mod:`.html_page`.
 from __future__ import annotations
 
 import html
+import re
 from pathlib import Path
 from typing import Any
 
@@ -267,7 +268,7 @@ def _longer_line(texts: list[str], cut: int) -> int:
 
 def _cue_text(text: str, *, vtt: bool) -> str:
     """Text safe in a cue: WebVTT reads & < > as markup; an arrow would end an SRT cue's timing line."""
-    return html.escape(text, quote=False) if vtt else text.replace("-->", "->")
+    return html.escape(text, quote=False) if vtt else re.sub(r"-{2,}>", "->", text)  # "--->" too
 
 
 def _stamp(t: float, sep: str) -> str:
