@@ -579,6 +579,11 @@ def test_the_progress_chart_reads_on_its_own_at_any_number_of_takes():
     assert len(fillers.findall("s:circle", ns)) == 30  # every take still drawn, and titled
     scale = [t.text for t in fillers.findall("s:text", ns) if t.get("class") == "scale"]
     assert scale == ["0.0", "8.4"], scale
+    for key in ("fillers_per_min", "wpm"):  # the first value is not read as one number with the scale's ("197180")
+        texts = panel(many, key).findall("s:text", ns)
+        scale_end = max(float(t.get("x")) for t in texts if t.get("class") == "scale")  # anchored at their end
+        first = next(t for t in texts if t.get("text-anchor") == "start" and t.get("class") != "scale")
+        assert float(first.get("x")) >= scale_end + 8, (key, first.get("x"), scale_end)
 
     one = chart(1)
     dot = panel(one, "wpm").find("s:circle", ns)

@@ -62,8 +62,8 @@ def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_l
         for x, y, v, p, i in pts:
             out.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="#4e79a7" data-take="{p.take_id}" '
                        f'data-value="{v:.2f}"><title>take {p.take_id}: {v:.1f}</title></circle>')
-            if i in labelled:  # the ends' values lean inwards, clear of the scale
-                anchor, dx = ("start", -3) if i == 0 < len(points) - 1 else ("end", 3) if i == len(points) - 1 > 0 \
+            if i in labelled:  # the ends' values lean inwards, clear of the scale (which ends 4 px left of the axis)
+                anchor, dx = ("start", 5) if i == 0 < len(points) - 1 else ("end", 3) if i == len(points) - 1 > 0 \
                     else ("middle", 0)
                 out.append(f'<text x="{x + dx:.1f}" y="{y - 7:.1f}" text-anchor="{anchor}" fill="#222">'
                            f'{v:.{decimals}f}</text>')
