@@ -323,3 +323,28 @@ def test_an_export_may_take_a_new_name_that_begins_with_the_database_s(tmp_path,
     target = _database().with_name("starcoach.db.json")
     done = run("export", "1", "--format", "json", "-o", str(target))
     assert done.exit_code == 0 and json.loads(target.read_text())["take"]["id"] == 1, done.output
+
+
+def test_a_stopped_swap_whose_damaged_database_was_deleted_by_hand_is_finished(tmp_path, stored, monkeypatch):
+    """With the damaged file gone (deleted by hand after the stop), the rebuilt one takes its place:
+    a doctor that set the missing file aside first would fail at every run, and every command would
+    refuse for ever."""
+    import starcoach.takes.doctor as doctor
+
+    before = snapshot()
+    db = _database()
+    with sqlite3.connect(db) as con:
+        con.execute("ALTER TABLE takes DROP COLUMN overflows")
+    real = doctor._swap_in
+
+    def killed(db_: Path):
+        raise KeyboardInterrupt  # stopped with the rebuilt copy whole, nothing swapped yet
+
+    monkeypatch.setattr(doctor, "_swap_in", killed)
+    run("doctor")
+    monkeypatch.setattr(doctor, "_swap_in", real)
+    for f in db.parent.glob(db.name + "*"):
+        if f.name in (db.name, db.name + "-wal", db.name + "-shm"):
+            f.unlink()
+    assert run("doctor").exit_code == 0
+    assert snapshot() == before

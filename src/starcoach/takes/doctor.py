@@ -241,7 +241,7 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
     return rows
 
 
-def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) -> tuple[Path, int]:
+def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) -> tuple[Path | None, int]:
     """Write a new database beside the damaged one, with its readable rows and its id counter,
     and swap it in only once it is whole (a near-empty one put in its place by a full disk was
     taken for "ok": analyses redone, a deleted take's id given again). Returns where the damaged
@@ -268,15 +268,16 @@ def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) 
     return _swap_in(db), kept
 
 
-def _swap_in(db: Path) -> Path:
+def _swap_in(db: Path) -> Path | None:
     """Put the rebuilt database (:func:`rebuilt_path`) in DB's place, the damaged one set aside
     with its log; where a doctor stopped part-way, finish what it began (the damaged file already
-    under its second name is not given a third). Returns where the damaged database now is."""
+    under its second name is not given a third). Returns where the damaged database now is (None:
+    there was none, deleted by hand)."""
     rebuilt = rebuilt_path(db)
     aside = next((a for a in _set_aside(db) if db.exists() and os.path.samefile(a, db)), None)
     made = None
     try:
-        if aside is None:
+        if aside is None and db.exists():
             made = aside = _aside_name(db)
             _set_damaged_aside(db, aside)  # under both names now, and DB is never missing
         os.replace(rebuilt, db)
