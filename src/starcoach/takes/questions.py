@@ -9,8 +9,8 @@ replaces it.
 from __future__ import annotations
 
 import random
+import re
 import tomllib
-import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, replace
 from importlib import resources
@@ -211,17 +211,17 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
                     builtin=builtin)
 
 
-# Bidirectional embeddings and overrides (U+202A-U+202E) turn the rest of a terminal line around;
-# the isolates and marks right-to-left writing needs (U+2066-U+2069, U+200E, U+200F) stay.
-_OVERRIDES = frozenset(map(chr, range(0x202A, 0x202F)))
+# Control characters (C0 but tab and line breaks, DEL, C1), and the bidirectional embeddings and
+# overrides (U+202A-U+202E), which turn the rest of a terminal line around; the isolates and marks
+# right-to-left writing needs (U+2066-U+2069, U+200E, U+200F) stay.
+_DRIVES_THE_TERMINAL = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u202a-\u202e]")
 
 
 def _shown(text: str, where: str) -> None:
     """Refuse text the terminal would take for orders (an escape sequence clears the screen, sets the
     window's title or colours what follows; an override reverses it): a question file may come from
     someone else. Tabs and line breaks are whitespace, folded before it is shown."""
-    bad = next((ch for ch in text if ch not in "\t\n\r" and (unicodedata.category(ch) == "Cc" or ch in _OVERRIDES)),
-               None)
+    bad = _DRIVES_THE_TERMINAL.search(text)
     if bad is not None:
-        raise ConfigError(f"{where} holds a control character (U+{ord(bad):04X}), which would drive the terminal "
-                          "rather than be shown: remove it")
+        raise ConfigError(f"{where} holds a control character (U+{ord(bad.group()):04X}), which would drive the "
+                          "terminal rather than be shown: remove it")
