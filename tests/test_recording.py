@@ -281,9 +281,11 @@ def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float =
 @contextmanager
 def _practice_session(pulse, *args: str) -> Iterator[tuple[subprocess.Popen, int]]:
     """`practice` at a terminal (see :func:`_practice_at_a_terminal`) with a spoken answer fed to
-    the virtual microphone from the start; the feeder, the process and the pty go on the way out."""
+    the virtual microphone from the start; the feeder, the process and the pty go on the way out.
+    The answer is said four times over (about 20 s): once (5 s), it could end before a slow
+    start-up began to record, and the take held only the feeder's silence (exit 3, "no speech")."""
     proc, master = _practice_at_a_terminal(*args)
-    feeder = pulse.feed(speech(), lead_s=0.0)
+    feeder = pulse.feed(np.tile(speech(), 4), lead_s=0.0)
     try:
         yield proc, master
     finally:
