@@ -1511,7 +1511,7 @@ def test_a_temporary_file_a_killed_export_left_blocks_no_later_export(stored):
     stem = target.name.split(".")[0]
     dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                               text=True).stdout)
-    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
+    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "export"])
     try:
         older = target.with_name(f".{target.name}.tmp")  # the one name every export used
         killed = target.with_name(f".{stem}.{dead}-0123abcd.json.tmp")

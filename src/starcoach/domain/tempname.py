@@ -52,12 +52,21 @@ def dead_temporaries(target: Path) -> list[Path]:
 
 
 def _running(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
+    return pid == os.getpid() or alive(pid)
+
+
+def alive(pid: int) -> bool:
+    """Whether ``pid`` is a running starcoach process (the writer of a temporary file, the owner
+    of an unfinished take)."""
     try:
         os.kill(pid, 0)
     except ProcessLookupError:
         return False
-    except OSError:  # another user's process: running
+    except PermissionError:
         return True
-    return True
+    # A zombie or a recycled pid still answers; check it is a starcoach process.
+    try:
+        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
+    except OSError:
+        return True
+    return b"starcoach" in cmdline

@@ -31,10 +31,10 @@ from ..audio.recorder import Recording, repair_wav
 from ..config import Config
 from ..analysis.document import analysis_document
 from ..domain.errors import AudioError, NotFound, RecordingError
-from ..domain.tempname import writer_pid
+from ..domain.tempname import alive, writer_pid
 from . import sidecar
 from .rebuilding import rebuilding
-from .session import TakeResult, alive, analyse_and_store
+from .session import TakeResult, analyse_and_store
 from .store import Store, now
 from .store_errors import AlreadyListed
 from .take import Take

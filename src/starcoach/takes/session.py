@@ -331,19 +331,3 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
         signal.signal(signal.SIGINT, held.hold)
         signal.signal(signal.SIGTERM, held.hold)
     return (reason[0] if reason else None), held
-
-
-def alive(pid: int) -> bool:
-    """Whether ``pid`` is a running starcoach process (the owner of an unfinished take)."""
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    # A zombie or a recycled pid still answers; check it is a starcoach process.
-    try:
-        cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
-    except OSError:
-        return True
-    return b"starcoach" in cmdline
