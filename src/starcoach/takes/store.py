@@ -147,18 +147,12 @@ class Store:
         for name, fn in MIGRATIONS:
             if name in done:
                 continue
-            self.db.execute("BEGIN IMMEDIATE")
-            try:
+            with self.transaction():
                 # Another process may have migrated while we waited for the lock.
                 if self.db.execute("SELECT 1 FROM migrations WHERE name = ?", (name,)).fetchone():
-                    self.db.execute("COMMIT")
                     continue
                 fn(self.db)
                 self.db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, ?)", (name, now()))
-                self.db.execute("COMMIT")
-            except BaseException:
-                self._rollback()
-                raise
 
     @_sql
     def applied_migrations(self) -> list[str]:
