@@ -129,8 +129,8 @@ def _kept(db: sqlite3.Connection, ids: set[int], with_words: bool) -> dict[int, 
     if not db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'review_summaries'").fetchone():
         return {}
     return {row[0]: row[1:] for row in db.execute(
-        f"SELECT take_id, summary{', words' if with_words else ''} FROM review_summaries WHERE version = ?",
-        (VERSION,)) if row[0] in ids}
+        f"SELECT take_id, summary{', words' if with_words else ''} FROM review_summaries WHERE version = ? "
+        "AND take_id IN (SELECT value FROM json_each(?))", (VERSION, json.dumps(sorted(ids))))}
 
 
 def _keep_made(store: Store, made: list[tuple[int, str, str, str]]) -> None:
