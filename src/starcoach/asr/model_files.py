@@ -46,6 +46,12 @@ def folder_problem(folder: Path) -> str | None:
     return None
 
 
+# What to do with a model folder whose files are wrong: only starcoach's own copy of a bundled
+# model (:func:`ours`) may be deleted, as it is made again; any other may be the only copy.
+REMAKE = "delete that folder and run again to assemble it anew"
+REPLACE = "put a whole copy of the model there"
+
+
 def incomplete(folder: Path, problem: str, *, bundled: str | None = None, ours: bool = False) -> str:
     """One line on a folder that is not a whole model, and what to do. Only starcoach's own copy of
     a bundled model (``ours``) is to be deleted: it is assembled anew. Any other folder is maybe the
@@ -54,13 +60,13 @@ def incomplete(folder: Path, problem: str, *, bundled: str | None = None, ours: 
     if problem.startswith(UNREADABLE):  # nothing is known to be missing
         return f"{folder} {problem}; check the owner and mode of the folder and of its files"
     if ours:
-        return f"{folder} {problem}; delete that folder and run again to assemble it anew"
+        return f"{folder} {problem}; {REMAKE}"
     whole = f"{folder} {problem}: a model folder holds {', '.join(MODEL_FILES)} and {' or '.join(VOCABULARIES)}"
     if bundled:  # (a file there, "is a file, not a model folder", can only be moved)
         fix = {"lacks": "add what it lacks, or ", "its": "mend that file, or "}.get(problem.split()[0], "")
         return (f"{whole}; {fix}move it elsewhere (a model of your own to a folder of its own name, given in "
                 f"[model] name or --model), so that {bundled} can be assembled here")
-    return f"{whole}; put a whole copy of the model there"
+    return f"{whole}; {REPLACE}"
 
 
 def ours(folder: Path, model: BundledModel | None) -> bool:

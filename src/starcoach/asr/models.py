@@ -30,7 +30,7 @@ from pathlib import Path
 from ..domain.errors import ModelError, disk_advice
 from ..domain.userpath import user_path
 from .bundled import BUNDLED, BundledModel, package_file
-from .model_files import MODEL_FILES, VOCABULARIES, folder_problem, incomplete, ours
+from .model_files import MODEL_FILES, REMAKE, VOCABULARIES, folder_problem, incomplete, ours
 
 @dataclass(frozen=True)
 class ModelInfo:
@@ -357,6 +357,6 @@ def _damaged(folder: Path, model: BundledModel | None) -> str | None:
         return None
     what = f"its model.bin is {size:,} bytes where {model.size:,} were assembled"
     if ours(folder, model):
-        return f"damaged: {what}; delete that folder and run again to assemble it anew"
+        return f"damaged: {what}; {REMAKE}"
     return (f"{what}: it holds another model than the bundled {model.name}; move it to a folder of another "
             f"name and give that folder in [model] name (or --model), so that {model.name} can be assembled here")

@@ -11,7 +11,7 @@ from pathlib import Path
 
 from ..domain.errors import ConfigError, ModelError
 from .bundled import BUNDLED
-from .model_files import folder_problem, incomplete, ours
+from .model_files import REMAKE, REPLACE, folder_problem, incomplete, ours
 
 
 # oneDNN (inside CTranslate2) keeps the kernels it compiled for each input shape, 1024 of
@@ -98,8 +98,7 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
         # maybe the only copy, and deleting it is no repair. Which one this is, the folder's name
         # cannot tell (a copy of one's own may be called "base"): its config.json does, as the
         # finder tells it.
-        fix = ("delete that folder and run again to assemble it anew" if ours(Path(path), BUNDLED.get(Path(path).name))
-               else "put a whole copy of the model there")
+        fix = REMAKE if ours(Path(path), BUNDLED.get(Path(path).name)) else REPLACE
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
                          f"damaged, {fix}") from None
     if context_tokens is not None:
