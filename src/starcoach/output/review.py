@@ -193,6 +193,9 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
     for label, key, best_fn in rows:
         vals = [getattr(p, key) for p in points]
         known = [v for v in vals if v is not None]
+        if not known:  # a figure no take shown has (a value the store could not read is unknown)
+            table.add_row(label, "-", "-", "-", _spark(vals))
+            continue
         if key == "wpm":
             best = min(known, key=lambda v: 0 if target_wpm[0] <= v <= target_wpm[1] else
                        min(abs(v - target_wpm[0]), abs(v - target_wpm[1])))

@@ -245,13 +245,21 @@ def story_groups(every: list[tuple[int, frozenset[str]]]) -> tuple[list[list[int
     group_sigs: list[list[frozenset[str]]] = []
     for tid, sig in sigs:
         n = len(sig)
-        for g, gs in zip(groups, group_sigs):
-            # same_story, inline: both are stories, and a call per pair took most of `coverage`
-            if any(len(sig & other) / min(n, len(other)) >= SAME_STORY_SHARE for other in gs):
-                g.append(tid)
-                gs.append(sig)
-                break
-        else:
+        # same_story, inline: both are stories, and a call per pair took most of `coverage`
+        hits = [g for g, gs in enumerate(group_sigs)
+                if any(len(sig & other) / min(n, len(other)) >= SAME_STORY_SHARE for other in gs)]
+        if not hits:
             groups.append([tid])
             group_sigs.append([sig])
+            continue
+        # single link: a take that is the same story as two groups (the whole answer after its two
+        # halves) joins them, whatever order the takes came in
+        first = hits[0]
+        for g in reversed(hits[1:]):
+            groups[first] += groups.pop(g)
+            group_sigs[first] += group_sigs.pop(g)
+        groups[first].append(tid)
+        group_sigs[first].append(sig)
+    order = {tid: k for k, (tid, _) in enumerate(sigs)}
+    groups = [sorted(g, key=order.__getitem__) for g in groups]
     return groups, short
