@@ -119,10 +119,14 @@ def test_next_brings_a_question_not_yet_asked_and_never_the_same_one_twice_runni
     ('id = " mine 1 "\ntext = "Q?"\n', "holds a space or a control character"),
     ('id = "mine\\n1"\ntext = "Q?"\n', "holds a space or a control character"),
     ('id = "mine-1"\ntext = "Q?"\nthemes = [""]\n', "themes must be a list of non-empty strings"),
+    ('id = "mine-1"\ntext = "Q?"\nprinciples = ["deliver-results", "deliver-results"]\n',
+     "lists 'deliver-results' twice in principles: list each once"),
+    ('id = "mine-1"\ntext = "Q?"\nthemes = ["Debt", "debt"]\n', "lists 'debt' twice in themes"),
 ])
 def test_a_question_id_one_cannot_type_or_an_empty_theme_is_refused(tmp_path, entry, says):
     """An audit: " mine 1 " and "mine\\n1" were taken as ids (the second split the `questions` table's
-    row in two), and an empty theme was kept."""
+    row in two), and an empty theme was kept; a principle listed twice counted each take twice in
+    `coverage`."""
     mine = tmp_path / "q.toml"
     mine.write_text("[[question]]\n" + entry)
     with pytest.raises(ConfigError, match=says):

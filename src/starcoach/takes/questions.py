@@ -199,6 +199,11 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
         value = raw.get(key, [])
         if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
             raise ConfigError(f"{source}: question {raw['id']!r}: {key} must be a list of non-empty strings")
+        seen = set()
+        for v in value:  # a principle listed twice counted each take of the question twice in `coverage`
+            if key != "follow_ups" and v.casefold() in seen:
+                raise ConfigError(f"{source}: question {raw['id']!r} lists {v!r} twice in {key}: list each once")
+            seen.add(v.casefold())
         return tuple(value)
 
     for text in (raw["text"], *strings("principles"), *strings("themes"), *strings("follow_ups")):
