@@ -182,6 +182,25 @@ def test_no_note_on_the_content_of_a_part_with_no_sentence():
     assert "The Result is quantified." not in strengths and "It ends with a lesson learned." not in strengths
 
 
+def test_a_lesson_is_said_to_end_the_answer_only_where_it_does():
+    """An audit: "It ends with a lesson learned." was said of a lesson told first."""
+    import dataclasses
+
+    from starcoach.analysis.star_report import _coach
+
+    report = check_text((EXTRA / "10-no-action.txt").read_text())
+    last = len(report.sentences) - 1
+    parts = dict(report.parts)
+    taken = {i for p in PARTS for i in parts[p].sentences}
+    for where, says in ((last, "It ends with a lesson learned."), (0, "It draws a lesson learned.")):
+        others = {p: dataclasses.replace(parts[p], sentences=tuple(i for i in parts[p].sentences if i != where))
+                  for p in PARTS[:4]}
+        lesson = dataclasses.replace(parts["learning"], present=True, sentences=(where,))
+        _, strengths, _, _ = _coach(report.sentences, {**others, "learning": lesson}, False, None, HYBRID)
+        assert says in strengths and {s for s in strengths if "lesson" in s} == {says}, (where, strengths)
+    assert {0, last} <= taken and last > 0  # both sentences belong to a part: one that comes after is left
+
+
 def test_the_rules_second_four_parts_and_may_only_veto_action():
     opinion = rules_opinion(0.2)
     assert opinion.parts == frozenset(PARTS) - {"action"} and opinion.vetoes == {"action"}
