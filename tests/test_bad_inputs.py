@@ -173,6 +173,20 @@ ROWS = [
     Row("check-markup-only", lambda t, h: ["check", write(t, "a.md", "**\n---\n# \n> *\n")], 1, "no words"),
     Row("check-emoji-only", lambda t, h: ["check", write(t, "a.txt", "\U0001F600 \U0001F389\n")], 1, "no words"),
     Row("check-zero-width", lambda t, h: ["check", write(t, "a.txt", "\u200b\u200b\u2060\n")], 1, "no words"),
+    # an md export with its sentences deleted for a rewrite, a template: was an empty report, exit 0
+    Row("check-headings-only", lambda t, h: ["check", write(t, "a.md", "## Situation\n\n## Task\n\n**Result**\n")],
+        1, "holds no answer, only headings, part labels or comments"),
+    Row("check-labels-only", lambda t, h: ["check", write(t, "a.txt", "# My story\n\nSituation:\n<!-- todo -->\n")],
+        1, "holds no answer"),
+    # data, not prose (starcoach's own json, html, srt, vtt exports): was scored as an answer, exit 0
+    Row("check-json", lambda t, h: ["check", write(t, "a.json", '{"transcript": "I fixed it. It worked."}')], 1,
+        "a JSON document, not a written answer"),
+    Row("check-html", lambda t, h: ["check", write(t, "a.html", "<!DOCTYPE html><p>I fixed it. It worked.</p>")], 1,
+        "a web page or XML document, not a written answer"),
+    Row("check-srt", lambda t, h: ["check", write(t, "a.srt", "1\n00:00:00,000 --> 00:00:02,500\nI fixed it.\n")], 1,
+        "subtitles, not a written answer"),
+    Row("check-vtt", lambda t, h: ["check", write(t, "a.vtt", "WEBVTT\n\n00:00.000 --> 00:02.500\nI fixed it.\n")], 1,
+        "subtitles, not a written answer"),
     # 11: config values out of range
     Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 12.0", "min_chunk_s = 0") or ["takes"], 1,
         "min_chunk_s = 0"),

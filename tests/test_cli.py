@@ -192,6 +192,21 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
     assert message in one_line_error(run("check", path))
 
 
+@pytest.mark.parametrize("text", [
+    "[Situation] Our import failed. [Task] I had to fix it. [Action] I rewrote the parser. [Result] It ran 40% faster.",
+    "{Situation} Our import failed. I rewrote the parser: it ran 40% faster.",
+    "<b>Situation</b>: our import failed. I rewrote the parser, and it ran 40% faster.",
+    "1\n\nOur import failed at 00:00:05 --> so I rewrote the parser.",
+])
+def test_an_answer_that_opens_like_data_is_still_checked(tmp_path, text):
+    """JSON, web pages and subtitles are refused as data; answers opening on a bracket, a tag or a
+    number are not."""
+    path = tmp_path / "answer.md"
+    path.write_text(text)
+    result = run("check", path, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["star"]["sentences"], result.output
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-16-le, no mark", "utf-16-be, no mark"])
 def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding):
     """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark: it was "not a UTF-8 text file";

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..domain.errors import InputTextError
 from .common import app, fail, handles_errors, print_json, report_console, say, settings
 
 
@@ -46,6 +47,9 @@ def check(
 
     text = read_answer(file)
     result = check_text(text, options=settings().star)
+    if not result.sentences:  # an export with its sentences deleted for a rewrite, a template
+        raise InputTextError(f"{file}: holds no answer, only headings, part labels or comments; write the answer "
+                             "under them")
     if json_out:
         print_json(check_document(result, str(file)))
     else:

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -73,7 +75,32 @@ def read_answer(path: str | Path) -> str:
         raise InputTextError(f"{path}: the file is empty")
     if not any(ch.isalnum() for ch in text):
         raise InputTextError(f"{path}: holds no words (only spaces, markup, symbols or emoji); write the answer in it")
+    kind = _not_prose(text)
+    if kind:
+        raise InputTextError(f"{path}: {kind}, not a written answer; `check` reads an answer as plain text or "
+                             "Markdown (`starcoach export TAKE --format md` writes a take's to rewrite)")
     return text
+
+
+_SRT_CUE = re.compile(r"\d+[ \t]*\r?\n\d{1,2}:\d\d:\d\d[,.]\d{3}[ \t]*-->")
+
+
+def _not_prose(text: str) -> str | None:
+    """What a text file that holds data, not prose, is (starcoach's own json, html, srt and vtt
+    exports among them: each was scored as an answer, the JSON as one of 2,000 words); None for
+    an answer."""
+    head = text.lstrip("\ufeff \t\r\n")
+    if head[:1] in ("{", "["):
+        try:
+            json.loads(text.lstrip("\ufeff"))
+            return "a JSON document"
+        except ValueError:  # "[Task] I had to…" is an answer
+            pass
+    if head[:14].lower().startswith(("<!doctype html", "<html", "<?xml")):
+        return "a web page or XML document"
+    if head.startswith("WEBVTT") or _SRT_CUE.match(head):
+        return "subtitles"
+    return None
 
 
 def _utf16_unmarked(data: bytes) -> str | None:
