@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as clickx  # type: ignore[no-redef]
     from click.globals import get_current_context  # type: ignore[no-redef]
 
-from ..domain.errors import StarcoachError, disk_advice
+from ..domain.errors import StarcoachError, os_error_line
 from ..domain.transcript import plural
 from .params import refuse_empty_values
 from .stdout import prepare_stdout, write_utf8
@@ -130,7 +130,7 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
             _quiet_stdout()
             return 141  # as a program killed by SIGPIPE: what `set -o pipefail` expects of `| head`
-        say(_os_error(exc))
+        say(os_error_line(exc))
         return 1
     except MemoryError:
         say("out of memory; close other programs or use a shorter file")
@@ -190,17 +190,6 @@ def say(message: str) -> None:
 
 def _one_line(text: str) -> str:
     return " ".join(text.split())
-
-
-def _os_error(exc: OSError) -> str:
-    """Disk full, permission denied and the like, outside a stage that names them."""
-    where = f" ({exc.filename})" if exc.filename else ""
-    advice = disk_advice(exc.errno, where)
-    if advice:
-        return advice
-    if exc.errno in (errno.EACCES, errno.EPERM):
-        return f"permission denied{where}; check the file's owner and mode"
-    return f"{exc.strerror or type(exc).__name__}{where}"
 
 
 app = typer.Typer(

@@ -74,3 +74,21 @@ def disk_advice(errno_: int | None, where: str = "", *,
         denied = f"the folder cannot be written{where}: make it writable, or {elsewhere}"
         said[errno.EACCES] = said[errno.EPERM] = denied
     return said.get(errno_ if errno_ is not None else -1)
+
+
+def os_error_line(exc: OSError) -> str:
+    """Disk full, permission denied and the like, outside a stage that names them."""
+    import errno
+    import os
+
+    where = f" ({exc.filename})" if exc.filename else ""
+    advice = disk_advice(exc.errno, where)
+    if advice:
+        return advice
+    if exc.errno in (errno.EACCES, errno.EPERM):
+        # removing, renaming or making a file needs its folder writable (an audit: `delete` in a
+        # folder that could not be written blamed the file, whose owner and mode were fine)
+        named = isinstance(exc.filename, (str, bytes, os.PathLike))
+        folder = f" ({os.path.dirname(os.path.abspath(os.fsdecode(exc.filename)))})" if named else ""
+        return f"permission denied{where}; check the owner and mode of the file and of its folder{folder}"
+    return f"{exc.strerror or type(exc).__name__}{where}"
