@@ -680,7 +680,10 @@ def test_samples_that_are_not_numbers_are_silence_and_every_document_is_strict_j
 _RETYPED = {"a count null": ("metrics", "fillers_per_min", None), "a count as text": ("metrics", "filler_count", "3"),
             "a rating as a number with a fraction": ("star", "rating", 6.5),
             "a part's presence as text": ("star", "action", {"present": "yes", "share_words": 0.0}),
-            "no strengths": ("star", "strengths", None), "a target band of no numbers": ("metrics", "target_wpm", [])}
+            "no strengths": ("star", "strengths", None), "a target band of no numbers": ("metrics", "target_wpm", []),
+            # JSON has no NaN or Infinity: `show --json`, `export` and `compare` printed them, doctor called it ok
+            "a rate not a number": ("metrics", "fillers_per_min", float("nan")),
+            "a pace of infinity": ("metrics", "wpm", float("inf"))}
 
 
 @pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics", *_RETYPED])

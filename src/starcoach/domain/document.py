@@ -99,13 +99,19 @@ def whole_analysis(doc: Any) -> bool:
 
 
 def stored_analysis(text: str) -> dict[str, Any] | None:
-    """The analysis document a take's stored TEXT holds, or None when it is damaged: not JSON, or
-    not :func:`whole_analysis`."""
+    """The analysis document a take's stored TEXT holds, or None when it is damaged: not JSON (NaN
+    and Infinity are not), or not :func:`whole_analysis`."""
     try:
-        doc = json.loads(text)
+        doc = json.loads(text, parse_constant=_no_number)
     except (ValueError, TypeError, RecursionError):
         return None
     return doc if whole_analysis(doc) else None
+
+
+def _no_number(token: str) -> float:
+    """NaN and Infinity, which Python's json reads and writes but JSON has not: a stored analysis
+    holding one is damaged (it was printed as invalid JSON by `show`, `export` and `compare`)."""
+    raise ValueError(f"{token} is not a JSON number")
 
 
 def summary_columns(document: dict[str, Any]) -> dict[str, Any]:
