@@ -187,3 +187,12 @@ def test_an_export_saved_with_other_line_ends_reads_as_with_newlines(ending):
     · 172 wpm · 1 filler"), read as the answer's first sentence, a Situation, and counted in its words."""
     want = [(s.text, s.hint) for s in split_text(EXPORT)]
     assert [(s.text, s.hint) for s in split_text(EXPORT.replace("\n", ending))] == want
+
+
+@pytest.mark.parametrize("text", ["I fixed it fast.", "I fixed it — fast.", "I fixed it - fast 🎉 🎉.",
+                                  "I fixed it ... fast !!", "I fixed it fast. 😱 😱 — —"])
+def test_dashes_emoji_and_dots_are_no_words_nor_a_sentence(text):
+    """An audit: `check --json` counted every token, so "I fixed it - fast 🎉 🎉." was 7 words (the
+    length note and the parts' shares with it), and a row of emoji and dashes was a sentence."""
+    segments = split_text(text)
+    assert sum(s.words for s in segments) == 4 and all(s.words for s in segments), segments

@@ -213,7 +213,10 @@ def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segm
         if not sentence:
             continue
         for piece in split_run_on(sentence.split(), max_words=max_words, window=window):
-            out.append(Segment(text=" ".join(piece), hint=h, words=len(piece)))
+            # a dash, an emoji or a row of dots is no word ("I fixed it - fast 🎉" was 6), and alone no sentence
+            said = sum(any(c.isalnum() for c in token) for token in piece)
+            if said:
+                out.append(Segment(text=" ".join(piece), hint=h, words=said))
     return out
 
 
