@@ -595,6 +595,23 @@ def test_a_long_sentence_is_cut_into_cues_of_two_short_lines_and_cue_text_is_esc
     assert len(texts) == len(srt_cues) and all(1 <= len(t.splitlines()) <= 2 for t in texts)
 
 
+def test_a_sentence_is_not_cut_into_a_cue_of_its_last_word_alone():
+    """An audit: the greedy fill packed a cue to its limits and left the sentence's last word alone
+    ("you." for 0.3 s, too short to read); the last cue now takes words from the one before until
+    the two are about even, each still within two lines and seven seconds."""
+    from starcoach.output.export import CUE_MAX_S, _cues
+
+    # 23 words within the seven seconds, and two lines, of the first cue: the 24th was a cue alone
+    said = ("so I did it and it was not bad at all and we did it too and it was fine for all of").split() + ["you."]
+    words = [{"text": t, "start": i * 0.3, "end": i * 0.3 + 0.25, "filler": False} for i, t in enumerate(said)]
+    doc = {"words": words, "star": {"sentences": [{"text": " ".join(said), "label": "situation", "start": 0.0,
+                                                   "end": words[-1]["end"]}]}}
+    cues = _cues(doc, clean=False)
+    assert len(cues) == 2 and [w["text"] for c in cues for w in c[2]] == said
+    lengths = [end - start for start, end, _ in cues]
+    assert min(lengths) >= 0.4 * max(lengths) and max(lengths) <= CUE_MAX_S, lengths
+
+
 def test_the_progress_chart_reads_on_its_own_at_any_number_of_takes():
     """A helper's look at the chart in a browser: fillers per minute rounded to whole numbers
     (8.21 and 8.44 both "8", where the table says 8.2 and 8.4), no scale and no word for the green

@@ -234,16 +234,28 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
     cues = []
     for words in sentence_word_lists(doc):
         words = without_fillers(words or []) if clean else (words or [])
-        part: list[dict[str, Any]] = []
+        parts: list[list[dict[str, Any]]] = [[]]
         for w in words:
-            texts = [*(x["text"] for x in part), w["text"]]
-            if part and (not _fits_two_lines(texts) or w["end"] - part[0]["start"] > CUE_MAX_S):
-                cues.append((part[0]["start"], max(x["end"] for x in part), part))
-                part = []
-            part.append(w)
-        if part:
-            cues.append((part[0]["start"], max(x["end"] for x in part), part))
+            if parts[-1] and not _fits([*parts[-1], w]):
+                parts.append([])
+            parts[-1].append(w)
+        # the sentence's last cue takes words from the one before until they are about even: filled
+        # greedily, it was often its last word alone ("you." for 0.3 s, too short to read)
+        while len(parts) > 1 and len(parts[-2]) > 1:
+            moved = [parts[-2][-1], *parts[-1]]
+            if _span(moved) > _span(parts[-2][:-1]) or not _fits(moved):
+                break
+            parts[-2:] = [parts[-2][:-1], moved]
+        cues += [(part[0]["start"], max(x["end"] for x in part), part) for part in parts if part]
     return cues
+
+
+def _fits(words: list[dict[str, Any]]) -> bool:
+    return _fits_two_lines([w["text"] for w in words]) and words[-1]["end"] - words[0]["start"] <= CUE_MAX_S
+
+
+def _span(words: list[dict[str, Any]]) -> float:
+    return max(w["end"] for w in words) - words[0]["start"]
 
 
 def _line_break(words: list[dict[str, Any]]) -> int | None:
