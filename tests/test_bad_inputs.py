@@ -1268,6 +1268,13 @@ def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch)
     assert snapshot() == stored
 
 
+def test_play_of_a_take_whose_audio_is_missing_says_so_first(stored):
+    """An audit: with no speakers either, `play` named the missing device and not the missing file."""
+    Path(stored[0]["audio_path"]).unlink()
+    line = one_line(run("play", str(stored[0]["id"])), 1)
+    assert f"take {stored[0]['id']}'s audio" in line and "is missing" in line and "starcoach doctor" in line, line
+
+
 def aside(audio: Path) -> Path:
     """Where delete sets a take's audio until its row is gone."""
     return audio.with_name(audio.name + ".deleted")
