@@ -133,6 +133,23 @@ def test_a_question_id_one_cannot_type_or_an_empty_theme_is_refused(tmp_path, en
         load_bank(mine)
 
 
+@pytest.mark.parametrize("table, says", [
+    ('"dd2" = "Dive Deep"', "names 'dive-deep' and 'dd2' both 'Dive Deep': give each principle a name of its own"),
+    ('"a" = "Team Spirit"\n"b" = "team  spirit"', "names 'a' and 'b' both 'team  spirit'"),
+    ('"" = "Empty"', "[principles] has an empty key: give 'Empty' a key"),
+])
+def test_two_principles_of_one_name_or_one_with_no_key_are_refused(tmp_path, table, says):
+    """An audit: a second "Dive Deep" showed as two rows alike in `coverage`, and `--lp "Dive Deep"`
+    took the built-in one without a word; an empty key made a row of its own."""
+    mine = tmp_path / "q.toml"
+    mine.write_text(f"[principles]\n{table}\n")
+    with pytest.raises(ConfigError) as refused:
+        load_bank(mine)
+    assert says in str(refused.value)
+    mine.write_text('[principles]\n"dive-deep" = "Diving Deep"\n')  # a built-in one renamed: its own key
+    assert load_bank(mine).principles["dive-deep"] == "Diving Deep"
+
+
 def test_a_theme_is_found_in_any_case_as_a_principle_is():
     """`--theme Conflict` was refused while `--lp Dive` was taken."""
     bank = load_bank()

@@ -132,7 +132,15 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
             raise ConfigError(f"{user_file}: [principles] must be a table of key = \"Display Name\" strings")
         for key, name in extra.items():
             _shown(f"{key} = {name}", f"{user_file}: [principles]")
+            if not key.strip():
+                raise ConfigError(f"{user_file}: [principles] has an empty key: give {name!r} a key to list it by")
         principles.update(extra)
+        named: dict[str, str] = {}
+        for key, name in principles.items():  # coverage showed two rows alike, and --lp took one
+            other = named.setdefault(" ".join(name.split()).casefold(), key)
+            if other != key:
+                raise ConfigError(f"{user_file}: [principles] names {other!r} and {key!r} both {name!r}: give each "
+                                  "principle a name of its own")
         listed = user.get("question", [])
         if not isinstance(listed, list):
             raise ConfigError(f"{user_file}: questions must be [[question]] tables (an array of tables)")
