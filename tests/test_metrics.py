@@ -58,6 +58,42 @@ def test_fillers_do_not_count_as_words_and_pauses_come_from_audio():
     assert m.articulation_wpm > m.wpm
 
 
+def test_words_heard_where_the_audio_shows_no_voice_are_no_pause():
+    """In heavy noise the voice detector loses stretches of speech that Whisper still transcribes:
+    the silence of the activity is cut around each word placed wholly inside it, so only the
+    stretches no word was heard in are pauses. Filled pauses, words of no length and a word
+    stamped across the silence's edge do not cut."""
+    before, after = steady_words(10, 0.5), steady_words(10, 12.0)
+    lost = [Word("to", 6.0, 6.3), Word("push", 6.3, 6.7), Word("back", 6.7, 7.1)]  # no tone: the audio lost them
+    x = audio_for(before + after, 17)
+    activity = speech_activity(x, RATE)
+    plain = compute_metrics(Transcript.from_words(before + after, 17), activity)
+    assert [(round(p.start), round(p.end)) for p in plain.pauses] == [(5, 12)]
+    m = compute_metrics(Transcript.from_words(before + lost + after, 17), activity)
+    assert [(p.start, p.end) for p in m.pauses] == [(pytest.approx(plain.pauses[0].start), 6.0),
+                                                    (7.1, pytest.approx(plain.pauses[0].end))]
+    assert [p.long for p in m.pauses] == [False, True]  # about 5 -> 6 s and 7.1 -> 12 s
+    # nor a word stamped across the silence's edge: Whisper stretched "I" over a 2 s pause
+    stretched = before[:-1] + [Word("I", before[-1].start, 11.0)] + after
+    for spoken in ([*before, Word("um,", 8.0, 8.5), Word("so", 9.0, 9.0), *after], stretched):
+        kept = compute_metrics(Transcript.from_words(spoken, 17), activity)
+        assert [(p.start, p.end) for p in kept.pauses] == [(p.start, p.end) for p in plain.pauses]
+
+
+def test_speech_to_the_last_sample_ends_no_later_than_the_audio():
+    """An audit: speech running to the end of a file whose length is no whole number of 10 ms hops
+    gave a speaking span and a last pace window ending after `duration_s` (9.008 and 9.01 s against
+    9.005): a level frame reaches half a frame past the last sample."""
+    total = 9.005
+    words = steady_words(18, 0.5, per_word=0.45, gap=0.05)[:-1] + [Word("end", 8.6, total)]
+    x = audio_for(words, total)[: int(total * RATE)]
+    activity = speech_activity(x, RATE)
+    assert activity.regions[-1][1] > total  # what the metrics must not pass on
+    m = compute_metrics(Transcript.from_words(words, total), activity)
+    assert m.span_end == pytest.approx(total, abs=0.011) and m.span_end <= total
+    assert m.pace and m.pace[-1].end <= total
+
+
 def test_pace_windows_flag_slow_and_fast_stretches():
     fast = steady_words(50, 0.0, per_word=0.25, gap=0.05)  # 200 wpm for 15 s
     slow = steady_words(20, 15.0, per_word=0.6, gap=0.15)  # 80 wpm for 15 s
