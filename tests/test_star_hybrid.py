@@ -192,7 +192,7 @@ def test_a_lesson_is_said_to_end_the_answer_only_where_it_does():
     last = len(report.sentences) - 1
     parts = dict(report.parts)
     taken = {i for p in PARTS for i in parts[p].sentences}
-    for where, says in ((last, "It ends with a lesson learned."), (0, "It draws a lesson learned.")):
+    for where, says in ((last, "It ends with a lesson learned."), (0, "It draws a lesson.")):
         others = {p: dataclasses.replace(parts[p], sentences=tuple(i for i in parts[p].sentences if i != where))
                   for p in PARTS[:4]}
         lesson = dataclasses.replace(parts["learning"], present=True, sentences=(where,))

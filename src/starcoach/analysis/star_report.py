@@ -308,7 +308,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
     if lesson.present and lesson.sentences:
         # "ends with" only where it does: a lesson told first was praised for coming last
         later = [i for p in PARTS[:4] if parts[p].present for i in parts[p].sentences if i > max(lesson.sentences)]
-        strengths.append("It draws a lesson learned." if later else "It ends with a lesson learned.")
+        strengths.append("It draws a lesson." if later else "It ends with a lesson learned.")
     # A written answer is measured by the time it takes to say: at WRITTEN_WPM a minute (it had no
     # length note at all, so 27 words were rated as well as a full story).
     words = sum(s.words for s in sentences)

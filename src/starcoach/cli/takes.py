@@ -74,7 +74,7 @@ def play(
         record_ = store.get(take)
     if record_.duration_s and from_s >= record_.duration_s:  # before looking for speakers
         fail(f"--from {from_s:g} s is past the end of take {take} ({record_.duration_s:.1f} s long)")
-    if not Path(record_.audio_path).exists():  # before the speakers too: no device would not play it either
+    if not Path(record_.audio_path).exists():  # before looking for speakers too: none plays a missing file
         fail(f"take {take}'s audio {record_.audio_path} is missing: put the file back, or run `starcoach doctor`")
     out = find_device(device, kind="output")
     seconds = play_audio(Path(record_.audio_path), start_s=from_s, device=out)

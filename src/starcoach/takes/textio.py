@@ -77,8 +77,8 @@ def read_answer(path: str | Path) -> str:
         raise InputTextError(f"{path}: holds no words (only spaces, markup, symbols or emoji); write the answer in it")
     kind = _not_prose(text)
     if kind:
-        raise InputTextError(f"{path}: {kind}, not a written answer; `check` reads an answer as plain text or "
-                             "Markdown (`starcoach export TAKE --format md` writes a take's to rewrite)")
+        raise InputTextError(f"{path}: {kind}, not a written answer: `check` reads plain text or Markdown (a "
+                             "take's transcript to rewrite: `starcoach export TAKE --format md`)")
     return text
 
 
