@@ -1268,6 +1268,16 @@ def test_delete_that_cannot_remove_the_audio_keeps_the_take(stored, monkeypatch)
     assert snapshot() == stored
 
 
+@pytest.mark.parametrize("fmt, says", [("json", "a JSON document"), ("html", "a web page or XML document")])
+def test_check_of_starcoachs_own_export_points_to_the_md_one(stored, tmp_path, fmt, says):
+    """An audit: `check` scored its own json export as a 2,006-word answer, the html page's CSS and
+    script as one of 1,814 words (exit 0)."""
+    out = tmp_path / f"take.{fmt}"
+    assert run("export", str(stored[0]["id"]), "-f", fmt, "-o", str(out)).exit_code == 0
+    line = one_line(run("check", str(out)), 1)
+    assert f"{says}, not a written answer" in line and "export TAKE --format md" in line, line
+
+
 def test_play_of_a_take_whose_audio_is_missing_says_so_first(stored):
     """An audit: with no speakers either, `play` named the missing device and not the missing file."""
     Path(stored[0]["audio_path"]).unlink()

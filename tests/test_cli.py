@@ -197,6 +197,11 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
     "{Situation} Our import failed. I rewrote the parser: it ran 40% faster.",
     "<b>Situation</b>: our import failed. I rewrote the parser, and it ran 40% faster.",
     "1\n\nOur import failed at 00:00:05 --> so I rewrote the parser.",
+    # a review's: answers that open like a web page or subtitles
+    "<HTML> emails from our billing tool rendered blank for 30% of customers. I rebuilt the templates.",
+    "WEBVTT captions on our training videos drifted out of sync. I re-timed every cue: 340 videos passed.",
+    "WEBVTT\nOur captions drifted out of sync, so I re-timed every cue.",
+    "[" * 5000 + "I fixed it" + "]" * 5000,  # too deep for the JSON reader: RecursionError, "a bug"
 ])
 def test_an_answer_that_opens_like_data_is_still_checked(tmp_path, text):
     """JSON, web pages and subtitles are refused as data; answers opening on a bracket, a tag or a

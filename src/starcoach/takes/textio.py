@@ -83,22 +83,27 @@ def read_answer(path: str | Path) -> str:
 
 
 _SRT_CUE = re.compile(r"\d+[ \t]*\r?\n\d{1,2}:\d\d:\d\d[,.]\d{3}[ \t]*-->")
+_VTT = re.compile(r"WEBVTT[ \t]*(?:[ \t][^\n]*)?\r?\n")  # its first line: the word alone or with a title
+_VTT_CUE = re.compile(r"^(?:\d+:)?\d\d:\d\d\.\d{3}[ \t]+-->", re.M)
 
 
 def _not_prose(text: str) -> str | None:
     """What a text file that holds data, not prose, is (starcoach's own json, html, srt and vtt
     exports among them: each was scored as an answer, the JSON as one of 2,000 words); None for
-    an answer."""
+    an answer, which may open on a bracket, a tag or the word WEBVTT ("<HTML> emails from our
+    billing tool rendered blank…")."""
     head = text.lstrip("\ufeff \t\r\n")
     if head[:1] in ("{", "["):
         try:
-            json.loads(text.lstrip("\ufeff"))
+            json.loads(head)
             return "a JSON document"
-        except ValueError:  # "[Task] I had to…" is an answer
+        except (ValueError, RecursionError):  # "[Task] I had to…" is an answer
             pass
-    if head[:14].lower().startswith(("<!doctype html", "<html", "<?xml")):
+    low = head[:4096].lower()
+    if low.startswith("<!doctype html") or low.startswith("<?xml") and "?>" in low.split("\n", 1)[0] \
+            or low.startswith("<html") and "</html>" in text.lower():
         return "a web page or XML document"
-    if head.startswith("WEBVTT") or _SRT_CUE.match(head):
+    if _VTT.match(head) and _VTT_CUE.search(head[:4096]) or _SRT_CUE.match(head):
         return "subtitles"
     return None
 
