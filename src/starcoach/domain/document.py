@@ -7,6 +7,7 @@ A leaf module (no numpy, no analysis code), so that listing takes stays quick.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -100,12 +101,20 @@ def whole_analysis(doc: Any) -> bool:
 
 def stored_analysis(text: str) -> dict[str, Any] | None:
     """The analysis document a take's stored TEXT holds, or None when it is damaged: not JSON (NaN
-    and Infinity are not), or not :func:`whole_analysis`."""
+    and Infinity are not, nor a number too large for a float), or not :func:`whole_analysis`."""
     try:
-        doc = json.loads(text, parse_constant=_no_number)
+        doc = json.loads(text, parse_constant=_no_number, parse_float=_finite)
     except (ValueError, TypeError, RecursionError):
         return None
     return doc if whole_analysis(doc) else None
+
+
+def _finite(token: str) -> float:
+    """A JSON number as a float; one too large for a float (1e999) read as infinity: damaged too."""
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError(f"{token} is too large a number")
+    return value
 
 
 def _no_number(token: str) -> float:
