@@ -1572,6 +1572,14 @@ def _os_error_line(exc):
     return os_error_line(exc)
 
 
+@pytest.mark.parametrize("name, folder", [("/a/b/take.wav", " (/a/b)"), ("", ""), (b"", ""), (None, ""), (3, "")])
+def test_permission_denied_names_the_folder_only_when_a_file_is_named(name, folder):
+    """Removing or renaming a file needs its folder writable: the folder is named, and for no name
+    (or a descriptor's number) no folder is made up (an empty name named the working folder's parent)."""
+    exc = PermissionError(errno.EACCES, "Permission denied", *(() if name is None else (name,)))
+    assert _os_error_line(exc).endswith(f"check the owner and mode of the file and of its folder{folder}")
+
+
 def test_a_read_only_or_failing_disk_names_the_disk_and_what_to_do(stored, monkeypatch):
     """'Read-only file system' and SQLite's 'disk I/O error' named neither the disk nor a way out."""
     from starcoach.takes import store as store_module

@@ -88,7 +88,7 @@ def os_error_line(exc: OSError) -> str:
     if exc.errno in (errno.EACCES, errno.EPERM):
         # removing, renaming or making a file needs its folder writable (an audit: `delete` in a
         # folder that could not be written blamed the file, whose owner and mode were fine)
-        named = isinstance(exc.filename, (str, bytes, os.PathLike))
+        named = isinstance(exc.filename, (str, bytes, os.PathLike)) and os.fspath(exc.filename) not in ("", b"")
         folder = f" ({os.path.dirname(os.path.abspath(os.fsdecode(exc.filename)))})" if named else ""
         return f"permission denied{where}; check the owner and mode of the file and of its folder{folder}"
     return f"{exc.strerror or type(exc).__name__}{where}"
