@@ -80,6 +80,18 @@ def test_words_heard_where_the_audio_shows_no_voice_are_no_pause():
         assert [(p.start, p.end) for p in kept.pauses] == [(p.start, p.end) for p in plain.pauses]
 
 
+@pytest.mark.parametrize("words", [
+    [Word("to", 6.0, 6.5), Word("push", 6.3, 7.1)], [Word("push", 6.3, 7.1), Word("to", 6.0, 6.5)],
+    [Word("push", 6.2, 6.5), Word("pushback", 6.0, 7.1)],
+])
+def test_words_that_overlap_cut_a_silence_once_in_any_order(words):
+    """A review: each word cut the pieces left by the one before, so a word overlapping one that
+    had cut was inside no piece, and the time it covered stayed a pause (which part, by order)."""
+    from starcoach.analysis.metrics import _unworded
+
+    assert _unworded([(5.0, 12.0)], tuple(words), 0.3) == [(5.0, 6.0), (7.1, 12.0)]
+
+
 def test_speech_to_the_last_sample_ends_no_later_than_the_audio():
     """An audit: speech running to the end of a file whose length is no whole number of 10 ms hops
     gave a speaking span and a last pace window ending after `duration_s` (9.008 and 9.01 s against

@@ -269,14 +269,18 @@ def _unworded(gaps: list[tuple[float, float]], words: tuple[Word, ...], min_s: f
     ten false ones in 16 answers of SVOX Pico's voices; docs/accuracy.md). A word stamped across
     the silence's edge (Whisper stretches a word over a pause) does not cut, nor a filled pause
     (it is moved onto the voice on its own), nor a word of no length."""
+    heard = sorted((w.start, w.end) for w in words if w.end > w.start and not is_filled_pause(w.norm))
     out = []
     for start, end in gaps:
-        pieces = [(start, end)]
-        for w in words:
-            if start <= w.start and w.end <= end and w.end > w.start and not is_filled_pause(w.norm):
-                pieces = [p for a, b in pieces for p in ([(a, w.start), (w.end, b)] if a <= w.start and w.end <= b
-                                                         else [(a, b)])]
-        out += [(a, b) for a, b in pieces if b - a >= min_s]
+        inside = [(a, b) for a, b in heard if start <= a and b <= end]
+        merged: list[tuple[float, float]] = []
+        for a, b in inside:  # overlapping words are one stretch of voice, in any order
+            if merged and a <= merged[-1][1]:
+                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
+            else:
+                merged.append((a, b))
+        edges = [start, *(t for span in merged for t in span), end]
+        out += [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_s]
     return out
 
 
