@@ -10,6 +10,7 @@ from __future__ import annotations
 import difflib
 import functools
 import re
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -238,28 +239,30 @@ def group_stories(docs: list[tuple[int, dict[str, Any]]]) -> list[list[int]]:
 
 def story_groups(every: list[tuple[int, frozenset[str]]]) -> tuple[list[list[int]], list[int]]:
     """:func:`group_stories` of takes given by their :func:`story_signature`, and the ids of the
-    takes too short to tell a story."""
+    takes too short to tell a story. Single link: a take that is the same story as two groups
+    (the whole answer after its two halves) joins them, whatever order the takes came in; groups
+    come in the order of their first take, each in the takes' order."""
     sigs = [(tid, sig) for tid, sig in every if is_a_story(sig)]
     short = [tid for tid, sig in every if not is_a_story(sig)]
-    groups: list[list[int]] = []
-    group_sigs: list[list[frozenset[str]]] = []
-    for tid, sig in sigs:
+    root = list(range(len(sigs)))
+
+    def find(k: int) -> int:
+        while root[k] != k:
+            root[k] = k = root[root[k]]
+        return k
+
+    # same_story, inline, over the earlier takes that share a word with this one (an index of
+    # who uses each word): a call per pair took most of `coverage`
+    used_by: dict[str, list[int]] = {}
+    for k, (_, sig) in enumerate(sigs):
         n = len(sig)
-        # same_story, inline: both are stories, and a call per pair took most of `coverage`
-        hits = [g for g, gs in enumerate(group_sigs)
-                if any(len(sig & other) / min(n, len(other)) >= SAME_STORY_SHARE for other in gs)]
-        if not hits:
-            groups.append([tid])
-            group_sigs.append([sig])
-            continue
-        # single link: a take that is the same story as two groups (the whole answer after its two
-        # halves) joins them, whatever order the takes came in
-        first = hits[0]
-        for g in reversed(hits[1:]):
-            groups[first] += groups.pop(g)
-            group_sigs[first] += group_sigs.pop(g)
-        groups[first].append(tid)
-        group_sigs[first].append(sig)
-    order = {tid: k for k, (tid, _) in enumerate(sigs)}
-    groups = [sorted(g, key=order.__getitem__) for g in groups]
-    return groups, short
+        for j, shared in Counter(j for word in sig for j in used_by.get(word, ())).items():
+            if shared / min(n, len(sigs[j][1])) >= SAME_STORY_SHARE:
+                a, b = find(k), find(j)
+                root[max(a, b)] = min(a, b)
+        for word in sig:
+            used_by.setdefault(word, []).append(k)
+    groups: dict[int, list[int]] = {}
+    for k, (tid, _) in enumerate(sigs):
+        groups.setdefault(find(k), []).append(tid)
+    return list(groups.values()), short
