@@ -17,7 +17,7 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain.transcript import plural
-from ..domain.vocab import (I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
+from ..domain.vocab import (CORE_PARTS, I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
                             identifying_words, words_rx)
 from .star_rules import _tells_past
 
@@ -307,7 +307,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
     lesson = parts["learning"]
     if lesson.present and lesson.sentences:
         # "ends with" only where it does: a lesson told first was praised for coming last
-        later = [i for p in PARTS[:4] if parts[p].present for i in parts[p].sentences if i > max(lesson.sentences)]
+        later = any(i > max(lesson.sentences) for p in CORE_PARTS if parts[p].present for i in parts[p].sentences)
         strengths.append("It draws a lesson." if later else "It ends with a lesson learned.")
     # A written answer is measured by the time it takes to say: at WRITTEN_WPM a minute (it had no
     # length note at all, so 27 words were rated as well as a full story).

@@ -4,6 +4,9 @@ Library code raises these; only the CLI turns them into one line on stderr and a
 non-zero exit code. Anything else escaping to the CLI is a bug.
 """
 
+import errno
+import os
+
 
 class StarcoachError(Exception):
     """Base class: a problem the user can act on, described in one line."""
@@ -65,8 +68,6 @@ def disk_advice(errno_: int | None, where: str = "", *,
     WHERE (" (path)", say) goes after what happened, ELSEWHERE is how to write somewhere else.
     With FOLDER, a write into a folder of starcoach's that its mode refused (permission denied)
     is said too; without, that is the caller's, which knows the file."""
-    import errno
-
     said = {errno.ENOSPC: f"the disk is full{where}; free some space and try again",
             errno.EDQUOT: f"your disk quota is used up{where}; free some space and try again",
             errno.EROFS: f"the disk is read-only{where}; remount it writable, or {elsewhere}"}
@@ -78,9 +79,6 @@ def disk_advice(errno_: int | None, where: str = "", *,
 
 def os_error_line(exc: OSError) -> str:
     """Disk full, permission denied and the like, outside a stage that names them."""
-    import errno
-    import os
-
     where = f" ({exc.filename})" if exc.filename else ""
     advice = disk_advice(exc.errno, where)
     if advice:

@@ -251,7 +251,7 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
 
 
 def _fits(words: list[dict[str, Any]]) -> bool:
-    return _fits_two_lines([w["text"] for w in words]) and words[-1]["end"] - words[0]["start"] <= CUE_MAX_S
+    return _fits_two_lines([w["text"] for w in words]) and _span(words) <= CUE_MAX_S
 
 
 def _span(words: list[dict[str, Any]]) -> float:
