@@ -223,7 +223,7 @@ def test_practice_compares_with_the_last_take_that_tells_a_story(old_home):
     with Store(config.paths.database, config.paths.recordings) as store:
         last = store.document(4)
     for document, says in ((last, "Against your last take of this question (take 4)"),
-                           (story("um", "so"), "Too short to tell a story")):
+                           (story("um", "so"), "Too short to compare (under 8 words that name things)")):
         console = Console(record=True, width=120, color_system=None)
         _against_the_last_take(config, question, TakeResult(12, Path("x.wav"), None, document, None), console)
         text = console.export_text()

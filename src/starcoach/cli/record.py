@@ -201,6 +201,7 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     as `compare --question` leaves them: a retake read "better" on every row against one."""
     from ..domain.errors import StarcoachError
     from ..output.review import render_comparison
+    from ..domain.vocab import MIN_STORY_WORDS
     from ..takes import summaries
     from ..takes.compare import compare_summaries, content_words, summarise
     from ..takes.session import open_store
@@ -209,8 +210,10 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
         return
     this = summarise(result.document)
     if not this.tells_a_story:
-        console.print("\n[dim]Too short to tell a story: not compared with your last take, and left out of "
-                      "`compare --question` and `progress`.[/dim]")
+        # not "too short to tell a story": the coach's panel above may have judged it as one (its own
+        # rule, 4 words that name things); the reviews ask for more to tell stories apart
+        console.print(f"\n[dim]Too short to compare (under {MIN_STORY_WORDS} words that name things): not compared "
+                      "with your last take, and left out of `compare --question` and `progress`.[/dim]")
         return
     try:
         with open_store(cfg) as store:
