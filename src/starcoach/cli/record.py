@@ -200,8 +200,8 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     short to tell a story (a false start: "Um, so, I", then Enter) are left out on either side,
     as `compare --question` leaves them: a retake read "better" on every row against one."""
     from ..domain.errors import StarcoachError
-    from ..output.review import render_comparison
     from ..domain.vocab import MIN_STORY_WORDS
+    from ..output.review import render_comparison
     from ..takes import summaries
     from ..takes.compare import compare_summaries, content_words, summarise
     from ..takes.session import open_store

@@ -83,7 +83,7 @@ def read_answer(path: str | Path) -> str:
 
 
 _SRT_CUE = re.compile(r"\d+[ \t]*\r?\n\d{1,2}:\d\d:\d\d[,.]\d{3}[ \t]*-->")
-_VTT = re.compile(r"WEBVTT[ \t]*(?:[ \t][^\n]*)?\r?\n")  # its first line: the word alone or with a title
+_VTT = re.compile(r"WEBVTT(?:[ \t][^\n]*)?\r?\n")  # its first line: the word alone or with a title
 _VTT_CUE = re.compile(r"^(?:\d+:)?\d\d:\d\d\.\d{3}[ \t]+-->", re.M)
 
 
