@@ -10,7 +10,7 @@ import re
 from collections import Counter
 from dataclasses import dataclass, field
 
-from ..audio.activity import Activity, silences
+from ..audio.activity import Activity, bridged, silences
 from ..domain.transcript import Filler, Repetition, Transcript, Word, join_words
 from ..domain.vocab import DISCOURSE, FILLED, I_WORDS, WE_WORDS, is_filled_pause
 from .alignment import align_fillers, covered
@@ -272,13 +272,8 @@ def _unworded(gaps: list[tuple[float, float]], words: tuple[Word, ...], min_s: f
     heard = sorted((w.start, w.end) for w in words if w.end > w.start and not is_filled_pause(w.norm))
     out = []
     for start, end in gaps:
-        inside = [(a, b) for a, b in heard if start <= a and b <= end]
-        merged: list[tuple[float, float]] = []
-        for a, b in inside:  # overlapping words are one stretch of voice, in any order
-            if merged and a <= merged[-1][1]:
-                merged[-1] = (merged[-1][0], max(merged[-1][1], b))
-            else:
-                merged.append((a, b))
+        # overlapping words are one stretch of voice, in any order
+        merged = bridged([(a, b) for a, b in heard if start <= a and b <= end], 0.0)
         edges = [start, *(t for span in merged for t in span), end]
         out += [(a, b) for a, b in zip(edges[::2], edges[1::2]) if b - a >= min_s]
     return out

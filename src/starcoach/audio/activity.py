@@ -9,8 +9,11 @@ functions: an array in, a small result out.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
+
+T = TypeVar("T", int, float)  # hops or seconds
 
 HOP_S = 0.01
 _LEVEL_BLOCK = 6000  # hops per block of frame_levels (60 s)
@@ -118,7 +121,7 @@ def activity_from_levels(db: np.ndarray, *, options: ActivityOptions | None = No
         return Activity(regions=(), threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
     active = db > threshold
     regions = _runs(active)
-    regions = _bridge(regions, int(round(opts.bridge_s / HOP_S)))
+    regions = bridged(regions, int(round(opts.bridge_s / HOP_S)))
     min_len = int(round(opts.min_speech_s / HOP_S))
     half = FRAME_S / 2
     out = tuple(
@@ -296,11 +299,12 @@ def _runs(mask: np.ndarray) -> list[tuple[int, int]]:
     return list(zip(starts.tolist(), ends.tolist()))
 
 
-def _bridge(regions: list[tuple[int, int]], max_gap: int) -> list[tuple[int, int]]:
-    merged: list[tuple[int, int]] = []
-    for s, e in regions:
+def bridged(spans: list[tuple[T, T]], max_gap: T) -> list[tuple[T, T]]:
+    """SPANS (sorted by start; they may overlap) joined where the gap between them is at most MAX_GAP."""
+    merged: list[tuple[T, T]] = []
+    for s, e in spans:
         if merged and s - merged[-1][1] <= max_gap:
-            merged[-1] = (merged[-1][0], e)
+            merged[-1] = (merged[-1][0], max(merged[-1][1], e))
         else:
             merged.append((s, e))
     return merged
