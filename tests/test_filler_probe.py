@@ -104,3 +104,27 @@ def test_real_speech_crisper_um_found(probe):
     um, so, tonight = probe.score([cut(x, 10.60, 11.24), cut(x, 2.00, 2.38), cut(x, 3.08, 3.62)])
     assert um.p_filler > 10 * THRESHOLD, um
     assert max(so.p_filler, tonight.p_filler) < THRESHOLD, (so, tonight)
+
+
+@pytest.mark.slow
+def test_scored_after_its_sentence_a_hesitation_is_told_from_a_word(probe, tmp_path):
+    """score_after reads the stretch after the words forced before it: a filled pause that
+    interrupts the sentence scores far above a word that continues it (margins, not values)."""
+    said = _say(tmp_path, "We rolled back the release")
+    gap = np.zeros(3200, np.float32)
+    uh = _say(tmp_path, "[[V]]", speed=80, tempo=0.7)
+    word = _say(tmp_path, "tonight")
+    text = "We rolled back the release,"
+    scores = probe.score_after([(np.concatenate([said, gap, uh]), text), (np.concatenate([said, gap, word]), text),
+                                (uh, "")])
+    (p_uh, _), (p_word, _), (p_alone, _) = scores
+    assert p_uh > 3 * THRESHOLD, scores
+    assert p_word < THRESHOLD, scores
+    assert p_alone > 3 * THRESHOLD, scores  # no words before: the stretch alone, as score() reads it
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("clip", [np.zeros(0, np.float32), np.zeros((2, 8000), np.float32)])
+def test_score_after_refuses_bad_clips(probe, clip):
+    with pytest.raises(ValueError):
+        probe.score_after([(clip, "so")])

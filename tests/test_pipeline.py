@@ -21,10 +21,16 @@ RATE = 16000
 class ScoresEachClip:
     """Scores each clip with the next of the given filled-pause probabilities, and records the clips."""
 
-    def __init__(self, p_filler: list[float], *, nasal: bool = True):
+    def __init__(self, p_filler: list[float], *, nasal: bool = True, after: list[float] = ()):
         self.p_filler = p_filler
         self.nasal = nasal
         self.clips: list[int] = []
+        self.after = list(after)  # the scores in context, one per lone word asked
+        self.asked: list[tuple[int, str]] = []  # (clip length, words before) of each lone word asked
+
+    def score_fillers_after(self, items):
+        self.asked = [(len(c), text) for c, text in items]
+        return [(p, p if self.nasal else 0.0) for p in self.after[: len(items)]]
 
     def score_fillers(self, clips):
         self.clips = [len(c) for c in clips]
@@ -73,14 +79,20 @@ def test_no_candidate_no_scoring():
     assert engine.clips == []
 
 
-@pytest.mark.parametrize(("p", "nasal", "expect"), [(0.4, True, "um,"), (0.4, False, "uh,"), (0.01, True, "So,")])
-def test_a_word_alone_in_a_short_voiced_stretch_may_be_a_filler(p, nasal, expect):
+def _so_alone():
+    """Audio and words: "So," alone in its voiced stretch, after "I agreed." and a 0.7 s silence."""
     x = silence(4.0)
     words = [Word("I", 0.5, 0.8, 0.9), Word("agreed.", 0.8, 1.3, 0.9), Word("So,", 2.0, 2.4, 0.96),
              Word("then", 3.0, 3.3, 0.9), Word("we", 3.3, 3.6, 0.9)]
     for a, b in [(0.5, 1.3), (2.0, 2.4), (3.0, 3.6)]:
         clip = tone(b - a, freq=150.0)
         x[int(a * RATE): int(a * RATE) + len(clip)] = clip
+    return x, words
+
+
+@pytest.mark.parametrize(("p", "nasal", "expect"), [(0.4, True, "um,"), (0.4, False, "uh,"), (0.01, True, "So,")])
+def test_a_word_alone_in_a_short_voiced_stretch_may_be_a_filler(p, nasal, expect):
+    x, words = _so_alone()
     transcript = Transcript.from_words(words, 4.0)
     engine = ScoresEachClip([p], nasal=nasal)
     out, fillers, _ = recover_fillers(engine, x, transcript, speech_activity(x, RATE), 0.015, MetricsOptions())
@@ -89,6 +101,31 @@ def test_a_word_alone_in_a_short_voiced_stretch_may_be_a_filler(p, nasal, expect
     assert [w.start for w in out.words] == [w.start for w in words]
     assert out.text == f"I agreed. {expect} then we"
     assert fillers == ()  # a renamed word is found as a filler by the transcript's own rules
+
+
+def _scored_so(own: float, after: list[float]):
+    """``_so_alone`` with "So," scored OWN on its own and AFTER in context: the engine, and what "So," became."""
+    x, words = _so_alone()
+    engine = ScoresEachClip([own], after=after)
+    out, _, _ = recover_fillers(engine, x, Transcript.from_words(words, 4.0), speech_activity(x, RATE), 0.015,
+                                MetricsOptions())
+    return engine, [w.text.strip() for w in out.words][2]
+
+
+@pytest.mark.parametrize(("own", "after", "asked", "expect"), [
+    (0.012, [0.02], True, "um,"),   # under the bar on its own, over it after the words before: a filled pause
+    (0.012, [0.005], True, "So,"),  # in context no more likely: the word stays
+    (0.016, [0.0], True, "So,"),    # a gap would count at 0.016; a lone word needs the bar, 0.025
+    (0.03, [], False, "um,"),       # over the bar on its own: not asked again
+    (0.001, [], False, "So,"),      # under the floor: not asked, not a filler
+])
+def test_a_lone_word_is_also_scored_after_the_words_before_it(own, after, asked, expect):
+    engine, so = _scored_so(own, after)
+    assert so == expect
+    if asked:  # the clip runs from the first word before (less 0.15 s) to the stretch's end (plus 0.15 s)
+        assert engine.asked == [(pytest.approx((2.4 + 0.15 - (0.5 - 0.15)) * RATE, abs=RATE * 0.11), "I agreed.")]
+    else:
+        assert engine.asked == []
 
 
 def test_a_word_in_a_fragment_of_voice_too_short_for_a_filled_pause_is_not_scored():

@@ -21,6 +21,7 @@ from .metrics import MetricsOptions, hesitation_gaps
 
 if TYPE_CHECKING:  # pragma: no cover
     from ..asr.engine import Engine
+    from ..asr.probe import ProbeScore
 
 
 def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript, activity: Activity,
@@ -36,7 +37,9 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     Decoding the clips with the filler prompt, as before, turned pauses and noise into
     "Um." (34 of 36 such clips on other voices); the score separates fillers from words and
     noise (AUC 0.965 on 306 fillers of eight voices in four conditions; the threshold,
-    chosen on those voices, moves little when one is left out: docs/fillers-research.md). A word confirmed as a filler becomes
+    chosen on those voices, moves little when one is left out: docs/fillers-research.md). A lone
+    word is also scored in its place in the sentence, after the words before it (:func:`_in_context`),
+    and needs a little more in all than a gap does. A word confirmed as a filler becomes
     that filler in the transcript; a gap the model would write nothing for is returned as
     unconfirmed (a hesitation we could not name).
     """
@@ -50,20 +53,56 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     cands += [(s, e, i) for i, s, e in lone]
     if not cands:
         return transcript, (), ()
-    scores = engine.score_fillers([cut(samples, s, e) for s, e, _ in cands])
+    alone = engine.score_fillers([cut(samples, s, e) for s, e, _ in cands])
+    scores = _in_context(engine, samples, words, cands, alone, threshold + LONE_MARGIN)
     out, unconfirmed, renamed = [], [], {}
-    for (s, e, index), sc in zip(cands, scores):
-        if sc.p_filler >= threshold:
-            spelling = "um" if sc.p_um >= sc.p_filler / 2 else "uh"
+    for (s, e, index), (p_filler, p_um), top in zip(cands, scores, (sc.top_token for sc in alone)):
+        if p_filler >= (threshold if index is None else threshold + LONE_MARGIN):
+            spelling = "um" if p_um >= p_filler / 2 else "uh"
             if index is None:
                 out.append(Filler(spelling, round(s, 3), round(e, 3), FILLED, source="audio"))
             else:
                 renamed[index] = spelling
-        elif index is None and sc.top_token == "<|endoftext|>":
+        elif index is None and top == "<|endoftext|>":
             unconfirmed.append((round(s, 3), round(e, 3)))
     if renamed:
         transcript = _rename_words(transcript, renamed)
     return transcript, tuple(out), tuple(unconfirmed)
+
+
+# A lone word is a filled pause when its score on its own and its score in context add up to the
+# threshold plus this (0.025 at the default 0.015): chosen on the lone words of the espeak-ng lab
+# voices (48 answers: clean, pink and white 10 dB) and flite's in pink 10 dB, where a lone
+# word's own score alone (at least 0.015) kept 16 and 5 true ones with 15 and 0 false, the sum 16 and
+# 9 with 14 and 0; checked on the clean flite, Festival and Pico answers (docs/fillers-research.md).
+LONE_MARGIN = 0.01
+# A lone word scoring under this on its own is not scored in context (half of them; none of the
+# lab's filled pauses written as a word scored under it but one, whose context score was 0.001).
+CONTEXT_FLOOR = 0.002
+# The words of up to this many seconds before a lone word are its context.
+CONTEXT_S = 6.0
+
+
+def _in_context(engine: Engine, samples: np.ndarray, words: tuple[Word, ...],
+                cands: list[tuple[float, float, int | None]], alone: list[ProbeScore], bar: float) -> list[tuple[float, float]]:
+    """(p_filler, p_um) per candidate: a gap's own scores; a lone word's own plus its scores after
+    the words before it (:meth:`Engine.score_fillers_after`), where its own fall short of BAR.
+
+    On some voices Whisper writes a filled pause as "Sir", "Her" or "but", and the stretch on its
+    own scores like a word (0.002-0.02). Read after the sentence it interrupts, the decoder gives
+    the filled pause more of its probability than it does after a word that belongs there."""
+    scores = [(sc.p_filler, sc.p_um) for sc in alone]
+    asked = [k for k, ((_, _, index), sc) in enumerate(zip(cands, alone))
+             if index is not None and CONTEXT_FLOOR <= sc.p_filler < bar]
+    items = []
+    for k in asked:
+        start, end, index = cands[k]
+        before = [w for w in words[:index] if w.start >= start - CONTEXT_S and w.end <= start + 0.05]
+        first = before[0].start - 0.15 if before else start - 0.3
+        items.append((cut(samples, first, end + 0.15, pad_s=0.0), " ".join(w.text.strip() for w in before)))
+    for k, (p_filler, p_um) in zip(asked, engine.score_fillers_after(items) if items else []):
+        scores[k] = (scores[k][0] + p_filler, scores[k][1] + p_um)
+    return scores
 
 
 # A single word alone in a voiced stretch this long or shorter (and at least

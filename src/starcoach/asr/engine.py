@@ -305,6 +305,16 @@ class Engine:
                 self._probe = FillerProbe(self._model, ProbeOptions(window_s=window_s))
             return self._probe.score(clips)
 
+    def score_fillers_after(self, items: list[tuple[np.ndarray, str]]) -> list[tuple[float, float]]:
+        """How likely each clip's last stretch is a filled pause after the words it opens with
+        (:meth:`.probe.FillerProbe.score_after`): (p_filler, p_um) per item."""
+        from .probe import FillerProbe, ProbeOptions
+
+        with self._decode_lock:
+            if self._probe is None:
+                self._probe = FillerProbe(self._model, ProbeOptions())
+            return self._probe.score_after(items)
+
 
 # Clips decoded together by :meth:`Engine.transcribe_clips`: a two-minute answer is four to six
 # clips, so one batch.

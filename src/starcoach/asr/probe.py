@@ -164,10 +164,7 @@ class FillerProbe:
                 suppress_blank=self.options.suppress_blank,
             )
             for r in results:
-                logits = np.asarray(r.logits[0][0], np.float64)
-                logits = logits - logits.max()
-                p = np.exp(logits)
-                p /= p.sum()
+                p = _softmax(r.logits[0][0])
                 top = int(p.argmax())
                 best_filler = int(ids[p[ids].argmax()])
                 out.append(ProbeScore(
@@ -180,3 +177,48 @@ class FillerProbe:
                     top_p=float(p[top]),
                 ))
         return out
+
+    def score_after(self, items: Sequence[tuple[np.ndarray, str]]) -> list[tuple[float, float]]:
+        """Score a stretch as a filled pause in its place in the sentence.
+
+        Each item is a clip that holds words already transcribed and then the stretch, with
+        those words' text as Whisper wrote them. The words are forced as the decoder's prefix
+        (no previous-text prompt, no timestamps); the score is the probability that the token
+        after them is a filled-pause spelling. Where a clip scored on its own has to guess
+        from the sound alone, here the decoder also knows the sentence the stretch would
+        continue: "we rolled back, uh" against "we rolled back, Sir".
+
+        Returns:
+            (p_filler, p_um) per item, in order; (0.0, 0.0) for an item whose decoding did not
+            reach the end of its words (nothing measured, nothing claimed).
+        """
+        import ctranslate2  # noqa: PLC0415 - heavy import
+
+        ids = np.array(self.filler_token_ids)
+        out: list[tuple[float, float]] = []
+        for clip, text in items:
+            if np.ndim(clip) != 1 or len(clip) == 0:
+                raise ValueError("each clip must be a non-empty one-dimensional array")
+            words = self._tok.encode(" " + text.strip()) if text.strip() else []
+            prompt = self._prompt + words
+            frames = min(3000, max(int(round(self.options.window_s * 100)), len(clip) // 160 + 20))
+            frames += frames % 2  # the encoder halves the frame count
+            feats = np.ascontiguousarray(self._features(clip, frames)[None].astype(np.float32))
+            # Forced prefix tokens come back with their own logits, one step each; CTranslate2
+            # stops a Whisper decode at half of max_length, hence the doubling.
+            result = self._whisper.model.generate(ctranslate2.StorageView.from_array(feats), [prompt], beam_size=1,
+                                                  max_length=2 * len(prompt) + 4, return_logits_vocab=True,
+                                                  suppress_blank=False)[0]
+            steps = result.logits[0]
+            if len(steps) <= len(words):
+                out.append((0.0, 0.0))
+                continue
+            p = _softmax(steps[len(words)])
+            out.append((float(p[ids].sum()), float(p[self._nasal_ids].sum())))
+        return out
+
+
+def _softmax(logits) -> np.ndarray:
+    z = np.asarray(logits, np.float64)
+    p = np.exp(z - z.max())
+    return p / p.sum()
