@@ -96,7 +96,8 @@ class TranscribeOptions:
             first token for it is a filled-pause spelling reaches this. 0.015 was chosen on
             306 fillers of eight synthetic voices in four conditions, leave-one-voice-out
             (per-fold thresholds 0.0131-0.0138 at one false filler per minute;
-            docs/fillers-research.md).
+            docs/fillers-research.md). A lone word needs this plus 0.01, its score after the
+            words before it added (``analysis.filler_recovery.LONE_MARGIN``).
         fit_window: encode a clip under 30 s (or a file's last, part-filled window) at its
             own length plus 3 s, not padded with silence to Whisper's 30 s. The encoder's
             cost grows faster than the length (base, 2 cores: 0.49 s for 30 s, 0.11 s for

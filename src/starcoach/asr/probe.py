@@ -204,10 +204,11 @@ class FillerProbe:
             frames = min(3000, max(int(round(self.options.window_s * 100)), len(clip) // 160 + 20))
             frames += frames % 2  # the encoder halves the frame count
             feats = np.ascontiguousarray(self._features(clip, frames)[None].astype(np.float32))
-            # Forced prefix tokens come back with their own logits, one step each; CTranslate2
-            # stops a Whisper decode at half of max_length, hence the doubling.
+            # The forced words come back with their own logits, one step each, then the decoder's
+            # next steps; CTranslate2 stops a Whisper decode after half of max_length steps: two
+            # past the words, where the second is a spare.
             result = self._whisper.model.generate(ctranslate2.StorageView.from_array(feats), [prompt], beam_size=1,
-                                                  max_length=2 * len(prompt) + 4, return_logits_vocab=True,
+                                                  max_length=2 * len(words) + 4, return_logits_vocab=True,
                                                   suppress_blank=False)[0]
             steps = result.logits[0]
             if len(steps) <= len(words):
