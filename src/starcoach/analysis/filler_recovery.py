@@ -76,9 +76,11 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
 # word's own score alone (at least 0.015) kept 16 and 5 true ones with 15 and 0 false, the sum 16 and
 # 9 with 14 and 0; checked on the clean flite, Festival and Pico answers (docs/fillers-research.md).
 LONE_MARGIN = 0.01
-# A lone word scoring under this on its own is not scored in context: 369 of the lab's 685 lone
-# words; 3 of their 76 filled pauses, one of which context would have found.
-CONTEXT_FLOOR = 0.002
+# A lone word scoring under this on its own is not scored in context (each costs an encoder pass
+# and a decoder step per word before it: +19% of `analyze`'s time in pink 10 dB at 0.002). At
+# 0.005 the lab's lone words scored in context fall from 280 to 118, with two filled pauses fewer
+# found (flite, clean and pink 10 dB) and two false ones fewer (espeak-ng, clean and pink 10 dB).
+CONTEXT_FLOOR = 0.005
 # The words of up to this many seconds before a lone word are its context.
 CONTEXT_S = 6.0
 
