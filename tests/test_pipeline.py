@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 import pytest
 
@@ -21,7 +23,7 @@ RATE = 16000
 class ScoresEachClip:
     """Scores each clip with the next of the given filled-pause probabilities, and records the clips."""
 
-    def __init__(self, p_filler: list[float], *, nasal: bool = True, after: list[float] = ()):
+    def __init__(self, p_filler: list[float], *, nasal: bool = True, after: Sequence[float] = ()):
         self.p_filler = p_filler
         self.nasal = nasal
         self.clips: list[int] = []
@@ -117,7 +119,7 @@ def _scored_so(own: float, after: list[float]):
     (0.012, [0.005], True, "So,"),  # in context no more likely: the word stays
     (0.016, [0.0], True, "So,"),    # a gap would count at 0.016; a lone word needs the bar, 0.025
     (0.03, [], False, "um,"),       # over the bar on its own: not asked again
-    (0.001, [], False, "So,"),      # under the floor: not asked, not a filler
+    (0.004, [], False, "So,"),      # under the floor (0.005): not asked, not a filler
 ])
 def test_a_lone_word_is_also_scored_after_the_words_before_it(own, after, asked, expect):
     engine, so = _scored_so(own, after)

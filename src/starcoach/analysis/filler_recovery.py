@@ -73,8 +73,9 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
 # A lone word is a filled pause when its score on its own and its score in context add up to the
 # threshold plus this (0.025 at the default 0.015): chosen on the lone words of the espeak-ng lab
 # voices (48 answers: clean, pink and white 10 dB) and flite's in pink 10 dB, where a lone
-# word's own score alone (at least 0.015) kept 16 and 5 true ones with 15 and 0 false, the sum 16 and
-# 9 with 14 and 0; checked on the clean flite, Festival and Pico answers (docs/fillers-research.md).
+# word's own score alone (at least 0.015) kept 16 and 5 true ones with 15 and 0 false, the sum (with
+# the floor below) 16 and 8 with 12 and 0; checked on the clean flite, Festival and Pico answers
+# (docs/fillers-research.md, section 12).
 LONE_MARGIN = 0.01
 # A lone word scoring under this on its own is not scored in context (each costs an encoder pass
 # and a decoder step per word before it: +19% of `analyze`'s time in pink 10 dB at 0.002). At
