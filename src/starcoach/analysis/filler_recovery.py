@@ -54,16 +54,17 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     if not cands:
         return transcript, (), ()
     alone = engine.score_fillers([cut(samples, s, e) for s, e, _ in cands])
-    scores = _in_context(engine, samples, words, cands, alone, threshold + LONE_MARGIN)
+    lone_bar = threshold + LONE_MARGIN
+    scores = _in_context(engine, samples, words, cands, alone, lone_bar)
     out, unconfirmed, renamed = [], [], {}
-    for (s, e, index), (p_filler, p_um), top in zip(cands, scores, (sc.top_token for sc in alone)):
-        if p_filler >= (threshold if index is None else threshold + LONE_MARGIN):
+    for (s, e, index), (p_filler, p_um), sc in zip(cands, scores, alone):
+        if p_filler >= (threshold if index is None else lone_bar):
             spelling = "um" if p_um >= p_filler / 2 else "uh"
             if index is None:
                 out.append(Filler(spelling, round(s, 3), round(e, 3), FILLED, source="audio"))
             else:
                 renamed[index] = spelling
-        elif index is None and top == "<|endoftext|>":
+        elif index is None and sc.top_token == "<|endoftext|>":
             unconfirmed.append((round(s, 3), round(e, 3)))
     if renamed:
         transcript = _rename_words(transcript, renamed)

@@ -299,22 +299,22 @@ class Engine:
         One encoder pass and one decoder step per clip, batched, no prompt: a clip is never
         decoded freely, so silence or noise cannot come back as "Um.".
         """
-        from .probe import FillerProbe, ProbeOptions
-
         with self._decode_lock:
-            if self._probe is None or self._probe.options.window_s != window_s:
-                self._probe = FillerProbe(self._model, ProbeOptions(window_s=window_s))
-            return self._probe.score(clips)
+            return self._filler_probe(window_s).score(clips)
 
     def score_fillers_after(self, items: list[tuple[np.ndarray, str]]) -> list[tuple[float, float]]:
         """How likely each clip's last stretch is a filled pause after the words it opens with
         (:meth:`.probe.FillerProbe.score_after`): (p_filler, p_um) per item."""
+        with self._decode_lock:
+            return self._filler_probe().score_after(items)
+
+    def _filler_probe(self, window_s: float = 3.0) -> FillerProbe:
+        """The probe over this model, made once (again only for another window); call under the decode lock."""
         from .probe import FillerProbe, ProbeOptions
 
-        with self._decode_lock:
-            if self._probe is None:
-                self._probe = FillerProbe(self._model, ProbeOptions())
-            return self._probe.score_after(items)
+        if self._probe is None or self._probe.options.window_s != window_s:
+            self._probe = FillerProbe(self._model, ProbeOptions(window_s=window_s))
+        return self._probe
 
 
 # Clips decoded together by :meth:`Engine.transcribe_clips`: a two-minute answer is four to six
