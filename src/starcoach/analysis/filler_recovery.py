@@ -141,7 +141,7 @@ def _rename_words(transcript: Transcript, renamed: dict[int, str]) -> Transcript
         for i, w in enumerate(words):
             if k + i in renamed:
                 core = w.text.strip()
-                words[i] = replace(w, text=f" {renamed[k + i]}{core[len(core.rstrip(',.?!;:')):]}")
+                words[i] = replace(w, text=f"{renamed[k + i]}{core[len(core.rstrip(',.?!;:')):]}")
         if words != list(seg.words):
             seg = replace(seg, words=tuple(words), text=" ".join(w.text.strip() for w in words))
         segments.append(seg)
