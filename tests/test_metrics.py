@@ -225,6 +225,16 @@ def test_i_we_hedges():
     ("within two weeks", [("two weeks", "duration")]),
     ("one of the teams", []),
     ("nothing measurable", []),
+    # multiples, fractions and time saved said with "a" (an audit: "The Result has no number" for them)
+    ("costs dropped tenfold", [("tenfold", "number")]),
+    ("the open rate doubled and complaints halved", [("doubled", "number"), ("halved", "number")]),
+    ("the report was ready an hour earlier", [("an hour earlier", "duration")]),
+    ("it arrived a day earlier than before", [("a day earlier", "duration")]),
+    ("we cut the bill by a third", [("a third", "number")]),
+    ("two thirds of users moved", [("two thirds", "number")]),
+    ("hundreds of users wrote in", [("hundreds", "number")]),
+    ("a third party tool did the tagging", []),
+    ("a day in the life", []),
 ])
 def test_quantities(text, expected):
     words = [Word(t, i * 0.4, i * 0.4 + 0.3) for i, t in enumerate(text.split())]

@@ -6,6 +6,7 @@ import json
 import pytest
 
 from starcoach.analysis import star
+from starcoach.analysis.metrics import find_quantities
 from starcoach.analysis.star import PARTS, StarOptions, label_sentences, split_text
 from starcoach.domain.transcript import Word
 from tests.conftest import SHARED, needs_shared
@@ -273,7 +274,10 @@ def test_the_rules_cut_a_pasted_transcript_and_leave_a_long_punctuated_sentence_
     ("We cut the monthly bill by a third.", True), ("Our costs roughly halved.", True),
     ("Sign-ups doubled within the quarter.", True), ("As a result, two thirds of users moved over.", True),
     ("As a result, it was one of the smoothest launches the company had seen.", False),
-    ("As a result, the bill came down, with a third party tool doing the tagging.", False)])
+    ("As a result, the bill came down, with a third party tool doing the tagging.", False),
+    ("As a result, the run time dropped tenfold.", True), ("As a result, costs fell fourfold.", True),
+    ("As a result, the report was ready an hour earlier.", True),
+    ("As a result, the report arrived a day earlier than before.", True)])
 def test_a_result_is_quantified_by_fractions_and_multiples_and_not_by_one_of(result, quantified):
     """"cut the bill by a third" was told "The Result has no number", and "one of the smoothest
     launches" "The Result is quantified"."""
@@ -283,6 +287,9 @@ def test_a_result_is_quantified_by_fractions_and_multiples_and_not_by_one_of(res
     assert report.parts["result"].present, [(s.text, s.label) for s in report.sentences]
     codes = {f.code for f in report.feedback}
     assert ("result_no_number" not in codes) == quantified, codes
+    # the report's "Numbers" line agrees: an audit saw "Numbers none" beside "The Result is quantified"
+    words = [Word(t, i * 0.4, i * 0.4 + 0.3) for i, t in enumerate(result.split())]
+    assert bool(find_quantities(words)) == quantified, find_quantities(words)
 
 
 @pytest.mark.parametrize("step", [

@@ -12,7 +12,8 @@ from dataclasses import dataclass, field
 
 from ..audio.activity import Activity, bridged, silences
 from ..domain.transcript import Filler, Repetition, Transcript, Word, join_words
-from ..domain.vocab import DISCOURSE, FILLED, I_WORDS, WE_WORDS, is_filled_pause
+from ..domain.vocab import (DISCOURSE, FILLED, I_WORDS, MULTIPLE_WORDS, NUMBER_WORDS, SOONER_WORDS, WE_WORDS,
+                            is_filled_pause)
 from .alignment import align_fillers, covered
 from .fillers import filler_word_indexes, find_fillers, find_repetitions
 
@@ -114,11 +115,8 @@ class SpeakingMetrics:
 
 _HEDGES = ("i think", "i guess", "i believe", "i feel like", "maybe", "probably", "perhaps", "sort of",
            "kind of", "just", "might", "somewhat", "a little bit", "hopefully")
-_NUMBER_WORDS = frozenset(
-    """zero one two three four five six seven eight nine ten eleven twelve thirteen fourteen fifteen
-    sixteen seventeen eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred
-    thousand million billion half twice double triple dozen""".split()
-)
+# The STAR report's "The Result is quantified" reads the same words (star_report._QUANTIFIED).
+_NUMBER_WORDS = NUMBER_WORDS | MULTIPLE_WORDS | {"one"}
 _DURATION_UNITS = re.compile(r"^(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|sprints?|ms|"
                              r"milliseconds?|hrs?|mins?)$")
 _MONEY_UNITS = re.compile(r"^(?:dollars?|euros?|pounds?|bucks|k|grand|usd)$")
@@ -228,6 +226,13 @@ def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
     while i < len(words):
         raw = words[i].text.strip().strip(",.;:!?").lower()
         tok = words[i].norm
+        said = _said_with_a(words, i)
+        if said:
+            end, kind = said
+            text = join_words(w.text.strip(",.;:!?") for w in words[i:end])
+            out.append(Quantity(text=text, start=words[i].start, end=words[end - 1].end, kind=kind))
+            i = end
+            continue
         if _NUMERIC.match(raw) or tok in _NUMBER_WORDS or (raw.startswith("$") and len(raw) > 1):
             j = i + 1
             while j < len(words) and (words[j].norm in _NUMBER_WORDS or _NUMERIC.match(words[j].norm)):
@@ -254,6 +259,18 @@ def find_quantities(words: list[Word] | tuple[Word, ...]) -> list[Quantity]:
             continue
         i += 1
     return out
+
+
+def _said_with_a(words: list[Word], i: int) -> tuple[int, str] | None:
+    """(end, kind) of a quantity said with "a" or a small number at word I: a fraction ("a third",
+    "two thirds"; not "a third party") or time saved ("a day earlier", "an hour faster")."""
+    nxt = [w.norm for w in words[i + 1:i + 4]]
+    if words[i].norm in ("a", "one", "two", "three") and nxt[:1] and nxt[0] in ("third", "thirds", "quarter", "quarters") \
+            and nxt[1:2] != ["party"] and nxt[1:2] != ["part"]:
+        return i + 2, "number"
+    if words[i].norm in ("a", "an") and len(nxt) >= 2 and _DURATION_UNITS.match(nxt[0]) and nxt[1] in SOONER_WORDS:
+        return i + 3, "duration"
+    return None
 
 
 def _hedges(norms: list[str]) -> dict[str, int]:

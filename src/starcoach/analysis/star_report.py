@@ -17,8 +17,8 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain.transcript import plural
-from ..domain.vocab import (CORE_PARTS, I_SUBJECTS, NUMBER_WORDS, PARTS, WE_SUBJECTS, alternatives,
-                            identifying_words, words_rx)
+from ..domain.vocab import (CORE_PARTS, I_SUBJECTS, MULTIPLE_WORDS, NUMBER_WORDS, PARTS, SOONER_WORDS,
+                            WE_SUBJECTS, alternatives, identifying_words, words_rx)
 from .star_rules import _tells_past
 
 # Who did it: the subjects alone (counting "our" and "us" as "we" told an answer whose every step
@@ -28,10 +28,13 @@ _WE_DID = words_rx(WE_SUBJECTS)
 # A Result is quantified by a figure, a number word, a fraction or a multiple ("cut the bill by a
 # third", "halved", "doubled"); "one" only with a unit ("one of the smoothest launches" is no number).
 # The labelling's own number cue (star_rules._NUMBER) is left as it was trained and tuned.
-_QUANTIFIED = re.compile(r"\d|%|\b(?:" + alternatives(NUMBER_WORDS) + r"|halved|halve|doubled|"
-                         r"tripled|quadrupled|twice|double|triple|percent|per cent)\b"
+# metrics.find_quantities reads the same words (MULTIPLE_WORDS, SOONER_WORDS), so that the report's
+# "Numbers" never says "none" beside "The Result is quantified".
+_QUANTIFIED = re.compile(r"\d|%|\b(?:" + alternatives(NUMBER_WORDS | MULTIPLE_WORDS) + r"|percent|per cent)\b"
                          r"|\b(?:a|one|two|three)\s+(?:thirds?|quarters?)\b(?!\s+part)"
-                         r"|\bone\s+(?:day|week|month|year|hour|minute|second|sprint|release|quarter)s?\b")
+                         r"|\bone\s+(?:day|week|month|year|hour|minute|second|sprint|release|quarter)s?\b"
+                         r"|\ban?\s+(?:day|week|month|year|hour|minute|second|sprint|quarter)\s+(?:"
+                         + alternatives(SOONER_WORDS) + r")\b")
 # When, not how much: "by Q4 2022", "in 2021", "H2" quantify nothing (a year was praised as a number).
 _WHEN = re.compile(r"\b(?:q[1-4]|h[12]|fy ?\d\d)\b(?:\s+(?:19|20)\d\d\b)?"
                    r"|\b(?:(?:in|by|since|until|till|during|before|after|of|early|late|mid|spring|summer|autumn|"

@@ -40,6 +40,13 @@ NUMBER_WORDS = frozenset(
     "eighteen nineteen twenty thirty forty fifty sixty seventy eighty ninety hundred hundreds thousand thousands "
     "million millions billion billions dozen dozens half".split())
 
+# A quantity said as a multiple ("halved", "doubled", "tenfold"): a figure as much as "50%" is.
+MULTIPLE_WORDS = frozenset(
+    "halved halve doubled double tripled triple quadrupled twice twofold threefold fourfold fivefold sixfold "
+    "sevenfold eightfold ninefold tenfold twentyfold fiftyfold hundredfold thousandfold".split())
+# Time saved said with "a": "a day earlier", "an hour faster".
+SOONER_WORDS = frozenset("earlier sooner faster quicker ahead early".split())
+
 # Who did it: the speaker, or the team.
 I_WORDS = frozenset("i i'm i've i'd i'll me my mine myself".split())
 WE_WORDS = frozenset("we we're we've we'd we'll us our ours ourselves".split())
