@@ -376,6 +376,20 @@ def test_a_one_word_answer_is_too_short_to_tell_a_story():
 
 
 @pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
+@pytest.mark.parametrize("framed", ["# Teamwork story draft\n\n{}", "## Situation\n\n{}\n",
+                                    "# Ownership: the login outage story\n\n**Action**\n\n{}\n"])
+def test_a_title_or_headings_do_not_make_a_short_answer_long_enough(tagger, framed):
+    """An audit: "I fixed my login bug." was too short to tell a story, and the same under a title was
+    judged (Action present, "No Situation"...): the heading's words were counted as the answer's.
+    So an untouched md export of a too-short take, with its own headings, checked otherwise."""
+    options = StarOptions(tagger=tagger)
+    alone = star.check_text("I fixed my login bug.", options=options)
+    report = star.check_text(framed.format("I fixed my login bug."), options=options)
+    assert [f.code for f in alone.feedback] == [f.code for f in report.feedback] == ["too_short_to_tell"]
+    assert not any(report.parts[p].present for p in PARTS)
+
+
+@pytest.mark.parametrize("tagger", ["hybrid", "learned", "rules"])
 @pytest.mark.parametrize("said", ["Um, so, let me start again.", "Okay.", "Sorry, can I start over?",
                                   "Testing, testing, one two three."])
 def test_an_answer_too_short_to_tell_a_story_has_no_part_and_says_so(tagger, said):

@@ -27,10 +27,17 @@ def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return unless_too_short(check_text_learned(text, options=opts), text)
+        return _unless_too_short_read(check_text_learned(text, options=opts))
     sentences = split_text(text)
-    return unless_too_short(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
-                                    duration_s=None, quantified=None, i_we=None, options=opts), text)
+    return _unless_too_short_read(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
+                                          duration_s=None, quantified=None, i_we=None, options=opts))
+
+
+def _unless_too_short_read(report: StarReport) -> StarReport:
+    """:func:`.star_report.unless_too_short` on the sentences read as the answer: a title, headings,
+    labels and an export's own lines are not its words (a five-word answer under a title was
+    judged, the same answer alone was too short to tell)."""
+    return unless_too_short(report, " ".join(s.text for s in report.sentences))
 
 
 def check_spoken(
