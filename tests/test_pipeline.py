@@ -196,6 +196,21 @@ def test_a_sentence_read_back_in_no_time_inside_its_segment_is_dropped_and_a_spo
     assert [w.text for w in kept.words] == "I said no, I said no.".split()  # 8 words a second: said twice
 
 
+def test_three_words_said_at_one_instant_are_dropped_and_one_or_two_kept():
+    # an audit: "so that it could never come back" came back "so that I could use it. It could never
+    # come back.", the three words "could use it." all at 59.84 s, of no length: a repeated "it it"
+    x = silence(4.0)
+    x[int(0.5 * RATE): int(3.5 * RATE)] = tone(3.0)
+    said = [Word(w, 0.5 + i * 0.3, 0.5 + (i + 1) * 0.3, 0.9) for i, w in enumerate("so that I".split())]
+    ghost = [Word(w, 1.4, 1.4, 0.4) for w in ("could", "use", "it.")]
+    rest = [Word(w, 1.5 + i * 0.3, 1.5 + (i + 1) * 0.3, 0.9) for i, w in enumerate("It could never come back.".split())]
+    brief = [Word("a", 3.0, 3.0, 0.9), Word("b", 3.0, 3.0, 0.9)]  # two of no length: as before
+    seg = Segment(0.5, 3.0, "", tuple(said + ghost + rest + brief))
+    out = fit_to_audio(Transcript((seg,), 4.0), speech_activity(x, RATE))
+    assert [w.text for w in out.words] == "so that I It could never come back. a b".split()
+    assert out.text == "so that I It could never come back. a b"
+
+
 def test_with_two_decoders_an_answer_is_cut_in_two_in_its_longest_silence_near_the_middle():
     # 4 s turns 0.4 s apart, one 1.2 s pause at 52 s and a longer one (2 s) at 80 s, too far out
     regions, t = [], 0.5
