@@ -32,7 +32,7 @@ def test_the_report_shows_the_figures_of_the_document():
     text = rendered(doc)
     assert "Q: Tell me about a customer." in text and "take 2 · customer-1" in text
     assert f"{doc['wpm']:.0f} words/min" in text
-    assert f"I-words {doc['metrics']['i_count']}, we-words {doc['metrics']['we_count']}" in text
+    assert f"I-words {doc['metrics']['i_count']}, we-words {doc['metrics']['we_count']} (every form" in text
     assert f"{doc['metrics']['filler_count']} ({doc['metrics']['fillers_per_min']:.1f}/min)" in text
     assert doc["words"][0]["text"].strip() in text
 

@@ -121,6 +121,9 @@ def test_full_answer_feedback_and_rating():
     assert report.rating >= 8
     assert "The Result is quantified." in report.strengths
     assert not any(f.severity == "missing" for f in report.feedback)
+    # the subjects, said as such: the report's "I / we" line counts every form (me, my, our...)
+    assert any(s.startswith('The Action is in the first person: "I" did it ') for s in report.strengths), \
+        report.strengths
 
 
 def test_we_heavy_action_and_unquantified_result_are_flagged():

@@ -294,7 +294,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
                                "you, not the team: say what you did.", action.sentences))
             rating -= 1
         elif n_i:
-            strengths.append(f"The Action is in the first person (\"I\" {n_i}, \"we\" {n_we}).")
+            strengths.append(f"The Action is in the first person: \"I\" did it {_times(n_i)}, \"we\" {_times(n_we)}.")
     # A part the learned tagger judges present may have no sentence of its own (each sentence
     # went to a likelier part): nothing to judge its content by, so no note on it.
     result = parts["result"]

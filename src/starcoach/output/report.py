@@ -98,8 +98,10 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     head.add_row("Fillers", f"{m['filler_count']} ({m['fillers_per_min']:.1f}/min) {counts}{bound}")
     head.add_row("Pauses", f"{plural(m['pause_count'], 'pause')}, {m['long_pause_count']} long")
     # "I-words": every form of the pronoun is counted (vocab.I_WORDS, vocab.WE_WORDS), not "I" alone
-    head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} "
-                           f"(in the Action: {m['action_i_count']} and {m['action_we_count']})")
+    # (the coach's note on the Action counts "I" and "we" as subjects only, and says so: an audit
+    # saw "in the Action: 6 and 3" beside "first person ("I" 4, "we" 0)")
+    head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} (every form: me, my, us, our…; "
+                           f"in the Action {m['action_i_count']} and {m['action_we_count']})")
     if m["repetitions"]:
         head.add_row("Repeats", _some([f"\"{plain(r['text'])} {plain(r['text'])}\" at {_clock(r['start'])}"
                                        for r in m["repetitions"]], 6))
