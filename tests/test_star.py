@@ -115,6 +115,21 @@ def test_ablated_part_is_reported_missing(story, removed):
             assert report.parts[label].present, label
 
 
+def test_two_stories_in_one_answer_are_not_praised_for_their_order():
+    """An audit: a take telling two stories (S T A R, then "Another time..." S T A R) was told "All four
+    STAR parts are there, in a clear order."; one story alone still is."""
+    one = ("At my first job, our checkout page crashed every Friday evening. I was asked to find out why and stop "
+           "it. I traced the crash to a memory leak, fixed the cache and added an alert. As a result, the crashes "
+           "stopped and sales rose 12%.")
+    two = one + (" Another time, at my second company, our nightly report was always late. My task was to get it "
+                 "out by seven. I rewrote two slow queries and added partitioning. The report now lands at six every "
+                 "morning, an hour earlier.")
+    assert "All four STAR parts are there, in a clear order." in check_text(one).strengths
+    report = check_text(two)
+    assert [s.label for s in report.sentences][3] == "result" and report.sentences[4].label in ("situation", "task")
+    assert "All four STAR parts are there." in report.strengths
+
+
 def test_full_answer_feedback_and_rating():
     report = check_text(" ".join(s for _, s in NARRATIVE))
     assert all(report.parts[p].present for p in PARTS)

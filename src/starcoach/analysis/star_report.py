@@ -266,9 +266,13 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
             fb.append(Feedback(f"missing_{p}", "missing" if p != "learning" else "tip", _MISSING[p]))
             rating -= {"situation": 1.5, "task": 1.5, "action": 3.0, "result": 2.5, "learning": 0.5}[p]
     core = [p for p in PARTS[:4] if parts[p].present]
-    if len(core) == 4 and not not_story:  # "in order" only when each part opens after the one before it
+    if len(core) == 4 and not not_story:  # "in order" only when each part opens after the one before it,
+        # and no setting comes again after the outcome (an audit: two stories, S T A R S T A, were praised)
         firsts = [min(parts[p].sentences) for p in core if parts[p].sentences]
-        strengths.append("All four STAR parts are there" + (", in a clear order." if firsts == sorted(firsts) else "."))
+        told = parts["result"].sentences
+        again = bool(told) and any(i > min(told) for p in ("situation", "task") for i in parts[p].sentences)
+        strengths.append("All four STAR parts are there" +
+                         (", in a clear order." if firsts == sorted(firsts) and not again else "."))
     setup = parts["situation"].share_words + parts["task"].share_words
     setup_idx = parts["situation"].sentences + parts["task"].sentences
     # Shares are judged as the note shows them, in whole percent: 34.1% against a 34% limit would
