@@ -128,6 +128,8 @@ def test_two_stories_in_one_answer_are_not_praised_for_their_order():
     report = check_text(two)
     assert [s.label for s in report.sentences][3] == "result" and report.sentences[4].label in ("situation", "task")
     assert "All four STAR parts are there." in report.strengths
+    setup = next((f for f in report.feedback if f.code == "setup_too_long"), None)
+    assert setup is None or list(setup.sentences) == sorted(setup.sentences)  # they were listed 0, 4, 1, 5
 
 
 def test_full_answer_feedback_and_rating():

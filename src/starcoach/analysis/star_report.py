@@ -274,7 +274,7 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
         strengths.append("All four STAR parts are there" +
                          (", in a clear order." if firsts == sorted(firsts) and not again else "."))
     setup = parts["situation"].share_words + parts["task"].share_words
-    setup_idx = parts["situation"].sentences + parts["task"].sentences
+    setup_idx = tuple(sorted(parts["situation"].sentences + parts["task"].sentences))  # in the answer's order
     # Shares are judged as the note shows them, in whole percent: 34.1% against a 34% limit would
     # read "take 34%; keep them under 34%".
     if _pct(setup) > _pct(opts.setup_max_share) and parts["action"].present:
