@@ -124,12 +124,13 @@ def test_two_stories_in_one_answer_are_not_praised_for_their_order():
     two = one + (" Another time, at my second company, our nightly report was always late. My task was to get it "
                  "out by seven. I rewrote two slow queries and added partitioning. The report now lands at six every "
                  "morning, an hour earlier.")
-    assert "All four STAR parts are there, in a clear order." in check_text(one).strengths
-    report = check_text(two)
-    assert [s.label for s in report.sentences][3] == "result" and report.sentences[4].label in ("situation", "task")
-    assert "All four STAR parts are there." in report.strengths
-    setup = next((f for f in report.feedback if f.code == "setup_too_long"), None)
-    assert setup is None or list(setup.sentences) == sorted(setup.sentences)  # they were listed 0, 4, 1, 5
+    for read in (check_text, star.check_text):  # the rules, and the default tagger
+        assert "All four STAR parts are there, in a clear order." in read(one).strengths
+        report = read(two)
+        assert [s.label for s in report.sentences][3] == "result" and report.sentences[4].label in ("situation", "task")
+        assert "All four STAR parts are there." in report.strengths
+        setup = next(f for f in report.feedback if f.code == "setup_too_long")
+        assert list(setup.sentences) == sorted(setup.sentences)  # the default tagger's were listed 0, 4, 1, 5
 
 
 def test_full_answer_feedback_and_rating():
