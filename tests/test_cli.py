@@ -193,6 +193,35 @@ def test_check_bad_text_gets_one_line(tmp_path, content, message):
 
 
 @pytest.mark.parametrize("text", [
+    "El año pasado trabajaba como ingeniero de datos en una empresa de venta al por menor. Nuestro informe de "
+    "ventas llegaba tarde casi todas las noches. Mi tarea era conseguir que el informe llegara antes de las siete. "
+    "Analicé el proceso, reescribí dos consultas lentas y añadí alertas. Como resultado, el informe llega a tiempo.",
+    "Letztes Jahr war ich Dateningenieur bei einem Händler. Der Bericht kam jede Nacht zu spät, und das war nicht "
+    "gut. Ich sollte dafür sorgen, dass er um sieben da ist. Ich habe zwei langsame Abfragen neu geschrieben und "
+    "eine Warnung eingebaut. Seitdem ist der Bericht pünktlich, und wir sparen auch eine Stunde.",
+    "L'année dernière, je travaillais comme ingénieur de données dans une entreprise. Le rapport des ventes "
+    "arrivait en retard et ce n'était pas acceptable. Je devais le livrer avant sept heures. J'ai réécrit deux "
+    "requêtes lentes et nous avons ajouté des alertes pour les équipes. Le rapport est maintenant à l'heure.",
+])
+def test_check_of_an_answer_in_another_language_says_so(tmp_path, text):
+    """An audit: a Spanish answer got "No Task", "No Action" and a Situation quoted as the closest lesson,
+    with no word that the checker reads English only."""
+    path = tmp_path / "answer.txt"
+    path.write_text(text)
+    line = one_line_error(run("check", path))
+    assert "reads as another language than English" in line and "check an English version" in line
+
+
+def test_an_english_answer_quoting_another_language_is_checked(tmp_path):
+    path = tmp_path / "answer.txt"
+    path.write_text("Our Madrid office called the migration \"el proyecto de la casa\", and it was late. I was asked "
+                    "to finish it in a month. I split the work, moved the data in weekly batches and wrote a test for "
+                    "each table. We finished in 26 days, with no data lost.")
+    result = run("check", path, "--json")
+    assert result.exit_code == 0 and json.loads(result.stdout)["star"]["result"]["present"], result.output
+
+
+@pytest.mark.parametrize("text", [
     "[Situation] Our import failed. [Task] I had to fix it. [Action] I rewrote the parser. [Result] It ran 40% faster.",
     "{Situation} Our import failed. I rewrote the parser: it ran 40% faster.",
     "<b>Situation</b>: our import failed. I rewrote the parser, and it ran 40% faster.",

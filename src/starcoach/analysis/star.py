@@ -95,3 +95,26 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
                       duration_s=duration_s, options=options, not_a_story=not_story)
 
 
+# Words that are common in other languages' prose and rare in English: a written answer full of them
+# is not English, and both STAR taggers read English only (an audit: a Spanish answer got "No Task",
+# "No Action" and a Situation quoted as the closest lesson). Function words only, so a few quoted names
+# do not count; measured in docs/star.md ("Another language").
+_OTHER_LANGUAGE_WORDS = frozenset("""
+    el los las del y que por para una con es fue mi nuestro nuestra pero como más este esta al se lo su sus
+    le les des et est je nous pour dans avec qui pas sur ce cette mon notre été aux une
+    der das und ist nicht ich wir mit ein eine zu den dem auf für von sich auch
+    os um não com foi meu nosso da dos das
+    il gli della che non sono mio nostro
+""".split())
+_ENGLISH_WORDS = frozenset("""the and of to is was that with for it this my we our i he she they have had were been from by
+    at which would could because when what""".split())
+
+
+def other_language(text: str) -> tuple[str, ...]:
+    """The other languages' function words of TEXT, when they outnumber its English ones three to one
+    and are at least eight (else empty): a written answer in another language."""
+    words = [w.strip(".,;:!?¿¡\"'()«»“”").lower() for w in text.split()]
+    other = [w for w in words if w in _OTHER_LANGUAGE_WORDS]
+    english = sum(w in _ENGLISH_WORDS for w in words)
+    return tuple(dict.fromkeys(other)) if len(other) >= 8 and len(other) > 3 * english else ()
+

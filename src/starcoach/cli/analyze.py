@@ -41,11 +41,16 @@ def check(
 ) -> None:
     """Check the STAR structure of a written answer, for rewriting a story."""
     from ..analysis.document import check_document
-    from ..analysis.star import check_text
+    from ..analysis.star import check_text, other_language
     from ..output.report import render_star
     from ..takes.textio import read_answer
 
     text = read_answer(file)
+    foreign = other_language(text)
+    if foreign:  # both taggers read English only: their parts would be made up
+        said = ", ".join(f'"{w}"' for w in foreign[:4])
+        raise InputTextError(f"{file}: reads as another language than English ({said}...); the STAR check reads "
+                             "English answers only: check an English version of it")
     result = check_text(text, options=settings().star)
     if not result.sentences:  # an export with its sentences deleted for a rewrite, a template
         raise InputTextError(f"{file}: holds no answer, only headings, part labels or comments; write the answer "
