@@ -44,6 +44,26 @@ def test_noise_alone_has_no_words_and_no_fillers(tmp_path, kind):
 
 
 @pytest.mark.slow
+@pytest.mark.parametrize("kind", ["pink", "white"])
+def test_loud_noise_alone_is_no_answer_either(tmp_path, kind):
+    """An audit: 20 s of pink noise at -20 dBFS came back "ah." (white: "uh, uh."), exit 0, "Fillers 1
+    (172.4/min)". The voice detector hears a voice in loud noise now and then; what Whisper writes
+    there is filled pauses alone, and a take of nothing but those is no answer."""
+    import shutil
+    import subprocess
+
+    if not shutil.which("sox"):
+        pytest.skip("sox is not installed")
+    path = tmp_path / f"{kind}.wav"  # -R: the same noise every run, the audit's own file for pink
+    subprocess.run(["sox", "-R", "-n", "-r", "16000", "-c", "1", str(path), "synth", "20", f"{kind}noise",
+                    "vol", "0.5"], check=True)
+    result = runner.invoke(app, ["analyze", str(path), "--json"])
+    assert result.exit_code == 3, result.output
+    doc = json.loads(result.stdout)
+    assert doc["no_speech"] is True and doc["words"] == [] and doc["metrics"]["filler_count"] == 0
+
+
+@pytest.mark.slow
 def test_the_filler_prompt_read_back_after_a_short_answer_is_not_in_its_transcript(tmp_path):
     """Whisper read its filler prompt back after a two-second answer: "We shipped it on time. Um, uh,
     um, er, ah.", words laid over no speech (or of no length), counted as no filler but shown, exported

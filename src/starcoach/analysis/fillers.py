@@ -215,6 +215,13 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", "?", "!"))
 
 
+def only_filled_pauses(words: Sequence[Word]) -> bool:
+    """Whether WORDS, some at least, are all filled pauses: no answer. Loud noise alone came back as
+    "ah." or "Uh, uh." (an audit: 20 s of pink noise at -20 dBFS, "Fillers 1 (172.4/min)"; 30 s of
+    each kind at -25 dBFS had reached no word); a take of "um" alone tells nothing either."""
+    return bool(words) and all(is_filled_pause(w.norm) for w in words)
+
+
 def unsaid_filled_pauses(words: Sequence[Word], counted: Sequence[Filler]) -> set[int]:
     """Indexes of the filled-pause WORDS no COUNTED filler stands for: never said apart from one
     that is counted. Laid over no speech (the filler prompt read back at the end of a take, "Um,

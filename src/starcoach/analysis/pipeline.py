@@ -1,8 +1,5 @@
-"""The pipeline: audio -> speech activity -> transcript -> metrics -> STAR.
-
-This is the one place that strings the stages together and times them; each stage
-stays a plain function (or, for the model, one adapter object).
-"""
+"""The pipeline: audio -> speech activity -> transcript -> metrics -> STAR, the one place that strings
+the stages together and times them; each stage stays a plain function (or, for the model, one adapter)."""
 
 from __future__ import annotations
 
@@ -26,7 +23,7 @@ from ..domain.transcript import Filler, Segment, Transcript
 from .alignment import fit_to_audio, skipped_speech
 from .clips import decode_clips, voice_clips
 from .filler_recovery import recover_fillers
-from .fillers import filler_word_indexes, unsaid_filled_pauses
+from .fillers import filler_word_indexes, only_filled_pauses, unsaid_filled_pauses
 from .metrics import MetricsOptions, SpeakingMetrics, compute_metrics
 from .quality import AudioQuality, audio_quality
 from .star import StarOptions, StarReport, check_spoken
@@ -376,6 +373,8 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
             unconfirmed: tuple[tuple[float, float], ...], config: AnalysisOptions, model: ResolvedModel,
             source: str | None, marks: tuple[float, float, float], stats: SignalStats) -> Analysis:
     t0, t_transcribe, t_analyze = marks
+    if only_filled_pauses(transcript.words):  # no answer: loud noise alone came back "ah." (fillers.py)
+        transcript, audio_fillers = replace(transcript, segments=()), ()
     metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
     unsaid = unsaid_filled_pauses(transcript.words, metrics.fillers)
     if unsaid:  # out of the transcript too, then measured again
