@@ -142,7 +142,7 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
     mine = tmp_path / "mine" / folder
     mine.mkdir(parents=True)
     for name in ("config.json", "tokenizer.json", "vocabulary.json"):  # whole, but for model.bin
-        (mine / name).write_text("{}")
+        (mine / name).write_text('{"model": {}}' if name == "tokenizer.json" else "{}")
     (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
     assert result.exit_code == 1, result.output
@@ -227,6 +227,8 @@ BROKEN = [  # (files left out, files replaced, what the message says)
      "lacks model.bin, config.json, tokenizer.json and vocabulary.json (or vocabulary.txt)"),
     ((), {"config.json": "{not json"}, "its config.json is not JSON"),
     ((), {"preprocessor_config.json": "[1, 2"}, "its preprocessor_config.json is not JSON"),
+    ((), {"tokenizer.json": "not json"}, "its tokenizer.json is not JSON"),  # an audit: "this is a bug"
+    ((), {"tokenizer.json": "{}"}, 'its tokenizer.json is not JSON (no "model" in it)'),
 ]
 
 

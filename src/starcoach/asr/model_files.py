@@ -33,13 +33,16 @@ def folder_problem(folder: Path) -> str | None:
         return f"{UNREADABLE} ({exc.strerror or type(exc).__name__})"
     if missing:
         return "lacks " + (", ".join(missing[:-1]) + " and " if len(missing) > 1 else "") + missing[-1]
-    for name in ("config.json", "preprocessor_config.json"):  # the second is optional
+    # preprocessor_config.json is optional; a tokenizer.json that is not JSON, or has no "model",
+    # failed inside the tokenizers library ("expected ident at line 1 column 2": an audit)
+    for name in ("config.json", "tokenizer.json", "preprocessor_config.json"):
         path = folder / name
-        if name == "config.json" or path.exists():
+        if name != "preprocessor_config.json" or path.exists():
             try:
-                if isinstance(json.loads(path.read_bytes()), dict):
+                found = json.loads(path.read_bytes())
+                if isinstance(found, dict) and (name != "tokenizer.json" or "model" in found):
                     continue
-                why = "not an object"
+                why = "not an object" if not isinstance(found, dict) else 'no "model" in it'
             except (OSError, ValueError) as exc:  # a decoding error is a ValueError
                 why = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:80]
             return f"its {name} is not JSON ({why})"
