@@ -130,25 +130,29 @@ def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
     assert load_config(tmp_path).metrics.long_pause_s == 3.0
 
 
-@pytest.mark.parametrize("kind", ["missing", "file"])
+@pytest.mark.parametrize("kind", ["missing", "file", "under a file"])
 def test_a_starcoach_home_that_is_no_folder_is_refused_not_made(tmp_path, monkeypatch, kind):
     """A mistyped STARCOACH_HOME became a new, empty home (`takes`: "No takes yet"); one naming a
-    file said only "config.toml: cannot read it (Not a directory)"."""
+    file said only "config.toml: cannot read it (Not a directory)"; one under a file was offered a
+    "mkdir -p" that fails (an audit)."""
     from typer.testing import CliRunner
 
     from starcoach.cli import app
 
     where = tmp_path / "typo-home"
-    if kind == "file":
+    if kind != "missing":
         where.write_text("hi")
+    if kind == "under a file":
+        where = where / "home"
     monkeypatch.setenv("STARCOACH_HOME", str(where))
     result = CliRunner().invoke(app, ["takes"])
     assert result.exit_code == 1, result.output
-    said = "is a file, not a folder" if kind == "file" else "does not exist"
+    said = {"file": "is a file, not a folder", "missing": "does not exist",
+            "under a file": f"lies under {where.parent}, which is a file, not a folder"}[kind]
     assert result.output.startswith(f"starcoach: STARCOACH_HOME={where} {said}"), result.output
     assert (where.is_file() if kind == "file" else not where.exists())
     # the advice must work: "mkdir -p" of a name a file holds fails (an audit found it offered)
-    assert ("mkdir -p" in result.output) == (kind != "file"), result.output
+    assert ("mkdir -p" in result.output) == (kind == "missing"), result.output
 
 
 @pytest.mark.parametrize("name", ["new home", "it's $HOME; `x`", "a*"])

@@ -166,6 +166,11 @@ def load_config(home: Path | None = None) -> Config:
         if named.exists():  # "mkdir -p" would fail on the file in the way
             raise ConfigError(f"{HOME_ENV}={named} is a file, not a folder: point the variable at the folder "
                               "that holds your config.toml, models/ and recordings/")
+        # a file on the way there: no folder can be made below it (an audit: the "mkdir -p" offered failed)
+        blocked = next((p for p in named.parents if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            raise ConfigError(f"{HOME_ENV}={named} lies under {blocked}, which is a file, not a folder: point the "
+                              "variable at the folder that holds your config.toml, models/ and recordings/")
         # quoted to be pasted as it is; a name no shell line can show (a control character) is not offered
         mkdir = f" ({shlex.join(['mkdir', '-p', str(named)])})" if str(named).isprintable() else ""
         raise ConfigError(f"{HOME_ENV}={named} does not exist: fix the variable, or make the folder{mkdir} to start "
