@@ -484,8 +484,12 @@ _SECTIONS = "the sections are [paths], [model], [metrics], [star], [record] and 
     ("[model]\nthreads = 07:32:00\n", "[model] threads has the wrong type: 07:32:00 is a time; it must be"),
     ("[model]\nthreads = 1979-05-27T07:32:00Z\n", "[model] threads has the wrong type: 1979-05-27T07:32:00+00:00 is "
                                                    "a date and time; it must be"),
-    ("[metrics]\ntarget_wpm = [true, false]\n", "[metrics] target_wpm has the wrong type: [true, false] is a list; "
-                                                 "it must be a list of two numbers"),
+    # a pair names the item that is wrong (an audit: "[120, 'x'] is a list; it must be a list of two numbers")
+    ("[metrics]\ntarget_wpm = [true, false]\n", "[metrics] target_wpm has the wrong type: true in [true, false] is "
+                                                 "a boolean; it must be a list of two numbers, such as [120, 160]"),
+    ("[metrics]\ntarget_wpm = [120, 'x']\n", "[metrics] target_wpm has the wrong type: 'x' in [120, 'x'] is a string"),
+    ("[metrics]\ntarget_wpm = [0, 0]\n", "[metrics] target_wpm = [0, 0]: 0 is out of range (allowed: 40.0 to 400.0)"),
+    ("[star]\ntarget_length_s = [90, 9999]\n", "[star] target_length_s = [90, 9999]: 9999 is out of range"),
     ("[model]\nthreads = {a = 1}\n", "[model] threads has the wrong type: { a = 1 } is a table; it must be a whole "
                                       "number"),
     ("[model]\nthreads = 4.0\n", "[model] threads has the wrong type: 4.0 is a number with a decimal point; it must be a "

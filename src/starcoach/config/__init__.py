@@ -328,7 +328,9 @@ def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> N
             raise ConfigError(f"{source}: {name} = {list(value)} must be two numbers, low then high ({_allowed(f)})")
         for v in items:
             if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
-                raise ConfigError(f"{source}: {name} = {v} is out of range ({_allowed(f)})")
+                pair = "[" + ", ".join(f"{x:g}" for x in value) + "]" if isinstance(value, tuple) else ""
+                said = f"{name} = {pair}: {v:g}" if pair else f"{name} = {v}"
+                raise ConfigError(f"{source}: {said} is out of range ({_allowed(f)})")
     if "choices" in f.metadata and value not in f.metadata["choices"]:
         near = difflib.get_close_matches(str(value).lower(), f.metadata["choices"], n=1)
         listed = f" ({_allowed(f)})" if not near or len(f.metadata["choices"]) <= 12 else ""  # not 100 languages
@@ -375,6 +377,11 @@ def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
     kind = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(hint, "")
     if origin is tuple:
         kind = "a list of two numbers"
+        bad = next((v for v in value if not isinstance(v, (int, float)) or isinstance(v, bool)), None) \
+            if isinstance(value, list) else None
+        if bad is not None:  # "[120, 'x'] is a list; it must be a list of two numbers" named no culprit
+            raise ConfigError(f"{source}: {name} has the wrong type: {_toml(bad)} in {_toml(value)} is "
+                              f"{_toml_type(bad)}; it must be {kind}, such as [120, 160]")
     raise ConfigError(f"{source}: {name} has the wrong type: {_toml(value)} is {_toml_type(value)}"
                       + (f"; it must be {kind}" if kind else ""))
 
