@@ -9,18 +9,15 @@ isolate their state.
 from __future__ import annotations
 
 import dataclasses
-import datetime
 import difflib
-import math
 import os
-import re
 import shlex
 import stat
 import tomllib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, get_type_hints
+from typing import Any
 
 from ..analysis.metrics import MetricsOptions
 from ..analysis.pipeline import AnalysisOptions, Analyzer
@@ -32,6 +29,7 @@ from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
 from ..domain.userpath import user_path
 from .paths import PATH_SETTINGS, Paths, read_paths, refuse_nul
+from .values import fill_options, toml_text
 
 HOME_ENV = "STARCOACH_HOME"
 CONFIG_NAME = "config.toml"
@@ -198,11 +196,11 @@ def load_config(home: Path | None = None) -> Config:
     config = Config(
         paths=paths,
         model=str(folder) if folder else model_name,
-        transcribe=_fill(TranscribeOptions, model_t, "model", config_file),
-        metrics=_fill(MetricsOptions, tables["metrics"], "metrics", config_file),
-        star=_fill(StarOptions, tables["star"], "star", config_file),
-        record=_fill(RecordOptions, tables["record"], "record", config_file),
-        live=_fill(LiveOptions, tables["live"], "live", config_file),
+        transcribe=fill_options(TranscribeOptions, model_t, "model", config_file),
+        metrics=fill_options(MetricsOptions, tables["metrics"], "metrics", config_file),
+        star=fill_options(StarOptions, tables["star"], "star", config_file),
+        record=fill_options(RecordOptions, tables["record"], "record", config_file),
+        live=fill_options(LiveOptions, tables["live"], "live", config_file),
     )
     for section, low, high in _ORDERED:
         values = getattr(config, section)
@@ -251,7 +249,7 @@ def _stray(name: str, value: Any) -> str:
         return f"unknown section [{name}]; " + (f"did you mean [{near[0]}]? ({_LISTED_SECTIONS})" if near
                                                  else _LISTED_SECTIONS)
     owner = _owner(name)
-    return f"{name} = {_toml(value)} is outside any section; " + (
+    return f"{name} = {toml_text(value)} is outside any section; " + (
         f"it is a setting of [{owner}]: put it under [{owner}]" if owner else _LISTED_SECTIONS)
 
 
@@ -307,106 +305,3 @@ def _table(data: dict[str, Any], name: str, source: Path) -> dict[str, Any]:
         raise ConfigError(f"{source}: {name} must be a section: write [{name}] on a line of its own, then its "
                           f"settings below it (such as {_EXAMPLE.get(name, 'name = value')})")
     return value
-
-
-def _allowed(f: dataclasses.Field) -> str:
-    if "range" in f.metadata:
-        lo, hi = f.metadata["range"]
-        return f"allowed: {lo} to {hi}"
-    if "choices" in f.metadata:
-        return "allowed: " + ", ".join(f.metadata["choices"])
-    return ""
-
-
-def _check_range(f: dataclasses.Field, value: Any, name: str, source: Path) -> None:
-    """A field's ``metadata``: ``range`` (lo, hi) for numbers (each, for a pair), ``choices``,
-    ``max_chars`` for text."""
-    if "range" in f.metadata:
-        lo, hi = f.metadata["range"]
-        items = value if isinstance(value, tuple) else (value,)
-        if isinstance(value, tuple) and (len(value) != 2 or value[0] > value[1]):
-            raise ConfigError(f"{source}: {name} = {list(value)} must be two numbers, low then high ({_allowed(f)})")
-        for v in items:
-            if not (isinstance(v, (int, float)) and math.isfinite(v) and lo <= v <= hi):
-                pair = "[" + ", ".join(f"{x:g}" for x in value) + "]" if isinstance(value, tuple) else ""
-                said = f"{name} = {pair}: {v:g}" if pair else f"{name} = {v}"
-                raise ConfigError(f"{source}: {said} is out of range ({_allowed(f)})")
-    if "choices" in f.metadata and value not in f.metadata["choices"]:
-        near = difflib.get_close_matches(str(value).lower(), f.metadata["choices"], n=1)
-        listed = f" ({_allowed(f)})" if not near or len(f.metadata["choices"]) <= 12 else ""  # not 100 languages
-        raise ConfigError(f"{source}: {name} = {_toml(value)} is not a known value"
-                          + (f"; did you mean {near[0]!r}?" if near else "") + listed)
-    if "max_chars" in f.metadata and len(value) > f.metadata["max_chars"]:
-        raise ConfigError(f"{source}: {name} is {len(value):,} characters long, over the {f.metadata['max_chars']} "
-                          "allowed: keep it a short list of filler words, as the default is")
-
-
-def _fill(cls: type, values: dict[str, Any], section: str, source: Path):
-    """Build an options dataclass from a TOML table, checking names and types."""
-    hints = get_type_hints(cls)
-    fields = {f.name: f for f in dataclasses.fields(cls)}
-    kwargs = {}
-    for key, value in values.items():  # (every key is one of the fields: load_config checked)
-        kwargs[key] = _coerce(value, hints[key], f"[{section}] {key}", source)
-        _check_range(fields[key], kwargs[key], f"[{section}] {key}", source)
-    return cls(**kwargs)
-
-
-def _coerce(value: Any, hint: Any, name: str, source: Path) -> Any:
-    origin = getattr(hint, "__origin__", None)
-    if hint is bool:
-        if isinstance(value, bool):
-            return value
-    elif hint is float:
-        if isinstance(value, (int, float)) and not isinstance(value, bool):
-            return float(value)
-    elif hint is int:
-        if isinstance(value, int) and not isinstance(value, bool):
-            return value
-    elif hint is str:
-        if isinstance(value, str):
-            return value
-    elif origin is tuple:
-        if isinstance(value, list) and all(
-            isinstance(v, (int, float)) and not isinstance(v, bool) for v in value
-        ):
-            return tuple(float(v) for v in value)
-    else:  # str | None and the like
-        if value is None or isinstance(value, str):
-            return value or None
-    kind = {bool: "true or false", float: "a number", int: "a whole number", str: "a string"}.get(hint, "")
-    if origin is tuple:
-        kind = "a list of two numbers"
-        bad = next((v for v in value if not isinstance(v, (int, float)) or isinstance(v, bool)), None) \
-            if isinstance(value, list) else None
-        if bad is not None:  # "[120, 'x'] is a list; it must be a list of two numbers" named no culprit
-            raise ConfigError(f"{source}: {name} has the wrong type: {_toml(bad)} in {_toml(value)} is "
-                              f"{_toml_type(bad)}; it must be {kind}, such as [120, 160]")
-    raise ConfigError(f"{source}: {name} has the wrong type: {_toml(value)} is {_toml_type(value)}"
-                      + (f"; it must be {kind}" if kind else ""))
-
-
-def _toml(value: Any) -> str:
-    """A value as TOML writes it (Python's repr reads as code: ``datetime.date(1979, 5, 27)``, ``True``)."""
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, float) and not math.isfinite(value):
-        return "nan" if math.isnan(value) else "inf" if value > 0 else "-inf"
-    if isinstance(value, (datetime.date, datetime.time)):
-        return value.isoformat()
-    if isinstance(value, list):
-        return "[" + ", ".join(map(_toml, value)) + "]"
-    if isinstance(value, dict):
-        pairs = [f"{k if re.fullmatch(r'[A-Za-z0-9_-]+', k) else repr(k)} = {_toml(v)}" for k, v in value.items()]
-        return "{ " + ", ".join(pairs) + " }" if pairs else "{}"
-    return repr(value)
-
-
-def _toml_type(value: Any) -> str:
-    """A TOML value's type, in TOML's words."""
-    for kind, words in ((bool, "a boolean"), (int, "a whole number"), (float, "a number with a decimal point"),
-                        (str, "a string"), (datetime.datetime, "a date and time"), (datetime.date, "a date"),
-                        (datetime.time, "a time"), (list, "a list")):
-        if isinstance(value, kind):
-            return words
-    return "a table"
