@@ -37,6 +37,27 @@ def test_the_report_shows_the_figures_of_the_document():
     assert doc["words"][0]["text"].strip() in text
 
 
+def test_control_characters_in_a_name_or_a_text_are_shown_escaped_not_sent_to_the_terminal():
+    """An audit: a file named "answer<ESC>[2J<ESC>[31m.wav" cleared the screen and turned it red when
+    its report's title was printed; so did a checked answer holding ESC[2J, in the STAR panel."""
+    from starcoach.analysis.star import check_text
+    from starcoach.output.report import render_star
+
+    doc = stored(2)
+    doc.pop("take", None)  # so the title is the file's name
+    doc["file"] = "answer\x1b[2J\x1b[31m.wav"
+    doc["words"][0]["text"] = "So\x1b[2J"
+    for no_speech in (False, True):
+        doc["no_speech"] = no_speech
+        text = rendered(doc)
+        assert "\x1b" not in text and "answer\\x1b[2J\\x1b[31m.wav" in text
+    console = Console(record=True, width=100, color_system=None)
+    render_star(check_text("In 2022 our deploys were slow.\x1b[2J I was asked to fix the pipeline. I rewrote the "
+                           "build and measured each step. Deploys fell from 40 minutes to 5 minutes."), console)
+    star = console.export_text()
+    assert "\x1b" not in star and "slow.\\x1b[2J" in star
+
+
 def test_fillers_and_long_pauses_are_listed_with_their_times():
     doc = stored(1)
     doc["fillers"] = [{"text": "um", "start": 61.5, "end": 61.9, "kind": "filled_pause", "source": "audio"}]

@@ -30,6 +30,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click.globals import get_current_context  # type: ignore[no-redef]
 
 from ..domain.errors import StarcoachError, os_error_line
+from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from .params import refuse_empty_values
 from .stdout import prepare_stdout, write_utf8
@@ -178,14 +179,10 @@ def _quiet_stdout() -> None:
         pass
 
 
-# C0 and C1 controls, and the two separators Python's splitlines() breaks a line at.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
-
-
 def say(message: str) -> None:
     """The one line ``starcoach: MESSAGE`` on standard error. A control character in it (a file
     name may hold a newline) is written as its escape, ``\\n``: the line stays one line."""
-    typer.echo("starcoach: " + _CONTROL.sub(lambda m: repr(m.group())[1:-1], message), err=True)
+    typer.echo("starcoach: " + controls_escaped(message), err=True)
 
 
 def _one_line(text: str) -> str:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import codecs
 import os
+import re
 import stat
 from pathlib import Path
 
@@ -50,6 +51,16 @@ def is_text(head: bytes) -> bool:
     except UnicodeDecodeError:
         return False
     return bool(text) and not unprintable(text) and not (utf16 and not mostly_ascii(text))
+
+
+# C0 and C1 controls, and the two separators Python's splitlines() breaks a line at.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+
+
+def controls_escaped(text: str) -> str:
+    """TEXT with each control character written as its escape (``\\n``, ``\\x1b``): a file name or an
+    answer holding ESC[2J cleared the terminal when printed (an audit), and a newline broke a line."""
+    return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
 def unprintable(text: str) -> bool:

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 from ..analysis.document import analysis_document, star_document
 from ..analysis.star import StarReport
 from ..domain.document import no_speech_advice
+from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from ..domain.vocab import PARTS
 from ..takes.documents import new_take_document
@@ -25,7 +26,7 @@ def plain(text: object) -> str:
     "[bold red]" was read as markup (the title lost it, and a closing tag stopped the report)."""
     from rich.markup import escape
 
-    return escape(str(text))
+    return escape(controls_escaped(str(text)))
 
 
 _PART_STYLE = {"situation": "cyan", "task": "blue", "action": "green", "result": "magenta",
@@ -115,7 +116,7 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
 
     text = Text()
     for w in doc["words"]:
-        text.append(w["text"] + " ", style="bold red" if w["filler"] else None)
+        text.append(controls_escaped(w["text"]) + " ", style="bold red" if w["filler"] else None)
     console.print(Panel(text, title="Transcript (fillers in red)", border_style="white"))
 
     events = [(f["start"], plain(f["text"]) + ("  (heard in the audio)" if f["source"] == "audio" else ""))
@@ -173,7 +174,7 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
         also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
         # Numbered as the notes' "(sentence N)" count them: the tagger's pieces, not the writer's sentences.
-        grid.add_row(str(n), Text(f"{when}{s['text']}" + (f"  (also {', '.join(also)})" if also else "")))
+        grid.add_row(str(n), Text(f"{when}{controls_escaped(s['text'])}" + (f"  (also {', '.join(also)})" if also else "")))
     body = Group(*blocks)
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
