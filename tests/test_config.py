@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import errno
 import re
 from pathlib import Path
 
@@ -662,3 +663,23 @@ def test_a_model_s_path_is_folded_not_cut(tmp_path):
                              about="", default=True)], Console(file=out, width=60))
     cells = "".join(line.split("│")[-2].strip() for line in out.getvalue().splitlines() if line.count("│") > 2)
     assert "…" not in out.getvalue() and str(where) in cells, out.getvalue()
+
+
+@pytest.mark.parametrize("err, says", [(errno.EROFS, "the disk is read-only; remount it writable, or set database "
+                                                     "under [paths] in "),
+                                        (errno.EACCES, "Permission denied; set database under [paths] in ")])
+def test_a_new_home_whose_takes_folder_cannot_be_made_is_told_what_to_do(tmp_path, monkeypatch, err, says):
+    """An audit: a new home on a read-only disk was told to "change database in …/config.toml", a file
+    it does not have, on a disk that cannot be written."""
+    import os
+    from pathlib import Path
+
+    def refuse(self, *args, **kwargs):
+        raise OSError(err, os.strerror(err), str(self))
+
+    paths = load_config(tmp_path).paths
+    monkeypatch.setattr(Path, "mkdir", refuse)
+    with pytest.raises(ConfigError) as caught:
+        paths.storage_folder("database")
+    text = str(caught.value)
+    assert says in text and text.endswith(("(a new file) to a folder on a disk you can write", "(a new file)")), text

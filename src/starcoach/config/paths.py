@@ -5,6 +5,7 @@ Every path is relative to the folder holding ``config.toml`` (the home).
 
 from __future__ import annotations
 
+import errno
 import os
 import re
 from dataclasses import dataclass
@@ -46,9 +47,14 @@ class Paths:
         self._refuse_missing_outside(setting, folder)
         try:
             folder.mkdir(parents=True, exist_ok=True)
-        except OSError as exc:
-            raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; "
-                              f"change {setting} in {self.config_file}") from None
+        except OSError as exc:  # (a new home on a read-only disk was told to edit a config.toml it has not)
+            where = f"set {setting} under [paths] in {self.config_file}" + \
+                ("" if self.config_file.exists() else " (a new file)")
+            if exc.errno == errno.EROFS:
+                raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: the disk is read-only; "
+                                  f"remount it writable, or {where} to a folder on a disk you can write") from None
+            raise ConfigError(f"cannot make the folder for [paths] {setting}, {folder}: {exc.strerror}; {where}") \
+                from None
         return folder
 
     def models_folder(self) -> Path:
