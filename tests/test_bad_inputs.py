@@ -148,6 +148,9 @@ ROWS = [
     Row("wav-no-fmt", lambda t, h: ["analyze", write(t, "a.wav", b"RIFF\x10\x00\x00\x00WAVEdata\x00\x00\x00\x00")],
         1, "fmt"),
     Row("wav-header-only", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(data=b""))], 1, "a.wav"),
+    # ten samples at 22050 Hz resample to none: they were "no audio samples" (an audit)
+    Row("wav-ten-samples", lambda t, h: ["analyze", write(t, "a.wav", wav_bytes(rate=22050, data=b"\x00\x01" * 10))],
+        1, "holds only under a millisecond of audio, too short to hold anything said"),
     Row("audio-is-text", lambda t, h: ["analyze", write(t, "a.mp3", "hello\n" * 50)], 1, "starcoach check"),
     Row("audio-is-utf16-text", lambda t, h: ["import", write(t, "answer.wav", "\ufeffSituation: \u00e9t\u00e9\n".encode("utf-16-le"))],
         1, "holds text, not audio"),

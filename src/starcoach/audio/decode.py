@@ -307,8 +307,11 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
                 n += len(mono)
         except av.error.FFmpegError as exc:
             raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
-    if n == 0:
-        raise AudioError(f"{path}: holds no audio samples")
+    if n == 0:  # a few samples at another rate resample to none (an audit: 10 of them were "no audio samples")
+        said = stream.duration * stream.time_base if stream.duration and stream.time_base else 0
+        length = "under a millisecond" if said < 0.001 else f"{float(said) * 1000:.0f} ms"
+        raise AudioError(f"{path}: holds only {length} of audio, too short to hold anything said"
+                         if said else f"{path}: holds no audio samples")
     if estimate is not None and n < estimate - max(CUT_S * SAMPLE_RATE, CUT_SHARE * estimate) \
             and stream.duration is not None and _length_is_exact(path, container.format.name):
         raise AudioError(f"{path}: the file is cut off: its header promises {estimate / SAMPLE_RATE:.1f} s of audio "
