@@ -265,8 +265,8 @@ def _said_with_a(words: list[Word], i: int) -> tuple[int, str] | None:
     """(end, kind) of a quantity said with "a" or a small number at word I: a fraction ("a third",
     "two thirds"; not "a third party") or time saved ("a day earlier", "an hour faster")."""
     nxt = [w.norm for w in words[i + 1:i + 4]]
-    if words[i].norm in ("a", "one", "two", "three") and nxt[:1] and nxt[0] in ("third", "thirds", "quarter", "quarters") \
-            and nxt[1:2] != ["party"] and nxt[1:2] != ["part"]:
+    if words[i].norm in ("a", "one", "two", "three") and nxt[:1] \
+            and nxt[0] in ("third", "thirds", "quarter", "quarters") and nxt[1:2] not in (["party"], ["part"]):
         return i + 2, "number"
     if words[i].norm in ("a", "an") and len(nxt) >= 2 and _DURATION_UNITS.match(nxt[0]) and nxt[1] in SOONER_WORDS:
         return i + 3, "duration"

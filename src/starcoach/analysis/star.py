@@ -103,11 +103,11 @@ _OTHER_LANGUAGE_WORDS = frozenset("""
     el los las del y que por para una con es fue mi nuestro nuestra pero como más este esta al se lo su sus
     le les des et est je nous pour dans avec qui pas sur ce cette mon notre été aux une
     der das und ist nicht ich wir mit ein eine zu den dem auf für von sich auch
-    os um não com foi meu nosso da dos das
+    não com foi meu nosso da dos das
     il gli della che non sono mio nostro
 """.split())
-_ENGLISH_WORDS = frozenset("""the and of to is was that with for it this my we our i he she they have had were been from by
-    at which would could because when what""".split())
+_ENGLISH_WORDS = frozenset("""the and of to is was that with for it this my we our i he she they have had were been
+    from by at which would could because when what""".split())
 
 
 def other_language(text: str) -> tuple[str, ...]:
@@ -117,4 +117,3 @@ def other_language(text: str) -> tuple[str, ...]:
     other = [w for w in words if w in _OTHER_LANGUAGE_WORDS]
     english = sum(w in _ENGLISH_WORDS for w in words)
     return tuple(dict.fromkeys(other)) if len(other) >= 8 and len(other) > 3 * english else ()
-

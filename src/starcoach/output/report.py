@@ -174,7 +174,8 @@ def render_star_document(star: dict[str, Any], console: "Console") -> None:
         when = f"[{_clock(s['start'])}] " if s["start"] is not None else ""
         also = [f"{x['part']} {x['share']:.0%}" for x in s.get("parts", []) if x["part"] != s["label"]]
         # Numbered as the notes' "(sentence N)" count them: the tagger's pieces, not the writer's sentences.
-        grid.add_row(str(n), Text(f"{when}{controls_escaped(s['text'])}" + (f"  (also {', '.join(also)})" if also else "")))
+        said = f"{when}{controls_escaped(s['text'])}" + (f"  (also {', '.join(also)})" if also else "")
+        grid.add_row(str(n), Text(said))
     body = Group(*blocks)
     present = " ".join(
         f"[{_PART_STYLE[p]}]{p[0].upper()}[/]" if star[p]["present"] else f"[dim]{p[0].upper()}·[/]"
