@@ -228,7 +228,8 @@ BROKEN = [  # (files left out, files replaced, what the message says)
     ((), {"config.json": "{not json"}, "its config.json is not JSON"),
     ((), {"preprocessor_config.json": "[1, 2"}, "its preprocessor_config.json is not JSON"),
     ((), {"tokenizer.json": "not json"}, "its tokenizer.json is not JSON"),  # an audit: "this is a bug"
-    ((), {"tokenizer.json": "{}"}, 'its tokenizer.json is not JSON (no "model" in it)'),
+    ((), {"tokenizer.json": '{"version": "1.0", "model": {"vocab": {"a": 1'}, "its tokenizer.json is not JSON"),
+    ((), {"tokenizer.json": "{}"}, 'its tokenizer.json holds no tokenizer (no "model" in it)'),
 ]
 
 
