@@ -74,6 +74,23 @@ def test_clean_audio_is_reliable_and_says_nothing():
     assert q.peak_dbfs < 0 and q.clipped_share == 0
 
 
+@pytest.mark.parametrize("offset", [0.01, 0.05, -0.1])
+def test_a_dc_offset_is_not_background_noise(offset):
+    """Samples that sit off zero (a cheap codec, a USB adapter) are no sound: speech shifted by
+    0.05 read 19.4 dB -> 5.7 dB, "noisy", "try a quieter room". A muted stretch stays one."""
+    x = _bursts(-20.0) + coloured_noise("pink", 12.0, -50.0)
+    plain = audio_quality(speech_activity(x, RATE), signal_stats(x))
+    shifted = x + np.float32(offset)
+    q = audio_quality(speech_activity(shifted, RATE), signal_stats(shifted))
+    assert plain.snr_db is not None and plain.snr_db > NOISY_SNR_DB + 10
+    assert q.snr_db == pytest.approx(plain.snr_db, abs=1.0) and q.problems == plain.problems == ()
+    cut = np.concatenate([shifted, np.zeros(6 * RATE, np.float32), shifted])
+    q = audio_quality(speech_activity(cut, RATE), signal_stats(cut))
+    assert q.problems == ("silent_input",)
+    ((start, end),) = q.silent_input
+    assert start == pytest.approx(12.0, abs=0.05) and end == pytest.approx(18.0, abs=0.05)
+
+
 def test_clipping_and_quiet_speech_are_named():
     loud = np.clip(_bursts(-3.0) * 3, -1.0, 1.0)
     q = audio_quality(speech_activity(loud, RATE), signal_stats(loud))
@@ -212,6 +229,21 @@ def test_a_noisy_take_carries_the_warning_in_json_and_report(tmp_path):
     ok = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
     assert ok["audio"]["reliable"] is True and ok["audio"]["warning"] is None
     assert ok["audio"]["snr_db"] > 20
+
+
+@pytest.mark.slow
+def test_a_take_with_a_dc_offset_is_analysed_as_the_same_take(tmp_path):
+    """The whole analysis of a recording whose samples sit off zero by 0.05, as a cheap codec's do."""
+    clean = load_audio(SAMPLES / "demo-answer.flac").samples
+    path = tmp_path / "offset.wav"
+    sf.write(path, clean + np.float32(0.05), RATE, subtype="PCM_16")
+    shifted = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)
+    plain = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json"]).stdout)
+    assert shifted["audio"]["reliable"] is True and shifted["audio"]["warning"] is None
+    assert shifted["audio"]["snr_db"] == pytest.approx(plain["audio"]["snr_db"], abs=1.0)
+    assert abs(len(shifted["fillers"]) - len(plain["fillers"])) <= 1 and len(plain["fillers"]) >= 2
+    assert [round(p["start"]) for p in shifted["pauses"] if p["long"]] == \
+        [round(p["start"]) for p in plain["pauses"] if p["long"]]
 
 
 # Words (start, end) with silences of 2, 0.5, 1.5 and 3 s between them: 6.5 s of long silences

@@ -2,8 +2,8 @@
 
 Whisper's word times are approximate (they come from cross-attention, not from the
 signal) and it leaves silence unmarked, so pauses and speech time are measured here
-from short-time energy with a noise floor that adapts to the recording. Pure
-functions: an array in, a small result out.
+from short-time energy (about the samples' resting offset) with a noise floor that adapts
+to the recording. Pure functions: an array in, a small result out.
 """
 
 from __future__ import annotations
@@ -76,23 +76,66 @@ class Activity:
 
 
 def frame_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
-    """Short-time RMS level in dBFS, one value per :data:`HOP_S` hop."""
-    hop = int(round(HOP_S * sample_rate))
-    win = int(round(FRAME_S * sample_rate))
+    """Short-time RMS level in dBFS, one value per :data:`HOP_S` hop, about the recording's
+    offset from zero (:func:`_offset`)."""
+    hop, win = _sizes(sample_rate)
     n = max(0, 1 + (len(samples) - win) // hop) if len(samples) >= win else 0
     if n == 0:
         return np.full(1, -120.0)
     # In blocks of a minute of hops: a running sum over the whole of an hour-long recording
     # (float64, squared, summed, padded) took three copies of 460 MB at once.
-    out = np.empty(n, dtype=np.float32)
+    power, mean = np.empty(n), np.empty(n)
     for first in range(0, n, _LEVEL_BLOCK):
         m = min(_LEVEL_BLOCK, n - first)
-        seg = samples[first * hop: first * hop + (m - 1) * hop + win].astype(np.float64)
-        sq = np.concatenate(([0.0], np.cumsum(seg * seg)))
-        starts = np.arange(m) * hop
-        energy = (sq[starts + win] - sq[starts]) / win
-        out[first: first + m] = 10.0 * np.log10(np.maximum(energy, 1e-12))
-    return out
+        power[first: first + m], mean[first: first + m] = _moments(
+            samples[first * hop: first * hop + (m - 1) * hop + win], m, hop, win)
+    return _db(power, mean, _offset(power, mean))
+
+
+def _sizes(sample_rate: int) -> tuple[int, int]:
+    return int(round(HOP_S * sample_rate)), int(round(FRAME_S * sample_rate))
+
+
+def _moments(x: np.ndarray, m: int, hop: int, win: int) -> tuple[np.ndarray, np.ndarray]:
+    """Mean square and mean of the first ``m`` frames of ``x`` (float64)."""
+    seg = x.astype(np.float64)
+    sq = np.concatenate(([0.0], np.cumsum(seg * seg)))
+    total = np.concatenate(([0.0], np.cumsum(seg)))
+    starts = np.arange(m) * hop
+    return (sq[starts + win] - sq[starts]) / win, (total[starts + win] - total[starts]) / win
+
+
+# A frame whose samples vary less than this about their own mean (power) stands still: silence,
+# wherever it sits (exact zeros from a muted input, or a constant one).
+_STILL = 1e-12
+# The recording's offset is the median mean of its stillest frames, this share of them.
+_OFFSET_SHARE = 0.1
+
+
+def _offset(power: np.ndarray, mean: np.ndarray) -> float:
+    """Where the samples sit when nothing sounds (a DC offset: a cheap codec, a USB adapter):
+    the median mean of the tenth of the frames that vary least about their own mean, a choice
+    no offset sways. Measured about zero, an offset of 0.05 read as background noise 26 dB under
+    full scale. Not the mean of the whole recording, which is the voice's too (synthetic voices'
+    waveforms are lopsided: 0.6-1.0e-3 over a dev answer, under 2e-5 in its pauses), nor a
+    running mean, which takes a low rumble's slow swell for an offset: either moved every noise
+    measured, and with it the limits chosen on those measurements (docs/accuracy.md, "Audio
+    quality")."""
+    spread = power - mean * mean
+    moving = spread > _STILL  # exact zeros (a muted stretch) are silence whatever the offset
+    if not moving.any():
+        return 0.0
+    spread, mean = spread[moving], mean[moving]
+    k = max(1, int(len(spread) * _OFFSET_SHARE))
+    stillest = np.argpartition(spread, k - 1)[:k]
+    return float(np.median(mean[stillest]))
+
+
+def _db(power: np.ndarray, mean: np.ndarray, offset: float) -> np.ndarray:
+    """Level in dBFS of frames of these moments, measured about ``offset``."""
+    energy = power - 2.0 * offset * mean + offset * offset
+    energy[power - mean * mean <= _STILL] = 0.0
+    return (10.0 * np.log10(np.maximum(energy, 1e-12))).astype(np.float32)
 
 
 def speech_activity(samples: np.ndarray, sample_rate: int, *, options: ActivityOptions | None = None) -> Activity:
@@ -163,19 +206,22 @@ def signal_stats(samples: np.ndarray) -> SignalStats:
 
 
 class LevelMeter:
-    """:func:`frame_levels` computed block by block as audio arrives, in constant memory,
-    with the :class:`SignalStats` of everything fed (``stats``).
+    """:func:`frame_levels` computed block by block as audio arrives, with the
+    :class:`SignalStats` of everything fed (``stats``).
 
     ``levels`` after feeding a signal in any number of pieces equals ``frame_levels``
-    of the whole signal.
+    of the whole signal (but for the rounding of sums taken over other spans). While audio is
+    still arriving, they are measured about the offset of what has come so far.
     """
 
     def __init__(self, sample_rate: int):
-        self.hop = int(round(HOP_S * sample_rate))
-        self.win = int(round(FRAME_S * sample_rate))
+        self.hop, self.win = _sizes(sample_rate)
         self.sample_rate = sample_rate
         self._carry = np.zeros(0, dtype=np.float32)
-        self._levels: list[np.ndarray] = []
+        self._power: list[np.ndarray] = []
+        self._mean: list[np.ndarray] = []
+        self._levels = np.zeros(0, dtype=np.float32)
+        self._measured = -1  # samples fed when _levels was measured
         self.stats = SignalStats(0.0, 0, 0)
 
     def feed(self, samples: np.ndarray) -> None:
@@ -187,16 +233,20 @@ class LevelMeter:
             self._carry = x
             return
         n = 1 + (len(x) - self.win) // self.hop
-        self._levels.append(frame_levels(x[: (n - 1) * self.hop + self.win], self.sample_rate))
+        power, mean = _moments(x[: (n - 1) * self.hop + self.win], n, self.hop, self.win)
+        self._power.append(power)
+        self._mean.append(mean)
         self._carry = x[n * self.hop:]
 
     @property
     def levels(self) -> np.ndarray:
-        if not self._levels:
-            return np.zeros(0, dtype=np.float32)
-        if len(self._levels) > 1:  # keep one array: the live worker asks several times a second
-            self._levels = [np.concatenate(self._levels)]
-        return self._levels[0]
+        if self._measured != self.stats.samples:  # the live worker asks several times a second
+            if len(self._power) > 1:  # keep one array of each
+                self._power, self._mean = [np.concatenate(self._power)], [np.concatenate(self._mean)]
+            if self._power:
+                self._levels = _db(self._power[0], self._mean[0], _offset(self._power[0], self._mean[0]))
+            self._measured = self.stats.samples
+        return self._levels
 
 
 # A level region this close to a voice detector's region is the voice: its regions are padded by
