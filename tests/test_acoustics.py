@@ -94,4 +94,9 @@ def test_levels_in_blocks_equal_one_pass_over_the_whole():
         size = int(rng.integers(1, 20000))
         meter.feed(x[at: at + size])
         at += size
+        so_far = meter.levels  # as the live worker asks, about the offset of what came so far
+        assert len(so_far) == max(0, 1 + (min(at, len(x)) - win) // hop)
+        assert np.allclose(so_far[-1000:][so_far[-1000:] > -90], levels[:len(so_far)][-1000:][so_far[-1000:] > -90],
+                           atol=0.05)
+    assert np.allclose(meter.final_levels(), levels, atol=1e-3)
     assert np.allclose(meter.levels, levels, atol=1e-3)

@@ -121,7 +121,7 @@ class LiveTranscriber:
             self._close_chunk(self._guess[0])
         if self._pending_len and self._has_speech():
             self._close_chunk(self._pending_len)
-        levels = self._meter.levels
+        levels = self._meter.final_levels()
         activity = activity_from_levels(levels)
         if self._find_voice is not None:
             activity = replace(activity, regions=with_voice(activity.regions, tuple(self._voice)),
