@@ -23,16 +23,20 @@ RATE = 16000
 class ScoresEachClip:
     """Scores each clip with the next of the given filled-pause probabilities, and records the clips."""
 
-    def __init__(self, p_filler: list[float], *, nasal: bool = True, after: Sequence[float] = ()):
+    def __init__(self, p_filler: list[float], *, nasal: bool = True, after: Sequence[float] = (),
+                 word: float = 0.0):
         self.p_filler = p_filler
         self.nasal = nasal
         self.clips: list[int] = []
         self.after = list(after)  # the scores in context, one per lone word asked
+        self.word = word  # the written word's probability in context
         self.asked: list[tuple[int, str]] = []  # (clip length, words before) of each lone word asked
+        self.written: list[str] = []  # the word written for each lone word asked
 
     def score_fillers_after(self, items):
-        self.asked = [(len(c), text) for c, text in items]
-        return [(p, p if self.nasal else 0.0) for p in self.after[: len(items)]]
+        self.asked = [(len(c), text) for c, text, _ in items]
+        self.written = [w for _, _, w in items]
+        return [(p, p if self.nasal else 0.0, self.word) for p in self.after[: len(items)]]
 
     def score_fillers(self, clips):
         self.clips = [len(c) for c in clips]
@@ -106,27 +110,31 @@ def test_a_word_alone_in_a_short_voiced_stretch_may_be_a_filler(p, nasal, expect
     assert fillers == ()  # a renamed word is found as a filler by the transcript's own rules
 
 
-def _scored_so(own: float, after: list[float]):
-    """``_so_alone`` with "So," scored OWN on its own and AFTER in context: the engine, and what "So," became."""
+def _scored_so(own: float, after: list[float], word: float = 0.0):
+    """``_so_alone`` with "So," scored OWN on its own and AFTER in context, and the word "So" WORD
+    there: the engine, and what "So," became."""
     x, words = _so_alone()
-    engine = ScoresEachClip([own], after=after)
+    engine = ScoresEachClip([own], after=after, word=word)
     out, _, _ = recover_fillers(engine, x, Transcript.from_words(words, 4.0), speech_activity(x, RATE), 0.015,
                                 MetricsOptions())
     return engine, [w.text.strip() for w in out.words][2]
 
 
-@pytest.mark.parametrize(("own", "after", "asked", "expect"), [
-    (0.012, [0.02], True, "um,"),   # under the bar on its own, over it after the words before: a filled pause
-    (0.012, [0.005], True, "So,"),  # in context no more likely: the word stays
-    (0.016, [0.0], True, "So,"),    # a gap would count at 0.016; a lone word needs the bar, 0.025
-    (0.03, [], False, "um,"),       # over the bar on its own: not asked again
-    (0.004, [], False, "So,"),      # under the floor (0.005): not asked, not a filler
+@pytest.mark.parametrize(("own", "after", "word", "asked", "expect"), [
+    (0.012, [0.02], 0.0, True, "um,"),    # under the bar on its own, over it after the words before: a filled pause
+    (0.012, [0.005], 0.0, True, "So,"),   # in context no more likely: the word stays
+    (0.016, [0.0], 0.0, True, "So,"),     # a gap would count at 0.016; a lone word needs the bar, 0.025
+    (0.03, [0.0], 0.0, True, "um,"),      # over the bar on its own: the context adds nothing, takes nothing
+    (0.004, [], 0.0, False, "So,"),       # under the floor (0.005): not asked, not a filler
+    (0.03, [0.0001], 0.05, True, "So,"),  # the sentence wants the word 500 times more: it was said
+    (0.012, [0.02], 0.9, True, "um,"),    # 45 times: a filled pause the word was written over
 ])
-def test_a_lone_word_is_also_scored_after_the_words_before_it(own, after, asked, expect):
-    engine, so = _scored_so(own, after)
+def test_a_lone_word_is_also_scored_after_the_words_before_it(own, after, word, asked, expect):
+    engine, so = _scored_so(own, after, word)
     assert so == expect
     if asked:  # the clip runs from the first word before (less 0.15 s) to the stretch's end (plus 0.15 s)
         assert engine.asked == [(pytest.approx((2.4 + 0.15 - (0.5 - 0.15)) * RATE, abs=RATE * 0.11), "I agreed.")]
+        assert engine.written == ["So,"]
     else:
         assert engine.asked == []
 

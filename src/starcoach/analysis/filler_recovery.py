@@ -39,9 +39,9 @@ def recover_fillers(engine: Engine, samples: np.ndarray, transcript: Transcript,
     noise (AUC 0.965 on 306 fillers of eight voices in four conditions; the threshold,
     chosen on those voices, moves little when one is left out: docs/fillers-research.md). A lone
     word is also scored in its place in the sentence, after the words before it (:func:`_in_context`),
-    and needs a little more in all than a gap does. A word confirmed as a filler becomes
-    that filler in the transcript; a gap the model would write nothing for is returned as
-    unconfirmed (a hesitation we could not name).
+    needs a little more in all than a gap does, and stays the word where the sentence wants it. A
+    word confirmed as a filler becomes that filler in the transcript; a gap the model would write
+    nothing for is returned as unconfirmed (a hesitation we could not name).
     """
     words = transcript.words
     gaps = hesitation_gaps(transcript, activity, options=options)
@@ -85,27 +85,41 @@ LONE_MARGIN = 0.01
 CONTEXT_FLOOR = 0.005
 # The words of up to this many seconds before a lone word are its context.
 CONTEXT_S = 6.0
+# A lone word stays the word it was written as when, read after the words before it, the decoder
+# gives that word over this many times the probability of a filled pause, however the stretch
+# scored on its own: "First," (word probability 0.96) in an espeak-ng answer scored 0.031 alone
+# and became "uh", yet in its sentence "First" was 0.53 and a filled pause 0.00013. On the lab's
+# lone words (docs/fillers-research.md, section 14) the false fillers this caught had odds of
+# 1,400-420,000 for the word, the true fillers 102 at most ("air," on a Festival voice: 0.0064
+# against 0.65); 300 is a point between, chosen by eye on those rows and checked on others.
+WORD_ODDS = 300.0
 
 
 def _in_context(engine: Engine, samples: np.ndarray, words: tuple[Word, ...],
                 cands: list[tuple[float, float, int | None]], alone: list[ProbeScore], bar: float) -> list[tuple[float, float]]:
-    """(p_filler, p_um) per candidate: a gap's own scores; a lone word's own plus its scores after
-    the words before it (:meth:`Engine.score_fillers_after`), where its own fall short of BAR.
+    """(p_filler, p_um) per candidate: a gap's own scores; a lone word's own, plus its scores after
+    the words before it (:meth:`Engine.score_fillers_after`) where its own fall short of BAR, or
+    none at all where the words before it make the written word :data:`WORD_ODDS` times likelier.
 
     On some voices Whisper writes a filled pause as "Sir", "Her" or "but", and the stretch on its
     own scores like a word (0.002-0.02). Read after the sentence it interrupts, the decoder gives
     the filled pause more of its probability than it does after a word that belongs there."""
     scores = [(sc.p_filler, sc.p_um) for sc in alone]
     asked = [k for k, ((_, _, index), sc) in enumerate(zip(cands, alone))
-             if index is not None and CONTEXT_FLOOR <= sc.p_filler < bar]
+             if index is not None and sc.p_filler >= CONTEXT_FLOOR]
     items = []
     for k in asked:
         start, end, index = cands[k]
+        assert index is not None
         before = [w for w in words[:index] if w.start >= start - CONTEXT_S and w.end <= start + 0.05]
         first = before[0].start - 0.15 if before else start - 0.3
-        items.append((cut(samples, first, end + 0.15, pad_s=0.0), " ".join(w.text.strip() for w in before)))
-    for k, (p_filler, p_um) in zip(asked, engine.score_fillers_after(items) if items else []):
-        scores[k] = (scores[k][0] + p_filler, scores[k][1] + p_um)
+        items.append((cut(samples, first, end + 0.15, pad_s=0.0), " ".join(w.text.strip() for w in before),
+                      words[index].text))
+    for k, (p_filler, p_um, p_word) in zip(asked, engine.score_fillers_after(items) if items else []):
+        if p_word > WORD_ODDS * p_filler:
+            scores[k] = (0.0, 0.0)
+        elif scores[k][0] < bar:
+            scores[k] = (scores[k][0] + p_filler, scores[k][1] + p_um)
     return scores
 
 

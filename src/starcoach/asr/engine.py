@@ -302,9 +302,10 @@ class Engine:
         with self._decode_lock:
             return self._filler_probe(window_s).score(clips)
 
-    def score_fillers_after(self, items: list[tuple[np.ndarray, str]]) -> list[tuple[float, float]]:
-        """How likely each clip's last stretch is a filled pause after the words it opens with
-        (:meth:`.probe.FillerProbe.score_after`): (p_filler, p_um) per item."""
+    def score_fillers_after(self, items: list[tuple[np.ndarray, str, str]]) -> list[tuple[float, float, float]]:
+        """How likely each clip's last stretch is a filled pause after the words it opens with, and
+        how likely the word written for it (:meth:`.probe.FillerProbe.score_after`): (p_filler, p_um,
+        p_word) per item."""
         with self._decode_lock:
             return self._filler_probe().score_after(items)
 

@@ -178,25 +178,26 @@ class FillerProbe:
                 ))
         return out
 
-    def score_after(self, items: Sequence[tuple[np.ndarray, str]]) -> list[tuple[float, float]]:
+    def score_after(self, items: Sequence[tuple[np.ndarray, str, str]]) -> list[tuple[float, float, float]]:
         """Score a stretch as a filled pause in its place in the sentence.
 
         Each item is a clip that holds words already transcribed and then the stretch, with
-        those words' text as Whisper wrote them. The words are forced as the decoder's prefix
-        (no previous-text prompt, no timestamps); the score is the probability that the token
-        after them is a filled-pause spelling. Where a clip scored on its own has to guess
-        from the sound alone, here the decoder also knows the sentence the stretch would
-        continue: "we rolled back, uh" against "we rolled back, Sir".
+        those words' text as Whisper wrote them, and the word Whisper wrote for the stretch
+        (or ""). The words are forced as the decoder's prefix (no previous-text prompt, no
+        timestamps); the score is the probability that the token after them is a filled-pause
+        spelling, beside the probability of the written word's first token there. Where a clip
+        scored on its own has to guess from the sound alone, here the decoder also knows the
+        sentence the stretch would continue: "we rolled back, uh" against "we rolled back, Sir".
 
         Returns:
-            (p_filler, p_um) per item, in order; (0.0, 0.0) for an item whose decoding did not
+            (p_filler, p_um, p_word) per item, in order; zeros for an item whose decoding did not
             reach the end of its words (nothing measured, nothing claimed).
         """
         import ctranslate2  # noqa: PLC0415 - heavy import
 
         ids = np.array(self.filler_token_ids)
-        out: list[tuple[float, float]] = []
-        for clip, text in items:
+        out: list[tuple[float, float, float]] = []
+        for clip, text, written in items:
             if np.ndim(clip) != 1 or len(clip) == 0:
                 raise ValueError("each clip must be a non-empty one-dimensional array")
             words = self._tok.encode(" " + text.strip()) if text.strip() else []
@@ -212,10 +213,11 @@ class FillerProbe:
                                                   suppress_blank=False)[0]
             steps = result.logits[0]
             if len(steps) <= len(words):
-                out.append((0.0, 0.0))
+                out.append((0.0, 0.0, 0.0))
                 continue
             p = _softmax(steps[len(words)])
-            out.append((float(p[ids].sum()), float(p[self._nasal_ids].sum())))
+            first = self._tok.encode(" " + written.strip())[:1] if written.strip() else []
+            out.append((float(p[ids].sum()), float(p[self._nasal_ids].sum()), float(p[first[0]]) if first else 0.0))
         return out
 
 
