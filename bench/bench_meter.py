@@ -29,7 +29,10 @@ def main() -> None:
     p.add_argument("--minutes", default="2,60", help="comma-separated lengths of the takes")
     a = p.parse_args()
     block = (np.random.default_rng(0).standard_normal(RATE // 10) * 0.01 + 0.003).astype(np.float32)
-    for minutes in (float(m) for m in a.minutes.split(",")):
+    lengths = [float(m) for m in a.minutes.split(",")]
+    if not lengths or min(lengths) <= 0:
+        p.error("--minutes takes lengths over 0, e.g. 2,60")
+    for minutes in lengths:
         meter = LevelMeter(RATE)
         reads, total, worst = 0, 0.0, 0.0
         for i in range(int(minutes * 600)):

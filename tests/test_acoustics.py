@@ -72,6 +72,22 @@ def test_a_dc_offset_is_no_sound(offset):
     assert (frame_levels(np.full(RATE, offset, dtype=np.float32), RATE) <= -100).all()  # DC alone: silence
 
 
+@pytest.mark.parametrize(("hz", "amplitude", "offset"), [(10.0, 0.001, 0.0), (5.0, 0.001, 0.0), (2.0, 0.003, 0.0),
+                                                       (1.0, 0.002, 0.05)])
+def test_a_slow_sway_in_a_quiet_room_does_not_make_the_pauses_speech(hz, amplitude, offset):
+    """A review's case: the stillest frames of a slow sway (rumble, a wobbling offset) are its crests
+    and troughs; the median of their means sat on one side, and a 10 Hz sway at -63 dBFS made a
+    take of four utterances one 20 s region."""
+    rng = np.random.default_rng(0)
+    t = np.arange(20 * RATE) / RATE
+    x = rng.standard_normal(len(t)) * 3e-4  # a quiet room, -70 dBFS
+    for start in (2, 6, 11, 15):
+        x[start * RATE: (start + 2) * RATE] += rng.standard_normal(2 * RATE) * 0.1
+    x = (x + offset + amplitude * np.sin(2 * np.pi * hz * t + 0.3)).astype(np.float32)
+    act = speech_activity(x, RATE)
+    assert len(act.regions) == 4 and act.speech_s == pytest.approx(8.0, abs=0.3), act.regions
+
+
 def test_levels_in_blocks_equal_one_pass_over_the_whole():
     """frame_levels works through long audio a minute at a time, and LevelMeter as the audio
     arrives; the levels must not change."""

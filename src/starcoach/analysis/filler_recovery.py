@@ -90,8 +90,8 @@ CONTEXT_S = 6.0
 # scored on its own: "First," (word probability 0.96) in an espeak-ng answer scored 0.031 alone
 # and became "uh", yet in its sentence "First" was 0.53 and a filled pause 0.00013. On the lab's
 # lone words (docs/fillers-research.md, section 14) the false fillers this caught had odds of
-# 1,400-420,000 for the word, the true fillers 102 at most ("air," on a Festival voice: 0.0064
-# against 0.65); 300 is a point between, chosen by eye on those rows and checked on others.
+# 1,400-420,000 for the word, the true fillers 102 at most ("air," on a Festival voice: 0.65
+# against 0.0064); 300 is a point between, chosen by eye on those rows and checked on others.
 WORD_ODDS = 300.0
 
 

@@ -108,19 +108,21 @@ def _moments(x: np.ndarray, m: int, hop: int, win: int) -> tuple[np.ndarray, np.
 # A frame whose samples vary less than this about their own mean (power) stands still: silence,
 # wherever it sits (exact zeros from a muted input, or a constant one).
 _STILL = 1e-12
-# The recording's offset is the median mean of its stillest frames, this share of them.
+# The recording's offset is the mean of the means of its stillest frames, this share of them.
 _OFFSET_SHARE = 0.1
 
 
 def _offset(power: np.ndarray, mean: np.ndarray) -> float:
     """Where the samples sit when nothing sounds (a DC offset: a cheap codec, a USB adapter):
-    the median mean of the tenth of the frames that vary least about their own mean, a choice
-    no offset sways. Measured about zero, an offset of 0.05 read as background noise 26 dB under
-    full scale. Not the mean of the whole recording, which is the voice's too (synthetic voices'
-    waveforms are lopsided: 0.6-1.0e-3 over a dev answer, under 2e-5 in its pauses), nor a
-    running mean, which takes a low rumble's slow swell for an offset: either moved every noise
-    measured, and with it the limits chosen on those measurements (docs/accuracy.md, "Audio
-    quality")."""
+    the mean of the means of the tenth of the frames that vary least about their own mean, a
+    choice no offset sways. Measured about zero, an offset of 0.05 read as background noise 26 dB
+    under full scale. Not their median: a slow sway (rumble under 10 Hz, a wobbling offset) makes
+    its crests and troughs the stillest frames, and the median sat on one side, so that in a quiet
+    room the other side's pauses read as speech. Not the mean of the whole recording, which is the
+    voice's too (synthetic voices' waveforms are lopsided: 0.6-1.0e-3 over a dev answer, under
+    2e-5 in its pauses), nor a running mean, which takes a low rumble's slow swell for an offset:
+    either moved every noise measured, and with it the limits chosen on those measurements
+    (docs/accuracy.md, "A DC offset")."""
     spread = power - mean * mean
     moving = spread > _STILL  # exact zeros (a muted stretch) are silence whatever the offset
     if not moving.any():
@@ -128,7 +130,7 @@ def _offset(power: np.ndarray, mean: np.ndarray) -> float:
     spread, mean = spread[moving], mean[moving]
     k = max(1, int(len(spread) * _OFFSET_SHARE))
     stillest = np.argpartition(spread, k - 1)[:k]
-    return float(np.median(mean[stillest]))
+    return float(np.mean(mean[stillest]))
 
 
 def _db(power: np.ndarray, mean: np.ndarray, offset: float) -> np.ndarray:
@@ -259,8 +261,11 @@ class LevelMeter:
         return self._rows[2, :n].astype(np.float32)
 
     def final_levels(self) -> np.ndarray:
-        """The levels of everything fed, about the offset of all of it."""
+        """The levels of everything fed, about the offset of all of it (under one frame: -120 dBFS, as
+        :func:`frame_levels` gives)."""
         n = self._frames
+        if n == 0:
+            return np.full(1, -120.0, dtype=np.float32)
         power, mean = self._rows[0, :n], self._rows[1, :n]
         self._offset, self._offset_frames = _offset(power, mean), n
         self._rows[2, :n] = _db(power, mean, self._offset)
