@@ -60,7 +60,6 @@ def _tokenizer_problem(path: Path) -> str | None:
     if b'"model"' not in data:
         return 'its tokenizer.json holds no tokenizer (no "model" in it)'
     return None
-    return None
 
 
 # What to do with a model folder whose files are wrong: only starcoach's own copy of a bundled
