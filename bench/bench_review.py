@@ -59,7 +59,8 @@ def analysis(words: list, source: str) -> dict:
     from starcoach.analysis.quality import audio_quality
     from starcoach.analysis.star import check_spoken
     from starcoach.asr.models import ResolvedModel
-    from starcoach.audio.activity import HOP_S, Activity, SignalStats
+    from starcoach.audio.activity import HOP_S, Activity
+    from starcoach.audio.stats import SignalStats
     from starcoach.domain.transcript import Transcript
 
     duration = words[-1].end + 1.0

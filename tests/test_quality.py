@@ -11,10 +11,11 @@ import pytest
 import soundfile as sf
 from typer.testing import CliRunner
 
-from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NOISY_SNR_DB, SNR_FLOOR_DB,
-                                        audio_quality, background_voice_share)
-from starcoach.audio.activity import HOP_S, frame_levels, signal_stats, speech_activity
+from starcoach.analysis.quality import (BACKGROUND_VOICE_MIN_S, BACKGROUND_VOICE_SHARE, NARROWBAND_DB, NOISY_SNR_DB,
+                                        SNR_FLOOR_DB, audio_quality, background_voice_share)
+from starcoach.audio.activity import HOP_S, frame_levels, speech_activity
 from starcoach.audio.decode import load_audio
+from starcoach.audio.stats import signal_stats
 from starcoach.cli import app
 from tests.conftest import SAMPLES, coloured_noise, espeak
 
@@ -359,3 +360,29 @@ def test_an_answer_in_another_language_is_named_and_an_english_one_is_not(tmp_pa
     else:
         assert audio["other_language"]["code"] == code and audio["other_language"]["probability"] >= 0.8, audio
         assert "other_language" in audio["problems"] and audio["warning"].startswith("Language:")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("live", [False, True])
+def test_a_take_made_at_8_khz_is_named_narrowband_in_json_and_report(tmp_path, live):
+    """A file made at 8 kHz (as a phone or a Bluetooth headset's hands-free mode records): the
+    problem is named, in the file's analysis and in the one made chunk by chunk as a recording is,
+    and the counts stay near the full-band take's."""
+    import av
+
+    path = tmp_path / "phone.wav"
+    full = load_audio(SAMPLES / "demo-answer.flac").samples
+    frame = av.AudioFrame.from_ndarray((full * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+    frame.sample_rate = RATE
+    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
+    sf.write(path, np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)]),
+             8000, subtype="PCM_16")
+    extra = ["--live"] if live else []
+    doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json", *extra]).stdout)
+    plain = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json", *extra]).stdout)
+    assert doc["audio"]["problems"] == ["narrowband"] and doc["audio"]["high_band_db"] < NARROWBAND_DB - 5
+    assert "narrowband" in doc["audio"]["warning"] and "4 kHz" in doc["audio"]["warning"]
+    assert plain["audio"]["reliable"] is True and plain["audio"]["high_band_db"] > NARROWBAND_DB + 20
+    assert abs(len(doc["fillers"]) - len(plain["fillers"])) <= 1
+    if not live:
+        assert "narrowband" in runner.invoke(app, ["analyze", str(path)]).stdout

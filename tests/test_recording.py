@@ -522,6 +522,7 @@ def test_live_and_file_analysis_of_a_recorded_take_agree(pulse):
     for a, b in zip(long_live, long_whole):
         assert a["start"] == pytest.approx(b["start"], abs=0.5) and a["end"] == pytest.approx(b["end"], abs=0.5)
     assert live["audio"] is not None and live["audio"]["reliable"] is True
+    assert live["audio"]["high_band_db"] == pytest.approx(whole["audio"]["high_band_db"], abs=1.0)
 
 
 def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pulse):

@@ -130,7 +130,7 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
             "silent_input": [{"start": a, "end": b} for a, b in q.silent_input],
             "other_language": None if q.other_language is None else
             {"code": q.other_language[0], "probability": q.other_language[1]},
-            "damaged_share": q.damaged_share}
+            "damaged_share": q.damaged_share, "high_band_db": q.high_band_db}
 
 
 def check_document(star: StarReport, source: str) -> dict[str, Any]:

@@ -16,7 +16,8 @@ import numpy as np
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import ResolvedModel
-from ..audio.activity import Activity, SignalStats, signal_stats, speech_activity, with_voice
+from ..audio.activity import Activity, speech_activity, with_voice
+from ..audio.stats import SignalStats, signal_stats
 from ..audio.decode import SAMPLE_RATE, load_audio
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript

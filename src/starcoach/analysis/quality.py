@@ -1,5 +1,5 @@
 """How good the recording is: speech level, background level, signal-to-noise ratio, clipping,
-other voices in the background.
+other voices in the background, a narrowband channel.
 
 The counts are only as good as the audio. In a noisy room the filler and pause figures
 degrade (docs/accuracy.md, `make eval-noise`), and a clipped or very quiet recording loses
@@ -16,7 +16,8 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..audio.activity import HOP_S, Activity, SignalStats
+from ..audio.activity import HOP_S, Activity
+from ..audio.stats import SignalStats
 
 # Below this estimated signal-to-noise ratio the filler and pause counts are not to be trusted:
 # 10 dB is the noisiest level they were validated at (`make eval-noise`, docs/accuracy.md), and
@@ -97,6 +98,16 @@ SILENT_INPUT_S = 5.0
 # Short answers in espeak-ng's voices are often not placed at all (a 12 s French one: 0.597).
 OTHER_LANGUAGE_P = 0.6
 UNPLACED_LANGUAGES = frozenset({"la"})
+# A channel that cuts everything above about 4 kHz (a telephone line, a Bluetooth headset in its
+# hands-free mode, a file made at 8 kHz) costs words and fillers: the dev answers and the Festival,
+# flite and Pico answers sent through AMR-NB (a mobile call's codec) had a word error rate 0.04-0.13
+# higher and filled-pause F1 2-7 points lower (Pico's 1 point higher). Its mark is the upper band's
+# power density this far or further under the lower band's (:mod:`~starcoach.audio.stats`). Every
+# narrowband channel of the study reads -44 dB or under and every full one -27 dB or over
+# (docs/accuracy.md, "Narrowband audio"); the line sits nearer the narrowband side, since a false
+# warning tells someone with a good microphone to change it, and the channels that cut are all
+# cliffs, not slopes.
+NARROWBAND_DB = -40.0
 
 
 @dataclass(frozen=True)
@@ -120,6 +131,8 @@ class AudioQuality:
             :data:`UNPLACED_LANGUAGES` (problem "other_language").
         damaged_share: share of the file's samples that were not numbers (NaN or infinite) and
             were read as silence (problem "damaged" when any: what was said there is lost).
+        high_band_db: power density at 4.5-6 kHz over that at 2-3.3 kHz, dB (None: nothing
+            heard); :data:`NARROWBAND_DB` or under is the problem "narrowband".
     """
 
     speech_dbfs: float | None
@@ -132,6 +145,7 @@ class AudioQuality:
     silent_input: tuple[tuple[float, float], ...] = ()
     other_language: tuple[str, float] | None = None
     damaged_share: float = 0.0
+    high_band_db: float | None = None
 
     @property
     def reliable(self) -> bool:
@@ -179,6 +193,10 @@ class AudioQuality:
         if "voices" in self.problems and self.background_voice_share is not None:
             why.append(f"other voices in the background, heard in {self.background_voice_share:.0%} of your pauses")
             todo.append("a place where nobody else is talking")
+        if "narrowband" in self.problems:
+            why.append("narrowband audio, nothing above about 4 kHz (as from a phone line, a Bluetooth headset in "
+                       "hands-free mode or a file made at 8 kHz), so more words are misheard")
+            todo.append("a wired or USB microphone, or the computer's own")
         return ("Audio quality: " + "; ".join(why) + ". Filler and pause counts may be off; next time try "
                 + "; ".join(dict.fromkeys(todo)) + ".")
 
@@ -290,6 +308,9 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         else None
     if other is not None:
         problems.insert(0, "other_language")
+    high_band = stats.bands.high_band_db
+    if high_band is not None and high_band <= NARROWBAND_DB:
+        problems.append("narrowband")
     return AudioQuality(
         speech_dbfs=None if speech is None else round(speech, 1),
         noise_dbfs=None if noise is None else round(noise, 1),
@@ -301,4 +322,5 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         silent_input=cut,
         other_language=other,
         damaged_share=round(damaged, 6),
+        high_band_db=None if high_band is None else round(high_band, 1),
     )

@@ -20,7 +20,8 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
-from ..audio.activity import HOP_S, Activity, LevelMeter, SignalStats, activity_from_levels, with_voice
+from ..audio.activity import HOP_S, Activity, LevelMeter, activity_from_levels, with_voice
+from ..audio.stats import SignalStats
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript, join_words
 

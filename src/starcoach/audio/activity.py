@@ -13,6 +13,8 @@ from typing import TypeVar
 
 import numpy as np
 
+from .stats import BandMeter, SignalStats, peak_and_clipped
+
 T = TypeVar("T", int, float)  # hops or seconds
 
 HOP_S = 0.01
@@ -177,39 +179,9 @@ def activity_from_levels(db: np.ndarray, *, options: ActivityOptions | None = No
     return Activity(regions=out, threshold_dbfs=threshold, noise_floor_dbfs=floor, frame_db=db)
 
 
-# A sample at or above this magnitude is at full scale (int16's largest is 32767/32768).
-CLIP_LEVEL = 0.999
-
-
-@dataclass(frozen=True)
-class SignalStats:
-    """Peak and full-scale samples of a recording (for the audio-quality line).
-
-    Attributes:
-        peak: largest absolute sample value (1.0 is full scale).
-        clipped: number of samples at or above :data:`CLIP_LEVEL`.
-        samples: number of samples seen.
-        damaged: of those, samples a decoded file held that were not numbers (NaN or infinite),
-            silence now (:attr:`~starcoach.audio.decode.Audio.damaged_samples`).
-    """
-
-    peak: float
-    clipped: int
-    samples: int
-    damaged: int = 0
-
-
-def signal_stats(samples: np.ndarray) -> SignalStats:
-    """:class:`SignalStats` of float samples in [-1, 1]."""
-    if not len(samples):
-        return SignalStats(0.0, 0, 0)
-    mag = np.abs(samples)
-    return SignalStats(float(mag.max()), int(np.count_nonzero(mag >= CLIP_LEVEL)), len(samples))
-
-
 class LevelMeter:
     """:func:`frame_levels` computed block by block as audio arrives, with the
-    :class:`SignalStats` of everything fed (``stats``).
+    :class:`SignalStats` of everything fed (``stats``, with its bands).
 
     :meth:`final_levels` after feeding a signal in any number of pieces equals ``frame_levels``
     of the whole signal (but for the rounding of sums taken over other spans). ``levels``, asked
@@ -230,11 +202,13 @@ class LevelMeter:
         self._offset = 0.0
         self._offset_frames = 0  # frames there were when the offset was found
         self.stats = SignalStats(0.0, 0, 0)
+        self._bands = BandMeter()
 
     def feed(self, samples: np.ndarray) -> None:
-        block = signal_stats(samples)
-        self.stats = SignalStats(max(self.stats.peak, block.peak), self.stats.clipped + block.clipped,
-                                 self.stats.samples + block.samples)
+        peak, clipped = peak_and_clipped(samples)
+        self._bands.feed(samples)
+        self.stats = SignalStats(max(self.stats.peak, peak), self.stats.clipped + clipped,
+                                 self.stats.samples + len(samples), bands=self._bands.bands)
         x = np.concatenate([self._carry, samples.astype(np.float32, copy=False)])
         if len(x) < self.win:
             self._carry = x

@@ -1,0 +1,150 @@
+"""What a recording's samples are like, wherever the voice is: their peak, clipping, and whether
+the channel carried the voice's upper frequencies (:class:`SignalStats`, for the audio-quality line).
+
+A narrowband channel (a telephone line, a Bluetooth headset in its hands-free mode, a file
+made at 8 kHz or in a phone codec) cuts everything above 3.4-4 kHz, where the consonants
+that tell "fit" from "sit" live, and Whisper then mishears more words (docs/accuracy.md,
+"Narrowband audio"). Such a cut is a cliff in the spectrum: the power just above 4 kHz falls
+some 45 dB or more under the power below it, where a voice picked up in full falls off gently.
+So the measure is the mean power density of :data:`HIGH_HZ` over that of :data:`LOW_HZ`,
+summed over whole 32 ms frames counted from the first sample. Both bands lie over 2 kHz, so
+a DC offset, hum or rumble does not move it; loud frames (the voice) outweigh quiet ones, and
+frames with a sample at full scale are left out: clipping splatters power over every band, and
+seven clipped frames of a real 13 s recording sent through a phone codec made it read as
+wideband (-28 dB; -51 dB without them).
+The same frames, summed as blocks arrive (:class:`BandMeter`) or over a whole file
+(:func:`band_power`), give the same figure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+SAMPLE_RATE = 16000
+FRAME = 512  # 32 ms at 16 kHz: 31.25 Hz a bin
+_WINDOW = np.hanning(FRAME).astype(np.float32)
+# A sample at or above this magnitude is at full scale (int16's largest is 32767/32768).
+CLIP_LEVEL = 0.999
+_FRAMES_AT_ONCE = 4096  # frames transformed together (8 MB of spectra), so a long file needs no more
+# The two bands, chosen among seven upper and six lower bands on the dev answers and the espeak-ng
+# and Festival lab voices, each in full and sent through a narrowband channel (8 kHz, a 300-3400 Hz
+# telephone band, AMR-NB, mu-law) and a wideband one (G.722, MP3, Opus 24 kbit/s, 11 kHz): the
+# pair that leaves the widest gap between the two (docs/accuracy.md, "Narrowband audio").
+HIGH_HZ = (4500, 6000)
+LOW_HZ = (2000, 3300)
+# A voice puts some of its power in LOW_HZ: 6-28 dB under its power density at 250-2000 Hz in all
+# 2,035 recordings of that study (narrowband or not). Further under that than VOICELESS_DB, what
+# was heard is no voice (a hum, a tone, a low rumble) and the measure says nothing.
+VOICE_HZ = (250, 2000)
+VOICELESS_DB = -40.0
+# Under this mean power density in the lower band nothing was heard there (digital silence):
+# no judgement either. About -100 dBFS, under any microphone's own noise.
+_HEARD = 1e-10 * FRAME
+
+
+def _bins(band: tuple[int, int]) -> slice:
+    return slice(band[0] * FRAME // SAMPLE_RATE, band[1] * FRAME // SAMPLE_RATE)
+
+
+_HIGH, _LOW, _VOICE = _bins(HIGH_HZ), _bins(LOW_HZ), _bins(VOICE_HZ)
+
+
+def _density(power: float, band: slice) -> float:
+    return power / (band.stop - band.start)
+
+
+@dataclass(frozen=True)
+class Bands:
+    """Power of a recording's frames in the two bands.
+
+    Attributes:
+        voice: summed power of the frames' :data:`VOICE_HZ` bins.
+        low: ...of their :data:`LOW_HZ` bins.
+        high: ...of their :data:`HIGH_HZ` bins.
+        frames: frames summed.
+    """
+
+    voice: float = 0.0
+    low: float = 0.0
+    high: float = 0.0
+    frames: int = 0
+
+    def __add__(self, other: Bands) -> Bands:
+        return Bands(self.voice + other.voice, self.low + other.low, self.high + other.high,
+                     self.frames + other.frames)
+
+    @property
+    def high_band_db(self) -> float | None:
+        """Mean power density of the upper band over the lower band's, dB; None when nothing was
+        heard in the lower band, or nothing like a voice (:data:`VOICELESS_DB`)."""
+        low = _density(self.low, _LOW)
+        if not self.frames or low < _HEARD * self.frames or low < _density(self.voice, _VOICE) * 10 ** (VOICELESS_DB / 10):
+            return None
+        return float(10 * np.log10(max(_density(self.high, _HIGH), low * 1e-12) / low))
+
+
+def band_power(samples: np.ndarray) -> Bands:
+    """:class:`Bands` of the whole frames of 16 kHz mono samples (a partial last frame left out)."""
+    x = np.asarray(samples, dtype=np.float32)
+    n = len(x) // FRAME
+    total = Bands()
+    for i in range(0, n, _FRAMES_AT_ONCE):
+        m = min(_FRAMES_AT_ONCE, n - i)
+        frames = x[i * FRAME:(i + m) * FRAME].reshape(m, FRAME)
+        frames = frames[np.abs(frames).max(axis=1) < CLIP_LEVEL]
+        power = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) ** 2
+        total += Bands(float(power[:, _VOICE].sum()), float(power[:, _LOW].sum()), float(power[:, _HIGH].sum()),
+                       len(frames))
+    return total
+
+
+class BandMeter:
+    """:func:`band_power` of samples that arrive in blocks of any size: ``bands`` after the last
+    block equals ``band_power`` of them all (but for the order of the sums)."""
+
+    def __init__(self) -> None:
+        self._carry = np.zeros(0, dtype=np.float32)
+        self.bands = Bands()
+
+    def feed(self, samples: np.ndarray) -> None:
+        x = np.concatenate([self._carry, np.asarray(samples, dtype=np.float32)])
+        whole = len(x) // FRAME * FRAME
+        if whole:
+            self.bands += band_power(x[:whole])
+        self._carry = x[whole:]
+
+
+@dataclass(frozen=True)
+class SignalStats:
+    """Peak, full-scale samples and band power of a recording (for the audio-quality line).
+
+    Attributes:
+        peak: largest absolute sample value (1.0 is full scale).
+        clipped: number of samples at or above :data:`CLIP_LEVEL`.
+        samples: number of samples seen.
+        damaged: of those, samples a decoded file held that were not numbers (NaN or infinite),
+            silence now (:attr:`~starcoach.audio.decode.Audio.damaged_samples`).
+        bands: their power below and above 4 kHz (:class:`Bands`: a narrowband channel).
+    """
+
+    peak: float
+    clipped: int
+    samples: int
+    damaged: int = 0
+    bands: Bands = Bands()
+
+
+def signal_stats(samples: np.ndarray) -> SignalStats:
+    """:class:`SignalStats` of float samples in [-1, 1] (16 kHz for the bands)."""
+    peak, clipped = peak_and_clipped(samples)
+    return SignalStats(peak, clipped, len(samples), bands=band_power(samples))
+
+
+def peak_and_clipped(samples: np.ndarray) -> tuple[float, int]:
+    """The largest absolute sample of SAMPLES and how many are at full scale."""
+    if not len(samples):
+        return 0.0, 0
+    mag = np.abs(samples)
+    return float(mag.max()), int(np.count_nonzero(mag >= CLIP_LEVEL))
