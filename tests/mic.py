@@ -43,10 +43,12 @@ class VirtualAudio:
         self.pactl("set-default-sink", "speakers")
         return self
 
-    def plug_mic(self) -> None:
-        """Connect the microphone (the FIFO's source) and make it the default input."""
+    def plug_mic(self, rate: int = RATE) -> None:
+        """Connect the microphone (the FIFO's source) and make it the default input; RATE 8000 is a
+        headset in its hands-free mode (PulseAudio resamples it for a stream that asks 16 kHz)."""
         self.mic_module = self.pactl("load-module", "module-pipe-source", "source_name=mic", f"file={self.fifo}",
-                                     "format=s16le", f"rate={RATE}", "channels=1").strip()
+                                     "format=s16le", f"rate={rate}", "channels=1").strip()
+        self.mic_rate = rate
         self.pactl("set-default-source", "mic")
 
     def unplug_mic(self) -> None:
@@ -62,9 +64,9 @@ class VirtualAudio:
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def feed(self, samples: np.ndarray, *, lead_s: float = 0.5, speed: float = 1.0) -> "Feeder":
-        """Speak ``samples`` (16 kHz float) into the microphone at real-time pace (or ``speed``
-        times that), then silence."""
-        return Feeder(self.fifo, samples, lead_s, speed).start()
+        """Speak ``samples`` (float, at the microphone's rate: 16 kHz unless plugged otherwise) into
+        the microphone at real-time pace (or ``speed`` times that), then silence."""
+        return Feeder(self.fifo, samples, lead_s, speed, rate=self.mic_rate).start()
 
     def listen(self, path: Path) -> subprocess.Popen:
         """Record what the speakers play (16 kHz mono raw s16le) into ``path`` until terminated."""
@@ -76,9 +78,10 @@ class VirtualAudio:
 class Feeder:
     """Writes to the FIFO like a live microphone: paced, and never silent-by-absence."""
 
-    def __init__(self, fifo: Path, samples: np.ndarray, lead_s: float, speed: float = 1.0):
+    def __init__(self, fifo: Path, samples: np.ndarray, lead_s: float, speed: float = 1.0, rate: int = RATE):
         pcm = (np.clip(samples, -1, 1) * 32767).astype("<i2").tobytes()
-        self.data = bytes(int(lead_s * RATE) * 2) + pcm
+        self.rate = rate
+        self.data = bytes(int(lead_s * rate) * 2) + pcm
         self.fifo = fifo
         self.speed = speed
         self.stop_event = threading.Event()
@@ -104,7 +107,7 @@ class Feeder:
                         raise
                     time.sleep(0.01)
                     continue
-                ahead = t0 + n / (2 * RATE * self.speed) - time.monotonic()
+                ahead = t0 + n / (2 * self.rate * self.speed) - time.monotonic()
                 if ahead > 0:
                     time.sleep(ahead)
         finally:

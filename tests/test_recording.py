@@ -22,6 +22,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from starcoach.analysis.quality import NARROWBAND_DB
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
 from tests.conftest import SAMPLES, mounted
@@ -157,6 +158,39 @@ def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
     assert "digital silence" in doc["audio"]["warning"]
     shown = runner.invoke(app, ["show", str(doc["take"]["id"])])
     assert "digital silence" in " ".join(shown.output.split()), shown.output
+
+
+def test_a_headset_in_hands_free_mode_is_named_narrowband(pulse):
+    """A Bluetooth headset's microphone in its hands-free mode gives 8 kHz, which PulseAudio resamples
+    for the recorder: the take keeps its words and the report names the narrowband audio."""
+    import av
+
+    room = np.random.default_rng(1).normal(0, 10 ** (-70 / 20), 16000 * 8).astype(np.float32)
+    said = speech()
+    room[8000:8000 + len(said)] += said
+    frame = av.AudioFrame.from_ndarray((room * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+    frame.sample_rate = 16000
+    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
+    headset = np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)])
+    pulse.unplug_mic()
+    pulse.plug_mic(rate=8000)
+    try:
+        run = Run("record", "--question", "deep-1", "--seconds", "8", "--json")
+        run.wait_recording()
+        feeder = pulse.feed(headset.astype(np.float32) / 32768, lead_s=0.0)
+        try:
+            code, out, err = run.finish()
+        finally:
+            feeder.stop()
+    finally:
+        pulse.unplug_mic()
+        pulse.plug_mic()
+    assert code == 0, err
+    doc = json.loads(out)
+    assert "reduced" in doc["transcript"].lower()
+    assert doc["audio"]["problems"] == ["narrowband"] and doc["audio"]["high_band_db"] < NARROWBAND_DB - 5, doc["audio"]
+    shown = runner.invoke(app, ["show", str(doc["take"]["id"])])
+    assert "narrowband" in " ".join(shown.output.split()), shown.output
 
 
 def test_a_take_of_a_muted_microphone_says_so_and_the_id_comes_last(pulse):
