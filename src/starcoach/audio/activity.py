@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from .decode import SAMPLE_RATE
 from .stats import BandMeter, SignalStats, peak_and_clipped
 
 T = TypeVar("T", int, float)  # hops or seconds
@@ -202,11 +203,12 @@ class LevelMeter:
         self._offset = 0.0
         self._offset_frames = 0  # frames there were when the offset was found
         self.stats = SignalStats(0.0, 0, 0)
-        self._bands = BandMeter()
+        self._bands = BandMeter()  # its bands are those of 16 kHz audio: at another rate they stay empty
 
     def feed(self, samples: np.ndarray) -> None:
         peak, clipped = peak_and_clipped(samples)
-        self._bands.feed(samples)
+        if self.sample_rate == SAMPLE_RATE:
+            self._bands.feed(samples)
         self.stats = SignalStats(max(self.stats.peak, peak), self.stats.clipped + clipped,
                                  self.stats.samples + len(samples), bands=self._bands.bands)
         x = np.concatenate([self._carry, samples.astype(np.float32, copy=False)])

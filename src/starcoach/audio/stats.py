@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-SAMPLE_RATE = 16000
+from .decode import SAMPLE_RATE
+
 FRAME = 512  # 32 ms at 16 kHz: 31.25 Hz a bin
 _WINDOW = np.hanning(FRAME).astype(np.float32)
 # A sample at or above this magnitude is at full scale (int16's largest is 32767/32768).
@@ -36,7 +37,8 @@ HIGH_HZ = (4500, 6000)
 LOW_HZ = (2000, 3300)
 # A voice puts some of its power in LOW_HZ: 6-28 dB under its power density at 250-2000 Hz in all
 # 2,035 recordings of that study (narrowband or not). Further under that than VOICELESS_DB, what
-# was heard is no voice (a hum, a tone, a low rumble) and the measure says nothing.
+# was heard is no voice (a hum, a low rumble) and the measure says nothing. (A tone inside LOW_HZ
+# alone, with nothing under it, is still measured: no voice sounds like that.)
 VOICE_HZ = (250, 2000)
 VOICELESS_DB = -40.0
 # Under this mean power density in the lower band nothing was heard there (digital silence):
@@ -80,7 +82,8 @@ class Bands:
         """Mean power density of the upper band over the lower band's, dB; None when nothing was
         heard in the lower band, or nothing like a voice (:data:`VOICELESS_DB`)."""
         low = _density(self.low, _LOW)
-        if not self.frames or low < _HEARD * self.frames or low < _density(self.voice, _VOICE) * 10 ** (VOICELESS_DB / 10):
+        voiceless = low < _density(self.voice, _VOICE) * 10 ** (VOICELESS_DB / 10)
+        if not self.frames or low < _HEARD * self.frames or voiceless:
             return None
         return float(10 * np.log10(max(_density(self.high, _HIGH), low * 1e-12) / low))
 
