@@ -193,6 +193,41 @@ def test_a_headset_in_hands_free_mode_is_named_narrowband(pulse):
     assert "narrowband" in " ".join(shown.output.split()), shown.output
 
 
+def test_the_recorder_hears_a_headset_in_hands_free_mode_while_it_records(pulse, tmp_path):
+    """The live meter's "narrowband input" (output.report.narrowband_input) from the recorder's own
+    bands, through PulseAudio: from an 8 kHz microphone yes, after NARROWBAND_LIVE_S; from the 16 kHz one no."""
+    import av
+
+    from starcoach.audio.recorder import Recorder
+    from starcoach.output.report import NARROWBAND_LIVE_S, narrowband_input
+
+    said = np.tile(speech(), 2)
+    frame = av.AudioFrame.from_ndarray((said * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
+    frame.sample_rate = 16000
+    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
+    headset = np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)])
+    seen = {}
+    for rate, samples in ((8000, headset.astype(np.float32) / 32768), (16000, said)):
+        pulse.unplug_mic()
+        pulse.plug_mic(rate=rate)
+        feeder = pulse.feed(samples, lead_s=0.0)
+        recorder = Recorder(tmp_path / f"take{rate}.wav", max_seconds=NARROWBAND_LIVE_S + 2)
+        ticks = []
+        try:
+            recorder.start()
+            while not recorder.wait(0.1):
+                ticks.append((recorder.elapsed_s, narrowband_input(recorder)))
+            recorder.stop()
+        finally:
+            feeder.stop()
+            pulse.unplug_mic()
+            pulse.plug_mic()
+        assert ticks and not any(said for t, said in ticks if t < NARROWBAND_LIVE_S), ticks
+        seen[rate] = (narrowband_input(recorder), recorder.bands.high_band_db)
+    assert seen[8000][0] is True and seen[16000][0] is False, seen
+    assert seen[8000][1] < NARROWBAND_DB - 5 < NARROWBAND_DB + 20 < seen[16000][1], seen
+
+
 def test_a_take_of_a_muted_microphone_says_so_and_the_id_comes_last(pulse):
     """A microphone giving nothing but digital silence: the take is kept, exit 3, one line that
     says the microphone looks muted, and the take id last on standard error with --json (it came

@@ -305,3 +305,29 @@ def test_the_numbers_row_says_how_many_more_it_leaves_out():
     assert "9 days, 10 days … and 6 more" in numbers_row() and "11 days" not in numbers_row()
     doc["metrics"]["quantities"] = doc["metrics"]["quantities"][:10]
     assert "10 days" in numbers_row() and "more" not in numbers_row()
+
+
+def test_the_meter_names_a_narrowband_input_once_it_has_heard_enough(tmp_path):
+    """The live line says "narrowband input" from NARROWBAND_LIVE_S of a take on, when the bands
+    the recorder summed read as a narrowband channel's; not before, and not for a full-band voice."""
+    import io
+    from types import SimpleNamespace
+
+    from rich.console import Console
+
+    from starcoach.audio.stats import band_power
+    from starcoach.output.report import NARROWBAND_LIVE_S, live_meter, narrowband_input
+    from tests.conftest import espeak
+
+    full = espeak("I moved the reports to the new warehouse and cut the nightly run from six hours to two.",
+                  tmp_path, effects=("rate", "16000"))
+    narrow = espeak("I moved the reports to the new warehouse and cut the nightly run from six hours to two.",
+                    tmp_path, effects=("rate", "8000", "rate", "16000"), name="phone")
+    for samples, said in ((narrow, True), (full, False)):
+        bands = band_power(samples)
+        assert not narrowband_input(SimpleNamespace(elapsed_s=NARROWBAND_LIVE_S - 0.1, bands=bands))
+        assert narrowband_input(SimpleNamespace(elapsed_s=NARROWBAND_LIVE_S, bands=bands)) is said
+        out = io.StringIO()
+        with live_meter(Console(file=out, force_terminal=True, width=160), enabled=True) as tick:
+            tick(SimpleNamespace(elapsed_s=12.0, level=0.3, bands=bands))
+        assert ("narrowband input" in out.getvalue()) is said, out.getvalue()

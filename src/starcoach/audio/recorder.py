@@ -20,7 +20,9 @@ from typing import Any
 import numpy as np
 
 from ..domain.errors import AudioError, DeviceError, RecordingError, disk_advice
+from .decode import SAMPLE_RATE
 from .portaudio import sounddevice as _sounddevice, skip_portaudio_exit
+from .stats import BandMeter, Bands
 from .wavfile import WavData, repair_wav  # noqa: F401 - repair_wav is part of recording's interface
 
 BLOCK_S = 0.1
@@ -156,6 +158,7 @@ class Recorder:
         self._started_at = 0.0
         self._last_block_at = 0.0
         self._listener = listener
+        self._bands = BandMeter() if sample_rate == SAMPLE_RATE else None  # its bins are 16 kHz audio's
 
     # --- live figures for the display ---------------------------------------------
 
@@ -167,6 +170,12 @@ class Recorder:
     def level(self) -> float:
         """Peak level of the latest block, 0..1."""
         return self._level
+
+    @property
+    def bands(self) -> Bands:
+        """Power below and above 4 kHz of what was recorded so far (empty at another rate than 16 kHz):
+        a narrowband input (:mod:`~starcoach.audio.stats`)."""
+        return self._bands.bands if self._bands is not None else Bands()
 
     @property
     def stopped(self) -> bool:
@@ -236,6 +245,8 @@ class Recorder:
                 continue
             self._frames += len(block)
             self._level = float(np.abs(block).max()) / 32768.0 if len(block) else 0.0
+            if self._bands is not None:
+                self._bands.feed(block.reshape(-1) / np.float32(32768.0))
             if self._listener is not None and len(block):
                 self._listener(block)
             if self.max_frames and self._frames >= self.max_frames:

@@ -282,7 +282,10 @@ class _Meter:
 
             self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
             self.live.__enter__()
-        self.live.update(f"  ● {_clock(recorder.elapsed_s)}  {meter_bar(recorder.level)}")
+        line = f"  ● {_clock(recorder.elapsed_s)}  {meter_bar(recorder.level)}"
+        if narrowband_input(recorder):  # said while there is time to stop and switch, not only in the report
+            line += "  [yellow]narrowband input, little above 4 kHz: a headset in hands-free mode?[/]"
+        self.live.update(line)
 
     def __exit__(self, *exc):
         if self.live is not None:
@@ -303,6 +306,22 @@ def meter_bar(level: float, width: int = 30) -> str:
     db = 20 * math.log10(level) if level > 0 else METER_FLOOR_DB
     bars = int(round(width * min(1.0, max(0.0, (db - METER_FLOOR_DB) / -METER_FLOOR_DB))))
     return f"[{'red' if db >= CLIP_WARN_DB else 'green'}]{'█' * bars}{'·' * (width - bars)}[/]"
+
+
+def narrowband_input(recorder) -> bool:
+    """Whether the microphone has sent narrowband audio (little or nothing above 4 kHz) in the take
+    so far, once it has sent enough to tell (:data:`NARROWBAND_LIVE_S`)."""
+    from ..analysis.quality import NARROWBAND_DB
+
+    if recorder.elapsed_s < NARROWBAND_LIVE_S:
+        return False
+    high = recorder.bands.high_band_db
+    return high is not None and high <= NARROWBAND_DB
+
+
+# The report's check waits for 3 s of voice (analysis/quality.NARROWBAND_MIN_VOICE_S); the meter
+# knows no voice, only time, so it gives the answer's first words a little more.
+NARROWBAND_LIVE_S = 5.0
 
 
 def live_meter(console: "Console", *, enabled: bool) -> _Meter:
