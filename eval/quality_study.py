@@ -23,8 +23,8 @@ sys.path.insert(0, str(HERE))
 
 from starcoach.analysis.pipeline import voice_activity  # noqa: E402
 from starcoach.analysis.quality import NOISY_SNR_DB, audio_quality  # noqa: E402
-from starcoach.audio.stats import signal_stats  # noqa: E402
 from starcoach.audio.decode import load_audio  # noqa: E402
+from starcoach.audio.stats import signal_stats  # noqa: E402
 
 
 def estimate(path: Path):

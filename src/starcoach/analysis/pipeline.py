@@ -17,8 +17,8 @@ from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.models import ResolvedModel
 from ..audio.activity import Activity, speech_activity, with_voice
-from ..audio.stats import SignalStats, signal_stats
 from ..audio.decode import SAMPLE_RATE, load_audio
+from ..audio.stats import SignalStats, signal_stats
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 from .alignment import fit_to_audio, skipped_speech

@@ -107,9 +107,9 @@ UNPLACED_LANGUAGES = frozenset({"la"})
 # dB or over, but a real broadcast recording that rolls off from 3 kHz (tests/data/jfk.flac) -32.5,
 # and -40.2 to -41.5 with a further low-pass at 3-4 kHz, its words still all right (a review's
 # finding). So the line sits at the narrowband renderings' edge: a false warning tells someone with
-# a good microphone to change it, while the narrowband channels heard through PulseAudio read -60 dB
-# and under (docs/accuracy.md, "Narrowband audio"). A level ratio is not a cliff detector: a voice
-# through a steep low-pass at 3.5 kHz reads as low as the channels do.
+# a good microphone to change it, while an 8 kHz microphone heard through PulseAudio read -66.6 dB
+# (docs/accuracy.md, "Narrowband audio"). A level ratio is not a cliff detector: a voice through a
+# steep low-pass at 3-3.5 kHz can read as low as the channels do.
 NARROWBAND_DB = -44.0
 # With under this much voice the ratio is a few words' sounds: one 32 ms frame of a full-band voice
 # read -51 dB, and 2.6% of the 1 s stretches of jfk.flac -40 or under (none of its 3 s stretches).
@@ -137,8 +137,9 @@ class AudioQuality:
             :data:`UNPLACED_LANGUAGES` (problem "other_language").
         damaged_share: share of the file's samples that were not numbers (NaN or infinite) and
             were read as silence (problem "damaged" when any: what was said there is lost).
-        high_band_db: power density at 4.5-6 kHz over that at 2-3.3 kHz, dB (None: nothing
-            heard); :data:`NARROWBAND_DB` or under is the problem "narrowband".
+        high_band_db: power density at 4.5-6 kHz over that at 2-3.3 kHz, dB (None: nothing like
+            a voice heard); :data:`NARROWBAND_DB` or under, with :data:`NARROWBAND_MIN_VOICE_S` of
+            voice, is the problem "narrowband".
     """
 
     speech_dbfs: float | None

@@ -3,8 +3,8 @@ the channel carried the voice's upper frequencies (:class:`SignalStats`, for the
 
 A narrowband channel (a telephone line, a Bluetooth headset in its hands-free mode, a file
 made at 8 kHz or in a phone codec) cuts everything above 3.4-4 kHz, where the consonants
-that tell "fit" from "sit" live, and Whisper then mishears more words (docs/accuracy.md,
-"Narrowband audio"). Such a cut is a cliff in the spectrum: the power just above 4 kHz falls
+that tell "fit" from "sit" live, and Whisper misheard more words on every voice measured
+(docs/accuracy.md, "Narrowband audio"). Such a cut is a cliff in the spectrum: the power just above 4 kHz falls
 some 45 dB or more under the power below it, where a voice picked up in full falls off gently.
 So the measure is the mean power density of :data:`HIGH_HZ` over that of :data:`LOW_HZ`,
 summed over whole 32 ms frames counted from the first sample. Both bands lie over 2 kHz, so
@@ -89,7 +89,8 @@ class Bands:
 
 
 def band_power(samples: np.ndarray) -> Bands:
-    """:class:`Bands` of the whole frames of 16 kHz mono samples (a partial last frame left out)."""
+    """:class:`Bands` of the whole frames of 16 kHz mono samples (a partial last frame, and frames with
+    a sample at full scale, left out)."""
     x = np.asarray(samples, dtype=np.float32)
     n = len(x) // FRAME
     total = Bands()
