@@ -15,6 +15,8 @@ import subprocess
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -28,6 +30,7 @@ class VirtualAudio:
         self.fifo = self.dir / "mic.fifo"
         self.env = dict(os.environ, XDG_RUNTIME_DIR=str(self.dir), PULSE_RUNTIME_PATH=str(self.dir / "pulse"))
         self.proc = None
+        self.mic_module: str | None = None
 
     def start(self) -> "VirtualAudio":
         if not shutil.which("pulseaudio"):
@@ -54,7 +57,21 @@ class VirtualAudio:
     def unplug_mic(self) -> None:
         """Take the microphone away, as pulling a USB one out does: PulseAudio moves a stream
         recording from it to another source (here the speakers' monitor, silent)."""
-        self.pactl("unload-module", self.mic_module)
+        if self.mic_module is not None:
+            self.pactl("unload-module", self.mic_module)
+            self.mic_module = None
+
+    @contextmanager
+    def mic_at(self, rate: int) -> Iterator[None]:
+        """The microphone swapped for one at RATE for a while (8000: a headset in its hands-free
+        mode), and the 16 kHz one back afterwards whatever happened, for the tests that follow."""
+        self.unplug_mic()
+        try:
+            self.plug_mic(rate)
+            yield
+        finally:
+            self.unplug_mic()
+            self.plug_mic()
 
     def pactl(self, *args) -> str:
         return subprocess.run(["pactl", *args], env=self.env, check=True, capture_output=True, text=True).stdout

@@ -178,6 +178,12 @@ class Recorder:
         return self._bands.bands if self._bands is not None else Bands()
 
     @property
+    def loud_s(self) -> float:
+        """Seconds of what was recorded so far within 30 dB of its loudest (a voice, most likely;
+        :attr:`~starcoach.audio.stats.BandMeter.loud_s`); 0 at another rate than 16 kHz."""
+        return self._bands.loud_s if self._bands is not None else 0.0
+
+    @property
     def stopped(self) -> bool:
         return self._stopped.is_set()
 
@@ -246,7 +252,10 @@ class Recorder:
             self._frames += len(block)
             self._level = float(np.abs(block).max()) / 32768.0 if len(block) else 0.0
             if self._bands is not None:
-                self._bands.feed(block.reshape(-1) / np.float32(32768.0))
+                try:  # only the meter's hint: never at the cost of the audio
+                    self._bands.feed(block.reshape(-1) / np.float32(32768.0))
+                except Exception:  # noqa: BLE001
+                    self._bands = None
             if self._listener is not None and len(block):
                 self._listener(block)
             if self.max_frames and self._frames >= self.max_frames:

@@ -3,7 +3,7 @@ the channel carried the voice's upper frequencies (:class:`SignalStats`, for the
 
 A narrowband channel (a telephone line, a Bluetooth headset in its hands-free mode, a file
 made at 8 kHz or in a phone codec) cuts everything above 3.4-4 kHz, where the consonants
-that tell "fit" from "sit" live, and Whisper misheard more words on every voice measured
+that tell "fit" from "sit" live, and Whisper misheard more words on every synthetic voice measured
 (docs/accuracy.md, "Narrowband audio"). Such a cut is a cliff in the spectrum: the power just above 4 kHz falls
 some 45 dB or more under the power below it, where a voice picked up in full falls off gently.
 So the measure is the mean power density of :data:`HIGH_HZ` over that of :data:`LOW_HZ`,
@@ -36,9 +36,9 @@ _FRAMES_AT_ONCE = 4096  # frames transformed together (8 MB of spectra), so a lo
 HIGH_HZ = (4500, 6000)
 LOW_HZ = (2000, 3300)
 # A voice puts some of its power in LOW_HZ: 6-28 dB under its power density at 250-2000 Hz in all
-# 2,035 recordings of that study (narrowband or not). Further under that than VOICELESS_DB, what
-# was heard is no voice (a hum, a low rumble) and the measure says nothing. (A tone inside LOW_HZ
-# alone, with nothing under it, is still measured: no voice sounds like that.)
+# 2,035 recordings of that study (2,033 synthetic, 2 real; narrowband or not). Further under that
+# than VOICELESS_DB, what was heard is no voice (a hum, a low rumble) and the measure says nothing.
+# (A tone inside LOW_HZ alone, with nothing under it, is still measured: no voice sounds like that.)
 VOICE_HZ = (250, 2000)
 VOICELESS_DB = -40.0
 # Under this mean power density in the lower band nothing was heard there (digital silence):
@@ -91,32 +91,57 @@ class Bands:
 def band_power(samples: np.ndarray) -> Bands:
     """:class:`Bands` of the whole frames of 16 kHz mono samples (a partial last frame, and frames with
     a sample at full scale, left out)."""
-    x = np.asarray(samples, dtype=np.float32)
-    n = len(x) // FRAME
     total = Bands()
+    for voice, low, high in _frame_bands(np.asarray(samples, dtype=np.float32)):
+        total += Bands(float(voice.sum()), float(low.sum()), float(high.sum()), len(voice))
+    return total
+
+
+def _frame_bands(x: np.ndarray):
+    """Per piece of up to :data:`_FRAMES_AT_ONCE` whole frames of X: the power of each unclipped
+    frame's :data:`VOICE_HZ`, :data:`LOW_HZ` and :data:`HIGH_HZ` bins (three arrays)."""
+    n = len(x) // FRAME
     for i in range(0, n, _FRAMES_AT_ONCE):
-        m = min(_FRAMES_AT_ONCE, n - i)
-        frames = x[i * FRAME:(i + m) * FRAME].reshape(m, FRAME)
+        frames = x[i * FRAME:min(n, i + _FRAMES_AT_ONCE) * FRAME].reshape(-1, FRAME)
         frames = frames[np.abs(frames).max(axis=1) < CLIP_LEVEL]
         power = np.abs(np.fft.rfft(frames * _WINDOW, axis=1)) ** 2
-        total += Bands(float(power[:, _VOICE].sum()), float(power[:, _LOW].sum()), float(power[:, _HIGH].sum()),
-                       len(frames))
-    return total
+        yield power[:, _VOICE].sum(axis=1), power[:, _LOW].sum(axis=1), power[:, _HIGH].sum(axis=1)
+
+
+# A frame is loud (a voice's, most likely) when its power at VOICE_HZ is within this of the loudest
+# frame's. The live meter has no voice detector: it counts these instead, so that a voice begun a
+# moment ago is not judged on its first syllables (a full-band real voice's first 0.5 s read -45 dB).
+LOUD_RANGE_DB = 30.0
+_LOUD_BINS = np.arange(-200, 61)  # 1 dB steps of a frame's summed power at VOICE_HZ (speech: +20 to +40)
 
 
 class BandMeter:
     """:func:`band_power` of samples that arrive in blocks of any size: ``bands`` after the last
-    block equals ``band_power`` of them all (but for the order of the sums)."""
+    block equals ``band_power`` of them all (but for the order of the sums). ``loud_s``: the time
+    of the frames within :data:`LOUD_RANGE_DB` of the loudest of them (kept as a histogram, so a
+    room's noise before the voice stops counting once the voice comes)."""
 
     def __init__(self) -> None:
         self._carry = np.zeros(0, dtype=np.float32)
         self.bands = Bands()
+        self._counts = np.zeros(len(_LOUD_BINS), dtype=np.int64)
+        self._heard_db = 10 * np.log10(_HEARD * (_VOICE.stop - _VOICE.start))  # under it: nothing heard
+
+    @property
+    def loud_s(self) -> float:
+        heard = np.flatnonzero(self._counts)
+        if not len(heard):
+            return 0.0
+        floor = max(_LOUD_BINS[heard[-1]] - LOUD_RANGE_DB, self._heard_db)
+        return int(self._counts[_LOUD_BINS >= floor].sum()) * FRAME / SAMPLE_RATE
 
     def feed(self, samples: np.ndarray) -> None:
         x = np.concatenate([self._carry, np.asarray(samples, dtype=np.float32)])
         whole = len(x) // FRAME * FRAME
-        if whole:
-            self.bands += band_power(x[:whole])
+        for voice, low, high in _frame_bands(x[:whole]):
+            self.bands += Bands(float(voice.sum()), float(low.sum()), float(high.sum()), len(voice))
+            db = np.floor(10 * np.log10(np.maximum(voice, 1e-30))).astype(np.int64)
+            np.add.at(self._counts, np.clip(db - _LOUD_BINS[0], 0, len(_LOUD_BINS) - 1), 1)
         self._carry = x[whole:]
 
 

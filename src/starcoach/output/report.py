@@ -284,7 +284,7 @@ class _Meter:
             self.live.__enter__()
         line = f"  ● {_clock(recorder.elapsed_s)}  {meter_bar(recorder.level)}"
         if narrowband_input(recorder):  # said while there is time to stop and switch, not only in the report
-            line += "  [yellow]narrowband input, little above 4 kHz: a headset in hands-free mode?[/]"
+            line += "\n  [yellow]narrowband input, little above 4 kHz: a headset in hands-free mode?[/]"
         self.live.update(line)
 
     def __exit__(self, *exc):
@@ -310,18 +310,14 @@ def meter_bar(level: float, width: int = 30) -> str:
 
 def narrowband_input(recorder) -> bool:
     """Whether the microphone has sent narrowband audio (little or nothing above 4 kHz) in the take
-    so far, once it has sent enough to tell (:data:`NARROWBAND_LIVE_S`)."""
-    from ..analysis.quality import NARROWBAND_DB
+    so far, once it has sent as much loud sound (a voice, most likely: the meter has no voice
+    detector) as the report's check needs of voice."""
+    from ..analysis.quality import NARROWBAND_DB, NARROWBAND_MIN_VOICE_S
 
-    if recorder.elapsed_s < NARROWBAND_LIVE_S:
+    if recorder.loud_s < NARROWBAND_MIN_VOICE_S:
         return False
     high = recorder.bands.high_band_db
     return high is not None and high <= NARROWBAND_DB
-
-
-# The report's check waits for 3 s of voice (analysis/quality.NARROWBAND_MIN_VOICE_S); the meter
-# knows no voice, only time, so it gives the answer's first words a little more.
-NARROWBAND_LIVE_S = 5.0
 
 
 def live_meter(console: "Console", *, enabled: bool) -> _Meter:
