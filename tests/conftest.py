@@ -127,6 +127,19 @@ def espeak(text: str, out_dir: Path, *, voice: str = "en-us", speed: int | None 
     return sf.read(out, dtype="float32")[0]
 
 
+def resampled(samples: np.ndarray, rate: int, *, source_rate: int = 16000) -> np.ndarray:
+    """Float SAMPLES at SOURCE_RATE brought to RATE by PyAV's resampler, as 16-bit audio is: 8000 is
+    a file made at 8 kHz, or a headset in its hands-free mode (narrowband)."""
+    import av
+
+    frame = av.AudioFrame.from_ndarray((np.clip(samples, -1, 1) * 32767).astype(np.int16)[None, :], format="s16",
+                                       layout="mono")
+    frame.sample_rate = source_rate
+    to = av.AudioResampler(format="s16", layout="mono", rate=rate)
+    pieces = [f.to_ndarray().reshape(-1) for f in to.resample(frame) + to.resample(None)]
+    return (np.concatenate(pieces) / 32768).astype(np.float32)
+
+
 def needs_shared(path: Path) -> Path:
     if not path.exists():
         pytest.skip(f"{path} not found (the shared material sits beside the project in CI)")

@@ -17,7 +17,7 @@ from starcoach.audio.activity import HOP_S, frame_levels, speech_activity
 from starcoach.audio.decode import load_audio
 from starcoach.audio.stats import signal_stats
 from starcoach.cli import app
-from tests.conftest import SAMPLES, coloured_noise, espeak
+from tests.conftest import SAMPLES, coloured_noise, espeak, resampled
 
 RATE = 16000
 runner = CliRunner()
@@ -368,15 +368,8 @@ def test_a_take_made_at_8_khz_is_named_narrowband_in_json_and_report(tmp_path, l
     """A file made at 8 kHz (as a phone or a Bluetooth headset's hands-free mode records): the
     problem is named, in the file's analysis and in the one made chunk by chunk as a recording is,
     and the counts stay near the full-band take's."""
-    import av
-
     path = tmp_path / "phone.wav"
-    full = load_audio(SAMPLES / "demo-answer.flac").samples
-    frame = av.AudioFrame.from_ndarray((full * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
-    frame.sample_rate = RATE
-    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
-    sf.write(path, np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)]),
-             8000, subtype="PCM_16")
+    sf.write(path, resampled(load_audio(SAMPLES / "demo-answer.flac").samples, 8000), 8000, subtype="PCM_16")
     extra = ["--live"] if live else []
     doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json", *extra]).stdout)
     plain = json.loads(runner.invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac"), "--json", *extra]).stdout)

@@ -25,7 +25,7 @@ from typer.testing import CliRunner
 from starcoach.analysis.quality import NARROWBAND_DB
 from starcoach.audio.decode import load_audio
 from starcoach.cli import app
-from tests.conftest import SAMPLES, mounted
+from tests.conftest import SAMPLES, mounted, resampled
 
 pytestmark = [pytest.mark.audio, pytest.mark.slow]
 runner = CliRunner()
@@ -163,19 +163,13 @@ def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
 def test_a_headset_in_hands_free_mode_is_named_narrowband(pulse):
     """A Bluetooth headset's microphone in its hands-free mode gives 8 kHz, which PulseAudio resamples
     for the recorder: the take keeps its words and the report names the narrowband audio."""
-    import av
-
     room = np.random.default_rng(1).normal(0, 10 ** (-70 / 20), 16000 * 8).astype(np.float32)
     said = speech()
     room[8000:8000 + len(said)] += said
-    frame = av.AudioFrame.from_ndarray((room * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
-    frame.sample_rate = 16000
-    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
-    headset = np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)])
     with pulse.mic_at(8000):
         run = Run("record", "--question", "deep-1", "--seconds", "8", "--json")
         run.wait_recording()
-        feeder = pulse.feed(headset.astype(np.float32) / 32768, lead_s=0.0)
+        feeder = pulse.feed(resampled(room, 8000), lead_s=0.0)
         try:
             code, out, err = run.finish()
         finally:
@@ -192,20 +186,14 @@ def test_the_recorder_hears_a_headset_in_hands_free_mode_while_it_records(pulse,
     """The live meter's "narrowband input" (output.report.narrowband_input) from the recorder's own
     bands, through PulseAudio: from an 8 kHz microphone yes, once NARROWBAND_MIN_VOICE_S of loud sound
     is in; from the 16 kHz one no. The recorder's bands are those of the file it wrote."""
-    import av
-
     from starcoach.analysis.quality import NARROWBAND_MIN_VOICE_S
     from starcoach.audio.recorder import Recorder
     from starcoach.audio.stats import band_power
     from starcoach.output.report import narrowband_input
 
     answer = np.tile(speech(), 2)
-    frame = av.AudioFrame.from_ndarray((answer * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
-    frame.sample_rate = 16000
-    down = av.AudioResampler(format="s16", layout="mono", rate=8000)
-    headset = np.concatenate([f.to_ndarray().reshape(-1) for f in down.resample(frame) + down.resample(None)])
     seen = {}
-    for rate, samples in ((8000, headset.astype(np.float32) / 32768), (16000, answer)):
+    for rate, samples in ((8000, resampled(answer, 8000)), (16000, answer)):
         ticks = []
         with pulse.mic_at(rate):
             feeder = pulse.feed(samples, lead_s=0.0)

@@ -342,21 +342,15 @@ def test_a_voice_begun_a_moment_ago_is_not_judged_on_its_first_syllables():
     judged by time then). The same voice through 8 kHz is named."""
     from types import SimpleNamespace
 
-    import av
     import numpy as np
 
     from starcoach.audio.decode import load_audio
     from starcoach.audio.stats import BandMeter
     from starcoach.output.report import narrowband_input
+    from tests.conftest import resampled
 
     voice = load_audio(Path(__file__).parent / "data" / "jfk.flac").samples
-    frame = av.AudioFrame.from_ndarray((voice * 32767).astype(np.int16)[None, :], format="s16", layout="mono")
-    frame.sample_rate = 16000
-    down, up = av.AudioResampler(format="s16", layout="mono", rate=8000), av.AudioResampler(
-        format="s16", layout="mono", rate=16000)
-    low = down.resample(frame) + down.resample(None)
-    narrow = np.concatenate([g.to_ndarray().reshape(-1) for f in low for g in up.resample(f)]
-                            + [g.to_ndarray().reshape(-1) for g in up.resample(None)]).astype(np.float32) / 32768
+    narrow = resampled(resampled(voice, 8000), 16000, source_rate=8000)
     room = np.random.default_rng(0).normal(0, 10 ** (-80 / 20), int(4.5 * 16000)).astype(np.float32)
     for lead in (np.zeros(len(room), np.float32), room):  # digital silence; a quiet room's hiss, loud till the voice
         for samples, named in ((voice, False), (narrow, True)):
