@@ -627,3 +627,37 @@ def test_an_interrupt_while_the_report_is_shown_names_the_take_it_kept(pulse, mo
     assert said == ["starcoach: interrupted while the report was shown; take 1 is stored (`starcoach show 1`)"], \
         result.stderr
     assert show(1)["take"]["status"] == "complete"
+
+
+def test_a_live_transcriber_that_fails_mid_take_costs_no_audio_and_the_file_is_analysed(pulse, monkeypatch):
+    """The recorder hands each block to the live transcriber from its writer thread: an error there
+    ended the thread, so the rest of the answer was never written. Now the listener is dropped, the
+    audio is all kept, and the take is analysed from its file (the live transcript lacks blocks)."""
+    from starcoach.asr.live import LiveTranscriber
+
+    fed = []
+    real_feed = LiveTranscriber.feed
+
+    def feed_then_fail(self, block):
+        fed.append(len(block))
+        if len(fed) > 10:  # about a second in
+            raise MemoryError("the live worker's queue could not grow")
+        real_feed(self, block)
+    def too_long(signum, frame):
+        raise TimeoutError("the take never reached its 8 s: the writer thread had stopped")
+    monkeypatch.setattr(LiveTranscriber, "feed", feed_then_fail)
+    feeder = pulse.feed(speech(), lead_s=0.5)
+    before = signal.signal(signal.SIGALRM, too_long)
+    signal.alarm(120)
+    try:
+        result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "8"])
+    finally:
+        signal.alarm(0)
+        signal.signal(signal.SIGALRM, before)
+        feeder.stop()
+    assert result.exit_code == 0, result.output
+    assert len(fed) == 11  # dropped at its first failure
+    doc = show(1)
+    assert load_audio(doc["take"]["audio_path"]).duration_s == pytest.approx(8.0, abs=0.15)
+    assert doc["duration_s"] == pytest.approx(8.0, abs=0.15)
+    assert "40 minutes to 10 minutes" in doc["transcript"], doc["transcript"]  # said after the first second

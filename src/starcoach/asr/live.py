@@ -102,12 +102,18 @@ class LiveTranscriber:
         self._voice: list[tuple[float, float]] = []
         self.guess = guess
         self._error: BaseException | None = None
+        self._abandoned = False
         self._thread = threading.Thread(target=self._run, name="starcoach-live", daemon=True)
         self._thread.start()
 
     def feed(self, block: np.ndarray) -> None:
         """Hand over a block (called from the recorder's writer thread; never blocks)."""
         self._queue.put(block)
+
+    def abandon(self) -> None:
+        """Stop the worker after the decode in hand, decoding nothing more (its transcript will not be used)."""
+        self._abandoned = True
+        self._queue.put(None)
 
     def finish(self) -> LiveResult:
         """Decode what is left and return the whole transcript (waits for the worker)."""
@@ -139,7 +145,7 @@ class LiveTranscriber:
             since_check = 0
             while True:
                 block = self._queue.get()
-                if block is None:
+                if block is None or self._abandoned:
                     return
                 x = block.astype(np.float32).reshape(-1)
                 if block.dtype == np.int16:

@@ -134,7 +134,8 @@ class Recorder:
         max_seconds: stop by itself after this long (0: no limit).
         listener: called with each block once it is on disk (from the writer thread, so
             the audio callback stays a copy and a queue put); used to transcribe while
-            recording.
+            recording. One that raises is dropped and ``listener_lost`` set; the recording
+            goes on.
 
     Use as a context manager, or call :meth:`start` then :meth:`wait` / :meth:`stop`.
     """
@@ -158,6 +159,7 @@ class Recorder:
         self._started_at = 0.0
         self._last_block_at = 0.0
         self._listener = listener
+        self.listener_lost = False  # the listener raised and was dropped: it missed blocks
         self._bands = BandMeter() if sample_rate == SAMPLE_RATE else None  # its bins are 16 kHz audio's
 
     # --- live figures for the display ---------------------------------------------
@@ -257,7 +259,11 @@ class Recorder:
                 except Exception:  # noqa: BLE001
                     self._bands = None
             if self._listener is not None and len(block):
-                self._listener(block)
+                try:  # the live transcript is a head start: never at the cost of the audio
+                    self._listener(block)
+                except Exception:  # noqa: BLE001 - the take is analysed from its file instead
+                    self._listener = None
+                    self.listener_lost = True
             if self.max_frames and self._frames >= self.max_frames:
                 self._stopped_by = "limit"
                 self._stopped.set()

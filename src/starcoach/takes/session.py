@@ -138,7 +138,9 @@ def _finish_take(store: Store, analyzer: Analyzer, recorder: Recorder, reason: s
         recording = replace(recording, stopped_by="error", error=f"the input device stopped delivering audio "
                             f"(nothing for {NO_AUDIO_S:.0f} s); check it is still connected")
     analysis = None
-    if live is not None:
+    if live is not None and recorder.listener_lost:  # it missed blocks: its transcript would lack them
+        live.abandon()
+    elif live is not None:
         try:
             analysis = analyzer.finish_live(live, source=str(path))
         except Exception:  # noqa: BLE001 - the audio is on disk: analyse the file instead, below
