@@ -690,7 +690,33 @@ _RETYPED = {"a count null": ("metrics", "fillers_per_min", None), "a count as te
             "a number too large for a float": ("metrics", "wpm", 1e308)}  # written 1e999 below: read as inf
 
 
-@pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics", *_RETYPED])
+_SENTENCE = {"text": "I fixed it.", "label": "action", "start": 0.1, "end": 0.9, "cues": []}
+
+
+def _with_sentence(doc: dict, **fields) -> None:
+    doc["star"]["sentences"] = [{**_SENTENCE, **fields}]
+
+
+# Deeper in: each read by `show`, `export` or the page, each once "unexpected error … this is a bug" while `doctor`
+# called the take whole (an audit's list, 2026-12-07).
+_DEEPER = {"audio as text": lambda d: d.update(audio="loud"),
+           "no hedges": lambda d: d["metrics"].pop("hedges"),
+           "a repetition as a number": lambda d: d["metrics"].update(repetitions=[1]),
+           "a pace window without its flag": lambda d: d["metrics"].update(pace=[{"start": 0, "end": 1, "wpm": 99}]),
+           "a quantity as a bare string": lambda d: d["metrics"].update(quantities=["x"]),
+           "a target band of text": lambda d: d["metrics"].update(target_wpm=["a", "b"]),
+           "a word count as text": lambda d: d["metrics"].update(content_words="12"),
+           "a part's sentence that is not there": lambda d: d["star"]["situation"].update(sentences=[99]),
+           "feedback naming a sentence by text": lambda d: d["star"].update(
+               feedback=[{"severity": "tip", "message": "m", "sentences": ["x"]}]),
+           "a strength as a number": lambda d: d["star"].update(strengths=[5]),
+           "a sentence's start as text": lambda d: _with_sentence(d, start="x"),
+           "a sentence with a start and no end": lambda d: _with_sentence(d, end=None),
+           "a sentence's parts as text": lambda d: _with_sentence(d, parts="x")}
+
+
+@pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics", *_RETYPED,
+                                    *_DEEPER])
 def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored, damage):
     """JSON that parses but lacks what every analysis holds (KeyError: 'no_speech' from show, and
     'speaking_span_s' from export) is as damaged as JSON that does not; so is one whose fields hold
@@ -699,9 +725,11 @@ def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored, damage):
     from starcoach.config import load_config
 
     with sqlite3.connect(load_config().paths.database) as db:
-        if damage == "missing metrics" or damage in _RETYPED:
+        if damage == "missing metrics" or damage in _RETYPED or damage in _DEEPER:
             doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
-            if damage in _RETYPED:
+            if damage in _DEEPER:
+                _DEEPER[damage](doc)
+            elif damage in _RETYPED:
                 where, key, value = _RETYPED[damage]
                 doc[where][key] = value
             else:

@@ -24,7 +24,7 @@ DOC = {
     "metrics": {"filler_count": 1, "fillers_per_min": 30.0, "long_pause_count": 0, "i_count": 1, "we_count": 0,
                 "filler_counts": {"um": 1}, "pause_count": 0, "target_wpm": [120, 160], "articulation_wpm": 90.0,
                 "pace": [], "quantities": [], "action_i_count": 1, "action_we_count": 0, "fillers_lower_bound": False,
-                "unconfirmed_hesitations": []},
+                "unconfirmed_hesitations": [], "repetitions": [], "hedges": {}},
     "star": {**{p: {"present": p == "action", "share_words": 1.0 if p == "action" else 0.0, "share_time": None}
                 for p in ("situation", "task", "action", "result", "learning")}, "rating": 3, "sentences": [],
              "feedback": [], "strengths": []},

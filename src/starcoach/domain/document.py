@@ -55,17 +55,26 @@ _METRICS: dict[str, type | tuple[type, ...]] = {
     "filler_count": int, "filler_counts": dict, "fillers_per_min": _NUMBER, "pause_count": int,
     "long_pause_count": int, "target_wpm": list, "articulation_wpm": _NUMBER, "pace": list, "quantities": list,
     "i_count": int, "we_count": int, "action_i_count": int, "action_we_count": int, "fillers_lower_bound": bool,
-    "unconfirmed_hesitations": list}
+    "unconfirmed_hesitations": list, "repetitions": list, "hedges": dict}
 _STAR: dict[str, type | tuple[type, ...]] = {**dict.fromkeys(PARTS, dict), "sentences": list, "feedback": list,
                                               "rating": int, "strengths": list}
 _PART: dict[str, type | tuple[type, ...]] = {"present": bool, "share_words": _NUMBER}
-# The items of the lists, by what the report reads of them.
+# The items of the lists, by what the report, the exports and the page read of them (a field that
+# may be absent or null has NoneType among its types).
+_OR_NONE = type(None)
 _ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "words": {"text": str, "start": _NUMBER, "end": _NUMBER, "filler": bool},
     "fillers": {"text": str, "start": _NUMBER, "source": str},
-    "pauses": {"start": _NUMBER, "duration_s": _NUMBER, "long": bool}}
+    "pauses": {"start": _NUMBER, "end": _NUMBER, "duration_s": _NUMBER, "long": bool}}
+_METRIC_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
+    "pace": {"start": _NUMBER, "end": _NUMBER, "wpm": _NUMBER, "flag": (str, _OR_NONE)},
+    "quantities": {"text": str}, "repetitions": {"text": str, "start": _NUMBER}}
 _STAR_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "sentences": {"text": str, "label": str}, "feedback": {"severity": str, "message": str, "sentences": list}}
+    "sentences": {"text": str, "label": str, "start": (*_NUMBER, _OR_NONE), "end": (*_NUMBER, _OR_NONE),
+                  "parts": (list, _OR_NONE)},
+    "feedback": {"severity": str, "message": str, "sentences": list}}
+_SHARE: dict[str, type | tuple[type, ...]] = {"part": str, "share": _NUMBER}
+_AUDIO: dict[str, type | tuple[type, ...]] = {"warning": (str, _OR_NONE), "problems": (list, _OR_NONE)}
 
 
 def _typed(d: Any, fields: dict[str, type | tuple[type, ...]]) -> bool:
@@ -92,11 +101,34 @@ def _all_typed(items: Any, fields: dict[str, type | tuple[type, ...]]) -> bool:
 
 def whole_analysis(doc: Any) -> bool:
     """Whether a stored analysis has the shape of one: :data:`_FIELDS` and the fields under them,
-    each of its type."""
-    return (_typed(doc, _FIELDS) and _typed(doc["metrics"], _METRICS) and _typed(doc["star"], _STAR)
-            and len(doc["metrics"]["target_wpm"]) == 2 and _all_typed((doc["star"][p] for p in PARTS), _PART)
+    each of its type, down to every field that `show`, `export` and the page read (a sentence
+    number points at a sentence)."""
+    if not (_typed(doc, _FIELDS) and _typed(doc["metrics"], _METRICS) and _typed(doc["star"], _STAR)):
+        return False
+    m, star = doc["metrics"], doc["star"]
+    n = len(star["sentences"])
+    return (len(m["target_wpm"]) == 2 and all(_number(v) for v in m["target_wpm"])
+            and all(v.__class__ is int for v in m["hedges"].values())
+            and all(_all_typed(m[key], fields) for key, fields in _METRIC_ITEMS.items())
+            and _all_typed((star[p] for p in PARTS), _PART)
+            and all(_indexes(star[p].get("sentences", ()), n) for p in PARTS)
             and all(_all_typed(doc[key], fields) for key, fields in _ITEMS.items())
-            and all(_all_typed(doc["star"][key], fields) for key, fields in _STAR_ITEMS.items()))
+            and all(_all_typed(star[key], fields) for key, fields in _STAR_ITEMS.items())
+            and all(_all_typed(s.get("parts") or (), _SHARE) and (s.get("start") is None) == (s.get("end") is None)
+                    for s in star["sentences"])
+            and all("flag" in w for w in m["pace"]) and (m.get("content_words") is None or _number(m["content_words"]))
+            and all(_indexes(f["sentences"], n) for f in star["feedback"])
+            and all(isinstance(v, str) for v in star["strengths"])
+            and (doc.get("audio") is None or _typed(doc["audio"], _AUDIO)))
+
+
+def _number(v: Any) -> bool:
+    return isinstance(v, _NUMBER) and v.__class__ is not bool
+
+
+def _indexes(v: Any, n: int) -> bool:
+    """V is a list of sentence numbers, each of one of N sentences."""
+    return isinstance(v, (list, tuple)) and all(i.__class__ is int and 0 <= i < n for i in v)
 
 
 def stored_analysis(text: str) -> dict[str, Any] | None:
