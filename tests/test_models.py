@@ -141,8 +141,9 @@ def test_a_model_folder_of_the_user_s_own_that_does_not_load_is_not_to_be_delete
 
     mine = tmp_path / "mine" / folder
     mine.mkdir(parents=True)
-    for name in ("config.json", "tokenizer.json", "vocabulary.json"):  # whole, but for model.bin
-        (mine / name).write_text('{"model": {}}' if name == "tokenizer.json" else "{}")
+    for name, text in (("config.json", '{"alignment_heads": [[3, 1]]}'), ("tokenizer.json", '{"model": {}}'),
+                       ("vocabulary.json", "{}")):  # whole, but for model.bin
+        (mine / name).write_text(text)
     (mine / "model.bin").write_bytes(b"\x00not a model" * 100)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--model", str(mine)])
     assert result.exit_code == 1, result.output
@@ -230,6 +231,15 @@ BROKEN = [  # (files left out, files replaced, what the message says)
     ((), {"tokenizer.json": "not json"}, "its tokenizer.json is not JSON"),  # an audit: "this is a bug"
     ((), {"tokenizer.json": '{"version": "1.0", "model": {"vocab": {"a": 1'}, "its tokenizer.json is not JSON"),
     ((), {"tokenizer.json": "{}"}, 'its tokenizer.json holds no tokenizer (no "model" in it)'),
+    # an audit's (2026-12-07): each "unexpected error … this is a bug", a hang or a segmentation fault, once
+    # the decoding had run; `models` called the folder ready
+    ((), {"config.json": '{"lang_ids": [], "suppress_ids": []}'}, "its config.json has no alignment_heads"),
+    ((), {"config.json": '{"alignment_heads": [[99, 99]]}'}, "its config.json's alignment_heads are not pairs"),
+    ((), {"config.json": '{"alignment_heads": []}'}, "its config.json's alignment_heads are not pairs"),
+    ((), {"preprocessor_config.json": '{"chunk_length": 0}'}, "its preprocessor_config.json sets chunk_length = 0"),
+    ((), {"preprocessor_config.json": '{"sampling_rate": 0}'}, "its preprocessor_config.json sets sampling_rate"),
+    ((), {"preprocessor_config.json": '{"hop_length": 0}'}, "its preprocessor_config.json sets hop_length = 0"),
+    ((), {"preprocessor_config.json": '{"feature_size": 0}'}, "its preprocessor_config.json sets feature_size = 0"),
 ]
 
 
@@ -604,3 +614,17 @@ def test_another_whole_model_in_a_bundled_model_s_folder_is_never_to_be_deleted(
     assert "delete" not in text and "move it" in text and "[model] name" in text, text
     listed = {m.name: m for m in list_models(mdir)}["base"]
     assert not listed.ready and "delete" not in listed.source and "move it" in listed.source, listed
+
+
+def test_a_large_v3_preprocessor_beside_another_model_is_one_line_before_any_decoding(tmp_path, models_dir):
+    """128 mel bands (large-v3's preprocessor_config.json) for a model that reads 80: "unexpected error
+    (ValueError: Invalid input features shape …)" once the audio was decoded (an audit's)."""
+    from starcoach.asr.whisper_model import load_model
+
+    mine = _copy_of(resolve_model("tiny.en", models_dir).path, tmp_path / "mine",
+                    replaced={"preprocessor_config.json": '{"feature_size": 128}'})
+    with pytest.raises(ModelError) as err:
+        load_model(mine, "int8", 1, 1)
+    text = str(err.value)
+    assert text.startswith(f"{mine}: its preprocessor_config.json makes 128 mel bands where the model reads 80"), text
+    assert "\n" not in text

@@ -33,17 +33,59 @@ def folder_problem(folder: Path) -> str | None:
         return f"{UNREADABLE} ({exc.strerror or type(exc).__name__})"
     if missing:
         return "lacks " + (", ".join(missing[:-1]) + " and " if len(missing) > 1 else "") + missing[-1]
+    settings = {}
     for name in ("config.json", "preprocessor_config.json"):  # the second is optional
         path = folder / name
         if name == "config.json" or path.exists():
             try:
-                if isinstance(json.loads(path.read_bytes()), dict):
+                settings[name] = json.loads(path.read_bytes())
+                if isinstance(settings[name], dict):
                     continue
                 why = "not an object"
             except (OSError, ValueError) as exc:  # a decoding error is a ValueError
                 why = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:80]
             return f"its {name} is not JSON ({why})"
-    return _tokenizer_problem(folder / "tokenizer.json")
+    return (_heads_problem(settings["config.json"]) or _features_problem(settings.get("preprocessor_config.json", {}))
+            or _tokenizer_problem(folder / "tokenizer.json"))
+
+
+# The largest Whisper's decoder (large-v3): 32 layers of 20 attention heads. A head named past them
+# made CTranslate2 crash the process (a segmentation fault) at the first word timing.
+MAX_LAYERS, MAX_HEADS = 32, 20
+
+
+def _heads_problem(config: dict) -> str | None:
+    """What is wrong with config.json's ``alignment_heads`` (the decoder's heads that time words), or
+    None. A folder converted by an older CTranslate2 has none: every analysis failed at its first
+    word timing, after the decoding."""
+    heads = config.get("alignment_heads")
+    if heads is None:
+        return ("its config.json has no alignment_heads, which time the words (a model converted by an older "
+                "CTranslate2): convert it again with the current ct2-transformers-converter")
+    if not (isinstance(heads, list) and heads and all(
+            isinstance(h, list) and len(h) == 2 and all(v.__class__ is int for v in h)
+            and 0 <= h[0] < MAX_LAYERS and 0 <= h[1] < MAX_HEADS for h in heads)):
+        return "its config.json's alignment_heads are not pairs of a decoder layer and head of a Whisper model"
+    return None
+
+
+# What faster-whisper reads of preprocessor_config.json, as every Whisper model has it: 16 kHz audio,
+# 30 s windows of 10 ms frames, 25 ms FFTs (feature_size, 80 or 128 mel bands, is the model's own:
+# checked once it is loaded). Another value (0 divided by, or 0 s windows that never end) failed
+# deep in the decoding, or hung.
+WHISPER_FEATURES = {"sampling_rate": 16000, "chunk_length": 30, "hop_length": 160, "n_fft": 400}
+
+
+def _features_problem(preprocessor: dict) -> str | None:
+    for key, value in WHISPER_FEATURES.items():
+        if key in preprocessor and preprocessor[key] != value:
+            return (f"its preprocessor_config.json sets {key} = {json.dumps(preprocessor[key])[:20]}, where "
+                    f"Whisper models have {value}")
+    size = preprocessor.get("feature_size", 80)
+    if size.__class__ is not int or size not in (80, 128):
+        return (f"its preprocessor_config.json sets feature_size = {json.dumps(size)[:20]}, where Whisper models "
+                "have 80 or 128 (large-v3)")
+    return None
 
 
 def _tokenizer_problem(path: Path) -> str | None:

@@ -101,6 +101,10 @@ def load_model(path: Path, compute_type: str, threads: int, search_threads: int,
         fix = REMAKE if ours(Path(path), BUNDLED.get(Path(path).name)) else REPLACE
         raise ModelError(f"cannot load the model in {path}: {str(exc).splitlines()[0][:200]}; if its files are "
                          f"damaged, {fix}") from None
+    mels = model.feature_extractor.mel_filters.shape[0]
+    if mels != model.model.n_mels:  # a large-v3 preprocessor_config.json beside another model, or the reverse
+        raise ModelError(f"{path}: its preprocessor_config.json makes {mels} mel bands where the model reads "
+                         f"{model.model.n_mels}: put the model's own preprocessor_config.json back")
     if context_tokens is not None:
         head = prompt.strip()
         ids = model.hf_tokenizer.encode(" " + head, add_special_tokens=False).ids if head else []
