@@ -585,13 +585,77 @@ def test_doctor_on_a_database_it_may_not_read_says_so_and_moves_nothing(stored, 
     finally:
         db.chmod(0o644)
     # (`takes` said "cannot write the takes database …": it only reads)
-    assert listed.returncode == 1 and listed.stderr.startswith(f"starcoach: cannot open the takes database {db} ("), \
-        listed.stderr
-    assert "permissions of the file and its folder" in listed.stderr
+    assert listed.stderr == (f"starcoach: cannot open the takes database {db}: {db} cannot be read and written by "
+                             "this user (owner root:root, mode 0); give it back to this user (chown) or make it "
+                             "writable (chmod u+rw), then try again\n"), listed.stderr
+    assert listed.returncode == 1
     assert done.returncode == 1, (done.stdout, done.stderr)
-    assert done.stderr == (f"starcoach: cannot read the takes database {db} (Permission denied); it was left as it "
-                           "is: check its permissions (and its folder's), then run `starcoach doctor` again\n")
+    assert done.stderr == (f"starcoach: the takes database {db} cannot be written, so nothing can be checked or "
+                           f"repaired: {db} cannot be read and written by this user (owner root:root, mode 0); give it "
+                           "back to this user (chown) or make it writable (chmod u+rw), then run `starcoach doctor` "
+                           "again (nothing was changed)\n"), done.stderr
     assert not list(db.parent.glob(f"{db.name}.damaged-*"))
+    assert snapshot() == stored
+
+
+def _as_unprivileged(home: Path, *args: str):
+    import subprocess
+    import sys
+
+    return subprocess.run([*unprivileged(), sys.executable, "-m", "starcoach", *args], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "STARCOACH_HOME": str(home)})
+
+
+def test_a_home_whose_folder_this_user_may_not_write_is_read_and_doctor_calls_nothing_damaged(stored, home):
+    """recordings/ made read-only by its mode (a backup copied so, a home protected by chmod): doctor
+    said the sound database "is damaged … writing its rebuilt copy failed", and `takes`, `show` and
+    `export` refused to read it (an audit's), where a read-only disk is read as it is."""
+    recordings = home / "recordings"
+    db = recordings / "starcoach.db"
+    recordings.chmod(0o555)
+    try:
+        listed = _as_unprivileged(home, "takes", "--json")
+        shown = _as_unprivileged(home, "show", "1", "--json")
+        checked = _as_unprivileged(home, "doctor")
+        deleted = _as_unprivileged(home, "delete", "1", "--yes")
+    finally:
+        recordings.chmod(0o755)
+    assert listed.returncode == 0, listed.stderr
+    assert [t["id"] for t in json.loads(listed.stdout)] == [t["id"] for t in stored]
+    assert shown.returncode == 0 and json.loads(shown.stdout)["take"]["id"] == 1, shown.stderr
+    why = f"its folder {recordings} cannot be written by this user (owner root:root, mode 555)"
+    assert checked.returncode == 1 and "damaged" not in checked.stderr, checked.stderr
+    assert checked.stderr == (f"starcoach: the takes database {db} cannot be written, so nothing can be checked or "
+                              f"repaired: {why}; give it back to this user (chown) or make it writable (chmod u+rw), "
+                              "then run `starcoach doctor` again (nothing was changed)\n"), checked.stderr
+    assert deleted.returncode == 1 and why in deleted.stderr and deleted.stderr.count("\n") == 1, deleted.stderr
+    assert not list(recordings.glob("*.damaged-*")) and snapshot() == stored
+
+
+def test_wal_and_shm_files_of_another_user_are_named_and_doctor_does_not_call_the_database_ok(stored, home):
+    """-wal and -shm files left by a starcoach run as another user (sudo, killed): every write said
+    "check the permissions of the file and its folder", both fine, and doctor said "database: ok"."""
+    import sqlite3 as sql
+
+    db = home / "recordings" / "starcoach.db"
+    keep = sql.connect(db)  # held open, so its -wal and -shm stay
+    keep.execute("SELECT count(*) FROM takes").fetchall()
+    shm = db.with_name("starcoach.db-shm")
+    assert shm.exists()
+    try:
+        for f in (shm, db.with_name("starcoach.db-wal")):
+            os.chown(f, 65534, 65534)
+            f.chmod(0o600)
+        deleted = _as_unprivileged(home, "delete", "1", "--yes")
+        checked = _as_unprivileged(home, "doctor")
+    finally:
+        for f in (shm, db.with_name("starcoach.db-wal")):
+            os.chown(f, 0, 0)
+        keep.close()
+    why = "-wal cannot be read and written by this user (owner nobody:nogroup, mode 600); give it back"
+    for done in (deleted, checked):
+        assert done.returncode == 1 and f"{db}{why}" in done.stderr and done.stderr.count("\n") == 1, done.stderr
+    assert "database: ok" not in checked.stdout
     assert snapshot() == stored
 
 

@@ -32,7 +32,7 @@ from .rebuilding import rebuilding
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
-from .store_errors import another_programs_database, not_ours, rebuilt_path
+from .store_errors import another_programs_database, doctor_can_write, not_ours, rebuilt_path
 from .take import Take
 
 
@@ -86,6 +86,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     """
     db = config.paths.database
     config.paths.storage_folder("database")
+    doctor_can_write(db)  # it said "database: ok", or called a sound database damaged, and every write failed
     _check(db)  # a file that is no takes database is refused before anything is written beside it
     with rebuilding(db, "doctor"):  # one doctor or recover at a time
         _remove_database(db.with_name(f"{db.name}.rebuilding"))  # a rebuild a stopped doctor left half-written
@@ -192,7 +193,7 @@ def _raise_if_not_damage(db: Path, exc: sqlite3.Error) -> None:
     file SQLite cannot open (its folder's permissions, a read-only disk with no -shm beside it).
     Moving such a database aside would lose nothing broken and start an empty one."""
     low = str(exc).lower()
-    if isinstance(exc, sqlite3.OperationalError) and any(w in low for w in ("locked", "busy", "unable to open")):
+    if isinstance(exc, sqlite3.OperationalError) and any(w in low for w in ("locked", "busy", "open", "readonly")):
         raise store_error(db, exc) from None  # its line for each, as every other command says it
 
 

@@ -85,7 +85,7 @@ class Store:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.Error as exc:
-            if not (self.path.is_file() and read_only_disk(self.path)):
+            if not (self.path.is_file() and (read_only_disk(self.path) or _folder_unwritable(self.path))):
                 raise store_error(self.path, exc) from None
             self._open_read_only()
         except OSError as exc:
@@ -95,8 +95,8 @@ class Store:
         return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
     def _open_read_only(self) -> None:
-        """A home on a read-only disk (a backup, a snapshot) is read as it is: listing, showing and
-        exporting work; recording and deleting say the disk is read-only."""
+        """A home on a read-only disk (a backup, a snapshot), or in a folder this user may not write,
+        is read as it is: listing, showing and exporting work; recording and deleting say why not."""
         try:
             self.db.close()
             self.db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
@@ -383,6 +383,11 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
+
+
+def _folder_unwritable(path: Path) -> bool:
+    """The database's folder is one this user may not write (SQLite cannot make its -shm file there)."""
+    return path.parent.is_dir() and not os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def damaged_analysis(take_id: int) -> StoreError:

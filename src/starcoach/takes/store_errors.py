@@ -24,6 +24,48 @@ def read_only_disk(path: Path) -> bool:
         return False
 
 
+def unwritable(path: Path) -> str | None:
+    """What keeps this user from writing the takes database at PATH, when the disk itself is writable:
+    its folder, or the database or its -wal or -shm file (as left by a starcoach run as another user,
+    say with sudo), each named with its owner and mode; None if nothing does."""
+    folder = path.parent
+    try:
+        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+            return f"its folder {folder} cannot be written by this user ({_owned(folder)})"
+        for f in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
+            if f.exists() and not os.access(f, os.R_OK | os.W_OK):
+                return f"{f} cannot be read and written by this user ({_owned(f)})"
+    except OSError:
+        return None
+    return None
+
+
+def doctor_can_write(path: Path) -> None:
+    """Raise doctor's line when this user may not write the database at PATH (on a writable disk: a
+    read-only one has its own line)."""
+    what = None if read_only_disk(path) else unwritable(path)
+    if what is not None:
+        raise StoreError(f"the takes database {path} cannot be written, so nothing can be checked or repaired: "
+                         f"{what}; give it back to this user (chown) or make it writable (chmod u+rw), then run "
+                         "`starcoach doctor` again (nothing was changed)")
+
+
+def _owned(path: Path) -> str:
+    import grp
+    import pwd
+
+    st = path.stat()
+    try:
+        user = pwd.getpwuid(st.st_uid).pw_name
+    except KeyError:
+        user = str(st.st_uid)
+    try:
+        group = grp.getgrgid(st.st_gid).gr_name
+    except KeyError:
+        group = str(st.st_gid)
+    return f"owner {user}:{group}, mode {st.st_mode & 0o777:o}"
+
+
 def not_ours(path: Path) -> StoreError | None:
     """The error for a file at the database's path that is recognisably no takes database (config.toml,
     a take's audio, a device): never to be opened, or moved aside as damaged and replaced; None if
@@ -89,10 +131,12 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"the takes database {path} is on a read-only disk: takes can be listed, shown and "
                           "exported, not recorded, imported or deleted; remount it writable, or point [paths] "
                           "in config.toml elsewhere")
-    if "unable to open" in low:  # reading as much as writing: the file's or its folder's permissions
-        return StoreError(f"cannot open the takes database {path} ({text}); check the permissions of the file "
-                          "and its folder")
-    if "readonly" in low or "read-only" in low:
-        return StoreError(f"cannot write the takes database {path} ({text}); check the permissions of the file "
-                          "and its folder")
+    if "unable to open" in low or "readonly" in low or "read-only" in low:
+        what = unwritable(path)  # the file's, its folder's or its -wal and -shm files' permissions
+        verb = "open" if "unable to open" in low else "write"
+        if what:
+            return StoreError(f"cannot {verb} the takes database {path}: {what}; give it back to this user (chown) "
+                              "or make it writable (chmod u+rw), then try again")
+        return StoreError(f"cannot {verb} the takes database {path} ({text}); check the permissions of the file, "
+                          "its -wal and -shm files and its folder")
     return StoreError(f"the takes database {path}: {text}")
