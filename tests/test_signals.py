@@ -88,3 +88,25 @@ def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home, args)
     p.stdout.close()  # before it writes: its first write meets a closed pipe
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) == 141 and err == "", (p.returncode, err)
+
+
+@pytest.mark.parametrize("module", ["typer", "starcoach.cli.takes", "starcoach.cli.common"])
+def test_ctrl_c_while_the_commands_are_imported_is_the_one_line(home, module):
+    """Ctrl+C in the first tenth of a second (Python importing typer, rich and the commands) ended in a
+    KeyboardInterrupt traceback from inside an import (an audit's). The interrupt is sent from an import
+    hook at the moment MODULE is first imported, so the test hits that window every time."""
+    child = f"""
+import importlib.abc, os, signal, sys
+class Hook(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), signal.SIGINT)
+        return None
+sys.meta_path.insert(0, Hook())
+sys.argv = ["starcoach", "takes"]
+from starcoach.cli import main
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60,
+                          preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    assert (done.returncode, done.stderr, done.stdout) == (130, "starcoach: interrupted\n", ""), done.stderr

@@ -5,9 +5,31 @@ One module per group of commands; importing them registers their commands on ``a
 
 from __future__ import annotations
 
-from . import analyze, record, takes, review  # noqa: F401, I001 - registers the commands, in help order
-from ..asr.whisper_model import native_settings
-from .common import app
+import os
+import signal
+import threading
+
+
+def _interrupted_while_starting(signum, frame) -> None:
+    """Ctrl+C before the commands can say it (importing them takes 0.1-0.3 s): a traceback from
+    deep inside an import, an audit saw; now the same line and exit status as later."""
+    os.write(2, b"starcoach: interrupted\n")
+    os._exit(130)
+
+
+# Only where Python would raise KeyboardInterrupt (not when SIGINT is ignored, as in a background job), and
+# only in the main thread (the only one that may set a handler); Python's own handler is back after.
+_EARLY = threading.current_thread() is threading.main_thread() and \
+    signal.getsignal(signal.SIGINT) is signal.default_int_handler
+if _EARLY:
+    signal.signal(signal.SIGINT, _interrupted_while_starting)
+
+from . import analyze, record, takes, review  # noqa: E402, F401, I001 - registers the commands, in help order
+from ..asr.whisper_model import native_settings  # noqa: E402
+from .common import app  # noqa: E402
+
+if _EARLY:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
