@@ -2234,3 +2234,38 @@ def test_coverage_says_which_takes_it_could_not_count(home, stored):
     assert out.exit_code == 0 and "Leadership Principle" in out.stdout, out.output
     assert out.stderr.strip() == ("starcoach: not counted: 1 take (1) whose stored analysis is damaged; `starcoach "
                                   "doctor` analyses their audio again, then run `coverage` again"), out.stderr
+
+
+def test_import_when_the_day_folder_is_not_one_it_may_write_names_that_folder(tmp_path, home, stored):
+    """An audit's: today's folder under recordings/ owned by another user (a `sudo starcoach import`
+    that morning) was "the folder cannot be written (…/recordings)", a folder that could; a file or a
+    broken link by the day's name was "cannot copy … (File exists: …)", with no advice."""
+    import shutil
+    from datetime import datetime
+
+    answer = tmp_path / "answer.wav"
+    sf.write(answer, np.zeros(16000, dtype=np.float32), 16000)
+    day = home / "recordings" / datetime.now().strftime("%Y-%m-%d")
+    before = snapshot()
+    day.mkdir(exist_ok=True)
+    day.chmod(0o555)  # a root-owned folder to the unprivileged process
+    try:
+        done = _as_unprivileged(home, "import", str(answer))
+    finally:
+        day.chmod(0o755)
+    assert done.returncode == 1, done.stderr
+    assert done.stderr == (f"starcoach: the folder cannot be written ({day}): make it writable, or point [paths] in "
+                           "config.toml elsewhere; nothing was stored\n"), done.stderr
+    shutil.move(day, tmp_path / "day")
+    for in_the_way in ("file", "broken link"):
+        if in_the_way == "file":
+            day.write_text("not a folder")
+        else:
+            day.unlink()
+            day.symlink_to(tmp_path / "nowhere")
+        line = one_line(run("import", answer), 1)
+        assert line == (f"starcoach: {day} is in the way: a day's takes go in a folder by that name, and a file or "
+                        "a broken link has it; move it elsewhere and try again (nothing was stored)"), line
+    day.unlink()
+    shutil.move(tmp_path / "day", day)
+    assert snapshot() == before

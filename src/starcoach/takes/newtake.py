@@ -26,10 +26,15 @@ def new_take(config: Config, meta: dict, *, suffix: str = ".wav", when: datetime
 
     Raises:
         OSError: the metadata cannot be written (a full disk, say); nothing was claimed.
+        RecordingError: a file holds the day folder's name.
     """
     when = when or datetime.now()
     folder = config.paths.storage_folder("recordings") / when.strftime("%Y-%m-%d")
-    folder.mkdir(exist_ok=True)
+    try:
+        folder.mkdir(exist_ok=True)
+    except FileExistsError:  # not a folder (exist_ok covers a folder only): "cannot copy … (File exists …)"
+        raise RecordingError(f"{folder} is in the way: a day's takes go in a folder by that name, and a file or a "
+                             "broken link has it; move it elsewhere and try again (nothing was stored)") from None
     stem = when.strftime("take-%H%M%S")
     n = 1
     while True:

@@ -193,8 +193,8 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
     meta["status"] = "importing"
     try:
         dest = new_take(config, meta, suffix=audio_suffix(file))
-    except OSError as exc:
-        raise copy_error(exc, file, config.paths.recordings) from None
+    except OSError as exc:  # the folder it could not write in: the day's, not recordings/ (an audit's)
+        raise copy_error(exc, file, Path(exc.filename).parent if exc.filename else config.paths.recordings) from None
     try:
         copy_atomically(file, dest)
     except BaseException as exc:
