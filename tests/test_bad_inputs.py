@@ -163,6 +163,10 @@ ROWS = [
     Row("audio-fifo", lambda t, h: ["analyze", fifo(t)], 1, "not a regular file"),
     Row("audio-folder", lambda t, h: ["import", t], 1, "folder"),
     Row("audio-missing", lambda t, h: ["import", t / "nope.wav"], 1, "no such file"),
+    # `-` as standard input (as `export -o -` is standard output): was "-: no such file"
+    Row("audio-stdin", lambda t, h: ["analyze", "-"], 1, "standard input is not read (`-`): give the path of the"),
+    Row("import-stdin", lambda t, h: ["import", "-"], 1, "standard input is not read (`-`): give the path of the"),
+    Row("check-stdin", lambda t, h: ["check", "-"], 1, "standard input is not read (`-`): save the answer in a file"),
     # 10: check on /dev/zero or a FIFO: refused without reading
     Row("check-dev-zero", lambda t, h: ["check", "/dev/zero"], 1, "not a regular file"),
     Row("check-fifo", lambda t, h: ["check", fifo(t)], 1, "not a regular file"),

@@ -1,10 +1,9 @@
 """Audio in: decode any common file to 16 kHz mono float32.
 
-Decoding goes through PyAV (FFmpeg), which faster-whisper already depends on, so
-wav, flac, mp3, m4a/aac and ogg/opus at any rate and channel count all work without
-a second decoder. We keep our own loop rather than faster-whisper's ``decode_audio``
-so that corrupt and truncated files raise a clear :class:`AudioError` instead of
-returning silence or a partial signal, and so that memory stays bounded:
+Decoding goes through PyAV (FFmpeg), which faster-whisper already depends on, so wav, flac, mp3,
+m4a/aac and ogg/opus at any rate and channel count all work without a second decoder. We keep our
+own loop rather than faster-whisper's ``decode_audio`` so that corrupt and truncated files raise a
+clear :class:`AudioError` instead of returning silence or a partial signal, and so that memory stays bounded:
 
 - the header is checked before anything is allocated (a WAV saying 1 Hz would
   otherwise resample 64 KB into gigabytes);
@@ -28,6 +27,7 @@ from typing import Any
 import numpy as np
 
 from ..domain.errors import AudioError
+from ..domain.filekind import no_such_file
 
 SAMPLE_RATE = 16_000
 # Beyond these a header is damaged: 6 kHz (old dictation devices) and 384 kHz (studio) recordings
@@ -85,7 +85,7 @@ def check_audio_file(path: str | Path) -> Path:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise AudioError(f"{path}: no such file") from None
+        raise AudioError(no_such_file(path, "give the path of the audio file")) from None
     except OSError as exc:
         raise AudioError(f"{path}: cannot read it ({exc.strerror})") from None
     if stat.S_ISDIR(st.st_mode):

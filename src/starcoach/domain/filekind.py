@@ -32,6 +32,12 @@ WRITTEN_OVER = ("if that is the right place and the file was written over, move 
                 "doctor` then rebuilds the database from recordings/")
 
 
+def no_such_file(path: str | Path, instead: str) -> str:
+    """The line for a file that does not exist; for ``-`` (standard input, as ``export -o -`` is standard
+    output: it read "-: no such file"), that it is not read, and INSTEAD: what to give."""
+    return f"standard input is not read (`-`): {instead}" if str(path) == "-" else f"{path}: no such file"
+
+
 def binary_kind(head: bytes) -> str | None:
     """:data:`RECORDING` or :data:`DOCUMENT` for a file that begins with ``head``; None for
     anything else (text among it: a caller that reads text checks for a nought byte first)."""

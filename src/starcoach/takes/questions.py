@@ -176,8 +176,12 @@ def _read_user_file(path: Path) -> dict:
     if st.st_size > 5_000_000:
         raise ConfigError(f"question file {path}: {st.st_size} bytes is too large for a question bank")
     try:
-        return tomllib.loads(path.read_text("utf-8-sig"))  # a BOM, as Windows editors write
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raw = path.read_bytes()
+        return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Windows editors write
+    except UnicodeDecodeError as exc:  # as config.toml says it: the line, not Python's codec and byte offset
+        line = raw[:exc.start].count(b"\n") + 1
+        raise ConfigError(f"{path}: line {line} is not UTF-8 text; save the file as UTF-8") from None
+    except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except RecursionError:  # tomllib reads nested tables and arrays by recursion
         raise ConfigError(f"{path}: its tables or arrays are nested too deeply to read; a question bank "

@@ -9,7 +9,8 @@ import stat
 from pathlib import Path
 
 from ..domain.errors import InputTextError
-from ..domain.filekind import DOCUMENT, RECORDING, UTF16_MARKS, binary_kind, mostly_ascii, unprintable
+from ..domain.filekind import (DOCUMENT, RECORDING, UTF16_MARKS, binary_kind, mostly_ascii, no_such_file,
+                               unprintable)
 
 MAX_BYTES = 1_000_000
 
@@ -29,7 +30,7 @@ def read_answer(path: str | Path) -> str:
         # O_NONBLOCK: if the path is swapped for a FIFO after any check, open still returns.
         fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except FileNotFoundError:
-        raise InputTextError(f"{path}: no such file") from None
+        raise InputTextError(no_such_file(path, "save the answer in a file and give its path")) from None
     except IsADirectoryError:
         raise InputTextError(f"{path}: is a folder, not a text file") from None
     except OSError as exc:
