@@ -116,7 +116,9 @@ def _bad(tmp_path, kind):
     ("folder", pytest.raises(AudioError, match="folder")),
     ("empty", pytest.raises(AudioError, match="empty")),
     ("text", pytest.raises(AudioError, match="holds text, not audio; a written answer goes to `starcoach check`")),
-    ("truncated", pytest.raises(AudioError, match="truncated or corrupt")),
+    # and what to do (an audit: the line ended at FFmpeg's "Invalid data found when processing input")
+    ("truncated", pytest.raises(AudioError, match=r"truncated or corrupt \(.*\); copy it again from where it came, "
+                                                  "or export it again from the app that made it$")),
 ])
 def test_bad_input_table(tmp_path, kind, expectation):
     path = SAMPLES / "short-answer.flac" if kind == "ok" else _bad(tmp_path, kind)

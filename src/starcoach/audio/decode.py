@@ -26,7 +26,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.errors import AudioError
+from ..domain.errors import CORRUPT_AUDIO, AudioError
 from ..domain.filekind import no_such_file
 
 SAMPLE_RATE = 16_000
@@ -150,7 +150,7 @@ def probe_audio(path: str | Path, *, whole: bool = False) -> None:
                 if whole:
                     deque(frames, maxlen=0)  # every frame decoded, none kept
             except av.error.FFmpegError as exc:
-                raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
+                raise AudioError(f"{path}: " + CORRUPT_AUDIO.format(_reason(exc))) from None
     except (av.error.FFmpegError, UnicodeDecodeError) as exc:
         raise AudioError(f"{path}: not a readable audio file ({_reason(exc)})") from None
 
@@ -306,7 +306,7 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
                 buf[n:n + len(mono)] = mono
                 n += len(mono)
         except av.error.FFmpegError as exc:
-            raise AudioError(f"{path}: the audio is truncated or corrupt ({_reason(exc)})") from None
+            raise AudioError(f"{path}: " + CORRUPT_AUDIO.format(_reason(exc))) from None
     if n == 0:  # a few samples at another rate resample to none (an audit: 10 of them were "no audio samples")
         said = stream.duration * stream.time_base if stream.duration and stream.time_base else 0
         length = "under a millisecond" if said < 0.001 else f"{float(said) * 1000:.0f} ms"

@@ -62,6 +62,11 @@ class ExportError(StarcoachError):
     """An export target exists (without --force) or cannot be written."""
 
 
+# An audio file FFmpeg cannot decode to its end: the line said what, and not what to do (an audit's).
+CORRUPT_AUDIO = ("the audio is truncated or corrupt ({}); copy it again from where it came, or export it again "
+                 "from the app that made it")
+
+
 def disk_advice(errno_: int | None, where: str = "", *,
                 elsewhere: str = "point [paths] in config.toml elsewhere", folder: bool = False) -> str | None:
     """What to do about a disk that refused a write (full, read-only, over quota), or None;
