@@ -17,21 +17,26 @@ def _interrupted_while_starting(signum, frame) -> None:
     os._exit(130)
 
 
+_interrupted_while_starting.early = True  # type: ignore[attr-defined]  # common._run gives Python's back
+
 # Only where Python would raise KeyboardInterrupt (not when SIGINT is ignored, as in a background job), and
-# only in the main thread (the only one that may set a handler); Python's own handler is back after.
+# only in the main thread (the only one that may set a handler). After the imports Python's own is back, for
+# whoever imports the commands (a test runner); main() sets it again until the command's own handling runs.
 _EARLY = threading.current_thread() is threading.main_thread() and \
     signal.getsignal(signal.SIGINT) is signal.default_int_handler
 if _EARLY:
     signal.signal(signal.SIGINT, _interrupted_while_starting)
-
-from . import analyze, record, takes, review  # noqa: E402, F401, I001 - registers the commands, in help order
-from ..asr.whisper_model import native_settings  # noqa: E402
-from .common import app  # noqa: E402
-
-if _EARLY:
-    signal.signal(signal.SIGINT, signal.default_int_handler)
+try:
+    from . import analyze, record, takes, review  # noqa: E402, F401, I001 - registers the commands, in help order
+    from ..asr.whisper_model import native_settings  # noqa: E402
+    from .common import app  # noqa: E402
+finally:
+    if _EARLY:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def main() -> None:
+    if _EARLY:  # typer builds the commands before they can catch Ctrl+C themselves
+        signal.signal(signal.SIGINT, _interrupted_while_starting)
     native_settings()
     app()

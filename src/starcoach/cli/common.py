@@ -85,6 +85,8 @@ class _Group(TyperGroup):
 
 def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
+    if getattr(signal.getsignal(signal.SIGINT), "early", False):  # main()'s, until Ctrl+C is caught below
+        signal.signal(signal.SIGINT, signal.default_int_handler)
     prepare_stdout()
     try:
         rv = call()
