@@ -590,16 +590,24 @@ def test_doctor_on_a_database_it_may_not_read_says_so_and_moves_nothing(stored, 
         db.chmod(0o644)
     # (`takes` said "cannot write the takes database …": it only reads)
     assert listed.stderr == (f"starcoach: cannot open the takes database {db}: {db} cannot be read and written by "
-                             "this user (owner root:root, mode 0); give it back to this user (chown) or make it "
+                             f"this user (owner {_owner(db)}, mode 0): give it back to this user (chown) or make it "
                              "writable (chmod u+rw), then try again\n"), listed.stderr
     assert listed.returncode == 1
     assert done.returncode == 1, (done.stdout, done.stderr)
     assert done.stderr == (f"starcoach: the takes database {db} cannot be written, so nothing can be checked or "
-                           f"repaired: {db} cannot be read and written by this user (owner root:root, mode 0); give it "
-                           "back to this user (chown) or make it writable (chmod u+rw), then run `starcoach doctor` "
+                           f"repaired: {db} cannot be read and written by this user (owner {_owner(db)}, mode 0): give "
+                           "it back to this user (chown) or make it writable (chmod u+rw), then run `starcoach doctor` "
                            "again (nothing was changed)\n"), done.stderr
     assert not list(db.parent.glob(f"{db.name}.damaged-*"))
     assert snapshot() == stored
+
+
+def _owner(path: Path) -> str:
+    import grp
+    import pwd
+
+    st = path.stat()
+    return f"{pwd.getpwuid(st.st_uid).pw_name}:{grp.getgrgid(st.st_gid).gr_name}"
 
 
 def _as_unprivileged(home: Path, *args: str):
@@ -616,24 +624,52 @@ def test_a_home_whose_folder_this_user_may_not_write_is_read_and_doctor_calls_no
     `export` refused to read it (an audit's), where a read-only disk is read as it is."""
     recordings = home / "recordings"
     db = recordings / "starcoach.db"
+    sf.write(home / "answer.wav", np.zeros(16000, dtype=np.float32), 16000)
     recordings.chmod(0o555)
     try:
         listed = _as_unprivileged(home, "takes", "--json")
         shown = _as_unprivileged(home, "show", "1", "--json")
         checked = _as_unprivileged(home, "doctor")
         deleted = _as_unprivileged(home, "delete", "1", "--yes")
+        recorded = _as_unprivileged(home, "record", "--seconds", "2")
+        imported = _as_unprivileged(home, "import", str(recordings / ".." / "answer.wav"))
     finally:
         recordings.chmod(0o755)
     assert listed.returncode == 0, listed.stderr
     assert [t["id"] for t in json.loads(listed.stdout)] == [t["id"] for t in stored]
     assert shown.returncode == 0 and json.loads(shown.stdout)["take"]["id"] == 1, shown.stderr
-    why = f"its folder {recordings} cannot be written by this user (owner root:root, mode 555)"
+    why = (f"its folder {recordings} cannot be written by this user (owner {_owner(recordings)}, mode 555): give it "
+           "back to this user (chown) or make it writable (chmod u+rwx)")
     assert checked.returncode == 1 and "damaged" not in checked.stderr, checked.stderr
     assert checked.stderr == (f"starcoach: the takes database {db} cannot be written, so nothing can be checked or "
-                              f"repaired: {why}; give it back to this user (chown) or make it writable (chmod u+rw), "
-                              "then run `starcoach doctor` again (nothing was changed)\n"), checked.stderr
+                              f"repaired: {why}, then run `starcoach doctor` again (nothing was changed)\n"), checked.stderr
     assert deleted.returncode == 1 and why in deleted.stderr and deleted.stderr.count("\n") == 1, deleted.stderr
+    # recording and importing say so before anything else (the model, the countdown, the copy): a review's
+    assert (recorded.returncode, recorded.stderr) == (1, f"starcoach: cannot write the takes database {db}: {why}, "
+                                                          "then try again\n"), recorded.stderr
+    assert (imported.returncode, imported.stderr) == (recorded.returncode, recorded.stderr), imported.stderr
     assert not list(recordings.glob("*.damaged-*")) and snapshot() == stored
+
+
+def test_a_home_of_an_older_release_in_a_folder_this_user_may_not_write_says_that_not_a_read_only_disk(home):
+    """A 0.1.0 database (which must be upgraded, a write) in a folder this user may not write was "on a
+    read-only disk … copy the home to a writable disk" (a review's): the disk was fine."""
+    import shutil
+
+    recordings = home / "recordings"
+    shutil.rmtree(recordings, ignore_errors=True)
+    shutil.copytree(Path(__file__).parent / "data" / "legacy-0.1.0" / "recordings", recordings)
+    recordings.chmod(0o555)
+    try:
+        listed = _as_unprivileged(home, "takes")
+    finally:
+        recordings.chmod(0o755)
+    db = recordings / "starcoach.db"
+    assert (listed.returncode, listed.stderr) == (1, (
+        f"starcoach: the takes database {db} was written by an older starcoach, which this one must upgrade first, "
+        f"and cannot be written here: its folder {recordings} cannot be written by this user (owner "
+        f"{_owner(recordings)}, mode 555): give it back to this user (chown) or make it writable (chmod u+rwx), then "
+        "try again\n")), listed.stderr
 
 
 def test_wal_and_shm_files_of_another_user_are_named_and_doctor_does_not_call_the_database_ok(stored, home):
@@ -641,6 +677,8 @@ def test_wal_and_shm_files_of_another_user_are_named_and_doctor_does_not_call_th
     "check the permissions of the file and its folder", both fine, and doctor said "database: ok"."""
     import sqlite3 as sql
 
+    if os.geteuid() != 0:
+        pytest.skip("giving files to another user needs root")
     db = home / "recordings" / "starcoach.db"
     keep = sql.connect(db)  # held open, so its -wal and -shm stay
     keep.execute("SELECT count(*) FROM takes").fetchall()
@@ -656,7 +694,7 @@ def test_wal_and_shm_files_of_another_user_are_named_and_doctor_does_not_call_th
         for f in (shm, db.with_name("starcoach.db-wal")):
             os.chown(f, 0, 0)
         keep.close()
-    why = "-wal cannot be read and written by this user (owner nobody:nogroup, mode 600); give it back"
+    why = "-wal cannot be read and written by this user (owner nobody:nogroup, mode 600): give it back"
     for done in (deleted, checked):
         assert done.returncode == 1 and f"{db}{why}" in done.stderr and done.stderr.count("\n") == 1, done.stderr
     assert "database: ok" not in checked.stdout

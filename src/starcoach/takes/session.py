@@ -83,6 +83,8 @@ def record_take(
         DeviceError: no input device, the one named does not exist, or it gave no audio.
         RecordingError: nothing was recorded (the take is removed; NothingRecorded: it stopped first).
     """
+    if store.read_only:  # before the model, the countdown and the answer, not after (a review's)
+        raise StoreError(store.read_only)
     device_index = find_device(device, kind="input")
     limit = seconds if seconds else config.record.max_seconds
     live = None
@@ -188,6 +190,8 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
     from ..audio.decode import load_audio
 
     file = Path(file)
+    if store.read_only:  # before copying and analysing it
+        raise StoreError(store.read_only)
     load_audio(file)  # refuse what we cannot decode before storing anything
     meta = _meta(question, "import", now())
     meta["status"] = "importing"

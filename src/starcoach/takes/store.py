@@ -28,8 +28,8 @@ from .migrations import MIGRATIONS, REBUILT_WHEN_READ
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
-from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, not_ours, read_only_disk,
-                           store_error, swap_cut_off)
+from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, folder_unwritable, not_ours,
+                           read_only_disk, store_error, swap_cut_off, unwritable)
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
 
@@ -67,6 +67,7 @@ class Store:
 
     def __init__(self, path: Path, recordings: Path | None = None):
         self.path = Path(path)
+        self.read_only: str | None = None  # opened read-only: why nothing can be written (the line to say)
         self.recordings = Path(recordings) if recordings else self.path.parent
         foreign = not_ours(self.path) or swap_cut_off(self.path)
         if foreign is not None:
@@ -85,28 +86,33 @@ class Store:
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
         except sqlite3.Error as exc:
-            if not (self.path.is_file() and (read_only_disk(self.path) or _folder_unwritable(self.path))):
+            low = str(exc).lower()  # a place it may not write (not a lock, not damage): read as it is
+            if not (self.path.is_file() and ("readonly" in low or "unable to open" in low)
+                    and (read_only_disk(self.path) or folder_unwritable(self.path))):
                 raise store_error(self.path, exc) from None
-            self._open_read_only()
+            self._open_read_only(str(store_error(self.path, exc)))
         except OSError as exc:
             raise StoreError(f"cannot open the takes database {self.path}: {exc.strerror}") from None
 
     def _tables(self) -> set[str]:
         return {r[0] for r in self.db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
 
-    def _open_read_only(self) -> None:
-        """A home on a read-only disk (a backup, a snapshot), or in a folder this user may not write,
-        is read as it is: listing, showing and exporting work; recording and deleting say why not."""
+    def _open_read_only(self, why: str) -> None:
+        """A home on a read-only disk (a backup, a snapshot), or in a folder this user may not write, is read
+        as it is: listing, showing and exporting work; recording and deleting say WHY not (``read_only``)."""
+        self.read_only = why
+        self.db.close()
         try:
-            self.db.close()
             self.db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
         if any(name not in done and name not in REBUILT_WHEN_READ for name, _ in MIGRATIONS):
-            raise StoreError(f"the takes database {self.path} is on a read-only disk and was written by an older "
-                             "starcoach, which this one must upgrade first: copy the home to a writable disk")
+            where = ("it is on a read-only disk: copy the home to a writable disk" if read_only_disk(self.path)
+                     else f"{unwritable(self.path) or 'its folder cannot be written'}, then try again")
+            raise StoreError(f"the takes database {self.path} was written by an older starcoach, which this one must "
+                             f"upgrade first, and cannot be written here: {where}")
 
     def close(self) -> None:
         self.db.close()
@@ -383,11 +389,6 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
-
-
-def _folder_unwritable(path: Path) -> bool:
-    """The database's folder is one this user may not write (SQLite cannot make its -shm file there)."""
-    return path.parent.is_dir() and not os.access(path.parent, os.W_OK | os.X_OK)
 
 
 def damaged_analysis(take_id: int) -> StoreError:

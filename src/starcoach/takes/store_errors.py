@@ -24,17 +24,23 @@ def read_only_disk(path: Path) -> bool:
         return False
 
 
+def folder_unwritable(path: Path) -> bool:
+    """The database's folder is one this user may not write (SQLite cannot make its -shm file there)."""
+    return path.parent.is_dir() and not os.access(path.parent, os.W_OK | os.X_OK)
+
+
 def unwritable(path: Path) -> str | None:
-    """What keeps this user from writing the takes database at PATH, when the disk itself is writable:
-    its folder, or the database or its -wal or -shm file (as left by a starcoach run as another user,
-    say with sudo), each named with its owner and mode; None if nothing does."""
+    """What keeps this user from writing the takes database at PATH, when the disk itself is writable,
+    and what to do: its folder, or the database or its -wal or -shm file (as left by a starcoach run as
+    another user, say with sudo), each named with its owner and mode; None if nothing does."""
     folder = path.parent
+    fix = "give it back to this user (chown) or make it writable"
     try:
         if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
-            return f"its folder {folder} cannot be written by this user ({_owned(folder)})"
+            return f"its folder {folder} cannot be written by this user ({_owned(folder)}): {fix} (chmod u+rwx)"
         for f in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             if f.exists() and not os.access(f, os.R_OK | os.W_OK):
-                return f"{f} cannot be read and written by this user ({_owned(f)})"
+                return f"{f} cannot be read and written by this user ({_owned(f)}): {fix} (chmod u+rw)"
     except OSError:
         return None
     return None
@@ -46,8 +52,7 @@ def doctor_can_write(path: Path) -> None:
     what = None if read_only_disk(path) else unwritable(path)
     if what is not None:
         raise StoreError(f"the takes database {path} cannot be written, so nothing can be checked or repaired: "
-                         f"{what}; give it back to this user (chown) or make it writable (chmod u+rw), then run "
-                         "`starcoach doctor` again (nothing was changed)")
+                         f"{what}, then run `starcoach doctor` again (nothing was changed)")
 
 
 def _owned(path: Path) -> str:
@@ -135,8 +140,7 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         what = unwritable(path)  # the file's, its folder's or its -wal and -shm files' permissions
         verb = "open" if "unable to open" in low else "write"
         if what:
-            return StoreError(f"cannot {verb} the takes database {path}: {what}; give it back to this user (chown) "
-                              "or make it writable (chmod u+rw), then try again")
+            return StoreError(f"cannot {verb} the takes database {path}: {what}, then try again")
         return StoreError(f"cannot {verb} the takes database {path} ({text}); check the permissions of the file, "
                           "its -wal and -shm files and its folder")
     return StoreError(f"the takes database {path}: {text}")
