@@ -818,7 +818,15 @@ _DEEPER = {"audio as text": lambda d: d.update(audio="loud"),
            "a strength as a number": lambda d: d["star"].update(strengths=[5]),
            "a sentence's start as text": lambda d: _with_sentence(d, start="x"),
            "a sentence with a start and no end": lambda d: _with_sentence(d, end=None),
-           "a sentence's parts as text": lambda d: _with_sentence(d, parts="x")}
+           "a sentence's parts as text": lambda d: _with_sentence(d, parts="x"),
+           # a review's, after: each passed and made `show` fail
+           "a sentence's parts null": lambda d: _with_sentence(d, parts=None),
+           "a sentence without its start": lambda d: d["star"].update(
+               sentences=[{k: v for k, v in _SENTENCE.items() if k != "start"}]),
+           "a sentence labelled as no part": lambda d: _with_sentence(d, label="rating"),
+           "a part's sentences timed and untimed": lambda d: (
+               d["star"].update(sentences=[dict(_SENTENCE), {**_SENTENCE, "start": None, "end": None}]),
+               d["star"]["action"].update(sentences=[0, 1]))}
 
 
 @pytest.mark.parametrize("damage", ['{"trunc', '{"transcript": "x", "star": {}}', "missing metrics", *_RETYPED,

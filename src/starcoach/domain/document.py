@@ -70,10 +70,10 @@ _METRIC_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
     "pace": {"start": _NUMBER, "end": _NUMBER, "wpm": _NUMBER, "flag": (str, _OR_NONE)},
     "quantities": {"text": str}, "repetitions": {"text": str, "start": _NUMBER}}
 _STAR_ITEMS: dict[str, dict[str, type | tuple[type, ...]]] = {
-    "sentences": {"text": str, "label": str, "start": (*_NUMBER, _OR_NONE), "end": (*_NUMBER, _OR_NONE),
-                  "parts": (list, _OR_NONE)},
+    "sentences": {"text": str, "label": str, "start": (*_NUMBER, _OR_NONE), "end": (*_NUMBER, _OR_NONE)},
     "feedback": {"severity": str, "message": str, "sentences": list}}
 _SHARE: dict[str, type | tuple[type, ...]] = {"part": str, "share": _NUMBER}
+_LABELS = (*PARTS, "other")  # a sentence's label: the report reads the part of that name
 _AUDIO: dict[str, type | tuple[type, ...]] = {"warning": (str, _OR_NONE), "problems": (list, _OR_NONE)}
 
 
@@ -114,8 +114,11 @@ def whole_analysis(doc: Any) -> bool:
             and all(_indexes(star[p].get("sentences", ()), n) for p in PARTS)
             and all(_all_typed(doc[key], fields) for key, fields in _ITEMS.items())
             and all(_all_typed(star[key], fields) for key, fields in _STAR_ITEMS.items())
-            and all(_all_typed(s.get("parts") or (), _SHARE) and (s.get("start") is None) == (s.get("end") is None)
+            and all("start" in s and "end" in s and (s["start"] is None) == (s["end"] is None) and s["label"] in _LABELS
+                    and isinstance(s.get("parts", []), list) and _all_typed(s.get("parts", ()), _SHARE)
                     for s in star["sentences"])
+            and all(len({star["sentences"][i]["start"] is None for i in star[p].get("sentences", ())}) <= 1
+                    for p in PARTS)  # a part's time is summed over its sentences: all timed, or none
             and all("flag" in w for w in m["pace"]) and (m.get("content_words") is None or _number(m["content_words"]))
             and all(_indexes(f["sentences"], n) for f in star["feedback"])
             and all(isinstance(v, str) for v in star["strengths"])
