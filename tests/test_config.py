@@ -517,7 +517,8 @@ def test_a_config_error_says_what_is_wrong_in_toml_s_words_and_what_would_be_rig
     assert "datetime" not in str(err.value) and "True" not in str(err.value)
 
 
-@pytest.mark.parametrize("raw", [b'[model]\nname = "caf\xe9"\n', "[model]\nname = 'base'\n".encode("utf-16")])
+@pytest.mark.parametrize("raw", [b'[model]\nname = "caf\xe9"\n', "[model]\nname = 'base'\n".encode("utf-16"),
+                                 b'\xef\xbb\xbf[model]\nname = "caf\xe9"\n'])  # the line was one early after a BOM
 def test_a_config_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_path, raw):
     """A Latin-1 config.toml was "not valid TOML ('utf-8' codec can't decode byte 0xe9 in position 19:
     invalid continuation byte)": a byte offset, and no word of what to do."""

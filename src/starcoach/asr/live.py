@@ -111,9 +111,11 @@ class LiveTranscriber:
         self._queue.put(block)
 
     def abandon(self) -> None:
-        """Stop the worker after the decode in hand, decoding nothing more (its transcript will not be used)."""
+        """Stop the worker after the decode in hand, decoding nothing more (its transcript will not be used),
+        and wait for it: not beside the file's analysis, nor in native code as the process ends."""
         self._abandoned = True
         self._queue.put(None)
+        self._thread.join()
 
     def finish(self) -> LiveResult:
         """Decode what is left and return the whole transcript (waits for the worker)."""
