@@ -35,6 +35,14 @@ def speech(name="short-answer.flac") -> np.ndarray:
     return load_audio(SAMPLES / name).samples
 
 
+def spoken_in_a_quiet_room(seconds: int, *, seed: int) -> np.ndarray:
+    """The sample answer half a second into SECONDS of a microphone's own hiss (-70 dBFS)."""
+    room = np.random.default_rng(seed).normal(0, 10 ** (-70 / 20), 16000 * seconds).astype(np.float32)
+    said = speech()
+    room[8000:8000 + len(said)] += said
+    return room
+
+
 _started: list[subprocess.Popen] = []
 
 
@@ -136,9 +144,7 @@ def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
     """PulseAudio moves a stream whose microphone goes away to another source, here a silent one:
     the take went on recording pure digital silence and the report showed it as one long pause,
     with nothing to say the input had gone (nor, for a muted microphone, in a take of nothing)."""
-    room = np.random.default_rng(0).normal(0, 10 ** (-70 / 20), 16000 * 20).astype(np.float32)  # a mic's own hiss
-    said = speech()
-    room[8000:8000 + len(said)] += said
+    room = spoken_in_a_quiet_room(20, seed=0)
     run = Run("record", "--question", "deep-1", "--seconds", "14", "--json")
     run.wait_recording()
     feeder = pulse.feed(room, lead_s=0.0)
@@ -163,9 +169,7 @@ def test_a_microphone_pulled_out_mid_take_is_said_not_taken_for_a_pause(pulse):
 def test_a_headset_in_hands_free_mode_is_named_narrowband(pulse):
     """A Bluetooth headset's microphone in its hands-free mode gives 8 kHz, which PulseAudio resamples
     for the recorder: the take keeps its words and the report names the narrowband audio."""
-    room = np.random.default_rng(1).normal(0, 10 ** (-70 / 20), 16000 * 8).astype(np.float32)
-    said = speech()
-    room[8000:8000 + len(said)] += said
+    room = spoken_in_a_quiet_room(8, seed=1)
     with pulse.mic_at(8000):
         run = Run("record", "--question", "deep-1", "--seconds", "8", "--json")
         run.wait_recording()

@@ -33,10 +33,10 @@ def unwritable(path: Path) -> str | None:
     """What keeps this user from writing the takes database at PATH, when the disk itself is writable,
     and what to do: its folder, or the database or its -wal or -shm file (as left by a starcoach run as
     another user, say with sudo), each named with its owner and mode; None if nothing does."""
-    folder = path.parent
     fix = "give it back to this user (chown) or make it writable"
     try:
-        if folder.is_dir() and not os.access(folder, os.W_OK | os.X_OK):
+        if folder_unwritable(path):
+            folder = path.parent
             return f"its folder {folder} cannot be written by this user ({_owned(folder)}): {fix} (chmod u+rwx)"
         for f in (path, path.with_name(f"{path.name}-wal"), path.with_name(f"{path.name}-shm")):
             if f.exists() and not os.access(f, os.R_OK | os.W_OK):
