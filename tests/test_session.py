@@ -5,6 +5,7 @@ from __future__ import annotations
 import errno
 import json
 import os
+import signal
 import struct
 import subprocess
 import sys
@@ -23,7 +24,7 @@ from starcoach.domain.errors import RecordingError
 from starcoach.takes import sidecar
 from starcoach.takes.recovery import recover
 from starcoach.takes.newtake import new_take
-from starcoach.takes.session import open_store
+from starcoach.takes.session import _run_until_stopped, open_store
 
 
 def test_take_paths_are_by_date_and_never_reused(config):
@@ -358,3 +359,48 @@ def test_a_temporary_name_fits_a_disk_s_limit_and_is_found_again_when_dead(tmp_p
     left = tmp.with_name(tmp.name.replace(f".{os.getpid()}-", f".{int(dead.stdout)}-"))
     left.write_text("cut off")  # a killed writer's, by the same rule
     assert dead_temporaries(target) == [left]
+
+
+class _Recording:
+    """What the wait for a reason to stop reads of a recorder: one that goes on until a test stops it."""
+
+    def __init__(self) -> None:
+        self.stopped = False
+        self.quiet_s = 0.0
+
+
+@pytest.mark.parametrize("first, reason", [(signal.SIGINT, "interrupt"), (signal.SIGTERM, "terminate")])
+def test_a_second_signal_in_the_same_moment_is_held_not_raised(first, reason):
+    """The first Ctrl+C raised KeyboardInterrupt and the handlers were swapped after it: a second one
+    30 ms later, on a loaded machine, landed before the swap and ended the program as "interrupted"
+    with the take half finished. Now one handler notes both: the first stops, the second is held."""
+    before = signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)
+
+    def impatient(recorder):
+        os.kill(os.getpid(), first)
+        os.kill(os.getpid(), signal.SIGINT)
+
+    reason_given, signals = _run_until_stopped(_Recording(), interactive=False, timed=True, on_tick=impatient)
+    assert reason_given == reason
+    assert signals.release() == signal.SIGINT
+    assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
+
+
+def test_ctrl_c_stays_ignored_for_a_take_started_ignoring_it():
+    """A background job starts with SIGINT ignored: a Ctrl+C at the terminal is not for it."""
+    recorder = _Recording()
+    ticks = []
+
+    def tick(recorder):
+        ticks.append(1)
+        os.kill(os.getpid(), signal.SIGINT)
+        recorder.stopped = len(ticks) == 2  # the take's limit, on the second tick
+
+    old = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        reason, signals = _run_until_stopped(recorder, interactive=False, timed=True, on_tick=tick)
+        assert reason is None and len(ticks) == 2
+        assert signals.release() is None
+        assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
+    finally:
+        signal.signal(signal.SIGINT, old)

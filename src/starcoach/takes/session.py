@@ -111,14 +111,14 @@ def record_take(
         raise
     if on_start:
         on_start(take_id, path)
-    reason, held = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    reason, signals = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
     terminated = reason == _TERMINATED
     try:  # stored as stopped by an interruption, as Ctrl+C is
         result = _finish_take(store, analyzer, recorder, "interrupt" if terminated else reason, take_id, path,
                               part, live)
         result = replace(result, terminated=terminated)
     finally:
-        got = held.release()
+        got = signals.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
         raise Interrupted(f"interrupted once the recording had stopped; take {take_id} is stored "
                           f"(`starcoach show {take_id}`)", 130 if got == signal.SIGINT else 143)
@@ -266,17 +266,32 @@ def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path
                       error=recording.error if recording else None)
 
 
-class _Held:
-    """SIGINT and SIGTERM from the moment a recording stops until its take is stored: held, not
-    acted on. Raised at once, a second Ctrl+C (or a SIGTERM) left the take unfinished and could
-    kill the process in native code while the live transcriber and the audio stream wound down."""
+class _Signals:
+    """SIGINT and SIGTERM from the start of a recording until its take is stored. The first one stops the
+    recording (Ctrl+C as Enter would, SIGTERM to end the program once the take is stored); a later one is held,
+    not acted on, until the take is stored: acted on at once, a second Ctrl+C left the take unfinished and could
+    kill the process in native code while the live transcriber and the audio stream wound down.
 
-    def __init__(self, old: dict) -> None:
-        self.old = old
-        self.got: int | None = None
+    One handler throughout that only notes the signal. The first Ctrl+C used to raise KeyboardInterrupt and the
+    handlers were swapped after it: a second one 30 ms later, on a loaded machine, landed before the swap and
+    ended the program as "interrupted" with the take half finished. Nor does the handler set an Event: it runs
+    in the main thread between two bytecodes, maybe inside that Event's own wait, holding the lock it would take."""
 
-    def hold(self, signum: int, frame: object) -> None:
-        if self.got is None:
+    def __init__(self) -> None:
+        self.old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self.first: int | None = None  # the signal that stopped the recording
+        self.got: int | None = None  # the first one after the recording stopped, by a signal or otherwise
+        self.stopped = False
+
+    def install(self) -> None:
+        for sig, handler in self.old.items():
+            if handler is not signal.SIG_IGN:  # started ignoring it (a background job): it stays ignored
+                signal.signal(sig, self.note)
+
+    def note(self, signum: int, frame: object) -> None:
+        if self.first is None and not self.stopped:
+            self.first = signum
+        elif self.got is None:
             self.got = signum
 
     def release(self) -> int | None:
@@ -287,12 +302,13 @@ class _Held:
 
 
 _TERMINATED = "terminate"  # the reason a SIGTERM gives (the take is stored as "interrupt", as Ctrl+C's)
+_LOOK_S = 0.02  # how often the wait looks for a signal noted (the meter is drawn every 0.1 s)
 
 
 def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
-                       on_tick: Callable[[Recorder], None] | None) -> tuple[str | None, _Held]:
+                       on_tick: Callable[[Recorder], None] | None) -> tuple[str | None, _Signals]:
     """Wait for a reason to stop; returns it (None when the recorder stopped itself), with
-    SIGINT and SIGTERM held from then on (:class:`_Held`; the caller releases them)."""
+    SIGINT and SIGTERM held from then on (:class:`_Signals`; the caller releases them)."""
     reason: list[str] = []
     done = threading.Event()
 
@@ -322,18 +338,22 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
 
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
 
-    held = _Held({signal.SIGINT: signal.getsignal(signal.SIGINT), signal.SIGTERM: signal.getsignal(signal.SIGTERM)})
-    signal.signal(signal.SIGTERM, lambda *_: stop(_TERMINATED))
+    signals = _Signals()
+    signals.install()
     try:
-        while not done.is_set() and not recorder.stopped:
+        while not done.is_set() and not recorder.stopped and signals.first is None:
             if on_tick:
                 on_tick(recorder)
             if recorder.quiet_s > NO_AUDIO_S:  # the device went silent (not quiet: no blocks at all)
                 stop("no-audio")
-            done.wait(0.1)
-    except KeyboardInterrupt:
-        stop("interrupt")
-    finally:
-        signal.signal(signal.SIGINT, held.hold)
-        signal.signal(signal.SIGTERM, held.hold)
-    return (reason[0] if reason else None), held
+            for _ in range(round(0.1 / _LOOK_S)):
+                if signals.first is not None or done.wait(_LOOK_S):
+                    break
+    except BaseException:
+        signals.release()
+        raise
+    signals.stopped = True  # from here on every signal is held
+    if signals.first is not None:  # a signal stops the take, whatever else came in the same moment
+        reason[:] = ["interrupt" if signals.first == signal.SIGINT else _TERMINATED]
+        done.set()  # the stdin watcher's cue to stop waiting
+    return (reason[0] if reason else None), signals
