@@ -2178,6 +2178,14 @@ def test_an_export_under_a_name_too_long_says_what_to_do(tmp_path, stored):
     assert snapshot() == stored
 
 
+def test_an_export_into_a_system_folder_says_what_to_do(stored):
+    """/proc is a folder that takes no new file: "No such file or directory" alone, for a folder that is there."""
+    line = one_line(run("export", "1", "-f", "json", "-o", "/proc/answer.json"), 1)
+    assert line == ("starcoach: cannot write /proc/answer.json: that folder takes no new files (a system folder, as "
+                    "/proc is); write it into a folder of your own"), line
+    assert snapshot() == stored
+
+
 def test_an_html_export_of_a_take_whose_audio_is_gone_says_what_to_do(stored):
     audio = Path(stored[0]["audio_path"])
     audio.unlink()

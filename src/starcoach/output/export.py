@@ -103,7 +103,10 @@ def _what_to_do(exc: OSError) -> str:
         return "the file name is too long for this disk; give a shorter one"
     if exc.errno in (errno.EACCES, errno.EPERM):
         return "permission denied; write it into a folder you may write to"
-    return str(exc.strerror or exc)
+    if exc.errno == errno.ENOENT and exc.filename and Path(exc.filename).parent.is_dir():
+        # its folder is there, and no file can be made in it: a system folder such as /proc
+        return "that folder takes no new files (a system folder, as /proc is); write it into a folder of your own"
+    return f"{exc.strerror or exc}; write it into a folder of your own"
 
 
 def _remove(tmp: Path) -> None:
