@@ -219,6 +219,22 @@ def test_threads_that_allocate_at_once_share_one_malloc_arena_once_native_settin
     assert arenas("unset") > 1 or (os.cpu_count() or 1) == 1  # what the setting prevents
 
 
+@pytest.mark.parametrize("value, kept", [("abc", False), ("0", False), ("", False), ("1,0", False), ("2", True),
+                                         ("2,1", True)])
+def test_an_omp_num_threads_libgomp_refuses_is_dropped_before_it_loads(value, kept):
+    """`OMP_NUM_THREADS=abc starcoach analyze …` printed libgomp's own "Invalid value" line: the
+    model's threads are starcoach's setting, so a value libgomp would refuse is dropped."""
+    import os
+    import subprocess
+    import sys
+
+    code = "import os, starcoach.cli, ctranslate2; print(os.environ.get('OMP_NUM_THREADS'))"
+    env = os.environ | {"OMP_NUM_THREADS": value, "PYTHONPATH": str(ROOT / "src")}
+    run = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=60)
+    assert run.returncode == 0 and "libgomp" not in run.stderr, run.stderr
+    assert run.stdout.strip() == (value if kept else "None")
+
+
 HUB = """
 import sys
 from starcoach.asr.whisper_model import load_model

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import ctypes
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -55,6 +56,11 @@ def native_settings() -> None:
     # may leave the machine or be kept outside its home, so that is off, whatever was set.
     os.environ["ORT_DISABLE_TELEMETRY"] = "1"
     os.environ.setdefault("ONEDNN_PRIMITIVE_CACHE_CAPACITY", ONEDNN_KERNEL_CACHE)
+    # libgomp (CTranslate2's threads) reads OMP_NUM_THREADS as it loads and prints a line of its own,
+    # "libgomp: Invalid value …", for anything but positive whole numbers ("abc", "0", ""). starcoach
+    # gives the model its threads itself ([model] threads), so such a value is dropped.
+    if not re.fullmatch(r"\s*0*[1-9]\d*\s*(,\s*0*[1-9]\d*\s*)*", os.environ.get("OMP_NUM_THREADS", "1")):
+        del os.environ["OMP_NUM_THREADS"]
     if "MALLOC_ARENA_MAX" not in os.environ:
         try:
             mallopt = ctypes.CDLL(None).mallopt
