@@ -4,6 +4,8 @@ only, so that the finder and the loader both use it without importing each other
 from __future__ import annotations
 
 import json
+import re
+import struct
 from pathlib import Path
 
 from .bundled import BundledModel, package_file
@@ -45,7 +47,8 @@ def folder_problem(folder: Path) -> str | None:
             except (OSError, ValueError) as exc:  # a decoding error is a ValueError
                 why = getattr(exc, "strerror", None) or str(exc).splitlines()[0][:80]
             return f"its {name} is not JSON ({why})"
-    return (_heads_problem(settings["config.json"]) or _features_problem(settings.get("preprocessor_config.json", {}))
+    return (_heads_problem(settings["config.json"], decoder_shape(folder / WEIGHTS))
+            or _features_problem(settings.get("preprocessor_config.json", {}))
             or _tokenizer_problem(folder / "tokenizer.json"))
 
 
@@ -54,10 +57,11 @@ def folder_problem(folder: Path) -> str | None:
 MAX_LAYERS, MAX_HEADS = 32, 20
 
 
-def _heads_problem(config: dict) -> str | None:
+def _heads_problem(config: dict, shape: tuple[int, int] | None) -> str | None:
     """What is wrong with config.json's ``alignment_heads`` (the decoder's heads that time words), or
     None. A folder converted by an older CTranslate2 has none: every analysis failed at its first
-    word timing, after the decoding."""
+    word timing, after the decoding. With the decoder's SHAPE (layers, heads; :func:`decoder_shape`)
+    a head is checked against the model's own decoder, else against the largest Whisper's."""
     heads = config.get("alignment_heads")
     if heads is None:
         return ("its config.json has no alignment_heads, which time the words (a model converted by an older "
@@ -66,7 +70,48 @@ def _heads_problem(config: dict) -> str | None:
             isinstance(h, list) and len(h) == 2 and all(v.__class__ is int for v in h)
             and 0 <= h[0] < MAX_LAYERS and 0 <= h[1] < MAX_HEADS for h in heads)):
         return "its config.json's alignment_heads are not pairs of a decoder layer and head of a Whisper model"
+    layers, per_layer = shape or (MAX_LAYERS, MAX_HEADS)
+    past = next((h for h in heads if h[0] >= layers or h[1] >= per_layer), None)
+    if past:
+        return (f"its config.json's alignment_heads name layer {past[0]} head {past[1]}, past its model.bin's decoder "
+                f"({layers} layers of {per_layer} heads, counted from 0): that config.json is another model's")
     return None
+
+
+_SCALARS = {1: "b", 2: "h", 3: "i"}  # CTranslate2's int8, int16 and int32
+
+
+def decoder_shape(weights: Path) -> tuple[int, int] | None:
+    """The decoder's layers and heads per layer, read from a CTranslate2 model.bin's list of variables
+    (each a name, its dimensions, its type and its bytes, skipped), or None when the file does not read
+    as one. A head in config.json past a small model's decoder (within the largest Whisper's) crashed
+    CTranslate2 at the first word timing; this reads some 200 names, under a millisecond."""
+    try:
+        with open(weights, "rb") as f:
+            def read(fmt: str) -> tuple:
+                return struct.unpack("<" + fmt, f.read(struct.calcsize("<" + fmt)))
+
+            def name() -> str:
+                return f.read(read("H")[0]).decode("utf-8").rstrip("\0")
+
+            if not 1 <= read("I")[0] <= 99:  # the format's version
+                return None
+            name(), read("I")  # the spec's name and revision
+            layers, heads = -1, None
+            for _ in range(read("I")[0]):
+                variable = name()
+                rank = read("B")[0]
+                read("I" * rank)
+                kind, size = read("BI")
+                if variable == "decoder/num_heads" and kind in _SCALARS and size == struct.calcsize(_SCALARS[kind]):
+                    heads = read(_SCALARS[kind])[0]
+                    continue
+                layer = re.match(r"decoder/layer_(\d+)/", variable)
+                layers = max(layers, int(layer.group(1))) if layer else layers
+                f.seek(size, 1)
+    except (OSError, struct.error, UnicodeDecodeError, MemoryError):
+        return None
+    return (layers + 1, heads) if layers >= 0 and heads else None
 
 
 # What faster-whisper reads of preprocessor_config.json, as every Whisper model has it: 16 kHz audio,
