@@ -860,6 +860,67 @@ def test_bad_analysis_row_is_one_line_and_the_rest_still_list(stored, damage):
     assert run("show", "1", "--json").exit_code == 0
 
 
+def test_a_doctor_stopped_while_it_analyses_a_take_again_leaves_the_old_analysis_until_the_new_one(stored, monkeypatch):
+    """Doctor set a damaged analysis to nothing before analysing the take again: stopped there (Ctrl+C,
+    SIGTERM, kill -9), the take stayed "complete" with no analysis for good, `show` said its audio
+    "could not be analysed when it was stored", and every later doctor said "every take has its audio
+    and analysis" (an audit). Now the old one is replaced by the new one only."""
+    from starcoach.analysis.pipeline import Analyzer
+    from starcoach.config import load_config
+
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("UPDATE takes SET analysis_json = '{bad' WHERE id = 1")
+
+    def stopped(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(Analyzer, "analyze_file", stopped)
+        assert one_line(run("doctor"), 130) == "starcoach: interrupted"
+    assert "damaged" in one_line(run("show", "1"), 1)
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    assert "analysed take 1 again (its stored analysis was damaged)" in fixed.stdout
+    assert run("show", "1", "--json").exit_code == 0
+
+
+def test_a_complete_take_without_its_analysis_is_said_so_and_doctor_analyses_it(stored):
+    """The state a doctor stopped mid-analysis left (above): `show` named a cause that was not the
+    case, `export` gave no way out, and doctor never looked at the take again."""
+    from starcoach.config import load_config
+
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("UPDATE takes SET analysis_json = NULL WHERE id = 1")
+    shown = run("show", "1")
+    assert shown.exit_code == 0 and "could not be analysed" not in shown.stdout, shown.stdout
+    assert "its analysis is missing" in shown.stdout and "analyses it again" in shown.stdout, shown.stdout
+    assert one_line(run("export", "1", "-o", "-"), 1) == (
+        "starcoach: take 1 has no analysis (status complete): its analysis is missing (one was cut short): "
+        "`starcoach doctor` analyses it again; nothing to export")
+    fixed = run("doctor")
+    assert fixed.exit_code == 0, fixed.output
+    assert "analysed take 1 again (its stored analysis was missing)" in fixed.stdout
+    assert run("show", "1", "--json").exit_code == 0
+    assert "every take has its audio and analysis" not in fixed.stdout
+    again = run("doctor")  # the failed take 2 stays as it was: never analysed
+    assert "analysed take" not in again.stdout and "1 take (2) has no analysis" in again.stdout, again.stdout
+
+
+def test_a_take_left_recording_points_to_recover_not_to_a_failed_analysis(stored):
+    """A take a killed `record` left was "could not be analysed when it was stored", its audio "0.0 s"
+    in a file that was not there (it is the .part one), and `export` said only "nothing to export"."""
+    from starcoach.config import load_config
+
+    with sqlite3.connect(load_config().paths.database) as db:
+        db.execute("UPDATE takes SET status = 'recording', analysis_json = NULL WHERE id = 1")
+    shown = run("show", "1")
+    assert shown.exit_code == 0, shown.output
+    assert "could not be analysed" not in shown.stdout and "kept in" not in shown.stdout, shown.stdout
+    assert "`starcoach recover` finishes it" in shown.stdout, shown.stdout
+    assert one_line(run("export", "1", "-o", "-"), 1).endswith(
+        "a crash or kill cut its recording off: `starcoach recover` finishes it; nothing to export")
+
+
 def test_damaged_database_is_one_line_then_doctor_rebuilds_it(stored):
     from starcoach.config import load_config
 

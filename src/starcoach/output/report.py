@@ -52,6 +52,16 @@ def render_analysis(a: "Analysis", console: "Console") -> None:
     render_document(analysis_document(a), console)
 
 
+def no_analysis(status: str) -> str:
+    """Why a take of STATUS has no analysis, and what to do (a take left recording by a kill, or
+    finished by an analysis cut short, was said to hold audio that "could not be analysed")."""
+    if status == "failed":
+        return "its audio could not be analysed when it was stored (too short, empty or unreadable)"
+    if status == "recording":
+        return "it is being recorded now, or a crash or kill cut its recording off: `starcoach recover` finishes it"
+    return "its analysis is missing (one was cut short): `starcoach doctor` analyses it again"
+
+
 def render_document(doc: dict[str, Any], console: "Console") -> None:
     """Print the readable report from an ``analyze --json`` document."""
     from rich.panel import Panel
@@ -64,12 +74,12 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         title = f"take {t['id']}" + (f" · {plain(t['question_id'])}" if t.get("question_id") else "")
         if t.get("question_text"):
             console.print(f"[bold]Q:[/bold] {plain(t['question_text'])}")
-    if doc.get("analysed") is False:  # a take whose audio could not be analysed: nothing was heard or missed
+    if doc.get("analysed") is False:  # a take with no analysis: nothing was heard or missed
         t = doc.get("take") or {}
-        who = title[:1].upper() + title[1:]
-        console.print(Panel(f"{who} has no analysis (status {t.get('status', 'failed')}): its audio "
-                            f"could not be analysed when it was stored (too short, empty or unreadable).\n"
-                            f"Its audio ({doc['duration_s']:.1f} s) is kept in {plain(t.get('audio_path', '?'))}.",
+        who, status = title[:1].upper() + title[1:], t.get("status", "failed")
+        kept = "" if status == "recording" else \
+            f"\nIts audio ({doc['duration_s']:.1f} s) is kept in {plain(t.get('audio_path', '?'))}."
+        console.print(Panel(f"{who} has no analysis (status {status}): {no_analysis(status)}.{kept}",
                             title="starcoach", border_style="red"))
         return
     if doc["no_speech"]:

@@ -13,7 +13,6 @@ import json
 import os
 import shutil
 import sqlite3
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ from ..audio.decode import probe_audio
 from ..audio.wavfile import repair_wav
 from ..domain.document import summary_columns
 from ..domain.errors import AudioError, NotFound, RecordingError, StarcoachError, StoreError
-from ..domain.transcript import plural
 from . import sidecar
 from . import store as store_module
+from .doctor_report import DoctorReport
 from .migrations import REVIEW_SUMMARIES, REVIEW_SUMMARY_OBJECTS
 from .rebuilding import rebuilding
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
@@ -34,48 +33,6 @@ from .session import analyse_and_store
 from .store import Store, now, store_error
 from .store_errors import another_programs_database, doctor_can_write, not_ours, rebuilt_path
 from .take import Take
-
-
-@dataclass
-class DoctorReport:
-    """What ``doctor`` found and did."""
-
-    integrity: list[str]
-    moved_aside: Path | None = None
-    kept_rows: int | None = 0  # None: a stopped doctor's rebuild, put in place by this one
-    reindexed: list[int] = field(default_factory=list)
-    reanalysed: list[int] = field(default_factory=list)
-    missing_audio: list[int] = field(default_factory=list)
-    damaged_audio: list[str] = field(default_factory=list)  # "take N: why"
-    unanalysed: list[int] = field(default_factory=list)  # failed takes: audio kept, never analysed
-    recovered: list[str] = field(default_factory=list)  # what recover() finished or removed
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def unusable(self) -> int:
-        """Takes still listed whose audio is missing or cannot be read: for the user to decide."""
-        return len(self.missing_audio) + len(self.damaged_audio)
-
-    def lines(self) -> list[str]:
-        out = ["database: " + ("ok" if self.integrity == ["ok"] else
-                               f"damaged ({'; '.join(self.integrity[:3])})")]
-        if self.moved_aside is not None:
-            kept = "finished the rebuild a stopped doctor left" if self.kept_rows is None else \
-                f"kept {plural(self.kept_rows, 'readable take')} from it"
-            out.append(f"moved the damaged database aside to {self.moved_aside}; {kept}")
-        out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
-        out += [f"analysed take {i} again (its stored analysis was damaged)" for i in self.reanalysed]
-        out += self.recovered
-        out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
-        out += self.damaged_audio
-        out += self.problems
-        if self.unanalysed:  # not damage: what `show` says of them, so that "every take" is not claimed
-            out.append(f"{plural(len(self.unanalysed), 'take')} ({', '.join(map(str, self.unanalysed))}) "
-                       f"{'have' if len(self.unanalysed) > 1 else 'has'} no analysis: the audio could not be "
-                       "analysed when it was stored (too short, empty or unreadable); `starcoach show` says why")
-        if len(out) == 1:
-            out.append("every take has its audio and analysis")
-        return out
 
 
 def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
@@ -131,18 +88,29 @@ def _examine(config: Config, report: DoctorReport, analyzer: Analyzer) -> None:
                 report.damaged_audio.append(f"take {take.id}: its audio cannot be read ({exc})")
                 continue
             try:
-                if store.document(take.id) is None and take.status == "failed":
-                    report.unanalysed.append(take.id)
+                document = store.document(take.id)
+                # a take finished without one: an analysis cut short (a doctor stopped before this one)
+                why = "missing" if document is None and take.status not in ("failed", "recording") else None
             except StoreError:
-                store.db.execute("UPDATE takes SET analysis_json = NULL WHERE id = ?", (take.id,))
-                try:
-                    analyse_and_store(analyzer, store, take.id, Path(take.audio_path), None,
-                                      status=take.status if take.status != "recording" else "recovered")
-                    report.reanalysed.append(take.id)
-                except NotFound:  # deleted while it was analysed: nothing left to do
-                    report.recovered.append(f"take {take.id}: deleted while it was being analysed again; skipped")
-                except StarcoachError as exc:
-                    report.problems.append(f"take {take.id}: {exc}")
+                document, why = None, "damaged"
+            if why is None:
+                if document is None and take.status == "failed":
+                    report.unanalysed.append(take.id)
+                continue
+            # The stored analysis is replaced only by the new one, in its transaction: a doctor stopped
+            # here had set it to nothing first, and the take stayed "complete" without one for good.
+            try:
+                done = analyse_and_store(analyzer, store, take.id, Path(take.audio_path), None,
+                                         status=take.status if take.status != "recording" else "recovered")
+                if done.document is None:  # its audio no longer analyses: failed, as `import` would leave it
+                    store.db.execute("UPDATE takes SET analysis_json = NULL WHERE id = ?", (take.id,))
+                    report.unanalysed.append(take.id)
+                else:
+                    report.reanalysed.append(f"analysed take {take.id} again (its stored analysis was {why})")
+            except NotFound:  # deleted while it was analysed: nothing left to do
+                report.recovered.append(f"take {take.id}: deleted while it was being analysed again; skipped")
+            except StarcoachError as exc:
+                report.problems.append(f"take {take.id}: {exc}")
         final = store.integrity()
         if final != ["ok"]:  # pragma: no cover - a fresh database that is damaged: the disk itself
             report.problems.append(f"the rebuilt database is damaged too ({'; '.join(final[:3])}); check the disk")
