@@ -33,6 +33,7 @@ from ..domain.errors import StarcoachError, os_error_line
 from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from .params import refuse_empty_values
+from .signals import SIGNALLED, Terminated, raise_interrupted, raise_terminated
 from .stdout import prepare_stdout, write_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -42,15 +43,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.questions import Question, QuestionBank
     from ..takes.store import Store
     from ..takes.take import Take
-
-class Terminated(BaseException):
-    """SIGTERM, raised in the main thread so that every ``finally`` (temporary files,
-    transactions) runs before the process ends. A BaseException, like Ctrl+C's, so that
-    no ``except Exception`` swallows it."""
-
-
-def _raise_terminated(signum: int, frame: Any) -> None:
-    raise Terminated()
 
 
 class _Group(TyperGroup):
@@ -68,8 +60,9 @@ class _Group(TyperGroup):
 
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
+        SIGNALLED.clear()
         try:
-            old_term = signal.signal(signal.SIGTERM, _raise_terminated)
+            old_term = signal.signal(signal.SIGTERM, raise_terminated)
         except ValueError:  # not the main thread (a test runner's worker): leave signals alone
             old_term = None
         try:
@@ -86,7 +79,7 @@ class _Group(TyperGroup):
 def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
     if getattr(signal.getsignal(signal.SIGINT), "early", False):  # main()'s, until Ctrl+C is caught below
-        signal.signal(signal.SIGINT, signal.default_int_handler)
+        signal.signal(signal.SIGINT, raise_interrupted)
     prepare_stdout()
     try:
         rv = call()
@@ -139,6 +132,9 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         say("out of memory; close other programs or use a shorter file")
         return 1
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
+        if SIGNALLED:  # what a library made of the signal's exception (see SIGNALLED)
+            say("interrupted" if SIGNALLED[0] == signal.SIGINT else "stopped by SIGTERM")
+            return 130 if SIGNALLED[0] == signal.SIGINT else 143
         bad = _typed_not_utf8(exc)
         if bad is not None:
             say(f"a value given on the command line is not UTF-8 text (it holds {bad}); type it again in UTF-8")
