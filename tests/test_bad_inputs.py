@@ -14,6 +14,8 @@ import os
 import re
 import sqlite3
 import struct
+import subprocess
+import sys
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -939,6 +941,52 @@ def test_damaged_database_is_one_line_then_doctor_rebuilds_it(stored):
     assert sorted((t["audio_sha"], t["started_at"]) for t in after) == \
         sorted((t["audio_sha"], t["started_at"]) for t in stored)
     assert run("doctor").stdout.startswith("database: ok")
+
+
+def test_a_doctor_stopped_while_it_writes_the_rebuilt_copy_leaves_no_part_of_it(stored, monkeypatch):
+    """Ctrl+C or SIGTERM while doctor wrote the new database left starcoach.db.rebuilding beside the
+    damaged one (an audit), though exits 130 and 143 remove temporary files first."""
+    from starcoach.config import load_config
+    from starcoach.takes import doctor
+
+    db = load_config().paths.database
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TABLE takes")
+
+    def stopped(path):
+        raise KeyboardInterrupt
+
+    with monkeypatch.context() as patch:
+        patch.setattr(doctor, "_last_id", stopped)  # read inside the new database's writing
+        assert one_line(run("doctor"), 130) == "starcoach: interrupted"
+    assert not list(db.parent.glob(f"{db.name}.rebuil*")), list(db.parent.iterdir())
+    assert run("doctor").exit_code == 0
+    assert sorted((t["audio_sha"], t["started_at"]) for t in snapshot()) == \
+        sorted((t["audio_sha"], t["started_at"]) for t in stored)
+
+
+def test_a_command_during_doctor_s_swap_says_doctor_is_at_work_not_stopped(stored):
+    """In the moment between doctor's two renames, other commands said doctor "was stopped" and to run
+    it; run, it said it was already running (an audit, the window widened with strace)."""
+    from starcoach.config import load_config
+    from starcoach.takes.store_errors import rebuilt_path
+
+    db = load_config().paths.database
+    rebuilt_path(db).write_bytes(db.read_bytes())
+    holder = subprocess.Popen(
+        [sys.executable, "-c", "import sys, time; from pathlib import Path; "
+         "from starcoach.takes.rebuilding import rebuilding\n"
+         "with rebuilding(Path(sys.argv[1]), 'doctor'):\n print('held', flush=True); time.sleep(60)", str(db)],
+        stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        line = one_line(run("takes"), 1)
+        assert line == (f"starcoach: `starcoach doctor` (pid {holder.pid}) is putting the rebuilt takes database in "
+                        f"place in {db.parent} now; try again in a moment, when it has finished"), line
+    finally:
+        holder.kill()
+        holder.wait()
+    assert "`starcoach doctor` was stopped while it put the rebuilt takes database in place" in one_line(run("takes"), 1)
 
 
 @pytest.mark.parametrize("sql", ["DROP TABLE takes", "ALTER TABLE takes DROP COLUMN wpm",

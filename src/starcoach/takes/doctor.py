@@ -234,6 +234,9 @@ def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) 
             else (exc.strerror or exc)
         raise StoreError(f"the takes database {db} is damaged and was left as it was (nothing moved or lost): "
                          f"writing its rebuilt copy failed: {why}; then run `starcoach doctor` again") from None
+    except BaseException:  # Ctrl+C, SIGTERM: the half-written copy goes too (an audit found it left)
+        _remove_database(fresh)
+        raise
     return _swap_in(db), kept
 
 
