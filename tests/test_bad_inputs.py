@@ -989,6 +989,56 @@ def test_a_command_during_doctor_s_swap_says_doctor_is_at_work_not_stopped(store
     assert "`starcoach doctor` was stopped while it put the rebuilt takes database in place" in one_line(run("takes"), 1)
 
 
+def _holding(code: str, db: Path) -> subprocess.Popen:
+    """A process that runs CODE (``db`` its database's path) and then waits for a line, once it said "held"."""
+    holder = subprocess.Popen([sys.executable, "-c", "import sys; from pathlib import Path; db = Path(sys.argv[1])\n"
+                               + code + "\nprint('held', flush=True); sys.stdin.readline()", str(db)],
+                              stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
+    assert holder.stdout.readline().strip() == "held"
+    return holder
+
+
+def test_doctor_puts_a_rebuilt_database_in_place_only_when_no_other_command_has_the_old_one_open(stored):
+    """A command that had the damaged database open while doctor swapped in the rebuilt one wrote into the
+    file set aside: an import said "take 11" and was not listed, a delete said "deleted" and the take stayed
+    (an audit); and SQLite, closing that file, deletes the log of the one now under its name."""
+    from starcoach.config import load_config
+
+    db = load_config().paths.database
+    with sqlite3.connect(db) as con:
+        con.execute("DROP TRIGGER review_summary_follows_take")  # damage SQLite still writes through
+    holder = _holding("from starcoach.takes.store import Store; store = Store(db)", db)  # an import, say
+    try:
+        line = one_line(run("doctor"), 1)
+        assert line == (f"starcoach: the takes database {db} must be replaced by a rebuilt one, and another starcoach "
+                        "command has it open: end that command (a practice session, say), then run `starcoach doctor` "
+                        "again; nothing was changed"), line
+        assert not list(db.parent.glob(f"{db.name}.rebuil*")) and not list(db.parent.glob(f"{db.name}.damaged-*"))
+    finally:
+        holder.communicate("\n")
+    fixed = run("doctor")
+    assert fixed.exit_code == 0 and "moved the damaged database aside" in fixed.stdout, fixed.output
+    assert sorted((t["audio_sha"], t["started_at"]) for t in snapshot()) == \
+        sorted((t["audio_sha"], t["started_at"]) for t in stored)
+
+
+def test_a_command_waits_for_doctor_s_swap_and_says_so_if_it_goes_on(stored):
+    from starcoach.config import load_config
+
+    db = load_config().paths.database
+    holder = _holding("from starcoach.takes.rebuilding import without_users\n"
+                      "swap = without_users(db); swap.__enter__()", db)
+    try:
+        started = time.monotonic()
+        line = one_line(run("takes"), 1)
+        assert line == (f"starcoach: `starcoach doctor` is putting the rebuilt takes database in place in {db.parent} "
+                        "now; try again in a moment, when it has finished"), line
+        assert time.monotonic() - started >= 2.9  # the store's wait for a lock
+    finally:
+        holder.communicate("\n")
+    assert snapshot() == stored
+
+
 @pytest.mark.parametrize("sql", ["DROP TABLE takes", "ALTER TABLE takes DROP COLUMN wpm",
                                  "ALTER TABLE takes RENAME TO kept"])
 def test_a_schema_changed_by_hand_is_damage_doctor_repairs(stored, sql):

@@ -9,6 +9,7 @@ metadata and analysed. A row whose stored analysis is damaged is analysed again.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -27,7 +28,7 @@ from . import sidecar
 from . import store as store_module
 from .doctor_report import DoctorReport
 from .migrations import REVIEW_SUMMARIES, REVIEW_SUMMARY_OBJECTS
-from .rebuilding import rebuilding
+from .rebuilding import rebuilding, without_users
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
@@ -44,14 +45,18 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     db = config.paths.database
     config.paths.storage_folder("database")
     doctor_can_write(db)  # it said "database: ok", or called a sound database damaged, and every write failed
-    _check(db)  # a file that is no takes database is refused before anything is written beside it
+    damaged = _check(db)[0] != ["ok"]  # a file that is no takes database is refused before anything is written
     with rebuilding(db, "doctor"):  # one doctor or recover at a time
         _remove_database(db.with_name(f"{db.name}.rebuilding"))  # a rebuild a stopped doctor left half-written
-        finished = _swap_in(db) if rebuilt_path(db).exists() else None  # one it left whole: put in place
-        integrity, salvaged = _check(db)
-        report = DoctorReport(integrity=integrity, moved_aside=finished, kept_rows=None if finished else 0)
-        if integrity != ["ok"]:
-            report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
+        # From the rows read to the swap, no other command has the file open: one that had wrote into the
+        # file set aside (an import's take not listed, a deleted take listed again), and SQLite, closing it,
+        # deletes the log of the one now under its name.
+        with without_users(db) if damaged or rebuilt_path(db).exists() else contextlib.nullcontext():
+            finished = _swap_in(db) if rebuilt_path(db).exists() else None  # one it left whole: put in place
+            integrity, salvaged = _check(db)
+            report = DoctorReport(integrity=integrity, moved_aside=finished, kept_rows=None if finished else 0)
+            if integrity != ["ok"]:
+                report.moved_aside, report.kept_rows = _rebuild(db, config.paths.recordings, salvaged)
         try:
             _examine(config, report, analyzer)
         except StoreError as exc:
@@ -219,7 +224,7 @@ def _rebuild(db: Path, recordings: Path, salvaged: list[dict[str, Any]] | None) 
     fresh = db.with_name(f"{db.name}.rebuilding")
     _remove_database(fresh)  # what a doctor stopped here left
     try:
-        with Store(fresh, recordings) as store:
+        with Store(fresh, recordings, alone=True) as store:
             kept = _restore(store, salvaged) if salvaged is not None else 0
             store.keep_ids_above(_last_id(db))
             # one whole file to rename (its log written into it): nothing of it stays behind in -wal

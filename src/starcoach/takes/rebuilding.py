@@ -85,13 +85,13 @@ def rebuilding(database: Path, command: str) -> Iterator[None]:
             os.close(fd)  # releases the lock
 
 
-def _locked(fd: int, patience_s: float = 1.0) -> bool:
+def _locked(fd: int, patience_s: float = 1.0, how: int = fcntl.LOCK_EX) -> bool:
     """Take the lock, waiting out a moment's hold: :func:`running` holds it shared for as long as
     it takes to look (a `takes` listing, say), which must not pass for a doctor at work."""
     deadline = time.monotonic() + patience_s
     while True:
         try:
-            fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            fcntl.flock(fd, how | fcntl.LOCK_NB)
             return True
         except BlockingIOError:
             if time.monotonic() > deadline:
@@ -115,6 +115,57 @@ def running(database: Path) -> Owner | None:
         return None
     finally:
         os.close(fd)
+
+
+def file_id(path: Path) -> tuple[int, int] | None:
+    """Which file is at PATH now (device and inode), or None."""
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return st.st_dev, st.st_ino
+
+
+def users_path(database: Path) -> Path:
+    return database.with_name(f"{database.name}.users")
+
+
+def hold_as_user(database: Path, patience_s: float) -> int | None:
+    """A shared lock on ``starcoach.db.users`` for as long as a store has DATABASE open: the descriptor
+    to close with it (None where no lock file can be made: a read-only disk, where nothing is written).
+    Doctor puts a rebuilt database in place only with that lock to itself (:func:`without_users`): a
+    command that had the old file open across the swap wrote into the file set aside (an import said
+    "take 11", which was then not listed; a delete said "deleted", the take still listed), and SQLite,
+    closing such a file, deletes the log of the one now under its name.
+
+    Raises:
+        StoreError: doctor held the lock for longer than PATIENCE_S.
+    """
+    fd = _open(users_path(database).absolute(), write=True)
+    if fd is not None and not _locked(fd, patience_s, fcntl.LOCK_SH):
+        os.close(fd)
+        raise StoreError(f"`starcoach doctor` is putting the rebuilt takes database in place in {database.parent} "
+                         "now; try again in a moment, when it has finished")
+    return fd
+
+
+@contextmanager
+def without_users(database: Path) -> Iterator[None]:
+    """The block with no other command holding DATABASE open (see :func:`hold_as_user`).
+
+    Raises:
+        StoreError: one still held it after 3 s; nothing was done.
+    """
+    fd = _open(users_path(database).absolute(), write=True)
+    try:
+        if fd is not None and not _locked(fd, 3.0):
+            raise StoreError(f"the takes database {database} must be replaced by a rebuilt one, and another starcoach "
+                             "command has it open: end that command (a practice session, say), then run "
+                             "`starcoach doctor` again; nothing was changed")
+        yield
+    finally:
+        if fd is not None:
+            os.close(fd)
 
 
 def _open(path: Path, *, write: bool) -> int | None:

@@ -12,7 +12,6 @@ it is kept beside it (:mod:`.summaries`).
 from __future__ import annotations
 
 import builtins
-import functools
 import json
 import os
 import sqlite3
@@ -20,34 +19,20 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, TypeVar
+from typing import Any, Callable, cast
 
 from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS, REBUILT_WHEN_READ
+from .rebuilding import file_id, hold_as_user
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
 from .take import TAKE_COLUMNS, Take, with_numbers
 from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, folder_unwritable, not_ours,
                            read_only_disk, store_error, swap_cut_off, unwritable)
+from .store_errors import damaged_analysis, sql_errors as _sql  # noqa: F401 - damaged_analysis: for importers
 
 MAX_ID = 2**63 - 1  # SQLite's largest integer
-
-F = TypeVar("F", bound=Callable[..., Any])
-
-
-def _sql(fn: F) -> F:
-    """Turn SQLite's errors in a store method into one :class:`StoreError` naming the cause."""
-
-    @functools.wraps(fn)
-    def wrapper(self: "Store", *args: Any, **kwargs: Any) -> Any:
-        try:
-            return fn(self, *args, **kwargs)
-        except sqlite3.Error as exc:
-            raise store_error(self.path, exc) from None
-
-    return wrapper  # type: ignore[return-value]
-
 
 class Store:
     """The takes database.
@@ -65,15 +50,24 @@ class Store:
             recognisably something else, such as text or audio, is not opened at all).
     """
 
-    def __init__(self, path: Path, recordings: Path | None = None):
+    def __init__(self, path: Path, recordings: Path | None = None, *, alone: bool = False):
         self.path = Path(path)
         self.read_only: str | None = None  # opened read-only: why nothing can be written (the line to say)
         self.recordings = Path(recordings) if recordings else self.path.parent
         foreign = not_ours(self.path) or swap_cut_off(self.path)
         if foreign is not None:
             raise foreign
+        self._alone, self._user = alone, cast("int | None", None)  # ALONE: doctor's rebuilt copy, no one else's
+        try:
+            self._connect()
+        except BaseException:
+            self.close()
+            raise
+
+    def _connect(self) -> None:
         try:
             self.path.parent.mkdir(parents=True, exist_ok=True)
+            seen = file_id(self.path)
             self.db = sqlite3.connect(self.path, timeout=LOCK_WAIT_S, isolation_level=None)
             self.db.row_factory = sqlite3.Row
             self.db.execute(f"PRAGMA busy_timeout = {int(LOCK_WAIT_S * 1000)}")
@@ -82,6 +76,11 @@ class Store:
             if foreign is not None:
                 self.db.close()
                 raise foreign
+            if not self._alone and self._user is None:  # held while open: doctor never swaps the file from under it
+                self._user = hold_as_user(self.path, LOCK_WAIT_S)
+                if file_id(self.path) != seen:  # swapped while this connected: that was the old file
+                    self.db.close()
+                    return self._connect()
             self.db.execute("PRAGMA journal_mode = WAL")
             self.db.execute("PRAGMA foreign_keys = ON")
             self._migrate()
@@ -115,7 +114,11 @@ class Store:
                              f"upgrade first, and cannot be written here: {where}")
 
     def close(self) -> None:
-        self.db.close()
+        if hasattr(self, "db"):  # (not when connecting failed)
+            self.db.close()
+        if self._user is not None:
+            os.close(self._user)
+            self._user = None
 
     def _rollback(self) -> None:
         """Undo the open transaction, if SQLite has not already (it does on a full disk); never
@@ -389,11 +392,6 @@ class Store:
     def integrity(self) -> builtins.list[str]:
         """``PRAGMA integrity_check``: ``["ok"]`` or what is damaged."""
         return [r[0] for r in self.db.execute("PRAGMA integrity_check")]
-
-
-def damaged_analysis(take_id: int) -> StoreError:
-    """The error for a take whose stored analysis is damaged."""
-    return StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its audio again")
 
 
 def now() -> str:

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import functools
 import os
 import sqlite3
 from pathlib import Path
+from typing import Any, Callable, TypeVar
 
 from ..domain.errors import StoreError
 from ..domain.filekind import WRITTEN_OVER, not_a_database
@@ -150,3 +152,24 @@ def store_error(path: Path, exc: sqlite3.Error) -> StoreError:
         return StoreError(f"cannot {verb} the takes database {path} ({text}); check the permissions of the file, "
                           "its -wal and -shm files and its folder")
     return StoreError(f"the takes database {path}: {text}")
+
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+def sql_errors(fn: F) -> F:
+    """Turn SQLite's errors in a store method into one :class:`StoreError` naming the cause."""
+
+    @functools.wraps(fn)
+    def wrapper(self: Any, *args: Any, **kwargs: Any) -> Any:
+        try:
+            return fn(self, *args, **kwargs)
+        except sqlite3.Error as exc:
+            raise store_error(self.path, exc) from None
+
+    return wrapper  # type: ignore[return-value]
+
+
+def damaged_analysis(take_id: int) -> StoreError:
+    """The error for a take whose stored analysis is damaged."""
+    return StoreError(f"take {take_id}: its stored analysis is damaged; `starcoach doctor` analyses its audio again")
