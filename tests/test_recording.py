@@ -613,6 +613,24 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
     assert len(new) == 1 and new[0]["status"] == "complete" and new[0]["stopped_by"] == "interrupt", new
 
 
+def test_sigterm_before_the_first_block_of_a_practice_take_ends_the_session(pulse):
+    """With no audio yet the take is "nothing recorded", which practice at a terminal answers by asking
+    what next: a SIGTERM there was swallowed and the session went on (a review)."""
+    proc, master = _practice_at_a_terminal()
+    try:
+        seen = _read_until(proc, "", "Recording.")
+        proc.send_signal(signal.SIGTERM)  # no audio fed yet: the take has no frames
+        seen = _read_until(proc, seen, "(q)uit", timeout=30)
+        assert proc.wait(timeout=30) == 143, "practice went on after SIGTERM:\n" + seen[-400:]
+        err = proc.stderr.read()
+        assert "starcoach: stopped by SIGTERM" in err, err
+    finally:
+        os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+
+
 def test_an_interrupt_while_the_report_is_shown_names_the_take_it_kept(pulse, monkeypatch):
     """Ctrl+C as the report began printed "starcoach: interrupted" alone: with the report cut off
     before its title, the take read as lost, though it was stored and complete."""

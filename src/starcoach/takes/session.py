@@ -117,6 +117,12 @@ def record_take(
         result = _finish_take(store, analyzer, recorder, "interrupt" if terminated else reason, take_id, path,
                               part, live)
         result = replace(result, terminated=terminated)
+    except NothingRecorded:  # before the first block: a SIGTERM, or a signal held, still ends the program
+        ended = signal.SIGTERM if terminated else signals.got  # (practice went on to ask what next)
+        if ended is None:
+            raise
+        raise Interrupted(f"{'interrupted' if ended == signal.SIGINT else 'stopped by SIGTERM'} before any audio "
+                          "came: nothing was recorded", 130 if ended == signal.SIGINT else 143) from None
     finally:
         got = signals.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
