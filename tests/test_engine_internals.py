@@ -220,7 +220,7 @@ def test_threads_that_allocate_at_once_share_one_malloc_arena_once_native_settin
 
 
 @pytest.mark.parametrize("value, kept", [("abc", False), ("0", False), ("", False), ("1,0", False), ("2", True),
-                                         ("2,1", True)])
+                                         ("2,1", True), ("9" * 23, False)])  # past an unsigned long
 def test_an_omp_num_threads_libgomp_refuses_is_dropped_before_it_loads(value, kept):
     """`OMP_NUM_THREADS=abc starcoach analyze …` printed libgomp's own "Invalid value" line: the
     model's threads are starcoach's setting, so a value libgomp would refuse is dropped."""

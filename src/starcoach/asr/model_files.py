@@ -94,7 +94,7 @@ def decoder_shape(weights: Path) -> tuple[int, int] | None:
             def name() -> str:
                 return f.read(read("H")[0]).decode("utf-8").rstrip("\0")
 
-            if not 1 <= read("I")[0] <= 99:  # the format's version
+            if read("I")[0] not in (5, 6):  # the versions read so (CTranslate2 3 and 4); another: unknown
                 return None
             name(), read("I")  # the spec's name and revision
             layers, heads = -1, None

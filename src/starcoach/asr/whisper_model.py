@@ -59,7 +59,7 @@ def native_settings() -> None:
     # libgomp (CTranslate2's threads) reads OMP_NUM_THREADS as it loads and prints a line of its own,
     # "libgomp: Invalid value …", for anything but positive whole numbers ("abc", "0", ""). starcoach
     # gives the model its threads itself ([model] threads), so such a value is dropped.
-    if not re.fullmatch(r"\s*0*[1-9]\d*\s*(,\s*0*[1-9]\d*\s*)*", os.environ.get("OMP_NUM_THREADS", "1")):
+    if not re.fullmatch(r"\s*0*[1-9]\d{0,17}\s*(,\s*0*[1-9]\d{0,17}\s*)*", os.environ.get("OMP_NUM_THREADS", "1")):
         del os.environ["OMP_NUM_THREADS"]
     if "MALLOC_ARENA_MAX" not in os.environ:
         try:
