@@ -202,12 +202,14 @@ def test_doctor_rebuilds_a_database_whose_summaries_were_dropped_by_hand(old_hom
     assert runner.invoke(app, ["coverage"]).exit_code == 0  # migrated, summaries made
     with sqlite3.connect(config.paths.database) as db:
         db.execute(f"DROP {dropped}")
-    report = examine(config, analyzer=None)
+    report = examine(config, analyzer=config.analyzer())  # take 6 (its analysis not JSON) is analysed again
     assert report.moved_aside is not None and "review_summar" in report.lines()[0], report.lines()
     with Store(config.paths.database) as store:
         assert [t.id for t in store.list()] == list(range(1, 12))
         found = summaries.read(store, range(1, 12))
-    assert sorted(found.of) == ANALYSED  # (the rebuild keeps no analysis that is not JSON: take 6 has none)
+    # the rebuild keeps no analysis that is not JSON: take 6's, analysed again (it stayed without one before)
+    assert "analysed take 6 again (its stored analysis was missing)" in report.lines(), report.lines()
+    assert sorted(found.of) == sorted(ANALYSED + [6])
 
 
 def test_practice_compares_with_the_last_take_that_tells_a_story(old_home):
