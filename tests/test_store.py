@@ -246,3 +246,30 @@ def test_a_database_written_over_at_its_place_is_moved_aside_by_the_user_and_reb
     assert runner.invoke(app, ["doctor"]).exit_code == 0
     listed = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
     assert [t["question_id"] for t in listed] == ["deep-1"]
+
+
+def test_a_store_that_connected_to_the_file_doctor_then_swapped_opens_the_new_one(tmp_path, monkeypatch):
+    """Connected just before doctor took the users lock, a store waits for it and gets it after the swap: it
+    must work on the file now under the database's name, not on the one set aside (a review's test)."""
+    import os
+
+    import starcoach.takes.store as store_module
+
+    db = tmp_path / "starcoach.db"
+    new = tmp_path / "new.db"
+    with Store(db):
+        pass
+    with Store(new) as other:
+        other.keep_ids_above(41)  # tells the two files apart
+    real = store_module.hold_as_user
+
+    def swapped_meanwhile(path, patience):
+        os.link(db, tmp_path / "set-aside.db")
+        os.replace(new, db)  # doctor's swap, while this store waited for the lock
+        monkeypatch.setattr(store_module, "hold_as_user", real)
+        return real(path, patience)
+
+    monkeypatch.setattr(store_module, "hold_as_user", swapped_meanwhile)
+    with Store(db) as store:
+        row = store.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()
+        assert row is not None and row[0] == 41

@@ -195,7 +195,8 @@ def export(
     if analysis is None and fmt != "json":  # json: the document `show --json` prints for it
         from ..output.report import no_analysis
 
-        fail(f"take {take} has no analysis (status {record_.status}): {no_analysis(record_.status)}; nothing to export")
+        fail(f"take {take} has no analysis (status {record_.status}): {no_analysis(record_.status)}; nothing to export "
+             "but what is known of the take (--format json)")
     if not to_stdout:
         target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
     if analysis is not None and fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis["words"]):

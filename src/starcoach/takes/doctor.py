@@ -49,8 +49,7 @@ def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
     with rebuilding(db, "doctor"):  # one doctor or recover at a time
         _remove_database(db.with_name(f"{db.name}.rebuilding"))  # a rebuild a stopped doctor left half-written
         # From the rows read to the swap, no other command has the file open: one that had wrote into the
-        # file set aside (an import's take not listed, a deleted take listed again), and SQLite, closing it,
-        # deletes the log of the one now under its name.
+        # file set aside (an import's take not listed, a deleted take listed again).
         with without_users(db) if damaged or rebuilt_path(db).exists() else contextlib.nullcontext():
             finished = _swap_in(db) if rebuilt_path(db).exists() else None  # one it left whole: put in place
             integrity, salvaged = _check(db)

@@ -135,8 +135,7 @@ def hold_as_user(database: Path, patience_s: float) -> int | None:
     to close with it (None where no lock file can be made: a read-only disk, where nothing is written).
     Doctor puts a rebuilt database in place only with that lock to itself (:func:`without_users`): a
     command that had the old file open across the swap wrote into the file set aside (an import said
-    "take 11", which was then not listed; a delete said "deleted", the take still listed), and SQLite,
-    closing such a file, deletes the log of the one now under its name.
+    "take 11", which was then not listed; a delete said "deleted", the take still listed).
 
     Raises:
         StoreError: doctor held the lock for longer than PATIENCE_S.
