@@ -987,7 +987,8 @@ def test_a_command_during_doctor_s_swap_says_doctor_is_at_work_not_stopped(store
     finally:
         holder.kill()
         holder.wait()
-    assert "`starcoach doctor` was stopped while it put the rebuilt takes database in place" in one_line(run("takes"), 1)
+    line = one_line(run("takes"), 1)
+    assert "`starcoach doctor` was stopped while it put the rebuilt takes database in place" in line, line
 
 
 def _holding(code: str, db: Path) -> subprocess.Popen:
