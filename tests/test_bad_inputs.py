@@ -966,27 +966,32 @@ def test_a_doctor_stopped_while_it_writes_the_rebuilt_copy_leaves_no_part_of_it(
         sorted((t["audio_sha"], t["started_at"]) for t in stored)
 
 
-def test_a_command_during_doctor_s_swap_says_doctor_is_at_work_not_stopped(stored):
+def test_a_command_during_doctor_s_swap_waits_for_it_and_is_not_told_doctor_was_stopped(stored):
     """In the moment between doctor's two renames, other commands said doctor "was stopped" and to run
-    it; run, it said it was already running (an audit, the window widened with strace)."""
+    it; run, it said it was already running (an audit, the window widened with strace). A command now
+    meets the rebuilt file only once it holds the users lock, which doctor holds through its swap."""
     from starcoach.config import load_config
     from starcoach.takes.store_errors import rebuilt_path
 
     db = load_config().paths.database
-    rebuilt_path(db).write_bytes(db.read_bytes())
-    holder = subprocess.Popen(
+    rebuilt = rebuilt_path(db)
+    rebuilt.write_bytes(db.read_bytes())
+    holder = subprocess.Popen(  # doctor's swap: the users lock held, the rebuilt file put in place after 1 s
         [sys.executable, "-c", "import sys, time; from pathlib import Path; "
-         "from starcoach.takes.rebuilding import rebuilding\n"
-         "with rebuilding(Path(sys.argv[1]), 'doctor'):\n print('held', flush=True); time.sleep(60)", str(db)],
+         "from starcoach.takes.rebuilding import without_users\n"
+         "with without_users(Path(sys.argv[1])):\n"
+         " print('held', flush=True); time.sleep(1); Path(sys.argv[2]).unlink()", str(db), str(rebuilt)],
         stdout=subprocess.PIPE, text=True)
     try:
         assert holder.stdout.readline().strip() == "held"
-        line = one_line(run("takes"), 1)
-        assert line == (f"starcoach: `starcoach doctor` (pid {holder.pid}) is putting the rebuilt takes database in "
-                        f"place in {db.parent} now; try again in a moment, when it has finished"), line
+        started = time.monotonic()
+        listed = run("takes", "--json")
+        assert listed.exit_code == 0 and listed.stderr == "", listed.output
+        assert time.monotonic() - started >= 0.5  # it waited for the swap
     finally:
-        holder.kill()
-        holder.wait()
+        holder.wait(timeout=30)
+    assert snapshot() == stored
+    rebuilt.write_bytes(db.read_bytes())  # a doctor killed in its swap: no one at work
     line = one_line(run("takes"), 1)
     assert "`starcoach doctor` was stopped while it put the rebuilt takes database in place" in line, line
 

@@ -54,11 +54,13 @@ class Store:
         self.path = Path(path)
         self.read_only: str | None = None  # opened read-only: why nothing can be written (the line to say)
         self.recordings = Path(recordings) if recordings else self.path.parent
-        foreign = not_ours(self.path) or swap_cut_off(self.path)
-        if foreign is not None:
-            raise foreign
         self._alone, self._user = alone, cast("int | None", None)  # ALONE: doctor's rebuilt copy, no one else's
         try:
+            foreign = not_ours(self.path)
+            if foreign is None and not alone and swap_cut_off(self.path) is not None:
+                self._user = hold_as_user(self.path, LOCK_WAIT_S)  # a doctor at work ends its swap meanwhile
+            if (foreign := foreign or swap_cut_off(self.path)) is not None:
+                raise foreign
             self._connect()
         except BaseException:
             self.close()

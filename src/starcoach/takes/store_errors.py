@@ -92,12 +92,6 @@ def swap_cut_off(path: Path) -> StoreError | None:
     may be the damaged one without its log, and a write to it would be lost at the swap."""
     if not rebuilt_path(path).exists():
         return None
-    from .rebuilding import running  # noqa: PLC0415 - only in that moment
-
-    owner = running(path)
-    if owner is not None and owner.pid != os.getpid():  # (an audit: "was stopped … run it", to a doctor at work)
-        return StoreError(f"{owner} is putting the rebuilt takes database in place in {path.parent} now; try again "
-                          "in a moment, when it has finished")
     return StoreError(f"`starcoach doctor` was stopped while it put the rebuilt takes database in place "
                       f"({rebuilt_path(path).name} beside {path}); run `starcoach doctor` to finish it")
 
