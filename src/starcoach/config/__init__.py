@@ -27,7 +27,7 @@ from ..asr.live import LiveOptions
 from ..asr.bundled import BUNDLED
 from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
-from ..domain.filekind import bad_utf8_line
+from ..domain.filekind import not_utf8
 from ..domain.userpath import user_path
 from .paths import PATH_SETTINGS, Paths, read_paths, refuse_nul
 from .values import fill_options, toml_text
@@ -291,8 +291,7 @@ def _read_toml(config_file: Path) -> dict[str, Any]:
         raw = config_file.read_bytes()
         return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Windows editors write
     except UnicodeDecodeError as exc:  # (Python's words give a byte offset: the line is what an editor shows)
-        raise ConfigError(f"{config_file}: line {bad_utf8_line(raw, exc)} is not UTF-8 text; save the file as UTF-8") \
-            from None
+        raise ConfigError(not_utf8(config_file, raw, exc)) from None
     except (tomllib.TOMLDecodeError, RecursionError) as exc:  # tomllib reads nested arrays by recursion
         why = exc if isinstance(exc, tomllib.TOMLDecodeError) else "its tables or arrays are nested too deeply"
         raise ConfigError(f"{config_file}: not valid TOML ({why})") from None

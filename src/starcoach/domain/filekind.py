@@ -32,10 +32,12 @@ WRITTEN_OVER = ("if that is the right place and the file was written over, move 
                 "doctor` then rebuilds the database from recordings/")
 
 
-def bad_utf8_line(raw: bytes, exc: UnicodeDecodeError) -> int:
-    """The line of RAW (decoded as "utf-8-sig") where EXC found a byte that is not UTF-8: the decoder counts
-    from after a byte-order mark, and its offset into the bytes put the line one early (a review's)."""
-    return raw[:exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)].count(b"\n") + 1
+def not_utf8(path: str | Path, raw: bytes, exc: UnicodeDecodeError) -> str:
+    """The line for a text file (RAW, decoded as "utf-8-sig") where EXC found a byte that is not UTF-8: its
+    line, not Python's codec and byte offset. The decoder counts from after a byte-order mark, and its
+    offset into the bytes put the line one early (a review's)."""
+    line = raw[:exc.start + (len(codecs.BOM_UTF8) if raw.startswith(codecs.BOM_UTF8) else 0)].count(b"\n") + 1
+    return f"{path}: line {line} is not UTF-8 text; save the file as UTF-8"
 
 
 def no_such_file(path: str | Path, instead: str) -> str:

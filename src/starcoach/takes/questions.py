@@ -17,7 +17,7 @@ from importlib import resources
 from pathlib import Path
 
 from ..domain.errors import ConfigError, NotFound
-from ..domain.filekind import bad_utf8_line
+from ..domain.filekind import not_utf8
 
 
 @dataclass(frozen=True)
@@ -180,7 +180,7 @@ def _read_user_file(path: Path) -> dict:
         raw = path.read_bytes()
         return tomllib.loads(raw.decode("utf-8-sig"))  # a BOM, as Windows editors write
     except UnicodeDecodeError as exc:  # as config.toml says it: the line, not Python's codec and byte offset
-        raise ConfigError(f"{path}: line {bad_utf8_line(raw, exc)} is not UTF-8 text; save the file as UTF-8") from None
+        raise ConfigError(not_utf8(path, raw, exc)) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML ({exc})") from None
     except RecursionError:  # tomllib reads nested tables and arrays by recursion
