@@ -32,6 +32,18 @@ def mounted(target: Path, *args: str, what: str):
         yield target
     finally:
         subprocess.run(["umount", "-l", str(target)], capture_output=True)  # lazily: a file may still be open
+
+
+@contextmanager
+def mounted_read_only(folder: Path, target: Path):
+    """FOLDER seen at TARGET on a read-only disk (a backup, a snapshot) for the block; the test is
+    skipped where that cannot be made."""
+    with mounted(target, "--bind", str(folder), what="a folder a second time") as ro:
+        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
+            pytest.skip("cannot make a mount read-only here")
+        yield ro
+
+
 SHARED = ROOT.parent / "shared"
 
 

@@ -27,7 +27,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.conftest import SAMPLES, mounted, unprivileged
+from tests.conftest import SAMPLES, mounted, mounted_read_only, unprivileged
 
 runner = CliRunner()
 
@@ -707,15 +707,12 @@ def test_doctor_on_a_read_only_disk_says_so_and_moves_nothing(tmp_path, home, st
     """On a read-only disk (the database's -shm not beside it) doctor called the database damaged,
     then failed to move it aside: "the disk is read-only (…starcoach.db.damaged-…)"."""
     import shutil
-    import subprocess
 
     copy = tmp_path / "copy"
     shutil.copytree(home, copy)
     for extra in (copy / "recordings").glob("starcoach.db-*"):
         extra.unlink()
-    with mounted(tmp_path / "ro", "--bind", str(copy), what="a folder a second time") as ro:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
-            pytest.skip("cannot make a mount read-only here")
+    with mounted_read_only(copy, tmp_path / "ro") as ro:
         monkeypatch.setenv("STARCOACH_HOME", str(ro))
         line = one_line(run("doctor"), 1)
         assert "read-only disk" in line and ".damaged-" not in line, line
@@ -2192,13 +2189,10 @@ def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, h
     """A home on a read-only disk (a backup, a snapshot) could not be read at all: `takes`, `show`
     and `export` said "cannot write the takes database … check the folder's permissions"."""
     import shutil
-    import subprocess
 
     copy = tmp_path / "copy"
     shutil.copytree(home, copy)
-    with mounted(tmp_path / "ro", "--bind", str(copy), what="a folder a second time") as ro:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
-            pytest.skip("cannot make a mount read-only here")
+    with mounted_read_only(copy, tmp_path / "ro") as ro:
         monkeypatch.setenv("STARCOACH_HOME", str(ro))
         listed = run("takes", "--json")
         assert listed.exit_code == 0, listed.output
@@ -2210,6 +2204,38 @@ def test_a_home_on_a_read_only_disk_can_be_listed_shown_and_exported(tmp_path, h
         assert "read-only disk" in line, line
         line = one_line(run("import", write(tmp_path, "a.wav", wav_bytes())), 1)
         assert "read-only" in line, line
+
+
+@pytest.mark.parametrize("index", [True, False], ids=["with its -shm", "log alone"])
+def test_a_home_on_a_read_only_disk_shows_the_takes_its_log_holds(tmp_path, home, stored, monkeypatch, index):
+    """A copy made while starcoach ran, or a home a crash left, keeps the takes stored since the last
+    checkpoint in starcoach.db-wal; read from a read-only disk without the log's -shm index, they were
+    not listed (SQLite's immutable mode never reads the log), as if they had never been recorded."""
+    import shutil
+    import tempfile
+
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(scratch))
+    db = home / "recordings" / "starcoach.db"
+    holder = sqlite3.connect(db, isolation_level=None)  # open, so the import's close folds nothing into the database
+    holder.execute("PRAGMA wal_autocheckpoint = 0")
+    holder.execute("SELECT count(*) FROM takes").fetchone()
+    sf.write(tmp_path / "late.wav", np.zeros(16000, dtype=np.float32), 16000)
+    assert run("import", tmp_path / "late.wav").exit_code == 3  # silence: stored, and said so
+    copy = tmp_path / "copy"
+    shutil.copytree(home, copy, ignore=None if index else shutil.ignore_patterns("*-shm"))
+    holder.close()
+    assert (copy / "recordings" / "starcoach.db-wal").stat().st_size > 0
+    with mounted_read_only(copy, tmp_path / "ro") as ro:
+        monkeypatch.setenv("STARCOACH_HOME", str(ro))
+        listed = run("takes", "--json")
+        assert listed.exit_code == 0, listed.output
+        assert [t["id"] for t in json.loads(listed.stdout)] == [t["id"] for t in stored] + [3]
+        shown = run("show", "3", "--json")
+        assert shown.exit_code == 0, shown.output
+        assert Path(json.loads(shown.stdout)["file"]).name == Path(json.loads(listed.stdout)[-1]["audio_path"]).name
+    assert not list(scratch.iterdir()), "the private copy is left behind"
 
 
 def test_a_copied_home_s_documents_name_the_audio_in_the_copy(tmp_path, home, stored, monkeypatch):

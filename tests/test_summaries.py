@@ -88,13 +88,9 @@ def test_takes_of_7f3daa6_migrate_and_the_reviews_print_what_they_printed(old_ho
 def test_takes_of_7f3daa6_on_a_read_only_disk_are_reviewed_as_they_were(old_home, tmp_path, monkeypatch):
     """A copy of such a home on a read-only disk (a backup) cannot be upgraded there, and need not
     be: the reviews make the summaries they read from the documents, and keep none."""
-    import subprocess
+    from tests.conftest import mounted_read_only
 
-    from tests.conftest import mounted
-
-    with mounted(tmp_path / "ro", "--bind", str(old_home), what="a folder a second time") as ro:
-        if subprocess.run(["mount", "-o", "remount,bind,ro", str(ro)], capture_output=True).returncode != 0:
-            pytest.skip("cannot make a mount read-only here")
+    with mounted_read_only(old_home, tmp_path / "ro") as ro:
         monkeypatch.setenv("STARCOACH_HOME", str(ro))
         monkeypatch.setenv("COLUMNS", "80")
         for path in EXPECTED:

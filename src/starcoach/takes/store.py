@@ -24,6 +24,7 @@ from typing import Any, Callable, cast
 from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
 from .migrations import MIGRATIONS, REBUILT_WHEN_READ
+from .read_only import connect_read_only
 from .rebuilding import file_id, hold_as_user
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
@@ -104,8 +105,7 @@ class Store:
         self.read_only = why
         self.db.close()
         try:
-            self.db = sqlite3.connect(f"{self.path.as_uri()}?mode=ro&immutable=1", uri=True, isolation_level=None)
-            self.db.row_factory = sqlite3.Row
+            self.db = connect_read_only(self.path)
             done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
