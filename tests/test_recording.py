@@ -308,6 +308,31 @@ def test_signals_while_the_take_is_finished_are_held_until_it_is_stored(pulse):
     assert "reduced" in show(take_id)["transcript"].lower()
 
 
+def test_ctrl_c_as_the_microphone_opens_leaves_no_take_recording(pulse, home, monkeypatch):
+    """A Ctrl+C between the microphone opening and the wait for a reason to stop (while the cue was
+    printed) raised through the take: the recorder ran on, the take stayed marked as recording, and the
+    line was a bare "interrupted". Now it stops the take as any Ctrl+C before the first block does."""
+    import sqlite3
+
+    import starcoach.cli.record as record
+
+    def cue_then_ctrl_c(take_id, path):
+        os.kill(os.getpid(), signal.SIGINT)
+
+    monkeypatch.setattr(record, "_announce", cue_then_ctrl_c)
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (the suite may run in the background)
+    try:
+        result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "20"])
+    finally:
+        signal.signal(signal.SIGINT, old)
+    assert result.exit_code == 1, result.output  # as a Ctrl+C at any moment before the first block of audio
+    assert result.stderr.strip() == ("starcoach: nothing was recorded (stopped before the first sound arrived); "
+                                     "try again"), result.stderr
+    with sqlite3.connect(home / "recordings" / "starcoach.db") as db:
+        assert db.execute("SELECT id, status FROM takes").fetchall() == []
+    assert not list((home / "recordings").glob("*/*.part")), "the partial recording is left"
+
+
 def _practice_at_a_terminal(*args: str) -> tuple[subprocess.Popen, int]:
     """`starcoach practice --question deep-1 ARGS` with a terminal (a pty) as its standard input;
     returns the process and the pty's master side, to type into."""

@@ -24,7 +24,7 @@ from starcoach.domain.errors import RecordingError
 from starcoach.takes import sidecar
 from starcoach.takes.recovery import recover
 from starcoach.takes.newtake import new_take
-from starcoach.takes.session import _run_until_stopped, open_store
+from starcoach.takes.session import _run_until_stopped, _Signals, open_store
 
 
 def test_take_paths_are_by_date_and_never_reused(config):
@@ -379,6 +379,13 @@ class _Recording:
         self._stopped = value
 
 
+def _held() -> _Signals:
+    """SIGINT and SIGTERM noted, as a take holds them from before its first sample."""
+    signals = _Signals()
+    signals.install()
+    return signals
+
+
 @pytest.fixture
 def ctrl_c():
     """Ctrl+C as a terminal's foreground process has it: a suite started in the background (`make test &`,
@@ -399,7 +406,8 @@ def test_a_second_signal_in_the_same_moment_is_held_not_raised(ctrl_c, first, re
         os.kill(os.getpid(), first)
         os.kill(os.getpid(), signal.SIGINT)
 
-    reason_given, signals = _run_until_stopped(_Recording(), interactive=False, timed=True, on_tick=impatient)
+    signals = _held()
+    reason_given = _run_until_stopped(_Recording(), signals, interactive=False, timed=True, on_tick=impatient)
     assert reason_given == reason
     assert signals.release() == signal.SIGINT
     assert (signal.getsignal(signal.SIGINT), signal.getsignal(signal.SIGTERM)) == before
@@ -417,7 +425,8 @@ def test_ctrl_c_stays_ignored_for_a_take_started_ignoring_it():
 
     old = signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
-        reason, signals = _run_until_stopped(recorder, interactive=False, timed=True, on_tick=tick)
+        signals = _held()
+        reason = _run_until_stopped(recorder, signals, interactive=False, timed=True, on_tick=tick)
         assert reason is None and len(ticks) == 2
         assert signals.release() is None
         assert signal.getsignal(signal.SIGINT) is signal.SIG_IGN
@@ -431,7 +440,8 @@ def test_a_signal_after_the_take_stopped_by_itself_is_held_not_taken_as_its_stop
     def at_the_limit(recorder):
         recorder.stopped = True
 
-    reason, signals = _run_until_stopped(_Recording(), interactive=False, timed=True, on_tick=at_the_limit)
+    signals = _held()
+    reason = _run_until_stopped(_Recording(), signals, interactive=False, timed=True, on_tick=at_the_limit)
     os.kill(os.getpid(), signal.SIGINT)  # while the take is being finished
     assert reason is None
     assert signals.release() == signal.SIGINT

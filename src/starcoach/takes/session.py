@@ -104,14 +104,21 @@ def record_take(
         raise
     recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
                         listener=live.feed if live else None)
+    signals = _Signals()  # from before the first sample: a Ctrl+C as the microphone opens stops the take too
+    signals.install()
     try:
         recorder.start()
     except BaseException:
+        signals.release()
         _forget(store, take_id, path)
         raise
-    if on_start:
-        on_start(take_id, path)
-    reason, signals = _run_until_stopped(recorder, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    try:
+        if on_start:
+            on_start(take_id, path)
+        reason = _run_until_stopped(recorder, signals, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
+    except BaseException:
+        signals.release()
+        raise
     terminated = reason == _TERMINATED
     try:  # stored as stopped by an interruption, as Ctrl+C is
         result = _finish_take(store, analyzer, recorder, "interrupt" if terminated else reason, take_id, path,
@@ -311,10 +318,10 @@ _TERMINATED = "terminate"  # the reason a SIGTERM gives (the take is stored as "
 _LOOK_S = 0.02  # how often the wait looks for a signal noted (the meter is drawn every 0.1 s)
 
 
-def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
-                       on_tick: Callable[[Recorder], None] | None) -> tuple[str | None, _Signals]:
-    """Wait for a reason to stop; returns it (None when the recorder stopped itself), with
-    SIGINT and SIGTERM held from then on (:class:`_Signals`; the caller releases them)."""
+def _run_until_stopped(recorder: Recorder, signals: _Signals, *, interactive: bool, timed: bool,
+                       on_tick: Callable[[Recorder], None] | None) -> str | None:
+    """Wait for a reason to stop, or a signal noted by SIGNALS (installed; the caller releases them);
+    returns it (None when the recorder stopped itself), with SIGINT and SIGTERM held from then on."""
     reason: list[str] = []
     done = threading.Event()
 
@@ -344,22 +351,16 @@ def _run_until_stopped(recorder: Recorder, *, interactive: bool, timed: bool,
 
         threading.Thread(target=watch_stdin, name="starcoach-stdin", daemon=True).start()
 
-    signals = _Signals()
-    signals.install()
-    try:
-        while not done.is_set() and not recorder.stopped and signals.first is None:
-            if on_tick:
-                on_tick(recorder)
-            if recorder.quiet_s > NO_AUDIO_S:  # the device went silent (not quiet: no blocks at all)
-                stop("no-audio")
-            for _ in range(round(0.1 / _LOOK_S)):
-                if signals.first is not None or done.wait(_LOOK_S):
-                    break
-    except BaseException:
-        signals.release()
-        raise
+    while not done.is_set() and not recorder.stopped and signals.first is None:
+        if on_tick:
+            on_tick(recorder)
+        if recorder.quiet_s > NO_AUDIO_S:  # the device went silent (not quiet: no blocks at all)
+            stop("no-audio")
+        for _ in range(round(0.1 / _LOOK_S)):
+            if signals.first is not None or done.wait(_LOOK_S):
+                break
     signals.stopped = True  # from here on every signal is held
     if signals.first is not None:  # a signal stops the take, whatever else came in the same moment
         reason[:] = ["interrupt" if signals.first == signal.SIGINT else _TERMINATED]
         done.set()  # the stdin watcher's cue to stop waiting
-    return (reason[0] if reason else None), signals
+    return reason[0] if reason else None
