@@ -130,6 +130,42 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
     assert seen == [(10, 11, -0.1)]  # min((14 + 10) // 2, 10 + 1): not scored as failed
 
 
+def test_a_window_of_under_2_s_is_decoded_greedily_only(monkeypatch):
+    """The stretch a window's last timestamp leaves over (the last word, the silence after it) went
+    through the whole temperature fallback, six decodes: 0.65 s of a live chunk's decode at the stop,
+    for five tokens of garbage. Under 2 s of audio a window is decoded at temperature 0 alone."""
+    from dataclasses import replace
+    from types import SimpleNamespace
+
+    import numpy as np
+    from faster_whisper.transcribe import TranscriptionOptions
+
+    from starcoach.asr.whisper_model import _fitting_model_class
+
+    source = inspect.getsource(faster_whisper.WhisperModel.generate_with_fallback)
+    assert "for temperature in options.temperatures:" in source  # what the list decides
+    cls = _fitting_model_class()
+    model = cls.__new__(cls)
+    model.max_length = 448
+    model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
+    model.encode_now = lambda features, audio=None: "encoded"
+    model.model = SimpleNamespace()
+    seen = []
+    monkeypatch.setattr(faster_whisper.WhisperModel, "generate_with_fallback",
+                        lambda self, encoded, prompt, tokenizer, options: seen.append(list(options.temperatures)))
+    fields = {f: None for f in TranscriptionOptions.__dataclass_fields__}
+    fallback = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
+    options = TranscriptionOptions(**fields)
+    for seconds, temperatures, expected in ((0.3, fallback, [0.0]), (1.9, fallback, [0.0]), (2.0, fallback, fallback),
+                                            (12.0, fallback, fallback), (1.0, [0.0], [0.0])):
+        features = np.zeros((1, 80, 3000), np.float32)
+        features[..., : int(seconds * 100)] = -0.5
+        model.encode(features)
+        seen.clear()
+        model.generate_with_fallback("encoded", [1] * 14, None, replace(options, temperatures=temperatures))
+        assert seen == [expected], seconds
+
+
 def test_beam_searches_run_on_the_copy_and_calls_that_encode_on_the_main_model():
     import numpy as np
 

@@ -45,7 +45,7 @@ class LiveOptions:
 
     enabled: bool = True
     min_chunk_s: float = field(default=12.0, metadata={"range": (5.0, 29.0)})
-    max_chunk_s: float = field(default=28.0, metadata={"range": (5.0, 29.5)})
+    max_chunk_s: float = field(default=18.0, metadata={"range": (5.0, 29.5)})
     pause_s: float = field(default=0.3, metadata={"range": (0.05, 5.0)})
     context_chars: int = field(default=200, metadata={"range": (0, 2000)})
     short_s: float = field(default=10.0, metadata={"range": (0.0, 29.0)})

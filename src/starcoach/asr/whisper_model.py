@@ -45,6 +45,15 @@ SAMPLING_SEED = 0  # see load_model
 TOKENS_PER_S = 12
 TOKENS_BASE = 8
 
+# A window of less audio than this is decoded greedily only, without the temperature fallback. It is
+# the stretch a window's last timestamp left over (the last word and the silence after it) or a chunk's
+# last piece, and a fallback there decoded it six times over to keep hotter text as often as not
+# garbage: in the live worker, 0.65 s of a 16 s chunk's 1.4 s decode at the stop, for five tokens
+# (session 47 counted, over 77 answers, 35 of 948 such windows falling back, the greedy text kept in
+# 14). With it and 18 s chunks (live.py), the replayed reports later than 0.85 s after the stop
+# went from 8 to 2 of 158 answers (docs/analysis.md).
+SHORT_WINDOW_S = 2.0
+
 
 def native_settings() -> None:
     """The one place where starcoach sets native libraries' options. It must happen before
@@ -274,7 +283,10 @@ def _fitting_model_class():
             return ahead.encode(features) if ahead is not None else self.encode_now(features, audio)
 
         def generate_with_fallback(self, encoder_output, prompt, tokenizer, options):
-            bound = TOKENS_BASE + int(TOKENS_PER_S * getattr(self, "_window_s", 30.0))
+            window_s = getattr(self, "_window_s", 30.0)
+            if window_s < SHORT_WINDOW_S and len(options.temperatures or ()) > 1:
+                options = replace(options, temperatures=[0.0])
+            bound = TOKENS_BASE + int(TOKENS_PER_S * window_s)
             # CTranslate2 stops a Whisper decode after min((P + M) // 2, M + 1) tokens, P the
             # prompt's length and M faster-whisper's max_new_tokens (the whole, P + M, is its
             # max_length): the M that stops it after `bound`
