@@ -4,39 +4,29 @@ snapshot) or in a folder this user may not write.
 A database in WAL mode keeps what was written since its last checkpoint in its ``-wal`` file:
 SQLite folds the log into the database when the last connection closes, so a log is left only by
 a run that was cut off (a crash, a power cut) or by a copy made while starcoach was running.
-Those takes are stored; a read that ignores the log does not see them. SQLite reads the log in
-place when the ``-shm`` index is there too; when it is not, and cannot be made, the database and
-its log are read from a private copy in a temporary folder, which is removed when the store
-closes. Immutable mode, which never looks at a log, only when there is none.
+Those takes are stored; a read that ignores the log does not see them. SQLite reads the log where
+it lies when the ``-shm`` index is beside it. When it is not, and cannot be made there, the index is
+kept in memory instead (exclusive locking mode, which never asks for the ``-shm``), without file
+locks: safe only where no one can be writing, so when no ``-shm`` shows a writer or the disk is
+read-only. Immutable mode, which never looks at a log, only when there is none or it cannot be read.
 """
 
 from __future__ import annotations
 
-import shutil
 import sqlite3
-import tempfile
-import weakref
 from pathlib import Path
-from typing import cast
+
+from .store_errors import read_only_disk
+
+_CANTOPEN, _READONLY = 14, 8  # SQLite's primary result codes (the low byte of an extended one)
 
 
-class _OnACopy(sqlite3.Connection):
-    """A connection to a private copy, removed with its folder when the connection closes (or the
-    program exits without closing it)."""
-
-    def keep_until_closed(self, scratch: Path) -> None:
-        self._removal = weakref.finalize(self, shutil.rmtree, scratch, ignore_errors=True)
-
-    def close(self) -> None:
-        super().close()
-        if hasattr(self, "_removal"):
-            self._removal()
-
-
-def _connect(path: Path, flags: str, factory: type[sqlite3.Connection] = sqlite3.Connection) -> sqlite3.Connection:
-    db = sqlite3.connect(f"{path.as_uri()}?{flags}", uri=True, isolation_level=None, factory=factory)
+def _connect(path: Path, flags: str, *pragmas: str) -> sqlite3.Connection:
+    db = sqlite3.connect(f"{path.as_uri()}?{flags}", uri=True, isolation_level=None)
     try:
-        db.execute("SELECT count(*) FROM sqlite_master").fetchone()  # SQLite opens the file only when asked
+        for pragma in pragmas:  # before the first read, which is when SQLite opens the file
+            db.execute(pragma)
+        db.execute("SELECT count(*) FROM sqlite_master").fetchone()
     except sqlite3.Error:
         db.close()
         raise
@@ -44,34 +34,29 @@ def _connect(path: Path, flags: str, factory: type[sqlite3.Connection] = sqlite3
     return db
 
 
-def _log(path: Path) -> Path:
-    return path.with_name(path.name + "-wal")
+def _beside(path: Path, suffix: str) -> Path:
+    return path.with_name(path.name + suffix)
 
 
 def connect_read_only(path: Path) -> sqlite3.Connection:
     """A read-only connection to the database at PATH that sees every take stored, its log's included.
 
     Raises:
-        sqlite3.Error: as SQLite does, for a file it cannot read at all (the caller names the cause).
+        sqlite3.Error: as SQLite does, for a file it cannot read at all, or one locked or damaged (the
+            caller names the cause).
     """
     try:
         return _connect(path, "mode=ro")
-    except sqlite3.Error:
-        pass
+    except sqlite3.Error as exc:  # only where it cannot open or index the log: a lock or damage is said
+        if (getattr(exc, "sqlite_errorcode", _CANTOPEN) or 0) & 0xFF not in (_CANTOPEN, _READONLY):
+            raise
     try:
-        logged = _log(path).stat().st_size > 0
+        logged = _beside(path, "-wal").stat().st_size > 0
     except OSError:
         logged = False
-    if logged:
-        scratch = Path(tempfile.mkdtemp(prefix="starcoach-read-"))  # mode 0700: this user's takes stay theirs
+    if logged and (read_only_disk(path) or not _beside(path, "-shm").exists()):
         try:
-            copy = scratch / path.name
-            shutil.copyfile(path, copy)
-            shutil.copyfile(_log(path), _log(copy))
-            db = cast(_OnACopy, _connect(copy, "mode=ro", _OnACopy))
-        except (OSError, sqlite3.Error):
-            shutil.rmtree(scratch, ignore_errors=True)  # no room for a copy: read what the database holds
-        else:
-            db.keep_until_closed(scratch)
-            return db
+            return _connect(path, "mode=ro&vfs=unix-none", "PRAGMA locking_mode = EXCLUSIVE")
+        except sqlite3.Error:
+            pass
     return _connect(path, "mode=ro&immutable=1")
