@@ -517,6 +517,27 @@ def test_a_config_error_says_what_is_wrong_in_toml_s_words_and_what_would_be_rig
     assert "datetime" not in str(err.value) and "True" not in str(err.value)
 
 
+@pytest.mark.parametrize("text, low, high", [
+    ("[live]\nmin_chunk_s = 20\n", 20.0, 20.0),  # above max_chunk_s's default (18): the default follows
+    ("[live]\nmax_chunk_s = 10\n", 10.0, 10.0),  # below min_chunk_s's default (12)
+    ("[live]\nmin_chunk_s = 14\n", 14.0, 18.0),  # in order: as given
+])
+def test_a_setting_given_alone_takes_the_default_of_its_pair_with_it(tmp_path, text, low, high):
+    """`[live] min_chunk_s = 20` was a valid config until max_chunk_s's default went down to 18; then
+    it was refused as "above max_chunk_s = 18.0", a setting the user never wrote."""
+    (tmp_path / "config.toml").write_text(text)
+    live = load_config(tmp_path).live
+    assert (live.min_chunk_s, live.max_chunk_s) == (low, high)
+
+
+def test_a_pair_given_out_of_order_is_refused(tmp_path):
+    (tmp_path / "config.toml").write_text("[live]\nmin_chunk_s = 20\nmax_chunk_s = 15\n")
+    with pytest.raises(ConfigError) as err:
+        load_config(tmp_path)
+    assert str(err.value) == (f"{tmp_path / 'config.toml'}: [live] min_chunk_s = 20.0 is above max_chunk_s = 15.0; "
+                              "it must not be")
+
+
 @pytest.mark.parametrize("raw", [b'[model]\nname = "caf\xe9"\n', "[model]\nname = 'base'\n".encode("utf-16"),
                                  b'\xef\xbb\xbf[model]\nname = "caf\xe9"\n'])  # the line was one early after a BOM
 def test_a_config_that_is_not_utf8_names_the_line_and_says_to_save_it_as_utf8(tmp_path, raw):

@@ -205,9 +205,17 @@ def load_config(home: Path | None = None) -> Config:
     )
     for section, low, high in _ORDERED:
         values = getattr(config, section)
-        if getattr(values, low) > getattr(values, high):
+        if getattr(values, low) <= getattr(values, high):
+            continue
+        given = tables[section]
+        if low in given and high not in given:  # a default follows the setting given: `min_chunk_s = 20` alone
+            values = dataclasses.replace(values, **{high: getattr(values, low)})  # was refused once 18 was max's
+        elif high in given and low not in given:
+            values = dataclasses.replace(values, **{low: getattr(values, high)})
+        else:
             raise ConfigError(f"{config_file}: [{section}] {low} = {getattr(values, low)} is above {high} = "
                               f"{getattr(values, high)}; it must not be")
+        config = dataclasses.replace(config, **{section: values})
     return config
 
 
