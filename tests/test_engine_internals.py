@@ -130,9 +130,9 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
     assert seen == [(10, 11, -0.1)]  # min((14 + 10) // 2, 10 + 1): not scored as failed
 
 
-def test_a_window_of_under_2_s_is_decoded_greedily_only(monkeypatch):
+def test_a_window_of_under_2_s_is_decoded_at_temperature_0_only(monkeypatch):
     """The stretch a window's last timestamp leaves over (the last word, the silence after it) went
-    through the whole temperature fallback, six decodes: 0.65 s of a live chunk's decode at the stop,
+    through the whole temperature fallback, up to six decodes: 0.65 s of a live chunk's decode at the stop,
     for five tokens of garbage. Under 2 s of audio a window is decoded at temperature 0 alone."""
     from dataclasses import replace
     from types import SimpleNamespace

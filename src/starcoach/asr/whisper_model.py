@@ -45,13 +45,13 @@ SAMPLING_SEED = 0  # see load_model
 TOKENS_PER_S = 12
 TOKENS_BASE = 8
 
-# A window of less audio than this is decoded greedily only, without the temperature fallback. It is
-# the stretch a window's last timestamp left over (the last word and the silence after it) or a chunk's
-# last piece, and a fallback there decoded it six times over to keep hotter text as often as not
-# garbage: in the live worker, 0.65 s of a 16 s chunk's 1.4 s decode at the stop, for five tokens
-# (session 47 counted, over 77 answers, 35 of 948 such windows falling back, the greedy text kept in
-# 14). With it and 18 s chunks (live.py), the replayed reports later than 0.85 s after the stop
-# went from 8 to 2 of 158 answers (docs/analysis.md).
+# A window of less audio than this is decoded at temperature 0 only (its beam search), without the
+# temperature fallback. It is the stretch a window's last timestamp left over (the last word and the
+# silence after it) or a chunk's last piece, and the fallback decoded it up to six times to keep hotter
+# text that was as often as not garbage: in the live worker, 0.65 s of a 16.5 s chunk's 1.4 s decode at
+# the stop, for five tokens (session 47 counted, over 77 answers, 35 of 948 such windows falling back,
+# the fallback's text the first decode's in 14). With it and 18 s chunks (live.py), the replayed worker
+# was still busy 0.85 s after the stop in 2 of 158 answers against 8 (docs/analysis.md).
 SHORT_WINDOW_S = 2.0
 
 
