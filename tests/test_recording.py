@@ -325,12 +325,34 @@ def test_ctrl_c_as_the_microphone_opens_leaves_no_take_recording(pulse, home, mo
         result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "20"])
     finally:
         signal.signal(signal.SIGINT, old)
-    assert result.exit_code == 1, result.output  # as a Ctrl+C at any moment before the first block of audio
-    assert result.stderr.strip() == ("starcoach: nothing was recorded (stopped before the first sound arrived); "
-                                     "try again"), result.stderr
     with sqlite3.connect(home / "recordings" / "starcoach.db") as db:
-        assert db.execute("SELECT id, status FROM takes").fetchall() == []
-    assert not list((home / "recordings").glob("*/*.part")), "the partial recording is left"
+        takes = db.execute("SELECT status, stopped_by FROM takes").fetchall()
+    if result.exit_code == 1:  # as a Ctrl+C at any moment before the first block of audio
+        assert result.stderr.strip() == ("starcoach: nothing was recorded (stopped before the first sound arrived); "
+                                         "try again"), result.stderr
+        assert takes == [] and not list((home / "recordings").glob("*/*.part")), "the partial recording is left"
+    else:  # a block came first (a loaded machine): a take of it, stopped as any Ctrl+C stops one
+        assert result.exit_code == 3, result.output  # no speech in it
+        assert takes == [("complete", "interrupt")], takes
+
+
+def test_a_cue_that_fails_closes_the_microphone_and_leaves_no_take_recording(pulse, home, monkeypatch):
+    """An error from the cue (a terminal gone) left the stream and its writer running to the end of the
+    process and the take marked as recording (a review)."""
+    import sqlite3
+    import threading
+
+    import starcoach.cli.record as record
+
+    def cue_fails(take_id, path):
+        raise OSError(5, "Input/output error")
+
+    monkeypatch.setattr(record, "_announce", cue_fails)
+    result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "20"])
+    assert result.exit_code != 0 and result.stderr.startswith("starcoach:"), result.output
+    assert not [t.name for t in threading.enumerate() if t.name == "starcoach-writer"], "the recorder runs on"
+    with sqlite3.connect(home / "recordings" / "starcoach.db") as db:
+        assert db.execute("SELECT status FROM takes WHERE status = 'recording'").fetchall() == []
 
 
 def _practice_at_a_terminal(*args: str) -> tuple[subprocess.Popen, int]:

@@ -95,18 +95,19 @@ def record_take(
     meta = _meta(question, "record", now())
     path = new_take(config, meta)
     part = sidecar.partial_path(path)
+    signals = _Signals()  # from before the take's row: a Ctrl+C as the microphone opens stops the take too
+    signals.install()
     try:
         take_id = store.begin_take(audio_path=path, question_id=meta["question_id"],
                                    question_text=meta["question_text"], principle=meta["principle"],
                                    started_at=meta["started_at"])
     except BaseException:
+        signals.release()
         sidecar.remove(path)
         raise
-    recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
-                        listener=live.feed if live else None)
-    signals = _Signals()  # from before the first sample: a Ctrl+C as the microphone opens stops the take too
-    signals.install()
     try:
+        recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
+                            listener=live.feed if live else None)
         recorder.start()
     except BaseException:
         signals.release()
@@ -116,9 +117,11 @@ def record_take(
         if on_start:
             on_start(take_id, path)
         reason = _run_until_stopped(recorder, signals, interactive=interactive, timed=bool(seconds), on_tick=on_tick)
-    except BaseException:
+    except BaseException:  # the cue or the meter failed (a terminal gone): the microphone closes now
         signals.release()
-        raise
+        if not recorder.stop("error").frames:
+            _forget(store, take_id, path)
+        raise  # audio is kept as a run cut off leaves it, for `recover` to finish
     terminated = reason == _TERMINATED
     try:  # stored as stopped by an interruption, as Ctrl+C is
         result = _finish_take(store, analyzer, recorder, "interrupt" if terminated else reason, take_id, path,
