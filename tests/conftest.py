@@ -44,6 +44,20 @@ def mounted_read_only(folder: Path, target: Path):
         yield ro
 
 
+def starcoach_stand_in(*argv: str) -> subprocess.Popen:
+    """A live process whose command line reads as starcoach's (`starcoach ARGV`: an unfinished take's owner,
+    a temporary file's writer), returned once it runs. Just after Popen its /proc cmdline can still be empty
+    (the kernel wakes a vfork's parent before it sets the new program's arguments), and under load the
+    process was taken for a dead one."""
+    import sys
+
+    proc = subprocess.Popen([sys.executable, "-c", "import time; print(flush=True); time.sleep(60)", "starcoach",
+                             *argv], stdout=subprocess.PIPE)
+    proc.stdout.readline()
+    proc.stdout.close()
+    return proc
+
+
 SHARED = ROOT.parent / "shared"
 
 

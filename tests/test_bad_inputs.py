@@ -27,7 +27,7 @@ import soundfile as sf
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from tests.conftest import SAMPLES, mounted, mounted_read_only, unprivileged
+from tests.conftest import SAMPLES, mounted, mounted_read_only, starcoach_stand_in, unprivileged
 
 runner = CliRunner()
 
@@ -1172,14 +1172,11 @@ def test_doctor_adopts_a_recording_whose_writer_died_when_its_metadata_is_gone_t
 def test_an_import_still_analysing_is_not_a_lost_row(stored):
     """Between its copy and its row, an import's audio is in recordings/ unlisted: neither the
     warning nor doctor may take it for a lost row (doctor indexing it made the import fail)."""
-    import subprocess
-    import sys
-
     from starcoach.takes import sidecar
 
     audio = Path(stored[0]["audio_path"]).with_name("take-999999.wav")
     sf.write(audio, np.zeros(16000, dtype=np.float32), 16000)
-    importer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach"])
+    importer = starcoach_stand_in()
     try:
         sidecar.write(audio, {"status": "importing", "pid": importer.pid, "source": "import"})
         assert "starcoach:" not in run("takes").stderr
@@ -1403,7 +1400,7 @@ def test_recover_rewrites_the_metadata_a_full_disk_left_saying_recording(stored)
     assert before["id"] == stored[0]["id"]
     older = {k: v for k, v in before.items() if k != "id"}  # as stored before the metadata kept the id
     sidecar.write(audio, older | {"status": "recording", "pid": int(dead.stdout)})
-    live = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach"])
+    live = starcoach_stand_in()
     other = Path(stored[1]["audio_path"])
     owned = sidecar.read(sidecar.sidecar_path(other)) | {"status": "importing", "pid": live.pid}
     sidecar.write(other, owned)
@@ -1849,14 +1846,11 @@ def test_a_temporary_file_a_killed_export_left_blocks_no_later_export(stored):
     """Killed between writing its temporary file and renaming it, an export left `.take-X.json.tmp`
     beside the audio, and every later export to that name failed, --force too ("… exists (another
     export running?); remove it if not"), while recover and doctor left the file there."""
-    import subprocess
-    import sys
-
     target = Path(stored[0]["audio_path"]).with_suffix(".json")
     stem = target.name.split(".")[0]
     # a writer's pid no process can have (an exited child's was given again, to an analysis run beside the tests)
     dead = int(Path("/proc/sys/kernel/pid_max").read_text()) + 1
-    writer = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "export"])
+    writer = starcoach_stand_in("export")
     try:
         older = target.with_name(f".{target.name}.tmp")  # the one name every export used
         killed = target.with_name(f".{stem}.{dead}-0123abcd.json.tmp")

@@ -25,6 +25,7 @@ from starcoach.takes import sidecar
 from starcoach.takes.recovery import recover
 from starcoach.takes.newtake import new_take
 from starcoach.takes.session import _run_until_stopped, _Signals, open_store
+from tests.conftest import starcoach_stand_in
 
 
 def test_take_paths_are_by_date_and_never_reused(config):
@@ -215,7 +216,7 @@ def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config)
         path = new_take(config, {"source": "record"})
         lost = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
         # a live starcoach process still owns it: not touched
-        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
+        owner = starcoach_stand_in("record")
         try:
             store.db.execute("UPDATE takes SET pid = ? WHERE id = ?", (owner.pid, lost))
             assert recover(config, store, analyzer=never_loaded) == []
@@ -240,7 +241,7 @@ def test_recover_removes_the_metadata_write_a_killed_take_left_and_keeps_a_live_
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
         path = a_take_path(config)
-        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "record"])
+        owner = starcoach_stand_in("record")
         dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True, text=True)
         try:
             live_path = path.with_name("take-000001.wav")
@@ -272,7 +273,7 @@ def test_recover_reads_a_metadata_write_s_owner_from_its_name(config):
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
         path = a_take_path(config)
-        owner = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", "starcoach", "import"])
+        owner = starcoach_stand_in("import")
         dead = int(subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
                                   text=True).stdout)
         try:
