@@ -320,7 +320,8 @@ def test_ctrl_c_as_the_microphone_opens_leaves_no_take_recording(pulse, home, mo
         os.kill(os.getpid(), signal.SIGINT)
 
     monkeypatch.setattr(record, "_announce", cue_then_ctrl_c)
-    old = signal.signal(signal.SIGINT, signal.default_int_handler)  # as at a terminal (the suite may run in the background)
+    # as at a terminal: a suite run in the background starts with SIGINT ignored
+    old = signal.signal(signal.SIGINT, signal.default_int_handler)
     try:
         result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "20"])
     finally:
