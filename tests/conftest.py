@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 import subprocess
 import shutil
+import sys
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -49,8 +50,6 @@ def starcoach_stand_in(*argv: str) -> subprocess.Popen:
     a temporary file's writer), returned once it runs. Just after Popen its /proc cmdline can still be empty
     (the kernel wakes a vfork's parent before it sets the new program's arguments), and under load the
     process was taken for a dead one."""
-    import sys
-
     proc = subprocess.Popen([sys.executable, "-c", "import time; print(flush=True); time.sleep(60)", "starcoach",
                              *argv], stdout=subprocess.PIPE)
     proc.stdout.readline()

@@ -67,17 +67,43 @@ def test_the_override_is_a_subclass_that_only_replaces_encode_get_prompt_and_wra
     assert issubclass(cls, faster_whisper.WhisperModel)
 
 
+def _model_without_weights(generate=None):
+    """The fitting model, made without weights: its encoder gives "encoded" for any window, a frame is
+    10 ms, and GENERATE stands for CTranslate2's decoder."""
+    from types import SimpleNamespace
+
+    from starcoach.asr.whisper_model import _fitting_model_class
+
+    cls = _fitting_model_class()
+    model = cls.__new__(cls)
+    model.max_length = 448
+    model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
+    model.encode_now = lambda features, audio=None: "encoded"
+    model.model = SimpleNamespace(generate=generate)
+    return model
+
+
+def _window(seconds: float):
+    """A window's features as generate_segments hands them to encode: SECONDS of audio, then zero padding."""
+    import numpy as np
+
+    features = np.zeros((1, 80, 3000), np.float32)
+    features[..., : int(seconds * 100)] = -0.5
+    return features
+
+
+def _no_options():
+    from faster_whisper.transcribe import TranscriptionOptions
+
+    return TranscriptionOptions(**{f: None for f in TranscriptionOptions.__dataclass_fields__})
+
+
 def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypatch):
     """A sampled decode (the temperature fallback) that runs into a loop goes on to CTranslate2's
     own limit, five hypotheses at a time: a 0.3 s remainder of a live chunk took 6.9 s. The
     window's audio bounds its text instead, and a decode that reaches the bound scores as failed."""
     from dataclasses import replace
     from types import SimpleNamespace
-
-    import numpy as np
-    from faster_whisper.transcribe import TranscriptionOptions
-
-    from starcoach.asr.whisper_model import _fitting_model_class
 
     assert list(inspect.signature(faster_whisper.WhisperModel.generate_with_fallback).parameters) == [
         "self", "encoder_output", "prompt", "tokenizer", "options"]
@@ -90,12 +116,7 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
         limit = min(max_length // 2, max_length - p + 1)
         return [SimpleNamespace(sequences_ids=[[7] * min(wants, limit)], scores=[-0.1], no_speech_prob=0.01)]
 
-    cls = _fitting_model_class()
-    model = cls.__new__(cls)
-    model.max_length = 448
-    model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
-    model.encode_now = lambda features, audio=None: "encoded"
-    model.model = SimpleNamespace(generate=generate)
+    model = _model_without_weights(generate)
     seen = []
 
     def generate_with_fallback(self, encoded, prompt, tokenizer, options):
@@ -104,15 +125,12 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
         seen.append((options.max_new_tokens, len(result.sequences_ids[0]), result.scores[0]))
 
     monkeypatch.setattr(faster_whisper.WhisperModel, "generate_with_fallback", generate_with_fallback)
-    fields = {f: None for f in TranscriptionOptions.__dataclass_fields__}
-    options = TranscriptionOptions(**fields)
+    options = _no_options()
     inf = float("-inf")
     for seconds in (0.2, 0.9, 3.0, 10.0, 25.0, 30.0):
         for prompt in (14, 40, 79, 150):
             for wants in (5, 400):
-                features = np.zeros((1, 80, 3000), np.float32)  # a window: its audio, then zero padding
-                features[..., : int(seconds * 100)] = -0.5
-                assert model.encode(features) == "encoded"
+                assert model.encode(_window(seconds)) == "encoded"
                 seen.clear()
                 model.generate_with_fallback("encoded", [1] * prompt, None, options)
                 (given, length, score), bound = seen[0], 8 + int(12 * seconds)
@@ -125,7 +143,7 @@ def test_a_window_gives_at_most_8_plus_12_tokens_a_second_of_its_audio(monkeypat
                 assert model.model.generate is generate  # the model is given back
     # a limit already set that is tighter stays as it is
     seen.clear()
-    model.encode(np.full((1, 80, 3000), -0.5, np.float32))
+    model.encode(_window(30.0))
     model.generate_with_fallback("encoded", [1] * 14, None, replace(options, max_new_tokens=10))
     assert seen == [(10, 11, -0.1)]  # min((14 + 10) // 2, 10 + 1): not scored as failed
 
@@ -135,32 +153,18 @@ def test_a_window_of_under_2_s_is_decoded_at_temperature_0_only(monkeypatch):
     through the whole temperature fallback, up to six decodes: 0.65 s of a live chunk's decode at the stop,
     for five tokens of garbage. Under 2 s of audio a window is decoded at temperature 0 alone."""
     from dataclasses import replace
-    from types import SimpleNamespace
-
-    import numpy as np
-    from faster_whisper.transcribe import TranscriptionOptions
-
-    from starcoach.asr.whisper_model import _fitting_model_class
 
     source = inspect.getsource(faster_whisper.WhisperModel.generate_with_fallback)
     assert "for temperature in options.temperatures:" in source  # what the list decides
-    cls = _fitting_model_class()
-    model = cls.__new__(cls)
-    model.max_length = 448
-    model.feature_extractor = SimpleNamespace(time_per_frame=0.01)
-    model.encode_now = lambda features, audio=None: "encoded"
-    model.model = SimpleNamespace()
+    model = _model_without_weights()
     seen = []
     monkeypatch.setattr(faster_whisper.WhisperModel, "generate_with_fallback",
                         lambda self, encoded, prompt, tokenizer, options: seen.append(list(options.temperatures)))
-    fields = {f: None for f in TranscriptionOptions.__dataclass_fields__}
     fallback = [0.0, 0.2, 0.4, 0.6, 0.8, 1.0]
-    options = TranscriptionOptions(**fields)
+    options = _no_options()
     for seconds, temperatures, expected in ((0.3, fallback, [0.0]), (1.9, fallback, [0.0]), (2.0, fallback, fallback),
                                             (12.0, fallback, fallback), (1.0, [0.0], [0.0])):
-        features = np.zeros((1, 80, 3000), np.float32)
-        features[..., : int(seconds * 100)] = -0.5
-        model.encode(features)
+        model.encode(_window(seconds))
         seen.clear()
         model.generate_with_fallback("encoded", [1] * 14, None, replace(options, temperatures=temperatures))
         assert seen == [expected], seconds
