@@ -64,9 +64,9 @@ def test_words_heard_where_the_audio_shows_no_voice_are_no_pause():
     stretches no word was heard in are pauses. Filled pauses, words of no length and a word
     stamped across the silence's edge do not cut."""
     before, after = steady_words(10, 0.5), steady_words(10, 12.0)
-    lost = [Word("to", 6.0, 6.3), Word("push", 6.3, 6.7), Word("back", 6.7, 7.1)]  # no tone: the audio lost them
-    x = audio_for(before + after, 17)
-    activity = speech_activity(x, RATE)
+    lost = [Word("to", 6.0, 6.3), Word("push", 6.3, 6.7), Word("back", 6.7, 7.1)]
+    heard = speech_activity(audio_for(before + lost + after, 17), RATE)  # the words are in the audio...
+    activity = replace(heard, regions=tuple(r for r in heard.regions if r[1] <= 6.0 or r[0] >= 7.1))  # ...not the voice
     plain = compute_metrics(Transcript.from_words(before + after, 17), activity)
     assert [(round(p.start), round(p.end)) for p in plain.pauses] == [(5, 12)]
     m = compute_metrics(Transcript.from_words(before + lost + after, 17), activity)
@@ -78,6 +78,44 @@ def test_words_heard_where_the_audio_shows_no_voice_are_no_pause():
     for spoken in ([*before, Word("um,", 8.0, 8.5), Word("so", 9.0, 9.0), *after], stretched):
         kept = compute_metrics(Transcript.from_words(spoken, 17), activity)
         assert [(p.start, p.end) for p in kept.pauses] == [(p.start, p.end) for p in plain.pauses]
+
+
+def _with_voice(x, words, db, freq=240.0):
+    """X with WORDS said DB under the speaker's tone, in another voice."""
+    x = x.copy()
+    for w in words:
+        a, b = int(w.start * RATE), int(w.end * RATE)
+        x[a:b] = tone((b - a) / RATE, freq=freq, level=0.3 * 10 ** (db / 20))
+    return x
+
+
+@pytest.mark.parametrize("under_db, long_pauses", [(-20, [(7.2, 11.0)]), (-5, [])])
+def test_another_voice_far_under_the_speakers_ends_no_pause(under_db, long_pauses):
+    """A colleague or a television across the room reaches the microphone 10-20 dB under the speaker;
+    Whisper writes its words and the voice detector hears it, so it cut the speaker's long pauses (babble
+    at 15 dB: 5 and 9 of 96 lost). A stretch QUIETER_DB or more under the speaker's words around it ends
+    no pause, and its words stay in the transcript; one a little under the speaker is the speaker's."""
+    before, after = steady_words(15, 0.5), steady_words(15, 11.0)  # a silence 7.2 -> 11.0 s
+    other = [Word("I'm", 8.6, 8.9), Word("not", 8.9, 9.2), Word("sure.", 9.2, 9.6)]
+    x = _with_voice(audio_for(before + after, 18), other, under_db)
+    activity = speech_activity(x, RATE)
+    assert any(8.5 <= a and b <= 9.7 for a, b in activity.regions)  # the other voice is voice to the levels
+    m = compute_metrics(Transcript.from_words(before + other + after, 18), activity)
+    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses if p.long] == long_pauses
+    assert m.content_words == 33
+
+
+def test_a_speaker_who_turns_away_is_measured_against_their_own_quieter_words():
+    """The speaker's level is read from the words around a stretch, not the whole answer: a speaker who
+    leans back for a while, 15 dB under the rest of the answer, keeps the short phrase said between two
+    pauses there (measured against the whole answer it read as another voice, and the two pauses and
+    the phrase as one long pause)."""
+    first, last = steady_words(25, 0.5), steady_words(25, 26.6, text="again")
+    leaning = [*steady_words(10, 12.0, text="soft"), *steady_words(5, 18.0, text="aside"),
+               *steady_words(10, 21.8, text="still")]  # silences 16.45 -> 18.0 and 20.2 -> 21.8 s
+    x = _with_voice(audio_for(first + last, 39), leaning, -15, freq=180.0)
+    m = compute_metrics(Transcript.from_words(first + leaning + last, 39), speech_activity(x, RATE))
+    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses] == [(16.5, 18.0), (20.2, 21.8)]
 
 
 @pytest.mark.parametrize("words", [

@@ -320,6 +320,27 @@ def test_an_answer_over_background_voices_carries_the_warning(tmp_path):
     assert "voices" not in ok["audio"]["problems"] and ok["audio"]["background_voice_share"] < 0.2
 
 
+@pytest.mark.slow
+def test_a_question_from_across_the_room_in_the_speakers_pause_does_not_end_it(tmp_path):
+    """Someone else, 18 dB under the speaker, asks a question in the speaker's four-second pause:
+    Whisper writes it and the voice detector hears it, and the pause was cut to 1 s (no long pause).
+    A pause is the speaker's silence: it is reported whole, and long."""
+    said = espeak("I rewrote the import job so that it ran in parallel, and the nightly load finished "
+                  "two hours earlier.", tmp_path, name="a")
+    more = espeak("Then I moved the reports to the new warehouse and showed the finance team how to "
+                  "read them.", tmp_path, name="b")
+    other = espeak("Sorry, is this the meeting room for the planning call?", tmp_path, voice="en-gb+f3", name="c")
+    pause = np.zeros(int(4.0 * RATE), np.float32)
+    pause[int(0.7 * RATE): int(0.7 * RATE) + len(other)] = other[: int(3.3 * RATE)] * 10 ** (-18 / 20)
+    half = np.zeros(RATE // 2, np.float32)
+    path = tmp_path / "asked.wav"
+    sf.write(path, np.concatenate([half, said, pause, more, half]), RATE)
+    doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)
+    end = 0.5 + len(said) / RATE
+    assert [(p["start"], p["end"]) for p in doc["pauses"] if p["long"]] == \
+        [(pytest.approx(end, abs=0.4), pytest.approx(end + 4.0, abs=0.4))]
+
+
 def test_another_language_heard_with_confidence_makes_the_counts_unreliable():
     """Whisper decodes in the configured language whatever it hears: French came back as seven
     "ah" (seven fillers) and German as invented English, fully scored, with no word of warning."""

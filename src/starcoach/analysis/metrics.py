@@ -15,6 +15,7 @@ from ..domain.transcript import Filler, Repetition, Transcript, Word, join_words
 from ..domain.vocab import (DISCOURSE, FILLED, I_WORDS, MULTIPLE_WORDS, NUMBER_WORDS, SOONER_WORDS, WE_WORDS,
                             is_filled_pause)
 from .alignment import align_fillers, covered
+from .background import speaker_voice
 from .fillers import filler_word_indexes, find_fillers, find_repetitions
 
 
@@ -155,9 +156,10 @@ def compute_metrics(
     if transcript.duration_s > 0:  # a level frame reaches half a frame past the last sample
         span_end = min(span_end, transcript.duration_s)
     span = max(span_end - span_start, 1e-9)
+    voice, heard = speaker_voice(activity, words, fillers)  # another voice in the room ends no pause
     pauses = tuple(
         Pause(start=round(s, 3), end=round(e, 3), duration_s=round(e - s, 3), long=e - s >= opts.long_pause_s)
-        for s, e in _unworded(silences(activity, start=span_start, end=span_end, min_s=opts.pause_min_s), words,
+        for s, e in _unworded(silences(voice, start=span_start, end=span_end, min_s=opts.pause_min_s), heard,
                               opts.pause_min_s)
     ) if words else ()
     paused = sum(p.duration_s for p in pauses)
