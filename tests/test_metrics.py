@@ -8,6 +8,7 @@ import pytest
 from starcoach.audio.activity import speech_activity
 from starcoach.domain.transcript import Filler
 from starcoach.analysis.metrics import MetricsOptions, align_fillers, compute_metrics, find_quantities, hesitation_gaps
+from starcoach.analysis.quality import background_voice_share
 from starcoach.domain.transcript import Transcript, Word
 from tests.conftest import silence, tone
 
@@ -89,20 +90,60 @@ def _with_voice(x, words, db, freq=240.0):
     return x
 
 
-@pytest.mark.parametrize("under_db, long_pauses", [(-20, [(7.2, 11.0)]), (-5, [])])
+def _asked_in_a_pause(other_db, *, heard_around, n=15, m=15):
+    """N of the speaker's words, a silence to 11.0 s in which another voice says three words OTHER_DB
+    under the speaker (8.6-9.6 s), M more words, a second silence to 20.0 s, and 5 last words. With
+    HEARD_AROUND the voice detector hears a voice throughout (people talking in the room), else on the
+    words alone. Returns the metrics."""
+    before, after, last = steady_words(n, 0.5), steady_words(m, 11.0), steady_words(5, 20.0, text="last")
+    other = [Word("I'm", 8.6, 8.9), Word("not", 8.9, 9.2), Word("sure.", 9.2, 9.6)]
+    x = _with_voice(audio_for(before + after + last, 23), other, other_db)
+    levels = speech_activity(x, RATE)
+    assert any(8.5 <= a and b <= 9.7 for a, b in levels.regions)  # the other voice is voice to the levels
+    words = before + other + after + last
+    voice = ((0.0, 23.0),) if heard_around else tuple((w.start, w.end) for w in words)
+    return compute_metrics(Transcript.from_words(words, 23), replace(levels, voice=voice))
+
+
+def _long(m):
+    return [(round(p.start, 1), round(p.end, 1)) for p in m.pauses if p.long]
+
+
+@pytest.mark.parametrize("under_db, long_pauses", [(-20, [(7.2, 11.0), (17.7, 20.0)]), (-13, [(7.2, 11.0), (17.7, 20.0)]),
+                                                   (-7, [(17.7, 20.0)]), (-5, [(17.7, 20.0)])])
 def test_another_voice_far_under_the_speakers_ends_no_pause(under_db, long_pauses):
     """A colleague or a television across the room reaches the microphone 10-20 dB under the speaker;
     Whisper writes its words and the voice detector hears it, so it cut the speaker's long pauses (babble
-    at 15 dB: 5 and 9 of 96 lost). A stretch QUIETER_DB or more under the speaker's words around it ends
-    no pause, and its words stay in the transcript; one a little under the speaker is the speaker's."""
-    before, after = steady_words(15, 0.5), steady_words(15, 11.0)  # a silence 7.2 -> 11.0 s
-    other = [Word("I'm", 8.6, 8.9), Word("not", 8.9, 9.2), Word("sure.", 9.2, 9.6)]
-    x = _with_voice(audio_for(before + after, 18), other, under_db)
-    activity = speech_activity(x, RATE)
-    assert any(8.5 <= a and b <= 9.7 for a, b in activity.regions)  # the other voice is voice to the levels
-    m = compute_metrics(Transcript.from_words(before + other + after, 18), activity)
-    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses if p.long] == long_pauses
-    assert m.content_words == 33
+    at 15 dB: 5 and 9 of 96 lost). Where the detector hears a voice in the speaker's silences, a stretch
+    QUIETER_DB or more under the speaker's words around it ends no pause, and its words stay in the
+    transcript; one a little under the speaker is the speaker's."""
+    m = _asked_in_a_pause(under_db, heard_around=True)
+    assert _long(m) == long_pauses
+    assert m.content_words == 38
+
+
+def test_a_soft_aside_in_a_quiet_room_is_the_speakers_own():
+    """A review: a sentence of a real voice said 12 dB under the rest, between two silences, became one
+    long pause across it. With no other voice heard in the speaker's silences, a quiet stretch is the
+    speaker's, and ends a pause as any word does; so does one in a take of under MIN_WORDS words."""
+    assert _long(_asked_in_a_pause(-20, heard_around=False)) == [(17.7, 20.0)]
+    end_4, end_5 = 0.5 + 4 * 0.45 - 0.05, 0.5 + 5 * 0.45 - 0.05  # the speaker's last word before the pause
+    assert _long(_asked_in_a_pause(-20, heard_around=True, n=4, m=7)) == \
+        [(pytest.approx(end_4, abs=0.1), 8.6), (14.1, 20.0)]  # 19 words
+    assert _long(_asked_in_a_pause(-20, heard_around=True, n=5, m=7)) == \
+        [(pytest.approx(end_5, abs=0.1), 11.0), (14.1, 20.0)]  # 20
+
+
+def test_another_voice_before_the_first_word_is_outside_the_speaking_span():
+    """A review: a voice before the speaker's first word, no longer ending a pause, was still inside the
+    speaking span, so the time up to the first word counted as speaking (articulation rate = pace)."""
+    other = [Word("Are", 0.5, 0.8), Word("we", 0.8, 1.0), Word("recording?", 1.0, 1.6)]
+    said = steady_words(30, 3.0) + steady_words(10, 19.0, text="more")  # a pause 16.45 -> 19.0 s
+    x = _with_voice(audio_for(said, 25), other, -20)
+    heard = replace(speech_activity(x, RATE), voice=((0.0, 25.0),))
+    m = compute_metrics(Transcript.from_words(other + said, 25), heard)
+    assert m.span_start == pytest.approx(3.0, abs=0.05)
+    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses] == [(16.5, 19.0)]
 
 
 def test_a_speaker_who_turns_away_is_measured_against_their_own_quieter_words():
@@ -110,12 +151,15 @@ def test_a_speaker_who_turns_away_is_measured_against_their_own_quieter_words():
     leans back for a while, 15 dB under the rest of the answer, keeps the short phrase said between two
     pauses there (measured against the whole answer it read as another voice, and the two pauses and
     the phrase as one long pause)."""
-    first, last = steady_words(25, 0.5), steady_words(25, 26.6, text="again")
+    first, last = steady_words(25, 0.5), steady_words(25, 28.0, text="again")
     leaning = [*steady_words(10, 12.0, text="soft"), *steady_words(5, 18.0, text="aside"),
-               *steady_words(10, 21.8, text="still")]  # silences 16.45 -> 18.0 and 20.2 -> 21.8 s
-    x = _with_voice(audio_for(first + last, 39), leaning, -15, freq=180.0)
-    m = compute_metrics(Transcript.from_words(first + leaning + last, 39), speech_activity(x, RATE))
-    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses] == [(16.5, 18.0), (20.2, 21.8)]
+               *steady_words(10, 21.8, text="still")]  # silences 16.45 -> 18.0, 20.2 -> 21.8, 26.25 -> 28.0 s
+    x = _with_voice(audio_for(first + last, 41), leaning, -15, freq=180.0)
+    heard = replace(speech_activity(x, RATE), voice=((0.0, 41.0),))  # a television on throughout
+    words = first + leaning + last
+    assert background_voice_share([(w.start, w.end) for w in words], heard.voice) == 1.0  # so the rule is asked
+    m = compute_metrics(Transcript.from_words(words, 41), heard)
+    assert [(round(p.start, 1), round(p.end, 1)) for p in m.pauses] == [(16.5, 18.0), (20.2, 21.8), (26.3, 28.0)]
 
 
 @pytest.mark.parametrize("words", [

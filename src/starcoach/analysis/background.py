@@ -6,9 +6,13 @@ to ship a new one." at 0.04-0.97 word probability), so they fell into the speake
 silences and cut them: in babble at 15 dB (three other voices' answers mixed in), 5 and 9 of
 the 96 long pauses of the espeak-ng lab voices' answers were lost that way, each cut by words
 or voice about 10-20 dB under the speaker's. A pause is the speaker's silence, so a pause is
-measured against the speaker's voice alone: a word, filler or stretch of voice at least
-:data:`QUIETER_DB` under the level of the speaker's words around it does not end one. The
-words stay in the transcript (they may be the speaker's, said softly); only the pauses change.
+measured against the speaker's voice alone: in a take where the voice detector hears a voice in
+the speaker's own silences (:func:`~.quality.background_voice_share`, the evidence that makes the
+report name other voices), a word or stretch of voice at least :data:`QUIETER_DB` under the level of
+the speaker's words around it does not end one. The words stay in the transcript; only the
+pauses (and the speaking span) change. In a take with no such evidence, a stretch that quiet is the
+speaker's own, said softly (a sentence said turned away between two silences of a real voice, 12 dB
+under, became one long pause across it when the rule did not ask: a review's finding).
 """
 
 from __future__ import annotations
@@ -21,7 +25,8 @@ from statistics import median
 import numpy as np
 
 from ..audio.activity import HOP_S, Activity
-from ..domain.transcript import Filler, Word
+from ..domain.transcript import Word
+from .quality import BACKGROUND_VOICE_SHARE, background_voice_share
 
 # How far under the speaker's words a stretch must be to be someone else's. Chosen on the espeak-ng lab
 # voices' answers in babble at 15 dB (two mixes, seeds 3 and 4, 48 answers each): long pauses found
@@ -41,17 +46,19 @@ MIN_WORDS = 20
 # A word's or a stretch's level: this percentile of its hops' levels (its loud part; a word's time
 # often takes in a little silence at its edges, which a mean would count).
 LEVEL_PERCENTILE = 90
-# A filler stamped at an instant is measured over this much after it.
-STAMP_S = 0.05
 
 
-def speaker_voice(activity: Activity, words: tuple[Word, ...], fillers: tuple[Filler, ...] = ()
-                  ) -> tuple[Activity, tuple[Word, ...]]:
+def speaker_voice(activity: Activity, words: tuple[Word, ...]) -> tuple[Activity, tuple[Word, ...]]:
     """The ACTIVITY and WORDS a pause is measured against: without the words, and the stretches of voice
-    holding no other word or filler, that are :data:`QUIETER_DB` or more under the speaker's words
-    around them. Unchanged with fewer than :data:`MIN_WORDS` words or no levels."""
+    holding no other word, that are :data:`QUIETER_DB` or more under the speaker's words
+    around them, when the voice detector hears another voice in the speaker's silences (a share of
+    :data:`~.quality.BACKGROUND_VOICE_SHARE` or more). Unchanged otherwise, with fewer than
+    :data:`MIN_WORDS` words, or no levels."""
     db = np.asarray(activity.frame_db, dtype=np.float64)
     if len(words) < MIN_WORDS or not len(db):
+        return activity, words
+    share = background_voice_share([(w.start, w.end) for w in words], activity.voice)
+    if share is None or share < BACKGROUND_VOICE_SHARE:  # no other voice heard: quiet words are the speaker's
         return activity, words
     timed = sorted((w.start, w.end, level(db, w.start, w.end)) for w in words if w.end > w.start)
     if not timed:
@@ -72,8 +79,7 @@ def speaker_voice(activity: Activity, words: tuple[Word, ...], fillers: tuple[Fi
 
     levels = {(a, b): db_ab for a, b, db_ab in timed}
     heard = tuple(w for w in words if w.end <= w.start or loud(w.start, w.end, levels[w.start, w.end]))
-    said = [(f.start, f.end) for f in fillers if loud(f.start, max(f.end, f.start + STAMP_S))]
-    holds = _overlaps([(w.start, w.end) for w in heard] + said)
+    holds = _overlaps([(w.start, w.end) for w in heard])
     kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b))
     if len(heard) == len(words) and len(kept) == len(activity.regions):
         return activity, words

@@ -152,11 +152,11 @@ def compute_metrics(
     # a filled pause merged into its neighbour or dropped as unspoken is still not a content word
     content = [w for i, w in enumerate(words) if i not in filler_idx and not is_filled_pause(w.norm)]
 
-    span_start, span_end = _speaking_span(words, activity)
+    voice, heard = speaker_voice(activity, words)  # another voice in the room: no pause ends, none starts
+    span_start, span_end = _speaking_span(heard, voice)
     if transcript.duration_s > 0:  # a level frame reaches half a frame past the last sample
         span_end = min(span_end, transcript.duration_s)
     span = max(span_end - span_start, 1e-9)
-    voice, heard = speaker_voice(activity, words, fillers)  # another voice in the room ends no pause
     pauses = tuple(
         Pause(start=round(s, 3), end=round(e, 3), duration_s=round(e - s, 3), long=e - s >= opts.long_pause_s)
         for s, e in _unworded(silences(voice, start=span_start, end=span_end, min_s=opts.pause_min_s), heard,
