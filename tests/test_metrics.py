@@ -109,8 +109,9 @@ def _long(m):
     return [(round(p.start, 1), round(p.end, 1)) for p in m.pauses if p.long]
 
 
-@pytest.mark.parametrize("under_db, long_pauses", [(-20, [(7.2, 11.0), (17.7, 20.0)]), (-13, [(7.2, 11.0), (17.7, 20.0)]),
-                                                   (-7, [(17.7, 20.0)]), (-5, [(17.7, 20.0)])])
+@pytest.mark.parametrize("under_db, long_pauses", [
+    (-20, [(7.2, 11.0), (17.7, 20.0)]), (-13, [(7.2, 11.0), (17.7, 20.0)]), (-7, [(17.7, 20.0)]), (-5, [(17.7, 20.0)]),
+])
 def test_another_voice_far_under_the_speakers_ends_no_pause(under_db, long_pauses):
     """A colleague or a television across the room reaches the microphone 10-20 dB under the speaker;
     Whisper writes its words and the voice detector hears it, so it cut the speaker's long pauses (babble

@@ -32,7 +32,8 @@ from .quality import BACKGROUND_VOICE_SHARE, background_voice_share
 # voices' answers in babble at 15 dB (two mixes, seeds 3 and 4, 48 answers each): long pauses found
 # 91 and 87 of 96 with no rule; 96 and 96 at 10 dB, 96 and 95 at 12, 95 and 95 at 14; at 15 (seed 3,
 # against the whole answer's level) 91; none false at any. That was before the rule asked for other
-# voices in the speaker's silences: with it, 94 and 90 (docs/accuracy.md). Checked on sets not used to choose (docs/accuracy.md, "Other voices and the pauses").
+# voices in the speaker's silences: with it, 94 and 90. Checked on sets not used to choose
+# (docs/accuracy.md, "Other voices and the pauses").
 # The speaker's own words, one by one, reach down to 6 dB under their median in synthetic answers
 # and 11.6 dB in the real recordings on hand ("delicious" in a casual sentence), inside phrases whose
 # other words are louder: a stretch is judged as a whole, so such a word never stands alone.

@@ -152,7 +152,7 @@ def compute_metrics(
     # a filled pause merged into its neighbour or dropped as unspoken is still not a content word
     content = [w for i, w in enumerate(words) if i not in filler_idx and not is_filled_pause(w.norm)]
 
-    voice, heard = speaker_voice(activity, words)  # another voice in the room: no pause ends, none starts
+    voice, heard = speaker_voice(activity, words)  # another voice in the room ends no pause, nor bounds the span
     span_start, span_end = _speaking_span(heard, voice)
     if transcript.duration_s > 0:  # a level frame reaches half a frame past the last sample
         span_end = min(span_end, transcript.duration_s)
