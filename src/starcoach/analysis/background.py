@@ -76,13 +76,13 @@ def speaker_voice(activity: Activity, words: tuple[Word, ...]) -> tuple[Activity
         near = before + after
         return median(near) if len(near) >= MIN_NEARBY else overall
 
-    def loud(a: float, b: float, db_ab: float | None = None) -> bool:
-        return (level(db, a, b) if db_ab is None else db_ab) > speaker_db(a, b) - QUIETER_DB
+    def loud(a: float, b: float, db_ab: float) -> bool:
+        return db_ab > speaker_db(a, b) - QUIETER_DB
 
-    levels = {(a, b): db_ab for a, b, db_ab in timed}
-    heard = tuple(w for w in words if w.end <= w.start or loud(w.start, w.end, levels[w.start, w.end]))
+    quiet = {(a, b) for a, b, db_ab in timed if not loud(a, b, db_ab)}
+    heard = tuple(w for w in words if (w.start, w.end) not in quiet)
     holds = _overlaps([(w.start, w.end) for w in heard])
-    kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b))
+    kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b, level(db, a, b)))
     if len(heard) == len(words) and len(kept) == len(activity.regions):
         return activity, words
     return replace(activity, regions=kept), heard

@@ -11,12 +11,13 @@ full-scale count (:class:`~starcoach.audio.stats.SignalStats`), and the words' t
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from ..audio.activity import HOP_S, Activity
+from ..audio.activity import HOP_S, Activity, bridged
 from ..audio.stats import SignalStats
 
 # Below this estimated signal-to-noise ratio the filler and pause counts are not to be trusted:
@@ -241,7 +242,14 @@ def background_voice_share(words: Sequence[tuple[float, float]],
     total = sum(b - a for a, b in silences)
     if total < BACKGROUND_VOICE_MIN_S:
         return None
-    heard = sum(max(0.0, min(b, e) - max(a, s)) for a, b in silences for s, e in voice)
+    spans = bridged(sorted(voice), 0.0)  # in order, none overlapping: each silence looks at its own few
+    ends = [e for _, e in spans]
+    heard = 0.0
+    for a, b in silences:
+        for s, e in spans[bisect_right(ends, a):]:
+            if s >= b:
+                break
+            heard += min(b, e) - max(a, s)
     return heard / total
 
 
