@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import signal
 import subprocess
 import sys
@@ -146,3 +147,29 @@ main()
 """
     done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
     assert (done.returncode, done.stderr, done.stdout) == (code, f"starcoach: {said}\n", ""), done.stderr
+
+
+@pytest.mark.parametrize("sig, said, code, ignored", [("SIGINT", "interrupted", 130, False),
+                                                      ("SIGTERM", "stopped by SIGTERM", 143, False),
+                                                      ("SIGINT", None, 0, True)])
+def test_a_signal_as_it_exits_is_one_line_after_the_whole_output(home, sig, said, code, ignored):
+    """A signal after the command's work, while Python tears down (an audit: an export written whole, then
+    Ctrl+C): SIGTERM killed the process with no line, and Ctrl+C in an exit callback printed a
+    KeyboardInterrupt traceback and exit 0. Sent here from the last exit callback, so it lands there every
+    time. A signal the process was started ignoring (a background job's Ctrl+C) stays ignored."""
+    child = f"""
+import atexit, os, signal, sys
+signal.signal(signal.SIGINT, signal.SIG_IGN if {ignored} else signal.default_int_handler)
+def late():
+    os.kill(os.getpid(), signal.{sig})
+    for _ in range(1000):  # Python code, where Python runs a signal's handler
+        pass
+atexit.register(late)
+sys.argv = ["starcoach", "questions", "--json"]
+from starcoach.cli import main
+main()
+"""
+    done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
+    assert done.returncode == code, done.stderr
+    assert isinstance(json.loads(done.stdout), list)  # the whole document, before the line
+    assert done.stderr == (f"starcoach: {said} as it exited; the command had finished its work\n" if said else "")

@@ -30,6 +30,7 @@ try:
     from . import analyze, record, takes, review  # noqa: E402, F401, I001 - registers the commands, in help order
     from ..asr.whisper_model import native_settings  # noqa: E402
     from .common import app  # noqa: E402
+    from .signals import end_quietly  # noqa: E402
 finally:
     if _EARLY:
         signal.signal(signal.SIGINT, signal.default_int_handler)
@@ -39,4 +40,7 @@ def main() -> None:
     if _EARLY:  # typer builds the commands before they can catch Ctrl+C themselves
         signal.signal(signal.SIGINT, _interrupted_while_starting)
     native_settings()
-    app()
+    try:
+        app()
+    finally:  # the command is over, its exit code decided
+        end_quietly()
