@@ -1797,6 +1797,30 @@ def test_inverted_phase_stereo_is_not_silence(tmp_path):
     assert load_audio(normal).channel_used is None
 
 
+@pytest.mark.parametrize("other_db, kept", [(None, 0), (-70.0, 0), (-21.0, 0), (-19.0, None), (-6.0, None)])
+def test_one_microphone_on_a_two_input_interface_is_read_at_its_own_level(tmp_path, other_db, kept):
+    """An audit: a microphone on input 1 and nothing on input 2 (or only its hiss), mixed, halved every
+    sample: a channel driven into clipping read -6 dBFS and nothing clipped, and speech at -42 dBFS was
+    called quiet. A channel 20 dB or more under the other is left out; one closer to it is mixed in."""
+    from starcoach.audio.decode import load_audio
+    from starcoach.audio.stats import signal_stats
+
+    t = np.arange(16000 * 2) / 16000
+    voice = np.clip(1.6 * np.sin(2 * np.pi * 220 * t) * (1 + np.sin(2 * np.pi * 3 * t)) / 2, -1, 1)
+    other = np.zeros_like(voice) if other_db is None else \
+        np.random.default_rng(0).normal(0, 1, len(t)) * np.sqrt(np.mean(voice ** 2)) * 10 ** (other_db / 20)
+    p = tmp_path / "two-inputs.wav"
+    sf.write(p, np.stack([voice, other], axis=1).astype(np.float32), 16000, subtype="FLOAT")
+    audio = load_audio(p)
+    assert audio.channel_used == kept
+    stats = signal_stats(audio.samples)
+    if kept is None:
+        assert np.allclose(audio.samples, np.clip((voice + other) / 2, -1, 1), atol=1e-5)  # mixed, as before
+    else:
+        assert np.allclose(audio.samples, voice, atol=1e-6)
+        assert stats.peak > 0.999 and stats.clipped > 0.1 * len(voice)
+
+
 def test_a_decoder_failure_of_any_kind_is_an_audio_error(tmp_path, monkeypatch):
     import av
 

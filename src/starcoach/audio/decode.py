@@ -5,13 +5,12 @@ m4a/aac and ogg/opus at any rate and channel count all work without a second dec
 own loop rather than faster-whisper's ``decode_audio`` so that corrupt and truncated files raise a
 clear :class:`AudioError` instead of returning silence or a partial signal, and so that memory stays bounded:
 
-- the header is checked before anything is allocated (a WAV saying 1 Hz would
-  otherwise resample 64 KB into gigabytes);
-- samples go into one preallocated float32 buffer, block by block, rather than a
-  list of chunks concatenated at the end (which doubles the peak);
-- channels are mixed here, not by FFmpeg, so that a stereo file whose channels
-  cancel (one of them wired in inverted phase) falls back to its louder channel
-  instead of becoming silence.
+- the header is checked before anything is allocated (a WAV saying 1 Hz would otherwise resample 64 KB
+  into gigabytes);
+- samples go into one preallocated float32 buffer, block by block, rather than a list of chunks
+  concatenated at the end (which doubles the peak);
+- channels are mixed here, not by FFmpeg, so that a stereo file whose channels cancel (one wired in
+  inverted phase), or whose other channels are silent, is read from its louder channel alone.
 """
 
 from __future__ import annotations
@@ -30,14 +29,16 @@ from ..domain.errors import CORRUPT_AUDIO, AudioError
 from ..domain.filekind import no_such_file
 
 SAMPLE_RATE = 16_000
-# Beyond these a header is damaged: 6 kHz (old dictation devices) and 384 kHz (studio) recordings
-# were refused as such, though both are recordings (an audit's); what is under 8 kHz holds only the
-# low half of speech's band, and is analysed all the same.
+# Beyond these a header is damaged: 6 kHz (old dictation devices) and 384 kHz (studio) recordings were refused
+# as such, though both are recordings (an audit's); under 8 kHz is speech's low half, analysed all the same.
 MIN_RATE = 4_000
 MAX_RATE = 768_000
 MAX_CHANNELS = 32
 MAX_SECONDS = 3 * 3600.0  # longer than any answer; 3 h of 16 kHz float32 is 690 MB
 _CANCELLED = 0.1  # mix energy below this share of the louder channel's: the channels cancel
+# The others together under this share of the loudest channel's energy (20 dB): one microphone on a two-input
+# interface. Mixed, the silent input halved every sample: a clipping channel's peak read -6 dBFS (an audit).
+_ONE_LIVE = 0.01
 
 # WAVE format tags FFmpeg decodes (PCM, ADPCM, float, A-law, mu-law, GSM, MP3, extensible, ...).
 _WAV_TAGS = {0x0001, 0x0002, 0x0003, 0x0006, 0x0007, 0x0011, 0x0031, 0x0050, 0x0055, 0xFFFE}
@@ -52,7 +53,7 @@ class Audio:
         source_rate: sample rate of the file before resampling.
         source_channels: channel count of the file before down-mixing.
         channel_used: the channel kept when the channels cancelled when mixed
-            (inverted phase); None when they were mixed.
+            (inverted phase) or the others are all but silent; None when they were mixed.
         damaged_samples: samples (at :data:`SAMPLE_RATE`) that were not numbers (NaN or
             infinite) and are silence in ``samples``.
     """
@@ -185,9 +186,8 @@ def _check_wav_header(path: Path, head: bytes, file_size: int) -> None:
         raise AudioError(f"{path}: the WAV file has no format (fmt) chunk before its audio; the file is damaged")
 
 
-# A WAV whose audio stops this much (seconds, and this share of it) before its header says has
-# been cut off: copied or written in part. A little less is common (writers that pad), and
-# decoders then read what is there.
+# A WAV whose audio stops this much (seconds, and this share of it) before its header says has been cut
+# off: copied or written in part. A little less is common (writers that pad); decoders read what is there.
 WAV_CUT_S = 0.1
 WAV_CUT_SHARE = 0.01
 _PLACEHOLDER = 0x7FFF0000  # a data size this large is what a writer to a pipe puts in the header
@@ -238,7 +238,7 @@ def load_audio(path: str | Path, *, max_seconds: float = MAX_SECONDS) -> Audio:
     try:
         samples, rate, channels, loudest, damaged = _decode(path, av, max_seconds=max_seconds, channel=None)
         if loudest is not None:
-            del samples  # the mix is silence; decode again keeping the louder channel
+            del samples  # the mix cancels or halves it: decode again keeping the louder channel
             samples, _, _, _, damaged = _decode(path, av, max_seconds=max_seconds, channel=loudest)
     except AudioError:
         raise
@@ -255,8 +255,8 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     """One pass over the file: the mix of its channels (or only ``channel``).
 
     Returns:
-        ``(samples, source_rate, source_channels, loudest)``; ``loudest`` is the louder
-        channel's index when the channels cancelled in the mix, else None.
+        ``(samples, source_rate, source_channels, loudest)``; ``loudest`` is the louder channel's
+        index when the channels cancelled in the mix or the others are all but silent, else None.
     """
     try:
         container = av.open(str(path), metadata_errors="ignore")
@@ -335,13 +335,13 @@ def _decode(path: Path, av: Any, *, max_seconds: float, channel: int | None
     loudest = None
     if channel is None and source_channels > 1 and energy.max() > 0:
         # Per channel, the mix of equal channels keeps their energy; inverted ones cancel.
-        if mix_energy < _CANCELLED * float(energy.max()):
+        top = float(energy.max())
+        if mix_energy < _CANCELLED * top or float(energy.sum()) - top < _ONE_LIVE * top:
             loudest = int(np.argmax(energy))
     return samples, int(source_rate), int(source_channels), loudest, len(samples) - good
 
 
-# A compressed file holding this much less than its header's exact length is cut off (encoders'
-# delay and padding are a few milliseconds).
+# A compressed file this much short of its header's exact length is cut off (encoders' delay and padding: ms).
 CUT_S = 0.5
 CUT_SHARE = 0.02
 
