@@ -194,6 +194,13 @@ ROWS = [
         "a web page or XML document, not a written answer"),
     Row("check-srt", lambda t, h: ["check", write(t, "a.srt", "1\n00:00:00,000 --> 00:00:02,500\nI fixed it.\n")], 1,
         "subtitles, not a written answer"),
+    # an html export of a take over 45 s embeds 1 MB of audio: it was "too long for one answer" (an audit)
+    Row("check-big-html", lambda t, h: ["check", write(t, "a.html", "<!doctype html><audio src=\"data:audio/flac;"
+                                                     "base64," + "QUJD" * 300_000 + "\"></audio>\u00e9")], 1,
+        "a web page or XML document, not a written answer"),
+    Row("check-big-srt", lambda t, h: ["check", write(t, "a.srt", "".join(
+        f"{i + 1}\n00:00:{i % 60:02d},000 --> 00:00:{i % 60:02d},500\nI fixed it, and then \u00e9.\n\n"
+        for i in range(30_000)))], 1, "subtitles, not a written answer"),
     Row("check-vtt", lambda t, h: ["check", write(t, "a.vtt", "WEBVTT\n\n00:00.000 --> 00:02.500\nI fixed it.\n")], 1,
         "subtitles, not a written answer"),
     # 11: config values out of range

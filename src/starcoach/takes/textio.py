@@ -56,7 +56,8 @@ def read_answer(path: str | Path) -> str:
     encoding = "utf-16" if data[:2] in UTF16_MARKS else _utf16_unmarked(data) or "utf-8-sig"
     if not encoding.startswith("utf-16") and b"\x00" in data[:8192]:
         raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
-    if len(data) > MAX_BYTES:
+    if len(data) > MAX_BYTES:  # a web page or subtitles, by its head (an html export holds its audio: 1.6 MB)
+        _refuse_data(path, data[:MAX_BYTES].decode(encoding, errors="ignore"))
         raise InputTextError(f"{path}: {max(st.st_size, len(data)):,} bytes is too long for one answer "
                              f"(at most {MAX_BYTES:,})")
     try:
@@ -69,18 +70,23 @@ def read_answer(path: str | Path) -> str:
     # binary data can open on the same two bytes as UTF-16; an answer starcoach reads is English
     if encoding.startswith("utf-16") and not mostly_ascii(text):
         raise InputTextError(f"{path}: opens as UTF-16 text but most of it is not English letters: a binary file, "
-                             "or an answer in another language (starcoach reads English)? Save the answer as UTF-8 text")
+                             "or an answer in another language (starcoach reads English)? "
+                             "Save the answer as UTF-8 text")
     if "\x00" in text:
         raise InputTextError(f"{path}: not a text file")
     if not text:
         raise InputTextError(f"{path}: the file is empty")
     if not any(ch.isalnum() for ch in text):
         raise InputTextError(f"{path}: holds no words (only spaces, markup, symbols or emoji); write the answer in it")
+    _refuse_data(path, text)
+    return text
+
+
+def _refuse_data(path: Path, text: str) -> None:
     kind = _not_prose(text)
     if kind:
         raise InputTextError(f"{path}: {kind}, not a written answer: `check` reads plain text or Markdown (a "
                              "take's transcript to rewrite: `starcoach export TAKE --format md`)")
-    return text
 
 
 _SRT_CUE = re.compile(r"\d+[ \t]*\r?\n\d{1,2}:\d\d:\d\d[,.]\d{3}[ \t]*-->")
