@@ -140,6 +140,19 @@ def test_a_very_quiet_room_is_not_digital_silence_and_a_muted_one_is():
     assert "digital silence" in q.warning and "clipped" in q.warning
 
 
+def test_a_recording_shorter_than_one_level_frame_is_measured_not_called_muted():
+    """An audit: 6 ms of loud noise (peak -4 dBFS) had one level, -120 dB, the level of nothing at all,
+    and the report said "pure digital silence for 0 s (0:00-0:00)", the microphone muted."""
+    noise = np.random.default_rng(5).uniform(-0.6, 0.6, 100).astype(np.float32)
+    act = speech_activity(noise, RATE)
+    assert act.frame_db[0] > -10
+    q = audio_quality(act, signal_stats(noise), duration_s=len(noise) / RATE)
+    assert q.silent_input == () and "silent_input" not in q.problems
+    zeros = np.zeros(160, np.float32)  # 10 ms of nothing is still nothing
+    q = audio_quality(speech_activity(zeros, RATE), signal_stats(zeros), duration_s=0.01)
+    assert q.problems == ("silent_input",) and "pure digital silence for 0.01 s" in q.warning
+
+
 def test_a_take_of_digital_silence_says_the_microphone_is_muted(home, tmp_path):
     muted, hiss = tmp_path / "muted.wav", tmp_path / "hiss.wav"
     sf.write(muted, np.zeros(4 * RATE, np.float32), RATE)

@@ -173,8 +173,8 @@ class AudioQuality:
         if self.silent_input:
             cut = sum(e - s for s, e in self.silent_input)
             where = ", ".join(f"{_clock(s)}–{_clock(e)}" for s, e in self.silent_input[:3])
-            lead = (f"Audio quality: pure digital silence for {cut:.0f} s ({where}), as from a microphone muted, "
-                    "unplugged or switched: anything said then is lost, and it counts as a pause.")
+            lead = (f"Audio quality: pure digital silence for {cut:.{0 if cut >= 1 else 2}f} s ({where}), as from a "
+                    "microphone muted, unplugged or switched: anything said then is lost, and it counts as a pause.")
             if self.problems == ("silent_input",):
                 return lead + " Check the input (`starcoach devices`, the system's mute) and retake."
             rest = replace(self, problems=tuple(p for p in self.problems if p != "silent_input"), silent_input=())

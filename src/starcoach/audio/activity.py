@@ -83,8 +83,11 @@ def frame_levels(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     offset from zero (:func:`_offset`)."""
     hop, win = _sizes(sample_rate)
     n = max(0, 1 + (len(samples) - win) // hop) if len(samples) >= win else 0
-    if n == 0:
-        return np.full(1, -120.0)
+    if n == 0:  # shorter than one frame: one level from what there is (a loud 6 ms was "digital silence")
+        if not len(samples):
+            return np.full(1, -120.0)
+        power, mean = _moments(samples, 1, hop, len(samples))
+        return _db(power, mean, _offset(power, mean))
     # In blocks of a minute of hops: a running sum over the whole of an hour-long recording
     # (float64, squared, summed, padded) took three copies of 460 MB at once.
     power, mean = np.empty(n), np.empty(n)
