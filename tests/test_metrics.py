@@ -298,6 +298,16 @@ def test_i_we_hedges():
     assert m.hedges == {"i think": 1, "maybe": 1}
 
 
+def test_kind_of_after_a_determiner_is_a_noun_not_a_hedge():
+    """An audit: "catch this kind of thing in code review" was a hedge, "kind of" x1, where the filler
+    rules read it as the noun it is."""
+    from starcoach.analysis.metrics import _hedges
+
+    said = "it was kind of slow so we built a kind of queue that would catch this kind of thing and sort of".split()
+    assert _hedges(said) == {"kind of": 1, "sort of": 1}
+    assert _hedges("the sort of fix i think".split()) == {"i think": 1}
+
+
 @pytest.mark.parametrize("text, expected", [
     ("runtime fell from 45 minutes to 15 minutes", [("45 minutes", "duration"), ("15 minutes", "duration")]),
     ("tickets dropped 50%", [("50%", "percent")]),

@@ -48,7 +48,7 @@ _KNOW_CONTENT_BEFORE = frozenset("do did don't didn't if as would will could can
 _MEAN_CONTENT_BEFORE = frozenset("what do did if when that".split())
 _MEAN_CONTENT_NEXT = frozenset("it that to what this is was".split())
 # Determiners before "kind of"/"sort of" make them nouns ("a kind of tool").
-_KIND_CONTENT_BEFORE = frozenset(
+KIND_CONTENT_BEFORE = frozenset(
     "a an the this that these those what which some any every one same different other another new "
     "first last only this".split()
 )
@@ -171,7 +171,7 @@ def _discourse_span(words: list[Word], norms: list[str], i: int) -> int:
             return 0
         return 2 if comma_before else 0
     if n in ("kind", "sort") and nxt == "of":
-        if prev in _KIND_CONTENT_BEFORE:
+        if prev in KIND_CONTENT_BEFORE:
             return 0
         after = norms[i + 2] if i + 2 < len(norms) else ""
         return 2 if after and not after[:1].isdigit() and prev else 0

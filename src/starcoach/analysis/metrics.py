@@ -16,7 +16,7 @@ from ..domain.vocab import (DISCOURSE, FILLED, I_WORDS, MULTIPLE_WORDS, NUMBER_W
                             is_filled_pause)
 from .alignment import align_fillers, covered
 from .background import speaker_voice
-from .fillers import filler_word_indexes, find_fillers, find_repetitions
+from .fillers import KIND_CONTENT_BEFORE, filler_word_indexes, find_fillers, find_repetitions
 
 
 @dataclass(frozen=True)
@@ -276,9 +276,16 @@ def _said_with_a(words: list[Word], i: int) -> tuple[int, str] | None:
 
 
 def _hedges(norms: list[str]) -> dict[str, int]:
-    joined = " " + " ".join(norms) + " "
-    counts = {h: joined.count(f" {h} ") for h in _HEDGES}
-    return {h: c for h, c in counts.items() if c}
+    """How often each hedge is said; "kind of" and "sort of" after a determiner are nouns ("this kind of
+    thing", "a sort of queue"), as the filler rules read them, not hedges (an audit's)."""
+    counts: Counter[str] = Counter()
+    for h in _HEDGES:
+        said = h.split()
+        noun = said[1:] == ["of"]  # "kind of", "sort of"
+        for i in range(len(norms) - len(said) + 1):
+            if norms[i:i + len(said)] == said and not (noun and i and norms[i - 1] in KIND_CONTENT_BEFORE):
+                counts[h] += 1
+    return dict(counts)
 
 
 def _unworded(gaps: list[tuple[float, float]], words: tuple[Word, ...], min_s: float) -> list[tuple[float, float]]:
