@@ -8,6 +8,8 @@ rules settling the parts it is unsure of), "learned" or "rules"; docs/star.md. E
 
 from __future__ import annotations
 
+import re
+
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
 from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story,
@@ -101,11 +103,13 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
 # do not count; measured in docs/star.md ("Another language").
 _OTHER_LANGUAGE_WORDS = frozenset("""
     el los las del y que por para una con es fue mi nuestro nuestra pero como más este esta al se lo su sus
-    le les des et est je nous pour dans avec qui pas sur ce cette mon notre été aux une
+    le les des et est je nous pour dans avec qui pas sur ce cette mon notre été aux une de la à un du au en avons
+    sont ont était di ho
     der das und ist nicht ich wir mit ein eine zu den dem auf für von sich auch
     não com foi meu nosso da dos das
     il gli della che non sono mio nostro
 """.split())
+_ELIDED = re.compile(r"(?:l|j|d|n|qu|c|s|m)['’][^\W\d_]")  # French "l'année", "j'ai", "qu'il"
 _ENGLISH_WORDS = frozenset("""the and of to is was that with for it this my we our i he she they have had were been
     from by at which would could because when what""".split())
 
@@ -114,6 +118,6 @@ def other_language(text: str) -> tuple[str, ...]:
     """The other languages' function words of TEXT, when they outnumber its English ones three to one
     and are at least eight (else empty): a written answer in another language."""
     words = [w.strip(".,;:!?¿¡\"'()«»“”").lower() for w in text.split()]
-    other = [w for w in words if w in _OTHER_LANGUAGE_WORDS]
+    other = [w for w in words if w in _OTHER_LANGUAGE_WORDS or _ELIDED.match(w)]
     english = sum(w in _ENGLISH_WORDS for w in words)
     return tuple(dict.fromkeys(other)) if len(other) >= 8 and len(other) > 3 * english else ()
