@@ -124,6 +124,22 @@ def test_a_home_or_model_that_cannot_be_followed_is_one_line(tmp_path, monkeypat
     assert (result.exit_code, result.stdout, result.stderr) == (1, "", f"starcoach: --model: {value}: {why}\n")
 
 
+@pytest.mark.parametrize("command", [["paths"], ["takes"], ["import", "nothing.wav"]])
+def test_an_empty_starcoach_home_is_refused_not_read_as_unset(tmp_path, monkeypatch, command):
+    """An audit: `STARCOACH_HOME= starcoach export 1 -o -` used the checkout's home and made a takes database
+    there; a script's `STARCOACH_HOME=$UNSET` would read and write another home's takes."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("STARCOACH_HOME", "")
+    result = CliRunner().invoke(app, command)
+    assert (result.exit_code, result.stdout) == (1, ""), result.output
+    assert result.stderr.startswith("starcoach: STARCOACH_HOME is set but empty") and "unset STARCOACH_HOME" in \
+        result.stderr and result.stderr.count("\n") == 1
+
+
 def test_a_config_saved_with_a_byte_order_mark_is_read(tmp_path):
     """Windows editors start a UTF-8 file with a BOM: it was "not valid TOML (Invalid statement
     (at line 1, column 1))", nothing visible to fix."""

@@ -130,6 +130,9 @@ def project_home() -> Path:
     (``~/.local/share/starcoach`` on Linux, by platformdirs).
     """
     env = os.environ.get(HOME_ENV)
+    if env == "":  # `STARCOACH_HOME=$UNSET`: it read and wrote the checkout's (or the default's) takes (an audit)
+        raise ConfigError(f"{HOME_ENV} is set but empty (as an unset shell variable gives): point it at your "
+                          f"starcoach folder, or unset it (`unset {HOME_ENV}`) to use the default one")
     if env:
         return user_path(env, HOME_ENV)
     checkout = _checkout()
