@@ -472,6 +472,26 @@ def test_the_page_and_the_markdown_say_what_the_report_says_of_no_speech_and_of_
     assert not any("SNR" in s.text for s in check_text(md).sentences)
 
 
+def test_a_question_s_markup_is_shown_in_the_markdown_not_run():
+    """An audit: a question from someone's question file, `Tell me <script>…</script><img src=x onerror=…>`,
+    went into the Markdown export's heading as it was, and a viewer that renders inline HTML ran it (the
+    page escapes it). Now a Markdown viewer shows the text; the heading still counts for nothing in `check`."""
+    from markdown_it import MarkdownIt
+
+    from starcoach.analysis.star import check_text
+    from starcoach.output.export import to_markdown
+
+    asked = 'Tell me <script>alert(1)</script></title><img src=x onerror=alert(2)> & more'
+    doc = spoken_doc()
+    plain = to_markdown(doc)
+    doc["take"] = {**doc.get("take", {}), "question_text": asked}
+    md = to_markdown(doc)
+    page = MarkdownIt("commonmark").render(md)
+    assert "<script" not in page and "<img" not in page
+    assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/title&gt;&lt;img src=x onerror=alert(2)&gt; &amp; more" in page
+    assert [s.label for s in check_text(md).sentences] == [s.label for s in check_text(plain).sentences]
+
+
 def test_every_word_is_exported_once_a_filler_before_its_sentence_too():
     from starcoach.output.export import to_markdown, to_srt, to_vtt
 

@@ -183,7 +183,8 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     checklist are ignored by the checker).
     """
     take = doc.get("take", {})
-    lines = [f"# {take.get('question_text') or 'My answer'}", ""]
+    # a question file may come from someone else: its text is shown, never read as HTML (an audit's `<img onerror>`)
+    lines = [f"# {_md_literal(take.get('question_text') or 'My answer')}", ""]
     meta = [f"take {take['id']}" if take.get("id") else None, take.get("started_at"),
             f"{doc.get('speaking_span_s', 0):.0f} s", f"{doc.get('wpm', 0):.0f} wpm",
             plural(doc.get('metrics', {}).get('filler_count', 0), "filler")]
@@ -215,6 +216,11 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
     lines += [f"- [x] {s}" for s in star.get("strengths", [])]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def _md_literal(text: str) -> str:
+    """TEXT as Markdown shows it, not as markup: a tag's or an entity's opening escaped (``\\<``, ``\\&``)."""
+    return re.sub(r"([<&])", r"\\\1", text)
 
 
 def to_text(doc: dict[str, Any], *, clean: bool = False) -> str:
