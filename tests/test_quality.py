@@ -4,6 +4,8 @@ the report prints when they make the counts unreliable."""
 from __future__ import annotations
 
 import json
+import shutil
+import subprocess
 from dataclasses import replace
 
 import numpy as np
@@ -429,6 +431,19 @@ def test_an_answer_in_another_language_is_named_and_an_english_one_is_not(tmp_pa
         assert "other_language" in audio["problems"] and audio["warning"].startswith("Language:")
 
 
+@pytest.mark.parametrize("rate, named", [(4000, True), (8000, True), (8999, True), (9000, False), (44100, False)])
+def test_a_file_made_at_under_9_khz_is_narrowband_whatever_the_measure(rate, named):
+    """An audit: a flite answer at 4 kHz has nothing in either band the measure compares (its content ends
+    at 2 kHz), so `high_band_db` was null and no problem named, where the same answer at 5-8 kHz was
+    narrowband. A file made at under 9 kHz has nothing at 4.5-6 kHz by construction."""
+    x = _bursts(-20.0)  # harmonics under 2 kHz: the measure has nothing to compare
+    stats = signal_stats(x, source_rate=rate)
+    assert stats.bands.high_band_db is None
+    q = audio_quality(speech_activity(x, RATE), stats)
+    assert ("narrowband" in q.problems) is named and q.high_band_db is None
+    assert "narrowband" not in audio_quality(speech_activity(x[:2 * RATE], RATE), stats).problems  # 3 s of voice
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize("live", [False, True])
 def test_a_take_made_at_8_khz_is_named_narrowband_in_json_and_report(tmp_path, live):
@@ -446,3 +461,18 @@ def test_a_take_made_at_8_khz_is_named_narrowband_in_json_and_report(tmp_path, l
     assert abs(len(doc["fillers"]) - len(plain["fillers"])) <= 1
     if not live:
         assert "narrowband" in runner.invoke(app, ["analyze", str(path)]).stdout
+
+
+@pytest.mark.slow
+def test_a_file_made_at_4_khz_is_named_narrowband(tmp_path):
+    """The audit's case: flite's slt voice at 4 kHz leaves the measure nothing to compare (null)."""
+    if not shutil.which("flite") or not shutil.which("sox"):
+        pytest.skip("flite and sox make this fixture")
+    said, path = tmp_path / "slt.wav", tmp_path / "dictaphone.wav"
+    subprocess.run(["flite", "-voice", "slt", "-o", str(said), "-t",
+                    "In my previous job, two senior engineers disagreed about how to migrate our database. The "
+                    "project was already three weeks late, and I was asked to get it moving again. I met each of "
+                    "them separately and wrote down what they were worried about."], check=True)
+    subprocess.run(["sox", "-R", str(said), "-r", "4000", "-b", "16", str(path)], check=True)
+    audio = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)["audio"]
+    assert "narrowband" in audio["problems"] and audio["high_band_db"] is None, audio

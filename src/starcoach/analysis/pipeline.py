@@ -124,11 +124,12 @@ class Analyzer:
             for i in range(0, len(audio.samples), block):
                 transcriber.feed(audio.samples[i:i + block])
             return self.finish_live(transcriber, source=str(path))
-        return self.analyze_samples(audio.samples, source=str(path), started=t0, damaged=audio.damaged_samples)
+        return self.analyze_samples(audio.samples, source=str(path), started=t0, damaged=audio.damaged_samples,
+                                    source_rate=audio.source_rate)
 
-    def analyze_samples(self, samples: np.ndarray, *, source: str | None = None,
-                        started: float | None = None, damaged: int = 0) -> Analysis:
-        """Analyse 16 kHz mono samples in memory (a recording, a decoded file: DAMAGED were no numbers)."""
+    def analyze_samples(self, samples: np.ndarray, *, source: str | None = None, started: float | None = None,
+                        damaged: int = 0, source_rate: int | None = None) -> Analysis:
+        """Analyse 16 kHz mono samples in memory (a recording; a file: DAMAGED were no numbers, made at SOURCE_RATE)."""
         t0 = started if started is not None else time.perf_counter()
         levels = speech_activity(samples, SAMPLE_RATE)
         voice = None
@@ -145,17 +146,16 @@ class Analyzer:
         transcript, audio_fillers, unconfirmed = result
         t_analyze = time.perf_counter()
         return _finish(transcript, activity, audio_fillers, unconfirmed, self.options, self.model, source,
-                       (t0, t_transcribe, t_analyze), replace(signal_stats(samples), damaged=damaged))
+                       (t0, t_transcribe, t_analyze), signal_stats(samples, damaged=damaged, source_rate=source_rate))
 
     def live_transcriber(self, *, realtime: bool = True) -> LiveTranscriber:
-        """A :class:`~starcoach.asr.live.LiveTranscriber` for a recording (loads the model
-        now, before the speaker starts, not after they stop).
+        """A :class:`~starcoach.asr.live.LiveTranscriber` for a recording (loads the model now, before the
+        speaker starts, not after they stop).
 
-        ``realtime``: the audio arrives as it is spoken, alongside the audio server and the
-        recorder's threads. The worker then guesses at pauses, and (with ``threads = 0``)
-        decodes on one core fewer than the machine has: on 2 cores, two decoding threads
-        stalled whenever the audio path took a core, and the last chunk took twice as long
-        as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
+        ``realtime``: the audio arrives as it is spoken, alongside the audio server and the recorder's threads.
+        The worker then guesses at pauses, and (with ``threads = 0``) decodes on one core fewer than the machine
+        has: on 2 cores, two decoding threads stalled whenever the audio path took a core, and the last chunk
+        took twice as long as on one thread (bench part 2). ``False`` for a file fed as fast as it decodes.
         """
         from ..asr.live import LiveTranscriber
 

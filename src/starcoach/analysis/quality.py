@@ -115,6 +115,9 @@ NARROWBAND_DB = -44.0
 # With under this much voice the ratio is a few words' sounds: one 32 ms frame of a full-band voice
 # read -51 dB, and 2.6% of the 1 s stretches of jfk.flac -40 or under (none of its 3 s stretches).
 NARROWBAND_MIN_VOICE_S = 3.0
+# A file made at under this rate holds nothing in the upper band (4.5-6 kHz) by construction: narrowband,
+# whatever the measure says. At 4 kHz the lower band (2-3.3 kHz) is empty too, and the measure none (an audit's).
+NARROWBAND_RATE = 9_000
 
 
 @dataclass(frozen=True)
@@ -325,7 +328,9 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     if other is not None:
         problems.insert(0, "other_language")
     high_band = stats.bands.high_band_db
-    if high_band is not None and high_band <= NARROWBAND_DB and voiced.sum() * HOP_S >= NARROWBAND_MIN_VOICE_S:
+    made_narrow = stats.source_rate is not None and stats.source_rate < NARROWBAND_RATE
+    if (made_narrow or high_band is not None and high_band <= NARROWBAND_DB) \
+            and voiced.sum() * HOP_S >= NARROWBAND_MIN_VOICE_S:
         problems.append("narrowband")
     return AudioQuality(
         speech_dbfs=None if speech is None else round(speech, 1),

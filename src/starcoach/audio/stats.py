@@ -156,6 +156,7 @@ class SignalStats:
         damaged: of those, samples a decoded file held that were not numbers (NaN or infinite),
             silence now (:attr:`~starcoach.audio.decode.Audio.damaged_samples`).
         bands: their power below and above 4 kHz (:class:`Bands`: a narrowband channel).
+        source_rate: the sample rate a file was made at (None: unknown, or recorded here).
     """
 
     peak: float
@@ -163,12 +164,13 @@ class SignalStats:
     samples: int
     damaged: int = 0
     bands: Bands = Bands()
+    source_rate: int | None = None
 
 
-def signal_stats(samples: np.ndarray) -> SignalStats:
+def signal_stats(samples: np.ndarray, *, damaged: int = 0, source_rate: int | None = None) -> SignalStats:
     """:class:`SignalStats` of float samples in [-1, 1] (16 kHz for the bands)."""
     peak, clipped = peak_and_clipped(samples)
-    return SignalStats(peak, clipped, len(samples), bands=band_power(samples))
+    return SignalStats(peak, clipped, len(samples), damaged, band_power(samples), source_rate)
 
 
 def peak_and_clipped(samples: np.ndarray) -> tuple[float, int]:
