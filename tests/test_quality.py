@@ -364,6 +364,38 @@ def test_a_question_from_across_the_room_in_the_speakers_pause_does_not_end_it(t
 
 
 @pytest.mark.slow
+def test_a_colleague_talking_in_the_speakers_pauses_is_named_and_the_pauses_kept(tmp_path):
+    """An audit: another voice 18 dB under the speaker, talking in the speaker's pauses, in a quiet room.
+    Whisper wrote its words into the pauses, which left no silence between the words to judge: no word
+    of other voices, the long pauses lost, its words counted as the speaker's pace. Judged between the
+    speaker's own words, the pauses are the speaker's, and the report names the voices."""
+    said = [espeak(text, tmp_path, name=f"s{i}") for i, text in enumerate((
+        "Last year our checkout conversion dropped by eight percent in a single week, and I was asked to find "
+        "the root cause.", "I split the drop by browser, country and payment method, and found a fraud rule "
+        "that was timing out.", "I changed the timeout with the fraud team, and conversion recovered within "
+        "two days."))]
+    other = [espeak(text, tmp_path, voice="en-gb+f3", name=f"o{i}") for i, text in enumerate((
+        "Did you see the game last night?", "Can you pass me the stapler, please?"))]
+    rms = float(np.sqrt(np.mean(said[0][np.abs(said[0]) > 0.01] ** 2)))
+    pauses = []
+    for line in other:
+        gap = np.zeros(int(3.2 * RATE), np.float32)
+        line = line[np.flatnonzero(np.abs(line) > 1e-3)[0]:][: int(2.4 * RATE)]
+        gap[int(0.4 * RATE): int(0.4 * RATE) + len(line)] = \
+            line / np.sqrt(np.mean(line[np.abs(line) > 0.01] ** 2)) * rms * 10 ** (-18 / 20)
+        pauses.append(gap)
+    half = np.zeros(RATE // 2, np.float32)
+    x = np.concatenate([half, said[0], pauses[0], said[1], pauses[1], said[2], half])
+    path = tmp_path / "colleague.wav"
+    sf.write(path, x, RATE)
+    doc = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)
+    assert "voices" in doc["audio"]["problems"], doc["audio"]
+    ends = [0.5 + len(said[0]) / RATE, 0.5 + (len(said[0]) + len(said[1])) / RATE + 3.2]
+    assert [(p["start"], p["end"]) for p in doc["pauses"] if p["long"]] == \
+        [(pytest.approx(e, abs=0.4), pytest.approx(e + 3.2, abs=0.4)) for e in ends]
+
+
+@pytest.mark.slow
 def test_a_sentence_said_softly_between_two_silences_keeps_them_two_pauses(tmp_path):
     """A review: a real voice (jfk.flac) saying one sentence 12 dB softer between two silences of 1.3 s,
     in a quiet room, came back as one long pause of 5.4 s across the sentence it had transcribed. No

@@ -8,16 +8,19 @@ the 96 long pauses of the espeak-ng lab voices' answers were lost that way, each
 or voice about 10-20 dB under the speaker's. A pause is the speaker's silence, so a pause is
 measured against the speaker's voice alone: in a take where the voice detector hears a voice in
 the speaker's own silences (:func:`~.quality.background_voice_share`, the evidence that makes the
-report name other voices), a word or stretch of voice at least :data:`QUIETER_DB` under the level of
-the speaker's words around it does not end one. The words stay in the transcript; only the
-pauses (and the speaking span) change. In a take with no such evidence, a stretch that quiet is the
-speaker's own, said softly (a sentence said turned away between two silences of a real voice, 12 dB
-under, became one long pause across it when the rule did not ask: a review's finding).
+report name other voices; also between the speaker's own words, :func:`own_words`, as the other voice's
+words can fill the silences between all of them), a word or stretch of voice at least
+:data:`QUIETER_DB` under the level of the speaker's words around it does not end one. The words stay in
+the transcript; only the pauses (and the speaking span) change. In a take with no such evidence, a
+stretch that quiet is the speaker's own, said softly (a sentence said turned away between two silences
+of a real voice, 12 dB under, became one long pause across it when the rule did not ask: a review's
+finding).
 """
 
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
+from collections.abc import Sequence
 from dataclasses import replace
 from itertools import accumulate
 from statistics import median
@@ -52,19 +55,45 @@ LEVEL_PERCENTILE = 90
 
 def speaker_voice(activity: Activity, words: tuple[Word, ...]) -> tuple[Activity, tuple[Word, ...]]:
     """The ACTIVITY and WORDS a pause is measured against: without the words, and the stretches of voice
-    holding no other word, that are :data:`QUIETER_DB` or more under the speaker's words
-    around them, when the voice detector hears another voice in the speaker's silences (a share of
-    :data:`~.quality.BACKGROUND_VOICE_SHARE` or more). Unchanged otherwise, with fewer than
-    :data:`MIN_WORDS` words, or no levels."""
-    db = np.asarray(activity.frame_db, dtype=np.float64)
-    if len(words) < MIN_WORDS or not len(db):
+    holding no other word, that are :data:`QUIETER_DB` or more under the speaker's words around them, when
+    the voice detector hears another voice in the speaker's silences (a share of
+    :data:`~.quality.BACKGROUND_VOICE_SHARE` or more, between all the words or the speaker's own).
+    Unchanged otherwise, with fewer than :data:`MIN_WORDS` words, or no levels."""
+    loud = _loudness(activity, words)
+    if loud is None:
         return activity, words
-    share = background_voice_share([(w.start, w.end) for w in words], activity.voice)
+    heard = _own(words, loud)
+    share = background_voice_share([(w.start, w.end) for w in words], activity.voice,
+                                   [(w.start, w.end) for w in heard])
     if share is None or share < BACKGROUND_VOICE_SHARE:  # no other voice heard: quiet words are the speaker's
         return activity, words
+    holds = _overlaps([(w.start, w.end) for w in heard])
+    kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b))
+    if len(heard) == len(words) and len(kept) == len(activity.regions):
+        return activity, words
+    return replace(activity, regions=kept), heard
+
+
+def own_words(activity: Activity, words: Sequence[Word]) -> tuple[Word, ...]:
+    """WORDS less those :data:`QUIETER_DB` or more under the speaker's words around them (all of them,
+    with fewer than :data:`MIN_WORDS` or no levels), whoever else is heard or not."""
+    loud = _loudness(activity, tuple(words))
+    return tuple(words) if loud is None else _own(words, loud)
+
+
+def _own(words: Sequence[Word], loud) -> tuple[Word, ...]:
+    return tuple(w for w in words if w.end <= w.start or loud(w.start, w.end))  # a word of no length: no level
+
+
+def _loudness(activity: Activity, words: tuple[Word, ...]):
+    """``loud(a, b)``: whether the stretch a-b (seconds) is less than :data:`QUIETER_DB` under the speaker's
+    words around it; None with too few words or no levels."""
+    db = np.asarray(activity.frame_db, dtype=np.float64)
+    if len(words) < MIN_WORDS or not len(db):
+        return None
     timed = sorted((w.start, w.end, level(db, w.start, w.end)) for w in words if w.end > w.start)
     if not timed:
-        return activity, words
+        return None
     starts = [t[0] for t in timed]
     by_end = sorted((t[1], t[2]) for t in timed)
     ends = [t[0] for t in by_end]
@@ -76,16 +105,10 @@ def speaker_voice(activity: Activity, words: tuple[Word, ...]) -> tuple[Activity
         near = before + after
         return median(near) if len(near) >= MIN_NEARBY else overall
 
-    def loud(a: float, b: float, db_ab: float) -> bool:
-        return db_ab > speaker_db(a, b) - QUIETER_DB
+    def loud(a: float, b: float) -> bool:
+        return level(db, a, b) > speaker_db(a, b) - QUIETER_DB
 
-    quiet = {(a, b) for a, b, db_ab in timed if not loud(a, b, db_ab)}
-    heard = tuple(w for w in words if (w.start, w.end) not in quiet)
-    holds = _overlaps([(w.start, w.end) for w in heard])
-    kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b, level(db, a, b)))
-    if len(heard) == len(words) and len(kept) == len(activity.regions):
-        return activity, words
-    return replace(activity, regions=kept), heard
+    return loud
 
 
 def _overlaps(spans: list[tuple[float, float]]):

@@ -22,6 +22,7 @@ from ..audio.stats import SignalStats, signal_stats
 from ..domain.trace import mark
 from ..domain.transcript import Filler, Segment, Transcript
 from .alignment import fit_to_audio, skipped_speech
+from .background import own_words
 from .clips import decode_clips, voice_clips
 from .filler_recovery import recover_fillers
 from .fillers import filler_word_indexes, only_filled_pauses, unsaid_filled_pauses
@@ -381,12 +382,8 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
     if unsaid:  # out of the transcript too, then measured again
         transcript = transcript.without(unsaid)
         metrics = compute_metrics(transcript, activity, audio_fillers=audio_fillers, options=config.metrics)
-    star = check_spoken(
-        transcript.words,
-        duration_s=metrics.speaking_span_s,
-        filler_word_indexes=filler_word_indexes(metrics.fillers),
-        options=config.star,
-    )
+    star = check_spoken(transcript.words, duration_s=metrics.speaking_span_s,
+                        filler_word_indexes=filler_word_indexes(metrics.fillers), options=config.star)
     t_end = time.perf_counter()
     timings = Timings(
         load_s=round(t_transcribe - t0, 3),
@@ -397,4 +394,5 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
     return Analysis(source=source, transcript=transcript, activity=activity, metrics=metrics, star=star,
                     model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
                     quality=audio_quality(activity, stats, heard=transcript.heard, duration_s=transcript.duration_s,
-                                          words=[(w.start, w.end) for w in transcript.words]))
+                                          words=[(w.start, w.end) for w in transcript.words],
+                                          own=[(w.start, w.end) for w in own_words(activity, transcript.words)]))
