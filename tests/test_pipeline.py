@@ -167,26 +167,6 @@ def test_segments_over_silence_are_dropped_and_words_trimmed_to_the_voice():
     assert out.words[-1].end == pytest.approx(2.0, abs=0.05)
 
 
-def test_words_after_the_last_voice_are_dropped_and_words_before_the_first_kept():
-    """Whisper writes words into the silence after an answer (another voice's in babble, or none at all:
-    "...customers first. The last."). Those starting after the last voice go, with their segment when
-    nothing is left of it; a first word heard before the voice detector's first stretch stays (most often
-    the answer's own first word, said softly)."""
-    x = silence(7.0)
-    x[RATE: 3 * RATE] = tone(2.0)
-    act = speech_activity(x, RATE)
-    end = act.regions[-1][1]
-    said = Segment(0.9, 3.4, "So I fixed it. The last.", (
-        Word("So", 0.9, 1.02, 0.2), Word("I", 1.2, 1.5, 0.9), Word("fixed", 1.5, 2.2, 0.9), Word("it.", 2.2, 2.9, 0.9),
-        Word("The", end + 0.06, end + 0.2, 0.01), Word("last.", end + 0.2, end + 0.2, 0.03)))
-    later = Segment(end + 0.3, end + 0.9, "Next.", (Word("Next.", end + 0.3, end + 0.31, 0.02),))
-    out = fit_to_audio(Transcript((said, later), 7.0), act)
-    assert [w.text for w in out.words] == ["So", "I", "fixed", "it."]
-    assert out.text == "So I fixed it." and out.segments[-1].end == out.words[-1].end
-    edge = Segment(2.5, end + 0.04, "it is", (Word("it", 2.5, 2.8, 0.9), Word("is", end - 0.1, end + 0.04, 0.5)))
-    assert [w.text for w in fit_to_audio(Transcript((edge,), 7.0), act).words] == ["it", "is"]  # starts in it
-
-
 def test_words_squeezed_faster_than_anyone_speaks_are_dropped_and_fast_speech_is_kept():
     # the last 0.4 s of a recording, decoded with the text before it as the prompt, came back as
     # that text again: 21 words aligned into 0.38 s over the tail of the last word's voice

@@ -13,7 +13,7 @@ import bisect
 from dataclasses import replace
 
 from ..audio.activity import Activity, snap_to_speech
-from ..domain.transcript import Filler, Segment, Transcript, Word, join_words
+from ..domain.transcript import Filler, Transcript, Word, join_words
 from ..domain.vocab import FILLED, is_filled_pause
 from .fillers import filler_word_indexes
 
@@ -219,30 +219,7 @@ def fit_to_audio(transcript: Transcript, activity: Activity) -> Transcript:
         if len(words) < len(seg.words):
             seg = replace(seg, text=join_words(w.text for w in words))
         kept.append(replace(seg, words=tuple(words), start=words[0].start, end=words[-1].end))
-    return replace(transcript, segments=_without_words_after_the_voice(kept, activity))
-
-
-# Words starting this long after the last stretch of voice have no voice under them (nor near them).
-AFTER_VOICE_S = 0.05
-
-
-def _without_words_after_the_voice(segments: list[Segment], activity: Activity) -> tuple[Segment, ...]:
-    """SEGMENTS less the words that start :data:`AFTER_VOICE_S` or more after the last stretch of voice:
-    Whisper writes words into the silence after an answer ("...talk to customers first. The last.", word
-    probability 0.01 and 0.03, the last of no length, over digital silence: an audit's). On 808 analyses of
-    the lab and dev answers, clean, noisy, in babble and echoing (`/work/lab/s51/nospeech.py`, outside the
-    repository), 47 such words were written (in babble mostly other voices' words after the speaker's last);
-    without them the word errors fell by 36 (about 41 inserted words gone, 5 said ones lost). Words before
-    the first stretch of voice stay: there they are most often the answer's first words, heard late."""
-    if not activity.regions:
-        return tuple(segments)
-    after = activity.regions[-1][1] + AFTER_VOICE_S
-    out = list(segments)
-    while out and out[-1].words and out[-1].words[-1].start >= after:
-        words = [w for w in out[-1].words if w.start < after]
-        out[-1:] = [replace(out[-1], words=tuple(words), text=join_words(w.text for w in words),
-                            end=words[-1].end)] if words else []
-    return tuple(out)
+    return replace(transcript, segments=tuple(kept))
 
 
 def _without_instant_runs(words: list[Word]) -> list[Word]:

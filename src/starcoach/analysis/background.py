@@ -8,8 +8,7 @@ the 96 long pauses of the espeak-ng lab voices' answers were lost that way, each
 or voice about 10-20 dB under the speaker's. A pause is the speaker's silence, so a pause is
 measured against the speaker's voice alone: in a take where the voice detector hears a voice in
 the speaker's own silences (:func:`~.quality.background_voice_share`, the evidence that makes the
-report name other voices; also between the speaker's own words, :func:`own_words`, as the other voice's
-words can fill the silences between all of them), a word or stretch of voice at least
+report name other voices), a word or stretch of voice at least
 :data:`QUIETER_DB` under the level of the speaker's words around it does not end one. The words stay in
 the transcript; only the pauses (and the speaking span) change. In a take with no such evidence, a
 stretch that quiet is the speaker's own, said softly (a sentence said turned away between two silences
@@ -20,7 +19,7 @@ finding).
 from __future__ import annotations
 
 from bisect import bisect_left, bisect_right
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from itertools import accumulate
 from statistics import median
@@ -56,17 +55,20 @@ LEVEL_PERCENTILE = 90
 def speaker_voice(activity: Activity, words: tuple[Word, ...]) -> tuple[Activity, tuple[Word, ...]]:
     """The ACTIVITY and WORDS a pause is measured against: without the words, and the stretches of voice
     holding no other word, that are :data:`QUIETER_DB` or more under the speaker's words around them, when
-    the voice detector hears another voice in the speaker's silences (a share of
-    :data:`~.quality.BACKGROUND_VOICE_SHARE` or more, between all the words or the speaker's own).
-    Unchanged otherwise, with fewer than :data:`MIN_WORDS` words, or no levels."""
+    the voice detector hears another voice in the silences between all the words (a share of
+    :data:`~.quality.BACKGROUND_VOICE_SHARE` or more). Unchanged otherwise, with fewer than
+    :data:`MIN_WORDS` words, or no levels. Not between the speaker's own words, as the report's warning
+    is also judged (:func:`own_words`): there a sentence the speaker says 12 dB softer, between two
+    pauses of 0.5-0.8 s, vouched for itself as another voice and became one long pause across the words
+    said (a review's finding), so another voice whose words fill the speaker's pauses is named, and its
+    pauses are lost."""
+    share = background_voice_share([(w.start, w.end) for w in words], activity.voice)
+    if share is None or share < BACKGROUND_VOICE_SHARE:  # no other voice heard: quiet words are the speaker's
+        return activity, words
     loud = _loudness(activity, words)
     if loud is None:
         return activity, words
     heard = _own(words, loud)
-    share = background_voice_share([(w.start, w.end) for w in words], activity.voice,
-                                   [(w.start, w.end) for w in heard])
-    if share is None or share < BACKGROUND_VOICE_SHARE:  # no other voice heard: quiet words are the speaker's
-        return activity, words
     holds = _overlaps([(w.start, w.end) for w in heard])
     kept = tuple((a, b) for a, b in activity.regions if holds(a, b) or loud(a, b))
     if len(heard) == len(words) and len(kept) == len(activity.regions):
@@ -81,11 +83,11 @@ def own_words(activity: Activity, words: Sequence[Word]) -> tuple[Word, ...]:
     return tuple(words) if loud is None else _own(words, loud)
 
 
-def _own(words: Sequence[Word], loud) -> tuple[Word, ...]:
+def _own(words: Sequence[Word], loud: Callable[[float, float], bool]) -> tuple[Word, ...]:
     return tuple(w for w in words if w.end <= w.start or loud(w.start, w.end))  # a word of no length: no level
 
 
-def _loudness(activity: Activity, words: tuple[Word, ...]):
+def _loudness(activity: Activity, words: tuple[Word, ...]) -> Callable[[float, float], bool] | None:
     """``loud(a, b)``: whether the stretch a-b (seconds) is less than :data:`QUIETER_DB` under the speaker's
     words around it; None with too few words or no levels."""
     db = np.asarray(activity.frame_db, dtype=np.float64)

@@ -115,7 +115,7 @@ NARROWBAND_DB = -44.0
 # With under this much voice the ratio is a few words' sounds: one 32 ms frame of a full-band voice
 # read -51 dB, and 2.6% of the 1 s stretches of jfk.flac -40 or under (none of its 3 s stretches).
 NARROWBAND_MIN_VOICE_S = 3.0
-# A file made at under this rate holds nothing in the upper band (4.5-6 kHz) by construction: narrowband,
+# A file made at this rate or under holds nothing in the upper band (4.5-6 kHz) by construction: narrowband,
 # whatever the measure says. At 4 kHz the lower band (2-3.3 kHz) is empty too, and the measure none (an audit's).
 NARROWBAND_RATE = 9_000
 
@@ -236,22 +236,10 @@ def _power_db(db: np.ndarray) -> float:
     return float(10 * np.log10(np.mean(10 ** (db / 10))))
 
 
-def background_voice_share(words: Sequence[tuple[float, float]], voice: Sequence[tuple[float, float]],
-                           own: Sequence[tuple[float, float]] | None = None) -> float | None:
+def background_voice_share(words: Sequence[tuple[float, float]],
+                           voice: Sequence[tuple[float, float]]) -> float | None:
     """The share of the speaker's long silences (between WORDS, as (start, end) seconds) in which
-    the voice detector heard a VOICE; None with under :data:`BACKGROUND_VOICE_MIN_S` of them.
-
-    OWN: the speaker's own words among them (:func:`~.background.own_words`: not 10 dB or more under
-    the words around them); the silences between those are judged too, and the larger share counts.
-    Another voice talking in the speaker's pauses gets its words written there, so between all the
-    words no silence is left to judge: a voice 18 dB under in the long pauses of 48 espeak-ng answers was
-    named in 1, the long pauses found 2 of 96 (docs/accuracy.md, "A voice in your pauses"). A soft
-    sentence of the speaker's own between two silences (a real voice 12 dB under) holds voice in under
-    half of the silence around it (0.33), and stays the speaker's."""
-    if own is not None:
-        shares = [x for x in (background_voice_share(words, voice), background_voice_share(own, voice))
-                  if x is not None]
-        return max(shares) if shares else None
+    the voice detector heard a VOICE; None with under :data:`BACKGROUND_VOICE_MIN_S` of them."""
     silences = [(a_end + _SILENCE_TRIM_S, b_start - _SILENCE_TRIM_S)
                 for (_, a_end), (b_start, _) in zip(words, words[1:]) if b_start - a_end >= SPEAKER_SILENCE_S]
     total = sum(b - a for a, b in silences)
@@ -292,7 +280,8 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
         stats: its peak and full-scale samples.
         words: (start, end) seconds of the recognised words, in order; with the voice
             detector's regions (``activity.voice``) they show voices in the speaker's silences.
-        own: of those, the speaker's own (:func:`background_voice_share`).
+        own: of those, the speaker's own (:func:`~.background.own_words`: not 10 dB or more under the
+            words around them); the larger share of voice, between all the words or these, counts.
         min_background_s: less background than this (outside the voice, away from its
             edges) and the noise level is not estimated.
         heard: another language Whisper heard in the first window, with its probability.
@@ -330,7 +319,11 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     damaged = stats.damaged / stats.samples if stats.samples else 0.0
     if stats.damaged:  # a file with samples that are no numbers (a float WAV a program wrote badly)
         problems.insert(0, "damaged")
-    others = background_voice_share(words, activity.voice, own) if activity.voice else None
+    # Between the speaker's own words too: another voice talking in the speaker's pauses gets its words
+    # written there, so between all the words no silence is left to judge (a voice 18 dB under in the long
+    # pauses of 48 espeak-ng answers was named in 1; docs/accuracy.md, "A voice in your pauses").
+    shares = [background_voice_share(ws, activity.voice) for ws in (words, own or ())] if activity.voice else []
+    others = max((x for x in shares if x is not None), default=None)
     if others is not None and others >= BACKGROUND_VOICE_SHARE and "noisy" not in problems:
         problems.append("voices")
     cut = silent_input(db, duration_s)
@@ -341,7 +334,7 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     if other is not None:
         problems.insert(0, "other_language")
     high_band = stats.bands.high_band_db
-    made_narrow = stats.source_rate is not None and stats.source_rate < NARROWBAND_RATE
+    made_narrow = stats.source_rate is not None and stats.source_rate <= NARROWBAND_RATE
     if (made_narrow or high_band is not None and high_band <= NARROWBAND_DB) \
             and voiced.sum() * HOP_S >= NARROWBAND_MIN_VOICE_S:
         problems.append("narrowband")
