@@ -490,6 +490,11 @@ def test_a_question_s_markup_is_shown_in_the_markdown_not_run():
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(1)&lt;/script&gt;&lt;/title&gt;&lt;img src=x onerror=alert(2)&gt; &amp; more" in page
     assert [s.label for s in check_text(md).sentences] == [s.label for s in check_text(plain).sentences]
+    for asked in ("Tell me \\<img src=x onerror=alert(2)> about it", "Tell me `<b>x</b>` \\\\<i>"):  # a review's
+        doc["take"] = {**doc["take"], "question_text": asked}
+        heading = MarkdownIt("commonmark").render(to_markdown(doc)).split("</h1>")[0]
+        assert "<img" not in heading and "<b>" not in heading and "<i>" not in heading, heading
+        assert ("onerror=alert(2)&gt; about it" in heading) or ("`&lt;b&gt;x&lt;/b&gt;`" in heading), heading
 
 
 def test_every_word_is_exported_once_a_filler_before_its_sentence_too():

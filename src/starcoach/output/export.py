@@ -219,8 +219,10 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
 
 
 def _md_literal(text: str) -> str:
-    """TEXT as Markdown shows it, not as markup: a tag's or an entity's opening escaped (``\\<``, ``\\&``)."""
-    return re.sub(r"([<&])", r"\\\1", text)
+    """TEXT as Markdown shows it, not as markup: a tag's or an entity's opening escaped (``\\<``, ``\\&``),
+    and a backslash too, which would otherwise escape the escape (``\\<img`` came out a live tag), and a
+    backtick (in a code span an escape shows as a backslash)."""
+    return re.sub(r"([\\<&`])", r"\\\1", text)
 
 
 def to_text(doc: dict[str, Any], *, clean: bool = False) -> str:
