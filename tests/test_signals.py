@@ -149,10 +149,13 @@ main()
     assert (done.returncode, done.stderr, done.stdout) == (code, f"starcoach: {said}\n", ""), done.stderr
 
 
-@pytest.mark.parametrize("sig, said, code, ignored", [("SIGINT", "interrupted", 130, False),
-                                                      ("SIGTERM", "stopped by SIGTERM", 143, False),
-                                                      ("SIGINT", None, 0, True)])
-def test_a_signal_as_it_exits_is_one_line_after_the_whole_output(home, sig, said, code, ignored):
+@pytest.mark.parametrize("sig, said, code, ignored, args", [
+    ("SIGINT", "interrupted", 130, False, ["questions", "--json"]),
+    ("SIGTERM", "stopped by SIGTERM", 143, False, ["questions", "--json"]),
+    ("SIGINT", None, 0, True, ["questions", "--json"]),
+    ("SIGINT", None, 1, False, ["show", "999"]),  # a review's: a failed command's line and code stay its own
+])
+def test_a_signal_as_it_exits_is_one_line_after_the_whole_output(home, sig, said, code, ignored, args):
     """A signal after the command's work, while Python tears down (an audit: an export written whole, then
     Ctrl+C): SIGTERM killed the process with no line, and Ctrl+C in an exit callback printed a
     KeyboardInterrupt traceback and exit 0. Sent here from the last exit callback, so it lands there every
@@ -165,11 +168,14 @@ def late():
     for _ in range(1000):  # Python code, where Python runs a signal's handler
         pass
 atexit.register(late)
-sys.argv = ["starcoach", "questions", "--json"]
+sys.argv = ["starcoach", *{args!r}]
 from starcoach.cli import main
 main()
 """
     done = subprocess.run([sys.executable, "-c", child], capture_output=True, text=True, timeout=60)
     assert done.returncode == code, done.stderr
+    if code == 1:
+        assert done.stderr.count("\n") == 1 and "999" in done.stderr and "as it exited" not in done.stderr
+        return
     assert isinstance(json.loads(done.stdout), list)  # the whole document, before the line
     assert done.stderr == (f"starcoach: {said} as it exited; the command had finished its work\n" if said else "")

@@ -42,5 +42,6 @@ def main() -> None:
     native_settings()
     try:
         app()
-    finally:  # the command is over, its exit code decided
-        end_quietly()
+    except SystemExit as done:  # the command is over, its exit code decided
+        end_quietly(done.code if isinstance(done.code, int) else 1)
+        raise

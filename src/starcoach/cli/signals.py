@@ -31,23 +31,24 @@ def raise_interrupted(signum: int, frame: Any) -> None:
     raise KeyboardInterrupt
 
 
-def _ended(signum: int, frame: Any) -> None:
-    """A signal after the command's work is done (its exit code decided, Python tearing down):
-    what was written goes out, then one line and the signal's exit status, at once."""
-    for stream in (sys.stdout, sys.stderr):
-        try:
-            stream.flush()
-        except Exception:  # noqa: BLE001 - a reader gone, a stream closed: nothing more to say there
-            pass
-    said = "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
-    os.write(2, f"starcoach: {said} as it exited; the command had finished its work\n".encode())
-    os._exit(130 if signum == signal.SIGINT else 143)
+def end_quietly(code: int) -> None:
+    """From the end of the command on (its exit CODE decided), Ctrl+C and SIGTERM end the process at once:
+    they were Python's KeyboardInterrupt (a traceback from an exit callback, exit 0) and the default
+    SIGTERM (killed, no line). After work done (CODE 0): one line and 130 or 143. After a command that
+    failed or was stopped, whose line is said: nothing more, and its own code. What was written goes out
+    first. A signal the process was started ignoring stays ignored."""
+    def ended(signum: int, frame: Any) -> None:
+        for stream in (sys.stdout, sys.stderr):
+            try:
+                stream.flush()
+            except Exception:  # noqa: BLE001 - a reader gone, a stream closed: nothing more to say there
+                pass
+        if code:
+            os._exit(code)
+        said = "interrupted" if signum == signal.SIGINT else "stopped by SIGTERM"
+        os.write(2, f"starcoach: {said} as it exited; the command had finished its work\n".encode())
+        os._exit(130 if signum == signal.SIGINT else 143)
 
-
-def end_quietly() -> None:
-    """From the end of the command on, Ctrl+C and SIGTERM end the process with one line and 130
-    or 143: they were Python's KeyboardInterrupt (a traceback from an exit callback, exit 0) and
-    the default SIGTERM (killed, no line). A signal the process was started ignoring stays ignored."""
     for sig in (signal.SIGINT, signal.SIGTERM):
         if signal.getsignal(sig) is not signal.SIG_IGN:
-            signal.signal(sig, _ended)
+            signal.signal(sig, ended)
