@@ -8,12 +8,11 @@ the 96 long pauses of the espeak-ng lab voices' answers were lost that way, each
 or voice about 10-20 dB under the speaker's. A pause is the speaker's silence, so a pause is
 measured against the speaker's voice alone: in a take where the voice detector hears a voice in
 the speaker's own silences (:func:`~.quality.background_voice_share`, the evidence that makes the
-report name other voices), a word or stretch of voice at least
-:data:`QUIETER_DB` under the level of the speaker's words around it does not end one. The words stay in
-the transcript; only the pauses (and the speaking span) change. In a take with no such evidence, a
-stretch that quiet is the speaker's own, said softly (a sentence said turned away between two silences
-of a real voice, 12 dB under, became one long pause across it when the rule did not ask: a review's
-finding).
+report name other voices), a word or stretch of voice at least :data:`QUIETER_DB` under the level of
+the speaker's words around it does not end one. The words stay in the transcript; only the
+pauses (and the speaking span) change. In a take with no such evidence, a stretch that quiet is the
+speaker's own, said softly (a sentence said turned away between two silences of a real voice, 12 dB
+under, became one long pause across it when the rule did not ask: a review's finding).
 """
 
 from __future__ import annotations
