@@ -106,8 +106,11 @@ def _loudness(activity: Activity, words: tuple[Word, ...]) -> Callable[[float, f
         near = before + after
         return median(near) if len(near) >= MIN_NEARBY else overall
 
+    measured = {(a, b): db_ab for a, b, db_ab in timed}  # the words' levels, measured once
+
     def loud(a: float, b: float) -> bool:
-        return level(db, a, b) > speaker_db(a, b) - QUIETER_DB
+        db_ab = measured.get((a, b))
+        return (level(db, a, b) if db_ab is None else db_ab) > speaker_db(a, b) - QUIETER_DB
 
     return loud
 

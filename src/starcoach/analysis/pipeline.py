@@ -395,4 +395,5 @@ def _finish(transcript: Transcript, activity: Activity, audio_fillers: tuple[Fil
                     model=model, timings=timings, unconfirmed_hesitations=tuple(unconfirmed),
                     quality=audio_quality(activity, stats, heard=transcript.heard, duration_s=transcript.duration_s,
                                           words=[(w.start, w.end) for w in transcript.words],
-                                          own=[(w.start, w.end) for w in own_words(activity, transcript.words)]))
+                                          own=[(w.start, w.end) for w in own_words(activity, transcript.words)]
+                                          if activity.voice else None))

@@ -322,7 +322,8 @@ def audio_quality(activity: Activity, stats: SignalStats, *, words: Sequence[tup
     # Between the speaker's own words too: another voice talking in the speaker's pauses gets its words
     # written there, so between all the words no silence is left to judge (a voice 18 dB under in the long
     # pauses of 48 espeak-ng answers was named in 1; docs/accuracy.md, "A voice in your pauses").
-    shares = [background_voice_share(ws, activity.voice) for ws in (words, own or ())] if activity.voice else []
+    shares = [background_voice_share(ws, activity.voice) for ws in ((words, own) if own else (words,))] \
+        if activity.voice else []
     others = max((x for x in shares if x is not None), default=None)
     if others is not None and others >= BACKGROUND_VOICE_SHARE and "noisy" not in problems:
         problems.append("voices")
