@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import re
 import sqlite3
 from pathlib import Path
@@ -57,6 +58,18 @@ def test_control_characters_in_a_name_or_a_text_are_shown_escaped_not_sent_to_th
     star = console.export_text()
     assert "\x1b" not in star and "slow.\\x1b[2J" in star
 
+
+
+def test_a_file_name_that_is_not_utf8_is_shown_escaped_as_the_error_line_shows_it():
+    """An audit: `analyze $'caf\\xe9.wav'` of noise printed the byte 0xE9 raw in the no-speech panel (a
+    terminal shows it as a replacement mark), while the `starcoach:` line below it said "caf\\udce9.wav"."""
+    doc = stored(2)
+    doc.pop("take", None)
+    doc["file"] = os.fsdecode(b"caf\xe9.wav")
+    for no_speech in (False, True):
+        doc["no_speech"] = no_speech
+        text = rendered(doc)
+        assert "\udce9" not in text and "caf\\udce9.wav" in text, text
 
 def test_fillers_and_long_pauses_are_listed_with_their_times():
     doc = stored(1)

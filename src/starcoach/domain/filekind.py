@@ -67,13 +67,16 @@ def is_text(head: bytes) -> bool:
     return bool(text) and not unprintable(text) and not (utf16 and not mostly_ascii(text))
 
 
-# C0 and C1 controls, and the two separators Python's splitlines() breaks a line at.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+# C0 and C1 controls, the two separators Python's splitlines() breaks a line at, and lone surrogates (a
+# file name's bytes that are not UTF-8, as Python decodes them: written raw, "caf\xe9.wav" reached the
+# terminal as a byte it cannot show, where the error line beside it said "caf\\udce9.wav").
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
 
 
 def controls_escaped(text: str) -> str:
-    """TEXT with each control character written as its escape (``\\n``, ``\\x1b``): a file name or an
-    answer holding ESC[2J cleared the terminal when printed (an audit), and a newline broke a line."""
+    """TEXT with each control character and lone surrogate written as its escape (``\\n``, ``\\x1b``,
+    ``\\udce9``): a file name or an answer holding ESC[2J cleared the terminal when printed (an audit),
+    and a newline broke a line."""
     return _CONTROL.sub(lambda m: repr(m.group())[1:-1], text)
 
 
