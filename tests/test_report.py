@@ -107,11 +107,14 @@ def test_no_speech_says_what_to_do(take_id):
     text = rendered(stored(take_id))
     assert "No speech found" in text and "starcoach devices" in text
     # a take stopped at the cue (0.4 s) was told to check the microphone and speak closer to it
-    at_once = {**stored(take_id), "duration_s": 0.4}
+    at_once = {**stored(take_id), "duration_s": 0.4, "speech_s": 0.0}
     at_once["audio"] = {**(at_once.get("audio") or {}), "problems": []}
     text = " ".join(rendered(at_once).split())
     assert "(0.4 s of audio)" in text and "stopped before anything could be said" in text, text
     assert "speak closer" not in text and "starcoach devices" not in text
+    # one that holds a sound too short for a word (an audit's 0.25 s of "Yes.") was said to hold nothing
+    cut = " ".join(rendered({**at_once, "duration_s": 0.25, "speech_s": 0.09}).split())
+    assert "holds 0.1 s of voice, too little for a word" in cut and "before anything could be said" not in cut, cut
 
 
 @pytest.mark.parametrize("colour, no_color", [(None, False), ("truecolor", True), ("truecolor", False)])
