@@ -136,6 +136,41 @@ def test_progress_shows_a_figure_no_take_has_as_unknown():
     assert rows["pace (wpm)"] == ["140", "140", "140"] and rows["STAR parts (of 4)"] == ["3", "3", "3"], rows
 
 
+
+def test_many_takes_of_a_question_show_the_latest_that_fit_and_the_change_whole():
+    """An audit: `compare --question` of 7 takes on 80 columns cut the last change to "bett…", of 16
+    every cell to "…"; `progress` past 31 takes cut the trend at its end, so the newest takes were not drawn."""
+    from rich.console import Console
+
+    from starcoach.output.review import render_comparison, render_progress
+    from starcoach.takes.compare import Point
+
+    docs = [doc(metrics={"fillers_per_min": 19.1 if k % 2 else 0.0, "long_pause_count": k % 2, "quantities": []})
+            for k in range(16)]
+    pairs = [compare_documents(k + 1, a, k + 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+             for k, (a, b) in enumerate(zip(docs, docs[1:]))]
+    figures = [(k + 1, metric_values(d)) for k, d in enumerate(docs)]
+    console = Console(record=True, width=80, color_system=None)
+    render_comparison(pairs, figures, console, show_words=False)
+    text = console.export_text()
+    assert "…" not in text and max(map(len, text.splitlines())) <= 80, text
+    row = next(ln for ln in text.splitlines() if "fillers per minute" in ln)
+    assert row.rstrip(" │").endswith("worse (+19.1)") and "19.1" in row, row
+    header = next(ln for ln in text.splitlines() if "last change" in ln)
+    shown = [int(w) for w in header.replace("┃", " ").split()[1:] if w.isdigit()]
+    assert 2 <= len(shown) < 16 and shown == list(range(17 - len(shown), 17)), header
+    assert f"{16 - len(shown)} earlier takes (1 to {16 - len(shown)}) not shown" in " ".join(text.split()), text
+    wide = Console(record=True, width=300, color_system=None)
+    render_comparison(pairs, figures, wide, show_words=False)
+    assert "take 1 " in wide.export_text() and "not shown" not in wide.export_text()
+
+    points = [Point(k, "", float(k), 120.0 + k, 60.0, 4.0) for k in range(1, 41)]  # fillers rise take by take
+    console = Console(record=True, width=80, color_system=None)
+    render_progress(points, (120, 160), (90, 120), console)
+    row = next(ln for ln in console.export_text().splitlines() if "fillers per minute" in ln)
+    trend = row.split("│")[5].strip()
+    assert trend.startswith("…") and trend.endswith("█") and len(row) <= 80, row  # the newest take is drawn
+
 def test_word_diff_marks_what_changed():
     ops = word_diff("I fixed the bug quickly".split(), "I fixed the flaky bug".split())
     assert ops == [("equal", "I fixed the"), ("insert", "flaky"), ("equal", "bug"), ("delete", "quickly")]

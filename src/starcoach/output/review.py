@@ -128,22 +128,35 @@ def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | No
     from rich.table import Table
     from rich.text import Text
 
+    last = pairs[-1]
+    cells = {i: [_fmt(v[ch.key], ch.unit, ch.key) for ch in last.changes] for i, v in figures}
+    verdicts = []
+    for ch in last.changes:
+        if ch.better is None:
+            verdicts.append(("same" if ch.a == ch.b else "changed", "dim", ""))
+        else:
+            verdicts.append(("better" if ch.better else "worse", "green" if ch.better else "red", f" ({_change(ch)})"))
+    # A column a take: as many of the latest as the width holds beside the metric and the last change
+    # (an audit: 7 takes on 80 columns cut the change to "bett…", 16 every cell to "…").
+    fixed = _width(["metric", *(ch.label for ch in last.changes)]) + \
+        _width(["last change", *(w + more for w, _, more in verdicts)]) + 1
     ids = [i for i, _ in figures]
+    while len(ids) > 2 and fixed + sum(_width([f"take {i}", *cells[i]]) for i in ids) > console.width:
+        ids = ids[1:]
+    hidden = len(figures) - len(ids)
     table = Table(title=f"Takes {', '.join(map(str, ids))}", header_style="bold")
     table.add_column("metric")
     for i in ids:
         table.add_column(f"take {i}", justify="right")
     table.add_column("last change")
-    last = pairs[-1]
-    values = [v for _, v in figures]
-    for ch in last.changes:
-        row = [ch.label] + [_fmt(v[ch.key], ch.unit, ch.key) for v in values]
-        if ch.better is None:
-            verdict = "[dim]same[/dim]" if ch.a == ch.b else "[dim]changed[/dim]"
-        else:
-            verdict = f"[green]better[/green] ({_change(ch)})" if ch.better else f"[red]worse[/red] ({_change(ch)})"
-        table.add_row(*row, verdict)
+    for k, ch in enumerate(last.changes):
+        word, style, more = verdicts[k]
+        table.add_row(ch.label, *(cells[i][k] for i in ids), f"[{style}]{word}[/{style}]{more}")
     console.print(table)
+    if hidden:
+        first, end = figures[0][0], figures[hidden - 1][0]
+        console.print(f"[dim]{plural(hidden, 'earlier take')} ({first}{f' to {end}' if hidden > 1 else ''}) not "
+                      "shown, to fit the width; `--json` has them all.[/dim]")
     parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
     for p in parts:
         console.print(f"  {p.title()}: {'now there' if last.star_b[p] else 'missing now'}")
@@ -160,6 +173,13 @@ def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | No
         legend = "([red strike]removed[/red strike], [bold green]added[/bold green])"
     console.print(f"\n[bold]Words, take {last.a_id} → take {last.b_id}[/bold] " + legend)
     console.print(text)
+
+
+def _width(cells: list[str]) -> int:
+    """The width a table column of CELLS takes: the widest cell, a space each side and a rule."""
+    from rich.cells import cell_len
+
+    return max(cell_len(c) for c in cells) + 3
 
 
 def _spark(values: list[float | None]) -> str:
@@ -190,11 +210,12 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
         table.add_column(col)
     rows = [("fillers per minute", "fillers_per_min", min), ("pace (wpm)", "wpm", None),
             ("length (s)", "length_s", None), ("STAR parts (of 4)", "star_parts", max)]
+    table_rows: list[tuple[list[str], list[float | None]]] = []  # the cells, and the values for the trend
     for label, key, best_fn in rows:
         vals = [getattr(p, key) for p in points]
         known = [v for v in vals if v is not None]
         if not known:  # a figure no take shown has (a value the store could not read is unknown)
-            table.add_row(label, "-", "-", "-", _spark(vals))
+            table_rows.append(([label, "-", "-", "-"], vals))
             continue
         if key == "wpm":
             best = min(known, key=lambda v: 0 if target_wpm[0] <= v <= target_wpm[1] else
@@ -204,7 +225,14 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
                        min(abs(v - target_length[0]), abs(v - target_length[1])))
         else:
             best = best_fn(known) if best_fn else None
-        table.add_row(label, _fmt(known[0], key=key), _fmt(known[-1], key=key), _fmt(best, key=key), _spark(vals))
+        table_rows.append(([label, _fmt(known[0], key=key), _fmt(known[-1], key=key), _fmt(best, key=key)], vals))
+    # The trend: a mark a take, the latest kept when they do not all fit (an audit: past 31 takes on 80
+    # columns the line was cut at its end, so the newest takes, the ones wanted, were not drawn).
+    room = console.width - 3 - 1 - sum(_width([col, *(cells[k] for cells, _ in table_rows)])
+                                       for k, col in enumerate(("metric", "first", "latest", "best")))
+    for cells, vals in table_rows:
+        trend = _spark(vals)  # scaled over every take, so a mark reads the same however many are shown
+        table.add_row(*cells, trend if len(trend) <= room else "…" + trend[len(trend) - max(room - 1, 1):])
     console.print(table)
 
 
