@@ -1446,6 +1446,19 @@ def test_a_take_is_listed_under_every_principle_its_question_serves(home, tmp_pa
     assert listed("--lp", "Café Culture ☕") == [2] and listed("--lp", "cafe") == [2]
 
 
+def test_a_missing_question_file_stops_only_what_needs_the_questions(stored, home):
+    """An audit: with the user's question file gone, `takes` (and `progress`) refused to list anything, though only
+    `--lp` needs the questions (`show`, `compare` and `export` worked); the line did not say what to do."""
+    config_replace(home, 'questions = ""', 'questions = "mine.toml"')  # named, and not there
+    listed = run("takes", "--json")
+    assert listed.exit_code == 0 and [t["id"] for t in json.loads(listed.stdout)] == [1, 2], listed.output
+    assert run("takes").exit_code == 0 and run("progress").exit_code == 0
+    by_lp = run("takes", "--lp", "ownership")
+    lines = by_lp.output.strip().splitlines()
+    assert by_lp.exit_code == 1 and len(lines) == 1 and lines[0].startswith("starcoach: question file "), lines
+    assert "does not exist: put it back, or set questions = \"\"" in lines[0], lines
+    assert snapshot() == stored
+
 def test_takes_are_in_the_order_they_were_made_across_time_zones(home, tmp_path, monkeypatch):
     """Takes were sorted by the text of their local start time: one made in Tokyo, then one in Los
     Angeles a minute later, listed the second first, and compare and progress ran backwards."""

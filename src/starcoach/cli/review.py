@@ -127,7 +127,9 @@ def progress(
         if chart.suffix.lower() != ".svg":  # an SVG under another format's name opens as neither
             fail(f"--chart writes SVG: give it a name that ends in .svg, not {chart.name}", 2)
     with open_store(cfg) as store:
-        listed = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
+        listed = store.list(question_id=question)
+        if lp:  # only a principle needs the question bank, as in `takes`
+            listed = for_principle(load_bank(cfg.paths.questions), listed, lp)
         warn_unlisted(store)
         spoke = [t.id for t in listed if t.spoke]
         _, short = summaries.read(store, spoke).answers(spoke)

@@ -25,7 +25,9 @@ def takes(
 
     cfg = settings()
     with open_store(cfg) as store:
-        found = for_principle(load_bank(cfg.paths.questions), store.list(question_id=question), lp)
+        found = store.list(question_id=question)
+        if lp:  # only a principle needs the question bank: the list itself never stopped on a missing file
+            found = for_principle(load_bank(cfg.paths.questions), found, lp)
         among = len(store.list()) if (question or lp) and not found else None
         unlisted = warn_unlisted(store)
     check_question(cfg, question, found)

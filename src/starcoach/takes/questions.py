@@ -169,7 +169,8 @@ def _read_user_file(path: Path) -> dict:
     try:
         st = os.stat(path)
     except FileNotFoundError:
-        raise ConfigError(f"question file {path} (config.toml [paths] questions) does not exist") from None
+        raise ConfigError(f"question file {path} (config.toml [paths] questions) does not exist: put it back, or "
+                          "set questions = \"\" there to use the built-in questions alone") from None
     except OSError as exc:
         raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
