@@ -903,6 +903,10 @@ def test_a_complete_take_without_its_analysis_is_said_so_and_doctor_analyses_it(
     assert one_line(run("export", "1", "-o", "-"), 1) == (
         "starcoach: take 1 has no analysis (status complete): its analysis is missing (one was cut short): "
         "`starcoach doctor` analyses it again; nothing to export but what is known of the take (--format json)")
+    # `compare` said what, not what to do (an audit)
+    assert one_line(run("compare", "1", "2"), 1) == (
+        "starcoach: take 1 has no analysis (status complete): its analysis is missing (one was cut short): "
+        "`starcoach doctor` analyses it again; compare another take")
     fixed = run("doctor")
     assert fixed.exit_code == 0, fixed.output
     assert "analysed take 1 again (its stored analysis was missing)" in fixed.stdout
@@ -2510,6 +2514,31 @@ def test_a_false_start_is_left_out_of_a_question_s_comparison_and_progress(home,
     assert "No analysed takes long enough to tell a story match (1 shorter one left out" in \
         run("progress", "--question", "deep-1").stdout
 
+
+def test_compare_says_when_the_later_take_comes_first_or_the_questions_differ(home, stored):
+    """An audit: `compare 4 1` (the later, better retake first) read "worse" on every row without a word;
+    the note that two takes answer different questions was left out with --json."""
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
+    text = "Last spring our checkout service failed during the holiday sale, so I rebuilt the connection pool."
+    told = {**doc, "no_speech": False, "words": [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25,
+                                                  "filler": False} for i, w in enumerate(text.split())]}
+    db.execute("UPDATE takes SET status = 'complete', analysis_json = ?, wpm = 140, speaking_span_s = 9, "
+               "question_id = 'deep-1'", (json.dumps(told),))
+    db.close()
+    for json_out in ((), ("--json",)):
+        backwards = run("compare", "2", "1", *json_out)
+        assert backwards.exit_code == 0, backwards.output
+        assert "note: take 2 was made after take 1: the changes read from take 2 back to take 1 (`compare 1 2` " \
+            "reads them forwards)" in backwards.stderr, backwards.stderr
+        forwards = run("compare", "1", "2", *json_out)
+        assert forwards.exit_code == 0 and forwards.stderr == "", forwards.output
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute("UPDATE takes SET question_id = 'deep-2' WHERE id = 2")
+    db.close()
+    for json_out in ((), ("--json",)):
+        other = run("compare", "1", "2", *json_out)
+        assert "note: these takes answer different questions (deep-1, deep-2)" in other.stderr, other.output
 
 def test_coverage_says_which_takes_it_could_not_count(home, stored):
     """A take whose stored analysis is damaged was skipped without a word: one story fewer, exit 0."""

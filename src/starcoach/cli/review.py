@@ -75,6 +75,10 @@ def compare(
         else:
             fail("give two take ids, or --question ID", 2)
         asked = {store.get(i).question_id or "no question" for i in ids}
+        if not question and [t.id for t in store.list() if t.id in ids] == [take_b, take_a]:
+            # the later take first: every change read backwards in time, "worse" for a better retake (an audit)
+            typer.echo(f"note: take {take_a} was made after take {take_b}: the changes read from take {take_a} "
+                       f"back to take {take_b} (`compare {take_b} {take_a}` reads them forwards)", err=True)
         if not question:
             read = summaries.read(store, ids, words=True)
         compared = []
@@ -83,7 +87,10 @@ def compare(
                 raise damaged_analysis(i)
             summary = read.of.get(i)
             if summary is None:
-                fail(f"take {i} has no analysis (status {store.get(i).status})")
+                from ..output.report import no_analysis
+
+                status = store.get(i).status
+                fail(f"take {i} has no analysis (status {status}): {no_analysis(status)}; compare another take")
             if summary.no_speech:
                 fail(f"take {i} has no speech in it; nothing to compare")
             compared.append((i, summary))
@@ -98,8 +105,8 @@ def compare(
     else:
         with report_console() as console:
             render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console)
-        if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ
-            typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
+    if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ (said with --json too)
+        typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
 
 
 @app.command()
