@@ -75,10 +75,8 @@ def compare(
         else:
             fail("give two take ids, or --question ID", 2)
         asked = {store.get(i).question_id or "no question" for i in ids}
-        if not question and [t.id for t in store.list() if t.id in ids] == [take_b, take_a]:
-            # the later take first: every change read backwards in time, "worse" for a better retake (an audit)
-            typer.echo(f"note: take {take_a} was made after take {take_b}: the changes read from take {take_a} "
-                       f"back to take {take_b} (`compare {take_b} {take_a}` reads them forwards)", err=True)
+        # the later take first: every change read backwards in time, "worse" for a better retake (an audit)
+        backwards = not question and [t.id for t in store.list() if t.id in ids] == [take_b, take_a]
         if not question:
             read = summaries.read(store, ids, words=True)
         compared = []
@@ -105,6 +103,9 @@ def compare(
     else:
         with report_console() as console:
             render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console)
+    if backwards:
+        typer.echo(f"note: take {take_a} was made after take {take_b}: the changes read from take {take_a} "
+                   f"back to take {take_b} (`compare {take_b} {take_a}` reads them forwards)", err=True)
     if len(asked) > 1:  # two stories, not a retake: most of the words are bound to differ (said with --json too)
         typer.echo(f"note: these takes answer different questions ({', '.join(sorted(asked))})", err=True)
 
