@@ -733,3 +733,14 @@ def test_a_live_transcriber_that_fails_mid_take_costs_no_audio_and_the_file_is_a
     assert doc["duration_s"] == pytest.approx(8.0, abs=0.15)
     late = [w["text"] for w in doc["words"] if w["start"] > 1.5]  # said after the live feed failed (1.1 s)
     assert len(late) >= 4 and "minutes" in " ".join(late).lower(), (late, doc["transcript"])
+
+
+def test_a_take_that_ends_with_no_audio_leaves_no_live_worker_running(pulse):
+    """An audit saw `record` end in a crash (SIGSEGV) once, after "the input device gave no audio for 5 s":
+    a thread still ran at the interpreter's exit. The live transcriber's worker was left running on that
+    path (and after Ctrl+C in the countdown); it is stopped with the take now."""
+    import threading
+
+    result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "30"])  # nothing fed
+    assert result.exit_code == 1 and "gave no audio for 5 s" in result.stderr, result.output
+    assert [t.name for t in threading.enumerate() if t.name == "starcoach-live"] == []

@@ -90,10 +90,14 @@ def record_take(
     live = None
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         live = analyzer.live_transcriber()
-    if before_start:
-        before_start()
-    meta = _meta(question, "record", now())
-    path = new_take(config, meta)
+    try:
+        if before_start:
+            before_start()
+        meta = _meta(question, "record", now())
+        path = new_take(config, meta)
+    except BaseException:  # Ctrl+C in the countdown
+        _abandon(live)
+        raise
     part = sidecar.partial_path(path)
     signals = _Signals()  # from before the take's row: a Ctrl+C as the microphone opens stops the take too
     signals.install()
@@ -104,6 +108,7 @@ def record_take(
     except BaseException:
         signals.release()
         sidecar.remove(path)
+        _abandon(live)
         raise
     try:
         recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
@@ -112,6 +117,7 @@ def record_take(
     except BaseException:
         signals.release()
         _forget(store, take_id, path)
+        _abandon(live)
         raise
     try:
         if on_start:
@@ -121,6 +127,7 @@ def record_take(
         signals.release()
         if not recorder.stop("error").frames:
             _forget(store, take_id, path)
+        _abandon(live)
         raise  # audio is kept as a run cut off leaves it, for `recover` to finish
     terminated = reason == _TERMINATED
     try:  # stored as stopped by an interruption, as Ctrl+C is
@@ -149,6 +156,7 @@ def _finish_take(store: Store, analyzer: Analyzer, recorder: Recorder, reason: s
     mark("recorder stopped")
     if not recording.frames:
         _forget(store, take_id, path)
+        _abandon(live)
         raise _nothing_recorded(recording, reason)
     os.replace(part, path)
     recording = replace(recording, path=path)
@@ -179,6 +187,14 @@ def _nothing_recorded(recording: Recording, reason: str | None) -> StarcoachErro
     return NothingRecorded("nothing was recorded" + (": standard input ended at once; give --seconds N to record from "
                                                      "a script" if reason == "eof" else
                                                      " (stopped before the first sound arrived); try again"))
+
+
+def _abandon(live) -> None:
+    """Stop the live transcriber's worker of a take that ends without its transcript: left running, it
+    met the interpreter's exit (an audit saw a crash, SIGSEGV, as a take with no audio ended: not
+    reproduced, and this worker not proven its cause, but nothing is to run on once the take is gone)."""
+    if live is not None:
+        live.abandon()
 
 
 def _forget(store: Store, take_id: int, path: Path) -> None:
