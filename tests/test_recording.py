@@ -557,6 +557,7 @@ def test_practice_shows_what_changed_since_the_last_take_of_the_question(pulse, 
     assert code == 0, err
     assert "Against your last take of this question (take 1)" in out, out
     assert "fillers per minute" in out and "starcoach compare 1 3" in out
+    assert out.strip().splitlines()[-1] == "3", out  # the id last, as `record` prints it (it came before the table)
 
 
 def test_unknown_device_index_lists_what_exists(pulse):

@@ -87,7 +87,8 @@ def _announce_at_terminal(take_id: int, path: Path) -> None:
 
 
 def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds: float | None,
-                device: str | None, json_out: bool) -> TakeResult:
+                device: str | None, json_out: bool, against_the_last: bool = False) -> TakeResult:
+    """AGAINST_THE_LAST (practice): the figures against the last take of the question follow the report."""
     from ..output.report import countdown, live_meter, recording_cue, render_take_result
     from ..takes.documents import new_take_document
     from ..takes.rebuilding import RebuildRunning
@@ -130,6 +131,8 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         say(f"no speech found in take {result.take_id} (kept in {result.audio_path}); "
             + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`"
                if muted else "check the microphone with `starcoach devices` and speak closer to it"))
+    if against_the_last and q is not None and not result.error and not silent:
+        _against_the_last_take(cfg, q, result, console)  # before the id: it came after it without a terminal
     if not at_terminal or json_out:  # the id last, after any line about the take (the README says so)
         typer.echo(str(result.take_id), err=json_out)
     mark("reported")
@@ -169,8 +172,7 @@ def practice(
     asked: list[str] = []  # this session's questions, so that "next" brings another
     while True:
         try:
-            result = _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False)
-            _against_the_last_take(cfg, q, result, console)
+            _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False, against_the_last=True)
         except typer.Exit as exc:
             if exc.exit_code != 3 or not interactive() or isinstance(exc, _Ended):  # no speech: offer a retake
                 raise
