@@ -645,15 +645,17 @@ def test_keys_typed_while_recording_do_not_answer_the_question_after_the_take(pu
         assert proc.poll() is None and seen.count("recording in") >= 2, seen[-1500:]
 
 
-def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
+@pytest.mark.parametrize("sig", [signal.SIGTERM, signal.SIGHUP])
+def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse, sig):
     """A live audit: SIGTERM during a `practice` take kept the take but left the process waiting at
     "(r)etake, (n)ext or (q)uit"; only a second SIGTERM ended it. The README: the take is kept and
-    analysed, and the exit is that of the take."""
+    analysed, and the exit is that of the take. SIGHUP (the terminal closed) killed the process outright,
+    the take left for `recover` (another audit): it ends the take as SIGTERM does."""
     before = {t["id"] for t in json.loads(runner.invoke(app, ["takes", "--json"]).stdout)}
     with _practice_session(pulse) as (proc, _):
         _read_until(proc, "", "Recording.")
         time.sleep(4.0)
-        proc.send_signal(signal.SIGTERM)
+        proc.send_signal(sig)
         proc.wait(timeout=60)
         rest = proc.stdout.read()
         assert proc.returncode == 0, proc.stderr.read()  # the take's exit: it has speech
@@ -662,17 +664,19 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse):
     assert len(new) == 1 and new[0]["status"] == "complete" and new[0]["stopped_by"] == "interrupt", new
 
 
-def test_sigterm_before_the_first_block_of_a_practice_take_ends_the_session(pulse):
+@pytest.mark.parametrize("sig, said", [(signal.SIGTERM, "stopped by SIGTERM"),
+                                       (signal.SIGHUP, "stopped by SIGHUP (its terminal was closed)")])
+def test_sigterm_before_the_first_block_of_a_practice_take_ends_the_session(pulse, sig, said):
     """With no audio yet the take is "nothing recorded", which practice at a terminal answers by asking
     what next: a SIGTERM there was swallowed and the session went on (a review)."""
     proc, master = _practice_at_a_terminal()
     try:
         seen = _read_until(proc, "", "Recording.")
-        proc.send_signal(signal.SIGTERM)  # no audio fed yet: the take has no frames
+        proc.send_signal(sig)  # no audio fed yet: the take has no frames
         seen = _read_until(proc, seen, "(q)uit", timeout=30)
-        assert proc.wait(timeout=30) == 143, "practice went on after SIGTERM:\n" + seen[-400:]
+        assert proc.wait(timeout=30) == 128 + sig, f"practice went on after {sig!r}:\n" + seen[-400:]
         err = proc.stderr.read()
-        assert "starcoach: stopped by SIGTERM" in err, err
+        assert f"starcoach: {said} before any audio came" in err, err
     finally:
         os.close(master)
         if proc.poll() is None:
@@ -745,3 +749,46 @@ def test_a_take_that_ends_with_no_audio_leaves_no_live_worker_running(pulse):
     result = runner.invoke(app, ["record", "--question", "deep-1", "--seconds", "30"])  # nothing fed
     assert result.exit_code == 1 and "gave no audio for 5 s" in result.stderr, result.output
     assert [t.name for t in threading.enumerate() if t.name == "starcoach-live"] == []
+
+
+def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse):
+    """A live audit: closing the terminal window (its pty's master side) while `record` recorded killed
+    the process by SIGHUP: nothing analysed or stored, the take left "recording" until `recover`. The
+    terminal here is the process's controlling one, and its output goes there too, as in a shell."""
+    import fcntl
+    import pty
+
+    def own_terminal() -> None:
+        _as_from_a_terminal()
+        os.setsid()
+        fcntl.ioctl(0, termios.TIOCSCTTY, 0)
+
+    master, slave = pty.openpty()
+    proc = subprocess.Popen([sys.executable, "-m", "starcoach", "record", "--question", "deep-1"], stdin=slave,
+                            stdout=slave, stderr=slave, env=os.environ.copy(), preexec_fn=own_terminal)
+    _started.append(proc)
+    os.close(slave)
+    feeder = pulse.feed(np.tile(speech(), 4), lead_s=0.0)
+    try:
+        seen, end = b"", time.monotonic() + 90
+        while b"Recording." not in seen and time.monotonic() < end and proc.poll() is None:
+            if select.select([master], [], [], 0.2)[0]:
+                try:
+                    seen += os.read(master, 65536)
+                except OSError:
+                    break
+        assert b"Recording." in seen, seen[-2000:]
+        time.sleep(4.0)
+        os.close(master)  # the window closed
+        master = -1
+        proc.wait(timeout=90)
+    finally:
+        feeder.stop()
+        if master >= 0:
+            os.close(master)
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait()
+    takes = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
+    assert len(takes) == 1 and takes[0]["status"] == "complete" and takes[0]["stopped_by"] == "interrupt", takes
+    assert show(takes[0]["id"])["words"], "the take was stored without its analysis"

@@ -399,7 +399,8 @@ def ctrl_c():
     signal.signal(signal.SIGINT, old)
 
 
-@pytest.mark.parametrize("first, reason", [(signal.SIGINT, "interrupt"), (signal.SIGTERM, "terminate")])
+@pytest.mark.parametrize("first, reason", [(signal.SIGINT, "interrupt"), (signal.SIGTERM, "terminate"),
+                                           (signal.SIGHUP, "terminate")])
 def test_a_second_signal_in_the_same_moment_is_held_not_raised(ctrl_c, held, first, reason):
     """The first Ctrl+C raised KeyboardInterrupt and the handlers were swapped after it: a second one
     30 ms later, on a loaded machine, landed before the swap and ended the program as "interrupted"

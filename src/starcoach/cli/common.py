@@ -29,7 +29,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as clickx  # type: ignore[no-redef]
     from click.globals import get_current_context  # type: ignore[no-redef]
 
-from ..domain.errors import StarcoachError, os_error_line
+from ..domain.errors import StarcoachError, os_error_line, signal_exit, stopped_by
 from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from .params import refuse_empty_values
@@ -61,16 +61,19 @@ class _Group(TyperGroup):
     def main(self, args: Any = None, prog_name: str | None = None, complete_var: str | None = None,
              standalone_mode: bool = True, windows_expand_args: bool = True, **extra: Any) -> Any:
         SIGNALLED.clear()
+        old: dict[int, Any] = {}
         try:
-            old_term = signal.signal(signal.SIGTERM, raise_terminated)
+            old[signal.SIGTERM] = signal.signal(signal.SIGTERM, raise_terminated)
+            if signal.getsignal(signal.SIGHUP) is not signal.SIG_IGN:  # `nohup starcoach …` ignores it: still does
+                old[signal.SIGHUP] = signal.signal(signal.SIGHUP, raise_terminated)  # the terminal closed
         except ValueError:  # not the main thread (a test runner's worker): leave signals alone
-            old_term = None
+            pass
         try:
             code = _run(lambda: super(_Group, self).main(args, prog_name, complete_var, False, windows_expand_args,
                                                          **extra), sys.argv[1:] if args is None else list(args))
         finally:
-            if old_term is not None:
-                signal.signal(signal.SIGTERM, old_term)
+            for sig, handler in old.items():
+                signal.signal(sig, handler)
         if not standalone_mode:
             return code
         sys.exit(code)
@@ -116,9 +119,9 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         say("interrupted")
         return 130
-    except Terminated:
-        say("stopped by SIGTERM")
-        return 143
+    except Terminated as exc:
+        say(stopped_by(exc.signum))
+        return signal_exit(exc.signum)
     except StarcoachError as exc:
         say(str(exc))
         return exc.exit_code
@@ -133,8 +136,8 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         return 1
     except Exception as exc:  # noqa: BLE001 - the last resort: one line, never a traceback
         if SIGNALLED:  # what a library made of the signal's exception (see SIGNALLED)
-            say("interrupted" if SIGNALLED[0] == signal.SIGINT else "stopped by SIGTERM")
-            return 130 if SIGNALLED[0] == signal.SIGINT else 143
+            say(stopped_by(SIGNALLED[0]))
+            return signal_exit(SIGNALLED[0])
         bad = _typed_not_utf8(exc)
         if bad is not None:
             say(f"a value given on the command line is not UTF-8 text (it holds {bad}); type it again in UTF-8")
@@ -179,8 +182,13 @@ def _quiet_stdout() -> None:
 
 def say(message: str) -> None:
     """The one line ``starcoach: MESSAGE`` on standard error. A control character in it (a file
-    name may hold a newline) is written as its escape, ``\\n``: the line stays one line."""
-    typer.echo("starcoach: " + controls_escaped(message), err=True)
+    name may hold a newline) is written as its escape, ``\\n``: the line stays one line. With no terminal
+    left to write to (closed: SIGHUP), nothing is said."""
+    try:
+        typer.echo("starcoach: " + controls_escaped(message), err=True)
+    except OSError as exc:
+        if exc.errno not in (errno.EIO, errno.EPIPE):
+            raise
 
 
 def _one_line(text: str) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 from typing import TYPE_CHECKING, Optional
 
@@ -13,7 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.questions import Question
     from ..takes.session import TakeResult
 
-from ..domain.errors import Interrupted, NothingRecorded
+from ..domain.errors import Interrupted, NothingRecorded, signal_exit, stopped_by
 from ..domain.trace import mark
 from .common import (Terminated, app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
                      positive_seconds, print_json, question_from, report_console, say, settings)
@@ -121,8 +122,9 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         elif result.analysis is not None:
             render_take_result(result, console, q)
     except (KeyboardInterrupt, Terminated) as exc:  # "interrupted" alone, the report cut short, read as a lost take
-        raise Interrupted(f"interrupted while the report was shown; take {result.take_id} is stored (`starcoach "
-                          f"show {result.take_id}`)", 130 if isinstance(exc, KeyboardInterrupt) else 143) from None
+        signum = exc.signum if isinstance(exc, Terminated) else signal.SIGINT
+        raise Interrupted(f"{stopped_by(signum)} while the report was shown; take {result.take_id} is stored "
+                          f"(`starcoach show {result.take_id}`)", signal_exit(signum)) from None
     silent = result.document is None or result.document.get("no_speech")
     if result.error:
         say(f"recording stopped: {result.error}; the audio captured so far is kept in {result.audio_path}")
@@ -137,7 +139,7 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         typer.echo(str(result.take_id), err=json_out)
     mark("reported")
     code = 1 if result.error else 3 if silent else 0  # 3: said above, or at a terminal by the report's panel
-    if result.terminated:  # SIGTERM: the take is stored and reported; the program ends, with its exit
+    if result.terminated:  # SIGTERM or SIGHUP: the take is stored and reported; the program ends, with its exit
         raise _Ended(code)
     if code:
         raise typer.Exit(code)
@@ -145,7 +147,7 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
 
 
 class _Ended(typer.Exit):
-    """The program ends after this take (a SIGTERM stopped it), whatever `practice` would ask next."""
+    """The program ends after this take (SIGTERM or SIGHUP stopped it), whatever `practice` would ask next."""
 
 
 @app.command()

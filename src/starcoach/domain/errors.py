@@ -6,6 +6,7 @@ non-zero exit code. Anything else escaping to the CLI is a bug.
 
 import errno
 import os
+import signal
 
 
 class StarcoachError(Exception):
@@ -50,8 +51,26 @@ class StoreError(StarcoachError):
     """The takes database cannot be opened or written."""
 
 
+# The signals that stop a command and still let it finish cleanly (a take stored, temporary files gone):
+# Ctrl+C, SIGTERM, and SIGHUP, which closing the terminal sends (its default killed the process at once:
+# a take being recorded was left for `recover`, an export's temporary file stayed; an audit).
+STOPPING_SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)
+
+
+def stopped_by(signum: int) -> str:
+    """The words a command's line gives the signal SIGNUM that stopped it."""
+    if signum == signal.SIGINT:
+        return "interrupted"
+    return "stopped by SIGHUP (its terminal was closed)" if signum == signal.SIGHUP else "stopped by SIGTERM"
+
+
+def signal_exit(signum: int) -> int:
+    """The exit code of a command a signal stopped, as the shell gives a process it killed: 130, 143, 129."""
+    return 128 + signum
+
+
 class Interrupted(StarcoachError):
-    """Ctrl+C (exit 130) or SIGTERM (143) that came while a finished recording was being stored."""
+    """Ctrl+C (exit 130), SIGTERM (143) or SIGHUP (129) that came while a finished recording was being stored."""
 
     def __init__(self, message: str, exit_code: int) -> None:
         super().__init__(message)

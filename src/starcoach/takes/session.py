@@ -21,7 +21,7 @@ from ..analysis.pipeline import Analysis, Analyzer
 from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
 from ..domain.errors import AudioError, DeviceError, Interrupted, NothingRecorded, RecordingError, StarcoachError
-from ..domain.errors import StoreError
+from ..domain.errors import STOPPING_SIGNALS, StoreError, signal_exit, stopped_by
 from ..domain.trace import mark
 from . import sidecar
 from .newtake import audio_suffix, copy_atomically, copy_error, new_take
@@ -38,7 +38,7 @@ class TakeResult:
     analysis: object | None  # the Analysis, for the readable report
     error: str | None = None
     relisted: bool = False  # a finished take whose row the database had lost (recovery put it back)
-    terminated: bool = False  # SIGTERM ended the recording: the program ends once it is stored
+    terminated: bool = False  # SIGTERM or SIGHUP ended the recording: the program ends once it is stored
 
 
 def open_store(config: Config) -> Store:
@@ -71,7 +71,7 @@ def record_take(
     and the audio is streamed to ``take-....wav.part`` as it arrives, renamed when the
     recording ends; a crash leaves a take that :func:`~.recovery.recover` finishes.
 
-    Stops on: Enter (interactive), Ctrl+C, SIGTERM, ``seconds``, the configured
+    Stops on: Enter (interactive), Ctrl+C, SIGTERM, SIGHUP, ``seconds``, the configured
     ``max_seconds``, the end of standard input (not interactive, no ``seconds``), a
     device that delivers nothing for :data:`NO_AUDIO_S`, or a write error such as a
     full disk (what was written is kept and analysed).
@@ -135,16 +135,16 @@ def record_take(
                               part, live)
         result = replace(result, terminated=terminated)
     except NothingRecorded:  # before the first block: a SIGTERM, or a signal held, still ends the program
-        ended = signal.SIGTERM if terminated else signals.got  # (practice went on to ask what next)
+        ended = signals.first if terminated else signals.got  # (practice went on to ask what next)
         if ended is None:
             raise
-        raise Interrupted(f"{'interrupted' if ended == signal.SIGINT else 'stopped by SIGTERM'} before any audio "
-                          "came: nothing was recorded", 130 if ended == signal.SIGINT else 143) from None
+        raise Interrupted(f"{stopped_by(ended)} before any audio came: nothing was recorded",
+                          signal_exit(ended)) from None
     finally:
         got = signals.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
-        raise Interrupted(f"interrupted once the recording had stopped; take {take_id} is stored "
-                          f"(`starcoach show {take_id}`)", 130 if got == signal.SIGINT else 143)
+        raise Interrupted(f"{stopped_by(got)} once the recording had stopped; take {take_id} is stored "
+                          f"(`starcoach show {take_id}`)", signal_exit(got))
     return result
 
 
@@ -299,10 +299,10 @@ def analyse_and_store(analyzer: Analyzer, store: Store, take_id: int, path: Path
 
 
 class _Signals:
-    """SIGINT and SIGTERM from the start of a recording until its take is stored. The first one stops the
-    recording (Ctrl+C as Enter would, SIGTERM to end the program once the take is stored); a later one is held,
-    not acted on, until the take is stored: acted on at once, a second Ctrl+C left the take unfinished and could
-    kill the process in native code while the live transcriber and the audio stream wound down.
+    """SIGINT, SIGTERM and SIGHUP from the start of a recording until its take is stored. The first one stops the
+    recording (Ctrl+C as Enter would, SIGTERM or SIGHUP to end the program once the take is stored); a later one
+    is held, not acted on, until the take is stored: acted on at once, a second Ctrl+C left the take unfinished
+    and could kill the process in native code while the live transcriber and the audio stream wound down.
 
     One handler throughout that only notes the signal. The first Ctrl+C used to raise KeyboardInterrupt and the
     handlers were swapped after it: a second one 30 ms later, on a loaded machine, landed before the swap and
@@ -310,7 +310,7 @@ class _Signals:
     in the main thread between two bytecodes, maybe inside that Event's own wait, holding the lock it would take."""
 
     def __init__(self) -> None:
-        self.old = {sig: signal.getsignal(sig) for sig in (signal.SIGINT, signal.SIGTERM)}
+        self.old = {sig: signal.getsignal(sig) for sig in STOPPING_SIGNALS}
         self.first: int | None = None  # the signal that stopped the recording
         self.got: int | None = None  # the first one after the recording stopped, by a signal or otherwise
         self.stopped = False
@@ -333,14 +333,14 @@ class _Signals:
         return self.got
 
 
-_TERMINATED = "terminate"  # the reason a SIGTERM gives (the take is stored as "interrupt", as Ctrl+C's)
+_TERMINATED = "terminate"  # the reason SIGTERM or SIGHUP gives (the take is stored as "interrupt", as Ctrl+C's)
 _LOOK_S = 0.02  # how often the wait looks for a signal noted (the meter is drawn every 0.1 s)
 
 
 def _run_until_stopped(recorder: Recorder, signals: _Signals, *, interactive: bool, timed: bool,
                        on_tick: Callable[[Recorder], None] | None) -> str | None:
     """Wait for a reason to stop, or a signal noted by SIGNALS (installed; the caller releases them);
-    returns it (None when the recorder stopped itself), with SIGINT and SIGTERM held from then on."""
+    returns it (None when the recorder stopped itself), with the stopping signals held from then on."""
     reason: list[str] = []
     done = threading.Event()
 
