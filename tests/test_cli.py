@@ -372,3 +372,34 @@ def test_models_lists_a_model_given_by_its_folder_when_the_models_folder_is_miss
     assert set(rows) - {""} == {"tiny.en", "base", "mine (default)"}, result.stdout  # "": a folded line
     assert "│ yes " in rows["mine (default)"], result.stdout
     assert not (tmp_path / "usb").exists()
+
+
+def test_only_a_terminal_that_hung_up_is_taken_for_one(tmp_path):
+    """EIO writing to a closed terminal ends a command as the hang-up would (129, silently); a disk's EIO,
+    which names its file, or one while the output goes to a file or /dev/null, is said as the error it is."""
+    import errno
+    import os
+    import pty
+
+    from starcoach.cli.stdout import hung_up
+
+    saved = os.dup(1)
+    master, slave = pty.openpty()
+    try:
+        os.dup2(slave, 1)
+        assert not hung_up(OSError(errno.EIO, "Input/output error"))  # a live terminal
+        os.close(master)
+        master = -1
+        assert hung_up(OSError(errno.EIO, "Input/output error"))
+        assert not hung_up(OSError(errno.EIO, "Input/output error", "/media/usb/answer.wav"))
+        assert not hung_up(OSError(errno.ENOSPC, "No space left on device"))
+        null = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(null, 1)
+        os.close(null)
+        assert not hung_up(OSError(errno.EIO, "Input/output error"))
+    finally:
+        os.dup2(saved, 1)
+        os.close(saved)
+        os.close(slave)
+        if master >= 0:
+            os.close(master)

@@ -665,7 +665,7 @@ def test_sigterm_during_a_practice_take_stores_it_and_ends_the_session(pulse, si
 
 
 @pytest.mark.parametrize("sig, said", [(signal.SIGTERM, "stopped by SIGTERM"),
-                                       (signal.SIGHUP, "stopped by SIGHUP (its terminal was closed)")])
+                                       (signal.SIGHUP, "stopped by SIGHUP")])
 def test_sigterm_before_the_first_block_of_a_practice_take_ends_the_session(pulse, sig, said):
     """With no audio yet the take is "nothing recorded", which practice at a terminal answers by asking
     what next: a SIGTERM there was swallowed and the session went on (a review)."""
@@ -751,7 +751,23 @@ def test_a_take_that_ends_with_no_audio_leaves_no_live_worker_running(pulse):
     assert [t.name for t in threading.enumerate() if t.name == "starcoach-live"] == []
 
 
-def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse):
+def test_ctrl_c_in_the_countdown_leaves_no_live_worker_running(pulse, monkeypatch):
+    """The same for a take ended before it began: Ctrl+C in the countdown (a review)."""
+    import threading
+
+    def interrupted(*args, **kwargs):
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("starcoach.cli.record.interactive", lambda: True)  # the countdown is a terminal's
+    monkeypatch.setattr("starcoach.output.report.countdown", interrupted)
+    result = runner.invoke(app, ["record", "--question", "deep-1"])
+    assert result.exit_code == 130 and "interrupted" in result.stderr, result.output
+    assert [t.name for t in threading.enumerate() if t.name == "starcoach-live"] == []
+    assert json.loads(runner.invoke(app, ["takes", "--json"]).stdout) == []
+
+
+@pytest.mark.parametrize("trace", ["", "1"])
+def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse, trace):
     """A live audit: closing the terminal window (its pty's master side) while `record` recorded killed
     the process by SIGHUP: nothing analysed or stored, the take left "recording" until `recover`. The
     terminal here is the process's controlling one, and its output goes there too, as in a shell."""
@@ -765,7 +781,8 @@ def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse):
 
     master, slave = pty.openpty()
     proc = subprocess.Popen([sys.executable, "-m", "starcoach", "record", "--question", "deep-1"], stdin=slave,
-                            stdout=slave, stderr=slave, env=os.environ.copy(), preexec_fn=own_terminal)
+                            stdout=slave, stderr=slave, env={**os.environ, "STARCOACH_TRACE": trace},
+                            preexec_fn=own_terminal)  # traced: its marks went to the closed terminal (a review)
     _started.append(proc)
     os.close(slave)
     feeder = pulse.feed(np.tile(speech(), 4), lead_s=0.0)
@@ -781,7 +798,7 @@ def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse):
         time.sleep(4.0)
         os.close(master)  # the window closed
         master = -1
-        proc.wait(timeout=90)
+        code = proc.wait(timeout=90)
     finally:
         feeder.stop()
         if master >= 0:
@@ -792,3 +809,4 @@ def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse):
     takes = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
     assert len(takes) == 1 and takes[0]["status"] == "complete" and takes[0]["stopped_by"] == "interrupt", takes
     assert show(takes[0]["id"])["words"], "the take was stored without its analysis"
+    assert code == 129, code  # the report had nowhere to go: ended as the hang-up would (a review: 1, "I/O error")

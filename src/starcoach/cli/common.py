@@ -34,7 +34,7 @@ from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from .params import refuse_empty_values
 from .signals import SIGNALLED, Terminated, raise_interrupted, raise_terminated
-from .stdout import prepare_stdout, write_utf8
+from .stdout import hung_up, prepare_stdout, quiet_output, write_utf8
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -127,8 +127,11 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
         return exc.exit_code
     except OSError as exc:
         if exc.errno == errno.EPIPE:  # `starcoach takes | head`: the reader left; nothing to say
-            _quiet_stdout()
+            quiet_output()
             return 141  # as a program killed by SIGPIPE: what `set -o pipefail` expects of `| head`
+        if hung_up(exc):  # the terminal's window closed: nowhere to say anything (a take is stored first)
+            quiet_output(sys.stdout, sys.stderr)
+            return signal_exit(signal.SIGHUP)  # as the SIGHUP that comes with it would end it
         say(os_error_line(exc))
         return 1
     except MemoryError:
@@ -167,17 +170,6 @@ def _typed_not_utf8(exc: Exception) -> str | None:
         return f"the bytes {bad.encode('utf-8', 'surrogateescape')!r}"
     except UnicodeEncodeError:
         return ascii(bad)
-
-
-def _quiet_stdout() -> None:
-    """Point standard output at /dev/null, so the interpreter's last flush does not fail too."""
-    import os
-
-    try:
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())
-    except (OSError, ValueError):
-        pass
 
 
 def say(message: str) -> None:

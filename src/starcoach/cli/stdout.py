@@ -8,7 +8,10 @@ the command) makes the two unusual cases fail or degrade as the README says, and
 from __future__ import annotations
 
 import errno
+import os
+import stat
 import sys
+from typing import Any
 
 
 class _ClosedStdout:
@@ -54,3 +57,34 @@ def write_utf8(text: str) -> None:
             raise BrokenPipeError(errno.EPIPE, "standard output took nothing more")
         data = data[written if written is not None else len(data):]
     buffer.flush()
+
+
+def quiet_output(*streams: Any) -> None:
+    """Point standard output (or STREAMS) at /dev/null, so the interpreter's last flush does not fail too."""
+    for stream in streams or (sys.stdout,):
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, stream.fileno())
+        except (OSError, ValueError, AttributeError):
+            pass
+
+
+# The device numbers (Linux) of terminals: the consoles and serial lines (4), /dev/tty and the console (5),
+# and pseudo-terminals' slave sides (136-143), where a terminal window's shell and its programs write.
+_TERMINAL_MAJORS = frozenset({4, 5, *range(136, 144)})
+
+
+def hung_up(exc: OSError) -> bool:
+    """Whether EXC is a write to a terminal that has hung up (its window closed): EIO, no file named, and the
+    standard output or error a terminal device that no longer answers as a terminal. A disk's EIO names its
+    file, and /dev/null or a pipe is no terminal."""
+    if exc.errno != errno.EIO or exc.filename is not None:
+        return False
+    for fd in (1, 2):
+        try:
+            st = os.fstat(fd)
+        except OSError:
+            continue
+        if stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) in _TERMINAL_MAJORS and not os.isatty(fd):
+            return True
+    return False

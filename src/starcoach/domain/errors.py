@@ -61,7 +61,7 @@ def stopped_by(signum: int) -> str:
     """The words a command's line gives the signal SIGNUM that stopped it."""
     if signum == signal.SIGINT:
         return "interrupted"
-    return "stopped by SIGHUP (its terminal was closed)" if signum == signal.SIGHUP else "stopped by SIGTERM"
+    return "stopped by SIGHUP" if signum == signal.SIGHUP else "stopped by SIGTERM"
 
 
 def signal_exit(signum: int) -> int:

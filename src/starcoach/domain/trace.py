@@ -18,4 +18,7 @@ _ON = os.environ.get("STARCOACH_TRACE", "").strip().lower() not in _OFF
 
 def mark(label: str) -> None:
     if _ON:
-        print(f"starcoach-trace {time.monotonic():.4f} {label}", file=sys.stderr, flush=True)
+        try:
+            print(f"starcoach-trace {time.monotonic():.4f} {label}", file=sys.stderr, flush=True)
+        except OSError:  # a terminal closed mid-take (a review): the take is finished and stored all the same
+            pass

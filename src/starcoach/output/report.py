@@ -287,19 +287,27 @@ class _Meter:
     def tick(self, recorder) -> None:
         if not self.enabled:
             return
-        if self.live is None:
-            from rich.live import Live
-
-            self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
-            self.live.__enter__()
         line = f"  ● {_clock(recorder.elapsed_s)}  {meter_bar(recorder.level)}"
         if narrowband_input(recorder):  # said while there is time to stop and switch, not only in the report
             line += "\n  [yellow]narrowband input, little above 4 kHz: a headset in hands-free mode?[/]"
-        self.live.update(line)
+        try:
+            if self.live is None:
+                from rich.live import Live
+
+                self.live = Live("", console=self.console, refresh_per_second=8, transient=True)
+                self.live.__enter__()
+            self.live.update(line)
+        except OSError:  # the terminal closed (EIO): the take goes on to be stored, with no meter
+            self.enabled = False
+            self.__exit__(None, None, None)
 
     def __exit__(self, *exc):
-        if self.live is not None:
-            self.live.__exit__(*exc)
+        live, self.live = self.live, None
+        if live is not None:
+            try:
+                live.__exit__(*exc)
+            except OSError:  # its last write, to a terminal closed mid-take: the take is stored all the same
+                pass
 
 
 # The level bar spans METER_FLOOR_DB to 0 dBFS; red from CLIP_WARN_DB, where a peak is about to clip.

@@ -140,6 +140,9 @@ def record_take(
             raise
         raise Interrupted(f"{stopped_by(ended)} before any audio came: nothing was recorded",
                           signal_exit(ended)) from None
+    except BaseException:  # the recorder's stop or the audio's rename failed: the worker stops too (a review)
+        _abandon(live)  # (after its transcript was taken, a worker already ended: nothing to wait for)
+        raise
     finally:
         got = signals.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
