@@ -133,7 +133,7 @@ def _record_one(cfg: Config, analyzer: Analyzer, q: Question | None, *, seconds:
         say(f"no speech found in take {result.take_id} (kept in {result.audio_path}); "
             + ("the microphone sent pure digital silence: check the system's mute and `starcoach devices`"
                if muted else "check the microphone with `starcoach devices` and speak closer to it"))
-    if against_the_last and q is not None and not result.error and not silent:
+    if against_the_last and q is not None and not result.error and not silent and not result.terminated:
         _against_the_last_take(cfg, q, result, console)  # before the id: it came after it without a terminal
     if not at_terminal or json_out:  # the id last, after any line about the take (the README says so)
         typer.echo(str(result.take_id), err=json_out)

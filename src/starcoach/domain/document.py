@@ -35,7 +35,7 @@ def no_speech_advice(doc: dict[str, Any]) -> str:
     if (doc.get("duration_s") or 0) < STOPPED_AT_ONCE_S:  # Enter at the cue: nothing to blame the microphone for
         voice = doc.get("speech_s") or 0
         if voice >= 0.05:  # a sound cut short (an audit's 0.25 s file of "Yes." was told nothing could be said)
-            return f"It holds {voice:.1f} s of voice, too little for a word to be heard; retake it when you are ready."
+            return f"No word could be made out of its {voice:.1f} s of voice; retake it when you are ready."
         return "It was stopped before anything could be said; retake it when you are ready."
     return "Check that the right microphone is selected (`starcoach devices`) and speak closer to it."
 

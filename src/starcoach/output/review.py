@@ -154,9 +154,10 @@ def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | No
         table.add_row(ch.label, *(cells[i][k] for i in ids), f"[{style}]{word}[/{style}]{more}")
     console.print(table)
     if hidden:
-        first, end = figures[0][0], figures[hidden - 1][0]
-        console.print(f"[dim]{plural(hidden, 'earlier take')} ({first}{f' to {end}' if hidden > 1 else ''}) not "
-                      "shown, to fit the width; `--json` has them all.[/dim]")
+        left = [str(i) for i, _ in figures[:hidden]]
+        named = ", ".join(left if hidden <= 4 else [*left[:2], "…", left[-1]])
+        console.print(f"[dim]{plural(hidden, 'earlier take')} not shown, to fit the width "
+                      f"({'take' if hidden == 1 else 'takes'} {named}); `--json` has them all.[/dim]")
     parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
     for p in parts:
         console.print(f"  {p.title()}: {'now there' if last.star_b[p] else 'missing now'}")
@@ -230,6 +231,7 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
     # columns the line was cut at its end, so the newest takes, the ones wanted, were not drawn).
     room = console.width - 3 - 1 - sum(_width([col, *(cells[k] for cells, _ in table_rows)])
                                        for k, col in enumerate(("metric", "first", "latest", "best")))
+    room = max(room, len("trend"))  # a narrow terminal wraps the other columns: a few marks still fit
     for cells, vals in table_rows:
         trend = _spark(vals)  # scaled over every take, so a mark reads the same however many are shown
         table.add_row(*cells, trend if len(trend) <= room else "…" + trend[len(trend) - max(room - 1, 1):])
