@@ -2588,3 +2588,24 @@ def test_import_when_the_day_folder_is_not_one_it_may_write_names_that_folder(tm
     day.unlink()
     shutil.move(tmp_path / "day", day)
     assert snapshot() == before
+
+
+def test_answers_to_follow_up_questions_are_no_points_of_progress_nor_stories(home, stored):
+    """An answer to a follow-up (practice, key f; stored as "deep-1/follow-up-1") is no story: a trend of
+    STAR parts and length over stories would drop at every one. It has a progress of its own when asked for."""
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
+    text = "Last spring our checkout service failed during the holiday sale, so I rebuilt the connection pool."
+    told = {**doc, "no_speech": False, "words": [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25,
+                                                  "filler": False} for i, w in enumerate(text.split())]}
+    db.execute("UPDATE takes SET status = 'complete', analysis_json = ?, wpm = 140, speaking_span_s = 9",
+               (json.dumps(told),))
+    db.execute("UPDATE takes SET question_id = 'deep-1' WHERE id = 1")
+    db.execute("UPDATE takes SET question_id = 'deep-1/follow-up-1', question_text = 'How did you know?' WHERE id = 2")
+    db.close()
+    assert "Progress over 1 take" in run("progress").stdout
+    assert "Progress over 1 take" in run("progress", "--question", "deep-1/follow-up-1").stdout
+    covered = {c["principle"]: c for c in json.loads(run("coverage", "--json").stdout)}
+    assert [c["story_takes"] for c in covered.values() if c["takes"]] == [[[1]]], covered
+    listed = json.loads(run("takes", "--json").stdout)
+    assert [t["question_id"] for t in listed] == ["deep-1", "deep-1/follow-up-1"], listed

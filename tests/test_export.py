@@ -876,3 +876,38 @@ def test_no_arrow_of_any_length_is_left_in_an_srt_cue(said):
     from starcoach.output.export import _cue_text
 
     assert "-->" not in _cue_text(said, vtt=False)
+
+
+def test_a_follow_up_answer_is_exported_and_compared_without_star():
+    """An answer to a follow-up question (practice, key f) is no story: its Markdown asked to "add your
+    situation here", its page rated it, and a comparison of two such answers judged STAR parts and a
+    story's length."""
+    from rich.console import Console
+
+    from starcoach.domain.document import FOLLOW_UP_NOTE
+    from starcoach.output.export import to_markdown
+    from starcoach.output.review import render_comparison
+
+    story, answer = spoken_doc(), spoken_doc()
+    answer["take"].update(question_id="deep-1/follow-up-1", question_text="How did you find the root cause?")
+    md = to_markdown(answer)
+    assert "<!-- missing" not in md and "## Answer" in md and "## Situation" not in md, md
+    assert md.split("## Coach's checklist")[1].strip() == f"- [ ] {FOLLOW_UP_NOTE}", md
+    assert "<!-- missing" in to_markdown(story) or "## Situation" in to_markdown(story)
+    page = to_html_of(answer)
+    assert FOLLOW_UP_NOTE[:40] in page and "rating" not in page
+    assert "rating 6/10" in to_html_of(spoken_doc())
+
+    a = doc(metrics={"fillers_per_min": 3.0, "long_pause_count": 1, "quantities": []})
+    b = doc(metrics={"fillers_per_min": 1.0, "long_pause_count": 0, "quantities": []})
+    b["speaking_span_s"] = 30.0
+    pair = compare_documents(1, a, 2, b, target_wpm=(120, 160), target_length_s=(90, 120))
+    figures = [(1, metric_values(a)), (2, metric_values(b))]
+    for stories in (True, False):
+        console = Console(record=True, width=120, color_system=None)
+        render_comparison([pair], figures, console, show_words=False, stories=stories)
+        text = console.export_text()
+        assert ("STAR parts" in text and "rating (of 10)" in text) == stories, text
+        assert "fillers per minute" in text and "better (-2.0)" in text
+        length = next(ln for ln in text.splitlines() if ln.startswith("│ length"))
+        assert ("better" in length or "worse" in length) == stories, length

@@ -7,7 +7,7 @@ import pytest
 from typer.testing import CliRunner
 
 from starcoach.cli import app
-from starcoach.domain.errors import ConfigError
+from starcoach.domain.errors import ConfigError, NotFound
 from starcoach.takes.questions import load_bank
 
 runner = CliRunner()
@@ -283,3 +283,24 @@ def test_emoji_codes_in_a_question_are_shown_as_written(home):
     cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "bank.toml"'))
     result = runner.invoke(app, ["questions", "--lp", "ownership"], env={"COLUMNS": "200"})
     assert ":thumbs_up:" in result.stdout and "\N{THUMBS UP SIGN}" not in result.stdout, result.stdout
+
+
+def test_a_question_id_that_names_a_follow_up_answer_is_refused(tmp_path):
+    """Answers to follow-ups are stored as "<id>/follow-up-<n>": a question of that id would take them for its own."""
+    mine = tmp_path / "q.toml"
+    mine.write_text('[[question]]\nid = "deep-1/follow-up-1"\ntext = "Tell me about a bug."\n')
+    with pytest.raises(ConfigError, match="is how starcoach names a follow-up answer"):
+        load_bank(mine)
+    mine.write_text('[[question]]\nid = "a/follow-up-ideas"\ntext = "Tell me about an idea."\n')
+    assert load_bank(mine).get("a/follow-up-ideas").text == "Tell me about an idea."
+
+
+def test_a_follow_up_is_a_question_by_its_id():
+    """`record`/`import --question deep-1/follow-up-2` answer that follow-up; one beyond the list is named as such."""
+    bank = load_bank()
+    asked = bank.get("deep-1/follow-up-2")
+    assert asked.text == bank.get("deep-1").follow_ups[1] and asked.principles == ()
+    with pytest.raises(NotFound, match="'deep-1' has 2 follow-up questions, not 3"):
+        bank.get("deep-1/follow-up-3")
+    with pytest.raises(NotFound, match="no question with id 'nope'"):
+        bank.get("nope/follow-up-1")

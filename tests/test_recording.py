@@ -384,13 +384,13 @@ def _read_until(proc: subprocess.Popen, seen: str, marker: str, timeout: float =
 
 
 @contextmanager
-def _practice_session(pulse, *args: str) -> Iterator[tuple[subprocess.Popen, int]]:
+def _practice_session(pulse, *args: str, times: int = 4) -> Iterator[tuple[subprocess.Popen, int]]:
     """`practice` at a terminal (see :func:`_practice_at_a_terminal`) with a spoken answer fed to
     the virtual microphone from the start; the feeder, the process and the pty go on the way out.
     The answer is said four times over (about 20 s): once (5 s), it could end before a slow
     start-up began to record, and the take held only the feeder's silence (exit 3, "no speech")."""
     proc, master = _practice_at_a_terminal(*args)
-    feeder = pulse.feed(np.tile(speech(), 4), lead_s=0.0)
+    feeder = pulse.feed(np.tile(speech(), times), lead_s=0.0)
     try:
         yield proc, master
     finally:
@@ -810,3 +810,26 @@ def test_closing_the_terminal_during_a_take_stores_it_analysed(pulse, trace):
     assert len(takes) == 1 and takes[0]["status"] == "complete" and takes[0]["stopped_by"] == "interrupt", takes
     assert show(takes[0]["id"])["words"], "the take was stored without its analysis"
     assert code == 129, code  # the report had nowhere to go: ended as the hang-up would (a review: 1, "I/O error")
+
+
+def test_practice_asks_a_follow_up_aloud_and_keeps_the_answer_as_a_take_of_its_own(pulse):
+    """`f` after a take: the story's next follow-up is asked and answered aloud, stored as
+    "deep-1/follow-up-1" with its text, and reported as a follow-up answer (no STAR judgement)."""
+    from starcoach.domain.document import FOLLOW_UP_NOTE
+    from starcoach.takes.questions import load_bank
+
+    follow_ups = load_bank().get("deep-1").follow_ups
+    with _practice_session(pulse, "--seconds", "4", times=10) as (proc, master):  # two answers' worth
+        seen = _read_until(proc, "", "(q)uit")
+        assert "(f)ollow-up" in seen and follow_ups[0] not in seen, seen[-2000:]  # offered, not told
+        os.write(master, b"f\n")
+        asked = _read_until(proc, "", "(q)uit")  # the follow-up, its answer's report, the prompt again
+        flat = " ".join(asked.split())
+        assert f"Follow-up: {follow_ups[0]}" in flat and FOLLOW_UP_NOTE[:30] in flat, asked[-3000:]
+        assert "STAR structure" not in asked, asked[-3000:]
+        os.write(master, b"q\n")
+        assert proc.wait(timeout=30) == 0, proc.stderr.read()
+    takes = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
+    assert [(t["question_id"], t["question_text"]) for t in takes][-2:] == [
+        ("deep-1", load_bank().get("deep-1").text), ("deep-1/follow-up-1", follow_ups[0])], takes
+    assert show(takes[-1]["id"])["words"], "the follow-up answer has no words"

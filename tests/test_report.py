@@ -376,3 +376,35 @@ def test_a_voice_begun_a_moment_ago_is_not_judged_on_its_first_syllables():
                 meter.feed(take[i:i + 1600])
                 said.append(narrowband_input(SimpleNamespace(loud_s=meter.loud_s, bands=meter.bands)))
             assert any(said) is named and said[-1] is named, said
+
+
+def test_a_follow_up_answer_is_reported_without_a_star_judgement(monkeypatch):
+    """An answer to a follow-up question (practice, key f) is no story: its report named "No Situation",
+    rated it and asked for 90-120 s. It says what a follow-up answer needs instead, and `f` is offered
+    only for a question that has follow-ups."""
+    import io
+
+    from starcoach.domain.document import FOLLOW_UP_NOTE
+    from starcoach.output.report import ask_next
+    from starcoach.takes.questions import load_bank
+
+    doc = stored(2)
+    story = rendered({**doc, "take": {"id": 2, "question_id": "deep-1", "question_text": "Tell me about a bug."}})
+    assert "Q: Tell me about a bug." in story and "STAR structure" in story and "Rating" in story
+    doc["take"] = {"id": 3, "question_id": "deep-1/follow-up-2", "question_text": "How did you verify the root cause?"}
+    text = " ".join(rendered(doc).split())
+    assert "Follow-up: How did you verify the root cause?" in text, text
+    assert FOLLOW_UP_NOTE[:50] in text and "STAR structure" not in text and "Rating" not in text, text
+    assert "in the Action" not in text  # no Action to count in
+    assert "Transcript" in text and "Fillers" in text  # the delivery is judged as any take's
+
+    deep = load_bank().get("deep-1")
+    assert deep.follow_up(1).id == "deep-1/follow-up-2" and deep.follow_up(1).text == deep.follow_ups[1]
+    assert deep.follow_up(1).principles == ()  # no story: `coverage` counts none
+    monkeypatch.setattr("sys.stdin", io.StringIO("f\n"))
+    console = Console(record=True, width=100, color_system=None)
+    assert ask_next(deep, console) == "follow-up"
+    assert "(f)ollow-up" in console.export_text() and deep.follow_ups[0] not in console.export_text()  # asked, not told
+    monkeypatch.setattr("sys.stdin", io.StringIO("f\nq\n"))
+    console = Console(record=True, width=100, color_system=None)
+    assert ask_next(None, console) == "quit" and "(f)ollow-up" not in console.export_text()  # none to ask

@@ -14,6 +14,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.questions import Question
     from ..takes.session import TakeResult
 
+from ..domain.document import follow_up_of
 from ..domain.errors import Interrupted, NothingRecorded, signal_exit, stopped_by
 from ..domain.trace import mark
 from .common import (Terminated, app, drop_typed_ahead, fail, handles_errors, interactive, keys_unechoed, make_console,
@@ -159,7 +160,7 @@ def practice(
     device: Optional[str] = typer.Option(None, "--device", "-d", help="Input device index or name."),
     model: Optional[str] = typer.Option(None, "--model", "-m", help="Model for the analysis."),
 ) -> None:
-    """The practice loop: question -> record -> report -> retake or next."""
+    """The practice loop: question -> record -> report -> retake, a follow-up question, or next."""
     from ..takes.questions import load_bank
     from ..audio.recorder import find_device
     from ..output.report import ask_next
@@ -172,6 +173,8 @@ def practice(
     analyzer = cfg.analyzer(model, on_wait=say)  # one model for every take of the session
     console = make_console()
     asked: list[str] = []  # this session's questions, so that "next" brings another
+    story = q  # the question whose follow-ups f asks; q is one of them while it is answered
+    probed: dict[str, int] = {}  # per question, how many of its follow-ups were asked: the next comes in turn
     while True:
         try:
             _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False, against_the_last=True)
@@ -187,15 +190,20 @@ def practice(
             return
         drop_typed_ahead()  # keys typed while recording or while the report came ("q", a second Enter) answered it
         try:
-            choice = ask_next(q, console)
+            choice = ask_next(story, console)
         except EOFError:  # standard input closed (Ctrl+D): nothing more will be asked
             console.print()  # the shell's prompt on a line of its own, not after "[r]: "
             return
         if choice == "quit":
             return
         if choice == "next":
-            asked.append(q.id)
-            q = bank.pick(principle=lp, asked=asked)
+            asked.append(story.id)
+            story = q = bank.pick(principle=lp, asked=asked)
+        elif choice == "follow-up":
+            k = probed.get(story.id, 0)
+            probed[story.id] = k + 1
+            q = story.follow_up(k % len(story.follow_ups))
+        # "retake": q again, the story or the follow-up just answered
 
 
 def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console) -> None:
@@ -240,5 +248,5 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
                              target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
     console.print(f"\n[bold]Against your last take of this question (take {last})[/bold]")
     render_comparison([pair], [(last, read.of[last].figures), (result.take_id, this.figures)], console,
-                      show_words=False)
+                      show_words=False, stories=follow_up_of(q.id) is None)
     console.print(f"[dim]`starcoach compare {last} {result.take_id}` shows the words that changed.[/dim]")

@@ -7,6 +7,7 @@ from typing import Optional
 
 import typer
 
+from ..domain.document import follow_up_of
 from ..domain.errors import AudioError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
@@ -102,7 +103,8 @@ def compare(
         print_json([comparison_document(c) for c in pairs])
     else:
         with report_console() as console:
-            render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console)
+            render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console,
+                              stories=not all(follow_up_of(a) for a in asked))  # answers to a follow-up: no STAR
     if backwards:
         typer.echo(f"note: take {take_a} was made after take {take_b}: the changes read from take {take_a} "
                    f"back to take {take_b} (`compare {take_b} {take_a}` reads them forwards)", err=True)
@@ -138,6 +140,8 @@ def progress(
         listed = store.list(question_id=question)
         if lp:  # only a principle needs the question bank, as in `takes`
             listed = for_principle(load_bank(cfg.paths.questions), listed, lp)
+        if not follow_up_of(question):  # answers to follow-up questions are no stories: not points of their trend
+            listed = [t for t in listed if not follow_up_of(t.question_id)]
         warn_unlisted(store)
         spoke = [t.id for t in listed if t.spoke]
         _, short = summaries.read(store, spoke).answers(spoke)

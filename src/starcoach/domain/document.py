@@ -26,6 +26,32 @@ def json_text(doc: Any) -> str:
     return _LONE_SURROGATE.sub(lambda m: f"\\u{ord(m.group()):04x}", text)  # only inside strings: JSON's own are ASCII
 
 
+# A follow-up answer (`practice`, key f) is stored under its question's id, this mark and the follow-up's
+# number: "deep-1/follow-up-2". It is no story: STAR is not judged on it, and `progress` and `coverage`
+# leave it out. A question file may not use such an id.
+FOLLOW_UP_MARK = "/follow-up-"
+_FOLLOW_UP_ID = re.compile(r"(.+)/follow-up-([1-9][0-9]*)")
+
+
+def follow_up_of(question_id: str | None) -> str | None:
+    """The id of the question a follow-up answer's QUESTION_ID belongs to ("deep-1" for
+    "deep-1/follow-up-2"); None for any other id, or none."""
+    found = _FOLLOW_UP_ID.fullmatch(question_id or "")
+    return found.group(1) if found else None
+
+
+def is_follow_up(doc: dict[str, Any]) -> bool:
+    """Whether a take's document is an answer to a follow-up question."""
+    return follow_up_of((doc.get("take") or {}).get("question_id")) is not None
+
+
+# The coach's notes on an answer to a follow-up question, in place of the STAR notes a story gets (the
+# report and the page): "No Situation", a rating of 2 and "aim for 90-120 s" would mislead there.
+FOLLOW_UP_NOTE = ("A follow-up answer: STAR is judged on whole stories, not here. Answer the question in your first "
+                  "sentence, then back it with one specific: what you did yourself (\"I\"), a number, a name. Keep "
+                  "it short: an interviewer who wants more asks again.")
+
+
 def no_speech_advice(doc: dict[str, Any]) -> str:
     """What to do about a take with no speech in it, as every report of it says: a muted or
     switched input (pure digital silence) is told apart from a quiet or distant voice."""

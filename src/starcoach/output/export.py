@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..domain.document import json_text
+from ..domain.document import FOLLOW_UP_NOTE, is_follow_up, json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.tempname import dead_temporaries, temporary_path
 from ..domain.transcript import join_words, plural, without_fillers
@@ -202,7 +202,10 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     # A missing part's placeholder goes where it belongs in STAR order, before the first part
     # that comes after it: a story filled in where the export says reads in order.
     order = list(PART_TITLES)
-    for part in order:
+    follow_up = is_follow_up(doc)  # no story: its sentences as one answer, no part asked for (FOLLOW_UP_NOTE)
+    if follow_up:
+        blocks = [("answer", [text for _, texts in blocks for text in texts])] if blocks else []
+    for part in order if not follow_up else ():
         if star[part]["present"]:
             continue
         placeholder = (part, [f"<!-- missing: add your {PART_TITLES[part].lower()} here -->"])
@@ -213,8 +216,11 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     lines += ["", "## Coach's checklist", ""]
     warning = (doc.get("audio") or {}).get("warning")
     lines += [f"- [ ] Audio: {warning}"] if warning else []  # the counts above may be off: as the report says
-    lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
-    lines += [f"- [x] {s}" for s in star.get("strengths", [])]
+    if follow_up:
+        lines += [f"- [ ] {FOLLOW_UP_NOTE}"]
+    else:
+        lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
+        lines += [f"- [x] {s}" for s in star.get("strengths", [])]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
 
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.document import no_speech_advice
+from ..domain.document import FOLLOW_UP_NOTE, is_follow_up, no_speech_advice
 from ..domain.transcript import plural
 from ..domain.vocab import PART_TITLES
 from .export import PART_COLOURS, sentence_word_lists
@@ -86,6 +86,8 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     feedback = "".join(f'<li class="strength">✓ {_inline(s)}</li>' for s in doc["star"].get("strengths") or []) + (
         "".join(f"<li>{_inline(f['message'])}</li>" for f in doc["star"]["feedback"]) or "<li>Nothing to fix.</li>")
     rating = f" — rating {doc['star']['rating']}/10"
+    if is_follow_up(doc):  # no story to rate, as `show` says
+        feedback, rating = f"<li>{_inline(FOLLOW_UP_NOTE)}</li>", ""
     warning = (doc.get("audio") or {}).get("warning")
     if doc.get("no_speech"):  # as `show` says it, once: no story to coach, and no rating of silence
         advice = "" if "silent_input" in ((doc.get("audio") or {}).get("problems") or ()) and warning \

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..analysis.document import analysis_document, star_document
 from ..analysis.star import StarReport
-from ..domain.document import no_speech_advice
+from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, no_speech_advice
 from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from ..domain.vocab import PARTS
@@ -73,7 +73,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         t = doc["take"]
         title = f"take {t['id']}" + (f" · {plain(t['question_id'])}" if t.get("question_id") else "")
         if t.get("question_text"):
-            console.print(f"[bold]Q:[/bold] {plain(t['question_text'])}")
+            asked = "Follow-up" if is_follow_up(doc) else "Q"
+            console.print(f"[bold]{asked}:[/bold] {plain(t['question_text'])}")
     if doc.get("analysed") is False:  # a take with no analysis: nothing was heard or missed
         t = doc.get("take") or {}
         who, status = title[:1].upper() + title[1:], t.get("status", "failed")
@@ -111,8 +112,9 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
     # "I-words": every form of the pronoun is counted (vocab.I_WORDS, vocab.WE_WORDS), not "I" alone
     # (the coach's note on the Action counts "I" and "we" as subjects only, and says so: an audit
     # saw "in the Action: 6 and 3" beside "first person ("I" 4, "we" 0)")
-    head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} (every form: me, my, us, our…; "
-                           f"in the Action {m['action_i_count']} and {m['action_we_count']})")
+    in_action = "" if is_follow_up(doc) else f"; in the Action {m['action_i_count']} and {m['action_we_count']}"
+    head.add_row("I / we", f"I-words {m['i_count']}, we-words {m['we_count']} (every form: me, my, us, our…"
+                           f"{in_action})")
     if m["repetitions"]:
         head.add_row("Repeats", _some([f"\"{plain(r['text'])} {plain(r['text'])}\" at {_clock(r['start'])}"
                                        for r in m["repetitions"]], 6))
@@ -145,6 +147,9 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
         console.print("Pace outside the target band:")  # a window a line: wrapped, a figure lost its unit
         for w in off:
             console.print(f"  {_clock(w['start'])}–{_clock(w['end'])}  {w['wpm']:.0f} wpm ({w['flag']})")
+    if is_follow_up(doc):  # no story to judge (domain.document.FOLLOW_UP_NOTE)
+        console.print(Panel(FOLLOW_UP_NOTE, title="Coach's notes", border_style="yellow"))
+        return
     render_star_document(doc["star"], console)
 
 
@@ -264,7 +269,8 @@ def countdown(question, seconds: int, console: "Console") -> None:
     import time
 
     if question is not None:
-        console.print(f"\n[bold]{plain(question.text)}[/bold]")
+        asked = "Follow-up: " if follow_up_of(question.id) else ""  # an interviewer's probe of the story just told
+        console.print(f"\n[bold]{asked}{plain(question.text)}[/bold]")
     for n in range(seconds, 0, -1):
         console.print(f"  recording in {n}…", end="\r")
         time.sleep(1)
@@ -344,25 +350,30 @@ def live_meter(console: "Console", *, enabled: bool) -> _Meter:
 
 
 def ask_next(question, console: "Console") -> str:
-    """After a take: retake, next question or quit.
+    """After a take: retake, a follow-up of QUESTION (when it has any), next question or quit.
 
     Raises:
         EOFError: standard input ended (Ctrl+D).
     """
-    if question is not None and question.follow_ups:
-        console.print("[dim]Follow-ups an interviewer might ask:[/dim] " + plain(" / ".join(question.follow_ups)))
     answers = {"": "retake", "r": "retake", "retake": "retake", "n": "next", "next": "next", "q": "quit",
                "quit": "quit", "exit": "quit"}  # any case: "Q" and "retake" were refused
+    offer = ""
+    if question is not None and question.follow_ups:  # asked aloud, not listed: an interviewer does not warn
+        console.print(f"[dim]f: answer a follow-up an interviewer might ask about this story, aloud "
+                      f"({plural(len(question.follow_ups), 'follow-up')}, in turn).[/dim]")
+        answers.update({"f": "follow-up", "follow-up": "follow-up", "followup": "follow-up"})
+        offer = "(f)ollow-up, "
     while True:
         try:  # "\[r]": rich read "[r]" as markup, and the default was never shown
-            said = console.input("(r)etake, (n)ext question or (q)uit \\[r]: ").strip().casefold()
+            said = console.input(f"(r)etake, {offer}(n)ext question or (q)uit \\[r]: ").strip().casefold()
         except BaseException as exc:  # Ctrl+C, SIGTERM: "starcoach: interrupted" on a line of its own
             if not isinstance(exc, Exception):
                 console.print()
             raise
         if said in answers:
             return answers[said]
-        console.print("[yellow]Answer r (or Enter) to retake, n for the next question, q to quit.[/yellow]")
+        console.print(f"[yellow]Answer r (or Enter) to retake, {'f for a follow-up, ' if offer else ''}n for the next "
+                      "question, q to quit.[/yellow]")
 
 
 def render_paths(paths: "Paths", console: "Console") -> None:

@@ -120,25 +120,34 @@ def _change(ch) -> str:
     return ("+" if shown > 0 else "") + _fmt(shown, ch.unit, ch.key)
 
 
+# What only a story is judged by: answers to a follow-up question are compared without them.
+_STORY_ONLY = {"star_parts", "learning", "rating", "i_share_action"}
+
+
 def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | None]]], console: "Console",
-                      show_words: bool = True) -> None:
+                      show_words: bool = True, stories: bool = True) -> None:
     """PAIRS: the takes compared, the last pair's change and words shown; FIGURES: each take's id and
-    :func:`~starcoach.takes.compare.metric_values`, in order, a column each."""
+    :func:`~starcoach.takes.compare.metric_values`, in order, a column each. STORIES false: answers to a
+    follow-up question, shown without the STAR rows, and their length not judged against a story's."""
+    from dataclasses import replace
+
     from rich.markup import escape
     from rich.table import Table
     from rich.text import Text
 
     last = pairs[-1]
-    cells = {i: [_fmt(v[ch.key], ch.unit, ch.key) for ch in last.changes] for i, v in figures}
+    changes = [ch if stories or ch.key != "length_s" else replace(ch, better=None)
+               for ch in last.changes if stories or ch.key not in _STORY_ONLY]
+    cells = {i: [_fmt(v[ch.key], ch.unit, ch.key) for ch in changes] for i, v in figures}
     verdicts = []
-    for ch in last.changes:
+    for ch in changes:
         if ch.better is None:
             verdicts.append(("same" if ch.a == ch.b else "changed", "dim", ""))
         else:
             verdicts.append(("better" if ch.better else "worse", "green" if ch.better else "red", f" ({_change(ch)})"))
     # A column a take: as many of the latest as the width holds beside the metric and the last change
     # (an audit: 7 takes on 80 columns cut the change to "bett…", 16 every cell to "…").
-    fixed = _width(["metric", *(ch.label for ch in last.changes)]) + \
+    fixed = _width(["metric", *(ch.label for ch in changes)]) + \
         _width(["last change", *(w + more for w, _, more in verdicts)]) + 1
     ids = [i for i, _ in figures]
     while len(ids) > 2 and fixed + sum(_width([f"take {i}", *cells[i]]) for i in ids) > console.width:
@@ -149,7 +158,7 @@ def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | No
     for i in ids:
         table.add_column(f"take {i}", justify="right")
     table.add_column("last change")
-    for k, ch in enumerate(last.changes):
+    for k, ch in enumerate(changes):
         word, style, more = verdicts[k]
         table.add_row(ch.label, *(cells[i][k] for i in ids), f"[{style}]{word}[/{style}]{more}")
     console.print(table)
@@ -158,7 +167,7 @@ def render_comparison(pairs: list, figures: list[tuple[int, dict[str, float | No
         named = ", ".join(left if hidden <= 4 else [*left[:2], "…", left[-1]])
         console.print(f"[dim]{plural(hidden, 'earlier take')} not shown, to fit the width "
                       f"({'take' if hidden == 1 else 'takes'} {named}); `--json` has them all.[/dim]")
-    parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]]
+    parts = [p for p in last.star_b if last.star_a[p] != last.star_b[p]] if stories else []
     for p in parts:
         console.print(f"  {p.title()}: {'now there' if last.star_b[p] else 'missing now'}")
     if not show_words:

@@ -16,8 +16,10 @@ from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 
+from ..domain.document import FOLLOW_UP_MARK, follow_up_of
 from ..domain.errors import ConfigError, NotFound
 from ..domain.filekind import not_utf8
+from ..domain.transcript import plural
 
 
 @dataclass(frozen=True)
@@ -33,6 +35,12 @@ class Question:
         return {"id": self.id, "text": self.text, "principles": list(self.principles),
                 "themes": list(self.themes), "follow_ups": list(self.follow_ups), "builtin": self.builtin}
 
+    def follow_up(self, k: int) -> "Question":
+        """Its follow-up K (from 0) as a question of its own: id "<id>/follow-up-<K+1>", no principles (an
+        answer to it is no story, so `coverage` counts none), no follow-ups."""
+        return Question(id=f"{self.id}{FOLLOW_UP_MARK}{k + 1}", text=self.follow_ups[k], principles=(), themes=(),
+                        follow_ups=(), builtin=self.builtin)
+
 
 @dataclass(frozen=True)
 class QuestionBank:
@@ -40,9 +48,19 @@ class QuestionBank:
     principles: dict[str, str]  # key -> display name
 
     def get(self, question_id: str) -> Question:
+        """The question of QUESTION_ID; a follow-up's id ("deep-1/follow-up-2") gives that follow-up, asked on its
+        own (`record` and `import --question` take it, and `compare --question` knows it before any answer)."""
         for q in self.questions:
             if q.id == question_id:
                 return q
+        story = follow_up_of(question_id)
+        if story is not None:
+            of = self.get(story)
+            n = int(question_id.rsplit("-", 1)[1])
+            if n <= len(of.follow_ups):
+                return of.follow_up(n - 1)
+            raise NotFound(f"question {story!r} has {plural(len(of.follow_ups), 'follow-up question')}, not {n} "
+                           "(see `starcoach questions --json`)")
         raise NotFound(f"no question with id {question_id!r} (see `starcoach questions`)")
 
     def filter(self, *, principle: str | None = None, theme: str | None = None) -> list[Question]:
@@ -203,6 +221,9 @@ def _question(raw: dict, builtin: bool, source: str) -> Question:
             or not raw["text"].strip():
         raise ConfigError(f"{source}: every [[question]] needs a non-empty string id and text")
 
+    if follow_up_of(raw["id"]) is not None:  # its takes would read as answers to a follow-up of another question
+        raise ConfigError(f"{source}: question id {raw['id']!r} is how starcoach names a follow-up answer "
+                          f"(\"<id>{FOLLOW_UP_MARK}N\"); choose another id")
     if any(ch.isspace() or not ch.isprintable() for ch in raw["id"]):
         # an id is typed after --question and shown in a table: " mine 1 " and "mine\n1" were taken
         raise ConfigError(f"{source}: question id {raw['id']!r} holds a space or a control character; use letters, "
