@@ -2604,8 +2604,32 @@ def test_answers_to_follow_up_questions_are_no_points_of_progress_nor_stories(ho
     db.execute("UPDATE takes SET question_id = 'deep-1/follow-up-1', question_text = 'How did you know?' WHERE id = 2")
     db.close()
     assert "Progress over 1 take" in run("progress").stdout
-    assert "Progress over 1 take" in run("progress", "--question", "deep-1/follow-up-1").stdout
+    own = run("progress", "--question", "deep-1/follow-up-1").stdout
+    assert "Progress over 1 take" in own and "STAR" not in own, own  # no STAR row, no best length
+    assert next(ln for ln in own.splitlines() if "length" in ln).split("│")[4].strip() == "-", own
     covered = {c["principle"]: c for c in json.loads(run("coverage", "--json").stdout)}
     assert [c["story_takes"] for c in covered.values() if c["takes"]] == [[[1]]], covered
     listed = json.loads(run("takes", "--json").stdout)
     assert [t["question_id"] for t in listed] == ["deep-1", "deep-1/follow-up-1"], listed
+    # listed under its question's principle, with no STAR parts or rating in the table (a review)
+    assert [t["id"] for t in json.loads(run("takes", "--json", "--lp", "dive-deep").stdout)] == [1, 2]
+    row = next(ln.split() for ln in run("takes").stdout.splitlines() if ln.split()[:1] == ["2"])
+    assert row[-3:-1] == ["-", "-"], row
+    # a story beside a follow-up answer: compared without STAR (a review: "rating worse", "Situation: missing now")
+    both = run("compare", "1", "2")
+    assert both.exit_code == 0 and "STAR parts" not in both.stdout and "rating" not in both.stdout, both.output
+    # a short follow-up answer is no false start: it stays (the story rule's 8 words that name things)
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    short = {**told, "words": [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25, "filler": False}
+                               for i, w in enumerate("I read the logs first.".split())]}
+    db.execute("UPDATE takes SET analysis_json = ? WHERE id = 2", (json.dumps(short),))
+    db.execute("UPDATE takes SET question_id = 'deep-2' WHERE id = 1")
+    db.close()
+    assert "Progress over 1 take" in run("progress", "--question", "deep-1/follow-up-1").stdout
+    only = run("progress", "--question", "deep-1")
+    assert "No analysed takes with speech match" in only.stdout, only.output
+    db = sqlite3.connect(home / "recordings" / "starcoach.db", isolation_level=None)
+    db.execute("DELETE FROM takes WHERE id = 1")
+    db.close()
+    none = run("progress").stdout  # only a follow-up answer: said so, not "no takes with speech"
+    assert "No stories yet, only 1 answer to follow-up questions" in " ".join(none.split()), none

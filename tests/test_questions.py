@@ -302,5 +302,5 @@ def test_a_follow_up_is_a_question_by_its_id():
     assert asked.text == bank.get("deep-1").follow_ups[1] and asked.principles == ()
     with pytest.raises(NotFound, match="'deep-1' has 2 follow-up questions, not 3"):
         bank.get("deep-1/follow-up-3")
-    with pytest.raises(NotFound, match="no question with id 'nope'"):
+    with pytest.raises(NotFound, match="no question with id 'nope/follow-up-1': it names a follow-up of 'nope'"):
         bank.get("nope/follow-up-1")

@@ -227,3 +227,8 @@ def test_practice_compares_with_the_last_take_that_tells_a_story(old_home):
         text = console.export_text()
         assert says in text, text
     assert "take 4  " not in text and "starcoach compare 4 12" not in text
+    # an answer to a follow-up is short by design: not "too short to compare" (a review)
+    console = Console(record=True, width=120, color_system=None)
+    _against_the_last_take(config, question.follow_up(0), TakeResult(12, Path("x.wav"), None, story("um", "so"), None),
+                           console)
+    assert "Too short to compare" not in console.export_text()

@@ -29,6 +29,7 @@ except ImportError:  # pragma: no cover - older typer uses click itself
     from click import exceptions as clickx  # type: ignore[no-redef]
     from click.globals import get_current_context  # type: ignore[no-redef]
 
+from ..domain.document import follow_up_of
 from ..domain.errors import StarcoachError, os_error_line, signal_exit, stopped_by
 from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
@@ -259,7 +260,8 @@ def check_question(config: Config, question: str | None, takes: list) -> None:
 def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> list[Take]:
     """The TAKES that answer a question of principle LP (a key, display name or prefix; None: all),
     any of its question's principles counting, as in `coverage`; a principle the bank no longer
-    has is named by the key its takes hold, as `coverage` shows it (and only such a key).
+    has is named by the key its takes hold, as `coverage` shows it (and only such a key). An answer to
+    a follow-up counts under its question's principles here (`coverage` counts it nowhere: no story).
 
     Raises:
         NotFound: LP names no principle, or several.
@@ -268,10 +270,13 @@ def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> li
         return takes
     from ..takes.questions import gone_principles_note
 
-    key = bank.with_principles(p for t in takes for p in bank.principles_of(t.question_id, t.principle)).principle_key(lp)
+    def principles(t: Take) -> tuple[str, ...]:
+        return bank.principles_of(follow_up_of(t.question_id) or t.question_id, t.principle)
+
+    key = bank.with_principles(p for t in takes for p in principles(t)).principle_key(lp)
     if note := gone_principles_note(bank, [key]):
         typer.echo(note, err=True)
-    return [t for t in takes if key in bank.principles_of(t.question_id, t.principle)]
+    return [t for t in takes if key in principles(t)]
 
 
 def warn_unlisted(store: Store) -> int:

@@ -221,7 +221,8 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     if result.document is None or result.document.get("no_speech"):
         return
     this = summarise(result.document)
-    if not this.tells_a_story:
+    story = follow_up_of(q.id) is None  # a follow-up answer is short by design: the rule below is a story's
+    if story and not this.tells_a_story:
         # not "too short to tell a story": the coach's panel above may have judged it as one (its own
         # rule, 4 words that name things); the reviews ask for more to tell stories apart
         console.print(f"\n[dim]Too short to compare (under {MIN_STORY_WORDS} words that name things): not compared "
@@ -233,7 +234,7 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
             read = summaries.read(store, earlier, words=True)
     except StarcoachError:  # a damaged database: the take itself is stored; say nothing more
         return
-    answers, _ = read.answers(earlier)
+    answers = read.answers(earlier)[0] if story else earlier
     last = None
     for i in reversed(answers):
         if i in read.damaged:  # a damaged analysis: likewise
@@ -248,5 +249,5 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
                              target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
     console.print(f"\n[bold]Against your last take of this question (take {last})[/bold]")
     render_comparison([pair], [(last, read.of[last].figures), (result.take_id, this.figures)], console,
-                      show_words=False, stories=follow_up_of(q.id) is None)
+                      show_words=False, stories=story)
     console.print(f"[dim]`starcoach compare {last} {result.take_id}` shows the words that changed.[/dim]")

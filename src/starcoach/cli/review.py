@@ -63,7 +63,7 @@ def compare(
             check_question(cfg, question, listed)
             ids = [t.id for t in listed if t.spoke]  # takes of silence or noise alone: nothing to compare
             read = summaries.read(store, ids, words=True)
-            ids, short = read.answers(ids)
+            ids, short = read.answers(ids) if not follow_up_of(question) else (ids, [])  # short by design
             if short:  # a retake measured against "let me start again" meant nothing
                 _left_out(short)
             if len(ids) < 2:
@@ -104,7 +104,7 @@ def compare(
     else:
         with report_console() as console:
             render_comparison(pairs, [(i, summary.figures) for i, summary in compared], console,
-                              stories=not all(follow_up_of(a) for a in asked))  # answers to a follow-up: no STAR
+                              stories=not any(follow_up_of(a) for a in asked))  # a follow-up answer: no STAR
     if backwards:
         typer.echo(f"note: take {take_a} was made after take {take_b}: the changes read from take {take_a} "
                    f"back to take {take_b} (`compare {take_b} {take_a}` reads them forwards)", err=True)
@@ -140,20 +140,24 @@ def progress(
         listed = store.list(question_id=question)
         if lp:  # only a principle needs the question bank, as in `takes`
             listed = for_principle(load_bank(cfg.paths.questions), listed, lp)
-        if not follow_up_of(question):  # answers to follow-up questions are no stories: not points of their trend
-            listed = [t for t in listed if not follow_up_of(t.question_id)]
+        stories = not follow_up_of(question)  # answers to one follow-up question, or stories (no follow-ups)
+        follow_ups = [t for t in listed if t.spoke and follow_up_of(t.question_id)] if stories else []
+        listed = [t for t in listed if t not in follow_ups]
         warn_unlisted(store)
         spoke = [t.id for t in listed if t.spoke]
-        _, short = summaries.read(store, spoke).answers(spoke)
+        # a follow-up answer is short by design: the story rule's "too short" is not for it
+        short = summaries.read(store, spoke).answers(spoke)[1] if stories else []
     check_question(cfg, question, listed)
     if short:
         _left_out(short)
     points = progress_points([t for t in listed if t.id not in short])
     with report_console() as console:
         render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console,
-                        filtered=bool(question or lp), left_out=len(short))
+                        filtered=bool(question or lp), left_out=len(short), stories=stories,
+                        follow_ups=len(follow_ups))
     if chart is not None:
-        svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s)
+        svg = progress_svg(points, target_wpm=cfg.metrics.target_wpm, target_length_s=cfg.star.target_length_s,
+                           stories=stories)
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
 
 

@@ -16,10 +16,13 @@ from ..domain.transcript import plural
 MAX_LABELS = 12  # per panel: every take's id and value up to this many takes, then evenly spread
 
 
-def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_length_s: tuple[float, float]) -> str:
-    """Four small line charts (fillers/min, pace, length, STAR parts) over takes, as SVG."""
+def progress_svg(points: list[Any], *, target_wpm: tuple[float, float], target_length_s: tuple[float, float],
+                 stories: bool = True) -> str:
+    """Four small line charts (fillers/min, pace, length, STAR parts) over takes, as SVG; STORIES false
+    (answers to a follow-up question): no STAR panel, no target length."""
     panels = [("fillers_per_min", "Fillers per minute", None, 1), ("wpm", "Pace (words/min)", target_wpm, 0),
-              ("length_s", "Length (s)", target_length_s, 0), ("star_parts", "STAR parts present (of 4)", (4, 4), 0)]
+              ("length_s", "Length (s)", target_length_s if stories else None, 0),
+              ("star_parts", "STAR parts present (of 4)", (4, 4), 0)][:None if stories else 3]
     pw, ph, pad = 440, 180, 40
     width, height = 2 * pw, 2 * ph + 30
     out = [f'<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 {width} {height}" width="{width}" '

@@ -35,8 +35,8 @@ def _timeline_svg(doc: dict[str, Any], peaks: list[tuple[float, float]], width: 
     mid = height / 2
     parts = [f'<svg id="timeline" viewBox="0 0 {width} {height}" width="100%" '
              f'xmlns="http://www.w3.org/2000/svg" role="img" aria-label="waveform timeline">']
-    sentences = [s for s in doc["star"]["sentences"] if s.get("start") is not None]
-    for s in sentences:
+    sentences = [s for s in doc["star"]["sentences"] if s.get("start") is not None and not is_follow_up(doc)]
+    for s in sentences:  # STAR's bands: none on an answer to a follow-up (no story)
         colour = PART_COLOURS.get(s["label"], "#bbb")
         parts.append(f'<rect class="band band-{s["label"]}" x="{x(s["start"])}" y="0" '
                      f'width="{max(0.5, x(s["end"]) - x(s["start"]))}" height="{height}" fill="{colour}" '
@@ -79,6 +79,9 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
         spans = " ".join(
             f'<span class="w{" filler" if w["filler"] else ""}" data-start="{w["start"]:.3f}" '
             f'data-end="{w["end"]:.3f}">{html.escape(w["text"])}</span>' for w in words)
+        if is_follow_up(doc):  # no story: its sentences without STAR's parts
+            sentences.append(f'<p class="sentence">{spans}</p>')
+            continue
         colour = PART_COLOURS.get(s["label"], "#ccc")
         sentences.append(f'<p class="sentence" data-label="{s["label"]}" style="border-color:{colour}">'
                          f'<span class="label">{PART_TITLES.get(s["label"], s["label"])}</span> {spans}</p>')
@@ -123,7 +126,7 @@ def _ticks(doc: dict[str, Any]) -> str:
 
 def _legend(doc: dict[str, Any]) -> str:
     """What the timeline's colours and marks are: the parts the answer has, fillers, long pauses."""
-    present = [p for p in PART_COLOURS if (doc["star"].get(p) or {}).get("present")]
+    present = [p for p in PART_COLOURS if (doc["star"].get(p) or {}).get("present") and not is_follow_up(doc)]
     items = [f'<span><i style="background:{PART_COLOURS[p]}"></i>{PART_TITLES[p]}</span>' for p in present]
     if doc.get("fillers"):
         items.append('<span><i class="filler-key"></i>filler</span>')

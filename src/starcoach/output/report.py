@@ -120,7 +120,8 @@ def render_document(doc: dict[str, Any], console: "Console") -> None:
                                        for r in m["repetitions"]], 6))
     if m["hedges"]:
         head.add_row("Hedges", ", ".join(f"{plain(k)} ×{v}" for k, v in m["hedges"].items()))
-    head.add_row("Numbers", _some([plain(q["text"]) for q in m["quantities"]], 10) or "none — quantify your result")
+    head.add_row("Numbers", _some([plain(q["text"]) for q in m["quantities"]], 10)
+                 or ("none" if is_follow_up(doc) else "none — quantify your result"))
     audio = doc.get("audio") or {}  # takes stored before the audio check have none
     if audio.get("warning"):
         head.add_row("Audio", Text(audio["warning"], style="yellow"))
@@ -359,8 +360,9 @@ def ask_next(question, console: "Console") -> str:
                "quit": "quit", "exit": "quit"}  # any case: "Q" and "retake" were refused
     offer = ""
     if question is not None and question.follow_ups:  # asked aloud, not listed: an interviewer does not warn
+        n = len(question.follow_ups)
         console.print(f"[dim]f: answer a follow-up an interviewer might ask about this story, aloud "
-                      f"({plural(len(question.follow_ups), 'follow-up')}, in turn).[/dim]")
+                      f"({plural(n, 'follow-up')}{', asked in turn' if n > 1 else ''}).[/dim]")
         answers.update({"f": "follow-up", "follow-up": "follow-up", "followup": "follow-up"})
         offer = "(f)ollow-up, "
     while True:

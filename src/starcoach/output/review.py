@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING, Any
 
+from ..domain.document import follow_up_of
 from ..domain.transcript import plural
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -60,12 +61,13 @@ def render_takes(takes: list["Take"], console: "Console", unlisted: int = 0, *, 
         if t.wpm is not None and not t.spoke:  # analysed, nothing said: not a poor answer (0 wpm, rating 1)
             rows.append([*row, Text("no speech", style="dim"), "-", "-", "-", "-", t.status])
             continue
+        story = not follow_up_of(t.question_id)  # an answer to a follow-up: no STAR parts, no rating
         rows.append([
             *row, f"{t.speaking_span_s:.0f} s" if t.speaking_span_s is not None else "-",
             f"{t.wpm:.0f}" if t.wpm is not None else "-",
             f"{t.fillers_per_min:.1f}" if t.fillers_per_min is not None else "-",
-            f"{t.star_parts_present}/4" if t.star_parts_present is not None else "-",
-            str(t.star_rating) if t.star_rating is not None else "-",
+            f"{t.star_parts_present}/4" if t.star_parts_present is not None and story else "-",
+            str(t.star_rating) if t.star_rating is not None and story else "-",
             t.status + (f" ({t.overflows} overflows)" if t.overflows else ""),
         ])
     table = Table(header_style="bold", box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, collapse_padding=True)
@@ -204,22 +206,25 @@ def _spark(values: list[float | None]) -> str:
 
 
 def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False,
-                    left_out: int = 0) -> None:
+                    left_out: int = 0, stories: bool = True, follow_ups: int = 0) -> None:
     """FILTERED: only some takes were asked for (a question, a principle); LEFT_OUT: takes too
-    short to tell a story, not points."""
+    short to tell a story, not points. STORIES false: answers to a follow-up question, shown without
+    STAR and with no best length (a story's 90-120 s); FOLLOW_UPS: answers to follow-ups left out."""
     from rich.table import Table
 
     if not points:
         console.print(f"No analysed takes long enough to tell a story{' match' if filtered else ''} "
                       f"({plural(left_out, 'shorter one')} left out; `starcoach takes` lists them all)."
                       if left_out else "No analysed takes with speech match (`starcoach takes` lists them all)."
-                      if filtered else "No analysed takes with speech yet.")
+                      if filtered else f"No stories yet, only {plural(follow_ups, 'answer')} to follow-up questions "
+                      "(`starcoach progress --question ID/follow-up-N` follows one)." if follow_ups
+                      else "No analysed takes with speech yet.")
         return
     table = Table(title=f"Progress over {plural(len(points), 'take')}", header_style="bold")
     for col in ("metric", "first", "latest", "best", "trend"):
         table.add_column(col)
     rows = [("fillers per minute", "fillers_per_min", min), ("pace (wpm)", "wpm", None),
-            ("length (s)", "length_s", None), ("STAR parts (of 4)", "star_parts", max)]
+            ("length (s)", "length_s", None), ("STAR parts (of 4)", "star_parts", max)][:None if stories else 3]
     table_rows: list[tuple[list[str], list[float | None]]] = []  # the cells, and the values for the trend
     for label, key, best_fn in rows:
         vals = [getattr(p, key) for p in points]
@@ -230,6 +235,8 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
         if key == "wpm":
             best = min(known, key=lambda v: 0 if target_wpm[0] <= v <= target_wpm[1] else
                        min(abs(v - target_wpm[0]), abs(v - target_wpm[1])))
+        elif key == "length_s" and not stories:  # a follow-up answer has no target length to be nearest
+            best = None
         elif key == "length_s":
             best = min(known, key=lambda v: 0 if target_length[0] <= v <= target_length[1] else
                        min(abs(v - target_length[0]), abs(v - target_length[1])))

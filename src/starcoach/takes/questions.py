@@ -55,7 +55,11 @@ class QuestionBank:
                 return q
         story = follow_up_of(question_id)
         if story is not None:
-            of = self.get(story)
+            try:
+                of = self.get(story)
+            except NotFound:
+                raise NotFound(f"no question with id {question_id!r}: it names a follow-up of {story!r}, which is "
+                               "no question (see `starcoach questions`)") from None
             n = int(question_id.rsplit("-", 1)[1])
             if n <= len(of.follow_ups):
                 return of.follow_up(n - 1)
