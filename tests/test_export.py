@@ -892,6 +892,7 @@ def test_a_follow_up_answer_is_exported_and_compared_without_star():
     answer["take"].update(question_id="deep-1/follow-up-1", question_text="How did you find the root cause?")
     md = to_markdown(answer)
     assert "<!-- missing" not in md and "## Answer" in md and "## Situation" not in md, md
+    assert "· a follow-up to deep-1 ·" in md.splitlines()[2], md
     assert md.split("## Coach's checklist")[1].strip() == f"- [ ] {FOLLOW_UP_NOTE}", md
     assert "<!-- missing" in to_markdown(story) or "## Situation" in to_markdown(story)
     page = to_html_of(answer)

@@ -28,7 +28,7 @@ def json_text(doc: Any) -> str:
 
 # A follow-up answer (`practice`, key f) is stored under its question's id, this mark and the follow-up's
 # number: "deep-1/follow-up-2". It is no story: STAR is not judged on it, and `progress` and `coverage`
-# leave it out. A question file may not use such an id.
+# leave it out (`takes --lp` lists it under its question's principles). A question file may not use such an id.
 FOLLOW_UP_MARK = "/follow-up-"
 _FOLLOW_UP_ID = re.compile(r"(.+)/follow-up-([1-9][0-9]*)")
 
@@ -46,7 +46,8 @@ def is_follow_up(doc: dict[str, Any]) -> bool:
 
 
 # The coach's notes on an answer to a follow-up question, in place of the STAR notes a story gets (the
-# report and the page): "No Situation", a rating of 2 and "aim for 90-120 s" would mislead there.
+# report, the page and the Markdown export): "No Situation", a rating of 2 and "aim for 90-120 s" would
+# mislead there.
 FOLLOW_UP_NOTE = ("A follow-up answer: STAR is judged on whole stories, not here. Answer the question in your first "
                   "sentence, then back it with one specific: what you did yourself (\"I\"), a number, a name. Keep "
                   "it short: an interviewer who wants more asks again.")

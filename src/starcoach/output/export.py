@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..domain.document import FOLLOW_UP_NOTE, is_follow_up, json_text
+from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.tempname import dead_temporaries, temporary_path
 from ..domain.transcript import join_words, plural, without_fillers
@@ -185,7 +185,9 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
     take = doc.get("take", {})
     # a question file may come from someone else: its text is shown, never read as HTML (an audit's `<img onerror>`)
     lines = [f"# {_md_literal(take.get('question_text') or 'My answer')}", ""]
-    meta = [f"take {take['id']}" if take.get("id") else None, take.get("started_at"),
+    story = follow_up_of(take.get("question_id"))  # `check` of the file judges a story: say what it is
+    meta = [f"take {take['id']}" if take.get("id") else None, f"a follow-up to {story}" if story else None,
+            take.get("started_at"),
             f"{doc.get('speaking_span_s', 0):.0f} s", f"{doc.get('wpm', 0):.0f} wpm",
             plural(doc.get('metrics', {}).get('filler_count', 0), "filler")]
     lines += ["_" + " · ".join(str(m) for m in meta if m) + "_", ""]
