@@ -91,13 +91,27 @@ def record_take(
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         live = analyzer.live_transcriber()
     try:
-        if before_start:
-            before_start()
-        meta = _meta(question, "record", now())
-        path = new_take(config, meta)
-    except BaseException:  # Ctrl+C in the countdown
-        _abandon(live)
+        return _record(config, store, question, analyzer, live, device_index=device_index, limit=limit,
+                       seconds=seconds, interactive=interactive, on_tick=on_tick, on_start=on_start,
+                       before_start=before_start)
+    except BaseException:
+        # a take ended without its live transcript (Ctrl+C in the countdown, no audio, a failure): its worker
+        # stops too; left running, it met the interpreter's exit (an audit saw a SIGSEGV there once, not
+        # reproduced). After the transcript was taken the worker has ended: nothing to wait for.
+        if live is not None:
+            live.abandon()
         raise
+
+
+def _record(config: Config, store: Store, question: Question | None, analyzer: Analyzer, live, *,
+            device_index: int | None, limit: float, seconds: float | None, interactive: bool,
+            on_tick: Callable[[Recorder], None] | None, on_start: Callable[[int, Path], None] | None,
+            before_start: Callable[[], None] | None) -> TakeResult:
+    """:func:`record_take` from the countdown on, LIVE (the live transcriber, or None) made."""
+    if before_start:
+        before_start()
+    meta = _meta(question, "record", now())
+    path = new_take(config, meta)
     part = sidecar.partial_path(path)
     signals = _Signals()  # from before the take's row: a Ctrl+C as the microphone opens stops the take too
     signals.install()
@@ -108,7 +122,6 @@ def record_take(
     except BaseException:
         signals.release()
         sidecar.remove(path)
-        _abandon(live)
         raise
     try:
         recorder = Recorder(part, device=device_index, sample_rate=config.record.sample_rate, max_seconds=limit,
@@ -117,7 +130,6 @@ def record_take(
     except BaseException:
         signals.release()
         _forget(store, take_id, path)
-        _abandon(live)
         raise
     try:
         if on_start:
@@ -127,7 +139,6 @@ def record_take(
         signals.release()
         if not recorder.stop("error").frames:
             _forget(store, take_id, path)
-        _abandon(live)
         raise  # audio is kept as a run cut off leaves it, for `recover` to finish
     terminated = reason == _TERMINATED
     try:  # stored as stopped by an interruption, as Ctrl+C is
@@ -140,9 +151,6 @@ def record_take(
             raise
         raise Interrupted(f"{stopped_by(ended)} before any audio came: nothing was recorded",
                           signal_exit(ended)) from None
-    except BaseException:  # the recorder's stop or the audio's rename failed: the worker stops too (a review)
-        _abandon(live)  # (after its transcript was taken, a worker already ended: nothing to wait for)
-        raise
     finally:
         got = signals.release()
     if got is not None:  # a Ctrl+C or SIGTERM while the take was being finished: it is stored, now stop
@@ -159,7 +167,6 @@ def _finish_take(store: Store, analyzer: Analyzer, recorder: Recorder, reason: s
     mark("recorder stopped")
     if not recording.frames:
         _forget(store, take_id, path)
-        _abandon(live)
         raise _nothing_recorded(recording, reason)
     os.replace(part, path)
     recording = replace(recording, path=path)
@@ -190,14 +197,6 @@ def _nothing_recorded(recording: Recording, reason: str | None) -> StarcoachErro
     return NothingRecorded("nothing was recorded" + (": standard input ended at once; give --seconds N to record from "
                                                      "a script" if reason == "eof" else
                                                      " (stopped before the first sound arrived); try again"))
-
-
-def _abandon(live) -> None:
-    """Stop the live transcriber's worker of a take that ends without its transcript: left running, it
-    met the interpreter's exit (an audit saw a crash, SIGSEGV, as a take with no audio ended: not
-    reproduced, and this worker not proven its cause, but nothing is to run on once the take is gone)."""
-    if live is not None:
-        live.abandon()
 
 
 def _forget(store: Store, take_id: int, path: Path) -> None:
