@@ -141,8 +141,8 @@ def progress(
         if lp:  # only a principle needs the question bank, as in `takes`
             listed = for_principle(load_bank(cfg.paths.questions), listed, lp)
         stories = not follow_up_of(question)  # answers to one follow-up question, or stories (no follow-ups)
-        follow_ups = [t for t in listed if t.spoke and follow_up_of(t.question_id)] if stories else []
-        listed = [t for t in listed if t not in follow_ups]
+        follow_ups = {t.id for t in listed if t.spoke and follow_up_of(t.question_id)} if stories else set()
+        listed = [t for t in listed if t.id not in follow_ups]
         warn_unlisted(store)
         spoke = [t.id for t in listed if t.spoke]
         # a follow-up answer is short by design: the story rule's "too short" is not for it
