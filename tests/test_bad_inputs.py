@@ -1794,7 +1794,7 @@ def test_recover_reads_the_length_from_the_header(stored, rate):
     cfg = load_config()
     path = new_take(cfg, {"source": "record"})
     with open_store(cfg) as store:
-        tid = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
+        tid = store.begin_take(audio_path=path, question_id=None, question_text=None, principles=())
         store.db.execute("UPDATE takes SET pid = NULL WHERE id = ?", (tid,))
     part = sidecar.partial_path(path)
     sf.write(part, np.zeros((rate * 2, 2), dtype=np.int16), rate, format="WAV", subtype="PCM_16")

@@ -167,8 +167,8 @@ def test_a_theme_is_found_in_any_case_as_a_principle_is():
     assert bank.filter(theme="Conflict") == bank.filter(theme="conflict") != []
 
 
-def _told(home, question_id: str, principle: str, n: int) -> None:
-    """N analysed takes of QUESTION_ID stored with PRINCIPLE, as `practice` stores them (no model)."""
+def _told(home, question_id: str, principle: str | tuple[str, ...], n: int) -> None:
+    """N analysed takes of QUESTION_ID stored with PRINCIPLE (or several), as `practice` stores them (no model)."""
     import copy
 
     import numpy as np
@@ -190,7 +190,8 @@ def _told(home, question_id: str, principle: str, n: int) -> None:
             audio = cfg.paths.recordings / "2026-01-01" / f"{question_id}-{i}.flac"
             audio.parent.mkdir(parents=True, exist_ok=True)
             sf.write(audio, np.zeros(1600, np.float32), 16000)
-            store.add_take(audio_path=audio, question_id=question_id, question_text="Q?", principle=principle,
+            store.add_take(audio_path=audio, question_id=question_id, question_text="Q?",
+                           principles=(principle,) if isinstance(principle, str) else principle,
                            source="import", started_at=f"2026-01-01T10:{i:02d}:00+00:00", duration_s=2.5, document=doc)
 
 
@@ -304,3 +305,47 @@ def test_a_follow_up_is_a_question_by_its_id():
         bank.get("deep-1/follow-up-3")
     with pytest.raises(NotFound, match="no question with id 'nope/follow-up-1': it names a follow-up of 'nope'"):
         bank.get("nope/follow-up-1")
+
+
+def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_the_bank(home, tmp_path):
+    """History audit D3 (session 52): a take stored only its question's first principle, so once a
+    question of two principles was taken out of the user's file, its takes left the second one's
+    listing without a word. Every principle is stored, in the take's row and its metadata file, so
+    a database made again from recordings/ keeps them too."""
+    from tests.test_bad_inputs import SILENCE
+
+    mine = home / "my-questions.toml"
+    side = '[principles]\nside-projects = "Side Projects"\n'
+    mine.write_text(side + '\n[[question]]\nid = "mine-1"\ntext = "Tell me about the coffee rota."\n'
+                    'principles = ["think-big", "side-projects"]\n')
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "my-questions.toml"'))
+    imported = runner.invoke(app, ["import", str(SILENCE(tmp_path)), "--question", "mine-1", "--json"])
+    assert imported.exit_code in (0, 3), imported.output  # (no speech: exit 3, the take is kept)
+    take_id = json.loads(imported.stdout)["take"]["id"]
+    mine.write_text(side)  # the question taken out; its second principle kept
+
+    def listed(*args: str) -> list[dict]:
+        result = runner.invoke(app, ["takes", *args, "--json"])
+        assert result.exit_code == 0, result.output
+        return json.loads(result.stdout)
+
+    (take,) = listed()
+    assert (take["id"], take["principle"], take["principles"]) == (take_id, "think-big", ["think-big", "side-projects"])
+    for lp in ("think-big", "Side Projects"):
+        assert [t["id"] for t in listed("--lp", lp)] == [take_id], lp
+    assert listed("--lp", "ownership") == []
+
+    db = home / "recordings" / "starcoach.db"
+    for f in db.parent.glob("starcoach.db*"):  # the index lost: made again from recordings/
+        f.unlink()
+    recovered = runner.invoke(app, ["recover"])
+    assert recovered.exit_code == 0, recovered.output
+    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, ["think-big", "side-projects"])]
+    assert [t["id"] for t in listed("--lp", "side-projects")] == [take_id]
+    # and `coverage` counts a story told to such a question under each of them
+    _told(home, "mine-2", ("side-projects", "think-big"), 1)
+    covered = runner.invoke(app, ["coverage", "--json"])
+    assert covered.exit_code == 0, covered.output
+    counted = {c["principle"]: (c["stories"], c["takes"]) for c in json.loads(covered.stdout) if c["takes"]}
+    assert counted == {"side-projects": (1, 1), "think-big": (1, 1)}, counted

@@ -180,9 +180,9 @@ def test_the_takes_list_shows_every_take_on_one_clock(utc):
     from starcoach.takes.store import Take
 
     year = datetime.now().year
-    takes = [Take(id=i, question_id="frugal-1", question_text=None, principle=None, started_at=stamp, duration_s=30.0,
-                  audio_path=f"{i}.wav", source="record", status="complete", overflows=0, stopped_by=None,
-                  model="base", wpm=140.0, fillers_per_min=1.0, filler_count=1, long_pause_count=0,
+    takes = [Take(id=i, question_id="frugal-1", question_text=None, principle=None, principles=(), started_at=stamp,
+                  duration_s=30.0, audio_path=f"{i}.wav", source="record", status="complete", overflows=0,
+                  stopped_by=None, model="base", wpm=140.0, fillers_per_min=1.0, filler_count=1, long_pause_count=0,
                   speaking_span_s=25.0, star_rating=8, star_parts_present=4)
              for i, stamp in ((1, f"{year}-12-06T11:17:00+00:00"), (2, f"{year}-12-06T03:18:30-08:00"),
                               (3, "not a time"), (4, "0001-01-01T00:30:00+05:00"))]
@@ -201,7 +201,7 @@ def test_the_takes_list_fits_80_columns_and_gives_speaking_time(utc):
     from starcoach.takes.store import Take
 
     year = datetime.now().year
-    take = Take(id=12, question_id="customer-obsession-3", question_text=None, principle=None,
+    take = Take(id=12, question_id="customer-obsession-3", question_text=None, principle=None, principles=(),
                 started_at=f"{year}-12-03T11:38:01+00:00", duration_s=48.2, audio_path="a.wav", source="record",
                 status="complete", overflows=0, stopped_by=None, model="base", wpm=140.0, fillers_per_min=4.3,
                 filler_count=3, long_pause_count=1, speaking_span_s=42.4, star_rating=9, star_parts_present=4)

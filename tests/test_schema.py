@@ -79,13 +79,19 @@ def test_the_upgrade_drops_the_unread_tables_by_migration(legacy_home):
     tables = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
     assert not tables & {"words", "fillers", "star_parts"}
     applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
-    assert applied == ["001_takes", "002_drop_unread_tables", "003_never_reuse_take_ids", "004_review_summaries"]
+    assert applied == ["001_takes", "002_drop_unread_tables", "003_never_reuse_take_ids", "004_review_summaries",
+                       "005_take_principles"]
     assert db.execute("SELECT count(*) FROM takes").fetchone()[0] == 3
     # the rebuilt table keeps every take and id, and the next id follows the highest one
     assert [r[0] for r in db.execute("SELECT id FROM takes ORDER BY id")] == [1, 2, 3]
     assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()[0] == 3
     indexes = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'takes'")}
     assert {"takes_by_question", "takes_by_principle"} <= indexes
+    # 005 made the table again: 004's triggers with it, the new column beside principle, before the analysis
+    triggers = {r[0] for r in db.execute("SELECT name FROM sqlite_master WHERE type = 'trigger'")}
+    assert triggers == {"review_summary_follows_analysis", "review_summary_follows_take"}
+    columns = [r[1] for r in db.execute("PRAGMA table_info(takes)")]
+    assert columns[columns.index("principle") + 1] == "principles" and columns[-1] == "analysis_json"
 
 
 def test_check_json_follows_the_schema(tmp_path):

@@ -126,6 +126,19 @@ def test_a_take_s_metadata_is_created_whole_and_never_over_another_s(tmp_path, m
     assert [p.name for p in audio.parent.iterdir()] == ["take-162807.meta.json"]
 
 
+@pytest.mark.parametrize("kept, read", [
+    (["think-big", "side-projects"], ["think-big", "side-projects"]),
+    (None, ["dive-deep"]), ("dive-deep", ["dive-deep"]), ([1], ["dive-deep"]), ([""], ["dive-deep"]),
+])
+def test_a_take_s_metadata_keeps_every_principle_or_reads_as_its_one(tmp_path, kept, read):
+    """What ``doctor`` and ``recover`` index a take with when the database lost its row: a file written
+    before the list was kept, or one damaged there, gives the one principle it kept."""
+    audio = tmp_path / "take-162807.wav"
+    sidecar.write(audio, {"principle": "dive-deep", "principles": kept})
+    assert sidecar.principles(sidecar.read(sidecar.sidecar_path(audio))) == read
+    assert sidecar.principles({"principle": None, "principles": None}) == []
+
+
 def test_a_metadata_write_leaves_another_writer_s_temporary_file_alone(tmp_path):
     """Every writer of a take's metadata used one temporary name: the second opened the first's file,
     wrote it and renamed it away, and the first's rename then failed ("No such file or directory:
@@ -214,7 +227,7 @@ def test_recover_removes_a_take_with_no_audio_and_leaves_live_ones_alone(config)
     never_loaded = Analyzer(ResolvedModel("none", config.paths.models / "none"))
     with open_store(config) as store:
         path = new_take(config, {"source": "record"})
-        lost = store.begin_take(audio_path=path, question_id=None, question_text=None, principle=None)
+        lost = store.begin_take(audio_path=path, question_id=None, question_text=None, principles=())
         # a live starcoach process still owns it: not touched
         owner = starcoach_stand_in("record")
         try:

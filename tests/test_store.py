@@ -41,10 +41,30 @@ def test_schema_wal_foreign_keys_and_migrations(tmp_path):
     assert again.applied_migrations() == [name for name, _ in MIGRATIONS]
 
 
+@pytest.mark.parametrize("stored, read", [
+    ('["think-big", "side-projects"]', ("think-big", "side-projects")),
+    (None, ("dive-deep",)),  # stored before the list was kept: its one principle
+    ('{"a": 1}', ("dive-deep",)), ("[1, 2]", ("dive-deep",)), ("not json", ("dive-deep",)), ("[]", ("dive-deep",)),
+    ('["a", "a", "b"]', ("a", "b")),
+])
+def test_a_take_s_principles_read_as_stored_or_as_its_one_principle(tmp_path, stored, read):
+    """A take's principles column holds a JSON list; a take stored before it, or one edited or damaged
+    there, reads as the one principle it kept (never a listing that fails)."""
+    with Store(tmp_path / "t.db") as store:
+        tid = store.begin_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",
+                               principles=("dive-deep", "ownership"))
+        assert store.get(tid).principles == ("dive-deep", "ownership")
+        store.db.execute("UPDATE takes SET principles = ? WHERE id = ?", (stored, tid))
+        assert (store.get(tid).principle, store.get(tid).principles) == ("dive-deep", read)
+        assert store.list()[0].summary()["principles"] == list(read)
+        none = store.begin_take(audio_path=tmp_path / "b.wav", question_id=None, question_text=None)
+        assert (store.get(none).principle, store.get(none).principles) == (None, ())
+
+
 def test_take_life_cycle(tmp_path):
     with Store(tmp_path / "t.db") as store:
         tid = store.begin_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",
-                               principle="dive-deep")
+                               principles=("dive-deep",))
         assert store.get(tid).status == "recording" and store.unfinished()[0].id == tid
         store.finish_take(tid, duration_s=2.5, document=DOC, overflows=2, stopped_by="user")
         take = store.get(tid)
@@ -136,7 +156,7 @@ def _writer(path: str, n: int, tag: str) -> None:
     with Store(Path(path)) as store:
         for i in range(n):
             tid = store.begin_take(audio_path=Path(f"/tmp/{tag}-{i}.wav"), question_id=tag, question_text=None,
-                                   principle=None)
+                                   principles=())
             store.finish_take(tid, duration_s=1.0, document=DOC)
 
 

@@ -47,9 +47,13 @@ def old_home(home: Path) -> Path:
     return home
 
 
-def _rows(db_path: Path) -> list[tuple]:
+def _rows(db_path: Path) -> list[dict]:
+    """Every take's row, without the principles column migration 005 adds (null for takes stored before)."""
     with sqlite3.connect(db_path) as db:
-        return db.execute("SELECT * FROM takes ORDER BY id").fetchall()
+        db.row_factory = sqlite3.Row
+        rows = [dict(r) for r in db.execute("SELECT * FROM takes ORDER BY id")]
+    assert all(r.pop("principles", None) is None for r in rows)
+    return rows
 
 
 def _audio(home: Path) -> dict[str, str]:
@@ -81,7 +85,7 @@ def test_takes_of_7f3daa6_migrate_and_the_reviews_print_what_they_printed(old_ho
             kept = db.execute("SELECT take_id, version FROM review_summaries ORDER BY take_id").fetchall()
             applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
         assert kept == [(i, summaries.VERSION) for i in ANALYSED], run
-    assert applied[-1] == "004_review_summaries"
+    assert applied[-2:] == ["004_review_summaries", "005_take_principles"]
     assert _rows(db_path) == before and _audio(old_home) == audio
 
 
@@ -104,7 +108,7 @@ def test_takes_of_7f3daa6_on_a_read_only_disk_are_reviewed_as_they_were(old_home
 def test_a_summary_is_kept_with_its_analysis_and_goes_with_it(tmp_path):
     with Store(tmp_path / "t.db") as store:
         take = store.add_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",
-                              principle="dive-deep", source="import", started_at="2026-12-01T10:00:00+00:00",
+                              principles=("dive-deep",), source="import", started_at="2026-12-01T10:00:00+00:00",
                               duration_s=2.5, document=RETRY)
 
         def kept() -> list[tuple]:
@@ -137,7 +141,7 @@ def test_a_summary_is_kept_with_its_analysis_and_goes_with_it(tmp_path):
 ])
 def test_a_summary_of_another_version_or_not_one_is_made_again(tmp_path, column, value):
     with Store(tmp_path / "t.db") as store:
-        take = store.add_take(audio_path=tmp_path / "a.wav", question_id=None, question_text=None, principle=None,
+        take = store.add_take(audio_path=tmp_path / "a.wav", question_id=None, question_text=None, principles=(),
                               source="import", started_at="2026-12-01T10:00:00+00:00", duration_s=2.5,
                               document=MIGRATE)
         whole = store.db.execute("SELECT version, summary, words FROM review_summaries").fetchone()
@@ -152,7 +156,7 @@ def test_summaries_made_where_the_database_cannot_be_written_are_not_kept_but_re
     with Store(path) as store:
         for n, doc in enumerate((RETRY, MIGRATE)):
             store.add_take(audio_path=tmp_path / f"{n}.wav", question_id=None, question_text=None,
-                           principle=None, source="import", started_at="2026-12-01T10:00:00+00:00",
+                           principles=(), source="import", started_at="2026-12-01T10:00:00+00:00",
                            duration_s=2.5, document=doc)
         store.db.execute("DELETE FROM review_summaries")  # as an older release left them
         store.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")

@@ -271,7 +271,7 @@ def for_principle(bank: "QuestionBank", takes: list[Take], lp: str | None) -> li
     from ..takes.questions import gone_principles_note
 
     def principles(t: Take) -> tuple[str, ...]:
-        return bank.principles_of(follow_up_of(t.question_id) or t.question_id, t.principle)
+        return bank.principles_of(follow_up_of(t.question_id) or t.question_id, t.principles)
 
     key = bank.with_principles(p for t in takes for p in principles(t)).principle_key(lp)
     if note := gone_principles_note(bank, [key]):

@@ -269,7 +269,7 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
         summary = read.of.get(t.id)
         if summary is None or summary.no_speech:
             continue
-        for p in bank.principles_of(t.question_id, t.principle):
+        for p in bank.principles_of(t.question_id, t.principles):
             by_lp.setdefault(p, []).append((t.id, summary.story_words))
     if note := gone_principles_note(bank, by_lp):  # shown by their key: say why
         typer.echo(note, err=True)

@@ -79,15 +79,15 @@ class QuestionBank:
             out = [q for q in out if theme.casefold() in {t.casefold() for t in q.themes}]
         return out
 
-    def principles_of(self, question_id: str | None, stored: str | None = None) -> tuple[str, ...]:
+    def principles_of(self, question_id: str | None, stored: tuple[str, ...] = ()) -> tuple[str, ...]:
         """Every principle a take of QUESTION_ID answers (a question may serve several); for a
-        question no longer in the bank, the one stored with the take (STORED)."""
+        question no longer in the bank, those stored with the take (STORED)."""
         if question_id:
             try:
                 return self.get(question_id).principles
             except NotFound:
                 pass
-        return (stored,) if stored else ()
+        return stored
 
     def with_principles(self, keys: Iterable[str | None]) -> "QuestionBank":
         """This bank, also knowing the principle KEYS (those takes were stored with) that it lacks,

@@ -351,7 +351,7 @@ def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, re
     status = status if document is not None else "failed"
     try:
         take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
-                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
+                                 question_text=meta.get("question_text"), principles=sidecar.principles(meta),
                                  source="record" if meta.get("source") == "record" else "import",
                                  started_at=str(meta.get("started_at") or now()), duration_s=duration,
                                  document=document, status=status, take_id=sidecar.kept_id(meta),

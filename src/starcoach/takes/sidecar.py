@@ -34,7 +34,8 @@ AUDIO_SUFFIXES = {".wav", ".flac", ".mp3", ".m4a", ".ogg", ".opus", ".aac", ".mp
 VERSION = 1
 # pid: the process writing the take, while it does (so recovery leaves a live one alone); id: the
 # take's id once it has one, so that a database rebuilt from these files gives each take its id again.
-FIELDS = ("question_id", "question_text", "principle", "started_at", "source", "status", "duration_s", "pid", "id")
+FIELDS = ("question_id", "question_text", "principle", "principles", "started_at", "source", "status", "duration_s",
+          "pid", "id")
 
 
 def sidecar_path(audio: Path) -> Path:
@@ -163,7 +164,17 @@ def read(path: Path) -> dict[str, Any] | None:
     for key in FIELDS:
         value = doc.get(key)
         out[key] = value if isinstance(value, (str, int, float)) or value is None else None
+    keys = doc.get("principles")
+    out["principles"] = keys if isinstance(keys, list) and all(isinstance(k, str) and k for k in keys) else None
     return out
+
+
+def principles(meta: dict[str, Any]) -> list[str]:
+    """Every principle the take's question served, as its metadata kept them (a file written before
+    they were kept, or damaged there: the one ``principle`` it kept)."""
+    if meta.get("principles") is not None:
+        return list(meta["principles"])
+    return [meta["principle"]] if isinstance(meta.get("principle"), str) and meta["principle"] else []
 
 
 def kept_id(meta: dict[str, Any]) -> int | None:

@@ -15,7 +15,7 @@ import builtins
 import json
 import os
 import sqlite3
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from datetime import datetime, timezone
 from pathlib import Path
@@ -23,12 +23,12 @@ from typing import Any, Callable, cast
 
 from ..domain.document import stored_analysis, summary_columns
 from ..domain.errors import NotFound, StoreError
-from .migrations import MIGRATIONS, REBUILT_WHEN_READ
+from .migrations import MIGRATIONS, READ_WITHOUT
 from .read_only import connect_read_only
 from .rebuilding import file_id, hold_as_user
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
-from .take import TAKE_COLUMNS, Take, with_numbers
+from .take import TAKE_COLUMNS, Take, principle_columns, with_numbers
 from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, folder_unwritable, not_ours,
                            read_only_disk, store_error, swap_cut_off, unwritable)
 from .store_errors import damaged_analysis, sql_errors as _sql  # noqa: F401 - damaged_analysis: for importers
@@ -109,7 +109,7 @@ class Store:
             done = {r[0] for r in self.db.execute("SELECT name FROM migrations")}
         except sqlite3.Error as exc:
             raise store_error(self.path, exc) from None
-        if any(name not in done and name not in REBUILT_WHEN_READ for name, _ in MIGRATIONS):
+        if any(name not in done and name not in READ_WITHOUT for name, _ in MIGRATIONS):
             where = ("it is on a read-only disk: copy the home to a writable disk" if read_only_disk(self.path)
                      else f"{unwritable(self.path) or 'its folder cannot be written'}, then try again")
             raise StoreError(f"the takes database {self.path} was written by an older starcoach, which this one must "
@@ -173,14 +173,15 @@ class Store:
 
     @_sql
     def begin_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
-                   principle: str | None, source: str = "record", started_at: str | None = None) -> int:
-        """Register a take before its first sample is written, so a crash leaves a trace."""
+                   principles: Sequence[str] = (), source: str = "record", started_at: str | None = None) -> int:
+        """Register a take before its first sample is written, so a crash leaves a trace. PRINCIPLES:
+        every principle its question serves."""
         self._ids_after_unlisted()
         cur = self.db.execute(
-            "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
-            " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
-            (question_id, question_text, principle, started_at or now(), self._index_path(audio_path), source,
-             os.getpid()),
+            "INSERT INTO takes (question_id, question_text, principle, principles, started_at, audio_path, source, "
+            "status, pid) VALUES (?, ?, ?, ?, ?, ?, ?, 'recording', ?)",
+            (question_id, question_text, *principle_columns(principles), started_at or now(),
+             self._index_path(audio_path), source, os.getpid()),
         )
         assert cur.lastrowid is not None  # an INSERT always sets it
         return cur.lastrowid
@@ -214,10 +215,17 @@ class Store:
         """
         if not 1 <= take_id <= MAX_ID:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
-        row = self.db.execute(f"SELECT {', '.join(TAKE_COLUMNS)} FROM takes WHERE id = ?", (take_id,)).fetchone()
+        row = self.db.execute(f"SELECT {self._columns()} FROM takes WHERE id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
         return self._take(row)
+
+    def _columns(self) -> str:
+        """What a take's row is read with: principles, which an older release's database on a read-only disk
+        lacks (see :data:`~.migrations.READ_WITHOUT`), read as null; any other column missing is damage."""
+        if any(r[1] == "principles" for r in self.db.execute("PRAGMA table_info(takes)")):
+            return ", ".join(TAKE_COLUMNS)
+        return ", ".join("NULL AS principles" if c == "principles" else c for c in TAKE_COLUMNS)
 
     def _take(self, row: sqlite3.Row) -> Take:
         fields = dict(row)
@@ -274,21 +282,12 @@ class Store:
         return doc
 
     @_sql
-    def list(self, *, question_id: str | None = None, principle: str | None = None) -> list[Take]:
-        """Takes, oldest first, optionally for one question or principle."""
-        where, args = [], []
-        if question_id:
-            where.append("question_id = ?")
-            args.append(question_id)
-        if principle:
-            where.append("principle = ?")
-            args.append(principle)
-        sql = f"SELECT {', '.join(TAKE_COLUMNS)} FROM takes"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
+    def list(self, *, question_id: str | None = None) -> list[Take]:
+        """Takes, oldest first, optionally for one question (``cli.common.for_principle``: of a principle)."""
+        sql = f"SELECT {self._columns()} FROM takes" + (" WHERE question_id = ?" if question_id else "")
         # by the instant: the text put a take made after a move to another UTC offset before earlier ones
         sql += " ORDER BY julianday(started_at), id"
-        return [self._take(r) for r in self.db.execute(sql, args)]
+        return [self._take(r) for r in self.db.execute(sql, (question_id,) if question_id else ())]
 
     @_sql
     def own(self, take_id: int) -> None:
@@ -317,7 +316,7 @@ class Store:
 
     @_sql
     def add_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
-                 principle: str | None, source: str, started_at: str, duration_s: float,
+                 principles: Sequence[str] = (), source: str, started_at: str, duration_s: float,
                  document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None,
                  stopped_by: str | None = None) -> int:
         """Index a take whose audio is already in place, in one transaction; with TAKE_ID (the id its
@@ -337,9 +336,10 @@ class Store:
             if take_id is None:
                 self._ids_after_unlisted()
             cur = self.db.execute(
-                "INSERT INTO takes (id, question_id, question_text, principle, started_at, audio_path, source, status)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, 'recording')",
-                (take_id, question_id, question_text, principle, started_at, self._index_path(audio_path), source))
+                "INSERT INTO takes (id, question_id, question_text, principle, principles, started_at, audio_path, "
+                "source, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'recording')",
+                (take_id, question_id, question_text, *principle_columns(principles), started_at,
+                 self._index_path(audio_path), source))
             take_id = int(cur.lastrowid or 0)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
                          stopped_by=stopped_by)

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
+from collections.abc import Sequence
 from typing import Any
 
 
@@ -15,6 +17,7 @@ class Take:
     question_id: str | None
     question_text: str | None
     principle: str | None
+    principles: tuple[str, ...]  # every principle its question served when asked (``principle``: the first)
     started_at: str
     duration_s: float | None
     audio_path: str
@@ -40,6 +43,7 @@ class Take:
 
     def summary(self) -> dict[str, Any]:
         d = {k: getattr(self, k) for k in self.__dataclass_fields__ if k != "pid"}
+        d["principles"] = list(self.principles)
         return d
 
 
@@ -53,7 +57,9 @@ _NUMBERS = {name: (float if f.type.startswith("float") else int, f.type.endswith
 
 
 def with_numbers(fields: dict[str, Any]) -> dict[str, Any]:
-    """A row's fields with every number column read as its type, or as unknown."""
+    """A row's fields with every number column read as its type, or as unknown, and its
+    principles as a tuple (see :func:`stored_principles`)."""
+    fields["principles"] = stored_principles(fields["principles"], fields["principle"])
     for name, (kind, optional) in _NUMBERS.items():
         value = fields[name]
         if value is not None or not optional:
@@ -61,3 +67,21 @@ def with_numbers(fields: dict[str, Any]) -> dict[str, Any]:
                 and (kind is float or value == int(value))
             fields[name] = kind(value) if ok else (None if optional else kind(0))
     return fields
+
+
+def stored_principles(stored: Any, principle: Any) -> tuple[str, ...]:
+    """The principles a take's row holds (a JSON list of keys): a take stored before they were kept,
+    or one whose list is damaged, has the one PRINCIPLE it kept."""
+    try:
+        keys = json.loads(stored) if isinstance(stored, str) else None
+    except ValueError:
+        keys = None
+    if isinstance(keys, list) and keys and all(isinstance(k, str) and k for k in keys):
+        return tuple(dict.fromkeys(keys))
+    return (principle,) if isinstance(principle, str) and principle else ()
+
+
+def principle_columns(keys: Sequence[str]) -> tuple[str | None, str | None]:
+    """The ``principle`` and ``principles`` columns of a take whose question serves KEYS."""
+    keys = list(dict.fromkeys(keys))
+    return (keys[0], json.dumps(keys, ensure_ascii=False)) if keys else (None, None)
