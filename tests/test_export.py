@@ -878,6 +878,34 @@ def test_no_arrow_of_any_length_is_left_in_an_srt_cue(said):
     assert "-->" not in _cue_text(said, vtt=False)
 
 
+@pytest.mark.parametrize("story", ["deep-1", "mine_1"])
+def test_check_of_a_follow_up_answer_s_export_gives_the_follow_up_note_not_a_story_s_verdict(tmp_path, story):
+    """Left from session 52: `check` of a follow-up answer's Markdown export rated it as a story ("Rating
+    1/10", "describes what you would do"), which its report, page and export do not. And an id with "_"
+    ("mine_1") kept the export's line of figures from being known as one: it was read as the answer's
+    first sentence."""
+    from starcoach.domain.document import FOLLOW_UP_NOTE
+    from starcoach.output.export import to_markdown
+
+    answer = spoken_doc()
+    answer["take"].update(id=4, question_id=f"{story}/follow-up-1", question_text="What would you change?")
+    md = tmp_path / "fu.md"
+    md.write_text(to_markdown(answer))
+    said = runner.invoke(app, ["check", str(md)])
+    assert said.exit_code == 0, said.output
+    flat = " ".join(said.stdout.replace("│", " ").split())
+    assert f"follow-up question of the story {story}" in flat and " ".join(FOLLOW_UP_NOTE.split()) in flat, flat
+    assert "Rating" not in flat and "STAR structure" not in flat and f"“_take 4 · a follow-up to {story} …”" in flat
+    doc = json.loads(runner.invoke(app, ["check", str(md), "--json"]).stdout)
+    assert doc["follow_up_to"] == story
+    assert not [s for s in doc["star"]["sentences"] if "wpm" in s["text"] or "follow-up" in s["text"]], doc
+    # the line deleted: judged as any text; a story's export names no follow-up
+    md.write_text("\n".join(ln for ln in md.read_text().splitlines() if "a follow-up to" not in ln))
+    assert "STAR structure" in runner.invoke(app, ["check", str(md)]).stdout
+    md.write_text(to_markdown(spoken_doc()))
+    assert json.loads(runner.invoke(app, ["check", str(md), "--json"]).stdout)["follow_up_to"] is None
+
+
 def test_a_follow_up_answer_is_exported_and_compared_without_star():
     """An answer to a follow-up question (practice, key f) is no story: its Markdown asked to "add your
     situation here", its page rated it, and a comparison of two such answers judged STAR parts and a

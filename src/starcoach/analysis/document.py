@@ -133,10 +133,11 @@ def audio_document(q: AudioQuality | None) -> dict[str, Any] | None:
             "damaged_share": q.damaged_share, "high_band_db": q.high_band_db}
 
 
-def check_document(star: StarReport, source: str) -> dict[str, Any]:
-    """The ``check --json`` document."""
+def check_document(star: StarReport, source: str, follow_up_to: str | None = None) -> dict[str, Any]:
+    """The ``check --json`` document; FOLLOW_UP_TO: the story whose follow-up question an exported answer
+    answers (see ``output.export.follow_up_export``)."""
     return {"schema": SCHEMA, "file": source, "words": sum(s.words for s in star.sentences),
-            "star": star_document(star)}
+            "star": star_document(star), "follow_up_to": follow_up_to}
 
 
 def _action_count(star: StarReport, who: str) -> int:

@@ -56,7 +56,9 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
 # The export's line of figures: "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_"
-_EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n_]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
+# (Its head may hold a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_".)
+EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
+
 
 # Words a speaker uses to move on; a run-on is cut before them.
 _MARKERS = re.compile(
@@ -107,8 +109,8 @@ def strip_export(text: str) -> tuple[str, bool]:
     text = text.replace("\r\n", "\n").replace("\r", "\n")
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
-    figures = bool(_EXPORT_FIGURES.search(text))
-    text = _EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
+    figures = bool(EXPORT_FIGURES.search(text))
+    text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:
         text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
         # Its line of figures in any shape, above the first part: a line the user italicised in the

@@ -42,7 +42,8 @@ def check(
     """Check the STAR structure of a written answer, for rewriting a story."""
     from ..analysis.document import check_document
     from ..analysis.star import check_text, other_language
-    from ..output.report import render_star
+    from ..output.export import follow_up_export
+    from ..output.report import render_follow_up_export, render_star
     from ..takes.textio import read_answer
 
     text = read_answer(file)
@@ -55,11 +56,15 @@ def check(
     if not result.sentences:  # an export with its sentences deleted for a rewrite, a template
         raise InputTextError(f"{file}: holds no answer, only headings, part labels or comments; write the answer "
                              "under them")
+    follow_up = follow_up_export(text)  # STAR is judged on whole stories, as `show` of the take said
     if json_out:
-        print_json(check_document(result, str(file)))
+        print_json(check_document(result, str(file), follow_up[0] if follow_up else None))
     else:
         with report_console() as console:
-            render_star(result, console)
+            if follow_up:
+                render_follow_up_export(*follow_up, console)
+            else:
+                render_star(result, console)
 
 
 @app.command()

@@ -12,6 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
+from ..analysis.star_segment import EXPORT_FIGURES
 from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.tempname import dead_temporaries, temporary_path
@@ -224,6 +225,16 @@ def to_markdown(doc: dict[str, Any], *, clean: bool = False) -> str:
         lines += [f"- [ ] {f['message']}" for f in star["feedback"]] or ["- [x] Nothing to fix: keep it this way."]
         lines += [f"- [x] {s}" for s in star.get("strengths", [])]
     return "\n".join(lines).replace("\n\n\n", "\n\n") + "\n"
+
+
+def follow_up_export(text: str) -> tuple[str, str] | None:
+    """In a file :func:`to_markdown` wrote of an answer to a follow-up question, the id of the question it
+    follows up and the start of the line of figures that says so ("_take 4 · a follow-up to deep-1"); else
+    None (that line deleted, the text is judged as a story)."""
+    for line in EXPORT_FIGURES.finditer(text.replace("\r\n", "\n").replace("\r", "\n")):
+        if found := re.match(r"[ \t]*(_(?:take \d+ · )?a follow-up to (\S+)) · ", line.group()):
+            return found.group(2), found.group(1)
+    return None
 
 
 def _md_literal(text: str) -> str:

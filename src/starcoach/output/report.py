@@ -159,6 +159,16 @@ def render_star(star: StarReport, console: "Console") -> None:
     render_star_document(star_document(star), console)
 
 
+def render_follow_up_export(story: str, line: str, console: "Console") -> None:
+    """``check`` of an export of an answer to a follow-up question of STORY (LINE: its line of figures' start)."""
+    from rich.panel import Panel
+    from rich.text import Text
+
+    said = (f"This is starcoach's export of an answer to a follow-up question of the story {story}. {FOLLOW_UP_NOTE} "
+            f"(To have it judged as a story, delete its line \u201c{line} \u2026\u201d.)")
+    console.print(Panel(Text(said), title="Coach's notes", border_style="yellow"))
+
+
 def render_star_document(star: dict[str, Any], console: "Console") -> None:
     """Print the answer's STAR parts as labelled sections, then the coach's notes."""
     from rich.console import Group
