@@ -833,3 +833,34 @@ def test_practice_asks_a_follow_up_aloud_and_keeps_the_answer_as_a_take_of_its_o
     assert [(t["question_id"], t["question_text"]) for t in takes][-2:] == [
         ("deep-1", load_bank().get("deep-1").text), ("deep-1/follow-up-1", follow_ups[0])], takes
     assert show(takes[-1]["id"])["words"], "the follow-up answer has no words"
+
+
+def test_a_follow_up_answered_with_no_speech_is_asked_again_not_passed_over(home, monkeypatch):
+    """A review (session 52): `f` counted follow-ups asked, not answered: after a silent answer to
+    follow-up 1 (or a take stopped at the cue), `f` asked follow-up 2, and follow-up 1 was never asked
+    again unless one knew to retake. The loop's own logic, each take's recording left out."""
+    import typer
+
+    from starcoach.domain.errors import NothingRecorded
+    from starcoach.takes.questions import load_bank
+
+    takes: list[str] = []
+
+    def record_one(cfg, analyzer, q, **kw):
+        takes.append(q.id)
+        if takes.count(q.id) == 1 and q.id == "deep-1/follow-up-1":
+            raise typer.Exit(3)  # no speech found: the take is kept, the loop asks what next
+        if takes.count(q.id) == 1 and q.id == "deep-1/follow-up-2":
+            raise NothingRecorded("stopped at the cue")
+
+    choices = iter(["follow-up", "follow-up", "follow-up", "follow-up", "follow-up", "quit"])
+    monkeypatch.setattr("starcoach.cli.record._record_one", record_one)
+    monkeypatch.setattr("starcoach.cli.record.interactive", lambda: True)
+    monkeypatch.setattr("starcoach.cli.record.drop_typed_ahead", lambda: None)
+    monkeypatch.setattr("starcoach.audio.recorder.find_device", lambda *a, **kw: None)
+    monkeypatch.setattr("starcoach.output.report.ask_next", lambda question, console: next(choices))
+    result = runner.invoke(app, ["practice", "--question", "deep-1"])
+    assert result.exit_code == 0, result.output
+    assert len(load_bank().get("deep-1").follow_ups) == 2
+    assert takes == ["deep-1", "deep-1/follow-up-1", "deep-1/follow-up-1", "deep-1/follow-up-2",
+                     "deep-1/follow-up-2", "deep-1/follow-up-1"], takes  # each asked again until answered; then round

@@ -174,10 +174,15 @@ def practice(
     console = make_console()
     asked: list[str] = []  # this session's questions, so that "next" brings another
     story = q  # the question whose follow-ups f asks; q is one of them while it is answered
-    probed: dict[str, int] = {}  # per question, how many of its follow-ups were asked: the next comes in turn
+    # per question, the follow-up f asks next: the one after the last answered (a silent answer or none
+    # moved on, and the unanswered one was never asked again)
+    probed: dict[str, int] = {}
+    k = 0  # the follow-up q is, while it is one
     while True:
         try:
             _record_one(cfg, analyzer, q, seconds=seconds, device=device, json_out=False, against_the_last=True)
+            if q is not story:
+                probed[story.id] = k + 1
         except typer.Exit as exc:
             if exc.exit_code != 3 or not interactive() or isinstance(exc, _Ended):  # no speech: offer a retake
                 raise
@@ -200,9 +205,8 @@ def practice(
             asked.append(story.id)
             story = q = bank.pick(principle=lp, asked=asked)
         elif choice == "follow-up":
-            k = probed.get(story.id, 0)
-            probed[story.id] = k + 1
-            q = story.follow_up(k % len(story.follow_ups))
+            k = probed.get(story.id, 0) % len(story.follow_ups)
+            q = story.follow_up(k)
         # "retake": q again, the story or the follow-up just answered
 
 
