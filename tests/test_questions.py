@@ -343,6 +343,16 @@ def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_
     assert recovered.exit_code == 0, recovered.output
     assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, ["think-big", "side-projects"])]
     assert [t["id"] for t in listed("--lp", "side-projects")] == [take_id]
+    import sqlite3
+
+    with sqlite3.connect(db) as con:  # damage doctor rebuilds from: the rows it can read keep their principles
+        con.execute("ALTER TABLE takes DROP COLUMN overflows")
+    rebuilt = runner.invoke(app, ["doctor"])
+    assert rebuilt.exit_code == 0 and "moved the damaged database aside" in rebuilt.stdout, rebuilt.output
+    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, ["think-big", "side-projects"])]
+    with sqlite3.connect(db) as con:  # their table dropped by hand: damage too, not a silent loss
+        con.execute("DROP TABLE take_principles")
+    assert "lacks take_principles" in runner.invoke(app, ["doctor"]).stdout
     # and `coverage` counts a story told to such a question under each of them
     _told(home, "mine-2", ("side-projects", "think-big"), 1)
     covered = runner.invoke(app, ["coverage", "--json"])

@@ -54,7 +54,9 @@ def test_a_take_s_principles_read_as_stored_or_as_its_one_principle(tmp_path, st
         tid = store.begin_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",
                                principles=("dive-deep", "ownership"))
         assert store.get(tid).principles == ("dive-deep", "ownership")
-        store.db.execute("UPDATE takes SET principles = ? WHERE id = ?", (stored, tid))
+        store.db.execute("DELETE FROM take_principles WHERE take_id = ?", (tid,))
+        if stored is not None:
+            store.db.execute("INSERT INTO take_principles (take_id, principles) VALUES (?, ?)", (tid, stored))
         assert (store.get(tid).principle, store.get(tid).principles) == ("dive-deep", read)
         assert store.list()[0].summary()["principles"] == list(read)
         none = store.begin_take(audio_path=tmp_path / "b.wav", question_id=None, question_text=None)

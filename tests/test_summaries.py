@@ -47,13 +47,9 @@ def old_home(home: Path) -> Path:
     return home
 
 
-def _rows(db_path: Path) -> list[dict]:
-    """Every take's row, without the principles column migration 005 adds (null for takes stored before)."""
+def _rows(db_path: Path) -> list[tuple]:
     with sqlite3.connect(db_path) as db:
-        db.row_factory = sqlite3.Row
-        rows = [dict(r) for r in db.execute("SELECT * FROM takes ORDER BY id")]
-    assert all(r.pop("principles", None) is None for r in rows)
-    return rows
+        return db.execute("SELECT * FROM takes ORDER BY id").fetchall()
 
 
 def _audio(home: Path) -> dict[str, str]:
@@ -236,3 +232,22 @@ def test_practice_compares_with_the_last_take_that_tells_a_story(old_home):
     _against_the_last_take(config, question.follow_up(0), TakeResult(12, Path("x.wav"), None, story("um", "so"), None),
                            console)
     assert "Too short to compare" not in console.export_text()
+
+
+def test_doctor_finds_a_database_an_older_release_wrote_sound_and_upgrades_it_in_place(old_home):
+    """A review of migration 005 (session 53): doctor checked the file before upgrading it and, finding
+    no principles where this release keeps them, called every older database damaged, moved it aside
+    and rebuilt it. An older database lacks only what its migrations had not made yet."""
+    from starcoach.config import load_config
+
+    db_path = load_config().paths.database
+    before = _rows(db_path)
+    checked = runner.invoke(app, ["doctor"])
+    assert checked.exit_code == 0, checked.output
+    assert checked.stdout.startswith("database: ok"), checked.stdout
+    assert not [p.name for p in db_path.parent.iterdir() if "damaged" in p.name or "rebuilding" in p.name]
+    # the upgrade adds a table: an analysed take's row is as it was (the others doctor analyses again), ids and counter kept
+    assert [r for r in _rows(db_path) if r[0] in ANALYSED] == [r for r in before if r[0] in ANALYSED]
+    with sqlite3.connect(db_path) as db:
+        assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()[0] == max(
+            r[0] for r in before)

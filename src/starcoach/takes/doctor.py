@@ -27,13 +27,13 @@ from ..domain.errors import AudioError, NotFound, RecordingError, StarcoachError
 from . import sidecar
 from . import store as store_module
 from .doctor_report import DoctorReport
-from .migrations import REVIEW_SUMMARIES, REVIEW_SUMMARY_OBJECTS
+from .migrations import MADE_BY
 from .rebuilding import rebuilding, without_users
 from .recovery import Removed, Restored, holdable_name, index_analysed, not_a_take, recover, unlisted_audio
 from .session import analyse_and_store
 from .store import Store, now, store_error
 from .store_errors import another_programs_database, doctor_can_write, not_ours, rebuilt_path
-from .take import Take
+from .take import TAKE_COLUMNS, keep_principles, stored_principles
 
 
 def examine(config: Config, *, analyzer: Analyzer) -> DoctorReport:
@@ -186,14 +186,14 @@ def _schema_problems(db: Path, con: sqlite3.Connection) -> list[str]:
     if "takes" not in tables:
         return ["the takes table is missing"]
     columns = {r[1] for r in con.execute("PRAGMA table_info(takes)")}
-    missing = [c for c in (*Take.__dataclass_fields__, "analysis_json") if c not in columns]
+    missing = [c for c in (*TAKE_COLUMNS, "analysis_json") if c not in columns and c != "principles"]  # (a table's)
     if missing:
         return [f"the takes table lacks {', '.join(missing)}"]
-    if "migrations" in tables and con.execute("SELECT 1 FROM migrations WHERE name = ?",
-                                              (REVIEW_SUMMARIES,)).fetchone():
-        made = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
-        gone = [name for name in REVIEW_SUMMARY_OBJECTS if name not in made]
-        return [f"the database lacks {', '.join(gone)}, which migration {REVIEW_SUMMARIES} made"] if gone else []
+    done = {r[0] for r in con.execute("SELECT name FROM migrations")} if "migrations" in tables else set()
+    made = {r[0] for r in con.execute("SELECT name FROM sqlite_master WHERE type IN ('table', 'trigger')")}
+    for migration in sorted(done & set(MADE_BY)):
+        if gone := [name for name in MADE_BY[migration] if name not in made]:
+            return [f"the database lacks {', '.join(gone)}, which migration {migration} made"]
     return []
 
 
@@ -203,6 +203,10 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
         ids = [r[0] for r in con.execute("SELECT id FROM takes")]
     except sqlite3.Error:
         return None
+    try:  # each take's principles (migration 005), where their table can still be read
+        kept = {r[0]: r[1] for r in con.execute("SELECT take_id, principles FROM take_principles")}
+    except sqlite3.Error:
+        kept = {}
     rows = []
     for take_id in ids:
         try:
@@ -210,7 +214,7 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
         except sqlite3.Error:
             continue
         if row is not None:
-            rows.append(dict(row))
+            rows.append(dict(row) | {"principles": kept.get(take_id)})
     return rows
 
 
@@ -317,6 +321,8 @@ def _restore(store: Store, rows: list[dict[str, Any]]) -> int:
         try:
             store.db.execute(f"INSERT INTO takes ({', '.join(values)}) VALUES ({', '.join('?' * len(values))})",
                              tuple(values.values()))
+            if row.get("principles") is not None and values.get("id") is not None:
+                keep_principles(store.db, values["id"], stored_principles(row["principles"], values.get("principle")))
             kept += 1
         except sqlite3.IntegrityError:  # a row the damage made break a rule: its take is indexed again
             continue  # (a full disk is no such row: it fails the rebuild, which leaves the damaged file as it is)

@@ -94,27 +94,21 @@ def _m002_drop_unread_tables(db: sqlite3.Connection) -> None:
 def _m003_never_reuse_take_ids(db: sqlite3.Connection) -> None:
     """A take's id is never given to another take: ``id INTEGER PRIMARY KEY`` hands a deleted
     take's id (the highest one) to the next take, so a retried ``delete 4 --yes`` or an old
-    ``show 4`` would reach the new take. SQLite adds AUTOINCREMENT only by rebuilding the table.
-    Ids deleted before this migration cannot be known; every one from now on is kept."""
-    _rebuild_takes(db, r"^(\s*)id INTEGER PRIMARY KEY,", r"\1id INTEGER PRIMARY KEY AUTOINCREMENT,")
-
-
-def _rebuild_takes(db: sqlite3.Connection, pattern: str, replacement: str) -> None:
-    """Make the takes table again from its own definition with the one line PATTERN matches
-    replaced (SQLite's documented way to change a table: a copy made, the rows moved by column
-    name, the table dropped, the copy renamed, its indexes and triggers made again)."""
+    ``show 4`` would reach the new take. SQLite adds AUTOINCREMENT only by rebuilding the table
+    (its documented way: a copy made from the table's own definition, the rows moved, the
+    indexes made again). Ids deleted before this migration cannot be known; every one from
+    now on is kept."""
     (table,) = db.execute("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'takes'").fetchone()
-    kept = [r[0] for r in db.execute("SELECT sql FROM sqlite_master WHERE type IN ('index', 'trigger') "
-                                     "AND tbl_name = 'takes' AND sql IS NOT NULL ORDER BY type, name")]
-    copy, named = re.subn(r'\ACREATE TABLE "?takes"? \(', "CREATE TABLE takes_new (", table)
-    copy, changed = re.subn(pattern, replacement, copy, flags=re.MULTILINE)
-    if (named, changed) != (1, 1):
+    indexes = [r[0] for r in db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'takes' AND sql IS NOT NULL")]
+    copy, n = re.subn(r"^CREATE TABLE takes \((\s*)id INTEGER PRIMARY KEY,",
+                      r"CREATE TABLE takes_new (\1id INTEGER PRIMARY KEY AUTOINCREMENT,", table)
+    if n != 1:
         raise sqlite3.DatabaseError(f"the takes table is not the one starcoach made: {table[:80]!r}")
-    columns = ", ".join(f'"{r[1]}"' for r in db.execute("PRAGMA table_info(takes)"))
     db.execute(copy)
-    _statements(db, f"INSERT INTO takes_new ({columns}) SELECT {columns} FROM takes; DROP TABLE takes; "
+    _statements(db, "INSERT INTO takes_new SELECT * FROM takes; DROP TABLE takes; "
                     "ALTER TABLE takes_new RENAME TO takes")
-    for sql in kept:
+    for sql in indexes:
         db.execute(sql)
 
 
@@ -143,24 +137,32 @@ REVIEW_SUMMARIES = "004_review_summaries"
 # review would read the summary of an analysis that is gone; `doctor` counts that as damage.
 REVIEW_SUMMARY_OBJECTS = ("review_summaries", *_SUMMARY_TRIGGERS)
 
+
+def _m005_take_principles(db: sqlite3.Connection) -> None:
+    """Every principle a take's question served when it was asked, a JSON list (``principle``, a
+    column of ``takes``, keeps the first): a take stored only the first, so a question of two
+    principles taken out of the bank left its takes counted under one. A table of its own, as 004's:
+    a column added to ``takes`` comes after ``analysis_json`` (see there), and moving it beside
+    ``principle`` means copying the table (the database's size again in free disk, once, and the
+    same again kept as free pages). A take with no row here (stored before, or of no principle)
+    reads as its one ``principle``; its row goes with it, by trigger."""
+    db.execute("CREATE TABLE take_principles (take_id INTEGER PRIMARY KEY, principles TEXT NOT NULL)")
+    db.execute(f"CREATE TRIGGER {_PRINCIPLES_TRIGGER} AFTER DELETE ON takes "
+               "BEGIN DELETE FROM take_principles WHERE take_id = OLD.id; END")
+
+
+_PRINCIPLES_TRIGGER = "take_principles_follow_take"
 TAKE_PRINCIPLES = "005_take_principles"
+TAKE_PRINCIPLES_OBJECTS = ("take_principles", _PRINCIPLES_TRIGGER)
+# What each migration makes that a take cannot be stored or read right without (dropped by hand:
+# `doctor` counts that as damage, once the migration is recorded).
+MADE_BY = {REVIEW_SUMMARIES: REVIEW_SUMMARY_OBJECTS, TAKE_PRINCIPLES: TAKE_PRINCIPLES_OBJECTS}
 
 # Migrations that add only what a review can make from the rest when it is missing (a cache): a
 # database without them is read as it is where it cannot be upgraded (a read-only disk).
 REBUILT_WHEN_READ = frozenset({REVIEW_SUMMARIES})
-# And those a database can be read without, there: the above, and what reads as a default when missing.
+# And those a database is read without there: the above, and what reads as a default when missing.
 READ_WITHOUT = REBUILT_WHEN_READ | {TAKE_PRINCIPLES}
-
-
-def _m005_take_principles(db: sqlite3.Connection) -> None:
-    """Every principle a take's question served when it was asked (``principles``, a JSON list;
-    ``principle`` keeps the first): a take stored only the first, so a question of two principles
-    taken out of the bank left its takes counted under one. Null for takes stored before, which
-    read as their one ``principle``. Beside ``principle``, not added at the end: a column after
-    ``analysis_json`` is reached through the document's own pages (see 004). Like 003, it copies
-    the table once (0.9 s at 2000 takes; the old table's pages are kept for later takes)."""
-    _rebuild_takes(db, r"^(\s*)principle TEXT,$", r"\1principle TEXT,\n\1principles TEXT,")
-
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_takes", _m001_takes),

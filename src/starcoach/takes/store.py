@@ -28,7 +28,7 @@ from .read_only import connect_read_only
 from .rebuilding import file_id, hold_as_user
 from . import sidecar, summaries
 from .sidecar import AUDIO_SUFFIXES
-from .take import TAKE_COLUMNS, Take, principle_columns, with_numbers
+from .take import Take, keep_principles, select_takes, with_numbers
 from .store_errors import (LOCK_WAIT_S, AlreadyListed, another_programs_database, folder_unwritable, not_ours,
                            read_only_disk, store_error, swap_cut_off, unwritable)
 from .store_errors import damaged_analysis, sql_errors as _sql  # noqa: F401 - damaged_analysis: for importers
@@ -176,14 +176,16 @@ class Store:
                    principles: Sequence[str] = (), source: str = "record", started_at: str | None = None) -> int:
         """Register a take before its first sample is written, so a crash leaves a trace. PRINCIPLES:
         every principle its question serves."""
-        self._ids_after_unlisted()
-        cur = self.db.execute(
-            "INSERT INTO takes (question_id, question_text, principle, principles, started_at, audio_path, source, "
-            "status, pid) VALUES (?, ?, ?, ?, ?, ?, ?, 'recording', ?)",
-            (question_id, question_text, *principle_columns(principles), started_at or now(),
-             self._index_path(audio_path), source, os.getpid()),
-        )
-        assert cur.lastrowid is not None  # an INSERT always sets it
+        with self.transaction():
+            self._ids_after_unlisted()
+            cur = self.db.execute(
+                "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
+                " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
+                (question_id, question_text, principles[0] if principles else None, started_at or now(),
+                 self._index_path(audio_path), source, os.getpid()),
+            )
+            assert cur.lastrowid is not None  # an INSERT always sets it
+            keep_principles(self.db, cur.lastrowid, principles)
         return cur.lastrowid
 
     @_sql
@@ -215,17 +217,13 @@ class Store:
         """
         if not 1 <= take_id <= MAX_ID:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
-        row = self.db.execute(f"SELECT {self._columns()} FROM takes WHERE id = ?", (take_id,)).fetchone()
+        row = self.db.execute(f"{self._select()} WHERE takes.id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
         return self._take(row)
 
-    def _columns(self) -> str:
-        """What a take's row is read with: principles, which an older release's database on a read-only disk
-        lacks (see :data:`~.migrations.READ_WITHOUT`), read as null; any other column missing is damage."""
-        if any(r[1] == "principles" for r in self.db.execute("PRAGMA table_info(takes)")):
-            return ", ".join(TAKE_COLUMNS)
-        return ", ".join("NULL AS principles" if c == "principles" else c for c in TAKE_COLUMNS)
+    def _select(self) -> str:
+        return select_takes("take_principles" in self._tables())
 
     def _take(self, row: sqlite3.Row) -> Take:
         fields = dict(row)
@@ -284,9 +282,9 @@ class Store:
     @_sql
     def list(self, *, question_id: str | None = None) -> list[Take]:
         """Takes, oldest first, optionally for one question (``cli.common.for_principle``: of a principle)."""
-        sql = f"SELECT {self._columns()} FROM takes" + (" WHERE question_id = ?" if question_id else "")
+        sql = self._select() + (" WHERE question_id = ?" if question_id else "")
         # by the instant: the text put a take made after a move to another UTC offset before earlier ones
-        sql += " ORDER BY julianday(started_at), id"
+        sql += " ORDER BY julianday(started_at), takes.id"
         return [self._take(r) for r in self.db.execute(sql, (question_id,) if question_id else ())]
 
     @_sql
@@ -336,11 +334,12 @@ class Store:
             if take_id is None:
                 self._ids_after_unlisted()
             cur = self.db.execute(
-                "INSERT INTO takes (id, question_id, question_text, principle, principles, started_at, audio_path, "
-                "source, status) VALUES (?, ?, ?, ?, ?, ?, ?, ?, 'recording')",
-                (take_id, question_id, question_text, *principle_columns(principles), started_at,
+                "INSERT INTO takes (id, question_id, question_text, principle, started_at, audio_path, source, status)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, 'recording')",
+                (take_id, question_id, question_text, principles[0] if principles else None, started_at,
                  self._index_path(audio_path), source))
             take_id = int(cur.lastrowid or 0)
+            keep_principles(self.db, take_id, principles)
             self._finish(take_id, duration_s=duration_s, document=document, status=status, overflows=0,
                          stopped_by=stopped_by)
         return take_id

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass
+import sqlite3
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
 
@@ -81,7 +82,19 @@ def stored_principles(stored: Any, principle: Any) -> tuple[str, ...]:
     return (principle,) if isinstance(principle, str) and principle else ()
 
 
-def principle_columns(keys: Sequence[str]) -> tuple[str | None, str | None]:
-    """The ``principle`` and ``principles`` columns of a take whose question serves KEYS."""
-    keys = list(dict.fromkeys(keys))
-    return (keys[0], json.dumps(keys, ensure_ascii=False)) if keys else (None, None)
+
+def select_takes(principles_table: bool) -> str:
+    """The query that reads takes' rows (a WHERE and ORDER BY may follow; ``takes.id`` names the id): with
+    their principles from their table (migration 005), which an older release's database on a read-only
+    disk lacks (see :data:`~.migrations.READ_WITHOUT`): null there, as for a take stored before."""
+    columns = ", ".join(f"takes.{c}" for c in TAKE_COLUMNS if c != "principles")
+    if not principles_table:
+        return f"SELECT {columns}, NULL AS principles FROM takes"
+    return f"SELECT {columns}, p.principles FROM takes LEFT JOIN take_principles p ON p.take_id = takes.id"
+
+
+def keep_principles(db: sqlite3.Connection, take_id: int, principles: Sequence[str]) -> None:
+    """Keep every principle of a take's question (in the caller's transaction)."""
+    if principles:
+        db.execute("INSERT OR REPLACE INTO take_principles (take_id, principles) VALUES (?, ?)",
+                   (take_id, json.dumps(list(dict.fromkeys(principles)), ensure_ascii=False)))
