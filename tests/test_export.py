@@ -941,3 +941,22 @@ def test_a_follow_up_answer_is_exported_and_compared_without_star():
         assert "fillers per minute" in text and "better (-2.0)" in text
         length = next(ln for ln in text.splitlines() if ln.startswith("│ length"))
         assert ("better" in length or "worse" in length) == stories, length
+
+
+@pytest.mark.parametrize("figures, said, short", [
+    ("_take 1 · 2026-12-07T22:53:35+00:00 · 97 s · 126 wpm · 0 fillers_", "about 97 s spoken at the take's 126 words",
+     False),
+    ("", "about 87 s spoken,", True),  # no pace stated: 140 words a minute
+    ("_take 1 · 2026-12-07T22:53:35+00:00 · 97 s · 0 wpm · 0 fillers_", "about 87 s spoken,", True),
+])
+def test_an_export_s_length_is_judged_at_the_take_s_own_pace(tmp_path, figures, said, short):
+    """An audit (session 53): a take rated 10/10 at 97 s (an espeak-ng answer imported, the default model)
+    checked from its untouched export (tests/data/export_97s.md) as 9/10, "about 87 s spoken, short of the
+    90–120 s target": written text was timed at 140 words a minute; the export's own line says the pace."""
+    exported = (Path(__file__).parent / "data" / "export_97s.md").read_text()
+    md = tmp_path / "answer.md"
+    md.write_text(exported.replace(exported.splitlines()[2], figures))
+    doc = json.loads(runner.invoke(app, ["check", str(md), "--json"]).stdout)
+    notes = " ".join(f["message"] for f in doc["star"]["feedback"]) + " ".join(doc["star"]["strengths"])
+    assert said in notes, notes
+    assert any(f["code"] == "too_short" for f in doc["star"]["feedback"]) == short, notes

@@ -12,7 +12,7 @@ import re
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story,
+from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story, export_pace,
                           unless_too_short)
 from .star_rules import _hypothetical, label_sentences, split_spoken, split_text
 
@@ -32,7 +32,8 @@ def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
         return _unless_too_short_read(check_text_learned(text, options=opts))
     sentences = split_text(text)
     return _unless_too_short_read(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
-                                          duration_s=None, quantified=None, i_we=None, options=opts))
+                                          duration_s=None, quantified=None, i_we=None, options=opts,
+                                          written_wpm=export_pace(text)))
 
 
 def _unless_too_short_read(report: StarReport) -> StarReport:
@@ -70,7 +71,8 @@ def check_spoken(
                                     options=opts), said)
 
 
-def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOptions) -> StarReport:
+def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOptions,
+            written_wpm: float | None = None) -> StarReport:
     labels = label_sentences([p[0] for p in pieces])
     sentences = tuple(
         Sentence(text=text, label=label, start=start, end=end, words=n, cues=cues, hypothetical=_hypothetical(text))
@@ -91,7 +93,7 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
         )
     not_story = _not_a_story(sentences, options)
     feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
-                                                       not_story=not_story)
+                                                       not_story=not_story, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
                       duration_s=duration_s, options=options, not_a_story=not_story)

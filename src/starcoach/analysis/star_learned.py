@@ -18,7 +18,7 @@ import re
 from . import star_segment
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from .star_report import PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story
+from .star_report import PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story, export_pace
 from .star_rules import _hypothetical, label_sentences
 from .star_features import named_cues
 from .star_tagger import SecondOpinion, TaggerModel, load_model, tag
@@ -118,7 +118,8 @@ def check_text_learned(text: str, *, options: StarOptions | None = None) -> Star
     Returns:
         The :class:`StarReport`.
     """
-    return _report(star_segment.split_text(text), spoken=False, duration_s=None, options=options or StarOptions())
+    return _report(star_segment.split_text(text), spoken=False, duration_s=None, options=options or StarOptions(),
+                   written_wpm=export_pace(text))
 
 
 def check_spoken_learned(
@@ -147,7 +148,7 @@ def check_spoken_learned(
 
 
 def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: float | None,
-            options: StarOptions) -> StarReport:
+            options: StarOptions, written_wpm: float | None = None) -> StarReport:
     model = load_model()
     texts = [s.text for s in segments]
     hints = [s.hint for s in segments]
@@ -189,7 +190,7 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
     closest = {p: int(tagged.posteriors[:, k].argmax()) for k, p in enumerate(PARTS)} if sentences else {}
     closest.update({p: i for p, i in clause_of.items() if not parts[p].present})
     feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
-                                                       not_story=not_story, closest=closest)
+                                                       not_story=not_story, closest=closest, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
                       duration_s=duration_s, options=options, not_a_story=not_story)

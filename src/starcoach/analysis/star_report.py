@@ -20,6 +20,7 @@ from ..domain.transcript import plural
 from ..domain.vocab import (CORE_PARTS, I_SUBJECTS, MULTIPLE_WORDS, NUMBER_WORDS, PARTS, SOONER_WORDS,
                             WE_SUBJECTS, alternatives, identifying_words, words_rx)
 from .star_rules import _tells_past
+from .star_segment import EXPORT_FIGURES
 
 # Who did it: the subjects alone (counting "our" and "us" as "we" told an answer whose every step
 # began "I" to stop saying "we").
@@ -226,6 +227,16 @@ def unless_too_short(report: StarReport, said: str) -> StarReport:
 WRITTEN_WPM = 140.0
 
 
+def export_pace(text: str) -> float | None:
+    """The pace a file ``export --format md`` wrote states in its line of figures ("· 97 s · 126 wpm ·"),
+    if one of a speaker's (60-260 words a minute) is there: the text's length is judged at it."""
+    for line in EXPORT_FIGURES.finditer(text.replace("\r\n", "\n").replace("\r", "\n")):
+        found = re.search(r" · (\d+) wpm · ", line.group())
+        if found and 60 <= int(found.group(1)) <= 260:
+            return float(found.group(1))
+    return None
+
+
 def _pct(share: float) -> int:
     """A share in whole percent, as the notes show it."""
     return round(100 * share)
@@ -240,9 +251,10 @@ def _quote(text: str, limit: int = 90) -> str:
 
 
 def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story: bool = False,
-           closest: dict[str, int] | None = None):
+           closest: dict[str, int] | None = None, written_wpm: float | None = None):
     """Feedback, strengths and rating. ``closest``: per part, the sentence most like it
-    (learned tagger), quoted when the part is unclear."""
+    (learned tagger), quoted when the part is unclear. ``written_wpm``: a written answer's speaker's
+    own pace, where the text states it (:func:`export_pace`)."""
     fb: list[Feedback] = []
     strengths: list[str] = []
     improvements: list[str] = []
@@ -318,11 +330,13 @@ def _coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story
         strengths.append("It draws a lesson." if later else "It ends with a lesson learned.")
     # A written answer is measured by the time it takes to say: at WRITTEN_WPM a minute (it had no
     # length note at all, so 27 words were rated as well as a full story).
+    # An export states the take's own pace: an untouched one was timed at 140 and checked "short" (87 s of 97).
     words = sum(s.words for s in sentences)
-    said = duration_s if spoken else words / WRITTEN_WPM * 60 if words else None
+    said = duration_s if spoken else words / (written_wpm or WRITTEN_WPM) * 60 if words else None
     if said:
         low, high = opts.target_length_s
-        length = f"{said:.0f} s" if spoken else f"{plural(words, 'word')}, about {said:.0f} s spoken,"
+        pace = f" at the take's {written_wpm:.0f} words a minute" if written_wpm else ""
+        length = f"{said:.0f} s" if spoken else f"{plural(words, 'word')}, about {said:.0f} s spoken{pace},"
         if said < low:
             severe = said < 0.67 * low
             # Only the parts that are thin: "add detail to the Action" to an answer that is three
