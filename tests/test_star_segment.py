@@ -181,6 +181,28 @@ def test_a_line_italicised_in_an_edited_export_is_part_of_the_answer():
     assert not any("43 s" in s.text or "take 1" in s.text for s in report.sentences)  # the figures line still goes
 
 
+@pytest.mark.parametrize("headings", [True, False])
+def test_an_edited_export_keeps_what_the_user_wrote_below_the_checklist_and_in_italics(headings):
+    """An audit (session 53): a Result the user added below the export's checklist was dropped ("No
+    Result"), and with the part headings taken out, a lesson in italics vanished ("No lesson"): every
+    italic line above the first heading was taken for the line of figures. Edited, that line still goes."""
+    from starcoach.analysis.star import check_text
+
+    parts = [("Situation", "Last year our checkout service timed out during big sales."),
+             ("Task", "My task was to find the cause before the holiday launch."),
+             ("Action", "I profiled the slowest request and added the missing index.")]
+    body = "".join(f"## {name}\n\n{said}\n\n" if headings else f"{said}\n" for name, said in parts)
+    exported = ("# Tell me about a time you fixed a slow service.\n\n_take 1 · 2026-12-05 · 43 seconds_\n\n"
+                f"{body}\n_Looking back, I would run load tests before every launch._\n\n"
+                "## Coach's checklist\n\n- [ ] No Result: finish with what changed, with numbers.\n"
+                "- [x] It ends with a lesson learned.\n\nAs a result, checkout latency dropped by 60%.\n")
+    report = check_text(exported)
+    said = [s.text for s in report.sentences]
+    assert "As a result, checkout latency dropped by 60%." in said and report.parts["result"].present, said
+    assert any("load tests" in s for s in said) and report.parts["learning"].present, said
+    assert not any("43 seconds" in s or "No Result" in s or "lesson learned" in s for s in said), said
+
+
 @pytest.mark.parametrize("ending", ["\r\n", "\r"])
 def test_an_export_saved_with_other_line_ends_reads_as_with_newlines(ending):
     """An export saved with Windows line ends (CRLF) kept its italic line of figures ("take 3 · … · 19 s

@@ -49,7 +49,8 @@ _AFTER_BRACKET = re.compile(r"^(?:\s|[,;:]|[.!?–—-](?=\s|$))+")
 _HEADING = re.compile(r"^#{1,6}\s*(.*?)\s*#*$")
 _BULLET = re.compile(r"^(?:[-*+•▪◦·]|\d{1,2}[.)])\s+")
 _CHECKBOX = re.compile(r"^[-*]\s*\[[ xX]\]")
-_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|`)(\S(?:.*?\S)?)\1")
+# A span of at most 500 characters: unpaired marks on one long line each scanned to its end (140 KB, 120 s).
+_EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|`)(\S(?:.{0,500}?\S)?)\1")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|vs|etc|dr|mr|mrs|inc|ltd|jr|sr|approx|u\.s|a\.m|p\.m|no)\.$", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 # What starcoach's export writes around the answer (see export.to_markdown).
@@ -112,11 +113,12 @@ def strip_export(text: str) -> tuple[str, bool]:
     figures = bool(EXPORT_FIGURES.search(text))
     text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:
-        text = re.split(r"^## Coach's checklist\s*$", text, flags=re.M)[0]
-        # Its line of figures in any shape, above the first part: a line the user italicised in the
-        # answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
-        head, sep, body = text.partition("\n## ")
-        text = re.sub(r"^[ \t]*_[^\n]*_[ \t]*$", "", head, flags=re.M) + sep + body
+        # Its checklist's heading; its items go as any checkbox line does (text written below them is the
+        # answer's: a Result added at the end was dropped, and "No Result" reported).
+        text = re.sub(r"^## Coach's checklist\s*$", "", text, flags=re.M)
+        # Its line of figures in any shape, the first line under the title: a line the user italicised in
+        # the answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
+        text = re.sub(r"\A((?:[ \t]*(?:#[ \t][^\n]*)?\n)*)[ \t]*_[^\n]*_[ \t]*$", r"\1", text, count=1, flags=re.M)
     if exported or figures:  # its checklist ticked off and deleted, its fillers are still its marks
         text = "\n".join(_without_export_fillers(line) for line in text.split("\n"))
     return text, exported
