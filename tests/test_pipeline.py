@@ -350,6 +350,25 @@ def test_a_region_longer_than_a_clip_is_cut_and_no_region_gives_no_clip():
     assert voice_clips([], 10.0) == []
 
 
+def test_clips_stay_inside_the_audio_and_a_long_region_is_cut_whatever_its_start():
+    """An audit (session 53): with `[model] clip_s` set, a file whose speech ran close to both ends and whose
+    length rounded up at 3 decimals (32.1745 s) failed "unexpected error (AssertionError: non-negative
+    timestamp expected); this is a bug": the last clip ended at 32.175 s, and clips touching end to end held
+    more than the audio. And a region starting at 7.108 s, cut every 3 s, measured a hair over 3 s a piece:
+    no grouping fitted, and the whole file became one clip (faster-whisper kept its first 30 s)."""
+    from starcoach.analysis.clips import LEAD_S, TAIL_S, voice_clips
+
+    duration = 514792 / 16000  # 32.1745 s
+    regions = [(0.05, 9.9), (10.3, 20.1), (20.5, 31.99)]  # short pauses: clips meet at their middles
+    for max_s in (25.0, 12.0):
+        clips = voice_clips(regions, duration, max_s=max_s)
+        assert clips[0][0] >= 0.0 and clips[-1][1] <= duration, clips
+        assert sum(b - a for a, b in clips) <= duration and all(b0 <= a1 for (_, b0), (a1, _) in zip(clips, clips[1:]))
+    for start in (7.108, 7.002, 0.3):
+        clips = voice_clips([(start, start + 27.0)], 40.0, max_s=3.0)
+        assert len(clips) == 9 and all(b - a <= 3.0 + LEAD_S + TAIL_S for a, b in clips), (start, clips)
+
+
 class DecodesClips:
     """Writes one word a second over each clip it is given; ``stop_after`` ends a clip's
     first decoding early (Whisper sometimes stops after a pause and never comes back)."""

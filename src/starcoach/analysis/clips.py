@@ -10,6 +10,7 @@ is never decoded.
 
 from __future__ import annotations
 
+import math
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -63,7 +64,7 @@ def voice_clips(regions: tuple[tuple[float, float], ...] | list[tuple[float, flo
     for j in range(1, n + 1):
         for i in range(j - 1, -1, -1):
             length = pieces[j - 1][1] - pieces[i][0]
-            if length > max_s:
+            if length > max_s + 1e-6:  # (a piece cut at a + max_s measures a hair over it: 7.108 + 3 - 7.108)
                 break
             pause = min(GOOD_PAUSE_S, pieces[i][0] - pieces[i - 1][1]) if i else GOOD_PAUSE_S
             cost = best[i][0] + 100.0 - 10.0 * pause + max(0.0, SHORT_CLIP_S - length)
@@ -83,7 +84,9 @@ def voice_clips(regions: tuple[tuple[float, float], ...] | list[tuple[float, flo
             start = max(start, (groups[k - 1][-1][1] + group[0][0]) / 2)
         if k + 1 < len(groups):
             end = min(end, (group[-1][1] + groups[k + 1][0][0]) / 2)
-        clips.append((round(max(0.0, start), 3), round(min(duration_s, end), 3)))
+        # to the millisecond inward: rounded up past the audio's end, clips touching end to end held more
+        # than the audio, and faster-whisper's time left over went negative (an assertion, "a bug")
+        clips.append((math.ceil(max(0.0, start) * 1000) / 1000, math.floor(min(duration_s, end) * 1000) / 1000))
     return clips
 
 
