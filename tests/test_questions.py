@@ -359,3 +359,18 @@ def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_
     assert covered.exit_code == 0, covered.output
     counted = {c["principle"]: (c["stories"], c["takes"]) for c in json.loads(covered.stdout) if c["takes"]}
     assert counted == {"side-projects": (1, 1), "think-big": (1, 1)}, counted
+
+
+def test_a_question_file_may_name_a_principle_as_questions_shows_it(tmp_path):
+    """An audit (session 53): a question file had to use principle keys, but `starcoach questions`, where
+    the docs and the refusal sent the user, shows only names ("Have Backbone; Disagree and Commit" is
+    have-backbone-disagree-and-commit)."""
+    (tmp_path / "bank.toml").write_text(
+        '[[question]]\nid = "mine-1"\ntext = "Tell me about a risky bet."\n'
+        'principles = ["Think Big", "have backbone;  disagree and commit", "think-big", "ownership"]\n')
+    assert load_bank(tmp_path / "bank.toml").get("mine-1").principles == (
+        "think-big", "have-backbone-disagree-and-commit", "ownership")
+    (tmp_path / "bank.toml").write_text('[[question]]\nid = "mine-1"\ntext = "Q?"\nprinciples = ["Thinking Big"]\n')
+    with pytest.raises(ConfigError, match=r"no Leadership Principle 'Thinking Big' \(use a name or key that "
+                                          r"`starcoach questions --json` lists"):
+        load_bank(tmp_path / "bank.toml")

@@ -176,10 +176,14 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
                 raise ConfigError(f"{user_file}: question id {question.id!r} is used twice; give each question "
                                   "an id of its own")
             mine.add(question.id)
-            unknown = [p for p in question.principles if p not in principles]
+            # a principle by its key or by its name, as `questions` shows it ("Think Big"; the keys were shown nowhere)
+            keys = [p if p in principles else named.get(" ".join(p.split()).casefold(), p) for p in question.principles]
+            unknown = [p for p in keys if p not in principles]
             if unknown:
                 raise ConfigError(f"{user_file}: question {question.id!r}: no Leadership Principle {unknown[0]!r} "
-                                  "(use a key that `starcoach questions` lists, or add it under [principles])")
+                                  "(use a name or key that `starcoach questions --json` lists, such as \"Think Big\" "
+                                  "or think-big, or add it under [principles])")
+            question = replace(question, principles=tuple(dict.fromkeys(keys)))
             questions[question.id] = question  # a user's question may replace a built-in one of that id
     return QuestionBank(questions=tuple(questions.values()), principles=principles)
 
