@@ -1213,6 +1213,22 @@ def test_delete_removes_row_audio_and_metadata(stored):
     assert [t["id"] for t in snapshot()] == [2]
 
 
+def test_delete_names_the_exports_left_beside_the_audio(stored):
+    """An audit (session 53): `export` with no -o writes beside the take's audio in recordings/; `delete`
+    said only "deleted take 1" and left them, the page holding the whole recording. They may be the
+    user's own (an edited rewrite), so they are named, not removed."""
+    audio = Path(stored[0]["audio_path"])
+    for fmt in ("json", "html"):
+        assert run("export", "1", "--format", fmt).exit_code == 0
+    result = run("delete", "1", "--yes")
+    assert result.exit_code == 0, result.output
+    stem = audio.name.split(".")[0]
+    assert (f"starcoach: left its exports beside where its audio was: {stem}.json, {stem}.html (the page holds "
+            f"the recording), in {audio.parent}; remove them if they should go too") in result.stderr, result.stderr
+    assert not audio.exists() and audio.with_suffix(".json").is_file() and audio.with_suffix(".html").is_file()
+    assert "exports" not in run("delete", "2", "--yes").stderr  # none of its own: nothing said
+
+
 class LockTakenLate:
     """A store's database connection that runs ``before_lock`` (once) just before it takes the
     write lock: what another process does in that moment."""

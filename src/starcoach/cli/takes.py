@@ -91,6 +91,7 @@ def delete(
 ) -> None:
     """Delete a take and its audio (asks first)."""
     from ..domain.errors import NotFound
+    from ..output.export import FORMATS
     from ..takes import sidecar
     from ..takes.session import open_store
 
@@ -131,6 +132,12 @@ def delete(
             except OSError as exc:
                 left.append(f"{path} ({exc.strerror or exc})")
     typer.echo(f"deleted take {take}", err=True)
+    # what `export` wrote beside the audio by default is the user's (an edited rewrite, say): named, not removed
+    exported = [e for e in (audio.with_suffix(f".{fmt}") for fmt in FORMATS) if ours and e.is_file()]
+    if exported:
+        page = " (the page holds the recording)" if any(p.suffix == ".html" for p in exported) else ""
+        say(f"left its exports beside where its audio was: {', '.join(p.name for p in exported)}{page}, in "
+            f"{audio.parent}; remove them if they should go too")
     if not ours:
         say(f"left {audio} where it is: it is not a take's own audio in {store.recordings}, so not starcoach's "
             "to delete")
