@@ -281,8 +281,8 @@ ROWS = [
         h, '[[question]]\nid = "a"\ntext = "One?"\nprinciple = ["ownership"]\n') or ["questions"], 1,
         "'principle', which is not a question field"),
     Row("questions-unknown-principle", lambda t, h: questions_file(
-        h, '[[question]]\nid = "a"\ntext = "One?"\nprinciples = ["Dive Deep"]\n') or ["questions"], 1,
-        "no Leadership Principle 'Dive Deep'"),
+        h, '[[question]]\nid = "a"\ntext = "One?"\nprinciples = ["Deep Diving"]\n') or ["questions"], 1,
+        "no Leadership Principle 'Deep Diving'"),  # (a name, "Dive Deep", is taken since session 53)
     Row("theme-unknown", lambda t, h: ["questions", "--theme", "nope"], 1, "no question has the theme 'nope'"),
     # 13: numbers out of range
     Row("take-2-76", lambda t, h: ["show", 2**76], 1, "no take"),
