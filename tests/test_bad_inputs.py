@@ -315,6 +315,11 @@ ROWS = [
     Row("export-bad-format", lambda t, h: ["export", "1", "--format", "pdf"], 2, "pdf"),
     # a file named for a format starcoach does not write: was Markdown under a .pdf name, exit 0
     Row("export-pdf-name", lambda t, h: ["export", "1", "-o", t / "x.pdf"], 2, "cannot export to .pdf"),
+    # an audit (session 53): the refusal said "or give --format", which wrote Markdown into answer.pdf
+    Row("export-format-into-pdf", lambda t, h: ["export", "1", "-f", "md", "-o", t / "x.pdf"], 2,
+        "cannot export md into x.pdf, a name that says pdf: name the file .md"),
+    Row("export-html-into-md", lambda t, h: ["export", "1", "-f", "html", "-o", t / "notes.md"], 2,
+        "cannot export html into notes.md, a name that says md: name the file .html"),
     Row("compare-one-take", lambda t, h: ["compare", "1"], 2, "two take ids"),
     Row("compare-take-with-itself", lambda t, h: ["compare", "1", "1"], 2, "two different takes"),
     # the question is checked before the microphone (here there is none): the id is what is wrong

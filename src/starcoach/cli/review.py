@@ -194,14 +194,11 @@ def export(
     # Exactly "-" is standard output; "./-" is a file of that name (a Path would make both "-").
     to_stdout = output_name == "-"
     output = None if output_name is None or to_stdout else Path(output_name)
-    if fmt is None:  # `-o notes.txt` means text
-        suffix = output.suffix.lower().lstrip(".") if output is not None else ""
-        suffix = {"htm": "html", "markdown": "md", "text": "txt", "webvtt": "vtt"}.get(suffix, suffix)
-        if suffix in _OTHER_FORMATS:  # `-o x.pdf` got Markdown under a name that says PDF
-            fail(f"cannot export to .{suffix}: formats are {', '.join(ex.FORMATS)}; name the file for one of "
-                 "them, or give --format", 2)
-        fmt = suffix if suffix in ex.FORMATS else "md"  # `-o answer.notes`: Markdown
-    fmt = fmt.lower()
+    suffix = output.suffix.lower().lstrip(".") if output is not None else ""
+    suffix = {"htm": "html", "markdown": "md", "text": "txt", "webvtt": "vtt"}.get(suffix, suffix)
+    if suffix in _OTHER_FORMATS and fmt is None:  # `-o x.pdf` got Markdown under a name that says PDF
+        fail(f"cannot export to .{suffix}: formats are {', '.join(ex.FORMATS)}; name the file for one of them", 2)
+    fmt = (fmt or (suffix if suffix in ex.FORMATS else "md")).lower()  # `-o notes.txt`: text; `-o a.notes`: md
     if fmt not in ex.FORMATS:
         fail(f"unknown format {fmt!r}; choose one of {', '.join(ex.FORMATS)}", 2)
     if clean and fmt not in ex.TEXT_FORMATS:  # json and html keep every word, as stored
@@ -217,6 +214,9 @@ def export(
              "but what is known of the take (--format json)")
     if not to_stdout:
         target = _output_target(output or Path(record_.audio_path).with_suffix(f".{fmt}"), cfg, force=force)
+    if suffix != fmt and (suffix in _OTHER_FORMATS or suffix in ex.FORMATS):  # (after: a take's file is named so)
+        # with --format too: `-f md -o x.pdf` and `-f html -o notes.md`, a page `check` then refused
+        fail(f"cannot export {fmt} into {target.name}, a name that says {suffix}: name the file .{fmt}", 2)
     if analysis is not None and fmt in ex.TEXT_FORMATS and not any(not w.get("filler") for w in analysis["words"]):
         heard = "only fillers" if analysis.get("words") else "no speech"  # no sentence to hold them either
         fail(f"take {take} has {heard}: no transcript to export as {fmt}; --format json or html keeps its analysis")
