@@ -203,6 +203,10 @@ ROWS = [
         for i in range(30_000)))], 1, "subtitles, not a written answer"),
     Row("check-vtt", lambda t, h: ["check", write(t, "a.vtt", "WEBVTT\n\n00:00.000 --> 00:02.500\nI fixed it.\n")], 1,
         "subtitles, not a written answer"),
+    # macOS TextEdit's default (an audit, session 53): its control words were Situation sentences, exit 0
+    Row("check-rtf", lambda t, h: ["check", write(t, "a.rtf", "{\\rtf1\\ansi\\ansicpg1252\\cocoartf2709\n"
+                                                 "\\f0\\fs24 \\cf0 Last year I fixed it. It worked.}")], 1,
+        "a rich-text (RTF) document (save it as plain text: TextEdit's Format > Make Plain Text), not a written answer"),
     # 11: config values out of range
     Row("config-min-chunk-0", lambda t, h: config_replace(h, "min_chunk_s = 12.0", "min_chunk_s = 0") or ["takes"], 1,
         "min_chunk_s = 0"),

@@ -218,3 +218,15 @@ def test_dashes_emoji_and_dots_are_no_words_nor_a_sentence(text):
     length note and the parts' shares with it), and a row of emoji and dashes was a sentence."""
     segments = split_text(text)
     assert sum(s.words for s in segments) == 4 and all(s.words for s in segments), segments
+
+
+@pytest.mark.parametrize("header", [
+    "---\ntitle: Checkout outage story\ntags: [ownership, customer-obsession]\ndate: 2026-11-30\n---\n",
+    "\n---\ntitle: Checkout\ntags:\n- ownership\n  - nested\n\nsummary: >\n  folded text\n---\n",
+])
+def test_a_note_s_yaml_header_is_not_read_as_the_answer(header):
+    """An audit (session 53): an Obsidian, Jekyll or Hugo note opens with YAML front matter; its fields were
+    the answer's first three sentences, all Situation."""
+    story = "Last year our checkout failed for eight percent of customers. I rewrote the loading order."
+    assert [s.text for s in split_text(header + story)] == [s.text for s in split_text(story)]
+    assert [s.text for s in split_text("---\n\n" + story)][-1].endswith("loading order.")  # a rule, not a header

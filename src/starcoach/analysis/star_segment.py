@@ -56,6 +56,7 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 # What starcoach's export writes around the answer (see export.to_markdown).
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
+_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n|(?:[ \t]+|-[ \t])[^\n]*\n|\n)+---[ \t]*(?:\n|\Z)")
 # The export's line of figures: "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_"
 # (Its head may hold a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_".)
 EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
@@ -108,6 +109,7 @@ def strip_export(text: str) -> tuple[str, bool]:
     # Windows' and old Mac line ends read as lines too: the rules below look at lines (the
     # export's line of figures stayed in an export saved with CRLF, and was read as a Situation).
     text = text.replace("\r\n", "\n").replace("\r", "\n")
+    text = _FRONT_MATTER.sub("", text)  # a note's YAML header (Obsidian, Jekyll, Hugo): its fields read as sentences
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     figures = bool(EXPORT_FIGURES.search(text))

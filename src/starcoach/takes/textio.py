@@ -106,6 +106,8 @@ def _not_prose(text: str) -> str | None:
             return "a JSON document"
         except (ValueError, RecursionError):  # "[Task] I had to…" is an answer
             pass
+    if head.startswith("{\\rtf"):  # TextEdit's and WordPad's own format: its control words read as sentences
+        return "a rich-text (RTF) document (save it as plain text: TextEdit's Format > Make Plain Text)"
     low = head[:4096].lower()
     if low.startswith("<!doctype html") or low.startswith("<?xml") and "?>" in low.split("\n", 1)[0] \
             or low.startswith("<html") and "</html>" in text.lower():
