@@ -1238,6 +1238,25 @@ def test_delete_names_the_exports_left_beside_the_audio(stored):
     assert "exports" not in run("delete", "2", "--yes").stderr  # none of its own: nothing said
 
 
+def test_a_take_whose_recordings_setting_changed_since_says_where_its_audio_is(stored, home):
+    """An audit (session 53): after `[paths] recordings` was pointed at a new folder, every earlier take's
+    audio read as missing, and doctor advised deleting the takes; the files were in the old folder."""
+    audio = Path(stored[0]["audio_path"])
+    (home / "newrec").mkdir()
+    config_replace(home, 'recordings = "recordings"', 'recordings = "newrec"')
+    moved = (f"it is in {audio}, where [paths] recordings pointed when it was made: set that back in "
+             f"{home / 'config.toml'}, or move the date folders of {home / 'recordings'} into {home / 'newrec'}")
+    line = one_line(run("play", "1"), 1)
+    assert line == f"starcoach: take 1's audio {home / 'newrec' / audio.relative_to(home / 'recordings')} is missing: " \
+        f"{moved}", line
+    assert moved in one_line(run("export", "1", "--format", "html", "-o", str(home / "p.html")), 1)
+    checked = run("doctor")
+    assert checked.exit_code == 1 and f"take 1: its audio file is missing; {moved}" in checked.stdout, checked.output
+    assert "(or set [paths] recordings back, as above)" in checked.stderr, checked.stderr
+    config_replace(home, 'recordings = "newrec"', 'recordings = "recordings"')
+    assert snapshot() == stored  # nothing moved, nothing lost
+
+
 class LockTakenLate:
     """A store's database connection that runs ``before_lock`` (once) just before it takes the
     write lock: what another process does in that moment."""

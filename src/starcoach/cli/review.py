@@ -226,8 +226,9 @@ def export(
         from ..output.html_page import to_html
 
         if not Path(record_.audio_path).exists():  # it said only "…/take-X.wav: no such file"
-            fail(f"take {take}'s audio {record_.audio_path} is missing, and the page plays it: put the file back, "
-                 "or run `starcoach doctor`; the other formats need no audio")
+            fail(f"take {take}'s audio {record_.audio_path} is missing, and the page plays it: "
+                 + (cfg.paths.moved_audio(record_.audio_path) or "put the file back, or run `starcoach doctor`")
+                 + "; the other formats need no audio")
 
         try:
             samples = load_audio(record_.audio_path).samples

@@ -72,12 +72,14 @@ def play(
     from ..takes.session import open_store
 
     from_s = nonnegative_seconds(from_s, "--from")
-    with open_store(settings()) as store:
+    cfg = settings()
+    with open_store(cfg) as store:
         record_ = store.get(take)
     if record_.duration_s and from_s >= record_.duration_s:  # before looking for speakers
         fail(f"--from {from_s:g} s is past the end of take {take} ({record_.duration_s:.1f} s long)")
     if not Path(record_.audio_path).exists():  # before looking for speakers too: none plays a missing file
-        fail(f"take {take}'s audio {record_.audio_path} is missing: put the file back, or run `starcoach doctor`")
+        fail(f"take {take}'s audio {record_.audio_path} is missing: "
+             + (cfg.paths.moved_audio(record_.audio_path) or "put the file back, or run `starcoach doctor`"))
     out = find_device(device, kind="output")
     seconds = play_audio(Path(record_.audio_path), start_s=from_s, device=out)
     typer.echo(f"played {seconds:.1f} s of take {take}", err=True)
@@ -219,7 +221,8 @@ def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mode
     for line in report.lines():
         typer.echo(line)
     if report.unusable:
-        fail(f"{plural(report.unusable, 'take')} still listed without usable audio (above); restore the files, "
-             "or remove the takes with `starcoach delete ID`")
+        fail(f"{plural(report.unusable, 'take')} still listed without usable audio (above); restore the files"
+             + (" (or set [paths] recordings back, as above)" if report.moved else "")
+             + ", or remove the takes with `starcoach delete ID`")
     if report.problems:
         fail(f"{plural(len(report.problems), 'problem')} above need you: doctor moves and deletes none of those files")

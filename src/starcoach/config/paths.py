@@ -57,6 +57,20 @@ class Paths:
                 from None
         return folder
 
+    def moved_audio(self, audio: Path | str) -> str | None:
+        """Where a take's audio that is missing from ``recordings`` is, said with what to do, when
+        ``[paths] recordings`` was changed after the take was made: under the database's folder (by
+        default the recordings folder, and the database did not move). None when it is not there."""
+        try:
+            inside = Path(audio).relative_to(self.recordings)
+        except ValueError:
+            return None
+        before = self.database.parent / inside
+        if before == Path(audio) or not before.is_file():
+            return None
+        return (f"it is in {before}, where [paths] recordings pointed when it was made: set that back in "
+                f"{self.config_file}, or move the date folders of {self.database.parent} into {self.recordings}")
+
     def models_folder(self) -> Path:
         """``[paths] models``, checked as :meth:`storage_folder` checks its folders (a model is
         145 MB or more, assembled or downloaded there), but not made: that is the model's business.

@@ -85,6 +85,8 @@ def _examine(config: Config, report: DoctorReport, analyzer: Analyzer) -> None:
         for take in store.list():
             if not Path(take.audio_path).is_file():
                 report.missing_audio.append(take.id)
+                if moved := config.paths.moved_audio(take.audio_path):  # `[paths] recordings` changed since
+                    report.moved[take.id] = moved
                 continue
             try:
                 probe_audio(take.audio_path, whole=True)

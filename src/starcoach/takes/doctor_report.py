@@ -18,6 +18,7 @@ class DoctorReport:
     reindexed: list[int] = field(default_factory=list)
     reanalysed: list[str] = field(default_factory=list)  # "analysed take N again (…)"
     missing_audio: list[int] = field(default_factory=list)
+    moved: dict[int, str] = field(default_factory=dict)  # of those, where the audio is (``Paths.moved_audio``)
     damaged_audio: list[str] = field(default_factory=list)  # "take N: why"
     unanalysed: list[int] = field(default_factory=list)  # failed takes: audio kept, never analysed
     recovered: list[str] = field(default_factory=list)  # what recover() finished or removed
@@ -38,7 +39,8 @@ class DoctorReport:
         out += [f"re-indexed take {i} from its audio" for i in self.reindexed]
         out += self.reanalysed
         out += self.recovered
-        out += [f"take {i}: its audio file is missing" for i in self.missing_audio]
+        out += [f"take {i}: its audio file is missing" + (f"; {self.moved[i]}" if i in self.moved else "")
+                for i in self.missing_audio]
         out += self.damaged_audio
         out += self.problems
         if self.unanalysed:  # not damage: what `show` says of them, so that "every take" is not claimed
