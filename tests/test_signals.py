@@ -77,7 +77,8 @@ def test_a_long_file_decodes_in_bounded_memory(tmp_path):
     assert int(peak_mb) < 260, f"peak {peak_mb} MB decoding 30 min"
 
 
-@pytest.mark.parametrize("args", [("questions", "--json"), ("questions",)])  # plain text, and Rich's tables
+@pytest.mark.parametrize("args", [("questions", "--json"), ("questions",),  # plain text, and Rich's tables
+                                  ("--help",), ("questions", "--help")])  # and typer's help (1, an audit, session 53)
 def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home, args):
     """`starcoach questions --json | head -c 1` under `set -o pipefail`: 141, as for any program the
     pipe's SIGPIPE ends, and nothing on stderr (it was exit 1, the code of bad input; and still was
@@ -89,6 +90,21 @@ def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home, args)
     p.stdout.close()  # before it writes: its first write meets a closed pipe
     err = p.stderr.read().decode()
     assert p.wait(timeout=60) == 141 and err == "", (p.returncode, err)
+
+
+def test_help_to_a_pipe_is_written_whole_once():
+    """The help to a pipe is made in memory and written in one piece (`--help | head -1` exited 1: typer
+    wrote it panel by panel, and a reader gone after the first line met the next): all of it, once."""
+    import os
+
+    r, w = os.pipe()
+    p = subprocess.Popen([sys.executable, "-m", "starcoach", "--help"], stdout=w, stderr=subprocess.PIPE,
+                         env={**os.environ, "COLUMNS": "100"})
+    os.close(w)
+    assert p.wait(timeout=60) == 0, p.stderr.read() if p.stderr else ""
+    with os.fdopen(r, "rb") as pipe:
+        said = pipe.read().decode()
+    assert said.count("Usage:") == 1 and "╭─ Commands" in said and said.rstrip().endswith("╯"), said
 
 
 @pytest.mark.parametrize("at", ["typer", "starcoach.cli.takes", "starcoach.cli.common", "get_command"])

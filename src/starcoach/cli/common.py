@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 import typer
+import typer.rich_utils
 from typer.core import TyperGroup
 
 try:  # typer 0.2x carries its own copy of click
@@ -35,7 +36,7 @@ from ..domain.filekind import controls_escaped
 from ..domain.transcript import plural
 from .params import refuse_empty_values
 from .signals import SIGNALLED, Terminated, raise_interrupted, raise_terminated
-from .stdout import hung_up, prepare_stdout, quiet_output, write_utf8
+from .stdout import hung_up, prepare_stdout, quiet_output, write_utf8, written_at_once
 
 if TYPE_CHECKING:  # pragma: no cover
     from rich.console import Console
@@ -44,6 +45,8 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.questions import Question, QuestionBank
     from ..takes.store import Store
     from ..takes.take import Take
+
+typer.rich_utils.rich_format_help = written_at_once(typer.rich_utils.rich_format_help)  # (`--help | head -1`: 1)
 
 
 class _Group(TyperGroup):

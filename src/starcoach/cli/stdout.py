@@ -8,10 +8,11 @@ the command) makes the two unusual cases fail or degrade as the README says, and
 from __future__ import annotations
 
 import errno
+import io
 import os
 import stat
 import sys
-from typing import Any
+from typing import Any, Callable
 
 
 class _ClosedStdout:
@@ -88,3 +89,28 @@ def hung_up(exc: OSError) -> bool:
         if stat.S_ISCHR(st.st_mode) and os.major(st.st_rdev) in _TERMINAL_MAJORS and not os.isatty(fd):
             return True
     return False
+
+
+def written_at_once(print_help: Callable[..., None]) -> Callable[..., None]:
+    """typer's help printer, writing the help in one piece to a pipe or file: it wrote each panel as it
+    came, so a reader that left after the first line (`starcoach --help | head -1`) met the next write
+    with the pipe closed, and the help exited 1 (rich's and click's code for it), where output that fits
+    the pipe's buffer is written before the reader can leave (README). A reader that leaves a longer
+    help ends it as any command's output: 141. At a terminal it prints as it did (its colours, its width)."""
+    def printed(**kwargs: Any) -> None:
+        if sys.stdout.isatty():
+            print_help(**kwargs)
+            return
+        real, sys.stdout = sys.stdout, io.StringIO()
+        try:
+            print_help(**kwargs)
+            text = sys.stdout.getvalue()
+        finally:
+            sys.stdout = real
+        try:
+            write_utf8(text)
+        except BrokenPipeError:
+            quiet_output()
+            raise SystemExit(141) from None
+
+    return printed
