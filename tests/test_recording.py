@@ -337,6 +337,19 @@ def test_ctrl_c_as_the_microphone_opens_leaves_no_take_recording(pulse, home, mo
         assert takes == [("complete", "interrupt")], takes
 
 
+def test_a_line_piped_in_that_stops_the_take_at_once_says_to_give_seconds(pulse, home):
+    """An audit (session 53): `printf 'f\\nq\\n' | starcoach practice -q deep-1` stopped the take on the first
+    line before any audio came, and said "stopped before the first sound arrived; try again", which would
+    only fail the same way: a line on standard input that is no terminal stops a take; --seconds is the way."""
+    result = runner.invoke(app, ["record", "--question", "deep-1"], input="f\nq\n")
+    if result.exit_code == 1:  # the line came before the first block of audio, as it did in the audit
+        assert result.stderr.strip().endswith(
+            "starcoach: nothing was recorded: a line on standard input (not a terminal) stopped the take before "
+            "the first sound arrived; give --seconds N to record from a script"), result.stderr
+    else:  # a block came first (a loaded machine): a take of it, stopped by the line
+        assert result.exit_code == 3, result.output
+
+
 def test_a_cue_that_fails_closes_the_microphone_and_leaves_no_take_recording(pulse, home, monkeypatch):
     """An error from the cue (a terminal gone) left the stream and its writer running to the end of the
     process and the take marked as recording (a review)."""

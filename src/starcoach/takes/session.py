@@ -148,6 +148,9 @@ def _record(config: Config, store: Store, question: Question | None, analyzer: A
         result = replace(result, terminated=terminated)
     except NothingRecorded:  # before the first block: a SIGTERM, or a signal held, still ends the program
         ended = signals.first if terminated else signals.got  # (practice went on to ask what next)
+        if ended is None and reason == "user" and not interactive:  # `printf 'f\nq\n' | practice`: "try again"
+            raise NothingRecorded("nothing was recorded: a line on standard input (not a terminal) stopped the take "
+                                  "before the first sound arrived; give --seconds N to record from a script") from None
         if ended is None:
             raise
         raise Interrupted(f"{stopped_by(ended)} before any audio came: nothing was recorded",
