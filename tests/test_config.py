@@ -454,6 +454,22 @@ def test_a_database_in_a_model_s_folder_is_refused(home):
         load_config()
 
 
+def test_a_database_in_a_model_s_folder_reached_through_a_link_is_refused(home, tmp_path):
+    """An audit (session 53): with `models/base` a link to a model elsewhere (as a shared model is linked),
+    `database = "models/base/x.db"` made the database and its lock file among that model's files: the
+    link's target is not under `models`, so the rule was never asked."""
+    (tmp_path / "elsewhere" / "base").mkdir(parents=True)
+    (tmp_path / "elsewhere" / "base" / "model.bin").write_bytes(b"weights")
+    (home / "mine").mkdir()
+    (home / "mine" / "base").symlink_to(tmp_path / "elsewhere" / "base")
+    cfg = home / "config.toml"
+    cfg.write_text(re.sub(r"^(models|database) = .*$", r"# \g<0>", cfg.read_text(), flags=re.M)
+                   .replace("[paths]", '[paths]\nmodels = "mine"\ndatabase = "mine/base/x.db"', 1))
+    with pytest.raises(ConfigError, match=r"\[paths\] database = 'mine/base/x.db' is in a folder that holds a model "):
+        load_config()
+    assert sorted(p.name for p in (tmp_path / "elsewhere" / "base").iterdir()) == ["model.bin"]
+
+
 @pytest.mark.parametrize("paths", [
     'database = "recordings/index/starcoach.db"',
     'recordings = "."',

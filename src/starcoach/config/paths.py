@@ -166,6 +166,8 @@ def _clash(paths: Paths, given: dict[str, str]) -> str | None:
         if db.parent != folder and db.is_relative_to(folder) and _holds_takes_or_a_model(key, folder, db.parent):
             kept = "takes' audio and metadata are kept" if key == "recordings" else "models are kept"
             return f"[paths] {named('database')} is inside a folder of [paths] {key}, where {kept}; {_OWN_FILE}"
+    if (db.parent / WEIGHTS).exists():  # a model's folder anywhere (`models/base` a link out of `models`: an audit)
+        return f"[paths] {named('database')} is in a folder that holds a model ({db.parent}); {_OWN_FILE}"
     if paths.models == paths.recordings:
         return f"[paths] {named('models', 'recordings')} are the same path ({paths.models}); " \
                f"{apart('models', 'recordings')}"
