@@ -899,8 +899,11 @@ def test_check_of_a_follow_up_answer_s_export_gives_the_follow_up_note_not_a_sto
     doc = json.loads(runner.invoke(app, ["check", str(md), "--json"]).stdout)
     assert doc["follow_up_to"] == story
     assert not [s for s in doc["star"]["sentences"] if "wpm" in s["text"] or "follow-up" in s["text"]], doc
-    # the line deleted: judged as any text; a story's export names no follow-up
-    md.write_text("\n".join(ln for ln in md.read_text().splitlines() if "a follow-up to" not in ln))
+    # the line deleted, or made a comment (a review): judged as any text; a story's export names no follow-up
+    exported = md.read_text()
+    md.write_text("\n".join(f"<!-- {ln} -->" if "a follow-up to" in ln else ln for ln in exported.splitlines()))
+    assert "STAR structure" in runner.invoke(app, ["check", str(md)]).stdout
+    md.write_text("\n".join(ln for ln in exported.splitlines() if "a follow-up to" not in ln))
     assert "STAR structure" in runner.invoke(app, ["check", str(md)]).stdout
     md.write_text(to_markdown(spoken_doc()))
     assert json.loads(runner.invoke(app, ["check", str(md), "--json"]).stdout)["follow_up_to"] is None

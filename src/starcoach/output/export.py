@@ -231,7 +231,8 @@ def follow_up_export(text: str) -> tuple[str, str] | None:
     """In a file :func:`to_markdown` wrote of an answer to a follow-up question, the id of the question it
     follows up and the start of the line of figures that says so ("_take 4 · a follow-up to deep-1"); else
     None (that line deleted, the text is judged as a story)."""
-    for line in EXPORT_FIGURES.finditer(text.replace("\r\n", "\n").replace("\r", "\n")):
+    text = re.sub(r"<!--.*?-->", " ", text.replace("\r\n", "\n").replace("\r", "\n"), flags=re.S)  # commented out
+    for line in EXPORT_FIGURES.finditer(text):
         if found := re.match(r"[ \t]*(_(?:take \d+ · )?a follow-up to (\S+)) · ", line.group()):
             return found.group(2), found.group(1)
     return None
