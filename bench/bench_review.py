@@ -112,7 +112,8 @@ def build_home(home: Path, n: int) -> int:
             question = bank.get(QUESTIONS[i % len(QUESTIONS)])
             doc = docs[(i * 7) % len(docs)]
             store.add_take(audio_path=audio, question_id=question.id, question_text=question.text,
-                           principles=question.principles, source="import", started_at=when.isoformat(),
+                           principle=question.principles[0], principles=question.principles, source="import",
+                           started_at=when.isoformat(),
                            duration_s=doc["duration_s"], document=doc)
     silent.unlink()
     return len(json.dumps(docs[0]))

@@ -317,12 +317,16 @@ def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_
     mine = home / "my-questions.toml"
     side = '[principles]\nside-projects = "Side Projects"\n'
     mine.write_text(side + '\n[[question]]\nid = "mine-1"\ntext = "Tell me about the coffee rota."\n'
-                    'principles = ["think-big", "side-projects"]\n')
+                    'principles = ["think-big", "side-projects"]\nfollow_ups = ["Who drank most?"]\n')
     cfg = home / "config.toml"
     cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "my-questions.toml"'))
-    imported = runner.invoke(app, ["import", str(SILENCE(tmp_path)), "--question", "mine-1", "--json"])
-    assert imported.exit_code in (0, 3), imported.output  # (no speech: exit 3, the take is kept)
-    take_id = json.loads(imported.stdout)["take"]["id"]
+    ids = []
+    for question in ("mine-1", "mine-1/follow-up-1"):  # a story, and an answer to its follow-up (a review)
+        imported = runner.invoke(app, ["import", str(SILENCE(tmp_path)), "--question", question, "--json"])
+        assert imported.exit_code in (0, 3), imported.output  # (no speech: exit 3, the take is kept)
+        ids.append(json.loads(imported.stdout)["take"]["id"])
+    take_id, answer_id = ids
+    both = ["think-big", "side-projects"]
     mine.write_text(side)  # the question taken out; its second principle kept
 
     def listed(*args: str) -> list[dict]:
@@ -330,10 +334,11 @@ def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_
         assert result.exit_code == 0, result.output
         return json.loads(result.stdout)
 
-    (take,) = listed()
-    assert (take["id"], take["principle"], take["principles"]) == (take_id, "think-big", ["think-big", "side-projects"])
+    # a follow-up answer keeps its story's principles, and no principle of its own (json.md)
+    assert [(t["id"], t["principle"], t["principles"]) for t in listed()] == [
+        (take_id, "think-big", both), (answer_id, None, both)]
     for lp in ("think-big", "Side Projects"):
-        assert [t["id"] for t in listed("--lp", lp)] == [take_id], lp
+        assert [t["id"] for t in listed("--lp", lp)] == [take_id, answer_id], lp
     assert listed("--lp", "ownership") == []
 
     db = home / "recordings" / "starcoach.db"
@@ -341,20 +346,21 @@ def test_a_take_keeps_every_principle_of_its_question_after_the_question_leaves_
         f.unlink()
     recovered = runner.invoke(app, ["recover"])
     assert recovered.exit_code == 0, recovered.output
-    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, ["think-big", "side-projects"])]
-    assert [t["id"] for t in listed("--lp", "side-projects")] == [take_id]
+    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, both), (answer_id, both)]
+    assert [t["id"] for t in listed("--lp", "side-projects")] == [take_id, answer_id]
     import sqlite3
 
     with sqlite3.connect(db) as con:  # damage doctor rebuilds from: the rows it can read keep their principles
         con.execute("ALTER TABLE takes DROP COLUMN overflows")
     rebuilt = runner.invoke(app, ["doctor"])
     assert rebuilt.exit_code == 0 and "moved the damaged database aside" in rebuilt.stdout, rebuilt.output
-    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, ["think-big", "side-projects"])]
+    assert [(t["id"], t["principles"]) for t in listed()] == [(take_id, both), (answer_id, both)]
     with sqlite3.connect(db) as con:  # their table dropped by hand: damage too, not a silent loss
         con.execute("DROP TABLE take_principles")
     assert "lacks take_principles" in runner.invoke(app, ["doctor"]).stdout
     # and `coverage` counts a story told to such a question under each of them
     _told(home, "mine-2", ("side-projects", "think-big"), 1)
+    _told(home, "mine-1/follow-up-1", both, 1)  # an answer to a follow-up: no story, wherever its principles
     covered = runner.invoke(app, ["coverage", "--json"])
     assert covered.exit_code == 0, covered.output
     counted = {c["principle"]: (c["stories"], c["takes"]) for c in json.loads(covered.stdout) if c["takes"]}

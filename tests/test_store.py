@@ -52,7 +52,7 @@ def test_a_take_s_principles_read_as_stored_or_as_its_one_principle(tmp_path, st
     there, reads as the one principle it kept (never a listing that fails)."""
     with Store(tmp_path / "t.db") as store:
         tid = store.begin_take(audio_path=tmp_path / "a.wav", question_id="deep-1", question_text="Q?",
-                               principles=("dive-deep", "ownership"))
+                               principle="dive-deep", principles=("dive-deep", "ownership"))
         assert store.get(tid).principles == ("dive-deep", "ownership")
         store.db.execute("DELETE FROM take_principles WHERE take_id = ?", (tid,))
         if stored is not None:

@@ -268,7 +268,7 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
     damaged = read.damaged  # a damaged analysis (`doctor` fixes it): count the others, and say so
     for t in listed:
         summary = read.of.get(t.id)
-        if summary is None or summary.no_speech:
+        if summary is None or summary.no_speech or follow_up_of(t.question_id):  # a follow-up answer: no story
             continue
         for p in bank.principles_of(t.question_id, t.principles):
             by_lp.setdefault(p, []).append((t.id, summary.story_words))

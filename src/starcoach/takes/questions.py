@@ -30,6 +30,7 @@ class Question:
     themes: tuple[str, ...]
     follow_ups: tuple[str, ...]
     builtin: bool = True
+    story_principles: tuple[str, ...] = ()  # a follow-up's: its story's, which its takes keep (`takes --lp`)
 
     def document(self) -> dict:
         return {"id": self.id, "text": self.text, "principles": list(self.principles),
@@ -39,7 +40,7 @@ class Question:
         """Its follow-up K (from 0) as a question of its own: id "<id>/follow-up-<K+1>", no principles (an
         answer to it is no story, so `coverage` counts none), no follow-ups."""
         return Question(id=f"{self.id}{FOLLOW_UP_MARK}{k + 1}", text=self.follow_ups[k], principles=(), themes=(),
-                        follow_ups=(), builtin=self.builtin)
+                        follow_ups=(), builtin=self.builtin, story_principles=self.principles)
 
 
 @dataclass(frozen=True)

@@ -200,8 +200,7 @@ def _finish_orphans(config: Config, store: Store, analyzer: Analyzer, gone: list
             if result is not None:
                 results.append(result)
             continue
-        # Metadata with no whole audio: the take never got that far (an import's partial copy: the
-        # original is where it was).
+        # Metadata, no whole audio: the take never got that far (an import's partial copy: its original stays).
         part.unlink(missing_ok=True)
         meta_file.unlink(missing_ok=True)
         gone.append(Removed(audio, None, "interrupted before its audio was complete"))
@@ -335,9 +334,9 @@ def _index(store: Store, analyzer: Analyzer, audio: Path, meta: dict, gone: list
 
 def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, recording: Recording | None, *,
                    status: str, gone: list[Removed]) -> TakeResult | None:
-    """Analyse audio no take lists, then list it with its analysis in one transaction: no row while
-    it is analysed (one marked "recording" with no owner read as a crashed take to every other
-    command). Audio deleted by then is noted in GONE; audio listed meanwhile is left to its row."""
+    """Analyse audio no take lists, then list it with its analysis in one transaction: no row while it is
+    analysed (one marked "recording" with no owner read as a crashed take to every other command). Audio
+    deleted by then is noted in GONE; audio listed meanwhile is left to its row."""
     try:
         analyzer.afresh()  # decoded as `import` would, in a new process (Analyzer.afresh)
         analysis = analyzer.analyze_file(audio)
@@ -351,7 +350,8 @@ def index_analysed(store: Store, analyzer: Analyzer, audio: Path, meta: dict, re
     status = status if document is not None else "failed"
     try:
         take_id = store.add_take(audio_path=audio, question_id=meta.get("question_id"),
-                                 question_text=meta.get("question_text"), principles=sidecar.principles(meta),
+                                 question_text=meta.get("question_text"), principle=meta.get("principle"),
+                                 principles=sidecar.principles(meta),
                                  source="record" if meta.get("source") == "record" else "import",
                                  started_at=str(meta.get("started_at") or now()), duration_s=duration,
                                  document=document, status=status, take_id=sidecar.kept_id(meta),

@@ -49,7 +49,7 @@ def open_store(config: Config) -> Store:
 def _meta(question: Question | None, source: str, started_at: str) -> dict:
     return {"question_id": question.id if question else None, "question_text": question.text if question else None,
             "principle": question.principles[0] if question and question.principles else None,
-            "principles": list(question.principles) if question else [],
+            "principles": list(question.principles or question.story_principles) if question else [],
             "started_at": started_at, "source": source, "status": "recording", "pid": os.getpid()}
 
 
@@ -118,8 +118,8 @@ def _record(config: Config, store: Store, question: Question | None, analyzer: A
     signals.install()
     try:
         take_id = store.begin_take(audio_path=path, question_id=meta["question_id"],
-                                   question_text=meta["question_text"], principles=meta["principles"],
-                                   started_at=meta["started_at"])
+                                   question_text=meta["question_text"], principle=meta["principle"],
+                                   principles=meta["principles"], started_at=meta["started_at"])
     except BaseException:
         signals.release()
         sidecar.remove(path)
@@ -249,8 +249,8 @@ def import_take(config: Config, store: Store, file: Path, question: Question | N
         mark("analysed")
         document = analysis_document(analysis)
         take_id = store.add_take(audio_path=dest, question_id=meta["question_id"],
-                                 question_text=meta["question_text"], principles=meta["principles"],
-                                 source="import", started_at=meta["started_at"],
+                                 question_text=meta["question_text"], principle=meta["principle"],
+                                 principles=meta["principles"], source="import", started_at=meta["started_at"],
                                  duration_s=document["duration_s"], document=document)
     except BaseException:
         # Not indexed: leave nothing behind (the original is where it was). An interrupt can

@@ -173,17 +173,17 @@ class Store:
 
     @_sql
     def begin_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
-                   principles: Sequence[str] = (), source: str = "record", started_at: str | None = None) -> int:
+                   principle: str | None = None, principles: Sequence[str] = (), source: str = "record",
+                   started_at: str | None = None) -> int:
         """Register a take before its first sample is written, so a crash leaves a trace. PRINCIPLES:
-        every principle its question serves."""
+        every principle its question serves (a follow-up's: its story's, PRINCIPLE None)."""
         with self.transaction():
             self._ids_after_unlisted()
             cur = self.db.execute(
                 "INSERT INTO takes (question_id, question_text, principle, started_at, audio_path, source, status, pid)"
                 " VALUES (?, ?, ?, ?, ?, ?, 'recording', ?)",
-                (question_id, question_text, principles[0] if principles else None, started_at or now(),
-                 self._index_path(audio_path), source, os.getpid()),
-            )
+                (question_id, question_text, principle, started_at or now(), self._index_path(audio_path), source,
+                 os.getpid()))
             assert cur.lastrowid is not None  # an INSERT always sets it
             keep_principles(self.db, cur.lastrowid, principles)
         return cur.lastrowid
@@ -314,7 +314,8 @@ class Store:
 
     @_sql
     def add_take(self, *, audio_path: Path, question_id: str | None, question_text: str | None,
-                 principles: Sequence[str] = (), source: str, started_at: str, duration_s: float,
+                 principle: str | None = None, principles: Sequence[str] = (), source: str, started_at: str,
+                 duration_s: float,
                  document: dict[str, Any] | None, status: str = "complete", take_id: int | None = None,
                  stopped_by: str | None = None) -> int:
         """Index a take whose audio is already in place, in one transaction; with TAKE_ID (the id its
@@ -336,7 +337,7 @@ class Store:
             cur = self.db.execute(
                 "INSERT INTO takes (id, question_id, question_text, principle, started_at, audio_path, source, status)"
                 " VALUES (?, ?, ?, ?, ?, ?, ?, 'recording')",
-                (take_id, question_id, question_text, principles[0] if principles else None, started_at,
+                (take_id, question_id, question_text, principle, started_at,
                  self._index_path(audio_path), source))
             take_id = int(cur.lastrowid or 0)
             keep_principles(self.db, take_id, principles)
