@@ -963,3 +963,20 @@ def test_an_export_s_length_is_judged_at_the_take_s_own_pace(tmp_path, figures, 
     notes = " ".join(f["message"] for f in doc["star"]["feedback"]) + " ".join(doc["star"]["strengths"])
     assert said in notes, notes
     assert any(f["code"] == "too_short" for f in doc["star"]["feedback"]) == short, notes
+
+
+def test_a_word_timed_at_no_length_gets_a_cue_a_player_shows():
+    """An audit (session 53): Whisper times some words at no length ("last." 21.64-21.64), and a sentence of
+    one such word gave the cue "00:00:10,507 --> 00:00:10,507", which no player shows. A cue lasts at least
+    half a second where the next one leaves room, and never runs into it."""
+    from starcoach.output.export import to_srt, to_vtt
+
+    answer = spoken_doc()
+    answer["words"] += [{"text": "Thanks.", "start": 10.507, "end": 10.507, "prob": 0.9, "filler": False},
+                        {"text": "Bye.", "start": 10.707, "end": 10.9, "prob": 0.9, "filler": False}]
+    answer["star"]["sentences"] += [{"text": "Thanks.", "label": "other", "start": 10.507, "end": 10.507},
+                                    {"text": "Bye.", "label": "other", "start": 10.707, "end": 10.9}]
+    srt = to_srt(answer)
+    assert "00:00:10,507 --> 00:00:10,707\nThanks." in srt, srt  # up to the next cue, not into it
+    assert "00:00:10,707 --> 00:00:11,207\nBye." in srt, srt  # the last one its half second
+    assert "00:00:04.000 --> 00:00:05.300" in to_vtt(answer)  # a cue long enough is as it was

@@ -258,6 +258,7 @@ def to_json(doc: dict[str, Any]) -> str:
 # of 44 words was one 11 s cue on one 220-character line).
 CUE_LINE_CHARS = 42
 CUE_MAX_S = 7.0
+CUE_MIN_S = 0.5  # (a cue is never drawn out into the next one)
 
 
 def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[dict[str, Any]]]]:
@@ -278,7 +279,10 @@ def _cues(doc: dict[str, Any], *, clean: bool) -> list[tuple[float, float, list[
                 break
             parts[-2:] = [parts[-2][:-1], moved]
         cues += [(part[0]["start"], max(x["end"] for x in part), part) for part in parts if part]
-    return cues
+    # a cue shown for at least CUE_MIN_S where the next leaves room: Whisper times some words at no length
+    # ("Thanks." 10.507-10.507 gave a cue no player shows)
+    return [(a, max(b, min(a + CUE_MIN_S, cues[k + 1][0] if k + 1 < len(cues) else a + CUE_MIN_S)), ws)
+            for k, (a, b, ws) in enumerate(cues)]
 
 
 def _fits(words: list[dict[str, Any]]) -> bool:
