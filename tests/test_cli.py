@@ -244,7 +244,8 @@ def test_an_answer_that_opens_like_data_is_still_checked(tmp_path, text):
     assert result.exit_code == 0 and json.loads(result.stdout)["star"]["sentences"], result.output
 
 
-@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-16-le, no mark", "utf-16-be, no mark"])
+@pytest.mark.parametrize("encoding", ["utf-16", "utf-16-be", "utf-8-sig", "utf-16-le, no mark", "utf-16-be, no mark",
+                                      "utf-32", "utf-32-be"])  # (UTF-32: "not a text file", an audit, session 53)
 def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding):
     """Notepad's and Word's "Unicode" is UTF-16 with a byte-order mark: it was "not a UTF-8 text file";
     without the mark (as some editors save it), it was "a recording goes to `starcoach analyze`"."""
@@ -252,8 +253,8 @@ def test_check_reads_text_saved_as_unicode_by_notepad_or_word(tmp_path, encoding
             "I sorted the tickets by cause and wrote fixes for the three most common ones. "
             "The queue fell to 35 in three weeks.\n")
     data = text.encode(encoding.split(",")[0])
-    if encoding == "utf-16-be":
-        data = b"\xfe\xff" + data
+    if encoding in ("utf-16-be", "utf-32-be"):
+        data = ("\ufeff" + text).encode(encoding)
     (tmp_path / "a.txt").write_bytes(data)
     (tmp_path / "b.txt").write_text(text, encoding="utf-8")
     got, want = (json.loads(run("check", tmp_path / n, "--json").stdout) for n in ("a.txt", "b.txt"))

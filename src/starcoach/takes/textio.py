@@ -53,8 +53,10 @@ def read_answer(path: str | Path) -> str:
     if kind:
         raise InputTextError(f"{path}: {kind}")
     # "Unicode" text as Notepad and Word save it: UTF-16 with its byte-order mark (or without one).
-    encoding = "utf-16" if data[:2] in UTF16_MARKS else _utf16_unmarked(data) or "utf-8-sig"
-    if not encoding.startswith("utf-16") and b"\x00" in data[:8192]:
+    # (UTF-32's mark opens on UTF-16's: it was read as UTF-16, and said "not a text file")
+    encoding = "utf-32" if data[:4] in (b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff") else \
+        "utf-16" if data[:2] in UTF16_MARKS else _utf16_unmarked(data) or "utf-8-sig"
+    if not encoding.startswith(("utf-16", "utf-32")) and b"\x00" in data[:8192]:
         raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
     if len(data) > MAX_BYTES:  # a web page or subtitles, by its head (an html export holds its audio: 1.6 MB)
         _refuse_data(path, data[:MAX_BYTES].decode(encoding, errors="ignore"))
@@ -63,7 +65,7 @@ def read_answer(path: str | Path) -> str:
     try:
         text = data.decode(encoding)
     except UnicodeDecodeError:
-        raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16); save it as UTF-8 text") from None
+        raise InputTextError(f"{path}: not a UTF-8 text file (nor UTF-16 or UTF-32); save it as UTF-8 text") from None
     # binary data can look like UTF-16 with no mark (a nought every other byte): text has no controls
     if encoding in ("utf-16-le", "utf-16-be") and unprintable(text):
         raise InputTextError(f"{path}: not a text file; save the answer as UTF-8 text (.txt or .md)")
