@@ -928,6 +928,7 @@ def test_a_follow_up_answer_is_exported_and_compared_without_star():
     assert "<!-- missing" in to_markdown(story) or "## Situation" in to_markdown(story)
     page = to_html_of(answer)
     assert FOLLOW_UP_NOTE[:40] in page and "rating" not in page
+    assert "· a follow-up to deep-1 ·" in page  # as the Markdown says (the page never did: an audit, session 53)
     assert 'class="band' not in page and 'class="label"' not in page  # no STAR bands or part labels (a review)
     assert "rating 6/10" in to_html_of(spoken_doc())
 

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..domain.document import FOLLOW_UP_NOTE, is_follow_up, no_speech_advice
+from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, no_speech_advice
 from ..domain.transcript import plural
 from ..domain.vocab import PART_TITLES
 from .export import PART_COLOURS, sentence_word_lists
@@ -70,8 +70,10 @@ def to_html(doc: dict[str, Any], audio_samples: np.ndarray, sample_rate: int) ->
     figures = ((f"{doc['speaking_span_s']:.0f} s", f"{doc['wpm']:.0f} wpm", plural(doc['metrics']['filler_count'],
                 "filler"), plural(doc['metrics']['long_pause_count'], "long pause")) if not doc.get("no_speech")
                else ("no speech", f"{doc.get('duration_s') or 0:.1f} s of audio"))  # 0 wpm is not a pace
+    story = follow_up_of(take.get("question_id"))  # said as the Markdown export and `show` say it
     meta = html.escape(" · ".join(x for x in (
-        f"take {take['id']}" if take.get("id") else "", take.get("started_at") or "", *figures) if x))
+        f"take {take['id']}" if take.get("id") else "", f"a follow-up to {story}" if story else "",
+        take.get("started_at") or "", *figures) if x))
     sentences = []
     for s, words in zip(doc["star"]["sentences"], sentence_word_lists(doc)):
         if not words:
