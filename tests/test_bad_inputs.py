@@ -274,9 +274,13 @@ ROWS = [
         "[principles]"),
     Row("questions-no-text", lambda t, h: questions_file(h, '[[question]]\nid = "x"\n') or ["questions"], 1,
         "text"),
+    # a first-run audit (session 53): the database as the question file blamed [paths] database, which the
+    # user had not changed, and offered its own value as the fix
+    Row("questions-database", lambda t, h: config_replace(h, 'questions = ""', 'questions = "recordings/starcoach.db"')
+        or ["questions"], 1, "[paths] questions names the takes database ("),
     Row("questions-folder", lambda t, h: ((h / "mine.toml").mkdir(),
                                           config_replace(h, 'questions = ""', 'questions = "mine.toml"'))
-        and ["questions"], 1, "not a regular file"),
+        and ["questions"], 1, "is a folder: name a .toml file of questions there, or set questions = \"\""),
     Row("questions-bad-toml", lambda t, h: questions_file(h, "[[question]\n") or ["questions"], 1, "TOML"),
     Row("questions-same-id-twice", lambda t, h: questions_file(
         h, '[[question]]\nid = "a"\ntext = "One?"\n[[question]]\nid = "a"\ntext = "Two?"\n') or ["questions"], 1,

@@ -380,3 +380,20 @@ def test_a_question_file_may_name_a_principle_as_questions_shows_it(tmp_path):
     with pytest.raises(ConfigError, match=r"no Leadership Principle 'Thinking Big' \(use a name or key that "
                                           r"`starcoach questions --json` lists"):
         load_bank(tmp_path / "bank.toml")
+
+
+def test_question_ids_are_one_whatever_their_case_and_a_blank_file_setting_is_none(home, tmp_path):
+    """A first-run audit (session 53): a question file could hold "mine-1" and "Mine-1", both listed, and
+    `--question MINE-1` said only "no question with id"; `questions = "  "` named a file of two spaces."""
+    from starcoach.config import load_config
+
+    (tmp_path / "bank.toml").write_text('[[question]]\nid = "mine-1"\ntext = "One?"\n\n'
+                                        '[[question]]\nid = "Mine-1"\ntext = "Two?"\n')
+    with pytest.raises(ConfigError, match=r"question id 'Mine-1' is used twice \(ids differing only in case count "
+                                          r"as one\)"):
+        load_bank(tmp_path / "bank.toml")
+    with pytest.raises(NotFound, match=r"no question with id 'DEEP-1' \(ids are read as written: 'deep-1'\?\)"):
+        load_bank().get("DEEP-1")
+    cfg = home / "config.toml"
+    cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "  "'))
+    assert load_config().paths.questions is None

@@ -101,6 +101,7 @@ def read_paths(home: Path, config_file: Path, table: dict[str, Any]) -> Paths:
     questions = table.get("questions", "")
     if not isinstance(questions, str):  # `false` or `0` is not "no file"; "" is
         raise ConfigError(f"{config_file}: [paths] questions must be a string (\"\" for none)")
+    questions = questions if questions.strip() else ""  # "  " named a file of two spaces
     for key, value in given.items():
         if not isinstance(value, str):
             raise ConfigError(f"{config_file}: [paths] {key} must be a string")
@@ -173,6 +174,8 @@ def _clash(paths: Paths, given: dict[str, str]) -> str | None:
                f"{apart('models', 'recordings')}"
     for other, what in ((paths.config_file, "this configuration file"), (paths.questions, "the question file")):
         if other is not None and (other == db or other.exists() and db.exists() and os.path.samefile(other, db)):
+            if other == paths.questions and given["database"] == _DEFAULTS["database"]:  # the one changed: questions
+                return f"[paths] questions names the takes database ({other}); name your question file there"
             return f"[paths] {named('database')} is {what}; {_OWN_FILE}"
     return None
 

@@ -66,7 +66,9 @@ class QuestionBank:
                 return of.follow_up(n - 1)
             raise NotFound(f"question {story!r} has {plural(len(of.follow_ups), 'follow-up question')}, not {n} "
                            "(see `starcoach questions --json`)")
-        raise NotFound(f"no question with id {question_id!r} (see `starcoach questions`)")
+        alike = [q.id for q in self.questions if q.id.casefold() == question_id.casefold()]
+        raise NotFound(f"no question with id {question_id!r} " + (f"(ids are read as written: {alike[0]!r}?)" if alike
+                                                                   else "(see `starcoach questions`)"))
 
     def filter(self, *, principle: str | None = None, theme: str | None = None) -> list[Question]:
         out = list(self.questions)
@@ -173,10 +175,10 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
             if not isinstance(q, dict):
                 raise ConfigError(f"{user_file}: question {n} is not a [[question]] table")
             question = _question(q, False, str(user_file))
-            if question.id in mine:
-                raise ConfigError(f"{user_file}: question id {question.id!r} is used twice; give each question "
-                                  "an id of its own")
-            mine.add(question.id)
+            if question.id.casefold() in mine:  # `--question` takes one by its case: "mine-1" and "Mine-1" read as one
+                raise ConfigError(f"{user_file}: question id {question.id!r} is used twice (ids differing only in case "
+                                  "count as one); give each question an id of its own")
+            mine.add(question.id.casefold())
             # a principle by its key or by its name, as `questions` shows it ("Think Big"; the keys were shown nowhere)
             keys = [p if p in principles else named.get(" ".join(p.split()).casefold(), p) for p in question.principles]
             unknown = [p for p in keys if p not in principles]
@@ -201,7 +203,9 @@ def _read_user_file(path: Path) -> dict:
     except OSError as exc:
         raise ConfigError(f"question file {path}: cannot read it ({exc.strerror})") from None
     if not stat.S_ISREG(st.st_mode):
-        raise ConfigError(f"question file {path} (config.toml [paths] questions) is not a regular file")
+        what = "a folder" if stat.S_ISDIR(st.st_mode) else "not a regular file"
+        raise ConfigError(f"question file {path} (config.toml [paths] questions) is {what}: name a .toml file of "
+                          "questions there, or set questions = \"\" to use the built-in questions alone")
     if st.st_size > 5_000_000:
         raise ConfigError(f"question file {path}: {st.st_size} bytes is too large for a question bank")
     try:
