@@ -673,6 +673,22 @@ def test_a_home_whose_folder_this_user_may_not_write_is_read_and_doctor_calls_no
     assert not list(recordings.glob("*.damaged-*")) and snapshot() == stored
 
 
+def test_an_export_beside_the_audio_that_cannot_be_written_says_how_to_write_it_elsewhere(stored, home):
+    """An audit (session 53): `export 1` with no -o, into a folder this user may not write, said "permission
+    denied; write it into a folder you may write to": the user had named no folder."""
+    if os.geteuid() != 0:
+        pytest.skip("running as another user needs root")
+    day = Path(stored[0]["audio_path"]).parent
+    day.chmod(0o555)
+    try:
+        exported = _as_unprivileged(home, "export", "1", "--format", "json")
+    finally:
+        day.chmod(0o755)
+    assert exported.returncode == 1 and exported.stderr.count("\n") == 1, exported.stderr
+    assert exported.stderr.rstrip().endswith("(with -o FILE, anywhere else)"), exported.stderr
+    assert "permission denied" in exported.stderr and snapshot() == stored
+
+
 def test_a_home_of_an_older_release_in_a_folder_this_user_may_not_write_says_that_not_a_read_only_disk(home):
     """A 0.1.0 database (which must be upgraded, a write) in a folder this user may not write was "on a
     read-only disk … copy the home to a writable disk" (a review's): the disk was fine."""

@@ -8,7 +8,7 @@ from typing import Optional
 import typer
 
 from ..domain.document import follow_up_of
-from ..domain.errors import AudioError
+from ..domain.errors import AudioError, ExportError
 from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
                      settings, warn_unlisted)
@@ -246,7 +246,10 @@ def export(
     if to_stdout:
         write_utf8(content if content.endswith("\n") else content + "\n")
     else:
-        typer.echo(str(ex.write_new(target, content, force=force)))
+        try:
+            typer.echo(str(ex.write_new(target, content, force=force)))
+        except ExportError as exc:  # beside the audio, where the user named no folder: say how to name one
+            raise exc if output else ExportError(f"{exc} (with -o FILE, anywhere else)") from None
 
 
 @app.command()
