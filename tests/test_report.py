@@ -57,6 +57,12 @@ def test_control_characters_in_a_name_or_a_text_are_shown_escaped_not_sent_to_th
                            "build and measured each step. Deploys fell from 40 minutes to 5 minutes."), console)
     star = console.export_text()
     assert "\x1b" not in star and "slow.\\x1b[2J" in star
+    # a right-to-left override turned the rest of the line around (an audit, session 53); isolates stay
+    console = Console(record=True, width=100, color_system=None)
+    render_star(check_text("In 2022 our deploys were \u202eslow. I was asked to fix the \u2067pipeline\u2069. I "
+                           "rewrote the build. Deploys fell from 40 minutes to 5 minutes."), console)
+    star = console.export_text()
+    assert "\u202e" not in star and "were \\u202eslow" in star and "\u2067pipeline\u2069" in star, star
 
 
 

@@ -69,8 +69,11 @@ def is_text(head: bytes) -> bool:
 
 # C0 and C1 controls, the two separators Python's splitlines() breaks a line at, and lone surrogates (a
 # file name's bytes that are not UTF-8, as Python decodes them: written raw, "caf\xe9.wav" reached the
-# terminal as a byte it cannot show, where the error line beside it said "caf\\udce9.wav").
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]")
+# terminal as a byte it cannot show, where the error line beside it said "caf\\udce9.wav"); and the
+# bidirectional embeddings and overrides U+202A-U+202E, which turn the rest of a terminal line around (an
+# answer given to `check` printed one raw: the question files refuse them; the isolates and marks that
+# right-to-left text uses stay).
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\u202a-\u202e\ud800-\udfff]")
 
 
 def controls_escaped(text: str) -> str:
