@@ -124,8 +124,11 @@ def test_a_compute_type_the_cpu_cannot_run_names_the_setting_not_a_damaged_model
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "demo-answer.flac")])
     assert result.exit_code == 1, result.output
     line = result.output.strip()
-    assert line.startswith("starcoach: [model] compute_type = 'float16' cannot run on this CPU"), line
+    assert line.startswith(f"starcoach: {cfg}: [model] compute_type = 'float16' cannot run on this CPU"), line
     assert "\n" not in line and "delete" not in line and "int8" in line
+    # and `models` says it of the model in use, which it called ready (a first-run audit, session 53)
+    listed = CliRunner().invoke(app, ["models"])
+    assert listed.exit_code == 1 and listed.stderr == line + "\n", listed.output
 
 
 @pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)
@@ -202,7 +205,7 @@ def test_another_language_with_an_english_only_model_is_one_clear_line(home):
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--json"])
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr.startswith("starcoach: [model] language = 'de', but the model in "), result.stderr
+    assert result.stderr.startswith(f"starcoach: {cfg}: [model] language = 'de', but the model in "), result.stderr
     assert "knows English only" in result.stderr and result.stderr.count("\n") == 1, result.stderr
 
 
@@ -581,8 +584,13 @@ def test_a_language_the_multilingual_model_does_not_know_is_one_clear_line(home)
     result = CliRunner().invoke(app, ["analyze", str(SAMPLES / "short-answer.flac"), "--json"])
     assert result.exit_code == 1, result.output
     assert result.stdout == ""
-    assert result.stderr.startswith("starcoach: [model] language = 'yue', but the model in "), result.stderr
+    assert result.stderr.startswith(f"starcoach: {cfg}: [model] language = 'yue', but the model in "), result.stderr
     assert "does not know that language" in result.stderr and result.stderr.count("\n") == 1, result.stderr
+    # said before any recording too (the model is checked when it is chosen), and by `models` (it said "ready")
+    listed = CliRunner().invoke(app, ["models"])
+    assert listed.exit_code == 1 and listed.stderr == result.stderr, listed.output
+    recorded = CliRunner().invoke(app, ["record", "--seconds", "2"])
+    assert recorded.exit_code == 1 and recorded.stderr == result.stderr, recorded.output
 
 
 @pytest.mark.slow  # it asks CTranslate2 to load a model (which fails at once)

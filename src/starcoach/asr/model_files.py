@@ -183,3 +183,34 @@ def ours(folder: Path, model: BundledModel | None) -> bool:
         return config is not None and (folder / "config.json").read_bytes() == config.read_bytes()
     except OSError:
         return False
+
+
+# Whisper's multilingual vocabularies have 51,865 tokens or more (CTranslate2's is_multilingual); English-only, 51,864.
+_MULTILINGUAL_TOKENS = 51865
+
+
+def settings_problem(folder: Path, language: str, compute_type: str) -> str | None:
+    """What a model's files say of ``[model] language`` and ``compute_type`` before it is loaded (as the
+    engine, loading it, refuses them; `models` called such a model ready), or None: an English-only
+    vocabulary, a language with no token in its tokenizer, a weight type this CPU cannot run."""
+    import ctranslate2  # noqa: PLC0415 - heavy: only when a model is about to be used or listed
+
+    runs = ctranslate2.get_supported_compute_types("cpu")
+    if compute_type not in runs and compute_type not in ("auto", "default"):
+        return (f"[model] compute_type = {compute_type!r} cannot run on this CPU (it runs {', '.join(sorted(runs))}): "
+                "set another; int8 is the default")
+    try:
+        vocabulary = folder / VOCABULARIES[0]
+        size = len(json.loads(vocabulary.read_text(encoding="utf-8"))) if vocabulary.is_file() else \
+            sum(1 for _ in (folder / VOCABULARIES[1]).open(encoding="utf-8"))
+        known = {t.get("content") for t in json.loads((folder / "tokenizer.json").read_text(encoding="utf-8"))
+                 .get("added_tokens", []) if isinstance(t, dict)}
+    except (OSError, ValueError, AttributeError):  # the engine, loading it, says what is wrong
+        return None
+    if language != "en" and size < _MULTILINGUAL_TOKENS:
+        return (f"[model] language = {language!r}, but the model in {folder} knows English only: set language = "
+                "\"en\", or a model that knows other languages (base) in [model] name")
+    if size >= _MULTILINGUAL_TOKENS and f"<|{language}|>" not in known:
+        return (f"[model] language = {language!r}, but the model in {folder} does not know that language: set one it "
+                "knows, or in [model] name a model that knows it (large-v3 knows all of Whisper's languages)")
+    return None

@@ -25,6 +25,7 @@ from ..analysis.star import StarOptions
 from ..asr.engine import TranscribeOptions
 from ..asr.live import LiveOptions
 from ..asr.bundled import BUNDLED
+from ..asr.model_files import settings_problem
 from ..asr.models import ModelInfo, list_models, looks_like_path, resolve_model
 from ..domain.errors import ConfigError, ModelError
 from ..domain.filekind import not_utf8
@@ -89,11 +90,15 @@ class Config:
         chosen = self._model(model)
         folder = self.paths.models if isinstance(chosen, Path) else self.paths.models_folder()
         try:
-            return Analyzer(resolve_model(chosen, folder, on_wait=on_wait), self.analysis)
+            resolved = resolve_model(chosen, folder, on_wait=on_wait)
         except ModelError as exc:
             if model:
                 raise
             raise ModelError(self._named_here(str(exc))) from None
+        options = self.analysis.transcribe  # said before a take is recorded, not once it is to be analysed
+        if problem := settings_problem(resolved.path, options.language, options.compute_type):
+            raise ConfigError(f"{self.paths.config_file}: {problem}")
+        return Analyzer(resolved, self.analysis)
 
     def model_list(self) -> list[ModelInfo]:
         """What ``starcoach models`` shows: :func:`list_models`, the configured model marked.
@@ -105,7 +110,12 @@ class Config:
         """
         folder = self.paths.models if isinstance(self._model(None), Path) else self.paths.models_folder()
         infos = list_models(folder, self.model)
-        return [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
+        infos = [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
+        options = self.analysis.transcribe  # what `analyze` would refuse of the model in use: not "ready"
+        return [dataclasses.replace(m, problem=f"{self.paths.config_file}: {problem}") if m.default and m.ready
+                and m.path and not m.problem and (problem := settings_problem(m.path, options.language,
+                                                                              options.compute_type)) else m
+                for m in infos]
 
     def _model(self, typed: str | None) -> str | Path:
         """The model to use, a Path if it is a folder: ``typed`` (``--model``, by :func:`model_folder`'s
