@@ -737,3 +737,19 @@ def test_a_new_home_whose_takes_folder_cannot_be_made_is_told_what_to_do(tmp_pat
         paths.storage_folder("database")
     text = str(caught.value)
     assert says in text and text.endswith(("(a new file) to a folder on a disk you can write", "(a new file)")), text
+
+
+def test_paths_says_when_a_home_has_no_config_file(tmp_path, monkeypatch):
+    """A first-run audit (session 53): installed from a wheel, `paths` named a config.toml that was never
+    made, and the README said that file documents every setting."""
+    from typer.testing import CliRunner
+
+    from starcoach.cli import app
+
+    monkeypatch.setenv("STARCOACH_HOME", str(tmp_path))
+    said = CliRunner().invoke(app, ["paths"])
+    assert said.exit_code == 0, said.output
+    assert f"config      {tmp_path / 'config.toml'} (none there: every setting at its default; copy the project's " \
+           "config.toml there to change one)" in said.stdout, said.stdout
+    (tmp_path / "config.toml").write_text("")
+    assert f"config      {tmp_path / 'config.toml'}\n" in CliRunner().invoke(app, ["paths"]).stdout
