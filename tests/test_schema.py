@@ -80,7 +80,7 @@ def test_the_upgrade_drops_the_unread_tables_by_migration(legacy_home):
     assert not tables & {"words", "fillers", "star_parts"}
     applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
     assert applied == ["001_takes", "002_drop_unread_tables", "003_never_reuse_take_ids", "004_review_summaries",
-                       "005_take_principles"]
+                       "005_take_principles", "006_take_principles_table"]
     assert db.execute("SELECT count(*) FROM takes").fetchone()[0] == 3
     # the rebuilt table keeps every take and id, and the next id follows the highest one
     assert [r[0] for r in db.execute("SELECT id FROM takes ORDER BY id")] == [1, 2, 3]

@@ -81,7 +81,7 @@ def test_takes_of_7f3daa6_migrate_and_the_reviews_print_what_they_printed(old_ho
             kept = db.execute("SELECT take_id, version FROM review_summaries ORDER BY take_id").fetchall()
             applied = [r[0] for r in db.execute("SELECT name FROM migrations ORDER BY name")]
         assert kept == [(i, summaries.VERSION) for i in ANALYSED], run
-    assert applied[-2:] == ["004_review_summaries", "005_take_principles"]
+    assert applied[-3:] == ["004_review_summaries", "005_take_principles", "006_take_principles_table"]
     assert _rows(db_path) == before and _audio(old_home) == audio
 
 
@@ -251,3 +251,28 @@ def test_doctor_finds_a_database_an_older_release_wrote_sound_and_upgrades_it_in
     with sqlite3.connect(db_path) as db:
         assert db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()[0] == max(
             r[0] for r in before)
+
+
+def test_a_database_an_earlier_005_upgraded_keeps_its_principles_and_doctor_finds_it_sound(old_home):
+    """A review (session 53): the side table's migration first kept the name of the one 2508dc5 committed,
+    which had put a principles column in takes; a database that one upgraded was taken for done: its
+    second principles were lost, every new take failed "no such table", and doctor called it damaged and
+    rebuilt it without them. 006 moves the column's lists into the table."""
+    from starcoach.config import load_config
+
+    db_path = load_config().paths.database
+    with sqlite3.connect(db_path) as db:  # as 2508dc5 left it (migrations 004 and its 005 applied)
+        db.execute("ALTER TABLE takes ADD COLUMN principles TEXT")
+        db.execute("""UPDATE takes SET principles = '["dive-deep", "ownership"]' WHERE id = 1""")
+        for name in ("004_review_summaries", "005_take_principles"):
+            db.execute("INSERT INTO migrations (name, applied_at) VALUES (?, '2026-12-07T22:40:00+00:00')", (name,))
+        for name, event in (("review_summary_follows_analysis", "UPDATE OF id, analysis_json"),
+                            ("review_summary_follows_take", "DELETE")):
+            db.execute(f"CREATE TRIGGER {name} AFTER {event} ON takes BEGIN SELECT 1; END")
+        db.execute("CREATE TABLE review_summaries (take_id INTEGER PRIMARY KEY, version INTEGER NOT NULL, "
+                   "summary TEXT NOT NULL, words TEXT NOT NULL)")
+    listed = json.loads(runner.invoke(app, ["takes", "--json"]).stdout)
+    assert listed[0]["principles"] == ["dive-deep", "ownership"], listed[0]
+    checked = runner.invoke(app, ["doctor"])
+    assert checked.stdout.startswith("database: ok"), checked.output
+    assert not [p.name for p in db_path.parent.iterdir() if "damaged" in p.name]

@@ -216,7 +216,7 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
         except sqlite3.Error:
             continue
         if row is not None:
-            rows.append(dict(row) | {"principles": kept.get(take_id)})
+            rows.append(dict(row) | {"principles": kept.get(take_id, dict(row).get("principles"))})  # (005's column)
     return rows
 
 

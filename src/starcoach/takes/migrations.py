@@ -139,20 +139,28 @@ REVIEW_SUMMARY_OBJECTS = ("review_summaries", *_SUMMARY_TRIGGERS)
 
 
 def _m005_take_principles(db: sqlite3.Connection) -> None:
+    """Nothing now. As committed in 2508dc5 it made the takes table again with a ``principles`` column
+    beside ``principle`` (the database's size again in free disk, the id counter lost); a database it
+    upgraded keeps that column, which 006 reads."""
+
+
+def _m006_take_principles_table(db: sqlite3.Connection) -> None:
     """Every principle a take's question served when it was asked, a JSON list (``principle``, a
     column of ``takes``, keeps the first): a take stored only the first, so a question of two
     principles taken out of the bank left its takes counted under one. A table of its own, as 004's:
-    a column added to ``takes`` comes after ``analysis_json`` (see there), and moving it beside
-    ``principle`` means copying the table (the database's size again in free disk, once, and the
-    same again kept as free pages). A take with no row here (stored before, or of no principle)
-    reads as its one ``principle``; its row goes with it, by trigger."""
+    a column added to ``takes`` comes after ``analysis_json`` (see there). A take with no row here
+    (stored before, or of no principle) reads as its one ``principle``; its row goes with it, by
+    trigger. What 005's column holds, in a database 2508dc5 upgraded, is moved here."""
     db.execute("CREATE TABLE take_principles (take_id INTEGER PRIMARY KEY, principles TEXT NOT NULL)")
     db.execute(f"CREATE TRIGGER {_PRINCIPLES_TRIGGER} AFTER DELETE ON takes "
                "BEGIN DELETE FROM take_principles WHERE take_id = OLD.id; END")
+    if any(r[1] == "principles" for r in db.execute("PRAGMA table_info(takes)")):
+        db.execute("INSERT INTO take_principles (take_id, principles) SELECT id, principles FROM takes "
+                   "WHERE principles IS NOT NULL")
 
 
 _PRINCIPLES_TRIGGER = "take_principles_follow_take"
-TAKE_PRINCIPLES = "005_take_principles"
+TAKE_PRINCIPLES = "006_take_principles_table"
 TAKE_PRINCIPLES_OBJECTS = ("take_principles", _PRINCIPLES_TRIGGER)
 # What each migration makes that a take cannot be stored or read right without (dropped by hand:
 # `doctor` counts that as damage, once the migration is recorded).
@@ -162,12 +170,13 @@ MADE_BY = {REVIEW_SUMMARIES: REVIEW_SUMMARY_OBJECTS, TAKE_PRINCIPLES: TAKE_PRINC
 # database without them is read as it is where it cannot be upgraded (a read-only disk).
 REBUILT_WHEN_READ = frozenset({REVIEW_SUMMARIES})
 # And those a database is read without there: the above, and what reads as a default when missing.
-READ_WITHOUT = REBUILT_WHEN_READ | {TAKE_PRINCIPLES}
+READ_WITHOUT = REBUILT_WHEN_READ | {"005_take_principles", TAKE_PRINCIPLES}
 
 MIGRATIONS: list[tuple[str, Callable[[sqlite3.Connection], None]]] = [
     ("001_takes", _m001_takes),
     ("002_drop_unread_tables", _m002_drop_unread_tables),
     ("003_never_reuse_take_ids", _m003_never_reuse_take_ids),
     (REVIEW_SUMMARIES, _m004_review_summaries),
-    (TAKE_PRINCIPLES, _m005_take_principles),
+    ("005_take_principles", _m005_take_principles),
+    (TAKE_PRINCIPLES, _m006_take_principles_table),
 ]

@@ -217,13 +217,10 @@ class Store:
         """
         if not 1 <= take_id <= MAX_ID:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
-        row = self.db.execute(f"{self._select()} WHERE takes.id = ?", (take_id,)).fetchone()
+        row = self.db.execute(f"{select_takes(self.db)} WHERE takes.id = ?", (take_id,)).fetchone()
         if row is None:
             raise NotFound(f"no take with id {take_id} (see `starcoach takes`)")
         return self._take(row)
-
-    def _select(self) -> str:
-        return select_takes("take_principles" in self._tables())
 
     def _take(self, row: sqlite3.Row) -> Take:
         fields = dict(row)
@@ -282,7 +279,7 @@ class Store:
     @_sql
     def list(self, *, question_id: str | None = None) -> list[Take]:
         """Takes, oldest first, optionally for one question (``cli.common.for_principle``: of a principle)."""
-        sql = self._select() + (" WHERE question_id = ?" if question_id else "")
+        sql = select_takes(self.db) + (" WHERE question_id = ?" if question_id else "")
         # by the instant: the text put a take made after a move to another UTC offset before earlier ones
         sql += " ORDER BY julianday(started_at), takes.id"
         return [self._take(r) for r in self.db.execute(sql, (question_id,) if question_id else ())]

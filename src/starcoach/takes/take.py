@@ -83,14 +83,16 @@ def stored_principles(stored: Any, principle: Any) -> tuple[str, ...]:
 
 
 
-def select_takes(principles_table: bool) -> str:
-    """The query that reads takes' rows (a WHERE and ORDER BY may follow; ``takes.id`` names the id): with
-    their principles from their table (migration 005), which an older release's database on a read-only
-    disk lacks (see :data:`~.migrations.READ_WITHOUT`): null there, as for a take stored before."""
+def select_takes(db: sqlite3.Connection) -> str:
+    """The query that reads takes' rows from DB (a WHERE and ORDER BY may follow; ``takes.id`` names the id),
+    with their principles from their table (migration 006). An older release's database on a read-only disk
+    (see :data:`~.migrations.READ_WITHOUT`) lacks it: its principles are null there, as for a take stored
+    before, or 005's column where 2508dc5 made one."""
     columns = ", ".join(f"takes.{c}" for c in TAKE_COLUMNS if c != "principles")
-    if not principles_table:
-        return f"SELECT {columns}, NULL AS principles FROM takes"
-    return f"SELECT {columns}, p.principles FROM takes LEFT JOIN take_principles p ON p.take_id = takes.id"
+    if db.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'take_principles'").fetchone():
+        return f"SELECT {columns}, p.principles FROM takes LEFT JOIN take_principles p ON p.take_id = takes.id"
+    old = any(r[1] == "principles" for r in db.execute("PRAGMA table_info(takes)"))
+    return f"SELECT {columns}, {'takes.principles' if old else 'NULL'} AS principles FROM takes"
 
 
 def keep_principles(db: sqlite3.Connection, take_id: int, principles: Sequence[str]) -> None:
