@@ -230,3 +230,9 @@ def test_a_note_s_yaml_header_is_not_read_as_the_answer(header):
     story = "Last year our checkout failed for eight percent of customers. I rewrote the loading order."
     assert [s.text for s in split_text(header + story)] == [s.text for s in split_text(story)]
     assert [s.text for s in split_text("---\n\n" + story)][-1].endswith("loading order.")  # a rule, not a header
+    # a labelled answer between two rules is the answer (a review: all of it was left out, rated 1/10)
+    labelled = ("---\nSituation: Last year our checkout failed for eight percent of customers.\nTask: I had to fix it "
+                "before the holiday sale.\nAction: I rewrote the loading order.\nResult: Failures fell to 0.1 percent."
+                "\n---\nI learned to measure before I change anything.\n")
+    assert [(s.hint, s.text[:9]) for s in split_text(labelled)][:4] == [
+        ("situation", "Last year"), ("task", "I had to "), ("action", "I rewrote"), ("result", "Failures ")]

@@ -109,7 +109,9 @@ def strip_export(text: str) -> tuple[str, bool]:
     # Windows' and old Mac line ends read as lines too: the rules below look at lines (the
     # export's line of figures stayed in an export saved with CRLF, and was read as a Situation).
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    text = _FRONT_MATTER.sub("", text)  # a note's YAML header (Obsidian, Jekyll, Hugo): its fields read as sentences
+    # a note's YAML header (Obsidian, Jekyll, Hugo): its fields read as sentences; not a labelled answer between rules
+    if (head := _FRONT_MATTER.match(text)) and not any(map(_LABEL_LINE.match, head.group().splitlines()[1:-1])):
+        text = text[head.end():]
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     figures = bool(EXPORT_FIGURES.search(text))
