@@ -92,19 +92,21 @@ def test_a_reader_that_leaves_early_ends_it_quietly_as_sigpipe_would(home, args)
     assert p.wait(timeout=60) == 141 and err == "", (p.returncode, err)
 
 
-def test_help_to_a_pipe_is_written_whole_once():
-    """The help to a pipe is made in memory and written in one piece (`--help | head -1` exited 1: typer
-    wrote it panel by panel, and a reader gone after the first line met the next): all of it, once."""
+@pytest.mark.parametrize("args", [("--help",), ("questions", "--help")])
+def test_help_read_by_a_reader_that_leaves_after_one_line_exits_0(home, args):
+    """`starcoach --help | head -1` exited 1 (a first-run audit, session 53): typer wrote the help panel by
+    panel and click a newline after it, and a reader gone after the first line met a later write (19 runs
+    in 20 after a first fix that left click's newline out). Written at once, the help fits a pipe's buffer."""
     import os
 
-    r, w = os.pipe()
-    p = subprocess.Popen([sys.executable, "-m", "starcoach", "--help"], stdout=w, stderr=subprocess.PIPE,
-                         env={**os.environ, "COLUMNS": "100"})
-    os.close(w)
-    assert p.wait(timeout=60) == 0, p.stderr.read() if p.stderr else ""
-    with os.fdopen(r, "rb") as pipe:
-        said = pipe.read().decode()
-    assert said.count("Usage:") == 1 and "╭─ Commands" in said and said.rstrip().endswith("╯"), said
+    for _ in range(5):
+        p = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
+        assert p.stdout is not None and p.stderr is not None
+        assert p.stdout.readline()
+        p.stdout.close()
+        err = p.stderr.read().decode()
+        assert p.wait(timeout=60) == 0 and err == "", (p.returncode, err)
 
 
 @pytest.mark.parametrize("at", ["typer", "starcoach.cli.takes", "starcoach.cli.common", "get_command"])

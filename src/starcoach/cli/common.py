@@ -7,6 +7,7 @@ standard error and a non-zero exit.
 from __future__ import annotations
 
 import errno
+import functools
 import inspect
 import math
 import os
@@ -20,7 +21,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Callable, NoReturn, TypeVar
 
 import typer
-import typer.rich_utils
 from typer.core import TyperGroup
 
 try:  # typer 0.2x carries its own copy of click
@@ -46,7 +46,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.store import Store
     from ..takes.take import Take
 
-typer.rich_utils.rich_format_help = written_at_once(typer.rich_utils.rich_format_help)  # (`--help | head -1`: 1)
 
 
 class _Group(TyperGroup):
@@ -87,6 +86,12 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
     """Run the command; return its exit code, having printed at most one error line."""
     if getattr(signal.getsignal(signal.SIGINT), "early", False):  # main()'s, until Ctrl+C is caught below
         signal.signal(signal.SIGINT, raise_interrupted)
+    if argv is not None and (not argv or "--help" in argv):  # the group's call, to print the help: imported only
+        import typer.rich_utils as rich_help  # then (50 ms), and written at once (`--help | head -1` exited 1)
+
+        if not hasattr(rich_help.rich_format_help, "__wrapped__"):
+            rich_help.rich_format_help = functools.wraps(rich_help.rich_format_help)(
+                written_at_once(rich_help.rich_format_help))
     prepare_stdout()
     try:
         rv = call()
