@@ -901,7 +901,7 @@ def test_check_of_a_follow_up_answer_s_export_gives_the_follow_up_note_not_a_sto
     assert not [s for s in doc["star"]["sentences"] if "wpm" in s["text"] or "follow-up" in s["text"]], doc
     # the line deleted, or made a comment (a review): judged as any text; a story's export names no follow-up
     exported = md.read_text()
-    md.write_text("\n".join(f"<!-- {ln} -->" if "a follow-up to" in ln else ln for ln in exported.splitlines()))
+    md.write_text("\n".join(f"<!--\n{ln}\n-->" if "a follow-up to" in ln else ln for ln in exported.splitlines()))
     assert "STAR structure" in runner.invoke(app, ["check", str(md)]).stdout
     md.write_text("\n".join(ln for ln in exported.splitlines() if "a follow-up to" not in ln))
     assert "STAR structure" in runner.invoke(app, ["check", str(md)]).stdout
@@ -952,6 +952,7 @@ def test_a_follow_up_answer_is_exported_and_compared_without_star():
      False),
     ("", "about 87 s spoken,", True),  # no pace stated: 140 words a minute
     ("_take 1 · 2026-12-07T22:53:35+00:00 · 97 s · 0 wpm · 0 fillers_", "about 87 s spoken,", True),
+    ("<!--\n_take 1 · 2026-12-07T22:53:35+00:00 · 97 s · 126 wpm · 0 fillers_\n-->", "about 87 s spoken,", True),
 ])
 def test_an_export_s_length_is_judged_at_the_take_s_own_pace(tmp_path, figures, said, short):
     """An audit (session 53): a take rated 10/10 at 97 s (an espeak-ng answer imported, the default model)

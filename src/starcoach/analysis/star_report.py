@@ -230,7 +230,8 @@ WRITTEN_WPM = 140.0
 def export_pace(text: str) -> float | None:
     """The pace a file ``export --format md`` wrote states in its line of figures ("· 97 s · 126 wpm ·"),
     if one of a speaker's (60-260 words a minute) is there: the text's length is judged at it."""
-    for line in EXPORT_FIGURES.finditer(text.replace("\r\n", "\n").replace("\r", "\n")):
+    text = re.sub(r"<!--.*?-->", " ", text.replace("\r\n", "\n").replace("\r", "\n"), flags=re.S)  # commented out
+    for line in EXPORT_FIGURES.finditer(text):
         found = re.search(r" · (\d+) wpm · ", line.group())
         if found and 60 <= int(found.group(1)) <= 260:
             return float(found.group(1))
