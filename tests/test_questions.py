@@ -394,6 +394,13 @@ def test_question_ids_are_one_whatever_their_case_and_a_blank_file_setting_is_no
         load_bank(tmp_path / "bank.toml")
     with pytest.raises(NotFound, match=r"no question with id 'DEEP-1' \(ids are read as written: 'deep-1'\?\)"):
         load_bank().get("DEEP-1")
+    with pytest.raises(NotFound, match=r"follow-up of 'DEEP-1', which is no question \(ids are read as written: "
+                                       r"'deep-1'\?\)"):
+        load_bank().get("DEEP-1/follow-up-1")
+    (tmp_path / "bank.toml").write_text('[[question]]\nid = "Deep-1"\ntext = "Mine?"\n')  # beside the built-in
+    with pytest.raises(ConfigError, match=r"question id 'Deep-1' differs only in case from the built-in 'deep-1': "
+                                          r"write 'deep-1' to replace that question, or give it an id of its own"):
+        load_bank(tmp_path / "bank.toml")
     cfg = home / "config.toml"
     cfg.write_text(cfg.read_text().replace('questions = ""', 'questions = "  "'))
     assert load_config().paths.questions is None

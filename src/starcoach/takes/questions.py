@@ -60,15 +60,19 @@ class QuestionBank:
                 of = self.get(story)
             except NotFound:
                 raise NotFound(f"no question with id {question_id!r}: it names a follow-up of {story!r}, which is "
-                               "no question (see `starcoach questions`)") from None
+                               f"no question {self._look(story)}") from None
             n = int(question_id.rsplit("-", 1)[1])
             if n <= len(of.follow_ups):
                 return of.follow_up(n - 1)
             raise NotFound(f"question {story!r} has {plural(len(of.follow_ups), 'follow-up question')}, not {n} "
                            "(see `starcoach questions --json`)")
+        raise NotFound(f"no question with id {question_id!r} {self._look(question_id)}")
+
+    def _look(self, question_id: str) -> str:
+        """Where to look for the question meant by QUESTION_ID, which no question has: one of another case, or
+        the list."""
         alike = [q.id for q in self.questions if q.id.casefold() == question_id.casefold()]
-        raise NotFound(f"no question with id {question_id!r} " + (f"(ids are read as written: {alike[0]!r}?)" if alike
-                                                                   else "(see `starcoach questions`)"))
+        return f"(ids are read as written: {alike[0]!r}?)" if alike else "(see `starcoach questions`)"
 
     def filter(self, *, principle: str | None = None, theme: str | None = None) -> list[Question]:
         out = list(self.questions)
@@ -171,10 +175,15 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
         if not isinstance(listed, list):
             raise ConfigError(f"{user_file}: questions must be [[question]] tables (an array of tables)")
         mine: set[str] = set()
+        builtin = {qid.casefold(): qid for qid in questions}
         for n, q in enumerate(listed, 1):
             if not isinstance(q, dict):
                 raise ConfigError(f"{user_file}: question {n} is not a [[question]] table")
             question = _question(q, False, str(user_file))
+            built = builtin.get(question.id.casefold(), question.id)
+            if built != question.id:  # beside the built-in "deep-1", "Deep-1" was a second question
+                raise ConfigError(f"{user_file}: question id {question.id!r} differs only in case from the built-in "
+                                  f"{built!r}: write {built!r} to replace that question, or give it an id of its own")
             if question.id.casefold() in mine:  # `--question` takes one by its case: "mine-1" and "Mine-1" read as one
                 raise ConfigError(f"{user_file}: question id {question.id!r} is used twice (ids differing only in case "
                                   "count as one); give each question an id of its own")
