@@ -749,7 +749,7 @@ def test_paths_says_when_a_home_has_no_config_file(tmp_path, monkeypatch):
     monkeypatch.setenv("STARCOACH_HOME", str(tmp_path))
     said = CliRunner().invoke(app, ["paths"])
     assert said.exit_code == 0, said.output
-    assert f"config      {tmp_path / 'config.toml'} (none there: every setting at its default; copy the project's " \
-           "config.toml there to change one)" in said.stdout, said.stdout
+    assert f"config      {tmp_path / 'config.toml'} (none there: every setting at its default; write one to change " \
+           "a setting: the project's config.toml lists them)" in said.stdout, said.stdout
     (tmp_path / "config.toml").write_text("")
     assert f"config      {tmp_path / 'config.toml'}\n" in CliRunner().invoke(app, ["paths"]).stdout

@@ -192,8 +192,8 @@ def recover(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mod
     removed: list[Removed] = []
     restored: list[Restored] = []
     with open_store(cfg) as store:
-        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model, on_wait=say), removed=removed,
-                             restored=restored)
+        done = recover_takes(cfg, store, analyzer=cfg.analyzer(model, on_wait=say, settings_first=False),
+                             removed=removed, restored=restored)
     if not done and not removed and not restored:
         typer.echo("nothing to recover", err=True)
     for back in restored:
@@ -217,7 +217,7 @@ def doctor(model: Optional[str] = typer.Option(None, "--model", "-m", help="Mode
     from ..takes.doctor import examine
 
     cfg = settings()
-    report = examine(cfg, analyzer=cfg.analyzer(model, on_wait=say))
+    report = examine(cfg, analyzer=cfg.analyzer(model, on_wait=say, settings_first=False))  # the database first
     for line in report.lines():
         typer.echo(line)
     if report.unusable:

@@ -78,9 +78,12 @@ class Config:
         """The settings of the analysis stages."""
         return AnalysisOptions(transcribe=self.transcribe, metrics=self.metrics, star=self.star, live=self.live)
 
-    def analyzer(self, model: str | None = None, *, on_wait: Callable[[str], None] | None = None) -> Analyzer:
+    def analyzer(self, model: str | None = None, *, on_wait: Callable[[str], None] | None = None,
+                 settings_first: bool = True) -> Analyzer:
         """The pipeline with ``model`` (a name or folder; the configured one if None); ``on_wait`` is
         given a line to say if it must wait for another starcoach building in the models folder.
+        ``settings_first``: refuse a language or weight type the model cannot take now, not when it is
+        loaded (`doctor` and `recover` check the database first, and may need no model).
 
         Raises:
             ModelError: the model cannot be found.
@@ -96,7 +99,7 @@ class Config:
                 raise
             raise ModelError(self._named_here(str(exc))) from None
         options = self.analysis.transcribe  # said before a take is recorded, not once it is to be analysed
-        if problem := settings_problem(resolved.path, options.language, options.compute_type):
+        if settings_first and (problem := settings_problem(resolved.path, options.language, options.compute_type)):
             raise ConfigError(f"{self.paths.config_file}: {problem}")
         return Analyzer(resolved, self.analysis)
 
@@ -112,10 +115,13 @@ class Config:
         infos = list_models(folder, self.model)
         infos = [dataclasses.replace(m, problem=self._named_here(m.problem)) if m.problem else m for m in infos]
         options = self.analysis.transcribe  # what `analyze` would refuse of the model in use: not "ready"
-        return [dataclasses.replace(m, problem=f"{self.paths.config_file}: {problem}") if m.default and m.ready
-                and m.path and not m.problem and (problem := settings_problem(m.path, options.language,
-                                                                              options.compute_type)) else m
-                for m in infos]
+
+        def usable(m: ModelInfo) -> ModelInfo:
+            if not (m.default and m.ready and m.path and not m.problem):
+                return m
+            problem = settings_problem(m.path, options.language, options.compute_type)
+            return dataclasses.replace(m, ready=False, problem=f"{self.paths.config_file}: {problem}") if problem else m
+        return [usable(m) for m in infos]
 
     def _model(self, typed: str | None) -> str | Path:
         """The model to use, a Path if it is a folder: ``typed`` (``--model``, by :func:`model_folder`'s

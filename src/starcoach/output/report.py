@@ -391,7 +391,7 @@ def ask_next(question, console: "Console") -> str:
 def render_paths(paths: "Paths", console: "Console") -> None:
     # Plain lines, never cut to the terminal's width: a path shortened with "…" names no file.
     config = paths.config_file if paths.config_file.exists() else f"{paths.config_file} (none there: every setting " \
-        "at its default; copy the project's config.toml there to change one)"  # (a wheel's home has none: an audit)
+        "at its default; write one to change a setting: the project's config.toml lists them)"  # (a wheel's home)
     for name, value in (("home", paths.home), ("config", config), ("models", paths.models),
                         ("recordings", paths.recordings), ("database", paths.database),
                         ("questions", paths.questions or "(built-in only)")):
