@@ -91,7 +91,7 @@ def _run(call: Callable[[], Any], argv: list[str] | None = None) -> int:
 
         if not hasattr(rich_help.rich_format_help, "__wrapped__"):
             rich_help.rich_format_help = functools.wraps(rich_help.rich_format_help)(
-                written_at_once(rich_help.rich_format_help))
+                written_at_once(rich_help.rich_format_help, echoed="--help" in argv))
     prepare_stdout()
     try:
         rv = call()

@@ -94,13 +94,14 @@ def hung_up(exc: OSError) -> bool:
 _SET_ASIDE: list[Any] = []
 
 
-def written_at_once(print_help: Callable[..., None]) -> Callable[..., None]:
+def written_at_once(print_help: Callable[..., None], *, echoed: bool) -> Callable[..., None]:
     """typer's help printer, writing the help in one piece to a pipe or file: it wrote each panel as it
     came, and click a newline after them, so a reader that left after the first line (`starcoach --help |
     head -1`) met a later write with the pipe closed, and the help exited 1 (rich's and click's code for
     it), where output that fits the pipe's buffer is written before the reader can leave (README). Click's
-    newline is in that one write, and its own goes nowhere. A reader that leaves a longer help ends it as
-    any command's output: 141. At a terminal it prints as it did (its colours, its width)."""
+    newline is in that one write, and its own goes nowhere (ECHOED: `--help`'s; the bare command's help
+    has none). A reader that leaves a longer help ends it as any command's output: 141. At a terminal it
+    prints as it did (its colours, its width)."""
     def printed(**kwargs: Any) -> None:
         if sys.stdout.isatty():
             print_help(**kwargs)
@@ -112,10 +113,12 @@ def written_at_once(print_help: Callable[..., None]) -> Callable[..., None]:
         finally:
             sys.stdout = real
         try:
-            write_utf8(text + "\n")  # and the newline click's `echo(ctx.get_help())` writes after it
+            write_utf8(text + "\n" * echoed)  # and the newline click's `echo(ctx.get_help())` writes after it
         except BrokenPipeError:
             quiet_output()
             raise SystemExit(141) from None
+        if not echoed:
+            return
         _SET_ASIDE.append(real)  # (dropped, a wrapper closes the stream under it: a test runner's buffer)
         sys.stdout = open(os.devnull, "w")  # (click's own newline; nothing else is written after the help)
 
