@@ -276,3 +276,15 @@ def test_a_database_an_earlier_005_upgraded_keeps_its_principles_and_doctor_find
     checked = runner.invoke(app, ["doctor"])
     assert checked.stdout.startswith("database: ok"), checked.output
     assert not [p.name for p in db_path.parent.iterdir() if "damaged" in p.name]
+
+
+def test_a_database_whose_005_made_the_principles_table_opens_and_keeps_it(tmp_path):
+    """A review (session 53): from ce4d564 to f33c9af, 005 made the take_principles table that 006 makes
+    now; 006's plain CREATE TABLE failed on such a database, and no command could open it, doctor included."""
+    with Store(tmp_path / "t.db") as store:
+        take = store.begin_take(audio_path=tmp_path / "a.wav", question_id="mine-1", question_text="Q?",
+                                principle="dive-deep", principles=("dive-deep", "ownership"))
+        store.db.execute("DELETE FROM migrations WHERE name = '006_take_principles_table'")  # as those left it
+    with Store(tmp_path / "t.db") as store:
+        assert store.get(take).principles == ("dive-deep", "ownership")
+        assert store.applied_migrations()[-1] == "006_take_principles_table"

@@ -150,12 +150,13 @@ def _m006_take_principles_table(db: sqlite3.Connection) -> None:
     principles taken out of the bank left its takes counted under one. A table of its own, as 004's:
     a column added to ``takes`` comes after ``analysis_json`` (see there). A take with no row here
     (stored before, or of no principle) reads as its one ``principle``; its row goes with it, by
-    trigger. What 005's column holds, in a database 2508dc5 upgraded, is moved here."""
-    db.execute("CREATE TABLE take_principles (take_id INTEGER PRIMARY KEY, principles TEXT NOT NULL)")
-    db.execute(f"CREATE TRIGGER {_PRINCIPLES_TRIGGER} AFTER DELETE ON takes "
+    trigger. What 005's column holds, in a database 2508dc5 upgraded, is moved here; the table and
+    trigger a database ce4d564-f33c9af made, as their 005, are kept as they are."""
+    db.execute("CREATE TABLE IF NOT EXISTS take_principles (take_id INTEGER PRIMARY KEY, principles TEXT NOT NULL)")
+    db.execute(f"CREATE TRIGGER IF NOT EXISTS {_PRINCIPLES_TRIGGER} AFTER DELETE ON takes "
                "BEGIN DELETE FROM take_principles WHERE take_id = OLD.id; END")
     if any(r[1] == "principles" for r in db.execute("PRAGMA table_info(takes)")):
-        db.execute("INSERT INTO take_principles (take_id, principles) SELECT id, principles FROM takes "
+        db.execute("INSERT OR IGNORE INTO take_principles (take_id, principles) SELECT id, principles FROM takes "
                    "WHERE principles IS NOT NULL")
 
 
