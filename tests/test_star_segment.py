@@ -236,3 +236,8 @@ def test_a_note_s_yaml_header_is_not_read_as_the_answer(header):
                 "\n---\nI learned to measure before I change anything.\n")
     assert [(s.hint, s.text[:9]) for s in split_text(labelled)][:4] == [
         ("situation", "Last year"), ("task", "I had to "), ("action", "I rewrote"), ("result", "Failures ")]
+    asked = "---\nQuestion: Tell me about a time you fixed a slow service?\nAnswer: I rewrote the loading order.\n---\n"
+    assert len(split_text(asked)) == 2  # (a review: "holds no answer")
+    for key in ("goal", "context", "impact"):  # a header with a key a part may be named by is still a header
+        assert [s.text for s in split_text(f"---\n{key}: migration\ntitle: Q3 story\n---\n" + story)] == \
+            [s.text for s in split_text(story)], key

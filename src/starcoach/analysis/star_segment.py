@@ -9,9 +9,8 @@ at pauses (when word timings exist), before discourse markers ("so", "and then",
 A part label the writer gave ("S:", "Situation:", "[Task]", a "**Result**" line, "## Task") is
 kept as a *hint* on the sentences it covers: evidence for the tagger, not the answer. A part's
 name in brackets after words ("…my patient load (Task).") is a hint on those words alone (back
-to the start of their sentence, or the label before it in the sentence).
-Headings that starcoach's own ``export --format md`` writes are dropped without a hint,
-so an edited export is judged by its text alone.
+to the start of their sentence, or the label before it in the sentence). Headings that
+starcoach's own ``export --format md`` writes are dropped without a hint: an edited export is judged by its text.
 """
 
 from __future__ import annotations
@@ -56,9 +55,11 @@ _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
 # What starcoach's export writes around the answer (see export.to_markdown).
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
-_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n|(?:[ \t]+|-[ \t])[^\n]*\n|\n)+---[ \t]*(?:\n|\Z)")
-# The export's line of figures: "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_"
-# (Its head may hold a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_".)
+_PROSE = re.compile(r":\s*(?:\S+\s+){3,}\S*[.!?…][\"'”’)\]]*\s*$")  # a value of five words or more, ended
+_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n|(?:[ \t]+|-[ \t])[^\n]*\n|\n)+"
+                          r"---[ \t]*(?:\n|\Z)")
+# The export's line of figures, "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_" (its head may hold
+# a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_").
 EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
 
 
@@ -109,8 +110,8 @@ def strip_export(text: str) -> tuple[str, bool]:
     # Windows' and old Mac line ends read as lines too: the rules below look at lines (the
     # export's line of figures stayed in an export saved with CRLF, and was read as a Situation).
     text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # a note's YAML header (Obsidian, Jekyll, Hugo): its fields read as sentences; not a labelled answer between rules
-    if (head := _FRONT_MATTER.match(text)) and not any(map(_LABEL_LINE.match, head.group().splitlines()[1:-1])):
+    # a note's YAML header (Obsidian, Jekyll, Hugo), not an answer between rules ("Situation: …", sentences)
+    if (head := _FRONT_MATTER.match(text)) and not any(map(_PROSE.search, head.group().splitlines()[1:-1])):
         text = text[head.end():]
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
