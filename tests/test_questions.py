@@ -397,6 +397,9 @@ def test_question_ids_are_one_whatever_their_case_and_a_blank_file_setting_is_no
     with pytest.raises(NotFound, match=r"follow-up of 'DEEP-1', which is no question \(ids are read as written: "
                                        r"'deep-1'\?\)"):
         load_bank().get("DEEP-1/follow-up-1")
+    (tmp_path / "bank.toml").write_text('[principles]\nDive-Deep = "Diving"\n')  # a key beside the built-in's
+    with pytest.raises(ConfigError, match=r"\[principles\] key 'Dive-Deep' differs only in case from 'dive-deep'"):
+        load_bank(tmp_path / "bank.toml")
     (tmp_path / "bank.toml").write_text('[[question]]\nid = "Deep-1"\ntext = "Mine?"\n')  # beside the built-in
     with pytest.raises(ConfigError, match=r"question id 'Deep-1' differs only in case from the built-in 'deep-1': "
                                           r"write 'deep-1' to replace that question, or give it an id of its own"):

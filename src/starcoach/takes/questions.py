@@ -164,6 +164,11 @@ def load_bank(user_file: Path | None = None) -> QuestionBank:
             _shown(f"{key} = {name}", f"{user_file}: [principles]")
             if not key.strip():
                 raise ConfigError(f"{user_file}: [principles] has an empty key: give {name!r} a key to list it by")
+        keyed = {k.casefold(): k for k in principles}
+        for key in extra:  # `--lp Dive-Deep` took the built-in dive-deep, and the user's questions were not listed
+            if keyed.setdefault(key.casefold(), key) != key:
+                raise ConfigError(f"{user_file}: [principles] key {key!r} differs only in case from "
+                                  f"{keyed[key.casefold()]!r}: use that key to rename it, or a key of its own")
         principles.update(extra)
         named: dict[str, str] = {}
         for key, name in principles.items():  # coverage showed two rows alike, and --lp took one
