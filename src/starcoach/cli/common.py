@@ -47,7 +47,6 @@ if TYPE_CHECKING:  # pragma: no cover
     from ..takes.take import Take
 
 
-
 class _Group(TyperGroup):
     """The command group, with one exit path: whatever happens, at most one
     ``starcoach:`` line on standard error and an exit code as the README lists them."""
