@@ -395,7 +395,7 @@ def test_question_ids_are_one_whatever_their_case_and_a_blank_file_setting_is_no
     with pytest.raises(NotFound, match=r"no question with id 'DEEP-1' \(ids are read as written: 'deep-1'\?\)"):
         load_bank().get("DEEP-1")
     with pytest.raises(NotFound, match=r"follow-up of 'DEEP-1', which is no question \(ids are read as written: "
-                                       r"'deep-1'\?\)"):
+                                       r"'deep-1/follow-up-1'\?\)"):
         load_bank().get("DEEP-1/follow-up-1")
     (tmp_path / "bank.toml").write_text('[principles]\nDive-Deep = "Diving"\n')  # a key beside the built-in's
     with pytest.raises(ConfigError, match=r"\[principles\] key 'Dive-Deep' differs only in case from 'dive-deep'"):

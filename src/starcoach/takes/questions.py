@@ -60,7 +60,7 @@ class QuestionBank:
                 of = self.get(story)
             except NotFound:
                 raise NotFound(f"no question with id {question_id!r}: it names a follow-up of {story!r}, which is "
-                               f"no question {self._look(story)}") from None
+                               f"no question {self._look(story, question_id[len(story):])}") from None
             n = int(question_id.rsplit("-", 1)[1])
             if n <= len(of.follow_ups):
                 return of.follow_up(n - 1)
@@ -68,11 +68,11 @@ class QuestionBank:
                            "(see `starcoach questions --json`)")
         raise NotFound(f"no question with id {question_id!r} {self._look(question_id)}")
 
-    def _look(self, question_id: str) -> str:
-        """Where to look for the question meant by QUESTION_ID, which no question has: one of another case, or
-        the list."""
+    def _look(self, question_id: str, then: str = "") -> str:
+        """Where to look for the question meant by QUESTION_ID (THEN after it: a follow-up's mark), which no
+        question has: one of another case, or the list."""
         alike = [q.id for q in self.questions if q.id.casefold() == question_id.casefold()]
-        return f"(ids are read as written: {alike[0]!r}?)" if alike else "(see `starcoach questions`)"
+        return f"(ids are read as written: {alike[0] + then!r}?)" if alike else "(see `starcoach questions`)"
 
     def filter(self, *, principle: str | None = None, theme: str | None = None) -> list[Question]:
         out = list(self.questions)
