@@ -1273,6 +1273,12 @@ def test_a_take_whose_recordings_setting_changed_since_says_where_its_audio_is(s
     checked = run("doctor")
     assert checked.exit_code == 1 and f"take 1: its audio file is missing; {moved}" in checked.stdout, checked.output
     assert "(or set [paths] recordings back, as above)" in checked.stderr, checked.stderr
+    # a database kept elsewhere all along (a review): the audio is found in the home's default folder
+    (home / "db").mkdir()
+    for f in (home / "recordings").glob("starcoach.db*"):
+        f.rename(home / "db" / f.name)
+    config_replace(home, 'database = "recordings/starcoach.db"', 'database = "db/starcoach.db"')
+    assert moved in one_line(run("play", "1"), 1)
     config_replace(home, 'recordings = "newrec"', 'recordings = "recordings"')
     assert snapshot() == stored  # nothing moved, nothing lost
 

@@ -60,16 +60,18 @@ class Paths:
     def moved_audio(self, audio: Path | str) -> str | None:
         """Where a take's audio that is missing from ``recordings`` is, said with what to do, when
         ``[paths] recordings`` was changed after the take was made: under the database's folder (by
-        default the recordings folder, and the database did not move). None when it is not there."""
+        default the recordings folder, and the database did not move) or the home's default one.
+        None when it is in neither."""
         try:
             inside = Path(audio).relative_to(self.recordings)
         except ValueError:
             return None
-        before = self.database.parent / inside
-        if before == Path(audio) or not before.is_file():
-            return None
-        return (f"it is in {before}, where [paths] recordings pointed when it was made: set that back in "
-                f"{self.config_file}, or move the date folders of {self.database.parent} into {self.recordings}")
+        for folder in dict.fromkeys((self.database.parent, self.home / _DEFAULTS["recordings"])):
+            before = folder / inside
+            if before != Path(audio) and before.is_file():
+                return (f"it is in {before}, where [paths] recordings pointed when it was made: set that back in "
+                        f"{self.config_file}, or move the date folders of {folder} into {self.recordings}")
+        return None
 
     def models_folder(self) -> Path:
         """``[paths] models``, checked as :meth:`storage_folder` checks its folders (a model is
