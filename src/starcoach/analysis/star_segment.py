@@ -62,7 +62,6 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n
 # a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_").
 EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
 
-
 # Words a speaker uses to move on; a run-on is cut before them.
 _MARKERS = re.compile(
     r"^(?:and then|and so|so then|so|then|after that|afterwards|next|eventually|finally|in the end|at the end|"

@@ -205,7 +205,7 @@ def _readable_rows(con: sqlite3.Connection) -> list[dict[str, Any]] | None:
         ids = [r[0] for r in con.execute("SELECT id FROM takes")]
     except sqlite3.Error:
         return None
-    try:  # each take's principles (migration 005), where their table can still be read
+    try:  # each take's principles (migration 006), where their table can still be read
         kept = {r[0]: r[1] for r in con.execute("SELECT take_id, principles FROM take_principles")}
     except sqlite3.Error:
         kept = {}
