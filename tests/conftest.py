@@ -60,6 +60,18 @@ def starcoach_stand_in(*argv: str) -> subprocess.Popen:
 SHARED = ROOT.parent / "shared"
 
 
+def read_one_line_then_leave(home: Path, *args: str, timeout: float = 60) -> tuple[int, str]:
+    """Run ``starcoach ARGS`` in HOME with its output read as `| head -1` reads it: one line, then the pipe
+    closed. Returns its exit code and what it wrote to standard error."""
+    p = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                         env={**os.environ, "STARCOACH_HOME": str(home)})
+    assert p.stdout is not None and p.stderr is not None
+    assert p.stdout.readline()
+    p.stdout.close()
+    err = p.stderr.read().decode()
+    return p.wait(timeout=timeout), err
+
+
 def unprivileged() -> list[str]:
     """The command prefix that runs a process without root's right to read any file (none when
     not root); skips the test when root cannot drop it."""

@@ -2413,23 +2413,17 @@ def test_a_short_report_read_by_a_reader_that_leaves_after_one_line_exits_0(home
     """`starcoach show 1 | head -1` exited 141 every time (Rich wrote the report print by print, and
     the second write met the closed pipe), where output that fits the pipe's buffer is to be all
     written before the reader can leave (README): exit 0, as for any program."""
-    import subprocess
-    import sys
+    from tests.conftest import read_one_line_then_leave
 
     for _ in range(2):
         assert run("import", SAMPLES / "short-answer.flac", "--question", "deep-1").exit_code == 0
     for args in [("show", "1"), ("compare", "1", "2"), ("progress",), ("coverage",), ("takes",), ("check",
                  str(SAMPLES.parent / "tests" / "data" / "star_extra" / "01-written-warehouse.txt"))]:
-        p = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
-        assert p.stdout is not None and p.stderr is not None
-        assert p.stdout.readline()
-        p.stdout.close()
-        err = p.stderr.read().decode()
+        code, err = read_one_line_then_leave(home, *args, timeout=120)
         if args == ("progress",):  # one sentence tells no story: left out of progress, as coverage leaves it
             err = re.sub(r"^note: left out 2 takes too short to tell a story .*: 1, 2 \(`compare A B` compares any "
                          r"two\)\n", "", err)
-        assert p.wait(timeout=120) == 0 and err == "", (args, p.returncode, err)
+        assert code == 0 and err == "", (args, code, err)
 
 
 @pytest.mark.parametrize("command", ["analyze", "check", "import"])

@@ -97,16 +97,10 @@ def test_help_read_by_a_reader_that_leaves_after_one_line_exits_0(home, args):
     """`starcoach --help | head -1` exited 1 (a first-run audit, session 53): typer wrote the help panel by
     panel and click a newline after it, and a reader gone after the first line met a later write (19 runs
     in 20 after a first fix that left click's newline out). Written at once, the help fits a pipe's buffer."""
-    import os
+    from tests.conftest import read_one_line_then_leave
 
     for _ in range(5):
-        p = subprocess.Popen([sys.executable, "-m", "starcoach", *args], stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, env={**os.environ, "STARCOACH_HOME": str(home)})
-        assert p.stdout is not None and p.stderr is not None
-        assert p.stdout.readline()
-        p.stdout.close()
-        err = p.stderr.read().decode()
-        assert p.wait(timeout=60) == 0 and err == "", (p.returncode, err)
+        assert read_one_line_then_leave(home, *args) == (0, "")
 
 
 @pytest.mark.parametrize("at", ["typer", "starcoach.cli.takes", "starcoach.cli.common", "get_command"])
