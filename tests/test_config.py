@@ -741,7 +741,7 @@ def test_a_new_home_whose_takes_folder_cannot_be_made_is_told_what_to_do(tmp_pat
 
 def test_paths_says_when_a_home_has_no_config_file(tmp_path, monkeypatch):
     """A first-run audit (session 53): installed from a wheel, `paths` named a config.toml that was never
-    made, and the README said that file documents every setting."""
+    made, the wheel held none, and the README said that file documents every setting."""
     from typer.testing import CliRunner
 
     from starcoach.cli import app
@@ -749,7 +749,11 @@ def test_paths_says_when_a_home_has_no_config_file(tmp_path, monkeypatch):
     monkeypatch.setenv("STARCOACH_HOME", str(tmp_path))
     said = CliRunner().invoke(app, ["paths"])
     assert said.exit_code == 0, said.output
-    assert f"config      {tmp_path / 'config.toml'} (none there: every setting at its default; write one to change " \
-           "a setting: the project's config.toml lists them)" in said.stdout, said.stdout
+    from starcoach.config.paths import PACKAGED_CONFIG
+
+    assert f"config      {tmp_path / 'config.toml'} (none there: every setting at its default; to change one, copy " \
+           f"{PACKAGED_CONFIG} there)" in said.stdout, said.stdout
+    # the package carries the project's config.toml (a link in the checkout, the file in a wheel)
+    assert PACKAGED_CONFIG.read_text() == (Path(__file__).parents[1] / "config.toml").read_text()
     (tmp_path / "config.toml").write_text("")
     assert f"config      {tmp_path / 'config.toml'}\n" in CliRunner().invoke(app, ["paths"]).stdout

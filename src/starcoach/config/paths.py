@@ -20,6 +20,8 @@ from ..domain.userpath import user_path
 PATH_SETTINGS = ("models", "recordings", "database", "questions")
 _DEFAULTS = {"database": "recordings/starcoach.db", "models": "models", "recordings": "recordings"}
 _OWN_FILE = f"give the takes database a file of its own (default: {_DEFAULTS['database']!r})"
+# The package's config.toml (the checkout's, as its data; a wheel's home has none): every setting at its default.
+PACKAGED_CONFIG = Path(__file__).resolve().parents[1] / "data" / "config.toml"
 
 
 @dataclass(frozen=True)

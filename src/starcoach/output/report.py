@@ -389,9 +389,11 @@ def ask_next(question, console: "Console") -> str:
 
 
 def render_paths(paths: "Paths", console: "Console") -> None:
+    from ..config.paths import PACKAGED_CONFIG
+
     # Plain lines, never cut to the terminal's width: a path shortened with "…" names no file.
     config = paths.config_file if paths.config_file.exists() else f"{paths.config_file} (none there: every setting " \
-        "at its default; write one to change a setting: the project's config.toml lists them)"  # (a wheel's home)
+        f"at its default; to change one, copy {PACKAGED_CONFIG} there)"  # (a wheel's home had no config.toml at all)
     for name, value in (("home", paths.home), ("config", config), ("models", paths.models),
                         ("recordings", paths.recordings), ("database", paths.database),
                         ("questions", paths.questions or "(built-in only)")):
