@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..analysis.star_segment import EXPORT_FIGURES
+from ..analysis.star_report import export_figures
 from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.tempname import dead_temporaries, temporary_path
@@ -231,9 +231,8 @@ def follow_up_export(text: str) -> tuple[str, str] | None:
     """In a file :func:`to_markdown` wrote of an answer to a follow-up question, the id of the question it
     follows up and the start of the line of figures that says so ("_take 4 · a follow-up to deep-1"); else
     None (that line deleted, the text is judged as a story)."""
-    text = re.sub(r"<!--.*?-->", " ", text.replace("\r\n", "\n").replace("\r", "\n"), flags=re.S)  # commented out
-    for line in EXPORT_FIGURES.finditer(text):
-        if found := re.match(r"[ \t]*(_(?:take \d+ · )?a follow-up to (\S+)) · ", line.group()):
+    for line in export_figures(text):
+        if found := re.match(r"(_(?:take \d+ · )?a follow-up to (\S+)) · ", line):
             return found.group(2), found.group(1)
     return None
 
