@@ -76,6 +76,20 @@ def doc(**kw):
     ({"speaking_span_s": 110.0}, "length_s", None),  # both inside 90-120
     ({"star": {"rating": 8, **{p: {"present": True} for p in ("situation", "task", "action", "result",
                                                               "learning")}}}, "star_parts", True),
+    ({"metrics": {"fillers_per_min": 4.0, "long_pause_count": 1, "quantities": []}}, "long_pauses", True),
+    ({"metrics": {"fillers_per_min": 4.0, "long_pause_count": 5, "quantities": []}}, "long_pauses", False),
+    ({"star": {"rating": 4, **{p: {"present": p not in ("result", "learning")} for p in
+                               ("situation", "task", "action", "result", "learning")}}}, "learning", False),
+    ({"star": {"rating": 4, **{p: {"present": p != "result"} for p in
+                               ("situation", "task", "action", "result", "learning")}}}, "rating", False),
+    ({"star": {"rating": 9, **{p: {"present": p != "result"} for p in
+                               ("situation", "task", "action", "result", "learning")}}}, "rating", True),
+    ({"metrics": {"fillers_per_min": 4.0, "long_pause_count": 2, "quantities": [{"text": "40%"}],
+                  "action_i_count": 2, "action_we_count": 2}}, "numbers", True),
+    ({"metrics": {"fillers_per_min": 4.0, "long_pause_count": 2, "quantities": [], "action_i_count": 3,
+                  "action_we_count": 1}}, "i_share_action", True),
+    ({"metrics": {"fillers_per_min": 4.0, "long_pause_count": 2, "quantities": [], "action_i_count": 1,
+                  "action_we_count": 3}}, "i_share_action", False),
 ])
 def test_compare_says_what_is_better(changes, key, better):
     a = doc()
@@ -876,6 +890,18 @@ def test_no_arrow_of_any_length_is_left_in_an_srt_cue(said):
     from starcoach.output.export import _cue_text
 
     assert "-->" not in _cue_text(said, vtt=False)
+
+
+@pytest.mark.parametrize("t, srt, vtt", [
+    (2.9996, "00:00:03,000", "00:00:03.000"),  # to the nearest millisecond, not cut down to 2.999
+    (0.0004, "00:00:00,000", "00:00:00.000"),
+    (3725.0126, "01:02:05,013", "01:02:05.013"),  # hours and minutes carried
+    (-0.2, "00:00:00,000", "00:00:00.000"),   # a word stamped before the start
+])
+def test_a_cue_time_is_rounded_to_the_millisecond(t, srt, vtt):
+    from starcoach.output.export import _stamp
+
+    assert (_stamp(t, ","), _stamp(t, ".")) == (srt, vtt)
 
 
 @pytest.mark.parametrize("story", ["deep-1", "mine_1"])

@@ -2,7 +2,7 @@
 
 import pytest
 
-from starcoach.analysis.fillers import find_fillers, find_repetitions
+from starcoach.analysis.fillers import find_fillers, find_repetitions, only_filled_pauses, unsaid_filled_pauses
 from starcoach.domain.vocab import DISCOURSE, FILLED, is_filled_pause
 from starcoach.domain.transcript import Word
 
@@ -88,6 +88,7 @@ def test_kinds_and_times():
     ("We we decided, um, we we shipped.", ["we", "we"]),
     ("I was, I was the owner.", ["i was"]),
     ("It was very very slow.", []),
+    ("We had had enough of the outages.", []),
     ("We cut it from 10 10 minutes.", []),
     ("The team shipped it.", []),
 ])
@@ -95,3 +96,21 @@ def test_repetitions(text, expected):
     words = words_of(text)
     reps = find_repetitions(words, find_fillers(words))
     assert [r.text for r in reps] == expected
+
+
+@pytest.mark.parametrize("text, expected", [
+    ("Um, uh.", True),  # noise that came back as filled pauses alone: no answer
+    ("Um.", True),
+    ("Um, we shipped it.", False),  # one filled pause in an answer is an answer with a filler
+    ("We shipped it.", False),
+    ("", False),
+])
+def test_only_filled_pauses_is_an_answer_of_nothing_else(text, expected):
+    assert only_filled_pauses(words_of(text)) is expected
+
+
+def test_unsaid_filled_pauses_are_the_filled_pause_words_no_counted_filler_stands_for():
+    words = words_of("So, um, we shipped. Um, uh, um.")
+    counted = [f for f in find_fillers(words) if f.start < 1.0]  # the prompt read back at the end is not counted
+    assert [words[i].text for i in sorted(unsaid_filled_pauses(words, counted))] == ["Um,", "uh,", "um."]
+    assert unsaid_filled_pauses(words, find_fillers(words)) == set()

@@ -76,6 +76,9 @@ def test_words_heard_where_the_audio_shows_no_voice_are_no_pause():
     assert [(p.start, p.end) for p in m.pauses] == [(pytest.approx(plain.pauses[0].start), 6.0),
                                                     (7.1, pytest.approx(plain.pauses[0].end))]
     assert [p.long for p in m.pauses] == [False, True]  # about 5 -> 6 s and 7.1 -> 12 s
+    # a piece of the silence left beside such a word and shorter than a pause is none
+    near = compute_metrics(Transcript.from_words(before + [Word("so", 11.2, 11.5)] + after, 17), activity)
+    assert [(p.start, p.end) for p in near.pauses] == [(pytest.approx(plain.pauses[0].start), 11.2)]
     # nor a word stamped across the silence's edge: Whisper stretched "I" over a 2 s pause
     stretched = before[:-1] + [Word("I", before[-1].start, 11.0)] + after
     for spoken in ([*before, Word("um,", 8.0, 8.5), Word("so", 9.0, 9.0), *after], stretched):
@@ -177,6 +180,16 @@ def test_a_soft_sentence_between_short_pauses_is_the_speakers_own(gap_s):
     words = first + soft + last
     heard = replace(speech_activity(x, RATE), voice=tuple((w.start, w.end) for w in words))
     assert _long(compute_metrics(Transcript.from_words(words, last[-1].end + 1), heard)) == []
+
+
+def test_the_speaking_span_starts_where_the_voice_of_its_first_word_does():
+    """Whisper stamps a first word late inside its stretch of voice: the span (and with it the pace) runs
+    from the voice, not the stamp; so at its end."""
+    said = steady_words(20, 1.0)
+    x = audio_for(said, 14)
+    stamped = [Word(said[0].text, 1.2, said[0].end), *said[1:-1], Word(said[-1].text, said[-1].start, said[-1].end - 0.2)]
+    m = compute_metrics(Transcript.from_words(stamped, 14), speech_activity(x, RATE))
+    assert m.span_start == pytest.approx(1.0, abs=0.05) and m.span_end == pytest.approx(said[-1].end, abs=0.05)
 
 
 def test_another_voice_before_the_first_word_is_outside_the_speaking_span():

@@ -507,3 +507,15 @@ def test_a_file_made_at_4_khz_is_named_narrowband(tmp_path):
     subprocess.run(["sox", "-R", str(said), "-r", "4000", "-b", "16", str(path)], check=True)
     audio = json.loads(runner.invoke(app, ["analyze", str(path), "--json"]).stdout)["audio"]
     assert "narrowband" in audio["problems"] and audio["high_band_db"] is None, audio
+
+
+@pytest.mark.parametrize("share, named", [(0.003, True), (0.0005, False)])
+def test_clipping_is_named_from_a_thousandth_of_the_samples(share, named):
+    """A few full-scale samples (a plosive into the microphone) leave the counts as they are; from a
+    thousandth of the recording on, the clipping is named."""
+    x = _bursts(-20.0) + coloured_noise("pink", 12.0, -70.0)
+    hit = np.random.default_rng(1).choice(len(x), int(share * len(x)), replace=False)
+    x[hit] = 1.0
+    q = audio_quality(speech_activity(x, RATE), signal_stats(x))
+    assert q.clipped_share == pytest.approx(share, rel=0.05)
+    assert ("clipped" in q.problems) is named, q

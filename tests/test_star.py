@@ -448,3 +448,44 @@ def test_a_short_answer_that_tells_a_story_is_still_judged(tagger, said):
     report = star.check_text(said, options=StarOptions(tagger=tagger))
     assert "too_short_to_tell" not in {f.code for f in report.feedback}, report.feedback
     assert any(report.parts[p].present for p in PARTS)
+
+
+def _coached(texts_and_labels, missing=()):
+    """_coach on sentences labelled by hand: each part present but the MISSING ones."""
+    from starcoach.analysis.star_report import PartReport, Sentence, StarOptions, _coach
+
+    sentences = [Sentence(text, label, words=len(text.split())) for text, label in texts_and_labels
+                 if label not in missing]
+    total = sum(s.words for s in sentences)
+    parts = {p: PartReport(present=p not in missing,
+                           sentences=tuple(i for i, s in enumerate(sentences) if s.label == p),
+                           share_words=sum(s.words for s in sentences if s.label == p) / total, share_time=None)
+             for p in ("situation", "task", "action", "result", "learning")}
+    return _coach(sentences, parts, True, 100.0, StarOptions())  # spoken, for 100 s: on target
+
+
+STORY = [("Our release pipeline failed every other night last spring.", "situation"),
+         ("I had to make it reliable before the audit in June.", "task"),
+         ("I traced the failures to a shared lock, I rewrote the loader so that each job took its own, "
+          "and I added retries and alerts for the rest of the team to watch.", "action"),
+         ("I also walked the on-call engineers through the new runbook and I paired with them on it.", "action"),
+         ("Failures fell from twelve a month to one, and the audit passed.", "result"),
+         ("Looking back, I would have asked for the logs sooner.", "learning")]
+
+
+def test_a_missing_part_costs_the_rating_by_its_weight_in_a_story():
+    """Without its Action a story has nothing to judge; without a Result, no outcome; a lesson is a tip.
+    (The rating is rounded down to whole points, so the Action's and the Result's may meet.)"""
+    rating = {p: _coached(STORY, missing=(p,))[3] for p in ("action", "result", "learning")}
+    assert rating["action"] <= rating["result"] < rating["learning"] < _coached(STORY)[3] == 10
+
+
+@pytest.mark.parametrize("action, warned", [
+    ("We traced the lock, we rewrote the loader and I added retries.", True),   # "we" twice, "I" once
+    ("We traced the lock and I rewrote the loader.", False),                    # once each
+    ("I traced the lock and I rewrote the loader, and we shipped it.", False),
+])
+def test_an_action_said_as_we_more_than_i_is_noted(action, warned):
+    story = [STORY[0], STORY[1], (action, "action"), STORY[4], STORY[5]]
+    feedback = _coached(story)[0]
+    assert ("action_we" in {f.code for f in feedback}) is warned

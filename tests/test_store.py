@@ -295,3 +295,19 @@ def test_a_store_that_connected_to_the_file_doctor_then_swapped_opens_the_new_on
     with Store(db) as store:
         row = store.db.execute("SELECT seq FROM sqlite_sequence WHERE name = 'takes'").fetchone()
         assert row is not None and row[0] == 41
+
+
+def test_takes_are_listed_by_the_instant_they_were_made_not_by_id(tmp_path):
+    """An imported or recovered take can be indexed after later ones, and a take made after a move to
+    another UTC offset reads as text before earlier ones: the listing (and with it `takes`, `progress` and
+    `compare`'s "the last take") goes by the instant."""
+    made = ["2026-12-01T10:00:00+00:00",  # the second made, indexed first
+            "2026-12-01T09:00:00+00:00",  # imported later, made first
+            "2026-12-01T11:30:00+01:00",  # 10:30 UTC: made third, though its text sorts last
+            "2026-12-01T10:45:00+00:00"]
+    with Store(tmp_path / "t.db") as store:
+        ids = [store.add_take(audio_path=tmp_path / f"{n}.wav", question_id="deep-1", question_text="Q?",
+                              source="import", started_at=at, duration_s=2.5, document=None)
+               for n, at in enumerate(made)]
+        assert [t.id for t in store.list()] == [ids[1], ids[0], ids[2], ids[3]]
+        assert [t.id for t in store.list(question_id="deep-1")] == [ids[1], ids[0], ids[2], ids[3]]
