@@ -184,7 +184,11 @@ ROWS = [
     Row("check-zero-width", lambda t, h: ["check", write(t, "a.txt", "\u200b\u200b\u2060\n")], 1, "no words"),
     # an md export with its sentences deleted for a rewrite, a template: was an empty report, exit 0
     Row("check-headings-only", lambda t, h: ["check", write(t, "a.md", "## Situation\n\n## Task\n\n**Result**\n")],
-        1, "holds no answer, only headings, part labels or comments"),
+        1, "holds no answer, only headings, part labels, placeholders or comments"),
+    # an unfilled template: was 5 of 10, with a lesson for "<what you learned>"
+    Row("check-template", lambda t, h: ["check", write(t, "a.txt", "Situation: <the context>\nTask: <your goal>\n"
+                                                       "Action: <the steps you took>\nLearning: <what you learned>\n")],
+        1, "holds no answer, only headings, part labels, placeholders or comments"),
     Row("check-labels-only", lambda t, h: ["check", write(t, "a.txt", "# My story\n\nSituation:\n<!-- todo -->\n")],
         1, "holds no answer"),
     # data, not prose (starcoach's own json, html, srt, vtt exports): was scored as an answer, exit 0

@@ -113,7 +113,8 @@ def strip_export(text: str) -> tuple[str, bool]:
     if (head := _FRONT_MATTER.match(text)) and not any(map(_PROSE.search, head.group().splitlines()[1:-1])):
         text = text[head.end():]
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
-    text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
+    # and a template's placeholders ("Task: <what you had to do>") are no answer: they read as parts
+    text = re.sub(r"<!--.*?-->|<[^\W\d_][^<>\n]{0,200}>", " ", text, flags=re.S)
     figures = bool(EXPORT_FIGURES.search(text))
     text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:

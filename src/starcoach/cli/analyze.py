@@ -54,8 +54,8 @@ def check(
                              "English answers only: check an English version of it")
     result = check_text(text, options=settings().star)
     if not result.sentences:  # an export with its sentences deleted for a rewrite, a template
-        raise InputTextError(f"{file}: holds no answer, only headings, part labels or comments; write the answer "
-                             "under them")
+        raise InputTextError(f"{file}: holds no answer, only headings, part labels, placeholders or comments; write "
+                             "the answer under them")
     follow_up = follow_up_export(text)  # STAR is judged on whole stories, as `show` of the take said
     if json_out:
         print_json(check_document(result, str(file), follow_up[0] if follow_up else None))
