@@ -450,9 +450,10 @@ def test_a_short_answer_that_tells_a_story_is_still_judged(tagger, said):
     assert any(report.parts[p].present for p in PARTS)
 
 
-def _coached(texts_and_labels, missing=()):
-    """_coach on sentences labelled by hand: each part present but the MISSING ones."""
-    from starcoach.analysis.star_report import PartReport, Sentence, StarOptions, _coach
+def _coached(texts_and_labels, missing=(), duration_s=100.0):
+    """The coach on sentences labelled by hand: each part present but the MISSING ones."""
+    from starcoach.analysis.star_coach import coach
+    from starcoach.analysis.star_report import PartReport, Sentence, StarOptions
 
     sentences = [Sentence(text, label, words=len(text.split())) for text, label in texts_and_labels
                  if label not in missing]
@@ -461,7 +462,7 @@ def _coached(texts_and_labels, missing=()):
                            sentences=tuple(i for i, s in enumerate(sentences) if s.label == p),
                            share_words=sum(s.words for s in sentences if s.label == p) / total, share_time=None)
              for p in ("situation", "task", "action", "result", "learning")}
-    return _coach(sentences, parts, True, 100.0, StarOptions())  # spoken, for 100 s: on target
+    return coach(sentences, parts, True, duration_s, StarOptions())  # spoken, by default for 100 s: on target
 
 
 STORY = [("Our release pipeline failed every other night last spring.", "situation"),
@@ -489,3 +490,77 @@ def test_an_action_said_as_we_more_than_i_is_noted(action, warned):
     story = [STORY[0], STORY[1], (action, "action"), STORY[4], STORY[5]]
     feedback = _coached(story)[0]
     assert ("action_we" in {f.code for f in feedback}) is warned
+
+
+@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
+@pytest.mark.parametrize("text", [
+    "Shopping list\n- milk (2 litres)\n- eggs x12\n- bread\n- tomatoes, onions, garlic\n- coffee beans\n- bin bags\n",
+    "Leadership principles to prepare: customer obsession, ownership, bias for action, deliver results, "
+    "dive deep, earn trust. Two stories each, with numbers.",
+    "To do before Friday: write two stories per principle, practise each aloud, time them, trim anything over two "
+    "minutes.",
+], ids=["list", "keywords", "to-do"])
+def test_text_that_tells_nothing_done_judges_no_part(text, tagger):
+    """An audit: a shopping list rated 6 of 10, its Result quantified ("eggs x12") and its lesson "bin
+    bags". No "I" or "we" and nothing in the past tense: nothing of a story is told."""
+    report = star.check_text(text, options=StarOptions(tagger=tagger))
+    assert [f.code for f in report.feedback] == ["nothing_done"] and report.rating == 1
+    assert not any(part.present for part in report.parts.values()) and report.strengths == ()
+
+
+@pytest.mark.parametrize("text", [
+    "Discovered unlabeled fiber runs during a routine audit. Had to remove the snag risk before hot-swaps. "
+    "Documented the port mappings, scheduled a window and relabelled every run. Zero snags in six months.",
+    "The billing job at the clinic failed every night. The team rewrote the loader and cut failures to one a "
+    "month.",
+], ids=["terse-notes", "third-person"])
+def test_notes_without_i_that_tell_what_happened_are_judged(text):
+    report = star.check_text(text)
+    assert "nothing_done" not in {f.code for f in report.feedback}
+    assert any(part.present for part in report.parts.values())
+
+
+def test_a_template_s_placeholders_are_no_answer():
+    """An audit: an unfilled template ("Task: <what you had to do>") rated 5 of 10, with a lesson for
+    "<what you learned>"; filled in part, the parts left as placeholders are missing."""
+    template = ("Situation: <describe the context here>\nTask: <what you had to do>\nAction: <the steps you took>\n"
+                "Result: <what happened, with numbers>\nLearning: <what you learned>\n")
+    assert star.check_text(template).sentences == ()
+    half = template.replace("<describe the context here>", "At my last job the nightly billing run failed twice a "
+                            "week and finance closed the month late.").replace(
+        "<the steps you took>", "I traced the failures to a shared lock and rewrote the loader so each job took its "
+        "own, then added retries.")
+    report = star.check_text(half)
+    assert [p for p in PARTS if report.parts[p].present] == ["situation", "action"]
+    assert not any("<" in s.text for s in report.sentences)
+
+
+def test_a_long_answer_is_told_to_trim_the_parts_it_has():
+    """An audit: "trim the Situation" beside "No Situation"."""
+    action = [("I traced the failures to a shared lock and rewrote the loader so that each job took its own.",
+               "action")] * 40
+    with_setup = _coached(STORY[:2] + action + STORY[4:], duration_s=300.0)
+    without = _coached(STORY[1:2] + action + STORY[4:], missing=("situation",), duration_s=300.0)
+    note = {f.code: f.message for f in with_setup[0]}["too_long"]
+    assert note.endswith("trim the Situation and the Task and keep one thread in the Action."), note
+    note = {f.code: f.message for f in without[0]}["too_long"]
+    assert note.endswith("trim the Task and keep one thread in the Action."), note
+
+
+def test_an_unclear_part_is_not_quoted_from_a_sentence_another_part_has():
+    """An audit: an answer's one sentence, shown as its Result, was also "the closest" Situation. (In a longer
+    answer another part's sentence is quoted: test_star_tagger.py, an unclear Result's closest sentence.)"""
+    from starcoach.analysis.star_coach import coach
+    from starcoach.analysis.star_report import PartReport, Sentence
+
+    said = Sentence("I led the move of our payroll to the new system and we cut the run from 6 hours to 40 minutes.",
+                    "result", words=22)
+    parts = {p: PartReport(present=p == "result", sentences=(0,) if p == "result" else (), share_words=float(p == "result"),
+                           share_time=None, unclear=p == "situation") for p in PARTS}
+    note = next(f for f in coach((said,), parts, False, None, StarOptions(), closest={"situation": 0})[0]
+                if f.code == "unclear_situation")
+    assert "closest" not in note.message and note.sentences == ()
+    clause = Sentence(said.text, "result", words=22, parts=(("situation", 0.4), ("result", 0.6)))  # one of its clauses
+    note = next(f for f in coach((clause,), parts, False, None, StarOptions(), closest={"situation": 0})[0]
+                if f.code == "unclear_situation")
+    assert "the closest is" in note.message and note.sentences == (0,)

@@ -170,14 +170,14 @@ def test_no_note_on_the_content_of_a_part_with_no_sentence():
     no longer reports such a part present; the notes must not rely on it."""
     import dataclasses
 
-    from starcoach.analysis.star_report import _coach
+    from starcoach.analysis.star_coach import coach
 
     report = check_text((EXTRA / "10-no-action.txt").read_text())
     assert report.parts["result"].present and report.parts["result"].sentences
     parts = dict(report.parts)
     parts["result"] = dataclasses.replace(parts["result"], sentences=())
     parts["learning"] = dataclasses.replace(parts["learning"], present=True, sentences=())
-    feedback, strengths, _, _ = _coach(report.sentences, parts, False, None, HYBRID)
+    feedback, strengths, _, _ = coach(report.sentences, parts, False, None, HYBRID)
     assert "result_no_number" not in {f.code for f in feedback}
     assert "The Result is quantified." not in strengths and "It ends with a lesson learned." not in strengths
 
@@ -186,7 +186,7 @@ def test_a_lesson_is_said_to_end_the_answer_only_where_it_does():
     """An audit: "It ends with a lesson learned." was said of a lesson told first."""
     import dataclasses
 
-    from starcoach.analysis.star_report import _coach
+    from starcoach.analysis.star_coach import coach
 
     report = check_text((EXTRA / "10-no-action.txt").read_text())
     last = len(report.sentences) - 1
@@ -196,7 +196,7 @@ def test_a_lesson_is_said_to_end_the_answer_only_where_it_does():
         others = {p: dataclasses.replace(parts[p], sentences=tuple(i for i in parts[p].sentences if i != where))
                   for p in PARTS[:4]}
         lesson = dataclasses.replace(parts["learning"], present=True, sentences=(where,))
-        _, strengths, _, _ = _coach(report.sentences, {**others, "learning": lesson}, False, None, HYBRID)
+        _, strengths, _, _ = coach(report.sentences, {**others, "learning": lesson}, False, None, HYBRID)
         assert says in strengths and {s for s in strengths if "lesson" in s} == {says}, (where, strengths)
     assert {0, last} <= taken and last > 0  # both sentences belong to a part: one that comes after is left
 

@@ -141,6 +141,9 @@ def test_hypothetical_or_generic_answers_are_flagged(text, tagger):
     assert [f.code for f in report.feedback] == ["not_a_story"]  # no "No Result" for no story at all
     assert report.improvements == (report.feedback[0].message,) and report.rating <= 5
     assert report.strengths == ()  # "The Action is in the first person" was praise for no story at all
+    # and no part of one: an audit's hypothetical answers all had a lesson in the header and the JSON
+    assert not any(part.present for part in report.parts.values()), report.parts
+    assert {s.label for s in report.sentences} == {"other"}
 
 
 @pytest.mark.parametrize("text", [
@@ -269,7 +272,7 @@ def test_the_report_never_shows_a_part_and_calls_it_missing(options):
 
 
 def test_a_quoted_sentence_is_cut_between_words():
-    from starcoach.analysis.star_report import _quote
+    from starcoach.analysis.star_coach import _quote
 
     quoted = _quote("the client renewed their contract " * 5)
     inner = quoted.strip("\u201c\u201d")
@@ -565,7 +568,7 @@ def test_a_year_or_a_quarter_is_no_number_in_the_result():
 
 def test_the_notes_are_english_whatever_the_counts():
     """A check audit: "we" 1 times, "I" 0 times."""
-    from starcoach.analysis.star_report import _times
+    from starcoach.analysis.star_coach import _times
 
     assert [_times(n) for n in (0, 1, 2, 5)] == ["not once", "once", "twice", "5 times"]
     team = ("Our checkout failed every Friday. We had to fix it before the sale. We rewrote the retry logic and "

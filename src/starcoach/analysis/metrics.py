@@ -116,7 +116,7 @@ class SpeakingMetrics:
 
 _HEDGES = ("i think", "i guess", "i believe", "i feel like", "maybe", "probably", "perhaps", "sort of",
            "kind of", "just", "might", "somewhat", "a little bit", "hopefully")
-# The STAR report's "The Result is quantified" reads the same words (star_report._QUANTIFIED).
+# The STAR report's "The Result is quantified" reads the same words (star_coach._QUANTIFIED).
 _NUMBER_WORDS = NUMBER_WORDS | MULTIPLE_WORDS | {"one"}
 _DURATION_UNITS = re.compile(r"^(?:seconds?|minutes?|hours?|days?|weeks?|months?|quarters?|years?|sprints?|ms|"
                              r"milliseconds?|hrs?|mins?)$")

@@ -12,8 +12,9 @@ import re
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story, export_pace,
-                          unless_too_short)
+from .star_coach import coach
+from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
+                          no_story, unless_too_short)
 from .star_rules import _hypothetical, label_sentences, split_spoken, split_text
 
 __all__ = ["PARTS", "Feedback", "PartReport", "Sentence", "StarOptions", "StarReport", "check_spoken",
@@ -92,7 +93,9 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
             share_time=round(time / total_time, 3) if time is not None and total_time else None,
         )
     not_story = _not_a_story(sentences, options)
-    feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
+    if not_story:
+        sentences, parts = no_story(sentences, parts)
+    feedback, strengths, improvements, rating = coach(sentences, parts, spoken, duration_s, options,
                                                        not_story=not_story, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,

@@ -8,7 +8,7 @@ the leave-one-source-out figures). On top: a sentence whose clauses read as two 
 ("I rewrote the parser, which cut load time 40%") reports both with their word shares, and
 a part the tagger is unsure about is "unclear" with the closest sentence quoted, or, with
 "hybrid", settled by the rules on the same sentences (present when they find it; an unsure
-Action absent when they find none). The feedback is the checker's own (:func:`.star._coach`).
+Action absent when they find none). The feedback is the checker's own (:func:`.star_coach.coach`).
 """
 
 from __future__ import annotations
@@ -18,7 +18,9 @@ import re
 from . import star_segment
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from .star_report import PartReport, Sentence, StarOptions, StarReport, _coach, _not_a_story, export_pace
+from .star_coach import coach
+from .star_report import (PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
+                          no_story)
 from .star_rules import _hypothetical, label_sentences
 from .star_features import named_cues
 from .star_tagger import SecondOpinion, TaggerModel, load_model, tag
@@ -187,9 +189,11 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
             unclear=bool(not present and (conf >= model.thresholds[k] - options.unclear_margin or p in clause_of)),
         )
     not_story = _not_a_story(sentences, options)
+    if not_story:
+        sentences, parts = no_story(sentences, parts)
     closest = {p: int(tagged.posteriors[:, k].argmax()) for k, p in enumerate(PARTS)} if sentences else {}
     closest.update({p: i for p, i in clause_of.items() if not parts[p].present})
-    feedback, strengths, improvements, rating = _coach(sentences, parts, spoken, duration_s, options,
+    feedback, strengths, improvements, rating = coach(sentences, parts, spoken, duration_s, options,
                                                        not_story=not_story, closest=closest, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
