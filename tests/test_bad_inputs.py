@@ -386,6 +386,12 @@ def STEREO_SILENCE(tmp: Path) -> Path:
 _SEEDED: dict[str, Path] = {}
 
 
+def _told(star: dict) -> dict:
+    """STAR of a take of silence given words that tell a story: its Action present (a take with no part
+    tells no story, and `coverage`, `compare` and `progress` leave it out)."""
+    return {**star, "action": {**star["action"], "present": True}}
+
+
 @pytest.fixture
 def stored(tmp_path, home, tmp_path_factory) -> list[dict]:
     """Two takes (no speech in them, so no model is loaded): one analysed, one failed.
@@ -2557,7 +2563,7 @@ def test_a_false_start_is_left_out_of_a_question_s_comparison_and_progress(home,
     def tell(take, text):
         told = {**doc, "no_speech": False, "words": [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25, "prob": 0.9,
                                                       "filler": w.strip(",.").lower() in ("um", "uh")}
-                                                     for i, w in enumerate(text.split())]}
+                                                     for i, w in enumerate(text.split())], "star": _told(doc["star"])}
         db.execute("UPDATE takes SET status = 'complete', analysis_json = ?, wpm = 140, speaking_span_s = 9, "
                    "question_id = 'deep-1' WHERE id = ?", (json.dumps(told), take))
     tell(1, "Last spring our checkout service failed during the holiday sale, so I rebuilt the connection pool.")
@@ -2665,7 +2671,8 @@ def test_answers_to_follow_up_questions_are_no_points_of_progress_nor_stories(ho
     doc = json.loads(db.execute("SELECT analysis_json FROM takes WHERE id = 1").fetchone()[0])
     text = "Last spring our checkout service failed during the holiday sale, so I rebuilt the connection pool."
     told = {**doc, "no_speech": False, "words": [{"text": w, "start": i * 0.3, "end": i * 0.3 + 0.25,
-                                                  "filler": False} for i, w in enumerate(text.split())]}
+                                                  "filler": False} for i, w in enumerate(text.split())],
+            "star": _told(doc["star"])}
     db.execute("UPDATE takes SET status = 'complete', analysis_json = ?, wpm = 140, speaking_span_s = 9",
                (json.dumps(told),))
     db.execute("UPDATE takes SET question_id = 'deep-1' WHERE id = 1")

@@ -535,6 +535,35 @@ def test_a_template_s_placeholders_are_no_answer():
     assert not any("<" in s.text for s in report.sentences)
 
 
+@pytest.mark.parametrize("said", [
+    "I kept p99 <target while traffic grew >3x.",
+    "When load<threshold we scaled down, and when cost>budget we alerted.",
+    "In the end p99 latency stayed <target for the whole sale and timeouts fell from 4% to >0.1% of requests.",
+    "Situation: <At my last job the nightly billing run failed twice a week and I was on call.>",  # typed in
+])
+def test_angle_brackets_in_an_answer_are_its_words(said):
+    """A review of the placeholders' first rule (anything from "<" and a letter to ">"): "When load budget
+    we alerted.", and an answer typed inside a template's brackets refused as no answer."""
+    from starcoach.analysis.answer_text import strip_export
+
+    assert strip_export(said)[0] == said
+
+
+def test_a_labelled_outline_and_an_answer_in_the_second_person_keep_their_verdicts():
+    """A review: an outline with the writer's labels and no "I" or past tense lost every part to the
+    nothing-done gate (6 of 10 -> 1), and "you would…" lost its not-a-story note to it."""
+    outline = ("Context: payments team, checkout failing 5% of the time on Black Friday week. Goal: stop the failures "
+               "before the sale. Steps: trace the timeouts, add a circuit breaker, load test at 3x traffic. Outcome: "
+               "failures down to 0.1%, sales up 12%. Lesson: load test before the peak, not during.")
+    you = ("In that situation you would first talk to both people separately. Then you'd bring them together and look "
+           "for common ground. If that doesn't work, you would escalate to a manager.")
+    for tagger in ("rules", "learned", "hybrid"):
+        report = star.check_text(outline, options=StarOptions(tagger=tagger))
+        assert "nothing_done" not in {f.code for f in report.feedback} and report.parts["result"].present
+        report = star.check_text(you, options=StarOptions(tagger=tagger))
+        assert report.not_a_story and [f.code for f in report.feedback] == ["not_a_story"]
+
+
 def test_a_long_answer_is_told_to_trim_the_parts_it_has():
     """An audit: "trim the Situation" beside "No Situation"."""
     action = [("I traced the failures to a shared lock and rewrote the loader so that each job took its own.",
@@ -564,3 +593,11 @@ def test_an_unclear_part_is_not_quoted_from_a_sentence_another_part_has():
     note = next(f for f in coach((clause,), parts, False, None, StarOptions(), closest={"situation": 0})[0]
                 if f.code == "unclear_situation")
     assert "the closest is" in note.message and note.sentences == (0,)
+
+
+def test_a_list_read_out_tells_nothing_done():
+    words = [Word(w, 0.5 * k, 0.5 * k + 0.4) for k, w in
+             enumerate("milk two litres eggs bread washing up liquid tomatoes onions garlic coffee beans bin bags".split())]
+    report = star.check_spoken(words, duration_s=8.0)
+    assert [f.code for f in report.feedback] == ["nothing_done"]
+    assert not any(part.present for part in report.parts.values())

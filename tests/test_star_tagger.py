@@ -139,7 +139,7 @@ def test_hypothetical_or_generic_answers_are_flagged(text, tagger):
     report = check_text(text, options=StarOptions(tagger=tagger))
     assert report.not_a_story
     assert [f.code for f in report.feedback] == ["not_a_story"]  # no "No Result" for no story at all
-    assert report.improvements == (report.feedback[0].message,) and report.rating <= 5
+    assert report.improvements == (report.feedback[0].message,) and report.rating == 1  # no part of a story
     assert report.strengths == ()  # "The Action is in the first person" was praise for no story at all
     # and no part of one: an audit's hypothetical answers all had a lesson in the header and the JSON
     assert not any(part.present for part in report.parts.values()), report.parts

@@ -288,3 +288,47 @@ def test_a_database_whose_005_made_the_principles_table_opens_and_keeps_it(tmp_p
     with Store(tmp_path / "t.db") as store:
         assert store.get(take).principles == ("dive-deep", "ownership")
         assert store.applied_migrations()[-1] == "006_take_principles_table"
+
+
+def _no_story(*words: str) -> dict:
+    """DOC of a take that names things but tells no story: every STAR part absent (what one would do)."""
+    doc = story(*words)
+    doc["star"] = {**doc["star"], **{p: {**doc["star"][p], "present": False} for p in
+                                     ("situation", "task", "action", "result", "learning")}, "not_a_story": True}
+    return doc
+
+
+HYPOTHETICAL = _no_story(*"escalate manager stakeholders deadline customer roadmap priorities meeting".split())
+
+
+def test_a_take_that_tells_no_story_is_counted_in_no_story(home):
+    """A review: a spoken "what I would do" answer and a list read out (no STAR part) ticked a principle
+    as covered with three stories, and compare and progress measured retakes against them."""
+    config_db = home / "recordings" / "starcoach.db"
+    with Store(config_db) as store:
+        ids = [store.add_take(audio_path=home / f"{n}.wav", question_id="ownership-1", question_text="Q?",
+                              source="import", started_at=f"2026-12-0{n + 1}T10:00:00+00:00", duration_s=60.0,
+                              document=doc)
+               for n, doc in enumerate((RETRY, HYPOTHETICAL, MIGRATE))]
+    assert summarise(RETRY).tells_a_story and not summarise(HYPOTHETICAL).tells_a_story
+    result = runner.invoke(app, ["coverage", "--json"])
+    assert result.exit_code == 0, result.output
+    ownership = next(row for row in json.loads(result.stdout) if row["principle"] == "ownership")
+    assert (ownership["stories"], ownership["short_takes"]) == (2, [ids[1]])
+    result = runner.invoke(app, ["compare", "--question", "ownership-1", "--json"])
+    assert result.exit_code == 0, result.output
+    assert f"or that tell none (no STAR part: what one would do, a list), as `coverage` leaves them: {ids[1]} " \
+           in result.stderr
+
+
+def test_practice_says_a_take_with_no_story_is_not_compared(old_home):
+    from starcoach.cli.record import _against_the_last_take
+    from starcoach.config import load_config
+    from starcoach.takes.questions import load_bank
+    from starcoach.takes.session import TakeResult
+
+    config = load_config()
+    console = Console(record=True, width=120, color_system=None)
+    _against_the_last_take(config, load_bank(config.paths.questions).get("customer-1"),
+                           TakeResult(12, Path("x.wav"), None, HYPOTHETICAL, None), console)
+    assert "No story to compare (no STAR part: the coach's notes above say why)" in console.export_text()

@@ -3,7 +3,7 @@
 Two labellers: the learned sentence tagger (``star_learned.py``) and the hand-written rules
 (``star_rules.py``). ``[star] tagger`` chooses: "hybrid" (the default: the learned tagger, the
 rules settling the parts it is unsure of), "learned" or "rules"; docs/star.md. Each gives a
-:class:`StarReport` with the same coach's notes (``star_report.py``).
+:class:`StarReport` (``star_report.py``) with the same coach's notes (``star_coach.py``).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import re
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
+from . import star_segment
 from .star_coach import coach
 from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
                           no_story, unless_too_short)
@@ -30,18 +31,20 @@ def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return _unless_too_short_read(check_text_learned(text, options=opts))
+        return _unless_too_short_read(check_text_learned(text, options=opts), text)
     sentences = split_text(text)
     return _unless_too_short_read(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
                                           duration_s=None, quantified=None, i_we=None, options=opts,
-                                          written_wpm=export_pace(text)))
+                                          written_wpm=export_pace(text)), text)
 
 
-def _unless_too_short_read(report: StarReport) -> StarReport:
+def _unless_too_short_read(report: StarReport, text: str) -> StarReport:
     """:func:`.star_report.unless_too_short` on the sentences read as the answer: a title, headings,
     labels and an export's own lines are not its words (a five-word answer under a title was
-    judged, the same answer alone was too short to tell)."""
-    return unless_too_short(report, " ".join(s.text for s in report.sentences))
+    judged, the same answer alone was too short to tell); the labels the writer put in TEXT, whichever
+    tagger reads it, say it is an outline of parts."""
+    return unless_too_short(report, " ".join(s.text for s in report.sentences),
+                            labelled=any(seg.hint for seg in star_segment.split_text(text)))
 
 
 def check_spoken(

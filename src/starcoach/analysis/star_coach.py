@@ -177,7 +177,7 @@ def coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story:
             severe = said > 1.5 * high
             # the parts it has: "trim the Situation" beside "No Situation" was advice that does not fit
             setup = " and ".join(f"the {_TITLES[p]}" for p in ("situation", "task") if parts[p].present)
-            keep = "keep one thread in the Action" if parts["action"].present else "keep to one thread of it"
+            keep = "keep one thread in the Action" if parts["action"].present else "keep to one thread of the story"
             fb.append(Feedback("too_long", "warning" if severe else "tip",
                                f"{length} is over the {low:.0f}–{high:.0f} s target: "
                                + (f"trim {setup} and {keep}." if setup else f"{keep}.")))
@@ -186,7 +186,7 @@ def coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story:
             strengths.append(f"The length ({length.rstrip(',')}) is on target.")
     if not_story:  # praise for the parts of an answer that is no story ("in the first person") misleads,
         # and so do notes on its parts and length ("No Result", "add detail to the Action"): the one
-        # thing to fix is to tell a story. The rating still counts what it lacks.
+        # thing to fix is to tell a story. With no part of one (star_report.no_story), the rating is 1.
         strengths = []
         fb = [f for f in fb if f.code == "not_a_story"]
     improvements = [f.message for f in fb]

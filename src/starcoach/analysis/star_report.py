@@ -18,7 +18,7 @@ from dataclasses import dataclass, field, replace
 
 from ..domain.vocab import I_WORDS, WE_WORDS, identifying_words, words_rx
 from .star_rules import PAST_WORD, _tells_past
-from .star_segment import EXPORT_FIGURES
+from .answer_text import EXPORT_FIGURES
 
 _FIRST_PERSON = words_rx(I_WORDS | WE_WORDS)
 
@@ -177,20 +177,22 @@ TOO_SHORT_WORDS = 4
 TOO_SHORT_CHARS = 60
 
 
-def unless_too_short(report: StarReport, said: str) -> StarReport:
+def unless_too_short(report: StarReport, said: str, *, labelled: bool = False) -> StarReport:
     """REPORT, or, for an answer too short to tell a story or that tells nothing done (SAID, the answer's
     own text or words, fillers left out: the same whichever tagger), one that judges no part
     (:func:`no_story`) and says why ("Okay." read as a Situation; a shopping list, rated 6 of 10, had a
-    quantified Result, "eggs x12", and a lesson, "bin bags")."""
+    quantified Result, "eggs x12", and a lesson, "bin bags"). An answer not a story already, or whose
+    writer LABELLED its parts (an outline in notes: "Goal: … Steps: trace the lock, add retries"), is
+    judged as it is."""
     named = len(identifying_words(said.split()))
     letters = sum(3 if unicodedata.east_asian_width(c) in "WF" else 1 for c in said if c.isalnum())
     if named < TOO_SHORT_WORDS and letters < TOO_SHORT_CHARS:
         code, note = "too_short_to_tell", ("This is too short to tell a story, so no STAR part is judged: tell one "
                                            "specific time it happened (when and where, what you did, what came of it).")
-    elif _tells_nothing_done(said):
-        code, note = "nothing_done", ("Nothing here says what happened or what you did (no \"I\" or \"we\", nothing in "
-                                      "the past tense), so no STAR part is judged: tell one specific time it happened, "
-                                      "in the first person.")
+    elif not report.not_a_story and not labelled and _tells_nothing_done(said):
+        code, note = "nothing_done", ("Nothing here tells what happened or what you did (no sentence in English with "
+                                      "\"I\" or \"we\", or in the past tense), so no STAR part is judged: tell one "
+                                      "specific time it happened, in the first person.")
     else:
         return report
     sentences, parts = no_story(report.sentences, report.parts)

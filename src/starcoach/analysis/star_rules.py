@@ -12,7 +12,8 @@ import re
 
 from ..domain.transcript import Word, join_words
 from ..domain.vocab import FILLED_PAUSE_IN_TEXT, I_WORDS, NUMBER_WORDS, PARTS, WE_WORDS, alternatives, words_rx
-from .star_segment import split_run_on, strip_export
+from .answer_text import strip_export
+from .star_segment import split_run_on
 
 _INNER_MARK = re.compile(r"[,;:.!?]")  # punctuation inside a sentence: not a pasted transcript
 

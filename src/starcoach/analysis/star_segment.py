@@ -18,8 +18,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from ..domain.transcript import Word, join_words, without_fillers
-from ..domain.vocab import DISCOURSE_FILLERS, PARTS, is_filled_pause
+from ..domain.transcript import Word, join_words
+from ..domain.vocab import PARTS
+from .answer_text import strip_export
 
 _PART_NAMES = {
     "s": "situation", "situation": "situation", "situations": "situation", "context": "situation",
@@ -52,15 +53,8 @@ _CHECKBOX = re.compile(r"^[-*]\s*\[[ xX]\]")
 _EMPHASIS = re.compile(r"(\*{1,3}|_{1,3}|`)(\S(?:.{0,500}?\S)?)\1")
 _ABBREV = re.compile(r"\b(?:e\.g|i\.e|vs|etc|dr|mr|mrs|inc|ltd|jr|sr|approx|u\.s|a\.m|p\.m|no)\.$", re.I)
 _SENTENCE_END = re.compile(r"(?<=[.!?…])\s+|(?<=[.!?…][\"'”’)\]])\s+")
-# What starcoach's export writes around the answer (see export.to_markdown).
-_EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
+# starcoach's own export headings (see answer_text.strip_export)
 _EXPORT_HEADINGS = frozenset(PARTS) | {"other"}
-_PROSE = re.compile(r":\s*(?:\S+\s+){3,}\S*[.!?…][\"'”’)\]]*\s*$")  # a value of five words or more, ended
-_FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n|(?:[ \t]+|-[ \t])[^\n]*\n|\n)+"
-                          r"---[ \t]*(?:\n|\Z)")
-# The export's line of figures, "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_" (its head may hold
-# a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_").
-EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
 
 # Words a speaker uses to move on; a run-on is cut before them.
 _MARKERS = re.compile(
@@ -76,7 +70,6 @@ _CLAUSE_START = re.compile(
     r"told|won|did|went|rebuilt|rewrote|split|cut|met|spoke|drove|held|knew|saw|thought|learned|learnt)\b")
 _NO_CLAUSE_AFTER = frozenset("that which who because when where while if than what how".split())
 _NOT_MARKER_AFTER = re.compile(r"^so (?:that|much|many|far|long|i'm|it's)\b|^then (?:on|again)\b|^once (?:a|every|per)\b")
-_TOKEN = re.compile(r"[\w'’%$.-]+")
 
 
 @dataclass(frozen=True)
@@ -98,68 +91,6 @@ class Segment:
 
 
 # --- written text ---------------------------------------------------------------
-
-def strip_export(text: str) -> tuple[str, bool]:
-    """The text without comments and, in a file `starcoach export --format md` wrote, without
-    what the export adds around the answer (its italic line of figures, its checklist).
-
-    Returns:
-        The text, and whether it is an export (whose part headings then count for nothing).
-    """
-    # Windows' and old Mac line ends read as lines too: the rules below look at lines (the
-    # export's line of figures stayed in an export saved with CRLF, and was read as a Situation).
-    text = text.replace("\r\n", "\n").replace("\r", "\n")
-    # a note's YAML header (Obsidian, Jekyll, Hugo), not an answer between rules ("Situation: …", sentences)
-    if (head := _FRONT_MATTER.match(text)) and not any(map(_PROSE.search, head.group().splitlines()[1:-1])):
-        text = text[head.end():]
-    exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
-    # and a template's placeholders ("Task: <what you had to do>") are no answer: they read as parts
-    text = re.sub(r"<!--.*?-->|<[^\W\d_][^<>\n]{0,200}>", " ", text, flags=re.S)
-    figures = bool(EXPORT_FIGURES.search(text))
-    text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
-    if exported:
-        # Its checklist's heading; its items go as any checkbox line does (text written below them is the
-        # answer's: a Result added at the end was dropped, and "No Result" reported).
-        text = re.sub(r"^## Coach's checklist\s*$", "", text, flags=re.M)
-        # Its line of figures in any shape, the first line under the title: a line the user italicised in
-        # the answer is the answer's (a lesson in italics vanished, and "No lesson" was reported).
-        text = re.sub(r"\A((?:[ \t]*(?:#[ \t][^\n]*)?\n)*)[ \t]*_[^\n]*_[ \t]*$", r"\1", text, count=1, flags=re.M)
-    if exported or figures:  # its checklist ticked off and deleted, its fillers are still its marks
-        text = "\n".join(_without_export_fillers(line) for line in text.split("\n"))
-    return text, exported
-
-
-# The export marks each filler it keeps in single asterisks, its punctuation after ("*So*, *um*,
-# deliver…"; a two-word one as one mark, "*I mean*", as two, "*I* *mean*", before 2026-12-06):
-# read as words, they made an untouched export of a take check otherwise than the take (a Task
-# opening "So, um, deliver" read as Action). In an export, such a word that can be a filler (a
-# filled pause, a discourse filler, alone or as its pair) is the speaker's and goes, as the take's
-# analysis left it out; the user's own words in asterisks ("*never*", "*Result:*", "*really
-# proud*") and the rest of the line stay as written.
-_EXPORT_FILLER = re.compile(r"\*([^*\s]+(?: [^*\s]+)?)\*([^\w\s*]*)")
-_TOKEN = re.compile(r"\*[^*\s]+ [^*\s]+\*[^\w\s*]*(?!\S)|\S+")  # a two-word mark is one token
-
-
-def _without_export_fillers(line: str) -> str:
-    if "*" not in line:
-        return line
-    tokens = _TOKEN.findall(line)
-    marks = [_EXPORT_FILLER.fullmatch(t) for t in tokens]
-    bare = [m.group(1).lower() if m else "" for m in marks]
-    filler = [False] * len(tokens)
-    for i, m in enumerate(marks):
-        if m and not filler[i]:
-            pair = i + 1 < len(tokens) and marks[i + 1] is not None and not m.group(2) and \
-                f"{bare[i]} {bare[i + 1]}" in DISCOURSE_FILLERS
-            if pair:
-                filler[i] = filler[i + 1] = True
-            elif is_filled_pause(bare[i]) or bare[i] in DISCOURSE_FILLERS:
-                filler[i] = True
-    if not any(filler):
-        return line
-    words = [{"text": m.group(1) + m.group(2) if f and m else t, "filler": f} for t, m, f in zip(tokens, marks, filler)]
-    return line[:len(line) - len(line.lstrip())] + " ".join(w["text"] for w in without_fillers(words))
-
 
 def split_text(text: str, *, max_words: int = 28, window: int = 14) -> list[Segment]:
     """Split a written answer into sentences with the part hints its labels give.

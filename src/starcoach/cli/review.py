@@ -65,7 +65,7 @@ def compare(
             read = summaries.read(store, ids, words=True)
             ids, short = read.answers(ids) if not follow_up_of(question) else (ids, [])  # short by design
             if short:  # a retake measured against "let me start again" meant nothing
-                _left_out(short)
+                _left_out(short, read)
             if len(ids) < 2:
                 fail(f"question {question!r} has {plural(len(ids), 'analysed answer')} "
                      f"{'long enough to compare' if short else 'with speech'}; compare needs two")
@@ -146,10 +146,11 @@ def progress(
         warn_unlisted(store)
         spoke = [t.id for t in listed if t.spoke]
         # a follow-up answer is short by design: the story rule's "too short" is not for it
-        short = summaries.read(store, spoke).answers(spoke)[1] if stories else []
+        read = summaries.read(store, spoke)
+        short = read.answers(spoke)[1] if stories else []
     check_question(cfg, question, listed)
     if short:
-        _left_out(short)
+        _left_out(short, read)
     points = progress_points([t for t in listed if t.id not in short])
     with report_console() as console:
         render_progress(points, cfg.metrics.target_wpm, cfg.star.target_length_s, console,
@@ -161,12 +162,15 @@ def progress(
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
 
 
-def _left_out(short: list[int]) -> None:
+def _left_out(short: list[int], read) -> None:
     from ..domain.vocab import MIN_STORY_WORDS
+    from ..takes.compare import is_a_story
 
+    told = any(is_a_story(read.of[i].story_words) for i in short)  # long enough, but with no STAR part
     typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
-               f"words that name things: a false start, fillers alone), as `coverage` leaves them: "
-               f"{', '.join(map(str, short))} (`compare A B` compares any two)", err=True)
+               f"words that name things: a false start, fillers alone)"
+               + (" or that tell none (no STAR part: what one would do, a list)" if told else "")
+               + f", as `coverage` leaves them: {', '.join(map(str, short))} (`compare A B` compares any two)", err=True)
 
 
 # File suffixes of formats export does not write: a name ending in one of them is refused, not
@@ -257,7 +261,7 @@ def export(
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
     from ..takes import summaries
-    from ..takes.compare import story_groups
+    from ..takes.compare import is_a_story, story_groups
     from ..takes.questions import gone_principles_note, load_bank
     from ..output.review import render_coverage
     from ..takes.session import open_store
@@ -274,7 +278,8 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
         if summary is None or summary.no_speech or follow_up_of(t.question_id):  # a follow-up answer: no story
             continue
         for p in bank.principles_of(t.question_id, t.principles):
-            by_lp.setdefault(p, []).append((t.id, summary.story_words))
+            # one that tells no story (too short, or with no STAR part) is in none: its words are none
+            by_lp.setdefault(p, []).append((t.id, summary.story_words if summary.tells_a_story else frozenset()))
     if note := gone_principles_note(bank, by_lp):  # shown by their key: say why
         typer.echo(note, err=True)
     grouped = {p: story_groups(signatures) for p, signatures in by_lp.items()}
@@ -286,7 +291,8 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                     for p, groups in stories.items()])
     else:
         with report_console() as console:
-            render_coverage(stories, bank.principles, console, short=short)
+            told = {t for few in short.values() for t in few if is_a_story(read.of[t].story_words)}
+            render_coverage(stories, bank.principles, console, short=short, told=told)
     if damaged:  # the count above is short of them: a silent undercount is a wrong figure
         say(f"not counted: {plural(len(damaged), 'take')} ({', '.join(map(str, damaged))}) whose stored analysis "
             "is damaged; `starcoach doctor` analyses their audio again, then run `coverage` again")

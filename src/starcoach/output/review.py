@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, AbstractSet, Any
 
 from ..domain.document import follow_up_of
 from ..domain.transcript import plural
@@ -255,8 +255,9 @@ def render_progress(points: list, target_wpm, target_length, console: "Console",
 
 
 def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], console: "Console", *,
-                    short: dict[str, list[int]] | None = None) -> None:
-    """SHORT: per principle, the takes too short to tell a story (not counted as one)."""
+                    short: dict[str, list[int]] | None = None, told: "AbstractSet[int]" = frozenset()) -> None:
+    """SHORT: per principle, the takes too short to tell a story or, those in TOLD, long enough but telling
+    none (no STAR part); neither is counted as one."""
     from rich.table import Table
 
     from .report import plain
@@ -267,8 +268,11 @@ def render_coverage(stories: dict[str, list[list[int]]], names: dict[str, str], 
     for key, groups in stories.items():
         n = len(groups)
         mark = "[green]✓[/green]" if n >= 2 else ("[yellow]one more[/yellow]" if n == 1 else "[red]none yet[/red]")
-        few = len((short or {}).get(key, ()))
+        left = (short or {}).get(key, [])
+        few, none = sum(t not in told for t in left), sum(t in told for t in left)
         if few:
             mark += f" [dim](+{plural(few, 'take')} too short to count)[/dim]"
+        if none:
+            mark += f" [dim](+{plural(none, 'take')} telling no story)[/dim]"
         table.add_row(plain(names.get(key, key)), str(n), str(sum(len(g) for g in groups)), mark)
     console.print(table)
