@@ -47,7 +47,10 @@ def test_sigterm_during_analysis_is_one_line(home, models_dir, tmp_path):
     import numpy as np
     import soundfile as sf
 
-    # the demo answer eight times over (about two minutes): still being analysed 3 s in, on any CPU
+    from starcoach.asr.models import resolve_model
+
+    resolve_model("base", models_dir)  # assembled now: the signal is to reach the analysis, not the assembly
+    # the demo answer eight times over (about six minutes): still being analysed 3 s in, on any CPU
     audio, rate = sf.read(SAMPLES / "demo-answer.flac", dtype="float32")
     long = tmp_path / "long-answer.flac"
     sf.write(long, np.tile(audio, 8), rate)
