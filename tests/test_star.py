@@ -492,40 +492,15 @@ def test_an_action_said_as_we_more_than_i_is_noted(action, warned):
     assert ("action_we" in {f.code for f in feedback}) is warned
 
 
-@pytest.mark.parametrize("tagger", ["rules", "learned", "hybrid"])
-@pytest.mark.parametrize("text", [
-    "Shopping list\n- milk (2 litres)\n- eggs x12\n- bread\n- tomatoes, onions, garlic\n- coffee beans\n- bin bags\n",
-    "Leadership principles to prepare: customer obsession, ownership, bias for action, deliver results, "
-    "dive deep, earn trust. Two stories each, with numbers.",
-    "To do before Friday: write two stories per principle, practise each aloud, time them, trim anything over two "
-    "minutes.",
-], ids=["list", "keywords", "to-do"])
-def test_text_that_tells_nothing_done_judges_no_part(text, tagger):
-    """An audit: a shopping list rated 6 of 10, its Result quantified ("eggs x12") and its lesson "bin
-    bags". No "I" or "we" and nothing in the past tense: nothing of a story is told."""
-    report = star.check_text(text, options=StarOptions(tagger=tagger))
-    assert [f.code for f in report.feedback] == ["nothing_done"] and report.rating == 1
-    assert not any(part.present for part in report.parts.values()) and report.strengths == ()
-
-
-@pytest.mark.parametrize("text", [
-    "Discovered unlabeled fiber runs during a routine audit. Had to remove the snag risk before hot-swaps. "
-    "Documented the port mappings, scheduled a window and relabelled every run. Zero snags in six months.",
-    "The billing job at the clinic failed every night. The team rewrote the loader and cut failures to one a "
-    "month.",
-], ids=["terse-notes", "third-person"])
-def test_notes_without_i_that_tell_what_happened_are_judged(text):
-    report = star.check_text(text)
-    assert "nothing_done" not in {f.code for f in report.feedback}
-    assert any(part.present for part in report.parts.values())
-
-
 def test_a_template_s_placeholders_are_no_answer():
     """An audit: an unfilled template ("Task: <what you had to do>") rated 5 of 10, with a lesson for
     "<what you learned>"; filled in part, the parts left as placeholders are missing."""
     template = ("Situation: <describe the context here>\nTask: <what you had to do>\nAction: <the steps you took>\n"
                 "Result: <what happened, with numbers>\nLearning: <what you learned>\n")
     assert star.check_text(template).sentences == ()
+    # worded in the first person, numbered (a review of the rule before: rated 4 and 5 of 10)
+    assert star.check_text("1. Situation: <where I was>\n2. Action: <what I did>\n3. Result: <what changed>\n"
+                           "4. Learning: <what I learned>\n").sentences == ()
     half = template.replace("<describe the context here>", "At my last job the nightly billing run failed twice a "
                             "week and finance closed the month late.").replace(
         "<the steps you took>", "I traced the failures to a shared lock and rewrote the loader so each job took its "
@@ -540,6 +515,7 @@ def test_a_template_s_placeholders_are_no_answer():
     "When load<threshold we scaled down, and when cost>budget we alerted.",
     "In the end p99 latency stayed <target for the whole sale and timeouts fell from 4% to >0.1% of requests.",
     "Situation: <At my last job the nightly billing run failed twice a week and I was on call.>",  # typed in
+    "Result: <Failures fell from eight a month to zero and the audit passed.>",
 ])
 def test_angle_brackets_in_an_answer_are_its_words(said):
     """A review of the placeholders' first rule (anything from "<" and a letter to ">"): "When load budget
@@ -550,8 +526,10 @@ def test_angle_brackets_in_an_answer_are_its_words(said):
 
 
 def test_a_labelled_outline_and_an_answer_in_the_second_person_keep_their_verdicts():
-    """A review: an outline with the writer's labels and no "I" or past tense lost every part to the
-    nothing-done gate (6 of 10 -> 1), and "you would…" lost its not-a-story note to it."""
+    """A review: an outline with the writer's labels and no "I" or past tense lost every part to a gate
+    for text that tells nothing done (6 of 10 -> 1), and "you would…" lost its not-a-story note to it
+    (the gate was taken out: answers in other languages, unlabelled outlines and notes under headings
+    lost every part to it too)."""
     outline = ("Context: payments team, checkout failing 5% of the time on Black Friday week. Goal: stop the failures "
                "before the sale. Steps: trace the timeouts, add a circuit breaker, load test at 3x traffic. Outcome: "
                "failures down to 0.1%, sales up 12%. Lesson: load test before the peak, not during.")
@@ -559,7 +537,7 @@ def test_a_labelled_outline_and_an_answer_in_the_second_person_keep_their_verdic
            "for common ground. If that doesn't work, you would escalate to a manager.")
     for tagger in ("rules", "learned", "hybrid"):
         report = star.check_text(outline, options=StarOptions(tagger=tagger))
-        assert "nothing_done" not in {f.code for f in report.feedback} and report.parts["result"].present
+        assert report.parts["result"].present and report.rating > 1
         report = star.check_text(you, options=StarOptions(tagger=tagger))
         assert report.not_a_story and [f.code for f in report.feedback] == ["not_a_story"]
 
@@ -593,11 +571,3 @@ def test_an_unclear_part_is_not_quoted_from_a_sentence_another_part_has():
     note = next(f for f in coach((clause,), parts, False, None, StarOptions(), closest={"situation": 0})[0]
                 if f.code == "unclear_situation")
     assert "the closest is" in note.message and note.sentences == (0,)
-
-
-def test_a_list_read_out_tells_nothing_done():
-    words = [Word(w, 0.5 * k, 0.5 * k + 0.4) for k, w in
-             enumerate("milk two litres eggs bread washing up liquid tomatoes onions garlic coffee beans bin bags".split())]
-    report = star.check_spoken(words, duration_s=8.0)
-    assert [f.code for f in report.feedback] == ["nothing_done"]
-    assert not any(part.present for part in report.parts.values())

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 
 from ..domain.transcript import without_fillers
-from ..domain.vocab import DISCOURSE_FILLERS, I_WORDS, WE_WORDS, is_filled_pause, words_rx
+from ..domain.vocab import DISCOURSE_FILLERS, is_filled_pause
 
 # What starcoach's export writes around the answer (see export.to_markdown).
 _EXPORT_MARK = re.compile(r"^## Coach's checklist\s*$|^<!-- missing: add your ", re.M)
@@ -18,12 +18,15 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n
 # The export's line of figures, "_take 2 · 2026-12-03T11:38:01+00:00 · 42 s · 140 wpm · 3 fillers_" (its head may hold
 # a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_").
 EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
-# A template's placeholder: a line that is one, or holds one after a bullet or a label ("Task: <what you
-# had to do>", "- <the steps you took>"). Only a whole line's: "load<threshold we scaled" and "stayed
-# <target … to >0.1%" are the answer's; nor one in the first person, an answer typed in the brackets.
-_PLACEHOLDER = re.compile(r"^([ \t]*(?:[-*+•][ \t]+)?(?:[^\n<>:]{1,40}:[*_]{0,3})?[ \t]*)<([^\W\d_][^<>\n]{0,160})>[ \t]*$",
-                          re.M)
-_FIRST_PERSON = words_rx(I_WORDS | WE_WORDS)
+# A template's placeholder: a line that is one, or holds one after a bullet, a number or a label ("Task:
+# <what you had to do>", "- <the steps you took>"), worded as an instruction (what/how/describe…, "you",
+# "here") or a few words ("<the context>"). Only a whole line's: "load<threshold we scaled" and "stayed
+# <target … to >0.1%" are the answer's, and so is an answer typed in the brackets ("<Failures fell from
+# eight a month to zero.>").
+_PLACEHOLDER = re.compile(r"^([ \t]*(?:[-*+•][ \t]+|\d{1,2}[.)][ \t]+)?(?:[^\n<>:]{1,40}:[*_]{0,3})?[ \t]*)"
+                          r"<([^\W\d_][^<>\n]{0,160})>[ \t]*$", re.M)
+_INSTRUCTION = re.compile(r"^(?:what|how|why|when|where|which|who|describe|explain|list|add|insert|write|enter|give|"
+                          r"state|summari[sz]e|mention|briefly)\b|\b(?:you|your|yours|here|e\.g)\b", re.I)
 
 
 def strip_export(text: str) -> tuple[str, bool]:
@@ -43,7 +46,8 @@ def strip_export(text: str) -> tuple[str, bool]:
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     # a template's placeholders are no answer ("Task: <what you had to do>" was read as a Task)
-    text = _PLACEHOLDER.sub(lambda m: m.group(1) if not _FIRST_PERSON.search(m.group(2).lower()) else m.group(), text)
+    text = _PLACEHOLDER.sub(lambda m: m.group(1) if _INSTRUCTION.search(m.group(2)) or len(m.group(2).split()) <= 3
+                            else m.group(), text)
     figures = bool(EXPORT_FIGURES.search(text))
     text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:

@@ -12,7 +12,6 @@ import re
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
-from . import star_segment
 from .star_coach import coach
 from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
                           no_story, unless_too_short)
@@ -31,20 +30,18 @@ def check_text(text: str, *, options: StarOptions | None = None) -> StarReport:
     if opts.tagger in ("learned", "hybrid"):
         from .star_learned import check_text_learned
 
-        return _unless_too_short_read(check_text_learned(text, options=opts), text)
+        return _unless_too_short_read(check_text_learned(text, options=opts))
     sentences = split_text(text)
     return _unless_too_short_read(_report([(s, None, None, len(s.split())) for s in sentences], spoken=False,
                                           duration_s=None, quantified=None, i_we=None, options=opts,
-                                          written_wpm=export_pace(text)), text)
+                                          written_wpm=export_pace(text)))
 
 
-def _unless_too_short_read(report: StarReport, text: str) -> StarReport:
+def _unless_too_short_read(report: StarReport) -> StarReport:
     """:func:`.star_report.unless_too_short` on the sentences read as the answer: a title, headings,
     labels and an export's own lines are not its words (a five-word answer under a title was
-    judged, the same answer alone was too short to tell); the labels the writer put in TEXT, whichever
-    tagger reads it, say it is an outline of parts."""
-    return unless_too_short(report, " ".join(s.text for s in report.sentences),
-                            labelled=any(seg.hint for seg in star_segment.split_text(text)))
+    judged, the same answer alone was too short to tell)."""
+    return unless_too_short(report, " ".join(s.text for s in report.sentences))
 
 
 def check_spoken(

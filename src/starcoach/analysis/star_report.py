@@ -16,12 +16,9 @@ import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
-from ..domain.vocab import I_WORDS, WE_WORDS, identifying_words, words_rx
-from .star_rules import PAST_WORD, _tells_past
+from ..domain.vocab import identifying_words
+from .star_rules import _tells_past
 from .answer_text import EXPORT_FIGURES
-
-_FIRST_PERSON = words_rx(I_WORDS | WE_WORDS)
-
 
 @dataclass(frozen=True)
 class StarOptions:
@@ -177,39 +174,19 @@ TOO_SHORT_WORDS = 4
 TOO_SHORT_CHARS = 60
 
 
-def unless_too_short(report: StarReport, said: str, *, labelled: bool = False) -> StarReport:
-    """REPORT, or, for an answer too short to tell a story or that tells nothing done (SAID, the answer's
-    own text or words, fillers left out: the same whichever tagger), one that judges no part
-    (:func:`no_story`) and says why ("Okay." read as a Situation; a shopping list, rated 6 of 10, had a
-    quantified Result, "eggs x12", and a lesson, "bin bags"). An answer not a story already, or whose
-    writer LABELLED its parts (an outline in notes: "Goal: … Steps: trace the lock, add retries"), is
-    judged as it is."""
+def unless_too_short(report: StarReport, said: str) -> StarReport:
+    """REPORT, or, for an answer too short to tell a story (SAID, the answer's own text or words,
+    fillers left out: the same count whichever tagger), one that judges no part (:func:`no_story`) and
+    says why ("Okay." read as a Situation)."""
     named = len(identifying_words(said.split()))
     letters = sum(3 if unicodedata.east_asian_width(c) in "WF" else 1 for c in said if c.isalnum())
-    if named < TOO_SHORT_WORDS and letters < TOO_SHORT_CHARS:
-        code, note = "too_short_to_tell", ("This is too short to tell a story, so no STAR part is judged: tell one "
-                                           "specific time it happened (when and where, what you did, what came of it).")
-    elif not report.not_a_story and not labelled and _tells_nothing_done(said):
-        code, note = "nothing_done", ("Nothing here tells what happened or what you did (no sentence in English with "
-                                      "\"I\" or \"we\", or in the past tense), so no STAR part is judged: tell one "
-                                      "specific time it happened, in the first person.")
-    else:
+    if named >= TOO_SHORT_WORDS or letters >= TOO_SHORT_CHARS:
         return report
+    note = ("This is too short to tell a story, so no STAR part is judged: tell one specific time it "
+            "happened (when and where, what you did, what came of it).")
     sentences, parts = no_story(report.sentences, report.parts)
-    return replace(report, sentences=sentences, parts=parts, feedback=(Feedback(code, "missing", note),),
+    return replace(report, sentences=sentences, parts=parts, feedback=(Feedback("too_short_to_tell", "missing", note),),
                    rating=1, strengths=(), improvements=(note,), not_a_story=False)
-
-
-def _tells_nothing_done(said: str) -> bool:
-    """No "I" or "we" (nor "my", "our"...) and no word in the past tense: a list, a recipe, a job advert.
-    Of the 2,771 stories and their copies with a part removed in the project's corpora, two terse notes
-    with their Action removed read so ("Independent gym, around 900 members. Cancellations spiking
-    every February. February cancellations down 30% on previous year."), and no whole story. Only
-    in the Latin alphabet: a story in Chinese has neither English word, and is judged as before."""
-    text = said.lower().replace("\u2019", "'")
-    letters = [c for c in text if c.isalpha()]
-    latin = sum(c.isascii() for c in letters) >= 0.9 * len(letters)
-    return latin and not _FIRST_PERSON.search(text) and not PAST_WORD.search(text)
 
 
 def export_figures(text: str) -> list[str]:

@@ -187,11 +187,6 @@ _PAST_NARRATIVE = re.compile(  # "I would set", "I need": no past (a modal befor
     r"|\b(?:last|in) (?:year|month|quarter|week|20\d\d)\b|\b(?:ago|at the time|back then|once)\b")
 
 
-# Any word in the past tense, with its subject or without (notes: "Rewrote the loader.").
-PAST_WORD = re.compile(r"\b(?:was|were|(?!(?:need|feed|proceed|succeed|exceed|speed|indeed|hundred)\b)\w{2,}ed|"
-                       + _IRREGULAR_PAST + r")\b")
-
-
 def _tells_past(text: str) -> bool:
     """The sentence tells something that happened ("if I had…", "would have…" do not count)."""
     t = re.sub(r"\b(?:would|will|'d) have \w+|\bif (?:i|we|you|they) \w+", "", text.lower().replace("’", "'"))

@@ -68,7 +68,7 @@ def compare(
                 _left_out(short, read)
             if len(ids) < 2:
                 fail(f"question {question!r} has {plural(len(ids), 'analysed answer')} "
-                     f"{'long enough to compare' if short else 'with speech'}; compare needs two")
+                     f"{'telling a story' if short else 'with speech'}; compare needs two")
         elif take_a is not None and take_b is not None:
             if take_a == take_b:
                 fail(f"take {take_a} against itself: give two different takes", 2)

@@ -208,13 +208,14 @@ def _spark(values: list[float | None]) -> str:
 def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False,
                     left_out: int = 0, stories: bool = True, follow_ups: int = 0) -> None:
     """FILTERED: only some takes were asked for (a question, a principle); LEFT_OUT: takes too
-    short to tell a story, not points. STORIES false: answers to a follow-up question, shown without
+    short to tell a story or with no STAR part, not points. STORIES false: answers to a follow-up question, shown without
     STAR and with no best length (a story's 90-120 s); FOLLOW_UPS: answers to follow-ups left out."""
     from rich.table import Table
 
     if not points:
-        console.print(f"No analysed takes long enough to tell a story{' match' if filtered else ''} "
-                      f"({plural(left_out, 'shorter one')} left out; `starcoach takes` lists them all)."
+        console.print(f"No analysed takes telling a story{' match' if filtered else ''} "
+                      f"({plural(left_out, 'other')} left out: too short, or no STAR part; `starcoach takes` lists "
+                      "them all)."
                       if left_out else "No analysed takes with speech match (`starcoach takes` lists them all)."
                       if filtered else f"No stories yet, only {plural(follow_ups, 'answer')} to follow-up questions "
                       "(`starcoach progress --question ID/follow-up-N` follows one)." if follow_ups
