@@ -465,3 +465,15 @@ def test_a_signal_after_the_take_stopped_by_itself_is_held_not_taken_as_its_stop
     os.kill(os.getpid(), signal.SIGINT)  # while the take is being finished
     assert reason is None
     assert signals.release() == signal.SIGINT
+
+
+@pytest.mark.parametrize("seconds, max_seconds, limit", [
+    (None, 600.0, 600.0), (30.0, 600.0, 30.0), (900.0, 600.0, 900.0),
+    (None, 0.0, 3 * 3600.0),        # no safety stop: still none past what starcoach analyses
+    (5 * 3600.0, 600.0, 3 * 3600.0),
+])
+def test_a_take_stops_by_the_time_starcoach_can_still_analyse_it(seconds, max_seconds, limit):
+    from starcoach.audio.decode import MAX_SECONDS
+    from starcoach.takes.session import take_limit
+
+    assert take_limit(seconds, max_seconds) == limit and MAX_SECONDS == 3 * 3600.0

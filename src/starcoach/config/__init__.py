@@ -52,12 +52,13 @@ class RecordOptions:
 
     Attributes:
         sample_rate: rate asked of the microphone; takes are stored at this rate.
-        max_seconds: a safety stop for a take nobody ended (0: none).
+        max_seconds: a safety stop for a take nobody ended (0: none before the 3 hours starcoach
+            analyses, ``audio.decode.MAX_SECONDS``, where every take stops).
         countdown_s: seconds counted down before recording starts (terminal only).
     """
 
     sample_rate: int = field(default=16_000, metadata={"range": (8_000, 192_000)})
-    max_seconds: float = field(default=600.0, metadata={"range": (0.0, 4 * 3600.0)})
+    max_seconds: float = field(default=600.0, metadata={"range": (0.0, 3 * 3600.0)})
     countdown_s: int = field(default=3, metadata={"range": (0, 60)})
 
 

@@ -18,6 +18,7 @@ from typing import Callable
 
 from ..analysis.document import analysis_document
 from ..analysis.pipeline import Analysis, Analyzer
+from ..audio.decode import MAX_SECONDS
 from ..audio.recorder import NO_AUDIO_S, Recorder, Recording, find_device
 from ..config import Config
 from ..domain.errors import AudioError, DeviceError, Interrupted, NothingRecorded, RecordingError, StarcoachError
@@ -51,6 +52,13 @@ def _meta(question: Question | None, source: str, started_at: str) -> dict:
             "principle": question.principles[0] if question and question.principles else None,
             "principles": list(question.principles or question.story_principles) if question else [],
             "started_at": started_at, "source": source, "status": "recording", "pid": os.getpid()}
+
+
+def take_limit(seconds: float | None, max_seconds: float) -> float:
+    """How long a take may run: SECONDS asked for, else the ``[record] max_seconds`` safety stop (0: none),
+    and never past the 3 hours ``analyze``, ``play`` and ``doctor`` decode (a take of 4 hours was stored
+    that none of them would read)."""
+    return min(seconds or max_seconds or MAX_SECONDS, MAX_SECONDS)
 
 
 def record_take(
@@ -87,7 +95,7 @@ def record_take(
     if store.read_only:  # before the model, the countdown and the answer, not after (a review's)
         raise StoreError(store.read_only)
     device_index = find_device(device, kind="input")
-    limit = seconds if seconds else config.record.max_seconds
+    limit = take_limit(seconds, config.record.max_seconds)
     live = None
     if config.live.enabled and config.record.sample_rate == 16_000:  # the model's own rate
         live = analyzer.live_transcriber()
