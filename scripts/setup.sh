@@ -31,6 +31,11 @@ if ((${#missing[@]})); then
 fi
 
 PY=${PYTHON:-python3}
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))' 2>/dev/null; then
+  echo "setup: starcoach needs Python 3.11 or later, and $PY is $("$PY" -V 2>&1 || echo "not found"): install a" \
+       "newer one (apt-get install python3.11 python3.11-venv, say) and run again with PYTHON=python3.11" >&2
+  exit 1
+fi
 if [ ! -x .venv/bin/python ]; then
   "$PY" -m venv .venv
 fi
