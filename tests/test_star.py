@@ -498,9 +498,14 @@ def test_a_template_s_placeholders_are_no_answer():
     template = ("Situation: <describe the context here>\nTask: <what you had to do>\nAction: <the steps you took>\n"
                 "Result: <what happened, with numbers>\nLearning: <what you learned>\n")
     assert star.check_text(template).sentences == ()
-    # worded in the first person, numbered (a review of the rule before: rated 4 and 5 of 10)
-    assert star.check_text("1. Situation: <where I was>\n2. Action: <what I did>\n3. Result: <what changed>\n"
-                           "4. Learning: <what I learned>\n").sentences == ()
+    # worded in the first person, numbered, as a heading's words (reviews of the rules before: rated 4 to 6 of 10)
+    for blank in ("1. Situation: <where I was>\n2. Action: <what I did>\n3. Result: <what changed>\n"
+                  "4. Learning: <what I learned>\n",
+                  "1. <describe the context here>\n2. <your goal>\n3. <the steps you took>\n4. <what happened, "
+                  "with numbers>\n5. <what you learned>\n",
+                  "Situation: <context and background of the project>\nTask: <the goal>\nAction: <the actions I "
+                  "took>\nResult: <the outcome, with numbers>\nLearning: <the lesson>\n"):
+        assert star.check_text(blank).sentences == (), blank
     half = template.replace("<describe the context here>", "At my last job the nightly billing run failed twice a "
                             "week and finance closed the month late.").replace(
         "<the steps you took>", "I traced the failures to a shared lock and rewrote the loader so each job took its "
@@ -516,6 +521,9 @@ def test_a_template_s_placeholders_are_no_answer():
     "In the end p99 latency stayed <target for the whole sale and timeouts fell from 4% to >0.1% of requests.",
     "Situation: <At my last job the nightly billing run failed twice a week and I was on call.>",  # typed in
     "Result: <Failures fell from eight a month to zero and the audit passed.>",
+    "<When I joined, the team had no on-call rota and I set one up.>",
+    "<What I learned: always measure first.>",   # a sentence, though it opens as an instruction would
+    "Result: <errors down 40%>",                  # a figure
 ])
 def test_angle_brackets_in_an_answer_are_its_words(said):
     """A review of the placeholders' first rule (anything from "<" and a letter to ">"): "When load budget

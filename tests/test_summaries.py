@@ -302,7 +302,7 @@ HYPOTHETICAL = _no_story(*"escalate manager stakeholders deadline customer roadm
 
 
 def test_a_take_that_tells_no_story_is_counted_in_no_story(home):
-    """A review: a spoken "what I would do" answer and a list read out (no STAR part) ticked a principle
+    """A review: a spoken "what I would do" answer (no STAR part) ticked a principle
     as covered with three stories, and compare and progress measured retakes against them."""
     config_db = home / "recordings" / "starcoach.db"
     with Store(config_db) as store:
@@ -317,7 +317,7 @@ def test_a_take_that_tells_no_story_is_counted_in_no_story(home):
     assert (ownership["stories"], ownership["short_takes"]) == (2, [ids[1]])
     result = runner.invoke(app, ["compare", "--question", "ownership-1", "--json"])
     assert result.exit_code == 0, result.output
-    assert f"or that tell none (no STAR part: what one would do, a list), as `coverage` leaves them: {ids[1]} " \
+    assert f"or that tell none (no STAR part: what one would do), as `coverage` leaves them: {ids[1]} " \
            in result.stderr
 
 

@@ -19,14 +19,31 @@ _FRONT_MATTER = re.compile(r"\A\ufeff?\s*---[ \t]*\n(?:[A-Za-z_][\w -]*:[^\n]*\n
 # a question id, which may hold "_": "_take 4 · a follow-up to mine_1 · … · 2 fillers_").
 EXPORT_FIGURES = re.compile(r"^[ \t]*_(?:[^\n]* · )?\d+ s · \d+ wpm · \d+ fillers?_[ \t]*$", re.M)
 # A template's placeholder: a line that is one, or holds one after a bullet, a number or a label ("Task:
-# <what you had to do>", "- <the steps you took>"), worded as an instruction (what/how/describe…, "you",
-# "here") or a few words ("<the context>"). Only a whole line's: "load<threshold we scaled" and "stayed
-# <target … to >0.1%" are the answer's, and so is an answer typed in the brackets ("<Failures fell from
-# eight a month to zero.>").
-_PLACEHOLDER = re.compile(r"^([ \t]*(?:[-*+•][ \t]+|\d{1,2}[.)][ \t]+)?(?:[^\n<>:]{1,40}:[*_]{0,3})?[ \t]*)"
+# <what you had to do>", "1. <describe the context>"), that reads as an instruction or a heading's few
+# words, not as the answer typed in the brackets (:func:`_placeholder`). Only a whole line's: "load<threshold
+# we scaled" and "stayed <target … to >0.1%" are the answer's.
+_PLACEHOLDER = re.compile(r"^([ \t]*(?:[-*+•][ \t]+|\d{1,2}[.)][ \t]+)?)((?:[^\n<>:]{1,40}:[*_]{0,3})?[ \t]*)"
                           r"<([^\W\d_][^<>\n]{0,160})>[ \t]*$", re.M)
 _INSTRUCTION = re.compile(r"^(?:what|how|why|when|where|which|who|describe|explain|list|add|insert|write|enter|give|"
                           r"state|summari[sz]e|mention|briefly)\b|\b(?:you|your|yours|here|e\.g)\b", re.I)
+
+
+def _placeholder(said: str) -> bool:
+    """Whether SAID, in a template's brackets, is a placeholder: not a sentence (one ends in a stop: "<What I
+    learned: measure first.>"), nor a figure ("<errors down 40%>") unless it reads as an instruction ("<describe
+    it in 2-3 sentences>"), and worded as one or as a heading's few words ("<the outcome, with numbers>")."""
+    if said.rstrip().endswith((".", "!", "?")):
+        return False
+    instruction = bool(_INSTRUCTION.search(said))
+    return instruction or (not re.search(r"\d", said) and len(said.split()) <= 6)
+
+
+def _unfilled(m: re.Match) -> str:
+    """A line of placeholder M without it: its label stays (a hint of a part with no answer), a bullet or a
+    number alone goes ("1." was read as a Situation)."""
+    if not _placeholder(m.group(3)):
+        return m.group()
+    return m.group(1) + m.group(2) if m.group(2).strip() else ""
 
 
 def strip_export(text: str) -> tuple[str, bool]:
@@ -46,8 +63,7 @@ def strip_export(text: str) -> tuple[str, bool]:
     exported = bool(_EXPORT_MARK.search(text))  # before the comments go: a placeholder is one
     text = re.sub(r"<!--.*?-->", " ", text, flags=re.S)
     # a template's placeholders are no answer ("Task: <what you had to do>" was read as a Task)
-    text = _PLACEHOLDER.sub(lambda m: m.group(1) if _INSTRUCTION.search(m.group(2)) or len(m.group(2).split()) <= 3
-                            else m.group(), text)
+    text = _PLACEHOLDER.sub(_unfilled, text)
     figures = bool(EXPORT_FIGURES.search(text))
     text = EXPORT_FIGURES.sub("", text)  # by its shape: the checklist may have been deleted
     if exported:

@@ -1,5 +1,5 @@
 """The STAR report's types, shared by both labellers, and what makes an answer no story (too short to
-tell one, nothing done, what one would do): the coach's notes on a story are in ``star_coach.py``.
+tell one, or what one would or usually does): the coach's notes on a story are in ``star_coach.py``.
 
 (The checker's entry points are in ``star.py``.)
 

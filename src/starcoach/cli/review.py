@@ -169,7 +169,7 @@ def _left_out(short: list[int], read) -> None:
     told = any(is_a_story(read.of[i].story_words) for i in short)  # long enough, but with no STAR part
     typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
                f"words that name things: a false start, fillers alone)"
-               + (" or that tell none (no STAR part: what one would do, a list)" if told else "")
+               + (" or that tell none (no STAR part: what one would do)" if told else "")
                + f", as `coverage` leaves them: {', '.join(map(str, short))} (`compare A B` compares any two)", err=True)
 
 

@@ -111,7 +111,7 @@ class ReviewSummary:
     @property
     def tells_a_story(self) -> bool:
         """Whether the take says enough to count as an answer: not a false start ("let me start
-        again") or fillers alone, nor one with no STAR part (what one would do, a list read out:
+        again") or fillers alone, nor one with no STAR part (what one would or usually does:
         star_report.no_story), which coverage counts as no story, and compare and progress leave
         out of a question's or a principle's run of takes."""
         return is_a_story(self.story_words) and any(self.star.values())
