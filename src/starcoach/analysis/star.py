@@ -96,7 +96,7 @@ def _report(pieces, *, spoken, duration_s, quantified, i_we, options: StarOption
     if not_story:
         sentences, parts = no_story(sentences, parts)
     feedback, strengths, improvements, rating = coach(sentences, parts, spoken, duration_s, options,
-                                                       not_story=not_story, written_wpm=written_wpm)
+                                                      not_story=not_story, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
                       duration_s=duration_s, options=options, not_a_story=not_story)

@@ -194,7 +194,7 @@ def _report(segments: list[star_segment.Segment], *, spoken: bool, duration_s: f
     closest = {p: int(tagged.posteriors[:, k].argmax()) for k, p in enumerate(PARTS)} if sentences else {}
     closest.update({p: i for p, i in clause_of.items() if not parts[p].present})
     feedback, strengths, improvements, rating = coach(sentences, parts, spoken, duration_s, options,
-                                                       not_story=not_story, closest=closest, written_wpm=written_wpm)
+                                                      not_story=not_story, closest=closest, written_wpm=written_wpm)
     return StarReport(sentences=sentences, parts=parts, feedback=feedback, rating=rating,
                       strengths=strengths, improvements=improvements, spoken=spoken,
                       duration_s=duration_s, options=options, not_a_story=not_story)

@@ -17,8 +17,9 @@ import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain.vocab import identifying_words
-from .star_rules import _tells_past
 from .answer_text import EXPORT_FIGURES
+from .star_rules import _tells_past
+
 
 @dataclass(frozen=True)
 class StarOptions:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import typer
 
@@ -13,6 +13,9 @@ from ..domain.transcript import plural
 from .common import (app, check_question, fail, for_principle, handles_errors, print_json, report_console, say,
                      settings, warn_unlisted)
 from .stdout import write_utf8
+
+if TYPE_CHECKING:
+    from ..takes.summaries import Summaries
 
 
 def _output_target(path: Path, cfg, *, force: bool) -> Path:
@@ -162,7 +165,7 @@ def progress(
         typer.echo(f"chart: {write_new(chart, svg, force=force)}", err=True)
 
 
-def _left_out(short: list[int], read) -> None:
+def _left_out(short: list[int], read: "Summaries") -> None:
     from ..domain.vocab import MIN_STORY_WORDS
     from ..takes.compare import is_a_story
 

@@ -208,8 +208,9 @@ def _spark(values: list[float | None]) -> str:
 def render_progress(points: list, target_wpm, target_length, console: "Console", *, filtered: bool = False,
                     left_out: int = 0, stories: bool = True, follow_ups: int = 0) -> None:
     """FILTERED: only some takes were asked for (a question, a principle); LEFT_OUT: takes too
-    short to tell a story or with no STAR part, not points. STORIES false: answers to a follow-up question, shown without
-    STAR and with no best length (a story's 90-120 s); FOLLOW_UPS: answers to follow-ups left out."""
+    short to tell a story or with no STAR part, not points. STORIES false: answers to a follow-up
+    question, shown without STAR and with no best length (a story's 90-120 s); FOLLOW_UPS: answers
+    to follow-ups left out."""
     from rich.table import Table
 
     if not points:
