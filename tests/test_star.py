@@ -570,8 +570,8 @@ def test_an_unclear_part_is_not_quoted_from_a_sentence_another_part_has():
 
     said = Sentence("I led the move of our payroll to the new system and we cut the run from 6 hours to 40 minutes.",
                     "result", words=22)
-    parts = {p: PartReport(present=p == "result", sentences=(0,) if p == "result" else (), share_words=float(p == "result"),
-                           share_time=None, unclear=p == "situation") for p in PARTS}
+    parts = {p: PartReport(present=p == "result", sentences=(0,) if p == "result" else (),
+                           share_words=float(p == "result"), share_time=None, unclear=p == "situation") for p in PARTS}
     note = next(f for f in coach((said,), parts, False, None, StarOptions(), closest={"situation": 0})[0]
                 if f.code == "unclear_situation")
     assert "closest" not in note.message and note.sentences == ()

@@ -173,7 +173,8 @@ def _left_out(short: list[int], read: "Summaries") -> None:
     typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
                f"words that name things: a false start, fillers alone)"
                + (" or that tell none (no STAR part: what one would do)" if told else "")
-               + f", as `coverage` leaves them: {', '.join(map(str, short))} (`compare A B` compares any two)", err=True)
+               + f", as `coverage` leaves them: {', '.join(map(str, short))} (`compare A B` compares any two)",
+               err=True)
 
 
 # File suffixes of formats export does not write: a name ending in one of them is refused, not
