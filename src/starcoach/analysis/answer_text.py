@@ -1,7 +1,8 @@
 """What around a written answer is not the answer: a note's YAML header, comments, a template's
 placeholders, and what starcoach's own ``export --format md`` writes around a take's words (its
 line of figures, its checklist, its marks on fillers). :func:`strip_export` takes them away
-before the answer is cut into sentences (:mod:`.star_segment`, :mod:`.star_rules`)."""
+before the answer is cut into sentences (:mod:`.star_segment`, :mod:`.star_rules`); the line of figures
+says a take's pace (:func:`export_pace`) and whose follow-up it answers (``output.export``)."""
 
 from __future__ import annotations
 
@@ -76,6 +77,24 @@ def strip_export(text: str) -> tuple[str, bool]:
     if exported or figures:  # its checklist ticked off and deleted, its fillers are still its marks
         text = "\n".join(_without_export_fillers(line) for line in text.split("\n"))
     return text, exported
+
+
+
+def export_figures(text: str) -> list[str]:
+    """The lines of figures a file ``export --format md`` wrote holds ("_take 4 · … · 97 s · 126 wpm · 0
+    fillers_"), in any line ends; one the user made a comment of is none."""
+    text = re.sub(r"<!--.*?-->", " ", text.replace("\r\n", "\n").replace("\r", "\n"), flags=re.S)
+    return [line.group().strip() for line in EXPORT_FIGURES.finditer(text)]
+
+
+def export_pace(text: str) -> float | None:
+    """The pace a file ``export --format md`` wrote states in its line of figures ("· 97 s · 126 wpm ·"),
+    if one of a speaker's (60-260 words a minute) is there: the text's length is judged at it."""
+    for line in export_figures(text):
+        found = re.search(r" · (\d+) wpm · ", line)
+        if found and 60 <= int(found.group(1)) <= 260:
+            return float(found.group(1))
+    return None
 
 
 # The export marks each filler it keeps in single asterisks, its punctuation after ("*So*, *um*,

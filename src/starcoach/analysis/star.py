@@ -12,9 +12,10 @@ import re
 
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
+from .answer_text import export_pace
 from .star_coach import coach
-from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
-                          no_story, unless_too_short)
+from .star_report import (Feedback, PartReport, Sentence, StarOptions, StarReport, _not_a_story, no_story,
+                          unless_too_short)
 from .star_rules import _hypothetical, label_sentences, split_spoken, split_text
 
 __all__ = ["PARTS", "Feedback", "PartReport", "Sentence", "StarOptions", "StarReport", "check_spoken",

@@ -73,7 +73,7 @@ def coach(sentences, parts, spoken, duration_s, opts: StarOptions, *, not_story:
            closest: dict[str, int] | None = None, written_wpm: float | None = None):
     """Feedback, strengths and rating. ``closest``: per part, the sentence most like it
     (learned tagger), quoted when the part is unclear. ``written_wpm``: a written answer's speaker's
-    own pace, where the text states it (:func:`export_pace`)."""
+    own pace, where the text states it (:func:`.answer_text.export_pace`)."""
     fb: list[Feedback] = []
     strengths: list[str] = []
     improvements: list[str] = []

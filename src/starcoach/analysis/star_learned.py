@@ -18,9 +18,9 @@ import re
 from . import star_segment
 from ..domain.transcript import Word
 from ..domain.vocab import PARTS
+from .answer_text import export_pace
 from .star_coach import coach
-from .star_report import (PartReport, Sentence, StarOptions, StarReport, _not_a_story, export_pace,
-                          no_story)
+from .star_report import PartReport, Sentence, StarOptions, StarReport, _not_a_story, no_story
 from .star_rules import _hypothetical, label_sentences
 from .star_features import named_cues
 from .star_tagger import SecondOpinion, TaggerModel, load_model, tag

@@ -12,12 +12,10 @@ milliseconds per answer.
 
 from __future__ import annotations
 
-import re
 import unicodedata
 from dataclasses import dataclass, field, replace
 
 from ..domain.vocab import identifying_words
-from .answer_text import EXPORT_FIGURES
 from .star_rules import _tells_past
 
 
@@ -188,20 +186,3 @@ def unless_too_short(report: StarReport, said: str) -> StarReport:
     sentences, parts = no_story(report.sentences, report.parts)
     return replace(report, sentences=sentences, parts=parts, feedback=(Feedback("too_short_to_tell", "missing", note),),
                    rating=1, strengths=(), improvements=(note,), not_a_story=False)
-
-
-def export_figures(text: str) -> list[str]:
-    """The lines of figures a file ``export --format md`` wrote holds ("_take 4 · … · 97 s · 126 wpm · 0
-    fillers_"), in any line ends; one the user made a comment of is none."""
-    text = re.sub(r"<!--.*?-->", " ", text.replace("\r\n", "\n").replace("\r", "\n"), flags=re.S)
-    return [line.group().strip() for line in EXPORT_FIGURES.finditer(text)]
-
-
-def export_pace(text: str) -> float | None:
-    """The pace a file ``export --format md`` wrote states in its line of figures ("· 97 s · 126 wpm ·"),
-    if one of a speaker's (60-260 words a minute) is there: the text's length is judged at it."""
-    for line in export_figures(text):
-        found = re.search(r" · (\d+) wpm · ", line)
-        if found and 60 <= int(found.group(1)) <= 260:
-            return float(found.group(1))
-    return None

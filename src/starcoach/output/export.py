@@ -12,7 +12,7 @@ import re
 from pathlib import Path
 from typing import Any
 
-from ..analysis.star_report import export_figures
+from ..analysis.answer_text import export_figures
 from ..domain.document import FOLLOW_UP_NOTE, follow_up_of, is_follow_up, json_text
 from ..domain.errors import ExportError, disk_advice
 from ..domain.tempname import dead_temporaries, temporary_path
