@@ -219,7 +219,7 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     from ..domain.vocab import MIN_STORY_WORDS
     from ..output.review import render_comparison
     from ..takes import summaries
-    from ..takes.compare import compare_summaries, content_words, is_a_story, summarise
+    from ..takes.compare import compare_summaries, content_words, summarise
     from ..takes.session import open_store
 
     if result.document is None or result.document.get("no_speech"):
@@ -229,9 +229,8 @@ def _against_the_last_take(cfg: Config, q: Question, result: TakeResult, console
     if story and not this.tells_a_story:
         # not "too short to tell a story": the coach's panel above may have judged it as one (its own
         # rule, 4 words that name things); the reviews ask for more to tell stories apart
-        why = (f"Too short to compare (under {MIN_STORY_WORDS} words that name things)"
-               if not is_a_story(this.story_words)
-               else "No story to compare (no STAR part: the coach's notes above say why)")
+        why = ("No story to compare (no STAR part: the coach's notes above say why)" if this.no_part
+               else f"Too short to compare (under {MIN_STORY_WORDS} words that name things)")
         console.print(f"\n[dim]{why}: not compared with your last take, and left out of `compare --question` and "
                       "`progress`.[/dim]")
         return

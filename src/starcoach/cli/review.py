@@ -167,9 +167,8 @@ def progress(
 
 def _left_out(short: list[int], read: "Summaries") -> None:
     from ..domain.vocab import MIN_STORY_WORDS
-    from ..takes.compare import is_a_story
 
-    told = any(is_a_story(read.of[i].story_words) for i in short)  # long enough, but with no STAR part
+    told = any(read.of[i].no_part for i in short)
     typer.echo(f"note: left out {plural(len(short), 'take')} too short to tell a story (under {MIN_STORY_WORDS} "
                f"words that name things: a false start, fillers alone)"
                + (" or that tell none (no STAR part: what one would do)" if told else "")
@@ -265,7 +264,7 @@ def export(
 def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON.")) -> None:
     """Stories practised per Leadership Principle (aim for 2-3 each)."""
     from ..takes import summaries
-    from ..takes.compare import is_a_story, story_groups
+    from ..takes.compare import story_groups
     from ..takes.questions import gone_principles_note, load_bank
     from ..output.review import render_coverage
     from ..takes.session import open_store
@@ -295,7 +294,7 @@ def coverage(json_out: bool = typer.Option(False, "--json", help="Print JSON."))
                     for p, groups in stories.items()])
     else:
         with report_console() as console:
-            told = {t for few in short.values() for t in few if is_a_story(read.of[t].story_words)}
+            told = {t for few in short.values() for t in few if read.of[t].no_part}
             render_coverage(stories, bank.principles, console, short=short, told=told)
     if damaged:  # the count above is short of them: a silent undercount is a wrong figure
         say(f"not counted: {plural(len(damaged), 'take')} ({', '.join(map(str, damaged))}) whose stored analysis "

@@ -116,6 +116,12 @@ class ReviewSummary:
         out of a question's or a principle's run of takes."""
         return is_a_story(self.story_words) and any(self.star.values())
 
+    @property
+    def no_part(self) -> bool:
+        """Whether the take says enough to tell a story but has no STAR part (what one would or usually
+        does): it tells no story, not for being too short."""
+        return is_a_story(self.story_words) and not any(self.star.values())
+
 
 def summarise(doc: dict[str, Any]) -> ReviewSummary:
     """The :class:`ReviewSummary` of a take's analysis document."""
